@@ -1,0 +1,255 @@
+//! HTTP(S) with reqwest: one client, a strict redirect policy, streaming bodies.
+//!
+//! Owns: talking to servers. [`client`] builds the shared client (connect and read timeouts,
+//! at most 10 http(s)-only redirects, certificates always verified, proxies from the
+//! environment, no decompression). [`open`] sends the request and checks the reply;
+//! [`stream`] moves the body into a [`ChunkWriter`] under a stall timeout. Both return soon
+//! after their stop token is cancelled; dropping the response closes the connection.
+//! Must not touch: the disk (the writer does), channels, events.
+
+use std::error::Error as StdError;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use reqwest::{Client, Response, redirect};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::Stop;
+use crate::engine::names;
+use crate::engine::output::ChunkWriter;
+use crate::protocol::{FetchError, Limits, TimeoutKind};
+
+/// Redirects followed before giving up.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Why a redirect was refused; travels inside reqwest's error and is found again by type.
+#[derive(Debug, thiserror::Error)]
+enum RedirectRefused {
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooMany,
+    #[error("redirect loop at {0}")]
+    Loop(String),
+    #[error("redirect to a '{0}' URL is not allowed")]
+    Scheme(String),
+}
+
+/// Builds the client shared by all HTTP items, from the connect and stall timeouts.
+pub fn client(limits: &Limits) -> Result<Client, FetchError> {
+    let policy = redirect::Policy::custom(|attempt| {
+        let url = attempt.url();
+        if !matches!(url.scheme(), "http" | "https") {
+            let scheme = url.scheme().to_owned();
+            return attempt.error(RedirectRefused::Scheme(scheme));
+        }
+        if attempt.previous().iter().any(|seen| seen == url) {
+            let at = url.to_string();
+            return attempt.error(RedirectRefused::Loop(at));
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(RedirectRefused::TooMany);
+        }
+        attempt.follow()
+    });
+    Client::builder()
+        .user_agent(concat!("haul/", env!("CARGO_PKG_VERSION")))
+        .redirect(policy)
+        .connect_timeout(limits.connect_timeout)
+        .read_timeout(limits.stall_timeout)
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| FetchError::Request(chain(&e)))
+}
+
+/// A reply whose headers passed the checks; the body is still to be read.
+#[derive(Debug)]
+pub struct Opened {
+    pub response: Response,
+    /// A sanitised file name suggested by the reply.
+    pub name: String,
+    pub total: Option<u64>,
+}
+
+/// Sends the request and checks the reply: only a 2xx is accepted (an error body is never
+/// read); the name comes from `Content-Disposition` (when `use_disposition`) or the URL.
+pub async fn open(
+    client: &Client,
+    url: &Url,
+    limits: &Limits,
+    use_disposition: bool,
+    stop: &CancellationToken,
+) -> Result<Opened, Stop> {
+    // reqwest's read timeout covers a silent server; this outer bound also covers a server
+    // that trickles header bytes forever.
+    let headers_deadline = limits.connect_timeout + limits.stall_timeout;
+    let send = tokio::time::timeout(headers_deadline, client.get(url.clone()).send());
+    let response = tokio::select! {
+        biased;
+        () = stop.cancelled() => return Err(Stop::Stopped),
+        sent = send => match sent {
+            Err(_) => return Err(Stop::TimedOut(TimeoutKind::Stall)),
+            Ok(Err(e)) => return Err(classify(&e)),
+            Ok(Ok(response)) => response,
+        },
+    };
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Stop::Failed(FetchError::HttpStatus {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or_default().to_owned(),
+        }));
+    }
+    let name = use_disposition
+        .then(|| response.headers().get(CONTENT_DISPOSITION))
+        .flatten()
+        .and_then(|value| names::from_content_disposition(value.as_bytes()))
+        .map(|raw| names::sanitize(&raw))
+        .or_else(|| names::from_url(response.url()))
+        .or_else(|| names::from_url(url))
+        .unwrap_or_else(|| fallback_name(&response));
+    let total = response.content_length();
+    Ok(Opened {
+        response,
+        name,
+        total,
+    })
+}
+
+fn fallback_name(response: &Response) -> String {
+    let html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        "index.html".to_owned()
+    } else {
+        names::FALLBACK_NAME.to_owned()
+    }
+}
+
+/// Streams the body into `writer`, adding to `progress`. Fails on a stall, a broken
+/// connection, or a body that is shorter or longer than `Content-Length`.
+pub async fn stream(
+    mut response: Response,
+    writer: &mut ChunkWriter,
+    stall: Duration,
+    stop: &CancellationToken,
+    progress: &AtomicU64,
+) -> Result<u64, Stop> {
+    let total = response.content_length();
+    let mut received: u64 = 0;
+    loop {
+        let chunk = tokio::select! {
+            biased;
+            () = stop.cancelled() => return Err(Stop::Stopped),
+            next = tokio::time::timeout(stall, response.chunk()) => match next {
+                Err(_) => return Err(Stop::TimedOut(TimeoutKind::Stall)),
+                Ok(Err(e)) => return Err(body_error(&e, total, received)),
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => chunk,
+            },
+        };
+        received += chunk.len() as u64;
+        if let Some(expected) = total
+            && received > expected
+        {
+            return Err(Stop::Failed(FetchError::LongBody { expected }));
+        }
+        progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => return Err(Stop::Stopped),
+            written = writer.write(chunk) => written.map_err(Stop::Failed)?,
+        }
+    }
+    match total {
+        Some(expected) if received < expected => Err(Stop::Failed(FetchError::ShortBody {
+            expected,
+            received,
+        })),
+        _ => Ok(received),
+    }
+}
+
+fn body_error(e: &reqwest::Error, total: Option<u64>, received: u64) -> Stop {
+    if e.is_timeout() {
+        return Stop::TimedOut(TimeoutKind::Stall);
+    }
+    let reset = sources(e).any(|s| {
+        s.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+            )
+        })
+    });
+    match total {
+        Some(expected) if !reset && received < expected => Stop::Failed(FetchError::ShortBody {
+            expected,
+            received,
+        }),
+        _ => Stop::Failed(FetchError::Body(format!(
+            "{} after {received} bytes",
+            chain(e)
+        ))),
+    }
+}
+
+/// Maps a reqwest error from sending a request to a stop reason.
+fn classify(e: &reqwest::Error) -> Stop {
+    if let Some(refused) = sources(e).find_map(|s| s.downcast_ref::<RedirectRefused>()) {
+        return Stop::Failed(FetchError::Redirect(refused.to_string()));
+    }
+    if e.is_timeout() {
+        let kind = if e.is_connect() {
+            TimeoutKind::Connect
+        } else {
+            TimeoutKind::Stall
+        };
+        return Stop::TimedOut(kind);
+    }
+    if let Some(tls) = sources(e).find_map(tls_error) {
+        return Stop::Failed(FetchError::Tls(tls));
+    }
+    if e.is_connect() {
+        return Stop::Failed(FetchError::Connect(chain(e)));
+    }
+    if e.is_redirect() {
+        return Stop::Failed(FetchError::Redirect(chain(e)));
+    }
+    Stop::Failed(FetchError::Request(chain(e)))
+}
+
+/// A TLS failure somewhere in the chain, as text. rustls errors travel inside `io::Error`s
+/// whose `source()` skips them, so look inside those too.
+fn tls_error(e: &(dyn StdError + 'static)) -> Option<String> {
+    let inner: &(dyn StdError + 'static) = match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io.get_ref().map(|r| r as &(dyn StdError + 'static))?,
+        None => e,
+    };
+    inner
+        .downcast_ref::<rustls::Error>()
+        .map(|tls| tls.to_string())
+}
+
+/// The error and its causes, outermost first.
+fn sources<'a>(e: &'a (dyn StdError + 'static)) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(e), |&e: &&'a (dyn StdError + 'static)| e.source())
+}
+
+/// The causes of `e` joined with `: `, without reqwest's outer "error sending request for url".
+fn chain(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for s in sources(e).skip(1) {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    if parts.is_empty() {
+        parts.push(e.to_string());
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,208 @@
+//! The engine: fetches many sources at once on a tokio runtime.
+//!
+//! Owns: everything that touches the network and the disk. Front ends talk to it only through
+//! [`protocol`](crate::protocol) messages: [`Engine::submit`] and friends send [`Command`]s
+//! (never blocking, safe from a UI thread), and [`Events`] delivers [`Event`]s; an optional
+//! waker is called after each event so a UI can repaint on demand instead of polling.
+//! Must not touch: egui, eframe, or any presentation.
+//!
+//! # Layout
+//! - [`scheduler`]: the actor: queue, global and per-host caps, cancel, pause, shutdown.
+//! - [`job`]: one item's life: deadline, progress throttling, its single outcome.
+//! - [`fetch`]: [`fetch::http`] (reqwest) and [`fetch::file`] (blocking pool) get the bytes.
+//! - [`output`]: `.part` files, free names, verification, the final rename.
+//! - [`names`]: the sanitiser and where names come from.
+//!
+//! Cancellation is one tree of [`CancellationToken`]s: engine shutdown → item → the item's
+//! stop token (also cancelled by its deadline). Every fetch checks its token at each await (or
+//! between chunks on the blocking pool), cleans up its `.part`, and only then reports.
+
+pub mod fetch;
+mod job;
+pub mod names;
+pub mod output;
+mod scheduler;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use job::PROGRESS_EVERY;
+
+use crate::protocol::{Command, Event, FetchError, JobId, Limits, Output, Source};
+
+/// Called after every event the engine sends, from an engine thread.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The stream of events from one engine. Ends after the engine has shut down.
+pub type Events = mpsc::UnboundedReceiver<Event>;
+
+/// Settings an engine starts with; all can be changed later with commands.
+#[derive(Clone, Default)]
+pub struct EngineConfig {
+    pub limits: Limits,
+    pub output: Output,
+    pub waker: Option<Waker>,
+}
+
+/// Why an engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot set up HTTP: {0}")]
+    Http(FetchError),
+}
+
+/// Where events go: the channel, then the waker.
+#[derive(Clone)]
+pub(crate) struct EventSink {
+    tx: mpsc::UnboundedSender<Event>,
+    waker: Option<Waker>,
+}
+
+impl EventSink {
+    pub(crate) fn send(&self, event: Event) {
+        if self.tx.send(event).is_ok()
+            && let Some(wake) = &self.waker
+        {
+            wake();
+        }
+    }
+}
+
+/// A cheap, cloneable way to send commands to an engine from any thread.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl EngineHandle {
+    /// A fresh id, also for items a front end rejects before they reach the engine.
+    pub fn next_id(&self) -> JobId {
+        JobId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Queues a source and returns its id. Exactly one `Finished` event will follow, unless
+    /// the engine has already shut down (then this returns the id and nothing follows).
+    pub fn submit(&self, source: Source) -> JobId {
+        let id = self.next_id();
+        self.send(Command::Submit { id, source });
+        id
+    }
+
+    pub fn cancel(&self, id: JobId) {
+        self.send(Command::Cancel(id));
+    }
+
+    pub fn cancel_all(&self) {
+        self.send(Command::CancelAll);
+    }
+
+    /// Sends any command. Returns false once the engine is gone.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+}
+
+/// A running engine. Dropping it cancels everything (cleanup then finishes in the
+/// background); [`Engine::shutdown`] or [`Engine::shutdown_blocking`] also wait for it.
+pub struct Engine {
+    handle: EngineHandle,
+    shutdown: CancellationToken,
+    actor: Option<JoinHandle<()>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Engine {
+    /// Starts an engine on `runtime` and returns it with its event stream.
+    pub fn start(
+        runtime: &tokio::runtime::Handle,
+        config: EngineConfig,
+    ) -> Result<(Engine, Events), EngineError> {
+        let _entered = runtime.enter();
+        let client = fetch::http::client(&config.limits).map_err(EngineError::Http)?;
+        let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let shutdown = CancellationToken::new();
+        let sink = EventSink {
+            tx: event_tx,
+            waker: config.waker,
+        };
+        let scheduler = scheduler::Scheduler::new(
+            config.limits,
+            config.output,
+            client,
+            sink,
+            shutdown.clone(),
+            done_tx,
+        );
+        let actor = runtime.spawn(scheduler.run(command_rx, done_rx));
+        let engine = Engine {
+            handle: EngineHandle {
+                commands: command_tx,
+                next_id: Arc::new(AtomicU64::new(1)),
+            },
+            shutdown,
+            actor: Some(actor),
+            runtime: runtime.clone(),
+        };
+        Ok((engine, event_rx))
+    }
+
+    /// A cloneable sender for this engine.
+    pub fn handle(&self) -> EngineHandle {
+        self.handle.clone()
+    }
+
+    /// See [`EngineHandle::submit`].
+    pub fn submit(&self, source: Source) -> JobId {
+        self.handle.submit(source)
+    }
+
+    pub fn cancel(&self, id: JobId) {
+        self.handle.cancel(id);
+    }
+
+    pub fn cancel_all(&self) {
+        self.handle.cancel_all();
+    }
+
+    pub fn send(&self, command: Command) -> bool {
+        self.handle.send(command)
+    }
+
+    /// Cancels everything and waits until every item has reported and cleaned up.
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        if let Some(actor) = self.actor.take() {
+            let _ = actor.await;
+        }
+    }
+
+    /// For callers outside the runtime (a UI thread closing its window): cancels everything
+    /// and waits at most `limit` for cleanup. Returns whether cleanup finished in time.
+    /// Must not be called from inside the runtime.
+    pub fn shutdown_blocking(mut self, limit: Duration) -> bool {
+        self.shutdown.cancel();
+        let Some(actor) = self.actor.take() else {
+            return true;
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.runtime.spawn(async move {
+            let _ = actor.await;
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(limit).is_ok()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,442 @@
+//! Writing results: `.part` files, free names, verification and the final rename.
+//!
+//! Owns: the destination folder's contents. A [`PartFile`] is created exclusively (never through
+//! an existing file or symlink), hashes every byte it writes, and on [`PartFile::commit`] checks the
+//! length, fsyncs and moves into place without clobbering (unless overwriting was asked for).
+//! Dropping an uncommitted `PartFile` removes the `.part`: no partial file ever stands under a
+//! final name, and none is left behind. [`ChunkWriter`] runs a `PartFile` on the blocking pool so
+//! async fetchers never touch the disk on a runtime thread.
+//! Must not touch: the network, events, or where names come from (that is `names`).
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::names;
+use crate::protocol::FetchError;
+
+/// How far `name (N).ext` goes before giving up on a folder.
+const MAX_VARIANTS: u32 = 10_000;
+/// Write buffer for each `.part`: large enough that small network chunks become few syscalls.
+const WRITE_BUFFER: usize = 256 * 1024;
+/// Chunks queued between an async fetcher and its writer thread.
+const CHUNK_QUEUE: usize = 64;
+
+/// Final paths handed out by this engine, so two items never get the same name even when
+/// overwriting is allowed or the first has not reached the disk yet.
+#[derive(Debug, Default)]
+pub struct Names {
+    taken: Mutex<HashSet<PathBuf>>,
+}
+
+impl Names {
+    fn try_take(&self, path: &Path) -> bool {
+        self.taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path.to_path_buf())
+    }
+
+    fn release(&self, path: &Path) {
+        self.taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(path);
+    }
+}
+
+/// A finished, verified file under its final name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub sha256: [u8; 32],
+}
+
+/// A `.part` file being written. Removed on drop unless committed.
+#[derive(Debug)]
+pub struct PartFile {
+    file: Option<BufWriter<File>>,
+    part: PathBuf,
+    target: PathBuf,
+    /// The sanitised name that `target` is a variant of.
+    base: String,
+    overwrite: bool,
+    names: Arc<Names>,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl PartFile {
+    /// Creates `dest` if missing, picks a free final name from `name` (sanitised here once
+    /// more, whatever the caller did) and creates its `.part` exclusively.
+    pub fn create(
+        names: &Arc<Names>,
+        dest: &Path,
+        name: &str,
+        overwrite: bool,
+    ) -> Result<PartFile, FetchError> {
+        let name = names::sanitize(name);
+        fs::create_dir_all(dest).map_err(|e| write_error(dest, &e))?;
+        for n in 0..MAX_VARIANTS {
+            let candidate = names::variant(&name, n);
+            let target = dest.join(&candidate);
+            if !overwrite && exists(&target) {
+                continue;
+            }
+            if !names.try_take(&target) {
+                continue;
+            }
+            let part = dest.join(format!("{candidate}.part"));
+            match OpenOptions::new().write(true).create_new(true).open(&part) {
+                Ok(file) => {
+                    return Ok(PartFile {
+                        file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+                        part,
+                        target,
+                        base: name,
+                        overwrite,
+                        names: Arc::clone(names),
+                        hasher: Sha256::new(),
+                        written: 0,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => names.release(&target),
+                Err(e) => {
+                    names.release(&target);
+                    return Err(write_error(&part, &e));
+                }
+            }
+        }
+        Err(FetchError::Write {
+            path: dest.join(name),
+            message: format!("no free name after {MAX_VARIANTS} tries"),
+        })
+    }
+
+    /// The name the file will have once committed (it may still change if another program
+    /// takes it first).
+    pub fn file_name(&self) -> String {
+        self.target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Appends bytes, hashing them on the way.
+    pub fn write(&mut self, buf: &[u8]) -> Result<(), FetchError> {
+        let file = self.file.as_mut().ok_or_else(|| closed_error(&self.part))?;
+        file.write_all(buf).map_err(|e| write_error(&self.part, &e))?;
+        self.hasher.update(buf);
+        self.written += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Verifies the length against `expected`, flushes and fsyncs, then moves the file to its
+    /// final name. Without `overwrite`, an existing file is never replaced: if one appeared
+    /// meanwhile, the next free `name (N)` is taken instead.
+    pub fn commit(mut self, expected: Option<u64>) -> Result<Committed, FetchError> {
+        if let Some(expected) = expected {
+            if self.written < expected {
+                return Err(FetchError::ShortBody {
+                    expected,
+                    received: self.written,
+                });
+            }
+            if self.written > expected {
+                return Err(FetchError::LongBody { expected });
+            }
+        }
+        let file = self.file.take().ok_or_else(|| closed_error(&self.part))?;
+        let file = file
+            .into_inner()
+            .map_err(|e| write_error(&self.part, e.error()))?;
+        file.sync_all().map_err(|e| write_error(&self.part, &e))?;
+        drop(file);
+        self.place()?;
+        sync_parent(&self.target);
+        let sha256: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
+        let committed = Committed {
+            path: self.target.clone(),
+            bytes: self.written,
+            sha256,
+        };
+        // Committed: the drop guard must neither delete the file nor free its name.
+        self.part = PathBuf::new();
+        Ok(committed)
+    }
+
+    fn place(&mut self) -> Result<(), FetchError> {
+        if self.overwrite {
+            return fs::rename(&self.part, &self.target).map_err(|e| write_error(&self.target, &e));
+        }
+        loop {
+            // A hard link fails if the target exists: an atomic "rename unless taken".
+            match fs::hard_link(&self.part, &self.target) {
+                Ok(()) => {
+                    // The file is in place; a leftover `.part` link would only be clutter.
+                    let _ = fs::remove_file(&self.part);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => self.next_free_target()?,
+                Err(_) => {
+                    // File systems without hard links (FAT, some network shares).
+                    if exists(&self.target) {
+                        self.next_free_target()?;
+                        continue;
+                    }
+                    return fs::rename(&self.part, &self.target)
+                        .map_err(|e| write_error(&self.target, &e));
+                }
+            }
+        }
+    }
+
+    /// Someone else created our target meanwhile: move on to the next free variant.
+    fn next_free_target(&mut self) -> Result<(), FetchError> {
+        let dest = self.target.parent().map(Path::to_path_buf).unwrap_or_default();
+        for n in 1..MAX_VARIANTS {
+            let candidate = dest.join(names::variant(&self.base, n));
+            if !exists(&candidate) && self.names.try_take(&candidate) {
+                self.names.release(&self.target);
+                self.target = candidate;
+                return Ok(());
+            }
+        }
+        Err(FetchError::Write {
+            path: self.target.clone(),
+            message: format!("no free name after {MAX_VARIANTS} tries"),
+        })
+    }
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if self.part.as_os_str().is_empty() {
+            return; // committed
+        }
+        drop(self.file.take());
+        if let Err(e) = fs::remove_file(&self.part)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.part.display(), error = %e, "could not remove .part file");
+        }
+        self.names.release(&self.target);
+    }
+}
+
+/// True if anything (file, folder, dangling symlink) stands at `path`.
+fn exists(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
+}
+
+fn sync_parent(path: &Path) {
+    #[cfg(unix)]
+    if let Some(parent) = path.parent()
+        && let Ok(dir) = File::open(parent)
+    {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+fn write_error(path: &Path, e: &io::Error) -> FetchError {
+    FetchError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn closed_error(path: &Path) -> FetchError {
+    FetchError::Write {
+        path: path.to_path_buf(),
+        message: "file already closed".to_owned(),
+    }
+}
+
+enum Message {
+    Chunk(Bytes),
+    Commit(Option<u64>),
+}
+
+/// A [`PartFile`] driven from async code: chunks go over a bounded queue to a task on the
+/// blocking pool that writes and hashes them, so the network side never waits on the disk
+/// except through back-pressure.
+pub struct ChunkWriter {
+    tx: mpsc::Sender<Message>,
+    /// `None` once the writer's result has been collected.
+    task: Option<JoinHandle<Result<Option<Committed>, FetchError>>>,
+}
+
+impl ChunkWriter {
+    pub fn spawn(mut part: PartFile) -> ChunkWriter {
+        let (tx, mut rx) = mpsc::channel(CHUNK_QUEUE);
+        let task = tokio::task::spawn_blocking(move || {
+            while let Some(message) = rx.blocking_recv() {
+                match message {
+                    Message::Chunk(bytes) => part.write(&bytes)?,
+                    Message::Commit(expected) => return part.commit(expected).map(Some),
+                }
+            }
+            Ok(None) // aborted: `part` drops here and removes the `.part`
+        });
+        ChunkWriter {
+            tx,
+            task: Some(task),
+        }
+    }
+
+    /// Queues a chunk. An error means the writer stopped; the error says why.
+    pub async fn write(&mut self, chunk: Bytes) -> Result<(), FetchError> {
+        if self.tx.send(Message::Chunk(chunk)).await.is_ok() {
+            return Ok(());
+        }
+        // The writer only stops early on an error: collect it.
+        match self.collect().await {
+            Err(e) => Err(e),
+            Ok(_) => Err(stopped_error()),
+        }
+    }
+
+    /// Writes what is queued, verifies, fsyncs and renames into place.
+    pub async fn commit(mut self, expected: Option<u64>) -> Result<Committed, FetchError> {
+        // If the writer already stopped, the send fails and `collect` reports why.
+        let _ = self.tx.send(Message::Commit(expected)).await;
+        self.collect().await?.ok_or_else(stopped_error)
+    }
+
+    /// Stops writing and waits until the `.part` is gone.
+    pub async fn abort(mut self) {
+        let (closed, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.tx, closed));
+        let _ = self.collect().await;
+    }
+
+    async fn collect(&mut self) -> Result<Option<Committed>, FetchError> {
+        let Some(task) = self.task.take() else {
+            return Err(stopped_error());
+        };
+        task.await.unwrap_or_else(|e| {
+            Err(FetchError::Write {
+                path: PathBuf::new(),
+                message: format!("writer task failed: {e}"),
+            })
+        })
+    }
+}
+
+fn stopped_error() -> FetchError {
+    FetchError::Write {
+        path: PathBuf::new(),
+        message: "writer stopped".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn commit_hashes_verifies_and_renames() -> Result<(), FetchError> {
+        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+        let names = Arc::new(Names::default());
+        let mut part = PartFile::create(&names, dir.path(), "a.txt", false)?;
+        assert!(dir.path().join("a.txt.part").exists());
+        part.write(b"abc")?;
+        let done = part.commit(Some(3))?;
+        assert_eq!(done.path, dir.path().join("a.txt"));
+        assert_eq!(
+            hex(&done.sha256),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(!dir.path().join("a.txt.part").exists());
+        assert_eq!(fs::read(&done.path).ok().as_deref(), Some(&b"abc"[..]));
+        Ok(())
+    }
+
+    #[test]
+    fn short_length_fails_and_leaves_nothing() -> Result<(), FetchError> {
+        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+        let names = Arc::new(Names::default());
+        let mut part = PartFile::create(&names, dir.path(), "a.txt", false)?;
+        part.write(b"ab")?;
+        let err = part.commit(Some(3));
+        assert_eq!(
+            err,
+            Err(FetchError::ShortBody {
+                expected: 3,
+                received: 2
+            })
+        );
+        assert_eq!(fs::read_dir(dir.path()).map(Iterator::count).ok(), Some(0));
+        Ok(())
+    }
+
+    #[test]
+    fn never_overwrites_and_never_reuses_a_name() -> Result<(), FetchError> {
+        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+        fs::write(dir.path().join("a.txt"), b"mine").map_err(|e| write_error(dir.path(), &e))?;
+        let names = Arc::new(Names::default());
+        let first = PartFile::create(&names, dir.path(), "a.txt", false)?;
+        let second = PartFile::create(&names, dir.path(), "a.txt", false)?;
+        assert_eq!(first.file_name(), "a (1).txt");
+        assert_eq!(second.file_name(), "a (2).txt");
+        // A file appearing under our name before commit is not clobbered either.
+        fs::write(dir.path().join("a (1).txt"), b"theirs").map_err(|e| write_error(dir.path(), &e))?;
+        let done = first.commit(None)?;
+        assert_eq!(done.path, dir.path().join("a (3).txt"));
+        assert_eq!(fs::read(dir.path().join("a.txt")).ok().as_deref(), Some(&b"mine"[..]));
+        assert_eq!(fs::read(dir.path().join("a (1).txt")).ok().as_deref(), Some(&b"theirs"[..]));
+        drop(second);
+        assert!(!dir.path().join("a (2).txt.part").exists());
+        Ok(())
+    }
+
+    #[test]
+    fn overwrite_replaces_but_not_within_one_batch() -> Result<(), FetchError> {
+        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+        fs::write(dir.path().join("a.txt"), b"old").map_err(|e| write_error(dir.path(), &e))?;
+        let names = Arc::new(Names::default());
+        let mut first = PartFile::create(&names, dir.path(), "a.txt", true)?;
+        first.write(b"new")?;
+        let done = first.commit(None)?;
+        assert_eq!(done.path, dir.path().join("a.txt"));
+        assert_eq!(fs::read(&done.path).ok().as_deref(), Some(&b"new"[..]));
+        let second = PartFile::create(&names, dir.path(), "a.txt", true)?;
+        assert_eq!(second.file_name(), "a (1).txt");
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_in_the_way_is_not_followed() -> Result<(), FetchError> {
+        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"keep").map_err(|e| write_error(dir.path(), &e))?;
+        std::os::unix::fs::symlink(&victim, dir.path().join("a.txt.part"))
+            .map_err(|e| write_error(dir.path(), &e))?;
+        let names = Arc::new(Names::default());
+        let mut part = PartFile::create(&names, dir.path(), "a.txt", true)?;
+        assert_eq!(part.file_name(), "a (1).txt");
+        part.write(b"x")?;
+        drop(part);
+        assert_eq!(fs::read(&victim).ok().as_deref(), Some(&b"keep"[..]));
+        Ok(())
+    }
+}

@@ -1,0 +1,291 @@
+//! The queue and the caps: which item runs next.
+//!
+//! Owns: the engine's one actor task. It takes [`Command`]s, keeps one FIFO queue per host
+//! (local files share one queue that only the global cap limits), starts items while the
+//! global cap (`jobs`) and the item's host cap (`per_host`) allow, cancels queued and running
+//! items, and on shutdown cancels everything and waits for every job's cleanup.
+//! Queued items are picked in submission order among the hosts that have room, in
+//! O(log hosts) per start, so one busy host never holds up the others.
+//! Must not touch: fetching (that is `job` and `fetch`), the disk.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::EventSink;
+use super::fetch::http;
+use super::job::{self, Job};
+use super::output::Names;
+use crate::protocol::{Command, Event, FetchError, JobId, Limits, Outcome, Output, Source};
+
+/// `None` for local files.
+type HostKey = Option<String>;
+
+struct Pending {
+    id: JobId,
+    source: Source,
+    output: Output,
+}
+
+struct Running {
+    cancel: CancellationToken,
+    key: HostKey,
+}
+
+pub(crate) struct Scheduler {
+    limits: Limits,
+    output: Output,
+    paused: bool,
+    client: reqwest::Client,
+    names: Arc<Names>,
+    events: EventSink,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+    done_tx: mpsc::UnboundedSender<JobId>,
+
+    queues: HashMap<HostKey, VecDeque<Pending>>,
+    /// (front item, queue) for every non-empty queue whose host has room.
+    ready: BTreeSet<(JobId, HostKey)>,
+    /// The entry each queue has in `ready`, so it can be found and removed.
+    ready_front: HashMap<HostKey, JobId>,
+    queued: HashMap<JobId, HostKey>,
+    running: HashMap<JobId, Running>,
+    per_host: HashMap<String, usize>,
+}
+
+impl Scheduler {
+    pub(crate) fn new(
+        limits: Limits,
+        output: Output,
+        client: reqwest::Client,
+        events: EventSink,
+        shutdown: CancellationToken,
+        done_tx: mpsc::UnboundedSender<JobId>,
+    ) -> Scheduler {
+        Scheduler {
+            limits: sane(limits),
+            output,
+            paused: false,
+            client,
+            names: Arc::new(Names::default()),
+            events,
+            shutdown,
+            tracker: TaskTracker::new(),
+            done_tx,
+            queues: HashMap::new(),
+            ready: BTreeSet::new(),
+            ready_front: HashMap::new(),
+            queued: HashMap::new(),
+            running: HashMap::new(),
+            per_host: HashMap::new(),
+        }
+    }
+
+    /// The actor loop. Returns once shut down and every job has cleaned up.
+    pub(crate) async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut done_rx: mpsc::UnboundedReceiver<JobId>,
+    ) {
+        loop {
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => break,
+                Some(id) = done_rx.recv() => self.finished(id),
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command),
+                    None => break, // every handle is gone
+                },
+            }
+            self.dispatch();
+        }
+        tracing::debug!(
+            queued = self.queued.len(),
+            running = self.running.len(),
+            "engine shutting down"
+        );
+        self.shutdown.cancel();
+        self.cancel_queued();
+        self.tracker.close();
+        self.tracker.wait().await;
+        tracing::debug!("engine stopped");
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Submit { id, source } => self.submit(id, source),
+            Command::Cancel(id) => self.cancel(id),
+            Command::CancelAll => {
+                self.cancel_queued();
+                for running in self.running.values() {
+                    running.cancel.cancel();
+                }
+            }
+            Command::SetLimits(limits) => self.set_limits(limits),
+            Command::SetOutput(output) => self.output = output,
+            Command::SetPaused(paused) => self.paused = paused,
+        }
+    }
+
+    fn submit(&mut self, id: JobId, source: Source) {
+        let key = source.host_key();
+        self.queued.insert(id, key.clone());
+        self.queues.entry(key.clone()).or_default().push_back(Pending {
+            id,
+            source,
+            output: self.output.clone(),
+        });
+        self.refresh(&key);
+    }
+
+    fn cancel(&mut self, id: JobId) {
+        if let Some(key) = self.queued.remove(&id) {
+            if let Some(queue) = self.queues.get_mut(&key) {
+                queue.retain(|p| p.id != id);
+            }
+            self.refresh(&key);
+            self.events.send(cancelled_in_queue(id));
+        } else if let Some(running) = self.running.get(&id) {
+            running.cancel.cancel();
+        }
+    }
+
+    fn cancel_queued(&mut self) {
+        let mut ids: Vec<JobId> = self.queued.drain().map(|(id, _)| id).collect();
+        ids.sort_unstable();
+        self.queues.clear();
+        self.ready.clear();
+        self.ready_front.clear();
+        for id in ids {
+            self.events.send(cancelled_in_queue(id));
+        }
+    }
+
+    fn set_limits(&mut self, limits: Limits) {
+        let limits = sane(limits);
+        let timeouts_changed = limits.connect_timeout != self.limits.connect_timeout
+            || limits.stall_timeout != self.limits.stall_timeout;
+        if timeouts_changed {
+            match http::client(&limits) {
+                Ok(client) => self.client = client,
+                Err(e) => tracing::error!(error = %e, "keeping the old HTTP client"),
+            }
+        }
+        self.limits = limits;
+        let keys: Vec<HostKey> = self.queues.keys().cloned().collect();
+        for key in keys {
+            self.refresh(&key);
+        }
+    }
+
+    fn finished(&mut self, id: JobId) {
+        let Some(running) = self.running.remove(&id) else {
+            return;
+        };
+        if let Some(host) = &running.key
+            && let Some(count) = self.per_host.get_mut(host)
+        {
+            *count -= 1;
+            if *count == 0 {
+                self.per_host.remove(host);
+            }
+        }
+        self.refresh(&running.key);
+    }
+
+    /// Re-files `key`'s queue in `ready` after its front or its host's load changed.
+    fn refresh(&mut self, key: &HostKey) {
+        if let Some(front) = self.ready_front.remove(key) {
+            self.ready.remove(&(front, key.clone()));
+        }
+        let Some(queue) = self.queues.get(key) else {
+            return;
+        };
+        let Some(front) = queue.front().map(|p| p.id) else {
+            self.queues.remove(key);
+            return;
+        };
+        let has_room = key.as_ref().is_none_or(|host| {
+            self.per_host.get(host).copied().unwrap_or(0) < self.limits.per_host
+        });
+        if has_room {
+            self.ready.insert((front, key.clone()));
+            self.ready_front.insert(key.clone(), front);
+        }
+    }
+
+    fn dispatch(&mut self) {
+        while !self.paused && self.running.len() < self.limits.jobs {
+            let Some((_, key)) = self.ready.pop_first() else {
+                break;
+            };
+            self.ready_front.remove(&key);
+            let Some(pending) = self.queues.get_mut(&key).and_then(VecDeque::pop_front) else {
+                continue;
+            };
+            self.queued.remove(&pending.id);
+            if let Some(host) = &key {
+                *self.per_host.entry(host.clone()).or_default() += 1;
+            }
+            self.refresh(&key);
+            self.start(pending, key);
+        }
+    }
+
+    fn start(&mut self, pending: Pending, key: HostKey) {
+        let id = pending.id;
+        let cancel = self.shutdown.child_token();
+        self.running.insert(
+            id,
+            Running {
+                cancel: cancel.clone(),
+                key,
+            },
+        );
+        let job = Job {
+            id,
+            source: pending.source,
+            output: pending.output,
+            limits: self.limits,
+            client: self.client.clone(),
+            names: Arc::clone(&self.names),
+            events: self.events.clone(),
+            cancel,
+        };
+        let events = self.events.clone();
+        let done = self.done_tx.clone();
+        self.tracker.spawn(async move {
+            // A panic in one job must still give that item its one outcome.
+            let finished = tokio::spawn(job::run(job))
+                .await
+                .unwrap_or_else(|e| Event::Finished {
+                    id,
+                    elapsed: Duration::ZERO,
+                    bytes: 0,
+                    outcome: Outcome::Failed(FetchError::Request(format!("internal error: {e}"))),
+                });
+            events.send(finished);
+            let _ = done.send(id);
+        });
+    }
+}
+
+fn cancelled_in_queue(id: JobId) -> Event {
+    Event::Finished {
+        id,
+        elapsed: Duration::ZERO,
+        bytes: 0,
+        outcome: Outcome::Cancelled,
+    }
+}
+
+/// Caps of zero would stall the queue forever.
+fn sane(mut limits: Limits) -> Limits {
+    limits.jobs = limits.jobs.max(1);
+    limits.per_host = limits.per_host.max(1);
+    limits
+}
