@@ -73,9 +73,7 @@ impl ItemReport {
     /// The report of an item the engine ran.
     pub fn finished(source: String, elapsed: Duration, bytes: u64, outcome: &Outcome) -> Self {
         let (path, sha256) = match outcome {
-            Outcome::Done { path, sha256 } => {
-                (Some(path.display().to_string()), Some(hex(sha256)))
-            }
+            Outcome::Done { path, sha256 } => (Some(path.display().to_string()), Some(hex(sha256))),
             _ => (None, None),
         };
         ItemReport {
@@ -225,7 +223,10 @@ mod tests {
         let text = "# urls\nhttp://h/a\n\n  \nftp://h/b\n  # indented comment\nhttp://h/c#frag\n";
         let entries = from_list(text, "urls.txt", Path::new("/"));
         let labels: Vec<&str> = entries.iter().map(|e| e.origin.as_str()).collect();
-        assert_eq!(labels, ["urls.txt line 2", "urls.txt line 5", "urls.txt line 7"]);
+        assert_eq!(
+            labels,
+            ["urls.txt line 2", "urls.txt line 5", "urls.txt line 7"]
+        );
         assert_eq!(entries[2].text, "http://h/c#frag");
         assert_eq!(
             entries[1].parsed,
@@ -281,7 +282,11 @@ mod tests {
         assert_eq!(line["summary"]["timed_out"], 1);
         assert_eq!(line["summary"]["sum_item_ms"], 2000);
         assert!(!summary.all_done());
-        assert!(summary.to_text().contains("2.5× faster"), "{}", summary.to_text());
+        assert!(
+            summary.to_text().contains("2.5× faster"),
+            "{}",
+            summary.to_text()
+        );
     }
 
     #[test]

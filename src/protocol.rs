@@ -225,7 +225,10 @@ impl Event {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Verified and renamed into place.
-    Done { path: PathBuf, sha256: [u8; 32] },
+    Done {
+        path: PathBuf,
+        sha256: [u8; 32],
+    },
     Failed(FetchError),
     TimedOut(TimeoutKind),
     Cancelled,
@@ -323,18 +326,36 @@ mod tests {
 
     #[test]
     fn parses_urls_paths_and_rejects_other_schemes() {
-        assert!(matches!(parse("https://example.org/a.bin"), Ok(Source::Url(_))));
-        assert!(matches!(parse("  HTTP://example.org/ "), Ok(Source::Url(_))));
+        assert!(matches!(
+            parse("https://example.org/a.bin"),
+            Ok(Source::Url(_))
+        ));
+        assert!(matches!(
+            parse("  HTTP://example.org/ "),
+            Ok(Source::Url(_))
+        ));
         assert_eq!(
             parse("file:///tmp/x.txt"),
             Ok(Source::File(PathBuf::from("/tmp/x.txt")))
         );
-        assert_eq!(parse("rel/x.txt"), Ok(Source::File(PathBuf::from("/base/rel/x.txt"))));
-        assert_eq!(parse("/abs/中文.txt"), Ok(Source::File(PathBuf::from("/abs/中文.txt"))));
-        assert_eq!(parse("ftp://h/x"), Err(SourceError::UnsupportedScheme("ftp".into())));
+        assert_eq!(
+            parse("rel/x.txt"),
+            Ok(Source::File(PathBuf::from("/base/rel/x.txt")))
+        );
+        assert_eq!(
+            parse("/abs/中文.txt"),
+            Ok(Source::File(PathBuf::from("/abs/中文.txt")))
+        );
+        assert_eq!(
+            parse("ftp://h/x"),
+            Err(SourceError::UnsupportedScheme("ftp".into()))
+        );
         assert_eq!(parse("   "), Err(SourceError::Empty));
         assert!(matches!(parse("http://"), Err(SourceError::InvalidUrl(_))));
-        assert!(matches!(parse("http://exa mple.org/"), Err(SourceError::InvalidUrl(_))));
+        assert!(matches!(
+            parse("http://exa mple.org/"),
+            Err(SourceError::InvalidUrl(_))
+        ));
     }
 
     #[test]

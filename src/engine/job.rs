@@ -105,7 +105,12 @@ async fn run_inner(job: Job) -> Event {
             tracing::info!(bytes, ms = elapsed.as_millis() as u64, path = %path.display(), "done");
         }
         Outcome::Cancelled => tracing::info!(bytes, "cancelled"),
-        other => tracing::warn!(bytes, error = other.error_text().unwrap_or_default(), "not done"),
+        // An item that fails is an outcome reported to the user, not an engine fault.
+        other => tracing::info!(
+            bytes,
+            error = other.error_text().unwrap_or_default(),
+            "not done"
+        ),
     }
     Event::Finished {
         id: job.id,
@@ -122,9 +127,14 @@ async fn fetch(
 ) -> Result<Committed, Stop> {
     match &job.source {
         Source::Url(url) => {
-            let opened =
-                http::open(&job.client, url, &job.limits, job.output.content_disposition, stop)
-                    .await?;
+            let opened = http::open(
+                &job.client,
+                url,
+                &job.limits,
+                job.output.content_disposition,
+                stop,
+            )
+            .await?;
             let part = create_part(job, opened.name).await?;
             started(job, shared, part.file_name(), opened.total);
             let mut writer = ChunkWriter::spawn(part);

@@ -103,10 +103,7 @@ pub fn variant(name: &str, n: u32) -> String {
 /// The name a URL suggests: its last non-empty path segment, percent-decoded (UTF-8,
 /// lossy), sanitised. `None` when the path has no usable segment.
 pub fn from_url(url: &Url) -> Option<String> {
-    let segment = url
-        .path_segments()?
-        .rev()
-        .find(|s| !s.is_empty())?;
+    let segment = url.path_segments()?.rev().find(|s| !s.is_empty())?;
     let decoded = percent_decode_str(segment).decode_utf8_lossy();
     let name = sanitize(&decoded);
     (name != FALLBACK_NAME || decoded.trim() == FALLBACK_NAME).then_some(name)
@@ -240,25 +237,46 @@ mod tests {
     #[test]
     fn names_from_urls_are_decoded_and_safe() {
         let url = |s: &str| Url::parse(s).expect("test URL");
-        assert_eq!(from_url(&url("http://h/a/b.bin?x=1")).as_deref(), Some("b.bin"));
-        assert_eq!(from_url(&url("http://h/%E4%B8%AD%E6%96%87.txt")).as_deref(), Some("中文.txt"));
+        assert_eq!(
+            from_url(&url("http://h/a/b.bin?x=1")).as_deref(),
+            Some("b.bin")
+        );
+        assert_eq!(
+            from_url(&url("http://h/%E4%B8%AD%E6%96%87.txt")).as_deref(),
+            Some("中文.txt")
+        );
         assert_eq!(from_url(&url("http://h/dir/")).as_deref(), Some("dir"));
         assert_eq!(from_url(&url("http://h/")), None);
-        assert_eq!(from_url(&url("http://h/..%2F..%2Fetc%2Fpasswd")).as_deref(), Some("passwd"));
+        assert_eq!(
+            from_url(&url("http://h/..%2F..%2Fetc%2Fpasswd")).as_deref(),
+            Some("passwd")
+        );
     }
 
     #[test]
     fn content_disposition_prefers_the_extended_name() {
         let cd = |s: &str| from_content_disposition(s.as_bytes());
-        assert_eq!(cd("attachment; filename=\"a b.txt\"").as_deref(), Some("a b.txt"));
-        assert_eq!(cd("attachment; filename=plain.txt").as_deref(), Some("plain.txt"));
+        assert_eq!(
+            cd("attachment; filename=\"a b.txt\"").as_deref(),
+            Some("a b.txt")
+        );
+        assert_eq!(
+            cd("attachment; filename=plain.txt").as_deref(),
+            Some("plain.txt")
+        );
         assert_eq!(
             cd("attachment; filename=\"fallback.txt\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A.pdf")
                 .as_deref(),
             Some("报告.pdf")
         );
-        assert_eq!(cd("attachment; filename=\"semi;colon.txt\"; size=3").as_deref(), Some("semi;colon.txt"));
-        assert_eq!(cd("attachment; filename=\"q\\\"uote.txt\"").as_deref(), Some("q\"uote.txt"));
+        assert_eq!(
+            cd("attachment; filename=\"semi;colon.txt\"; size=3").as_deref(),
+            Some("semi;colon.txt")
+        );
+        assert_eq!(
+            cd("attachment; filename=\"q\\\"uote.txt\"").as_deref(),
+            Some("q\"uote.txt")
+        );
         assert_eq!(cd("inline"), None);
         assert_eq!(cd("attachment; filename=\"\""), None);
     }

@@ -137,7 +137,8 @@ impl PartFile {
     /// Appends bytes, hashing them on the way.
     pub fn write(&mut self, buf: &[u8]) -> Result<(), FetchError> {
         let file = self.file.as_mut().ok_or_else(|| closed_error(&self.part))?;
-        file.write_all(buf).map_err(|e| write_error(&self.part, &e))?;
+        file.write_all(buf)
+            .map_err(|e| write_error(&self.part, &e))?;
         self.hasher.update(buf);
         self.written += buf.len() as u64;
         Ok(())
@@ -205,7 +206,11 @@ impl PartFile {
 
     /// Someone else created our target meanwhile: move on to the next free variant.
     fn next_free_target(&mut self) -> Result<(), FetchError> {
-        let dest = self.target.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dest = self
+            .target
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         for n in 1..MAX_VARIANTS {
             let candidate = dest.join(names::variant(&self.base, n));
             if !exists(&candidate) && self.names.try_take(&candidate) {
@@ -398,11 +403,18 @@ mod tests {
         assert_eq!(first.file_name(), "a (1).txt");
         assert_eq!(second.file_name(), "a (2).txt");
         // A file appearing under our name before commit is not clobbered either.
-        fs::write(dir.path().join("a (1).txt"), b"theirs").map_err(|e| write_error(dir.path(), &e))?;
+        fs::write(dir.path().join("a (1).txt"), b"theirs")
+            .map_err(|e| write_error(dir.path(), &e))?;
         let done = first.commit(None)?;
         assert_eq!(done.path, dir.path().join("a (3).txt"));
-        assert_eq!(fs::read(dir.path().join("a.txt")).ok().as_deref(), Some(&b"mine"[..]));
-        assert_eq!(fs::read(dir.path().join("a (1).txt")).ok().as_deref(), Some(&b"theirs"[..]));
+        assert_eq!(
+            fs::read(dir.path().join("a.txt")).ok().as_deref(),
+            Some(&b"mine"[..])
+        );
+        assert_eq!(
+            fs::read(dir.path().join("a (1).txt")).ok().as_deref(),
+            Some(&b"theirs"[..])
+        );
         drop(second);
         assert!(!dir.path().join("a (2).txt.part").exists());
         Ok(())

@@ -134,11 +134,14 @@ impl Scheduler {
     fn submit(&mut self, id: JobId, source: Source) {
         let key = source.host_key();
         self.queued.insert(id, key.clone());
-        self.queues.entry(key.clone()).or_default().push_back(Pending {
-            id,
-            source,
-            output: self.output.clone(),
-        });
+        self.queues
+            .entry(key.clone())
+            .or_default()
+            .push_back(Pending {
+                id,
+                source,
+                output: self.output.clone(),
+            });
         self.refresh(&key);
     }
 

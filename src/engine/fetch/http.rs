@@ -11,7 +11,7 @@ use std::error::Error as StdError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, Response, redirect};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -33,6 +33,8 @@ enum RedirectRefused {
     Loop(String),
     #[error("redirect to a '{0}' URL is not allowed")]
     Scheme(String),
+    #[error("redirect to an invalid location '{0}'")]
+    BadLocation(String),
 }
 
 /// Builds the client shared by all HTTP items, from the connect and stall timeouts.
@@ -94,6 +96,11 @@ pub async fn open(
         },
     };
     let status = response.status();
+    if status.is_redirection()
+        && let Some(refused) = unfollowed_redirect(&response)
+    {
+        return Err(Stop::Failed(FetchError::Redirect(refused.to_string())));
+    }
     if !status.is_success() {
         return Err(Stop::Failed(FetchError::HttpStatus {
             status: status.as_u16(),
@@ -114,6 +121,20 @@ pub async fn open(
         name,
         total,
     })
+}
+
+/// A 3xx that reached us was not followed: the HTTP layer only hands back redirects whose
+/// `Location` it cannot use (another scheme, or unparsable). Say which.
+fn unfollowed_redirect(response: &Response) -> Option<RedirectRefused> {
+    let location = response.headers().get(LOCATION)?;
+    let text = String::from_utf8_lossy(location.as_bytes());
+    match response.url().join(&text) {
+        Ok(next) if !matches!(next.scheme(), "http" | "https") => {
+            Some(RedirectRefused::Scheme(next.scheme().to_owned()))
+        }
+        Ok(_) => None,
+        Err(_) => Some(RedirectRefused::BadLocation(text.into_owned())),
+    }
 }
 
 fn fallback_name(response: &Response) -> String {
@@ -165,10 +186,9 @@ pub async fn stream(
         }
     }
     match total {
-        Some(expected) if received < expected => Err(Stop::Failed(FetchError::ShortBody {
-            expected,
-            received,
-        })),
+        Some(expected) if received < expected => {
+            Err(Stop::Failed(FetchError::ShortBody { expected, received }))
+        }
         _ => Ok(received),
     }
 }
@@ -186,10 +206,9 @@ fn body_error(e: &reqwest::Error, total: Option<u64>, received: u64) -> Stop {
         })
     });
     match total {
-        Some(expected) if !reset && received < expected => Stop::Failed(FetchError::ShortBody {
-            expected,
-            received,
-        }),
+        Some(expected) if !reset && received < expected => {
+            Stop::Failed(FetchError::ShortBody { expected, received })
+        }
         _ => Stop::Failed(FetchError::Body(format!(
             "{} after {received} bytes",
             chain(e)
@@ -235,7 +254,9 @@ fn tls_error(e: &(dyn StdError + 'static)) -> Option<String> {
 }
 
 /// The error and its causes, outermost first.
-fn sources<'a>(e: &'a (dyn StdError + 'static)) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+fn sources<'a>(
+    e: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     std::iter::successors(Some(e), |&e: &&'a (dyn StdError + 'static)| e.source())
 }
 

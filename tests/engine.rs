@@ -1,0 +1,702 @@
+//! The engine against real loopback servers: caps, timeouts, cancellation, names, output.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use haul::engine::{Engine, EngineConfig, Events};
+use haul::protocol::{
+    Command, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind,
+};
+use sha2::{Digest, Sha256};
+use support::{Gauge, Server, body};
+
+struct Harness {
+    engine: Engine,
+    events: Events,
+    dest: tempfile::TempDir,
+    log: Vec<Event>,
+}
+
+#[derive(Debug, Clone)]
+struct Finished {
+    bytes: u64,
+    outcome: Outcome,
+    at: Instant,
+}
+
+fn limits() -> Limits {
+    Limits {
+        jobs: 8,
+        per_host: 8,
+        connect_timeout: Duration::from_secs(5),
+        stall_timeout: Duration::from_secs(5),
+        deadline: None,
+    }
+}
+
+impl Harness {
+    fn new(limits: Limits) -> Harness {
+        Harness::with_output(limits, |_| {})
+    }
+
+    fn with_output(limits: Limits, tweak: impl FnOnce(&mut Output)) -> Harness {
+        let dest = tempfile::tempdir().expect("tempdir");
+        let mut output = Output {
+            dest: dest.path().join("out"),
+            overwrite: false,
+            content_disposition: true,
+        };
+        tweak(&mut output);
+        let config = EngineConfig {
+            limits,
+            output,
+            waker: None,
+        };
+        let (engine, events) =
+            Engine::start(&tokio::runtime::Handle::current(), config).expect("engine starts");
+        Harness {
+            engine,
+            events,
+            dest,
+            log: Vec::new(),
+        }
+    }
+
+    fn out(&self) -> PathBuf {
+        self.dest.path().join("out")
+    }
+
+    fn submit(&self, text: &str) -> JobId {
+        let source = Source::parse(text, Path::new("/")).expect("valid source");
+        self.engine.submit(source)
+    }
+
+    async fn next(&mut self) -> Event {
+        let event = tokio::time::timeout(Duration::from_secs(30), self.events.recv())
+            .await
+            .expect("an event within 30 s")
+            .expect("engine still running");
+        self.log.push(event.clone());
+        event
+    }
+
+    /// Waits for the next event of `id` matching `pred`.
+    async fn wait_for(&mut self, id: JobId, pred: impl Fn(&Event) -> bool) -> Event {
+        loop {
+            let event = self.next().await;
+            if event.id() == id && pred(&event) {
+                return event;
+            }
+        }
+    }
+
+    async fn finish(&mut self, ids: &[JobId]) -> HashMap<JobId, Finished> {
+        let mut done: HashMap<JobId, Finished> = self
+            .log
+            .iter()
+            .filter_map(|e| match e {
+                Event::Finished {
+                    id, bytes, outcome, ..
+                } => Some((
+                    *id,
+                    Finished {
+                        bytes: *bytes,
+                        outcome: outcome.clone(),
+                        at: Instant::now(),
+                    },
+                )),
+                _ => None,
+            })
+            .collect();
+        while ids.iter().any(|id| !done.contains_key(id)) {
+            if let Event::Finished {
+                id, bytes, outcome, ..
+            } = self.next().await
+            {
+                let previous = done.insert(
+                    id,
+                    Finished {
+                        bytes,
+                        outcome,
+                        at: Instant::now(),
+                    },
+                );
+                assert!(previous.is_none(), "{id} finished twice");
+            }
+        }
+        done
+    }
+
+    /// Names of everything in the destination folder, sorted.
+    fn listing(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.out())
+            .map(|dir| {
+                dir.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+fn sha(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+fn assert_done_with(finished: &Finished, expected: &[u8]) -> PathBuf {
+    let Outcome::Done { path, sha256 } = &finished.outcome else {
+        panic!("expected done, got {:?}", finished.outcome);
+    };
+    let on_disk = std::fs::read(path).expect("read result");
+    assert_eq!(on_disk.len(), expected.len(), "{}", path.display());
+    assert!(on_disk == expected, "{} differs", path.display());
+    assert_eq!(*sha256, sha(expected));
+    assert_eq!(finished.bytes, expected.len() as u64);
+    path.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_items_under_a_global_cap_of_four() {
+    let server = Server::start().await;
+    let mut h = Harness::new(Limits {
+        jobs: 4,
+        ..limits()
+    });
+    let ids: Vec<JobId> = (0..20)
+        .map(|i| h.submit(&server.url(&format!("/bytes/{}/f{i}.bin?delay_ms=60", 10_000 + i))))
+        .collect();
+    let done = h.finish(&ids).await;
+    for (i, id) in ids.iter().enumerate() {
+        let path = assert_done_with(&done[id], &body(10_000 + i));
+        assert_eq!(path, h.out().join(format!("f{i}.bin")));
+    }
+    assert_eq!(
+        server.max_in_flight(),
+        4,
+        "the cap is both reached and kept"
+    );
+    assert_eq!(h.listing().len(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_host_cap_holds_while_other_hosts_proceed() {
+    let global = Arc::new(Gauge::default());
+    let a = Server::start_with(Arc::new(Gauge::default()), Some(Arc::clone(&global))).await;
+    let b = Server::start_with(Arc::new(Gauge::default()), Some(Arc::clone(&global))).await;
+    let mut h = Harness::new(Limits {
+        jobs: 3,
+        per_host: 2,
+        ..limits()
+    });
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        ids.push(h.submit(&a.url(&format!("/bytes/100/a{i}?delay_ms=50"))));
+    }
+    for i in 0..10 {
+        ids.push(h.submit(&b.url(&format!("/bytes/100/b{i}?delay_ms=50"))));
+    }
+    let done = h.finish(&ids).await;
+    assert!(
+        done.values()
+            .all(|f| matches!(f.outcome, Outcome::Done { .. }))
+    );
+    assert_eq!(a.max_in_flight(), 2);
+    assert!(b.max_in_flight() <= 2);
+    // Host b's items did not wait behind all of host a's: the global cap was used fully.
+    assert_eq!(global.max(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raising_the_cap_applies_to_a_running_batch() {
+    let server = Server::start().await;
+    let mut h = Harness::new(Limits {
+        jobs: 1,
+        ..limits()
+    });
+    let ids: Vec<JobId> = (0..12)
+        .map(|i| h.submit(&server.url(&format!("/bytes/100/x{i}?delay_ms=150"))))
+        .collect();
+    h.wait_for(ids[0], |e| matches!(e, Event::Started { .. }))
+        .await;
+    assert_eq!(server.max_in_flight(), 1);
+    h.engine.send(Command::SetLimits(Limits {
+        jobs: 4,
+        ..limits()
+    }));
+    let done = h.finish(&ids).await;
+    assert!(
+        done.values()
+            .all(|f| matches!(f.outcome, Outcome::Done { .. }))
+    );
+    assert_eq!(server.max_in_flight(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_queue_starts_nothing_until_resumed() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    h.engine.send(Command::SetPaused(true));
+    let id = h.submit(&server.url("/bytes/10/p.bin"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.requests(), 0);
+    h.engine.send(Command::SetPaused(false));
+    let done = h.finish(&[id]).await;
+    assert_done_with(&done[&id], &body(10));
+}
+
+/// Runs one URL that must fail in some way; checks the outcome and that nothing is left.
+async fn expect_not_done(server: &Server, path: &str, lim: Limits) -> Outcome {
+    let mut h = Harness::new(lim);
+    let id = h.submit(&server.url(path));
+    let done = h.finish(&[id]).await;
+    let names = h.listing();
+    assert!(names.is_empty(), "{path}: left behind {names:?}");
+    done[&id].outcome.clone()
+}
+
+fn short_stall() -> Limits {
+    Limits {
+        stall_timeout: Duration::from_millis(400),
+        ..limits()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_times_out_as_a_stall() {
+    let server = Server::start().await;
+    let outcome = expect_not_done(
+        &server,
+        "/bytes/100000/s.bin?stall_after=5000",
+        short_stall(),
+    )
+    .await;
+    assert_eq!(outcome, Outcome::TimedOut(TimeoutKind::Stall));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_time_out_as_a_stall() {
+    let server = Server::start().await;
+    let outcome = expect_not_done(
+        &server,
+        "/bytes/10/h.bin?delay_headers_ms=3000",
+        short_stall(),
+    )
+    .await;
+    assert_eq!(outcome, Outcome::TimedOut(TimeoutKind::Stall));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_drip_within_the_stall_timeout_succeeds() {
+    let server = Server::start().await;
+    let mut h = Harness::new(short_stall());
+    let id = h.submit(&server.url("/bytes/8192/drip.bin?drip_ms=100"));
+    let done = h.finish(&[id]).await;
+    assert_done_with(&done[&id], &body(8192));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_is_its_own_timeout() {
+    let server = Server::start().await;
+    let outcome = expect_not_done(
+        &server,
+        "/bytes/100000/d.bin?drip_ms=50",
+        Limits {
+            deadline: Some(Duration::from_millis(500)),
+            ..limits()
+        },
+    )
+    .await;
+    assert_eq!(outcome, Outcome::TimedOut(TimeoutKind::Deadline));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_body_fails_and_leaves_nothing() {
+    let server = Server::start().await;
+    let outcome = expect_not_done(&server, "/bytes/5000/short.bin?short=1000", limits()).await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed(FetchError::ShortBody {
+            expected: 5000,
+            received: 1000
+        })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_fails_and_leaves_nothing() {
+    let server = Server::start().await;
+    let outcome = expect_not_done(&server, "/bytes/100000/r.bin?reset_after=1000", limits()).await;
+    let Outcome::Failed(FetchError::Body(message)) = &outcome else {
+        panic!("expected a broken transfer, got {outcome:?}");
+    };
+    assert!(message.contains("after 1000 bytes"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_refused_is_a_clear_failure() {
+    let server = Server::start().await;
+    let url = server.url("/bytes/1/x");
+    drop(server);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let closed = listener.local_addr().expect("addr");
+    drop(listener);
+    let mut h = Harness::new(limits());
+    let id = h.submit(&format!("http://{closed}/x"));
+    let done = h.finish(&[id]).await;
+    let Outcome::Failed(FetchError::Connect(message)) = &done[&id].outcome else {
+        panic!(
+            "expected a connect failure, got {:?} for {url}",
+            done[&id].outcome
+        );
+    };
+    assert!(message.to_lowercase().contains("refused"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_connect_times_out_as_connect() {
+    let Some((addr, _listener, _fillers)) = support::unresponsive() else {
+        eprintln!("skipped: this kernel completes handshakes past a full accept queue");
+        return;
+    };
+    let mut h = Harness::new(Limits {
+        connect_timeout: Duration::from_millis(300),
+        ..limits()
+    });
+    let id = h.submit(&format!("http://{addr}/x"));
+    let done = h.finish(&[id]).await;
+    assert_eq!(done[&id].outcome, Outcome::TimedOut(TimeoutKind::Connect));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_statuses_fail_and_their_body_is_never_saved() {
+    let server = Server::start().await;
+    for status in [404, 500, 403] {
+        let outcome = expect_not_done(
+            &server,
+            &format!("/bytes/10/e.bin?status={status}"),
+            limits(),
+        )
+        .await;
+        assert_eq!(
+            outcome,
+            Outcome::Failed(FetchError::HttpStatus {
+                status,
+                reason: http_reason(status).into()
+            })
+        );
+    }
+}
+
+fn http_reason(status: u16) -> &'static str {
+    match status {
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        _ => "Forbidden",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_and_unsized_bodies_arrive_whole() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    let chunked = h.submit(&server.url("/bytes/300000/c.bin?chunked=1"));
+    let unsized_ = h.submit(&server.url("/bytes/300000/u.bin?cl=0"));
+    let done = h.finish(&[chunked, unsized_]).await;
+    assert_done_with(&done[&chunked], &body(300_000));
+    assert_done_with(&done[&unsized_], &body(300_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_followed_within_bounds() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    let chain = h.submit(&server.url("/redirect/3"));
+    let too_long = h.submit(&server.url("/redirect/11"));
+    let looped = h.submit(&server.url("/loop/a"));
+    let to_file = h.submit(&server.url("/to?location=file:///etc/passwd"));
+    let done = h.finish(&[chain, too_long, looped, to_file]).await;
+    let path = assert_done_with(&done[&chain], &body(64));
+    assert_eq!(path, h.out().join("end.bin"), "named after the final URL");
+    let redirect_error = |id: JobId| match &done[&id].outcome {
+        Outcome::Failed(FetchError::Redirect(message)) => message.clone(),
+        other => panic!("expected a refused redirect, got {other:?}"),
+    };
+    assert!(redirect_error(too_long).contains("more than 10"));
+    assert!(redirect_error(looped).contains("loop"));
+    assert!(redirect_error(to_file).contains("'file'"));
+    assert_eq!(h.listing(), ["end.bin"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_content_disposition_names_stay_inside_dest() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    std::fs::create_dir_all(h.out()).expect("mkdir");
+    std::fs::write(h.out().join("passwd"), b"user's own file").expect("seed");
+    let hostile = [
+        ("attachment; filename=\"../../x\"", "x"),
+        ("attachment; filename=\"/etc/passwd\"", "passwd (1)"),
+        ("attachment; filename=\"..\\\\x\"", "x (1)"),
+        ("attachment; filename=\"CON\"", "_CON"),
+        ("attachment; filename*=UTF-8''a%01b%7Fc.txt", "a_b_c.txt"),
+        (
+            "attachment; filename*=UTF-8''..%2F..%2F%E6%8A%A5%E5%91%8A.pdf",
+            "报告.pdf",
+        ),
+    ];
+    let ids: Vec<JobId> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, (cd, _))| {
+            let encoded: String =
+                percent_encoding::utf8_percent_encode(cd, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string();
+            h.submit(&server.url(&format!("/bytes/{}/u?cd={encoded}", 10 + i)))
+        })
+        .collect();
+    let done = h.finish(&ids).await;
+    let mut landed: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let path = assert_done_with(&done[id], &body(10 + i));
+            assert_eq!(path.parent(), Some(h.out().as_path()), "inside dest");
+            path.file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    landed.sort();
+    let mut expected: Vec<String> = hostile.iter().map(|(_, n)| (*n).to_owned()).collect();
+    expected.sort();
+    assert_eq!(landed, expected);
+    assert_eq!(
+        std::fs::read(h.out().join("passwd")).expect("kept"),
+        b"user's own file"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_name_twice_in_one_batch_gets_two_files_even_with_overwrite() {
+    let server = Server::start().await;
+    let mut h = Harness::with_output(limits(), |o| o.overwrite = true);
+    std::fs::create_dir_all(h.out()).expect("mkdir");
+    std::fs::write(h.out().join("same.bin"), b"old").expect("seed");
+    let first = h.submit(&server.url("/bytes/100/same.bin"));
+    let second = h.submit(&server.url("/bytes/200/same.bin"));
+    let done = h.finish(&[first, second]).await;
+    let a = assert_done_with(&done[&first], &body(100));
+    let b = assert_done_with(&done[&second], &body(200));
+    assert_ne!(a, b);
+    assert_eq!(h.listing(), ["same (1).bin", "same.bin"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_follow_the_url_and_content_disposition_can_be_ignored() {
+    let server = Server::start().await;
+    let mut h = Harness::with_output(limits(), |o| o.content_disposition = false);
+    let cd = "attachment%3B%20filename%3Dserver.txt";
+    let chinese = h.submit(&server.url(&format!("/bytes/5/%E4%B8%AD%E6%96%87.txt?cd={cd}")));
+    let bare = h.submit(&server.url("/bytes/5/?type=text/html"));
+    let done = h.finish(&[chinese, bare]).await;
+    assert_eq!(
+        assert_done_with(&done[&chinese], &body(5)),
+        h.out().join("中文.txt")
+    );
+    // "/bytes/5/" names the file after its last non-empty segment.
+    assert_eq!(assert_done_with(&done[&bare], &body(5)), h.out().join("5"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_one_item_mid_body_is_fast_and_closes_the_connection() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    let held = "/bytes/10000000/held.bin?stall_after=200000";
+    let stuck = h.submit(&server.url(held));
+    let others: Vec<JobId> = (0..3)
+        .map(|i| h.submit(&server.url(&format!("/bytes/50000/o{i}.bin?delay_ms=200"))))
+        .collect();
+    h.wait_for(
+        stuck,
+        |e| matches!(e, Event::Progress { done, .. } if *done > 0),
+    )
+    .await;
+    let cancelled_at = Instant::now();
+    h.engine.cancel(stuck);
+    let done = h.finish(&[stuck]).await;
+    let latency = done[&stuck].at - cancelled_at;
+    assert_eq!(done[&stuck].outcome, Outcome::Cancelled);
+    assert!(
+        latency < Duration::from_millis(100),
+        "cancel took {latency:?}"
+    );
+    let closed = server
+        .closed_at(held, Duration::from_secs(2))
+        .await
+        .expect("the server saw the connection close");
+    assert!(closed - cancelled_at < Duration::from_millis(500));
+    let mut all = others.clone();
+    all.push(stuck);
+    let done = h.finish(&all).await;
+    for (i, id) in others.iter().enumerate() {
+        assert_done_with(&done[id], &body(50000));
+        assert!(h.out().join(format!("o{i}.bin")).exists());
+    }
+    assert!(
+        !h.listing().iter().any(|n| n.starts_with("held")),
+        "{:?}",
+        h.listing()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_all_covers_queued_and_running_items() {
+    let server = Server::start().await;
+    let mut h = Harness::new(Limits {
+        jobs: 1,
+        ..limits()
+    });
+    let ids: Vec<JobId> = (0..5)
+        .map(|i| h.submit(&server.url(&format!("/bytes/100000/c{i}.bin?stall_after=1000"))))
+        .collect();
+    h.wait_for(ids[0], |e| matches!(e, Event::Started { .. }))
+        .await;
+    h.engine.cancel_all();
+    let done = h.finish(&ids).await;
+    assert!(
+        done.values().all(|f| f.outcome == Outcome::Cancelled),
+        "{done:?}"
+    );
+    assert_eq!(server.requests(), 1, "queued items never started");
+    assert!(h.listing().is_empty(), "{:?}", h.listing());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_cancels_everything_and_waits_for_cleanup() {
+    let server = Server::start().await;
+    let mut h = Harness::new(Limits {
+        jobs: 2,
+        ..limits()
+    });
+    let ids: Vec<JobId> = (0..4)
+        .map(|i| h.submit(&server.url(&format!("/bytes/100000/z{i}.bin?stall_after=1000"))))
+        .collect();
+    h.wait_for(ids[1], |e| matches!(e, Event::Progress { .. }))
+        .await;
+    let Harness {
+        engine,
+        mut events,
+        dest,
+        ..
+    } = h;
+    engine.shutdown().await;
+    // After shutdown returns, every item has reported and no `.part` remains.
+    let mut finished = 0;
+    while let Ok(event) = events.try_recv() {
+        if let Event::Finished { outcome, .. } = event {
+            assert_eq!(outcome, Outcome::Cancelled);
+            finished += 1;
+        }
+    }
+    assert_eq!(finished, 4);
+    let left: Vec<_> = std::fs::read_dir(dest.path().join("out"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_throttled_and_ordered() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    // ~1.2 s of dripping: 24 KiB, 1 KiB every 50 ms.
+    let id = h.submit(&server.url("/bytes/24576/slow.bin?drip_ms=50"));
+    let done = h.finish(&[id]).await;
+    assert_done_with(&done[&id], &body(24576));
+    let kinds: Vec<&Event> = h.log.iter().filter(|e| e.id() == id).collect();
+    assert!(matches!(kinds.first(), Some(Event::Connecting { .. })));
+    assert!(matches!(
+        kinds.get(1),
+        Some(Event::Started {
+            total: Some(24576),
+            ..
+        })
+    ));
+    assert!(matches!(kinds.last(), Some(Event::Finished { .. })));
+    let progress: Vec<u64> = kinds
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress { done, .. } => Some(*done),
+            _ => None,
+        })
+        .collect();
+    assert!(progress.len() >= 5, "{progress:?}");
+    assert!(progress.len() <= 16, "more than ~10/s: {progress:?}");
+    assert!(progress.windows(2).all(|w| w[0] < w[1]), "{progress:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_files_copy_byte_exact_and_bad_paths_are_clear() {
+    let src = tempfile::tempdir().expect("tempdir");
+    let big: Vec<u8> = (0..50 * 1024 * 1024)
+        .map(|i: usize| (i * 31 % 253) as u8)
+        .collect();
+    let big_path = src.path().join("大文件.bin");
+    std::fs::write(&big_path, &big).expect("write source");
+    let mut h = Harness::new(limits());
+    let copy = h.submit(big_path.to_str().expect("utf-8 path"));
+    let url = h.submit(&format!("file://{}", big_path.display()));
+    let dir = h.submit(src.path().to_str().expect("utf-8 path"));
+    let missing_path = src.path().join("missing.bin");
+    let missing = h.submit(missing_path.to_str().expect("utf-8 path"));
+    let done = h.finish(&[copy, url, dir, missing]).await;
+    let mut copies = vec![
+        assert_done_with(&done[&copy], &big),
+        assert_done_with(&done[&url], &big),
+    ];
+    copies.sort();
+    assert_eq!(
+        copies,
+        [h.out().join("大文件 (1).bin"), h.out().join("大文件.bin")]
+    );
+    assert_eq!(
+        done[&dir].outcome,
+        Outcome::Failed(FetchError::NotAFile {
+            path: src.path().to_path_buf(),
+            kind: "directory"
+        })
+    );
+    assert_eq!(
+        done[&missing].outcome,
+        Outcome::Failed(FetchError::NotFound(missing_path))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_local_copy_is_fast() {
+    let src = tempfile::tempdir().expect("tempdir");
+    let path = src.path().join("huge.bin");
+    let file = std::fs::File::create(&path).expect("create");
+    file.set_len(8 * 1024 * 1024 * 1024).expect("sparse 8 GiB");
+    let mut h = Harness::new(limits());
+    let id = h.submit(path.to_str().expect("utf-8 path"));
+    h.wait_for(id, |e| matches!(e, Event::Progress { .. }))
+        .await;
+    let cancelled_at = Instant::now();
+    h.engine.cancel(id);
+    let done = h.finish(&[id]).await;
+    assert_eq!(done[&id].outcome, Outcome::Cancelled);
+    let latency = done[&id].at - cancelled_at;
+    assert!(
+        latency < Duration::from_millis(100),
+        "cancel took {latency:?}"
+    );
+    assert!(h.listing().is_empty(), "{:?}", h.listing());
+}

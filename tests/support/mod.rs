@@ -1,0 +1,399 @@
+//! A misbehaving-on-demand HTTP/1.1 server on 127.0.0.1 for the engine and CLI tests.
+//!
+//! Raw tokio TCP, so it can do what a well-behaved server library cannot: stall mid-body,
+//! reset, close short of Content-Length, drip slowly, delay headers, loop redirects, and send
+//! hostile headers. It counts requests in flight (now and at most) and records when a client
+//! closes a connection the server was holding open.
+//!
+//! Routes (all answer GET; the query string tunes the reply):
+//! - `/bytes/N[/name]`: N bytes of [`body`]. `cl=0` no Content-Length (close-delimited),
+//!   `chunked=1`, `delay_headers_ms=X`, `delay_ms=X` (before the body), `stall_after=K`,
+//!   `reset_after=K`, `short=K` (advertise N, send K, close), `drip_ms=X` (1 KiB every X ms),
+//!   `status=CODE` (that status with an error page as body), `cd=VALUE` (Content-Disposition,
+//!   percent-encoded), `type=VALUE` (Content-Type).
+//! - `/redirect/N`: a chain of N redirects ending at `/bytes/64/end.bin`.
+//! - `/loop/a` ⇄ `/loop/b`: a redirect loop.
+//! - `/to?location=VALUE`: one redirect to any location (e.g. `file:///etc/passwd`).
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The body served for `/bytes/N`: a fixed pattern, so tests can recompute it.
+pub fn body(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+/// Counts requests in flight. Shareable between servers to see a global cap.
+#[derive(Debug, Default)]
+pub struct Gauge {
+    now: AtomicUsize,
+    max: AtomicUsize,
+}
+
+impl Gauge {
+    fn enter(self: &Arc<Self>) -> GaugeGuard {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max.fetch_max(now, Ordering::SeqCst);
+        GaugeGuard(Arc::clone(self))
+    }
+
+    pub fn max(&self) -> usize {
+        self.max.load(Ordering::SeqCst)
+    }
+}
+
+struct GaugeGuard(Arc<Gauge>);
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    requests: AtomicUsize,
+    /// Path of a held connection → when the client closed it.
+    closes: Mutex<HashMap<String, Instant>>,
+}
+
+pub struct Server {
+    addr: SocketAddr,
+    stats: Arc<Stats>,
+    gauge: Arc<Gauge>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Server::start_with(Arc::new(Gauge::default()), None).await
+    }
+
+    /// A server that also counts into `global` (shared with other servers).
+    pub async fn start_with(gauge: Arc<Gauge>, global: Option<Arc<Gauge>>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fixture");
+        let addr = listener.local_addr().expect("fixture address");
+        let stats = Arc::new(Stats::default());
+        let (task_stats, task_gauge) = (Arc::clone(&stats), Arc::clone(&gauge));
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (stats, gauge, global) = (
+                    Arc::clone(&task_stats),
+                    Arc::clone(&task_gauge),
+                    global.clone(),
+                );
+                tokio::spawn(async move {
+                    let _ = serve(stream, addr, stats, gauge, global).await;
+                });
+            }
+        });
+        Server {
+            addr,
+            stats,
+            gauge,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.gauge.max()
+    }
+
+    pub fn requests(&self) -> usize {
+        self.stats.requests.load(Ordering::SeqCst)
+    }
+
+    /// When the client closed the held connection for `path` (path and query as requested),
+    /// waiting up to `limit` for it to happen.
+    pub async fn closed_at(&self, path: &str, limit: Duration) -> Option<Instant> {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(at) = self.stats.closes.lock().expect("closes").get(path) {
+                return Some(*at);
+            }
+            if Instant::now() > end {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+struct Request {
+    target: String,
+    path: String,
+    query: HashMap<String, String>,
+    close: bool,
+}
+
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 4);
+            let mut lines = head.lines();
+            let target = lines.next()?.split_whitespace().nth(1)?.to_owned();
+            let close = lines.any(|l| l.eq_ignore_ascii_case("connection: close"));
+            let (path, query) = match target.split_once('?') {
+                Some((p, q)) => (p.to_owned(), parse_query(q)),
+                None => (target.clone(), HashMap::new()),
+            };
+            return Some(Request {
+                target,
+                path,
+                query,
+                close,
+            });
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn parse_query(q: &str) -> HashMap<String, String> {
+    q.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            let v = percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned();
+            (k.to_owned(), v)
+        })
+        .collect()
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    stats: Arc<Stats>,
+    gauge: Arc<Gauge>,
+    global: Option<Arc<Gauge>>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    while let Some(req) = read_request(&mut stream, &mut buf).await {
+        stats.requests.fetch_add(1, Ordering::SeqCst);
+        let _in_flight = gauge.enter();
+        let _global = global.as_ref().map(|g| g.enter());
+        let keep_going = respond(&mut stream, addr, &req, &stats).await?;
+        if !keep_going || req.close {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn num(req: &Request, key: &str) -> Option<u64> {
+    req.query.get(key).and_then(|v| v.parse().ok())
+}
+
+async fn redirect(stream: &mut TcpStream, location: &str) -> std::io::Result<bool> {
+    let head = format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    Ok(true)
+}
+
+/// Writes one response. Returns whether the connection may serve another request.
+async fn respond(
+    stream: &mut TcpStream,
+    addr: SocketAddr,
+    req: &Request,
+    stats: &Stats,
+) -> std::io::Result<bool> {
+    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["redirect", n, ..] => {
+            let n: u32 = n.parse().unwrap_or(0);
+            let next = if n == 0 {
+                "/bytes/64/end.bin".to_owned()
+            } else {
+                format!("http://{addr}/redirect/{}", n - 1)
+            };
+            return redirect(stream, &next).await;
+        }
+        ["loop", "a"] => return redirect(stream, "/loop/b").await,
+        ["loop", "b"] => return redirect(stream, "/loop/a").await,
+        ["to"] => {
+            let location = req.query.get("location").cloned().unwrap_or_default();
+            return redirect(stream, &location).await;
+        }
+        ["bytes", n, ..] => {
+            let n: usize = n.parse().unwrap_or(0);
+            return send_bytes(stream, req, n, stats).await;
+        }
+        _ => {}
+    }
+    stream
+        .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
+        .await?;
+    Ok(true)
+}
+
+async fn send_bytes(
+    stream: &mut TcpStream,
+    req: &Request,
+    n: usize,
+    stats: &Stats,
+) -> std::io::Result<bool> {
+    if let Some(ms) = num(req, "delay_headers_ms") {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if let Some(status) = num(req, "status") {
+        let page = format!("<html>error page for status {status}</html>");
+        let head = format!(
+            "HTTP/1.1 {status} Whatever\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n",
+            page.len()
+        );
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(page.as_bytes()).await?;
+        return Ok(true);
+    }
+    let data = body(n);
+    let chunked = num(req, "chunked") == Some(1);
+    let no_length = num(req, "cl") == Some(0);
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    if chunked {
+        head.push_str("Transfer-Encoding: chunked\r\n");
+    } else if no_length {
+        head.push_str("Connection: close\r\n");
+    } else {
+        head.push_str(&format!("Content-Length: {n}\r\n"));
+    }
+    if let Some(cd) = req.query.get("cd") {
+        head.push_str(&format!("Content-Disposition: {cd}\r\n"));
+    }
+    if let Some(kind) = req.query.get("type") {
+        head.push_str(&format!("Content-Type: {kind}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    if let Some(ms) = num(req, "delay_ms") {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+
+    let cut = |key: &str| num(req, key).map(|k| (k as usize).min(n));
+    if let Some(k) = cut("stall_after") {
+        write_body(stream, &data[..k], chunked).await?;
+        hold_until_client_closes(stream, req, stats).await;
+        return Ok(false);
+    }
+    if let Some(k) = cut("reset_after") {
+        write_body(stream, &data[..k], chunked).await?;
+        stream.flush().await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stream.set_zero_linger()?;
+        return Ok(false); // dropping the stream now sends RST
+    }
+    if let Some(k) = cut("short") {
+        write_body(stream, &data[..k], chunked).await?;
+        stream.shutdown().await?;
+        return Ok(false);
+    }
+    if let Some(ms) = num(req, "drip_ms") {
+        for piece in data.chunks(1024) {
+            if write_body(stream, piece, chunked).await.is_err() {
+                record_close(req, stats);
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    } else {
+        write_body(stream, &data, chunked).await?;
+    }
+    if chunked {
+        stream.write_all(b"0\r\n\r\n").await?;
+    }
+    if no_length {
+        stream.shutdown().await?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+async fn write_body(stream: &mut TcpStream, data: &[u8], chunked: bool) -> std::io::Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    if chunked {
+        stream
+            .write_all(format!("{:x}\r\n", data.len()).as_bytes())
+            .await?;
+        stream.write_all(data).await?;
+        stream.write_all(b"\r\n").await
+    } else {
+        stream.write_all(data).await
+    }
+}
+
+/// Keeps the connection open without sending, until the client closes it (or a minute passes).
+async fn hold_until_client_closes(stream: &mut TcpStream, req: &Request, stats: &Stats) {
+    let _ = stream.flush().await;
+    let mut scratch = [0u8; 1024];
+    let wait = async {
+        loop {
+            match stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(60), wait)
+        .await
+        .is_ok()
+    {
+        record_close(req, stats);
+    }
+}
+
+fn record_close(req: &Request, stats: &Stats) {
+    stats
+        .closes
+        .lock()
+        .expect("closes")
+        .insert(req.target.clone(), Instant::now());
+}
+
+/// An address whose accept queue is full, so new connections hang in the handshake: the
+/// listener is returned with the filler connections and must be kept alive.
+pub fn unresponsive() -> Option<(SocketAddr, std::net::TcpListener, Vec<std::net::TcpStream>)> {
+    let socket = socket2_listener()?;
+    let addr = socket.local_addr().ok()?;
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => fillers.push(stream),
+            Err(_) => return Some((addr, socket, fillers)),
+        }
+    }
+    None // the queue never filled: this kernel accepts anyway
+}
+
+fn socket2_listener() -> Option<std::net::TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind("127.0.0.1:0".parse().ok()?).ok()?;
+    let listener = socket.listen(0).ok()?;
+    listener.into_std().ok()
+}
