@@ -70,6 +70,10 @@ impl Source {
                     _ => Err(SourceError::UnsupportedScheme(scheme)),
                 }
             }
+            None if text.contains("://") => Err(SourceError::InvalidUrl(format!(
+                "'{}' is not a valid scheme",
+                text.split("://").next().unwrap_or_default()
+            ))),
             None => {
                 let path = Path::new(text);
                 Ok(Source::File(if path.is_absolute() {

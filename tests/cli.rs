@@ -1,0 +1,287 @@
+//! `haul-cli` end to end: the built binary against a loopback server.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use support::{Server, body};
+
+const BIN: &str = env!("CARGO_BIN_EXE_haul-cli");
+
+async fn run(args: Vec<String>, stdin: Option<&'static str>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn haul-cli");
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            use std::io::Write;
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+        child.wait_with_output().expect("haul-cli output")
+    })
+    .await
+    .expect("join")
+}
+
+fn json_lines(output: &Output) -> (Vec<Value>, Value) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut values: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let summary = values.pop().expect("a summary line");
+    (values, summary["summary"].clone())
+}
+
+fn hex_sha(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn s(text: impl Into<String>) -> String {
+    text.into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_reports_every_item_and_bad_lines_name_themselves() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("dest");
+    let list = dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# my downloads\n{}\n\nftp://example.invalid/x\n{}\nnot a scheme://x\n",
+            server.url("/bytes/2000/two.bin"),
+            server.url("/bytes/10/missing?status=404"),
+        ),
+    )
+    .expect("write list");
+    let output = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            dest.display().to_string(),
+            server.url("/bytes/1000/one.bin"),
+            s("-i"),
+            list.display().to_string(),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let (items, summary) = json_lines(&output);
+    assert_eq!(items.len(), 5);
+    let by_source = |needle: &str| -> &Value {
+        items
+            .iter()
+            .find(|v| v["source"].as_str().is_some_and(|s| s.contains(needle)))
+            .unwrap_or_else(|| panic!("no item for {needle}: {items:?}"))
+    };
+    for (name, size) in [("one.bin", 1000), ("two.bin", 2000)] {
+        let item = by_source(name);
+        assert_eq!(item["status"], "done");
+        assert_eq!(item["bytes"], size);
+        assert_eq!(item["sha256"], hex_sha(&body(size)));
+        let path = item["path"].as_str().expect("path");
+        assert_eq!(Path::new(path), dest.join(name));
+        assert_eq!(std::fs::read(path).expect("file"), body(size));
+        assert!(item["elapsed_ms"].is_u64());
+        assert!(item.get("error").is_none());
+    }
+    let ftp = by_source("ftp://");
+    assert_eq!(ftp["status"], "failed");
+    let error = ftp["error"].as_str().expect("error text");
+    assert!(error.contains("unsupported scheme 'ftp'"), "{error}");
+    assert!(error.contains("list.txt line 4"), "{error}");
+    assert!(
+        by_source("not a scheme")["error"]
+            .as_str()
+            .expect("error")
+            .contains("line 6")
+    );
+    let missing = by_source("missing");
+    assert_eq!(missing["status"], "failed");
+    assert!(missing["error"].as_str().expect("error").contains("404"));
+    assert!(missing.get("path").is_none());
+    assert_eq!(summary["done"], 2);
+    assert_eq!(summary["failed"], 3);
+    assert_eq!(summary["timed_out"], 0);
+    assert_eq!(summary["cancelled"], 0);
+    assert_eq!(summary["bytes"], 3000);
+    assert!(summary["elapsed_ms"].is_u64() && summary["sum_item_ms"].is_u64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_done_exits_zero_and_reads_stdin() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list: &'static str = Box::leak(
+        format!(
+            "{}\n{}\n",
+            server.url("/bytes/300/a.bin"),
+            server.url("/bytes/400/b.bin?chunked=1")
+        )
+        .into_boxed_str(),
+    );
+    let output = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            dir.path().display().to_string(),
+            s("-i"),
+            s("-"),
+        ],
+        Some(list),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, summary) = json_lines(&output);
+    assert_eq!(items.len(), 2);
+    assert_eq!(summary["done"], 2);
+    assert_eq!(
+        std::fs::read(dir.path().join("b.bin")).expect("b"),
+        body(400)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_two() {
+    let cases: Vec<Vec<String>> = vec![
+        vec![],
+        vec![s("--no-such-flag"), s("http://127.0.0.1:9/x")],
+        vec![s("--jobs"), s("0"), s("http://127.0.0.1:9/x")],
+        vec![s("--connect-timeout"), s("soon"), s("http://127.0.0.1:9/x")],
+        vec![s("--stall-timeout"), s("-1"), s("http://127.0.0.1:9/x")],
+        vec![s("-i"), s("/no/such/list.txt")],
+    ];
+    for args in cases {
+        let output = run(args.clone(), None).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}: says why");
+    }
+    let help = run(vec![s("--help")], None).await;
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--input",
+        "--dest",
+        "--jobs",
+        "--per-host",
+        "--connect-timeout",
+        "--stall-timeout",
+        "--timeout",
+        "--overwrite",
+        "--no-content-disposition",
+        "--json",
+        "--quiet",
+    ] {
+        assert!(text.contains(flag), "--help lists {flag}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decimal_timeouts_and_a_human_table() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    let output = run(
+        vec![
+            s("-q"),
+            s("--stall-timeout"),
+            s("0.3"),
+            s("-o"),
+            dir.path().display().to_string(),
+            server.url("/bytes/100000/stuck.bin?stall_after=10"),
+            server.url("/bytes/100/fine.bin"),
+        ],
+        None,
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("timed_out"), "{stdout}");
+    assert!(stdout.contains("stall timeout"), "{stdout}");
+    assert!(stdout.contains("fine.bin"), "{stdout}");
+    assert!(
+        stdout.contains("1 done, 0 failed, 1 timed out, 0 cancelled"),
+        "{stdout}"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dest")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["fine.bin"]);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_cleans_up_and_exits_130() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().to_path_buf();
+    let args = vec![
+        s("--json"),
+        s("-o"),
+        dest.display().to_string(),
+        server.url("/bytes/1000000/held.bin?stall_after=5000"),
+        server.url("/bytes/1000000/held2.bin?stall_after=5000"),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        let child = Command::new(BIN)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Wait until both transfers are under way (their .part files exist).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while count_parts(&dest) < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(count_parts(&dest), 2, "transfers started");
+        let pid = i32::try_from(child.id()).expect("pid");
+        // SAFETY: sending SIGINT to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        child.wait_with_output().expect("output")
+    })
+    .await
+    .expect("join");
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    let (items, summary) = json_lines(&output);
+    assert_eq!(items.len(), 2);
+    assert!(
+        items.iter().all(|v| v["status"] == "cancelled"),
+        "{items:?}"
+    );
+    assert_eq!(summary["cancelled"], 2);
+    assert_eq!(count_parts(dir.path()), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dest").count(), 0);
+}
+
+fn count_parts(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+                .count()
+        })
+        .unwrap_or(0)
+}
