@@ -13,8 +13,30 @@ use support::{Server, body};
 const BIN: &str = env!("CARGO_BIN_EXE_haul-cli");
 
 async fn run(args: Vec<String>, stdin: Option<&'static str>) -> Output {
+    run_with_env(args, stdin, Vec::new()).await
+}
+
+async fn run_with_env(
+    args: Vec<String>,
+    stdin: Option<&'static str>,
+    env: Vec<(&'static str, String)>,
+) -> Output {
     tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        for key in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ] {
+            command.env_remove(key);
+        }
+        let mut child = command
+            .envs(env)
             .args(&args)
             .stdin(if stdin.is_some() {
                 Stdio::piped()
@@ -284,4 +306,48 @@ fn count_parts(dir: &Path) -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_variables_are_honoured() {
+    let proxy = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Through the proxy: the host does not even exist; only the proxy can answer.
+    let output = run_with_env(
+        vec![
+            s("--json"),
+            s("-o"),
+            dir.path().display().to_string(),
+            s("http://haul-test.invalid/bytes/700/via-proxy.bin"),
+        ],
+        None,
+        vec![("HTTP_PROXY", proxy.url(""))],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(proxy.proxied(), 1);
+    assert_eq!(
+        std::fs::read(dir.path().join("via-proxy.bin")).expect("file"),
+        body(700)
+    );
+
+    // NO_PROXY wins: a dead proxy is bypassed for the listed host.
+    let direct = Server::start().await;
+    let output = run_with_env(
+        vec![
+            s("--json"),
+            s("-o"),
+            dir.path().display().to_string(),
+            direct.url("/bytes/5/direct.bin"),
+        ],
+        None,
+        vec![
+            ("HTTP_PROXY", s("http://127.0.0.1:9")),
+            ("NO_PROXY", s("127.0.0.1")),
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(direct.requests(), 1);
+    assert_eq!(direct.proxied(), 0);
 }

@@ -14,6 +14,8 @@
 //! - `/redirect/N`: a chain of N redirects ending at `/bytes/64/end.bin`.
 //! - `/loop/a` ⇄ `/loop/b`: a redirect loop.
 //! - `/to?location=VALUE`: one redirect to any location (e.g. `file:///etc/passwd`).
+//!
+//! It also acts as a plain-HTTP proxy: a request for `http://any-host/bytes/…` is served the same.
 
 #![allow(dead_code)] // each test binary uses a different part
 
@@ -61,6 +63,8 @@ impl Drop for GaugeGuard {
 #[derive(Debug, Default)]
 struct Stats {
     requests: AtomicUsize,
+    /// Requests that arrived in proxy form (`GET http://host/path`).
+    proxied: AtomicUsize,
     /// Path of a held connection → when the client closed it.
     closes: Mutex<HashMap<String, Instant>>,
 }
@@ -119,6 +123,10 @@ impl Server {
         self.gauge.max()
     }
 
+    pub fn proxied(&self) -> usize {
+        self.stats.proxied.load(Ordering::SeqCst)
+    }
+
     pub fn requests(&self) -> usize {
         self.stats.requests.load(Ordering::SeqCst)
     }
@@ -146,13 +154,23 @@ struct Request {
     close: bool,
 }
 
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
+async fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    stats_proxied: &AtomicUsize,
+) -> Option<Request> {
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).into_owned();
             buf.drain(..end + 4);
             let mut lines = head.lines();
-            let target = lines.next()?.split_whitespace().nth(1)?.to_owned();
+            let mut target = lines.next()?.split_whitespace().nth(1)?.to_owned();
+            // A request through a proxy names the whole URL: keep its path.
+            if let Some(rest) = target.strip_prefix("http://") {
+                let path = rest.find('/').map_or("/", |i| &rest[i..]).to_owned();
+                stats_proxied.fetch_add(1, Ordering::SeqCst);
+                target = path;
+            }
             let close = lines.any(|l| l.eq_ignore_ascii_case("connection: close"));
             let (path, query) = match target.split_once('?') {
                 Some((p, q)) => (p.to_owned(), parse_query(q)),
@@ -194,7 +212,7 @@ async fn serve(
     global: Option<Arc<Gauge>>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
-    while let Some(req) = read_request(&mut stream, &mut buf).await {
+    while let Some(req) = read_request(&mut stream, &mut buf, &stats.proxied).await {
         stats.requests.fetch_add(1, Ordering::SeqCst);
         let _in_flight = gauge.enter();
         let _global = global.as_ref().map(|g| g.enter());

@@ -241,23 +241,22 @@ fn classify(e: &reqwest::Error) -> Stop {
     Stop::Failed(FetchError::Request(chain(e)))
 }
 
-/// A TLS failure somewhere in the chain, as text. rustls errors travel inside `io::Error`s
-/// whose `source()` skips them, so look inside those too.
+/// A TLS failure in the chain, as text.
 fn tls_error(e: &(dyn StdError + 'static)) -> Option<String> {
-    let inner: &(dyn StdError + 'static) = match e.downcast_ref::<std::io::Error>() {
-        Some(io) => io.get_ref().map(|r| r as &(dyn StdError + 'static))?,
-        None => e,
-    };
-    inner
-        .downcast_ref::<rustls::Error>()
-        .map(|tls| tls.to_string())
+    e.downcast_ref::<rustls::Error>().map(ToString::to_string)
 }
 
-/// The error and its causes, outermost first.
+/// The error and its causes, outermost first. An `io::Error`'s `source()` skips the error it
+/// wraps (where rustls and hyper put theirs), so step into it with `get_ref` instead.
 fn sources<'a>(
     e: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(e), |&e: &&'a (dyn StdError + 'static)| e.source())
+    std::iter::successors(Some(e), |&e: &&'a (dyn StdError + 'static)| match e
+        .downcast_ref::<std::io::Error>()
+    {
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+        None => e.source(),
+    })
 }
 
 /// The causes of `e` joined with `: `, without reqwest's outer "error sending request for url".
@@ -265,6 +264,10 @@ fn chain(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for s in sources(e).skip(1) {
         let text = s.to_string();
+        // hyper's "client error (Connect)" only repeats what the causes say better.
+        if text.starts_with("client error (") {
+            continue;
+        }
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
