@@ -321,7 +321,7 @@ impl Display {
     fn new(args: &Args, count: u64) -> Display {
         let visible = !args.quiet && !args.json;
         let multi = visible.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        let total = ProgressBar::new(count);
+        let total = ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::hidden());
         total.set_style(
             ProgressStyle::with_template("{pos}/{len} items [{bar:30}] {elapsed} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -329,10 +329,7 @@ impl Display {
         );
         let total = match &multi {
             Some(multi) => multi.add(total),
-            None => {
-                total.set_draw_target(ProgressDrawTarget::hidden());
-                total
-            }
+            None => total,
         };
         Display {
             multi,
@@ -353,13 +350,21 @@ impl Display {
         let Some(multi) = &self.multi else { return };
         match event {
             Event::Started { id, name, total } if self.items.len() < MAX_ITEM_BARS => {
+                // Attach before touching it: a detached bar draws on its own.
                 let bar = match total {
-                    Some(len) => ProgressBar::new(*len).with_style(self.item_style.clone()),
-                    None => ProgressBar::no_length().with_style(self.spinner_style.clone()),
+                    Some(len) => multi.add(ProgressBar::new(*len)),
+                    None => multi.add(ProgressBar::no_length()),
                 };
+                bar.set_style(match total {
+                    Some(_) => self.item_style.clone(),
+                    None => self.spinner_style.clone(),
+                });
+                if total.is_none() {
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                }
                 let label = source.map_or(name.as_str(), |s| s.as_str());
                 bar.set_message(label.to_owned());
-                self.items.insert(*id, multi.add(bar));
+                self.items.insert(*id, bar);
             }
             Event::Progress { id, done, .. } => {
                 if let Some(bar) = self.items.get(id) {
@@ -381,7 +386,9 @@ impl Display {
 
     fn item_finished(&mut self, report: &ItemReport) {
         self.total.inc(1);
+        // Failures show as they happen; cancellations are the user's own doing.
         if !report.is_done()
+            && report.status != "cancelled"
             && let (Some(multi), Some(error)) = (&self.multi, &report.error)
         {
             let _ = multi.println(format!("{}: {error}", report.source));
