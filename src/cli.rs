@@ -143,9 +143,13 @@ impl Summary {
         self.done == self.total()
     }
 
-    /// The `{"summary":{…}}` line.
+    /// The `{"summary":{…}}` line, keys in the documented order.
     pub fn to_json(&self) -> String {
-        serde_json::json!({ "summary": self }).to_string()
+        #[derive(Serialize)]
+        struct Line<'a> {
+            summary: &'a Summary,
+        }
+        serde_json::to_string(&Line { summary: self }).unwrap_or_default()
     }
 
     /// One line for people: counts, bytes, wall time against the sum of item times.
@@ -276,8 +280,9 @@ mod tests {
         summary.add(&done);
         summary.add(&slow);
         summary.elapsed_ms = 800;
-        let line: serde_json::Value =
-            serde_json::from_str(&summary.to_json()).expect("summary parses");
+        let json = summary.to_json();
+        assert!(json.starts_with(r#"{"summary":{"done":1,"failed":0,"timed_out":1,"#), "{json}");
+        let line: serde_json::Value = serde_json::from_str(&json).expect("summary parses");
         assert_eq!(line["summary"]["done"], 1);
         assert_eq!(line["summary"]["timed_out"], 1);
         assert_eq!(line["summary"]["sum_item_ms"], 2000);
