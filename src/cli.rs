@@ -281,7 +281,10 @@ mod tests {
         summary.add(&slow);
         summary.elapsed_ms = 800;
         let json = summary.to_json();
-        assert!(json.starts_with(r#"{"summary":{"done":1,"failed":0,"timed_out":1,"#), "{json}");
+        assert!(
+            json.starts_with(r#"{"summary":{"done":1,"failed":0,"timed_out":1,"#),
+            "{json}"
+        );
         let line: serde_json::Value = serde_json::from_str(&json).expect("summary parses");
         assert_eq!(line["summary"]["done"], 1);
         assert_eq!(line["summary"]["timed_out"], 1);

@@ -10,8 +10,8 @@
 //!   `chunked=1`, `delay_headers_ms=X`, `delay_ms=X` (before the body), `stall_after=K`,
 //!   `reset_after=K`, `short=K` (advertise N, send K, close), `drip_ms=X` (1 KiB every X ms),
 //!   `status=CODE` (that status with an error page as body), `cd=VALUE` (Content-Disposition,
-//!   percent-encoded), `type=VALUE` (Content-Type).
-//! - `/redirect/N`: a chain of N redirects ending at `/bytes/64/end.bin`.
+//!   percent-encoded), `type=VALUE` (Content-Type), `ce=VALUE` (Content-Encoding).
+//! - `/redirect/N`: a chain of exactly N redirects (N ≥ 1) ending at `/bytes/64/end.bin`.
 //! - `/loop/a` ⇄ `/loop/b`: a redirect loop.
 //! - `/to?location=VALUE`: one redirect to any location (e.g. `file:///etc/passwd`).
 //!
@@ -245,7 +245,7 @@ async fn respond(
     match segments.as_slice() {
         ["redirect", n, ..] => {
             let n: u32 = n.parse().unwrap_or(0);
-            let next = if n == 0 {
+            let next = if n <= 1 {
                 "/bytes/64/end.bin".to_owned()
             } else {
                 format!("http://{addr}/redirect/{}", n - 1)
@@ -302,6 +302,9 @@ async fn send_bytes(
     }
     if let Some(cd) = req.query.get("cd") {
         head.push_str(&format!("Content-Disposition: {cd}\r\n"));
+    }
+    if let Some(encoding) = req.query.get("ce") {
+        head.push_str(&format!("Content-Encoding: {encoding}\r\n"));
     }
     if let Some(kind) = req.query.get("type") {
         head.push_str(&format!("Content-Type: {kind}\r\n"));

@@ -153,6 +153,19 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn a_device_is_refused() {
+        let null = Path::new("/dev/null");
+        assert_eq!(
+            open(null).err(),
+            Some(FetchError::NotAFile {
+                path: null.to_path_buf(),
+                kind: "device"
+            })
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn a_fifo_is_refused_without_waiting_for_a_writer() {
         let dir = tempfile::tempdir().expect("tempdir");
         let fifo = dir.path().join("pipe");
