@@ -108,8 +108,8 @@ impl EngineHandle {
     }
 }
 
-/// A running engine. Dropping it cancels everything (cleanup then finishes in the
-/// background); [`Engine::shutdown`] or [`Engine::shutdown_blocking`] also wait for it.
+/// A running engine. Dropping it cancels everything and, outside the runtime, waits for the
+/// cleanup; [`Engine::shutdown`] (async) and [`Engine::shutdown_blocking`] say so explicitly.
 pub struct Engine {
     handle: EngineHandle,
     shutdown: CancellationToken,
@@ -188,6 +188,10 @@ impl Engine {
     /// and waits at most `limit` for cleanup. Returns whether cleanup finished in time.
     /// Must not be called from inside the runtime.
     pub fn shutdown_blocking(mut self, limit: Duration) -> bool {
+        self.stop_and_wait(limit)
+    }
+
+    fn stop_and_wait(&mut self, limit: Duration) -> bool {
         self.shutdown.cancel();
         let Some(actor) = self.actor.take() else {
             return true;
@@ -201,8 +205,20 @@ impl Engine {
     }
 }
 
+/// How long dropping an engine outside the runtime waits for cleanup.
+const DROP_WAIT: Duration = Duration::from_secs(10);
+
 impl Drop for Engine {
+    /// Cancels everything. Outside the runtime (a UI thread), also waits up to ten seconds
+    /// for every item's cleanup; inside it, blocking would stall the very tasks that clean
+    /// up, so cleanup finishes in the background: use [`Engine::shutdown`] to wait there.
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        if tokio::runtime::Handle::try_current().is_err() {
+            if !self.stop_and_wait(DROP_WAIT) {
+                tracing::warn!("engine cleanup still running after {DROP_WAIT:?}");
+            }
+        } else {
+            self.shutdown.cancel();
+        }
     }
 }
