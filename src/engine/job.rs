@@ -26,7 +26,7 @@ pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 pub(crate) struct Job {
     pub id: JobId,
     pub source: Source,
-    pub output: Output,
+    pub output: Arc<Output>,
     pub limits: Limits,
     pub client: reqwest::Client,
     pub names: Arc<Names>,

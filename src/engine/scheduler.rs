@@ -28,7 +28,8 @@ type HostKey = Option<String>;
 struct Pending {
     id: JobId,
     source: Source,
-    output: Output,
+    /// Shared by every item submitted under the same output settings.
+    output: Arc<Output>,
 }
 
 struct Running {
@@ -38,7 +39,7 @@ struct Running {
 
 pub(crate) struct Scheduler {
     limits: Limits,
-    output: Output,
+    output: Arc<Output>,
     paused: bool,
     client: reqwest::Client,
     names: Arc<Names>,
@@ -68,7 +69,7 @@ impl Scheduler {
     ) -> Scheduler {
         Scheduler {
             limits: sane(limits),
-            output,
+            output: Arc::new(output),
             paused: false,
             client,
             names: Arc::new(Names::default()),
@@ -126,7 +127,7 @@ impl Scheduler {
                 }
             }
             Command::SetLimits(limits) => self.set_limits(limits),
-            Command::SetOutput(output) => self.output = output,
+            Command::SetOutput(output) => self.output = Arc::new(output),
             Command::SetPaused(paused) => self.paused = paused,
         }
     }
@@ -140,7 +141,7 @@ impl Scheduler {
             .push_back(Pending {
                 id,
                 source,
-                output: self.output.clone(),
+                output: Arc::clone(&self.output),
             });
         self.refresh(&key);
     }
