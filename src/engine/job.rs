@@ -157,7 +157,7 @@ async fn fetch(
         Source::File(path) => {
             let (names, dest, overwrite) = part_args(job);
             let source_path = path.clone();
-            let (mut opened, part) = blocking(move || {
+            let (mut opened, mut part) = blocking(move || {
                 let opened = file::open(&source_path)?;
                 let part = PartFile::create(&names, &dest, &opened.name, overwrite)?;
                 Ok((opened, part))
@@ -165,7 +165,6 @@ async fn fetch(
             .await?;
             started(job, shared, part.file_name(), Some(opened.len));
             let (path, stop, shared) = (path.clone(), stop.clone(), Arc::clone(shared));
-            let mut part = part;
             blocking(move || {
                 file::copy(&mut opened.file, &path, &mut part, &stop, &shared.received)?;
                 // The bytes read up to end of file are the truth for a local file.
