@@ -85,16 +85,10 @@ impl PartFile {
     ) -> Result<PartFile, FetchError> {
         let name = names::sanitize(name);
         fs::create_dir_all(dest).map_err(|e| write_error(dest, &e))?;
-        for n in 0..MAX_VARIANTS {
-            let candidate = names::variant(&name, n);
-            let target = dest.join(&candidate);
-            if !overwrite && exists(&target) {
-                continue;
-            }
-            if !names.try_take(&target) {
-                continue;
-            }
-            let part = dest.join(format!("{candidate}.part"));
+        let mut from = 0;
+        loop {
+            let (n, target) = take_free(names, dest, &name, from, overwrite)?;
+            let part = with_part_suffix(&target);
             match OpenOptions::new().write(true).create_new(true).open(&part) {
                 Ok(file) => {
                     return Ok(PartFile {
@@ -108,17 +102,17 @@ impl PartFile {
                         written: 0,
                     });
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => names.release(&target),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    // A stray `.part` holds this name: try the next one.
+                    names.release(&target);
+                    from = n + 1;
+                }
                 Err(e) => {
                     names.release(&target);
                     return Err(write_error(&part, &e));
                 }
             }
         }
-        Err(FetchError::Write {
-            path: dest.join(name),
-            message: format!("no free name after {MAX_VARIANTS} tries"),
-        })
     }
 
     /// The name the file will have once committed (it may still change if another program
@@ -128,10 +122,6 @@ impl PartFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
-    }
-
-    pub fn written(&self) -> u64 {
-        self.written
     }
 
     /// Appends bytes, hashing them on the way.
@@ -211,19 +201,40 @@ impl PartFile {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        for n in 1..MAX_VARIANTS {
-            let candidate = dest.join(names::variant(&self.base, n));
-            if !exists(&candidate) && self.names.try_take(&candidate) {
-                self.names.release(&self.target);
-                self.target = candidate;
-                return Ok(());
-            }
-        }
-        Err(FetchError::Write {
-            path: self.target.clone(),
-            message: format!("no free name after {MAX_VARIANTS} tries"),
-        })
+        let (_, candidate) = take_free(&self.names, &dest, &self.base, 1, false)?;
+        self.names.release(&self.target);
+        self.target = candidate;
+        Ok(())
     }
+}
+
+/// Takes the first variant of `base` (`base`, `base (1)`, …), counting from `from`, that this
+/// engine has not handed out and, unless `overwrite`, that nothing on disk stands at.
+/// Returns its number and path, now reserved in `names`.
+fn take_free(
+    names: &Names,
+    dest: &Path,
+    base: &str,
+    from: u32,
+    overwrite: bool,
+) -> Result<(u32, PathBuf), FetchError> {
+    for n in from..MAX_VARIANTS {
+        let candidate = dest.join(names::variant(base, n));
+        if (overwrite || !exists(&candidate)) && names.try_take(&candidate) {
+            return Ok((n, candidate));
+        }
+    }
+    Err(FetchError::Write {
+        path: dest.join(base),
+        message: format!("no free name after {MAX_VARIANTS} tries"),
+    })
+}
+
+/// `dir/name.ext` → `dir/name.ext.part`.
+fn with_part_suffix(target: &Path) -> PathBuf {
+    let mut part = target.as_os_str().to_owned();
+    part.push(".part");
+    PathBuf::from(part)
 }
 
 impl Drop for PartFile {
