@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::protocol::{FetchError, Outcome, Source, SourceError};
+use crate::protocol::{FetchError, Outcome, Source, SourceError, hex};
 
 /// One source as given, with where it came from and what it parsed to.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,15 +173,6 @@ impl Summary {
         }
         line
     }
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 /// `1.5 MiB`, `512 B`.

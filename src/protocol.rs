@@ -312,6 +312,16 @@ pub enum FetchError {
     Write { path: PathBuf, message: String },
 }
 
+/// Lower-case hex of a digest, as shown to people and in `--json`.
+pub fn hex(bytes: &[u8]) -> String {
+    use fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 fn reason_suffix(reason: &str) -> String {
     if reason.is_empty() {
         String::new()

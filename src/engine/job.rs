@@ -207,6 +207,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Stop::Failed(internal(&e)))?
 }
 
-fn internal(e: &tokio::task::JoinError) -> FetchError {
+/// A task that panicked or was aborted, as the failure of its item.
+pub(crate) fn internal(e: &tokio::task::JoinError) -> FetchError {
     FetchError::Request(format!("internal error: {e}"))
 }

@@ -363,10 +363,7 @@ fn stopped_error() -> FetchError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    use crate::protocol::hex;
 
     #[test]
     fn commit_hashes_verifies_and_renames() -> Result<(), FetchError> {

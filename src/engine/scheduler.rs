@@ -20,7 +20,7 @@ use super::EventSink;
 use super::fetch::http;
 use super::job::{self, Job};
 use super::output::Names;
-use crate::protocol::{Command, Event, FetchError, JobId, Limits, Outcome, Output, Source};
+use crate::protocol::{Command, Event, JobId, Limits, Outcome, Output, Source};
 
 /// `None` for local files.
 type HostKey = Option<String>;
@@ -270,7 +270,7 @@ impl Scheduler {
                     id,
                     elapsed: Duration::ZERO,
                     bytes: 0,
-                    outcome: Outcome::Failed(FetchError::Request(format!("internal error: {e}"))),
+                    outcome: Outcome::Failed(job::internal(&e)),
                 });
             events.send(finished);
             let _ = done.send(id);
