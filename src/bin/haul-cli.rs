@@ -159,8 +159,8 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
     };
     let (engine, events) = Engine::start(runtime.handle(), config).context("cannot start")?;
     let display = Display::new(&args, entries.len() as u64);
-    let interrupted = runtime.block_on(drive(engine, events, entries, display, args.json));
-    Ok(ExitCode::from(match interrupted {
+    let batch = runtime.block_on(drive(engine, events, entries, display, args.json));
+    Ok(ExitCode::from(match batch {
         Batch::Interrupted => EXIT_INTERRUPTED,
         Batch::Finished(summary) if summary.all_done() => 0,
         Batch::Finished(_) => EXIT_SOME_FAILED,
@@ -205,14 +205,14 @@ async fn drive(
     let mut summary = Summary::default();
     let mut reports = Vec::new();
     let mut pending: HashMap<JobId, String> = HashMap::new();
-    for entry in &entries {
-        match &entry.parsed {
+    for entry in entries {
+        match entry.parsed {
             Ok(source) => {
-                let id = engine.submit(source.clone());
-                pending.insert(id, entry.text.clone());
+                let id = engine.submit(source);
+                pending.insert(id, entry.text);
             }
-            Err(reason) => {
-                let report = ItemReport::rejected(entry, reason);
+            Err(ref reason) => {
+                let report = ItemReport::rejected(&entry, reason);
                 finish_item(&report, &mut summary, &mut reports, &mut display, json);
             }
         }
