@@ -5,8 +5,14 @@
 //! - [`protocol`]: the only vocabulary the engine and its front ends share: ids, sources,
 //!   commands, events, outcomes, errors.
 //! - [`engine`]: tokio, reqwest and files; never imports a UI toolkit.
+//! - [`app`]: the window (egui only; never does I/O).
+//! - [`desktop`]: chores the window asks for: file dialogs, folder walks, opening files.
+//! - [`logs`]: the window's log file and its recent warnings.
 //! - [`cli`]: what `haul-cli` needs beyond the engine: reading source lists and reporting.
 
+pub mod app;
 pub mod cli;
+pub mod desktop;
 pub mod engine;
+pub mod logs;
 pub mod protocol;

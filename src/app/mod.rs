@@ -1,0 +1,486 @@
+//! The window: Haul's egui front end over the engine.
+//!
+//! Owns: what a person sees and does. Each frame [`HaulApp`] drains engine events (within a
+//! time budget) and desktop replies, reads keys, pastes and drops, draws the panels — which
+//! only collect [`Action`]s — and applies those actions once, at the end of the frame.
+//! Must not touch: the network, the disk, or anything that blocks. Work goes to the engine as
+//! [`Command`]s and to [`Desktop`] as requests; both answer over channels and wake the window
+//! through a repaint callback, so an idle window paints nothing.
+//!
+//! # Layout
+//! - [`i18n`]: every user-facing string, English and 简体中文.
+//! - [`model`]: the rows and the batch as plain data.
+//! - [`settings`]: what is remembered across restarts.
+//! - `panels`: drawing, one small function per panel.
+
+pub mod i18n;
+pub mod model;
+mod panels;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use crate::desktop::{Desktop, Reply};
+use crate::engine::{EngineHandle, Events};
+use crate::logs::{LogLine, RecentLogs};
+use crate::protocol::{Command, FetchError, JobId, Source};
+use i18n::{T, Tr};
+use model::{Model, Status};
+use settings::Settings;
+
+/// Longest a frame spends applying engine events; the rest wait for the next frame.
+const EVENT_BUDGET: Duration = Duration::from_millis(6);
+/// While items run, how often elapsed time, speed and ETA are refreshed without events.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Everything the window needs from the outside world, made by `main` (or a test).
+pub struct AppInit {
+    pub engine: EngineHandle,
+    pub events: Events,
+    pub desktop: Desktop,
+    pub logs: RecentLogs,
+    /// BCP-47 tag of the system locale, if known.
+    pub system_locale: Option<String>,
+    /// Relative paths are taken from here.
+    pub cwd: PathBuf,
+    /// Used when no destination was ever chosen.
+    pub default_dest: PathBuf,
+    /// `--dest` on the command line: wins over the remembered destination.
+    pub dest: Option<PathBuf>,
+    /// Sources from the command line ("Open with", files dropped on the app icon).
+    pub sources: Vec<String>,
+}
+
+/// What drawing asks for; applied once per frame, after drawing.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum Action {
+    /// Lines of URLs or paths (the add box, a paste, an imported list).
+    AddText {
+        text: String,
+        origin: String,
+    },
+    /// Local paths: folders are expanded off the UI thread first.
+    AddPaths(Vec<PathBuf>),
+    PickFiles,
+    PickDest,
+    ImportList,
+    OpenDest,
+    Cancel(JobId),
+    Retry(JobId),
+    Remove(JobId),
+    Open(PathBuf),
+    Reveal(PathBuf),
+    CancelAll,
+    SetPaused(bool),
+    ClearFinished,
+    SetFilter(Option<Status>),
+    Click {
+        index: usize,
+        add: bool,
+    },
+    SelectAll,
+    CancelSelected,
+    RemoveSelected,
+    /// Caps, timeouts or overwrite changed.
+    ApplySettings,
+    /// The destination field was edited.
+    SetDest(PathBuf),
+    ConfirmQuit,
+    DismissQuit,
+}
+
+/// A line under the toolbar telling what just happened (an import, a dialog problem).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// The window's state: persisted settings plus everything that lives only while it is open.
+pub struct HaulApp {
+    settings: Settings,
+    engine: EngineHandle,
+    events: Events,
+    desktop: Desktop,
+    logs: RecentLogs,
+    system_locale: Option<String>,
+    cwd: PathBuf,
+    model: Model,
+    add_text: String,
+    dest_text: String,
+    paused: bool,
+    notice: Option<Notice>,
+    quit_asked: bool,
+    quit_confirmed: bool,
+    log_cache: (u64, Vec<LogLine>),
+    /// Rows laid out in the last frame (the list is virtualised: only visible ones).
+    rows_built: usize,
+    /// Actions queued by event handling or drawing, applied at the end of the frame.
+    actions: Vec<Action>,
+}
+
+impl HaulApp {
+    /// Builds the window's state from what eframe remembered and what `main` made.
+    pub fn new(storage: Option<&dyn eframe::Storage>, init: AppInit) -> Self {
+        let mut settings: Settings = storage
+            .and_then(|s| eframe::get_value(s, settings::STORAGE_KEY))
+            .unwrap_or_default();
+        if let Some(dest) = init.dest {
+            settings.dest = absolute(&init.cwd, &dest);
+        } else if settings.dest.as_os_str().is_empty() {
+            settings.dest = init.default_dest;
+        }
+        let mut app = HaulApp {
+            dest_text: settings.dest.display().to_string(),
+            settings,
+            engine: init.engine,
+            events: init.events,
+            desktop: init.desktop,
+            logs: init.logs,
+            system_locale: init.system_locale,
+            cwd: init.cwd,
+            model: Model::default(),
+            add_text: String::new(),
+            paused: false,
+            notice: None,
+            quit_asked: false,
+            quit_confirmed: false,
+            log_cache: (u64::MAX, Vec::new()),
+            rows_built: 0,
+            actions: Vec::new(),
+        };
+        app.engine.send(Command::SetLimits(app.settings.limits()));
+        app.engine.send(Command::SetOutput(app.settings.output()));
+        if !init.sources.is_empty() {
+            let text = init.sources.join("\n");
+            app.add_text(&text, "argument");
+        }
+        app
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Rows laid out in the last frame.
+    pub fn rows_built(&self) -> usize {
+        self.rows_built
+    }
+
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
+    }
+
+    fn tr(&self) -> Tr {
+        Tr(self
+            .settings
+            .language
+            .resolve(self.system_locale.as_deref()))
+    }
+
+    /// Adds each line: valid sources are queued (local folders expanded first), others
+    /// become failed rows that say why.
+    fn add_text(&mut self, text: &str, origin: &str) {
+        let now = Instant::now();
+        let mut paths = Vec::new();
+        for entry in crate::cli::from_list(text, origin, &self.cwd) {
+            match entry.parsed {
+                Ok(Source::File(path)) => paths.push(path),
+                Ok(source) => self.submit(&entry.text, source, now),
+                Err(reason) => {
+                    let id = self.engine.next_id();
+                    let error = FetchError::InvalidSource {
+                        input: entry.text.clone(),
+                        reason,
+                    };
+                    self.model.push(
+                        id,
+                        &entry.text,
+                        Err(format!("{error} ({})", entry.origin)),
+                        now,
+                    );
+                }
+            }
+        }
+        if !paths.is_empty() {
+            self.desktop.expand(paths);
+        }
+    }
+
+    fn submit(&mut self, text: &str, source: Source, now: Instant) {
+        let id = self.engine.next_id();
+        self.model.push(id, text, Ok(source.clone()), now);
+        self.engine.send(Command::Submit { id, source });
+    }
+
+    fn add_files(&mut self, files: Vec<PathBuf>) {
+        let now = Instant::now();
+        for path in files {
+            let text = path.display().to_string();
+            self.submit(&text, Source::File(path), now);
+        }
+    }
+
+    /// Applies engine events until none are left or the budget is spent.
+    /// Returns true when some are still waiting.
+    fn drain_events(&mut self) -> bool {
+        let started = Instant::now();
+        let mut now = started;
+        for n in 1usize.. {
+            let Ok(event) = self.events.try_recv() else {
+                return false;
+            };
+            self.model.apply(event, now);
+            if n.is_multiple_of(64) {
+                now = Instant::now();
+                if now.duration_since(started) > EVENT_BUDGET {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn drain_desktop(&mut self) {
+        let tr = self.tr();
+        while let Some(reply) = self.desktop.try_recv() {
+            match reply {
+                Reply::FilesPicked(files) => self.add_files(files),
+                Reply::DestPicked(dest) => self.actions.push(Action::SetDest(dest)),
+                Reply::ListRead { path, text } => {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| path.display().to_string());
+                    let before = self.model.len();
+                    self.add_text(&text, &name);
+                    let n = self.model.len() - before;
+                    self.notice = Some(Notice {
+                        text: tr.fill(
+                            T::Imported,
+                            &[("n", &n.to_string()), ("path", &path.display().to_string())],
+                        ),
+                        is_error: false,
+                    });
+                }
+                Reply::ListFailed { path, error } => {
+                    self.error_notice(tr.fill(
+                        T::ImportFailed,
+                        &[("path", &path.display().to_string()), ("error", &error)],
+                    ));
+                }
+                Reply::DialogUnavailable => {
+                    self.error_notice(tr.get(T::DialogUnavailable).to_owned());
+                }
+                Reply::Expanded {
+                    files,
+                    errors,
+                    folders,
+                } => {
+                    self.add_files(files);
+                    if let Some((path, error)) = errors.first() {
+                        self.error_notice(tr.fill(
+                            T::FolderFailed,
+                            &[("path", &path.display().to_string()), ("error", error)],
+                        ));
+                    } else if let Some((path, n)) = folders.last() {
+                        self.notice = Some(Notice {
+                            text: tr.fill(
+                                T::FolderAdded,
+                                &[("n", &n.to_string()), ("path", &path.display().to_string())],
+                            ),
+                            is_error: false,
+                        });
+                    }
+                }
+                Reply::OpenFailed { path, error } => {
+                    self.error_notice(tr.fill(
+                        T::OpenFailed,
+                        &[("path", &path.display().to_string()), ("error", &error)],
+                    ));
+                }
+            }
+        }
+    }
+
+    fn error_notice(&mut self, text: String) {
+        self.notice = Some(Notice {
+            text,
+            is_error: true,
+        });
+    }
+
+    /// Keys, pastes and drops that belong to the whole window.
+    fn window_input(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.actions.push(Action::AddPaths(dropped));
+        }
+        if ctx.egui_wants_keyboard_input() {
+            return; // a text field has the keys (and its own Ctrl+V)
+        }
+        let pasted: Vec<String> = ctx.input(|i| {
+            i.events
+                .iter()
+                .filter_map(|e| match e {
+                    egui::Event::Paste(text) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect()
+        });
+        for text in pasted {
+            self.actions.push(Action::AddText {
+                text,
+                origin: "clipboard".to_owned(),
+            });
+        }
+        ctx.input_mut(|i| {
+            if i.consume_key(egui::Modifiers::COMMAND, egui::Key::A) {
+                self.actions.push(Action::SelectAll);
+            }
+            if i.consume_key(egui::Modifiers::NONE, egui::Key::Escape) {
+                self.actions.push(Action::CancelSelected);
+            }
+            if i.consume_key(egui::Modifiers::NONE, egui::Key::Delete) {
+                self.actions.push(Action::RemoveSelected);
+            }
+        });
+    }
+
+    /// A close request while items run becomes a question instead.
+    fn intercept_close(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested())
+            && !self.quit_confirmed
+            && self.model.active() > 0
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.quit_asked = true;
+        }
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, action: Action) {
+        let now = Instant::now();
+        match action {
+            Action::AddText { text, origin } => self.add_text(&text, &origin),
+            Action::AddPaths(paths) => self.desktop.expand(paths),
+            Action::PickFiles => self.desktop.pick_files(),
+            Action::PickDest => self.desktop.pick_dest(self.settings.dest.clone()),
+            Action::ImportList => self.desktop.import_list(),
+            Action::OpenDest => self.desktop.open(self.settings.dest.clone()),
+            Action::Cancel(id) => self.engine.cancel(id),
+            Action::Retry(id) => {
+                let new_id = self.engine.next_id();
+                if let Some(source) = self.model.retry(id, new_id, now) {
+                    self.engine.send(Command::Submit { id: new_id, source });
+                }
+            }
+            Action::Remove(id) => self.remove(&[id], now),
+            Action::Open(path) => self.desktop.open(path),
+            Action::Reveal(path) => self.desktop.reveal(path),
+            Action::CancelAll => self.engine.cancel_all(),
+            Action::SetPaused(paused) => {
+                self.paused = paused;
+                self.engine.send(Command::SetPaused(paused));
+            }
+            Action::ClearFinished => self.model.clear_finished(now),
+            Action::SetFilter(filter) => self.model.set_filter(filter),
+            Action::Click { index, add } => self.model.click(index, add),
+            Action::SelectAll => self.model.select_all(),
+            Action::CancelSelected => {
+                for id in self.model.selected() {
+                    if self.model.row(id).is_some_and(|r| r.status().is_active()) {
+                        self.engine.cancel(id);
+                    }
+                }
+            }
+            Action::RemoveSelected => {
+                let selected = self.model.selected();
+                self.remove(&selected, now);
+            }
+            Action::ApplySettings => {
+                self.engine.send(Command::SetLimits(self.settings.limits()));
+                self.engine.send(Command::SetOutput(self.settings.output()));
+            }
+            Action::SetDest(dest) => {
+                let dest = absolute(&self.cwd, &dest);
+                self.dest_text = dest.display().to_string();
+                self.settings.dest = dest;
+                self.engine.send(Command::SetOutput(self.settings.output()));
+            }
+            Action::ConfirmQuit => {
+                self.quit_confirmed = true;
+                self.quit_asked = false;
+                self.engine.cancel_all();
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Action::DismissQuit => self.quit_asked = false,
+        }
+    }
+
+    /// Removes rows; active ones are cancelled (their `.part` files go with them).
+    fn remove(&mut self, ids: &[JobId], now: Instant) {
+        for id in self.model.remove(ids, now) {
+            self.engine.cancel(id);
+        }
+    }
+
+    /// One frame of work around the drawing; split out so tests and benchmarks can drive it.
+    fn frame(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let more_events = self.drain_events();
+        self.drain_desktop();
+        self.window_input(&ctx);
+        self.intercept_close(&ctx);
+        if self.logs.generation() != self.log_cache.0 {
+            self.log_cache = (self.logs.generation(), self.logs.snapshot());
+        }
+
+        self.draw(ui);
+
+        for action in std::mem::take(&mut self.actions) {
+            self.apply(&ctx, action);
+        }
+        if more_events {
+            ctx.request_repaint();
+        } else if self.model.active() > 0 {
+            ctx.request_repaint_after(TICK);
+        }
+    }
+}
+
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    }
+}
+
+impl eframe::App for HaulApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, settings::STORAGE_KEY, &self.settings);
+    }
+
+    fn auto_save_interval(&self) -> Duration {
+        Duration::from_secs(30)
+    }
+}

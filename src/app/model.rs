@@ -1,0 +1,708 @@
+//! The window's list of items and the batch they form, as plain data.
+//!
+//! Owns: one [`Row`] per item in the order added, the state each item is in (each state holds
+//! only what is valid in it), applying engine [`Event`]s, per-status counts, the filtered view,
+//! selection, speed / ETA, and the batch summary figures. Everything here is O(1) per event
+//! and O(rows) only when rows are added, removed or the filter changes.
+//! Must not touch: egui, the engine, I/O. Time comes in as an argument so tests control it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::protocol::{Event, JobId, Outcome, Source, TimeoutKind};
+
+/// What a person sees in the status column and filters by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Status {
+    Queued,
+    Connecting,
+    Running,
+    Done,
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Queued,
+        Status::Connecting,
+        Status::Running,
+        Status::Done,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Cancelled,
+    ];
+
+    /// Still waiting or working: can be cancelled.
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Queued | Status::Connecting | Status::Running)
+    }
+
+    /// Ended without a file: can be retried.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Status::Failed | Status::TimedOut | Status::Cancelled)
+    }
+}
+
+/// Where an item is in its life, with only the data valid there.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowState {
+    Queued,
+    Connecting {
+        since: Instant,
+    },
+    Running {
+        since: Instant,
+        done: u64,
+        total: Option<u64>,
+        speed: Speed,
+    },
+    Done {
+        path: PathBuf,
+        sha256: [u8; 32],
+        bytes: u64,
+        elapsed: Duration,
+    },
+    Failed {
+        reason: String,
+        bytes: u64,
+        elapsed: Duration,
+    },
+    TimedOut {
+        kind: TimeoutKind,
+        bytes: u64,
+        elapsed: Duration,
+    },
+    Cancelled {
+        bytes: u64,
+        elapsed: Duration,
+    },
+}
+
+impl RowState {
+    pub fn status(&self) -> Status {
+        match self {
+            RowState::Queued => Status::Queued,
+            RowState::Connecting { .. } => Status::Connecting,
+            RowState::Running { .. } => Status::Running,
+            RowState::Done { .. } => Status::Done,
+            RowState::Failed { .. } => Status::Failed,
+            RowState::TimedOut { .. } => Status::TimedOut,
+            RowState::Cancelled { .. } => Status::Cancelled,
+        }
+    }
+
+    /// Bytes received so far (or in the end).
+    pub fn bytes(&self) -> u64 {
+        match self {
+            RowState::Queued | RowState::Connecting { .. } => 0,
+            RowState::Running { done, .. } => *done,
+            RowState::Done { bytes, .. }
+            | RowState::Failed { bytes, .. }
+            | RowState::TimedOut { bytes, .. }
+            | RowState::Cancelled { bytes, .. } => *bytes,
+        }
+    }
+
+    /// Time since the item left the queue, or its final time.
+    pub fn elapsed(&self, now: Instant) -> Option<Duration> {
+        match self {
+            RowState::Queued => None,
+            RowState::Connecting { since } | RowState::Running { since, .. } => {
+                Some(now.saturating_duration_since(*since))
+            }
+            RowState::Done { elapsed, .. }
+            | RowState::Failed { elapsed, .. }
+            | RowState::TimedOut { elapsed, .. }
+            | RowState::Cancelled { elapsed, .. } => Some(*elapsed),
+        }
+    }
+
+    /// The reason for a failed, timed-out or cancelled item.
+    pub fn error(&self) -> Option<String> {
+        match self {
+            RowState::Failed { reason, .. } => Some(reason.clone()),
+            RowState::TimedOut { kind, .. } => Some(kind.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Bytes per second, smoothed over about two seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Speed {
+    rate: f64,
+    last_at: Instant,
+    last_done: u64,
+}
+
+/// How long the smoothing remembers.
+const SPEED_WINDOW: f64 = 2.0;
+/// A speed older than this is shown as zero (the item is stalled).
+const SPEED_STALE: Duration = Duration::from_secs(3);
+
+impl Speed {
+    fn new(now: Instant) -> Self {
+        Speed {
+            rate: 0.0,
+            last_at: now,
+            last_done: 0,
+        }
+    }
+
+    fn update(&mut self, done: u64, now: Instant) {
+        let dt = now.saturating_duration_since(self.last_at).as_secs_f64();
+        if dt <= 0.0 {
+            return;
+        }
+        let instant = done.saturating_sub(self.last_done) as f64 / dt;
+        let weight = (dt / SPEED_WINDOW).min(1.0);
+        self.rate = if self.last_done == 0 && self.rate == 0.0 {
+            instant
+        } else {
+            self.rate + (instant - self.rate) * weight
+        };
+        self.last_at = now;
+        self.last_done = done;
+    }
+
+    /// Bytes per second now; zero once nothing has arrived for a while.
+    pub fn bytes_per_sec(&self, now: Instant) -> f64 {
+        if now.saturating_duration_since(self.last_at) > SPEED_STALE {
+            0.0
+        } else {
+            self.rate
+        }
+    }
+}
+
+/// One item in the list.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: JobId,
+    /// The file name: from the source at first, then the one the engine picked.
+    pub name: String,
+    /// The source as the person gave it.
+    pub text: String,
+    /// `None` when the text is not a valid source (the row is failed with the reason).
+    pub source: Option<Source>,
+    pub state: RowState,
+    pub selected: bool,
+}
+
+impl Row {
+    pub fn status(&self) -> Status {
+        self.state.status()
+    }
+
+    /// Estimated time left, when size and speed are known.
+    pub fn eta(&self, now: Instant) -> Option<Duration> {
+        let RowState::Running {
+            done,
+            total: Some(total),
+            speed,
+            ..
+        } = &self.state
+        else {
+            return None;
+        };
+        let rate = speed.bytes_per_sec(now);
+        (rate > 0.0).then(|| Duration::from_secs_f64(total.saturating_sub(*done) as f64 / rate))
+    }
+}
+
+/// A first name for a row, before the engine has picked one.
+fn display_name(text: &str, source: Option<&Source>) -> String {
+    let from_source = match source {
+        Some(Source::Url(url)) => url
+            .path_segments()
+            .and_then(|mut s| s.next_back().map(str::to_owned))
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                percent_encoding::percent_decode_str(&s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .or_else(|| url.host_str().map(str::to_owned)),
+        Some(Source::File(path)) => path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned()),
+        None => None,
+    };
+    from_source.unwrap_or_else(|| text.to_owned())
+}
+
+/// Wall time against the sum of item times, since the list last went idle.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    started: Option<Instant>,
+    ended: Option<Instant>,
+    /// The items' own times added up (finished items).
+    pub sum_items: Duration,
+    /// Bytes of finished items.
+    pub bytes: u64,
+}
+
+impl Batch {
+    /// Wall time of the batch so far (or in the end).
+    pub fn wall(&self, now: Instant) -> Option<Duration> {
+        let started = self.started?;
+        Some(self.ended.unwrap_or(now).saturating_duration_since(started))
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.started.is_some() && self.ended.is_none()
+    }
+}
+
+/// The list, its counts and its view.
+#[derive(Debug, Default)]
+pub struct Model {
+    rows: Vec<Row>,
+    index: HashMap<JobId, usize>,
+    counts: HashMap<Status, usize>,
+    filter: Option<Status>,
+    /// Indices of the rows that pass the filter, in order; rebuilt when `dirty`.
+    view: Vec<usize>,
+    dirty: bool,
+    batch: Batch,
+}
+
+impl Model {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.counts.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Items queued, connecting or running.
+    pub fn active(&self) -> usize {
+        Status::ALL
+            .iter()
+            .filter(|s| s.is_active())
+            .map(|s| self.count(*s))
+            .sum()
+    }
+
+    pub fn batch(&self) -> &Batch {
+        &self.batch
+    }
+
+    /// Bytes over the batch: finished items plus what running ones have so far.
+    pub fn batch_bytes(&self) -> u64 {
+        let running: u64 = if self.count(Status::Running) == 0 {
+            0
+        } else {
+            self.rows
+                .iter()
+                .filter(|r| r.status() == Status::Running)
+                .map(|r| r.state.bytes())
+                .sum()
+        };
+        self.batch.bytes + running
+    }
+
+    pub fn row(&self, id: JobId) -> Option<&Row> {
+        self.index.get(&id).map(|&i| &self.rows[i])
+    }
+
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// Adds a row for an item about to be submitted (`source` valid) or a rejected line.
+    pub fn push(&mut self, id: JobId, text: &str, source: Result<Source, String>, now: Instant) {
+        let (source, state) = match source {
+            Ok(source) => {
+                if self.active() == 0 {
+                    self.batch = Batch {
+                        started: Some(now),
+                        ..Batch::default()
+                    };
+                }
+                (Some(source), RowState::Queued)
+            }
+            Err(reason) => (
+                None,
+                RowState::Failed {
+                    reason,
+                    bytes: 0,
+                    elapsed: Duration::ZERO,
+                },
+            ),
+        };
+        let name = display_name(text, source.as_ref());
+        *self.counts.entry(state.status()).or_default() += 1;
+        self.index.insert(id, self.rows.len());
+        self.rows.push(Row {
+            id,
+            name,
+            text: text.to_owned(),
+            source,
+            state,
+            selected: false,
+        });
+        self.dirty = true;
+    }
+
+    /// Applies one engine event. Events for rows that were removed are ignored.
+    pub fn apply(&mut self, event: Event, now: Instant) {
+        let Some(&i) = self.index.get(&event.id()) else {
+            return;
+        };
+        let row = &mut self.rows[i];
+        let new_state = match event {
+            Event::Connecting { .. } => RowState::Connecting { since: now },
+            Event::Started { name, total, .. } => {
+                row.name = name;
+                let since = match row.state {
+                    RowState::Connecting { since } => since,
+                    _ => now,
+                };
+                RowState::Running {
+                    since,
+                    done: 0,
+                    total,
+                    speed: Speed::new(now),
+                }
+            }
+            Event::Progress { done, total, .. } => {
+                if let RowState::Running {
+                    done: d,
+                    total: t,
+                    speed,
+                    ..
+                } = &mut row.state
+                {
+                    *d = done;
+                    *t = total;
+                    speed.update(done, now);
+                }
+                return;
+            }
+            Event::Finished {
+                elapsed,
+                bytes,
+                outcome,
+                ..
+            } => {
+                self.batch.sum_items += elapsed;
+                self.batch.bytes += bytes;
+                match outcome {
+                    Outcome::Done { path, sha256 } => RowState::Done {
+                        path,
+                        sha256,
+                        bytes,
+                        elapsed,
+                    },
+                    Outcome::Failed(error) => RowState::Failed {
+                        reason: error.to_string(),
+                        bytes,
+                        elapsed,
+                    },
+                    Outcome::TimedOut(kind) => RowState::TimedOut {
+                        kind,
+                        bytes,
+                        elapsed,
+                    },
+                    Outcome::Cancelled => RowState::Cancelled { bytes, elapsed },
+                }
+            }
+        };
+        self.set_state(i, new_state);
+        if self.active() == 0 && self.batch.is_running() {
+            self.batch.ended = Some(now);
+        }
+    }
+
+    fn set_state(&mut self, i: usize, state: RowState) {
+        let row = &mut self.rows[i];
+        let (old, new) = (row.status(), state.status());
+        row.state = state;
+        if old != new {
+            if let Some(n) = self.counts.get_mut(&old) {
+                *n = n.saturating_sub(1);
+            }
+            *self.counts.entry(new).or_default() += 1;
+            if self.filter.is_some() {
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// Puts a retryable row back in the queue under a new id; returns the source to submit.
+    pub fn retry(&mut self, id: JobId, new_id: JobId, now: Instant) -> Option<Source> {
+        let i = *self.index.get(&id)?;
+        if !self.rows[i].status().is_retryable() {
+            return None;
+        }
+        let source = self.rows[i].source.clone()?;
+        if self.active() == 0 {
+            self.batch = Batch {
+                started: Some(now),
+                ..Batch::default()
+            };
+        }
+        self.index.remove(&id);
+        self.index.insert(new_id, i);
+        self.rows[i].id = new_id;
+        self.set_state(i, RowState::Queued);
+        Some(source)
+    }
+
+    /// Removes rows; returns the ids among them that were still active (to cancel).
+    pub fn remove(&mut self, ids: &[JobId], now: Instant) -> Vec<JobId> {
+        let doomed: std::collections::HashSet<JobId> = ids.iter().copied().collect();
+        self.remove_where(|row| doomed.contains(&row.id), now)
+    }
+
+    /// Removes every finished row (done, failed, timed out, cancelled).
+    pub fn clear_finished(&mut self, now: Instant) {
+        self.remove_where(|row| !row.status().is_active(), now);
+    }
+
+    fn remove_where(&mut self, doomed: impl Fn(&Row) -> bool, now: Instant) -> Vec<JobId> {
+        let mut active = Vec::new();
+        let before = self.rows.len();
+        self.rows.retain(|row| {
+            let remove = doomed(row);
+            if remove && row.status().is_active() {
+                active.push(row.id);
+            }
+            !remove
+        });
+        if self.rows.len() != before {
+            self.reindex();
+            if self.active() == 0 && self.batch.is_running() {
+                self.batch.ended = Some(now);
+            }
+        }
+        active
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| (row.id, i))
+            .collect();
+        self.counts.clear();
+        for row in &self.rows {
+            *self.counts.entry(row.status()).or_default() += 1;
+        }
+        self.dirty = true;
+    }
+
+    pub fn filter(&self) -> Option<Status> {
+        self.filter
+    }
+
+    pub fn set_filter(&mut self, filter: Option<Status>) {
+        if self.filter != filter {
+            self.filter = filter;
+            self.dirty = true;
+        }
+    }
+
+    /// Indices of the rows that pass the filter.
+    pub fn view(&mut self) -> &[usize] {
+        if self.dirty {
+            let filter = self.filter;
+            self.view = self
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, row)| filter.is_none_or(|f| row.status() == f))
+                .map(|(i, _)| i)
+                .collect();
+            self.dirty = false;
+        }
+        &self.view
+    }
+
+    pub fn row_at(&self, index: usize) -> Option<&Row> {
+        self.rows.get(index)
+    }
+
+    /// Click on a row: select only it, or toggle it with `add` (Ctrl / Cmd held).
+    pub fn click(&mut self, index: usize, add: bool) {
+        if !add {
+            for row in &mut self.rows {
+                row.selected = false;
+            }
+        }
+        if let Some(row) = self.rows.get_mut(index) {
+            row.selected = !add || !row.selected;
+        }
+    }
+
+    /// Selects every row in the current view.
+    pub fn select_all(&mut self) {
+        let view = self.view().to_vec();
+        for i in view {
+            self.rows[i].selected = true;
+        }
+    }
+
+    pub fn selected(&self) -> Vec<JobId> {
+        self.rows
+            .iter()
+            .filter(|r| r.selected)
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// The one selected row, for the details view.
+    pub fn single_selected(&self) -> Option<&Row> {
+        let mut selected = self.rows.iter().filter(|r| r.selected);
+        match (selected.next(), selected.next()) {
+            (Some(row), None) => Some(row),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::FetchError;
+    use std::path::Path;
+
+    fn url(text: &str) -> Result<Source, String> {
+        Source::parse(text, Path::new("/")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn rows_follow_their_items_and_counts_follow_the_rows() {
+        let t0 = Instant::now();
+        let mut m = Model::default();
+        m.push(
+            JobId(1),
+            "http://h/a%20b.txt",
+            url("http://h/a%20b.txt"),
+            t0,
+        );
+        m.push(JobId(2), "nonsense://", Err("bad".into()), t0);
+        assert_eq!(m.row(JobId(1)).map(|r| r.name.as_str()), Some("a b.txt"));
+        assert_eq!((m.count(Status::Queued), m.count(Status::Failed)), (1, 1));
+        assert_eq!(m.active(), 1);
+
+        m.apply(Event::Connecting { id: JobId(1) }, t0);
+        let t1 = t0 + Duration::from_millis(100);
+        m.apply(
+            Event::Started {
+                id: JobId(1),
+                name: "a b.txt".into(),
+                total: Some(1000),
+            },
+            t1,
+        );
+        let t2 = t1 + Duration::from_secs(1);
+        m.apply(
+            Event::Progress {
+                id: JobId(1),
+                done: 500,
+                total: Some(1000),
+            },
+            t2,
+        );
+        let row = m.row(JobId(1)).expect("row");
+        assert_eq!(row.status(), Status::Running);
+        assert_eq!(row.state.bytes(), 500);
+        assert_eq!(row.eta(t2), Some(Duration::from_secs(1)));
+        assert_eq!(row.state.elapsed(t2), Some(Duration::from_millis(1100)));
+
+        let t3 = t2 + Duration::from_secs(1);
+        m.apply(
+            Event::Finished {
+                id: JobId(1),
+                elapsed: Duration::from_secs(2),
+                bytes: 1000,
+                outcome: Outcome::Done {
+                    path: "/d/a b.txt".into(),
+                    sha256: [0; 32],
+                },
+            },
+            t3,
+        );
+        assert_eq!(m.count(Status::Done), 1);
+        assert_eq!(m.active(), 0);
+        assert_eq!(m.batch().wall(t3 + Duration::from_secs(9)), Some(t3 - t0));
+        assert_eq!(m.batch().sum_items, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn filter_view_retry_and_remove() {
+        let t0 = Instant::now();
+        let mut m = Model::default();
+        for i in 1..=4 {
+            let text = format!("http://h/{i}");
+            m.push(JobId(i), &text, url(&text), t0);
+        }
+        m.apply(
+            Event::Finished {
+                id: JobId(2),
+                elapsed: Duration::ZERO,
+                bytes: 0,
+                outcome: Outcome::Failed(FetchError::Connect("refused".into())),
+            },
+            t0,
+        );
+        m.set_filter(Some(Status::Failed));
+        assert_eq!(m.view(), &[1]);
+        assert_eq!(
+            m.row(JobId(2)).and_then(|r| r.state.error()).as_deref(),
+            Some("could not connect: refused")
+        );
+
+        let source = m.retry(JobId(2), JobId(10), t0).expect("retryable");
+        assert_eq!(source, url("http://h/2").expect("valid"));
+        assert!(m.row(JobId(2)).is_none());
+        assert_eq!(m.row(JobId(10)).map(Row::status), Some(Status::Queued));
+        assert!(
+            m.view().is_empty(),
+            "the retried row left the failed filter"
+        );
+        assert!(
+            m.retry(JobId(10), JobId(11), t0).is_none(),
+            "queued: not retryable"
+        );
+
+        m.set_filter(None);
+        m.click(0, false);
+        m.click(3, true);
+        assert_eq!(m.selected(), vec![JobId(1), JobId(4)]);
+        let active = m.remove(&m.selected(), t0);
+        assert_eq!(active, vec![JobId(1), JobId(4)]);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.view(), &[0, 1]);
+        assert_eq!(m.row(JobId(3)).map(|r| r.text.as_str()), Some("http://h/3"));
+        // Events for removed rows are ignored.
+        m.apply(Event::Connecting { id: JobId(1) }, t0);
+        assert_eq!(m.count(Status::Connecting), 0);
+
+        m.select_all();
+        assert_eq!(m.selected().len(), 2);
+    }
+
+    #[test]
+    fn speed_smooths_and_goes_stale() {
+        let t0 = Instant::now();
+        let mut s = Speed::new(t0);
+        s.update(1_000_000, t0 + Duration::from_secs(1));
+        assert!((s.bytes_per_sec(t0 + Duration::from_secs(1)) - 1e6).abs() < 1.0);
+        s.update(1_100_000, t0 + Duration::from_secs(2));
+        let rate = s.bytes_per_sec(t0 + Duration::from_secs(2));
+        assert!(rate > 100_000.0 && rate < 1e6, "{rate}");
+        assert_eq!(s.bytes_per_sec(t0 + Duration::from_secs(10)), 0.0);
+    }
+}

@@ -1,0 +1,122 @@
+//! What the window remembers across restarts: destination, caps, timeouts, overwrite, language.
+//!
+//! Owns: the persisted [`Settings`] (every field `#[serde(default)]`, so an older or partial
+//! file still loads) and turning them into engine [`Limits`] / [`Output`].
+//! Must not touch: egui drawing, I/O (eframe's storage does the reading and writing).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::i18n::LanguageChoice;
+use crate::protocol::{Limits, Output};
+
+/// The eframe storage key.
+pub const STORAGE_KEY: &str = "haul-settings";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Destination folder; empty until chosen (then the default download folder is used).
+    pub dest: PathBuf,
+    pub jobs: usize,
+    pub per_host: usize,
+    pub connect_secs: f64,
+    pub stall_secs: f64,
+    /// Whole-item deadline; 0 means none.
+    pub deadline_secs: f64,
+    pub overwrite: bool,
+    pub language: LanguageChoice,
+    pub show_settings: bool,
+    pub show_logs: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Settings {
+            dest: PathBuf::new(),
+            jobs: limits.jobs,
+            per_host: limits.per_host,
+            connect_secs: limits.connect_timeout.as_secs_f64(),
+            stall_secs: limits.stall_timeout.as_secs_f64(),
+            deadline_secs: 0.0,
+            overwrite: false,
+            language: LanguageChoice::System,
+            show_settings: false,
+            show_logs: false,
+        }
+    }
+}
+
+/// Bounds the settings controls allow.
+pub const JOBS_MAX: usize = 256;
+pub const TIMEOUT_MAX_SECS: f64 = 24.0 * 3600.0;
+
+fn secs(value: f64, fallback: Duration) -> Duration {
+    if value.is_finite() && value > 0.0 {
+        Duration::try_from_secs_f64(value.min(TIMEOUT_MAX_SECS)).unwrap_or(fallback)
+    } else {
+        fallback
+    }
+}
+
+impl Settings {
+    pub fn limits(&self) -> Limits {
+        let defaults = Limits::default();
+        Limits {
+            jobs: self.jobs.clamp(1, JOBS_MAX),
+            per_host: self.per_host.clamp(1, JOBS_MAX),
+            connect_timeout: secs(self.connect_secs, defaults.connect_timeout),
+            stall_timeout: secs(self.stall_secs, defaults.stall_timeout),
+            deadline: (self.deadline_secs > 0.0).then(|| secs(self.deadline_secs, Duration::MAX)),
+        }
+    }
+
+    pub fn output(&self) -> Output {
+        Output {
+            dest: self.dest.clone(),
+            overwrite: self.overwrite,
+            content_disposition: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_or_old_file_still_loads() {
+        let settings: Settings = serde_json::from_str(r#"{"jobs": 3, "unknown_field": 1}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.jobs, 3);
+        assert_eq!(settings.per_host, Settings::default().per_host);
+    }
+
+    #[test]
+    fn limits_are_clamped_and_zero_deadline_is_none() {
+        let settings = Settings {
+            jobs: 0,
+            per_host: 10_000,
+            connect_secs: -1.0,
+            stall_secs: 2.5,
+            deadline_secs: 0.0,
+            ..Settings::default()
+        };
+        let limits = settings.limits();
+        assert_eq!((limits.jobs, limits.per_host), (1, JOBS_MAX));
+        assert_eq!(limits.connect_timeout, Limits::default().connect_timeout);
+        assert_eq!(limits.stall_timeout, Duration::from_millis(2500));
+        assert_eq!(limits.deadline, None);
+        let with_deadline = Settings {
+            deadline_secs: 60.0,
+            ..settings
+        };
+        assert_eq!(
+            with_deadline.limits().deadline,
+            Some(Duration::from_secs(60))
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! Desktop chores the window asks for and must not do itself: native file dialogs, walking
+//! dropped folders, reading an imported list, opening files and folders.
+//!
+//! Owns: running each chore on the tokio runtime (dialogs as rfd futures, disk work on the
+//! blocking pool) and sending its [`Reply`] back over a channel, then calling the waker so
+//! the window repaints. Every request returns at once.
+//! Must not touch: egui, the engine.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use crate::engine::Waker;
+
+/// The answer to one request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// Files picked in the dialog (never empty).
+    FilesPicked(Vec<PathBuf>),
+    /// A folder picked as destination.
+    DestPicked(PathBuf),
+    /// A list file picked and read.
+    ListRead { path: PathBuf, text: String },
+    /// Reading a list failed.
+    ListFailed { path: PathBuf, error: String },
+    /// The dialog could not be shown at all (no portal, no zenity).
+    DialogUnavailable,
+    /// Dropped or given paths, expanded: folders replaced by the regular files under them.
+    Expanded {
+        files: Vec<PathBuf>,
+        /// Folders that could not be read, with why.
+        errors: Vec<(PathBuf, String)>,
+        /// Folders that were walked, with how many files each gave.
+        folders: Vec<(PathBuf, usize)>,
+    },
+    /// Opening a file or folder failed.
+    OpenFailed { path: PathBuf, error: String },
+}
+
+/// A dialog that comes back empty this fast was never shown: nobody cancels a dialog in
+/// less time than it takes to appear.
+const DIALOG_UNAVAILABLE_WITHIN: Duration = Duration::from_millis(300);
+/// Files taken from one dropped folder, at most (a safety net against dropping `/`).
+const WALK_LIMIT: usize = 200_000;
+
+/// Sends chores to the runtime; the window polls [`Desktop::try_recv`] each frame.
+pub struct Desktop {
+    runtime: Handle,
+    tx: mpsc::UnboundedSender<Reply>,
+    rx: mpsc::UnboundedReceiver<Reply>,
+    waker: Option<Waker>,
+}
+
+impl Desktop {
+    pub fn new(runtime: Handle, waker: Option<Waker>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Desktop {
+            runtime,
+            tx,
+            rx,
+            waker,
+        }
+    }
+
+    /// The next reply, if one has arrived.
+    pub fn try_recv(&mut self) -> Option<Reply> {
+        self.rx.try_recv().ok()
+    }
+
+    fn spawn<F>(&self, chore: F)
+    where
+        F: Future<Output = Option<Reply>> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        let waker = self.waker.clone();
+        self.runtime.spawn(async move {
+            if let Some(reply) = chore.await
+                && tx.send(reply).is_ok()
+                && let Some(wake) = waker
+            {
+                wake();
+            }
+        });
+    }
+
+    /// The native multi-select file dialog.
+    pub fn pick_files(&self) {
+        self.spawn(async {
+            let started = Instant::now();
+            match rfd::AsyncFileDialog::new().pick_files().await {
+                Some(files) if !files.is_empty() => Some(Reply::FilesPicked(
+                    files.iter().map(|f| f.path().to_path_buf()).collect(),
+                )),
+                _ => unavailable_if_instant(started),
+            }
+        });
+    }
+
+    /// The native folder dialog, for the destination.
+    pub fn pick_dest(&self, start: PathBuf) {
+        self.spawn(async move {
+            let started = Instant::now();
+            let mut dialog = rfd::AsyncFileDialog::new();
+            if !start.as_os_str().is_empty() {
+                dialog = dialog.set_directory(start);
+            }
+            match dialog.pick_folder().await {
+                Some(folder) => Some(Reply::DestPicked(folder.path().to_path_buf())),
+                None => unavailable_if_instant(started),
+            }
+        });
+    }
+
+    /// The native file dialog for a list of URLs, then reads it.
+    pub fn import_list(&self) {
+        self.spawn(async {
+            let started = Instant::now();
+            let picked = rfd::AsyncFileDialog::new()
+                .add_filter("Text", &["txt", "list", "urls", "csv"])
+                .add_filter("*", &["*"])
+                .pick_file()
+                .await;
+            match picked {
+                Some(file) => Some(read_list(file.path().to_path_buf()).await),
+                None => unavailable_if_instant(started),
+            }
+        });
+    }
+
+    /// Reads a list file given by path (also used by tests and typed paths).
+    pub fn read_list(&self, path: PathBuf) {
+        self.spawn(async move { Some(read_list(path).await) });
+    }
+
+    /// Replaces folders among `paths` by the regular files under them (sorted, recursively).
+    pub fn expand(&self, paths: Vec<PathBuf>) {
+        self.spawn(async move {
+            tokio::task::spawn_blocking(move || expand(paths))
+                .await
+                .ok()
+        });
+    }
+
+    /// Opens a file or folder with the desktop's default application.
+    pub fn open(&self, path: PathBuf) {
+        self.spawn(async move { run_opener(path, false).await });
+    }
+
+    /// Shows a file in its folder (selected, where the platform can).
+    pub fn reveal(&self, path: PathBuf) {
+        self.spawn(async move { run_opener(path, true).await });
+    }
+}
+
+fn unavailable_if_instant(started: Instant) -> Option<Reply> {
+    (started.elapsed() < DIALOG_UNAVAILABLE_WITHIN).then_some(Reply::DialogUnavailable)
+}
+
+async fn read_list(path: PathBuf) -> Reply {
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Reply::ListRead { path, text },
+            Err(_) => Reply::ListFailed {
+                path,
+                error: "not UTF-8 text".to_owned(),
+            },
+        },
+        Err(e) => Reply::ListFailed {
+            path,
+            error: e.to_string(),
+        },
+    }
+}
+
+/// Blocking: stats each path and walks folders.
+pub fn expand(paths: Vec<PathBuf>) -> Reply {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut folders = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let before = files.len();
+            match walk(&path, &mut files) {
+                Ok(()) => folders.push((path, files.len() - before)),
+                Err(e) => errors.push((path, e.to_string())),
+            }
+        } else {
+            // Files, and paths that do not exist: the engine reports those on their row.
+            files.push(path);
+        }
+    }
+    Reply::Expanded {
+        files,
+        errors,
+        folders,
+    }
+}
+
+/// Regular files under `root`: a folder's files (by name), then its subfolders (by name);
+/// symlinks are not followed.
+fn walk(root: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)?.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                subdirs.push(entry.path());
+            } else if kind.is_file() {
+                if out.len() >= WALK_LIMIT {
+                    return Err(std::io::Error::other(format!(
+                        "more than {WALK_LIMIT} files; add a smaller folder"
+                    )));
+                }
+                out.push(entry.path());
+            }
+        }
+        stack.extend(subdirs.into_iter().rev());
+    }
+    Ok(())
+}
+
+async fn run_opener(path: PathBuf, reveal: bool) -> Option<Reply> {
+    let command = opener(&path, reveal);
+    let result = tokio::task::spawn_blocking(move || {
+        let mut command = command;
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command.status()
+    })
+    .await;
+    let error = match result {
+        Ok(Ok(status)) if status.success() || cfg!(windows) => return None,
+        Ok(Ok(status)) => format!("the opener exited with {status}"),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    Some(Reply::OpenFailed { path, error })
+}
+
+/// The platform's "open this" command. Revealing selects the file where the platform can
+/// (macOS, Windows) and opens its folder elsewhere.
+fn opener(path: &Path, reveal: bool) -> std::process::Command {
+    if cfg!(target_os = "macos") {
+        let mut c = std::process::Command::new("open");
+        if reveal {
+            c.arg("-R");
+        }
+        c.arg(path);
+        c
+    } else if cfg!(windows) {
+        let mut c = std::process::Command::new("explorer");
+        if reveal {
+            let mut arg = std::ffi::OsString::from("/select,");
+            arg.push(path);
+            c.arg(arg);
+        } else {
+            c.arg(path);
+        }
+        c
+    } else {
+        let mut c = std::process::Command::new("xdg-open");
+        let target = if reveal {
+            path.parent().unwrap_or(path)
+        } else {
+            path
+        };
+        c.arg(target);
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expanding_walks_folders_in_order_and_keeps_files() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("drop");
+        std::fs::create_dir_all(root.join("b/inner"))?;
+        std::fs::create_dir_all(root.join("a"))?;
+        std::fs::write(root.join("z.txt"), "z")?;
+        std::fs::write(root.join("a/1.bin"), "1")?;
+        std::fs::write(root.join("b/inner/报告.pdf"), "2")?;
+        let loose = dir.path().join("loose.txt");
+        std::fs::write(&loose, "x")?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&root, root.join("a/loop"))?;
+
+        let Reply::Expanded {
+            files,
+            errors,
+            folders,
+        } = expand(vec![loose.clone(), root.clone()])
+        else {
+            panic!("expand answers with Expanded");
+        };
+        assert_eq!(
+            files,
+            vec![
+                loose,
+                root.join("z.txt"),
+                root.join("a/1.bin"),
+                root.join("b/inner/报告.pdf"),
+            ]
+        );
+        assert!(errors.is_empty());
+        assert_eq!(folders, vec![(root, 3)]);
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+// No console window behind the app when double-clicked on Windows (release builds).
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+//! `haul`: the window. Wires logging, the tokio runtime, the engine and eframe together, and
+//! shuts the engine down (bounded) once the window has closed. Nothing else lives here.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+use clap::Parser;
+use eframe::egui;
+use haul::app::{AppInit, HaulApp};
+use haul::desktop::Desktop;
+use haul::engine::{Engine, EngineConfig, Waker};
+
+/// How long quitting waits for running items to cancel and clean up their `.part` files.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+
+/// Fetch many files and URLs at once.
+#[derive(Debug, Parser)]
+#[command(name = "haul", version, about)]
+struct Args {
+    /// URLs or local paths to add when the window opens.
+    #[arg(value_name = "FILE_OR_URL")]
+    sources: Vec<String>,
+    /// Destination folder (default: the one used last, else the Downloads folder).
+    #[arg(long, value_name = "DIR")]
+    dest: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let dirs = directories::ProjectDirs::from("", "", "Haul");
+    let log_dir = dirs.as_ref().map(|d| d.data_dir().join("logs"));
+    let (logs, _flush_on_exit) = haul::logs::init(log_dir.as_deref());
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "haul starting");
+    match run(args, logs) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("haul: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("haul-engine")
+        .build()
+        .context("cannot start the runtime")?;
+
+    // The engine, the desktop chores and the log panel wake the window through this, once
+    // the window exists: no polling, so an idle window paints nothing.
+    let window: Arc<OnceLock<egui::Context>> = Arc::default();
+    let waker: Waker = {
+        let window = Arc::clone(&window);
+        Arc::new(move || {
+            if let Some(ctx) = window.get() {
+                ctx.request_repaint();
+            }
+        })
+    };
+    logs.set_waker(Arc::clone(&waker));
+    let (engine, events) = Engine::start(
+        runtime.handle(),
+        EngineConfig {
+            waker: Some(Arc::clone(&waker)),
+            ..EngineConfig::default()
+        },
+    )?;
+
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let default_dest = directories::UserDirs::new()
+        .and_then(|u| u.download_dir().map(Path::to_path_buf))
+        .unwrap_or_else(|| cwd.clone());
+    let init = AppInit {
+        engine: engine.handle(),
+        events,
+        desktop: Desktop::new(runtime.handle().clone(), Some(waker)),
+        logs,
+        system_locale: sys_locale::get_locale(),
+        cwd,
+        default_dest,
+        dest: args.dest,
+        sources: args.sources,
+    };
+
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Haul")
+        .with_app_id("haul")
+        .with_inner_size([1080.0, 660.0])
+        .with_min_inner_size([640.0, 360.0])
+        .with_drag_and_drop(true);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../assets/icon-256.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => tracing::warn!("window icon unusable: {e}"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        persist_window: true,
+        ..eframe::NativeOptions::default()
+    };
+    let result = eframe::run_native(
+        "Haul",
+        options,
+        Box::new(move |cc| {
+            let _ = window.set(cc.egui_ctx.clone());
+            Ok(Box::new(HaulApp::new(cc.storage, init)))
+        }),
+    );
+
+    // The window is gone: cancel whatever is left and wait (bounded) for the cleanup, so no
+    // `.part` file or thread outlives the app.
+    if !engine.shutdown_blocking(SHUTDOWN_WAIT) {
+        tracing::warn!("items still cleaning up after {SHUTDOWN_WAIT:?}; quitting anyway");
+    }
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result.map_err(|e| anyhow!("the window failed: {e}"))
+}
