@@ -92,7 +92,7 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Haul")
         .with_app_id("haul")
-        .with_inner_size([1080.0, 660.0])
+        .with_inner_size([1180.0, 680.0])
         .with_min_inner_size([640.0, 360.0])
         .with_drag_and_drop(true);
     match eframe::icon_data::from_png_bytes(include_bytes!("../assets/icon-256.png")) {
@@ -102,6 +102,8 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport,
         persist_window: true,
+        // CJK, Arabic, … come from the system's fonts (egui's own have none).
+        system_font_fallback: true,
         ..eframe::NativeOptions::default()
     };
     let result = eframe::run_native(

@@ -155,10 +155,8 @@ impl HaulApp {
         };
         app.engine.send(Command::SetLimits(app.settings.limits()));
         app.engine.send(Command::SetOutput(app.settings.output()));
-        if !init.sources.is_empty() {
-            let text = init.sources.join("\n");
-            app.add_text(&text, "argument");
-        }
+        let entries = crate::cli::from_args(&init.sources, &app.cwd);
+        app.add_entries(entries);
         app
     }
 
@@ -189,9 +187,14 @@ impl HaulApp {
     /// Adds each line: valid sources are queued (local folders expanded first), others
     /// become failed rows that say why.
     fn add_text(&mut self, text: &str, origin: &str) {
+        let entries = crate::cli::from_list(text, origin, &self.cwd);
+        self.add_entries(entries);
+    }
+
+    fn add_entries(&mut self, entries: Vec<crate::cli::Entry>) {
         let now = Instant::now();
         let mut paths = Vec::new();
-        for entry in crate::cli::from_list(text, origin, &self.cwd) {
+        for entry in entries {
             match entry.parsed {
                 Ok(Source::File(path)) => paths.push(path),
                 Ok(source) => self.submit(&entry.text, source, now),

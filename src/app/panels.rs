@@ -16,6 +16,8 @@ use crate::protocol::hex;
 
 /// Height of one list row, in points.
 pub const ROW_HEIGHT: f32 = 24.0;
+/// The row buttons' column: room for Open, Show in folder and Remove.
+const ACTIONS_WIDTH: f32 = 230.0;
 
 impl HaulApp {
     pub(super) fn draw(&mut self, ui: &mut Ui) {
@@ -335,8 +337,10 @@ pub fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
                 ("ratio", &format!("{ratio:.1}")),
             ],
         ));
-    } else {
+    } else if batch.is_running() {
         text.push_str(&tr.fill(T::SummaryWall, &[("wall", &wall_text)]));
+    } else {
+        text.push_str(&tr.fill(T::SummaryTook, &[("wall", &wall_text)]));
     }
     Some(text)
 }
@@ -369,15 +373,15 @@ fn list(ui: &mut Ui, tr: Tr, model: &mut Model, now: Instant, actions: &mut Vec<
         .resizable(true)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(110.0).at_least(70.0).clip(true))
-        .column(Column::initial(220.0).at_least(80.0).clip(true))
-        .column(Column::initial(150.0).at_least(60.0))
-        .column(Column::initial(150.0).at_least(60.0).clip(true))
-        .column(Column::initial(85.0).at_least(50.0).clip(true))
-        .column(Column::initial(65.0).at_least(40.0).clip(true))
-        .column(Column::initial(65.0).at_least(40.0).clip(true))
-        .column(Column::auto().at_least(140.0))
-        .column(Column::remainder().at_least(80.0).clip(true))
+        .column(Column::initial(100.0).at_least(70.0).clip(true))
+        .column(Column::initial(180.0).at_least(80.0).clip(true))
+        .column(Column::initial(110.0).at_least(60.0))
+        .column(Column::initial(120.0).at_least(60.0).clip(true))
+        .column(Column::initial(75.0).at_least(50.0).clip(true))
+        .column(Column::initial(55.0).at_least(40.0).clip(true))
+        .column(Column::initial(55.0).at_least(40.0).clip(true))
+        .column(Column::remainder().at_least(60.0).clip(true))
+        .column(Column::exact(ACTIONS_WIDTH))
         .header(20.0, |mut header| {
             for key in [
                 T::ColStatus,
@@ -392,10 +396,10 @@ fn list(ui: &mut Ui, tr: Tr, model: &mut Model, now: Instant, actions: &mut Vec<
                     ui.strong(tr.get(key));
                 });
             }
-            header.col(|_| {});
             header.col(|ui| {
                 ui.strong(tr.get(T::ColSource));
             });
+            header.col(|_| {});
         })
         .body(|body| {
             body.rows(ROW_HEIGHT, view.len(), |mut table_row| {
@@ -468,11 +472,11 @@ fn row_cells(
         }
     });
     table_row.col(|ui| {
-        row_buttons(ui, tr, row, actions);
-    });
-    table_row.col(|ui| {
         ui.add(egui::Label::new(RichText::new(&row.text).weak()).truncate())
             .on_hover_text(&row.text);
+    });
+    table_row.col(|ui| {
+        row_buttons(ui, tr, row, actions);
     });
 }
 
@@ -485,9 +489,13 @@ fn progress(ui: &mut Ui, row: &Row) {
         } if *total > 0 => {
             egui::ProgressBar::new((*done as f64 / *total as f64) as f32).show_percentage()
         }
-        RowState::Running { .. } => egui::ProgressBar::new(0.0).animate(true),
+        // Size unknown: an animated bar that says only "working".
+        RowState::Running { .. } | RowState::Connecting { .. } => {
+            egui::ProgressBar::new(0.0).animate(true)
+        }
         RowState::Done { .. } => egui::ProgressBar::new(1.0),
-        _ => egui::ProgressBar::new(0.0),
+        // Waiting or ended without a file: no bar.
+        _ => return,
     };
     ui.add(bar.desired_height(ROW_HEIGHT - 8.0));
 }
@@ -564,7 +572,11 @@ fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
 fn quit_dialog(ctx: &egui::Context, tr: Tr, running: usize, actions: &mut Vec<Action>) {
     let modal = egui::Modal::new(egui::Id::unique("quit-dialog")).show(ctx, |ui| {
         ui.heading(tr.get(T::QuitTitle));
-        ui.label(tr.fill(T::QuitQuestion, &[("n", &running.to_string())]));
+        ui.label(if running == 1 {
+            tr.get(T::QuitQuestionOne).to_owned()
+        } else {
+            tr.fill(T::QuitQuestion, &[("n", &running.to_string())])
+        });
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             if ui.button(tr.get(T::Quit)).clicked() {
