@@ -347,13 +347,13 @@ pub fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
 
 fn status_look(status: Status) -> (&'static str, Color32) {
     match status {
-        Status::Queued => ("⏸", Color32::GRAY),
+        Status::Queued => ("⏳", Color32::GRAY),
         Status::Connecting => ("🔌", Color32::LIGHT_BLUE),
         Status::Running => ("⬇", Color32::from_rgb(80, 160, 255)),
         Status::Done => ("✔", Color32::from_rgb(60, 180, 90)),
         Status::Failed => ("✖", Color32::from_rgb(230, 70, 70)),
         Status::TimedOut => ("⏱", Color32::from_rgb(230, 150, 40)),
-        Status::Cancelled => ("⊘", Color32::GRAY),
+        Status::Cancelled => ("🚫", Color32::GRAY),
     }
 }
 
@@ -367,6 +367,9 @@ fn list(ui: &mut Ui, tr: Tr, model: &mut Model, now: Instant, actions: &mut Vec<
     let model = &*model;
     let mut built = 0;
     let add_modifier = ui.input(|i| i.modifiers.command);
+    // A click anywhere on a row selects it; text in the list is not selectable (the details
+    // view below has the selectable copy).
+    ui.style_mut().interaction.selectable_labels = false;
     TableBuilder::new(ui)
         .id_salt("rows")
         .striped(true)

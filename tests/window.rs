@@ -1,0 +1,421 @@
+//! The window, driven through egui_kittest: the real `HaulApp` on a real engine, fetching from
+//! the loopback fixture server. Controls are found by their accessible labels, as a screen
+//! reader would.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, accesskit::Role};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use haul::app::i18n::LanguageChoice;
+use haul::app::model::Status;
+use haul::app::{AppInit, HaulApp};
+use haul::desktop::Desktop;
+use haul::engine::{Engine, EngineConfig};
+use haul::logs::RecentLogs;
+use support::{Server, body};
+
+/// A runtime, a fixture server, a destination and an engine, as `main` would wire them.
+struct World {
+    rt: tokio::runtime::Runtime,
+    server: Server,
+    dest: tempfile::TempDir,
+    engines: Vec<Engine>,
+}
+
+impl World {
+    fn new() -> World {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = rt.block_on(Server::start());
+        World {
+            rt,
+            server,
+            dest: tempfile::tempdir().expect("tempdir"),
+            engines: Vec::new(),
+        }
+    }
+
+    fn init(&mut self, dest: Option<PathBuf>) -> AppInit {
+        let (engine, events) =
+            Engine::start(self.rt.handle(), EngineConfig::default()).expect("engine");
+        let init = AppInit {
+            engine: engine.handle(),
+            events,
+            desktop: Desktop::new(self.rt.handle().clone(), None),
+            logs: RecentLogs::default(),
+            system_locale: Some("en-US".to_owned()),
+            cwd: self.dest.path().to_path_buf(),
+            default_dest: self.dest.path().join("default"),
+            dest,
+            sources: Vec::new(),
+        };
+        self.engines.push(engine);
+        init
+    }
+
+    fn harness(&mut self) -> Harness<'static, HaulApp> {
+        let init = self.init(Some(self.dest.path().to_path_buf()));
+        harness_with(move |_| HaulApp::new(None, init))
+    }
+
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dest.path())
+            .expect("dest readable")
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn harness_with<'a>(
+    build: impl FnOnce(&mut eframe::CreationContext<'a>) -> HaulApp,
+) -> Harness<'a, HaulApp> {
+    Harness::builder()
+        .with_size([1180.0, 680.0])
+        // What eframe installs in the real window: the system fonts for CJK, Arabic, ….
+        .with_context_setup(|ctx| {
+            ctx.add_font_provider(Arc::new(
+                egui_system_font_provider::SystemFontProvider::new(),
+            ));
+        })
+        .build_eframe(build)
+}
+
+/// Runs frames (as repaints would) until `done` holds.
+fn step_until(h: &mut Harness<'_, HaulApp>, what: &str, done: impl Fn(&HaulApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.step();
+}
+
+fn status_of(app: &HaulApp, text: &str) -> Option<Status> {
+    app.model()
+        .rows()
+        .iter()
+        .find(|r| r.text == text)
+        .map(|r| r.status())
+}
+
+/// Some node carries this label (a text can be shown in more than one place).
+fn shown(h: &Harness<'_, HaulApp>, label: &str) -> bool {
+    h.query_all_by_label(label).next().is_some()
+}
+
+fn no_part_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .expect("dest readable")
+        .filter_map(Result::ok)
+        .all(|e| !e.file_name().to_string_lossy().ends_with(".part"))
+}
+
+#[test]
+fn pasting_two_urls_and_a_bad_line_gives_three_rows_two_done_one_failed_with_its_reason() {
+    let mut world = World::new();
+    let a = world.server.url("/bytes/1000/a.bin");
+    let b = world.server.url("/bytes/3000/%E6%8A%A5%E5%91%8A.bin");
+    let mut h = world.harness();
+
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    h.event(egui::Event::Paste(format!(
+        "{a}\nftp://example.org/x\n{b}\n"
+    )));
+    h.step();
+    h.get_by_label("Add").click();
+    step_until(&mut h, "two items done", |app| {
+        app.model().count(Status::Done) == 2
+    });
+
+    assert_eq!(h.state().model().len(), 3);
+    assert_eq!(h.query_all_by_label("✔ done").count(), 2);
+    assert_eq!(h.query_all_by_label("✖ failed").count(), 1);
+    assert!(
+        h.query_by_label("报告.bin").is_some(),
+        "the decoded name is shown"
+    );
+    assert_eq!(world.files(), vec!["a.bin", "报告.bin"]);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("a.bin")).ok(),
+        Some(body(1000))
+    );
+    assert_eq!(
+        std::fs::read(world.dest.path().join("报告.bin")).ok(),
+        Some(body(3000))
+    );
+
+    // Selecting the failed row shows why, in the details.
+    h.get_by_label("✖ failed").click();
+    h.step();
+    h.step();
+    // The reason, naming the line it came from.
+    h.get_by_label_contains("unsupported scheme 'ftp' (pasted line 2)");
+    assert!(
+        h.query_by_label_contains("2 done").is_some(),
+        "summary counts"
+    );
+}
+
+#[test]
+fn ctrl_v_anywhere_adds_urls_from_the_clipboard() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/500/clip.txt");
+    let mut h = world.harness();
+    h.step();
+    h.event(egui::Event::Paste(url.clone()));
+    step_until(&mut h, "the pasted item", |app| {
+        status_of(app, &url) == Some(Status::Done)
+    });
+    assert_eq!(world.files(), vec!["clip.txt"]);
+}
+
+#[test]
+fn cancel_on_a_streaming_row_shows_cancelled_and_closes_the_connection() {
+    let mut world = World::new();
+    let path = "/bytes/10000000/stuck.bin?stall_after=65536";
+    let url = world.server.url(path);
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(url.clone()));
+    step_until(&mut h, "bytes flowing", |app| {
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.status() == Status::Running && r.state.bytes() > 0)
+    });
+
+    h.get_by_label("Cancel").click();
+    step_until(&mut h, "the row cancelled", |app| {
+        status_of(app, &url) == Some(Status::Cancelled)
+    });
+    assert!(h.query_by_label("🚫 cancelled").is_some());
+    assert!(
+        h.query_by_label("Cancel").is_none(),
+        "no Cancel on a cancelled row"
+    );
+    assert!(h.query_by_label("Retry").is_some());
+    let closed = world
+        .rt
+        .block_on(world.server.closed_at(path, Duration::from_secs(2)));
+    assert!(closed.is_some(), "the server saw the connection close");
+    assert!(no_part_files(world.dest.path()));
+    assert!(world.files().is_empty());
+}
+
+#[test]
+fn closing_while_items_run_asks_and_quitting_cancels_them() {
+    let mut world = World::new();
+    let url = world
+        .server
+        .url("/bytes/10000000/slow.bin?stall_after=1000");
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(url.clone()));
+    step_until(&mut h, "running", |app| {
+        status_of(app, &url) == Some(Status::Running)
+    });
+
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("1 item is still running — quit?")
+            .is_some()
+    );
+
+    h.get_by_label("Keep running").click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("1 item is still running — quit?")
+            .is_none()
+    );
+    assert_eq!(status_of(h.state(), &url), Some(Status::Running));
+
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+    h.step();
+    h.get_by_label("Quit").click();
+    h.step();
+    let closing = h
+        .output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .is_some_and(|v| v.commands.contains(&egui::ViewportCommand::Close));
+    assert!(closing, "Quit closes the window");
+    step_until(&mut h, "the item cancelled", |app| {
+        status_of(app, &url) == Some(Status::Cancelled)
+    });
+    assert!(no_part_files(world.dest.path()));
+}
+
+#[test]
+fn keyboard_selects_cancels_and_removes() {
+    let mut world = World::new();
+    let stuck = world.server.url("/bytes/10000000/k.bin?stall_after=1000");
+    let bad = "nope://x".to_owned();
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(format!("{stuck}\n{bad}")));
+    step_until(&mut h, "running", |app| {
+        status_of(app, &stuck) == Some(Status::Running)
+    });
+
+    // Esc cancels the selected row.
+    h.get_by_label("⬇ running").click();
+    h.step();
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "cancelled by Esc", |app| {
+        status_of(app, &stuck) == Some(Status::Cancelled)
+    });
+
+    // Ctrl+A selects all; Delete removes them.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    assert_eq!(h.state().model().selected().len(), 2);
+    h.key_press(egui::Key::Delete);
+    h.step();
+    h.step();
+    assert!(h.state().model().is_empty());
+    assert!(h.query_by_label_contains("Nothing here yet").is_some());
+}
+
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn settings_changed_in_the_panel_survive_a_save_and_load() {
+    let mut world = World::new();
+    let mut h = world.harness();
+    h.get_by_label("Settings").click();
+    h.step();
+    h.step();
+    h.get_by_label("Items at once").set_value_accesskit(3.0);
+    h.step();
+    h.get_by_role_and_label(Role::RadioButton, "Overwrite")
+        .click();
+    h.step();
+    h.get_by_label("Language").click();
+    h.step();
+    h.step();
+    h.get_by_label("简体中文").click();
+    h.step();
+    h.step();
+    // The window now speaks Chinese.
+    assert!(shown(&h, "设置"));
+    assert!(shown(&h, "添加文件…"));
+
+    let before = h.state().settings().clone();
+    assert_eq!(before.jobs, 3);
+    assert!(before.overwrite);
+    assert_eq!(before.language, LanguageChoice::Chinese);
+    assert_eq!(before.dest, world.dest.path());
+
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+
+    let init = world.init(None);
+    let mut h = harness_with(|_| HaulApp::new(Some(&storage), init));
+    h.step();
+    assert_eq!(h.state().settings(), &before);
+    assert!(shown(&h, "设置"));
+    assert_eq!(h.state().settings().limits().jobs, 3);
+}
+
+#[test]
+fn a_hundred_thousand_rows_lay_out_only_the_visible_ones() {
+    let mut world = World::new();
+    let mut h = world.harness();
+    let lines: String = (0..100_000).map(|i| format!("bad://row-{i}\n")).collect();
+    h.event(egui::Event::Paste(lines));
+    h.step();
+    h.step();
+    assert_eq!(h.state().model().len(), 100_000);
+    let built = h.state().rows_built();
+    assert!((5..=60).contains(&built), "{built} rows laid out");
+    assert_eq!(h.query_all_by_label("✖ failed").count(), built);
+    assert!(shown(&h, "bad://row-0"));
+    assert!(!shown(&h, "bad://row-99999"));
+
+    // Scroll to the end: the last rows are built, the first are not.
+    h.hover_at(egui::pos2(500.0, 300.0));
+    for _ in 0..3 {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Page,
+            delta: egui::vec2(0.0, -100_000.0),
+            modifiers: egui::Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        h.step();
+    }
+    h.step();
+    assert!(shown(&h, "bad://row-99999"));
+    assert!(!shown(&h, "bad://row-0"));
+    assert!(h.state().rows_built() <= 60);
+}
+
+/// The system fonts cover the scripts of our users' file names, even under `LANG=C` (no
+/// locale to guide the fallback). Needs a CJK font with Hangul (CI installs one); elsewhere
+/// it says what is missing and only fails when `HAUL_REQUIRE_FONTS` is set.
+#[test]
+fn system_fonts_cover_chinese_japanese_korean_cyrillic_and_arabic_without_a_locale() {
+    let provider = egui_system_font_provider::SystemFontProvider::new().with_locale(None);
+    let ctx = egui::Context::default();
+    ctx.add_font_provider(Arc::new(provider));
+    let font_id = egui::FontId::proportional(14.0);
+    let text = "报告日本語ファイル한국어Отчётتقريرé";
+    let mut missing = Vec::new();
+    let mut output = ctx.run_ui(Default::default(), |ui| {
+        ui.fonts_mut(|fonts| {
+            missing = text
+                .chars()
+                .filter(|c| !fonts.has_glyph(&font_id, *c))
+                .collect::<Vec<char>>();
+        });
+    });
+    output.textures_delta.clear();
+    if !missing.is_empty() {
+        let message = format!("no installed font has {missing:?}");
+        assert!(
+            std::env::var_os("HAUL_REQUIRE_FONTS").is_none(),
+            "{message}"
+        );
+        eprintln!("skipped: {message} (install fonts-wqy-microhei or fonts-noto-cjk)");
+    }
+}
