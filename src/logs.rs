@@ -101,7 +101,10 @@ impl Visit for MessageVisitor {
 impl<S: Subscriber> Layer<S> for RecentLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let level = *event.metadata().level();
-        if level > Level::WARN {
+        let target = event.metadata().target();
+        // Haul's own warnings, and errors from anywhere (toolkit warnings are noise here).
+        let ours = target.starts_with("haul");
+        if level > Level::WARN || (!ours && level != Level::ERROR) {
             return;
         }
         let mut visitor = MessageVisitor::default();
@@ -113,7 +116,7 @@ impl<S: Subscriber> Layer<S> for RecentLayer {
         self.0.push(LogLine {
             level,
             at,
-            target: event.metadata().target().to_owned(),
+            target: target.to_owned(),
             message: visitor.0,
         });
     }
@@ -177,11 +180,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_only_warnings_and_errors_and_the_latest_lines() {
+    fn keeps_only_our_warnings_and_all_errors_and_the_latest_lines() {
         let recent = RecentLogs::default();
         let subscriber = tracing_subscriber::registry().with(RecentLayer(recent.clone()));
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!("not kept");
+            tracing::warn!(target: "winit::x11", "not ours, not kept");
             for i in 0..KEEP {
                 tracing::error!("error {i}");
             }

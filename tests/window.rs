@@ -419,3 +419,55 @@ fn system_fonts_cover_chinese_japanese_korean_cyrillic_and_arabic_without_a_loca
         eprintln!("skipped: {message} (install fonts-wqy-microhei or fonts-noto-cjk)");
     }
 }
+
+/// A file dropped on the window, as the platform layer hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_dropped_folder_adds_the_files_under_it_and_a_dropped_file_adds_itself() {
+    let mut world = World::new();
+    let src = tempfile::tempdir().expect("tempdir");
+    let folder = src.path().join("照片");
+    std::fs::create_dir_all(folder.join("2026")).expect("mkdir");
+    std::fs::write(folder.join("a.jpg"), body(2000)).expect("write");
+    std::fs::write(folder.join("2026/b.jpg"), body(3000)).expect("write");
+    let loose = src.path().join("loose.txt");
+    std::fs::write(&loose, "loose").expect("write");
+    let mut h = world.harness();
+
+    h.input_mut().hovered_files.push(egui::HoveredFile {
+        path: Some(folder.clone()),
+        ..Default::default()
+    });
+    h.step(); // paints the "drop to add" overlay
+    h.input_mut().hovered_files.clear();
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(folder.clone())));
+    h.input_mut().dropped_files.push(Arc::new(Dropped(loose)));
+    step_until(&mut h, "three files done", |app| {
+        app.model().count(Status::Done) == 3
+    });
+    assert_eq!(world.files(), vec!["a.jpg", "b.jpg", "loose.txt"]);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("b.jpg")).ok(),
+        Some(body(3000))
+    );
+    assert!(
+        h.state()
+            .notice()
+            .is_some_and(|n| n.text.contains("Added 2 files") && n.text.contains("照片")),
+        "{:?}",
+        h.state().notice()
+    );
+}

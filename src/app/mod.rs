@@ -334,6 +334,10 @@ impl HaulApp {
         if !dropped.is_empty() {
             self.actions.push(Action::AddPaths(dropped));
         }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Q)) {
+            // Ctrl+Q / Cmd+Q: the same path as the window's close button.
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         if ctx.egui_wants_keyboard_input() {
             return; // a text field has the keys (and its own Ctrl+V)
         }
