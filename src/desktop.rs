@@ -228,6 +228,7 @@ fn walk(root: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 async fn run_opener(path: PathBuf, reveal: bool) -> Option<Reply> {
     let command = opener(&path, reveal);
+    let program = command.get_program().to_string_lossy().into_owned();
     let result = tokio::task::spawn_blocking(move || {
         let mut command = command;
         command
@@ -239,8 +240,11 @@ async fn run_opener(path: PathBuf, reveal: bool) -> Option<Reply> {
     .await;
     let error = match result {
         Ok(Ok(status)) if status.success() || cfg!(windows) => return None,
-        Ok(Ok(status)) => format!("the opener exited with {status}"),
-        Ok(Err(e)) => e.to_string(),
+        Ok(Ok(status)) => format!("'{program}' exited with {status}"),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            format!("no program to open files with ('{program}' is not installed)")
+        }
+        Ok(Err(e)) => format!("cannot run '{program}': {e}"),
         Err(e) => e.to_string(),
     };
     Some(Reply::OpenFailed { path, error })

@@ -296,18 +296,19 @@ impl Model {
         &self.batch
     }
 
-    /// Bytes over the batch: finished items plus what running ones have so far.
-    pub fn batch_bytes(&self) -> u64 {
-        let running: u64 = if self.count(Status::Running) == 0 {
-            0
-        } else {
-            self.rows
-                .iter()
-                .filter(|r| r.status() == Status::Running)
-                .map(|r| r.state.bytes())
-                .sum()
-        };
-        self.batch.bytes + running
+    /// Bytes and summed item time over the batch: finished items plus, for items still
+    /// running, what they have so far. Walks the rows only while some are running.
+    pub fn batch_totals(&self, now: Instant) -> (u64, Duration) {
+        let (mut bytes, mut sum) = (self.batch.bytes, self.batch.sum_items);
+        if self.count(Status::Running) + self.count(Status::Connecting) > 0 {
+            for row in &self.rows {
+                if matches!(row.status(), Status::Running | Status::Connecting) {
+                    bytes += row.state.bytes();
+                    sum += row.state.elapsed(now).unwrap_or_default();
+                }
+            }
+        }
+        (bytes, sum)
     }
 
     pub fn row(&self, id: JobId) -> Option<&Row> {
@@ -620,6 +621,7 @@ mod tests {
         assert_eq!(row.state.bytes(), 500);
         assert_eq!(row.eta(t2), Some(Duration::from_secs(1)));
         assert_eq!(row.state.elapsed(t2), Some(Duration::from_millis(1100)));
+        assert_eq!(m.batch_totals(t2), (500, Duration::from_millis(1100)));
 
         let t3 = t2 + Duration::from_secs(1);
         m.apply(

@@ -205,18 +205,20 @@ impl HaulApp {
                     (T::Deadline, &mut s.deadline_secs, 0.0),
                 ] {
                     let label = ui.label(tr.get(key));
+                    let unit = tr.get(T::Seconds);
                     let mut drag = egui::DragValue::new(value)
                         .range(min..=TIMEOUT_MAX_SECS)
                         .speed(0.5)
                         .max_decimals(1)
-                        .suffix(format!(" {}", tr.get(T::Seconds)));
+                        .suffix(format!(" {unit}"));
                     if key == T::Deadline {
+                        // 0 means no deadline: say so instead of "0 s".
                         let none = tr.get(T::NoDeadline);
-                        drag = drag.custom_formatter(move |v, _| {
+                        drag = drag.suffix("").custom_formatter(move |v, _| {
                             if v <= 0.0 {
                                 none.to_owned()
                             } else {
-                                format!("{v:.1}")
+                                format!("{v:.1} {unit}")
                             }
                         });
                     }
@@ -312,7 +314,7 @@ pub fn summary_counts(tr: Tr, model: &Model) -> String {
 pub fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
     let batch = model.batch();
     let wall = batch.wall(now)?;
-    let bytes = model.batch_bytes();
+    let (bytes, sum_items) = model.batch_totals(now);
     let speed = if wall.as_secs_f64() > 0.0 {
         bytes as f64 / wall.as_secs_f64()
     } else {
@@ -327,13 +329,13 @@ pub fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
     );
     text.push_str(" · ");
     let wall_text = human_duration(wall);
-    if wall > Duration::ZERO && batch.sum_items > wall {
-        let ratio = batch.sum_items.as_secs_f64() / wall.as_secs_f64();
+    if wall > Duration::ZERO && sum_items > wall {
+        let ratio = sum_items.as_secs_f64() / wall.as_secs_f64();
         text.push_str(&tr.fill(
             T::SummaryFaster,
             &[
                 ("wall", &wall_text),
-                ("sum", &human_duration(batch.sum_items)),
+                ("sum", &human_duration(sum_items)),
                 ("ratio", &format!("{ratio:.1}")),
             ],
         ));
