@@ -15,6 +15,8 @@ use haul::app::{AppInit, HaulApp};
 use haul::desktop::Desktop;
 use haul::engine::{Engine, EngineConfig, Waker};
 
+/// Names the data folder (settings, logs) and the window class on Linux.
+const APP_ID: &str = "haul";
 /// How long quitting waits for running items to cancel and clean up their `.part` files.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
@@ -32,8 +34,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let dirs = directories::ProjectDirs::from("", "", "Haul");
-    let log_dir = dirs.as_ref().map(|d| d.data_dir().join("logs"));
+    // Logs live beside eframe's settings file, in the platform's data folder.
+    let log_dir = eframe::storage_dir(APP_ID).map(|d| d.join("logs"));
     let (logs, _flush_on_exit) = haul::logs::init(log_dir.as_deref());
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "haul starting");
     match run(args, logs) {
@@ -91,7 +93,7 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
 
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Haul")
-        .with_app_id("haul")
+        .with_app_id(APP_ID)
         .with_inner_size([1180.0, 680.0])
         .with_min_inner_size([640.0, 360.0])
         .with_drag_and_drop(true);
