@@ -26,7 +26,7 @@ pub enum Reply {
     /// Reading a list failed.
     ListFailed { path: PathBuf, error: String },
     /// The dialog could not be shown at all (no portal, no zenity).
-    DialogUnavailable,
+    DialogUnavailable(Dialog),
     /// Dropped or given paths, expanded: folders replaced by the regular files under them.
     Expanded {
         files: Vec<PathBuf>,
@@ -37,6 +37,14 @@ pub enum Reply {
     },
     /// Opening a file or folder failed.
     OpenFailed { path: PathBuf, error: String },
+}
+
+/// Which native dialog was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialog {
+    Files,
+    Destination,
+    List,
 }
 
 /// A dialog that comes back empty this fast was never shown: nobody cancels a dialog in
@@ -62,6 +70,12 @@ impl Desktop {
             rx,
             waker,
         }
+    }
+
+    /// Where replies go: also for other producers of replies (and tests standing in for a
+    /// desktop without dialogs).
+    pub fn sender(&self) -> mpsc::UnboundedSender<Reply> {
+        self.tx.clone()
     }
 
     /// The next reply, if one has arrived.
@@ -93,7 +107,7 @@ impl Desktop {
                 Some(files) if !files.is_empty() => Some(Reply::FilesPicked(
                     files.iter().map(|f| f.path().to_path_buf()).collect(),
                 )),
-                _ => unavailable_if_instant(started),
+                _ => unavailable_if_instant(started, Dialog::Files),
             }
         });
     }
@@ -108,7 +122,7 @@ impl Desktop {
             }
             match dialog.pick_folder().await {
                 Some(folder) => Some(Reply::DestPicked(folder.path().to_path_buf())),
-                None => unavailable_if_instant(started),
+                None => unavailable_if_instant(started, Dialog::Destination),
             }
         });
     }
@@ -124,7 +138,7 @@ impl Desktop {
                 .await;
             match picked {
                 Some(file) => Some(read_list(file.path().to_path_buf()).await),
-                None => unavailable_if_instant(started),
+                None => unavailable_if_instant(started, Dialog::List),
             }
         });
     }
@@ -154,8 +168,8 @@ impl Desktop {
     }
 }
 
-fn unavailable_if_instant(started: Instant) -> Option<Reply> {
-    (started.elapsed() < DIALOG_UNAVAILABLE_WITHIN).then_some(Reply::DialogUnavailable)
+fn unavailable_if_instant(started: Instant, dialog: Dialog) -> Option<Reply> {
+    (started.elapsed() < DIALOG_UNAVAILABLE_WITHIN).then_some(Reply::DialogUnavailable(dialog))
 }
 
 async fn read_list(path: PathBuf) -> Reply {

@@ -14,7 +14,7 @@ use egui_kittest::kittest::Queryable as _;
 use haul::app::i18n::LanguageChoice;
 use haul::app::model::Status;
 use haul::app::{AppInit, HaulApp};
-use haul::desktop::Desktop;
+use haul::desktop::{Desktop, Dialog, Reply};
 use haul::engine::{Engine, EngineConfig};
 use haul::logs::RecentLogs;
 use support::{Server, body};
@@ -64,6 +64,18 @@ impl World {
     fn harness(&mut self) -> Harness<'static, HaulApp> {
         let init = self.init(Some(self.dest.path().to_path_buf()));
         harness_with(move |_| HaulApp::new(None, init))
+    }
+
+    /// A harness and a way to answer for the desktop (to stand in for a missing dialog).
+    fn harness_and_desktop(
+        &mut self,
+    ) -> (
+        Harness<'static, HaulApp>,
+        tokio::sync::mpsc::UnboundedSender<Reply>,
+    ) {
+        let init = self.init(Some(self.dest.path().to_path_buf()));
+        let replies = init.desktop.sender();
+        (harness_with(move |_| HaulApp::new(None, init)), replies)
     }
 
     fn files(&self) -> Vec<String> {
@@ -469,5 +481,59 @@ fn a_dropped_folder_adds_the_files_under_it_and_a_dropped_file_adds_itself() {
             .is_some_and(|n| n.text.contains("Added 2 files") && n.text.contains("照片")),
         "{:?}",
         h.state().notice()
+    );
+}
+
+#[test]
+fn without_a_file_dialog_a_list_is_imported_from_a_typed_path() {
+    let mut world = World::new();
+    let list = world.dest.path().join("urls.txt");
+    let good = world.server.url("/bytes/700/from-list.bin");
+    std::fs::write(&list, format!("# my list\n{good}\n\nnot a url at all://\n")).expect("write");
+    let (mut h, desktop) = world.harness_and_desktop();
+
+    // What the desktop answers when neither the portal nor zenity can show the dialog.
+    desktop
+        .send(Reply::DialogUnavailable(Dialog::List))
+        .expect("window alive");
+    h.step();
+    h.step();
+    assert!(shown(
+        &h,
+        "No file dialog is available here (it needs the desktop portal or zenity). Type or paste paths instead, or drop files on the window."
+    ));
+    h.get_by_label("List file").focus();
+    h.step();
+    h.get_by_label("List file").type_text("urls.txt");
+    h.step();
+    h.get_by_label("Import").click();
+    step_until(&mut h, "the listed item done", |app| {
+        app.model().count(Status::Done) == 1
+    });
+    assert_eq!(h.state().model().len(), 2);
+    let failed = h
+        .state()
+        .model()
+        .rows()
+        .iter()
+        .find(|r| r.status() == Status::Failed);
+    assert!(
+        failed
+            .and_then(|r| r.state.error())
+            .is_some_and(|e| e.contains("urls.txt line 4")),
+        "{failed:?}"
+    );
+    let notice = h
+        .state()
+        .notice()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(
+        notice.starts_with("Imported 2 lines from") && notice.ends_with("urls.txt"),
+        "{notice}"
+    );
+    assert!(
+        h.query_by_label("List file").is_none(),
+        "the field closes after importing"
     );
 }

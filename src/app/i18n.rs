@@ -127,6 +127,9 @@ pub enum T {
     SelectAll,
     DropHint,
     RowsSelected,
+    ListPath,
+    Import,
+    Close,
 }
 
 impl T {
@@ -210,6 +213,9 @@ impl T {
         T::SelectAll,
         T::DropHint,
         T::RowsSelected,
+        T::ListPath,
+        T::Import,
+        T::Close,
     ];
 }
 
@@ -290,7 +296,7 @@ const EN: &[(T, &str)] = &[
     (T::KeepRunning, "Keep running"),
     (
         T::DialogUnavailable,
-        "No file dialog is available here (it needs the desktop portal or zenity). Paste or type paths into the box, or drop files on the window.",
+        "No file dialog is available here (it needs the desktop portal or zenity). Type or paste paths instead, or drop files on the window.",
     ),
     (T::DialogFailed, "The file dialog failed: {error}"),
     (T::ImportFailed, "Could not import {path}: {error}"),
@@ -311,6 +317,9 @@ const EN: &[(T, &str)] = &[
     (T::SelectAll, "Select all"),
     (T::DropHint, "Drop files or folders to add them"),
     (T::RowsSelected, "{n} selected"),
+    (T::ListPath, "List file"),
+    (T::Import, "Import"),
+    (T::Close, "Close"),
 ];
 
 /// The Simplified Chinese catalog.
@@ -387,7 +396,7 @@ const ZH: &[(T, &str)] = &[
     (T::KeepRunning, "继续下载"),
     (
         T::DialogUnavailable,
-        "此处没有可用的文件对话框（需要桌面门户或 zenity）。请把路径粘贴或输入到文本框中，或把文件拖到窗口上。",
+        "此处没有可用的文件对话框（需要桌面门户或 zenity）。请输入或粘贴路径，或把文件拖到窗口上。",
     ),
     (T::DialogFailed, "文件对话框出错：{error}"),
     (T::ImportFailed, "无法导入 {path}：{error}"),
@@ -408,6 +417,9 @@ const ZH: &[(T, &str)] = &[
     (T::SelectAll, "全选"),
     (T::DropHint, "拖放文件或文件夹以添加"),
     (T::RowsSelected, "已选 {n} 项"),
+    (T::ListPath, "列表文件"),
+    (T::Import, "导入"),
+    (T::Close, "关闭"),
 ];
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use crate::desktop::{Desktop, Reply};
+use crate::desktop::{Desktop, Dialog, Reply};
 use crate::engine::{EngineHandle, Events};
 use crate::logs::{LogLine, RecentLogs};
 use crate::protocol::{Command, FetchError, JobId, Source};
@@ -68,6 +68,8 @@ pub enum Action {
     PickFiles,
     PickDest,
     ImportList,
+    /// Read the list file at this path (typed where no dialog is available).
+    ImportPath(PathBuf),
     OpenDest,
     Cancel(JobId),
     Retry(JobId),
@@ -112,6 +114,8 @@ pub struct HaulApp {
     model: Model,
     add_text: String,
     dest_text: String,
+    /// A field for a list file's path, shown when no file dialog is available.
+    list_prompt: Option<String>,
     paused: bool,
     notice: Option<Notice>,
     quit_asked: bool,
@@ -145,6 +149,7 @@ impl HaulApp {
             cwd: init.cwd,
             model: Model::default(),
             add_text: String::new(),
+            list_prompt: None,
             paused: false,
             notice: None,
             quit_asked: false,
@@ -280,8 +285,12 @@ impl HaulApp {
                         &[("path", &path.display().to_string()), ("error", &error)],
                     ));
                 }
-                Reply::DialogUnavailable => {
+                Reply::DialogUnavailable(dialog) => {
                     self.error_notice(tr.get(T::DialogUnavailable).to_owned());
+                    if dialog == Dialog::List {
+                        // Without a dialog, the list's path can be typed instead.
+                        self.list_prompt.get_or_insert_with(String::new);
+                    }
                 }
                 Reply::Expanded {
                     files,
@@ -388,6 +397,10 @@ impl HaulApp {
             Action::PickFiles => self.desktop.pick_files(),
             Action::PickDest => self.desktop.pick_dest(self.settings.dest.clone()),
             Action::ImportList => self.desktop.import_list(),
+            Action::ImportPath(path) => {
+                self.list_prompt = None;
+                self.desktop.read_list(absolute(&self.cwd, &path));
+            }
             Action::OpenDest => self.desktop.open(self.settings.dest.clone()),
             Action::Cancel(id) => self.engine.cancel(id),
             Action::Retry(id) => {

@@ -104,6 +104,27 @@ impl HaulApp {
                 });
             }
         });
+        if let Some(path) = &mut self.list_prompt {
+            let mut close = false;
+            ui.horizontal(|ui| {
+                let label = ui.label(tr.get(T::ListPath));
+                let edit = ui
+                    .add(egui::TextEdit::singleline(path).desired_width(360.0))
+                    .labelled_by(label.id);
+                let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if (ui.button(tr.get(T::Import)).clicked() || enter) && !path.trim().is_empty() {
+                    self.actions
+                        .push(Action::ImportPath(std::path::PathBuf::from(path.trim())));
+                }
+                close = ui
+                    .small_button("✖")
+                    .on_hover_text(tr.get(T::Close))
+                    .clicked();
+            });
+            if close {
+                self.list_prompt = None;
+            }
+        }
         if let Some(notice) = &self.notice {
             let mut dismiss = false;
             ui.horizontal(|ui| {
@@ -113,7 +134,10 @@ impl HaulApp {
                     ui.visuals().text_color()
                 };
                 ui.label(RichText::new(&notice.text).color(color));
-                dismiss = ui.small_button("✖").on_hover_text("Dismiss").clicked();
+                dismiss = ui
+                    .small_button("✖")
+                    .on_hover_text(tr.get(T::Close))
+                    .clicked();
             });
             if dismiss {
                 self.notice = None;
