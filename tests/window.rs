@@ -193,6 +193,20 @@ fn ctrl_v_anywhere_adds_urls_from_the_clipboard() {
         status_of(app, &url) == Some(Status::Done)
     });
     assert_eq!(world.files(), vec!["clip.txt"]);
+
+    // Idle: with nothing running, the window asks for no repaint at all (0% CPU).
+    h.step();
+    h.step();
+    let delay = h
+        .output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map(|v| v.repaint_delay);
+    assert_eq!(
+        delay,
+        Some(Duration::MAX),
+        "an idle window schedules no repaint"
+    );
 }
 
 #[test]

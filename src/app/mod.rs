@@ -477,7 +477,8 @@ impl HaulApp {
         }
         if more_events {
             ctx.request_repaint();
-        } else if self.model.active() > 0 {
+        } else if self.model.count(Status::Running) + self.model.count(Status::Connecting) > 0 {
+            // Elapsed time, speed and ETA move without events; a queue that waits does not.
             ctx.request_repaint_after(TICK);
         }
     }
