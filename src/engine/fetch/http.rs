@@ -39,6 +39,8 @@ enum RedirectRefused {
 
 /// Builds the client shared by all HTTP items, from the connect and stall timeouts.
 pub fn client(limits: &Limits) -> Result<Client, FetchError> {
+    // rustls' process-wide crypto provider; an error only means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let policy = redirect::Policy::custom(|attempt| {
         let url = attempt.url();
         if !matches!(url.scheme(), "http" | "https") {
