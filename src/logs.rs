@@ -12,9 +12,10 @@ use std::time::SystemTime;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::engine::Waker;
 
@@ -130,7 +131,12 @@ pub struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::W
 /// made, logging goes on without the file and says so.
 pub fn init(log_dir: Option<&Path>) -> (RecentLogs, LogGuard) {
     let recent = RecentLogs::default();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // `RUST_LOG` as `level` or `target=level,…` (no regex-based filters: they would double
+    // the window's logging code for a feature nobody uses here).
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|spec| spec.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(Level::INFO));
     let (file_layer, guard, file_error) = match log_dir.map(file_writer) {
         Some(Ok((writer, guard))) => (
             Some(fmt::layer().with_ansi(false).with_writer(writer)),

@@ -9,7 +9,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
-use clap::Parser;
 use eframe::egui;
 use haul::app::{AppInit, HaulApp};
 use haul::desktop::Desktop;
@@ -20,20 +19,75 @@ const APP_ID: &str = "haul";
 /// How long quitting waits for running items to cancel and clean up their `.part` files.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
-/// Fetch many files and URLs at once.
-#[derive(Debug, Parser)]
-#[command(name = "haul", version, about)]
+const USAGE: &str = "\
+Fetch many files and URLs at once.
+
+Usage: haul [--dest DIR] [FILE_OR_URL]...
+
+Arguments:
+  [FILE_OR_URL]...  URLs or local paths to add when the window opens
+
+Options:
+  --dest DIR        Destination folder (default: the one used last, else the Downloads folder)
+  -h, --help        Print help
+  -V, --version     Print version
+";
+
+/// The command line: a few words, parsed by hand (a parser library would add a third to
+/// the window's binary for two options).
+#[derive(Debug, Default, PartialEq)]
 struct Args {
-    /// URLs or local paths to add when the window opens.
-    #[arg(value_name = "FILE_OR_URL")]
     sources: Vec<String>,
-    /// Destination folder (default: the one used last, else the Downloads folder).
-    #[arg(long, value_name = "DIR")]
     dest: Option<PathBuf>,
 }
 
+enum Parsed {
+    Run(Args),
+    Exit(ExitCode),
+}
+
+fn parse_args(mut args: impl Iterator<Item = std::ffi::OsString>) -> Parsed {
+    let mut parsed = Args::default();
+    let mut only_sources = false;
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if only_sources || !text.starts_with('-') || text == "-" {
+            parsed.sources.push(text.into_owned());
+            continue;
+        }
+        match text.as_ref() {
+            "--" => only_sources = true,
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Parsed::Exit(ExitCode::SUCCESS);
+            }
+            "-V" | "--version" => {
+                println!("haul {}", env!("CARGO_PKG_VERSION"));
+                return Parsed::Exit(ExitCode::SUCCESS);
+            }
+            "--dest" => match args.next() {
+                Some(dir) => parsed.dest = Some(PathBuf::from(dir)),
+                None => return usage_error("--dest needs a folder"),
+            },
+            other => match other.strip_prefix("--dest=") {
+                Some(dir) => parsed.dest = Some(PathBuf::from(dir)),
+                None => return usage_error(&format!("unknown option '{other}'")),
+            },
+        }
+    }
+    Parsed::Run(parsed)
+}
+
+fn usage_error(message: &str) -> Parsed {
+    eprint!("haul: {message}\n\n{USAGE}");
+    Parsed::Exit(ExitCode::from(2))
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match parse_args(std::env::args_os().skip(1)) {
+        Parsed::Run(args) => args,
+        Parsed::Exit(code) => return code,
+    };
     // Logs live beside eframe's settings file, in the platform's data folder.
     let log_dir = eframe::storage_dir(APP_ID).map(|d| d.join("logs"));
     let (logs, _flush_on_exit) = haul::logs::init(log_dir.as_deref());
@@ -124,4 +178,36 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
     }
     runtime.shutdown_timeout(Duration::from_secs(2));
     result.map_err(|e| anyhow!("the window failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(words: &[&str]) -> Option<Args> {
+        match parse_args(words.iter().map(std::ffi::OsString::from)) {
+            Parsed::Run(args) => Some(args),
+            Parsed::Exit(_) => None,
+        }
+    }
+
+    #[test]
+    fn sources_and_destination_in_any_order() {
+        let args = parse(&["a.txt", "--dest", "out", "https://h/x", "--dest=final", "-"]);
+        assert_eq!(
+            args,
+            Some(Args {
+                sources: vec!["a.txt".into(), "https://h/x".into(), "-".into()],
+                dest: Some(PathBuf::from("final")),
+            })
+        );
+        let after_dashes = parse(&["--", "--dest", "-x"]).map(|a| a.sources);
+        assert_eq!(after_dashes, Some(vec!["--dest".into(), "-x".into()]));
+    }
+
+    #[test]
+    fn unknown_options_and_a_missing_folder_are_usage_errors() {
+        assert_eq!(parse(&["--bogus"]), None);
+        assert_eq!(parse(&["--dest"]), None);
+    }
 }
