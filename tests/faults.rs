@@ -1,9 +1,25 @@
-//! The fault-injecting fixture itself (ranges, validators, changing files, failing first,
-//! broken chunking, the request log), checked with plain reqwest.
+//! Hostile and broken input against the engine as it is, and the fault-injecting fixture itself.
+//!
+//! Every engine test checks both the reported outcome and the disk: a file under a final name
+//! is byte-exact, and no `.part` is ever left behind.
+//!
+//! Already covered in `tests/engine.rs`, so not repeated here: a slow drip within the stall
+//! timeout (`a_slow_drip_within_the_stall_timeout_succeeds`), 4xx/5xx error pages never saved
+//! (`error_statuses_fail_and_their_body_is_never_saved`), `CON`, `../`, `/etc/passwd` and
+//! `%01`/`%7F` in Content-Disposition (`hostile_content_disposition_names_stay_inside_dest`),
+//! and a directory or a missing path as source (`local_files_copy_byte_exact_and_bad_paths_are_clear`).
 
 mod support;
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::Duration;
+
+use haul::engine::{Engine, EngineConfig, Events};
+use haul::protocol::{Event, FetchError, JobId, Limits, Outcome, Output, Source};
 use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
 use support::{Server, body, body_gen};
 
 // ---------------------------------------------------------------------------------------------
@@ -315,4 +331,561 @@ async fn fixture_bad_chunk_breaks_the_chunked_body() {
         Some("chunked")
     );
     assert!(reply.bytes().await.is_err(), "a bad chunk-size line");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine against hostile and broken input.
+// ---------------------------------------------------------------------------------------------
+
+struct Harness {
+    engine: Engine,
+    events: Events,
+    /// Keeps the temporary folder alive, when the harness made it.
+    _root: Option<tempfile::TempDir>,
+    out: PathBuf,
+    log: Vec<Event>,
+}
+
+fn limits() -> Limits {
+    Limits {
+        jobs: 8,
+        per_host: 8,
+        connect_timeout: Duration::from_secs(5),
+        stall_timeout: Duration::from_secs(5),
+        deadline: None,
+    }
+}
+
+impl Harness {
+    fn new(limits: Limits) -> Harness {
+        let root = tempfile::tempdir().expect("tempdir");
+        let mut h = Harness::at(root.path().join("out"), limits);
+        h._root = Some(root);
+        h
+    }
+
+    /// An engine writing into `out`, a folder the caller owns (and keeps until after the harness).
+    fn at(out: PathBuf, limits: Limits) -> Harness {
+        let config = EngineConfig {
+            limits,
+            output: Output {
+                dest: out.clone(),
+                overwrite: false,
+                content_disposition: true,
+            },
+            waker: None,
+        };
+        let (engine, events) =
+            Engine::start(&tokio::runtime::Handle::current(), config).expect("engine starts");
+        Harness {
+            engine,
+            events,
+            _root: None,
+            out,
+            log: Vec::new(),
+        }
+    }
+
+    fn submit(&self, text: &str) -> JobId {
+        let source = Source::parse(text, Path::new("/")).expect("valid source");
+        self.engine.submit(source)
+    }
+
+    async fn next(&mut self) -> Event {
+        let event = tokio::time::timeout(Duration::from_secs(30), self.events.recv())
+            .await
+            .expect("an event within 30 s")
+            .expect("engine still running");
+        self.log.push(event.clone());
+        event
+    }
+
+    async fn wait_for(&mut self, id: JobId, pred: impl Fn(&Event) -> bool) -> Event {
+        loop {
+            let event = self.next().await;
+            if event.id() == id && pred(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Waits until each of `ids` has finished, failing if any finishes twice.
+    async fn finish(&mut self, ids: &[JobId]) -> HashMap<JobId, (u64, Outcome)> {
+        let mut done = HashMap::new();
+        for event in &self.log {
+            if let Event::Finished {
+                id, bytes, outcome, ..
+            } = event
+            {
+                assert!(done.insert(*id, (*bytes, outcome.clone())).is_none());
+            }
+        }
+        while ids.iter().any(|id| !done.contains_key(id)) {
+            if let Event::Finished {
+                id, bytes, outcome, ..
+            } = self.next().await
+            {
+                assert!(
+                    done.insert(id, (bytes, outcome)).is_none(),
+                    "{id} finished twice"
+                );
+            }
+        }
+        done
+    }
+
+    /// After a short wait, no further `Finished` has arrived for any item already finished.
+    async fn assert_no_second_finish(&mut self, finished: &[JobId]) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        while let Ok(event) = self.events.try_recv() {
+            if let Event::Finished { id, .. } = &event {
+                assert!(!finished.contains(id), "{id} finished twice");
+            }
+            self.log.push(event);
+        }
+    }
+
+    /// Names in the destination folder, sorted; empty if it does not exist.
+    fn listing(&self) -> Vec<String> {
+        listing(&self.out)
+    }
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// No `.part` anywhere under `dir`.
+fn assert_no_part(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        assert!(
+            !path.to_string_lossy().ends_with(".part"),
+            "stray {}",
+            path.display()
+        );
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            assert_no_part(&path);
+        }
+    }
+}
+
+fn sha(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// The item is done, its file byte-exact, and its path returned.
+fn assert_done_with(finished: &(u64, Outcome), expected: &[u8]) -> PathBuf {
+    let (bytes, Outcome::Done { path, sha256 }) = finished else {
+        panic!("expected done, got {:?}", finished.1);
+    };
+    let on_disk = std::fs::read(path).expect("read result");
+    assert!(on_disk == expected, "{} differs", path.display());
+    assert_eq!(*sha256, sha(expected));
+    assert_eq!(*bytes, expected.len() as u64);
+    path.clone()
+}
+
+fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unresolvable_host_fails_with_a_dns_message() {
+    let mut h = Harness::new(limits());
+    let id = h.submit("http://does-not-exist.invalid/x");
+    let done = h.finish(&[id]).await;
+    let Outcome::Failed(FetchError::Connect(message)) = &done[&id].1 else {
+        panic!("expected a connect failure, got {:?}", done[&id].1);
+    };
+    let lower = message.to_lowercase();
+    assert!(
+        ["dns", "lookup", "resolve", "name or service"]
+            .iter()
+            .any(|word| lower.contains(word)),
+        "{message}"
+    );
+    assert!(
+        done[&id]
+            .1
+            .error_text()
+            .is_some_and(|t| t.starts_with("could not connect: ")),
+        "{:?}",
+        done[&id].1.error_text()
+    );
+    assert!(h.listing().is_empty(), "{:?}", h.listing());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_chunk_size_line_fails_and_saves_nothing() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    let id = h.submit(&server.url("/bytes/50000/bad.bin?bad_chunk=1"));
+    let done = h.finish(&[id]).await;
+    let Outcome::Failed(FetchError::Body(message)) = &done[&id].1 else {
+        panic!("expected a broken transfer, got {:?}", done[&id].1);
+    };
+    assert!(message.contains("chunk"), "{message}");
+    assert!(message.ends_with("after 1024 bytes"), "{message}");
+    assert!(
+        done[&id]
+            .1
+            .error_text()
+            .is_some_and(|t| t.starts_with("transfer broke off: ")),
+    );
+    assert!(h.listing().is_empty(), "{:?}", h.listing());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_disposition_names_land_sanitised_inside_dest() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    let long = format!("{}.txt", "x".repeat(996));
+    assert_eq!(long.chars().count(), 1000);
+    let long_cjk = format!("{}.pdf", "报".repeat(996));
+    let hostile: Vec<(String, String)> = vec![
+        // An encoded slash is still a slash once decoded: only the last part survives.
+        (
+            "attachment; filename*=UTF-8''a%2Fb.txt".into(),
+            "b.txt".into(),
+        ),
+        (
+            "attachment; filename*=UTF-8''..%5C..%5Cwin.txt".into(),
+            "win.txt".into(),
+        ),
+        (
+            "attachment; filename*=UTF-8''n%00u%1Bl%07l%0A.txt".into(),
+            "n_u_l_l_.txt".into(),
+        ),
+        ("attachment; filename=\"aux.txt\"".into(), "_aux.txt".into()),
+        ("attachment; filename=con".into(), "_con".into()),
+        (
+            "attachment; filename=\"Nul.tar.gz\"".into(),
+            "_Nul.tar.gz".into(),
+        ),
+        (
+            "attachment; filename=\"lpt9 .log\"".into(),
+            "_lpt9 .log".into(),
+        ),
+        (
+            "attachment; filename*=UTF-8''evil%E2%80%AEtxt.exe".into(),
+            "eviltxt.exe".into(),
+        ),
+        (
+            format!("attachment; filename=\"{long}\""),
+            format!("{}.txt", "x".repeat(196)),
+        ),
+        (
+            format!("attachment; filename*=UTF-8''{}", encode(&long_cjk)),
+            // 200 bytes hold 65 three-byte characters and ".pdf".
+            format!("{}.pdf", "报".repeat(65)),
+        ),
+    ];
+    let ids: Vec<JobId> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, (cd, _))| {
+            h.submit(&server.url(&format!("/bytes/{}/u?cd={}", 10 + i, encode(cd))))
+        })
+        .collect();
+    let done = h.finish(&ids).await;
+    for (i, (id, (cd, expected))) in ids.iter().zip(&hostile).enumerate() {
+        let path = assert_done_with(&done[id], &body(10 + i));
+        assert_eq!(path.parent(), Some(h.out.as_path()), "{cd}: inside dest");
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(&name, expected, "{cd}");
+        assert!(name.len() <= 200, "{cd}: {} bytes", name.len());
+    }
+    let mut expected: Vec<String> = hostile.iter().map(|(_, n)| n.clone()).collect();
+    expected.sort();
+    assert_eq!(h.listing(), expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_items_with_one_name_get_numbered_variants() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    let ids: Vec<JobId> = (0..5)
+        .map(|i| h.submit(&server.url(&format!("/bytes/{}/same.bin?delay_ms=20", 100 + i))))
+        .collect();
+    let done = h.finish(&ids).await;
+    for (i, id) in ids.iter().enumerate() {
+        assert_done_with(&done[id], &body(100 + i));
+    }
+    assert_eq!(
+        h.listing(),
+        [
+            "same (1).bin",
+            "same (2).bin",
+            "same (3).bin",
+            "same (4).bin",
+            "same.bin"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_file_is_kept_and_the_download_takes_the_next_name() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    std::fs::create_dir_all(&h.out).expect("mkdir");
+    std::fs::write(h.out.join("keep.txt"), b"the user's own words").expect("seed");
+    let id = h.submit(&server.url("/bytes/300/keep.txt"));
+    let done = h.finish(&[id]).await;
+    assert_eq!(
+        assert_done_with(&done[&id], &body(300)),
+        h.out.join("keep (1).txt")
+    );
+    assert_eq!(
+        std::fs::read(h.out.join("keep.txt")).expect("kept"),
+        b"the user's own words"
+    );
+    assert_eq!(h.listing(), ["keep (1).txt", "keep.txt"]);
+}
+
+/// Mounts a tmpfs at `dir` and unmounts it on drop. `None` when mounting is not allowed here.
+struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(dir: &Path, options: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).ok()?;
+        let mounted = Process::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(dir)
+            .output()
+            .ok()?;
+        if !mounted.status.success() {
+            eprintln!(
+                "mount -t tmpfs -o {options} failed: {}",
+                String::from_utf8_lossy(&mounted.stderr).trim()
+            );
+            return None;
+        }
+        Some(Tmpfs {
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let ok = Process::new("umount")
+            .arg(&self.dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            // Still busy (a test failed with files open): detach it instead.
+            let _ = Process::new("umount").arg("-l").arg(&self.dir).status();
+        }
+    }
+}
+
+/// Whether this process can create a file in `dir` despite its permissions (root can).
+fn can_write_into(dir: &Path) -> bool {
+    let probe = dir.join(".probe");
+    let ok = std::fs::File::create(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_destination_fails_with_cannot_write() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let server = Server::start().await;
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("locked");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    // Root ignores the mode bits: then a read-only mount is the unwritable folder instead.
+    let mut _mount = None;
+    if can_write_into(&dir) {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        _mount = Tmpfs::mount(&dir, "ro,size=64k");
+        if _mount.is_none() {
+            eprintln!(
+                "skipped: this user can write into a 0o555 folder and cannot mount a read-only one"
+            );
+            return;
+        }
+        assert!(!can_write_into(&dir), "a read-only mount is writable");
+    }
+    let mut h = Harness::at(dir.clone(), limits());
+    let web = h.submit(&server.url("/bytes/100/w.bin"));
+    let src = tempfile::tempdir().expect("tempdir");
+    let local = src.path().join("l.bin");
+    std::fs::write(&local, body(100)).expect("source");
+    let file = h.submit(local.to_str().expect("utf-8 path"));
+    let done = h.finish(&[web, file]).await;
+    for id in [web, file] {
+        let outcome = &done[&id].1;
+        let Outcome::Failed(FetchError::Write { path, message }) = outcome else {
+            panic!("expected a write failure, got {outcome:?}");
+        };
+        assert!(path.starts_with(&dir), "{}", path.display());
+        assert!(
+            message.contains("Permission denied") || message.contains("Read-only file system"),
+            "{message}"
+        );
+        let text = outcome.error_text().expect("text");
+        assert!(text.starts_with("cannot write "), "{text}");
+    }
+    assert!(listing(&dir).is_empty(), "{:?}", listing(&dir));
+    drop(h);
+    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_destination_under_a_regular_file_fails_each_item_once() {
+    let server = Server::start().await;
+    let root = tempfile::tempdir().expect("tempdir");
+    let blocker = root.path().join("blocker");
+    std::fs::write(&blocker, b"a file, not a folder").expect("seed");
+    let dest = blocker.join("sub");
+    let mut h = Harness::at(dest.clone(), limits());
+    let mut ids: Vec<JobId> = (0..3)
+        .map(|i| h.submit(&server.url(&format!("/bytes/100/b{i}.bin"))))
+        .collect();
+    let src = tempfile::tempdir().expect("tempdir");
+    let local = src.path().join("l.bin");
+    std::fs::write(&local, body(100)).expect("source");
+    ids.push(h.submit(local.to_str().expect("utf-8 path")));
+    let done = h.finish(&ids).await;
+    h.assert_no_second_finish(&ids).await;
+    for id in &ids {
+        let outcome = &done[id].1;
+        assert_eq!(
+            outcome,
+            &Outcome::Failed(FetchError::Write {
+                path: dest.clone(),
+                message: "Not a directory (os error 20)".into()
+            }),
+            "{id}"
+        );
+        assert_eq!(
+            outcome.error_text().expect("text"),
+            format!(
+                "cannot write {}: Not a directory (os error 20)",
+                dest.display()
+            )
+        );
+    }
+    assert_eq!(
+        std::fs::read(&blocker).expect("blocker kept"),
+        b"a file, not a folder"
+    );
+    let finished = h
+        .log
+        .iter()
+        .filter(|e| matches!(e, Event::Finished { .. }))
+        .count();
+    assert_eq!(finished, ids.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_destination_vanishing_mid_download_fails_that_item_cleanly() {
+    let server = Server::start().await;
+    let mut h = Harness::new(Limits {
+        jobs: 1,
+        ..limits()
+    });
+    // ~1.3 s of dripping; the second item waits in the queue behind it.
+    let slow = h.submit(&server.url("/bytes/65536/slow.bin?drip_ms=20"));
+    let next = h.submit(&server.url("/bytes/1000/next.bin"));
+    h.wait_for(
+        slow,
+        |e| matches!(e, Event::Progress { done, .. } if *done > 0),
+    )
+    .await;
+    assert_eq!(h.listing(), ["slow.bin.part"]);
+    std::fs::remove_dir_all(&h.out).expect("remove dest");
+    let done = h.finish(&[slow, next]).await;
+    h.assert_no_second_finish(&[slow, next]).await;
+    // What the engine does: the open `.part` keeps receiving (it is unlinked, not closed), and
+    // the final move into the vanished folder fails, so the item fails with a write error
+    // naming its target. It does not recreate the folder for a running item.
+    let outcome = &done[&slow].1;
+    assert_eq!(
+        outcome,
+        &Outcome::Failed(FetchError::Write {
+            path: h.out.join("slow.bin"),
+            message: "No such file or directory (os error 2)".into()
+        })
+    );
+    // The next item creates the folder again and lands whole.
+    assert_eq!(
+        assert_done_with(&done[&next], &body(1000)),
+        h.out.join("next.bin")
+    );
+    assert_eq!(h.listing(), ["next.bin"]);
+    assert_no_part(&h.out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_fails_with_a_write_error_and_leaves_no_part() {
+    let server = Server::start().await;
+    let root = tempfile::tempdir().expect("tempdir");
+    let mount_point = root.path().join("small");
+    let Some(_mount) = Tmpfs::mount(&mount_point, "size=1m") else {
+        eprintln!("skipped: cannot mount a 1 MiB tmpfs here (not root?)");
+        return;
+    };
+    let dest = mount_point.join("out");
+    let mut h = Harness::at(dest.clone(), limits());
+    let big = h.submit(&server.url("/bytes/4194304/big.bin"));
+    let done = h.finish(&[big]).await;
+    let outcome = &done[&big].1;
+    let Outcome::Failed(FetchError::Write { path, message }) = outcome else {
+        panic!("expected a write failure, got {outcome:?}");
+    };
+    assert_eq!(path, &dest.join("big.bin.part"));
+    assert!(message.contains("No space left on device"), "{message}");
+    assert!(listing(&dest).is_empty(), "{:?}", listing(&dest));
+    assert_no_part(&mount_point);
+    // The space is free again: a small file fits afterwards.
+    let small = h.submit(&server.url("/bytes/1000/small.bin"));
+    let done = h.finish(&[small]).await;
+    assert_done_with(&done[&small], &body(1000));
+    drop(h);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_source_is_refused_without_waiting_for_a_writer() {
+    let src = tempfile::tempdir().expect("tempdir");
+    let fifo = src.path().join("pipe");
+    let made = Process::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let mut h = Harness::new(limits());
+    let id = h.submit(fifo.to_str().expect("utf-8 path"));
+    let done = h.finish(&[id]).await;
+    assert_eq!(
+        done[&id].1,
+        Outcome::Failed(FetchError::NotAFile {
+            path: fifo.clone(),
+            kind: "FIFO"
+        })
+    );
+    assert!(h.listing().is_empty(), "{:?}", h.listing());
 }
