@@ -11,11 +11,38 @@
 //!   `reset_after=K`, `short=K` (advertise N, send K, close), `drip_ms=X` (1 KiB every X ms),
 //!   `status=CODE` (that status with an error page as body), `cd=VALUE` (Content-Disposition,
 //!   percent-encoded), `type=VALUE` (Content-Type), `ce=VALUE` (Content-Encoding).
+//!   Validators and ranges:
+//!   - `etag=X`: `ETag: "X"` (`"X-g<G>"` once the path is at generation G > 0, see below);
+//!     `lm=1`: `Last-Modified: Wed, 21 Oct 2026 07:28:00 GMT` (see [`LAST_MODIFIED`]).
+//!   - `range=1`: `Accept-Ranges: bytes`, and a request with `Range: bytes=A-` gets
+//!     `206 Partial Content`, `Content-Range: bytes A-(N-1)/N`, `Content-Length: N-A` and the
+//!     body `body[A..]`; `stall_after`, `reset_after`, `short`, `drip_ms`, `chunked` and `cl=0`
+//!     then apply to that slice. A ≥ N gets `416 Range Not Satisfiable` with
+//!     `Content-Range: bytes */N` and an empty body. A request whose `If-Range` is not exactly
+//!     the current ETag in its quoted form (a date never matches) gets the full `200`. Only the
+//!     open-ended form `bytes=A-` is understood; any other `Range` value is ignored (full `200`).
+//!   - `range=ignore`: never honours a `Range` (always the full `200`, no `Accept-Ranges`).
+//!   - `range=wrong`: a broken server: `206` whose `Content-Range` starts at A+1, with the
+//!     matching slice `body[A+1..]`. `range=total`: `206` whose `Content-Range` total is N+1
+//!     (the slice is right). Both advertise `Accept-Ranges: bytes` and honour `If-Range` and
+//!     the `416` like `range=1`.
+//!   - The file changes: after [`Server::set_generation`]`(path, G)` with G > 0, the body for
+//!     that path (without query) is [`body_gen`]`(N, G)` and the ETag `X-g<G>`.
+//!
+//!   Failures:
+//!   - `fail_first=K`: the first K requests for this exact target (path and query, counted
+//!     per server) get `fail_status` (default 503) with a small HTML page, plus
+//!     `Retry-After: S` when `retry_after=S` is given; later ones are served normally.
+//!   - `bad_chunk=1`: chunked encoding whose first chunk (up to 1 KiB) is valid, followed by
+//!     the chunk-size line `zz`, then the connection closes.
 //! - `/redirect/N`: a chain of exactly N redirects (N ≥ 1) ending at `/bytes/64/end.bin`.
 //! - `/loop/a` ⇄ `/loop/b`: a redirect loop.
 //! - `/to?location=VALUE`: one redirect to any location (e.g. `file:///etc/passwd`).
 //!
 //! It also acts as a plain-HTTP proxy: a request for `http://any-host/bytes/…` is served the same.
+//!
+//! Every request is logged in arrival order ([`Server::request_log`]: target and the raw
+//! `Range` and `If-Range` values). Header names are matched case-insensitively.
 
 #![allow(dead_code)] // each test binary uses a different part
 
@@ -31,6 +58,30 @@ use tokio::net::{TcpListener, TcpStream};
 /// The body served for `/bytes/N`: a fixed pattern, so tests can recompute it.
 pub fn body(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+/// The body served for `/bytes/N` once its path is at generation `g` ([`Server::set_generation`]):
+/// generation 0 is [`body`]; any other generation differs from it at every byte.
+pub fn body_gen(n: usize, g: u64) -> Vec<u8> {
+    if g == 0 {
+        return body(n);
+    }
+    let shift = 1 + (g % 255) as u8;
+    (0..n)
+        .map(|i| ((i % 251) as u8).wrapping_add(shift))
+        .collect()
+}
+
+/// The `Last-Modified` value sent with `lm=1`.
+pub const LAST_MODIFIED: &str = "Wed, 21 Oct 2026 07:28:00 GMT";
+
+/// One request as the server saw it: the target (path and query; the path alone for a request
+/// in proxy form) and the raw `Range` and `If-Range` header values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    pub target: String,
+    pub range: Option<String>,
+    pub if_range: Option<String>,
 }
 
 /// Counts requests in flight. Shareable between servers to see a global cap.
@@ -67,6 +118,12 @@ struct Stats {
     proxied: AtomicUsize,
     /// Path of a held connection → when the client closed it.
     closes: Mutex<HashMap<String, Instant>>,
+    /// Request path (no query) → generation of its content.
+    generations: Mutex<HashMap<String, u64>>,
+    /// Target (path and query) → requests seen, for `fail_first`.
+    attempts: Mutex<HashMap<String, u64>>,
+    /// Every request, in arrival order.
+    log: Mutex<Vec<Logged>>,
 }
 
 pub struct Server {
@@ -131,6 +188,22 @@ impl Server {
         self.stats.requests.load(Ordering::SeqCst)
     }
 
+    /// Makes the content of `path` (the request path without query, e.g. `/bytes/100/a.bin`)
+    /// change: generation `g` > 0 serves [`body_gen`] and the ETag `X-g<g>`; 0 restores
+    /// [`body`].
+    pub fn set_generation(&self, path: &str, g: u64) {
+        self.stats
+            .generations
+            .lock()
+            .expect("generations")
+            .insert(path.to_owned(), g);
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn request_log(&self) -> Vec<Logged> {
+        self.stats.log.lock().expect("log").clone()
+    }
+
     /// When the client closed the held connection for `path` (path and query as requested),
     /// waiting up to `limit` for it to happen.
     pub async fn closed_at(&self, path: &str, limit: Duration) -> Option<Instant> {
@@ -152,6 +225,8 @@ struct Request {
     path: String,
     query: HashMap<String, String>,
     close: bool,
+    range: Option<String>,
+    if_range: Option<String>,
 }
 
 async fn read_request(
@@ -171,7 +246,20 @@ async fn read_request(
                 stats_proxied.fetch_add(1, Ordering::SeqCst);
                 target = path;
             }
-            let close = lines.any(|l| l.eq_ignore_ascii_case("connection: close"));
+            let (mut close, mut range, mut if_range) = (false, None, None);
+            for line in lines {
+                let Some((name, value)) = line.split_once(':') else {
+                    continue;
+                };
+                let (name, value) = (name.trim(), value.trim());
+                if name.eq_ignore_ascii_case("connection") {
+                    close |= value.eq_ignore_ascii_case("close");
+                } else if name.eq_ignore_ascii_case("range") {
+                    range = Some(value.to_owned());
+                } else if name.eq_ignore_ascii_case("if-range") {
+                    if_range = Some(value.to_owned());
+                }
+            }
             let (path, query) = match target.split_once('?') {
                 Some((p, q)) => (p.to_owned(), parse_query(q)),
                 None => (target.clone(), HashMap::new()),
@@ -181,6 +269,8 @@ async fn read_request(
                 path,
                 query,
                 close,
+                range,
+                if_range,
             });
         }
         let mut chunk = [0u8; 4096];
@@ -214,6 +304,11 @@ async fn serve(
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut stream, &mut buf, &stats.proxied).await {
         stats.requests.fetch_add(1, Ordering::SeqCst);
+        stats.log.lock().expect("log").push(Logged {
+            target: req.target.clone(),
+            range: req.range.clone(),
+            if_range: req.if_range.clone(),
+        });
         let _in_flight = gauge.enter();
         let _global = global.as_ref().map(|g| g.enter());
         let keep_going = respond(&mut stream, addr, &req, &stats).await?;
@@ -279,26 +374,85 @@ async fn send_bytes(
     if let Some(ms) = num(req, "delay_headers_ms") {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    if let Some(status) = num(req, "status") {
-        let page = format!("<html>error page for status {status}</html>");
-        let head = format!(
-            "HTTP/1.1 {status} Whatever\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n",
-            page.len()
-        );
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(page.as_bytes()).await?;
-        return Ok(true);
+    if let Some(k) = num(req, "fail_first") {
+        let seen = {
+            let mut attempts = stats.attempts.lock().expect("attempts");
+            let seen = attempts.entry(req.target.clone()).or_insert(0);
+            *seen += 1;
+            *seen
+        };
+        if seen <= k {
+            let status = num(req, "fail_status").unwrap_or(503);
+            let retry = num(req, "retry_after").map(|s| format!("Retry-After: {s}\r\n"));
+            return send_error_page(stream, status, retry.as_deref().unwrap_or("")).await;
+        }
     }
-    let data = body(n);
-    let chunked = num(req, "chunked") == Some(1);
+    if let Some(status) = num(req, "status") {
+        return send_error_page(stream, status, "").await;
+    }
+    let generation = stats
+        .generations
+        .lock()
+        .expect("generations")
+        .get(&req.path)
+        .copied()
+        .unwrap_or(0);
+    let full = body_gen(n, generation);
+    let etag = req.query.get("etag").map(|tag| match generation {
+        0 => format!("\"{tag}\""),
+        g => format!("\"{tag}-g{g}\""),
+    });
+
+    let mut status_line = "HTTP/1.1 200 OK\r\n";
+    let mut content_range = None;
+    let mut from = 0;
+    let mode = req.query.get("range").map(String::as_str);
+    let ranges = matches!(mode, Some("1" | "wrong" | "total"));
+    if ranges && let Some(start) = requested_start(req, etag.as_deref()) {
+        if start >= n {
+            let head = format!(
+                "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{n}\r\nContent-Length: 0\r\n\r\n"
+            );
+            stream.write_all(head.as_bytes()).await?;
+            return Ok(true);
+        }
+        status_line = "HTTP/1.1 206 Partial Content\r\n";
+        let (first, total) = match mode {
+            Some("wrong") => (start + 1, n),
+            Some("total") => (start, n + 1),
+            _ => (start, n),
+        };
+        from = first.min(n);
+        content_range = Some(format!(
+            "Content-Range: bytes {first}-{}/{total}\r\n",
+            n - 1
+        ));
+    }
+    let data = &full[from..];
+    let len = data.len();
+
+    let bad_chunk = num(req, "bad_chunk") == Some(1);
+    let chunked = num(req, "chunked") == Some(1) || bad_chunk;
     let no_length = num(req, "cl") == Some(0);
-    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    let mut head = String::from(status_line);
     if chunked {
         head.push_str("Transfer-Encoding: chunked\r\n");
     } else if no_length {
         head.push_str("Connection: close\r\n");
     } else {
-        head.push_str(&format!("Content-Length: {n}\r\n"));
+        head.push_str(&format!("Content-Length: {len}\r\n"));
+    }
+    if ranges {
+        head.push_str("Accept-Ranges: bytes\r\n");
+    }
+    if let Some(range) = &content_range {
+        head.push_str(range);
+    }
+    if let Some(tag) = &etag {
+        head.push_str(&format!("ETag: {tag}\r\n"));
+    }
+    if num(req, "lm") == Some(1) {
+        head.push_str(&format!("Last-Modified: {LAST_MODIFIED}\r\n"));
     }
     if let Some(cd) = req.query.get("cd") {
         head.push_str(&format!("Content-Disposition: {cd}\r\n"));
@@ -315,7 +469,14 @@ async fn send_bytes(
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 
-    let cut = |key: &str| num(req, key).map(|k| (k as usize).min(n));
+    if bad_chunk {
+        write_body(stream, &data[..len.min(1024)], true).await?;
+        stream.write_all(b"zz\r\n").await?;
+        stream.flush().await?;
+        stream.shutdown().await?;
+        return Ok(false);
+    }
+    let cut = |key: &str| num(req, key).map(|k| (k as usize).min(len));
     if let Some(k) = cut("stall_after") {
         write_body(stream, &data[..k], chunked).await?;
         hold_until_client_closes(stream, req, stats).await;
@@ -342,7 +503,7 @@ async fn send_bytes(
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
     } else {
-        write_body(stream, &data, chunked).await?;
+        write_body(stream, data, chunked).await?;
     }
     if chunked {
         stream.write_all(b"0\r\n\r\n").await?;
@@ -351,6 +512,39 @@ async fn send_bytes(
         stream.shutdown().await?;
         return Ok(false);
     }
+    Ok(true)
+}
+
+/// The start of an open-ended `Range: bytes=A-` the reply should honour: `None` without one,
+/// for any other form, or when `If-Range` is present and is not the current (quoted) ETag.
+fn requested_start(req: &Request, etag: Option<&str>) -> Option<usize> {
+    let start = req
+        .range
+        .as_deref()?
+        .strip_prefix("bytes=")?
+        .strip_suffix('-')?
+        .trim()
+        .parse()
+        .ok()?;
+    match &req.if_range {
+        Some(validator) if Some(validator.as_str()) != etag => None,
+        _ => Some(start),
+    }
+}
+
+/// A status with a small HTML error page; `extra` is more header lines (each ending in CRLF).
+async fn send_error_page(
+    stream: &mut TcpStream,
+    status: u64,
+    extra: &str,
+) -> std::io::Result<bool> {
+    let page = format!("<html>error page for status {status}</html>");
+    let head = format!(
+        "HTTP/1.1 {status} Whatever\r\nContent-Type: text/html\r\n{extra}Content-Length: {}\r\n\r\n",
+        page.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(page.as_bytes()).await?;
     Ok(true)
 }
 
