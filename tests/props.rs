@@ -186,7 +186,6 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    #[ignore = "sanitize bug: truncation can cut a long name back to a device name (CON + 193 spaces + x.txt → CON.txt)"]
     fn sanitize_never_yields_a_device_name(
         raw in prop_oneof![hostile_name(), device_then_padding()],
     ) {
@@ -195,7 +194,6 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "sanitize bug: truncation can leave a trailing dot, a lone `_.` or only underscores, which a second pass changes"]
     fn sanitize_is_idempotent(raw in hostile_name()) {
         let once = sanitize(&raw);
         prop_assert_eq!(sanitize(&once), once.clone(), "input {:?}", raw);
@@ -204,7 +202,6 @@ proptest! {
 
 /// The smallest inputs found for the failing properties, checked one by one.
 #[test]
-#[ignore = "sanitize bug: truncation can cut a long name back to a device name"]
 fn regression_truncation_yields_a_device_name() {
     let raw = format!("CON{}x.txt", " ".repeat(193));
     let out = sanitize(&raw);
@@ -212,7 +209,6 @@ fn regression_truncation_yields_a_device_name() {
 }
 
 #[test]
-#[ignore = "sanitize bug: truncation can leave a trailing dot, which a second pass removes"]
 fn regression_truncation_leaves_a_trailing_dot() {
     let raw = format!("{}.y.{}", "x".repeat(199), "z".repeat(20));
     let once = sanitize(&raw);
@@ -220,7 +216,6 @@ fn regression_truncation_leaves_a_trailing_dot() {
 }
 
 #[test]
-#[ignore = "sanitize bug: dropping an over-long extension keeps only the stem, here `_.`"]
 fn regression_a_long_extension_collapses_the_name() {
     // 201 bytes: the "extension" after the second dot is over 16 bytes, so it is dropped and
     // only the stem `_.` is left; a second pass turns that into `download`.
@@ -230,7 +225,6 @@ fn regression_a_long_extension_collapses_the_name() {
 }
 
 #[test]
-#[ignore = "sanitize bug: truncation can leave only underscores, which a second pass turns into 'download'"]
 fn regression_truncation_leaves_only_underscores() {
     let raw = format!("{}a", "_".repeat(200));
     let once = sanitize(&raw);

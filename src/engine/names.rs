@@ -43,9 +43,14 @@ pub fn sanitize(raw: &str) -> String {
             }
         })
         .collect();
-    name = name
-        .trim_matches(|c: char| c == '.' || c.is_whitespace())
-        .to_owned();
+    // Truncate first, then tidy: every later step sees the final length, so a cut can't
+    // leave a trailing dot, only underscores or a device name behind (and a second pass
+    // changes nothing).
+    let mut name = trim_ends(&truncate_keeping_extension(
+        trim_ends(&name),
+        MAX_NAME_BYTES,
+    ))
+    .to_owned();
     if name.chars().all(|c| c == '_') {
         // Nothing meaningful survived (e.g. only control characters).
         return FALLBACK_NAME.to_owned();
@@ -53,8 +58,16 @@ pub fn sanitize(raw: &str) -> String {
     let stem = name.split('.').next().unwrap_or("").trim_end();
     if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
         name.insert(0, '_');
+        if name.len() > MAX_NAME_BYTES {
+            name = trim_ends(&truncate_keeping_extension(&name, MAX_NAME_BYTES)).to_owned();
+        }
     }
-    truncate_keeping_extension(&name, MAX_NAME_BYTES)
+    name
+}
+
+/// Leading and trailing dots and spaces go (Windows drops them, and `..` is not a name).
+fn trim_ends(name: &str) -> &str {
+    name.trim_matches(|c: char| c == '.' || c.is_whitespace())
 }
 
 /// Bidirectional overrides and zero-width characters can disguise an extension
@@ -67,8 +80,11 @@ fn truncate_keeping_extension(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_owned();
     }
-    let (stem, ext) = split_extension(name);
-    let ext = if ext.len() <= 16 { ext } else { "" };
+    let (stem, ext) = match split_extension(name) {
+        (stem, ext) if ext.len() <= 16 => (stem, ext),
+        // Not an extension worth keeping: cut the whole name instead.
+        _ => (name, ""),
+    };
     let mut cut = max - ext.len();
     while !stem.is_char_boundary(cut) {
         cut -= 1;
