@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::protocol::{FetchError, Outcome, Source, SourceError, hex};
+use crate::protocol::{Checksum, FetchError, Outcome, Source, SourceError, hex};
 
 /// One source as given, with where it came from and what it parsed to.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,14 +21,21 @@ pub struct Entry {
     /// The text as given (trimmed).
     pub text: String,
     pub parsed: Result<Source, SourceError>,
+    /// From a `#sha256=HEX` fragment, or set later (`--checksum`, a SHA256SUMS file).
+    pub checksum: Option<Checksum>,
 }
 
 impl Entry {
     fn new(origin: String, text: &str, base: &Path) -> Entry {
+        let (parsed, checksum) = match Source::parse_with_checksum(text, base) {
+            Ok((source, checksum)) => (Ok(source), checksum),
+            Err(e) => (Err(e), None),
+        };
         Entry {
             origin,
             text: text.trim().to_owned(),
-            parsed: Source::parse(text, base),
+            parsed,
+            checksum,
         }
     }
 }
@@ -52,6 +59,44 @@ pub fn from_list(text: &str, name: &str, base: &Path) -> Vec<Entry> {
         })
         .map(|(i, line)| Entry::new(format!("{name} line {}", i + 1), line, base))
         .collect()
+}
+
+/// The checksum file looked for beside a source list.
+pub const SUMS_FILE: &str = "SHA256SUMS";
+
+/// `sha256sum` output: `HEX  name` or `HEX *name` per line → (name, checksum). Lines that
+/// are not of that shape are skipped.
+pub fn parse_sums(text: &str) -> Vec<(String, Checksum)> {
+    text.lines()
+        .filter_map(|line| {
+            let (hex, rest) = line.trim().split_once(char::is_whitespace)?;
+            let checksum = Checksum::from_hex(hex)?;
+            let name = rest.trim_start().trim_start_matches('*').trim();
+            (!name.is_empty()).then(|| (name.to_owned(), checksum))
+        })
+        .collect()
+}
+
+/// Gives each entry without a checksum the one `sums` lists for its file name (the last
+/// path segment of its URL, or the file's name). Returns how many got one.
+pub fn apply_sums(entries: &mut [Entry], sums: &[(String, Checksum)]) -> usize {
+    let mut applied = 0;
+    for entry in entries.iter_mut().filter(|e| e.checksum.is_none()) {
+        let name = match &entry.parsed {
+            Ok(Source::Url(url)) => crate::engine::names::from_url(url),
+            Ok(Source::File(path)) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            Err(_) => None,
+        };
+        let found = name.and_then(|name| {
+            sums.iter()
+                .find(|(listed, _)| listed.rsplit('/').next() == Some(name.as_str()))
+        });
+        if let Some((_, checksum)) = found {
+            entry.checksum = Some(*checksum);
+            applied += 1;
+        }
+    }
+    applied
 }
 
 /// How one item ended, in the shape of a `--json` line.
@@ -116,6 +161,7 @@ pub struct Summary {
     pub failed: u64,
     pub timed_out: u64,
     pub cancelled: u64,
+    pub paused: u64,
     pub bytes: u64,
     /// Wall time of the whole batch.
     pub elapsed_ms: u64,
@@ -129,6 +175,7 @@ impl Summary {
             "done" => self.done += 1,
             "timed_out" => self.timed_out += 1,
             "cancelled" => self.cancelled += 1,
+            "paused" => self.paused += 1,
             _ => self.failed += 1,
         }
         self.bytes += item.bytes;
@@ -136,7 +183,7 @@ impl Summary {
     }
 
     pub fn total(&self) -> u64 {
-        self.done + self.failed + self.timed_out + self.cancelled
+        self.done + self.failed + self.timed_out + self.cancelled + self.paused
     }
 
     pub fn all_done(&self) -> bool {
@@ -155,11 +202,15 @@ impl Summary {
     /// One line for people: counts, bytes, wall time against the sum of item times.
     pub fn to_text(&self) -> String {
         let mut line = format!(
-            "{} done, {} failed, {} timed out, {} cancelled · {} in {}",
-            self.done,
-            self.failed,
-            self.timed_out,
-            self.cancelled,
+            "{} done, {} failed, {} timed out, {} cancelled",
+            self.done, self.failed, self.timed_out, self.cancelled,
+        );
+        if self.paused > 0 {
+            let _ = write!(line, ", {} paused (run again to resume)", self.paused);
+        }
+        let _ = write!(
+            line,
+            " · {} in {}",
             human_bytes(self.bytes),
             human_duration(Duration::from_millis(self.elapsed_ms)),
         );

@@ -43,12 +43,70 @@ pub enum SourceError {
     NoHost,
     #[error("file URL does not name a local path")]
     BadFileUrl,
+    #[error("bad checksum '{0}': expected sha256= and 64 hex digits")]
+    BadChecksum(String),
+}
+
+/// A SHA-256 digest an item must match before it is renamed into place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Checksum(pub [u8; 32]);
+
+impl Checksum {
+    /// From 64 hex digits (either case).
+    pub fn from_hex(text: &str) -> Option<Checksum> {
+        let text = text.trim();
+        if text.len() != 64 || !text.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Checksum(out))
+    }
+
+    /// `sha256:HEX` (as `haul-cli --checksum` takes it) or `sha256=HEX` (a URL fragment).
+    pub fn parse_tagged(text: &str) -> Result<Checksum, SourceError> {
+        let hex = text
+            .strip_prefix("sha256:")
+            .or_else(|| text.strip_prefix("sha256="))
+            .ok_or_else(|| SourceError::BadChecksum(text.to_owned()))?;
+        Checksum::from_hex(hex).ok_or_else(|| SourceError::BadChecksum(text.to_owned()))
+    }
+}
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
 }
 
 impl Source {
     /// Parses one user-given line: an http(s) URL, a `file://` URL or a local path.
     /// Relative paths are resolved against `base` (normally the current directory).
+    /// A URL may end in `#sha256=HEX`: the fragment is checked and stripped here (take it
+    /// with [`Source::parse_with_checksum`]).
     pub fn parse(input: &str, base: &Path) -> Result<Source, SourceError> {
+        Source::parse_with_checksum(input, base).map(|(source, _)| source)
+    }
+
+    /// Like [`Source::parse`], also returning the checksum a `#sha256=HEX` fragment gives.
+    pub fn parse_with_checksum(
+        input: &str,
+        base: &Path,
+    ) -> Result<(Source, Option<Checksum>), SourceError> {
+        let (source, fragment) = Source::parse_plain(input, base)?;
+        match (source, fragment) {
+            (Source::Url(mut url), Some(fragment)) if fragment.starts_with("sha256=") => {
+                let checksum = Checksum::parse_tagged(&fragment)?;
+                url.set_fragment(None);
+                Ok((Source::Url(url), Some(checksum)))
+            }
+            (source, _) => Ok((source, None)),
+        }
+    }
+
+    fn parse_plain(input: &str, base: &Path) -> Result<(Source, Option<String>), SourceError> {
         let text = input.trim();
         if text.is_empty() {
             return Err(SourceError::Empty);
@@ -61,11 +119,12 @@ impl Source {
                         if url.host_str().is_none_or(str::is_empty) {
                             return Err(SourceError::NoHost);
                         }
-                        Ok(Source::Url(url))
+                        let fragment = url.fragment().map(str::to_owned);
+                        Ok((Source::Url(url), fragment))
                     }
                     "file" => url
                         .to_file_path()
-                        .map(Source::File)
+                        .map(|path| (Source::File(path), None))
                         .map_err(|()| SourceError::BadFileUrl),
                     _ => Err(SourceError::UnsupportedScheme(scheme)),
                 }
@@ -76,11 +135,12 @@ impl Source {
             ))),
             None => {
                 let path = Path::new(text);
-                Ok(Source::File(if path.is_absolute() {
+                let path = if path.is_absolute() {
                     path.to_path_buf()
                 } else {
                     base.join(path)
-                }))
+                };
+                Ok((Source::File(path), None))
             }
         }
     }
@@ -132,6 +192,13 @@ pub struct Limits {
     pub stall_timeout: Duration,
     /// Longest time one item may run, from when it leaves the queue.
     pub deadline: Option<Duration>,
+    /// Extra tries after a failure worth retrying (connect errors, resets, stalls, short
+    /// bodies, 5xx, 408, 429); never after other 4xx.
+    pub retries: u32,
+    /// The first retry waits about this long; each next one twice as long (with jitter).
+    pub retry_base: Duration,
+    /// Items larger than this fail (and their `.part` is removed).
+    pub max_size: Option<u64>,
 }
 
 impl Default for Limits {
@@ -142,6 +209,9 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(10),
             stall_timeout: Duration::from_secs(30),
             deadline: None,
+            retries: 3,
+            retry_base: Duration::from_secs(1),
+            max_size: None,
         }
     }
 }
@@ -170,12 +240,22 @@ impl Default for Output {
 /// What a front end asks of the engine. Sending never blocks.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Queue one item; exactly one [`Event::Finished`] will follow for `id`.
-    Submit { id: JobId, source: Source },
-    /// Cancel one item, queued or running.
+    /// Queue one item; exactly one [`Event::Finished`] will follow for `id`. With a
+    /// checksum, the item is only renamed into place when its SHA-256 matches.
+    Submit {
+        id: JobId,
+        source: Source,
+        sha256: Option<Checksum>,
+    },
+    /// Cancel one item, queued or running (its `.part` is removed).
     Cancel(JobId),
     /// Cancel every queued and running item.
     CancelAll,
+    /// Stop one item but keep what it has (`.part` and sidecar): submitting the same source
+    /// again resumes it. Ends with [`Outcome::Paused`].
+    Pause(JobId),
+    /// Pause every queued and running item.
+    PauseAll,
     /// Change caps and timeouts; running items keep their timeouts, the caps apply at once.
     SetLimits(Limits),
     /// Change where items submitted from now on are written.
@@ -203,6 +283,17 @@ pub enum Event {
         done: u64,
         total: Option<u64>,
     },
+    /// An attempt failed in a way worth another try; the next starts after `delay`.
+    Retrying {
+        id: JobId,
+        /// The retry about to happen: 1 for the first.
+        attempt: u32,
+        /// Retries allowed in all.
+        of: u32,
+        delay: Duration,
+        /// Why the last attempt failed.
+        reason: String,
+    },
     /// The one and only end of an item.
     Finished {
         id: JobId,
@@ -220,6 +311,7 @@ impl Event {
             Event::Connecting { id }
             | Event::Started { id, .. }
             | Event::Progress { id, .. }
+            | Event::Retrying { id, .. }
             | Event::Finished { id, .. } => *id,
         }
     }
@@ -236,6 +328,8 @@ pub enum Outcome {
     Failed(FetchError),
     TimedOut(TimeoutKind),
     Cancelled,
+    /// Stopped on request with its bytes kept: submitting the same source resumes it.
+    Paused,
 }
 
 impl Outcome {
@@ -246,6 +340,7 @@ impl Outcome {
             Outcome::Failed(_) => "failed",
             Outcome::TimedOut(_) => "timed_out",
             Outcome::Cancelled => "cancelled",
+            Outcome::Paused => "paused",
         }
     }
 
@@ -256,6 +351,7 @@ impl Outcome {
             Outcome::Failed(e) => Some(e.to_string()),
             Outcome::TimedOut(kind) => Some(kind.to_string()),
             Outcome::Cancelled => Some("cancelled".to_owned()),
+            Outcome::Paused => Some("paused (run it again to resume)".to_owned()),
         }
     }
 }
@@ -310,6 +406,14 @@ pub enum FetchError {
     Read { path: PathBuf, message: String },
     #[error("cannot write {path}: {message}")]
     Write { path: PathBuf, message: String },
+    #[error("sha256 mismatch: expected {expected}, got {actual} (the bytes stay in {part})")]
+    Checksum {
+        expected: String,
+        actual: String,
+        part: PathBuf,
+    },
+    #[error("larger than the size limit of {limit} bytes")]
+    TooLarge { limit: u64 },
 }
 
 /// Lower-case hex of a digest, as shown to people and in `--json`.

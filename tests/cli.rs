@@ -225,6 +225,8 @@ async fn decimal_timeouts_and_a_human_table() {
     let output = run(
         vec![
             s("-q"),
+            s("--retries"),
+            s("0"),
             s("--stall-timeout"),
             s("0.3"),
             s("-o"),
@@ -245,30 +247,38 @@ async fn decimal_timeouts_and_a_human_table() {
         stdout.contains("1 done, 0 failed, 1 timed out, 0 cancelled"),
         "{stdout}"
     );
-    let names: Vec<_> = std::fs::read_dir(dir.path())
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dest")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["fine.bin"]);
+    names.sort();
+    // The stalled item keeps its bytes for a later run (never under its final name).
+    assert_eq!(names, ["fine.bin", "stuck.bin.part", "stuck.bin.part.haul"]);
 }
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_cancels_cleans_up_and_exits_130() {
+async fn ctrl_c_pauses_keeps_the_parts_and_the_same_command_resumes_them() {
     let server = Server::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().to_path_buf();
+    // 300 KiB dripping 1 KiB every 5 ms: about 1.5 s each, so Ctrl+C lands mid-body.
+    let paths = [
+        "/bytes/307200/held.bin?range=1&etag=v1&drip_ms=5",
+        "/bytes/307200/held2.bin?range=1&etag=v1&drip_ms=5",
+    ];
     let args = vec![
         s("--json"),
         s("-o"),
         dest.display().to_string(),
-        server.url("/bytes/1000000/held.bin?stall_after=5000"),
-        server.url("/bytes/1000000/held2.bin?stall_after=5000"),
+        server.url(paths[0]),
+        server.url(paths[1]),
     ];
+    let first = args.clone();
     let output = tokio::task::spawn_blocking(move || {
         let child = Command::new(BIN)
-            .args(&args)
+            .args(&first)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -279,6 +289,7 @@ async fn ctrl_c_cancels_cleans_up_and_exits_130() {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert_eq!(count_parts(&dest), 2, "transfers started");
+        std::thread::sleep(Duration::from_millis(300));
         let pid = i32::try_from(child.id()).expect("pid");
         // SAFETY: sending SIGINT to our own child process.
         assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
@@ -289,13 +300,41 @@ async fn ctrl_c_cancels_cleans_up_and_exits_130() {
     assert_eq!(output.status.code(), Some(130), "{output:?}");
     let (items, summary) = json_lines(&output);
     assert_eq!(items.len(), 2);
-    assert!(
-        items.iter().all(|v| v["status"] == "cancelled"),
-        "{items:?}"
-    );
-    assert_eq!(summary["cancelled"], 2);
+    assert!(items.iter().all(|v| v["status"] == "paused"), "{items:?}");
+    assert_eq!(summary["paused"], 2);
+    assert_eq!(count_parts(dir.path()), 2, "the parts are kept");
+    let kept: u64 = ["held.bin.part", "held2.bin.part"]
+        .iter()
+        .map(|p| std::fs::metadata(dir.path().join(p)).map_or(0, |m| m.len()))
+        .sum();
+    assert!(kept > 0, "some bytes were kept");
+
+    // The same command again: both resume where they stopped and finish byte-exact.
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, _) = json_lines(&output);
+    assert!(items.iter().all(|v| v["status"] == "done"), "{items:?}");
+    for name in ["held.bin", "held2.bin"] {
+        assert_eq!(
+            std::fs::read(dir.path().join(name)).ok(),
+            Some(support::body(307_200)),
+            "{name}"
+        );
+    }
     assert_eq!(count_parts(dir.path()), 0);
-    assert_eq!(std::fs::read_dir(dir.path()).expect("dest").count(), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dest").count(), 2);
+    let resumed: Vec<_> = server
+        .request_log()
+        .into_iter()
+        .filter_map(|r| r.range.zip(r.if_range))
+        .collect();
+    assert_eq!(resumed.len(), 2, "two resumed requests");
+    assert!(
+        resumed
+            .iter()
+            .all(|(range, if_range)| range != "bytes=0-" && if_range == "\"v1\""),
+        "{resumed:?}"
+    );
 }
 
 fn count_parts(dir: &Path) -> usize {

@@ -35,6 +35,9 @@ fn limits() -> Limits {
         connect_timeout: Duration::from_secs(5),
         stall_timeout: Duration::from_secs(5),
         deadline: None,
+        // One try: these tests are about how each failure is reported (retries have theirs).
+        retries: 0,
+        ..Limits::default()
     }
 }
 
@@ -250,14 +253,29 @@ async fn paused_queue_starts_nothing_until_resumed() {
     assert_done_with(&done[&id], &body(10));
 }
 
-/// Runs one URL that must fail in some way; checks the outcome and that nothing is left.
-async fn expect_not_done(server: &Server, path: &str, lim: Limits) -> Outcome {
+/// Runs one URL that must fail in some way; checks that nothing stands under a final name.
+/// Returns the outcome and the bytes kept in a `.part` for resuming, if any (a kept `.part`
+/// always has its sidecar, and nothing else is left).
+async fn expect_not_done(server: &Server, path: &str, lim: Limits) -> (Outcome, Option<Vec<u8>>) {
     let mut h = Harness::new(lim);
     let id = h.submit(&server.url(path));
     let done = h.finish(&[id]).await;
     let names = h.listing();
-    assert!(names.is_empty(), "{path}: left behind {names:?}");
-    done[&id].outcome.clone()
+    let parts: Vec<&String> = names.iter().filter(|n| n.ends_with(".part")).collect();
+    let kept = match parts.as_slice() {
+        [] => {
+            assert!(names.is_empty(), "{path}: left behind {names:?}");
+            None
+        }
+        [part] => {
+            let sidecar = format!("{part}.haul");
+            assert_eq!(names.len(), 2, "{path}: left behind {names:?}");
+            assert!(names.contains(&sidecar), "{path}: no sidecar in {names:?}");
+            std::fs::read(h.out().join(part)).ok()
+        }
+        _ => panic!("{path}: left behind {names:?}"),
+    };
+    (done[&id].outcome.clone(), kept)
 }
 
 fn short_stall() -> Limits {
@@ -270,25 +288,28 @@ fn short_stall() -> Limits {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_body_times_out_as_a_stall() {
     let server = Server::start().await;
-    let outcome = expect_not_done(
+    let (outcome, kept) = expect_not_done(
         &server,
         "/bytes/100000/s.bin?stall_after=5000",
         short_stall(),
     )
     .await;
     assert_eq!(outcome, Outcome::TimedOut(TimeoutKind::Stall));
+    // What arrived is kept, byte-exact, to be resumed.
+    assert_eq!(kept.as_deref(), Some(&body(100_000)[..5000]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_headers_time_out_as_a_stall() {
     let server = Server::start().await;
-    let outcome = expect_not_done(
+    let (outcome, kept) = expect_not_done(
         &server,
         "/bytes/10/h.bin?delay_headers_ms=3000",
         short_stall(),
     )
     .await;
     assert_eq!(outcome, Outcome::TimedOut(TimeoutKind::Stall));
+    assert_eq!(kept, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,7 +324,7 @@ async fn a_slow_drip_within_the_stall_timeout_succeeds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deadline_is_its_own_timeout() {
     let server = Server::start().await;
-    let outcome = expect_not_done(
+    let (outcome, kept) = expect_not_done(
         &server,
         "/bytes/100000/d.bin?drip_ms=50",
         Limits {
@@ -313,12 +334,15 @@ async fn the_deadline_is_its_own_timeout() {
     )
     .await;
     assert_eq!(outcome, Outcome::TimedOut(TimeoutKind::Deadline));
+    let kept = kept.expect("a timed-out item keeps its bytes");
+    assert!(!kept.is_empty() && body(100_000).starts_with(&kept));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_short_body_fails_and_leaves_nothing() {
+async fn a_short_body_fails_and_keeps_what_arrived() {
     let server = Server::start().await;
-    let outcome = expect_not_done(&server, "/bytes/5000/short.bin?short=1000", limits()).await;
+    let (outcome, kept) =
+        expect_not_done(&server, "/bytes/5000/short.bin?short=1000", limits()).await;
     assert_eq!(
         outcome,
         Outcome::Failed(FetchError::ShortBody {
@@ -326,16 +350,19 @@ async fn a_short_body_fails_and_leaves_nothing() {
             received: 1000
         })
     );
+    assert_eq!(kept.as_deref(), Some(&body(5000)[..1000]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_fails_and_leaves_nothing() {
+async fn a_reset_fails_and_keeps_what_arrived() {
     let server = Server::start().await;
-    let outcome = expect_not_done(&server, "/bytes/100000/r.bin?reset_after=1000", limits()).await;
+    let (outcome, kept) =
+        expect_not_done(&server, "/bytes/100000/r.bin?reset_after=1000", limits()).await;
     let Outcome::Failed(FetchError::Body(message)) = &outcome else {
         panic!("expected a broken transfer, got {outcome:?}");
     };
     assert!(message.contains("after 1000 bytes"), "{message}");
+    assert_eq!(kept.as_deref(), Some(&body(100_000)[..1000]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -377,12 +404,13 @@ async fn an_unanswered_connect_times_out_as_connect() {
 async fn error_statuses_fail_and_their_body_is_never_saved() {
     let server = Server::start().await;
     for status in [404, 500, 403] {
-        let outcome = expect_not_done(
+        let (outcome, kept) = expect_not_done(
             &server,
             &format!("/bytes/10/e.bin?status={status}"),
             limits(),
         )
         .await;
+        assert_eq!(kept, None);
         assert_eq!(
             outcome,
             Outcome::Failed(FetchError::HttpStatus {

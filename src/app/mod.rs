@@ -26,7 +26,7 @@ use eframe::egui;
 use crate::desktop::{Desktop, Dialog, Reply};
 use crate::engine::{EngineHandle, Events};
 use crate::logs::{LogLine, RecentLogs};
-use crate::protocol::{Command, FetchError, JobId, Source};
+use crate::protocol::{Checksum, Command, FetchError, JobId, Source};
 use i18n::{T, Tr};
 use model::{Model, Status};
 use settings::Settings;
@@ -72,6 +72,8 @@ pub enum Action {
     ImportPath(PathBuf),
     OpenDest,
     Cancel(JobId),
+    Pause(JobId),
+    /// Retry a failed item, or resume a paused one (same thing: submit it again).
     Retry(JobId),
     Remove(JobId),
     Open(PathBuf),
@@ -202,7 +204,7 @@ impl HaulApp {
         for entry in entries {
             match entry.parsed {
                 Ok(Source::File(path)) => paths.push(path),
-                Ok(source) => self.submit(&entry.text, source, now),
+                Ok(source) => self.submit(&entry.text, source, entry.checksum, now),
                 Err(reason) => {
                     let id = self.engine.next_id();
                     let error = FetchError::InvalidSource {
@@ -223,17 +225,18 @@ impl HaulApp {
         }
     }
 
-    fn submit(&mut self, text: &str, source: Source, now: Instant) {
+    fn submit(&mut self, text: &str, source: Source, sha256: Option<Checksum>, now: Instant) {
         let id = self.engine.next_id();
-        self.model.push(id, text, Ok(source.clone()), now);
-        self.engine.send(Command::Submit { id, source });
+        self.model
+            .push_checked(id, text, Ok(source.clone()), sha256, now);
+        self.engine.send(Command::Submit { id, source, sha256 });
     }
 
     fn add_files(&mut self, files: Vec<PathBuf>) {
         let now = Instant::now();
         for path in files {
             let text = path.display().to_string();
-            self.submit(&text, Source::File(path), now);
+            self.submit(&text, Source::File(path), None, now);
         }
     }
 
@@ -403,10 +406,15 @@ impl HaulApp {
             }
             Action::OpenDest => self.desktop.open(self.settings.dest.clone()),
             Action::Cancel(id) => self.engine.cancel(id),
+            Action::Pause(id) => self.engine.pause(id),
             Action::Retry(id) => {
                 let new_id = self.engine.next_id();
-                if let Some(source) = self.model.retry(id, new_id, now) {
-                    self.engine.send(Command::Submit { id: new_id, source });
+                if let Some((source, sha256)) = self.model.retry(id, new_id, now) {
+                    self.engine.send(Command::Submit {
+                        id: new_id,
+                        source,
+                        sha256,
+                    });
                 }
             }
             Action::Remove(id) => self.remove(&[id], now),

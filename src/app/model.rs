@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{Event, JobId, Outcome, Source, TimeoutKind};
+use crate::protocol::{Checksum, Event, JobId, Outcome, Source, TimeoutKind};
 
 /// What a person sees in the status column and filters by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -22,13 +22,15 @@ pub enum Status {
     Failed,
     TimedOut,
     Cancelled,
+    Paused,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Queued,
         Status::Connecting,
         Status::Running,
+        Status::Paused,
         Status::Done,
         Status::Failed,
         Status::TimedOut,
@@ -40,9 +42,12 @@ impl Status {
         matches!(self, Status::Queued | Status::Connecting | Status::Running)
     }
 
-    /// Ended without a file: can be retried.
+    /// Ended without a file: can be retried (or, paused, resumed).
     pub fn is_retryable(self) -> bool {
-        matches!(self, Status::Failed | Status::TimedOut | Status::Cancelled)
+        matches!(
+            self,
+            Status::Failed | Status::TimedOut | Status::Cancelled | Status::Paused
+        )
     }
 }
 
@@ -58,6 +63,15 @@ pub enum RowState {
         done: u64,
         total: Option<u64>,
         speed: Speed,
+    },
+    /// A try failed; the next starts at `at`.
+    Retrying {
+        since: Instant,
+        done: u64,
+        attempt: u32,
+        of: u32,
+        at: Instant,
+        reason: String,
     },
     Done {
         path: PathBuf,
@@ -79,6 +93,11 @@ pub enum RowState {
         bytes: u64,
         elapsed: Duration,
     },
+    /// Stopped with its bytes kept; resuming continues from them.
+    Paused {
+        bytes: u64,
+        elapsed: Duration,
+    },
 }
 
 impl RowState {
@@ -86,7 +105,8 @@ impl RowState {
         match self {
             RowState::Queued => Status::Queued,
             RowState::Connecting { .. } => Status::Connecting,
-            RowState::Running { .. } => Status::Running,
+            RowState::Running { .. } | RowState::Retrying { .. } => Status::Running,
+            RowState::Paused { .. } => Status::Paused,
             RowState::Done { .. } => Status::Done,
             RowState::Failed { .. } => Status::Failed,
             RowState::TimedOut { .. } => Status::TimedOut,
@@ -98,11 +118,12 @@ impl RowState {
     pub fn bytes(&self) -> u64 {
         match self {
             RowState::Queued | RowState::Connecting { .. } => 0,
-            RowState::Running { done, .. } => *done,
+            RowState::Running { done, .. } | RowState::Retrying { done, .. } => *done,
             RowState::Done { bytes, .. }
             | RowState::Failed { bytes, .. }
             | RowState::TimedOut { bytes, .. }
-            | RowState::Cancelled { bytes, .. } => *bytes,
+            | RowState::Cancelled { bytes, .. }
+            | RowState::Paused { bytes, .. } => *bytes,
         }
     }
 
@@ -110,20 +131,23 @@ impl RowState {
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match self {
             RowState::Queued => None,
-            RowState::Connecting { since } | RowState::Running { since, .. } => {
-                Some(now.saturating_duration_since(*since))
-            }
+            RowState::Connecting { since }
+            | RowState::Running { since, .. }
+            | RowState::Retrying { since, .. } => Some(now.saturating_duration_since(*since)),
             RowState::Done { elapsed, .. }
             | RowState::Failed { elapsed, .. }
             | RowState::TimedOut { elapsed, .. }
-            | RowState::Cancelled { elapsed, .. } => Some(*elapsed),
+            | RowState::Cancelled { elapsed, .. }
+            | RowState::Paused { elapsed, .. } => Some(*elapsed),
         }
     }
 
     /// The reason for a failed, timed-out or cancelled item.
     pub fn error(&self) -> Option<String> {
         match self {
-            RowState::Failed { reason, .. } => Some(reason.clone()),
+            RowState::Failed { reason, .. } | RowState::Retrying { reason, .. } => {
+                Some(reason.clone())
+            }
             RowState::TimedOut { kind, .. } => Some(kind.to_string()),
             _ => None,
         }
@@ -188,6 +212,8 @@ pub struct Row {
     pub text: String,
     /// `None` when the text is not a valid source (the row is failed with the reason).
     pub source: Option<Source>,
+    /// The SHA-256 the file must have, when given (`#sha256=`, a SHA256SUMS file).
+    pub sha256: Option<Checksum>,
     pub state: RowState,
     pub selected: bool,
 }
@@ -210,6 +236,16 @@ impl Row {
         };
         let rate = speed.bytes_per_sec(now);
         (rate > 0.0).then(|| Duration::from_secs_f64(total.saturating_sub(*done) as f64 / rate))
+    }
+}
+
+/// When an item that is already under way started (or `now` for one just leaving the queue).
+fn since_of(state: &RowState, now: Instant) -> Instant {
+    match state {
+        RowState::Connecting { since }
+        | RowState::Running { since, .. }
+        | RowState::Retrying { since, .. } => *since,
+        _ => now,
     }
 }
 
@@ -321,6 +357,18 @@ impl Model {
 
     /// Adds a row for an item about to be submitted (`source` valid) or a rejected line.
     pub fn push(&mut self, id: JobId, text: &str, source: Result<Source, String>, now: Instant) {
+        self.push_checked(id, text, source, None, now);
+    }
+
+    /// Like [`Model::push`], with the SHA-256 the file must have.
+    pub fn push_checked(
+        &mut self,
+        id: JobId,
+        text: &str,
+        source: Result<Source, String>,
+        sha256: Option<Checksum>,
+        now: Instant,
+    ) {
         let (source, state) = match source {
             Ok(source) => {
                 if self.active() == 0 {
@@ -348,6 +396,7 @@ impl Model {
             name,
             text: text.to_owned(),
             source,
+            sha256,
             state,
             selected: false,
         });
@@ -361,13 +410,12 @@ impl Model {
         };
         let row = &mut self.rows[i];
         let new_state = match event {
-            Event::Connecting { .. } => RowState::Connecting { since: now },
+            Event::Connecting { .. } => RowState::Connecting {
+                since: since_of(&row.state, now),
+            },
             Event::Started { name, total, .. } => {
                 row.name = name;
-                let since = match row.state {
-                    RowState::Connecting { since } => since,
-                    _ => now,
-                };
+                let since = since_of(&row.state, now);
                 RowState::Running {
                     since,
                     done: 0,
@@ -389,6 +437,20 @@ impl Model {
                 }
                 return;
             }
+            Event::Retrying {
+                attempt,
+                of,
+                delay,
+                reason,
+                ..
+            } => RowState::Retrying {
+                since: since_of(&row.state, now),
+                done: row.state.bytes(),
+                attempt,
+                of,
+                at: now + delay,
+                reason,
+            },
             Event::Finished {
                 elapsed,
                 bytes,
@@ -415,6 +477,7 @@ impl Model {
                         elapsed,
                     },
                     Outcome::Cancelled => RowState::Cancelled { bytes, elapsed },
+                    Outcome::Paused => RowState::Paused { bytes, elapsed },
                 }
             }
         };
@@ -439,13 +502,20 @@ impl Model {
         }
     }
 
-    /// Puts a retryable row back in the queue under a new id; returns the source to submit.
-    pub fn retry(&mut self, id: JobId, new_id: JobId, now: Instant) -> Option<Source> {
+    /// Puts a retryable (or paused) row back in the queue under a new id; returns what to
+    /// submit.
+    pub fn retry(
+        &mut self,
+        id: JobId,
+        new_id: JobId,
+        now: Instant,
+    ) -> Option<(Source, Option<Checksum>)> {
         let i = *self.index.get(&id)?;
         if !self.rows[i].status().is_retryable() {
             return None;
         }
         let source = self.rows[i].source.clone()?;
+        let sha256 = self.rows[i].sha256;
         if self.active() == 0 {
             self.batch = Batch {
                 started: Some(now),
@@ -456,7 +526,7 @@ impl Model {
         self.index.insert(new_id, i);
         self.rows[i].id = new_id;
         self.set_state(i, RowState::Queued);
-        Some(source)
+        Some((source, sha256))
     }
 
     /// Removes rows; returns the ids among them that were still active (to cancel).
@@ -666,7 +736,7 @@ mod tests {
             Some("could not connect: refused")
         );
 
-        let source = m.retry(JobId(2), JobId(10), t0).expect("retryable");
+        let (source, _) = m.retry(JobId(2), JobId(10), t0).expect("retryable");
         assert_eq!(source, url("http://h/2").expect("valid"));
         assert!(m.row(JobId(2)).is_none());
         assert_eq!(m.row(JobId(10)).map(Row::status), Some(Status::Queued));

@@ -9,7 +9,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::i18n::{LanguageChoice, T, Tr};
 use super::model::{Model, Row, RowState, Status};
-use super::settings::{JOBS_MAX, TIMEOUT_MAX_SECS};
+use super::settings::{JOBS_MAX, RETRIES_MAX, TIMEOUT_MAX_SECS};
 use super::{Action, HaulApp};
 use crate::cli::{human_bytes, human_duration};
 use crate::protocol::hex;
@@ -17,7 +17,7 @@ use crate::protocol::hex;
 /// Height of one list row, in points.
 pub const ROW_HEIGHT: f32 = 24.0;
 /// The row buttons' column: room for Open, Show in folder and Remove.
-const ACTIONS_WIDTH: f32 = 230.0;
+const ACTIONS_WIDTH: f32 = 250.0;
 
 impl HaulApp {
     pub(super) fn draw(&mut self, ui: &mut Ui) {
@@ -249,6 +249,30 @@ impl HaulApp {
                     changed |= ui.add(drag).labelled_by(label.id).changed();
                     ui.end_row();
                 }
+                let label = ui.label(tr.get(T::Retries));
+                changed |= ui
+                    .add(egui::DragValue::new(&mut s.retries).range(0..=RETRIES_MAX))
+                    .labelled_by(label.id)
+                    .changed();
+                ui.end_row();
+                let label = ui.label(tr.get(T::MaxSize));
+                let none = tr.get(T::NoLimit);
+                changed |= ui
+                    .add(
+                        egui::DragValue::new(&mut s.max_size_mib)
+                            .range(0.0..=1024.0 * 1024.0)
+                            .speed(1.0)
+                            .custom_formatter(move |v, _| {
+                                if v <= 0.0 {
+                                    none.to_owned()
+                                } else {
+                                    format!("{v:.0} MiB")
+                                }
+                            }),
+                    )
+                    .labelled_by(label.id)
+                    .changed();
+                ui.end_row();
                 ui.label(tr.get(T::WhenExists));
                 ui.vertical(|ui| {
                     changed |= ui
@@ -374,6 +398,7 @@ pub fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
 fn status_color(status: Status) -> Color32 {
     match status {
         Status::Queued | Status::Cancelled => Color32::GRAY,
+        Status::Paused => Color32::from_rgb(200, 180, 90),
         Status::Connecting => Color32::LIGHT_BLUE,
         Status::Running => Color32::from_rgb(80, 160, 255),
         Status::Done => Color32::from_rgb(60, 180, 90),
@@ -424,6 +449,10 @@ fn status_icon(ui: &mut Ui, status: Status, color: Color32) {
         Status::Cancelled => {
             painter.circle_stroke(c, r, stroke);
             painter.line_segment([p(-0.7, 0.7), p(0.7, -0.7)], stroke);
+        }
+        Status::Paused => {
+            painter.line_segment([p(-0.4, -0.8), p(-0.4, 0.8)], stroke);
+            painter.line_segment([p(0.4, -0.8), p(0.4, 0.8)], stroke);
         }
     }
 }
@@ -509,7 +538,20 @@ fn row_cells(
     table_row.col(|ui| {
         let color = status_color(status);
         status_icon(ui, status, color);
-        let response = ui.label(RichText::new(tr.status(status)).color(color));
+        let text = match &row.state {
+            RowState::Retrying {
+                attempt, of, at, ..
+            } => tr.fill(
+                T::RetryIn,
+                &[
+                    ("n", &attempt.to_string()),
+                    ("of", &of.to_string()),
+                    ("wait", &human_duration(at.saturating_duration_since(now))),
+                ],
+            ),
+            _ => tr.status(status).to_owned(),
+        };
+        let response = ui.label(RichText::new(text).color(color));
         if let Some(error) = &error {
             response.on_hover_text(error);
         }
@@ -532,6 +574,7 @@ fn row_cells(
             format!("{}/s", human_bytes(speed.bytes_per_sec(now) as u64)),
             row.eta(now).map(human_duration).unwrap_or_default(),
         ),
+        RowState::Retrying { reason, .. } => (String::new(), reason.clone()),
         _ => (String::new(), String::new()),
     };
     table_row.col(|ui| {
@@ -588,11 +631,20 @@ fn size_text(state: &RowState) -> String {
 
 fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
     let status = row.status();
-    if status.is_active() && ui.small_button(tr.get(T::Cancel)).clicked() {
-        actions.push(Action::Cancel(row.id));
+    if status.is_active() {
+        if ui.small_button(tr.get(T::Pause)).clicked() {
+            actions.push(Action::Pause(row.id));
+        }
+        if ui.small_button(tr.get(T::Cancel)).clicked() {
+            actions.push(Action::Cancel(row.id));
+        }
     }
-    if status.is_retryable() && row.source.is_some() && ui.small_button(tr.get(T::Retry)).clicked()
-    {
+    let again = if status == Status::Paused {
+        T::Resume
+    } else {
+        T::Retry
+    };
+    if status.is_retryable() && row.source.is_some() && ui.small_button(tr.get(again)).clicked() {
         actions.push(Action::Retry(row.id));
     }
     if let RowState::Done { path, .. } = &row.state {

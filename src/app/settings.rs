@@ -26,6 +26,10 @@ pub struct Settings {
     pub stall_secs: f64,
     /// Whole-item deadline; 0 means none.
     pub deadline_secs: f64,
+    /// Extra tries after a failure worth retrying.
+    pub retries: u32,
+    /// Items larger than this many MiB fail; 0 means no limit.
+    pub max_size_mib: f64,
     pub overwrite: bool,
     pub language: LanguageChoice,
     pub show_settings: bool,
@@ -42,6 +46,8 @@ impl Default for Settings {
             connect_secs: limits.connect_timeout.as_secs_f64(),
             stall_secs: limits.stall_timeout.as_secs_f64(),
             deadline_secs: 0.0,
+            retries: limits.retries,
+            max_size_mib: 0.0,
             overwrite: false,
             language: LanguageChoice::System,
             show_settings: false,
@@ -52,6 +58,7 @@ impl Default for Settings {
 
 /// Bounds the settings controls allow.
 pub const JOBS_MAX: usize = 256;
+pub const RETRIES_MAX: u32 = 20;
 pub const TIMEOUT_MAX_SECS: f64 = 24.0 * 3600.0;
 
 fn secs(value: f64, fallback: Duration) -> Duration {
@@ -71,6 +78,10 @@ impl Settings {
             connect_timeout: secs(self.connect_secs, defaults.connect_timeout),
             stall_timeout: secs(self.stall_secs, defaults.stall_timeout),
             deadline: (self.deadline_secs > 0.0).then(|| secs(self.deadline_secs, Duration::MAX)),
+            retries: self.retries.min(RETRIES_MAX),
+            retry_base: defaults.retry_base,
+            max_size: (self.max_size_mib.is_finite() && self.max_size_mib > 0.0)
+                .then_some((self.max_size_mib * 1024.0 * 1024.0) as u64),
         }
     }
 
@@ -110,6 +121,7 @@ mod tests {
         assert_eq!(limits.connect_timeout, Limits::default().connect_timeout);
         assert_eq!(limits.stall_timeout, Duration::from_millis(2500));
         assert_eq!(limits.deadline, None);
+        assert_eq!(limits.max_size, None);
         let with_deadline = Settings {
             deadline_secs: 60.0,
             ..settings

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use haul::cli::{self, Entry, ItemReport, Summary};
 use haul::engine::{Engine, EngineConfig};
-use haul::protocol::{Event, JobId, Limits, Output};
+use haul::protocol::{Checksum, Command, Event, JobId, Limits, Output};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Exit codes: every item done, some item not done, bad usage, interrupted.
@@ -53,6 +53,17 @@ struct Args {
     /// Whole-item deadline in seconds (default: none).
     #[arg(long = "timeout", value_name = "SECS", value_parser = secs)]
     timeout: Option<Duration>,
+    /// Extra tries after a failure worth retrying (connect errors, resets, stalls, short
+    /// bodies, 5xx, 408, 429); each resumes from the bytes already written.
+    #[arg(long = "retries", value_name = "N", default_value_t = 3)]
+    retries: u32,
+    /// The SHA-256 the (single) source must have: sha256:HEX. Lists take `URL#sha256=HEX` or
+    /// a SHA256SUMS file beside the list.
+    #[arg(long = "checksum", value_name = "sha256:HEX", value_parser = checksum)]
+    checksum: Option<Checksum>,
+    /// Fail items larger than SIZE (bytes, or with K, M, G suffix: 1024-based).
+    #[arg(long = "max-size", value_name = "SIZE", value_parser = size)]
+    max_size: Option<u64>,
     /// Replace existing files instead of picking a new name.
     #[arg(long)]
     overwrite: bool,
@@ -65,6 +76,39 @@ struct Args {
     /// No progress display.
     #[arg(short, long)]
     quiet: bool,
+}
+
+fn checksum(text: &str) -> Result<Checksum, String> {
+    Checksum::parse_tagged(text.trim()).map_err(|e| e.to_string())
+}
+
+/// `1500`, `64K`, `1.5M`, `2G` (1024-based).
+fn size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let factor: f64 = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("'{text}' is not a size (e.g. 500M)")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 500M)"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("'{text}' must be a positive size"));
+    }
+    Ok((value * factor) as u64)
 }
 
 fn secs(text: &str) -> Result<Duration, String> {
@@ -127,9 +171,20 @@ fn init_tracing() {
 
 fn run(args: Args) -> Result<ExitCode, Failure> {
     let base = std::env::current_dir().context("cannot read the current directory")?;
-    let entries = collect_sources(&args, &base)?;
+    let mut entries = collect_sources(&args, &base)?;
     if entries.is_empty() {
         return Err(Failure::Usage("no sources given".to_owned()));
+    }
+    if let Some(checksum) = args.checksum {
+        match entries.as_mut_slice() {
+            [only] => only.checksum = Some(checksum),
+            _ => {
+                return Err(Failure::Usage(
+                    "--checksum needs exactly one source (lists take URL#sha256=HEX or a SHA256SUMS file)"
+                        .to_owned(),
+                ));
+            }
+        }
     }
     let dest = match &args.dest {
         Some(dir) => base.join(dir),
@@ -149,6 +204,9 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
             connect_timeout: args.connect_timeout,
             stall_timeout: args.stall_timeout,
             deadline: args.timeout,
+            retries: args.retries,
+            max_size: args.max_size,
+            ..Limits::default()
         },
         output: Output {
             dest,
@@ -184,7 +242,20 @@ fn collect_sources(args: &Args, base: &Path) -> Result<Vec<Entry>, Failure> {
                 input.display().to_string(),
             )
         };
-        entries.extend(cli::from_list(&text, &name, base));
+        let mut listed = cli::from_list(&text, &name, base);
+        // A SHA256SUMS file beside the list gives checksums by file name.
+        let sums_path = base
+            .join(input)
+            .parent()
+            .map(|dir| dir.join(cli::SUMS_FILE));
+        if input.as_os_str() != "-"
+            && let Some(sums_path) = sums_path
+            && let Ok(sums) = std::fs::read_to_string(&sums_path)
+        {
+            let applied = cli::apply_sums(&mut listed, &cli::parse_sums(&sums));
+            tracing::info!(applied, file = %sums_path.display(), "checksums from SHA256SUMS");
+        }
+        entries.extend(listed);
     }
     Ok(entries)
 }
@@ -208,7 +279,7 @@ async fn drive(
     for entry in entries {
         match entry.parsed {
             Ok(source) => {
-                let id = engine.submit(source);
+                let id = engine.submit_checked(source, entry.checksum);
                 pending.insert(id, entry.text);
             }
             Err(ref reason) => {
@@ -242,8 +313,11 @@ async fn drive(
                     eprintln!("haul-cli: interrupted twice, exiting without cleanup");
                     std::process::exit(i32::from(EXIT_INTERRUPTED));
                 }
-                display.note("interrupted: cancelling everything (Ctrl+C again to force)");
-                engine.cancel_all();
+                display.note(
+                    "interrupted: pausing; partial files are kept and running the same command \
+                     again resumes them (Ctrl+C again to force)",
+                );
+                engine.send(Command::PauseAll);
             }
         }
     }
@@ -349,6 +423,25 @@ impl Display {
     fn update(&mut self, event: &Event, source: Option<&String>) {
         let Some(multi) = &self.multi else { return };
         match event {
+            Event::Started { id, total, .. } if self.items.contains_key(id) => {
+                // A retry or a restart: same bar, maybe a new length.
+                if let (Some(bar), Some(len)) = (self.items.get(id), total) {
+                    bar.set_length(*len);
+                }
+            }
+            Event::Retrying {
+                attempt,
+                of,
+                delay,
+                reason,
+                ..
+            } => {
+                let label = source.map_or("item", |s| s.as_str());
+                let _ = multi.println(format!(
+                    "{label}: retry {attempt}/{of} in {} ({reason})",
+                    cli::human_duration(*delay)
+                ));
+            }
             Event::Started { id, name, total } if self.items.len() < MAX_ITEM_BARS => {
                 // Attach before touching it: a detached bar draws on its own.
                 let bar = match total {
@@ -386,9 +479,10 @@ impl Display {
 
     fn item_finished(&mut self, report: &ItemReport) {
         self.total.inc(1);
-        // Failures show as they happen; cancellations are the user's own doing.
+        // Failures show as they happen; cancelling and pausing are the user's own doing.
         if !report.is_done()
             && report.status != "cancelled"
+            && report.status != "paused"
             && let (Some(multi), Some(error)) = (&self.multi, &report.error)
         {
             let _ = multi.println(format!("{}: {error}", report.source));

@@ -1,38 +1,63 @@
 //! One item, from leaving the queue to its single outcome.
 //!
-//! Owns: the item's life: the deadline, turning cancellation into a clean stop, throttled
-//! progress events (at most one per [`PROGRESS_EVERY`]), the `Started` event, and mapping the
-//! fetchers' stop reasons to an [`Outcome`]. The fetch always finishes its own cleanup (the
-//! `.part` is gone) before the outcome is reported.
+//! Owns: the item's life: the deadline, turning cancellation into a clean stop (or, when
+//! paused, a stop that keeps the bytes), retries with backoff, resuming from a kept `.part`,
+//! throttled progress events (at most one per [`PROGRESS_EVERY`]), the `Started` event, and
+//! mapping the fetchers' stop reasons to an [`Outcome`]. Whatever the end, the `.part` is
+//! either committed, kept with its sidecar (paused, failed or timed out with bytes worth
+//! resuming, or a checksum mismatch) or removed before the outcome is reported.
 //! Must not touch: queueing and caps (that is `scheduler`), how bytes are fetched (`fetch`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::hash::BuildHasher as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use url::Url;
 
 use super::EventSink;
+use super::fetch::http::{Body, RangeFrom};
 use super::fetch::{Stop, file, http};
 use super::output::{ChunkWriter, Committed, Names, PartFile};
-use crate::protocol::{Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind};
+use super::resume::{ResumeIndex, Sidecar};
+use crate::protocol::{
+    Checksum, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind,
+};
 
 /// Progress events are sent at most this often per item.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// The longest wait between two tries (before jitter).
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
 /// Everything one item needs to run.
 pub(crate) struct Job {
     pub id: JobId,
     pub source: Source,
+    pub sha256: Option<Checksum>,
     pub output: Arc<Output>,
     pub limits: Limits,
     pub client: reqwest::Client,
     pub names: Arc<Names>,
+    pub resume: Arc<ResumeIndex>,
     pub events: EventSink,
-    /// Cancelled when the user cancels this item or the engine shuts down.
+    /// Cancelled when the user cancels or pauses this item, or the engine shuts down.
     pub cancel: CancellationToken,
+    /// Set before `cancel` when the item is paused: keep its bytes.
+    pub pausing: Arc<AtomicBool>,
+}
+
+impl Job {
+    fn paused(&self) -> bool {
+        self.cancel.is_cancelled() && self.pausing.load(Ordering::SeqCst)
+    }
+
+    /// Cancelled for good (not paused): its bytes are not wanted.
+    fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled() && !self.pausing.load(Ordering::SeqCst)
+    }
 }
 
 /// Shared between the fetch and the progress ticker.
@@ -94,10 +119,11 @@ async fn run_inner(job: Job) -> Event {
             sha256: committed.sha256,
         },
         Err(_) if deadline_hit => Outcome::TimedOut(TimeoutKind::Deadline),
+        Err(_) if job.paused() => Outcome::Paused,
         Err(_) if job.cancel.is_cancelled() => Outcome::Cancelled,
         Err(Stop::Stopped) => Outcome::Cancelled,
         Err(Stop::TimedOut(kind)) => Outcome::TimedOut(kind),
-        Err(Stop::Failed(e)) => Outcome::Failed(e),
+        Err(Stop::Failed(e) | Stop::Busy(e, _)) => Outcome::Failed(e),
     };
     let elapsed = started.elapsed();
     match &outcome {
@@ -105,6 +131,7 @@ async fn run_inner(job: Job) -> Event {
             tracing::info!(bytes, ms = elapsed.as_millis() as u64, path = %path.display(), "done");
         }
         Outcome::Cancelled => tracing::info!(bytes, "cancelled"),
+        Outcome::Paused => tracing::info!(bytes, "paused"),
         // An item that fails is an outcome reported to the user, not an engine fault.
         other => tracing::info!(
             bytes,
@@ -126,40 +153,19 @@ async fn fetch(
     shared: &Arc<Shared>,
 ) -> Result<Committed, Stop> {
     match &job.source {
-        Source::Url(url) => {
-            let opened = http::open(
-                &job.client,
-                url,
-                &job.limits,
-                job.output.content_disposition,
-                stop,
-            )
-            .await?;
-            let part = create_part(job, opened.name).await?;
-            started(job, shared, part.file_name(), opened.total);
-            let mut writer = ChunkWriter::spawn(part);
-            let streamed = http::stream(
-                opened.response,
-                &mut writer,
-                job.limits.stall_timeout,
-                stop,
-                &shared.received,
-            )
-            .await;
-            match streamed {
-                Ok(_) => writer.commit(opened.total).await.map_err(Stop::Failed),
-                Err(reason) => {
-                    writer.abort().await;
-                    Err(reason)
-                }
-            }
-        }
+        Source::Url(url) => fetch_url(job, url, stop, shared).await,
         Source::File(path) => {
             let (names, dest, overwrite) = part_args(job);
-            let source_path = path.clone();
+            let (source_path, expect, max_size) = (path.clone(), job.sha256, job.limits.max_size);
             let (mut opened, mut part) = blocking(move || {
                 let opened = file::open(&source_path)?;
-                let part = PartFile::create(&names, &dest, &opened.name, overwrite)?;
+                if let Some(limit) = max_size
+                    && opened.len > limit
+                {
+                    return Err(Stop::Failed(FetchError::TooLarge { limit }));
+                }
+                let mut part = PartFile::create(&names, &dest, &opened.name, overwrite)?;
+                part.expect(expect);
                 Ok((opened, part))
             })
             .await?;
@@ -172,6 +178,241 @@ async fn fetch(
             })
             .await
         }
+    }
+}
+
+/// An HTTP item: resumes a kept `.part` if there is one, retries what is worth retrying
+/// (each retry resuming from the bytes already written), and keeps or removes the `.part`
+/// at the end.
+async fn fetch_url(
+    job: &Job,
+    url: &Url,
+    stop: &CancellationToken,
+    shared: &Arc<Shared>,
+) -> Result<Committed, Stop> {
+    let key = url.as_str().to_owned();
+    let mut part = kept_part(job, &key).await;
+    let mut attempt = 0;
+    loop {
+        let reason = match try_url(job, url, &key, &mut part, stop, shared).await {
+            Ok(committed) => return Ok(committed),
+            Err(reason) => reason,
+        };
+        let delay = match retry_delay(&job.limits, attempt, &reason) {
+            Some(delay) if !stop.is_cancelled() => delay,
+            _ => return Err(finish_part(job, &key, part, reason).await),
+        };
+        attempt += 1;
+        let why = describe(&reason);
+        tracing::info!(attempt, ?delay, reason = why, "retrying");
+        job.events.send(Event::Retrying {
+            id: job.id,
+            attempt,
+            of: job.limits.retries,
+            delay,
+            reason: why,
+        });
+        tokio::select! {
+            () = stop.cancelled() => {
+                return Err(finish_part(job, &key, part, Stop::Stopped).await);
+            }
+            () = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+/// A `.part` an earlier run (or an earlier pause) kept for this URL, reopened.
+async fn kept_part(job: &Job, key: &str) -> Option<PartFile> {
+    let (resume, names, dest, overwrite) = (
+        Arc::clone(&job.resume),
+        Arc::clone(&job.names),
+        job.output.dest.clone(),
+        job.output.overwrite,
+    );
+    let key = key.to_owned();
+    let found = tokio::task::spawn_blocking(move || {
+        let (path, sidecar) = resume.take(&dest, &key)?;
+        match PartFile::resume(&names, &path, sidecar, overwrite) {
+            Ok(part) => Some(part),
+            Err(e) => {
+                tracing::warn!(part = %path.display(), error = %e, "cannot resume; starting over");
+                None
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten();
+    if let Some(part) = &found {
+        tracing::info!(part = %part.part_path().display(), bytes = part.written(), "resuming");
+    }
+    found
+}
+
+/// One try: asks for the rest (or the whole), streams it, commits. On failure the part (if
+/// it survived) is left in `part` for the next try.
+async fn try_url(
+    job: &Job,
+    url: &Url,
+    key: &str,
+    part: &mut Option<PartFile>,
+    stop: &CancellationToken,
+    shared: &Arc<Shared>,
+) -> Result<Committed, Stop> {
+    let range = part
+        .as_ref()
+        .filter(|p| p.written() > 0)
+        .map(|p| RangeFrom {
+            offset: p.written(),
+            validator: p.sidecar().and_then(|s| s.validator().map(str::to_owned)),
+            total: p.sidecar().and_then(|s| s.total),
+        });
+    let open = |range| {
+        http::open(
+            &job.client,
+            url,
+            &job.limits,
+            job.output.content_disposition,
+            range,
+            stop,
+        )
+    };
+    let mut opened = open(range.as_ref()).await?;
+    if opened.body == Body::Mismatch {
+        // The server's range does not fit our bytes: ask for the whole file instead.
+        tracing::info!("range reply does not fit the kept bytes; starting over");
+        drop(opened);
+        opened = open(None).await?;
+    }
+    if let (Some(limit), Some(total)) = (job.limits.max_size, opened.total)
+        && total > limit
+    {
+        return Err(Stop::Failed(FetchError::TooLarge { limit }));
+    }
+    let mut current = match part.take() {
+        Some(current) => current,
+        None => {
+            let (names, dest, overwrite) = part_args(job);
+            let (name, key) = (opened.name.clone(), key.to_owned());
+            blocking(move || {
+                let mut part = PartFile::create(&names, &dest, &name, overwrite)?;
+                part.attach_sidecar(Sidecar::new(&key, &name))?;
+                Ok(part)
+            })
+            .await?
+        }
+    };
+    current.expect(job.sha256);
+    let offset = match opened.body {
+        Body::Rest | Body::Complete => current.written(),
+        Body::Full | Body::Mismatch => 0,
+    };
+    if opened.body != Body::Complete {
+        current.set_origin(
+            opened.etag.take(),
+            opened.last_modified.take(),
+            opened.total,
+        );
+    }
+    shared.received.store(offset, Ordering::Relaxed);
+    started(job, shared, current.file_name(), opened.total);
+    let restart = offset == 0 && current.written() > 0;
+    let mut writer = ChunkWriter::spawn(current);
+    if opened.body == Body::Complete {
+        // 416 with our exact length: every byte is already here.
+        return writer.commit(opened.total).await.map_err(Stop::Failed);
+    }
+    if restart {
+        writer.restart().await.map_err(Stop::Failed)?;
+    }
+    let streamed = http::stream(
+        opened.response,
+        &mut writer,
+        job.limits.stall_timeout,
+        job.limits.max_size.map(|limit| (offset, limit)),
+        stop,
+        &shared.received,
+    )
+    .await;
+    match streamed {
+        Ok(_) => writer.commit(opened.total).await.map_err(Stop::Failed),
+        Err(reason) => {
+            // The writer hands the part back (or, after a write error, has removed it).
+            *part = writer.into_part().await.ok();
+            Err(reason)
+        }
+    }
+}
+
+/// At the end of an item that did not complete: keeps its `.part` and sidecar if they are
+/// worth resuming (paused, timed out or failed with bytes), removes them otherwise
+/// (cancelled, too large, or nothing written). Returns `reason` for the outcome.
+async fn finish_part(job: &Job, key: &str, part: Option<PartFile>, reason: Stop) -> Stop {
+    let Some(part) = part else {
+        return reason;
+    };
+    let worthless = matches!(
+        reason,
+        Stop::Failed(FetchError::TooLarge { .. } | FetchError::Write { .. })
+    );
+    if job.cancelled() || worthless || part.written() == 0 {
+        let _ = tokio::task::spawn_blocking(move || drop(part)).await;
+        return reason;
+    }
+    let dest = job.output.dest.clone();
+    let (resume, key) = (Arc::clone(&job.resume), key.to_owned());
+    let kept = tokio::task::spawn_blocking(move || {
+        let path = part.keep()?;
+        resume.put(&dest, &key, &path);
+        Ok::<_, FetchError>(path)
+    })
+    .await;
+    match kept {
+        Ok(Ok(path)) => tracing::info!(part = %path.display(), "kept for resuming"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not keep the .part"),
+        Err(e) => tracing::warn!(error = %e, "could not keep the .part"),
+    }
+    reason
+}
+
+/// How long to wait before try `attempt + 2`, if `reason` is worth another try and tries
+/// are left: exponential backoff from `retry_base` with ±25 % jitter, or the server's own
+/// `Retry-After` (capped).
+fn retry_delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Duration> {
+    if attempt >= limits.retries {
+        return None;
+    }
+    let retryable = match reason {
+        Stop::Busy(_, after) => return Some(*after),
+        Stop::TimedOut(TimeoutKind::Connect | TimeoutKind::Stall) => true,
+        Stop::Failed(error) => match error {
+            FetchError::Connect(_) | FetchError::Body(_) | FetchError::ShortBody { .. } => true,
+            FetchError::HttpStatus { status, .. } => {
+                *status >= 500 || *status == 408 || *status == 429
+            }
+            _ => false,
+        },
+        Stop::Stopped | Stop::TimedOut(TimeoutKind::Deadline) => false,
+    };
+    if !retryable {
+        return None;
+    }
+    let backoff = limits
+        .retry_base
+        .saturating_mul(1 << attempt.min(16))
+        .min(BACKOFF_CAP);
+    // ±25 %, from the process's random hasher keys: no dependency needed for a little noise.
+    let noise = std::collections::hash_map::RandomState::new().hash_one(attempt) % 1000;
+    let factor = 0.75 + noise as f64 / 2000.0;
+    Some(backoff.mul_f64(factor))
+}
+
+/// Why a try failed, for the `Retrying` event.
+fn describe(reason: &Stop) -> String {
+    match reason {
+        Stop::Stopped => "stopped".to_owned(),
+        Stop::TimedOut(kind) => kind.to_string(),
+        Stop::Failed(e) | Stop::Busy(e, _) => e.to_string(),
     }
 }
 
@@ -191,11 +432,6 @@ fn part_args(job: &Job) -> (Arc<Names>, std::path::PathBuf, bool) {
         job.output.dest.clone(),
         job.output.overwrite,
     )
-}
-
-async fn create_part(job: &Job, name: String) -> Result<PartFile, Stop> {
-    let (names, dest, overwrite) = part_args(job);
-    blocking(move || PartFile::create(&names, &dest, &name, overwrite).map_err(Stop::Failed)).await
 }
 
 /// Runs blocking file-system work off the async threads.

@@ -11,6 +11,7 @@
 //! - [`job`]: one item's life: deadline, progress throttling, its single outcome.
 //! - [`fetch`]: [`fetch::http`] (reqwest) and [`fetch::file`] (blocking pool) get the bytes.
 //! - [`output`]: `.part` files, free names, verification, the final rename.
+//! - [`resume`]: the sidecar beside a kept `.part`, and finding it again by source.
 //! - [`names`]: the sanitiser and where names come from.
 //!
 //! Cancellation is one tree of [`CancellationToken`]s: engine shutdown → item → the item's
@@ -21,6 +22,7 @@ pub mod fetch;
 mod job;
 pub mod names;
 pub mod output;
+pub mod resume;
 mod scheduler;
 
 use std::sync::Arc;
@@ -33,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use job::PROGRESS_EVERY;
 
-use crate::protocol::{Command, Event, FetchError, JobId, Limits, Output, Source};
+use crate::protocol::{Checksum, Command, Event, FetchError, JobId, Limits, Output, Source};
 
 /// Called after every event the engine sends, from an engine thread.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -89,13 +91,23 @@ impl EngineHandle {
     /// Queues a source and returns its id. Exactly one `Finished` event will follow, unless
     /// the engine has already shut down (then this returns the id and nothing follows).
     pub fn submit(&self, source: Source) -> JobId {
+        self.submit_checked(source, None)
+    }
+
+    /// Like [`EngineHandle::submit`], with the SHA-256 the file must have.
+    pub fn submit_checked(&self, source: Source, sha256: Option<Checksum>) -> JobId {
         let id = self.next_id();
-        self.send(Command::Submit { id, source });
+        self.send(Command::Submit { id, source, sha256 });
         id
     }
 
     pub fn cancel(&self, id: JobId) {
         self.send(Command::Cancel(id));
+    }
+
+    /// Stops an item but keeps its bytes; submitting the same source again resumes it.
+    pub fn pause(&self, id: JobId) {
+        self.send(Command::Pause(id));
     }
 
     pub fn cancel_all(&self) {
@@ -162,6 +174,11 @@ impl Engine {
     /// See [`EngineHandle::submit`].
     pub fn submit(&self, source: Source) -> JobId {
         self.handle.submit(source)
+    }
+
+    /// See [`EngineHandle::submit_checked`].
+    pub fn submit_checked(&self, source: Source, sha256: Option<Checksum>) -> JobId {
+        self.handle.submit_checked(source, sha256)
     }
 
     pub fn cancel(&self, id: JobId) {

@@ -32,7 +32,7 @@ pub fn sanitize(raw: &str) -> String {
         .rev()
         .find(|part| !part.trim().is_empty())
         .unwrap_or("");
-    let mut name: String = last
+    let name: String = last
         .chars()
         .filter(|c| !is_invisible_format(*c))
         .map(|c| {

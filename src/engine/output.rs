@@ -2,17 +2,22 @@
 //!
 //! Owns: the destination folder's contents. A [`PartFile`] is created exclusively (never through
 //! an existing file or symlink), hashes every byte it writes, and on [`PartFile::commit`] checks the
-//! length, fsyncs and moves into place without clobbering (unless overwriting was asked for).
-//! Dropping an uncommitted `PartFile` removes the `.part`: no partial file ever stands under a
-//! final name, and none is left behind. [`ChunkWriter`] runs a `PartFile` on the blocking pool so
-//! async fetchers never touch the disk on a runtime thread.
+//! length (and the SHA-256, when one is expected), fsyncs and moves into place without clobbering
+//! (unless overwriting was asked for). A part with a [`Sidecar`] can be resumed: it checkpoints
+//! (fsync, then the sidecar records the bytes now safe) as it goes, [`PartFile::keep`] leaves it
+//! on disk for later, and [`PartFile::resume`] reopens it, trusting only the checkpointed bytes.
+//! Dropping a `PartFile` that was neither committed nor kept removes the `.part` (and sidecar):
+//! no partial file ever stands under a final name, and none is left behind by accident.
+//! [`ChunkWriter`] runs a `PartFile` on the blocking pool so async fetchers never touch the disk
+//! on a runtime thread.
 //! Must not touch: the network, events, or where names come from (that is `names`).
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -20,7 +25,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::names;
-use crate::protocol::FetchError;
+use super::resume::{self, Sidecar};
+use crate::protocol::{Checksum, FetchError, hex};
 
 /// How far `name (N).ext` goes before giving up on a folder.
 const MAX_VARIANTS: u32 = 10_000;
@@ -28,6 +34,10 @@ const MAX_VARIANTS: u32 = 10_000;
 const WRITE_BUFFER: usize = 256 * 1024;
 /// Chunks queued between an async fetcher and its writer thread.
 const CHUNK_QUEUE: usize = 64;
+/// A resumable part checkpoints after at least this many new bytes …
+const CHECKPOINT_BYTES: u64 = 8 * 1024 * 1024;
+/// … and at least this long after the last checkpoint.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Final paths handed out by this engine, so two items never get the same name even when
 /// overwriting is allowed or the first has not reached the disk yet.
@@ -72,6 +82,12 @@ pub struct PartFile {
     names: Arc<Names>,
     hasher: Sha256,
     written: u64,
+    /// Resumable parts only: what the sidecar beside the `.part` says.
+    sidecar: Option<Sidecar>,
+    last_checkpoint: Instant,
+    expect: Option<Checksum>,
+    /// Left on disk on purpose: drop must neither delete it nor its sidecar.
+    kept: bool,
 }
 
 impl PartFile {
@@ -100,6 +116,10 @@ impl PartFile {
                         names: Arc::clone(names),
                         hasher: Sha256::new(),
                         written: 0,
+                        sidecar: None,
+                        last_checkpoint: Instant::now(),
+                        expect: None,
+                        kept: false,
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -113,6 +133,158 @@ impl PartFile {
                 }
             }
         }
+    }
+
+    /// Reopens a kept `.part` for `sidecar`'s source. Bytes beyond the last checkpoint are
+    /// not trusted (a crash may have left them half-written) and are cut off; the rest is
+    /// hashed again so the final digest covers the whole file.
+    pub fn resume(
+        names: &Arc<Names>,
+        part: &Path,
+        mut sidecar: Sidecar,
+        overwrite: bool,
+    ) -> Result<PartFile, FetchError> {
+        let target = part.with_file_name(&sidecar.name);
+        if target.parent() != part.parent() || !names.try_take(&target) {
+            return Err(FetchError::Write {
+                path: target,
+                message: "name already in use by another item".to_owned(),
+            });
+        }
+        let opened = (|| {
+            let mut file = OpenOptions::new().read(true).write(true).open(part)?;
+            let len = file.metadata()?.len();
+            let keep = len.min(sidecar.written);
+            file.set_len(keep)?;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1024 * 1024];
+            let mut left = keep;
+            while left > 0 {
+                let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+                let n = file.read(&mut buf[..want])?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                left -= n as u64;
+            }
+            file.seek(SeekFrom::Start(keep - left))?;
+            Ok::<_, io::Error>((file, hasher, keep - left))
+        })();
+        let (file, hasher, written) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                names.release(&target);
+                return Err(write_error(part, &e));
+            }
+        };
+        sidecar.written = written;
+        Ok(PartFile {
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            part: part.to_path_buf(),
+            base: sidecar.name.clone(),
+            target,
+            overwrite,
+            names: Arc::clone(names),
+            hasher,
+            written,
+            sidecar: Some(sidecar),
+            last_checkpoint: Instant::now(),
+            expect: None,
+            kept: false,
+        })
+    }
+
+    /// Makes this part resumable: writes its sidecar now and keeps it up to date.
+    pub fn attach_sidecar(&mut self, mut sidecar: Sidecar) -> Result<(), FetchError> {
+        sidecar.name = self.file_name();
+        sidecar.written = self.written;
+        resume::write(&self.part, &sidecar).map_err(|e| write_error(&self.part, &e))?;
+        self.sidecar = Some(sidecar);
+        Ok(())
+    }
+
+    /// The sidecar, for resumable parts.
+    pub fn sidecar(&self) -> Option<&Sidecar> {
+        self.sidecar.as_ref()
+    }
+
+    /// Records the validator and size of the reply the bytes come from (written to disk at
+    /// the next checkpoint).
+    pub fn set_origin(
+        &mut self,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        total: Option<u64>,
+    ) {
+        if let Some(sidecar) = &mut self.sidecar {
+            sidecar.etag = etag;
+            sidecar.last_modified = last_modified;
+            sidecar.total = total;
+        }
+    }
+
+    /// The SHA-256 the whole file must have to be committed.
+    pub fn expect(&mut self, checksum: Option<Checksum>) {
+        self.expect = checksum;
+    }
+
+    /// Bytes in the part so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The path of the `.part` itself.
+    pub fn part_path(&self) -> &Path {
+        &self.part
+    }
+
+    /// Empties the part to start over (the server sent the whole file instead of the rest).
+    pub fn restart(&mut self) -> Result<(), FetchError> {
+        let part = self.part.clone();
+        let file = self.file.as_mut().ok_or_else(|| closed_error(&part))?;
+        let result = (|| {
+            file.flush()?;
+            let inner = file.get_mut();
+            inner.set_len(0)?;
+            inner.seek(SeekFrom::Start(0))?;
+            Ok::<_, io::Error>(())
+        })();
+        result.map_err(|e| write_error(&part, &e))?;
+        self.hasher = Sha256::new();
+        self.written = 0;
+        if let Some(sidecar) = &mut self.sidecar {
+            sidecar.written = 0;
+        }
+        self.checkpoint()
+    }
+
+    /// Flushes and fsyncs, then records in the sidecar that the bytes so far are safe.
+    fn checkpoint(&mut self) -> Result<(), FetchError> {
+        let Some(sidecar) = &mut self.sidecar else {
+            return Ok(());
+        };
+        let file = self.file.as_mut().ok_or_else(|| closed_error(&self.part))?;
+        file.flush().map_err(|e| write_error(&self.part, &e))?;
+        file.get_ref()
+            .sync_data()
+            .map_err(|e| write_error(&self.part, &e))?;
+        sidecar.written = self.written;
+        resume::write(&self.part, sidecar).map_err(|e| write_error(&self.part, &e))?;
+        self.last_checkpoint = Instant::now();
+        Ok(())
+    }
+
+    /// Leaves the `.part` (and its sidecar, recording every byte written) on disk to be
+    /// resumed later, and frees its final name. Returns the `.part`'s path.
+    pub fn keep(mut self) -> Result<PathBuf, FetchError> {
+        self.checkpoint()?;
+        if let Some(file) = self.file.as_mut() {
+            file.flush().map_err(|e| write_error(&self.part, &e))?;
+        }
+        self.kept = true;
+        self.names.release(&self.target);
+        Ok(self.part.clone())
     }
 
     /// The name the file will have once committed (it may still change if another program
@@ -131,12 +303,20 @@ impl PartFile {
             .map_err(|e| write_error(&self.part, &e))?;
         self.hasher.update(buf);
         self.written += buf.len() as u64;
+        if let Some(sidecar) = &self.sidecar
+            && self.written - sidecar.written >= CHECKPOINT_BYTES
+            && self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY
+        {
+            self.checkpoint()?;
+        }
         Ok(())
     }
 
-    /// Verifies the length against `expected`, flushes and fsyncs, then moves the file to its
-    /// final name. Without `overwrite`, an existing file is never replaced: if one appeared
-    /// meanwhile, the next free `name (N)` is taken instead.
+    /// Verifies the length against `expected` and the SHA-256 against the expected one,
+    /// flushes and fsyncs, then moves the file to its final name. Without `overwrite`, an
+    /// existing file is never replaced: if one appeared meanwhile, the next free `name (N)` is
+    /// taken instead. On a checksum mismatch the bytes stay in the `.part` (kept, never
+    /// renamed) and the error says so.
     pub fn commit(mut self, expected: Option<u64>) -> Result<Committed, FetchError> {
         if let Some(expected) = expected {
             if self.written < expected {
@@ -149,6 +329,18 @@ impl PartFile {
                 return Err(FetchError::LongBody { expected });
             }
         }
+        let sha256: [u8; 32] = self.hasher.clone().finalize().into();
+        if let Some(expect) = self.expect
+            && expect.0 != sha256
+        {
+            let part = self.part.clone();
+            self.keep()?;
+            return Err(FetchError::Checksum {
+                expected: expect.to_string(),
+                actual: hex(&sha256),
+                part,
+            });
+        }
         let file = self.file.take().ok_or_else(|| closed_error(&self.part))?;
         let file = file
             .into_inner()
@@ -156,8 +348,10 @@ impl PartFile {
         file.sync_all().map_err(|e| write_error(&self.part, &e))?;
         drop(file);
         self.place()?;
+        if self.sidecar.is_some() {
+            resume::remove(&self.part);
+        }
         sync_parent(&self.target);
-        let sha256: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
         let committed = Committed {
             path: self.target.clone(),
             bytes: self.written,
@@ -239,10 +433,13 @@ fn with_part_suffix(target: &Path) -> PathBuf {
 
 impl Drop for PartFile {
     fn drop(&mut self) {
-        if self.part.as_os_str().is_empty() {
-            return; // committed
+        if self.part.as_os_str().is_empty() || self.kept {
+            return; // committed, or kept for resuming
         }
         drop(self.file.take());
+        if self.sidecar.is_some() {
+            resume::remove(&self.part);
+        }
         if let Err(e) = fs::remove_file(&self.part)
             && e.kind() != io::ErrorKind::NotFound
         {
@@ -285,6 +482,14 @@ fn closed_error(path: &Path) -> FetchError {
 enum Message {
     Chunk(Bytes),
     Commit(Option<u64>),
+    Restart,
+}
+
+/// How a writer task ended without an error.
+enum Ended {
+    Committed(Committed),
+    /// Handed back (the fetcher stopped early): the caller keeps or drops it.
+    Returned(Box<PartFile>),
 }
 
 /// A [`PartFile`] driven from async code: chunks go over a bounded queue to a task on the
@@ -293,7 +498,7 @@ enum Message {
 pub struct ChunkWriter {
     tx: mpsc::Sender<Message>,
     /// `None` once the writer's result has been collected.
-    task: Option<JoinHandle<Result<Option<Committed>, FetchError>>>,
+    task: Option<JoinHandle<Result<Ended, FetchError>>>,
 }
 
 impl ChunkWriter {
@@ -302,11 +507,16 @@ impl ChunkWriter {
         let task = tokio::task::spawn_blocking(move || {
             while let Some(message) = rx.blocking_recv() {
                 match message {
+                    // A write error drops `part`, removing the `.part` (a full disk gets
+                    // its space back).
                     Message::Chunk(bytes) => part.write(&bytes)?,
-                    Message::Commit(expected) => return part.commit(expected).map(Some),
+                    Message::Restart => part.restart()?,
+                    Message::Commit(expected) => {
+                        return part.commit(expected).map(Ended::Committed);
+                    }
                 }
             }
-            Ok(None) // aborted: `part` drops here and removes the `.part`
+            Ok(Ended::Returned(Box::new(part)))
         });
         ChunkWriter {
             tx,
@@ -316,7 +526,16 @@ impl ChunkWriter {
 
     /// Queues a chunk. An error means the writer stopped; the error says why.
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), FetchError> {
-        if self.tx.send(Message::Chunk(chunk)).await.is_ok() {
+        self.send(Message::Chunk(chunk)).await
+    }
+
+    /// Empties the part to start over.
+    pub async fn restart(&mut self) -> Result<(), FetchError> {
+        self.send(Message::Restart).await
+    }
+
+    async fn send(&mut self, message: Message) -> Result<(), FetchError> {
+        if self.tx.send(message).await.is_ok() {
             return Ok(());
         }
         // The writer only stops early on an error: collect it.
@@ -330,17 +549,23 @@ impl ChunkWriter {
     pub async fn commit(mut self, expected: Option<u64>) -> Result<Committed, FetchError> {
         // If the writer already stopped, the send fails and `collect` reports why.
         let _ = self.tx.send(Message::Commit(expected)).await;
-        self.collect().await?.ok_or_else(stopped_error)
+        match self.collect().await? {
+            Ended::Committed(committed) => Ok(committed),
+            Ended::Returned(_) => Err(stopped_error()),
+        }
     }
 
-    /// Stops writing and waits until the `.part` is gone.
-    pub async fn abort(mut self) {
+    /// Writes what is queued and hands the part back.
+    pub async fn into_part(mut self) -> Result<PartFile, FetchError> {
         let (closed, _) = mpsc::channel(1);
         drop(std::mem::replace(&mut self.tx, closed));
-        let _ = self.collect().await;
+        match self.collect().await? {
+            Ended::Returned(part) => Ok(*part),
+            Ended::Committed(_) => Err(stopped_error()),
+        }
     }
 
-    async fn collect(&mut self) -> Result<Option<Committed>, FetchError> {
+    async fn collect(&mut self) -> Result<Ended, FetchError> {
         let Some(task) = self.task.take() else {
             return Err(stopped_error());
         };

@@ -3,13 +3,15 @@
 //! Owns: the engine's one actor task. It takes [`Command`]s, keeps one FIFO queue per host
 //! (local files share one queue that only the global cap limits), starts items while the
 //! global cap (`jobs`) and the item's host cap (`per_host`) allow, cancels queued and running
-//! items, and on shutdown cancels everything and waits for every job's cleanup.
+//! items, pauses them (they keep their bytes), and on shutdown cancels everything and waits
+//! for every job's cleanup.
 //! Queued items are picked in submission order among the hosts that have room, in
 //! O(log hosts) per start, so one busy host never holds up the others.
 //! Must not touch: fetching (that is `job` and `fetch`), the disk.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -20,7 +22,8 @@ use super::EventSink;
 use super::fetch::http;
 use super::job::{self, Job};
 use super::output::Names;
-use crate::protocol::{Command, Event, JobId, Limits, Outcome, Output, Source};
+use super::resume::ResumeIndex;
+use crate::protocol::{Checksum, Command, Event, JobId, Limits, Outcome, Output, Source};
 
 /// `None` for local files.
 type HostKey = Option<String>;
@@ -28,13 +31,22 @@ type HostKey = Option<String>;
 struct Pending {
     id: JobId,
     source: Source,
+    sha256: Option<Checksum>,
     /// Shared by every item submitted under the same output settings.
     output: Arc<Output>,
 }
 
 struct Running {
     cancel: CancellationToken,
+    pausing: Arc<AtomicBool>,
     key: HostKey,
+}
+
+impl Running {
+    fn pause(&self) {
+        self.pausing.store(true, Ordering::SeqCst);
+        self.cancel.cancel();
+    }
 }
 
 pub(crate) struct Scheduler {
@@ -43,6 +55,7 @@ pub(crate) struct Scheduler {
     paused: bool,
     client: reqwest::Client,
     names: Arc<Names>,
+    resume: Arc<ResumeIndex>,
     events: EventSink,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -73,6 +86,7 @@ impl Scheduler {
             paused: false,
             client,
             names: Arc::new(Names::default()),
+            resume: Arc::new(ResumeIndex::default()),
             events,
             shutdown,
             tracker: TaskTracker::new(),
@@ -118,12 +132,19 @@ impl Scheduler {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Submit { id, source } => self.submit(id, source),
+            Command::Submit { id, source, sha256 } => self.submit(id, source, sha256),
             Command::Cancel(id) => self.cancel(id),
             Command::CancelAll => {
                 self.cancel_queued();
                 for running in self.running.values() {
                     running.cancel.cancel();
+                }
+            }
+            Command::Pause(id) => self.pause(id),
+            Command::PauseAll => {
+                self.end_queued(Outcome::Paused);
+                for running in self.running.values() {
+                    running.pause();
                 }
             }
             Command::SetLimits(limits) => self.set_limits(limits),
@@ -132,7 +153,7 @@ impl Scheduler {
         }
     }
 
-    fn submit(&mut self, id: JobId, source: Source) {
+    fn submit(&mut self, id: JobId, source: Source, sha256: Option<Checksum>) {
         let key = source.host_key();
         self.queued.insert(id, key.clone());
         self.queues
@@ -141,31 +162,53 @@ impl Scheduler {
             .push_back(Pending {
                 id,
                 source,
+                sha256,
                 output: Arc::clone(&self.output),
             });
         self.refresh(&key);
     }
 
     fn cancel(&mut self, id: JobId) {
-        if let Some(key) = self.queued.remove(&id) {
-            if let Some(queue) = self.queues.get_mut(&key) {
-                queue.retain(|p| p.id != id);
-            }
-            self.refresh(&key);
-            self.events.send(cancelled_in_queue(id));
+        if self.unqueue(id) {
+            self.events.send(ended_in_queue(id, Outcome::Cancelled));
         } else if let Some(running) = self.running.get(&id) {
             running.cancel.cancel();
         }
     }
 
+    fn pause(&mut self, id: JobId) {
+        if self.unqueue(id) {
+            self.events.send(ended_in_queue(id, Outcome::Paused));
+        } else if let Some(running) = self.running.get(&id) {
+            running.pause();
+        }
+    }
+
+    /// Takes a queued item out of its queue; false if it was not queued.
+    fn unqueue(&mut self, id: JobId) -> bool {
+        let Some(key) = self.queued.remove(&id) else {
+            return false;
+        };
+        if let Some(queue) = self.queues.get_mut(&key) {
+            queue.retain(|p| p.id != id);
+        }
+        self.refresh(&key);
+        true
+    }
+
     fn cancel_queued(&mut self) {
+        self.end_queued(Outcome::Cancelled);
+    }
+
+    /// Ends every queued item with `outcome`, in submission order.
+    fn end_queued(&mut self, outcome: Outcome) {
         let mut ids: Vec<JobId> = self.queued.drain().map(|(id, _)| id).collect();
         ids.sort_unstable();
         self.queues.clear();
         self.ready.clear();
         self.ready_front.clear();
         for id in ids {
-            self.events.send(cancelled_in_queue(id));
+            self.events.send(ended_in_queue(id, outcome.clone()));
         }
     }
 
@@ -243,22 +286,27 @@ impl Scheduler {
     fn start(&mut self, pending: Pending, key: HostKey) {
         let id = pending.id;
         let cancel = self.shutdown.child_token();
+        let pausing = Arc::new(AtomicBool::new(false));
         self.running.insert(
             id,
             Running {
                 cancel: cancel.clone(),
+                pausing: Arc::clone(&pausing),
                 key,
             },
         );
         let job = Job {
             id,
             source: pending.source,
+            sha256: pending.sha256,
             output: pending.output,
             limits: self.limits,
             client: self.client.clone(),
             names: Arc::clone(&self.names),
+            resume: Arc::clone(&self.resume),
             events: self.events.clone(),
             cancel,
+            pausing,
         };
         let events = self.events.clone();
         let done = self.done_tx.clone();
@@ -278,12 +326,12 @@ impl Scheduler {
     }
 }
 
-fn cancelled_in_queue(id: JobId) -> Event {
+fn ended_in_queue(id: JobId, outcome: Outcome) -> Event {
     Event::Finished {
         id,
         elapsed: Duration::ZERO,
         bytes: 0,
-        outcome: Outcome::Cancelled,
+        outcome,
     }
 }
 

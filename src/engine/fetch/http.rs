@@ -2,16 +2,23 @@
 //!
 //! Owns: talking to servers. [`client`] builds the shared client (connect and read timeouts,
 //! at most 10 http(s)-only redirects, certificates always verified, proxies from the
-//! environment, no decompression). [`open`] sends the request and checks the reply;
-//! [`stream`] moves the body into a [`ChunkWriter`] under a stall timeout. Both return soon
-//! after their stop token is cancelled; dropping the response closes the connection.
+//! environment, no decompression). [`open`] sends the request — with `Range` and `If-Range`
+//! when resuming — and checks the reply: what it is ([`Body`]: the whole file, exactly the
+//! rest we asked for, nothing left, or a range we cannot use) and when to ask again (a
+//! `Retry-After`). [`stream`] moves the body into a [`ChunkWriter`] under a stall timeout and
+//! an optional size limit. Both return soon after their stop token is cancelled; dropping the
+//! response closes the connection.
 //! Must not touch: the disk (the writer does), channels, events.
 
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use reqwest::StatusCode;
+use reqwest::header::{
+    CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, LOCATION,
+    RANGE, RETRY_AFTER,
+};
 use reqwest::{Client, Response, redirect};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -23,6 +30,8 @@ use crate::protocol::{FetchError, Limits, TimeoutKind};
 
 /// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 10;
+/// The longest `Retry-After` honoured; a server asking for more gets this.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
 
 /// Why a redirect was refused; travels inside reqwest's error and is found again by type.
 #[derive(Debug, thiserror::Error)]
@@ -66,28 +75,67 @@ pub fn client(limits: &Limits) -> Result<Client, FetchError> {
         .map_err(|e| FetchError::Request(chain(&e)))
 }
 
+/// Asking for the rest of a file: the bytes from `offset` on, if it is still the same file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeFrom {
+    pub offset: u64,
+    /// For `If-Range`: an ETag or a Last-Modified date.
+    pub validator: Option<String>,
+    /// The whole size the kept bytes belong to, if known.
+    pub total: Option<u64>,
+}
+
+/// What the body of an accepted reply is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// The whole file (a 200, also when a range was asked for: the server ignored it or the
+    /// file changed — start over).
+    Full,
+    /// Exactly the rest that was asked for (a 206 starting at the offset, same total).
+    Rest,
+    /// Nothing is left: a 416 saying the file is exactly as long as what we have.
+    Complete,
+    /// A range reply that does not fit what we have (wrong start or total): ask again for
+    /// the whole file.
+    Mismatch,
+}
+
 /// A reply whose headers passed the checks; the body is still to be read.
 #[derive(Debug)]
 pub struct Opened {
     pub response: Response,
     /// A sanitised file name suggested by the reply.
     pub name: String,
+    /// The whole file's size, when known.
     pub total: Option<u64>,
+    pub body: Body,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
 }
 
 /// Sends the request and checks the reply: only a 2xx is accepted (an error body is never
-/// read); the name comes from `Content-Disposition` (when `use_disposition`) or the URL.
+/// read; a 429 or 503 with `Retry-After` says when to try again); the name comes from
+/// `Content-Disposition` (when `use_disposition`) or the URL. With `range`, asks for the
+/// rest of a file and says in [`Opened::body`] what came back.
 pub async fn open(
     client: &Client,
     url: &Url,
     limits: &Limits,
     use_disposition: bool,
+    range: Option<&RangeFrom>,
     stop: &CancellationToken,
 ) -> Result<Opened, Stop> {
     // reqwest's read timeout covers a silent server; this outer bound also covers a server
     // that trickles header bytes forever.
     let headers_deadline = limits.connect_timeout + limits.stall_timeout;
-    let send = tokio::time::timeout(headers_deadline, client.get(url.clone()).send());
+    let mut request = client.get(url.clone());
+    if let Some(range) = range {
+        request = request.header(RANGE, format!("bytes={}-", range.offset));
+        if let Some(validator) = &range.validator {
+            request = request.header(IF_RANGE, validator.as_str());
+        }
+    }
+    let send = tokio::time::timeout(headers_deadline, request.send());
     let response = tokio::select! {
         biased;
         () = stop.cancelled() => return Err(Stop::Stopped),
@@ -103,12 +151,35 @@ pub async fn open(
     {
         return Err(Stop::Failed(FetchError::Redirect(refused.to_string())));
     }
-    if !status.is_success() {
-        return Err(Stop::Failed(FetchError::HttpStatus {
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or_default().to_owned(),
-        }));
-    }
+    let body = match (status, range) {
+        (StatusCode::RANGE_NOT_SATISFIABLE, Some(range)) => match content_range(&response) {
+            Some((None, total)) if total == range.offset => Body::Complete,
+            _ => Body::Mismatch,
+        },
+        (StatusCode::PARTIAL_CONTENT, Some(range)) => match content_range(&response) {
+            Some((Some(start), total))
+                if start == range.offset && range.total.is_none_or(|t| t == total) =>
+            {
+                Body::Rest
+            }
+            _ => Body::Mismatch,
+        },
+        _ if status.is_success() => Body::Full,
+        _ => {
+            let error = FetchError::HttpStatus {
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or_default().to_owned(),
+            };
+            let busy = matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            );
+            return Err(match retry_after(&response) {
+                Some(after) if busy => Stop::Busy(error, after),
+                _ => Stop::Failed(error),
+            });
+        }
+    };
     let name = use_disposition
         .then(|| response.headers().get(CONTENT_DISPOSITION))
         .flatten()
@@ -117,12 +188,54 @@ pub async fn open(
         .or_else(|| names::from_url(response.url()))
         .or_else(|| names::from_url(url))
         .unwrap_or_else(|| fallback_name(&response));
-    let total = response.content_length();
+    let total = match body {
+        Body::Rest | Body::Complete => content_range(&response).map(|(_, total)| total),
+        Body::Full | Body::Mismatch => response.content_length(),
+    };
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
     Ok(Opened {
         response,
         name,
         total,
+        body,
+        etag,
+        last_modified,
     })
+}
+
+/// `Content-Range: bytes A-B/T` → (Some(A), T); `bytes */T` → (None, T).
+fn content_range(response: &Response) -> Option<(Option<u64>, u64)> {
+    let value = response.headers().get(CONTENT_RANGE)?.to_str().ok()?;
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (span, total) = rest.split_once('/')?;
+    let total = total.trim().parse().ok()?;
+    if span.trim() == "*" {
+        return Some((None, total));
+    }
+    let (start, end) = span.split_once('-')?;
+    let (start, end): (u64, u64) = (start.trim().parse().ok()?, end.trim().parse().ok()?);
+    (start <= end && end < total).then_some((Some(start), total))
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped at [`RETRY_AFTER_CAP`].
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = httpdate::parse_http_date(value).ok()?;
+            at.duration_since(std::time::SystemTime::now())
+                .unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(RETRY_AFTER_CAP))
 }
 
 /// A 3xx that reached us was not followed: the HTTP layer only hands back redirects whose
@@ -153,11 +266,13 @@ fn fallback_name(response: &Response) -> String {
 }
 
 /// Streams the body into `writer`, adding to `progress`. Fails on a stall, a broken
-/// connection, or a body that is shorter or longer than `Content-Length`.
+/// connection, a body that is shorter or longer than `Content-Length`, or one that takes the
+/// file (`already` bytes plus this body) past `max_size`.
 pub async fn stream(
     mut response: Response,
     writer: &mut ChunkWriter,
     stall: Duration,
+    max_size: Option<(u64, u64)>,
     stop: &CancellationToken,
     progress: &AtomicU64,
 ) -> Result<u64, Stop> {
@@ -179,6 +294,11 @@ pub async fn stream(
             && received > expected
         {
             return Err(Stop::Failed(FetchError::LongBody { expected }));
+        }
+        if let Some((already, limit)) = max_size
+            && already + received > limit
+        {
+            return Err(Stop::Failed(FetchError::TooLarge { limit }));
         }
         progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         tokio::select! {

@@ -17,6 +17,8 @@ pub enum Stop {
     Stopped,
     TimedOut(TimeoutKind),
     Failed(FetchError),
+    /// The server is busy (429 / 503) and said when to ask again.
+    Busy(FetchError, std::time::Duration),
 }
 
 impl From<FetchError> for Stop {

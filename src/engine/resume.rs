@@ -1,0 +1,226 @@
+//! Resuming: the sidecar kept beside a `.part`, and finding it again.
+//!
+//! Owns: the sidecar format (`<name>.part.haul`, JSON: source, final name, validator, total,
+//! bytes safely on disk), writing it atomically, and the per-folder index from a source URL
+//! to the `.part` that holds its bytes. The index is read from the folder once (one directory
+//! listing) and kept up to date as items keep or finish their parts, so a batch of thousands
+//! of items does not list the folder thousands of times.
+//! Must not touch: the network, events, the `.part` bytes themselves (that is `output`).
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+/// The sidecar format's version; a sidecar of another version is ignored (never deleted).
+const VERSION: u32 = 1;
+/// `foo.iso.part` → `foo.iso.part.haul`.
+const SIDECAR_SUFFIX: &str = ".haul";
+
+/// What is known about a kept `.part`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sidecar {
+    pub version: u32,
+    /// The source URL, as submitted (without a `#sha256=` fragment).
+    pub source: String,
+    /// The final file name the bytes are for.
+    pub name: String,
+    /// The validator of the reply the bytes came from, for `If-Range`.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// The whole size, when the server said.
+    pub total: Option<u64>,
+    /// Bytes at the start of the `.part` that were fsynced before this was written. Bytes
+    /// beyond this are not trusted after a crash and are fetched again.
+    pub written: u64,
+}
+
+impl Sidecar {
+    pub fn new(source: &str, name: &str) -> Sidecar {
+        Sidecar {
+            version: VERSION,
+            source: source.to_owned(),
+            name: name.to_owned(),
+            etag: None,
+            last_modified: None,
+            total: None,
+            written: 0,
+        }
+    }
+
+    /// The `If-Range` value: a strong ETag, else Last-Modified.
+    pub fn validator(&self) -> Option<&str> {
+        self.etag
+            .as_deref()
+            .filter(|tag| !tag.starts_with("W/"))
+            .or(self.last_modified.as_deref())
+    }
+}
+
+/// `dir/name.part` → `dir/name.part.haul`.
+pub fn sidecar_path(part: &Path) -> PathBuf {
+    let mut path = part.as_os_str().to_owned();
+    path.push(SIDECAR_SUFFIX);
+    PathBuf::from(path)
+}
+
+/// `dir/name.part.haul` → `dir/name.part`.
+fn part_of(sidecar: &Path) -> Option<PathBuf> {
+    let text = sidecar.to_str()?;
+    text.strip_suffix(SIDECAR_SUFFIX).map(PathBuf::from)
+}
+
+/// Writes the sidecar for `part` atomically: a temporary file, fsynced, renamed over.
+pub fn write(part: &Path, sidecar: &Sidecar) -> io::Result<()> {
+    let path = sidecar_path(part);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let json = serde_json::to_vec(sidecar).map_err(io::Error::other)?;
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(&json)?;
+        file.sync_all()?;
+        fs::rename(&tmp, &path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Reads the sidecar of `part`, if there is a valid one of this version.
+pub fn read(part: &Path) -> Option<Sidecar> {
+    let bytes = fs::read(sidecar_path(part)).ok()?;
+    let sidecar: Sidecar = serde_json::from_slice(&bytes).ok()?;
+    (sidecar.version == VERSION).then_some(sidecar)
+}
+
+/// Removes the sidecar of `part` (if any).
+pub fn remove(part: &Path) {
+    let path = sidecar_path(part);
+    if let Err(e) = fs::remove_file(&path)
+        && e.kind() != io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), error = %e, "could not remove sidecar");
+    }
+}
+
+/// Source URL → kept `.part`, per destination folder.
+#[derive(Debug, Default)]
+pub struct ResumeIndex {
+    folders: Mutex<HashMap<PathBuf, HashMap<String, PathBuf>>>,
+}
+
+impl ResumeIndex {
+    /// Takes the kept part for `source` in `dest` (so one item claims it), with its sidecar.
+    /// Blocking: lists `dest` the first time it is asked about.
+    pub fn take(&self, dest: &Path, source: &str) -> Option<(PathBuf, Sidecar)> {
+        let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+        let folder = folders
+            .entry(dest.to_path_buf())
+            .or_insert_with(|| scan(dest));
+        let part = folder.remove(source)?;
+        drop(folders);
+        let sidecar = read(&part)?;
+        (sidecar.source == source && part.is_file()).then_some((part, sidecar))
+    }
+
+    /// Records a part kept for `source`, so a later submission resumes it.
+    pub fn put(&self, dest: &Path, source: &str, part: &Path) {
+        let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(folder) = folders.get_mut(dest) {
+            folder.insert(source.to_owned(), part.to_path_buf());
+        }
+        // A folder not listed yet will be listed (and find this part) when first asked.
+    }
+}
+
+/// Every valid sidecar in `dest`, by source. When two parts claim one source, the one with
+/// more bytes wins.
+fn scan(dest: &Path) -> HashMap<String, PathBuf> {
+    let mut found: HashMap<String, (u64, PathBuf)> = HashMap::new();
+    let Ok(entries) = fs::read_dir(dest) else {
+        return HashMap::new();
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Some(part) = part_of(&path) else {
+            continue;
+        };
+        let Some(sidecar) = read(&part) else {
+            continue;
+        };
+        let better = found
+            .get(&sidecar.source)
+            .is_none_or(|(written, _)| sidecar.written > *written);
+        if better && part.is_file() {
+            found.insert(sidecar.source, (sidecar.written, part));
+        }
+    }
+    found
+        .into_iter()
+        .map(|(source, (_, part))| (source, part))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sidecars_round_trip_and_the_index_finds_each_part_once() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let part = dir.path().join("a.iso.part");
+        fs::write(&part, b"12345")?;
+        let mut sidecar = Sidecar::new("http://h/a.iso", "a.iso");
+        sidecar.etag = Some("\"v1\"".into());
+        sidecar.total = Some(10);
+        sidecar.written = 5;
+        write(&part, &sidecar)?;
+        assert_eq!(read(&part), Some(sidecar.clone()));
+        assert_eq!(sidecar.validator(), Some("\"v1\""));
+
+        // Noise: a sidecar without its part, a broken one, an unrelated file.
+        fs::write(
+            dir.path().join("gone.part.haul"),
+            serde_json::to_vec(&sidecar)?,
+        )?;
+        fs::write(dir.path().join("b.part"), b"x")?;
+        fs::write(dir.path().join("b.part.haul"), b"{not json")?;
+        fs::write(dir.path().join("notes.txt"), b"hi")?;
+
+        let index = ResumeIndex::default();
+        assert_eq!(
+            index.take(dir.path(), "http://h/a.iso"),
+            Some((part.clone(), sidecar))
+        );
+        assert_eq!(
+            index.take(dir.path(), "http://h/a.iso"),
+            None,
+            "claimed once"
+        );
+        index.put(dir.path(), "http://h/a.iso", &part);
+        assert!(
+            index.take(dir.path(), "http://h/a.iso").is_some(),
+            "kept again"
+        );
+        assert_eq!(index.take(dir.path(), "http://h/b"), None);
+
+        remove(&part);
+        assert_eq!(read(&part), None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_weak_etag_is_no_validator_but_last_modified_is() {
+        let mut sidecar = Sidecar::new("http://h/x", "x");
+        sidecar.etag = Some("W/\"weak\"".into());
+        assert_eq!(sidecar.validator(), None);
+        sidecar.last_modified = Some("Wed, 21 Oct 2026 07:28:00 GMT".into());
+        assert_eq!(sidecar.validator(), Some("Wed, 21 Oct 2026 07:28:00 GMT"));
+    }
+}
