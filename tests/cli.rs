@@ -390,3 +390,213 @@ async fn proxy_variables_are_honoured() {
     assert_eq!(direct.requests(), 1);
     assert_eq!(direct.proxied(), 0);
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_batch_then_the_same_command_gets_every_file_byte_exact() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().to_path_buf();
+    // Dripping 1 KiB every 2 ms (~0.5 MB/s) keeps all three running when the kill comes,
+    // after their first checkpoint (once a second).
+    let sizes = [3_000_000, 2_000_000, 1_500_000];
+    let mut args = vec![s("--json"), s("-o"), dest.display().to_string()];
+    for (i, n) in sizes.iter().enumerate() {
+        args.push(server.url(&format!("/bytes/{n}/k{i}.bin?range=1&etag=e{i}&drip_ms=2")));
+    }
+    let first = args.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args(&first)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while count_parts(&dest) < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        // SIGKILL: no cleanup at all, like a crash.
+        child.kill().expect("kill");
+        child.wait().expect("reaped");
+    })
+    .await
+    .expect("join");
+    assert_eq!(count_parts(dir.path()), 3, "killed mid-batch");
+
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, summary) = json_lines(&output);
+    assert_eq!(summary["done"], 3, "{items:?}");
+    for (i, n) in sizes.iter().enumerate() {
+        let file = std::fs::read(dir.path().join(format!("k{i}.bin"))).expect("file");
+        assert!(file == body(*n), "k{i}.bin is not byte-exact");
+    }
+    assert_eq!(count_parts(dir.path()), 0);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dest")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["k0.bin", "k1.bin", "k2.bin"]);
+    let resumed = server
+        .request_log()
+        .iter()
+        .filter(|r| r.range.as_deref().is_some_and(|r| r != "bytes=0-"))
+        .count();
+    assert!(resumed >= 1, "at least one item resumed after the kill");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checksums_from_the_flag_a_fragment_and_a_sha256sums_file() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let good = hex_sha(&body(1000));
+    let bad = "f".repeat(64);
+
+    // --checksum for one source.
+    let ok = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            out.display().to_string(),
+            s("--checksum"),
+            format!("sha256:{good}"),
+            server.url("/bytes/1000/flag.bin"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    let mismatch = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            out.display().to_string(),
+            s("--checksum"),
+            format!("sha256:{bad}"),
+            server.url("/bytes/1000/flag2.bin"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(mismatch.status.code(), Some(1));
+    let (items, _) = json_lines(&mismatch);
+    let error = items[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with(&format!("sha256 mismatch: expected {bad}, got {good}")),
+        "{error}"
+    );
+    assert!(!out.join("flag2.bin").exists());
+    assert!(
+        out.join("flag2.bin.part").exists(),
+        "the bytes stay in the .part"
+    );
+
+    // --checksum with two sources is a usage error.
+    let usage = run(
+        vec![
+            s("--checksum"),
+            format!("sha256:{good}"),
+            server.url("/bytes/1/a"),
+            server.url("/bytes/1/b"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(usage.status.code(), Some(2));
+
+    // A list with a #sha256= fragment, and a SHA256SUMS file beside it.
+    let list = dir.path().join("urls.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}#sha256={good}\n{}\n{}\n",
+            server.url("/bytes/1000/frag.bin"),
+            server.url("/bytes/1000/summed.bin"),
+            server.url("/bytes/2000/wrong-sum.bin"),
+        ),
+    )
+    .expect("list");
+    std::fs::write(
+        dir.path().join("SHA256SUMS"),
+        format!("{good}  summed.bin\n{bad} *wrong-sum.bin\n"),
+    )
+    .expect("sums");
+    let listed = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            out.display().to_string(),
+            s("-i"),
+            list.display().to_string(),
+        ],
+        None,
+    )
+    .await;
+    let (items, summary) = json_lines(&listed);
+    assert_eq!(summary["done"], 2, "{items:?}");
+    assert_eq!(summary["failed"], 1, "{items:?}");
+    let failed = items
+        .iter()
+        .find(|v| v["status"] == "failed")
+        .expect("one failed");
+    assert!(
+        failed["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("wrong-sum.bin")),
+        "{failed}"
+    );
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("sha256 mismatch")),
+        "{failed}"
+    );
+    let done_digest = items
+        .iter()
+        .find(|v| v["source"].as_str().is_some_and(|s| s.contains("frag.bin")))
+        .map(|v| v["sha256"].clone());
+    assert_eq!(done_digest, Some(Value::String(good.clone())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_and_the_size_limit_from_the_command_line() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            dir.path().display().to_string(),
+            s("--retries"),
+            s("2"),
+            s("--max-size"),
+            s("2K"),
+            server.url("/bytes/1500/flaky.bin?fail_first=2&fail_status=502"),
+            server.url("/bytes/3000/big.bin"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let (items, _) = json_lines(&output);
+    let by_name = |name: &str| {
+        items
+            .iter()
+            .find(|v| v["source"].as_str().is_some_and(|s| s.contains(name)))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(by_name("flaky.bin")["status"], "done");
+    assert_eq!(by_name("big.bin")["status"], "failed");
+    assert_eq!(
+        by_name("big.bin")["error"],
+        "larger than the size limit of 2048 bytes"
+    );
+    let bad_size = run(vec![s("--max-size"), s("lots"), s("x")], None).await;
+    assert_eq!(bad_size.status.code(), Some(2));
+}

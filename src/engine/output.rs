@@ -34,9 +34,9 @@ const MAX_VARIANTS: u32 = 10_000;
 const WRITE_BUFFER: usize = 256 * 1024;
 /// Chunks queued between an async fetcher and its writer thread.
 const CHUNK_QUEUE: usize = 64;
-/// A resumable part checkpoints after at least this many new bytes …
-const CHECKPOINT_BYTES: u64 = 8 * 1024 * 1024;
-/// … and at least this long after the last checkpoint.
+/// A resumable part checkpoints (fsync, then the sidecar) at most once a second, once it
+/// has at least this many new bytes: a crash or `kill -9` loses at most about a second.
+const CHECKPOINT_BYTES: u64 = 256 * 1024;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Final paths handed out by this engine, so two items never get the same name even when
