@@ -8,6 +8,7 @@
 //! - [`app`]: the window (egui only; never does I/O).
 //! - [`desktop`]: chores the window asks for: file dialogs, folder walks, opening files.
 //! - [`logs`]: the window's log file and its recent warnings.
+//! - [`queue`]: the window's queue on disk (SQLite), so a crash loses nothing.
 //! - [`cli`]: what `haul-cli` needs beyond the engine: reading source lists and reporting.
 
 pub mod app;
@@ -16,3 +17,4 @@ pub mod desktop;
 pub mod engine;
 pub mod logs;
 pub mod protocol;
+pub mod queue;

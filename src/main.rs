@@ -13,6 +13,7 @@ use eframe::egui;
 use haul::app::{AppInit, HaulApp};
 use haul::desktop::Desktop;
 use haul::engine::{Engine, EngineConfig, Waker};
+use haul::queue::Queue;
 
 /// Names the data folder (settings, logs) and the window class on Linux.
 const APP_ID: &str = "haul";
@@ -130,6 +131,15 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
     )?;
 
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    // The queue survives crashes: it is saved as it changes and read back here.
+    let saved = match eframe::storage_dir(APP_ID) {
+        Some(dir) => Queue::open(&dir.join("queue.sqlite3")),
+        None => haul::queue::Opened {
+            queue: None,
+            items: Vec::new(),
+            notice: Some("No data folder: the queue will not be remembered.".to_owned()),
+        },
+    };
     let default_dest = directories::UserDirs::new()
         .and_then(|u| u.download_dir().map(Path::to_path_buf))
         .unwrap_or_else(|| cwd.clone());
@@ -143,6 +153,9 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
         default_dest,
         dest: args.dest,
         sources: args.sources,
+        queue: saved.queue,
+        stored: saved.items,
+        queue_notice: saved.notice,
     };
 
     let mut viewport = egui::ViewportBuilder::default()
@@ -171,10 +184,10 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
         }),
     );
 
-    // The window is gone: cancel whatever is left and wait (bounded) for the cleanup, so no
-    // `.part` file or thread outlives the app.
-    if !engine.shutdown_blocking(SHUTDOWN_WAIT) {
-        tracing::warn!("items still cleaning up after {SHUTDOWN_WAIT:?}; quitting anyway");
+    // The window is gone: pause whatever is left (its bytes and sidecars are kept, and the
+    // saved queue brings it back next time) and wait, bounded, until every item has stopped.
+    if !engine.suspend_blocking(SHUTDOWN_WAIT) {
+        tracing::warn!("items still stopping after {SHUTDOWN_WAIT:?}; quitting anyway");
     }
     runtime.shutdown_timeout(Duration::from_secs(2));
     result.map_err(|e| anyhow!("the window failed: {e}"))

@@ -56,6 +56,9 @@ impl World {
             default_dest: self.dest.path().join("default"),
             dest,
             sources: Vec::new(),
+            queue: None,
+            stored: Vec::new(),
+            queue_notice: None,
         };
         self.engines.push(engine);
         init
@@ -242,7 +245,7 @@ fn cancel_on_a_streaming_row_shows_cancelled_and_closes_the_connection() {
 }
 
 #[test]
-fn closing_while_items_run_asks_and_quitting_cancels_them() {
+fn closing_while_items_run_asks_and_quitting_keeps_them_for_next_time() {
     let mut world = World::new();
     let url = world
         .server
@@ -261,18 +264,14 @@ fn closing_while_items_run_asks_and_quitting_cancels_them() {
         .push(egui::ViewportEvent::Close);
     h.step();
     h.step();
-    assert!(
-        h.query_by_label("1 item is still running — quit?")
-            .is_some()
-    );
+    let question =
+        "1 item is still running — quit? It continues where it stopped the next time Haul starts.";
+    assert!(h.query_by_label(question).is_some());
 
     h.get_by_label("Keep running").click();
     h.step();
     h.step();
-    assert!(
-        h.query_by_label("1 item is still running — quit?")
-            .is_none()
-    );
+    assert!(h.query_by_label(question).is_none());
     assert_eq!(status_of(h.state(), &url), Some(Status::Running));
 
     h.input_mut()
@@ -291,10 +290,20 @@ fn closing_while_items_run_asks_and_quitting_cancels_them() {
         .get(&egui::ViewportId::ROOT)
         .is_some_and(|v| v.commands.contains(&egui::ViewportCommand::Close));
     assert!(closing, "Quit closes the window");
-    step_until(&mut h, "the item cancelled", |app| {
-        status_of(app, &url) == Some(Status::Cancelled)
-    });
-    assert!(no_part_files(world.dest.path()));
+    // What `main` does once the window is gone: stop everything, keeping the bytes.
+    let engine = world.engines.pop().expect("engine");
+    assert!(engine.suspend_blocking(Duration::from_secs(5)));
+    let mut left: Vec<String> = std::fs::read_dir(world.dest.path())
+        .expect("dest")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["slow.bin.part", "slow.bin.part.haul"],
+        "kept for next time"
+    );
 }
 
 #[test]
@@ -550,4 +559,79 @@ fn without_a_file_dialog_a_list_is_imported_from_a_typed_path() {
         h.query_by_label("List file").is_none(),
         "the field closes after importing"
     );
+}
+
+#[test]
+fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    let fast = world.server.url("/bytes/2000/fast.bin");
+    let slow = world
+        .server
+        .url("/bytes/400000/slow.bin?range=1&etag=s1&drip_ms=5");
+
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    let opened = haul::queue::Queue::open(&db);
+    assert!(opened.items.is_empty() && opened.notice.is_none());
+    init.queue = opened.queue;
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    h.event(egui::Event::Paste(format!("{fast}\n{slow}")));
+    step_until(&mut h, "fast done and slow under way", |app| {
+        status_of(app, &fast) == Some(Status::Done)
+            && app
+                .model()
+                .rows()
+                .iter()
+                .any(|r| r.text == slow && r.state.bytes() >= 20_000)
+    });
+    // The crash: the window is gone without a goodbye; the engine stops where it is, leaving
+    // the `.part` and its sidecar, as a killed process would.
+    drop(h);
+    let engine = world.engines.pop().expect("engine");
+    assert!(engine.suspend_blocking(Duration::from_secs(5)));
+    assert!(world.dest.path().join("slow.bin.part").exists());
+
+    // Start again.
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    let opened = haul::queue::Queue::open(&db);
+    assert_eq!(opened.items.len(), 2, "both items are back");
+    init.queue = opened.queue;
+    init.stored = opened.items;
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    step_until(&mut h, "the unfinished item resumed and done", |app| {
+        status_of(app, &slow) == Some(Status::Done)
+    });
+    let fast_row = h
+        .state()
+        .model()
+        .rows()
+        .iter()
+        .find(|r| r.text == fast)
+        .cloned()
+        .expect("fast row");
+    let haul::app::model::RowState::Done { sha256, .. } = fast_row.state else {
+        panic!("the finished item shows as done: {:?}", fast_row.state);
+    };
+    assert_eq!(haul::protocol::hex(&sha256), hex_sha(&body(2000)));
+    assert_eq!(world.files(), vec!["fast.bin", "slow.bin"]);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("slow.bin")).ok(),
+        Some(body(400_000))
+    );
+    assert!(no_part_files(world.dest.path()));
+    let resumed = world
+        .server
+        .request_log()
+        .into_iter()
+        .filter(|r| r.target.contains("slow.bin"))
+        .filter_map(|r| r.range)
+        .collect::<Vec<_>>();
+    assert_eq!(resumed.len(), 1, "{resumed:?}");
+    assert_ne!(resumed[0], "bytes=0-");
+}
+
+fn hex_sha(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    haul::protocol::hex(&sha2::Sha256::digest(data))
 }

@@ -311,8 +311,14 @@ const EN: &[(T, &str)] = &[
     (T::SummaryWall, "{wall} so far"),
     (T::SummaryTook, "took {wall}"),
     (T::QuitTitle, "Quit Haul?"),
-    (T::QuitQuestion, "{n} items are still running — quit?"),
-    (T::QuitQuestionOne, "1 item is still running — quit?"),
+    (
+        T::QuitQuestion,
+        "{n} items are still running — quit? They continue where they stopped the next time Haul starts.",
+    ),
+    (
+        T::QuitQuestionOne,
+        "1 item is still running — quit? It continues where it stopped the next time Haul starts.",
+    ),
     (T::Quit, "Quit"),
     (T::KeepRunning, "Keep running"),
     (
@@ -418,8 +424,14 @@ const ZH: &[(T, &str)] = &[
     (T::SummaryWall, "已用 {wall}"),
     (T::SummaryTook, "共用时 {wall}"),
     (T::QuitTitle, "退出 Haul？"),
-    (T::QuitQuestion, "还有 {n} 项正在进行 — 退出吗？"),
-    (T::QuitQuestionOne, "还有 1 项正在进行 — 退出吗？"),
+    (
+        T::QuitQuestion,
+        "还有 {n} 项正在进行 — 退出吗？下次启动 Haul 时会从中断处继续。",
+    ),
+    (
+        T::QuitQuestionOne,
+        "还有 1 项正在进行 — 退出吗？下次启动 Haul 时会从中断处继续。",
+    ),
     (T::Quit, "退出"),
     (T::KeepRunning, "继续下载"),
     (
@@ -561,8 +573,11 @@ mod tests {
     #[test]
     fn fill_replaces_every_placeholder() {
         let text = Tr(Lang::En).fill(T::QuitQuestion, &[("n", "3")]);
-        assert_eq!(text, "3 items are still running — quit?");
+        assert!(
+            text.starts_with("3 items are still running — quit?"),
+            "{text}"
+        );
         let text = Tr(Lang::Zh).fill(T::QuitQuestion, &[("n", "3")]);
-        assert_eq!(text, "还有 3 项正在进行 — 退出吗？");
+        assert!(text.starts_with("还有 3 项正在进行 — 退出吗？"), "{text}");
     }
 }

@@ -11,11 +11,13 @@
 //! - [`i18n`]: every user-facing string, English and 简体中文.
 //! - [`model`]: the rows and the batch as plain data.
 //! - [`settings`]: what is remembered across restarts.
+//! - [`saved`]: rows to and from the saved queue (the queue itself lives in `crate::queue`).
 //! - `panels`: drawing, one small function per panel.
 
 pub mod i18n;
 pub mod model;
 mod panels;
+pub mod saved;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +28,8 @@ use eframe::egui;
 use crate::desktop::{Desktop, Dialog, Reply};
 use crate::engine::{EngineHandle, Events};
 use crate::logs::{LogLine, RecentLogs};
-use crate::protocol::{Checksum, Command, FetchError, JobId, Source};
+use crate::protocol::{Checksum, Command, Event, FetchError, JobId, Source};
+use crate::queue::{Op, Queue, StoredItem};
 use i18n::{T, Tr};
 use model::{Model, Status};
 use settings::Settings;
@@ -52,6 +55,10 @@ pub struct AppInit {
     pub dest: Option<PathBuf>,
     /// Sources from the command line ("Open with", files dropped on the app icon).
     pub sources: Vec<String>,
+    /// The saved queue: where changes go, what was in it, and anything to tell about it.
+    pub queue: Option<Queue>,
+    pub stored: Vec<StoredItem>,
+    pub queue_notice: Option<String>,
 }
 
 /// What drawing asks for; applied once per frame, after drawing.
@@ -111,6 +118,7 @@ pub struct HaulApp {
     events: Events,
     desktop: Desktop,
     logs: RecentLogs,
+    queue: Option<Queue>,
     system_locale: Option<String>,
     cwd: PathBuf,
     model: Model,
@@ -147,13 +155,17 @@ impl HaulApp {
             events: init.events,
             desktop: init.desktop,
             logs: init.logs,
+            queue: init.queue,
             system_locale: init.system_locale,
             cwd: init.cwd,
             model: Model::default(),
             add_text: String::new(),
             list_prompt: None,
             paused: false,
-            notice: None,
+            notice: init.queue_notice.map(|text| Notice {
+                text,
+                is_error: true,
+            }),
             quit_asked: false,
             quit_confirmed: false,
             log_cache: (u64::MAX, Vec::new()),
@@ -162,6 +174,7 @@ impl HaulApp {
         };
         app.engine.send(Command::SetLimits(app.settings.limits()));
         app.engine.send(Command::SetOutput(app.settings.output()));
+        app.restore(&init.stored);
         let entries = crate::cli::from_args(&init.sources, &app.cwd);
         app.add_entries(entries);
         app
@@ -229,7 +242,31 @@ impl HaulApp {
         let id = self.engine.next_id();
         self.model
             .push_checked(id, text, Ok(source.clone()), sha256, now);
+        self.save(id);
         self.engine.send(Command::Submit { id, source, sha256 });
+    }
+
+    /// Brings back the saved queue: finished items as they were, unfinished ones submitted
+    /// again (they resume from their `.part` files).
+    fn restore(&mut self, stored: &[StoredItem]) {
+        for item in stored {
+            let id = self.engine.next_id();
+            let (row, again) = saved::restored(item, id, &self.cwd);
+            let submit = again
+                .then(|| row.source.clone().map(|s| (s, row.sha256)))
+                .flatten();
+            self.model.restore(row);
+            if let Some((source, sha256)) = submit {
+                self.engine.send(Command::Submit { id, source, sha256 });
+            }
+        }
+    }
+
+    /// Writes a row's current state to the saved queue (in the background).
+    fn save(&self, id: JobId) {
+        if let (Some(queue), Some(row)) = (&self.queue, self.model.row(id)) {
+            queue.send(Op::Put(saved::stored(row)));
+        }
     }
 
     fn add_files(&mut self, files: Vec<PathBuf>) {
@@ -249,7 +286,20 @@ impl HaulApp {
             let Ok(event) = self.events.try_recv() else {
                 return false;
             };
+            let (id, progress) = match &event {
+                Event::Progress { id, done, total } => (*id, Some((*done, *total))),
+                other => (other.id(), None),
+            };
             self.model.apply(event, now);
+            match (progress, &self.queue, self.model.row(id)) {
+                (Some((bytes, total)), Some(queue), Some(row)) => queue.send(Op::Progress {
+                    key: row.key,
+                    bytes,
+                    total,
+                }),
+                (None, _, _) => self.save(id),
+                _ => {}
+            }
             if n.is_multiple_of(64) {
                 now = Instant::now();
                 if now.duration_since(started) > EVENT_BUDGET {
@@ -410,6 +460,7 @@ impl HaulApp {
             Action::Retry(id) => {
                 let new_id = self.engine.next_id();
                 if let Some((source, sha256)) = self.model.retry(id, new_id, now) {
+                    self.save(new_id);
                     self.engine.send(Command::Submit {
                         id: new_id,
                         source,
@@ -425,7 +476,10 @@ impl HaulApp {
                 self.paused = paused;
                 self.engine.send(Command::SetPaused(paused));
             }
-            Action::ClearFinished => self.model.clear_finished(now),
+            Action::ClearFinished => {
+                let keys = self.model.clear_finished(now);
+                self.forget(keys);
+            }
             Action::SetFilter(filter) => self.model.set_filter(filter),
             Action::Click { index, add } => self.model.click(index, add),
             Action::SelectAll => self.model.select_all(),
@@ -451,9 +505,10 @@ impl HaulApp {
                 self.engine.send(Command::SetOutput(self.settings.output()));
             }
             Action::ConfirmQuit => {
+                // Running items are paused, not cancelled: their bytes are kept and they
+                // resume the next time Haul starts.
                 self.quit_confirmed = true;
                 self.quit_asked = false;
-                self.engine.cancel_all();
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
             Action::DismissQuit => self.quit_asked = false,
@@ -462,8 +517,18 @@ impl HaulApp {
 
     /// Removes rows; active ones are cancelled (their `.part` files go with them).
     fn remove(&mut self, ids: &[JobId], now: Instant) {
-        for id in self.model.remove(ids, now) {
+        let (active, keys) = self.model.remove(ids, now);
+        for id in active {
             self.engine.cancel(id);
+        }
+        self.forget(keys);
+    }
+
+    fn forget(&self, keys: Vec<u64>) {
+        if let Some(queue) = &self.queue
+            && !keys.is_empty()
+        {
+            queue.send(Op::Remove(keys));
         }
     }
 

@@ -206,6 +206,8 @@ impl Speed {
 #[derive(Debug, Clone)]
 pub struct Row {
     pub id: JobId,
+    /// Stable across restarts (the saved queue's key); ids change with each submission.
+    pub key: u64,
     /// The file name: from the source at first, then the one the engine picked.
     pub name: String,
     /// The source as the person gave it.
@@ -304,6 +306,7 @@ pub struct Model {
     view: Vec<usize>,
     dirty: bool,
     batch: Batch,
+    next_key: u64,
 }
 
 impl Model {
@@ -389,10 +392,10 @@ impl Model {
             ),
         };
         let name = display_name(text, source.as_ref());
-        *self.counts.entry(state.status()).or_default() += 1;
-        self.index.insert(id, self.rows.len());
-        self.rows.push(Row {
+        let key = self.next_key.max(1);
+        self.insert(Row {
             id,
+            key,
             name,
             text: text.to_owned(),
             source,
@@ -400,7 +403,24 @@ impl Model {
             state,
             selected: false,
         });
+    }
+
+    /// Puts back a row from the saved queue (its key kept).
+    pub fn restore(&mut self, row: Row) {
+        self.insert(row);
+    }
+
+    fn insert(&mut self, row: Row) {
+        self.next_key = self.next_key.max(row.key + 1);
+        *self.counts.entry(row.status()).or_default() += 1;
+        self.index.insert(row.id, self.rows.len());
+        self.rows.push(row);
         self.dirty = true;
+    }
+
+    /// A display name for a source, before the engine has picked one.
+    pub fn first_name(text: &str, source: Option<&Source>) -> String {
+        display_name(text, source)
     }
 
     /// Applies one engine event. Events for rows that were removed are ignored.
@@ -529,24 +549,38 @@ impl Model {
         Some((source, sha256))
     }
 
-    /// Removes rows; returns the ids among them that were still active (to cancel).
-    pub fn remove(&mut self, ids: &[JobId], now: Instant) -> Vec<JobId> {
+    /// Removes rows; returns the ids among them that were still active (to cancel) and the
+    /// keys of every removed row.
+    pub fn remove(&mut self, ids: &[JobId], now: Instant) -> (Vec<JobId>, Vec<u64>) {
         let doomed: std::collections::HashSet<JobId> = ids.iter().copied().collect();
         self.remove_where(|row| doomed.contains(&row.id), now)
     }
 
-    /// Removes every finished row (done, failed, timed out, cancelled).
-    pub fn clear_finished(&mut self, now: Instant) {
-        self.remove_where(|row| !row.status().is_active(), now);
+    /// Removes every finished row (done, failed, timed out, cancelled — not paused); returns
+    /// their keys.
+    pub fn clear_finished(&mut self, now: Instant) -> Vec<u64> {
+        self.remove_where(
+            |row| !row.status().is_active() && row.status() != Status::Paused,
+            now,
+        )
+        .1
     }
 
-    fn remove_where(&mut self, doomed: impl Fn(&Row) -> bool, now: Instant) -> Vec<JobId> {
+    fn remove_where(
+        &mut self,
+        doomed: impl Fn(&Row) -> bool,
+        now: Instant,
+    ) -> (Vec<JobId>, Vec<u64>) {
         let mut active = Vec::new();
+        let mut keys = Vec::new();
         let before = self.rows.len();
         self.rows.retain(|row| {
             let remove = doomed(row);
-            if remove && row.status().is_active() {
-                active.push(row.id);
+            if remove {
+                keys.push(row.key);
+                if row.status().is_active() {
+                    active.push(row.id);
+                }
             }
             !remove
         });
@@ -556,7 +590,7 @@ impl Model {
                 self.batch.ended = Some(now);
             }
         }
-        active
+        (active, keys)
     }
 
     fn reindex(&mut self) {
@@ -753,8 +787,9 @@ mod tests {
         m.click(0, false);
         m.click(3, true);
         assert_eq!(m.selected(), vec![JobId(1), JobId(4)]);
-        let active = m.remove(&m.selected(), t0);
+        let (active, keys) = m.remove(&m.selected(), t0);
         assert_eq!(active, vec![JobId(1), JobId(4)]);
+        assert_eq!(keys, vec![1, 4]);
         assert_eq!(m.len(), 2);
         assert_eq!(m.view(), &[0, 1]);
         assert_eq!(m.row(JobId(3)).map(|r| r.text.as_str()), Some("http://h/3"));

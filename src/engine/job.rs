@@ -47,16 +47,22 @@ pub(crate) struct Job {
     pub cancel: CancellationToken,
     /// Set before `cancel` when the item is paused: keep its bytes.
     pub pausing: Arc<AtomicBool>,
+    /// Set before the engine shuts down when everything should be kept (the window closing).
+    pub suspending: Arc<AtomicBool>,
 }
 
 impl Job {
+    fn keeping(&self) -> bool {
+        self.pausing.load(Ordering::SeqCst) || self.suspending.load(Ordering::SeqCst)
+    }
+
     fn paused(&self) -> bool {
-        self.cancel.is_cancelled() && self.pausing.load(Ordering::SeqCst)
+        self.cancel.is_cancelled() && self.keeping()
     }
 
     /// Cancelled for good (not paused): its bytes are not wanted.
     fn cancelled(&self) -> bool {
-        self.cancel.is_cancelled() && !self.pausing.load(Ordering::SeqCst)
+        self.cancel.is_cancelled() && !self.keeping()
     }
 }
 

@@ -26,7 +26,7 @@ pub mod resume;
 mod scheduler;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -125,6 +125,8 @@ impl EngineHandle {
 pub struct Engine {
     handle: EngineHandle,
     shutdown: CancellationToken,
+    /// Set by [`Engine::suspend_blocking`]: shut down keeping every item's bytes.
+    suspending: Arc<AtomicBool>,
     actor: Option<JoinHandle<()>>,
     runtime: tokio::runtime::Handle,
 }
@@ -141,6 +143,7 @@ impl Engine {
         let (event_tx, event_rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let shutdown = CancellationToken::new();
+        let suspending = Arc::new(AtomicBool::new(false));
         let sink = EventSink {
             tx: event_tx,
             waker: config.waker,
@@ -151,6 +154,7 @@ impl Engine {
             client,
             sink,
             shutdown.clone(),
+            Arc::clone(&suspending),
             done_tx,
         );
         let actor = runtime.spawn(scheduler.run(command_rx, done_rx));
@@ -160,6 +164,7 @@ impl Engine {
                 next_id: Arc::new(AtomicU64::new(1)),
             },
             shutdown,
+            suspending,
             actor: Some(actor),
             runtime: runtime.clone(),
         };
@@ -205,6 +210,14 @@ impl Engine {
     /// and waits at most `limit` for cleanup. Returns whether cleanup finished in time.
     /// Must not be called from inside the runtime.
     pub fn shutdown_blocking(mut self, limit: Duration) -> bool {
+        self.stop_and_wait(limit)
+    }
+
+    /// Like [`Engine::shutdown_blocking`], but every queued and running item is paused
+    /// instead of cancelled: `.part` files and sidecars stay, and submitting the same sources
+    /// later (the window's saved queue does) resumes them.
+    pub fn suspend_blocking(mut self, limit: Duration) -> bool {
+        self.suspending.store(true, Ordering::SeqCst);
         self.stop_and_wait(limit)
     }
 

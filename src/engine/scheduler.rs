@@ -56,6 +56,7 @@ pub(crate) struct Scheduler {
     client: reqwest::Client,
     names: Arc<Names>,
     resume: Arc<ResumeIndex>,
+    suspending: Arc<AtomicBool>,
     events: EventSink,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -78,6 +79,7 @@ impl Scheduler {
         client: reqwest::Client,
         events: EventSink,
         shutdown: CancellationToken,
+        suspending: Arc<AtomicBool>,
         done_tx: mpsc::UnboundedSender<JobId>,
     ) -> Scheduler {
         Scheduler {
@@ -87,6 +89,7 @@ impl Scheduler {
             client,
             names: Arc::new(Names::default()),
             resume: Arc::new(ResumeIndex::default()),
+            suspending,
             events,
             shutdown,
             tracker: TaskTracker::new(),
@@ -124,7 +127,11 @@ impl Scheduler {
             "engine shutting down"
         );
         self.shutdown.cancel();
-        self.cancel_queued();
+        if self.suspending.load(Ordering::SeqCst) {
+            self.end_queued(Outcome::Paused);
+        } else {
+            self.cancel_queued();
+        }
         self.tracker.close();
         self.tracker.wait().await;
         tracing::debug!("engine stopped");
@@ -307,6 +314,7 @@ impl Scheduler {
             events: self.events.clone(),
             cancel,
             pausing,
+            suspending: Arc::clone(&self.suspending),
         };
         let events = self.events.clone();
         let done = self.done_tx.clone();

@@ -1,0 +1,479 @@
+//! The window's queue on disk, so a crash or a `kill -9` loses nothing.
+//!
+//! Owns: an SQLite database (WAL) in the data folder: the schema and its version, loading the
+//! items at start (a corrupt database, or one written by a newer Haul, is moved aside with a
+//! clear message, never silently wiped), and a writer thread that applies the window's changes
+//! in the background — state changes at once, progress at most once a second.
+//! Must not touch: egui, the engine. The window only sends [`Op`]s, which never blocks.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The schema this build writes; a database with a higher `user_version` is from a newer Haul.
+pub const SCHEMA_VERSION: i32 = 1;
+/// Progress is written at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// Where an item stands, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredState {
+    /// Queued or running when last seen: started again (resuming) on the next start.
+    Unfinished,
+    Paused,
+    Done,
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+impl StoredState {
+    fn as_str(self) -> &'static str {
+        match self {
+            StoredState::Unfinished => "unfinished",
+            StoredState::Paused => "paused",
+            StoredState::Done => "done",
+            StoredState::Failed => "failed",
+            StoredState::TimedOut => "timed_out",
+            StoredState::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(text: &str) -> Option<StoredState> {
+        Some(match text {
+            "unfinished" => StoredState::Unfinished,
+            "paused" => StoredState::Paused,
+            "done" => StoredState::Done,
+            "failed" => StoredState::Failed,
+            "timed_out" => StoredState::TimedOut,
+            "cancelled" => StoredState::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// One item as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredItem {
+    /// Stable across restarts (unlike engine job ids); also the list order.
+    pub key: u64,
+    /// The source as the person gave it.
+    pub text: String,
+    /// Expected SHA-256 (hex), if given.
+    pub expect: Option<String>,
+    pub name: String,
+    pub state: StoredState,
+    pub bytes: u64,
+    pub total: Option<u64>,
+    /// Done: where the file is.
+    pub path: Option<String>,
+    /// Done: its SHA-256 (hex).
+    pub digest: Option<String>,
+    /// Failed / timed out: why.
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// A change for the writer thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Insert or replace the whole item.
+    Put(StoredItem),
+    Progress {
+        key: u64,
+        bytes: u64,
+        total: Option<u64>,
+    },
+    Remove(Vec<u64>),
+}
+
+/// What opening found.
+pub struct Opened {
+    pub queue: Option<Queue>,
+    pub items: Vec<StoredItem>,
+    /// Something the person should know (a database moved aside, or no queue at all).
+    pub notice: Option<String>,
+}
+
+/// The writer: send it [`Op`]s; dropping it writes what is pending and stops the thread.
+pub struct Queue {
+    tx: Option<mpsc::Sender<Op>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Queue {
+    /// Opens (or creates) the database at `path` and loads its items. A database that cannot
+    /// be read, or is from a newer Haul, is renamed to `<name>.unreadable-<time>` and a new
+    /// one is started, with a notice saying so. Without a usable database at all the window
+    /// still works, without remembering its queue.
+    pub fn open(path: &Path) -> Opened {
+        match open_and_load(path) {
+            Ok((connection, items)) => Opened {
+                queue: Some(Queue::start(connection)),
+                items,
+                notice: None,
+            },
+            Err(problem) => {
+                let aside = move_aside(path);
+                let reason = problem.to_string();
+                tracing::warn!(path = %path.display(), aside = ?aside, %reason, "queue database unusable");
+                let fresh = open_and_load(path);
+                let where_to = match &aside {
+                    Some(aside) => format!("it was moved to {}", aside.display()),
+                    None => "it could not be moved aside".to_owned(),
+                };
+                match fresh {
+                    Ok((connection, items)) => Opened {
+                        queue: Some(Queue::start(connection)),
+                        items,
+                        notice: Some(format!(
+                            "The saved queue could not be used ({reason}); {where_to} and a new one was started."
+                        )),
+                    },
+                    Err(e) => Opened {
+                        queue: None,
+                        items: Vec::new(),
+                        notice: Some(format!(
+                            "The saved queue could not be used ({reason}; {e}); this session's queue will not be remembered."
+                        )),
+                    },
+                }
+            }
+        }
+    }
+
+    fn start(connection: Connection) -> Queue {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("haul-queue".into())
+            .spawn(move || writer(connection, rx))
+            .ok();
+        if thread.is_none() {
+            tracing::warn!("cannot start the queue writer; the queue will not be remembered");
+        }
+        Queue {
+            tx: thread.as_ref().map(|_| tx),
+            thread,
+        }
+    }
+
+    /// Queues a change; never blocks.
+    pub fn send(&self, op: Op) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(op);
+        }
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Why a database could not be used.
+#[derive(Debug, thiserror::Error)]
+enum Problem {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("it was written by a newer Haul (schema {0}, this one knows {SCHEMA_VERSION})")]
+    Newer(i32),
+    #[error("it holds an unknown state '{0}'")]
+    BadState(String),
+}
+
+fn open_and_load(path: &Path) -> Result<(Connection, Vec<StoredItem>), Problem> {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(Duration::from_secs(2))?;
+    let version: i32 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(Problem::Newer(version));
+    }
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.execute_batch(
+        "CREATE TABLE IF NOT EXISTS items (
+            key INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            expect TEXT,
+            name TEXT NOT NULL,
+            state TEXT NOT NULL,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,
+            path TEXT,
+            digest TEXT,
+            error TEXT,
+            elapsed_ms INTEGER NOT NULL DEFAULT 0
+        );",
+    )?;
+    connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    let items = load(&connection)?;
+    Ok((connection, items))
+}
+
+fn load(connection: &Connection) -> Result<Vec<StoredItem>, Problem> {
+    let mut statement = connection.prepare(
+        "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms
+         FROM items ORDER BY key",
+    )?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, Option<i64>>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, Option<String>>(8)?,
+            r.get::<_, Option<String>>(9)?,
+            r.get::<_, i64>(10)?,
+        ))
+    })?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms) = row?;
+        let state = StoredState::parse(&state).ok_or(Problem::BadState(state))?;
+        items.push(StoredItem {
+            key: key.unsigned_abs(),
+            text,
+            expect,
+            name,
+            state,
+            bytes: bytes.unsigned_abs(),
+            total: total.map(i64::unsigned_abs),
+            path,
+            digest,
+            error,
+            elapsed_ms: elapsed_ms.unsigned_abs(),
+        });
+    }
+    Ok(items)
+}
+
+/// `queue.sqlite3` → `queue.sqlite3.unreadable-<unix time>` (with its `-wal` and `-shm`).
+fn move_aside(path: &Path) -> Option<PathBuf> {
+    let stamp = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".unreadable-{stamp}"));
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside).ok()?;
+    for suffix in ["-wal", "-shm"] {
+        let mut from = path.as_os_str().to_owned();
+        from.push(suffix);
+        let mut to = aside.as_os_str().to_owned();
+        to.push(suffix);
+        let _ = std::fs::rename(PathBuf::from(from), PathBuf::from(to));
+    }
+    Some(aside)
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn put(connection: &Connection, item: &StoredItem) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached(
+            "INSERT OR REPLACE INTO items
+             (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            to_i64(item.key),
+            item.text,
+            item.expect,
+            item.name,
+            item.state.as_str(),
+            to_i64(item.bytes),
+            item.total.map(to_i64),
+            item.path,
+            item.digest,
+            item.error,
+            to_i64(item.elapsed_ms),
+        ])?;
+    Ok(())
+}
+
+fn apply(
+    connection: &mut Connection,
+    ops: Vec<Op>,
+    progress: &mut HashMap<u64, (u64, Option<u64>)>,
+) {
+    let result = (|| {
+        let tx = connection.transaction()?;
+        for op in ops {
+            match op {
+                Op::Put(item) => {
+                    progress.remove(&item.key);
+                    put(&tx, &item)?;
+                }
+                Op::Progress { key, bytes, total } => {
+                    progress.insert(key, (bytes, total));
+                }
+                Op::Remove(keys) => {
+                    let mut statement = tx.prepare_cached("DELETE FROM items WHERE key = ?1")?;
+                    for key in keys {
+                        progress.remove(&key);
+                        statement.execute(params![to_i64(key)])?;
+                    }
+                }
+            }
+        }
+        tx.commit()
+    })();
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not save the queue");
+    }
+}
+
+fn flush_progress(connection: &mut Connection, progress: &mut HashMap<u64, (u64, Option<u64>)>) {
+    if progress.is_empty() {
+        return;
+    }
+    let result = (|| {
+        let tx = connection.transaction()?;
+        {
+            let mut statement = tx.prepare_cached(
+                "UPDATE items SET bytes = ?2, total = ?3 WHERE key = ?1 AND state = 'unfinished'",
+            )?;
+            for (key, (bytes, total)) in progress.drain() {
+                statement.execute(params![to_i64(key), to_i64(bytes), total.map(to_i64)])?;
+            }
+        }
+        tx.commit()
+    })();
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not save progress");
+    }
+}
+
+fn writer(mut connection: Connection, rx: mpsc::Receiver<Op>) {
+    let mut progress: HashMap<u64, (u64, Option<u64>)> = HashMap::new();
+    let mut last_progress = Instant::now();
+    loop {
+        let first = match rx.recv_timeout(PROGRESS_EVERY) {
+            Ok(op) => Some(op),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        // Everything waiting goes in one transaction.
+        let ops: Vec<Op> = first.into_iter().chain(rx.try_iter()).collect();
+        if !ops.is_empty() {
+            apply(&mut connection, ops, &mut progress);
+        }
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            flush_progress(&mut connection, &mut progress);
+            last_progress = Instant::now();
+        }
+    }
+    flush_progress(&mut connection, &mut progress);
+    // Fold the WAL back in so the folder holds one file while Haul is not running.
+    let _ = connection
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .optional();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(key: u64, state: StoredState) -> StoredItem {
+        StoredItem {
+            key,
+            text: format!("http://h/{key}"),
+            expect: None,
+            name: format!("{key}.bin"),
+            state,
+            bytes: 0,
+            total: None,
+            path: None,
+            digest: None,
+            error: None,
+            elapsed_ms: 0,
+        }
+    }
+
+    #[test]
+    fn items_survive_a_reopen_with_their_last_state_and_progress() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("queue.sqlite3");
+        let opened = Queue::open(&path);
+        assert!(opened.items.is_empty() && opened.notice.is_none());
+        let queue = opened.queue.expect("queue");
+        queue.send(Op::Put(item(1, StoredState::Unfinished)));
+        queue.send(Op::Put(item(2, StoredState::Unfinished)));
+        queue.send(Op::Put(item(3, StoredState::Unfinished)));
+        queue.send(Op::Progress {
+            key: 1,
+            bytes: 500,
+            total: Some(1000),
+        });
+        let mut done = item(2, StoredState::Done);
+        done.path = Some("/d/2.bin".into());
+        done.digest = Some("ab".repeat(32));
+        done.bytes = 7;
+        queue.send(Op::Put(done.clone()));
+        queue.send(Op::Remove(vec![3]));
+        drop(queue); // flushes
+
+        let reopened = Queue::open(&path);
+        assert!(reopened.notice.is_none());
+        let mut first = item(1, StoredState::Unfinished);
+        first.bytes = 500;
+        first.total = Some(1000);
+        assert_eq!(reopened.items, vec![first, done]);
+    }
+
+    #[test]
+    fn a_corrupt_database_is_moved_aside_not_wiped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("queue.sqlite3");
+        std::fs::write(&path, b"this is not a database, but someone's data").expect("write");
+        let opened = Queue::open(&path);
+        let notice = opened.notice.expect("a notice");
+        assert!(notice.contains("could not be used"), "{notice}");
+        assert!(notice.contains("moved to"), "{notice}");
+        assert!(opened.queue.is_some() && opened.items.is_empty());
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().contains(".unreadable-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(
+            std::fs::read(aside[0].path()).ok().as_deref(),
+            Some(&b"this is not a database, but someone's data"[..])
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_moved_aside_with_a_clear_message() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("queue.sqlite3");
+        {
+            let connection = Connection::open(&path).expect("open");
+            connection
+                .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .expect("version");
+        }
+        let opened = Queue::open(&path);
+        let notice = opened.notice.expect("a notice");
+        assert!(notice.contains("newer Haul"), "{notice}");
+        assert!(opened.queue.is_some());
+    }
+}
