@@ -21,8 +21,12 @@ pub enum Reply {
     FilesPicked(Vec<PathBuf>),
     /// A folder picked as destination.
     DestPicked(PathBuf),
-    /// A list file picked and read.
-    ListRead { path: PathBuf, text: String },
+    /// A list file picked and read, with the `SHA256SUMS` file beside it if there is one.
+    ListRead {
+        path: PathBuf,
+        text: String,
+        sums: Option<String>,
+    },
     /// Reading a list failed.
     ListFailed { path: PathBuf, error: String },
     /// The dialog could not be shown at all (no portal, no zenity).
@@ -173,9 +177,14 @@ fn unavailable_if_instant(started: Instant, dialog: Dialog) -> Option<Reply> {
 }
 
 async fn read_list(path: PathBuf) -> Reply {
+    let sums_path = path.parent().map(|dir| dir.join(crate::cli::SUMS_FILE));
+    let sums = match sums_path {
+        Some(sums_path) => tokio::fs::read_to_string(sums_path).await.ok(),
+        None => None,
+    };
     match tokio::fs::read(&path).await {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Reply::ListRead { path, text },
+            Ok(text) => Reply::ListRead { path, text, sums },
             Err(_) => Reply::ListFailed {
                 path,
                 error: "not UTF-8 text".to_owned(),

@@ -513,6 +513,12 @@ fn without_a_file_dialog_a_list_is_imported_from_a_typed_path() {
     let list = world.dest.path().join("urls.txt");
     let good = world.server.url("/bytes/700/from-list.bin");
     std::fs::write(&list, format!("# my list\n{good}\n\nnot a url at all://\n")).expect("write");
+    // A SHA256SUMS file beside the list gives the item its checksum.
+    std::fs::write(
+        world.dest.path().join("SHA256SUMS"),
+        format!("{}  from-list.bin\n", hex_sha(&body(700))),
+    )
+    .expect("sums");
     let (mut h, desktop) = world.harness_and_desktop();
 
     // What the desktop answers when neither the portal nor zenity can show the dialog.

@@ -137,6 +137,7 @@ pub enum T {
     ListPath,
     Import,
     Close,
+    Expected,
 }
 
 impl T {
@@ -230,6 +231,7 @@ impl T {
         T::ListPath,
         T::Import,
         T::Close,
+        T::Expected,
     ];
 }
 
@@ -347,6 +349,7 @@ const EN: &[(T, &str)] = &[
     (T::ListPath, "List file"),
     (T::Import, "Import"),
     (T::Close, "Close"),
+    (T::Expected, "Expected SHA-256"),
 ];
 
 /// The Simplified Chinese catalog.
@@ -460,6 +463,7 @@ const ZH: &[(T, &str)] = &[
     (T::ListPath, "列表文件"),
     (T::Import, "导入"),
     (T::Close, "关闭"),
+    (T::Expected, "预期 SHA-256"),
 ];
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.

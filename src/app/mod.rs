@@ -316,13 +316,17 @@ impl HaulApp {
             match reply {
                 Reply::FilesPicked(files) => self.add_files(files),
                 Reply::DestPicked(dest) => self.actions.push(Action::SetDest(dest)),
-                Reply::ListRead { path, text } => {
+                Reply::ListRead { path, text, sums } => {
                     let name = path
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_else(|| path.display().to_string());
                     let before = self.model.len();
-                    self.add_text(&text, &name);
+                    let mut entries = crate::cli::from_list(&text, &name, &self.cwd);
+                    if let Some(sums) = sums {
+                        crate::cli::apply_sums(&mut entries, &crate::cli::parse_sums(&sums));
+                    }
+                    self.add_entries(entries);
                     let n = self.model.len() - before;
                     self.notice = Some(Notice {
                         text: tr.fill(

@@ -675,6 +675,14 @@ fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
             ui.label(tr.get(T::Source));
             ui.add(egui::Label::new(&row.text).selectable(true));
             ui.end_row();
+            if let Some(expect) = row.sha256 {
+                ui.label(tr.get(T::Expected));
+                ui.add(
+                    egui::Label::new(RichText::new(expect.to_string()).monospace())
+                        .selectable(true),
+                );
+                ui.end_row();
+            }
             if let RowState::Done { path, sha256, .. } = &row.state {
                 ui.label(tr.get(T::SavedAs));
                 ui.add(egui::Label::new(path.display().to_string()).selectable(true));
