@@ -303,7 +303,7 @@ const EN: &[(T, &str)] = &[
     ),
     (
         T::SummaryCounts,
-        "{total} items: {done} done, {running} active, {queued} queued, {failed} failed, {timed_out} timed out, {cancelled} cancelled",
+        "{total} items: {done} done, {running} active, {queued} queued, {paused} paused, {failed} failed, {timed_out} timed out, {cancelled} cancelled",
     ),
     (T::SummaryBytes, "{bytes} at {speed}"),
     (
@@ -417,7 +417,7 @@ const ZH: &[(T, &str)] = &[
     (T::QueuePaused, "队列已暂停：正在下载的继续，排队的等待。"),
     (
         T::SummaryCounts,
-        "共 {total} 项：{done} 完成，{running} 进行中，{queued} 排队，{failed} 失败，{timed_out} 超时，{cancelled} 已取消",
+        "共 {total} 项：{done} 完成，{running} 进行中，{queued} 排队，{paused} 已暂停，{failed} 失败，{timed_out} 超时，{cancelled} 已取消",
     ),
     (T::SummaryBytes, "{bytes}，{speed}"),
     (

@@ -351,6 +351,7 @@ pub fn summary_counts(tr: Tr, model: &Model) -> String {
             ("done", &n(Status::Done)),
             ("running", &active),
             ("queued", &n(Status::Queued)),
+            ("paused", &n(Status::Paused)),
             ("failed", &n(Status::Failed)),
             ("timed_out", &n(Status::TimedOut)),
             ("cancelled", &n(Status::Cancelled)),
@@ -476,13 +477,13 @@ fn list(ui: &mut Ui, tr: Tr, model: &mut Model, now: Instant, actions: &mut Vec<
         .resizable(true)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(100.0).at_least(70.0).clip(true))
-        .column(Column::initial(180.0).at_least(80.0).clip(true))
+        .column(Column::initial(150.0).at_least(70.0).clip(true))
+        .column(Column::initial(170.0).at_least(80.0).clip(true))
         .column(Column::initial(110.0).at_least(60.0))
         .column(Column::initial(120.0).at_least(60.0).clip(true))
         .column(Column::initial(75.0).at_least(50.0).clip(true))
         .column(Column::initial(55.0).at_least(40.0).clip(true))
-        .column(Column::initial(55.0).at_least(40.0).clip(true))
+        .column(Column::initial(50.0).at_least(40.0).clip(true))
         .column(Column::remainder().at_least(60.0).clip(true))
         .column(Column::exact(ACTIONS_WIDTH))
         .header(20.0, |mut header| {
