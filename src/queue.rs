@@ -366,10 +366,19 @@ fn writer(mut connection: Connection, rx: mpsc::Receiver<Op>) {
     let mut progress: HashMap<u64, (u64, Option<u64>)> = HashMap::new();
     let mut last_progress = Instant::now();
     loop {
-        let first = match rx.recv_timeout(PROGRESS_EVERY) {
-            Ok(op) => Some(op),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        // With no progress waiting to be written, sleep until something happens (an idle
+        // window wakes nothing); otherwise wake in time to write it.
+        let first = if progress.is_empty() {
+            match rx.recv() {
+                Ok(op) => Some(op),
+                Err(mpsc::RecvError) => break,
+            }
+        } else {
+            match rx.recv_timeout(PROGRESS_EVERY) {
+                Ok(op) => Some(op),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
         };
         // Everything waiting goes in one transaction.
         let ops: Vec<Op> = first.into_iter().chain(rx.try_iter()).collect();
