@@ -641,3 +641,62 @@ fn hex_sha(data: &[u8]) -> String {
     use sha2::Digest as _;
     haul::protocol::hex(&sha2::Sha256::digest(data))
 }
+
+#[test]
+fn pause_and_resume_a_row_and_a_retry_shows_its_countdown() {
+    let mut world = World::new();
+    let slow = world
+        .server
+        .url("/bytes/300000/pr.bin?range=1&etag=p1&drip_ms=5");
+    let flaky = world
+        .server
+        .url("/bytes/800/flaky.bin?fail_first=1&fail_status=503");
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(slow.clone()));
+    step_until(&mut h, "bytes flowing", |app| {
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.state.bytes() > 20_000)
+    });
+    h.get_by_label("Pause").click();
+    step_until(&mut h, "paused", |app| {
+        status_of(app, &slow) == Some(Status::Paused)
+    });
+    assert!(shown(&h, "paused"));
+    assert!(world.dest.path().join("pr.bin.part").exists(), "bytes kept");
+    h.get_by_label("Resume").click();
+    step_until(&mut h, "resumed and done", |app| {
+        status_of(app, &slow) == Some(Status::Done)
+    });
+    assert_eq!(
+        std::fs::read(world.dest.path().join("pr.bin")).ok(),
+        Some(body(300_000))
+    );
+    let ranges: Vec<_> = world
+        .server
+        .request_log()
+        .into_iter()
+        .filter_map(|r| r.range)
+        .collect();
+    assert_eq!(
+        ranges.len(),
+        1,
+        "resumed with one range request: {ranges:?}"
+    );
+
+    // A 503 is retried (default: 3 retries, first after about a second): the row says so.
+    h.event(egui::Event::Paste(flaky.clone()));
+    step_until(&mut h, "a retry scheduled", |app| {
+        app.model().rows().iter().any(|r| {
+            r.text == flaky && matches!(r.state, haul::app::model::RowState::Retrying { .. })
+        })
+    });
+    assert!(
+        h.query_by_label_contains("retry 1/3 in").is_some(),
+        "the status cell counts down"
+    );
+    step_until(&mut h, "the retry succeeded", |app| {
+        status_of(app, &flaky) == Some(Status::Done)
+    });
+}
