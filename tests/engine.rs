@@ -2,31 +2,14 @@
 
 mod support;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use haul::engine::{Engine, EngineConfig, Events};
-use haul::protocol::{
-    Command, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind,
-};
+use haul::protocol::{Command, Event, FetchError, JobId, Limits, Outcome, TimeoutKind};
 use sha2::{Digest, Sha256};
+use support::harness::{Finished, Harness};
 use support::{Gauge, Server, body};
-
-struct Harness {
-    engine: Engine,
-    events: Events,
-    dest: tempfile::TempDir,
-    log: Vec<Event>,
-}
-
-#[derive(Debug, Clone)]
-struct Finished {
-    bytes: u64,
-    outcome: Outcome,
-    at: Instant,
-}
 
 fn limits() -> Limits {
     Limits {
@@ -38,113 +21,6 @@ fn limits() -> Limits {
         // One try: these tests are about how each failure is reported (retries have theirs).
         retries: 0,
         ..Limits::default()
-    }
-}
-
-impl Harness {
-    fn new(limits: Limits) -> Harness {
-        Harness::with_output(limits, |_| {})
-    }
-
-    fn with_output(limits: Limits, tweak: impl FnOnce(&mut Output)) -> Harness {
-        let dest = tempfile::tempdir().expect("tempdir");
-        let mut output = Output {
-            dest: dest.path().join("out"),
-            overwrite: false,
-            content_disposition: true,
-        };
-        tweak(&mut output);
-        let config = EngineConfig {
-            limits,
-            output,
-            waker: None,
-        };
-        let (engine, events) =
-            Engine::start(&tokio::runtime::Handle::current(), config).expect("engine starts");
-        Harness {
-            engine,
-            events,
-            dest,
-            log: Vec::new(),
-        }
-    }
-
-    fn out(&self) -> PathBuf {
-        self.dest.path().join("out")
-    }
-
-    fn submit(&self, text: &str) -> JobId {
-        let source = Source::parse(text, Path::new("/")).expect("valid source");
-        self.engine.submit(source)
-    }
-
-    async fn next(&mut self) -> Event {
-        let event = tokio::time::timeout(Duration::from_secs(30), self.events.recv())
-            .await
-            .expect("an event within 30 s")
-            .expect("engine still running");
-        self.log.push(event.clone());
-        event
-    }
-
-    /// Waits for the next event of `id` matching `pred`.
-    async fn wait_for(&mut self, id: JobId, pred: impl Fn(&Event) -> bool) -> Event {
-        loop {
-            let event = self.next().await;
-            if event.id() == id && pred(&event) {
-                return event;
-            }
-        }
-    }
-
-    async fn finish(&mut self, ids: &[JobId]) -> HashMap<JobId, Finished> {
-        let mut done: HashMap<JobId, Finished> = self
-            .log
-            .iter()
-            .filter_map(|e| match e {
-                Event::Finished {
-                    id, bytes, outcome, ..
-                } => Some((
-                    *id,
-                    Finished {
-                        bytes: *bytes,
-                        outcome: outcome.clone(),
-                        at: Instant::now(),
-                    },
-                )),
-                _ => None,
-            })
-            .collect();
-        while ids.iter().any(|id| !done.contains_key(id)) {
-            if let Event::Finished {
-                id, bytes, outcome, ..
-            } = self.next().await
-            {
-                let previous = done.insert(
-                    id,
-                    Finished {
-                        bytes,
-                        outcome,
-                        at: Instant::now(),
-                    },
-                );
-                assert!(previous.is_none(), "{id} finished twice");
-            }
-        }
-        done
-    }
-
-    /// Names of everything in the destination folder, sorted.
-    fn listing(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.out())
-            .map(|dir| {
-                dir.filter_map(Result::ok)
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
     }
 }
 
@@ -177,7 +53,7 @@ async fn twenty_items_under_a_global_cap_of_four() {
     let done = h.finish(&ids).await;
     for (i, id) in ids.iter().enumerate() {
         let path = assert_done_with(&done[id], &body(10_000 + i));
-        assert_eq!(path, h.out().join(format!("f{i}.bin")));
+        assert_eq!(path, h.out.join(format!("f{i}.bin")));
     }
     assert_eq!(
         server.max_in_flight(),
@@ -271,7 +147,7 @@ async fn expect_not_done(server: &Server, path: &str, lim: Limits) -> (Outcome, 
             let sidecar = format!("{part}.haul");
             assert_eq!(names.len(), 2, "{path}: left behind {names:?}");
             assert!(names.contains(&sidecar), "{path}: no sidecar in {names:?}");
-            std::fs::read(h.out().join(part)).ok()
+            std::fs::read(h.out.join(part)).ok()
         }
         _ => panic!("{path}: left behind {names:?}"),
     };
@@ -460,7 +336,7 @@ async fn redirects_are_followed_within_bounds() {
     paths.sort();
     assert_eq!(
         paths,
-        [h.out().join("end (1).bin"), h.out().join("end.bin")],
+        [h.out.join("end (1).bin"), h.out.join("end.bin")],
         "named after the final URL"
     );
     let redirect_error = |id: JobId| match &done[&id].outcome {
@@ -477,8 +353,8 @@ async fn redirects_are_followed_within_bounds() {
 async fn hostile_content_disposition_names_stay_inside_dest() {
     let server = Server::start().await;
     let mut h = Harness::new(limits());
-    std::fs::create_dir_all(h.out()).expect("mkdir");
-    std::fs::write(h.out().join("passwd"), b"user's own file").expect("seed");
+    std::fs::create_dir_all(&h.out).expect("mkdir");
+    std::fs::write(h.out.join("passwd"), b"user's own file").expect("seed");
     let hostile = [
         ("attachment; filename=\"../../x\"", "x"),
         ("attachment; filename=\"/etc/passwd\"", "passwd (1)"),
@@ -506,7 +382,7 @@ async fn hostile_content_disposition_names_stay_inside_dest() {
         .enumerate()
         .map(|(i, id)| {
             let path = assert_done_with(&done[id], &body(10 + i));
-            assert_eq!(path.parent(), Some(h.out().as_path()), "inside dest");
+            assert_eq!(path.parent(), Some(h.out.as_path()), "inside dest");
             path.file_name()
                 .expect("name")
                 .to_string_lossy()
@@ -518,7 +394,7 @@ async fn hostile_content_disposition_names_stay_inside_dest() {
     expected.sort();
     assert_eq!(landed, expected);
     assert_eq!(
-        std::fs::read(h.out().join("passwd")).expect("kept"),
+        std::fs::read(h.out.join("passwd")).expect("kept"),
         b"user's own file"
     );
 }
@@ -527,8 +403,8 @@ async fn hostile_content_disposition_names_stay_inside_dest() {
 async fn same_name_twice_in_one_batch_gets_two_files_even_with_overwrite() {
     let server = Server::start().await;
     let mut h = Harness::with_output(limits(), |o| o.overwrite = true);
-    std::fs::create_dir_all(h.out()).expect("mkdir");
-    std::fs::write(h.out().join("same.bin"), b"old").expect("seed");
+    std::fs::create_dir_all(&h.out).expect("mkdir");
+    std::fs::write(h.out.join("same.bin"), b"old").expect("seed");
     let first = h.submit(&server.url("/bytes/100/same.bin"));
     let second = h.submit(&server.url("/bytes/200/same.bin"));
     let done = h.finish(&[first, second]).await;
@@ -548,10 +424,10 @@ async fn names_follow_the_url_and_content_disposition_can_be_ignored() {
     let done = h.finish(&[chinese, bare]).await;
     assert_eq!(
         assert_done_with(&done[&chinese], &body(5)),
-        h.out().join("中文.txt")
+        h.out.join("中文.txt")
     );
     // "/bytes/5/" names the file after its last non-empty segment.
-    assert_eq!(assert_done_with(&done[&bare], &body(5)), h.out().join("5"));
+    assert_eq!(assert_done_with(&done[&bare], &body(5)), h.out.join("5"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -587,7 +463,7 @@ async fn cancelling_one_item_mid_body_is_fast_and_closes_the_connection() {
     let done = h.finish(&all).await;
     for (i, id) in others.iter().enumerate() {
         assert_done_with(&done[id], &body(50000));
-        assert!(h.out().join(format!("o{i}.bin")).exists());
+        assert!(h.out.join(format!("o{i}.bin")).exists());
     }
     assert!(
         !h.listing().iter().any(|n| n.starts_with("held")),
@@ -633,7 +509,7 @@ async fn shutdown_cancels_everything_and_waits_for_cleanup() {
     let Harness {
         engine,
         mut events,
-        dest,
+        out,
         ..
     } = h;
     engine.shutdown().await;
@@ -646,7 +522,7 @@ async fn shutdown_cancels_everything_and_waits_for_cleanup() {
         }
     }
     assert_eq!(finished, 4);
-    let left: Vec<_> = std::fs::read_dir(dest.path().join("out"))
+    let left: Vec<_> = std::fs::read_dir(&out)
         .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
@@ -704,7 +580,7 @@ async fn local_files_copy_byte_exact_and_bad_paths_are_clear() {
     copies.sort();
     assert_eq!(
         copies,
-        [h.out().join("大文件 (1).bin"), h.out().join("大文件.bin")]
+        [h.out.join("大文件 (1).bin"), h.out.join("大文件.bin")]
     );
     assert_eq!(
         done[&dir].outcome,

@@ -11,15 +11,14 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::Duration;
 
-use haul::engine::{Engine, EngineConfig, Events};
-use haul::protocol::{Event, FetchError, JobId, Limits, Outcome, Output, Source};
+use haul::protocol::{Event, FetchError, JobId, Limits, Outcome};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
+use support::harness::{Finished, Harness, listing};
 use support::{Server, body, body_gen};
 
 // ---------------------------------------------------------------------------------------------
@@ -337,15 +336,6 @@ async fn fixture_bad_chunk_breaks_the_chunked_body() {
 // The engine against hostile and broken input.
 // ---------------------------------------------------------------------------------------------
 
-struct Harness {
-    engine: Engine,
-    events: Events,
-    /// Keeps the temporary folder alive, when the harness made it.
-    _root: Option<tempfile::TempDir>,
-    out: PathBuf,
-    log: Vec<Event>,
-}
-
 fn limits() -> Limits {
     Limits {
         jobs: 8,
@@ -356,113 +346,6 @@ fn limits() -> Limits {
         retries: 0,
         ..Limits::default()
     }
-}
-
-impl Harness {
-    fn new(limits: Limits) -> Harness {
-        let root = tempfile::tempdir().expect("tempdir");
-        let mut h = Harness::at(root.path().join("out"), limits);
-        h._root = Some(root);
-        h
-    }
-
-    /// An engine writing into `out`, a folder the caller owns (and keeps until after the harness).
-    fn at(out: PathBuf, limits: Limits) -> Harness {
-        let config = EngineConfig {
-            limits,
-            output: Output {
-                dest: out.clone(),
-                overwrite: false,
-                content_disposition: true,
-            },
-            waker: None,
-        };
-        let (engine, events) =
-            Engine::start(&tokio::runtime::Handle::current(), config).expect("engine starts");
-        Harness {
-            engine,
-            events,
-            _root: None,
-            out,
-            log: Vec::new(),
-        }
-    }
-
-    fn submit(&self, text: &str) -> JobId {
-        let source = Source::parse(text, Path::new("/")).expect("valid source");
-        self.engine.submit(source)
-    }
-
-    async fn next(&mut self) -> Event {
-        let event = tokio::time::timeout(Duration::from_secs(30), self.events.recv())
-            .await
-            .expect("an event within 30 s")
-            .expect("engine still running");
-        self.log.push(event.clone());
-        event
-    }
-
-    async fn wait_for(&mut self, id: JobId, pred: impl Fn(&Event) -> bool) -> Event {
-        loop {
-            let event = self.next().await;
-            if event.id() == id && pred(&event) {
-                return event;
-            }
-        }
-    }
-
-    /// Waits until each of `ids` has finished, failing if any finishes twice.
-    async fn finish(&mut self, ids: &[JobId]) -> HashMap<JobId, (u64, Outcome)> {
-        let mut done = HashMap::new();
-        for event in &self.log {
-            if let Event::Finished {
-                id, bytes, outcome, ..
-            } = event
-            {
-                assert!(done.insert(*id, (*bytes, outcome.clone())).is_none());
-            }
-        }
-        while ids.iter().any(|id| !done.contains_key(id)) {
-            if let Event::Finished {
-                id, bytes, outcome, ..
-            } = self.next().await
-            {
-                assert!(
-                    done.insert(id, (bytes, outcome)).is_none(),
-                    "{id} finished twice"
-                );
-            }
-        }
-        done
-    }
-
-    /// After a short wait, no further `Finished` has arrived for any item already finished.
-    async fn assert_no_second_finish(&mut self, finished: &[JobId]) {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        while let Ok(event) = self.events.try_recv() {
-            if let Event::Finished { id, .. } = &event {
-                assert!(!finished.contains(id), "{id} finished twice");
-            }
-            self.log.push(event);
-        }
-    }
-
-    /// Names in the destination folder, sorted; empty if it does not exist.
-    fn listing(&self) -> Vec<String> {
-        listing(&self.out)
-    }
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 /// No `.part` anywhere under `dir`.
@@ -488,14 +371,14 @@ fn sha(data: &[u8]) -> [u8; 32] {
 }
 
 /// The item is done, its file byte-exact, and its path returned.
-fn assert_done_with(finished: &(u64, Outcome), expected: &[u8]) -> PathBuf {
-    let (bytes, Outcome::Done { path, sha256 }) = finished else {
-        panic!("expected done, got {:?}", finished.1);
+fn assert_done_with(finished: &Finished, expected: &[u8]) -> PathBuf {
+    let Outcome::Done { path, sha256 } = &finished.outcome else {
+        panic!("expected done, got {:?}", finished.outcome);
     };
     let on_disk = std::fs::read(path).expect("read result");
     assert!(on_disk == expected, "{} differs", path.display());
     assert_eq!(*sha256, sha(expected));
-    assert_eq!(*bytes, expected.len() as u64);
+    assert_eq!(finished.bytes, expected.len() as u64);
     path.clone()
 }
 
@@ -508,8 +391,8 @@ async fn an_unresolvable_host_fails_with_a_dns_message() {
     let mut h = Harness::new(limits());
     let id = h.submit("http://does-not-exist.invalid/x");
     let done = h.finish(&[id]).await;
-    let Outcome::Failed(FetchError::Connect(message)) = &done[&id].1 else {
-        panic!("expected a connect failure, got {:?}", done[&id].1);
+    let Outcome::Failed(FetchError::Connect(message)) = &done[&id].outcome else {
+        panic!("expected a connect failure, got {:?}", done[&id].outcome);
     };
     let lower = message.to_lowercase();
     assert!(
@@ -520,11 +403,11 @@ async fn an_unresolvable_host_fails_with_a_dns_message() {
     );
     assert!(
         done[&id]
-            .1
+            .outcome
             .error_text()
             .is_some_and(|t| t.starts_with("could not connect: ")),
         "{:?}",
-        done[&id].1.error_text()
+        done[&id].outcome.error_text()
     );
     assert!(h.listing().is_empty(), "{:?}", h.listing());
 }
@@ -535,14 +418,14 @@ async fn a_bad_chunk_size_line_fails_and_saves_nothing() {
     let mut h = Harness::new(limits());
     let id = h.submit(&server.url("/bytes/50000/bad.bin?bad_chunk=1"));
     let done = h.finish(&[id]).await;
-    let Outcome::Failed(FetchError::Body(message)) = &done[&id].1 else {
-        panic!("expected a broken transfer, got {:?}", done[&id].1);
+    let Outcome::Failed(FetchError::Body(message)) = &done[&id].outcome else {
+        panic!("expected a broken transfer, got {:?}", done[&id].outcome);
     };
     assert!(message.contains("chunk"), "{message}");
     assert!(message.ends_with("after 1024 bytes"), "{message}");
     assert!(
         done[&id]
-            .1
+            .outcome
             .error_text()
             .is_some_and(|t| t.starts_with("transfer broke off: ")),
     );
@@ -741,7 +624,7 @@ async fn an_unwritable_destination_fails_with_cannot_write() {
     let file = h.submit(local.to_str().expect("utf-8 path"));
     let done = h.finish(&[web, file]).await;
     for id in [web, file] {
-        let outcome = &done[&id].1;
+        let outcome = &done[&id].outcome;
         let Outcome::Failed(FetchError::Write { path, message }) = outcome else {
             panic!("expected a write failure, got {outcome:?}");
         };
@@ -776,7 +659,7 @@ async fn a_destination_under_a_regular_file_fails_each_item_once() {
     let done = h.finish(&ids).await;
     h.assert_no_second_finish(&ids).await;
     for id in &ids {
-        let outcome = &done[id].1;
+        let outcome = &done[id].outcome;
         assert_eq!(
             outcome,
             &Outcome::Failed(FetchError::Write {
@@ -827,7 +710,7 @@ async fn the_destination_vanishing_mid_download_fails_that_item_cleanly() {
     // What the engine does: the open `.part` keeps receiving (it is unlinked, not closed), and
     // the final move into the vanished folder fails, so the item fails with a write error
     // naming its target. It does not recreate the folder for a running item.
-    let outcome = &done[&slow].1;
+    let outcome = &done[&slow].outcome;
     assert_eq!(
         outcome,
         &Outcome::Failed(FetchError::Write {
@@ -857,7 +740,7 @@ async fn a_full_disk_fails_with_a_write_error_and_leaves_no_part() {
     let mut h = Harness::at(dest.clone(), limits());
     let big = h.submit(&server.url("/bytes/4194304/big.bin"));
     let done = h.finish(&[big]).await;
-    let outcome = &done[&big].1;
+    let outcome = &done[&big].outcome;
     let Outcome::Failed(FetchError::Write { path, message }) = outcome else {
         panic!("expected a write failure, got {outcome:?}");
     };
@@ -886,7 +769,7 @@ async fn a_fifo_source_is_refused_without_waiting_for_a_writer() {
     let id = h.submit(fifo.to_str().expect("utf-8 path"));
     let done = h.finish(&[id]).await;
     assert_eq!(
-        done[&id].1,
+        done[&id].outcome,
         Outcome::Failed(FetchError::NotAFile {
             path: fifo.clone(),
             kind: "FIFO"

@@ -4,24 +4,16 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use haul::engine::resume::{self, Sidecar};
-use haul::engine::{Engine, EngineConfig, Events};
 use haul::protocol::{
-    Checksum, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind, hex,
+    Checksum, Event, FetchError, JobId, Limits, Outcome, Source, TimeoutKind, hex,
 };
 use sha2::{Digest, Sha256};
+use support::harness::{Finished, Harness};
 use support::{Server, body, body_gen};
-
-struct Harness {
-    engine: Engine,
-    events: Events,
-    _dir: tempfile::TempDir,
-    out: PathBuf,
-    log: Vec<Event>,
-}
 
 fn limits() -> Limits {
     Limits {
@@ -36,91 +28,21 @@ fn limits() -> Limits {
     }
 }
 
-impl Harness {
-    fn new(limits: Limits) -> Harness {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = dir.path().join("out");
-        std::fs::create_dir_all(&out).expect("out");
-        let config = EngineConfig {
-            limits,
-            output: Output {
-                dest: out.clone(),
-                overwrite: false,
-                content_disposition: true,
-            },
-            waker: None,
-        };
-        let (engine, events) =
-            Engine::start(&tokio::runtime::Handle::current(), config).expect("engine");
-        Harness {
-            engine,
-            events,
-            _dir: dir,
-            out,
-            log: Vec::new(),
-        }
-    }
-
-    fn submit(&self, text: &str) -> JobId {
-        let (source, sha256) =
-            Source::parse_with_checksum(text, Path::new("/")).expect("valid source");
-        self.engine.submit_checked(source, sha256)
-    }
-
-    async fn next(&mut self) -> Event {
-        let event = tokio::time::timeout(Duration::from_secs(30), self.events.recv())
-            .await
-            .expect("an event within 30 s")
-            .expect("engine running");
-        self.log.push(event.clone());
-        event
-    }
-
-    async fn wait_for(&mut self, id: JobId, pred: impl Fn(&Event) -> bool) -> Event {
-        loop {
-            let event = self.next().await;
-            if event.id() == id && pred(&event) {
-                return event;
-            }
-        }
-    }
-
-    /// The outcome of `id` (and the bytes it reports).
-    async fn finish(&mut self, id: JobId) -> (u64, Outcome) {
-        match self
-            .wait_for(id, |e| matches!(e, Event::Finished { .. }))
-            .await
-        {
-            Event::Finished { bytes, outcome, .. } => (bytes, outcome),
-            _ => unreachable!("waited for Finished"),
-        }
-    }
-
-    fn listing(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.out)
-            .expect("out")
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
-    fn retries_of(&self, id: JobId) -> Vec<(u32, Duration, String)> {
-        self.log
-            .iter()
-            .filter_map(|e| match e {
-                Event::Retrying {
-                    id: of_id,
-                    attempt,
-                    delay,
-                    reason,
-                    ..
-                } if *of_id == id => Some((*attempt, *delay, reason.clone())),
-                _ => None,
-            })
-            .collect()
-    }
+/// The retries announced for `id`: (attempt, delay, reason).
+fn retries_of(h: &Harness, id: JobId) -> Vec<(u32, Duration, String)> {
+    h.log
+        .iter()
+        .filter_map(|e| match e {
+            Event::Retrying {
+                id: of_id,
+                attempt,
+                delay,
+                reason,
+                ..
+            } if *of_id == id => Some((*attempt, *delay, reason.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn sha(data: &[u8]) -> [u8; 32] {
@@ -142,6 +64,7 @@ fn assert_done(h: &Harness, outcome: &Outcome, name: &str, expected: &[u8]) {
 
 /// A `.part` and sidecar as an earlier run would have left them.
 fn leave_part(out: &Path, url: &str, name: &str, bytes: &[u8], etag: Option<&str>, total: u64) {
+    std::fs::create_dir_all(out).expect("out");
     let part = out.join(format!("{name}.part"));
     std::fs::write(&part, bytes).expect("part");
     let mut sidecar = Sidecar::new(url, name);
@@ -163,7 +86,11 @@ async fn a_paused_item_keeps_its_bytes_and_resumes_with_a_range() {
     )
     .await;
     h.engine.handle().pause(id);
-    let (kept, outcome) = h.finish(id).await;
+    let Finished {
+        bytes: kept,
+        outcome,
+        ..
+    } = h.finish_one(id).await;
     assert_eq!(outcome, Outcome::Paused);
     assert_eq!(h.listing(), ["p.bin.part", "p.bin.part.haul"]);
     let part = std::fs::read(h.out.join("p.bin.part")).expect("part");
@@ -178,7 +105,7 @@ async fn a_paused_item_keeps_its_bytes_and_resumes_with_a_range() {
     );
 
     let again = h.submit(&url);
-    let (bytes, outcome) = h.finish(again).await;
+    let Finished { bytes, outcome, .. } = h.finish_one(again).await;
     assert_done(&h, &outcome, "p.bin", &body(200_000));
     assert_eq!(bytes, 200_000);
     let log = server.request_log();
@@ -201,7 +128,7 @@ async fn a_200_instead_of_206_starts_over_and_never_appends() {
         50_000,
     );
     let id = h.submit(&url);
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert_done(&h, &outcome, "x.bin", &body(50_000));
     assert_eq!(
         server.request_log()[0].range.as_deref(),
@@ -224,7 +151,7 @@ async fn a_206_with_the_wrong_content_range_is_not_used() {
             30_000,
         );
         let id = h.submit(&url);
-        let (_, outcome) = h.finish(id).await;
+        let outcome = h.finish_one(id).await.outcome;
         assert_done(&h, &outcome, name, &body(30_000));
     }
     // Each time: the range request, then the whole file without a range.
@@ -250,7 +177,7 @@ async fn a_416_for_exactly_our_length_means_complete_else_start_over() {
         8000,
     );
     let id = h.submit(&complete);
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert_done(&h, &outcome, "c.bin", &body(8000));
     assert_eq!(server.request_log().len(), 1, "nothing fetched again");
 
@@ -259,7 +186,7 @@ async fn a_416_for_exactly_our_length_means_complete_else_start_over() {
     let shrunk = server.url("/bytes/8000/s.bin?range=1");
     leave_part(&h.out, &shrunk, "s.bin", &body(9000), None, 9000);
     let id = h.submit(&shrunk);
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert_done(&h, &outcome, "s.bin", &body(8000));
 }
 
@@ -278,7 +205,7 @@ async fn a_file_that_changed_since_the_pause_is_fetched_whole() {
     );
     server.set_generation("/bytes/40000/v.bin", 1);
     let id = h.submit(&url);
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     // If-Range no longer matches: the server sends the new file whole; no old byte survives.
     assert_done(&h, &outcome, "v.bin", &body_gen(40_000, 1));
     let log = server.request_log();
@@ -293,14 +220,14 @@ async fn resets_are_retried_and_each_retry_resumes() {
         ..limits()
     });
     let id = h.submit(&server.url("/bytes/10000/r.bin?range=1&etag=v1&reset_after=4000"));
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert_done(&h, &outcome, "r.bin", &body(10_000));
     let ranges: Vec<Option<String>> = server.request_log().into_iter().map(|r| r.range).collect();
     assert_eq!(
         ranges,
         [None, Some("bytes=4000-".into()), Some("bytes=8000-".into())]
     );
-    let retries = h.retries_of(id);
+    let retries = retries_of(&h, id);
     assert_eq!(retries.len(), 2);
     assert!(retries[0].2.contains("transfer broke off"), "{retries:?}");
 }
@@ -313,7 +240,7 @@ async fn a_short_body_is_retried_from_where_it_stopped() {
         ..limits()
     });
     let id = h.submit(&server.url("/bytes/9000/s.bin?range=1&etag=v1&short=3000"));
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert_done(&h, &outcome, "s.bin", &body(9000));
     assert_eq!(server.request_log().len(), 3);
 }
@@ -326,9 +253,9 @@ async fn server_errors_are_retried_with_backoff_then_succeed() {
         ..limits()
     });
     let id = h.submit(&server.url("/bytes/5000/e.bin?fail_first=2&fail_status=503"));
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert_done(&h, &outcome, "e.bin", &body(5000));
-    let retries = h.retries_of(id);
+    let retries = retries_of(&h, id);
     assert_eq!(retries.len(), 2, "{retries:?}");
     assert_eq!((retries[0].0, retries[1].0), (1, 2));
     // 50 ms, then 100 ms, each ±25 %.
@@ -348,9 +275,9 @@ async fn retry_after_is_honoured_and_other_4xx_are_never_retried() {
     });
     let busy =
         h.submit(&server.url("/bytes/100/busy.bin?fail_first=1&fail_status=429&retry_after=1"));
-    let (_, outcome) = h.finish(busy).await;
+    let outcome = h.finish_one(busy).await.outcome;
     assert!(matches!(outcome, Outcome::Done { .. }), "{outcome:?}");
-    let retries = h.retries_of(busy);
+    let retries = retries_of(&h, busy);
     assert_eq!(retries.len(), 1);
     assert_eq!(
         retries[0].1,
@@ -359,7 +286,7 @@ async fn retry_after_is_honoured_and_other_4xx_are_never_retried() {
     );
 
     let missing = h.submit(&server.url("/bytes/100/missing.bin?fail_first=5&fail_status=404"));
-    let (_, outcome) = h.finish(missing).await;
+    let outcome = h.finish_one(missing).await.outcome;
     assert!(
         matches!(
             outcome,
@@ -367,7 +294,7 @@ async fn retry_after_is_honoured_and_other_4xx_are_never_retried() {
         ),
         "{outcome:?}"
     );
-    assert!(h.retries_of(missing).is_empty());
+    assert!(retries_of(&h, missing).is_empty());
     let asked = server
         .request_log()
         .iter()
@@ -385,9 +312,9 @@ async fn stalls_use_up_the_retries_and_keep_the_bytes() {
         ..limits()
     });
     let id = h.submit(&server.url("/bytes/100000/st.bin?range=1&etag=v1&stall_after=1000"));
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert_eq!(outcome, Outcome::TimedOut(TimeoutKind::Stall));
-    assert_eq!(h.retries_of(id).len(), 2);
+    assert_eq!(retries_of(&h, id).len(), 2);
     // Three tries of 1000 bytes each, resumed: 3000 bytes kept for a later run.
     let part = std::fs::read(h.out.join("st.bin.part")).expect("part");
     assert!(part == body(100_000)[..3000], "kept {} bytes", part.len());
@@ -400,12 +327,12 @@ async fn a_checksum_must_match_or_the_bytes_stay_in_the_part() {
     let mut h = Harness::new(limits());
     let good = hex(&sha(&body(3000)));
     let id = h.submit(&server.url(&format!("/bytes/3000/ok.bin#sha256={good}")));
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert_done(&h, &outcome, "ok.bin", &body(3000));
 
     let wrong = "0".repeat(64);
     let id = h.submit(&server.url(&format!("/bytes/3000/bad.bin#sha256={wrong}")));
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     let Outcome::Failed(FetchError::Checksum {
         expected,
         actual,
@@ -430,7 +357,7 @@ async fn a_checksum_must_match_or_the_bytes_stay_in_the_part() {
     let id = h
         .engine
         .submit_checked(Source::File(local), Checksum::from_hex(&wrong));
-    let (_, outcome) = h.finish(id).await;
+    let outcome = h.finish_one(id).await.outcome;
     assert!(
         matches!(outcome, Outcome::Failed(FetchError::Checksum { .. })),
         "{outcome:?}"
@@ -449,13 +376,13 @@ async fn the_size_limit_fails_big_items_and_removes_their_part() {
     let no_length = h.submit(&server.url("/bytes/5000/unsized.bin?cl=0"));
     let fits = h.submit(&server.url("/bytes/4000/fits.bin"));
     for id in [sized, no_length] {
-        let (_, outcome) = h.finish(id).await;
+        let outcome = h.finish_one(id).await.outcome;
         assert_eq!(
             outcome,
             Outcome::Failed(FetchError::TooLarge { limit: 4000 })
         );
     }
-    let (_, outcome) = h.finish(fits).await;
+    let outcome = h.finish_one(fits).await.outcome;
     assert!(matches!(outcome, Outcome::Done { .. }), "{outcome:?}");
     assert_eq!(h.listing(), ["fits.bin"]);
 }
@@ -472,15 +399,15 @@ async fn pausing_a_queued_item_and_pause_all() {
     h.wait_for(running, |e| matches!(e, Event::Progress { .. }))
         .await;
     h.engine.handle().pause(queued);
-    assert_eq!(h.finish(queued).await.1, Outcome::Paused);
+    assert_eq!(h.finish_one(queued).await.outcome, Outcome::Paused);
     h.engine.send(haul::protocol::Command::PauseAll);
-    assert_eq!(h.finish(running).await.1, Outcome::Paused);
+    assert_eq!(h.finish_one(running).await.outcome, Outcome::Paused);
     assert_eq!(h.listing(), ["a.bin.part", "a.bin.part.haul"]);
     // Cancelling is not pausing: a cancelled resume removes the kept bytes.
     let again = h.submit(&server.url("/bytes/100000/a.bin?range=1&drip_ms=10"));
     h.wait_for(again, |e| matches!(e, Event::Progress { .. }))
         .await;
     h.engine.cancel(again);
-    assert_eq!(h.finish(again).await.1, Outcome::Cancelled);
+    assert_eq!(h.finish_one(again).await.outcome, Outcome::Cancelled);
     assert!(h.listing().is_empty(), "{:?}", h.listing());
 }

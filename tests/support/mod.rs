@@ -46,6 +46,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod harness;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
