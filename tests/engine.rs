@@ -2,43 +2,12 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use haul::protocol::{Command, Event, FetchError, JobId, Limits, Outcome, TimeoutKind};
-use sha2::{Digest, Sha256};
-use support::harness::{Finished, Harness};
+use support::harness::{Harness, assert_done_with, limits};
 use support::{Gauge, Server, body};
-
-fn limits() -> Limits {
-    Limits {
-        jobs: 8,
-        per_host: 8,
-        connect_timeout: Duration::from_secs(5),
-        stall_timeout: Duration::from_secs(5),
-        deadline: None,
-        // One try: these tests are about how each failure is reported (retries have theirs).
-        retries: 0,
-        ..Limits::default()
-    }
-}
-
-fn sha(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
-}
-
-fn assert_done_with(finished: &Finished, expected: &[u8]) -> PathBuf {
-    let Outcome::Done { path, sha256 } = &finished.outcome else {
-        panic!("expected done, got {:?}", finished.outcome);
-    };
-    let on_disk = std::fs::read(path).expect("read result");
-    assert_eq!(on_disk.len(), expected.len(), "{}", path.display());
-    assert!(on_disk == expected, "{} differs", path.display());
-    assert_eq!(*sha256, sha(expected));
-    assert_eq!(finished.bytes, expected.len() as u64);
-    path.clone()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_items_under_a_global_cap_of_four() {

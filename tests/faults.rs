@@ -13,12 +13,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
-use std::time::Duration;
 
 use haul::protocol::{Event, FetchError, JobId, Limits, Outcome};
 use reqwest::StatusCode;
-use sha2::{Digest, Sha256};
-use support::harness::{Finished, Harness, listing};
+use support::harness::{Harness, assert_done_with, limits, listing};
 use support::{Server, body, body_gen};
 
 // ---------------------------------------------------------------------------------------------
@@ -336,18 +334,6 @@ async fn fixture_bad_chunk_breaks_the_chunked_body() {
 // The engine against hostile and broken input.
 // ---------------------------------------------------------------------------------------------
 
-fn limits() -> Limits {
-    Limits {
-        jobs: 8,
-        per_host: 8,
-        connect_timeout: Duration::from_secs(5),
-        stall_timeout: Duration::from_secs(5),
-        deadline: None,
-        retries: 0,
-        ..Limits::default()
-    }
-}
-
 /// No `.part` anywhere under `dir`.
 fn assert_no_part(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -364,22 +350,6 @@ fn assert_no_part(dir: &Path) {
             assert_no_part(&path);
         }
     }
-}
-
-fn sha(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
-}
-
-/// The item is done, its file byte-exact, and its path returned.
-fn assert_done_with(finished: &Finished, expected: &[u8]) -> PathBuf {
-    let Outcome::Done { path, sha256 } = &finished.outcome else {
-        panic!("expected done, got {:?}", finished.outcome);
-    };
-    let on_disk = std::fs::read(path).expect("read result");
-    assert!(on_disk == expected, "{} differs", path.display());
-    assert_eq!(*sha256, sha(expected));
-    assert_eq!(finished.bytes, expected.len() as u64);
-    path.clone()
 }
 
 fn encode(text: &str) -> String {

@@ -8,6 +8,38 @@ use std::time::{Duration, Instant};
 
 use haul::engine::{Engine, EngineConfig, Events};
 use haul::protocol::{Event, JobId, Limits, Outcome, Output, Source};
+use sha2::{Digest, Sha256};
+
+/// Roomy caps, 5 s timeouts and one try: for tests about how each outcome is reported
+/// (retries have tests of their own).
+pub fn limits() -> Limits {
+    Limits {
+        jobs: 8,
+        per_host: 8,
+        connect_timeout: Duration::from_secs(5),
+        stall_timeout: Duration::from_secs(5),
+        deadline: None,
+        retries: 0,
+        ..Limits::default()
+    }
+}
+
+pub fn sha(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// The item is done, its file byte-exact with the digest reported, and its path returned.
+pub fn assert_done_with(finished: &Finished, expected: &[u8]) -> PathBuf {
+    let Outcome::Done { path, sha256 } = &finished.outcome else {
+        panic!("expected done, got {:?}", finished.outcome);
+    };
+    let on_disk = std::fs::read(path).expect("read result");
+    assert_eq!(on_disk.len(), expected.len(), "{}", path.display());
+    assert!(on_disk == expected, "{} differs", path.display());
+    assert_eq!(*sha256, sha(expected));
+    assert_eq!(finished.bytes, expected.len() as u64);
+    path.clone()
+}
 
 /// How one item ended, and when the test saw it.
 #[derive(Debug, Clone)]
