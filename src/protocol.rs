@@ -256,6 +256,9 @@ pub enum Command {
     Pause(JobId),
     /// Pause every queued and running item.
     PauseAll,
+    /// Delete the bytes kept for a source (its `.part` and sidecar in the current
+    /// destination), when the person no longer wants to resume it.
+    Discard(Source),
     /// Change caps and timeouts; running items keep their timeouts, the caps apply at once.
     SetLimits(Limits),
     /// Change where items submitted from now on are written.

@@ -700,3 +700,39 @@ fn pause_and_resume_a_row_and_a_retry_shows_its_countdown() {
         status_of(app, &flaky) == Some(Status::Done)
     });
 }
+
+#[test]
+fn removing_a_paused_row_deletes_its_kept_bytes() {
+    let mut world = World::new();
+    let slow = world
+        .server
+        .url("/bytes/300000/gone.bin?range=1&etag=g1&drip_ms=5");
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(slow.clone()));
+    step_until(&mut h, "bytes flowing", |app| {
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.state.bytes() > 10_000)
+    });
+    h.get_by_label("Pause").click();
+    step_until(&mut h, "paused", |app| {
+        status_of(app, &slow) == Some(Status::Paused)
+    });
+    let part = world.dest.path().join("gone.bin.part");
+    assert!(part.exists());
+    h.get_by_label("Remove").click();
+    h.step();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while (part.exists() || world.dest.path().join("gone.bin.part.haul").exists())
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(h.state().model().is_empty());
+    assert!(world.files().is_empty() && no_part_files(world.dest.path()));
+    assert!(
+        !world.dest.path().join("gone.bin.part.haul").exists(),
+        "sidecar gone too"
+    );
+}

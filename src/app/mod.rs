@@ -519,8 +519,23 @@ impl HaulApp {
         }
     }
 
-    /// Removes rows; active ones are cancelled (their `.part` files go with them).
+    /// Removes rows; active ones are cancelled (their `.part` files go with them), and the
+    /// bytes kept for paused, failed or timed-out downloads are deleted.
     fn remove(&mut self, ids: &[JobId], now: Instant) {
+        let kept: Vec<Source> = ids
+            .iter()
+            .filter_map(|id| self.model.row(*id))
+            .filter(|row| {
+                matches!(
+                    row.status(),
+                    Status::Paused | Status::Failed | Status::TimedOut
+                )
+            })
+            .filter_map(|row| row.source.clone())
+            .collect();
+        for source in kept {
+            self.engine.send(Command::Discard(source));
+        }
         let (active, keys) = self.model.remove(ids, now);
         for id in active {
             self.engine.cancel(id);

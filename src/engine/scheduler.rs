@@ -157,6 +157,7 @@ impl Scheduler {
             Command::SetLimits(limits) => self.set_limits(limits),
             Command::SetOutput(output) => self.output = Arc::new(output),
             Command::SetPaused(paused) => self.paused = paused,
+            Command::Discard(source) => self.discard(source),
         }
     }
 
@@ -189,6 +190,25 @@ impl Scheduler {
         } else if let Some(running) = self.running.get(&id) {
             running.pause();
         }
+    }
+
+    /// Deletes the kept `.part` and sidecar of a URL source in the current destination.
+    fn discard(&self, source: Source) {
+        let Source::Url(url) = source else {
+            return; // local copies keep nothing
+        };
+        let (resume, dest) = (Arc::clone(&self.resume), self.output.dest.clone());
+        self.tracker.spawn_blocking(move || {
+            if let Some((part, _)) = resume.take(&dest, url.as_str()) {
+                if let Err(e) = std::fs::remove_file(&part)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(part = %part.display(), error = %e, "could not remove .part");
+                }
+                super::resume::remove(&part);
+                tracing::info!(part = %part.display(), "kept bytes discarded");
+            }
+        });
     }
 
     /// Takes a queued item out of its queue; false if it was not queued.
