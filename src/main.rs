@@ -137,7 +137,9 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
         None => haul::queue::Opened {
             queue: None,
             items: Vec::new(),
-            notice: Some("No data folder: the queue will not be remembered.".to_owned()),
+            notice: Some(haul::queue::QueueNotice::Unavailable {
+                reason: "no data folder".to_owned(),
+            }),
         },
     };
     let default_dest = directories::UserDirs::new()

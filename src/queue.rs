@@ -96,7 +96,17 @@ pub struct Opened {
     pub queue: Option<Queue>,
     pub items: Vec<StoredItem>,
     /// Something the person should know (a database moved aside, or no queue at all).
-    pub notice: Option<String>,
+    pub notice: Option<QueueNotice>,
+}
+
+/// A problem with the saved queue, for the window to put in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueNotice {
+    /// The database could not be used (`reason`); it was renamed to `to` (if that worked)
+    /// and a new one started.
+    MovedAside { reason: String, to: Option<PathBuf> },
+    /// No queue at all this session.
+    Unavailable { reason: String },
 }
 
 /// The writer: send it [`Op`]s; dropping it writes what is pending and stops the thread.
@@ -121,25 +131,18 @@ impl Queue {
                 let aside = move_aside(path);
                 let reason = problem.to_string();
                 tracing::warn!(path = %path.display(), aside = ?aside, %reason, "queue database unusable");
-                let fresh = open_and_load(path);
-                let where_to = match &aside {
-                    Some(aside) => format!("it was moved to {}", aside.display()),
-                    None => "it could not be moved aside".to_owned(),
-                };
-                match fresh {
+                match open_and_load(path) {
                     Ok((connection, items)) => Opened {
                         queue: Some(Queue::start(connection)),
                         items,
-                        notice: Some(format!(
-                            "The saved queue could not be used ({reason}); {where_to} and a new one was started."
-                        )),
+                        notice: Some(QueueNotice::MovedAside { reason, to: aside }),
                     },
                     Err(e) => Opened {
                         queue: None,
                         items: Vec::new(),
-                        notice: Some(format!(
-                            "The saved queue could not be used ({reason}; {e}); this session's queue will not be remembered."
-                        )),
+                        notice: Some(QueueNotice::Unavailable {
+                            reason: format!("{reason}; {e}"),
+                        }),
                     },
                 }
             }
@@ -454,9 +457,15 @@ mod tests {
         let path = dir.path().join("queue.sqlite3");
         std::fs::write(&path, b"this is not a database, but someone's data").expect("write");
         let opened = Queue::open(&path);
-        let notice = opened.notice.expect("a notice");
-        assert!(notice.contains("could not be used"), "{notice}");
-        assert!(notice.contains("moved to"), "{notice}");
+        let Some(QueueNotice::MovedAside {
+            reason,
+            to: Some(to),
+        }) = opened.notice
+        else {
+            panic!("expected a moved-aside notice");
+        };
+        assert!(reason.contains("not a database"), "{reason}");
+        assert!(to.to_string_lossy().contains(".unreadable-"));
         assert!(opened.queue.is_some() && opened.items.is_empty());
         let aside: Vec<_> = std::fs::read_dir(dir.path())
             .expect("dir")
@@ -481,8 +490,10 @@ mod tests {
                 .expect("version");
         }
         let opened = Queue::open(&path);
-        let notice = opened.notice.expect("a notice");
-        assert!(notice.contains("newer Haul"), "{notice}");
+        let Some(QueueNotice::MovedAside { reason, .. }) = opened.notice else {
+            panic!("expected a moved-aside notice");
+        };
+        assert!(reason.contains("newer Haul"), "{reason}");
         assert!(opened.queue.is_some());
     }
 }

@@ -736,3 +736,30 @@ fn removing_a_paused_row_deletes_its_kept_bytes() {
         "sidecar gone too"
     );
 }
+
+#[test]
+fn a_corrupt_saved_queue_is_moved_aside_and_the_window_says_so() {
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    std::fs::write(&db, b"not a database").expect("write");
+    let opened = haul::queue::Queue::open(&db);
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.queue = opened.queue;
+    init.stored = opened.items;
+    init.queue_notice = opened.notice;
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    h.step();
+    let notice = h
+        .state()
+        .notice()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(
+        notice.starts_with("The saved queue could not be used (")
+            && notice.contains(".unreadable-")
+            && notice.ends_with("and a new one was started."),
+        "{notice}"
+    );
+    assert!(h.query_by_label(&notice).is_some(), "shown in the window");
+}

@@ -138,6 +138,8 @@ pub enum T {
     Import,
     Close,
     Expected,
+    QueueMovedAside,
+    QueueUnavailable,
 }
 
 impl T {
@@ -232,6 +234,8 @@ impl T {
         T::Import,
         T::Close,
         T::Expected,
+        T::QueueMovedAside,
+        T::QueueUnavailable,
     ];
 }
 
@@ -350,6 +354,14 @@ const EN: &[(T, &str)] = &[
     (T::Import, "Import"),
     (T::Close, "Close"),
     (T::Expected, "Expected SHA-256"),
+    (
+        T::QueueMovedAside,
+        "The saved queue could not be used ({reason}); it was moved to {path} and a new one was started.",
+    ),
+    (
+        T::QueueUnavailable,
+        "The queue cannot be saved ({reason}); this session's items will not be remembered.",
+    ),
 ];
 
 /// The Simplified Chinese catalog.
@@ -464,6 +476,14 @@ const ZH: &[(T, &str)] = &[
     (T::Import, "导入"),
     (T::Close, "关闭"),
     (T::Expected, "预期 SHA-256"),
+    (
+        T::QueueMovedAside,
+        "无法使用已保存的队列（{reason}）；它已被移到 {path}，并已新建一个队列。",
+    ),
+    (
+        T::QueueUnavailable,
+        "无法保存队列（{reason}）；本次的项目不会被记住。",
+    ),
 ];
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.

@@ -58,7 +58,7 @@ pub struct AppInit {
     /// The saved queue: where changes go, what was in it, and anything to tell about it.
     pub queue: Option<Queue>,
     pub stored: Vec<StoredItem>,
-    pub queue_notice: Option<String>,
+    pub queue_notice: Option<crate::queue::QueueNotice>,
 }
 
 /// What drawing asks for; applied once per frame, after drawing.
@@ -162,10 +162,7 @@ impl HaulApp {
             add_text: String::new(),
             list_prompt: None,
             paused: false,
-            notice: init.queue_notice.map(|text| Notice {
-                text,
-                is_error: true,
-            }),
+            notice: None,
             quit_asked: false,
             quit_confirmed: false,
             log_cache: (u64::MAX, Vec::new()),
@@ -175,6 +172,25 @@ impl HaulApp {
         app.engine.send(Command::SetLimits(app.settings.limits()));
         app.engine.send(Command::SetOutput(app.settings.output()));
         app.restore(&init.stored);
+        if let Some(problem) = init.queue_notice {
+            let tr = app.tr();
+            let text = match problem {
+                crate::queue::QueueNotice::MovedAside { reason, to } => tr.fill(
+                    T::QueueMovedAside,
+                    &[
+                        ("reason", &reason),
+                        (
+                            "path",
+                            &to.map(|p| p.display().to_string()).unwrap_or_default(),
+                        ),
+                    ],
+                ),
+                crate::queue::QueueNotice::Unavailable { reason } => {
+                    tr.fill(T::QueueUnavailable, &[("reason", &reason)])
+                }
+            };
+            app.error_notice(text);
+        }
         let entries = crate::cli::from_args(&init.sources, &app.cwd);
         app.add_entries(entries);
         app
