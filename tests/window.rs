@@ -582,7 +582,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     assert!(opened.items.is_empty() && opened.notice.is_none());
     init.queue = opened.queue;
     let mut h = harness_with(move |_| HaulApp::new(None, init));
-    h.event(egui::Event::Paste(format!("{fast}\n{slow}")));
+    h.event(egui::Event::Paste(format!("{fast}\n{slow}\nnope://bad")));
     step_until(&mut h, "fast done and slow under way", |app| {
         status_of(app, &fast) == Some(Status::Done)
             && app
@@ -601,7 +601,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     // Start again.
     let mut init = world.init(Some(world.dest.path().to_path_buf()));
     let opened = haul::queue::Queue::open(&db);
-    assert_eq!(opened.items.len(), 2, "both items are back");
+    assert_eq!(opened.items.len(), 3, "every item is back");
     init.queue = opened.queue;
     init.stored = opened.items;
     let mut h = harness_with(move |_| HaulApp::new(None, init));
@@ -620,6 +620,18 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
         panic!("the finished item shows as done: {:?}", fast_row.state);
     };
     assert_eq!(haul::protocol::hex(&sha256), hex_sha(&body(2000)));
+    let bad = h
+        .state()
+        .model()
+        .rows()
+        .iter()
+        .find(|r| r.text == "nope://bad")
+        .and_then(|r| r.state.error())
+        .unwrap_or_default();
+    assert!(
+        bad.contains("unsupported scheme") && bad.contains("clipboard line 3"),
+        "the rejected line and its reason: {bad}"
+    );
     assert_eq!(world.files(), vec!["fast.bin", "slow.bin"]);
     assert_eq!(
         std::fs::read(world.dest.path().join("slow.bin")).ok(),

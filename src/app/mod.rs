@@ -246,6 +246,7 @@ impl HaulApp {
                         Err(format!("{error} ({})", entry.origin)),
                         now,
                     );
+                    self.save(id);
                 }
             }
         }

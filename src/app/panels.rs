@@ -230,22 +230,24 @@ impl HaulApp {
                 ] {
                     let label = ui.label(tr.get(key));
                     let unit = tr.get(T::Seconds);
-                    let mut drag = egui::DragValue::new(value)
+                    let drag = egui::DragValue::new(value)
                         .range(min..=TIMEOUT_MAX_SECS)
                         .speed(0.5)
-                        .max_decimals(1)
-                        .suffix(format!(" {unit}"));
-                    if key == T::Deadline {
-                        // 0 means no deadline: say so instead of "0 s".
+                        .max_decimals(1);
+                    let drag = if key == T::Deadline {
+                        // 0 means no deadline: say so instead of "0 s" (a suffix would be
+                        // added after "none" too, so the unit goes into the text instead).
                         let none = tr.get(T::NoDeadline);
-                        drag = drag.suffix("").custom_formatter(move |v, _| {
+                        drag.custom_formatter(move |v, _| {
                             if v <= 0.0 {
                                 none.to_owned()
                             } else {
                                 format!("{v:.1} {unit}")
                             }
-                        });
-                    }
+                        })
+                    } else {
+                        drag.suffix(format!(" {unit}"))
+                    };
                     changed |= ui.add(drag).labelled_by(label.id).changed();
                     ui.end_row();
                 }
@@ -471,58 +473,64 @@ fn list(ui: &mut Ui, tr: Tr, model: &mut Model, now: Instant, actions: &mut Vec<
     // A click anywhere on a row selects it; text in the list is not selectable (the details
     // view below has the selectable copy).
     ui.style_mut().interaction.selectable_labels = false;
-    TableBuilder::new(ui)
-        .id_salt("rows")
-        .striped(true)
-        .resizable(true)
-        .sense(egui::Sense::click())
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(150.0).at_least(70.0).clip(true))
-        .column(Column::initial(170.0).at_least(80.0).clip(true))
-        .column(Column::initial(110.0).at_least(60.0))
-        .column(Column::initial(120.0).at_least(60.0).clip(true))
-        .column(Column::initial(75.0).at_least(50.0).clip(true))
-        .column(Column::initial(55.0).at_least(40.0).clip(true))
-        .column(Column::initial(50.0).at_least(40.0).clip(true))
-        .column(Column::remainder().at_least(60.0).clip(true))
-        .column(Column::exact(ACTIONS_WIDTH))
-        .header(20.0, |mut header| {
-            for key in [
-                T::ColStatus,
-                T::ColName,
-                T::ColProgress,
-                T::ColSize,
-                T::ColSpeed,
-                T::ColEta,
-                T::ColElapsed,
-            ] {
-                header.col(|ui| {
-                    ui.strong(tr.get(key));
-                });
-            }
-            header.col(|ui| {
-                ui.strong(tr.get(T::ColSource));
-            });
-            header.col(|_| {});
-        })
-        .body(|body| {
-            body.rows(ROW_HEIGHT, view.len(), |mut table_row| {
-                let Some(&index) = view.get(table_row.index()) else {
-                    return;
-                };
-                let Some(row) = model.row_at(index) else {
-                    return;
-                };
-                built += 1;
-                table_row.set_selected(row.selected);
-                row_cells(&mut table_row, tr, row, now, actions);
-                if table_row.response().clicked() {
-                    actions.push(Action::Click {
-                        index,
-                        add: add_modifier,
+    // When the window (or the room beside the settings panel) is narrower than the columns,
+    // the list scrolls sideways instead of hiding the row buttons.
+    egui::ScrollArea::horizontal()
+        .id_salt("rows-sideways")
+        .show(ui, |ui| {
+            TableBuilder::new(ui)
+                .id_salt("rows")
+                .striped(true)
+                .resizable(true)
+                .sense(egui::Sense::click())
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(Column::initial(150.0).at_least(70.0).clip(true))
+                .column(Column::initial(170.0).at_least(80.0).clip(true))
+                .column(Column::initial(110.0).at_least(60.0))
+                .column(Column::initial(120.0).at_least(60.0).clip(true))
+                .column(Column::initial(75.0).at_least(50.0).clip(true))
+                .column(Column::initial(55.0).at_least(40.0).clip(true))
+                .column(Column::initial(50.0).at_least(40.0).clip(true))
+                .column(Column::remainder().at_least(60.0).clip(true))
+                .column(Column::exact(ACTIONS_WIDTH))
+                .header(20.0, |mut header| {
+                    for key in [
+                        T::ColStatus,
+                        T::ColName,
+                        T::ColProgress,
+                        T::ColSize,
+                        T::ColSpeed,
+                        T::ColEta,
+                        T::ColElapsed,
+                    ] {
+                        header.col(|ui| {
+                            ui.strong(tr.get(key));
+                        });
+                    }
+                    header.col(|ui| {
+                        ui.strong(tr.get(T::ColSource));
                     });
-                }
-            });
+                    header.col(|_| {});
+                })
+                .body(|body| {
+                    body.rows(ROW_HEIGHT, view.len(), |mut table_row| {
+                        let Some(&index) = view.get(table_row.index()) else {
+                            return;
+                        };
+                        let Some(row) = model.row_at(index) else {
+                            return;
+                        };
+                        built += 1;
+                        table_row.set_selected(row.selected);
+                        row_cells(&mut table_row, tr, row, now, actions);
+                        if table_row.response().clicked() {
+                            actions.push(Action::Click {
+                                index,
+                                add: add_modifier,
+                            });
+                        }
+                    });
+                });
         });
     built
 }
