@@ -491,8 +491,8 @@ fn list(ui: &mut Ui, tr: Tr, model: &mut Model, now: Instant, actions: &mut Vec<
                 .column(Column::initial(75.0).at_least(50.0).clip(true))
                 .column(Column::initial(55.0).at_least(40.0).clip(true))
                 .column(Column::initial(50.0).at_least(40.0).clip(true))
-                .column(Column::remainder().at_least(60.0).clip(true))
                 .column(Column::exact(ACTIONS_WIDTH))
+                .column(Column::remainder().at_least(60.0).clip(true))
                 .header(20.0, |mut header| {
                     for key in [
                         T::ColStatus,
@@ -507,10 +507,10 @@ fn list(ui: &mut Ui, tr: Tr, model: &mut Model, now: Instant, actions: &mut Vec<
                             ui.strong(tr.get(key));
                         });
                     }
+                    header.col(|_| {});
                     header.col(|ui| {
                         ui.strong(tr.get(T::ColSource));
                     });
-                    header.col(|_| {});
                 })
                 .body(|body| {
                     body.rows(ROW_HEIGHT, view.len(), |mut table_row| {
@@ -598,11 +598,13 @@ fn row_cells(
         }
     });
     table_row.col(|ui| {
+        row_buttons(ui, tr, row, actions);
+    });
+    // The source last: the least needed, so the one that gets cut when room runs out (the
+    // whole text is in its tooltip and in the details).
+    table_row.col(|ui| {
         ui.add(egui::Label::new(RichText::new(&row.text).weak()).truncate())
             .on_hover_text(&row.text);
-    });
-    table_row.col(|ui| {
-        row_buttons(ui, tr, row, actions);
     });
 }
 
