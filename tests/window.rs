@@ -650,8 +650,23 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
 }
 
 fn hex_sha(data: &[u8]) -> String {
-    use sha2::Digest as _;
-    haul::protocol::hex(&sha2::Sha256::digest(data))
+    haul::protocol::hex(&support::harness::sha(data))
+}
+
+/// Pastes a dripping URL, waits until more than `bytes` have arrived, clicks its Pause and
+/// waits until the row is paused.
+fn paste_and_pause(h: &mut Harness<'_, HaulApp>, url: &str, bytes: u64) {
+    h.event(egui::Event::Paste(url.to_owned()));
+    step_until(h, "bytes flowing", |app| {
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.state.bytes() > bytes)
+    });
+    h.get_by_label("Pause").click();
+    step_until(h, "paused", |app| {
+        status_of(app, url) == Some(Status::Paused)
+    });
 }
 
 #[test]
@@ -664,17 +679,7 @@ fn pause_and_resume_a_row_and_a_retry_shows_its_countdown() {
         .server
         .url("/bytes/800/flaky.bin?fail_first=1&fail_status=503");
     let mut h = world.harness();
-    h.event(egui::Event::Paste(slow.clone()));
-    step_until(&mut h, "bytes flowing", |app| {
-        app.model()
-            .rows()
-            .first()
-            .is_some_and(|r| r.state.bytes() > 20_000)
-    });
-    h.get_by_label("Pause").click();
-    step_until(&mut h, "paused", |app| {
-        status_of(app, &slow) == Some(Status::Paused)
-    });
+    paste_and_pause(&mut h, &slow, 20_000);
     assert!(shown(&h, "paused"));
     assert!(world.dest.path().join("pr.bin.part").exists(), "bytes kept");
     h.get_by_label("Resume").click();
@@ -720,17 +725,7 @@ fn removing_a_paused_row_deletes_its_kept_bytes() {
         .server
         .url("/bytes/300000/gone.bin?range=1&etag=g1&drip_ms=5");
     let mut h = world.harness();
-    h.event(egui::Event::Paste(slow.clone()));
-    step_until(&mut h, "bytes flowing", |app| {
-        app.model()
-            .rows()
-            .first()
-            .is_some_and(|r| r.state.bytes() > 10_000)
-    });
-    h.get_by_label("Pause").click();
-    step_until(&mut h, "paused", |app| {
-        status_of(app, &slow) == Some(Status::Paused)
-    });
+    paste_and_pause(&mut h, &slow, 10_000);
     let part = world.dest.path().join("gone.bin.part");
     assert!(part.exists());
     h.get_by_label("Remove").click();

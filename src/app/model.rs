@@ -418,11 +418,6 @@ impl Model {
         self.dirty = true;
     }
 
-    /// A display name for a source, before the engine has picked one.
-    pub fn first_name(text: &str, source: Option<&Source>) -> String {
-        display_name(text, source)
-    }
-
     /// Applies one engine event. Events for rows that were removed are ignored.
     pub fn apply(&mut self, event: Event, now: Instant) {
         let Some(&i) = self.index.get(&event.id()) else {
