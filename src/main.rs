@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use eframe::egui;
@@ -85,6 +85,7 @@ fn usage_error(message: &str) -> Parsed {
 }
 
 fn main() -> ExitCode {
+    let launched = Instant::now();
     let args = match parse_args(std::env::args_os().skip(1)) {
         Parsed::Run(args) => args,
         Parsed::Exit(code) => return code,
@@ -93,7 +94,7 @@ fn main() -> ExitCode {
     let log_dir = eframe::storage_dir(APP_ID).map(|d| d.join("logs"));
     let (logs, _flush_on_exit) = haul::logs::init(log_dir.as_deref());
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "haul starting");
-    match run(args, logs) {
+    match run(args, logs, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -103,7 +104,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
+fn run(args: Args, logs: haul::logs::RecentLogs, launched: Instant) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("haul-engine")
@@ -182,7 +183,9 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let _ = window.set(cc.egui_ctx.clone());
-            Ok(Box::new(HaulApp::new(cc.storage, init)))
+            Ok(Box::new(
+                HaulApp::new(cc.storage, init).launched_at(launched),
+            ))
         }),
     );
 

@@ -5,7 +5,8 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, accesskit::Role};
@@ -25,6 +26,8 @@ struct World {
     server: Server,
     dest: tempfile::TempDir,
     engines: Vec<Engine>,
+    /// The engine wakes the window through this, as in `main`, once a harness exists.
+    window: Arc<OnceLock<egui::Context>>,
 }
 
 impl World {
@@ -40,12 +43,22 @@ impl World {
             server,
             dest: tempfile::tempdir().expect("tempdir"),
             engines: Vec::new(),
+            window: Arc::default(),
         }
     }
 
     fn init(&mut self, dest: Option<PathBuf>) -> AppInit {
-        let (engine, events) =
-            Engine::start(self.rt.handle(), EngineConfig::default()).expect("engine");
+        let window = Arc::clone(&self.window);
+        let waker: haul::engine::Waker = Arc::new(move || {
+            if let Some(ctx) = window.get() {
+                ctx.request_repaint();
+            }
+        });
+        let config = EngineConfig {
+            waker: Some(waker),
+            ..EngineConfig::default()
+        };
+        let (engine, events) = Engine::start(self.rt.handle(), config).expect("engine");
         let init = AppInit {
             engine: engine.handle(),
             events,
@@ -66,7 +79,9 @@ impl World {
 
     fn harness(&mut self) -> Harness<'static, HaulApp> {
         let init = self.init(Some(self.dest.path().to_path_buf()));
-        harness_with(move |_| HaulApp::new(None, init))
+        let h = harness_with(move |_| HaulApp::new(None, init));
+        let _ = self.window.set(h.ctx.clone());
+        h
     }
 
     /// A harness and a way to answer for the desktop (to stand in for a missing dialog).
@@ -78,7 +93,9 @@ impl World {
     ) {
         let init = self.init(Some(self.dest.path().to_path_buf()));
         let replies = init.desktop.sender();
-        (harness_with(move |_| HaulApp::new(None, init)), replies)
+        let h = harness_with(move |_| HaulApp::new(None, init));
+        let _ = self.window.set(h.ctx.clone());
+        (h, replies)
     }
 
     fn files(&self) -> Vec<String> {
@@ -210,6 +227,53 @@ fn ctrl_v_anywhere_adds_urls_from_the_clipboard() {
         Some(Duration::MAX),
         "an idle window schedules no repaint"
     );
+}
+
+#[test]
+fn an_idle_window_requests_no_repaint_over_two_seconds() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/2000/idle.txt");
+    let mut h = world.harness();
+    h.step();
+    // One item done, one line rejected: a finished batch, with the engine wired to wake the
+    // window as in `main`.
+    h.event(egui::Event::Paste(format!("{url}\nnot a url\n")));
+    step_until(&mut h, "the item", |app| {
+        status_of(app, &url) == Some(Status::Done)
+    });
+    h.step();
+    h.step();
+
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    h.ctx.set_repaint_observer(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    // Two seconds as eframe would spend them: a frame only when one is asked for.
+    let until = Instant::now() + Duration::from_secs(2);
+    let mut frames = 0;
+    while Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+        if requests.load(Ordering::SeqCst) > 0 {
+            h.step();
+            frames += 1;
+        }
+    }
+    assert_eq!(
+        (requests.load(Ordering::SeqCst), frames),
+        (0, 0),
+        "an idle window asks for no repaint and paints no frame"
+    );
+
+    // The counter counts: a progress tick while something runs does ask.
+    let slow = world
+        .server
+        .url("/bytes/10000000/slow.bin?stall_after=1000");
+    h.event(egui::Event::Paste(slow.clone()));
+    step_until(&mut h, "the slow item to start", |app| {
+        status_of(app, &slow) == Some(Status::Running)
+    });
+    assert!(requests.load(Ordering::SeqCst) > 0);
 }
 
 #[test]

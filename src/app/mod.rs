@@ -20,6 +20,7 @@ mod panels;
 pub mod saved;
 pub mod settings;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -135,6 +136,10 @@ pub struct HaulApp {
     rows_built: usize,
     /// Actions queued by event handling or drawing, applied at the end of the frame.
     actions: Vec<Action>,
+    /// When the process started, until the first frame logs how long it took.
+    launched: Option<Instant>,
+    /// Progress waiting to be applied while events are drained (kept for its allocation).
+    progress: HashMap<JobId, (u64, Option<u64>)>,
 }
 
 impl HaulApp {
@@ -168,6 +173,8 @@ impl HaulApp {
             log_cache: (u64::MAX, Vec::new()),
             rows_built: 0,
             actions: Vec::new(),
+            launched: None,
+            progress: HashMap::new(),
         };
         app.engine.send(Command::SetLimits(app.settings.limits()));
         app.engine.send(Command::SetOutput(app.settings.output()));
@@ -194,6 +201,13 @@ impl HaulApp {
         let entries = crate::cli::from_args(&init.sources, &app.cwd);
         app.add_entries(entries);
         app
+    }
+
+    /// The first frame logs the time since `at` (the process start): the startup benchmark
+    /// reads it from the log.
+    pub fn launched_at(mut self, at: Instant) -> Self {
+        self.launched = Some(at);
+        self
     }
 
     pub fn settings(&self) -> &Settings {
@@ -296,35 +310,54 @@ impl HaulApp {
 
     /// Applies engine events until none are left or the budget is spent.
     /// Returns true when some are still waiting.
+    ///
+    /// Progress is coalesced per item: of the progress events an item sent since the last
+    /// frame, only the latest is applied (and sent to the saved queue), so a flood of them
+    /// costs one hash-map insert each. Any other event of an item first applies that item's
+    /// pending progress, keeping each item's events in order.
     fn drain_events(&mut self) -> bool {
         let started = Instant::now();
         let mut now = started;
+        let mut progress = std::mem::take(&mut self.progress);
+        let mut more = false;
         for n in 1usize.. {
             let Ok(event) = self.events.try_recv() else {
-                return false;
+                break;
             };
-            let (id, progress) = match &event {
-                Event::Progress { id, done, total } => (*id, Some((*done, *total))),
-                other => (other.id(), None),
-            };
-            self.model.apply(event, now);
-            match (progress, &self.queue, self.model.row(id)) {
-                (Some((bytes, total)), Some(queue), Some(row)) => queue.send(Op::Progress {
-                    key: row.key,
-                    bytes,
-                    total,
-                }),
-                (None, _, _) => self.save(id),
-                _ => {}
+            if let Event::Progress { id, done, total } = event {
+                progress.insert(id, (done, total));
+            } else {
+                let id = event.id();
+                if let Some((done, total)) = progress.remove(&id) {
+                    self.apply_progress(id, done, total, now);
+                }
+                self.model.apply(event, now);
+                self.save(id);
             }
             if n.is_multiple_of(64) {
                 now = Instant::now();
                 if now.duration_since(started) > EVENT_BUDGET {
-                    return true;
+                    more = true;
+                    break;
                 }
             }
         }
-        false
+        for (id, (done, total)) in progress.drain() {
+            self.apply_progress(id, done, total, now);
+        }
+        self.progress = progress;
+        more
+    }
+
+    fn apply_progress(&mut self, id: JobId, done: u64, total: Option<u64>, now: Instant) {
+        self.model.apply(Event::Progress { id, done, total }, now);
+        if let (Some(queue), Some(row)) = (&self.queue, self.model.row(id)) {
+            queue.send(Op::Progress {
+                key: row.key,
+                bytes: done,
+                total,
+            });
+        }
     }
 
     fn drain_desktop(&mut self) {
@@ -583,6 +616,10 @@ impl HaulApp {
 
         for action in std::mem::take(&mut self.actions) {
             self.apply(&ctx, action);
+        }
+        if let Some(at) = self.launched.take() {
+            let ms = at.elapsed().as_secs_f64() * 1e3;
+            tracing::info!(ms = format!("{ms:.1}"), "first frame");
         }
         if more_events {
             ctx.request_repaint();

@@ -1,0 +1,985 @@
+//! `haul-bench`: Haul's CLI against the tools people would pick instead, on the same work, in
+//! the same run, on loopback.
+//!
+//! Owns: the benchmark's own HTTP server (keep-alive, `Range`, per-route latency; it runs on
+//! this process's threads while the tools run as child processes), the workloads (W1–W4), running
+//! each tool alternately for several rounds into a tmpfs folder, checking every output file
+//! byte-exact, measuring each run (wall time, CPU time and peak RSS of the child, from `wait4`),
+//! and printing one table (medians, Haul ÷ best peer, the targets) plus the same as JSON.
+//! Must not touch: the engine (Haul is measured as a user runs it: the release `haul-cli`).
+//! `bench/run` builds the release binaries, installs curl and aria2c if missing and runs this.
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("haul-bench runs on Linux (it measures children with wait4)");
+    std::process::exit(2);
+}
+
+#[cfg(unix)]
+fn main() -> std::process::ExitCode {
+    bench::main()
+}
+
+#[cfg(unix)]
+mod bench {
+    use std::collections::HashMap;
+    use std::fmt::Write as _;
+    use std::fs;
+    use std::io::Read as _;
+    use std::net::SocketAddr;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, ExitCode, Stdio};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use anyhow::{Context as _, bail};
+    use bytes::Bytes;
+    use clap::Parser;
+    use sha2::{Digest, Sha256};
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// Compare haul-cli with curl, aria2c and cp on loopback.
+    #[derive(Debug, Parser)]
+    #[command(name = "haul-bench")]
+    struct Args {
+        /// Rounds per workload (tools alternate within each round); medians are reported.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Workloads to run (W1, W2, W3, W4), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "W1,W2,W3,W4")]
+        only: Vec<String>,
+        /// Scratch folder for sources and outputs; should be a tmpfs.
+        #[arg(long, default_value = "/dev/shm/haul-bench")]
+        work: PathBuf,
+        /// The haul-cli binary to measure (default: the one beside this program).
+        #[arg(long)]
+        haul: Option<PathBuf>,
+        /// Where the JSON report goes.
+        #[arg(long, default_value = "target/bench/loopback.json")]
+        json: PathBuf,
+        /// Tiny sizes, to check the harness itself (the numbers mean nothing).
+        #[arg(long)]
+        smoke: bool,
+    }
+
+    /// What a workload's target compares Haul with.
+    #[derive(Debug, Clone, Copy)]
+    enum Versus {
+        /// The fastest other tool.
+        BestPeer,
+        /// One named tool.
+        Tool(&'static str),
+    }
+
+    struct Workload {
+        name: &'static str,
+        what: String,
+        /// Files each tool must produce, by name: (length, SHA-256).
+        expected: Vec<(String, u64, [u8; 32])>,
+        tools: Vec<Tool>,
+        wall_target: (Versus, f64),
+        cpu_target: Option<(Versus, f64)>,
+    }
+
+    struct Tool {
+        name: &'static str,
+        /// Builds the command for a run into `dest` (which does not exist yet).
+        command: Box<dyn Fn(&Path) -> Command>,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    struct Measured {
+        wall: f64,
+        cpu: f64,
+        rss_kib: u64,
+    }
+
+    pub fn main() -> ExitCode {
+        let args = Args::parse();
+        match run(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("haul-bench: {e:#}");
+                ExitCode::from(2)
+            }
+        }
+    }
+
+    /// Runs every selected workload; true if all targets were met.
+    fn run(args: &Args) -> anyhow::Result<bool> {
+        let haul = match &args.haul {
+            Some(path) => path.clone(),
+            None => std::env::current_exe()?
+                .parent()
+                .context("no folder for this program")?
+                .join("haul-cli"),
+        };
+        anyhow::ensure!(
+            haul.is_file(),
+            "{} not found: build it first (cargo build --release)",
+            haul.display()
+        );
+        for tool in ["curl", "aria2c", "cp", "sha256sum"] {
+            anyhow::ensure!(
+                version_of(tool).is_some(),
+                "{tool} is not installed (bench/run installs curl and aria2c)"
+            );
+        }
+        let _ = fs::remove_dir_all(&args.work);
+        fs::create_dir_all(&args.work)
+            .with_context(|| format!("cannot create {}", args.work.display()))?;
+
+        let routes = Arc::new(HashMap::new());
+        let mut server = Server::start(routes)?;
+        let sizes = if args.smoke {
+            Sizes::SMOKE
+        } else {
+            Sizes::FULL
+        };
+        let mut results = Vec::new();
+        let mut all_met = true;
+        for name in &args.only {
+            let workload = match name.to_ascii_uppercase().as_str() {
+                "W1" => w1(&mut server, &haul, &sizes, &args.work)?,
+                "W2" => w2(&mut server, &haul, &sizes, &args.work)?,
+                "W3" => w3(&haul, &sizes, &args.work)?,
+                "W4" => w4(&mut server, &haul, &sizes, &args.work)?,
+                other => bail!("unknown workload {other} (W1, W2, W3, W4)"),
+            };
+            eprintln!(
+                "{}: {} ({} rounds)",
+                workload.name, workload.what, args.rounds
+            );
+            let runs = measure(&workload, args.rounds, &args.work)?;
+            let report = Report::new(&workload, runs);
+            all_met &= report.met();
+            results.push(report);
+        }
+        server.stop();
+        let _ = fs::remove_dir_all(&args.work);
+
+        print!("{}", table(&results));
+        let json = json(&results, args, &haul);
+        if let Some(dir) = args.json.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::write(&args.json, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("cannot write {}", args.json.display()))?;
+        println!("JSON: {}", args.json.display());
+        Ok(all_met)
+    }
+
+    struct Sizes {
+        small_count: usize,
+        small_len: usize,
+        big_len: usize,
+        local_count: usize,
+        local_len: usize,
+        slow_count: usize,
+        slow_len: usize,
+        latency: Duration,
+    }
+
+    impl Sizes {
+        const FULL: Sizes = Sizes {
+            small_count: 2000,
+            small_len: 16 * 1024,
+            big_len: 1 << 30,
+            local_count: 500,
+            local_len: 4 << 20,
+            slow_count: 64,
+            slow_len: 64 * 1024,
+            latency: Duration::from_millis(200),
+        };
+        const SMOKE: Sizes = Sizes {
+            small_count: 40,
+            small_len: 16 * 1024,
+            big_len: 8 << 20,
+            local_count: 10,
+            local_len: 256 * 1024,
+            slow_count: 8,
+            slow_len: 4 * 1024,
+            latency: Duration::from_millis(200),
+        };
+    }
+
+    // ---- workloads ----
+
+    fn w1(
+        server: &mut Server,
+        haul: &Path,
+        sizes: &Sizes,
+        work: &Path,
+    ) -> anyhow::Result<Workload> {
+        let jobs = 16;
+        let items: Vec<(String, Content)> = (0..sizes.small_count)
+            .map(|i| {
+                (
+                    format!("f{i:04}.bin"),
+                    Content::whole(seeded(i as u64 + 1, sizes.small_len)),
+                )
+            })
+            .collect();
+        let urls = server.publish("w1", items.clone(), Duration::ZERO);
+        Ok(Workload {
+            name: "W1",
+            what: format!(
+                "{} × {} KiB over HTTP, {jobs} at once",
+                sizes.small_count,
+                sizes.small_len / 1024
+            ),
+            expected: expected(&items),
+            tools: http_tools(haul, &urls, jobs, work, "w1")?,
+            wall_target: (Versus::BestPeer, 0.8),
+            cpu_target: None,
+        })
+    }
+
+    fn w2(
+        server: &mut Server,
+        haul: &Path,
+        sizes: &Sizes,
+        work: &Path,
+    ) -> anyhow::Result<Workload> {
+        let block = seeded(0xB16, 1 << 20);
+        let count = sizes.big_len / block.len();
+        let items = vec![(
+            "big.bin".to_owned(),
+            Content::Repeated {
+                block: Bytes::from(block),
+                count,
+            },
+        )];
+        let urls = server.publish("w2", items.clone(), Duration::ZERO);
+        Ok(Workload {
+            name: "W2",
+            what: format!("one {} MiB file over HTTP", sizes.big_len >> 20),
+            expected: expected(&items),
+            tools: http_tools(haul, &urls, 1, work, "w2")?,
+            wall_target: (Versus::Tool("curl"), 1.0),
+            cpu_target: Some((Versus::Tool("curl"), 1.5)),
+        })
+    }
+
+    fn w3(haul: &Path, sizes: &Sizes, work: &Path) -> anyhow::Result<Workload> {
+        let src = work.join("w3-src");
+        fs::create_dir_all(&src)?;
+        let mut items = Vec::new();
+        let mut list = String::new();
+        let mut sums = String::new();
+        for i in 0..sizes.local_count {
+            let name = format!("local{i:03}.dat");
+            let data = seeded(0x10CA1 + i as u64, sizes.local_len);
+            let path = src.join(&name);
+            fs::write(&path, &data)?;
+            writeln!(list, "{}", path.display())?;
+            writeln!(sums, "{}  {name}", haul::protocol::hex(&sha(&data)))?;
+            items.push((name, Content::whole(data)));
+        }
+        // The list with a SHA256SUMS beside it: Haul verifies every copy.
+        let lists = work.join("w3-list");
+        fs::create_dir_all(&lists)?;
+        let list_path = lists.join("sources.txt");
+        fs::write(&list_path, list)?;
+        fs::write(lists.join("SHA256SUMS"), sums)?;
+        let jobs = 4;
+        let haul = haul.to_path_buf();
+        let (src_cp, src_sum) = (src.clone(), src);
+        Ok(Workload {
+            name: "W3",
+            what: format!(
+                "{} local files × {} MiB copied with SHA-256",
+                sizes.local_count,
+                sizes.local_len >> 20
+            ),
+            expected: expected(&items),
+            tools: vec![
+                Tool {
+                    name: "haul",
+                    command: Box::new(move |dest| {
+                        let mut c = Command::new(&haul);
+                        c.args(["-q", "-j", &jobs.to_string()])
+                            .arg("--dest")
+                            .arg(dest)
+                            .arg("-i")
+                            .arg(&list_path);
+                        c
+                    }),
+                },
+                Tool {
+                    name: "cp -r",
+                    command: Box::new(move |dest| {
+                        let mut c = Command::new("cp");
+                        c.arg("-r").arg(&src_cp).arg(dest);
+                        c
+                    }),
+                },
+                Tool {
+                    name: "cp -r + sha256sum",
+                    command: Box::new(move |dest| {
+                        let mut c = Command::new("sh");
+                        c.args([
+                            "-c",
+                            r#"cp -r "$1" "$2" && cd "$2" && sha256sum -- * > /dev/null"#,
+                            "sh",
+                        ])
+                        .arg(&src_sum)
+                        .arg(dest);
+                        c
+                    }),
+                },
+            ],
+            wall_target: (Versus::Tool("cp -r"), 1.5),
+            cpu_target: None,
+        })
+    }
+
+    fn w4(
+        server: &mut Server,
+        haul: &Path,
+        sizes: &Sizes,
+        work: &Path,
+    ) -> anyhow::Result<Workload> {
+        let jobs = sizes.slow_count;
+        let items: Vec<(String, Content)> = (0..sizes.slow_count)
+            .map(|i| {
+                (
+                    format!("s{i:02}.bin"),
+                    Content::whole(seeded(0x5_0000 + i as u64, sizes.slow_len)),
+                )
+            })
+            .collect();
+        let urls = server.publish("w4", items.clone(), sizes.latency);
+        Ok(Workload {
+            name: "W4",
+            what: format!(
+                "{} × {} KiB, each {} ms late, {jobs} at once",
+                sizes.slow_count,
+                sizes.slow_len / 1024,
+                sizes.latency.as_millis()
+            ),
+            expected: expected(&items),
+            tools: http_tools(haul, &urls, jobs, work, "w4")?,
+            wall_target: (Versus::BestPeer, 1.1),
+            cpu_target: None,
+        })
+    }
+
+    /// haul-cli, `curl --parallel` and `aria2c -j` on the same URLs, `jobs` at once.
+    fn http_tools(
+        haul: &Path,
+        urls: &[(String, String)],
+        jobs: usize,
+        work: &Path,
+        tag: &str,
+    ) -> anyhow::Result<Vec<Tool>> {
+        let lists = work.join(format!("{tag}-lists"));
+        fs::create_dir_all(&lists)?;
+        let list_path = lists.join("urls.txt");
+        let list: String = urls.iter().map(|(url, _)| format!("{url}\n")).collect();
+        fs::write(&list_path, &list)?;
+        let jobs = jobs.to_string();
+
+        let haul = haul.to_path_buf();
+        let (haul_list, haul_jobs) = (list_path.clone(), jobs.clone());
+        let curl_urls = urls.to_vec();
+        let curl_config = lists.join("curl.cfg");
+        let curl_jobs = jobs.clone();
+        let (aria_list, aria_jobs) = (list_path, jobs);
+        Ok(vec![
+            Tool {
+                name: "haul",
+                command: Box::new(move |dest| {
+                    let mut c = Command::new(&haul);
+                    c.args(["-q", "-j", &haul_jobs, "--per-host", &haul_jobs])
+                        .arg("--dest")
+                        .arg(dest)
+                        .arg("-i")
+                        .arg(&haul_list);
+                    c
+                }),
+            },
+            Tool {
+                name: "curl",
+                command: Box::new(move |dest| {
+                    // curl writes where each `output` says; the config names every file.
+                    let mut config = String::new();
+                    for (url, name) in &curl_urls {
+                        let _ = writeln!(
+                            config,
+                            "url = \"{url}\"\noutput = \"{}\"",
+                            dest.join(name).display()
+                        );
+                    }
+                    let _ = fs::write(&curl_config, config);
+                    let mut c = Command::new("curl");
+                    c.args(["-s", "-S", "--fail", "--create-dirs", "--parallel"])
+                        .args(["--parallel-max", &curl_jobs])
+                        .arg("-K")
+                        .arg(&curl_config);
+                    c
+                }),
+            },
+            Tool {
+                name: "aria2c",
+                command: Box::new(move |dest| {
+                    let mut c = Command::new("aria2c");
+                    c.args(["-q", "-j", &aria_jobs, "--file-allocation=none"])
+                        .args(["--allow-overwrite=true", "--auto-file-renaming=false"])
+                        .arg("-d")
+                        .arg(dest)
+                        .arg("-i")
+                        .arg(&aria_list);
+                    c
+                }),
+            },
+        ])
+    }
+
+    fn expected(items: &[(String, Content)]) -> Vec<(String, u64, [u8; 32])> {
+        items
+            .iter()
+            .map(|(name, content)| (name.clone(), content.len() as u64, content.sha256()))
+            .collect()
+    }
+
+    // ---- running and measuring ----
+
+    /// Each round runs every tool once, in an order that rotates from round to round.
+    fn measure(
+        workload: &Workload,
+        rounds: usize,
+        work: &Path,
+    ) -> anyhow::Result<Vec<Vec<Measured>>> {
+        let mut runs = vec![Vec::new(); workload.tools.len()];
+        for round in 0..rounds {
+            for k in 0..workload.tools.len() {
+                let index = (k + round) % workload.tools.len();
+                let tool = &workload.tools[index];
+                let dest = work.join(format!("out-{}", workload.name));
+                let _ = fs::remove_dir_all(&dest);
+                let mut command = (tool.command)(&dest);
+                let measured = run_child(&mut command, work)
+                    .with_context(|| format!("{} {}", workload.name, tool.name))?;
+                verify(&dest, &workload.expected)
+                    .with_context(|| format!("{} {}: wrong output", workload.name, tool.name))?;
+                fs::remove_dir_all(&dest)?;
+                eprintln!(
+                    "  round {}: {:<18} {:>8.3} s wall {:>8.3} s CPU {:>7.1} MiB",
+                    round + 1,
+                    tool.name,
+                    measured.wall,
+                    measured.cpu,
+                    measured.rss_kib as f64 / 1024.0
+                );
+                runs[index].push(measured);
+            }
+        }
+        Ok(runs)
+    }
+
+    /// Runs a child to its end; its own wall time, CPU time (user + system) and peak RSS.
+    fn run_child(command: &mut Command, work: &Path) -> anyhow::Result<Measured> {
+        let log = work.join("child.log");
+        let out = fs::File::create(&log)?;
+        let err = out.try_clone()?;
+        let started = Instant::now();
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .context("cannot start")?;
+        let pid = libc::pid_t::try_from(child.id()).context("pid out of range")?;
+        let mut status = 0;
+        // SAFETY: all-zero bytes are a valid `rusage` (plain integers).
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        loop {
+            // SAFETY: `pid` is our child, not yet reaped (std only reaps on `wait`, never
+            // called here); `status` and `usage` are valid for writes.
+            let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+            if reaped == pid {
+                break;
+            }
+            let error = std::io::Error::last_os_error();
+            if error.kind() != std::io::ErrorKind::Interrupted {
+                return Err(error).context("wait4");
+            }
+        }
+        let wall = started.elapsed().as_secs_f64();
+        if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+            let mut text = String::new();
+            let _ = fs::File::open(&log).and_then(|mut f| f.read_to_string(&mut text));
+            bail!("exited with status {status:#x}: {}", text.trim());
+        }
+        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        Ok(Measured {
+            wall,
+            cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+            // Linux reports ru_maxrss in KiB.
+            rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        })
+    }
+
+    /// Every expected file, byte-exact, and nothing else.
+    fn verify(dest: &Path, expected: &[(String, u64, [u8; 32])]) -> anyhow::Result<()> {
+        let found = fs::read_dir(dest)
+            .with_context(|| format!("no output folder {}", dest.display()))?
+            .count();
+        anyhow::ensure!(
+            found == expected.len(),
+            "{found} entries in the output folder, {} expected",
+            expected.len()
+        );
+        for (name, len, digest) in expected {
+            let path = dest.join(name);
+            let data = fs::read(&path).with_context(|| format!("missing {name}"))?;
+            anyhow::ensure!(
+                data.len() as u64 == *len,
+                "{name}: {} bytes, {len} expected",
+                data.len()
+            );
+            anyhow::ensure!(sha(&data) == *digest, "{name}: wrong bytes");
+        }
+        Ok(())
+    }
+
+    // ---- report ----
+
+    struct Report {
+        name: &'static str,
+        what: String,
+        tools: Vec<(&'static str, Vec<Measured>)>,
+        wall_target: (Versus, f64),
+        cpu_target: Option<(Versus, f64)>,
+    }
+
+    impl Report {
+        fn new(workload: &Workload, runs: Vec<Vec<Measured>>) -> Report {
+            Report {
+                name: workload.name,
+                what: workload.what.clone(),
+                tools: workload.tools.iter().map(|t| t.name).zip(runs).collect(),
+                wall_target: workload.wall_target,
+                cpu_target: workload.cpu_target,
+            }
+        }
+
+        fn median(&self, tool: &str, pick: fn(&Measured) -> f64) -> Option<f64> {
+            let (_, runs) = self.tools.iter().find(|(name, _)| *name == tool)?;
+            median(runs.iter().map(pick).collect())
+        }
+
+        /// Haul's median over the reference's (the best peer's, or one tool's).
+        fn ratio(&self, versus: Versus, pick: fn(&Measured) -> f64) -> Option<(f64, String)> {
+            let haul = self.median("haul", pick)?;
+            let (name, reference) = match versus {
+                Versus::Tool(name) => (name.to_owned(), self.median(name, pick)?),
+                Versus::BestPeer => self
+                    .tools
+                    .iter()
+                    .filter(|(name, _)| *name != "haul")
+                    .filter_map(|(name, _)| Some(((*name).to_owned(), self.median(name, pick)?)))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))?,
+            };
+            Some((haul / reference, name))
+        }
+
+        fn checks(&self) -> Vec<(&'static str, f64, String, f64, bool)> {
+            let mut checks = Vec::new();
+            let (versus, target) = self.wall_target;
+            if let Some((ratio, name)) = self.ratio(versus, |m| m.wall) {
+                checks.push(("wall", ratio, name, target, ratio <= target));
+            }
+            if let Some((versus, target)) = self.cpu_target
+                && let Some((ratio, name)) = self.ratio(versus, |m| m.cpu)
+            {
+                checks.push(("CPU", ratio, name, target, ratio <= target));
+            }
+            checks
+        }
+
+        fn met(&self) -> bool {
+            self.checks().iter().all(|check| check.4)
+        }
+    }
+
+    fn median(mut values: Vec<f64>) -> Option<f64> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let mid = values.len() / 2;
+        Some(if values.len() % 2 == 1 {
+            values[mid]
+        } else {
+            (values[mid - 1] + values[mid]) / 2.0
+        })
+    }
+
+    fn table(results: &[Report]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "\n| workload | tool | wall (median) | CPU (median) | peak RSS (median) | Haul ÷ this (wall) |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
+        for report in results {
+            let haul = report.median("haul", |m| m.wall);
+            for (tool, _) in &report.tools {
+                let wall = report.median(tool, |m| m.wall).unwrap_or(f64::NAN);
+                let cpu = report.median(tool, |m| m.cpu).unwrap_or(f64::NAN);
+                let rss = report
+                    .median(tool, |m| m.rss_kib as f64)
+                    .unwrap_or(f64::NAN)
+                    / 1024.0;
+                let ratio = match haul {
+                    Some(haul) if *tool != "haul" => format!("{:.2}", haul / wall),
+                    _ => "—".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} {} | {tool} | {wall:.3} s | {cpu:.3} s | {rss:.1} MiB | {ratio} |",
+                    report.name, report.what
+                );
+            }
+        }
+        let _ = writeln!(out);
+        for report in results {
+            for (what, ratio, name, target, met) in report.checks() {
+                let _ = writeln!(
+                    out,
+                    "{} {what}: Haul ÷ {name} = {ratio:.2} (target ≤ {target:.2}) {}",
+                    report.name,
+                    if met { "met" } else { "MISSED" }
+                );
+            }
+        }
+        out
+    }
+
+    fn json(results: &[Report], args: &Args, haul: &Path) -> serde_json::Value {
+        let workloads: Vec<_> = results
+            .iter()
+            .map(|report| {
+                let tools: Vec<_> = report
+                    .tools
+                    .iter()
+                    .map(|(tool, runs)| {
+                        serde_json::json!({
+                            "tool": tool,
+                            "wall_s": runs.iter().map(|m| m.wall).collect::<Vec<_>>(),
+                            "cpu_s": runs.iter().map(|m| m.cpu).collect::<Vec<_>>(),
+                            "rss_kib": runs.iter().map(|m| m.rss_kib).collect::<Vec<_>>(),
+                            "wall_median_s": report.median(tool, |m| m.wall),
+                            "cpu_median_s": report.median(tool, |m| m.cpu),
+                            "rss_median_kib": report.median(tool, |m| m.rss_kib as f64),
+                        })
+                    })
+                    .collect();
+                let checks: Vec<_> = report
+                    .checks()
+                    .into_iter()
+                    .map(|(what, ratio, name, target, met)| {
+                        serde_json::json!({
+                            "measure": what, "versus": name, "ratio": ratio,
+                            "target": target, "met": met,
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "workload": report.name,
+                    "what": report.what,
+                    "tools": tools,
+                    "checks": checks,
+                })
+            })
+            .collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        serde_json::json!({
+            "unix_time": now,
+            "rounds": args.rounds,
+            "smoke": args.smoke,
+            "machine": {
+                "cpu": cpu_model(),
+                "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+                "kernel": fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
+            },
+            "versions": {
+                "haul": version_line(Command::new(haul).arg("--version")),
+                "curl": version_of("curl"),
+                "aria2c": version_of("aria2c"),
+                "cp": version_of("cp"),
+            },
+            "workloads": workloads,
+        })
+    }
+
+    fn cpu_model() -> String {
+        fs::read_to_string("/proc/cpuinfo")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|line| line.strip_prefix("model name"))
+            .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+            .unwrap_or_default()
+    }
+
+    fn version_of(tool: &str) -> Option<String> {
+        let flag = if tool == "aria2c" { "-v" } else { "--version" };
+        version_line(Command::new(tool).arg(flag))
+    }
+
+    fn version_line(command: &mut Command) -> Option<String> {
+        let output = command.stderr(Stdio::null()).output().ok()?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        text.lines().next().map(str::to_owned)
+    }
+
+    // ---- content ----
+
+    /// Bytes from a xorshift generator: every file different, none compressible.
+    fn seeded(seed: u64, len: usize) -> Vec<u8> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            out.extend_from_slice(&state.to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    fn sha(data: &[u8]) -> [u8; 32] {
+        Sha256::digest(data).into()
+    }
+
+    /// What a route serves.
+    #[derive(Clone)]
+    enum Content {
+        Whole(Bytes),
+        /// `block` `count` times: a big file without holding it in memory.
+        Repeated {
+            block: Bytes,
+            count: usize,
+        },
+    }
+
+    impl Content {
+        fn whole(data: Vec<u8>) -> Content {
+            Content::Whole(Bytes::from(data))
+        }
+
+        fn len(&self) -> usize {
+            match self {
+                Content::Whole(bytes) => bytes.len(),
+                Content::Repeated { block, count } => block.len() * count,
+            }
+        }
+
+        fn sha256(&self) -> [u8; 32] {
+            match self {
+                Content::Whole(bytes) => sha(bytes),
+                Content::Repeated { block, count } => {
+                    let mut hasher = Sha256::new();
+                    for _ in 0..*count {
+                        hasher.update(block);
+                    }
+                    hasher.finalize().into()
+                }
+            }
+        }
+
+        /// The bytes from `start` to `end` (exclusive), as a few slices.
+        fn slices(&self, start: usize, end: usize) -> Vec<Bytes> {
+            match self {
+                Content::Whole(bytes) => vec![bytes.slice(start..end)],
+                Content::Repeated { block, .. } => {
+                    let mut out = Vec::new();
+                    let mut at = start;
+                    while at < end {
+                        let offset = at % block.len();
+                        let take = (block.len() - offset).min(end - at);
+                        out.push(block.slice(offset..offset + take));
+                        at += take;
+                    }
+                    out
+                }
+            }
+        }
+    }
+
+    // ---- the server ----
+
+    struct Route {
+        content: Content,
+        latency: Duration,
+    }
+
+    type Routes = Arc<HashMap<String, Route>>;
+
+    /// A keep-alive HTTP/1.1 server on 127.0.0.1 with `Range` support, on its own runtime.
+    struct Server {
+        runtime: Option<tokio::runtime::Runtime>,
+        addr: SocketAddr,
+        routes: Arc<std::sync::RwLock<Routes>>,
+    }
+
+    impl Server {
+        fn start(routes: Routes) -> anyhow::Result<Server> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .thread_name("bench-server")
+                .build()?;
+            let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0"))?;
+            let addr = listener.local_addr()?;
+            let routes = Arc::new(std::sync::RwLock::new(routes));
+            let shared = Arc::clone(&routes);
+            runtime.spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let routes = shared
+                        .read()
+                        .map(|r| Arc::clone(&r))
+                        .unwrap_or_else(|e| Arc::clone(&e.into_inner()));
+                    tokio::spawn(async move {
+                        let _ = serve(stream, routes).await;
+                    });
+                }
+            });
+            Ok(Server {
+                runtime: Some(runtime),
+                addr,
+                routes,
+            })
+        }
+
+        /// Serves `items` under `/{tag}/{name}`; returns (URL, file name) pairs.
+        fn publish(
+            &mut self,
+            tag: &str,
+            items: Vec<(String, Content)>,
+            latency: Duration,
+        ) -> Vec<(String, String)> {
+            let mut urls = Vec::new();
+            let mut guard = self
+                .routes
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut routes: HashMap<String, Route> = guard
+                .iter()
+                .map(|(path, route)| {
+                    (
+                        path.clone(),
+                        Route {
+                            content: route.content.clone(),
+                            latency: route.latency,
+                        },
+                    )
+                })
+                .collect();
+            for (name, content) in items {
+                let path = format!("/{tag}/{name}");
+                urls.push((format!("http://{}{path}", self.addr), name));
+                routes.insert(path, Route { content, latency });
+            }
+            *guard = Arc::new(routes);
+            urls
+        }
+
+        fn stop(&mut self) {
+            if let Some(runtime) = self.runtime.take() {
+                runtime.shutdown_background();
+            }
+        }
+    }
+
+    /// One connection: requests one after another until the client closes.
+    async fn serve(stream: TcpStream, routes: Routes) -> std::io::Result<()> {
+        stream.set_nodelay(true)?;
+        let (read, mut write) = stream.into_split();
+        let mut read = BufReader::new(read);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if read.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap_or_default().to_owned();
+            let path = parts.next().unwrap_or_default().to_owned();
+            let mut range = None;
+            let mut close = false;
+            loop {
+                let mut header = String::new();
+                if read.read_line(&mut header).await? == 0 {
+                    return Ok(());
+                }
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':') {
+                    let value = value.trim();
+                    if name.eq_ignore_ascii_case("range") {
+                        range = Some(value.to_owned());
+                    } else if name.eq_ignore_ascii_case("connection")
+                        && value.eq_ignore_ascii_case("close")
+                    {
+                        close = true;
+                    }
+                }
+            }
+            let Some(route) = routes.get(&path) else {
+                write
+                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                    .await?;
+                continue;
+            };
+            if !route.latency.is_zero() {
+                tokio::time::sleep(route.latency).await;
+            }
+            let len = route.content.len();
+            let (status, start, end) = match range.as_deref().and_then(|r| parse_range(r, len)) {
+                Some((start, end)) => ("206 Partial Content", start, end),
+                None => ("200 OK", 0, len),
+            };
+            let mut head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/octet-stream\r\n\
+                 Accept-Ranges: bytes\r\nETag: \"{len:x}\"\r\nContent-Length: {}\r\n",
+                end - start
+            );
+            if status.starts_with("206") {
+                let _ = write!(head, "Content-Range: bytes {start}-{}/{len}\r\n", end - 1);
+            }
+            head.push_str("\r\n");
+            write.write_all(head.as_bytes()).await?;
+            if method != "HEAD" {
+                for slice in route.content.slices(start, end) {
+                    write.write_all(&slice).await?;
+                }
+            }
+            if close {
+                return Ok(());
+            }
+        }
+    }
+
+    /// `bytes=A-` or `bytes=A-B` within `len`: (start, end exclusive).
+    fn parse_range(value: &str, len: usize) -> Option<(usize, usize)> {
+        let spec = value.strip_prefix("bytes=")?;
+        let (a, b) = spec.split_once('-')?;
+        let start: usize = a.trim().parse().ok()?;
+        let end = match b.trim() {
+            "" => len,
+            b => b.parse::<usize>().ok()?.saturating_add(1).min(len),
+        };
+        (start < end).then_some((start, end))
+    }
+}
