@@ -475,12 +475,19 @@ impl Model {
                 self.batch.sum_items += elapsed;
                 self.batch.bytes += bytes;
                 match outcome {
-                    Outcome::Done { path, sha256 } => RowState::Done {
-                        path,
-                        sha256,
-                        bytes,
-                        elapsed,
-                    },
+                    Outcome::Done { path, sha256 } => {
+                        // The name it landed under (another item or program may have taken
+                        // the one first reported).
+                        if let Some(name) = path.file_name() {
+                            row.name = name.to_string_lossy().into_owned();
+                        }
+                        RowState::Done {
+                            path,
+                            sha256,
+                            bytes,
+                            elapsed,
+                        }
+                    }
                     Outcome::Failed(error) => RowState::Failed {
                         reason: error.to_string(),
                         bytes,

@@ -61,6 +61,10 @@ mod bench {
         /// Tiny sizes, to check the harness itself (the numbers mean nothing).
         #[arg(long)]
         smoke: bool,
+        /// Set up the workloads and serve them until killed, without running any tool (for
+        /// profiling one tool by hand: the URL lists are in the work folder).
+        #[arg(long)]
+        serve: bool,
     }
 
     /// What a workload's target compares Haul with.
@@ -96,6 +100,10 @@ mod bench {
     }
 
     pub fn main() -> ExitCode {
+        let argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        if argv.first().is_some_and(|a| a == MEASURE_CHILD) {
+            return measure_child(&argv[1..]);
+        }
         let args = Args::parse();
         match run(&args) {
             Ok(true) => ExitCode::SUCCESS,
@@ -156,6 +164,12 @@ mod bench {
             let report = Report::new(&workload, runs);
             all_met &= report.met();
             results.push(report);
+        }
+        if args.serve {
+            eprintln!("serving on {}; Ctrl+C stops", server.addr);
+            loop {
+                std::thread::park();
+            }
         }
         server.stop();
         let _ = fs::remove_dir_all(&args.work);
@@ -481,18 +495,72 @@ mod bench {
     }
 
     /// Runs a child to its end; its own wall time, CPU time (user + system) and peak RSS.
+    ///
+    /// The child is started through this program in `--measure-child` mode, a small fresh
+    /// process: Linux counts the memory of the process a child was spawned from into the
+    /// child's peak RSS, and this harness holds the workloads' data in memory.
     fn run_child(command: &mut Command, work: &Path) -> anyhow::Result<Measured> {
         let log = work.join("child.log");
+        let figures = work.join("child.rusage");
         let out = fs::File::create(&log)?;
         let err = out.try_clone()?;
-        let started = Instant::now();
-        let child = command
+        let _ = fs::remove_file(&figures);
+        let mut wrapped = Command::new(std::env::current_exe()?);
+        wrapped
+            .arg(MEASURE_CHILD)
+            .arg(&figures)
+            .arg("--")
+            .arg(command.get_program())
+            .args(command.get_args())
             .stdin(Stdio::null())
             .stdout(out)
-            .stderr(err)
-            .spawn()
-            .context("cannot start")?;
-        let pid = libc::pid_t::try_from(child.id()).context("pid out of range")?;
+            .stderr(err);
+        let status = wrapped.status().context("cannot start")?;
+        let text = fs::read_to_string(&figures).unwrap_or_default();
+        let numbers: Vec<f64> = text
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        if !status.success() || numbers.len() != 3 {
+            let mut output = String::new();
+            let _ = fs::File::open(&log).and_then(|mut f| f.read_to_string(&mut output));
+            bail!("exited with {status}: {}", output.trim());
+        }
+        Ok(Measured {
+            wall: numbers[0],
+            cpu: numbers[1],
+            rss_kib: numbers[2] as u64,
+        })
+    }
+
+    /// The first argument that puts this program in its measuring mode.
+    pub const MEASURE_CHILD: &str = "--measure-child";
+
+    /// `--measure-child FILE -- PROGRAM ARGS…`: runs PROGRAM, writes "wall_s cpu_s
+    /// peak_rss_kib" to FILE and exits with PROGRAM's status.
+    pub fn measure_child(argv: &[std::ffi::OsString]) -> ExitCode {
+        let [figures, dashes, program, args @ ..] = argv else {
+            eprintln!("usage: haul-bench {MEASURE_CHILD} FILE -- PROGRAM [ARGS…]");
+            return ExitCode::from(2);
+        };
+        if dashes != "--" {
+            eprintln!("usage: haul-bench {MEASURE_CHILD} FILE -- PROGRAM [ARGS…]");
+            return ExitCode::from(2);
+        }
+        let started = Instant::now();
+        let child = match Command::new(program).args(args).spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                eprintln!(
+                    "haul-bench: cannot start {}: {e}",
+                    program.to_string_lossy()
+                );
+                return ExitCode::from(127);
+            }
+        };
+        let Ok(pid) = libc::pid_t::try_from(child.id()) else {
+            return ExitCode::from(2);
+        };
         let mut status = 0;
         // SAFETY: all-zero bytes are a valid `rusage` (plain integers).
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -503,24 +571,23 @@ mod bench {
             if reaped == pid {
                 break;
             }
-            let error = std::io::Error::last_os_error();
-            if error.kind() != std::io::ErrorKind::Interrupted {
-                return Err(error).context("wait4");
+            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return ExitCode::from(2);
             }
         }
         let wall = started.elapsed().as_secs_f64();
-        if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-            let mut text = String::new();
-            let _ = fs::File::open(&log).and_then(|mut f| f.read_to_string(&mut text));
-            bail!("exited with status {status:#x}: {}", text.trim());
-        }
         let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-        Ok(Measured {
-            wall,
-            cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-            // Linux reports ru_maxrss in KiB.
-            rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
-        })
+        let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+        // Linux reports ru_maxrss in KiB.
+        let line = format!("{wall} {cpu} {}\n", usage.ru_maxrss);
+        if fs::write(figures, line).is_err() {
+            return ExitCode::from(2);
+        }
+        if libc::WIFEXITED(status) {
+            ExitCode::from(u8::try_from(libc::WEXITSTATUS(status)).unwrap_or(1))
+        } else {
+            ExitCode::from(128 + u8::try_from(libc::WTERMSIG(status)).unwrap_or(0))
+        }
     }
 
     /// Every expected file, byte-exact, and nothing else.

@@ -290,6 +290,10 @@ async fn drive(
     }
 
     let mut interrupts = 0;
+    // One listener for the whole batch (not one per event), renewed after each Ctrl+C.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut listening = true;
     while !pending.is_empty() {
         tokio::select! {
             event = events.recv() => {
@@ -304,10 +308,12 @@ async fn drive(
                     display.update(&event, pending.get(&event.id()));
                 }
             }
-            signal = tokio::signal::ctrl_c() => {
+            signal = &mut ctrl_c, if listening => {
                 if signal.is_err() {
+                    listening = false; // no Ctrl+C here: the batch just runs
                     continue;
                 }
+                ctrl_c.set(tokio::signal::ctrl_c());
                 interrupts += 1;
                 if interrupts > 1 {
                     eprintln!("haul-cli: interrupted twice, exiting without cleanup");

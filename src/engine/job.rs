@@ -19,7 +19,7 @@ use tracing::Instrument;
 use url::Url;
 
 use super::EventSink;
-use super::fetch::http::{Body, RangeFrom};
+use super::fetch::http::{Body, RangeFrom, Sink};
 use super::fetch::{Stop, file, http};
 use super::output::{ChunkWriter, Committed, Names, PartFile};
 use super::resume::{ResumeIndex, Sidecar};
@@ -29,6 +29,9 @@ use crate::protocol::{
 
 /// Progress events are sent at most this often per item.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// Bodies of known length up to this size are read into memory and written in one go (no
+/// checkpoint would have happened before this many bytes anyway).
+const SMALL_BODY: u64 = 256 * 1024;
 /// The longest wait between two tries (before jitter).
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
@@ -229,6 +232,9 @@ async fn fetch_url(
 
 /// A `.part` an earlier run (or an earlier pause) kept for this URL, reopened.
 async fn kept_part(job: &Job, key: &str) -> Option<PartFile> {
+    if job.resume.known_absent(&job.output.dest, key) {
+        return None; // the usual case, answered from memory
+    }
     let (resume, names, dest, overwrite) = (
         Arc::clone(&job.resume),
         Arc::clone(&job.names),
@@ -295,6 +301,12 @@ async fn try_url(
     {
         return Err(Stop::Failed(FetchError::TooLarge { limit }));
     }
+    if part.is_none()
+        && opened.body == Body::Full
+        && opened.total.is_some_and(|total| total <= SMALL_BODY)
+    {
+        return try_small(job, key, opened, part, stop, shared).await;
+    }
     let mut current = match part.take() {
         Some(current) => current,
         None => {
@@ -333,7 +345,7 @@ async fn try_url(
     }
     let streamed = http::stream(
         opened.response,
-        &mut writer,
+        Sink::Writer(&mut writer),
         job.limits.stall_timeout,
         job.limits.max_size.map(|limit| (offset, limit)),
         stop,
@@ -345,6 +357,73 @@ async fn try_url(
         Err(reason) => {
             // The writer hands the part back (or, after a write error, has removed it).
             *part = writer.into_part().await.ok();
+            Err(reason)
+        }
+    }
+}
+
+/// A small body of known length (at most [`SMALL_BODY`]) with nothing kept for it: read into
+/// memory, then created, written, verified and committed in one trip to the blocking pool,
+/// instead of a writer task fed chunk by chunk (many small items are as fast as the network
+/// allows). A body that stops part-way goes to a resumable `.part` with its sidecar, handed
+/// back in `part`, exactly as a streamed one would be.
+async fn try_small(
+    job: &Job,
+    key: &str,
+    opened: http::Opened,
+    part: &mut Option<PartFile>,
+    stop: &CancellationToken,
+    shared: &Arc<Shared>,
+) -> Result<Committed, Stop> {
+    let http::Opened {
+        response,
+        name,
+        total,
+        etag,
+        last_modified,
+        ..
+    } = opened;
+    let capacity = total.and_then(|t| usize::try_from(t).ok()).unwrap_or(0);
+    let mut body = Vec::with_capacity(capacity);
+    shared.received.store(0, Ordering::Relaxed);
+    started(job, shared, name.clone(), total);
+    let streamed = http::stream(
+        response,
+        Sink::Memory(&mut body),
+        job.limits.stall_timeout,
+        job.limits.max_size.map(|limit| (0, limit)),
+        stop,
+        &shared.received,
+    )
+    .await;
+    let (names, dest, overwrite) = part_args(job);
+    let expect = job.sha256;
+    match streamed {
+        Ok(_) => {
+            blocking(move || {
+                let mut part = PartFile::create(&names, &dest, &name, overwrite)?;
+                part.expect(expect);
+                part.write(&body)?;
+                part.commit(total).map_err(Stop::Failed)
+            })
+            .await
+        }
+        Err(reason) => {
+            if !body.is_empty() {
+                let mut sidecar = Sidecar::new(key, &name);
+                (sidecar.etag, sidecar.last_modified, sidecar.total) = (etag, last_modified, total);
+                let kept = blocking(move || {
+                    let mut part = PartFile::create(&names, &dest, &name, overwrite)?;
+                    part.attach_sidecar(sidecar)?;
+                    part.write(&body)?;
+                    Ok(part)
+                })
+                .await;
+                match kept {
+                    Ok(kept) => *part = Some(kept),
+                    Err(e) => tracing::warn!(error = ?e, "could not save the bytes received"),
+                }
+            }
             Err(reason)
         }
     }

@@ -199,7 +199,12 @@ impl PartFile {
     pub fn attach_sidecar(&mut self, mut sidecar: Sidecar) -> Result<(), FetchError> {
         sidecar.name = self.file_name();
         sidecar.written = self.written;
-        resume::write(&self.part, &sidecar).map_err(|e| write_error(&self.part, &e))?;
+        let written = if self.written == 0 {
+            resume::write_initial(&self.part, &sidecar)
+        } else {
+            resume::write(&self.part, &sidecar)
+        };
+        written.map_err(|e| write_error(&self.part, &e))?;
         self.sidecar = Some(sidecar);
         Ok(())
     }

@@ -92,6 +92,14 @@ pub fn write(part: &Path, sidecar: &Sidecar) -> io::Result<()> {
     result
 }
 
+/// Writes the first sidecar of a new `part` (nothing checkpointed yet) without the fsync and
+/// rename of [`write`]: if it is lost or torn in a crash, nothing is lost with it (it records
+/// no bytes), and one fsync less per item counts when there are thousands of them.
+pub fn write_initial(part: &Path, sidecar: &Sidecar) -> io::Result<()> {
+    let json = serde_json::to_vec(sidecar).map_err(io::Error::other)?;
+    fs::write(sidecar_path(part), json)
+}
+
 /// Reads the sidecar of `part`, if there is a valid one of this version.
 pub fn read(part: &Path) -> Option<Sidecar> {
     let bytes = fs::read(sidecar_path(part)).ok()?;
@@ -127,6 +135,15 @@ impl ResumeIndex {
         drop(folders);
         let sidecar = read(&part)?;
         (sidecar.source == source && part.is_file()).then_some((part, sidecar))
+    }
+
+    /// True when `dest` has been listed already and holds no kept part for `source`: then
+    /// [`ResumeIndex::take`] would find nothing, and asking costs no trip to the disk.
+    pub fn known_absent(&self, dest: &Path, source: &str) -> bool {
+        let folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+        folders
+            .get(dest)
+            .is_some_and(|folder| !folder.contains_key(source))
     }
 
     /// Records a part kept for `source`, so a later submission resumes it.
@@ -194,6 +211,10 @@ mod tests {
         fs::write(dir.path().join("notes.txt"), b"hi")?;
 
         let index = ResumeIndex::default();
+        assert!(
+            !index.known_absent(dir.path(), "http://h/a.iso"),
+            "not listed yet"
+        );
         assert_eq!(
             index.take(dir.path(), "http://h/a.iso"),
             Some((part.clone(), sidecar))
@@ -203,6 +224,7 @@ mod tests {
             None,
             "claimed once"
         );
+        assert!(index.known_absent(dir.path(), "http://h/a.iso"));
         index.put(dir.path(), "http://h/a.iso", &part);
         assert!(
             index.take(dir.path(), "http://h/a.iso").is_some(),

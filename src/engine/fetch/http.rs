@@ -5,8 +5,8 @@
 //! environment, no decompression). [`open`] sends the request — with `Range` and `If-Range`
 //! when resuming — and checks the reply: what it is ([`Body`]: the whole file, exactly the
 //! rest we asked for, nothing left, or a range we cannot use) and when to ask again (a
-//! `Retry-After`). [`stream`] moves the body into a [`ChunkWriter`] under a stall timeout and
-//! an optional size limit. Both return soon after their stop token is cancelled; dropping the
+//! `Retry-After`). [`stream`] moves the body into a [`ChunkWriter`] (or, for a small body,
+//! memory) under a stall timeout and an optional size limit. Both return soon after their stop token is cancelled; dropping the
 //! response closes the connection.
 //! Must not touch: the disk (the writer does), channels, events.
 
@@ -265,12 +265,20 @@ fn fallback_name(response: &Response) -> String {
     }
 }
 
-/// Streams the body into `writer`, adding to `progress`. Fails on a stall, a broken
+/// Where a body goes.
+pub enum Sink<'a> {
+    /// The `.part` writer on the blocking pool.
+    Writer(&'a mut ChunkWriter),
+    /// Memory, for a small body of known length: written to disk in one go once complete.
+    Memory(&'a mut Vec<u8>),
+}
+
+/// Streams the body into `sink`, adding to `progress`. Fails on a stall, a broken
 /// connection, a body that is shorter or longer than `Content-Length`, or one that takes the
 /// file (`already` bytes plus this body) past `max_size`.
 pub async fn stream(
     mut response: Response,
-    writer: &mut ChunkWriter,
+    mut sink: Sink<'_>,
     stall: Duration,
     max_size: Option<(u64, u64)>,
     stop: &CancellationToken,
@@ -301,10 +309,13 @@ pub async fn stream(
             return Err(Stop::Failed(FetchError::TooLarge { limit }));
         }
         progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        tokio::select! {
-            biased;
-            () = stop.cancelled() => return Err(Stop::Stopped),
-            written = writer.write(chunk) => written.map_err(Stop::Failed)?,
+        match &mut sink {
+            Sink::Memory(buffer) => buffer.extend_from_slice(&chunk),
+            Sink::Writer(writer) => tokio::select! {
+                biased;
+                () = stop.cancelled() => return Err(Stop::Stopped),
+                written = writer.write(chunk) => written.map_err(Stop::Failed)?,
+            },
         }
     }
     match total {
