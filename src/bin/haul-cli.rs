@@ -217,7 +217,12 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
     };
     let (engine, events) = Engine::start(runtime.handle(), config).context("cannot start")?;
     let display = Display::new(&args, entries.len() as u64);
-    let batch = runtime.block_on(drive(engine, events, entries, display, args.json));
+    // The batch runs as a task on the runtime's workers (not on this thread through
+    // `block_on`): events then reach it without waking a parked thread each time.
+    let json = args.json;
+    let batch = runtime
+        .block_on(runtime.spawn(drive(engine, events, entries, display, json)))
+        .context("the batch stopped unexpectedly")?;
     Ok(ExitCode::from(match batch {
         Batch::Interrupted => EXIT_INTERRUPTED,
         Batch::Finished(summary) if summary.all_done() => 0,
