@@ -59,11 +59,13 @@ fn parse_args(mut args: impl Iterator<Item = std::ffi::OsString>) -> Parsed {
         match text.as_ref() {
             "--" => only_sources = true,
             "-h" | "--help" => {
+                attach_console();
                 print!("{USAGE}");
                 return Parsed::Exit(ExitCode::SUCCESS);
             }
             "-V" | "--version" => {
-                println!("haul {}", env!("CARGO_PKG_VERSION"));
+                attach_console();
+                println!("haul {}", haul::version::LONG);
                 return Parsed::Exit(ExitCode::SUCCESS);
             }
             "--dest" => match args.next() {
@@ -80,9 +82,37 @@ fn parse_args(mut args: impl Iterator<Item = std::ffi::OsString>) -> Parsed {
 }
 
 fn usage_error(message: &str) -> Parsed {
+    attach_console();
     eprint!("haul: {message}\n\n{USAGE}");
     Parsed::Exit(ExitCode::from(2))
 }
+
+/// A release build on Windows has no console of its own (no black window behind the app when
+/// double-clicked), so `--help`, `--version` and usage errors would print nowhere when typed
+/// in a console: attach to the console Haul was started from, if any. Output that is already
+/// redirected (a pipe, a file) keeps going there.
+#[cfg(windows)]
+fn attach_console() {
+    // kernel32 is always linked on Windows.
+    unsafe extern "system" {
+        fn GetStdHandle(which: u32) -> *mut std::ffi::c_void;
+        fn AttachConsole(process: u32) -> i32;
+    }
+    /// `(DWORD)-11`
+    const STD_OUTPUT_HANDLE: u32 = 0xFFFF_FFF5;
+    /// `(DWORD)-1`
+    const ATTACH_PARENT_PROCESS: u32 = u32::MAX;
+    // SAFETY: two Win32 calls that take plain integers; a failure (no parent console) leaves
+    // the process as it was.
+    unsafe {
+        if GetStdHandle(STD_OUTPUT_HANDLE).is_null() {
+            AttachConsole(ATTACH_PARENT_PROCESS);
+        }
+    }
+}
+
+#[cfg(not(windows))]
+fn attach_console() {}
 
 fn main() -> ExitCode {
     let args = match parse_args(std::env::args_os().skip(1)) {
@@ -92,7 +122,7 @@ fn main() -> ExitCode {
     // Logs live beside eframe's settings file, in the platform's data folder.
     let log_dir = eframe::storage_dir(APP_ID).map(|d| d.join("logs"));
     let (logs, _flush_on_exit) = haul::logs::init(log_dir.as_deref());
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "haul starting");
+    tracing::info!(version = haul::version::LONG, "haul starting");
     match run(args, logs) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
