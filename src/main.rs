@@ -162,7 +162,8 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
 
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     // The queue survives crashes: it is saved as it changes and read back here.
-    let saved = match eframe::storage_dir(APP_ID) {
+    let data_dir = eframe::storage_dir(APP_ID);
+    let saved = match &data_dir {
         Some(dir) => Queue::open(&dir.join("queue.sqlite3")),
         None => haul::queue::Opened {
             queue: None,
@@ -212,7 +213,9 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let _ = window.set(cc.egui_ctx.clone());
-            Ok(Box::new(HaulApp::new(cc.storage, init)))
+            Ok(Box::new(
+                HaulApp::new(cc.storage, init).with_data_dir(data_dir),
+            ))
         }),
     );
 

@@ -135,6 +135,10 @@ pub struct HaulApp {
     rows_built: usize,
     /// Actions queued by event handling or drawing, applied at the end of the frame.
     actions: Vec<Action>,
+    /// The About window is open.
+    about_open: bool,
+    /// Where settings, the queue and logs are kept, to tell in the About window.
+    data_dir: Option<PathBuf>,
 }
 
 impl HaulApp {
@@ -168,6 +172,8 @@ impl HaulApp {
             log_cache: (u64::MAX, Vec::new()),
             rows_built: 0,
             actions: Vec::new(),
+            about_open: false,
+            data_dir: None,
         };
         app.engine.send(Command::SetLimits(app.settings.limits()));
         app.engine.send(Command::SetOutput(app.settings.output()));
@@ -194,6 +200,12 @@ impl HaulApp {
         let entries = crate::cli::from_args(&init.sources, &app.cwd);
         app.add_entries(entries);
         app
+    }
+
+    /// Names the folder that holds settings, the queue and logs, for the About window.
+    pub fn with_data_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.data_dir = dir;
+        self
     }
 
     pub fn settings(&self) -> &Settings {
