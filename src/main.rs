@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
@@ -208,24 +208,45 @@ fn run(args: Args, logs: haul::logs::RecentLogs) -> anyhow::Result<()> {
         system_font_fallback: true,
         ..eframe::NativeOptions::default()
     };
+    // When the window goes away, whatever is left is paused (its bytes and sidecars are kept,
+    // and the saved queue brings it back next time). This runs from the app's `on_exit`: on
+    // macOS, Quit in the app menu (Cmd+Q) ends the process inside the event loop, so
+    // `run_native` never returns there. Elsewhere it runs here after `run_native` returns, if
+    // `on_exit` did not.
+    let engine = Arc::new(Mutex::new(Some(engine)));
+    let on_exit = {
+        let engine = Arc::clone(&engine);
+        move || suspend(&engine)
+    };
     let result = eframe::run_native(
         "Haul",
         options,
         Box::new(move |cc| {
             let _ = window.set(cc.egui_ctx.clone());
             Ok(Box::new(
-                HaulApp::new(cc.storage, init).with_data_dir(data_dir),
+                HaulApp::new(cc.storage, init)
+                    .with_data_dir(data_dir)
+                    .on_exit(Box::new(on_exit)),
             ))
         }),
     );
-
-    // The window is gone: pause whatever is left (its bytes and sidecars are kept, and the
-    // saved queue brings it back next time) and wait, bounded, until every item has stopped.
-    if !engine.suspend_blocking(SHUTDOWN_WAIT) {
-        tracing::warn!("items still stopping after {SHUTDOWN_WAIT:?}; quitting anyway");
-    }
+    suspend(&engine);
     runtime.shutdown_timeout(Duration::from_secs(2));
     result.map_err(|e| anyhow!("the window failed: {e}"))
+}
+
+/// Pauses every item still queued or running and waits, bounded, until all have stopped.
+/// The first call does it; later calls find nothing left to do.
+fn suspend(engine: &Mutex<Option<Engine>>) {
+    let taken = engine
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(engine) = taken
+        && !engine.suspend_blocking(SHUTDOWN_WAIT)
+    {
+        tracing::warn!("items still stopping after {SHUTDOWN_WAIT:?}; quitting anyway");
+    }
 }
 
 #[cfg(test)]
