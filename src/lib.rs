@@ -10,6 +10,7 @@
 //! - [`logs`]: the window's log file and its recent warnings.
 //! - [`queue`]: the window's queue on disk (SQLite), so a crash loses nothing.
 //! - [`cli`]: what `haul-cli` needs beyond the engine: reading source lists and reporting.
+//! - [`version`]: the version and git commit that `--version` and the About box show.
 
 pub mod app;
 pub mod cli;
@@ -18,3 +19,4 @@ pub mod engine;
 pub mod logs;
 pub mod protocol;
 pub mod queue;
+pub mod version;

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
@@ -59,11 +59,13 @@ fn parse_args(mut args: impl Iterator<Item = std::ffi::OsString>) -> Parsed {
         match text.as_ref() {
             "--" => only_sources = true,
             "-h" | "--help" => {
+                attach_console();
                 print!("{USAGE}");
                 return Parsed::Exit(ExitCode::SUCCESS);
             }
             "-V" | "--version" => {
-                println!("haul {}", env!("CARGO_PKG_VERSION"));
+                attach_console();
+                println!("haul {}", haul::version::LONG);
                 return Parsed::Exit(ExitCode::SUCCESS);
             }
             "--dest" => match args.next() {
@@ -80,9 +82,37 @@ fn parse_args(mut args: impl Iterator<Item = std::ffi::OsString>) -> Parsed {
 }
 
 fn usage_error(message: &str) -> Parsed {
+    attach_console();
     eprint!("haul: {message}\n\n{USAGE}");
     Parsed::Exit(ExitCode::from(2))
 }
+
+/// A release build on Windows has no console of its own (no black window behind the app when
+/// double-clicked), so `--help`, `--version` and usage errors would print nowhere when typed
+/// in a console: attach to the console Haul was started from, if any. Output that is already
+/// redirected (a pipe, a file) keeps going there.
+#[cfg(windows)]
+fn attach_console() {
+    // kernel32 is always linked on Windows.
+    unsafe extern "system" {
+        fn GetStdHandle(which: u32) -> *mut std::ffi::c_void;
+        fn AttachConsole(process: u32) -> i32;
+    }
+    /// `(DWORD)-11`
+    const STD_OUTPUT_HANDLE: u32 = 0xFFFF_FFF5;
+    /// `(DWORD)-1`
+    const ATTACH_PARENT_PROCESS: u32 = u32::MAX;
+    // SAFETY: two Win32 calls that take plain integers; a failure (no parent console) leaves
+    // the process as it was.
+    unsafe {
+        if GetStdHandle(STD_OUTPUT_HANDLE).is_null() {
+            AttachConsole(ATTACH_PARENT_PROCESS);
+        }
+    }
+}
+
+#[cfg(not(windows))]
+fn attach_console() {}
 
 fn main() -> ExitCode {
     let launched = Instant::now();
@@ -93,7 +123,7 @@ fn main() -> ExitCode {
     // Logs live beside eframe's settings file, in the platform's data folder.
     let log_dir = eframe::storage_dir(APP_ID).map(|d| d.join("logs"));
     let (logs, _flush_on_exit) = haul::logs::init(log_dir.as_deref());
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "haul starting");
+    tracing::info!(version = haul::version::LONG, "haul starting");
     match run(args, logs, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -133,7 +163,8 @@ fn run(args: Args, logs: haul::logs::RecentLogs, launched: Instant) -> anyhow::R
 
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     // The queue survives crashes: it is saved as it changes and read back here.
-    let saved = match eframe::storage_dir(APP_ID) {
+    let data_dir = eframe::storage_dir(APP_ID);
+    let saved = match &data_dir {
         Some(dir) => Queue::open(&dir.join("queue.sqlite3")),
         None => haul::queue::Opened {
             queue: None,
@@ -178,24 +209,46 @@ fn run(args: Args, logs: haul::logs::RecentLogs, launched: Instant) -> anyhow::R
         system_font_fallback: true,
         ..eframe::NativeOptions::default()
     };
+    // When the window goes away, whatever is left is paused (its bytes and sidecars are kept,
+    // and the saved queue brings it back next time). This runs from the app's `on_exit`: on
+    // macOS, Quit in the app menu (Cmd+Q) ends the process inside the event loop, so
+    // `run_native` never returns there. Elsewhere it runs here after `run_native` returns, if
+    // `on_exit` did not.
+    let engine = Arc::new(Mutex::new(Some(engine)));
+    let on_exit = {
+        let engine = Arc::clone(&engine);
+        move || suspend(&engine)
+    };
     let result = eframe::run_native(
         "Haul",
         options,
         Box::new(move |cc| {
             let _ = window.set(cc.egui_ctx.clone());
             Ok(Box::new(
-                HaulApp::new(cc.storage, init).launched_at(launched),
+                HaulApp::new(cc.storage, init)
+                    .launched_at(launched)
+                    .with_data_dir(data_dir)
+                    .on_exit(Box::new(on_exit)),
             ))
         }),
     );
-
-    // The window is gone: pause whatever is left (its bytes and sidecars are kept, and the
-    // saved queue brings it back next time) and wait, bounded, until every item has stopped.
-    if !engine.suspend_blocking(SHUTDOWN_WAIT) {
-        tracing::warn!("items still stopping after {SHUTDOWN_WAIT:?}; quitting anyway");
-    }
+    suspend(&engine);
     runtime.shutdown_timeout(Duration::from_secs(2));
     result.map_err(|e| anyhow!("the window failed: {e}"))
+}
+
+/// Pauses every item still queued or running and waits, bounded, until all have stopped.
+/// The first call does it; later calls find nothing left to do.
+fn suspend(engine: &Mutex<Option<Engine>>) {
+    let taken = engine
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(engine) = taken
+        && !engine.suspend_blocking(SHUTDOWN_WAIT)
+    {
+        tracing::warn!("items still stopping after {SHUTDOWN_WAIT:?}; quitting anyway");
+    }
 }
 
 #[cfg(test)]

@@ -455,9 +455,15 @@ mod tests {
             parse("  HTTP://example.org/ "),
             Ok(Source::Url(_))
         ));
+        #[cfg(not(windows))]
         assert_eq!(
             parse("file:///tmp/x.txt"),
             Ok(Source::File(PathBuf::from("/tmp/x.txt")))
+        );
+        #[cfg(windows)]
+        assert_eq!(
+            parse("file:///C:/tmp/x.txt"),
+            Ok(Source::File(PathBuf::from(r"C:\tmp\x.txt")))
         );
         assert_eq!(
             parse("rel/x.txt"),
@@ -477,6 +483,24 @@ mod tests {
             parse("http://exa mple.org/"),
             Err(SourceError::InvalidUrl(_))
         ));
+    }
+
+    /// What a desktop passes for "Open with" (`Exec=haul %U`): percent-encoded file URLs.
+    #[test]
+    fn file_urls_are_decoded_into_paths() {
+        #[cfg(not(windows))]
+        assert_eq!(
+            parse("file:///tmp/a%20b%20%E6%8A%A5%E5%91%8A.txt"),
+            Ok(Source::File(PathBuf::from("/tmp/a b 报告.txt")))
+        );
+        #[cfg(windows)]
+        assert_eq!(
+            parse("file:///C:/Users/a%20b/%E6%8A%A5%E5%91%8A.txt"),
+            Ok(Source::File(PathBuf::from(r"C:\Users\a b\报告.txt")))
+        );
+        // A remote host is not a local file (on Windows it is a UNC path, \\server\x).
+        #[cfg(not(windows))]
+        assert_eq!(parse("file://server/x"), Err(SourceError::BadFileUrl));
     }
 
     #[test]

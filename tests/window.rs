@@ -834,3 +834,55 @@ fn a_corrupt_saved_queue_is_moved_aside_and_the_window_says_so() {
     );
     assert!(h.query_by_label(&notice).is_some(), "shown in the window");
 }
+
+#[test]
+fn the_about_window_shows_the_version_and_the_commit() {
+    let mut world = World::new();
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let data = world.dest.path().join("data");
+    let mut h = harness_with(move |_| HaulApp::new(None, init).with_data_dir(Some(data.clone())));
+    h.step();
+    let version = format!("Version {}", haul::version::LONG);
+    assert!(h.query_by_label(&version).is_none(), "closed at first");
+
+    h.get_by_label("About").click();
+    h.step();
+    h.step();
+    // `0.1.0 (abc1234 2026-11-26)`: the package version and the commit built.
+    assert!(h.query_by_label(&version).is_some(), "{version} is shown");
+    assert!(version.contains(env!("CARGO_PKG_VERSION")));
+    assert!(version.contains(haul::version::GIT_HASH));
+    assert!(shown(&h, "Licence: MIT OR Apache-2.0"));
+    assert!(
+        h.query_by_label_contains("Settings, queue and logs: ")
+            .is_some()
+    );
+
+    h.get_by_role_and_label(Role::Button, "Close").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label(&version).is_none(), "closed again");
+}
+
+#[test]
+fn a_file_url_on_the_command_line_adds_the_local_file() {
+    // "Open with Haul" on a Linux desktop passes local files as file:// URLs (`Exec=haul %U`),
+    // with spaces and non-ASCII characters percent-encoded.
+    let mut world = World::new();
+    let src = tempfile::tempdir().expect("tempdir");
+    let path = src.path().join("a b 报告.txt");
+    std::fs::write(&path, b"from a file URL").expect("write");
+    let url = url::Url::from_file_path(&path).expect("absolute path");
+    assert!(url.as_str().contains("a%20b%20"), "{url}");
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.sources = vec![url.to_string()];
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    step_until(&mut h, "the file copied", |app| {
+        app.model().count(Status::Done) == 1
+    });
+    assert_eq!(world.files(), vec!["a b 报告.txt"]);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("a b 报告.txt")).ok(),
+        Some(b"from a file URL".to_vec())
+    );
+}

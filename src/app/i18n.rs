@@ -140,6 +140,11 @@ pub enum T {
     Expected,
     QueueMovedAside,
     QueueUnavailable,
+    About,
+    AboutTagline,
+    AboutVersion,
+    AboutLicense,
+    AboutDataDir,
 }
 
 impl T {
@@ -236,6 +241,11 @@ impl T {
         T::Expected,
         T::QueueMovedAside,
         T::QueueUnavailable,
+        T::About,
+        T::AboutTagline,
+        T::AboutVersion,
+        T::AboutLicense,
+        T::AboutDataDir,
     ];
 }
 
@@ -362,6 +372,11 @@ const EN: &[(T, &str)] = &[
         T::QueueUnavailable,
         "The queue cannot be saved ({reason}); this session's items will not be remembered.",
     ),
+    (T::About, "About"),
+    (T::AboutTagline, "Fetch many files and URLs at once."),
+    (T::AboutVersion, "Version {version}"),
+    (T::AboutLicense, "Licence: {license}"),
+    (T::AboutDataDir, "Settings, queue and logs: {path}"),
 ];
 
 /// The Simplified Chinese catalog.
@@ -484,6 +499,11 @@ const ZH: &[(T, &str)] = &[
         T::QueueUnavailable,
         "无法保存队列（{reason}）；本次的项目不会被记住。",
     ),
+    (T::About, "关于"),
+    (T::AboutTagline, "一次获取许多文件和网址。"),
+    (T::AboutVersion, "版本 {version}"),
+    (T::AboutLicense, "许可证：{license}"),
+    (T::AboutDataDir, "设置、队列和日志：{path}"),
 ];
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.

@@ -140,6 +140,12 @@ pub struct HaulApp {
     launched: Option<Instant>,
     /// Progress waiting to be applied while events are drained (kept for its allocation).
     progress: HashMap<JobId, (u64, Option<u64>)>,
+    /// The About window is open.
+    about_open: bool,
+    /// Where settings, the queue and logs are kept, to tell in the About window.
+    data_dir: Option<PathBuf>,
+    /// What `main` wants done once the window has gone (pausing what is left).
+    on_exit: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl HaulApp {
@@ -175,6 +181,9 @@ impl HaulApp {
             actions: Vec::new(),
             launched: None,
             progress: HashMap::new(),
+            about_open: false,
+            data_dir: None,
+            on_exit: None,
         };
         app.engine.send(Command::SetLimits(app.settings.limits()));
         app.engine.send(Command::SetOutput(app.settings.output()));
@@ -207,6 +216,18 @@ impl HaulApp {
     /// reads it from the log.
     pub fn launched_at(mut self, at: Instant) -> Self {
         self.launched = Some(at);
+        self
+    }
+
+    /// Names the folder that holds settings, the queue and logs, for the About window.
+    pub fn with_data_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.data_dir = dir;
+        self
+    }
+
+    /// Runs `f` once when the window goes away (eframe's `on_exit`), however it is closed.
+    pub fn on_exit(mut self, f: Box<dyn FnOnce() + Send>) -> Self {
+        self.on_exit = Some(f);
         self
     }
 
@@ -649,5 +670,11 @@ impl eframe::App for HaulApp {
 
     fn auto_save_interval(&self) -> Duration {
         Duration::from_secs(30)
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(f) = self.on_exit.take() {
+            f();
+        }
     }
 }

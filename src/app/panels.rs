@@ -2,6 +2,7 @@
 //! text fields and settings, and pushes [`Action`]s; nothing here talks to the engine.
 //! Must not touch: I/O, the engine, the clock beyond reading `Instant::now()` once a frame.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Color32, RichText, Ui};
@@ -44,6 +45,9 @@ impl HaulApp {
         egui::CentralPanel::default().show(ui, |ui| {
             self.rows_built = list(ui, tr, &mut self.model, now, &mut self.actions);
         });
+        if self.about_open {
+            about_window(ui.ctx(), tr, &mut self.about_open, self.data_dir.as_deref());
+        }
         if self.quit_asked {
             quit_dialog(ui.ctx(), tr, self.model.active(), &mut self.actions);
         }
@@ -81,6 +85,9 @@ impl HaulApp {
                 self.actions.push(Action::OpenDest);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button(tr.get(T::About)).clicked() {
+                    self.about_open = true;
+                }
                 ui.toggle_value(&mut self.settings.show_settings, tr.get(T::Settings));
                 ui.toggle_value(&mut self.settings.show_logs, tr.get(T::Logs));
             });
@@ -712,6 +719,35 @@ fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
             }
         });
     ui.add_space(2.0);
+}
+
+/// Which Haul this is: version and commit, licence, and where its files are kept.
+fn about_window(ctx: &egui::Context, tr: Tr, open: &mut bool, data_dir: Option<&Path>) {
+    let mut close = false;
+    egui::Window::new(tr.get(T::About))
+        .id(egui::Id::unique("about"))
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(ctx.content_rect().center())
+        .show(ctx, |ui| {
+            ui.heading(tr.get(T::AppTitle));
+            ui.label(tr.get(T::AboutTagline));
+            ui.add_space(6.0);
+            let version = tr.fill(T::AboutVersion, &[("version", crate::version::LONG)]);
+            ui.add(egui::Label::new(version).selectable(true));
+            ui.label(tr.fill(T::AboutLicense, &[("license", crate::version::LICENSE)]));
+            if let Some(dir) = data_dir {
+                let text = tr.fill(T::AboutDataDir, &[("path", &dir.display().to_string())]);
+                ui.add(egui::Label::new(text).selectable(true));
+            }
+            ui.add_space(6.0);
+            close = ui.button(tr.get(T::Close)).clicked();
+        });
+    if close {
+        *open = false;
+    }
 }
 
 fn quit_dialog(ctx: &egui::Context, tr: Tr, running: usize, actions: &mut Vec<Action>) {

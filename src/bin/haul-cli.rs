@@ -25,7 +25,7 @@ const MAX_ITEM_BARS: usize = 8;
 
 /// Fetch many files and URLs at once.
 #[derive(Debug, Parser)]
-#[command(name = "haul-cli", version, about)]
+#[command(name = "haul-cli", version = haul::version::LONG, about)]
 struct Args {
     /// URLs (http, https, file) or local paths.
     #[arg(value_name = "SOURCES")]

@@ -241,6 +241,81 @@ mod tests {
         assert!(out.starts_with('名'));
     }
 
+    /// Windows' rules, checked on every platform: a file saved on Linux or macOS may be
+    /// copied to a Windows disk, and the Windows build must never fail on a server's name.
+    #[test]
+    fn windows_rules_hold_on_every_platform() {
+        // Device names, with or without extensions, in any case, with trailing dots/spaces.
+        for (raw, safe) in [
+            ("COM1.txt", "_COM1.txt"),
+            ("com9", "_com9"),
+            ("LPT3.tar.gz", "_LPT3.tar.gz"),
+            ("nul", "_nul"),
+            ("PRN.", "_PRN"),
+            ("Con .log", "_Con .log"),
+            ("CONIN$", "_CONIN$"),
+            ("conout$.txt", "_conout$.txt"),
+            ("COM¹.dat", "_COM¹.dat"),
+            // Not device names: longer stems, digits past 9, a device name inside a word.
+            ("COM10.txt", "COM10.txt"),
+            ("COM1x.txt", "COM1x.txt"),
+            ("my CON.txt", "my CON.txt"),
+        ] {
+            assert_eq!(sanitize(raw), safe, "{raw:?}");
+        }
+        // Every character Windows forbids in a name.
+        assert_eq!(sanitize(r#"a<b>c:d"e|f?g*h.txt"#), "a_b_c_d_e_f_g_h.txt");
+        assert_eq!(sanitize(r"dir\sub/报告.pdf"), "报告.pdf");
+        // Windows drops trailing dots and spaces (and `name.` would open `name`).
+        assert_eq!(sanitize("report.pdf."), "report.pdf");
+        assert_eq!(sanitize("report.pdf . "), "report.pdf");
+        assert_eq!(sanitize("  notes.txt"), "notes.txt");
+        assert_eq!(sanitize("..."), FALLBACK_NAME);
+        for raw in ["COM1.txt", "a:b", "x. ", "名字 .", r"\\server\share\f.txt"] {
+            let name = sanitize(raw);
+            assert!(is_windows_safe(&name), "{raw:?} became {name:?}");
+        }
+    }
+
+    /// What Windows accepts as a file name (NTFS, exFAT, FAT32 long names).
+    fn is_windows_safe(name: &str) -> bool {
+        let stem = name.split('.').next().unwrap_or("").trim_end();
+        !name.is_empty()
+            && !name
+                .chars()
+                .any(|c| c.is_control() || r#"<>:"/\|?*"#.contains(c))
+            && !name.ends_with(['.', ' '])
+            && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem))
+            && name.encode_utf16().count() <= 255
+    }
+
+    /// File systems limit a name to 255 bytes (ext4, APFS counts UTF-8) or 255 UTF-16 units
+    /// (NTFS). A name is cut to 200 bytes so that `name (999).ext.part.haul`, the longest
+    /// file Haul makes for it, still fits everywhere, also in Chinese or emoji.
+    #[test]
+    fn long_cjk_and_emoji_names_fit_every_file_system_with_their_suffixes() {
+        for raw in [
+            format!("{}.pdf", "报告".repeat(300)),
+            format!("{}.tar.gz", "a".repeat(1000)),
+            "😀".repeat(300),
+            format!("{}.txt", "é".repeat(300)),
+            format!("COM1.{}", "名".repeat(100)),
+        ] {
+            let name = sanitize(&raw);
+            let longest = format!("{}.part.haul", variant(&name, 999));
+            assert!(name.len() <= MAX_NAME_BYTES, "{} bytes", name.len());
+            assert!(longest.len() <= 255, "{longest:?}: {} bytes", longest.len());
+            assert!(longest.encode_utf16().count() <= 255, "{longest:?}");
+            assert!(is_windows_safe(&name), "{name:?}");
+            // Cut on a character boundary, extension kept when it is one.
+            let (_, ext) = split_extension(&raw);
+            if ext.len() <= 16 {
+                assert!(name.ends_with(ext), "{name:?} lost {ext:?}");
+            }
+            assert_eq!(sanitize(&name), name, "stable");
+        }
+    }
+
     #[test]
     fn variants_look_like_a_browser() {
         assert_eq!(variant("a.txt", 0), "a.txt");

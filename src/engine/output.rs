@@ -613,6 +613,43 @@ mod tests {
         Ok(())
     }
 
+    /// Windows' classic limit is 260 characters for a whole path. Rust's standard library
+    /// (which every file operation here goes through, also behind tokio) turns long absolute
+    /// paths into `\\?\` paths itself, so deep destinations work without the system-wide
+    /// long-path setting. This runs on every platform; on Windows it proves the point.
+    #[test]
+    fn a_destination_path_longer_than_260_characters_works() -> Result<(), FetchError> {
+        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+        let mut dest = dir.path().to_path_buf();
+        for i in 0..5 {
+            dest.push(format!("{i}-{}", "深层文件夹".repeat(10)));
+        }
+        let names = Arc::new(Names::default());
+        let name = format!("{}.bin", "长名字".repeat(60));
+        let mut part = PartFile::create(&names, &dest, &name, false)?;
+        let path_chars = part.part_path().to_string_lossy().chars().count();
+        assert!(path_chars > 300, "only {path_chars} characters");
+        part.attach_sidecar(Sidecar::new("https://h/x.bin", &name))?;
+        part.write(b"first half, ")?;
+        let kept = part.keep()?;
+        let sidecar = resume::read(&kept).ok_or_else(|| closed_error(&kept))?;
+        let mut part = PartFile::resume(&names, &kept, sidecar, false)?;
+        part.write(b"second half")?;
+        let done = part.commit(Some(23))?;
+        assert_eq!(done.path.parent(), Some(dest.as_path()));
+        assert_eq!(
+            fs::read(&done.path).ok().as_deref(),
+            Some(&b"first half, second half"[..])
+        );
+        let left: Vec<_> = fs::read_dir(&dest)
+            .map_err(|e| write_error(&dest, &e))?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "no .part or sidecar left: {left:?}");
+        Ok(())
+    }
+
     #[test]
     fn short_length_fails_and_leaves_nothing() -> Result<(), FetchError> {
         let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
