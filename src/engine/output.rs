@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -30,7 +30,8 @@ use crate::protocol::{Checksum, FetchError, hex};
 
 /// How far `name (N).ext` goes before giving up on a folder.
 const MAX_VARIANTS: u32 = 10_000;
-/// Write buffer for each `.part`: large enough that small network chunks become few syscalls.
+/// Network chunks are gathered up to this many bytes and written with one `writev`: few
+/// syscalls, and no copy into a buffer on the way.
 const WRITE_BUFFER: usize = 256 * 1024;
 /// Chunks queued between an async fetcher and its writer thread.
 const CHUNK_QUEUE: usize = 64;
@@ -73,7 +74,7 @@ pub struct Committed {
 /// A `.part` file being written. Removed on drop unless committed.
 #[derive(Debug)]
 pub struct PartFile {
-    file: Option<BufWriter<File>>,
+    file: Option<Gather>,
     part: PathBuf,
     target: PathBuf,
     /// The sanitised name that `target` is a variant of.
@@ -108,7 +109,7 @@ impl PartFile {
             match OpenOptions::new().write(true).create_new(true).open(&part) {
                 Ok(file) => {
                     return Ok(PartFile {
-                        file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+                        file: Some(Gather::new(file)),
                         part,
                         target,
                         base: name,
@@ -180,7 +181,7 @@ impl PartFile {
         };
         sidecar.written = written;
         Ok(PartFile {
-            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            file: Some(Gather::new(file)),
             part: part.to_path_buf(),
             base: sidecar.name.clone(),
             target,
@@ -250,7 +251,7 @@ impl PartFile {
         let file = self.file.as_mut().ok_or_else(|| closed_error(&part))?;
         let result = (|| {
             file.flush()?;
-            let inner = file.get_mut();
+            let inner = &mut file.file;
             inner.set_len(0)?;
             inner.seek(SeekFrom::Start(0))?;
             Ok::<_, io::Error>(())
@@ -271,7 +272,7 @@ impl PartFile {
         };
         let file = self.file.as_mut().ok_or_else(|| closed_error(&self.part))?;
         file.flush().map_err(|e| write_error(&self.part, &e))?;
-        file.get_ref()
+        file.file
             .sync_data()
             .map_err(|e| write_error(&self.part, &e))?;
         sidecar.written = self.written;
@@ -301,13 +302,26 @@ impl PartFile {
             .unwrap_or_default()
     }
 
-    /// Appends bytes, hashing them on the way.
+    /// Appends bytes, hashing them on the way (written at once, after anything gathered).
     pub fn write(&mut self, buf: &[u8]) -> Result<(), FetchError> {
         let file = self.file.as_mut().ok_or_else(|| closed_error(&self.part))?;
         file.write_all(buf)
             .map_err(|e| write_error(&self.part, &e))?;
         self.hasher.update(buf);
         self.written += buf.len() as u64;
+        self.maybe_checkpoint()
+    }
+
+    /// Appends a chunk, hashing it on the way; chunks are gathered and written together.
+    pub fn write_chunk(&mut self, chunk: Bytes) -> Result<(), FetchError> {
+        let file = self.file.as_mut().ok_or_else(|| closed_error(&self.part))?;
+        self.hasher.update(&chunk);
+        self.written += chunk.len() as u64;
+        file.push(chunk).map_err(|e| write_error(&self.part, &e))?;
+        self.maybe_checkpoint()
+    }
+
+    fn maybe_checkpoint(&mut self) -> Result<(), FetchError> {
         if let Some(sidecar) = &self.sidecar
             && self.written - sidecar.written >= CHECKPOINT_BYTES
             && self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY
@@ -346,10 +360,9 @@ impl PartFile {
                 part,
             });
         }
-        let file = self.file.take().ok_or_else(|| closed_error(&self.part))?;
-        let file = file
-            .into_inner()
-            .map_err(|e| write_error(&self.part, e.error()))?;
+        let mut file = self.file.take().ok_or_else(|| closed_error(&self.part))?;
+        file.flush().map_err(|e| write_error(&self.part, &e))?;
+        let file = file.file;
         file.sync_all().map_err(|e| write_error(&self.part, &e))?;
         drop(file);
         self.place()?;
@@ -454,6 +467,58 @@ impl Drop for PartFile {
     }
 }
 
+/// A `.part`'s file, written from whole chunks: small ones are gathered and written together
+/// with one `writev`, without being copied into a buffer first.
+#[derive(Debug)]
+struct Gather {
+    file: File,
+    pending: Vec<Bytes>,
+    pending_len: usize,
+}
+
+impl Gather {
+    fn new(file: File) -> Gather {
+        Gather {
+            file,
+            pending: Vec::new(),
+            pending_len: 0,
+        }
+    }
+
+    fn push(&mut self, chunk: Bytes) -> io::Result<()> {
+        self.pending_len += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_len >= WRITE_BUFFER {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is gathered, then `buf`.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.flush()?;
+        self.file.write_all(buf)
+    }
+
+    /// Writes everything gathered (`writev`, resumed after short writes).
+    fn flush(&mut self) -> io::Result<()> {
+        let Gather { file, pending, .. } = self;
+        let mut slices: Vec<IoSlice<'_>> = pending.iter().map(|c| IoSlice::new(c)).collect();
+        let mut left = &mut slices[..];
+        while !left.is_empty() {
+            match file.write_vectored(left) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut left, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.pending.clear();
+        self.pending_len = 0;
+        Ok(())
+    }
+}
+
 /// True if anything (file, folder, dangling symlink) stands at `path`.
 fn exists(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
@@ -514,7 +579,7 @@ impl ChunkWriter {
                 match message {
                     // A write error drops `part`, removing the `.part` (a full disk gets
                     // its space back).
-                    Message::Chunk(bytes) => part.write(&bytes)?,
+                    Message::Chunk(bytes) => part.write_chunk(bytes)?,
                     Message::Restart => part.restart()?,
                     Message::Commit(expected) => {
                         return part.commit(expected).map(Ended::Committed);
