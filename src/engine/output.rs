@@ -101,7 +101,9 @@ impl PartFile {
         overwrite: bool,
     ) -> Result<PartFile, FetchError> {
         let name = names::sanitize(name);
-        fs::create_dir_all(dest).map_err(|e| write_error(dest, &e))?;
+        // The folder is created (or its problem reported) only when the `.part` cannot be:
+        // one syscall less per item when it exists, which it nearly always does.
+        let mut made_dest = false;
         let mut from = 0;
         loop {
             let (n, target) = take_free(names, dest, &name, from, overwrite)?;
@@ -130,6 +132,11 @@ impl PartFile {
                 }
                 Err(e) => {
                     names.release(&target);
+                    if !made_dest {
+                        fs::create_dir_all(dest).map_err(|e| write_error(dest, &e))?;
+                        made_dest = true;
+                        continue;
+                    }
                     return Err(write_error(&part, &e));
                 }
             }
@@ -385,6 +392,15 @@ impl PartFile {
             return fs::rename(&self.part, &self.target).map_err(|e| write_error(&self.target, &e));
         }
         loop {
+            match rename_no_replace(&self.part, &self.target) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    self.next_free_target()?;
+                    continue;
+                }
+                Err(e) => return Err(write_error(&self.target, &e)),
+            }
             // A hard link fails if the target exists: an atomic "rename unless taken".
             match fs::hard_link(&self.part, &self.target) {
                 Ok(()) => {
@@ -517,6 +533,38 @@ impl Gather {
         self.pending_len = 0;
         Ok(())
     }
+}
+
+/// Renames `from` to `to` unless something stands at `to` (then `AlreadyExists`), in one
+/// atomic step. Ok(false): this system or file system cannot (the caller links instead).
+#[cfg(target_os = "linux")]
+fn rename_no_replace(from: &Path, to: &Path) -> io::Result<bool> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other);
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
+    let result = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if result == 0 {
+        return Ok(true);
+    }
+    let error = io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => Ok(false),
+        _ => Err(error),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_no_replace(_from: &Path, _to: &Path) -> io::Result<bool> {
+    Ok(false)
 }
 
 /// True if anything (file, folder, dangling symlink) stands at `path`.
