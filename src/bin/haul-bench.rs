@@ -49,7 +49,8 @@ mod bench {
         /// Workloads to run (W1, W2, W3, W4), comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "W1,W2,W3,W4")]
         only: Vec<String>,
-        /// Scratch folder for sources and outputs; should be a tmpfs.
+        /// Scratch folder (a tmpfs) for sources and outputs: each run works in a folder of its
+        /// own inside it and removes only that.
         #[arg(long, default_value = "/dev/shm/haul-bench")]
         work: PathBuf,
         /// The haul-cli binary to measure (default: the one beside this program).
@@ -135,9 +136,9 @@ mod bench {
                 "{tool} is not installed (bench/run installs curl and aria2c)"
             );
         }
-        let _ = fs::remove_dir_all(&args.work);
-        fs::create_dir_all(&args.work)
-            .with_context(|| format!("cannot create {}", args.work.display()))?;
+        // A folder of this run's own inside --work: only that is ever deleted.
+        let work = args.work.join(format!("run-{}", std::process::id()));
+        fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
 
         let routes = Arc::new(HashMap::new());
         let mut server = Server::start(routes)?;
@@ -150,17 +151,17 @@ mod bench {
         let mut all_met = true;
         for name in &args.only {
             let workload = match name.to_ascii_uppercase().as_str() {
-                "W1" => w1(&mut server, &haul, &sizes, &args.work)?,
-                "W2" => w2(&mut server, &haul, &sizes, &args.work)?,
-                "W3" => w3(&haul, &sizes, &args.work)?,
-                "W4" => w4(&mut server, &haul, &sizes, &args.work)?,
+                "W1" => w1(&mut server, &haul, &sizes, &work)?,
+                "W2" => w2(&mut server, &haul, &sizes, &work)?,
+                "W3" => w3(&haul, &sizes, &work)?,
+                "W4" => w4(&mut server, &haul, &sizes, &work)?,
                 other => bail!("unknown workload {other} (W1, W2, W3, W4)"),
             };
             eprintln!(
                 "{}: {} ({} rounds)",
                 workload.name, workload.what, args.rounds
             );
-            let runs = measure(&workload, args.rounds, &args.work)?;
+            let runs = measure(&workload, args.rounds, &work)?;
             let report = Report::new(&workload, runs);
             all_met &= report.met();
             results.push(report);
@@ -172,7 +173,7 @@ mod bench {
             }
         }
         server.stop();
-        let _ = fs::remove_dir_all(&args.work);
+        let _ = fs::remove_dir_all(&work);
 
         print!("{}", table(&results));
         let json = json(&results, args, &haul);
@@ -182,7 +183,8 @@ mod bench {
         fs::write(&args.json, serde_json::to_string_pretty(&json)? + "\n")
             .with_context(|| format!("cannot write {}", args.json.display()))?;
         println!("JSON: {}", args.json.display());
-        Ok(all_met)
+        // In a smoke run only wrong output fails (an error above); the numbers mean nothing.
+        Ok(all_met || args.smoke)
     }
 
     struct Sizes {
