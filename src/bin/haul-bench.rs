@@ -62,6 +62,11 @@ mod bench {
         /// Tiny sizes, to check the harness itself (the numbers mean nothing).
         #[arg(long)]
         smoke: bool,
+        /// Which server serves W1 and W2: `nginx` (from the system's packages: sendfile,
+        /// keep-alive, Range, as static files are usually served) or `own` (this program's
+        /// fixture, which also serves W4: nginx cannot hold a reply back for 200 ms).
+        #[arg(long, default_value = "nginx", value_parser = ["nginx", "own"])]
+        server: String,
         /// Set up the workloads and serve them until killed, without running any tool (for
         /// profiling one tool by hand: the URL lists are in the work folder).
         #[arg(long)]
@@ -141,7 +146,12 @@ mod bench {
         fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
 
         let routes = Arc::new(HashMap::new());
-        let mut server = Server::start(routes)?;
+        let own = Server::start(routes)?;
+        let nginx = match args.server.as_str() {
+            "nginx" => Some(Nginx::start(&work)?),
+            _ => None,
+        };
+        let mut server = Servers { own, nginx };
         let sizes = if args.smoke {
             Sizes::SMOKE
         } else {
@@ -167,12 +177,13 @@ mod bench {
             results.push(report);
         }
         if args.serve {
-            eprintln!("serving on {}; Ctrl+C stops", server.addr);
+            eprintln!("serving; Ctrl+C stops");
             loop {
                 std::thread::park();
             }
         }
-        server.stop();
+        server.own.stop();
+        drop(server.nginx.take());
         let _ = fs::remove_dir_all(&work);
 
         print!("{}", table(&results));
@@ -224,7 +235,7 @@ mod bench {
     // ---- workloads ----
 
     fn w1(
-        server: &mut Server,
+        server: &mut Servers,
         haul: &Path,
         sizes: &Sizes,
         work: &Path,
@@ -238,7 +249,7 @@ mod bench {
                 )
             })
             .collect();
-        let urls = server.publish("w1", items.clone(), Duration::ZERO);
+        let urls = server.publish_static("w1", &items)?;
         Ok(Workload {
             name: "W1",
             what: format!(
@@ -254,7 +265,7 @@ mod bench {
     }
 
     fn w2(
-        server: &mut Server,
+        server: &mut Servers,
         haul: &Path,
         sizes: &Sizes,
         work: &Path,
@@ -268,7 +279,7 @@ mod bench {
                 count,
             },
         )];
-        let urls = server.publish("w2", items.clone(), Duration::ZERO);
+        let urls = server.publish_static("w2", &items)?;
         Ok(Workload {
             name: "W2",
             what: format!("one {} MiB file over HTTP", sizes.big_len >> 20),
@@ -353,7 +364,7 @@ mod bench {
     }
 
     fn w4(
-        server: &mut Server,
+        server: &mut Servers,
         haul: &Path,
         sizes: &Sizes,
         work: &Path,
@@ -367,7 +378,7 @@ mod bench {
                 )
             })
             .collect();
-        let urls = server.publish("w4", items.clone(), sizes.latency);
+        let urls = server.own.publish("w4", items.clone(), sizes.latency);
         Ok(Workload {
             name: "W4",
             what: format!(
@@ -774,6 +785,7 @@ mod bench {
             "unix_time": now,
             "rounds": args.rounds,
             "smoke": args.smoke,
+            "server_w1_w2": args.server,
             "machine": {
                 "cpu": cpu_model(),
                 "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -784,6 +796,7 @@ mod bench {
                 "curl": version_of("curl"),
                 "aria2c": version_of("aria2c"),
                 "cp": version_of("cp"),
+                "nginx": (args.server == "nginx").then(nginx_version).flatten(),
             },
             "workloads": workloads,
         })
@@ -801,6 +814,16 @@ mod bench {
     fn version_of(tool: &str) -> Option<String> {
         let flag = if tool == "aria2c" { "-v" } else { "--version" };
         version_line(Command::new(tool).arg(flag))
+    }
+
+    /// `nginx -v` answers on stderr.
+    fn nginx_version() -> Option<String> {
+        let program = ["/usr/sbin/nginx", "nginx"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())?;
+        let output = Command::new(program).arg("-v").output().ok()?;
+        let text = String::from_utf8_lossy(&output.stderr);
+        text.lines().next().map(str::to_owned)
     }
 
     fn version_line(command: &mut Command) -> Option<String> {
@@ -979,6 +1002,118 @@ mod bench {
             if let Some(shutdown) = self.shutdown.take() {
                 let _ = shutdown.send(());
             }
+        }
+    }
+
+    /// The servers of a run: the own fixture (always: W4), and nginx when chosen (W1, W2).
+    struct Servers {
+        own: Server,
+        nginx: Option<Nginx>,
+    }
+
+    impl Servers {
+        /// Serves plain files (no latency): from nginx when it runs, else from the fixture.
+        fn publish_static(
+            &mut self,
+            tag: &str,
+            items: &[(String, Content)],
+        ) -> anyhow::Result<Vec<(String, String)>> {
+            match &self.nginx {
+                Some(nginx) => nginx.publish(tag, items),
+                None => Ok(self.own.publish(tag, items.to_vec(), Duration::ZERO)),
+            }
+        }
+    }
+
+    /// nginx from the system's packages, one process (`master_process off`), serving a folder
+    /// of this run on a free loopback port; killed when dropped.
+    struct Nginx {
+        child: std::process::Child,
+        port: u16,
+        root: PathBuf,
+    }
+
+    impl Nginx {
+        fn start(work: &Path) -> anyhow::Result<Nginx> {
+            let dir = work.join("nginx");
+            let root = dir.join("www");
+            fs::create_dir_all(&root)?;
+            fs::create_dir_all(dir.join("tmp"))?;
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port();
+            let d = dir.display();
+            let conf = format!(
+                "worker_processes 1;\nmaster_process off;\ndaemon off;\npid {d}/nginx.pid;\n\
+                 error_log {d}/error.log warn;\nevents {{ worker_connections 1024; }}\n\
+                 http {{\n  access_log off;\n  default_type application/octet-stream;\n\
+                 types {{ }}\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n\
+                 client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n\
+                 fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
+                 server {{ listen 127.0.0.1:{port}; root {}; }}\n}}\n",
+                root.display()
+            );
+            let conf_path = dir.join("nginx.conf");
+            fs::write(&conf_path, conf)?;
+            let program = ["/usr/sbin/nginx", "nginx"]
+                .into_iter()
+                .find(|p| Path::new(p).is_file())
+                .unwrap_or("nginx");
+            let log = fs::File::create(dir.join("stderr.log"))?;
+            let mut child = Command::new(program)
+                .arg("-p")
+                .arg(&dir)
+                .arg("-e")
+                .arg(dir.join("error.log"))
+                .arg("-c")
+                .arg(&conf_path)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .spawn()
+                .context("cannot start nginx (bench/run installs it; or pass --server own)")?;
+            for _ in 0..250 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Ok(Nginx { child, port, root });
+                }
+                if let Some(status) = child.try_wait()? {
+                    let log = fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
+                    bail!("nginx exited ({status}): {}", log.trim());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            bail!("nginx did not start listening on port {port}")
+        }
+
+        /// Writes `items` as files under `/{tag}/`; returns (URL, file name) pairs.
+        fn publish(
+            &self,
+            tag: &str,
+            items: &[(String, Content)],
+        ) -> anyhow::Result<Vec<(String, String)>> {
+            let folder = self.root.join(tag);
+            fs::create_dir_all(&folder)?;
+            let mut urls = Vec::new();
+            for (name, content) in items {
+                let mut file = std::io::BufWriter::new(fs::File::create(folder.join(name))?);
+                for slice in content.slices(0, content.len()) {
+                    std::io::Write::write_all(&mut file, &slice)?;
+                }
+                std::io::Write::flush(&mut file)?;
+                urls.push((
+                    format!("http://127.0.0.1:{}/{tag}/{name}", self.port),
+                    name.clone(),
+                ));
+            }
+            Ok(urls)
+        }
+    }
+
+    impl Drop for Nginx {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 
