@@ -392,32 +392,10 @@ impl PartFile {
             return fs::rename(&self.part, &self.target).map_err(|e| write_error(&self.target, &e));
         }
         loop {
-            match rename_no_replace(&self.part, &self.target) {
-                Ok(true) => return Ok(()),
-                Ok(false) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    self.next_free_target()?;
-                    continue;
-                }
-                Err(e) => return Err(write_error(&self.target, &e)),
-            }
-            // A hard link fails if the target exists: an atomic "rename unless taken".
-            match fs::hard_link(&self.part, &self.target) {
-                Ok(()) => {
-                    // The file is in place; a leftover `.part` link would only be clutter.
-                    let _ = fs::remove_file(&self.part);
-                    return Ok(());
-                }
+            match move_unless_taken(&self.part, &self.target) {
+                Ok(()) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => self.next_free_target()?,
-                Err(_) => {
-                    // File systems without hard links (FAT, some network shares).
-                    if exists(&self.target) {
-                        self.next_free_target()?;
-                        continue;
-                    }
-                    return fs::rename(&self.part, &self.target)
-                        .map_err(|e| write_error(&self.target, &e));
-                }
+                Err(e) => return Err(write_error(&self.target, &e)),
             }
         }
     }
@@ -532,6 +510,26 @@ impl Gather {
         self.pending.clear();
         self.pending_len = 0;
         Ok(())
+    }
+}
+
+/// Moves `from` to `to` unless something stands at `to` (then `AlreadyExists`): in one atomic
+/// step where the system can (`renameat2` with `RENAME_NOREPLACE`), else with a hard link,
+/// which fails if `to` exists, and removing `from`; on file systems without hard links (FAT,
+/// some network shares), a check and a rename.
+fn move_unless_taken(from: &Path, to: &Path) -> io::Result<()> {
+    if rename_no_replace(from, to)? {
+        return Ok(());
+    }
+    match fs::hard_link(from, to) {
+        Ok(()) => {
+            // The file is in place; a leftover `.part` link would only be clutter.
+            let _ = fs::remove_file(from);
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if exists(to) => Err(io::ErrorKind::AlreadyExists.into()),
+        Err(_) => fs::rename(from, to),
     }
 }
 
