@@ -312,12 +312,7 @@ async fn try_url(
         None => {
             let (names, dest, overwrite) = part_args(job);
             let (name, key) = (opened.name.clone(), key.to_owned());
-            blocking(move || {
-                let mut part = PartFile::create(&names, &dest, &name, overwrite)?;
-                part.attach_sidecar(Sidecar::new(&key, &name))?;
-                Ok(part)
-            })
-            .await?
+            blocking(move || Ok(resumable_part(&names, &dest, &name, overwrite, &key)?)).await?
         }
     };
     current.expect(job.sha256);
@@ -410,11 +405,10 @@ async fn try_small(
         }
         Err(reason) => {
             if !body.is_empty() {
-                let mut sidecar = Sidecar::new(key, &name);
-                (sidecar.etag, sidecar.last_modified, sidecar.total) = (etag, last_modified, total);
+                let key = key.to_owned();
                 let kept = blocking(move || {
-                    let mut part = PartFile::create(&names, &dest, &name, overwrite)?;
-                    part.attach_sidecar(sidecar)?;
+                    let mut part = resumable_part(&names, &dest, &name, overwrite, &key)?;
+                    part.set_origin(etag, last_modified, total);
                     part.write(&body)?;
                     Ok(part)
                 })
@@ -427,6 +421,20 @@ async fn try_small(
             Err(reason)
         }
     }
+}
+
+/// A new `.part` for `name` that can be resumed: with its sidecar for the source `key`.
+/// Blocking.
+fn resumable_part(
+    names: &Arc<Names>,
+    dest: &std::path::Path,
+    name: &str,
+    overwrite: bool,
+    key: &str,
+) -> Result<PartFile, FetchError> {
+    let mut part = PartFile::create(names, dest, name, overwrite)?;
+    part.attach_sidecar(Sidecar::new(key, name))?;
+    Ok(part)
 }
 
 /// At the end of an item that did not complete: keeps its `.part` and sidecar if they are

@@ -6,8 +6,8 @@
 //! when resuming — and checks the reply: what it is ([`Body`]: the whole file, exactly the
 //! rest we asked for, nothing left, or a range we cannot use) and when to ask again (a
 //! `Retry-After`). [`stream`] moves the body into a [`ChunkWriter`] (or, for a small body,
-//! memory) under a stall timeout and an optional size limit. Both return soon after their stop token is cancelled; dropping the
-//! response closes the connection.
+//! memory) under a stall timeout and an optional size limit. Both return soon after their stop
+//! token is cancelled; dropping the response closes the connection.
 //! Must not touch: the disk (the writer does), channels, events.
 
 use std::error::Error as StdError;
