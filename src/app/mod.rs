@@ -399,13 +399,10 @@ impl HaulApp {
                     }
                     self.add_entries(entries);
                     let n = self.model.len() - before;
-                    self.notice = Some(Notice {
-                        text: tr.fill(
-                            T::Imported,
-                            &[("n", &n.to_string()), ("path", &path.display().to_string())],
-                        ),
-                        is_error: false,
-                    });
+                    self.info_notice(tr.fill(
+                        T::Imported,
+                        &[("n", &n.to_string()), ("path", &path.display().to_string())],
+                    ));
                 }
                 Reply::ListFailed { path, error } => {
                     self.error_notice(tr.fill(
@@ -432,13 +429,10 @@ impl HaulApp {
                             &[("path", &path.display().to_string()), ("error", error)],
                         ));
                     } else if let Some((path, n)) = folders.last() {
-                        self.notice = Some(Notice {
-                            text: tr.fill(
-                                T::FolderAdded,
-                                &[("n", &n.to_string()), ("path", &path.display().to_string())],
-                            ),
-                            is_error: false,
-                        });
+                        self.info_notice(tr.fill(
+                            T::FolderAdded,
+                            &[("n", &n.to_string()), ("path", &path.display().to_string())],
+                        ));
                     }
                 }
                 Reply::OpenFailed { path, error } => {
@@ -449,6 +443,13 @@ impl HaulApp {
                 }
             }
         }
+    }
+
+    fn info_notice(&mut self, text: String) {
+        self.notice = Some(Notice {
+            text,
+            is_error: false,
+        });
     }
 
     fn error_notice(&mut self, text: String) {
