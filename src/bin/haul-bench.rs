@@ -312,7 +312,6 @@ mod bench {
         fs::write(&list_path, list)?;
         fs::write(lists.join("SHA256SUMS"), sums)?;
         let jobs = 4;
-        let haul = haul.to_path_buf();
         let (src_cp, src_sum) = (src.clone(), src);
         Ok(Workload {
             name: "W3",
@@ -323,18 +322,7 @@ mod bench {
             ),
             expected: expected(&items),
             tools: vec![
-                Tool {
-                    name: "haul",
-                    command: Box::new(move |dest| {
-                        let mut c = Command::new(&haul);
-                        c.args(["-q", "-j", &jobs.to_string()])
-                            .arg("--dest")
-                            .arg(dest)
-                            .arg("-i")
-                            .arg(&list_path);
-                        c
-                    }),
-                },
+                haul_tool(haul, list_path, jobs),
                 Tool {
                     name: "cp -r",
                     command: Box::new(move |dest| {
@@ -407,27 +395,15 @@ mod bench {
         let list_path = lists.join("urls.txt");
         let list: String = urls.iter().map(|(url, _)| format!("{url}\n")).collect();
         fs::write(&list_path, &list)?;
+        let haul = haul_tool(haul, list_path.clone(), jobs);
         let jobs = jobs.to_string();
 
-        let haul = haul.to_path_buf();
-        let (haul_list, haul_jobs) = (list_path.clone(), jobs.clone());
         let curl_urls = urls.to_vec();
         let curl_config = lists.join("curl.cfg");
         let curl_jobs = jobs.clone();
         let (aria_list, aria_jobs) = (list_path, jobs);
         Ok(vec![
-            Tool {
-                name: "haul",
-                command: Box::new(move |dest| {
-                    let mut c = Command::new(&haul);
-                    c.args(["-q", "-j", &haul_jobs, "--per-host", &haul_jobs])
-                        .arg("--dest")
-                        .arg(dest)
-                        .arg("-i")
-                        .arg(&haul_list);
-                    c
-                }),
-            },
+            haul,
             Tool {
                 name: "curl",
                 command: Box::new(move |dest| {
@@ -463,6 +439,23 @@ mod bench {
                 }),
             },
         ])
+    }
+
+    /// haul-cli on the sources listed in `list`, `jobs` at once (also per host).
+    fn haul_tool(haul: &Path, list: PathBuf, jobs: usize) -> Tool {
+        let (haul, jobs) = (haul.to_path_buf(), jobs.to_string());
+        Tool {
+            name: "haul",
+            command: Box::new(move |dest| {
+                let mut c = Command::new(&haul);
+                c.args(["-q", "-j", &jobs, "--per-host", &jobs])
+                    .arg("--dest")
+                    .arg(dest)
+                    .arg("-i")
+                    .arg(&list);
+                c
+            }),
+        }
     }
 
     fn expected(items: &[(String, Content)]) -> Vec<(String, u64, [u8; 32])> {
@@ -816,12 +809,18 @@ mod bench {
         version_line(Command::new(tool).arg(flag))
     }
 
+    /// Debian installs nginx outside a normal user's PATH.
+    fn nginx_program() -> &'static str {
+        if Path::new("/usr/sbin/nginx").is_file() {
+            "/usr/sbin/nginx"
+        } else {
+            "nginx"
+        }
+    }
+
     /// `nginx -v` answers on stderr.
     fn nginx_version() -> Option<String> {
-        let program = ["/usr/sbin/nginx", "nginx"]
-            .into_iter()
-            .find(|p| Path::new(p).is_file())?;
-        let output = Command::new(program).arg("-v").output().ok()?;
+        let output = Command::new(nginx_program()).arg("-v").output().ok()?;
         let text = String::from_utf8_lossy(&output.stderr);
         text.lines().next().map(str::to_owned)
     }
@@ -1055,12 +1054,8 @@ mod bench {
             );
             let conf_path = dir.join("nginx.conf");
             fs::write(&conf_path, conf)?;
-            let program = ["/usr/sbin/nginx", "nginx"]
-                .into_iter()
-                .find(|p| Path::new(p).is_file())
-                .unwrap_or("nginx");
             let log = fs::File::create(dir.join("stderr.log"))?;
-            let mut child = Command::new(program)
+            let mut child = Command::new(nginx_program())
                 .arg("-p")
                 .arg(&dir)
                 .arg("-e")
