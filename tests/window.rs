@@ -135,6 +135,13 @@ fn step_until(h: &mut Harness<'_, HaulApp>, what: &str, done: impl Fn(&HaulApp) 
     h.step();
 }
 
+/// Runs frames until the row for `text` has `status`.
+fn step_until_status(h: &mut Harness<'_, HaulApp>, text: &str, status: Status) {
+    step_until(h, &format!("{text} to be {status:?}"), |app| {
+        status_of(app, text) == Some(status)
+    });
+}
+
 fn status_of(app: &HaulApp, text: &str) -> Option<Status> {
     app.model()
         .rows()
@@ -209,9 +216,7 @@ fn ctrl_v_anywhere_adds_urls_from_the_clipboard() {
     let mut h = world.harness();
     h.step();
     h.event(egui::Event::Paste(url.clone()));
-    step_until(&mut h, "the pasted item", |app| {
-        status_of(app, &url) == Some(Status::Done)
-    });
+    step_until_status(&mut h, &url, Status::Done);
     assert_eq!(world.files(), vec!["clip.txt"]);
 
     // Idle: with nothing running, the window asks for no repaint at all (0% CPU).
@@ -238,9 +243,7 @@ fn an_idle_window_requests_no_repaint_over_two_seconds() {
     // One item done, one line rejected: a finished batch, with the engine wired to wake the
     // window as in `main`.
     h.event(egui::Event::Paste(format!("{url}\nnot a url\n")));
-    step_until(&mut h, "the item", |app| {
-        status_of(app, &url) == Some(Status::Done)
-    });
+    step_until_status(&mut h, &url, Status::Done);
     h.step();
     h.step();
 
@@ -270,9 +273,7 @@ fn an_idle_window_requests_no_repaint_over_two_seconds() {
         .server
         .url("/bytes/10000000/slow.bin?stall_after=1000");
     h.event(egui::Event::Paste(slow.clone()));
-    step_until(&mut h, "the slow item to start", |app| {
-        status_of(app, &slow) == Some(Status::Running)
-    });
+    step_until_status(&mut h, &slow, Status::Running);
     assert!(requests.load(Ordering::SeqCst) > 0);
 }
 
@@ -291,9 +292,7 @@ fn cancel_on_a_streaming_row_shows_cancelled_and_closes_the_connection() {
     });
 
     h.get_by_label("Cancel").click();
-    step_until(&mut h, "the row cancelled", |app| {
-        status_of(app, &url) == Some(Status::Cancelled)
-    });
+    step_until_status(&mut h, &url, Status::Cancelled);
     assert!(h.query_by_label("cancelled").is_some());
     assert!(
         h.query_by_label("Cancel").is_none(),
@@ -316,9 +315,7 @@ fn closing_while_items_run_asks_and_quitting_keeps_them_for_next_time() {
         .url("/bytes/10000000/slow.bin?stall_after=1000");
     let mut h = world.harness();
     h.event(egui::Event::Paste(url.clone()));
-    step_until(&mut h, "running", |app| {
-        status_of(app, &url) == Some(Status::Running)
-    });
+    step_until_status(&mut h, &url, Status::Running);
 
     h.input_mut()
         .viewports
@@ -377,17 +374,13 @@ fn keyboard_selects_cancels_and_removes() {
     let bad = "nope://x".to_owned();
     let mut h = world.harness();
     h.event(egui::Event::Paste(format!("{stuck}\n{bad}")));
-    step_until(&mut h, "running", |app| {
-        status_of(app, &stuck) == Some(Status::Running)
-    });
+    step_until_status(&mut h, &stuck, Status::Running);
 
     // Esc cancels the selected row.
     h.get_by_label("running").click();
     h.step();
     h.key_press(egui::Key::Escape);
-    step_until(&mut h, "cancelled by Esc", |app| {
-        status_of(app, &stuck) == Some(Status::Cancelled)
-    });
+    step_until_status(&mut h, &stuck, Status::Cancelled);
 
     // Ctrl+A selects all; Delete removes them.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
@@ -669,9 +662,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     init.queue = opened.queue;
     init.stored = opened.items;
     let mut h = harness_with(move |_| HaulApp::new(None, init));
-    step_until(&mut h, "the unfinished item resumed and done", |app| {
-        status_of(app, &slow) == Some(Status::Done)
-    });
+    step_until_status(&mut h, &slow, Status::Done);
     let fast_row = h
         .state()
         .model()
@@ -728,9 +719,7 @@ fn paste_and_pause(h: &mut Harness<'_, HaulApp>, url: &str, bytes: u64) {
             .is_some_and(|r| r.state.bytes() > bytes)
     });
     h.get_by_label("Pause").click();
-    step_until(h, "paused", |app| {
-        status_of(app, url) == Some(Status::Paused)
-    });
+    step_until_status(h, url, Status::Paused);
 }
 
 #[test]
@@ -747,9 +736,7 @@ fn pause_and_resume_a_row_and_a_retry_shows_its_countdown() {
     assert!(shown(&h, "paused"));
     assert!(world.dest.path().join("pr.bin.part").exists(), "bytes kept");
     h.get_by_label("Resume").click();
-    step_until(&mut h, "resumed and done", |app| {
-        status_of(app, &slow) == Some(Status::Done)
-    });
+    step_until_status(&mut h, &slow, Status::Done);
     assert_eq!(
         std::fs::read(world.dest.path().join("pr.bin")).ok(),
         Some(body(300_000))
@@ -777,9 +764,7 @@ fn pause_and_resume_a_row_and_a_retry_shows_its_countdown() {
         h.query_by_label_contains("retry 1/3 in").is_some(),
         "the status cell counts down"
     );
-    step_until(&mut h, "the retry succeeded", |app| {
-        status_of(app, &flaky) == Some(Status::Done)
-    });
+    step_until_status(&mut h, &flaky, Status::Done);
 }
 
 #[test]
