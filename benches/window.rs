@@ -20,8 +20,8 @@ use eframe::egui;
 use egui_kittest::Harness;
 use haul::app::{AppInit, HaulApp};
 use haul::desktop::Desktop;
+use haul::desktop::logs::RecentLogs;
 use haul::engine::{Engine, EngineConfig};
-use haul::logs::RecentLogs;
 use haul::protocol::{Command, Event, JobId};
 use tokio::sync::mpsc;
 

@@ -1,22 +1,30 @@
-//! Haul fetches many files and URLs at once: a desktop window and the `haul-cli` twin, both
-//! thin front ends over one engine.
+//! Haul fetches many files and URLs at once: a desktop window and `haul-cli`, both thin front
+//! ends over one engine.
 //!
 //! # Layout
+//! The ground floor, shared by both front ends (builds without any UI toolkit):
 //! - [`protocol`]: the only vocabulary the engine and its front ends share: ids, sources,
-//!   commands, events, outcomes, errors.
+//!   commands, events, statuses, outcomes, errors, the waker.
 //! - [`engine`]: tokio, reqwest and files; never imports a UI toolkit.
-//! - [`app`]: the window (egui only; never does I/O).
-//! - [`desktop`]: chores the window asks for: file dialogs, folder walks, opening files.
-//! - [`logs`]: the window's log file and its recent warnings.
-//! - [`queue`]: the window's queue on disk (SQLite), so a crash loses nothing.
-//! - [`cli`]: what `haul-cli` needs beyond the engine: reading source lists and reporting.
+//! - [`sources`]: sources as people give them (arguments, pasted text, list files) and the
+//!   checksums of a `SHA256SUMS` file.
+//! - [`human`]: sizes and durations for people.
 //! - [`version`]: the version and git commit that `--version` and the About box show.
+//!
+//! The window wing (the `gui` cargo feature, on by default):
+//! - [`app`]: the window: egui drawing and the state behind it; never does I/O.
+//! - [`desktop`]: chores the window asks for (file dialogs, folder walks, opening files), its
+//!   saved queue (SQLite) and its logs.
+//!
+//! The CLI wing is the `haul-cli` binary (`src/bin/haul-cli/`): flags, the terminal, reports.
+//! `cargo build --no-default-features --bin haul-cli` builds it with no egui in the tree.
 
+#[cfg(feature = "gui")]
 pub mod app;
-pub mod cli;
+#[cfg(feature = "gui")]
 pub mod desktop;
 pub mod engine;
-pub mod logs;
+pub mod human;
 pub mod protocol;
-pub mod queue;
+pub mod sources;
 pub mod version;

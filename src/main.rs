@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow};
 use eframe::egui;
 use haul::app::{AppInit, HaulApp};
-use haul::desktop::Desktop;
-use haul::engine::{Engine, EngineConfig, Waker};
-use haul::queue::Queue;
+use haul::desktop::saved_queue::{Opened, QueueNotice, SavedQueue};
+use haul::desktop::{Desktop, logs};
+use haul::engine::{Engine, EngineConfig};
+use haul::protocol::Waker;
 
 /// Names the data folder (settings, logs) and the window class on Linux.
 const APP_ID: &str = "haul";
@@ -122,9 +123,9 @@ fn main() -> ExitCode {
     };
     // Logs live beside eframe's settings file, in the platform's data folder.
     let log_dir = eframe::storage_dir(APP_ID).map(|d| d.join("logs"));
-    let (logs, _flush_on_exit) = haul::logs::init(log_dir.as_deref());
+    let (recent_logs, _flush_on_exit) = logs::init(log_dir.as_deref());
     tracing::info!(version = haul::version::LONG, "haul starting");
-    match run(args, logs, launched) {
+    match run(args, recent_logs, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -134,7 +135,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args, logs: haul::logs::RecentLogs, launched: Instant) -> anyhow::Result<()> {
+fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("haul-engine")
@@ -165,11 +166,11 @@ fn run(args: Args, logs: haul::logs::RecentLogs, launched: Instant) -> anyhow::R
     // The queue survives crashes: it is saved as it changes and read back here.
     let data_dir = eframe::storage_dir(APP_ID);
     let saved = match &data_dir {
-        Some(dir) => Queue::open(&dir.join("queue.sqlite3")),
-        None => haul::queue::Opened {
+        Some(dir) => SavedQueue::open(&dir.join("queue.sqlite3")),
+        None => Opened {
             queue: None,
             items: Vec::new(),
-            notice: Some(haul::queue::QueueNotice::Unavailable {
+            notice: Some(QueueNotice::Unavailable {
                 reason: "no data folder".to_owned(),
             }),
         },

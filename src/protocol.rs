@@ -1,15 +1,23 @@
 //! The one vocabulary shared by the engine and its front ends (the window and `haul-cli`).
 //!
 //! Owns: item identity ([`JobId`]), what to fetch ([`Source`], parsed once at the edge),
-//! what front ends ask for ([`Command`]), what the engine reports ([`Event`]), how an item
-//! ended ([`Outcome`], [`FetchError`], [`TimeoutKind`]) and the knobs ([`Limits`], [`Output`]).
+//! what front ends ask for ([`Command`]), what the engine reports ([`Event`]), where an item
+//! stands ([`Status`]: the one status vocabulary of the wire, the saved queue and every
+//! display), how an item ended ([`Outcome`], [`FetchError`], [`TimeoutKind`]), the knobs
+//! ([`Limits`], [`Output`]) and how the engine wakes a front end ([`Waker`]).
 //! Must not touch: I/O, tokio, egui. Every type here is plain data.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use url::Url;
+
+/// Called after every event the engine sends (from an engine thread), and by other
+/// producers a front end listens to: a window repaints on it instead of polling.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 /// Identity of one item, unique within one engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,9 +55,24 @@ pub enum SourceError {
     BadChecksum(String),
 }
 
-/// A SHA-256 digest an item must match before it is renamed into place.
+/// A SHA-256 digest: the one an item must match before it is renamed into place, and the
+/// one a finished file has. Serialised as 64 lower-case hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Checksum(pub [u8; 32]);
+
+impl Serialize for Checksum {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Checksum {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Checksum::from_hex(&text)
+            .ok_or_else(|| serde::de::Error::custom("expected 64 hex digits (a SHA-256)"))
+    }
+}
 
 impl Checksum {
     /// From 64 hex digits (either case).
@@ -274,7 +297,7 @@ pub enum Command {
 pub enum Event {
     /// The item left the queue and is connecting / opening its source.
     Connecting { id: JobId },
-    /// Bytes are about to flow into `path`'s `.part` file.
+    /// The file's name and size are known and bytes are about to flow (into its `.part`).
     Started {
         id: JobId,
         name: String,
@@ -320,13 +343,72 @@ impl Event {
     }
 }
 
+/// Where an item stands: the one status vocabulary, used on the wire (`haul-cli --json`),
+/// in the window's saved queue and in every display (pueue's `TaskStatus` is the model).
+/// Serialised in `snake_case`: `queued`, `connecting`, `running`, `paused`, `done`, `failed`,
+/// `timed_out`, `cancelled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for room under the caps.
+    Queued,
+    /// Left the queue; opening its source.
+    Connecting,
+    /// Bytes are flowing (or it waits to try again).
+    Running,
+    /// Stopped with its bytes kept; resuming continues from them.
+    Paused,
+    /// Verified and under its final name.
+    Done,
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+impl Status {
+    /// Every status, in the order a person reads them (filters, summaries).
+    pub const ALL: [Status; 8] = [
+        Status::Queued,
+        Status::Connecting,
+        Status::Running,
+        Status::Paused,
+        Status::Done,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Cancelled,
+    ];
+
+    /// Still waiting or working: it can be cancelled or paused.
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Queued | Status::Connecting | Status::Running)
+    }
+
+    /// Ended without a file: it can be retried (or, paused, resumed).
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Status::Failed | Status::TimedOut | Status::Cancelled | Status::Paused
+        )
+    }
+}
+
+/// The serialised word (`timed_out`): the spelling lives in one place, the derive above.
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(word)) => f.pad(&word),
+            _ => Err(fmt::Error),
+        }
+    }
+}
+
 /// How an item ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Verified and renamed into place.
     Done {
         path: PathBuf,
-        sha256: [u8; 32],
+        sha256: Checksum,
     },
     Failed(FetchError),
     TimedOut(TimeoutKind),
@@ -336,14 +418,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The stable lower-case word for this outcome, as used in `--json` output.
-    pub fn status(&self) -> &'static str {
+    /// The status an item has once it ended this way.
+    pub fn status(&self) -> Status {
         match self {
-            Outcome::Done { .. } => "done",
-            Outcome::Failed(_) => "failed",
-            Outcome::TimedOut(_) => "timed_out",
-            Outcome::Cancelled => "cancelled",
-            Outcome::Paused => "paused",
+            Outcome::Done { .. } => Status::Done,
+            Outcome::Failed(_) => Status::Failed,
+            Outcome::TimedOut(_) => Status::TimedOut,
+            Outcome::Cancelled => Status::Cancelled,
+            Outcome::Paused => Status::Paused,
         }
     }
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use haul::engine::{Engine, EngineConfig, Waker};
+use haul::engine::{Engine, EngineConfig};
+use haul::protocol::Waker;
 use haul::protocol::{Event, Outcome, Output, Source};
 use support::Server;
 

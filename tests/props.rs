@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use haul::cli::from_list;
 use haul::engine::names::sanitize;
 use haul::protocol::Source;
+use haul::sources::from_list;
 use proptest::prelude::*;
 
 /// Longest name `sanitize` may return, in bytes.

@@ -8,9 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use haul::engine::resume::{self, Sidecar};
-use haul::protocol::{
-    Checksum, Event, FetchError, JobId, Limits, Outcome, Source, TimeoutKind, hex,
-};
+use haul::protocol::{Checksum, Event, FetchError, JobId, Limits, Outcome, Source, TimeoutKind};
 use sha2::{Digest, Sha256};
 use support::harness::{Finished, Harness};
 use support::{Server, body, body_gen};
@@ -45,8 +43,8 @@ fn retries_of(h: &Harness, id: JobId) -> Vec<(u32, Duration, String)> {
         .collect()
 }
 
-fn sha(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
+fn sha(data: &[u8]) -> Checksum {
+    Checksum(Sha256::digest(data).into())
 }
 
 /// The outcome is Done, the file holds exactly `expected`, and nothing else is left.
@@ -325,7 +323,7 @@ async fn stalls_use_up_the_retries_and_keep_the_bytes() {
 async fn a_checksum_must_match_or_the_bytes_stay_in_the_part() {
     let server = Server::start().await;
     let mut h = Harness::new(limits());
-    let good = hex(&sha(&body(3000)));
+    let good = sha(&body(3000)).to_string();
     let id = h.submit(&server.url(&format!("/bytes/3000/ok.bin#sha256={good}")));
     let outcome = h.finish_one(id).await.outcome;
     assert_done(&h, &outcome, "ok.bin", &body(3000));

@@ -13,11 +13,11 @@ use eframe::egui::{self, accesskit::Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::i18n::LanguageChoice;
-use haul::app::model::Status;
 use haul::app::{AppInit, HaulApp};
+use haul::desktop::logs::RecentLogs;
 use haul::desktop::{Desktop, Dialog, Reply};
 use haul::engine::{Engine, EngineConfig};
-use haul::logs::RecentLogs;
+use haul::protocol::Status;
 use support::{Server, body};
 
 /// A runtime, a fixture server, a destination and an engine, as `main` would wire them.
@@ -49,7 +49,7 @@ impl World {
 
     fn init(&mut self, dest: Option<PathBuf>) -> AppInit {
         let window = Arc::clone(&self.window);
-        let waker: haul::engine::Waker = Arc::new(move || {
+        let waker: haul::protocol::Waker = Arc::new(move || {
             if let Some(ctx) = window.get() {
                 ctx.request_repaint();
             }
@@ -635,7 +635,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
         .url("/bytes/400000/slow.bin?range=1&etag=s1&drip_ms=5");
 
     let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    let opened = haul::queue::Queue::open(&db);
+    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
     assert!(opened.items.is_empty() && opened.notice.is_none());
     init.queue = opened.queue;
     let mut h = harness_with(move |_| HaulApp::new(None, init));
@@ -657,7 +657,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
 
     // Start again.
     let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    let opened = haul::queue::Queue::open(&db);
+    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
     assert_eq!(opened.items.len(), 3, "every item is back");
     init.queue = opened.queue;
     init.stored = opened.items;
@@ -674,7 +674,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     let haul::app::model::RowState::Done { sha256, .. } = fast_row.state else {
         panic!("the finished item shows as done: {:?}", fast_row.state);
     };
-    assert_eq!(haul::protocol::hex(&sha256), hex_sha(&body(2000)));
+    assert_eq!(sha256.to_string(), hex_sha(&body(2000)));
     let bad = h
         .state()
         .model()
@@ -705,7 +705,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
 }
 
 fn hex_sha(data: &[u8]) -> String {
-    haul::protocol::hex(&support::harness::sha(data))
+    support::harness::sha(data).to_string()
 }
 
 /// Pastes a dripping URL, waits until more than `bytes` have arrived, clicks its Pause and
@@ -799,7 +799,7 @@ fn a_corrupt_saved_queue_is_moved_aside_and_the_window_says_so() {
     let state = tempfile::tempdir().expect("tempdir");
     let db = state.path().join("queue.sqlite3");
     std::fs::write(&db, b"not a database").expect("write");
-    let opened = haul::queue::Queue::open(&db);
+    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
     let mut init = world.init(Some(world.dest.path().to_path_buf()));
     init.queue = opened.queue;
     init.stored = opened.items;

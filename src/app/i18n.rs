@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::Status;
+
 /// A language the window speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -541,8 +543,7 @@ impl Tr {
     }
 
     /// The word for a status, in this language.
-    pub fn status(self, status: crate::app::model::Status) -> &'static str {
-        use crate::app::model::Status;
+    pub fn status(self, status: Status) -> &'static str {
         self.get(match status {
             Status::Queued => T::StatusQueued,
             Status::Connecting => T::StatusConnecting,

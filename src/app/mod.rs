@@ -1,20 +1,28 @@
 //! The window: Haul's egui front end over the engine.
 //!
-//! Owns: what a person sees and does. Each frame [`HaulApp`] drains engine events (within a
-//! time budget) and desktop replies, reads keys, pastes and drops, draws the panels — which
-//! only collect [`Action`]s — and applies those actions once, at the end of the frame.
+//! Owns: what a person sees and does. [`HaulApp`] splits its work as rerun's viewer does:
+//! `logic` (every repaint request, also while the window is minimised or hidden) drains
+//! engine events within a time budget and desktop replies, keeps the saved queue current and
+//! applies what they ask; `ui` (only while the window is shown) reads keys, pastes and drops,
+//! draws the panels — which only collect [`Action`]s — and applies those actions once, at the
+//! end of the frame.
 //! Must not touch: the network, the disk, or anything that blocks. Work goes to the engine as
-//! [`Command`]s and to [`Desktop`] as requests; both answer over channels and wake the window
-//! through a repaint callback, so an idle window paints nothing.
+//! [`Command`]s and to [`Desktop`] as requests (the saved queue and the logs are the
+//! desktop wing's too); both answer over channels and wake the window through a repaint
+//! callback, so an idle window paints nothing.
 //!
 //! # Layout
-//! - [`i18n`]: every user-facing string, English and 简体中文.
+//! - `logic`: draining events and replies, the saved queue, the tick while items run.
+//! - `action`: [`Action`], what drawing and input ask for, and applying it.
 //! - [`model`]: the rows and the batch as plain data.
+//! - `panels`: drawing, a file per panel.
+//! - [`i18n`]: every user-facing string, English and 简体中文.
 //! - [`settings`]: what is remembered across restarts.
-//! - [`saved`]: rows to and from the saved queue (the queue itself lives in `crate::queue`).
-//! - `panels`: drawing, one small function per panel.
+//! - [`saved`]: rows to and from the saved queue's items.
 
+mod action;
 pub mod i18n;
+mod logic;
 pub mod model;
 mod panels;
 pub mod saved;
@@ -26,19 +34,16 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use crate::desktop::{Desktop, Dialog, Reply};
+use crate::desktop::Desktop;
+use crate::desktop::logs::{LogLine, RecentLogs};
+use crate::desktop::saved_queue::{QueueNotice, SavedItem, SavedQueue};
 use crate::engine::{EngineHandle, Events};
-use crate::logs::{LogLine, RecentLogs};
-use crate::protocol::{Checksum, Command, Event, FetchError, JobId, Source};
-use crate::queue::{Op, Queue, StoredItem};
+use crate::protocol::{Command, JobId};
+use crate::sources;
+pub use action::Action;
 use i18n::{T, Tr};
-use model::{Model, Status};
+use model::Model;
 use settings::Settings;
-
-/// Longest a frame spends applying engine events; the rest wait for the next frame.
-const EVENT_BUDGET: Duration = Duration::from_millis(6);
-/// While items run, how often elapsed time, speed and ETA are refreshed without events.
-const TICK: Duration = Duration::from_millis(500);
 
 /// Everything the window needs from the outside world, made by `main` (or a test).
 pub struct AppInit {
@@ -57,52 +62,9 @@ pub struct AppInit {
     /// Sources from the command line ("Open with", files dropped on the app icon).
     pub sources: Vec<String>,
     /// The saved queue: where changes go, what was in it, and anything to tell about it.
-    pub queue: Option<Queue>,
-    pub stored: Vec<StoredItem>,
-    pub queue_notice: Option<crate::queue::QueueNotice>,
-}
-
-/// What drawing asks for; applied once per frame, after drawing.
-#[derive(Debug, Clone, PartialEq)]
-#[must_use]
-pub enum Action {
-    /// Lines of URLs or paths (the add box, a paste, an imported list).
-    AddText {
-        text: String,
-        origin: String,
-    },
-    /// Local paths: folders are expanded off the UI thread first.
-    AddPaths(Vec<PathBuf>),
-    PickFiles,
-    PickDest,
-    ImportList,
-    /// Read the list file at this path (typed where no dialog is available).
-    ImportPath(PathBuf),
-    OpenDest,
-    Cancel(JobId),
-    Pause(JobId),
-    /// Retry a failed item, or resume a paused one (same thing: submit it again).
-    Retry(JobId),
-    Remove(JobId),
-    Open(PathBuf),
-    Reveal(PathBuf),
-    CancelAll,
-    SetPaused(bool),
-    ClearFinished,
-    SetFilter(Option<Status>),
-    Click {
-        index: usize,
-        add: bool,
-    },
-    SelectAll,
-    CancelSelected,
-    RemoveSelected,
-    /// Caps, timeouts or overwrite changed.
-    ApplySettings,
-    /// The destination field was edited.
-    SetDest(PathBuf),
-    ConfirmQuit,
-    DismissQuit,
+    pub queue: Option<SavedQueue>,
+    pub stored: Vec<SavedItem>,
+    pub queue_notice: Option<QueueNotice>,
 }
 
 /// A line under the toolbar telling what just happened (an import, a dialog problem).
@@ -119,7 +81,8 @@ pub struct HaulApp {
     events: Events,
     desktop: Desktop,
     logs: RecentLogs,
-    queue: Option<Queue>,
+    /// The saved queue (SQLite), kept current from `logic`.
+    queue: Option<SavedQueue>,
     system_locale: Option<String>,
     cwd: PathBuf,
     model: Model,
@@ -191,7 +154,7 @@ impl HaulApp {
         if let Some(problem) = init.queue_notice {
             let tr = app.tr();
             let text = match problem {
-                crate::queue::QueueNotice::MovedAside { reason, to } => tr.fill(
+                QueueNotice::MovedAside { reason, to } => tr.fill(
                     T::QueueMovedAside,
                     &[
                         ("reason", &reason),
@@ -201,13 +164,13 @@ impl HaulApp {
                         ),
                     ],
                 ),
-                crate::queue::QueueNotice::Unavailable { reason } => {
+                QueueNotice::Unavailable { reason } => {
                     tr.fill(T::QueueUnavailable, &[("reason", &reason)])
                 }
             };
             app.error_notice(text);
         }
-        let entries = crate::cli::from_args(&init.sources, &app.cwd);
+        let entries = sources::from_args(&init.sources, &app.cwd);
         app.add_entries(entries);
         app
     }
@@ -255,379 +218,10 @@ impl HaulApp {
             .resolve(self.system_locale.as_deref()))
     }
 
-    /// Adds each line: valid sources are queued (local folders expanded first), others
-    /// become failed rows that say why.
-    fn add_text(&mut self, text: &str, origin: &str) {
-        let entries = crate::cli::from_list(text, origin, &self.cwd);
-        self.add_entries(entries);
-    }
-
-    fn add_entries(&mut self, entries: Vec<crate::cli::Entry>) {
-        let now = Instant::now();
-        let mut paths = Vec::new();
-        for entry in entries {
-            match entry.parsed {
-                Ok(Source::File(path)) => paths.push(path),
-                Ok(source) => self.submit(&entry.text, source, entry.checksum, now),
-                Err(reason) => {
-                    let id = self.engine.next_id();
-                    let error = FetchError::InvalidSource {
-                        input: entry.text.clone(),
-                        reason,
-                    };
-                    self.model.push(
-                        id,
-                        &entry.text,
-                        Err(format!("{error} ({})", entry.origin)),
-                        now,
-                    );
-                    self.save(id);
-                }
-            }
-        }
-        if !paths.is_empty() {
-            self.desktop.expand(paths);
-        }
-    }
-
-    fn submit(&mut self, text: &str, source: Source, sha256: Option<Checksum>, now: Instant) {
-        let id = self.engine.next_id();
-        self.model
-            .push_checked(id, text, Ok(source.clone()), sha256, now);
-        self.save(id);
-        self.engine.send(Command::Submit { id, source, sha256 });
-    }
-
-    /// Brings back the saved queue: finished items as they were, unfinished ones submitted
-    /// again (they resume from their `.part` files).
-    fn restore(&mut self, stored: &[StoredItem]) {
-        for item in stored {
-            let id = self.engine.next_id();
-            let (row, again) = saved::restored(item, id, &self.cwd);
-            let submit = again
-                .then(|| row.source.clone().map(|s| (s, row.sha256)))
-                .flatten();
-            self.model.restore(row);
-            if let Some((source, sha256)) = submit {
-                self.engine.send(Command::Submit { id, source, sha256 });
-            }
-        }
-    }
-
-    /// Writes a row's current state to the saved queue (in the background).
-    fn save(&self, id: JobId) {
-        if let (Some(queue), Some(row)) = (&self.queue, self.model.row(id)) {
-            queue.send(Op::Put(saved::stored(row)));
-        }
-    }
-
-    fn add_files(&mut self, files: Vec<PathBuf>) {
-        let now = Instant::now();
-        for path in files {
-            let text = path.display().to_string();
-            self.submit(&text, Source::File(path), None, now);
-        }
-    }
-
-    /// Applies engine events until none are left or the budget is spent.
-    /// Returns true when some are still waiting.
-    ///
-    /// Progress is coalesced per item: of the progress events an item sent since the last
-    /// frame, only the latest is applied (and sent to the saved queue), so a flood of them
-    /// costs one hash-map insert each. Any other event of an item first applies that item's
-    /// pending progress, keeping each item's events in order.
-    fn drain_events(&mut self) -> bool {
-        let started = Instant::now();
-        let mut now = started;
-        let mut progress = std::mem::take(&mut self.progress);
-        let mut more = false;
-        for n in 1usize.. {
-            let Ok(event) = self.events.try_recv() else {
-                break;
-            };
-            if let Event::Progress { id, done, total } = event {
-                progress.insert(id, (done, total));
-            } else {
-                let id = event.id();
-                if let Some((done, total)) = progress.remove(&id) {
-                    self.apply_progress(id, done, total, now);
-                }
-                self.model.apply(event, now);
-                self.save(id);
-            }
-            if n.is_multiple_of(64) {
-                now = Instant::now();
-                if now.duration_since(started) > EVENT_BUDGET {
-                    more = true;
-                    break;
-                }
-            }
-        }
-        for (id, (done, total)) in progress.drain() {
-            self.apply_progress(id, done, total, now);
-        }
-        self.progress = progress;
-        more
-    }
-
-    fn apply_progress(&mut self, id: JobId, done: u64, total: Option<u64>, now: Instant) {
-        self.model.apply(Event::Progress { id, done, total }, now);
-        if let (Some(queue), Some(row)) = (&self.queue, self.model.row(id)) {
-            queue.send(Op::Progress {
-                key: row.key,
-                bytes: done,
-                total,
-            });
-        }
-    }
-
-    fn drain_desktop(&mut self) {
-        let tr = self.tr();
-        while let Some(reply) = self.desktop.try_recv() {
-            match reply {
-                Reply::FilesPicked(files) => self.add_files(files),
-                Reply::DestPicked(dest) => self.actions.push(Action::SetDest(dest)),
-                Reply::ListRead { path, text, sums } => {
-                    let name = path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| path.display().to_string());
-                    let before = self.model.len();
-                    let mut entries = crate::cli::from_list(&text, &name, &self.cwd);
-                    if let Some(sums) = sums {
-                        crate::cli::apply_sums(&mut entries, &crate::cli::parse_sums(&sums));
-                    }
-                    self.add_entries(entries);
-                    let n = self.model.len() - before;
-                    self.info_notice(tr.fill(
-                        T::Imported,
-                        &[("n", &n.to_string()), ("path", &path.display().to_string())],
-                    ));
-                }
-                Reply::ListFailed { path, error } => {
-                    self.error_notice(tr.fill(
-                        T::ImportFailed,
-                        &[("path", &path.display().to_string()), ("error", &error)],
-                    ));
-                }
-                Reply::DialogUnavailable(dialog) => {
-                    self.error_notice(tr.get(T::DialogUnavailable).to_owned());
-                    if dialog == Dialog::List {
-                        // Without a dialog, the list's path can be typed instead.
-                        self.list_prompt.get_or_insert_with(String::new);
-                    }
-                }
-                Reply::Expanded {
-                    files,
-                    errors,
-                    folders,
-                } => {
-                    self.add_files(files);
-                    if let Some((path, error)) = errors.first() {
-                        self.error_notice(tr.fill(
-                            T::FolderFailed,
-                            &[("path", &path.display().to_string()), ("error", error)],
-                        ));
-                    } else if let Some((path, n)) = folders.last() {
-                        self.info_notice(tr.fill(
-                            T::FolderAdded,
-                            &[("n", &n.to_string()), ("path", &path.display().to_string())],
-                        ));
-                    }
-                }
-                Reply::OpenFailed { path, error } => {
-                    self.error_notice(tr.fill(
-                        T::OpenFailed,
-                        &[("path", &path.display().to_string()), ("error", &error)],
-                    ));
-                }
-            }
-        }
-    }
-
-    fn info_notice(&mut self, text: String) {
-        self.notice = Some(Notice {
-            text,
-            is_error: false,
-        });
-    }
-
-    fn error_notice(&mut self, text: String) {
-        self.notice = Some(Notice {
-            text,
-            is_error: true,
-        });
-    }
-
-    /// Keys, pastes and drops that belong to the whole window.
-    fn window_input(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|f| f.path().to_path_buf())
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect()
-        });
-        if !dropped.is_empty() {
-            self.actions.push(Action::AddPaths(dropped));
-        }
-        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Q)) {
-            // Ctrl+Q / Cmd+Q: the same path as the window's close button.
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        }
-        if ctx.egui_wants_keyboard_input() {
-            return; // a text field has the keys (and its own Ctrl+V)
-        }
-        let pasted: Vec<String> = ctx.input(|i| {
-            i.events
-                .iter()
-                .filter_map(|e| match e {
-                    egui::Event::Paste(text) => Some(text.clone()),
-                    _ => None,
-                })
-                .collect()
-        });
-        for text in pasted {
-            self.actions.push(Action::AddText {
-                text,
-                origin: "clipboard".to_owned(),
-            });
-        }
-        ctx.input_mut(|i| {
-            if i.consume_key(egui::Modifiers::COMMAND, egui::Key::A) {
-                self.actions.push(Action::SelectAll);
-            }
-            if i.consume_key(egui::Modifiers::NONE, egui::Key::Escape) {
-                self.actions.push(Action::CancelSelected);
-            }
-            if i.consume_key(egui::Modifiers::NONE, egui::Key::Delete) {
-                self.actions.push(Action::RemoveSelected);
-            }
-        });
-    }
-
-    /// A close request while items run becomes a question instead.
-    fn intercept_close(&mut self, ctx: &egui::Context) {
-        if ctx.input(|i| i.viewport().close_requested())
-            && !self.quit_confirmed
-            && self.model.active() > 0
-        {
-            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-            self.quit_asked = true;
-        }
-    }
-
-    fn apply(&mut self, ctx: &egui::Context, action: Action) {
-        let now = Instant::now();
-        match action {
-            Action::AddText { text, origin } => self.add_text(&text, &origin),
-            Action::AddPaths(paths) => self.desktop.expand(paths),
-            Action::PickFiles => self.desktop.pick_files(),
-            Action::PickDest => self.desktop.pick_dest(self.settings.dest.clone()),
-            Action::ImportList => self.desktop.import_list(),
-            Action::ImportPath(path) => {
-                self.list_prompt = None;
-                self.desktop.read_list(absolute(&self.cwd, &path));
-            }
-            Action::OpenDest => self.desktop.open(self.settings.dest.clone()),
-            Action::Cancel(id) => self.engine.cancel(id),
-            Action::Pause(id) => self.engine.pause(id),
-            Action::Retry(id) => {
-                let new_id = self.engine.next_id();
-                if let Some((source, sha256)) = self.model.retry(id, new_id, now) {
-                    self.save(new_id);
-                    self.engine.send(Command::Submit {
-                        id: new_id,
-                        source,
-                        sha256,
-                    });
-                }
-            }
-            Action::Remove(id) => self.remove(&[id], now),
-            Action::Open(path) => self.desktop.open(path),
-            Action::Reveal(path) => self.desktop.reveal(path),
-            Action::CancelAll => self.engine.cancel_all(),
-            Action::SetPaused(paused) => {
-                self.paused = paused;
-                self.engine.send(Command::SetPaused(paused));
-            }
-            Action::ClearFinished => {
-                let keys = self.model.clear_finished(now);
-                self.forget(keys);
-            }
-            Action::SetFilter(filter) => self.model.set_filter(filter),
-            Action::Click { index, add } => self.model.click(index, add),
-            Action::SelectAll => self.model.select_all(),
-            Action::CancelSelected => {
-                for id in self.model.selected() {
-                    if self.model.row(id).is_some_and(|r| r.status().is_active()) {
-                        self.engine.cancel(id);
-                    }
-                }
-            }
-            Action::RemoveSelected => {
-                let selected = self.model.selected();
-                self.remove(&selected, now);
-            }
-            Action::ApplySettings => {
-                self.engine.send(Command::SetLimits(self.settings.limits()));
-                self.engine.send(Command::SetOutput(self.settings.output()));
-            }
-            Action::SetDest(dest) => {
-                let dest = absolute(&self.cwd, &dest);
-                self.dest_text = dest.display().to_string();
-                self.settings.dest = dest;
-                self.engine.send(Command::SetOutput(self.settings.output()));
-            }
-            Action::ConfirmQuit => {
-                // Running items are paused, not cancelled: their bytes are kept and they
-                // resume the next time Haul starts.
-                self.quit_confirmed = true;
-                self.quit_asked = false;
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            }
-            Action::DismissQuit => self.quit_asked = false,
-        }
-    }
-
-    /// Removes rows; active ones are cancelled (their `.part` files go with them), and the
-    /// bytes kept for paused, failed or timed-out downloads are deleted.
-    fn remove(&mut self, ids: &[JobId], now: Instant) {
-        let kept: Vec<Source> = ids
-            .iter()
-            .filter_map(|id| self.model.row(*id))
-            .filter(|row| {
-                matches!(
-                    row.status(),
-                    Status::Paused | Status::Failed | Status::TimedOut
-                )
-            })
-            .filter_map(|row| row.source.clone())
-            .collect();
-        for source in kept {
-            self.engine.send(Command::Discard(source));
-        }
-        let (active, keys) = self.model.remove(ids, now);
-        for id in active {
-            self.engine.cancel(id);
-        }
-        self.forget(keys);
-    }
-
-    fn forget(&self, keys: Vec<u64>) {
-        if let Some(queue) = &self.queue
-            && !keys.is_empty()
-        {
-            queue.send(Op::Remove(keys));
-        }
-    }
-
-    /// One frame of work around the drawing; split out so tests and benchmarks can drive it.
+    /// The `ui` pass: input that belongs to the whole window, drawing, and the actions both
+    /// collected, applied once. Only runs while the window is shown.
     fn frame(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        let more_events = self.drain_events();
-        self.drain_desktop();
         self.window_input(&ctx);
         self.intercept_close(&ctx);
         if self.logs.generation() != self.log_cache.0 {
@@ -636,18 +230,10 @@ impl HaulApp {
 
         self.draw(ui);
 
-        for action in std::mem::take(&mut self.actions) {
-            self.apply(&ctx, action);
-        }
+        self.apply_actions(&ctx);
         if let Some(at) = self.launched.take() {
             let ms = at.elapsed().as_secs_f64() * 1e3;
             tracing::info!(ms = format!("{ms:.1}"), "first frame");
-        }
-        if more_events {
-            ctx.request_repaint();
-        } else if self.model.count(Status::Running) + self.model.count(Status::Connecting) > 0 {
-            // Elapsed time, speed and ETA move without events; a queue that waits does not.
-            ctx.request_repaint_after(TICK);
         }
     }
 }
@@ -661,6 +247,13 @@ fn absolute(cwd: &Path, path: &Path) -> PathBuf {
 }
 
 impl eframe::App for HaulApp {
+    /// Runs before every `ui` pass and, while the window is minimised or hidden, on its own
+    /// whenever the engine or the desktop wakes the window: events keep flowing into the
+    /// rows and the saved queue either way.
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.logic_pass(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame(ui);
     }

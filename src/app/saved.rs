@@ -1,25 +1,26 @@
 //! Rows to and from the saved queue's items.
 //!
-//! Owns: the mapping between a [`Row`] and a [`StoredItem`] (what a row's state means on disk,
-//! and what a stored item becomes at start: finished items come back as they were, unfinished
+//! Owns: the mapping between a [`Row`] and a [`SavedItem`] (what a row's state means on disk,
+//! and what a saved item becomes at start: finished items come back as they were, unfinished
 //! ones come back queued, to resume). Pure functions.
-//! Must not touch: the database (that is `crate::queue`), egui, the engine.
+//! Must not touch: the database (that is `desktop::saved_queue`), egui, the engine.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::model::{Row, RowState};
-use crate::protocol::{Checksum, JobId, Source, TimeoutKind, hex};
-use crate::queue::{StoredItem, StoredState};
+use crate::desktop::saved_queue::SavedItem;
+use crate::human::millis;
+use crate::protocol::{JobId, Source, Status, TimeoutKind};
 
-/// How a row is stored.
-pub fn stored(row: &Row) -> StoredItem {
-    let mut item = StoredItem {
+/// How a row is saved.
+pub fn stored(row: &Row) -> SavedItem {
+    let mut item = SavedItem {
         key: row.key,
         text: row.text.clone(),
-        expect: row.sha256.map(|c| c.to_string()),
+        expect: row.sha256,
         name: row.name.clone(),
-        state: StoredState::Unfinished,
+        status: row.status(),
         bytes: row.state.bytes(),
         total: None,
         path: None,
@@ -27,7 +28,6 @@ pub fn stored(row: &Row) -> StoredItem {
         error: None,
         elapsed_ms: 0,
     };
-    let ms = |d: &Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     match &row.state {
         RowState::Queued | RowState::Connecting { .. } | RowState::Retrying { .. } => {}
         RowState::Running { total, .. } => item.total = *total,
@@ -37,30 +37,22 @@ pub fn stored(row: &Row) -> StoredItem {
             elapsed,
             ..
         } => {
-            item.state = StoredState::Done;
             item.path = Some(path.display().to_string());
-            item.digest = Some(hex(sha256));
-            item.elapsed_ms = ms(elapsed);
+            item.digest = Some(*sha256);
+            item.elapsed_ms = millis(*elapsed);
         }
         RowState::Failed {
             reason, elapsed, ..
         } => {
-            item.state = StoredState::Failed;
             item.error = Some(reason.clone());
-            item.elapsed_ms = ms(elapsed);
+            item.elapsed_ms = millis(*elapsed);
         }
         RowState::TimedOut { kind, elapsed, .. } => {
-            item.state = StoredState::TimedOut;
             item.error = Some(timeout_word(*kind).to_owned());
-            item.elapsed_ms = ms(elapsed);
+            item.elapsed_ms = millis(*elapsed);
         }
-        RowState::Cancelled { elapsed, .. } => {
-            item.state = StoredState::Cancelled;
-            item.elapsed_ms = ms(elapsed);
-        }
-        RowState::Paused { elapsed, .. } => {
-            item.state = StoredState::Paused;
-            item.elapsed_ms = ms(elapsed);
+        RowState::Cancelled { elapsed, .. } | RowState::Paused { elapsed, .. } => {
+            item.elapsed_ms = millis(*elapsed);
         }
     }
     item
@@ -74,55 +66,39 @@ fn timeout_word(kind: TimeoutKind) -> &'static str {
     }
 }
 
-/// A stored item as a row with the given id. Returns the row and whether it should be
+/// A saved item as a row with the given id. Returns the row and whether it should be
 /// submitted again (it was unfinished: it resumes from its `.part`).
-pub fn restored(item: &StoredItem, id: JobId, base: &Path) -> (Row, bool) {
+pub fn restored(item: &SavedItem, id: JobId, base: &Path) -> (Row, bool) {
     let source = Source::parse(&item.text, base).ok();
-    let sha256 = item.expect.as_deref().and_then(Checksum::from_hex);
     let elapsed = Duration::from_millis(item.elapsed_ms);
     let bytes = item.bytes;
-    let (state, again) = match item.state {
-        StoredState::Unfinished if source.is_some() => (RowState::Queued, true),
-        StoredState::Unfinished => (
-            RowState::Failed {
-                reason: format!("invalid source '{}'", item.text),
-                bytes,
-                elapsed,
-            },
-            false,
-        ),
-        StoredState::Paused => (RowState::Paused { bytes, elapsed }, false),
-        StoredState::Done => {
-            let digest = item.digest.as_deref().and_then(Checksum::from_hex);
-            match (&item.path, digest) {
-                (Some(path), Some(digest)) => (
-                    RowState::Done {
-                        path: PathBuf::from(path),
-                        sha256: digest.0,
-                        bytes,
-                        elapsed,
-                    },
-                    false,
-                ),
-                _ => (
-                    RowState::Failed {
-                        reason: "saved as done, but without its file and digest".to_owned(),
-                        bytes,
-                        elapsed,
-                    },
-                    false,
-                ),
-            }
-        }
-        StoredState::Failed => (
-            RowState::Failed {
-                reason: item.error.clone().unwrap_or_default(),
-                bytes,
-                elapsed,
-            },
-            false,
-        ),
-        StoredState::TimedOut => {
+    let failed = |reason: String| RowState::Failed {
+        reason,
+        bytes,
+        elapsed,
+    };
+    let (state, again) = match item.status {
+        status if status.is_active() => match source {
+            Some(_) => (RowState::Queued, true),
+            None => (failed(format!("invalid source '{}'", item.text)), false),
+        },
+        Status::Paused => (RowState::Paused { bytes, elapsed }, false),
+        Status::Done => match (&item.path, item.digest) {
+            (Some(path), Some(sha256)) => (
+                RowState::Done {
+                    path: PathBuf::from(path),
+                    sha256,
+                    bytes,
+                    elapsed,
+                },
+                false,
+            ),
+            _ => (
+                failed("saved as done, but without its file and digest".to_owned()),
+                false,
+            ),
+        },
+        Status::TimedOut => {
             let kind = match item.error.as_deref() {
                 Some("connect") => TimeoutKind::Connect,
                 Some("deadline") => TimeoutKind::Deadline,
@@ -137,7 +113,8 @@ pub fn restored(item: &StoredItem, id: JobId, base: &Path) -> (Row, bool) {
                 false,
             )
         }
-        StoredState::Cancelled => (RowState::Cancelled { bytes, elapsed }, false),
+        Status::Cancelled => (RowState::Cancelled { bytes, elapsed }, false),
+        _ => (failed(item.error.clone().unwrap_or_default()), false),
     };
     let row = Row {
         id,
@@ -145,7 +122,7 @@ pub fn restored(item: &StoredItem, id: JobId, base: &Path) -> (Row, bool) {
         name: item.name.clone(),
         text: item.text.clone(),
         source,
-        sha256,
+        sha256: item.expect,
         state,
         selected: false,
     };
@@ -155,6 +132,7 @@ pub fn restored(item: &StoredItem, id: JobId, base: &Path) -> (Row, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Checksum;
 
     fn row(state: RowState) -> Row {
         Row {
@@ -175,7 +153,7 @@ mod tests {
         for state in [
             RowState::Done {
                 path: "/d/a.bin".into(),
-                sha256: [3; 32],
+                sha256: Checksum([3; 32]),
                 bytes: 10,
                 elapsed,
             },

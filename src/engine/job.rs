@@ -8,8 +8,7 @@
 //! resuming, or a checksum mismatch) or removed before the outcome is reported.
 //! Must not touch: queueing and caps (that is `scheduler`), how bytes are fetched (`fetch`).
 
-use std::hash::BuildHasher as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -21,8 +20,11 @@ use url::Url;
 use super::EventSink;
 use super::fetch::http::{Body, RangeFrom, Sink};
 use super::fetch::{Stop, file, http};
-use super::output::{ChunkWriter, Committed, Names, PartFile};
+use super::names::Names;
+use super::output::{ChunkWriter, Committed, PartFile};
 use super::resume::{ResumeIndex, Sidecar};
+use super::retry;
+use super::stop::{StopReason, StopSignal};
 use crate::protocol::{
     Checksum, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind,
 };
@@ -32,8 +34,6 @@ pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Bodies of known length up to this size are read into memory and written in one go (no
 /// checkpoint would have happened before this many bytes anyway).
 const SMALL_BODY: u64 = 256 * 1024;
-/// The longest wait between two tries (before jitter).
-const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
 /// Everything one item needs to run.
 pub(crate) struct Job {
@@ -46,26 +46,15 @@ pub(crate) struct Job {
     pub names: Arc<Names>,
     pub resume: Arc<ResumeIndex>,
     pub events: EventSink,
-    /// Cancelled when the user cancels or pauses this item, or the engine shuts down.
-    pub cancel: CancellationToken,
-    /// Set before `cancel` when the item is paused: keep its bytes.
-    pub pausing: Arc<AtomicBool>,
-    /// Set before the engine shuts down when everything should be kept (the window closing).
-    pub suspending: Arc<AtomicBool>,
+    /// Whether and why to stop: cancelled or paused by the person, stopped by the item's
+    /// deadline, or by the engine shutting down (cancel) or suspending (pause).
+    pub stop: StopSignal,
 }
 
 impl Job {
-    fn keeping(&self) -> bool {
-        self.pausing.load(Ordering::SeqCst) || self.suspending.load(Ordering::SeqCst)
-    }
-
-    fn paused(&self) -> bool {
-        self.cancel.is_cancelled() && self.keeping()
-    }
-
-    /// Cancelled for good (not paused): its bytes are not wanted.
+    /// Cancelled for good (not paused, not timed out): its bytes are not wanted.
     fn cancelled(&self) -> bool {
-        self.cancel.is_cancelled() && !self.keeping()
+        self.stop.reason() == Some(StopReason::Cancel)
     }
 }
 
@@ -88,7 +77,7 @@ async fn run_inner(job: Job) -> Event {
     job.events.send(Event::Connecting { id: job.id });
     tracing::debug!("connecting");
     let shared = Arc::new(Shared::default());
-    let stop = job.cancel.child_token();
+    let stop = job.stop.token().clone();
 
     let work = fetch(&job, &stop, &shared);
     tokio::pin!(work);
@@ -99,7 +88,6 @@ async fn run_inner(job: Job) -> Event {
         }
     };
     tokio::pin!(deadline);
-    let mut deadline_hit = false;
     let mut ticker = tokio::time::interval(PROGRESS_EVERY);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut reported = 0;
@@ -107,9 +95,8 @@ async fn run_inner(job: Job) -> Event {
     let result = loop {
         tokio::select! {
             result = &mut work => break result,
-            () = &mut deadline, if !deadline_hit => {
-                deadline_hit = true;
-                stop.cancel(); // the fetch cleans up and returns
+            () = &mut deadline, if !job.stop.is_stopped() => {
+                job.stop.stop(StopReason::Deadline); // the fetch keeps its bytes and returns
             }
             _ = ticker.tick() => {
                 let done = shared.received.load(Ordering::Relaxed);
@@ -122,17 +109,17 @@ async fn run_inner(job: Job) -> Event {
     };
 
     let bytes = shared.received.load(Ordering::Relaxed);
-    let outcome = match result {
-        Ok(committed) => Outcome::Done {
+    let outcome = match (result, job.stop.reason()) {
+        (Ok(committed), _) => Outcome::Done {
             path: committed.path,
             sha256: committed.sha256,
         },
-        Err(_) if deadline_hit => Outcome::TimedOut(TimeoutKind::Deadline),
-        Err(_) if job.paused() => Outcome::Paused,
-        Err(_) if job.cancel.is_cancelled() => Outcome::Cancelled,
-        Err(Stop::Stopped) => Outcome::Cancelled,
-        Err(Stop::TimedOut(kind)) => Outcome::TimedOut(kind),
-        Err(Stop::Failed(e) | Stop::Busy(e, _)) => Outcome::Failed(e),
+        (Err(_), Some(StopReason::Deadline)) => Outcome::TimedOut(TimeoutKind::Deadline),
+        (Err(_), Some(StopReason::Pause)) => Outcome::Paused,
+        (Err(_), Some(StopReason::Cancel)) => Outcome::Cancelled,
+        (Err(Stop::Stopped), None) => Outcome::Cancelled,
+        (Err(Stop::TimedOut(kind)), None) => Outcome::TimedOut(kind),
+        (Err(Stop::Failed(e) | Stop::Busy(e, _)), None) => Outcome::Failed(e),
     };
     let elapsed = started.elapsed();
     match &outcome {
@@ -207,12 +194,12 @@ async fn fetch_url(
             Ok(committed) => return Ok(committed),
             Err(reason) => reason,
         };
-        let delay = match retry_delay(&job.limits, attempt, &reason) {
+        let delay = match retry::delay(&job.limits, attempt, &reason) {
             Some(delay) if !stop.is_cancelled() => delay,
             _ => return Err(finish_part(job, &key, part, reason).await),
         };
         attempt += 1;
-        let why = describe(&reason);
+        let why = retry::describe(&reason);
         tracing::info!(attempt, ?delay, reason = why, "retrying");
         job.events.send(Event::Retrying {
             id: job.id,
@@ -466,47 +453,6 @@ async fn finish_part(job: &Job, key: &str, part: Option<PartFile>, reason: Stop)
         Err(e) => tracing::warn!(error = %e, "could not keep the .part"),
     }
     reason
-}
-
-/// How long to wait before try `attempt + 2`, if `reason` is worth another try and tries
-/// are left: exponential backoff from `retry_base` with ±25 % jitter, or the server's own
-/// `Retry-After` (capped).
-fn retry_delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Duration> {
-    if attempt >= limits.retries {
-        return None;
-    }
-    let retryable = match reason {
-        Stop::Busy(_, after) => return Some(*after),
-        Stop::TimedOut(TimeoutKind::Connect | TimeoutKind::Stall) => true,
-        Stop::Failed(error) => match error {
-            FetchError::Connect(_) | FetchError::Body(_) | FetchError::ShortBody { .. } => true,
-            FetchError::HttpStatus { status, .. } => {
-                *status >= 500 || *status == 408 || *status == 429
-            }
-            _ => false,
-        },
-        Stop::Stopped | Stop::TimedOut(TimeoutKind::Deadline) => false,
-    };
-    if !retryable {
-        return None;
-    }
-    let backoff = limits
-        .retry_base
-        .saturating_mul(1 << attempt.min(16))
-        .min(BACKOFF_CAP);
-    // ±25 %, from the process's random hasher keys: no dependency needed for a little noise.
-    let noise = std::collections::hash_map::RandomState::new().hash_one(attempt) % 1000;
-    let factor = 0.75 + noise as f64 / 2000.0;
-    Some(backoff.mul_f64(factor))
-}
-
-/// Why a try failed, for the `Retrying` event.
-fn describe(reason: &Stop) -> String {
-    match reason {
-        Stop::Stopped => "stopped".to_owned(),
-        Stop::TimedOut(kind) => kind.to_string(),
-        Stop::Failed(e) | Stop::Busy(e, _) => e.to_string(),
-    }
 }
 
 fn started(job: &Job, shared: &Shared, name: String, total: Option<u64>) {

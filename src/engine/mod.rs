@@ -2,46 +2,50 @@
 //!
 //! Owns: everything that touches the network and the disk. Front ends talk to it only through
 //! [`protocol`](crate::protocol) messages: [`Engine::submit`] and friends send [`Command`]s
-//! (never blocking, safe from a UI thread), and [`Events`] delivers [`Event`]s; an optional
+//! (never blocking, safe from a UI thread), and [`Events`] delivers [`Event`](crate::protocol::Event)s; an optional
 //! waker is called after each event so a UI can repaint on demand instead of polling.
 //! Must not touch: egui, eframe, or any presentation.
 //!
 //! # Layout
-//! - [`scheduler`]: the actor: queue, global and per-host caps, cancel, pause, shutdown.
-//! - [`job`]: one item's life: deadline, progress throttling, its single outcome.
+//! - `scheduler`: the actor: per-host FIFO queues, global and per-host caps, cancel, pause,
+//!   shutdown.
+//! - `job`: one item's life: deadline, progress throttling, resuming, its single outcome.
+//! - `retry`: which failures are worth another try, and how long to wait.
+//! - `stop`: one value per item (and one for the engine) saying whether and why to stop.
+//! - `events`: where events go (the channel, then the waker).
 //! - [`fetch`]: [`fetch::http`] (reqwest) and [`fetch::file`] (blocking pool) get the bytes.
 //! - [`output`]: `.part` files, free names, verification, the final rename.
 //! - [`resume`]: the sidecar beside a kept `.part`, and finding it again by source.
-//! - [`names`]: the sanitiser and where names come from.
+//! - [`names`]: the sanitiser, where names come from, and the names handed out.
 //!
-//! Cancellation is one tree of [`CancellationToken`]s: engine shutdown → item → the item's
-//! stop token (also cancelled by its deadline). Every fetch checks its token at each await (or
-//! between chunks on the blocking pool), cleans up its `.part`, and only then reports.
+//! Stopping is one tree of stop signals: the engine's → each item's. The reason is recorded
+//! before the token is cancelled (cancel, pause, deadline), and the item's outcome follows
+//! from it. Every fetch checks its token at each await (or between chunks on the blocking
+//! pool), cleans up or keeps its `.part`, and only then reports.
 
+mod events;
 pub mod fetch;
 mod job;
 pub mod names;
 pub mod output;
 pub mod resume;
+mod retry;
 mod scheduler;
+mod stop;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
+pub(crate) use events::EventSink;
+pub use events::Events;
 pub use job::PROGRESS_EVERY;
+use stop::{StopReason, StopSignal};
 
-use crate::protocol::{Checksum, Command, Event, FetchError, JobId, Limits, Output, Source};
-
-/// Called after every event the engine sends, from an engine thread.
-pub type Waker = Arc<dyn Fn() + Send + Sync>;
-
-/// The stream of events from one engine. Ends after the engine has shut down.
-pub type Events = mpsc::UnboundedReceiver<Event>;
+use crate::protocol::{Checksum, Command, FetchError, JobId, Limits, Output, Source, Waker};
 
 /// Settings an engine starts with; all can be changed later with commands.
 #[derive(Clone, Default)]
@@ -56,23 +60,6 @@ pub struct EngineConfig {
 pub enum EngineError {
     #[error("cannot set up HTTP: {0}")]
     Http(FetchError),
-}
-
-/// Where events go: the channel, then the waker.
-#[derive(Clone)]
-pub(crate) struct EventSink {
-    tx: mpsc::UnboundedSender<Event>,
-    waker: Option<Waker>,
-}
-
-impl EventSink {
-    pub(crate) fn send(&self, event: Event) {
-        if self.tx.send(event).is_ok()
-            && let Some(wake) = &self.waker
-        {
-            wake();
-        }
-    }
 }
 
 /// A cheap, cloneable way to send commands to an engine from any thread.
@@ -124,9 +111,9 @@ impl EngineHandle {
 /// cleanup; [`Engine::shutdown`] (async) and [`Engine::shutdown_blocking`] say so explicitly.
 pub struct Engine {
     handle: EngineHandle,
-    shutdown: CancellationToken,
-    /// Set by [`Engine::suspend_blocking`]: shut down keeping every item's bytes.
-    suspending: Arc<AtomicBool>,
+    /// Stopped with `Cancel` to shut down, or with `Pause` to suspend (every item keeps its
+    /// bytes).
+    shutdown: StopSignal,
     actor: Option<JoinHandle<()>>,
     runtime: tokio::runtime::Handle,
 }
@@ -140,21 +127,15 @@ impl Engine {
         let _entered = runtime.enter();
         let client = fetch::http::client(&config.limits).map_err(EngineError::Http)?;
         let (command_tx, command_rx) = mpsc::unbounded_channel();
-        let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let (sink, event_rx) = EventSink::new(config.waker);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let shutdown = CancellationToken::new();
-        let suspending = Arc::new(AtomicBool::new(false));
-        let sink = EventSink {
-            tx: event_tx,
-            waker: config.waker,
-        };
+        let shutdown = StopSignal::default();
         let scheduler = scheduler::Scheduler::new(
             config.limits,
             config.output,
             client,
             sink,
             shutdown.clone(),
-            Arc::clone(&suspending),
             done_tx,
         );
         let actor = runtime.spawn(scheduler.run(command_rx, done_rx));
@@ -164,7 +145,6 @@ impl Engine {
                 next_id: Arc::new(AtomicU64::new(1)),
             },
             shutdown,
-            suspending,
             actor: Some(actor),
             runtime: runtime.clone(),
         };
@@ -200,7 +180,7 @@ impl Engine {
 
     /// Cancels everything and waits until every item has reported and cleaned up.
     pub async fn shutdown(mut self) {
-        self.shutdown.cancel();
+        self.shutdown.stop(StopReason::Cancel);
         if let Some(actor) = self.actor.take() {
             let _ = actor.await;
         }
@@ -210,19 +190,18 @@ impl Engine {
     /// and waits at most `limit` for cleanup. Returns whether cleanup finished in time.
     /// Must not be called from inside the runtime.
     pub fn shutdown_blocking(mut self, limit: Duration) -> bool {
-        self.stop_and_wait(limit)
+        self.stop_and_wait(StopReason::Cancel, limit)
     }
 
     /// Like [`Engine::shutdown_blocking`], but every queued and running item is paused
     /// instead of cancelled: `.part` files and sidecars stay, and submitting the same sources
     /// later (the window's saved queue does) resumes them.
     pub fn suspend_blocking(mut self, limit: Duration) -> bool {
-        self.suspending.store(true, Ordering::SeqCst);
-        self.stop_and_wait(limit)
+        self.stop_and_wait(StopReason::Pause, limit)
     }
 
-    fn stop_and_wait(&mut self, limit: Duration) -> bool {
-        self.shutdown.cancel();
+    fn stop_and_wait(&mut self, reason: StopReason, limit: Duration) -> bool {
+        self.shutdown.stop(reason);
         let Some(actor) = self.actor.take() else {
             return true;
         };
@@ -244,11 +223,11 @@ impl Drop for Engine {
     /// up, so cleanup finishes in the background: use [`Engine::shutdown`] to wait there.
     fn drop(&mut self) {
         if tokio::runtime::Handle::try_current().is_err() {
-            if !self.stop_and_wait(DROP_WAIT) {
+            if !self.stop_and_wait(StopReason::Cancel, DROP_WAIT) {
                 tracing::warn!("engine cleanup still running after {DROP_WAIT:?}");
             }
         } else {
-            self.shutdown.cancel();
+            self.shutdown.stop(StopReason::Cancel);
         }
     }
 }

@@ -1,8 +1,14 @@
 //! File names: where an item's name comes from and how it is made safe.
 //!
 //! Owns: the sanitiser (every name, from a server or a URL, passes through [`sanitize`]),
-//! naming from a URL path or a `Content-Disposition` header, and the `name (1).ext` variants.
-//! Must not touch: the disk. Pure functions only; `output` decides which name is free.
+//! naming from a URL path or a `Content-Disposition` header, the `name (1).ext` variants, and
+//! [`Names`], the set of final paths this engine has handed out.
+//! Must not touch: the disk. Pure functions and one in-memory set; `output` decides which
+//! name is free on disk.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use percent_encoding::percent_decode_str;
 use url::Url;
@@ -200,6 +206,31 @@ fn decode_ext_value(value: &str) -> Option<String> {
         Some(bytes.iter().map(|&b| char::from(b)).collect())
     } else {
         None
+    }
+}
+
+/// Final paths handed out by this engine, so two items never get the same name even when
+/// overwriting is allowed or the first has not reached the disk yet.
+#[derive(Debug, Default)]
+pub struct Names {
+    taken: Mutex<HashSet<PathBuf>>,
+}
+
+impl Names {
+    /// Reserves `path`; false if another item holds it.
+    pub(crate) fn try_take(&self, path: &Path) -> bool {
+        self.taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path.to_path_buf())
+    }
+
+    /// Frees `path` for other items.
+    pub(crate) fn release(&self, path: &Path) {
+        self.taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(path);
     }
 }
 

@@ -11,18 +11,17 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::EventSink;
 use super::fetch::http;
 use super::job::{self, Job};
-use super::output::Names;
+use super::names::Names;
 use super::resume::ResumeIndex;
+use super::stop::{StopReason, StopSignal};
 use crate::protocol::{Checksum, Command, Event, JobId, Limits, Outcome, Output, Source};
 
 /// `None` for local files.
@@ -37,16 +36,8 @@ struct Pending {
 }
 
 struct Running {
-    cancel: CancellationToken,
-    pausing: Arc<AtomicBool>,
+    stop: StopSignal,
     key: HostKey,
-}
-
-impl Running {
-    fn pause(&self) {
-        self.pausing.store(true, Ordering::SeqCst);
-        self.cancel.cancel();
-    }
 }
 
 pub(crate) struct Scheduler {
@@ -56,9 +47,9 @@ pub(crate) struct Scheduler {
     client: reqwest::Client,
     names: Arc<Names>,
     resume: Arc<ResumeIndex>,
-    suspending: Arc<AtomicBool>,
     events: EventSink,
-    shutdown: CancellationToken,
+    /// The engine's stop signal: its reason says whether queued items end paused or cancelled.
+    shutdown: StopSignal,
     tracker: TaskTracker,
     done_tx: mpsc::UnboundedSender<JobId>,
 
@@ -78,8 +69,7 @@ impl Scheduler {
         output: Output,
         client: reqwest::Client,
         events: EventSink,
-        shutdown: CancellationToken,
-        suspending: Arc<AtomicBool>,
+        shutdown: StopSignal,
         done_tx: mpsc::UnboundedSender<JobId>,
     ) -> Scheduler {
         Scheduler {
@@ -89,7 +79,6 @@ impl Scheduler {
             client,
             names: Arc::new(Names::default()),
             resume: Arc::new(ResumeIndex::default()),
-            suspending,
             events,
             shutdown,
             tracker: TaskTracker::new(),
@@ -112,7 +101,7 @@ impl Scheduler {
         loop {
             tokio::select! {
                 biased;
-                () = self.shutdown.cancelled() => break,
+                () = self.shutdown.stopped() => break,
                 Some(id) = done_rx.recv() => self.finished(id),
                 command = commands.recv() => match command {
                     Some(command) => self.handle(command),
@@ -126,8 +115,10 @@ impl Scheduler {
             running = self.running.len(),
             "engine shutting down"
         );
-        self.shutdown.cancel();
-        if self.suspending.load(Ordering::SeqCst) {
+        if !self.shutdown.is_stopped() {
+            self.shutdown.stop(StopReason::Cancel); // every handle is gone
+        }
+        if self.shutdown.reason() == Some(StopReason::Pause) {
             self.end_queued(Outcome::Paused);
         } else {
             self.cancel_queued();
@@ -144,14 +135,14 @@ impl Scheduler {
             Command::CancelAll => {
                 self.cancel_queued();
                 for running in self.running.values() {
-                    running.cancel.cancel();
+                    running.stop.stop(StopReason::Cancel);
                 }
             }
             Command::Pause(id) => self.pause(id),
             Command::PauseAll => {
                 self.end_queued(Outcome::Paused);
                 for running in self.running.values() {
-                    running.pause();
+                    running.stop.stop(StopReason::Pause);
                 }
             }
             Command::SetLimits(limits) => self.set_limits(limits),
@@ -180,7 +171,7 @@ impl Scheduler {
         if self.unqueue(id) {
             self.events.send(ended_in_queue(id, Outcome::Cancelled));
         } else if let Some(running) = self.running.get(&id) {
-            running.cancel.cancel();
+            running.stop.stop(StopReason::Cancel);
         }
     }
 
@@ -188,7 +179,7 @@ impl Scheduler {
         if self.unqueue(id) {
             self.events.send(ended_in_queue(id, Outcome::Paused));
         } else if let Some(running) = self.running.get(&id) {
-            running.pause();
+            running.stop.stop(StopReason::Pause);
         }
     }
 
@@ -312,13 +303,11 @@ impl Scheduler {
 
     fn start(&mut self, pending: Pending, key: HostKey) {
         let id = pending.id;
-        let cancel = self.shutdown.child_token();
-        let pausing = Arc::new(AtomicBool::new(false));
+        let stop = self.shutdown.child();
         self.running.insert(
             id,
             Running {
-                cancel: cancel.clone(),
-                pausing: Arc::clone(&pausing),
+                stop: stop.clone(),
                 key,
             },
         );
@@ -332,9 +321,7 @@ impl Scheduler {
             names: Arc::clone(&self.names),
             resume: Arc::clone(&self.resume),
             events: self.events.clone(),
-            cancel,
-            pausing,
-            suspending: Arc::clone(&self.suspending),
+            stop,
         };
         let events = self.events.clone();
         let done = self.done_tx.clone();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use haul::engine::{Engine, EngineConfig, Events};
-use haul::protocol::{Event, JobId, Limits, Outcome, Output, Source};
+use haul::protocol::{Checksum, Event, JobId, Limits, Outcome, Output, Source};
 use sha2::{Digest, Sha256};
 
 /// Roomy caps, 5 s timeouts and one try: for tests about how each outcome is reported
@@ -24,8 +24,8 @@ pub fn limits() -> Limits {
     }
 }
 
-pub fn sha(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
+pub fn sha(data: &[u8]) -> Checksum {
+    Checksum(Sha256::digest(data).into())
 }
 
 /// The item is done, its file byte-exact with the digest reported, and its path returned.

@@ -17,7 +17,7 @@ use tracing_subscriber::fmt;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use crate::engine::Waker;
+use crate::protocol::Waker;
 
 /// Lines kept for the panel.
 const KEEP: usize = 200;

@@ -1,10 +1,19 @@
-//! Desktop chores the window asks for and must not do itself: native file dialogs, walking
-//! dropped folders, reading an imported list, opening files and folders.
+//! The window's desktop wing: chores the window asks for and must not do itself — native
+//! file dialogs, walking dropped folders, reading an imported list, opening files and folders
+//! — plus the window's saved queue and its logs.
 //!
 //! Owns: running each chore on the tokio runtime (dialogs as rfd futures, disk work on the
 //! blocking pool) and sending its [`Reply`] back over a channel, then calling the waker so
 //! the window repaints. Every request returns at once.
 //! Must not touch: egui, the engine.
+//!
+//! # Layout
+//! - this file: [`Desktop`], the chores and their [`Reply`]s.
+//! - [`saved_queue`]: the window's rows on disk (SQLite), so a crash loses nothing.
+//! - [`logs`]: the window's log file and the recent lines its log panel shows.
+
+pub mod logs;
+pub mod saved_queue;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -12,7 +21,16 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-use crate::engine::Waker;
+use crate::protocol::{Checksum, Waker};
+use crate::sources::SUMS_FILE;
+
+/// A local file (or folder, before it is expanded) to add, with the SHA-256 it must have
+/// when one was given (a `SHA256SUMS` file beside an imported list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFile {
+    pub path: PathBuf,
+    pub sha256: Option<Checksum>,
+}
 
 /// The answer to one request.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,9 +49,10 @@ pub enum Reply {
     ListFailed { path: PathBuf, error: String },
     /// The dialog could not be shown at all (no portal, no zenity).
     DialogUnavailable(Dialog),
-    /// Dropped or given paths, expanded: folders replaced by the regular files under them.
+    /// Dropped or given paths, expanded: folders replaced by the regular files under them
+    /// (which have no checksum); a file keeps the checksum it was given.
     Expanded {
-        files: Vec<PathBuf>,
+        files: Vec<LocalFile>,
         /// Folders that could not be read, with why.
         errors: Vec<(PathBuf, String)>,
         /// Folders that were walked, with how many files each gave.
@@ -152,10 +171,10 @@ impl Desktop {
         self.spawn(async move { Some(read_list(path).await) });
     }
 
-    /// Replaces folders among `paths` by the regular files under them (sorted, recursively).
-    pub fn expand(&self, paths: Vec<PathBuf>) {
+    /// Replaces folders among `items` by the regular files under them (sorted, recursively).
+    pub fn expand(&self, items: Vec<LocalFile>) {
         self.spawn(async move {
-            tokio::task::spawn_blocking(move || expand(paths))
+            tokio::task::spawn_blocking(move || expand(items))
                 .await
                 .ok()
         });
@@ -177,7 +196,7 @@ fn unavailable_if_instant(started: Instant, dialog: Dialog) -> Option<Reply> {
 }
 
 async fn read_list(path: PathBuf) -> Reply {
-    let sums_path = path.parent().map(|dir| dir.join(crate::cli::SUMS_FILE));
+    let sums_path = path.parent().map(|dir| dir.join(SUMS_FILE));
     let sums = match sums_path {
         Some(sums_path) => tokio::fs::read_to_string(sums_path).await.ok(),
         None => None,
@@ -198,20 +217,25 @@ async fn read_list(path: PathBuf) -> Reply {
 }
 
 /// Blocking: stats each path and walks folders.
-pub fn expand(paths: Vec<PathBuf>) -> Reply {
+pub fn expand(items: Vec<LocalFile>) -> Reply {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut folders = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let before = files.len();
-            match walk(&path, &mut files) {
-                Ok(()) => folders.push((path, files.len() - before)),
-                Err(e) => errors.push((path, e.to_string())),
+    for item in items {
+        if item.path.is_dir() {
+            let mut found = Vec::new();
+            match walk(&item.path, &mut found, files.len()) {
+                Ok(()) => folders.push((item.path, found.len())),
+                Err(e) => errors.push((item.path, e.to_string())),
             }
+            files.extend(
+                found
+                    .into_iter()
+                    .map(|path| LocalFile { path, sha256: None }),
+            );
         } else {
             // Files, and paths that do not exist: the engine reports those on their row.
-            files.push(path);
+            files.push(item);
         }
     }
     Reply::Expanded {
@@ -222,8 +246,8 @@ pub fn expand(paths: Vec<PathBuf>) -> Reply {
 }
 
 /// Regular files under `root`: a folder's files (by name), then its subfolders (by name);
-/// symlinks are not followed.
-fn walk(root: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// symlinks are not followed. `already` files were found before (they count to the limit).
+fn walk(root: &Path, out: &mut Vec<PathBuf>, already: usize) -> std::io::Result<()> {
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&dir)?.filter_map(Result::ok).collect();
@@ -236,7 +260,7 @@ fn walk(root: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
             if kind.is_dir() {
                 subdirs.push(entry.path());
             } else if kind.is_file() {
-                if out.len() >= WALK_LIMIT {
+                if already + out.len() >= WALK_LIMIT {
                     return Err(std::io::Error::other(format!(
                         "more than {WALK_LIMIT} files; add a smaller folder"
                     )));
@@ -327,19 +351,35 @@ mod tests {
             files,
             errors,
             folders,
-        } = expand(vec![loose.clone(), root.clone()])
+        } = expand(vec![
+            LocalFile {
+                path: loose.clone(),
+                sha256: Checksum::from_hex(&"ab".repeat(32)),
+            },
+            LocalFile {
+                path: root.clone(),
+                sha256: None,
+            },
+        ])
         else {
             panic!("expand answers with Expanded");
         };
+        let paths: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
         assert_eq!(
-            files,
+            paths,
             vec![
-                loose,
-                root.join("z.txt"),
-                root.join("a/1.bin"),
-                root.join("b/inner/报告.pdf"),
+                loose.as_path(),
+                &root.join("z.txt"),
+                &root.join("a/1.bin"),
+                &root.join("b/inner/报告.pdf"),
             ]
         );
+        assert_eq!(
+            files[0].sha256,
+            Checksum::from_hex(&"ab".repeat(32)),
+            "a file keeps its checksum"
+        );
+        assert!(files[1..].iter().all(|f| f.sha256.is_none()));
         assert!(errors.is_empty());
         assert_eq!(folders, vec![(root, 3)]);
         Ok(())

@@ -8,67 +8,46 @@
 //! on disk for later, and [`PartFile::resume`] reopens it, trusting only the checkpointed bytes.
 //! Dropping a `PartFile` that was neither committed nor kept removes the `.part` (and sidecar):
 //! no partial file ever stands under a final name, and none is left behind by accident.
-//! [`ChunkWriter`] runs a `PartFile` on the blocking pool so async fetchers never touch the disk
-//! on a runtime thread.
 //! Must not touch: the network, events, or where names come from (that is `names`).
+//!
+//! # Layout
+//! - this file: [`PartFile`], its life from exclusive create to commit, keep or removal.
+//! - [`writer`]: [`ChunkWriter`], which runs a `PartFile` on the blocking pool so async
+//!   fetchers never touch the disk on a runtime thread.
+//! - `sys`: the file-system primitives underneath: gathered `writev`, the no-clobber move
+//!   (`renameat2(RENAME_NOREPLACE)`, else link + unlink), fsync of the folder.
 
-use std::collections::HashSet;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
+mod sys;
+pub mod writer;
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
-use super::names;
+use super::names::{self, Names};
 use super::resume::{self, Sidecar};
-use crate::protocol::{Checksum, FetchError, hex};
+use crate::protocol::{Checksum, FetchError};
+use sys::{Gather, exists, move_unless_taken, sync_parent};
+pub use writer::ChunkWriter;
 
 /// How far `name (N).ext` goes before giving up on a folder.
 const MAX_VARIANTS: u32 = 10_000;
-/// Network chunks are gathered up to this many bytes and written with one `writev`: few
-/// syscalls, and no copy into a buffer on the way.
-const WRITE_BUFFER: usize = 256 * 1024;
-/// Chunks queued between an async fetcher and its writer thread.
-const CHUNK_QUEUE: usize = 64;
 /// A resumable part checkpoints (fsync, then the sidecar) at most once a second, once it
 /// has at least this many new bytes: a crash or `kill -9` loses at most about a second.
 const CHECKPOINT_BYTES: u64 = 256 * 1024;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-
-/// Final paths handed out by this engine, so two items never get the same name even when
-/// overwriting is allowed or the first has not reached the disk yet.
-#[derive(Debug, Default)]
-pub struct Names {
-    taken: Mutex<HashSet<PathBuf>>,
-}
-
-impl Names {
-    fn try_take(&self, path: &Path) -> bool {
-        self.taken
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(path.to_path_buf())
-    }
-
-    fn release(&self, path: &Path) {
-        self.taken
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(path);
-    }
-}
 
 /// A finished, verified file under its final name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Committed {
     pub path: PathBuf,
     pub bytes: u64,
-    pub sha256: [u8; 32],
+    pub sha256: Checksum,
 }
 
 /// A `.part` file being written. Removed on drop unless committed.
@@ -355,15 +334,15 @@ impl PartFile {
                 return Err(FetchError::LongBody { expected });
             }
         }
-        let sha256: [u8; 32] = self.hasher.clone().finalize().into();
+        let sha256 = Checksum(self.hasher.clone().finalize().into());
         if let Some(expect) = self.expect
-            && expect.0 != sha256
+            && expect != sha256
         {
             let part = self.part.clone();
             self.keep()?;
             return Err(FetchError::Checksum {
                 expected: expect.to_string(),
-                actual: hex(&sha256),
+                actual: sha256.to_string(),
                 part,
             });
         }
@@ -461,127 +440,7 @@ impl Drop for PartFile {
     }
 }
 
-/// A `.part`'s file, written from whole chunks: small ones are gathered and written together
-/// with one `writev`, without being copied into a buffer first.
-#[derive(Debug)]
-struct Gather {
-    file: File,
-    pending: Vec<Bytes>,
-    pending_len: usize,
-}
-
-impl Gather {
-    fn new(file: File) -> Gather {
-        Gather {
-            file,
-            pending: Vec::new(),
-            pending_len: 0,
-        }
-    }
-
-    fn push(&mut self, chunk: Bytes) -> io::Result<()> {
-        self.pending_len += chunk.len();
-        self.pending.push(chunk);
-        if self.pending_len >= WRITE_BUFFER {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Writes what is gathered, then `buf`.
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.flush()?;
-        self.file.write_all(buf)
-    }
-
-    /// Writes everything gathered (`writev`, resumed after short writes).
-    fn flush(&mut self) -> io::Result<()> {
-        let Gather { file, pending, .. } = self;
-        let mut slices: Vec<IoSlice<'_>> = pending.iter().map(|c| IoSlice::new(c)).collect();
-        let mut left = &mut slices[..];
-        while !left.is_empty() {
-            match file.write_vectored(left) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut left, n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        self.pending.clear();
-        self.pending_len = 0;
-        Ok(())
-    }
-}
-
-/// Moves `from` to `to` unless something stands at `to` (then `AlreadyExists`): in one atomic
-/// step where the system can (`renameat2` with `RENAME_NOREPLACE`), else with a hard link,
-/// which fails if `to` exists, and removing `from`; on file systems without hard links (FAT,
-/// some network shares), a check and a rename.
-fn move_unless_taken(from: &Path, to: &Path) -> io::Result<()> {
-    if rename_no_replace(from, to)? {
-        return Ok(());
-    }
-    match fs::hard_link(from, to) {
-        Ok(()) => {
-            // The file is in place; a leftover `.part` link would only be clutter.
-            let _ = fs::remove_file(from);
-            Ok(())
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
-        Err(_) if exists(to) => Err(io::ErrorKind::AlreadyExists.into()),
-        Err(_) => fs::rename(from, to),
-    }
-}
-
-/// Renames `from` to `to` unless something stands at `to` (then `AlreadyExists`), in one
-/// atomic step. Ok(false): this system or file system cannot (the caller links instead).
-#[cfg(target_os = "linux")]
-fn rename_no_replace(from: &Path, to: &Path) -> io::Result<bool> {
-    use std::os::unix::ffi::OsStrExt as _;
-    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other);
-    let (from, to) = (c(from)?, c(to)?);
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let result = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            from.as_ptr(),
-            libc::AT_FDCWD,
-            to.as_ptr(),
-            libc::RENAME_NOREPLACE,
-        )
-    };
-    if result == 0 {
-        return Ok(true);
-    }
-    let error = io::Error::last_os_error();
-    match error.raw_os_error() {
-        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => Ok(false),
-        _ => Err(error),
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn rename_no_replace(_from: &Path, _to: &Path) -> io::Result<bool> {
-    Ok(false)
-}
-
-/// True if anything (file, folder, dangling symlink) stands at `path`.
-fn exists(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok()
-}
-
-fn sync_parent(path: &Path) {
-    #[cfg(unix)]
-    if let Some(parent) = path.parent()
-        && let Ok(dir) = File::open(parent)
-    {
-        let _ = dir.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-}
-
-fn write_error(path: &Path, e: &io::Error) -> FetchError {
+pub(crate) fn write_error(path: &Path, e: &io::Error) -> FetchError {
     FetchError::Write {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -595,246 +454,5 @@ fn closed_error(path: &Path) -> FetchError {
     }
 }
 
-enum Message {
-    Chunk(Bytes),
-    Commit(Option<u64>),
-    Restart,
-}
-
-/// How a writer task ended without an error.
-enum Ended {
-    Committed(Committed),
-    /// Handed back (the fetcher stopped early): the caller keeps or drops it.
-    Returned(Box<PartFile>),
-}
-
-/// A [`PartFile`] driven from async code: chunks go over a bounded queue to a task on the
-/// blocking pool that writes and hashes them, so the network side never waits on the disk
-/// except through back-pressure.
-pub struct ChunkWriter {
-    tx: mpsc::Sender<Message>,
-    /// `None` once the writer's result has been collected.
-    task: Option<JoinHandle<Result<Ended, FetchError>>>,
-}
-
-impl ChunkWriter {
-    pub fn spawn(mut part: PartFile) -> ChunkWriter {
-        let (tx, mut rx) = mpsc::channel(CHUNK_QUEUE);
-        let task = tokio::task::spawn_blocking(move || {
-            while let Some(message) = rx.blocking_recv() {
-                match message {
-                    // A write error drops `part`, removing the `.part` (a full disk gets
-                    // its space back).
-                    Message::Chunk(bytes) => part.write_chunk(bytes)?,
-                    Message::Restart => part.restart()?,
-                    Message::Commit(expected) => {
-                        return part.commit(expected).map(Ended::Committed);
-                    }
-                }
-            }
-            Ok(Ended::Returned(Box::new(part)))
-        });
-        ChunkWriter {
-            tx,
-            task: Some(task),
-        }
-    }
-
-    /// Queues a chunk. An error means the writer stopped; the error says why.
-    pub async fn write(&mut self, chunk: Bytes) -> Result<(), FetchError> {
-        self.send(Message::Chunk(chunk)).await
-    }
-
-    /// Empties the part to start over.
-    pub async fn restart(&mut self) -> Result<(), FetchError> {
-        self.send(Message::Restart).await
-    }
-
-    async fn send(&mut self, message: Message) -> Result<(), FetchError> {
-        if self.tx.send(message).await.is_ok() {
-            return Ok(());
-        }
-        // The writer only stops early on an error: collect it.
-        match self.collect().await {
-            Err(e) => Err(e),
-            Ok(_) => Err(stopped_error()),
-        }
-    }
-
-    /// Writes what is queued, verifies, fsyncs and renames into place.
-    pub async fn commit(mut self, expected: Option<u64>) -> Result<Committed, FetchError> {
-        // If the writer already stopped, the send fails and `collect` reports why.
-        let _ = self.tx.send(Message::Commit(expected)).await;
-        match self.collect().await? {
-            Ended::Committed(committed) => Ok(committed),
-            Ended::Returned(_) => Err(stopped_error()),
-        }
-    }
-
-    /// Writes what is queued and hands the part back.
-    pub async fn into_part(mut self) -> Result<PartFile, FetchError> {
-        let (closed, _) = mpsc::channel(1);
-        drop(std::mem::replace(&mut self.tx, closed));
-        match self.collect().await? {
-            Ended::Returned(part) => Ok(*part),
-            Ended::Committed(_) => Err(stopped_error()),
-        }
-    }
-
-    async fn collect(&mut self) -> Result<Ended, FetchError> {
-        let Some(task) = self.task.take() else {
-            return Err(stopped_error());
-        };
-        task.await.unwrap_or_else(|e| {
-            Err(FetchError::Write {
-                path: PathBuf::new(),
-                message: format!("writer task failed: {e}"),
-            })
-        })
-    }
-}
-
-fn stopped_error() -> FetchError {
-    FetchError::Write {
-        path: PathBuf::new(),
-        message: "writer stopped".to_owned(),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::hex;
-
-    #[test]
-    fn commit_hashes_verifies_and_renames() -> Result<(), FetchError> {
-        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
-        let names = Arc::new(Names::default());
-        let mut part = PartFile::create(&names, dir.path(), "a.txt", false)?;
-        assert!(dir.path().join("a.txt.part").exists());
-        part.write(b"abc")?;
-        let done = part.commit(Some(3))?;
-        assert_eq!(done.path, dir.path().join("a.txt"));
-        assert_eq!(
-            hex(&done.sha256),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert!(!dir.path().join("a.txt.part").exists());
-        assert_eq!(fs::read(&done.path).ok().as_deref(), Some(&b"abc"[..]));
-        Ok(())
-    }
-
-    /// Windows' classic limit is 260 characters for a whole path. Rust's standard library
-    /// (which every file operation here goes through, also behind tokio) turns long absolute
-    /// paths into `\\?\` paths itself, so deep destinations work without the system-wide
-    /// long-path setting. This runs on every platform; on Windows it proves the point.
-    #[test]
-    fn a_destination_path_longer_than_260_characters_works() -> Result<(), FetchError> {
-        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
-        let mut dest = dir.path().to_path_buf();
-        for i in 0..5 {
-            dest.push(format!("{i}-{}", "深层文件夹".repeat(10)));
-        }
-        let names = Arc::new(Names::default());
-        let name = format!("{}.bin", "长名字".repeat(60));
-        let mut part = PartFile::create(&names, &dest, &name, false)?;
-        let path_chars = part.part_path().to_string_lossy().chars().count();
-        assert!(path_chars > 300, "only {path_chars} characters");
-        part.attach_sidecar(Sidecar::new("https://h/x.bin", &name))?;
-        part.write(b"first half, ")?;
-        let kept = part.keep()?;
-        let sidecar = resume::read(&kept).ok_or_else(|| closed_error(&kept))?;
-        let mut part = PartFile::resume(&names, &kept, sidecar, false)?;
-        part.write(b"second half")?;
-        let done = part.commit(Some(23))?;
-        assert_eq!(done.path.parent(), Some(dest.as_path()));
-        assert_eq!(
-            fs::read(&done.path).ok().as_deref(),
-            Some(&b"first half, second half"[..])
-        );
-        let left: Vec<_> = fs::read_dir(&dest)
-            .map_err(|e| write_error(&dest, &e))?
-            .filter_map(Result::ok)
-            .map(|e| e.file_name())
-            .collect();
-        assert_eq!(left.len(), 1, "no .part or sidecar left: {left:?}");
-        Ok(())
-    }
-
-    #[test]
-    fn short_length_fails_and_leaves_nothing() -> Result<(), FetchError> {
-        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
-        let names = Arc::new(Names::default());
-        let mut part = PartFile::create(&names, dir.path(), "a.txt", false)?;
-        part.write(b"ab")?;
-        let err = part.commit(Some(3));
-        assert_eq!(
-            err,
-            Err(FetchError::ShortBody {
-                expected: 3,
-                received: 2
-            })
-        );
-        assert_eq!(fs::read_dir(dir.path()).map(Iterator::count).ok(), Some(0));
-        Ok(())
-    }
-
-    #[test]
-    fn never_overwrites_and_never_reuses_a_name() -> Result<(), FetchError> {
-        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
-        fs::write(dir.path().join("a.txt"), b"mine").map_err(|e| write_error(dir.path(), &e))?;
-        let names = Arc::new(Names::default());
-        let first = PartFile::create(&names, dir.path(), "a.txt", false)?;
-        let second = PartFile::create(&names, dir.path(), "a.txt", false)?;
-        assert_eq!(first.file_name(), "a (1).txt");
-        assert_eq!(second.file_name(), "a (2).txt");
-        // A file appearing under our name before commit is not clobbered either.
-        fs::write(dir.path().join("a (1).txt"), b"theirs")
-            .map_err(|e| write_error(dir.path(), &e))?;
-        let done = first.commit(None)?;
-        assert_eq!(done.path, dir.path().join("a (3).txt"));
-        assert_eq!(
-            fs::read(dir.path().join("a.txt")).ok().as_deref(),
-            Some(&b"mine"[..])
-        );
-        assert_eq!(
-            fs::read(dir.path().join("a (1).txt")).ok().as_deref(),
-            Some(&b"theirs"[..])
-        );
-        drop(second);
-        assert!(!dir.path().join("a (2).txt.part").exists());
-        Ok(())
-    }
-
-    #[test]
-    fn overwrite_replaces_but_not_within_one_batch() -> Result<(), FetchError> {
-        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
-        fs::write(dir.path().join("a.txt"), b"old").map_err(|e| write_error(dir.path(), &e))?;
-        let names = Arc::new(Names::default());
-        let mut first = PartFile::create(&names, dir.path(), "a.txt", true)?;
-        first.write(b"new")?;
-        let done = first.commit(None)?;
-        assert_eq!(done.path, dir.path().join("a.txt"));
-        assert_eq!(fs::read(&done.path).ok().as_deref(), Some(&b"new"[..]));
-        let second = PartFile::create(&names, dir.path(), "a.txt", true)?;
-        assert_eq!(second.file_name(), "a (1).txt");
-        Ok(())
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_symlink_in_the_way_is_not_followed() -> Result<(), FetchError> {
-        let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
-        let victim = dir.path().join("victim");
-        fs::write(&victim, b"keep").map_err(|e| write_error(dir.path(), &e))?;
-        std::os::unix::fs::symlink(&victim, dir.path().join("a.txt.part"))
-            .map_err(|e| write_error(dir.path(), &e))?;
-        let names = Arc::new(Names::default());
-        let mut part = PartFile::create(&names, dir.path(), "a.txt", true)?;
-        assert_eq!(part.file_name(), "a (1).txt");
-        part.write(b"x")?;
-        drop(part);
-        assert_eq!(fs::read(&victim).ok().as_deref(), Some(&b"keep"[..]));
-        Ok(())
-    }
-}
+mod tests;

@@ -1,10 +1,11 @@
-//! The window's queue on disk, so a crash or a `kill -9` loses nothing.
+//! The window's saved queue: its rows on disk, so a crash or a `kill -9` loses nothing.
 //!
-//! Owns: an SQLite database (WAL) in the data folder: the schema and its version, loading the
-//! items at start (a corrupt database, or one written by a newer Haul, is moved aside with a
-//! clear message, never silently wiped), and a writer thread that applies the window's changes
-//! in the background — state changes at once, progress at most once a second.
-//! Must not touch: egui, the engine. The window only sends [`Op`]s, which never blocks.
+//! Owns: an SQLite database (WAL) in the data folder: the schema, its version and migrations,
+//! loading the items at start (a corrupt database, or one written by a newer Haul, is moved
+//! aside with a clear message, never silently wiped), and a writer thread that applies the
+//! window's changes in the background — state changes at once, progress at most once a
+//! second. States are stored as [`Status`] words (the one status vocabulary, serde's spelling).
+//! Must not touch: egui, the engine. The window only sends [`SavedOp`]s, which never blocks.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,65 +15,32 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::protocol::{Checksum, Status};
+
 /// The schema this build writes; a database with a higher `user_version` is from a newer Haul.
-pub const SCHEMA_VERSION: i32 = 1;
+/// 1: states were `unfinished` for every active item; 2: the [`Status`] words.
+pub const SCHEMA_VERSION: i32 = 2;
 /// Progress is written at most this often.
-const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+const SAVE_PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
-/// Where an item stands, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoredState {
-    /// Queued or running when last seen: started again (resuming) on the next start.
-    Unfinished,
-    Paused,
-    Done,
-    Failed,
-    TimedOut,
-    Cancelled,
-}
-
-impl StoredState {
-    fn as_str(self) -> &'static str {
-        match self {
-            StoredState::Unfinished => "unfinished",
-            StoredState::Paused => "paused",
-            StoredState::Done => "done",
-            StoredState::Failed => "failed",
-            StoredState::TimedOut => "timed_out",
-            StoredState::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(text: &str) -> Option<StoredState> {
-        Some(match text {
-            "unfinished" => StoredState::Unfinished,
-            "paused" => StoredState::Paused,
-            "done" => StoredState::Done,
-            "failed" => StoredState::Failed,
-            "timed_out" => StoredState::TimedOut,
-            "cancelled" => StoredState::Cancelled,
-            _ => return None,
-        })
-    }
-}
-
-/// One item as stored.
+/// One item as saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredItem {
+pub struct SavedItem {
     /// Stable across restarts (unlike engine job ids); also the list order.
     pub key: u64,
     /// The source as the person gave it.
     pub text: String,
-    /// Expected SHA-256 (hex), if given.
-    pub expect: Option<String>,
+    /// The SHA-256 the file must have, if given.
+    pub expect: Option<Checksum>,
     pub name: String,
-    pub state: StoredState,
+    /// Queued, connecting or running when last seen: started again (resuming) next time.
+    pub status: Status,
     pub bytes: u64,
     pub total: Option<u64>,
     /// Done: where the file is.
     pub path: Option<String>,
-    /// Done: its SHA-256 (hex).
-    pub digest: Option<String>,
+    /// Done: its SHA-256.
+    pub digest: Option<Checksum>,
     /// Failed / timed out: why.
     pub error: Option<String>,
     pub elapsed_ms: u64,
@@ -80,9 +48,9 @@ pub struct StoredItem {
 
 /// A change for the writer thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
+pub enum SavedOp {
     /// Insert or replace the whole item.
-    Put(StoredItem),
+    Put(SavedItem),
     Progress {
         key: u64,
         bytes: u64,
@@ -93,8 +61,8 @@ pub enum Op {
 
 /// What opening found.
 pub struct Opened {
-    pub queue: Option<Queue>,
-    pub items: Vec<StoredItem>,
+    pub queue: Option<SavedQueue>,
+    pub items: Vec<SavedItem>,
     /// Something the person should know (a database moved aside, or no queue at all).
     pub notice: Option<QueueNotice>,
 }
@@ -109,13 +77,13 @@ pub enum QueueNotice {
     Unavailable { reason: String },
 }
 
-/// The writer: send it [`Op`]s; dropping it writes what is pending and stops the thread.
-pub struct Queue {
-    tx: Option<mpsc::Sender<Op>>,
+/// The writer: send it [`SavedOp`]s; dropping it writes what is pending and stops the thread.
+pub struct SavedQueue {
+    tx: Option<mpsc::Sender<SavedOp>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Queue {
+impl SavedQueue {
     /// Opens (or creates) the database at `path` and loads its items. A database that cannot
     /// be read, or is from a newer Haul, is renamed to `<name>.unreadable-<time>` and a new
     /// one is started, with a notice saying so. Without a usable database at all the window
@@ -123,7 +91,7 @@ impl Queue {
     pub fn open(path: &Path) -> Opened {
         match open_and_load(path) {
             Ok((connection, items)) => Opened {
-                queue: Some(Queue::start(connection)),
+                queue: Some(SavedQueue::start(connection)),
                 items,
                 notice: None,
             },
@@ -133,7 +101,7 @@ impl Queue {
                 tracing::warn!(path = %path.display(), aside = ?aside, %reason, "queue database unusable");
                 match open_and_load(path) {
                     Ok((connection, items)) => Opened {
-                        queue: Some(Queue::start(connection)),
+                        queue: Some(SavedQueue::start(connection)),
                         items,
                         notice: Some(QueueNotice::MovedAside { reason, to: aside }),
                     },
@@ -149,7 +117,7 @@ impl Queue {
         }
     }
 
-    fn start(connection: Connection) -> Queue {
+    fn start(connection: Connection) -> SavedQueue {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("haul-queue".into())
@@ -158,21 +126,21 @@ impl Queue {
         if thread.is_none() {
             tracing::warn!("cannot start the queue writer; the queue will not be remembered");
         }
-        Queue {
+        SavedQueue {
             tx: thread.as_ref().map(|_| tx),
             thread,
         }
     }
 
     /// Queues a change; never blocks.
-    pub fn send(&self, op: Op) {
+    pub fn send(&self, op: SavedOp) {
         if let Some(tx) = &self.tx {
             let _ = tx.send(op);
         }
     }
 }
 
-impl Drop for Queue {
+impl Drop for SavedQueue {
     fn drop(&mut self) {
         drop(self.tx.take());
         if let Some(thread) = self.thread.take() {
@@ -190,9 +158,11 @@ enum Problem {
     Newer(i32),
     #[error("it holds an unknown state '{0}'")]
     BadState(String),
+    #[error("it holds a bad SHA-256 '{0}'")]
+    BadDigest(String),
 }
 
-fn open_and_load(path: &Path) -> Result<(Connection, Vec<StoredItem>), Problem> {
+fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -219,12 +189,19 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<StoredItem>), Problem> 
             elapsed_ms INTEGER NOT NULL DEFAULT 0
         );",
     )?;
+    if version == 1 {
+        // Every active item was saved as `unfinished`; it resumes as queued.
+        connection.execute(
+            "UPDATE items SET state = 'queued' WHERE state = 'unfinished'",
+            [],
+        )?;
+    }
     connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     let items = load(&connection)?;
     Ok((connection, items))
 }
 
-fn load(connection: &Connection) -> Result<Vec<StoredItem>, Problem> {
+fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     let mut statement = connection.prepare(
         "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms
          FROM items ORDER BY key",
@@ -247,17 +224,24 @@ fn load(connection: &Connection) -> Result<Vec<StoredItem>, Problem> {
     let mut items = Vec::new();
     for row in rows {
         let (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms) = row?;
-        let state = StoredState::parse(&state).ok_or(Problem::BadState(state))?;
-        items.push(StoredItem {
+        let status = serde_json::from_value(serde_json::Value::String(state.clone()))
+            .map_err(|_| Problem::BadState(state))?;
+        let checksum = |hex: Option<String>| match hex {
+            Some(hex) => Checksum::from_hex(&hex)
+                .map(Some)
+                .ok_or(Problem::BadDigest(hex)),
+            None => Ok(None),
+        };
+        items.push(SavedItem {
             key: key.unsigned_abs(),
             text,
-            expect,
+            expect: checksum(expect)?,
             name,
-            state,
+            status,
             bytes: bytes.unsigned_abs(),
             total: total.map(i64::unsigned_abs),
             path,
-            digest,
+            digest: checksum(digest)?,
             error,
             elapsed_ms: elapsed_ms.unsigned_abs(),
         });
@@ -289,7 +273,7 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn put(connection: &Connection, item: &StoredItem) -> rusqlite::Result<()> {
+fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
     connection
         .prepare_cached(
             "INSERT OR REPLACE INTO items
@@ -299,13 +283,13 @@ fn put(connection: &Connection, item: &StoredItem) -> rusqlite::Result<()> {
         .execute(params![
             to_i64(item.key),
             item.text,
-            item.expect,
+            item.expect.map(|c| c.to_string()),
             item.name,
-            item.state.as_str(),
+            item.status.to_string(),
             to_i64(item.bytes),
             item.total.map(to_i64),
             item.path,
-            item.digest,
+            item.digest.map(|c| c.to_string()),
             item.error,
             to_i64(item.elapsed_ms),
         ])?;
@@ -314,21 +298,21 @@ fn put(connection: &Connection, item: &StoredItem) -> rusqlite::Result<()> {
 
 fn apply(
     connection: &mut Connection,
-    ops: Vec<Op>,
+    ops: Vec<SavedOp>,
     progress: &mut HashMap<u64, (u64, Option<u64>)>,
 ) {
     let result = (|| {
         let tx = connection.transaction()?;
         for op in ops {
             match op {
-                Op::Put(item) => {
+                SavedOp::Put(item) => {
                     progress.remove(&item.key);
                     put(&tx, &item)?;
                 }
-                Op::Progress { key, bytes, total } => {
+                SavedOp::Progress { key, bytes, total } => {
                     progress.insert(key, (bytes, total));
                 }
-                Op::Remove(keys) => {
+                SavedOp::Remove(keys) => {
                     let mut statement = tx.prepare_cached("DELETE FROM items WHERE key = ?1")?;
                     for key in keys {
                         progress.remove(&key);
@@ -352,7 +336,8 @@ fn flush_progress(connection: &mut Connection, progress: &mut HashMap<u64, (u64,
         let tx = connection.transaction()?;
         {
             let mut statement = tx.prepare_cached(
-                "UPDATE items SET bytes = ?2, total = ?3 WHERE key = ?1 AND state = 'unfinished'",
+                "UPDATE items SET bytes = ?2, total = ?3
+                 WHERE key = ?1 AND state IN ('queued', 'connecting', 'running')",
             )?;
             for (key, (bytes, total)) in progress.drain() {
                 statement.execute(params![to_i64(key), to_i64(bytes), total.map(to_i64)])?;
@@ -365,7 +350,7 @@ fn flush_progress(connection: &mut Connection, progress: &mut HashMap<u64, (u64,
     }
 }
 
-fn writer(mut connection: Connection, rx: mpsc::Receiver<Op>) {
+fn writer(mut connection: Connection, rx: mpsc::Receiver<SavedOp>) {
     let mut progress: HashMap<u64, (u64, Option<u64>)> = HashMap::new();
     let mut last_progress = Instant::now();
     loop {
@@ -377,18 +362,18 @@ fn writer(mut connection: Connection, rx: mpsc::Receiver<Op>) {
                 Err(mpsc::RecvError) => break,
             }
         } else {
-            match rx.recv_timeout(PROGRESS_EVERY) {
+            match rx.recv_timeout(SAVE_PROGRESS_EVERY) {
                 Ok(op) => Some(op),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         };
         // Everything waiting goes in one transaction.
-        let ops: Vec<Op> = first.into_iter().chain(rx.try_iter()).collect();
+        let ops: Vec<SavedOp> = first.into_iter().chain(rx.try_iter()).collect();
         if !ops.is_empty() {
             apply(&mut connection, ops, &mut progress);
         }
-        if last_progress.elapsed() >= PROGRESS_EVERY {
+        if last_progress.elapsed() >= SAVE_PROGRESS_EVERY {
             flush_progress(&mut connection, &mut progress);
             last_progress = Instant::now();
         }
@@ -404,13 +389,13 @@ fn writer(mut connection: Connection, rx: mpsc::Receiver<Op>) {
 mod tests {
     use super::*;
 
-    fn item(key: u64, state: StoredState) -> StoredItem {
-        StoredItem {
+    fn item(key: u64, status: Status) -> SavedItem {
+        SavedItem {
             key,
             text: format!("http://h/{key}"),
             expect: None,
             name: format!("{key}.bin"),
-            state,
+            status,
             bytes: 0,
             total: None,
             path: None,
@@ -424,31 +409,57 @@ mod tests {
     fn items_survive_a_reopen_with_their_last_state_and_progress() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("queue.sqlite3");
-        let opened = Queue::open(&path);
+        let opened = SavedQueue::open(&path);
         assert!(opened.items.is_empty() && opened.notice.is_none());
         let queue = opened.queue.expect("queue");
-        queue.send(Op::Put(item(1, StoredState::Unfinished)));
-        queue.send(Op::Put(item(2, StoredState::Unfinished)));
-        queue.send(Op::Put(item(3, StoredState::Unfinished)));
-        queue.send(Op::Progress {
+        queue.send(SavedOp::Put(item(1, Status::Queued)));
+        queue.send(SavedOp::Put(item(2, Status::Queued)));
+        queue.send(SavedOp::Put(item(3, Status::Queued)));
+        queue.send(SavedOp::Progress {
             key: 1,
             bytes: 500,
             total: Some(1000),
         });
-        let mut done = item(2, StoredState::Done);
+        let mut done = item(2, Status::Done);
         done.path = Some("/d/2.bin".into());
-        done.digest = Some("ab".repeat(32));
+        done.digest = Checksum::from_hex(&"ab".repeat(32));
         done.bytes = 7;
-        queue.send(Op::Put(done.clone()));
-        queue.send(Op::Remove(vec![3]));
+        queue.send(SavedOp::Put(done.clone()));
+        queue.send(SavedOp::Remove(vec![3]));
         drop(queue); // flushes
 
-        let reopened = Queue::open(&path);
+        let reopened = SavedQueue::open(&path);
         assert!(reopened.notice.is_none());
-        let mut first = item(1, StoredState::Unfinished);
+        let mut first = item(1, Status::Queued);
         first.bytes = 500;
         first.total = Some(1000);
         assert_eq!(reopened.items, vec![first, done]);
+    }
+
+    #[test]
+    fn a_first_schema_queue_comes_back_with_its_unfinished_items_queued() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("queue.sqlite3");
+        {
+            let connection = Connection::open(&path).expect("open");
+            connection
+                .execute_batch(
+                    "CREATE TABLE items (key INTEGER PRIMARY KEY, text TEXT NOT NULL,
+                     expect TEXT, name TEXT NOT NULL, state TEXT NOT NULL,
+                     bytes INTEGER NOT NULL DEFAULT 0, total INTEGER, path TEXT, digest TEXT,
+                     error TEXT, elapsed_ms INTEGER NOT NULL DEFAULT 0);
+                     INSERT INTO items (key, text, name, state, bytes)
+                     VALUES (1, 'http://h/1', '1.bin', 'unfinished', 5),
+                            (2, 'http://h/2', '2.bin', 'timed_out', 0);
+                     PRAGMA user_version = 1;",
+                )
+                .expect("a first-schema queue");
+        }
+        let opened = SavedQueue::open(&path);
+        assert!(opened.notice.is_none(), "migrated, not moved aside");
+        let statuses: Vec<Status> = opened.items.iter().map(|i| i.status).collect();
+        assert_eq!(statuses, [Status::Queued, Status::TimedOut]);
+        assert_eq!(opened.items[0].bytes, 5);
     }
 
     #[test]
@@ -456,7 +467,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("queue.sqlite3");
         std::fs::write(&path, b"this is not a database, but someone's data").expect("write");
-        let opened = Queue::open(&path);
+        let opened = SavedQueue::open(&path);
         let Some(QueueNotice::MovedAside {
             reason,
             to: Some(to),
@@ -489,7 +500,7 @@ mod tests {
                 .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
                 .expect("version");
         }
-        let opened = Queue::open(&path);
+        let opened = SavedQueue::open(&path);
         let Some(QueueNotice::MovedAside { reason, .. }) = opened.notice else {
             panic!("expected a moved-aside notice");
         };

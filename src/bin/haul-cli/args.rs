@@ -1,0 +1,305 @@
+//! `haul-cli`'s flags, parsed once into the batch's whole configuration (ripgrep's low-level →
+//! high-level args are the model): the sources with their checksums, the engine's
+//! [`EngineConfig`] (every default from [`Limits::default`] and [`Output::default`]), and how
+//! to report.
+//!
+//! Owns: the flag names (curl's and wget's where they exist), their value parsers and help,
+//! reading `-i` lists (and a `SHA256SUMS` beside each), and usage errors.
+//! Must not touch: the engine's run, the terminal beyond reading stdin for `-i -`.
+
+use std::fmt;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::Parser;
+use haul::engine::EngineConfig;
+use haul::protocol::{Checksum, Limits, Output};
+use haul::sources::{self, Entry};
+
+/// Fetch many files and URLs at once.
+#[derive(Debug, Parser)]
+#[command(name = "haul-cli", version = haul::version::LONG, about)]
+pub struct Args {
+    /// URLs (http, https, file) or local paths.
+    #[arg(value_name = "SOURCES")]
+    sources: Vec<String>,
+    /// Read more sources from FILE, one per line ('-' = stdin); blank lines and '#' comments skipped.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    input: Vec<PathBuf>,
+    /// Destination folder (default: current directory; created if missing).
+    #[arg(short = 'o', long = "dest", value_name = "DIR")]
+    dest: Option<PathBuf>,
+    /// Max items at once.
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = Limits::default().jobs,
+          value_parser = at_least_one)]
+    jobs: usize,
+    /// Max items at once per host.
+    #[arg(long = "per-host", value_name = "N", default_value_t = Limits::default().per_host,
+          value_parser = at_least_one)]
+    per_host: usize,
+    /// Connect timeout in seconds (decimals allowed, e.g. 0.5).
+    #[arg(long = "connect-timeout", value_name = "SECS",
+          default_value_t = Secs(Limits::default().connect_timeout))]
+    connect_timeout: Secs,
+    /// Fail an item when no byte arrives for this many seconds.
+    #[arg(long = "stall-timeout", value_name = "SECS",
+          default_value_t = Secs(Limits::default().stall_timeout))]
+    stall_timeout: Secs,
+    /// Whole-item deadline in seconds (default: none).
+    #[arg(long = "timeout", value_name = "SECS")]
+    timeout: Option<Secs>,
+    /// Extra tries after a failure worth retrying (connect errors, resets, stalls, short
+    /// bodies, 5xx, 408, 429); each resumes from the bytes already written.
+    #[arg(long = "retries", value_name = "N", default_value_t = Limits::default().retries)]
+    retries: u32,
+    /// The SHA-256 the (single) source must have: sha256:HEX. Lists take `URL#sha256=HEX` or
+    /// a SHA256SUMS file beside the list.
+    #[arg(long = "checksum", value_name = "sha256:HEX", value_parser = checksum)]
+    checksum: Option<Checksum>,
+    /// Fail items larger than SIZE (bytes, or with K, M, G suffix: 1024-based).
+    #[arg(long = "max-size", value_name = "SIZE", value_parser = size)]
+    max_size: Option<u64>,
+    /// Replace existing files instead of picking a new name.
+    #[arg(long)]
+    overwrite: bool,
+    /// Name files from the URL only.
+    #[arg(long = "no-content-disposition")]
+    no_content_disposition: bool,
+    /// One JSON object per finished item on stdout, then one summary line.
+    #[arg(long)]
+    json: bool,
+    /// No progress display.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Everything a batch needs, built once from the flags.
+pub struct Config {
+    /// In the order given: arguments, then each list's lines.
+    pub entries: Vec<Entry>,
+    pub engine: EngineConfig,
+    /// `--json`: one line per item, then the summary.
+    pub json: bool,
+    /// No live progress (`--quiet`, and always with `--json`).
+    pub quiet: bool,
+}
+
+impl Args {
+    /// The batch's configuration; relative paths (sources, lists, `-o`) are taken from
+    /// `base`. Errors are usage errors, in words for the person who typed the command.
+    pub fn into_config(self, base: &Path) -> Result<Config, String> {
+        let mut entries = sources::from_args(&self.sources, base);
+        for input in &self.input {
+            entries.extend(read_list(input, base)?);
+        }
+        if entries.is_empty() {
+            return Err("no sources given".to_owned());
+        }
+        if let Some(checksum) = self.checksum {
+            match entries.as_mut_slice() {
+                [only] => only.checksum = Some(checksum),
+                _ => {
+                    return Err("--checksum needs exactly one source (lists take \
+                                URL#sha256=HEX or a SHA256SUMS file)"
+                        .to_owned());
+                }
+            }
+        }
+        let limits = Limits {
+            jobs: self.jobs,
+            per_host: self.per_host,
+            connect_timeout: self.connect_timeout.0,
+            stall_timeout: self.stall_timeout.0,
+            deadline: self.timeout.map(|t| t.0),
+            retries: self.retries,
+            max_size: self.max_size,
+            ..Limits::default()
+        };
+        let output = Output {
+            dest: self
+                .dest
+                .map_or_else(|| base.to_path_buf(), |dir| base.join(dir)),
+            overwrite: self.overwrite,
+            content_disposition: !self.no_content_disposition,
+        };
+        Ok(Config {
+            entries,
+            engine: EngineConfig {
+                limits,
+                output,
+                waker: None,
+            },
+            json: self.json,
+            quiet: self.quiet || self.json,
+        })
+    }
+}
+
+/// One `-i` list ('-' is stdin), with the checksums of a `SHA256SUMS` file beside it.
+fn read_list(input: &Path, base: &Path) -> Result<Vec<Entry>, String> {
+    if input.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        return Ok(sources::from_list(&text, "stdin", base));
+    }
+    let bytes =
+        std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut listed = sources::from_list(&text, &input.display().to_string(), base);
+    let sums_path = base
+        .join(input)
+        .parent()
+        .map(|dir| dir.join(sources::SUMS_FILE));
+    if let Some(sums_path) = sums_path
+        && let Ok(sums) = std::fs::read_to_string(&sums_path)
+    {
+        let applied = sources::apply_sums(&mut listed, &sources::parse_sums(&sums));
+        tracing::info!(applied, file = %sums_path.display(), "checksums from SHA256SUMS");
+    }
+    Ok(listed)
+}
+
+/// A count of at least one.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{text}' is not a number of at least 1")),
+    }
+}
+
+fn checksum(text: &str) -> Result<Checksum, String> {
+    Checksum::parse_tagged(text.trim()).map_err(|e| e.to_string())
+}
+
+/// `1500`, `64K`, `1.5M`, `2G` (1024-based).
+fn size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let factor: f64 = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("'{text}' is not a size (e.g. 500M)")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 500M)"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("'{text}' must be a positive size"));
+    }
+    Ok((value * factor) as u64)
+}
+
+/// A positive number of seconds, decimals allowed; shown as clap's default as the seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Secs(Duration);
+
+impl FromStr for Secs {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Secs, String> {
+        let value: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+        if !value.is_finite() || value <= 0.0 {
+            return Err(format!("'{text}' must be a positive number of seconds"));
+        }
+        Duration::try_from_secs_f64(value)
+            .map(Secs)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(words: &[&str]) -> Result<Config, String> {
+        let args = Args::try_parse_from(std::iter::once("haul-cli").chain(words.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        args.into_config(Path::new("/base"))
+    }
+
+    #[test]
+    fn defaults_are_the_engines() -> Result<(), String> {
+        let config = config(&["http://h/a"])?;
+        assert_eq!(config.engine.limits, Limits::default());
+        assert_eq!(config.engine.output.dest, PathBuf::from("/base"));
+        assert!(config.engine.output.content_disposition && !config.engine.output.overwrite);
+        assert!(!config.json && !config.quiet);
+        Ok(())
+    }
+
+    #[test]
+    fn flags_reach_the_engine_config() -> Result<(), String> {
+        let config = config(&[
+            "-j",
+            "3",
+            "--per-host",
+            "2",
+            "--connect-timeout",
+            "0.5",
+            "--timeout",
+            "9",
+            "--retries",
+            "0",
+            "--max-size",
+            "1.5M",
+            "-o",
+            "out",
+            "--json",
+            "http://h/a",
+        ])?;
+        let limits = config.engine.limits;
+        assert_eq!((limits.jobs, limits.per_host, limits.retries), (3, 2, 0));
+        assert_eq!(limits.connect_timeout, Duration::from_millis(500));
+        assert_eq!(limits.deadline, Some(Duration::from_secs(9)));
+        assert_eq!(limits.max_size, Some(1_572_864));
+        assert_eq!(config.engine.output.dest, PathBuf::from("/base/out"));
+        assert!(
+            config.json && config.quiet,
+            "--json implies no live display"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for words in [
+            &["-j", "0", "x"][..],
+            &["--stall-timeout", "-1", "x"],
+            &["--max-size", "lots", "x"],
+            &["--checksum", "md5:00", "x"],
+            &[],
+            &[
+                "--checksum",
+                &format!("sha256:{}", "0".repeat(64)),
+                "a",
+                "b",
+            ],
+        ] {
+            assert!(config(words).is_err(), "{words:?}");
+        }
+    }
+}

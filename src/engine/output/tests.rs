@@ -1,0 +1,133 @@
+//! `PartFile` on a real folder: create, write, keep, resume, commit, and what is left behind.
+use super::*;
+
+#[test]
+fn commit_hashes_verifies_and_renames() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    let names = Arc::new(Names::default());
+    let mut part = PartFile::create(&names, dir.path(), "a.txt", false)?;
+    assert!(dir.path().join("a.txt.part").exists());
+    part.write(b"abc")?;
+    let done = part.commit(Some(3))?;
+    assert_eq!(done.path, dir.path().join("a.txt"));
+    assert_eq!(
+        done.sha256.to_string(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert!(!dir.path().join("a.txt.part").exists());
+    assert_eq!(fs::read(&done.path).ok().as_deref(), Some(&b"abc"[..]));
+    Ok(())
+}
+
+/// Windows' classic limit is 260 characters for a whole path. Rust's standard library
+/// (which every file operation here goes through, also behind tokio) turns long absolute
+/// paths into `\\?\` paths itself, so deep destinations work without the system-wide
+/// long-path setting. This runs on every platform; on Windows it proves the point.
+#[test]
+fn a_destination_path_longer_than_260_characters_works() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    let mut dest = dir.path().to_path_buf();
+    for i in 0..5 {
+        dest.push(format!("{i}-{}", "深层文件夹".repeat(10)));
+    }
+    let names = Arc::new(Names::default());
+    let name = format!("{}.bin", "长名字".repeat(60));
+    let mut part = PartFile::create(&names, &dest, &name, false)?;
+    let path_chars = part.part_path().to_string_lossy().chars().count();
+    assert!(path_chars > 300, "only {path_chars} characters");
+    part.attach_sidecar(Sidecar::new("https://h/x.bin", &name))?;
+    part.write(b"first half, ")?;
+    let kept = part.keep()?;
+    let sidecar = resume::read(&kept).ok_or_else(|| closed_error(&kept))?;
+    let mut part = PartFile::resume(&names, &kept, sidecar, false)?;
+    part.write(b"second half")?;
+    let done = part.commit(Some(23))?;
+    assert_eq!(done.path.parent(), Some(dest.as_path()));
+    assert_eq!(
+        fs::read(&done.path).ok().as_deref(),
+        Some(&b"first half, second half"[..])
+    );
+    let left: Vec<_> = fs::read_dir(&dest)
+        .map_err(|e| write_error(&dest, &e))?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "no .part or sidecar left: {left:?}");
+    Ok(())
+}
+
+#[test]
+fn short_length_fails_and_leaves_nothing() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    let names = Arc::new(Names::default());
+    let mut part = PartFile::create(&names, dir.path(), "a.txt", false)?;
+    part.write(b"ab")?;
+    let err = part.commit(Some(3));
+    assert_eq!(
+        err,
+        Err(FetchError::ShortBody {
+            expected: 3,
+            received: 2
+        })
+    );
+    assert_eq!(fs::read_dir(dir.path()).map(Iterator::count).ok(), Some(0));
+    Ok(())
+}
+
+#[test]
+fn never_overwrites_and_never_reuses_a_name() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    fs::write(dir.path().join("a.txt"), b"mine").map_err(|e| write_error(dir.path(), &e))?;
+    let names = Arc::new(Names::default());
+    let first = PartFile::create(&names, dir.path(), "a.txt", false)?;
+    let second = PartFile::create(&names, dir.path(), "a.txt", false)?;
+    assert_eq!(first.file_name(), "a (1).txt");
+    assert_eq!(second.file_name(), "a (2).txt");
+    // A file appearing under our name before commit is not clobbered either.
+    fs::write(dir.path().join("a (1).txt"), b"theirs").map_err(|e| write_error(dir.path(), &e))?;
+    let done = first.commit(None)?;
+    assert_eq!(done.path, dir.path().join("a (3).txt"));
+    assert_eq!(
+        fs::read(dir.path().join("a.txt")).ok().as_deref(),
+        Some(&b"mine"[..])
+    );
+    assert_eq!(
+        fs::read(dir.path().join("a (1).txt")).ok().as_deref(),
+        Some(&b"theirs"[..])
+    );
+    drop(second);
+    assert!(!dir.path().join("a (2).txt.part").exists());
+    Ok(())
+}
+
+#[test]
+fn overwrite_replaces_but_not_within_one_batch() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    fs::write(dir.path().join("a.txt"), b"old").map_err(|e| write_error(dir.path(), &e))?;
+    let names = Arc::new(Names::default());
+    let mut first = PartFile::create(&names, dir.path(), "a.txt", true)?;
+    first.write(b"new")?;
+    let done = first.commit(None)?;
+    assert_eq!(done.path, dir.path().join("a.txt"));
+    assert_eq!(fs::read(&done.path).ok().as_deref(), Some(&b"new"[..]));
+    let second = PartFile::create(&names, dir.path(), "a.txt", true)?;
+    assert_eq!(second.file_name(), "a (1).txt");
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_in_the_way_is_not_followed() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    let victim = dir.path().join("victim");
+    fs::write(&victim, b"keep").map_err(|e| write_error(dir.path(), &e))?;
+    std::os::unix::fs::symlink(&victim, dir.path().join("a.txt.part"))
+        .map_err(|e| write_error(dir.path(), &e))?;
+    let names = Arc::new(Names::default());
+    let mut part = PartFile::create(&names, dir.path(), "a.txt", true)?;
+    assert_eq!(part.file_name(), "a (1).txt");
+    part.write(b"x")?;
+    drop(part);
+    assert_eq!(fs::read(&victim).ok().as_deref(), Some(&b"keep"[..]));
+    Ok(())
+}

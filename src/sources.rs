@@ -1,0 +1,160 @@
+//! Sources as people give them: command-line arguments, pasted text and list files, with the
+//! checksums a `SHA256SUMS` file beside a list gives.
+//!
+//! Owns: turning lines into [`Entry`]s (blank lines and `#` comments skipped, each line
+//! labelled so an error can name it: `urls.txt line 7`), `#sha256=HEX` fragments, and
+//! `sha256sum`-format checksum files. Shared by the window and `haul-cli`.
+//! Must not touch: I/O (callers read the files), the engine, any UI toolkit.
+
+use std::path::Path;
+
+use crate::protocol::{Checksum, FetchError, Source, SourceError};
+
+/// The checksum file looked for beside a source list.
+pub const SUMS_FILE: &str = "SHA256SUMS";
+
+/// One source as given, with where it came from and what it parsed to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// `argument 2`, `urls.txt line 7`, `stdin line 1`.
+    pub origin: String,
+    /// The text as given (trimmed).
+    pub text: String,
+    pub parsed: Result<Source, SourceError>,
+    /// From a `#sha256=HEX` fragment, or set later (`--checksum`, a SHA256SUMS file).
+    pub checksum: Option<Checksum>,
+}
+
+impl Entry {
+    /// Parses `text`; relative paths are taken from `base`.
+    pub fn new(origin: String, text: &str, base: &Path) -> Entry {
+        let (parsed, checksum) = match Source::parse_with_checksum(text, base) {
+            Ok((source, checksum)) => (Ok(source), checksum),
+            Err(e) => (Err(e), None),
+        };
+        Entry {
+            origin,
+            text: text.trim().to_owned(),
+            parsed,
+            checksum,
+        }
+    }
+
+    /// Why this line is not a source, as an item's error (`None` when it is one). The text
+    /// names the line: `invalid source 'ftp://h/x': unsupported scheme 'ftp' (list line 1)`.
+    pub fn rejection(&self) -> Option<String> {
+        let reason = self.parsed.as_ref().err()?;
+        let error = FetchError::InvalidSource {
+            input: self.text.clone(),
+            reason: reason.clone(),
+        };
+        Some(format!("{error} ({})", self.origin))
+    }
+}
+
+/// Sources given as command-line arguments.
+pub fn from_args(args: &[String], base: &Path) -> Vec<Entry> {
+    args.iter()
+        .enumerate()
+        .map(|(i, arg)| Entry::new(format!("argument {}", i + 1), arg, base))
+        .collect()
+}
+
+/// Sources in a list: one per line; blank lines and lines starting with `#` are skipped.
+/// `name` labels the lines (`urls.txt line 3`).
+pub fn from_list(text: &str, name: &str, base: &Path) -> Vec<Entry> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let line = line.trim();
+            !line.is_empty() && !line.starts_with('#')
+        })
+        .map(|(i, line)| Entry::new(format!("{name} line {}", i + 1), line, base))
+        .collect()
+}
+
+/// `sha256sum` output: `HEX  name` or `HEX *name` per line → (name, checksum). Lines that
+/// are not of that shape are skipped.
+pub fn parse_sums(text: &str) -> Vec<(String, Checksum)> {
+    text.lines()
+        .filter_map(|line| {
+            let (hex, rest) = line.trim().split_once(char::is_whitespace)?;
+            let checksum = Checksum::from_hex(hex)?;
+            let name = rest.trim_start().trim_start_matches('*').trim();
+            (!name.is_empty()).then(|| (name.to_owned(), checksum))
+        })
+        .collect()
+}
+
+/// Gives each entry without a checksum the one `sums` lists for its file name (the last
+/// path segment of its URL, or the file's name). Returns how many got one.
+pub fn apply_sums(entries: &mut [Entry], sums: &[(String, Checksum)]) -> usize {
+    let mut applied = 0;
+    for entry in entries.iter_mut().filter(|e| e.checksum.is_none()) {
+        let name = match &entry.parsed {
+            Ok(Source::Url(url)) => crate::engine::names::from_url(url),
+            Ok(Source::File(path)) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            Err(_) => None,
+        };
+        let found = name.and_then(|name| {
+            sums.iter()
+                .find(|(listed, _)| listed.rsplit('/').next() == Some(name.as_str()))
+        });
+        if let Some((_, checksum)) = found {
+            entry.checksum = Some(*checksum);
+            applied += 1;
+        }
+    }
+    applied
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_skip_blanks_and_comments_and_label_lines() {
+        let text = "# urls\nhttp://h/a\n\n  \nftp://h/b\n  # indented comment\nhttp://h/c#frag\n";
+        let entries = from_list(text, "urls.txt", Path::new("/"));
+        let labels: Vec<&str> = entries.iter().map(|e| e.origin.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["urls.txt line 2", "urls.txt line 5", "urls.txt line 7"]
+        );
+        assert_eq!(entries[2].text, "http://h/c#frag");
+        assert_eq!(
+            entries[1].parsed,
+            Err(SourceError::UnsupportedScheme("ftp".into()))
+        );
+    }
+
+    #[test]
+    fn a_rejected_line_names_itself() {
+        let entries = from_list("ftp://h/x\n", "list", Path::new("/"));
+        assert_eq!(
+            entries[0].rejection().as_deref(),
+            Some("invalid source 'ftp://h/x': unsupported scheme 'ftp' (list line 1)")
+        );
+        assert_eq!(
+            from_args(&["/x".into()], Path::new("/"))[0].rejection(),
+            None
+        );
+    }
+
+    #[test]
+    fn sums_apply_by_file_name_to_urls_and_local_paths() {
+        let a = "a".repeat(64);
+        let b = "b".repeat(64);
+        let sums = parse_sums(&format!("{a}  a.bin\n{b} *dir/b.txt\nnot a line\n"));
+        assert_eq!(sums.len(), 2);
+        let mut entries = from_list(
+            "http://h/x/a.bin\n/local/b.txt\n/local/c.txt\n",
+            "l",
+            Path::new("/"),
+        );
+        assert_eq!(apply_sums(&mut entries, &sums), 2);
+        assert_eq!(entries[0].checksum, Checksum::from_hex(&a));
+        assert_eq!(entries[1].checksum, Checksum::from_hex(&b));
+        assert_eq!(entries[2].checksum, None);
+    }
+}
