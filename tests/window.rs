@@ -871,3 +871,82 @@ fn a_file_url_on_the_command_line_adds_the_local_file() {
         Some(b"from a file URL".to_vec())
     );
 }
+
+/// eframe calls only `App::logic` (no `ui`) while the window is minimised or hidden: events
+/// must still reach the rows and the saved queue, or a crash then fetches finished items again.
+#[test]
+fn a_hidden_window_keeps_applying_events_and_saving_the_queue() {
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    // Late enough that nothing has happened by the harness's first (shown) frame.
+    let url = world.server.url("/bytes/3000/hidden.bin?delay_headers_ms=300");
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
+    init.sources = vec![url.clone()];
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    assert_ne!(status_of(h.state(), &url), Some(Status::Done));
+
+    // From here on the window is hidden: only the logic pass runs, as eframe runs it.
+    let ctx = h.ctx.clone();
+    let mut frame = eframe::Frame::_new_kittest();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status_of(h.state(), &url) != Some(Status::Done) {
+        assert!(Instant::now() < deadline, "the hidden window never applied the events");
+        eframe::App::logic(h.state_mut(), &ctx, &mut frame);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(world.files(), vec!["hidden.bin"]);
+    drop(h); // the saved queue writes what is pending
+
+    let saved = haul::desktop::saved_queue::SavedQueue::open(&db);
+    let statuses: Vec<Status> = saved.items.iter().map(|i| i.status).collect();
+    assert_eq!(statuses, [Status::Done], "the saved queue knows it finished");
+}
+
+/// A list imported with a `SHA256SUMS` beside it gives checksums to its local paths too, as
+/// `haul-cli -i` does: the window carries each entry whole through the folder walk.
+#[test]
+fn local_files_from_an_imported_list_keep_their_checksums() {
+    let mut world = World::new();
+    let sources = tempfile::tempdir().expect("tempdir");
+    let (good, bad) = (sources.path().join("good.txt"), sources.path().join("bad.txt"));
+    std::fs::write(&good, body(900)).expect("write");
+    std::fs::write(&bad, body(800)).expect("write");
+    let list = sources.path().join("files.txt");
+    std::fs::write(&list, format!("{}\n{}\n", good.display(), bad.display())).expect("list");
+    let sums = format!(
+        "{}  good.txt\n{}  bad.txt\n",
+        hex_sha(&body(900)),
+        hex_sha(b"not what bad.txt holds")
+    );
+    let (mut h, desktop) = world.harness_and_desktop();
+    desktop
+        .send(Reply::ListRead {
+            path: list,
+            text: std::fs::read_to_string(sources.path().join("files.txt")).expect("read"),
+            sums: Some(sums),
+        })
+        .expect("window alive");
+    step_until(&mut h, "both local items ended", |app| {
+        app.model().len() == 2 && app.model().active() == 0
+    });
+    let good_text = good.display().to_string();
+    let bad_text = bad.display().to_string();
+    assert_eq!(status_of(h.state(), &good_text), Some(Status::Done));
+    assert_eq!(status_of(h.state(), &bad_text), Some(Status::Failed));
+    let error = h
+        .state()
+        .model()
+        .rows()
+        .iter()
+        .find(|r| r.text == bad_text)
+        .and_then(|r| r.state.error())
+        .unwrap_or_default();
+    assert!(error.starts_with("sha256 mismatch"), "{error}");
+    assert!(
+        !world.dest.path().join("bad.txt").exists(),
+        "the mismatched copy is never committed: {:?}",
+        world.files()
+    );
+}

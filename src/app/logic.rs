@@ -26,8 +26,8 @@ const TICK: Duration = Duration::from_millis(500);
 impl HaulApp {
     /// One logic pass: drains events and replies, keeps the saved queue current, applies what
     /// they asked for, and schedules the next pass (at once while events wait, a tick later
-    /// while items run, never while idle). Public so tests can drive a hidden window.
-    pub fn logic_pass(&mut self, ctx: &egui::Context) {
+    /// while items run, never while idle).
+    pub(super) fn logic_pass(&mut self, ctx: &egui::Context) {
         let more_events = self.drain_events();
         self.drain_desktop();
         self.apply_actions(ctx);
