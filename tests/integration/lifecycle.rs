@@ -1,16 +1,14 @@
 //! The engine from outside its runtime, as a UI thread uses it: the waker, and dropping the
 //! engine mid-transfer.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::Server;
 use haul::engine::{Engine, EngineConfig};
 use haul::protocol::Waker;
 use haul::protocol::{Event, Outcome, Output, Source};
-use support::Server;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

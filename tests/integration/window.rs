@@ -2,13 +2,12 @@
 //! the loopback fixture server. Controls are found by their accessible labels, as a screen
 //! reader would.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::support::{Server, body};
 use eframe::egui::{self, accesskit::Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -18,7 +17,6 @@ use haul::desktop::logs::RecentLogs;
 use haul::desktop::{Desktop, Dialog, Reply};
 use haul::engine::{Engine, EngineConfig};
 use haul::protocol::Status;
-use support::{Server, body};
 
 /// A runtime, a fixture server, a destination and an engine, as `main` would wire them.
 struct World {
@@ -705,7 +703,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
 }
 
 fn hex_sha(data: &[u8]) -> String {
-    support::harness::sha(data).to_string()
+    crate::support::harness::sha(data).to_string()
 }
 
 /// Pastes a dripping URL, waits until more than `bytes` have arrived, clicks its Pause and
@@ -880,7 +878,9 @@ fn a_hidden_window_keeps_applying_events_and_saving_the_queue() {
     let state = tempfile::tempdir().expect("tempdir");
     let db = state.path().join("queue.sqlite3");
     // Late enough that nothing has happened by the harness's first (shown) frame.
-    let url = world.server.url("/bytes/3000/hidden.bin?delay_headers_ms=300");
+    let url = world
+        .server
+        .url("/bytes/3000/hidden.bin?delay_headers_ms=300");
     let mut init = world.init(Some(world.dest.path().to_path_buf()));
     init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
     init.sources = vec![url.clone()];
@@ -892,7 +892,10 @@ fn a_hidden_window_keeps_applying_events_and_saving_the_queue() {
     let mut frame = eframe::Frame::_new_kittest();
     let deadline = Instant::now() + Duration::from_secs(20);
     while status_of(h.state(), &url) != Some(Status::Done) {
-        assert!(Instant::now() < deadline, "the hidden window never applied the events");
+        assert!(
+            Instant::now() < deadline,
+            "the hidden window never applied the events"
+        );
         eframe::App::logic(h.state_mut(), &ctx, &mut frame);
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -901,7 +904,11 @@ fn a_hidden_window_keeps_applying_events_and_saving_the_queue() {
 
     let saved = haul::desktop::saved_queue::SavedQueue::open(&db);
     let statuses: Vec<Status> = saved.items.iter().map(|i| i.status).collect();
-    assert_eq!(statuses, [Status::Done], "the saved queue knows it finished");
+    assert_eq!(
+        statuses,
+        [Status::Done],
+        "the saved queue knows it finished"
+    );
 }
 
 /// A list imported with a `SHA256SUMS` beside it gives checksums to its local paths too, as
@@ -910,7 +917,10 @@ fn a_hidden_window_keeps_applying_events_and_saving_the_queue() {
 fn local_files_from_an_imported_list_keep_their_checksums() {
     let mut world = World::new();
     let sources = tempfile::tempdir().expect("tempdir");
-    let (good, bad) = (sources.path().join("good.txt"), sources.path().join("bad.txt"));
+    let (good, bad) = (
+        sources.path().join("good.txt"),
+        sources.path().join("bad.txt"),
+    );
     std::fs::write(&good, body(900)).expect("write");
     std::fs::write(&bad, body(800)).expect("write");
     let list = sources.path().join("files.txt");

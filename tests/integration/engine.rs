@@ -1,13 +1,11 @@
 //! The engine against real loopback servers: caps, timeouts, cancellation, names, output.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::harness::{Harness, assert_done_with, limits};
+use crate::support::{Gauge, Server, body};
 use haul::protocol::{Command, Event, FetchError, JobId, Limits, Outcome, TimeoutKind};
-use support::harness::{Harness, assert_done_with, limits};
-use support::{Gauge, Server, body};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_items_under_a_global_cap_of_four() {
@@ -232,7 +230,7 @@ async fn connection_refused_is_a_clear_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_connect_times_out_as_connect() {
-    let Some((addr, _listener, _fillers)) = support::unresponsive() else {
+    let Some((addr, _listener, _fillers)) = crate::support::unresponsive() else {
         eprintln!("skipped: this kernel completes handshakes past a full accept queue");
         return;
     };

@@ -44,8 +44,6 @@
 //! Every request is logged in arrival order ([`Server::request_log`]: target and the raw
 //! `Range` and `If-Range` values). Header names are matched case-insensitively.
 
-#![allow(dead_code)] // each test binary uses a different part
-
 pub mod harness;
 
 use std::collections::HashMap;

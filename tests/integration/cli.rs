@@ -1,14 +1,12 @@
 //! `haul-cli` end to end: the built binary against a loopback server.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{Server, body};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::{Server, body};
 
 const BIN: &str = env!("CARGO_BIN_EXE_haul-cli");
 
@@ -317,7 +315,7 @@ async fn ctrl_c_pauses_keeps_the_parts_and_the_same_command_resumes_them() {
     for name in ["held.bin", "held2.bin"] {
         assert_eq!(
             std::fs::read(dir.path().join(name)).ok(),
-            Some(support::body(307_200)),
+            Some(crate::support::body(307_200)),
             "{name}"
         );
     }

@@ -2,16 +2,14 @@
 //! retries (with `Retry-After`), checksums and the size limit — the real engine against the
 //! loopback fixture, checking every outcome and what is on disk.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::harness::{Finished, Harness};
+use crate::support::{Server, body, body_gen};
 use haul::engine::resume::{self, Sidecar};
 use haul::protocol::{Checksum, Event, FetchError, JobId, Limits, Outcome, Source, TimeoutKind};
 use sha2::{Digest, Sha256};
-use support::harness::{Finished, Harness};
-use support::{Server, body, body_gen};
 
 fn limits() -> Limits {
     Limits {

@@ -9,15 +9,13 @@
 //! `%01`/`%7F` in Content-Disposition (`hostile_content_disposition_names_stay_inside_dest`),
 //! and a directory or a missing path as source (`local_files_copy_byte_exact_and_bad_paths_are_clear`).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
+use crate::support::harness::{Harness, assert_done_with, limits, listing};
+use crate::support::{Server, body, body_gen};
 use haul::protocol::{Event, FetchError, JobId, Limits, Outcome};
 use reqwest::StatusCode;
-use support::harness::{Harness, assert_done_with, limits, listing};
-use support::{Server, body, body_gen};
 
 // ---------------------------------------------------------------------------------------------
 // The fixture itself, through plain reqwest.
@@ -51,7 +49,7 @@ async fn fixture_range_gives_206_with_content_range_and_the_slice() {
     assert_eq!(header(&full, "etag").as_deref(), Some("\"v1\""));
     assert_eq!(
         header(&full, "last-modified").as_deref(),
-        Some(support::LAST_MODIFIED)
+        Some(crate::support::LAST_MODIFIED)
     );
     assert_eq!(header(&full, "content-range"), None);
     assert_eq!(full.bytes().await.expect("body").as_ref(), body(1000));
@@ -104,7 +102,7 @@ async fn fixture_if_range_mismatch_gives_the_full_200() {
     let server = Server::start().await;
     let url = server.url("/bytes/1000/r.bin?range=1&etag=v1&lm=1");
     let client = http();
-    for stale in ["\"v0\"", "v1", support::LAST_MODIFIED] {
+    for stale in ["\"v0\"", "v1", crate::support::LAST_MODIFIED] {
         let reply = client
             .get(&url)
             .header("Range", "bytes=300-")
@@ -300,12 +298,12 @@ async fn fixture_logs_requests_and_reads_headers_in_any_case() {
     assert_eq!(
         log,
         [
-            support::Logged {
+            crate::support::Logged {
                 target: "/bytes/10/a?x=1".into(),
                 range: None,
                 if_range: None,
             },
-            support::Logged {
+            crate::support::Logged {
                 target: "/bytes/10/b?range=1&etag=e".into(),
                 range: Some("bytes=4-".into()),
                 if_range: Some("\"e\"".into()),

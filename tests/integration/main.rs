@@ -1,0 +1,23 @@
+//! Haul's integration tests: one binary (as ripgrep keeps one), a module per area, each
+//! against real servers on 127.0.0.1 that the tests start.
+//!
+//! - `engine`: caps, timeouts, cancel, names, redirects, statuses, retries.
+//! - `faults`: servers that misbehave: resets, stalls, short bodies, changed files, full disks.
+//! - `resume`: pause, kill and restart, checksums, kept `.part` files.
+//! - `lifecycle`: engine start, shutdown and the waker.
+//! - `tls`: certificates are verified.
+//! - `cli`: the `haul-cli` binary as scripts run it.
+//! - `props`: property tests of the sanitiser and list parsing.
+//! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
+//! - `support`: the misbehaving-on-demand fixture server and the engine harness.
+
+mod cli;
+mod engine;
+mod faults;
+mod lifecycle;
+mod props;
+mod resume;
+mod support;
+mod tls;
+#[cfg(feature = "gui")]
+mod window;
