@@ -1,17 +1,19 @@
-//! `haul-bench`: Haul's CLI against the tools people would pick instead, on the same work, in
-//! the same run, on loopback.
+//! The loopback benchmark: Haul's CLI against the tools people would pick instead, on the same
+//! work, in the same run, on loopback.
 //!
 //! Owns: the benchmark's own HTTP server (keep-alive, `Range`, per-route latency; it runs on
 //! this process's threads while the tools run as child processes), the workloads (W1–W4), running
 //! each tool alternately for several rounds into a tmpfs folder, checking every output file
 //! byte-exact, measuring each run (wall time, CPU time and peak RSS of the child, from `wait4`),
 //! and printing one table (medians, Haul ÷ best peer, the targets) plus the same as JSON.
-//! Must not touch: the engine (Haul is measured as a user runs it: the release `haul-cli`).
-//! `bench/run` builds the release binaries, installs curl and aria2c if missing and runs this.
+//! Must not touch: the engine (Haul is measured as a user runs it: the `haul-cli` binary).
+//! Run: `bench/run` (installs curl, aria2c and nginx if missing, then
+//! `cargo bench --bench loopback`), or smoke-sized in the dev profile as `.ci/run` does:
+//! `cargo test --bench loopback -- --smoke --rounds 1 --work DIR` (no release build).
 
 #[cfg(not(unix))]
 fn main() {
-    eprintln!("haul-bench runs on Linux (it measures children with wait4)");
+    eprintln!("the loopback benchmark runs on Linux (it measures children with wait4)");
     std::process::exit(2);
 }
 
@@ -41,7 +43,7 @@ mod bench {
 
     /// Compare haul-cli with curl, aria2c and cp on loopback.
     #[derive(Debug, Parser)]
-    #[command(name = "haul-bench")]
+    #[command(name = "loopback")]
     struct Args {
         /// Rounds per workload (tools alternate within each round); medians are reported.
         #[arg(long, default_value_t = 5)]
@@ -53,9 +55,13 @@ mod bench {
         /// own inside it and removes only that.
         #[arg(long, default_value = "/dev/shm/haul-bench")]
         work: PathBuf,
-        /// The haul-cli binary to measure (default: the one beside this program).
+        /// The haul-cli binary to measure (default: the one cargo built with this benchmark,
+        /// in the same profile).
         #[arg(long)]
         haul: Option<PathBuf>,
+        /// Passed by `cargo bench`; nothing to do.
+        #[arg(long, hide = true)]
+        bench: bool,
         /// Where the JSON report goes.
         #[arg(long, default_value = "target/bench/loopback.json")]
         json: PathBuf,
@@ -115,7 +121,7 @@ mod bench {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => {
-                eprintln!("haul-bench: {e:#}");
+                eprintln!("loopback bench: {e:#}");
                 ExitCode::from(2)
             }
         }
@@ -123,13 +129,10 @@ mod bench {
 
     /// Runs every selected workload; true if all targets were met.
     fn run(args: &Args) -> anyhow::Result<bool> {
-        let haul = match &args.haul {
-            Some(path) => path.clone(),
-            None => std::env::current_exe()?
-                .parent()
-                .context("no folder for this program")?
-                .join("haul-cli"),
-        };
+        let haul = args
+            .haul
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_haul-cli")));
         anyhow::ensure!(
             haul.is_file(),
             "{} not found: build it first (cargo build --release)",
@@ -546,11 +549,11 @@ mod bench {
     /// peak_rss_kib" to FILE and exits with PROGRAM's status.
     pub fn measure_child(argv: &[std::ffi::OsString]) -> ExitCode {
         let [figures, dashes, program, args @ ..] = argv else {
-            eprintln!("usage: haul-bench {MEASURE_CHILD} FILE -- PROGRAM [ARGS…]");
+            eprintln!("usage: loopback {MEASURE_CHILD} FILE -- PROGRAM [ARGS…]");
             return ExitCode::from(2);
         };
         if dashes != "--" {
-            eprintln!("usage: haul-bench {MEASURE_CHILD} FILE -- PROGRAM [ARGS…]");
+            eprintln!("usage: loopback {MEASURE_CHILD} FILE -- PROGRAM [ARGS…]");
             return ExitCode::from(2);
         }
         let started = Instant::now();
@@ -558,7 +561,7 @@ mod bench {
             Ok(child) => child,
             Err(e) => {
                 eprintln!(
-                    "haul-bench: cannot start {}: {e}",
+                    "loopback bench: cannot start {}: {e}",
                     program.to_string_lossy()
                 );
                 return ExitCode::from(127);

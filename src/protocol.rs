@@ -56,9 +56,15 @@ pub enum SourceError {
 }
 
 /// A SHA-256 digest: the one an item must match before it is renamed into place, and the
-/// one a finished file has. Serialised as 64 lower-case hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// one a finished file has. Shown and serialised as 64 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Checksum(pub [u8; 32]);
+
+impl fmt::Debug for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Checksum({self})")
+    }
+}
 
 impl Serialize for Checksum {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -516,86 +522,5 @@ fn reason_suffix(reason: &str) -> String {
         String::new()
     } else {
         format!(" {reason}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(s: &str) -> Result<Source, SourceError> {
-        Source::parse(s, Path::new("/base"))
-    }
-
-    #[test]
-    fn parses_urls_paths_and_rejects_other_schemes() {
-        assert!(matches!(
-            parse("https://example.org/a.bin"),
-            Ok(Source::Url(_))
-        ));
-        assert!(matches!(
-            parse("  HTTP://example.org/ "),
-            Ok(Source::Url(_))
-        ));
-        #[cfg(not(windows))]
-        assert_eq!(
-            parse("file:///tmp/x.txt"),
-            Ok(Source::File(PathBuf::from("/tmp/x.txt")))
-        );
-        #[cfg(windows)]
-        assert_eq!(
-            parse("file:///C:/tmp/x.txt"),
-            Ok(Source::File(PathBuf::from(r"C:\tmp\x.txt")))
-        );
-        assert_eq!(
-            parse("rel/x.txt"),
-            Ok(Source::File(PathBuf::from("/base/rel/x.txt")))
-        );
-        assert_eq!(
-            parse("/abs/中文.txt"),
-            Ok(Source::File(PathBuf::from("/abs/中文.txt")))
-        );
-        assert_eq!(
-            parse("ftp://h/x"),
-            Err(SourceError::UnsupportedScheme("ftp".into()))
-        );
-        assert_eq!(parse("   "), Err(SourceError::Empty));
-        assert!(matches!(parse("http://"), Err(SourceError::InvalidUrl(_))));
-        assert!(matches!(
-            parse("http://exa mple.org/"),
-            Err(SourceError::InvalidUrl(_))
-        ));
-    }
-
-    /// What a desktop passes for "Open with" (`Exec=haul %U`): percent-encoded file URLs.
-    #[test]
-    fn file_urls_are_decoded_into_paths() {
-        #[cfg(not(windows))]
-        assert_eq!(
-            parse("file:///tmp/a%20b%20%E6%8A%A5%E5%91%8A.txt"),
-            Ok(Source::File(PathBuf::from("/tmp/a b 报告.txt")))
-        );
-        #[cfg(windows)]
-        assert_eq!(
-            parse("file:///C:/Users/a%20b/%E6%8A%A5%E5%91%8A.txt"),
-            Ok(Source::File(PathBuf::from(r"C:\Users\a b\报告.txt")))
-        );
-        // A remote host is not a local file (on Windows it is a UNC path, \\server\x).
-        #[cfg(not(windows))]
-        assert_eq!(parse("file://server/x"), Err(SourceError::BadFileUrl));
-    }
-
-    #[test]
-    fn a_drive_letter_is_a_path_not_a_scheme() {
-        assert!(matches!(parse(r"C:\Users\x.txt"), Ok(Source::File(_))));
-    }
-
-    #[test]
-    fn host_key_includes_the_port() {
-        let a = parse("http://h:8080/a").ok().and_then(|s| s.host_key());
-        let b = parse("https://h/a").ok().and_then(|s| s.host_key());
-        assert_eq!(a.as_deref(), Some("h:8080"));
-        assert_eq!(b.as_deref(), Some("h:443"));
-        assert_eq!(parse("/x").ok().and_then(|s| s.host_key()), None);
     }
 }

@@ -111,6 +111,84 @@ pub fn apply_sums(entries: &mut [Entry], sums: &[(String, Checksum)]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Source;
+    use std::path::PathBuf;
+
+    fn parse(s: &str) -> Result<Source, SourceError> {
+        Source::parse(s, Path::new("/base"))
+    }
+
+    #[test]
+    fn parses_urls_paths_and_rejects_other_schemes() {
+        assert!(matches!(
+            parse("https://example.org/a.bin"),
+            Ok(Source::Url(_))
+        ));
+        assert!(matches!(
+            parse("  HTTP://example.org/ "),
+            Ok(Source::Url(_))
+        ));
+        #[cfg(not(windows))]
+        assert_eq!(
+            parse("file:///tmp/x.txt"),
+            Ok(Source::File(PathBuf::from("/tmp/x.txt")))
+        );
+        #[cfg(windows)]
+        assert_eq!(
+            parse("file:///C:/tmp/x.txt"),
+            Ok(Source::File(PathBuf::from(r"C:\tmp\x.txt")))
+        );
+        assert_eq!(
+            parse("rel/x.txt"),
+            Ok(Source::File(PathBuf::from("/base/rel/x.txt")))
+        );
+        assert_eq!(
+            parse("/abs/中文.txt"),
+            Ok(Source::File(PathBuf::from("/abs/中文.txt")))
+        );
+        assert_eq!(
+            parse("ftp://h/x"),
+            Err(SourceError::UnsupportedScheme("ftp".into()))
+        );
+        assert_eq!(parse("   "), Err(SourceError::Empty));
+        assert!(matches!(parse("http://"), Err(SourceError::InvalidUrl(_))));
+        assert!(matches!(
+            parse("http://exa mple.org/"),
+            Err(SourceError::InvalidUrl(_))
+        ));
+    }
+
+    /// What a desktop passes for "Open with" (`Exec=haul %U`): percent-encoded file URLs.
+    #[test]
+    fn file_urls_are_decoded_into_paths() {
+        #[cfg(not(windows))]
+        assert_eq!(
+            parse("file:///tmp/a%20b%20%E6%8A%A5%E5%91%8A.txt"),
+            Ok(Source::File(PathBuf::from("/tmp/a b 报告.txt")))
+        );
+        #[cfg(windows)]
+        assert_eq!(
+            parse("file:///C:/Users/a%20b/%E6%8A%A5%E5%91%8A.txt"),
+            Ok(Source::File(PathBuf::from(r"C:\Users\a b\报告.txt")))
+        );
+        // A remote host is not a local file (on Windows it is a UNC path, \\server\x).
+        #[cfg(not(windows))]
+        assert_eq!(parse("file://server/x"), Err(SourceError::BadFileUrl));
+    }
+
+    #[test]
+    fn a_drive_letter_is_a_path_not_a_scheme() {
+        assert!(matches!(parse(r"C:\Users\x.txt"), Ok(Source::File(_))));
+    }
+
+    #[test]
+    fn host_key_includes_the_port() {
+        let a = parse("http://h:8080/a").ok().and_then(|s| s.host_key());
+        let b = parse("https://h/a").ok().and_then(|s| s.host_key());
+        assert_eq!(a.as_deref(), Some("h:8080"));
+        assert_eq!(b.as_deref(), Some("h:443"));
+        assert_eq!(parse("/x").ok().and_then(|s| s.host_key()), None);
+    }
 
     #[test]
     fn lists_skip_blanks_and_comments_and_label_lines() {
