@@ -254,6 +254,10 @@ pub struct Output {
     pub overwrite: bool,
     /// Use a server's `Content-Disposition` file name (sanitised) when present.
     pub content_disposition: bool,
+    /// The legacy encoding (a WHATWG label: `GBK`, `Big5`, `Shift_JIS`, `windows-1252`…)
+    /// tried for a server's name whose bytes are not UTF-8, as a browser tries its locale's;
+    /// `None` means windows-1252. Front ends pick it from the person's language.
+    pub legacy_charset: Option<String>,
 }
 
 impl Default for Output {
@@ -262,6 +266,7 @@ impl Default for Output {
             dest: PathBuf::from("."),
             overwrite: false,
             content_disposition: true,
+            legacy_charset: None,
         }
     }
 }
@@ -481,6 +486,17 @@ pub enum FetchError {
     HttpStatus { status: u16, reason: String },
     #[error("redirect refused: {0}")]
     Redirect(String),
+    /// The connection ended before a reply began (a stale keep-alive connection, an empty
+    /// reply, a reset before the headers): safe to send the GET again.
+    #[error("the connection closed before the server replied: {0}")]
+    Dropped(String),
+    /// The reply does not hold what was asked for (RFC 9110 §14–15): e.g. part of a file
+    /// when all of it was asked for.
+    #[error("the reply does not match the request: {0}")]
+    ReplyMismatch(String),
+    /// The body is in a transfer coding that cannot be decoded (RFC 9112 §6.1).
+    #[error("the server sent the body in a transfer coding Haul cannot decode ({0})")]
+    TransferCoding(String),
     #[error("transfer broke off: {0}")]
     Body(String),
     #[error("body too short: expected {expected} bytes, received {received}")]

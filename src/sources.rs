@@ -92,7 +92,7 @@ pub fn apply_sums(entries: &mut [Entry], sums: &[(String, Checksum)]) -> usize {
     let mut applied = 0;
     for entry in entries.iter_mut().filter(|e| e.checksum.is_none()) {
         let name = match &entry.parsed {
-            Ok(Source::Url(url)) => crate::engine::names::from_url(url),
+            Ok(Source::Url(url)) => crate::engine::names::from_url(url, None),
             Ok(Source::File(path)) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
             Err(_) => None,
         };

@@ -237,13 +237,17 @@ impl HaulApp {
             }
             Action::ApplySettings => {
                 self.engine.send(Command::SetLimits(self.settings.limits()));
-                self.engine.send(Command::SetOutput(self.settings.output()));
+                self.engine.send(Command::SetOutput(
+                    self.settings.output(self.system_locale.as_deref()),
+                ));
             }
             Action::SetDest(dest) => {
                 let dest = absolute(&self.cwd, &dest);
                 self.dest_text = dest.display().to_string();
                 self.settings.dest = dest;
-                self.engine.send(Command::SetOutput(self.settings.output()));
+                self.engine.send(Command::SetOutput(
+                    self.settings.output(self.system_locale.as_deref()),
+                ));
             }
             Action::ConfirmQuit => {
                 // Running items are paused, not cancelled: their bytes are kept and they

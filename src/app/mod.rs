@@ -149,7 +149,9 @@ impl HaulApp {
             on_exit: None,
         };
         app.engine.send(Command::SetLimits(app.settings.limits()));
-        app.engine.send(Command::SetOutput(app.settings.output()));
+        app.engine.send(Command::SetOutput(
+            app.settings.output(app.system_locale.as_deref()),
+        ));
         app.restore(&init.stored);
         if let Some(problem) = init.queue_notice {
             let tr = app.tr();

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::i18n::LanguageChoice;
+use super::i18n::{Lang, LanguageChoice};
+use crate::engine::names::legacy_charset_for_locale;
 use crate::protocol::{Limits, Output};
 
 /// The eframe storage key.
@@ -85,11 +86,20 @@ impl Settings {
         }
     }
 
-    pub fn output(&self) -> Output {
+    /// Where and how files are written. `system_locale` (a BCP-47 tag) picks the legacy
+    /// encoding for server-chosen names that are not UTF-8, unless the window speaks Chinese.
+    pub fn output(&self, system_locale: Option<&str>) -> Output {
+        let locale = match self.language.resolve(system_locale) {
+            Lang::Zh => Some("zh-CN"),
+            Lang::En => system_locale,
+        };
         Output {
             dest: self.dest.clone(),
             overwrite: self.overwrite,
             content_disposition: true,
+            legacy_charset: locale
+                .and_then(legacy_charset_for_locale)
+                .map(str::to_owned),
         }
     }
 }

@@ -266,16 +266,11 @@ async fn try_url(
             validator: p.sidecar().and_then(|s| s.validator().map(str::to_owned)),
             total: p.sidecar().and_then(|s| s.total),
         });
-    let open = |range| {
-        http::open(
-            &job.client,
-            url,
-            &job.limits,
-            job.output.content_disposition,
-            range,
-            stop,
-        )
+    let naming = http::Naming {
+        use_disposition: job.output.content_disposition,
+        legacy_charset: job.output.legacy_charset.clone(),
     };
+    let open = |range| http::open(&job.client, url, &job.limits, &naming, range, stop);
     let mut opened = open(range.as_ref()).await?;
     if opened.body == Body::Mismatch {
         // The server's range does not fit our bytes: ask for the whole file instead.

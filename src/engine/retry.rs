@@ -25,9 +25,15 @@ pub(crate) fn delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Dura
     }
     let retryable = match reason {
         Stop::Busy(_, after) => return Some(*after),
+        // Most often a pooled keep-alive connection the server had just closed: a fresh
+        // connection at once, as curl does ("Connection died, retrying a fresh connect").
+        Stop::Failed(FetchError::Dropped(_)) if attempt == 0 => return Some(Duration::ZERO),
         Stop::TimedOut(TimeoutKind::Connect | TimeoutKind::Stall) => true,
         Stop::Failed(error) => match error {
-            FetchError::Connect(_) | FetchError::Body(_) | FetchError::ShortBody { .. } => true,
+            FetchError::Connect(_)
+            | FetchError::Dropped(_)
+            | FetchError::Body(_)
+            | FetchError::ShortBody { .. } => true,
             FetchError::HttpStatus { status, .. } => {
                 *status >= 500 || *status == 408 || *status == 429
             }

@@ -19,5 +19,6 @@ mod props;
 mod resume;
 mod support;
 mod tls;
+mod wild;
 #[cfg(feature = "gui")]
 mod window;

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use haul::engine::EngineConfig;
+use haul::engine::names::legacy_charset_for_locale;
 use haul::protocol::{Checksum, Limits, Output};
 use haul::sources::{self, Entry};
 
@@ -123,6 +124,11 @@ impl Args {
                 .map_or_else(|| base.to_path_buf(), |dir| base.join(dir)),
             overwrite: self.overwrite,
             content_disposition: !self.no_content_disposition,
+            // Name bytes that are not UTF-8 are read as a browser in this locale reads them.
+            legacy_charset: posix_locale()
+                .as_deref()
+                .and_then(legacy_charset_for_locale)
+                .map(str::to_owned),
         };
         Ok(Config {
             entries,
@@ -135,6 +141,15 @@ impl Args {
             quiet: self.quiet || self.json,
         })
     }
+}
+
+/// The locale of the environment, as POSIX programs read it: `LC_ALL`, else `LC_CTYPE`, else
+/// `LANG` (the first that is set and not empty).
+fn posix_locale() -> Option<String> {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
 }
 
 /// One `-i` list ('-' is stdin), with the checksums of a `SHA256SUMS` file beside it.

@@ -82,8 +82,7 @@ impl Harness {
     fn at_with(out: PathBuf, limits: Limits, tweak: impl FnOnce(&mut Output)) -> Harness {
         let mut output = Output {
             dest: out.clone(),
-            overwrite: false,
-            content_disposition: true,
+            ..Output::default()
         };
         tweak(&mut output);
         let config = EngineConfig {

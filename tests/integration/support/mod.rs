@@ -45,6 +45,7 @@
 //! `Range` and `If-Range` values). Header names are matched case-insensitively.
 
 pub mod harness;
+pub mod replay;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

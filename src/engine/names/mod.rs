@@ -1,17 +1,27 @@
 //! File names: where an item's name comes from and how it is made safe.
 //!
 //! Owns: the sanitiser (every name, from a server or a URL, passes through [`sanitize`]),
-//! naming from a URL path or a `Content-Disposition` header, the `name (1).ext` variants, and
+//! naming from a URL path or a reply ([`from_reply`]), the `name (1).ext` variants, and
 //! [`Names`], the set of final paths this engine has handed out.
+//!
 //! Must not touch: the disk. Pure functions and one in-memory set; `output` decides which
 //! name is free on disk.
+//!
+//! # Layout
+//! - this file: the sanitiser, URL names, variants, [`Names`].
+//! - `disposition`: the name in a `Content-Disposition` header, decoded as browsers do.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use icu_normalizer::ComposingNormalizerBorrowed;
 use percent_encoding::percent_decode_str;
 use url::Url;
+
+mod disposition;
+
+pub use disposition::from_content_disposition;
 
 /// Used when nothing usable is left of a name.
 pub const FALLBACK_NAME: &str = "download";
@@ -27,7 +37,7 @@ const RESERVED: &[&str] = &[
     "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT¹", "LPT²", "LPT³",
 ];
 
-/// Turns any untrusted name into a safe basename for every desktop OS:
+/// Turns any untrusted name into a safe basename for every desktop OS, in Unicode NFC:
 /// only the last path component survives (`/`, `\`), `..` and drive colons cannot escape,
 /// control, bidi-override and Windows-forbidden characters are replaced, leading and trailing
 /// dots and spaces go, Windows device names get a `_` prefix, and the result is at most
@@ -38,6 +48,9 @@ pub fn sanitize(raw: &str) -> String {
         .rev()
         .find(|part| !part.trim().is_empty())
         .unwrap_or("");
+    // One form for one name: `ä` as one character, not `a` and a combining mark (macOS
+    // hands out decomposed names; Chrome normalises too).
+    let last = ComposingNormalizerBorrowed::new_nfc().normalize(last);
     let name: String = last
         .chars()
         .filter(|c| !is_invisible_format(*c))
@@ -122,90 +135,62 @@ pub fn variant(name: &str, n: u32) -> String {
     format!("{stem} ({n}){ext}")
 }
 
-/// The name a URL suggests: its last non-empty path segment, percent-decoded (UTF-8,
-/// lossy), sanitised. `None` when the path has no usable segment.
-pub fn from_url(url: &Url) -> Option<String> {
+/// The name a URL suggests: its last non-empty path segment, percent-decoded (as UTF-8 when
+/// the bytes are UTF-8, else in `legacy_charset` — windows-1252 when `None`), sanitised.
+/// `None` when the path has no usable segment.
+pub fn from_url(url: &Url, legacy_charset: Option<&str>) -> Option<String> {
     let segment = url.path_segments()?.rev().find(|s| !s.is_empty())?;
-    let decoded = percent_decode_str(segment).decode_utf8_lossy();
+    let bytes: Vec<u8> = percent_decode_str(segment).collect();
+    let decoded = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => disposition::decode_legacy(e.as_bytes(), legacy_charset),
+    };
     let name = sanitize(&decoded);
     (name != FALLBACK_NAME || decoded.trim() == FALLBACK_NAME).then_some(name)
 }
 
-/// The file name in a `Content-Disposition` header value, preferring RFC 6266 / 5987
-/// `filename*=UTF-8''…` over `filename=`. Returned raw: the caller sanitises.
-pub fn from_content_disposition(value: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(value);
-    let mut plain = None;
-    let mut extended = None;
-    for (key, val) in parameters(&text) {
-        if key.eq_ignore_ascii_case("filename*") {
-            extended = decode_ext_value(&val);
-        } else if key.eq_ignore_ascii_case("filename") {
-            plain = Some(val);
-        }
-    }
-    extended.or(plain).filter(|n| !n.trim().is_empty())
+/// The name a reply suggests, as a browser would pick it: the `Content-Disposition` name
+/// (when given and `disposition` is wanted), else the last path segment of the URL the reply
+/// came from, else of the URL asked for; sanitised. `None` when none of them gives one (the
+/// caller falls back on the content type). `legacy_charset` decodes name bytes that are not
+/// UTF-8 (see [`from_content_disposition`]).
+pub fn from_reply(
+    disposition: Option<&[u8]>,
+    replied_from: &Url,
+    asked: &Url,
+    legacy_charset: Option<&str>,
+) -> Option<String> {
+    disposition
+        .and_then(|value| from_content_disposition(value, legacy_charset))
+        .map(|raw| sanitize(&raw))
+        .or_else(|| from_url(replied_from, legacy_charset))
+        .or_else(|| from_url(asked, legacy_charset))
 }
 
-/// Splits `attachment; a=b; c="d;e"` into (key, value) pairs, unquoting quoted values.
-fn parameters(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    // Skip the disposition type.
-    match rest.find(';') {
-        Some(i) => rest = &rest[i + 1..],
-        None => return out,
-    }
-    loop {
-        rest = rest.trim_start_matches([' ', '\t', ';']);
-        let Some(eq) = rest.find('=') else { break };
-        let key = rest[..eq].trim().to_owned();
-        rest = rest[eq + 1..].trim_start();
-        let value;
-        if let Some(quoted) = rest.strip_prefix('"') {
-            let mut val = String::new();
-            let mut chars = quoted.char_indices();
-            let mut end = quoted.len();
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, next)) = chars.next() {
-                            val.push(next);
-                        }
-                    }
-                    '"' => {
-                        end = i + 1;
-                        break;
-                    }
-                    _ => val.push(c),
-                }
-            }
-            value = val;
-            rest = &quoted[end.min(quoted.len())..];
-            rest = rest.find(';').map_or("", |i| &rest[i..]);
-        } else {
-            let end = rest.find(';').unwrap_or(rest.len());
-            value = rest[..end].trim().to_owned();
-            rest = &rest[end..];
-        }
-        out.push((key, value));
-    }
-    out
-}
-
-/// Decodes an RFC 5987 ext-value: `charset'lang'percent-encoded`. UTF-8 and ISO-8859-1 only.
-fn decode_ext_value(value: &str) -> Option<String> {
-    let mut parts = value.splitn(3, '\'');
-    let charset = parts.next()?.trim();
-    let _language = parts.next()?;
-    let encoded = parts.next()?;
-    let bytes: Vec<u8> = percent_decode_str(encoded).collect();
-    if charset.eq_ignore_ascii_case("utf-8") {
-        Some(String::from_utf8_lossy(&bytes).into_owned())
-    } else if charset.eq_ignore_ascii_case("iso-8859-1") {
-        Some(bytes.iter().map(|&b| char::from(b)).collect())
-    } else {
-        None
+/// The legacy encoding a browser in this locale tries for name bytes that are not UTF-8 (the
+/// Encoding Standard's locale defaults), as a WHATWG label; `None` for windows-1252, the
+/// default everywhere else. `locale` is a BCP-47 tag or a POSIX locale (`zh-CN`, `zh_TW.UTF-8`).
+pub fn legacy_charset_for_locale(locale: &str) -> Option<&'static str> {
+    let lower = locale.to_ascii_lowercase().replace('_', "-");
+    let language = lower.split(['-', '.', '@']).next().unwrap_or("");
+    let traditional = ["-tw", "-hk", "-mo", "-hant"]
+        .iter()
+        .any(|region| lower.contains(region));
+    match language {
+        "zh" if traditional => Some("Big5"),
+        "zh" => Some("GBK"),
+        "ja" => Some("Shift_JIS"),
+        "ko" => Some("EUC-KR"),
+        "ru" | "uk" | "be" | "bg" | "sr" | "mk" => Some("windows-1251"),
+        "el" => Some("windows-1253"),
+        "tr" | "az" => Some("windows-1254"),
+        "he" => Some("windows-1255"),
+        "ar" | "fa" | "ur" => Some("windows-1256"),
+        "lt" | "lv" | "et" => Some("windows-1257"),
+        "vi" => Some("windows-1258"),
+        "th" => Some("windows-874"),
+        "pl" | "cs" | "sk" | "hu" | "sl" | "hr" | "ro" => Some("windows-1250"),
+        _ => None,
     }
 }
 
@@ -253,6 +238,7 @@ mod tests {
         assert_eq!(sanitize("a<b>c|d?e*.txt"), "a_b_c_d_e_.txt");
         assert_eq!(sanitize("evil\u{202E}txt.exe"), "eviltxt.exe");
         assert_eq!(sanitize("中文 名字.pdf"), "中文 名字.pdf");
+        assert_eq!(sanitize("foo-a\u{308}.html"), "foo-\u{e4}.html", "NFC");
     }
 
     #[test]
@@ -348,6 +334,17 @@ mod tests {
     }
 
     #[test]
+    fn locales_pick_their_browsers_legacy_encoding() {
+        assert_eq!(legacy_charset_for_locale("zh_CN.UTF-8"), Some("GBK"));
+        assert_eq!(legacy_charset_for_locale("zh-Hans-CN"), Some("GBK"));
+        assert_eq!(legacy_charset_for_locale("zh_TW.UTF-8"), Some("Big5"));
+        assert_eq!(legacy_charset_for_locale("zh-HK"), Some("Big5"));
+        assert_eq!(legacy_charset_for_locale("ja_JP"), Some("Shift_JIS"));
+        assert_eq!(legacy_charset_for_locale("en_US.UTF-8"), None);
+        assert_eq!(legacy_charset_for_locale("C"), None);
+    }
+
+    #[test]
     fn variants_look_like_a_browser() {
         assert_eq!(variant("a.txt", 0), "a.txt");
         assert_eq!(variant("a.txt", 1), "a (1).txt");
@@ -360,46 +357,21 @@ mod tests {
     fn names_from_urls_are_decoded_and_safe() {
         let url = |s: &str| Url::parse(s).expect("test URL");
         assert_eq!(
-            from_url(&url("http://h/a/b.bin?x=1")).as_deref(),
+            from_url(&url("http://h/a/b.bin?x=1"), None).as_deref(),
             Some("b.bin")
         );
         assert_eq!(
-            from_url(&url("http://h/%E4%B8%AD%E6%96%87.txt")).as_deref(),
+            from_url(&url("http://h/%E4%B8%AD%E6%96%87.txt"), None).as_deref(),
             Some("中文.txt")
         );
-        assert_eq!(from_url(&url("http://h/dir/")).as_deref(), Some("dir"));
-        assert_eq!(from_url(&url("http://h/")), None);
         assert_eq!(
-            from_url(&url("http://h/..%2F..%2Fetc%2Fpasswd")).as_deref(),
+            from_url(&url("http://h/dir/"), None).as_deref(),
+            Some("dir")
+        );
+        assert_eq!(from_url(&url("http://h/"), None), None);
+        assert_eq!(
+            from_url(&url("http://h/..%2F..%2Fetc%2Fpasswd"), None).as_deref(),
             Some("passwd")
         );
-    }
-
-    #[test]
-    fn content_disposition_prefers_the_extended_name() {
-        let cd = |s: &str| from_content_disposition(s.as_bytes());
-        assert_eq!(
-            cd("attachment; filename=\"a b.txt\"").as_deref(),
-            Some("a b.txt")
-        );
-        assert_eq!(
-            cd("attachment; filename=plain.txt").as_deref(),
-            Some("plain.txt")
-        );
-        assert_eq!(
-            cd("attachment; filename=\"fallback.txt\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A.pdf")
-                .as_deref(),
-            Some("报告.pdf")
-        );
-        assert_eq!(
-            cd("attachment; filename=\"semi;colon.txt\"; size=3").as_deref(),
-            Some("semi;colon.txt")
-        );
-        assert_eq!(
-            cd("attachment; filename=\"q\\\"uote.txt\"").as_deref(),
-            Some("q\"uote.txt")
-        );
-        assert_eq!(cd("inline"), None);
-        assert_eq!(cd("attachment; filename=\"\""), None);
     }
 }
