@@ -1,11 +1,26 @@
 //! Which failures are worth another try, and how long to wait before it.
 //!
-//! Owns: the retry policy: a failure that a second try may cure (a refused or timed-out
-//! connection, a reset or stalled body, a short body, 5xx, 408, 429) is tried again after an
-//! exponential back-off from [`Limits::retry_base`] with ±25 % jitter, capped at 30 s, or after
-//! the server's own `Retry-After` (capped); anything else (other 4xx, a bad name, a checksum
-//! mismatch, a full disk) ends the item at once. Every retry resumes from the bytes kept.
+//! Owns: the retry policy. A failure that a second try may cure is tried again — up to
+//! [`Limits::retries`] times — after an exponential back-off from [`Limits::retry_base`]
+//! (doubling, ±25 % jitter, capped at 30 s), or after the server's own `Retry-After` (capped
+//! at 60 s); anything else ends the item at once. Every retry resumes from the bytes kept.
 //! Must not touch: the network, the disk, events.
+//!
+//! # When a failure happens, and whether it is retried
+//!
+//! | when | what happened | retried | why |
+//! |---|---|---|---|
+//! | connect | refused, unreachable, name not resolved, connect timeout | yes | the server or the network may be back in a moment |
+//! | TLS | certificate not trusted, handshake refused | no | the same certificate comes back; retrying would not make it safe |
+//! | before the headers | a pooled keep-alive connection closed under the request, an empty reply, a reset, a head cut off ([`FetchError::Dropped`]) | yes, the first time at once | nothing was received, so a GET is safe to send again; a stale connection is the usual cause (curl retries these at once too) |
+//! | before the headers | no header byte within the stall timeout | yes | a busy server may answer next time |
+//! | the head | a head that cannot be parsed even leniently (a NUL, a bad status line), or too large | no | the same server sends the same head |
+//! | the reply | `5xx`, `408`, `429` (with `Retry-After` when given) | yes | the server says it is busy or failed for now |
+//! | the reply | any other `4xx`, a redirect that cannot be followed | no | asking again gets the same answer |
+//! | the reply | a reply that does not match the request, a transfer coding that cannot be decoded | no | a server or proxy bug; the bytes are never taken |
+//! | mid-body | a reset, a close short of `Content-Length`, a body that stops for the stall timeout | yes, resuming with `Range` from the bytes kept | the bytes so far are good; only the rest is asked for |
+//! | after the body | more bytes than `Content-Length`, a SHA-256 mismatch, larger than the size limit, a write error (a full disk) | no | a second try would fetch the same bytes, or cannot store them |
+//! | any time | the item's deadline, a cancel or a pause | no | the person or the deadline stopped it |
 
 use std::hash::BuildHasher as _;
 use std::time::Duration;

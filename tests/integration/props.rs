@@ -1,8 +1,10 @@
-//! Property tests: the name sanitiser and list parsing over arbitrary input.
+//! Property tests: the name sanitiser, the whole header → name path, and list parsing over
+//! arbitrary input. `cargo test` runs 256 cases of each; for a longer search by hand:
+//! `PROPTEST_CASES=200000 cargo test --release --test integration props::`.
 
 use std::path::Path;
 
-use haul::engine::names::sanitize;
+use haul::engine::names::{from_reply, sanitize};
 use haul::protocol::Source;
 use haul::sources::from_list;
 use proptest::prelude::*;
@@ -18,7 +20,10 @@ const DEVICES: &[&str] = &[
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 256,
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(256),
         // Shrinking long strings is slow; a bounded search still gets close to minimal.
         max_shrink_iters: 4096,
         // Failures found are kept as the explicit regression tests below, not a seed file.
@@ -140,8 +145,79 @@ fn violations(out: &str) -> Vec<&'static str> {
     bad
 }
 
+/// `Content-Disposition` values as servers (and hostile ones) send them: the pieces of the
+/// grammar, encoded words, percent sequences, quotes and escapes, raw high bytes, paths.
+fn disposition() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        prop::sample::select(vec![
+            "attachment",
+            "inline",
+            ";",
+            " ",
+            "=",
+            "\"",
+            "\\",
+            "'",
+            "filename",
+            "filename*",
+            "filename=",
+            "filename*=",
+            "UTF-8''",
+            "utf-8''",
+            "GBK''",
+            "iso-8859-1''",
+            "=?",
+            "?=",
+            "?B?",
+            "?Q?",
+            "=?UTF-8?B?",
+            "=?GBK?Q?",
+            "%",
+            "%E6%8A%A5",
+            "%C3",
+            "%zz",
+            "/",
+            "\\",
+            "..",
+            ".",
+            "CON",
+            "a.txt",
+            "_",
+            "=E4",
+            "5oql5ZGK",
+        ])
+        .prop_map(|s| s.as_bytes().to_vec()),
+        prop::collection::vec(any::<u8>(), 0..8),
+        prop::collection::vec(0x80u8..=0xff, 1..6),
+        "[a-z0-9.]{1,12}".prop_map(String::into_bytes),
+    ];
+    prop_oneof![
+        4 => prop::collection::vec(piece, 0..16).prop_map(|parts| parts.concat()),
+        1 => prop::collection::vec(any::<u8>(), 0..300),
+    ]
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    /// Any header bytes, any legacy charset: the name that comes out is a safe, non-empty
+    /// basename (and nothing panics on the way). The device-name rule is left to the
+    /// sanitiser's own tests, where truncation is the only way past it.
+    #[test]
+    fn any_disposition_header_gives_a_safe_non_empty_name(
+        value in disposition(),
+        legacy in prop::sample::select(vec![None, Some("GBK"), Some("Big5"), Some("Shift_JIS"), Some("nonsense")]),
+    ) {
+        let url = url::Url::parse("http://h/dir/fallback.bin").expect("url");
+        let name = from_reply(Some(&value), &url, &url, legacy);
+        prop_assert!(name.is_some(), "no name for {value:?}");
+        let name = name.unwrap_or_default();
+        let bad: Vec<&str> = violations(&name)
+            .into_iter()
+            .filter(|v| *v != "is a Windows device name")
+            .collect();
+        prop_assert!(bad.is_empty(), "{value:?} → {name:?}: {bad:?}");
+    }
 
     /// Everything except the device-name rule, which truncation can break (see
     /// `sanitize_never_yields_a_device_name`).
