@@ -187,10 +187,11 @@ impl Source {
     }
 }
 
+/// For people and logs: a password in the URL is shown as `***` (see [`redact`]).
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Url(url) => f.write_str(url.as_str()),
+            Source::Url(url) => f.write_str(&redact(url.as_str())),
             Source::File(path) => write!(f, "{}", path.display()),
         }
     }
@@ -440,11 +441,11 @@ impl Outcome {
         }
     }
 
-    /// A human sentence for any outcome that is not `Done`.
+    /// A human sentence for any outcome that is not `Done` (passwords in URLs redacted).
     pub fn error_text(&self) -> Option<String> {
         match self {
             Outcome::Done { .. } => None,
-            Outcome::Failed(e) => Some(e.to_string()),
+            Outcome::Failed(e) => Some(redact(&e.to_string()).into_owned()),
             Outcome::TimedOut(kind) => Some(kind.to_string()),
             Outcome::Cancelled => Some("cancelled".to_owned()),
             Outcome::Paused => Some("paused (run it again to resume)".to_owned()),
@@ -521,6 +522,39 @@ pub enum FetchError {
     },
     #[error("larger than the size limit of {limit} bytes")]
     TooLarge { limit: u64 },
+}
+
+/// `text` with the password of every `scheme://user:password@host` in it shown as `***`
+/// (`https://ann:***@host/x`): what the window, notices, logs and error texts show of a URL
+/// with credentials. The user name stays, so a person can tell which account it is.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@').and_then(|at| {
+            let userinfo = &authority[..at];
+            userinfo.find(':').map(|colon| (colon, at))
+        }) {
+            Some((colon, at)) => {
+                out.push_str(&authority[..=colon]);
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Lower-case hex of a digest, as shown to people and in `--json`.

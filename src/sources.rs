@@ -40,15 +40,15 @@ impl Entry {
         }
     }
 
-    /// Why this line is not a source, as an item's error (`None` when it is one). The text
-    /// names the line: `invalid source 'ftp://h/x': unsupported scheme 'ftp' (list line 1)`.
+    /// Why this line is not a source, as an item's error (`None` when it is one; a password
+    /// in it redacted). The text names the line: `invalid source 'ftp://h/x': unsupported scheme 'ftp' (list line 1)`.
     pub fn rejection(&self) -> Option<String> {
         let reason = self.parsed.as_ref().err()?;
         let error = FetchError::InvalidSource {
             input: self.text.clone(),
             reason: reason.clone(),
         };
-        Some(format!("{error} ({})", self.origin))
+        Some(crate::protocol::redact(&format!("{error} ({})", self.origin)).into_owned())
     }
 }
 
@@ -179,6 +179,32 @@ mod tests {
     #[test]
     fn a_drive_letter_is_a_path_not_a_scheme() {
         assert!(matches!(parse(r"C:\Users\x.txt"), Ok(Source::File(_))));
+    }
+
+    #[test]
+    fn passwords_in_urls_are_shown_as_stars() {
+        use crate::protocol::redact;
+        assert_eq!(redact("https://ann:s3cret@h/x"), "https://ann:***@h/x");
+        assert_eq!(
+            redact("could not connect: http://a:b@h:8080/x and ftp://c:d@e"),
+            "could not connect: http://a:***@h:8080/x and ftp://c:***@e"
+        );
+        assert_eq!(redact("https://ann@h/x"), "https://ann@h/x", "no password");
+        assert_eq!(
+            redact("https://h/a@b:c"),
+            "https://h/a@b:c",
+            "an @ in the path"
+        );
+        assert_eq!(redact("https://a:p@ss@h/"), "https://a:***@h/");
+        let source = parse("https://ann:s3cret@h/x").expect("valid");
+        assert_eq!(source.to_string(), "https://ann:***@h/x");
+        let rejected = from_list("https://ann:s3cret@/x\n", "l", Path::new("/"));
+        assert!(
+            !rejected[0]
+                .rejection()
+                .unwrap_or_default()
+                .contains("s3cret")
+        );
     }
 
     #[test]

@@ -142,6 +142,7 @@ pub enum T {
     Expected,
     QueueMovedAside,
     QueueUnavailable,
+    QueueInUse,
     About,
     AboutTagline,
     AboutVersion,
@@ -243,6 +244,7 @@ impl T {
         T::Expected,
         T::QueueMovedAside,
         T::QueueUnavailable,
+        T::QueueInUse,
         T::About,
         T::AboutTagline,
         T::AboutVersion,
@@ -374,6 +376,10 @@ const EN: &[(T, &str)] = &[
         T::QueueUnavailable,
         "The queue cannot be saved ({reason}); this session's items will not be remembered.",
     ),
+    (
+        T::QueueInUse,
+        "Another Haul has the saved queue open ({path}); this window will not remember its items.",
+    ),
     (T::About, "About"),
     (T::AboutTagline, "Fetch many files and URLs at once."),
     (T::AboutVersion, "Version {version}"),
@@ -500,6 +506,10 @@ const ZH: &[(T, &str)] = &[
     (
         T::QueueUnavailable,
         "无法保存队列（{reason}）；本次的项目不会被记住。",
+    ),
+    (
+        T::QueueInUse,
+        "另一个 Haul 正在使用已保存的队列（{path}）；本窗口的项目不会被记住。",
     ),
     (T::About, "关于"),
     (T::AboutTagline, "一次获取许多文件和网址。"),

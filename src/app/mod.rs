@@ -166,6 +166,9 @@ impl HaulApp {
                         ),
                     ],
                 ),
+                QueueNotice::InUse { path } => {
+                    tr.fill(T::QueueInUse, &[("path", &path.display().to_string())])
+                }
                 QueueNotice::Unavailable { reason } => {
                     tr.fill(T::QueueUnavailable, &[("reason", &reason)])
                 }

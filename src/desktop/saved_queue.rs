@@ -75,11 +75,15 @@ pub enum QueueNotice {
     MovedAside { reason: String, to: Option<PathBuf> },
     /// No queue at all this session.
     Unavailable { reason: String },
+    /// Another Haul has the queue open (its lock is held); this one does not touch it.
+    InUse { path: PathBuf },
 }
 
 /// The writer: send it [`SavedOp`]s; dropping it writes what is pending and stops the thread.
 pub struct SavedQueue {
     tx: Option<mpsc::Sender<SavedOp>>,
+    /// `<queue>.lock`, held (an OS lock) for as long as this process has the queue open.
+    lock: Option<std::fs::File>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -89,6 +93,25 @@ impl SavedQueue {
     /// one is started, with a notice saying so. Without a usable database at all the window
     /// still works, without remembering its queue.
     pub fn open(path: &Path) -> Opened {
+        let lock = match lock_beside(path) {
+            Ok(lock) => lock,
+            Err(notice) => {
+                return Opened {
+                    queue: None,
+                    items: Vec::new(),
+                    notice: Some(notice),
+                };
+            }
+        };
+        let mut opened = SavedQueue::open_locked(path);
+        if let Some(queue) = &mut opened.queue {
+            queue.lock = Some(lock);
+        }
+        keep_private(path);
+        opened
+    }
+
+    fn open_locked(path: &Path) -> Opened {
         match open_and_load(path) {
             Ok((connection, items)) => Opened {
                 queue: Some(SavedQueue::start(connection)),
@@ -129,6 +152,7 @@ impl SavedQueue {
         SavedQueue {
             tx: thread.as_ref().map(|_| tx),
             thread,
+            lock: None,
         }
     }
 
@@ -147,6 +171,53 @@ impl Drop for SavedQueue {
             let _ = thread.join();
         }
     }
+}
+
+/// Takes `<queue>.lock` beside the database: one process at a time opens the queue.
+fn lock_beside(path: &Path) -> Result<std::fs::File, QueueNotice> {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let lock_path = with_suffix(path, ".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| QueueNotice::Unavailable {
+            reason: format!("cannot open {}: {e}", lock_path.display()),
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(QueueNotice::InUse {
+            path: path.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(QueueNotice::Unavailable {
+            reason: format!("cannot lock {}: {e}", lock_path.display()),
+        }),
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut text = path.as_os_str().to_owned();
+    text.push(suffix);
+    PathBuf::from(text)
+}
+
+/// The queue holds the sources as typed, passwords included: readable by its owner only.
+fn keep_private(path: &Path) {
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let file = with_suffix(path, suffix);
+        if file.exists()
+            && let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+        {
+            tracing::warn!(path = %file.display(), error = %e, "cannot make the saved queue private");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path; // the per-user profile folder is private already
 }
 
 /// Why a database could not be used.
@@ -460,6 +531,31 @@ mod tests {
         let statuses: Vec<Status> = opened.items.iter().map(|i| i.status).collect();
         assert_eq!(statuses, [Status::Queued, Status::TimedOut]);
         assert_eq!(opened.items[0].bytes, 5);
+    }
+
+    #[test]
+    fn one_process_at_a_time_and_only_its_owner_reads_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("queue.sqlite3");
+        let first = SavedQueue::open(&path);
+        assert!(first.queue.is_some() && first.notice.is_none());
+        let second = SavedQueue::open(&path);
+        assert!(second.queue.is_none(), "the lock beside it is held");
+        assert_eq!(
+            second.notice,
+            Some(QueueNotice::InUse { path: path.clone() })
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("db").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        drop(first);
+        assert!(
+            SavedQueue::open(&path).queue.is_some(),
+            "free again once closed"
+        );
     }
 
     #[test]

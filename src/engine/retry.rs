@@ -69,11 +69,11 @@ pub(crate) fn delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Dura
     Some(backoff.mul_f64(factor))
 }
 
-/// Why a try failed, for the `Retrying` event.
+/// Why a try failed, for the `Retrying` event (passwords in URLs redacted).
 pub(crate) fn describe(reason: &Stop) -> String {
     match reason {
         Stop::Stopped => "stopped".to_owned(),
         Stop::TimedOut(kind) => kind.to_string(),
-        Stop::Failed(e) | Stop::Busy(e, _) => e.to_string(),
+        Stop::Failed(e) | Stop::Busy(e, _) => crate::protocol::redact(&e.to_string()).into_owned(),
     }
 }

@@ -237,7 +237,7 @@ impl Model {
                         }
                     }
                     Outcome::Failed(error) => RowState::Failed {
-                        reason: error.to_string(),
+                        reason: crate::protocol::redact(&error.to_string()).into_owned(),
                         bytes,
                         elapsed,
                     },

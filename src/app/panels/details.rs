@@ -6,6 +6,7 @@ use super::super::Action;
 use super::super::i18n::{T, Tr};
 use super::super::model::{Row, RowState};
 use super::list::row_buttons;
+use crate::protocol::redact;
 
 /// The selected row in full: source, where it went, its digest, why it failed.
 pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
@@ -20,7 +21,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>)
         .spacing([8.0, 2.0])
         .show(ui, |ui| {
             ui.label(tr.get(T::Source));
-            ui.add(egui::Label::new(&row.text).selectable(true));
+            ui.add(egui::Label::new(redact(&row.text)).selectable(true));
             ui.end_row();
             if let Some(expect) = row.sha256 {
                 ui.label(tr.get(T::Expected));

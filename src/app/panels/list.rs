@@ -10,7 +10,7 @@ use super::super::Action;
 use super::super::i18n::{T, Tr};
 use super::super::model::{Model, Row, RowState};
 use crate::human::{human_bytes, human_duration};
-use crate::protocol::Status;
+use crate::protocol::{Status, redact};
 
 /// Height of one list row, in points.
 const ROW_HEIGHT: f32 = 24.0;
@@ -228,8 +228,9 @@ fn row_cells(
     // The source last: the least needed, so the one that gets cut when room runs out (the
     // whole text is in its tooltip and in the details).
     table_row.col(|ui| {
-        ui.add(egui::Label::new(RichText::new(&row.text).weak()).truncate())
-            .on_hover_text(&row.text);
+        let text = redact(&row.text);
+        ui.add(egui::Label::new(RichText::new(text.as_ref()).weak()).truncate())
+            .on_hover_text(text.as_ref());
     });
 }
 

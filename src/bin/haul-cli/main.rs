@@ -22,7 +22,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use haul::engine::{Engine, Events};
 use haul::human::millis;
-use haul::protocol::{Command, Event, JobId};
+use haul::protocol::{Command, Event, JobId, redact};
 use haul::sources::Entry;
 
 use args::{Args, Config};
@@ -158,7 +158,8 @@ async fn drive(
             reports.finish(ItemReport::rejected(&entry, error));
         } else if let Ok(source) = entry.parsed {
             let id = engine.submit_checked(source, entry.checksum);
-            pending.insert(id, entry.text);
+            // Shown and reported with any password in it as `***`.
+            pending.insert(id, redact(&entry.text).into_owned());
         }
     }
 

@@ -10,7 +10,7 @@ use std::io::{self, Write as _};
 use std::time::Duration;
 
 use haul::human::{human_bytes, human_duration, millis};
-use haul::protocol::{Checksum, Outcome, Status};
+use haul::protocol::{Checksum, Outcome, Status, redact};
 use haul::sources::Entry;
 use serde::Serialize;
 
@@ -47,10 +47,11 @@ impl ItemReport {
         }
     }
 
-    /// The report of a line that never became a source; the error names the line.
+    /// The report of a line that never became a source; the error names the line (and both
+    /// show a password in it as `***`).
     pub fn rejected(entry: &Entry, error: String) -> Self {
         ItemReport {
-            source: entry.text.clone(),
+            source: redact(&entry.text).into_owned(),
             status: Status::Failed,
             path: None,
             bytes: 0,

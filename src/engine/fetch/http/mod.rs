@@ -155,7 +155,7 @@ pub async fn open(
                     }
                 })
                 .map_err(|refused| Stop::Failed(FetchError::Redirect(refused.to_string())))?;
-            tracing::debug!(to = %next, "following a redirect the HTTP layer left");
+            tracing::debug!(to = %crate::protocol::redact(next.as_str()), "following a redirect the HTTP layer left");
             seen.push(next.clone());
             target = next;
             continue;
