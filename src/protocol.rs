@@ -321,6 +321,8 @@ pub enum Event {
         done: u64,
         total: Option<u64>,
     },
+    /// The item cannot go on yet, and says why (it goes on by itself once it can).
+    Waiting { id: JobId, reason: Waiting },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {
         id: JobId,
@@ -350,9 +352,18 @@ impl Event {
             | Event::Started { id, .. }
             | Event::Progress { id, .. }
             | Event::Retrying { id, .. }
+            | Event::Waiting { id, .. }
             | Event::Finished { id, .. } => *id,
         }
     }
+}
+
+/// What an item is waiting for (see [`Event::Waiting`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    /// Another process (another Haul, or `haul-cli`) is writing the `.part` that holds this
+    /// item's bytes; the item goes on when that process lets go of it.
+    PartInUse { part: PathBuf },
 }
 
 /// Where an item stands: the one status vocabulary, used on the wire (`haul-cli --json`),

@@ -21,16 +21,18 @@ use super::EventSink;
 use super::fetch::http::{Body, RangeFrom, Sink};
 use super::fetch::{Stop, file, http};
 use super::names::Names;
-use super::output::{ChunkWriter, Committed, PartFile};
+use super::output::{ChunkWriter, Committed, PartFile, ResumeError};
 use super::resume::{ResumeIndex, Sidecar};
 use super::retry;
 use super::stop::{StopReason, StopSignal};
 use crate::protocol::{
-    Checksum, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind,
+    Checksum, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind, Waiting,
 };
 
 /// Progress events are sent at most this often per item.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// How often a part that another process holds is looked at again.
+const LOCK_POLL: Duration = Duration::from_millis(250);
 /// Bodies of known length up to this size are read into memory and written in one go (no
 /// checkpoint would have happened before this many bytes anyway).
 const SMALL_BODY: u64 = 256 * 1024;
@@ -187,7 +189,7 @@ async fn fetch_url(
     shared: &Arc<Shared>,
 ) -> Result<Committed, Stop> {
     let key = url.as_str().to_owned();
-    let mut part = kept_part(job, &key).await;
+    let mut part = kept_part(job, &key, stop).await;
     let mut attempt = 0;
     loop {
         let reason = match try_url(job, url, &key, &mut part, stop, shared).await {
@@ -218,34 +220,53 @@ async fn fetch_url(
 }
 
 /// A `.part` an earlier run (or an earlier pause) kept for this URL, reopened.
-async fn kept_part(job: &Job, key: &str) -> Option<PartFile> {
+async fn kept_part(job: &Job, key: &str, stop: &CancellationToken) -> Option<PartFile> {
     if job.resume.known_absent(&job.output.dest, key) {
         return None; // the usual case, answered from memory
     }
-    let (resume, names, dest, overwrite) = (
-        Arc::clone(&job.resume),
-        Arc::clone(&job.names),
-        job.output.dest.clone(),
-        job.output.overwrite,
-    );
-    let key = key.to_owned();
-    let found = tokio::task::spawn_blocking(move || {
-        let (path, sidecar) = resume.take(&dest, &key)?;
-        match PartFile::resume(&names, &path, sidecar, overwrite) {
-            Ok(part) => Some(part),
-            Err(e) => {
+    let (resume, dest) = (Arc::clone(&job.resume), job.output.dest.clone());
+    let owned_key = key.to_owned();
+    let (path, sidecar) = tokio::task::spawn_blocking(move || resume.take(&dest, &owned_key))
+        .await
+        .ok()
+        .flatten()?;
+    let mut waiting = false;
+    loop {
+        let (names, overwrite) = (Arc::clone(&job.names), job.output.overwrite);
+        let (part_path, kept) = (path.clone(), sidecar.clone());
+        let reopened = tokio::task::spawn_blocking(move || {
+            PartFile::resume(&names, &part_path, kept, overwrite)
+        })
+        .await
+        .unwrap_or(Err(ResumeError::Gone));
+        match reopened {
+            Ok(part) => {
+                tracing::info!(part = %part.part_path().display(), bytes = part.written(), "resuming");
+                return Some(part);
+            }
+            Err(ResumeError::Locked) => {
+                // Another process writes this part: never into it, and never a second copy
+                // beside it while it might still finish; wait for its lock.
+                if !waiting {
+                    waiting = true;
+                    tracing::info!(part = %path.display(), "waiting for another download of this file");
+                    job.events.send(Event::Waiting {
+                        id: job.id,
+                        reason: Waiting::PartInUse { part: path.clone() },
+                    });
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return None,
+                    () = tokio::time::sleep(LOCK_POLL) => {}
+                }
+            }
+            Err(ResumeError::Gone) => return None,
+            Err(ResumeError::Failed(e)) => {
                 tracing::warn!(part = %path.display(), error = %e, "cannot resume; starting over");
-                None
+                return None;
             }
         }
-    })
-    .await
-    .ok()
-    .flatten();
-    if let Some(part) = &found {
-        tracing::info!(part = %part.part_path().display(), bytes = part.written(), "resuming");
     }
-    found
 }
 
 /// One try: asks for the rest (or the whole), streams it, commits. On failure the part (if

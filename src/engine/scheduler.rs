@@ -191,6 +191,19 @@ impl Scheduler {
         let (resume, dest) = (Arc::clone(&self.resume), self.output.dest.clone());
         self.tracker.spawn_blocking(move || {
             if let Some((part, _)) = resume.take(&dest, url.as_str()) {
+                // Never the part another process is writing: only one whose lock is free.
+                let locked = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&part)
+                    .map(|file| file.try_lock().map(|()| file));
+                let _held = match locked {
+                    Ok(Ok(file)) => Some(file),
+                    Ok(Err(std::fs::TryLockError::WouldBlock)) => {
+                        tracing::warn!(part = %part.display(), "in use by another download; not removed");
+                        return;
+                    }
+                    _ => None,
+                };
                 if let Err(e) = std::fs::remove_file(&part)
                     && e.kind() != std::io::ErrorKind::NotFound
                 {

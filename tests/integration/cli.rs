@@ -598,3 +598,67 @@ async fn retries_and_the_size_limit_from_the_command_line() {
     let bad_size = run(vec![s("--max-size"), s("lots"), s("x")], None).await;
     assert_eq!(bad_size.status.code(), Some(2));
 }
+
+/// Two `haul-cli` on one URL and one folder, the second started while the first writes, from
+/// a server whose file changes with every full download: the second never writes into the
+/// first's live `.part` (it waits for its lock), and each reports the SHA-256 its file on disk
+/// really has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_folder_never_write_into_each_others_part() {
+    let server = Server::start().await;
+    // 400 KB at about 200 KB/s: the first runs for about 2 s.
+    let url = server.url("/bytes/400000/x.bin?range=1&etag=x&new_per_get=1&drip_ms=5");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().to_str().expect("utf-8 path").to_owned();
+    let first = {
+        let args = vec!["--json".into(), "-o".into(), dest.clone(), url.clone()];
+        tokio::spawn(run(args, None))
+    };
+    // The second starts once the first's part (with its sidecar) is on disk.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.path().join("x.bin.part.haul").exists() {
+        assert!(Instant::now() < deadline, "the first never started writing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = run(
+        vec!["--json".into(), "-o".into(), dest.clone(), url.clone()],
+        None,
+    )
+    .await;
+    let first = first.await.expect("first");
+    let mut reports = Vec::new();
+    for (who, output) in [("first", &first), ("second", &second)] {
+        assert!(
+            output.status.success(),
+            "{who}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let (items, _) = json_lines(output);
+        reports.push(items[0].clone());
+    }
+    for report in &reports {
+        let path = report["path"].as_str().expect("a path");
+        let on_disk = std::fs::read(path).expect("the file");
+        assert_eq!(
+            report["sha256"].as_str(),
+            Some(hex_sha(&on_disk).as_str()),
+            "{path}"
+        );
+    }
+    let names: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r["path"].as_str())
+        .filter_map(|p| Path::new(p).file_name()?.to_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["x.bin", "x (1).bin"],
+        "the second keeps both, after waiting"
+    );
+    let waited = String::from_utf8_lossy(&second.stderr).into_owned();
+    assert!(
+        !waited.contains("Range") && server.request_log().iter().all(|r| r.range.is_none()),
+        "nobody resumed the other's live part: {:?}",
+        server.request_log()
+    );
+}

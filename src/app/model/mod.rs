@@ -175,6 +175,11 @@ impl Model {
         let new_state = match event {
             Event::Connecting { .. } => RowState::Connecting {
                 since: since_of(&row.state, now),
+                waiting: None,
+            },
+            Event::Waiting { reason, .. } => RowState::Connecting {
+                since: since_of(&row.state, now),
+                waiting: Some(reason),
             },
             Event::Started { name, total, .. } => {
                 row.name = name;

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{Checksum, JobId, Source, Status, TimeoutKind};
+use crate::protocol::{Checksum, JobId, Source, Status, TimeoutKind, Waiting};
 
 /// Where an item is in its life, with only the data valid there.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,8 @@ pub enum RowState {
     Queued,
     Connecting {
         since: Instant,
+        /// What it waits for before it can go on, if anything (another process's `.part`).
+        waiting: Option<Waiting>,
     },
     Running {
         since: Instant,
@@ -89,7 +91,7 @@ impl RowState {
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match self {
             RowState::Queued => None,
-            RowState::Connecting { since }
+            RowState::Connecting { since, .. }
             | RowState::Running { since, .. }
             | RowState::Retrying { since, .. } => Some(now.saturating_duration_since(*since)),
             RowState::Done { elapsed, .. }
@@ -202,7 +204,7 @@ impl Row {
 /// When an item that is already under way started (or `now` for one just leaving the queue).
 pub(super) fn since_of(state: &RowState, now: Instant) -> Instant {
     match state {
-        RowState::Connecting { since }
+        RowState::Connecting { since, .. }
         | RowState::Running { since, .. }
         | RowState::Retrying { since, .. } => *since,
         _ => now,

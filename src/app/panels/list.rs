@@ -10,7 +10,7 @@ use super::super::Action;
 use super::super::i18n::{T, Tr};
 use super::super::model::{Model, Row, RowState};
 use crate::human::{human_bytes, human_duration};
-use crate::protocol::{Status, redact};
+use crate::protocol::{Status, Waiting, redact};
 
 /// Height of one list row, in points.
 const ROW_HEIGHT: f32 = 24.0;
@@ -183,9 +183,22 @@ fn row_cells(
                     ("wait", &human_duration(at.saturating_duration_since(now))),
                 ],
             ),
+            RowState::Connecting {
+                waiting: Some(Waiting::PartInUse { part }),
+                ..
+            } => tr.fill(
+                T::WaitingForPart,
+                &[(
+                    "name",
+                    &part
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                )],
+            ),
             _ => tr.status(status).to_owned(),
         };
-        let response = ui.label(RichText::new(text).color(color));
+        let response = ui.label(RichText::new(&text).color(color));
         if let Some(error) = &error {
             response.on_hover_text(error);
         }

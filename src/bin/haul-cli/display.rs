@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use haul::human::human_duration;
-use haul::protocol::{Event, JobId, Status};
+use haul::protocol::{Event, JobId, Status, Waiting};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::report::ItemReport;
@@ -73,6 +73,16 @@ impl Display {
                 let _ = multi.println(format!(
                     "{label}: retry {attempt}/{of} in {} ({reason})",
                     human_duration(*delay)
+                ));
+            }
+            Event::Waiting {
+                reason: Waiting::PartInUse { part },
+                ..
+            } => {
+                let label = source.map_or("item", |s| s.as_str());
+                let _ = multi.println(format!(
+                    "{label}: waiting: another download is writing {}",
+                    part.display()
                 ));
             }
             Event::Started { id, name, total } if self.items.len() < MAX_ITEM_BARS => {

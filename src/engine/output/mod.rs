@@ -20,7 +20,7 @@
 mod sys;
 pub mod writer;
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,7 +50,20 @@ pub struct Committed {
     pub sha256: Checksum,
 }
 
-/// A `.part` file being written. Removed on drop unless committed.
+/// Why a kept part could not be resumed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResumeError {
+    /// Another process is writing it (it holds the part's lock): wait, then look again.
+    Locked,
+    /// It is no longer a part (its writer finished it, or it was removed).
+    Gone,
+    /// It could not be opened or read.
+    Failed(FetchError),
+}
+
+/// A `.part` file being written, held with an OS lock (`flock` / `LockFileEx`) for as long
+/// as it is open here, so no other process resumes, truncates or removes it meanwhile.
+/// Removed on drop unless committed or kept.
 #[derive(Debug)]
 pub struct PartFile {
     file: Option<Gather>,
@@ -87,7 +100,21 @@ impl PartFile {
         loop {
             let (n, target) = take_free(names, dest, &name, from, overwrite)?;
             let part = with_part_suffix(&target);
-            match OpenOptions::new().write(true).create_new(true).open(&part) {
+            let created = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&part)
+                .and_then(|file| {
+                    // Ours alone from the first byte: another process that finds this part
+                    // (through its sidecar) waits for the lock instead of writing into it.
+                    file.try_lock().map_err(|e| match e {
+                        TryLockError::WouldBlock => io::ErrorKind::AlreadyExists.into(),
+                        TryLockError::Error(e) => e,
+                    })?;
+                    Ok(file)
+                });
+            match created {
                 Ok(file) => {
                     return Ok(PartFile {
                         file: Some(Gather::new(file)),
@@ -125,21 +152,68 @@ impl PartFile {
     /// Reopens a kept `.part` for `sidecar`'s source. Bytes beyond the last checkpoint are
     /// not trusted (a crash may have left them half-written) and are cut off; the rest is
     /// hashed again so the final digest covers the whole file.
+    ///
+    /// The part is locked first (another process writing it holds its lock: then
+    /// [`ResumeError::Locked`], and nothing is touched), and its sidecar read again under the
+    /// lock: a writer that finished renamed the part and removed its sidecar before letting
+    /// go, so a part without one is no longer a part ([`ResumeError::Gone`]).
     pub fn resume(
         names: &Arc<Names>,
         part: &Path,
-        mut sidecar: Sidecar,
+        sidecar: Sidecar,
         overwrite: bool,
-    ) -> Result<PartFile, FetchError> {
+    ) -> Result<PartFile, ResumeError> {
         let target = part.with_file_name(&sidecar.name);
         if target.parent() != part.parent() || !names.try_take(&target) {
-            return Err(FetchError::Write {
+            return Err(ResumeError::Failed(FetchError::Write {
                 path: target,
                 message: "name already in use by another item".to_owned(),
-            });
+            }));
         }
+        let reopened = PartFile::reopen(part, &sidecar);
+        let (file, hasher, sidecar) = match reopened {
+            Ok(reopened) => reopened,
+            Err(e) => {
+                names.release(&target);
+                return Err(e);
+            }
+        };
+        Ok(PartFile {
+            file: Some(Gather::new(file)),
+            part: part.to_path_buf(),
+            base: sidecar.name.clone(),
+            target,
+            overwrite,
+            names: Arc::clone(names),
+            hasher,
+            written: sidecar.written,
+            sidecar: Some(sidecar),
+            last_checkpoint: Instant::now(),
+            expect: None,
+            kept: false,
+        })
+    }
+
+    /// Opens and locks a kept part, checks it is still the part `expected` describes, trims it
+    /// to its checkpoint and hashes what is left. Returns the locked file, the hash so far and
+    /// the sidecar as it now stands.
+    fn reopen(part: &Path, expected: &Sidecar) -> Result<(File, Sha256, Sidecar), ResumeError> {
+        let failed = |e: io::Error| ResumeError::Failed(write_error(part, &e));
+        let mut file = match OpenOptions::new().read(true).write(true).open(part) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(ResumeError::Gone),
+            Err(e) => return Err(failed(e)),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(ResumeError::Locked),
+            Err(TryLockError::Error(e)) => return Err(failed(e)),
+        }
+        let mut sidecar = match resume::read(part) {
+            Some(now) if now.source == expected.source && now.name == expected.name => now,
+            _ => return Err(ResumeError::Gone),
+        };
         let opened = (|| {
-            let mut file = OpenOptions::new().read(true).write(true).open(part)?;
             let len = file.metadata()?.len();
             let keep = len.min(sidecar.written);
             file.set_len(keep)?;
@@ -156,30 +230,11 @@ impl PartFile {
                 left -= n as u64;
             }
             file.seek(SeekFrom::Start(keep - left))?;
-            Ok::<_, io::Error>((file, hasher, keep - left))
+            Ok::<_, io::Error>((hasher, keep - left))
         })();
-        let (file, hasher, written) = match opened {
-            Ok(opened) => opened,
-            Err(e) => {
-                names.release(&target);
-                return Err(write_error(part, &e));
-            }
-        };
+        let (hasher, written) = opened.map_err(failed)?;
         sidecar.written = written;
-        Ok(PartFile {
-            file: Some(Gather::new(file)),
-            part: part.to_path_buf(),
-            base: sidecar.name.clone(),
-            target,
-            overwrite,
-            names: Arc::clone(names),
-            hasher,
-            written,
-            sidecar: Some(sidecar),
-            last_checkpoint: Instant::now(),
-            expect: None,
-            kept: false,
-        })
+        Ok((file, hasher, sidecar))
     }
 
     /// Makes this part resumable: writes its sidecar now and keeps it up to date.
@@ -346,14 +401,35 @@ impl PartFile {
                 part,
             });
         }
+        // A resumable part records every byte first: if the move fails below, the complete
+        // download stays resumable (a retry finds nothing left to fetch and moves it again).
+        self.checkpoint()?;
         let mut file = self.file.take().ok_or_else(|| closed_error(&self.part))?;
         file.flush().map_err(|e| write_error(&self.part, &e))?;
         let file = file.file;
         file.sync_all().map_err(|e| write_error(&self.part, &e))?;
-        drop(file);
-        self.place()?;
-        if self.sidecar.is_some() {
+        // The lock is held through the move and the sidecar's removal: whoever takes it next
+        // finds either a part with its sidecar, or no part.
+        let placed = self.place();
+        if placed.is_ok() && self.sidecar.is_some() {
             resume::remove(&self.part);
+        }
+        drop(file);
+        if let Err(e) = placed {
+            // The target is open elsewhere, read-only, or the folder refuses: the verified
+            // bytes are not thrown away with the failure.
+            self.kept = true;
+            self.names.release(&self.target);
+            let FetchError::Write { path, message } = e else {
+                return Err(e);
+            };
+            return Err(FetchError::Write {
+                path,
+                message: format!(
+                    "{message}; the complete download is kept in {}",
+                    self.part.display()
+                ),
+            });
         }
         sync_parent(&self.target);
         let committed = Committed {

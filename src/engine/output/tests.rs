@@ -39,7 +39,8 @@ fn a_destination_path_longer_than_260_characters_works() -> Result<(), FetchErro
     part.write(b"first half, ")?;
     let kept = part.keep()?;
     let sidecar = resume::read(&kept).ok_or_else(|| closed_error(&kept))?;
-    let mut part = PartFile::resume(&names, &kept, sidecar, false)?;
+    let mut part = PartFile::resume(&names, &kept, sidecar, false)
+        .map_err(|e| write_error(&kept, &std::io::Error::other(format!("{e:?}"))))?;
     part.write(b"second half")?;
     let done = part.commit(Some(23))?;
     assert_eq!(done.path.parent(), Some(dest.as_path()));
@@ -129,5 +130,70 @@ fn a_symlink_in_the_way_is_not_followed() -> Result<(), FetchError> {
     part.write(b"x")?;
     drop(part);
     assert_eq!(fs::read(&victim).ok().as_deref(), Some(&b"keep"[..]));
+    Ok(())
+}
+
+/// A replace that fails (on Windows: the target open in another program, or read-only; here:
+/// a folder stands in the way) keeps the verified download and says where it is.
+#[test]
+fn a_failed_replace_keeps_the_complete_download() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    let blocker = dir.path().join("a.txt");
+    fs::create_dir(&blocker).map_err(|e| write_error(dir.path(), &e))?;
+    fs::write(blocker.join("inside"), b"x").map_err(|e| write_error(dir.path(), &e))?;
+    let names = Arc::new(Names::default());
+    let mut part = PartFile::create(&names, dir.path(), "a.txt", true)?;
+    part.attach_sidecar(Sidecar::new("https://h/a.txt", "a.txt"))?;
+    part.write(b"every byte")?;
+    let error = part.commit(Some(10));
+    let Err(FetchError::Write { message, .. }) = &error else {
+        panic!("the replace must fail: {error:?}");
+    };
+    let kept = dir.path().join("a.txt.part");
+    assert!(
+        message.ends_with(&format!(
+            "the complete download is kept in {}",
+            kept.display()
+        )),
+        "{message}"
+    );
+    assert_eq!(
+        fs::read(dir.path().join("a.txt.part")).ok().as_deref(),
+        Some(&b"every byte"[..])
+    );
+    let sidecar =
+        resume::read(&dir.path().join("a.txt.part")).ok_or_else(|| closed_error(dir.path()))?;
+    assert_eq!(sidecar.written, 10, "resumable: every byte recorded");
+    Ok(())
+}
+
+/// The lock: a part being written cannot be resumed by anyone else; once let go, it can.
+#[test]
+fn a_part_in_use_is_locked_and_free_again_once_kept() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    let names = Arc::new(Names::default());
+    let mut part = PartFile::create(&names, dir.path(), "b.bin", false)?;
+    part.attach_sidecar(Sidecar::new("https://h/b.bin", "b.bin"))?;
+    part.write(b"some bytes")?;
+    let path = dir.path().join("b.bin.part");
+    let sidecar = resume::read(&path).ok_or_else(|| closed_error(&path))?;
+    let other = Arc::new(Names::default());
+    assert_eq!(
+        PartFile::resume(&other, &path, sidecar.clone(), false).err(),
+        Some(ResumeError::Locked)
+    );
+    part.keep()?;
+    let sidecar = resume::read(&path).ok_or_else(|| closed_error(&path))?;
+    let again = PartFile::resume(&other, &path, sidecar.clone(), false);
+    assert!(again.is_ok(), "{:?}", again.as_ref().err());
+    if let Ok(again) = again {
+        again.keep()?;
+    }
+    fs::remove_file(resume::sidecar_path(&path)).map_err(|e| write_error(&path, &e))?;
+    assert_eq!(
+        PartFile::resume(&other, &path, sidecar, false).err(),
+        Some(ResumeError::Gone),
+        "without its sidecar it is no longer a part"
+    );
     Ok(())
 }

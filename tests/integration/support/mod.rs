@@ -26,6 +26,8 @@
 //!     matching slice `body[A+1..]`. `range=total`: `206` whose `Content-Range` total is N+1
 //!     (the slice is right). Both advertise `Accept-Ranges: bytes` and honour `If-Range` and
 //!     the `416` like `range=1`.
+//!   - `new_per_get=1`: the file changes with every request without `Range` (its generation
+//!     goes up by one first), as a server whose file is replaced between two downloads.
 //!   - The file changes: after [`Server::set_generation`]`(path, G)` with G > 0, the body for
 //!     that path (without query) is [`body_gen`]`(N, G)` and the ETag `X-g<G>`.
 //!
@@ -391,13 +393,14 @@ async fn send_bytes(
     if let Some(status) = num(req, "status") {
         return send_error_page(stream, status, "").await;
     }
-    let generation = stats
-        .generations
-        .lock()
-        .expect("generations")
-        .get(&req.path)
-        .copied()
-        .unwrap_or(0);
+    let generation = {
+        let mut generations = stats.generations.lock().expect("generations");
+        let generation = generations.entry(req.path.clone()).or_insert(0);
+        if req.query.contains_key("new_per_get") && req.range.is_none() {
+            *generation += 1;
+        }
+        *generation
+    };
     let full = body_gen(n, generation);
     let etag = req.query.get("etag").map(|tag| match generation {
         0 => format!("\"{tag}\""),
