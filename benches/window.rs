@@ -68,6 +68,7 @@ fn main() -> anyhow::Result<()> {
         queue: None,
         stored: Vec::new(),
         queue_notice: None,
+        handoffs: None,
     };
     let mut h = Harness::builder()
         .with_size([1180.0, 680.0])

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow};
 use eframe::egui;
 use haul::app::{AppInit, HaulApp};
+use haul::desktop::instance::{self, Claim, Handoff};
 use haul::desktop::saved_queue::{Opened, QueueNotice, SavedQueue};
 use haul::desktop::{Desktop, logs};
 use haul::engine::{Engine, EngineConfig};
@@ -18,6 +19,8 @@ use haul::protocol::Waker;
 
 /// Names the data folder (settings, logs) and the window class on Linux.
 const APP_ID: &str = "haul";
+/// How long a second launch waits for the running Haul to take its sources.
+const HANDOFF_PATIENCE: Duration = Duration::from_secs(5);
 /// How long quitting waits for running items to cancel and clean up their `.part` files.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
@@ -136,6 +139,33 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let data_dir = eframe::storage_dir(APP_ID);
+    // One window per person: a Haul already running takes these sources and comes to the
+    // front; this process then ends without touching the saved queue.
+    let instance = match &data_dir {
+        Some(dir) => {
+            let handoff = Handoff {
+                sources: args.sources.clone(),
+                dest: args.dest.clone(),
+                cwd: cwd.clone(),
+            };
+            match instance::claim(dir, &handoff, HANDOFF_PATIENCE) {
+                Claim::First(instance) => Some(instance),
+                Claim::HandedOff => {
+                    tracing::info!("handed the sources to the Haul already running");
+                    return Ok(());
+                }
+                Claim::NoAnswer(why) => {
+                    return Err(anyhow!(
+                        "Haul is already running but does not answer ({why}); close it, or \
+                         end it in the task manager, then try again"
+                    ));
+                }
+            }
+        }
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("haul-engine")
@@ -154,6 +184,8 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         })
     };
     logs.set_waker(Arc::clone(&waker));
+    let (handoff_tx, handoffs) = std::sync::mpsc::channel();
+    let _instance = instance.map(|i| i.serve(handoff_tx, Some(Arc::clone(&waker))));
     let (engine, events) = Engine::start(
         runtime.handle(),
         EngineConfig {
@@ -162,9 +194,7 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         },
     )?;
 
-    let cwd = std::env::current_dir().context("cannot read the current folder")?;
     // The queue survives crashes: it is saved as it changes and read back here.
-    let data_dir = eframe::storage_dir(APP_ID);
     let saved = match &data_dir {
         Some(dir) => SavedQueue::open(&dir.join("queue.sqlite3")),
         None => Opened {
@@ -191,6 +221,7 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         queue: saved.queue,
         stored: saved.items,
         queue_notice: saved.notice,
+        handoffs: Some(handoffs),
     };
 
     let mut viewport = egui::ViewportBuilder::default()

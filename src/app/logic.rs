@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use super::i18n::T;
-use super::{Action, HaulApp, Notice, saved};
+use super::{Action, HaulApp, Notice, absolute, saved};
+use crate::desktop::instance::Handoff;
 use crate::desktop::saved_queue::{SavedItem, SavedOp};
 use crate::desktop::{Dialog, LocalFile, Reply};
 use crate::protocol::{Command, Event, JobId, Status};
@@ -30,6 +31,7 @@ impl HaulApp {
     pub(super) fn logic_pass(&mut self, ctx: &egui::Context) {
         let more_events = self.drain_events();
         self.drain_desktop();
+        self.drain_handoffs(ctx);
         self.apply_actions(ctx);
         if more_events {
             ctx.request_repaint();
@@ -180,6 +182,26 @@ impl HaulApp {
                     ));
                 }
             }
+        }
+    }
+
+    /// Sources a later launch of `haul` handed over: added as if given on this window's
+    /// command line, and the window comes to the front.
+    fn drain_handoffs(&mut self, ctx: &egui::Context) {
+        let Some(handoffs) = &self.handoffs else {
+            return;
+        };
+        let received: Vec<Handoff> = handoffs.try_iter().collect();
+        for handoff in received {
+            if let Some(dest) = handoff.dest {
+                self.actions
+                    .push(Action::SetDest(absolute(&handoff.cwd, &dest)));
+            }
+            let entries = sources::from_args(&handoff.sources, &handoff.cwd);
+            self.add_entries(entries);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
         }
     }
 

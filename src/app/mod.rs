@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use crate::desktop::Desktop;
+use crate::desktop::instance::Handoff;
 use crate::desktop::logs::{LogLine, RecentLogs};
 use crate::desktop::saved_queue::{QueueNotice, SavedItem, SavedQueue};
 use crate::engine::{EngineHandle, Events};
@@ -65,6 +66,8 @@ pub struct AppInit {
     pub queue: Option<SavedQueue>,
     pub stored: Vec<SavedItem>,
     pub queue_notice: Option<QueueNotice>,
+    /// Sources later launches of `haul` hand to this window (one window per person).
+    pub handoffs: Option<std::sync::mpsc::Receiver<Handoff>>,
 }
 
 /// A line under the toolbar telling what just happened (an import, a dialog problem).
@@ -83,6 +86,8 @@ pub struct HaulApp {
     logs: RecentLogs,
     /// The saved queue (SQLite), kept current from `logic`.
     queue: Option<SavedQueue>,
+    /// Sources handed over by later launches.
+    handoffs: Option<std::sync::mpsc::Receiver<Handoff>>,
     system_locale: Option<String>,
     cwd: PathBuf,
     model: Model,
@@ -130,6 +135,7 @@ impl HaulApp {
             desktop: init.desktop,
             logs: init.logs,
             queue: init.queue,
+            handoffs: init.handoffs,
             system_locale: init.system_locale,
             cwd: init.cwd,
             model: Model::default(),

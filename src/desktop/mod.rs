@@ -10,8 +10,10 @@
 //! # Layout
 //! - this file: [`Desktop`], the chores and their [`Reply`]s.
 //! - [`saved_queue`]: the window's rows on disk (SQLite), so a crash loses nothing.
+//! - [`instance`]: one window per person: a later launch hands its sources to the first.
 //! - [`logs`]: the window's log file and the recent lines its log panel shows.
 
+pub mod instance;
 pub mod logs;
 pub mod saved_queue;
 

@@ -70,6 +70,7 @@ impl World {
             queue: None,
             stored: Vec::new(),
             queue_notice: None,
+            handoffs: None,
         };
         self.engines.push(engine);
         init
@@ -959,4 +960,29 @@ fn local_files_from_an_imported_list_keep_their_checksums() {
         "the mismatched copy is never committed: {:?}",
         world.files()
     );
+}
+
+/// A later `haul URL` hands its sources to the running window (one window per person): they
+/// are added as if given on its command line, relative paths from where that launch started.
+#[test]
+fn sources_handed_over_by_a_later_launch_are_added() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/1500/handed.bin");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    std::fs::write(elsewhere.path().join("local.txt"), body(40)).expect("write");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.handoffs = Some(rx);
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    tx.send(haul::desktop::instance::Handoff {
+        sources: vec![url.clone(), "local.txt".to_owned()],
+        dest: None,
+        cwd: elsewhere.path().to_path_buf(),
+    })
+    .expect("window alive");
+    h.ctx.request_repaint(); // as the instance thread's waker does
+    step_until(&mut h, "both handed items done", |app| {
+        app.model().count(Status::Done) == 2
+    });
+    assert_eq!(world.files(), vec!["handed.bin", "local.txt"]);
 }

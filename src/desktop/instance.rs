@@ -1,0 +1,276 @@
+//! One window per person: the first `haul` holds the instance lock and listens on a local
+//! socket; a later `haul` (a double-click, "Open with Haul", `haul URL`) hands its sources to
+//! it — the running window adds them and comes to the front — and exits. It never opens the
+//! saved queue itself.
+//!
+//! Owns: the instance lock (`instance.lock` in the data folder: an OS lock the first process
+//! holds while it runs), the socket (a Unix socket file `haul.sock` in the data folder,
+//! private to its owner; on Windows a named pipe named after the data folder), and the
+//! hand-off: one JSON line each way ([`Handoff`], then `ok`).
+//! Must not touch: egui, the engine, the saved queue.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use interprocess::local_socket::prelude::*;
+use interprocess::local_socket::{ListenerOptions, Name};
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::Waker;
+
+/// What a later `haul` hands to the running one: its command line, and where it was started
+/// (relative paths are taken from there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handoff {
+    pub sources: Vec<String>,
+    pub dest: Option<PathBuf>,
+    pub cwd: PathBuf,
+}
+
+/// How starting went.
+#[derive(Debug)]
+pub enum Claim {
+    /// This is the one Haul: it holds the lock (and serves the socket once [`Instance::serve`]
+    /// is called).
+    First(Instance),
+    /// The running Haul took the sources; this process is done.
+    HandedOff,
+    /// A Haul holds the lock but did not answer in time: say so instead of opening a second
+    /// window on the same queue.
+    NoAnswer(String),
+}
+
+/// The running Haul's side: the lock, held until the process ends, and the socket.
+#[derive(Debug)]
+pub struct Instance {
+    _lock: File,
+    listener: Option<LocalSocketListener>,
+}
+
+/// The longest a hand-off message may be (a few thousand paths fit).
+const MAX_MESSAGE: u64 = 4 * 1024 * 1024;
+
+/// Becomes the one Haul for `dir` (the data folder), or hands `handoff` to the one running,
+/// waiting at most `patience` for it to answer.
+pub fn claim(dir: &Path, handoff: &Handoff, patience: Duration) -> Claim {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        tracing::warn!(dir = %dir.display(), error = %e, "no data folder; running without the one-window guard");
+    }
+    let deadline = Instant::now() + patience;
+    loop {
+        match try_lock(dir) {
+            Ok(Some(lock)) => return Claim::First(Instance::listen(lock, dir)),
+            Ok(None) => {}
+            Err(e) => {
+                // Without a lock file there is no way to tell; run rather than refuse.
+                tracing::warn!(error = %e, "cannot take the instance lock");
+                return Claim::First(Instance {
+                    _lock: match tempfile_lock() {
+                        Some(file) => file,
+                        None => return Claim::NoAnswer(e.to_string()),
+                    },
+                    listener: None,
+                });
+            }
+        }
+        match hand_off(dir, handoff, deadline) {
+            Ok(()) => return Claim::HandedOff,
+            Err(problem) if Instant::now() >= deadline => return Claim::NoAnswer(problem),
+            Err(_) => {}
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A lock on nothing, for the rare case the data folder cannot hold one.
+fn tempfile_lock() -> Option<File> {
+    File::open(std::env::temp_dir()).ok()
+}
+
+/// `Some(lock)` when this process now holds the instance lock; `None` when another does.
+fn try_lock(dir: &Path) -> std::io::Result<Option<File>> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("instance.lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// The socket's name for `dir`.
+fn socket_name(dir: &Path) -> std::io::Result<Name<'static>> {
+    #[cfg(unix)]
+    {
+        use interprocess::local_socket::GenericFilePath;
+        dir.join("haul.sock").to_fs_name::<GenericFilePath>()
+    }
+    #[cfg(not(unix))]
+    {
+        use interprocess::local_socket::GenericNamespaced;
+        use sha2::{Digest as _, Sha256};
+        let digest = Sha256::digest(dir.as_os_str().as_encoded_bytes());
+        let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("haul-{tag}").to_ns_name::<GenericNamespaced>()
+    }
+}
+
+/// Sends `handoff` to the running Haul and waits for its `ok`, until `deadline`.
+fn hand_off(dir: &Path, handoff: &Handoff, deadline: Instant) -> Result<(), String> {
+    let name = socket_name(dir).map_err(|e| e.to_string())?;
+    let mut line = serde_json::to_vec(handoff).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    // The exchange runs on its own thread so a Haul that accepts but never answers cannot
+    // hold this one past the deadline.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let result = (|| {
+            let mut stream = LocalSocketStream::connect(name)?;
+            stream.write_all(&line)?;
+            stream.flush()?;
+            let mut reply = String::new();
+            BufReader::new(stream).read_line(&mut reply)?;
+            Ok::<_, std::io::Error>(reply)
+        })();
+        let _ = tx.send(result);
+    });
+    let wait = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(wait.max(Duration::from_millis(50))) {
+        Ok(Ok(reply)) if reply.trim() == "ok" => Ok(()),
+        Ok(Ok(reply)) => Err(format!("it answered {:?}", reply.trim())),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("it did not answer".to_owned()),
+    }
+}
+
+impl Instance {
+    fn listen(lock: File, dir: &Path) -> Instance {
+        let listener = socket_name(dir).and_then(|name| {
+            // A socket file left by a Haul that crashed is replaced.
+            ListenerOptions::new()
+                .name(name)
+                .try_overwrite(true)
+                .create_sync()
+        });
+        let listener = match listener {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other launches; they will say Haul does not answer");
+                None
+            }
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(
+                dir.join("haul.sock"),
+                std::fs::Permissions::from_mode(0o600),
+            );
+        }
+        Instance {
+            _lock: lock,
+            listener,
+        }
+    }
+
+    /// Serves later launches on a thread of its own: each hand-off is sent on `tx`, then `wake`
+    /// is called (the window drains it), then the launch is told `ok`. Call it at once: the
+    /// socket already accepts, and hand-offs wait in `tx` until the window reads them. The
+    /// lock is held as long as the returned value lives.
+    pub fn serve(mut self, tx: mpsc::Sender<Handoff>, wake: Option<Waker>) -> InstanceGuard {
+        if let Some(listener) = self.listener.take() {
+            let spawned = std::thread::Builder::new()
+                .name("haul-instance".into())
+                .spawn(move || {
+                    for conn in listener.incoming().filter_map(Result::ok) {
+                        let mut reader = BufReader::new(conn.take(MAX_MESSAGE));
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).is_err() {
+                            continue;
+                        }
+                        let Ok(handoff) = serde_json::from_str::<Handoff>(&line) else {
+                            tracing::warn!("a launch sent something that is not a hand-off");
+                            continue;
+                        };
+                        tracing::info!(
+                            sources = handoff.sources.len(),
+                            "sources handed over by another launch"
+                        );
+                        if tx.send(handoff).is_err() {
+                            break; // the window is gone
+                        }
+                        if let Some(wake) = &wake {
+                            wake();
+                        }
+                        let mut conn = reader.into_inner().into_inner();
+                        let _ = conn.write_all(b"ok\n");
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot serve other launches");
+            }
+        }
+        InstanceGuard { _lock: self._lock }
+    }
+}
+
+/// Holds the instance lock until dropped (at the end of the process).
+#[derive(Debug)]
+pub struct InstanceGuard {
+    _lock: File,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handoff(sources: &[&str]) -> Handoff {
+        Handoff {
+            sources: sources.iter().map(|s| (*s).to_owned()).collect(),
+            dest: Some(PathBuf::from("/d")),
+            cwd: PathBuf::from("/here"),
+        }
+    }
+
+    #[test]
+    fn a_second_launch_hands_its_sources_to_the_first_and_a_silent_first_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A Haul that holds the lock but never answers (hung before it listened): a second
+        // launch waits, then says so.
+        {
+            let _hung = try_lock(dir.path()).ok().flatten().expect("the lock");
+            let silent = claim(dir.path(), &handoff(&["a"]), Duration::from_millis(300));
+            assert!(matches!(silent, Claim::NoAnswer(_)), "{silent:?}");
+        }
+        let Claim::First(first) = claim(dir.path(), &handoff(&[]), Duration::from_secs(2)) else {
+            panic!("the first launch runs");
+        };
+        let (tx, rx) = mpsc::channel();
+        let _guard = first.serve(tx, None);
+        let second = claim(
+            dir.path(),
+            &handoff(&["http://h/a", "b.txt"]),
+            Duration::from_secs(5),
+        );
+        assert!(matches!(second, Claim::HandedOff), "{second:?}");
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(5)).ok(),
+            Some(handoff(&["http://h/a", "b.txt"]))
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join("haul.sock"))
+                .expect("socket")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "only its owner can hand it work");
+        }
+    }
+}
