@@ -293,6 +293,54 @@ async fn each_row_of_the_retry_table_is_retried_or_not_as_documented() {
     );
 }
 
+/// The connect and TLS rows: a refused connection is tried again; a TLS failure is not (the
+/// same certificate, or the same non-TLS server, comes back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_retried_and_a_tls_failure_is_not() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    };
+    let mut h = Harness::new(Limits {
+        retries: 2,
+        retry_base: Duration::from_millis(10),
+        ..limits()
+    });
+    let error = failed(&outcome_of(&mut h, &format!("http://{closed}/x.bin")).await);
+    assert!(matches!(error, FetchError::Connect(_)), "{error:?}");
+    let tries = h
+        .log
+        .iter()
+        .filter(|e| matches!(e, Event::Retrying { .. }))
+        .count();
+    assert_eq!(tries, 2, "both retries used");
+
+    // A server that answers a TLS hello with plain HTTP: the handshake fails every time.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&accepted);
+    let server = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            use tokio::io::AsyncWriteExt as _;
+            let _ = stream
+                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let error = failed(&outcome_of(&mut h, &format!("https://{addr}/x.bin")).await);
+    assert!(matches!(error, FetchError::Tls(_)), "{error:?}");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "not retried"
+    );
+    server.abort();
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. Tolerate what browsers and curl tolerate, within bounds.
 // ---------------------------------------------------------------------------------------------
