@@ -34,6 +34,37 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
+/// A size as people type it: `1500`, `64K`, `1.5M`, `2G`, `2 GiB` (1024-based, as curl reads
+/// `--limit-rate` and `--max-filesize`). Errors say what was wrong, in English.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let factor: f64 = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("'{text}' is not a size (e.g. 500M)")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 500M)"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("'{text}' must be a positive size"));
+    }
+    Ok((value * factor) as u64)
+}
+
 /// Whole milliseconds, saturating (as `--json` and the saved queue store durations).
 pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -52,5 +83,11 @@ mod tests {
         assert_eq!(human_duration(Duration::from_millis(2100)), "2.1 s");
         assert_eq!(human_duration(Duration::from_secs(185)), "3 m 05 s");
         assert_eq!(millis(Duration::MAX), u64::MAX);
+        assert_eq!(parse_size("1.5M"), Ok(1_572_864));
+        assert_eq!(parse_size("2 GiB"), Ok(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("500"), Ok(500));
+        assert!(
+            parse_size("lots").is_err() && parse_size("-1K").is_err() && parse_size("0").is_err()
+        );
     }
 }

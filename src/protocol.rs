@@ -39,7 +39,7 @@ pub enum Source {
 }
 
 /// Why a line could not become a [`Source`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum SourceError {
     #[error("empty source")]
     Empty,
@@ -281,6 +281,8 @@ pub enum Command {
         id: JobId,
         source: Source,
         sha256: Option<Checksum>,
+        /// The folder this item's file goes to; `None` for the current [`Output::dest`].
+        dest: Option<PathBuf>,
     },
     /// Cancel one item, queued or running (its `.part` is removed).
     Cancel(JobId),
@@ -291,9 +293,13 @@ pub enum Command {
     Pause(JobId),
     /// Pause every queued and running item.
     PauseAll,
-    /// Delete the bytes kept for a source (its `.part` and sidecar in the current
-    /// destination), when the person no longer wants to resume it.
-    Discard(Source),
+    /// Delete the bytes kept for a source (its `.part` and sidecar in `dest`, or in the current
+    /// destination), when the person no longer wants to resume it. A part another process is
+    /// writing is left alone.
+    Discard {
+        source: Source,
+        dest: Option<PathBuf>,
+    },
     /// Change caps and timeouts; running items keep their timeouts, the caps apply at once.
     SetLimits(Limits),
     /// Change where items submitted from now on are written.
@@ -331,8 +337,10 @@ pub enum Event {
         /// Retries allowed in all.
         of: u32,
         delay: Duration,
-        /// Why the last attempt failed.
+        /// Why the last attempt failed, as text (passwords redacted).
         reason: String,
+        /// How the last attempt ended: [`Outcome::Failed`] or [`Outcome::TimedOut`].
+        cause: Outcome,
     },
     /// The one and only end of an item.
     Finished {
@@ -465,7 +473,7 @@ impl Outcome {
 }
 
 /// Which of the three timeouts fired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimeoutKind {
     /// The connection could not be opened in time.
     Connect,
@@ -485,13 +493,62 @@ impl fmt::Display for TimeoutKind {
     }
 }
 
-/// Why an item failed. Details are kept as text so events stay `Clone` and comparable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a connection could not be opened, as far as the system says (for a person's sentence;
+/// the details are in [`FetchError::Connect`]'s text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConnectProblem {
+    /// The host answered that nothing listens there.
+    Refused,
+    /// The host name could not be resolved.
+    NameNotResolved,
+    /// No route to the host or its network.
+    Unreachable,
+    Other,
+}
+
+/// Why a file could not be written, from the system's error kind (not its message, which
+/// may be in any language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiskProblem {
+    /// No space left on the disk (or over a quota).
+    Full,
+    /// Not allowed to write there.
+    NoPermission,
+    /// A read-only disk.
+    ReadOnly,
+    /// Something that is not a folder stands where a folder must be.
+    NotAFolder,
+    /// The file is in use by another program (Windows: open elsewhere), or the name is taken.
+    InUse,
+    Other,
+}
+
+impl DiskProblem {
+    /// The problem an I/O error kind names.
+    pub fn of(kind: std::io::ErrorKind) -> DiskProblem {
+        use std::io::ErrorKind as K;
+        match kind {
+            K::StorageFull | K::QuotaExceeded | K::FileTooLarge => DiskProblem::Full,
+            K::PermissionDenied => DiskProblem::NoPermission,
+            K::ReadOnlyFilesystem => DiskProblem::ReadOnly,
+            K::NotADirectory | K::IsADirectory | K::AlreadyExists => DiskProblem::NotAFolder,
+            K::ResourceBusy | K::ExecutableFileBusy => DiskProblem::InUse,
+            _ => DiskProblem::Other,
+        }
+    }
+}
+
+/// Why an item failed. Details are kept as text so events stay `Clone` and comparable, and
+/// every variant is serde-able so a window can keep the reason across restarts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum FetchError {
     #[error("invalid source '{input}': {reason}")]
     InvalidSource { input: String, reason: SourceError },
-    #[error("could not connect: {0}")]
-    Connect(String),
+    #[error("could not connect: {detail}")]
+    Connect {
+        problem: ConnectProblem,
+        detail: String,
+    },
     #[error("TLS error: {0}")]
     Tls(String),
     #[error("server replied {status}{}", reason_suffix(.reason))]
@@ -520,11 +577,15 @@ pub enum FetchError {
     #[error("source not found: {0}")]
     NotFound(PathBuf),
     #[error("not a regular file ({kind}): {path}")]
-    NotAFile { path: PathBuf, kind: &'static str },
+    NotAFile { path: PathBuf, kind: String },
     #[error("cannot read {path}: {message}")]
     Read { path: PathBuf, message: String },
     #[error("cannot write {path}: {message}")]
-    Write { path: PathBuf, message: String },
+    Write {
+        path: PathBuf,
+        message: String,
+        problem: DiskProblem,
+    },
     #[error("sha256 mismatch: expected {expected}, got {actual} (the bytes stay in {part})")]
     Checksum {
         expected: String,

@@ -52,6 +52,53 @@ impl Entry {
     }
 }
 
+/// The web address a line without a scheme names, if it starts with a host — a name with a
+/// dot and a top-level part of letters, `localhost`, or an IP address — followed by `:port`
+/// or `/`: `example.org/x.zip` → `https://example.org/x.zip`, `127.0.0.1:8000/a` →
+/// `http://127.0.0.1:8000/a` (plain HTTP when a port other than 443 is given). The window
+/// reads such a line this way only when no file or folder has that name; `haul-cli` never
+/// guesses.
+pub fn guess_url(text: &str) -> Option<Source> {
+    let text = text.trim();
+    if text.contains("://") || text.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let host_end = text.find(['/', ':'])?;
+    let host = &text[..host_end];
+    let port = text[host_end..]
+        .strip_prefix(':')
+        .map(|rest| rest.split('/').next().unwrap_or(""));
+    if let Some(port) = port
+        && (port.is_empty() || port.parse::<u16>().is_err())
+    {
+        return None;
+    }
+    let is_ip = host.parse::<std::net::Ipv4Addr>().is_ok();
+    let is_name = {
+        let labels: Vec<&str> = host.split('.').collect();
+        labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+            })
+            && labels
+                .last()
+                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_alphabetic()))
+    };
+    if !(is_ip || is_name || host.eq_ignore_ascii_case("localhost")) {
+        return None;
+    }
+    let scheme = match port {
+        Some(port) if port != "443" => "http",
+        _ => "https",
+    };
+    match Source::parse(&format!("{scheme}://{text}"), Path::new("/")) {
+        Ok(source @ Source::Url(_)) => Some(source),
+        _ => None,
+    }
+}
+
 /// Sources given as command-line arguments.
 pub fn from_args(args: &[String], base: &Path) -> Vec<Entry> {
     args.iter()
@@ -179,6 +226,45 @@ mod tests {
     #[test]
     fn a_drive_letter_is_a_path_not_a_scheme() {
         assert!(matches!(parse(r"C:\Users\x.txt"), Ok(Source::File(_))));
+    }
+
+    #[test]
+    fn lines_that_start_with_a_host_are_read_as_web_addresses() {
+        let guess = |t: &str| guess_url(t).map(|s| s.to_string());
+        assert_eq!(
+            guess("example.org/x.zip").as_deref(),
+            Some("https://example.org/x.zip")
+        );
+        assert_eq!(
+            guess("127.0.0.1:8000/small1.txt").as_deref(),
+            Some("http://127.0.0.1:8000/small1.txt")
+        );
+        assert_eq!(
+            guess("localhost:8080/a").as_deref(),
+            Some("http://localhost:8080/a")
+        );
+        assert_eq!(
+            guess("files.example.com:443/a").as_deref(),
+            Some("https://files.example.com/a")
+        );
+        assert_eq!(
+            guess("下载.中国/文件.zip").as_deref(),
+            Some("https://xn--ghq880n.xn--fiqs8s/%E6%96%87%E4%BB%B6.zip")
+        );
+        for not in [
+            "Hi team,",
+            "notes.txt",
+            "dir.v2/readme",
+            "thanks!",
+            "a b.com/x",
+            "/abs/path",
+            "ftp://h/x",
+            "C:\\x",
+            "example.org:port/x",
+            "x/y",
+        ] {
+            assert_eq!(guess(not), None, "{not}");
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! What drawing and input ask for, and applying it.
 //!
 //! Owns: [`Action`] (a `#[must_use]` command collected while drawing and applied once at the
-//! end of the frame, as egui_demo_app does), adding sources (lines, local files, folders —
-//! each entry carried whole, with its checksum), keys that belong to the whole window, the
-//! quit question, and removing rows.
+//! end of the frame, as egui_demo_app does), what acts on rows — pause, resume, retry, cancel
+//! and remove, each on one row or the selection — the questions asked before anything
+//! deletes a person's bytes, keys that belong to the whole window, and the quit question.
 //! Must not touch: drawing, the disk (folder walks and dialogs go to the desktop wing).
 
 use std::path::PathBuf;
@@ -11,20 +11,22 @@ use std::time::Instant;
 
 use eframe::egui;
 
+use super::model::{Click, SortKey};
 use super::{HaulApp, absolute};
-use crate::desktop::LocalFile;
+use crate::desktop::Candidate;
 use crate::desktop::saved_queue::SavedOp;
-use crate::protocol::{Checksum, Command, JobId, Source, Status};
-use crate::sources::{self, Entry};
+use crate::protocol::{Command, JobId, Status};
 
 /// What drawing asks for; applied once per frame, after drawing.
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
 pub enum Action {
-    /// Lines of URLs or paths (the add box, a paste, an imported list).
+    /// Lines of URLs or paths: the add box and imported lists (each bad line becomes a row
+    /// that says why), or a paste onto the window (`quiet`: bad lines are skipped).
     AddText {
         text: String,
         origin: String,
+        quiet: bool,
     },
     /// Local paths: folders are expanded off the UI thread first.
     AddPaths(Vec<PathBuf>),
@@ -34,84 +36,66 @@ pub enum Action {
     /// Read the list file at this path (typed where no dialog is available).
     ImportPath(PathBuf),
     OpenDest,
-    Cancel(JobId),
-    Pause(JobId),
-    /// Retry a failed item, or resume a paused one (same thing: submit it again).
-    Retry(JobId),
-    Remove(JobId),
+    Pause(Vec<JobId>),
+    /// Resume paused rows, retry failed ones (the same thing: submit them again).
+    Resume(Vec<JobId>),
+    /// Cancel rows; asks first when that deletes partial downloads.
+    Cancel(Vec<JobId>),
+    /// Remove rows from the list; asks first when that deletes partial downloads.
+    Remove(Vec<JobId>),
     Open(PathBuf),
     Reveal(PathBuf),
+    Copy(String),
+    PauseAll,
+    ResumeAll,
+    RetryFailed,
     CancelAll,
-    SetPaused(bool),
-    ClearFinished,
+    ClearDone,
     SetFilter(Option<Status>),
+    SetSort(SortKey),
     Click {
         index: usize,
-        add: bool,
+        how: Click,
     },
+    /// A right-click: the row joins (or becomes) the selection the menu acts on.
+    ContextClick(usize),
+    /// A double-click: open a finished file.
+    Activate(usize),
     SelectAll,
-    CancelSelected,
-    RemoveSelected,
-    /// Caps, timeouts or overwrite changed.
+    /// Esc: close what is open, else clear the selection. Never cancels anything.
+    Escape,
+    /// Caps, timeouts, overwrite or theme changed.
     ApplySettings,
-    /// The destination field was edited.
-    SetDest(PathBuf),
+    /// The destination field was edited (checked off the UI thread before it is used).
+    TypedDest(PathBuf),
+    /// The question was answered: go on and delete.
+    ConfirmDelete,
+    DismissConfirm,
     ConfirmQuit,
     DismissQuit,
 }
 
+/// What a question before deleting bytes is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Deleting {
+    Cancel(Vec<JobId>),
+    Remove(Vec<JobId>),
+}
+
+/// A question waiting for its answer: what it would delete.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub what: Deleting,
+    /// Rows it acts on.
+    pub rows: usize,
+    /// The one row's name, when it is one.
+    pub name: Option<String>,
+    /// Partial downloads that would be deleted, and their bytes.
+    pub parts: usize,
+    pub bytes: u64,
+}
+
 impl HaulApp {
-    /// Adds each line: valid sources are queued (local folders expanded first), others
-    /// become failed rows that say why.
-    fn add_text(&mut self, text: &str, origin: &str) {
-        let entries = sources::from_list(text, origin, &self.cwd);
-        self.add_entries(entries);
-    }
-
-    /// Adds entries whole: URLs are queued at once; local paths (which may be folders) go
-    /// through the desktop's folder walk first, each keeping its checksum; lines that are not
-    /// sources become failed rows that name the line.
-    pub(super) fn add_entries(&mut self, entries: Vec<Entry>) {
-        let now = Instant::now();
-        let mut local = Vec::new();
-        for entry in entries {
-            if let Some(reason) = entry.rejection() {
-                let id = self.engine.next_id();
-                self.model.push(id, &entry.text, Err(reason), now);
-                self.save(id);
-                continue;
-            }
-            match entry.parsed {
-                Ok(Source::File(path)) => local.push(LocalFile {
-                    path,
-                    sha256: entry.checksum,
-                }),
-                Ok(source) => self.submit(&entry.text, source, entry.checksum, now),
-                Err(_) => {}
-            }
-        }
-        if !local.is_empty() {
-            self.desktop.expand(local);
-        }
-    }
-
-    fn submit(&mut self, text: &str, source: Source, sha256: Option<Checksum>, now: Instant) {
-        let id = self.engine.next_id();
-        self.model
-            .push_checked(id, text, Ok(source.clone()), sha256, now);
-        self.save(id);
-        self.engine.send(Command::Submit { id, source, sha256 });
-    }
-
-    /// Queues local files (picked, dropped, or found in a folder), with their checksums.
-    pub(super) fn add_files(&mut self, files: Vec<LocalFile>) {
-        let now = Instant::now();
-        for file in files {
-            let text = file.path.display().to_string();
-            self.submit(&text, Source::File(file.path), file.sha256, now);
-        }
-    }
-
     /// Applies every action collected since the last time, in order.
     pub(super) fn apply_actions(&mut self, ctx: &egui::Context) {
         for action in std::mem::take(&mut self.actions) {
@@ -136,6 +120,9 @@ impl HaulApp {
             // Ctrl+Q / Cmd+Q: the same path as the window's close button.
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            self.actions.push(Action::Escape);
+        }
         if ctx.egui_wants_keyboard_input() {
             return; // a text field has the keys (and its own Ctrl+V)
         }
@@ -152,17 +139,34 @@ impl HaulApp {
             self.actions.push(Action::AddText {
                 text,
                 origin: "clipboard".to_owned(),
+                quiet: true,
             });
         }
+        let selected = self.model.selected();
         ctx.input_mut(|i| {
             if i.consume_key(egui::Modifiers::COMMAND, egui::Key::A) {
                 self.actions.push(Action::SelectAll);
             }
-            if i.consume_key(egui::Modifiers::NONE, egui::Key::Escape) {
-                self.actions.push(Action::CancelSelected);
+            if i.consume_key(egui::Modifiers::NONE, egui::Key::Delete) && !selected.is_empty() {
+                self.actions.push(Action::Remove(selected.clone()));
             }
-            if i.consume_key(egui::Modifiers::NONE, egui::Key::Delete) {
-                self.actions.push(Action::RemoveSelected);
+            if i.consume_key(egui::Modifiers::NONE, egui::Key::Space) && !selected.is_empty() {
+                // Space pauses what runs among the selection, or else resumes it.
+                let any_active = selected
+                    .iter()
+                    .filter_map(|id| self.model.row(*id))
+                    .any(|r| r.status().is_active());
+                self.actions.push(if any_active {
+                    Action::Pause(selected.clone())
+                } else {
+                    Action::Resume(selected.clone())
+                });
+            }
+            if i.consume_key(egui::Modifiers::NONE, egui::Key::Enter)
+                && let Some(row) = self.model.single_selected()
+                && let Some(index) = self.model.rows().iter().position(|r| r.id == row.id)
+            {
+                self.actions.push(Action::Activate(index));
             }
         });
     }
@@ -181,12 +185,14 @@ impl HaulApp {
     fn apply(&mut self, ctx: &egui::Context, action: Action) {
         let now = Instant::now();
         match action {
-            Action::AddText { text, origin } => self.add_text(&text, &origin),
+            Action::AddText {
+                text,
+                origin,
+                quiet,
+            } => self.add_text(&text, &origin, quiet),
             Action::AddPaths(paths) => self.desktop.expand(
-                paths
-                    .into_iter()
-                    .map(|path| LocalFile { path, sha256: None })
-                    .collect(),
+                paths.into_iter().map(Candidate::path).collect(),
+                crate::desktop::AddContext::default(),
             ),
             Action::PickFiles => self.desktop.pick_files(),
             Action::PickDest => self.desktop.pick_dest(self.settings.dest.clone()),
@@ -196,59 +202,78 @@ impl HaulApp {
                 self.desktop.read_list(absolute(&self.cwd, &path));
             }
             Action::OpenDest => self.desktop.open(self.settings.dest.clone()),
-            Action::Cancel(id) => self.engine.cancel(id),
-            Action::Pause(id) => self.engine.pause(id),
-            Action::Retry(id) => {
-                let new_id = self.engine.next_id();
-                if let Some((source, sha256)) = self.model.retry(id, new_id, now) {
-                    self.save(new_id);
-                    self.engine.send(Command::Submit {
-                        id: new_id,
-                        source,
-                        sha256,
-                    });
-                }
-            }
-            Action::Remove(id) => self.remove(&[id], now),
-            Action::Open(path) => self.desktop.open(path),
-            Action::Reveal(path) => self.desktop.reveal(path),
-            Action::CancelAll => self.engine.cancel_all(),
-            Action::SetPaused(paused) => {
-                self.paused = paused;
-                self.engine.send(Command::SetPaused(paused));
-            }
-            Action::ClearFinished => {
-                let keys = self.model.clear_finished(now);
-                self.forget(keys);
-            }
-            Action::SetFilter(filter) => self.model.set_filter(filter),
-            Action::Click { index, add } => self.model.click(index, add),
-            Action::SelectAll => self.model.select_all(),
-            Action::CancelSelected => {
-                for id in self.model.selected() {
+            Action::Pause(ids) => {
+                for id in ids {
                     if self.model.row(id).is_some_and(|r| r.status().is_active()) {
-                        self.engine.cancel(id);
+                        self.engine.pause(id);
                     }
                 }
             }
-            Action::RemoveSelected => {
-                let selected = self.model.selected();
-                self.remove(&selected, now);
+            Action::Resume(ids) => self.resume_rows(&ids),
+            Action::Cancel(ids) => self.ask_or_delete(Deleting::Cancel(ids)),
+            Action::Remove(ids) => self.ask_or_delete(Deleting::Remove(ids)),
+            Action::Open(path) => self.desktop.open(path),
+            Action::Reveal(path) => self.desktop.reveal(path),
+            Action::Copy(text) => ctx.copy_text(text),
+            Action::PauseAll => {
+                self.engine.send(Command::PauseAll);
+            }
+            Action::ResumeAll => {
+                let ids = self.ids_where(|s| s == Status::Paused);
+                self.resume_rows(&ids);
+            }
+            Action::RetryFailed => {
+                let ids = self.ids_where(|s| matches!(s, Status::Failed | Status::TimedOut));
+                self.resume_rows(&ids);
+            }
+            Action::CancelAll => {
+                let ids = self.ids_where(Status::is_active);
+                self.ask_or_delete(Deleting::Cancel(ids));
+            }
+            Action::ClearDone => {
+                let keys = self.model.clear_done(now);
+                self.forget(keys);
+            }
+            Action::SetFilter(filter) => self.model.set_filter(filter),
+            Action::SetSort(key) => self.model.set_sort(key),
+            Action::Click { index, how } => self.model.click(index, how),
+            Action::ContextClick(index) => self.model.context_click(index),
+            Action::Activate(index) => {
+                if let Some(super::model::RowState::Done { path, .. }) =
+                    self.model.row_at(index).map(|r| &r.state)
+                {
+                    self.desktop.open(path.clone());
+                }
+            }
+            Action::SelectAll => self.model.select_all(),
+            Action::Escape => {
+                if self.confirm.is_some() {
+                    self.confirm = None;
+                } else if self.quit_asked {
+                    self.quit_asked = false;
+                } else if self.about_open {
+                    self.about_open = false;
+                } else {
+                    self.model.clear_selection();
+                }
             }
             Action::ApplySettings => {
                 self.engine.send(Command::SetLimits(self.settings.limits()));
                 self.engine.send(Command::SetOutput(
                     self.settings.output(self.system_locale.as_deref()),
                 ));
+                ctx.set_theme(self.settings.theme.preference());
             }
-            Action::SetDest(dest) => {
-                let dest = absolute(&self.cwd, &dest);
-                self.dest_text = dest.display().to_string();
-                self.settings.dest = dest;
-                self.engine.send(Command::SetOutput(
-                    self.settings.output(self.system_locale.as_deref()),
-                ));
+            Action::TypedDest(path) => {
+                let path = absolute(&self.cwd, &path);
+                self.desktop.check_dest(path);
             }
+            Action::ConfirmDelete => {
+                if let Some(confirm) = self.confirm.take() {
+                    self.delete(confirm.what, now);
+                }
+            }
+            Action::DismissConfirm => self.confirm = None,
             Action::ConfirmQuit => {
                 // Running items are paused, not cancelled: their bytes are kept and they
                 // resume the next time Haul starts.
@@ -260,28 +285,117 @@ impl HaulApp {
         }
     }
 
-    /// Removes rows; active ones are cancelled (their `.part` files go with them), and the
-    /// bytes kept for paused, failed or timed-out downloads are deleted.
-    fn remove(&mut self, ids: &[JobId], now: Instant) {
-        let kept: Vec<Source> = ids
+    /// Uses `dest` for rows added from now on (picked in the dialog, checked, or handed
+    /// over); rows already in the list keep their own folders.
+    pub(super) fn set_dest(&mut self, dest: PathBuf) {
+        let dest = absolute(&self.cwd, &dest);
+        self.dest_text = dest.display().to_string();
+        self.dest_problem = None;
+        self.settings.dest = dest;
+        self.engine.send(Command::SetOutput(
+            self.settings.output(self.system_locale.as_deref()),
+        ));
+    }
+
+    /// The ids of the rows whose status passes `keep`.
+    fn ids_where(&self, keep: impl Fn(Status) -> bool) -> Vec<JobId> {
+        self.model
+            .rows()
             .iter()
-            .filter_map(|id| self.model.row(*id))
-            .filter(|row| {
-                matches!(
-                    row.status(),
-                    Status::Paused | Status::Failed | Status::TimedOut
-                )
-            })
-            .filter_map(|row| row.source.clone())
-            .collect();
-        for source in kept {
-            self.engine.send(Command::Discard(source));
+            .filter(|r| keep(r.status()))
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// Resumes paused rows and retries failed, timed-out or cancelled ones, each in its own
+    /// folder and from the bytes it kept.
+    pub(super) fn resume_rows(&mut self, ids: &[JobId]) {
+        let now = Instant::now();
+        for &id in ids {
+            let new_id = self.engine.next_id();
+            if let Some(submission) = self.model.retry(id, new_id, now) {
+                self.save(new_id);
+                self.submit(new_id, submission);
+            }
         }
-        let (active, keys) = self.model.remove(ids, now);
-        for id in active {
-            self.engine.cancel(id);
+    }
+
+    /// Cancels or removes at once when no bytes would be lost; otherwise asks first, naming
+    /// what would be deleted.
+    fn ask_or_delete(&mut self, what: Deleting) {
+        let ids = match &what {
+            Deleting::Cancel(ids) | Deleting::Remove(ids) => ids,
+        };
+        let rows: Vec<_> = ids.iter().filter_map(|id| self.model.row(*id)).collect();
+        let cancelling = matches!(what, Deleting::Cancel(_));
+        let doomed = rows.iter().filter(|r| {
+            let cancels = r.status().is_active() || r.status() == Status::Paused;
+            r.state.kept_bytes() > 0 && (!cancelling || cancels)
+        });
+        let (parts, bytes) = doomed.fold((0, 0), |(n, b), r| (n + 1, b + r.state.kept_bytes()));
+        if rows.is_empty() {
+            return;
         }
-        self.forget(keys);
+        if parts == 0 {
+            self.delete(what, Instant::now());
+            return;
+        }
+        self.confirm = Some(Confirm {
+            rows: rows.len(),
+            name: (rows.len() == 1).then(|| rows[0].name.clone()),
+            parts,
+            bytes,
+            what,
+        });
+    }
+
+    /// Cancels or removes rows: active ones are cancelled (their `.part` files go with them),
+    /// and removing deletes the bytes kept for paused, failed or timed-out downloads.
+    fn delete(&mut self, what: Deleting, now: Instant) {
+        match what {
+            Deleting::Cancel(ids) => {
+                for id in ids {
+                    let Some(row) = self.model.row(id) else {
+                        continue;
+                    };
+                    if row.status().is_active() {
+                        self.engine.cancel(id);
+                    } else if let (Status::Paused, Some(source)) = (row.status(), &row.source) {
+                        // Nothing runs: its kept bytes are discarded here.
+                        self.engine.send(Command::Discard {
+                            source: source.clone(),
+                            dest: Some(row.dest.clone()),
+                        });
+                        self.model.cancel_paused(id);
+                        self.save(id);
+                    }
+                }
+            }
+            Deleting::Remove(ids) => {
+                let kept: Vec<_> = ids
+                    .iter()
+                    .filter_map(|id| self.model.row(*id))
+                    .filter(|row| {
+                        matches!(
+                            row.status(),
+                            Status::Paused | Status::Failed | Status::TimedOut
+                        )
+                    })
+                    .filter_map(|row| row.source.clone().map(|s| (s, row.dest.clone())))
+                    .collect();
+                for (source, dest) in kept {
+                    self.engine.send(Command::Discard {
+                        source,
+                        dest: Some(dest),
+                    });
+                }
+                let (active, keys) = self.model.remove(&ids, now);
+                for id in active {
+                    self.engine.cancel(id);
+                }
+                self.forget(keys);
+            }
+        }
     }
 
     fn forget(&self, keys: Vec<u64>) {

@@ -2,9 +2,10 @@
 //!
 //! Owns: draining engine events (within a time budget, progress coalesced per item) and
 //! desktop replies into the model, keeping the saved queue current, bringing the saved queue
-//! back at start, the notices those produce, and the tick that refreshes elapsed time, speed
-//! and ETA while items run. eframe calls it before every `ui` pass and on its own while the
-//! window is minimised or hidden.
+//! back at start, the activity lines and notices those produce, telling the desktop when a
+//! batch ends or an item fails while the window is not in front, and the tick that refreshes
+//! elapsed time, speed, ETA and retry countdowns while items run. eframe calls it before every
+//! `ui` pass and on its own while the window is minimised or hidden.
 //! Must not touch: drawing, input (it is stale while hidden), anything that blocks.
 
 use std::time::{Duration, Instant};
@@ -12,11 +13,13 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use super::i18n::T;
-use super::{Action, HaulApp, Notice, absolute, saved};
+use super::model::{Row, RowState};
+use super::{HaulApp, Notice, absolute, saved};
 use crate::desktop::instance::Handoff;
 use crate::desktop::saved_queue::{SavedItem, SavedOp};
-use crate::desktop::{Dialog, LocalFile, Reply};
-use crate::protocol::{Command, Event, JobId, Status};
+use crate::desktop::{DestVerdict, Dialog, LocalFile, Reply};
+use crate::human::human_bytes;
+use crate::protocol::{Event, JobId, Outcome, Status};
 use crate::sources;
 
 /// Longest a pass spends applying engine events; the rest wait for the next pass.
@@ -29,30 +32,42 @@ impl HaulApp {
     /// they asked for, and schedules the next pass (at once while events wait, a tick later
     /// while items run, never while idle).
     pub(super) fn logic_pass(&mut self, ctx: &egui::Context) {
-        let more_events = self.drain_events();
+        let was_active = self.model.active() > 0;
+        let more_events = self.drain_events(ctx);
         self.drain_desktop();
         self.drain_handoffs(ctx);
         self.apply_actions(ctx);
+        if was_active && self.model.active() == 0 {
+            self.batch_ended(ctx);
+        }
         if more_events {
             ctx.request_repaint();
-        } else if self.model.count(Status::Running) + self.model.count(Status::Connecting) > 0 {
-            // Elapsed time, speed and ETA move without events; a queue that waits does not.
+        } else if self.model.working() > 0 {
+            // Elapsed time, speed, ETA and retry countdowns move without events; a queue
+            // that waits does not.
             ctx.request_repaint_after(TICK);
         }
     }
 
     /// Brings back the saved queue: finished items as they were, unfinished ones submitted
-    /// again (they resume from their `.part` files).
+    /// again into their own folders (they resume from their `.part` files).
     pub(super) fn restore(&mut self, stored: &[SavedItem]) {
+        let fallback = self.settings.dest.clone();
         for item in stored {
             let id = self.engine.next_id();
-            let (row, again) = saved::restored(item, id, &self.cwd);
-            let submit = again
-                .then(|| row.source.clone().map(|s| (s, row.sha256)))
+            let (row, again) = saved::restored(item, id, &self.cwd, &fallback);
+            let submission = again
+                .then(|| {
+                    row.source.clone().map(|source| super::model::Submission {
+                        source,
+                        sha256: row.sha256,
+                        dest: row.dest.clone(),
+                    })
+                })
                 .flatten();
             self.model.restore(row);
-            if let Some((source, sha256)) = submit {
-                self.engine.send(Command::Submit { id, source, sha256 });
+            if let Some(submission) = submission {
+                self.submit(id, submission);
             }
         }
     }
@@ -60,7 +75,7 @@ impl HaulApp {
     /// Writes a row's current state to the saved queue (in the background).
     pub(super) fn save(&self, id: JobId) {
         if let (Some(queue), Some(row)) = (&self.queue, self.model.row(id)) {
-            queue.send(SavedOp::Put(saved::stored(row)));
+            queue.send(SavedOp::Put(Box::new(saved::stored(row, Instant::now()))));
         }
     }
 
@@ -71,7 +86,7 @@ impl HaulApp {
     /// frame, only the latest is applied (and sent to the saved queue), so a flood of them
     /// costs one hash-map insert each. Any other event of an item first applies that item's
     /// pending progress, keeping each item's events in order.
-    fn drain_events(&mut self) -> bool {
+    fn drain_events(&mut self, ctx: &egui::Context) -> bool {
         let started = Instant::now();
         let mut now = started;
         let mut progress = std::mem::take(&mut self.progress);
@@ -87,8 +102,12 @@ impl HaulApp {
                 if let Some((done, total)) = progress.remove(&id) {
                     self.apply_progress(id, done, total, now);
                 }
+                let finished = matches!(event, Event::Finished { .. });
                 self.model.apply(event, now);
                 self.save(id);
+                if finished {
+                    self.item_finished(ctx, id);
+                }
             }
             if n.is_multiple_of(64) {
                 now = Instant::now();
@@ -116,32 +135,111 @@ impl HaulApp {
         }
     }
 
+    /// An item ended: a line in the activity panel and, for a failure while the window is
+    /// not in front, a desktop notification.
+    fn item_finished(&mut self, ctx: &egui::Context, id: JobId) {
+        let tr = self.tr();
+        let Some(row) = self.model.row(id) else {
+            return;
+        };
+        let name = row.name.clone();
+        let (text, failure) = match &row.state {
+            RowState::Done { bytes, elapsed, .. } => (
+                tr.fill(
+                    T::ActDone,
+                    &[
+                        ("name", &name),
+                        ("size", &human_bytes(*bytes)),
+                        ("time", &tr.duration(*elapsed)),
+                    ],
+                ),
+                None,
+            ),
+            RowState::Paused { .. } => (tr.fill(T::ActPaused, &[("name", &name)]), None),
+            RowState::Cancelled { .. } => (tr.fill(T::ActCancelled, &[("name", &name)]), None),
+            _ => {
+                let why = failure_sentence(tr, row);
+                (
+                    tr.fill(T::ActFailed, &[("name", &name), ("why", &why)]),
+                    Some(why),
+                )
+            }
+        };
+        let is_error = failure.is_some();
+        self.log_activity(text, is_error);
+        if let Some(why) = failure
+            && !focused(ctx)
+        {
+            self.desktop
+                .notify(tr.fill(T::NotifyFailedTitle, &[("name", &name)]), why);
+        }
+    }
+
+    /// The last active item ended: tell the desktop when the window is not in front.
+    fn batch_ended(&mut self, ctx: &egui::Context) {
+        if focused(ctx) {
+            return;
+        }
+        let tr = self.tr();
+        let failed = self.model.count(Status::Failed) + self.model.count(Status::TimedOut);
+        let body = tr.fill(
+            T::NotifyDoneBody,
+            &[
+                ("done", &self.model.count(Status::Done).to_string()),
+                ("failed", &failed.to_string()),
+            ],
+        );
+        self.desktop
+            .notify(tr.get(T::NotifyDoneTitle).to_owned(), body);
+    }
+
     fn drain_desktop(&mut self) {
         let tr = self.tr();
         while let Some(reply) = self.desktop.try_recv() {
             match reply {
-                Reply::FilesPicked(files) => self.add_files(
-                    files
-                        .into_iter()
-                        .map(|path| LocalFile { path, sha256: None })
-                        .collect(),
-                ),
-                Reply::DestPicked(dest) => self.actions.push(Action::SetDest(dest)),
+                Reply::FilesPicked(files) => {
+                    self.add_files(
+                        files
+                            .into_iter()
+                            .map(|path| LocalFile { path, sha256: None })
+                            .collect(),
+                    );
+                }
+                Reply::DestPicked(dest) => self.set_dest(dest),
+                Reply::DestChecked { path, verdict } => match verdict {
+                    DestVerdict::Usable => self.set_dest(path),
+                    DestVerdict::WillBeCreated => {
+                        self.set_dest(path);
+                        self.dest_problem = Some(Notice {
+                            text: tr.get(T::DestWillBeCreated).to_owned(),
+                            is_error: false,
+                        });
+                    }
+                    DestVerdict::IsFile => self.dest_refused(tr.get(T::DestIsFile).to_owned()),
+                    DestVerdict::NotWritable => {
+                        self.dest_refused(tr.get(T::DestNotWritable).to_owned());
+                    }
+                    DestVerdict::Unusable(error) => {
+                        self.dest_refused(tr.fill(T::DestUnusable, &[("error", &error)]));
+                    }
+                },
                 Reply::ListRead { path, text, sums } => {
                     let name = path
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_else(|| path.display().to_string());
-                    let before = self.model.len();
                     let mut entries = sources::from_list(&text, &name, &self.cwd);
                     if let Some(sums) = sums {
                         sources::apply_sums(&mut entries, &sources::parse_sums(&sums));
                     }
-                    self.add_entries(entries);
-                    let n = self.model.len() - before;
+                    let n = entries.len();
+                    self.add_entries(entries, false);
                     self.info_notice(tr.fill(
                         T::Imported,
-                        &[("n", &n.to_string()), ("path", &path.display().to_string())],
+                        &[
+                            ("items", &tr.items(n)),
+                            ("path", &path.display().to_string()),
+                        ],
                     ));
                 }
                 Reply::ListFailed { path, error } => {
@@ -151,6 +249,7 @@ impl HaulApp {
                     ));
                 }
                 Reply::DialogUnavailable(dialog) => {
+                    self.dialogs_unavailable = true;
                     self.error_notice(tr.get(T::DialogUnavailable).to_owned());
                     if dialog == Dialog::List {
                         // Without a dialog, the list's path can be typed instead.
@@ -159,10 +258,13 @@ impl HaulApp {
                 }
                 Reply::Expanded {
                     files,
+                    guessed,
+                    missing,
+                    context,
                     errors,
                     folders,
                 } => {
-                    self.add_files(files);
+                    self.add_walked(files, guessed, missing, context);
                     if let Some((path, error)) = errors.first() {
                         self.error_notice(tr.fill(
                             T::FolderFailed,
@@ -171,7 +273,10 @@ impl HaulApp {
                     } else if let Some((path, n)) = folders.last() {
                         self.info_notice(tr.fill(
                             T::FolderAdded,
-                            &[("n", &n.to_string()), ("path", &path.display().to_string())],
+                            &[
+                                ("items", &tr.items(*n)),
+                                ("path", &path.display().to_string()),
+                            ],
                         ));
                     }
                 }
@@ -185,6 +290,14 @@ impl HaulApp {
         }
     }
 
+    /// The destination typed cannot be used: it is not applied, and the field says why.
+    fn dest_refused(&mut self, why: String) {
+        self.dest_problem = Some(Notice {
+            text: why,
+            is_error: true,
+        });
+    }
+
     /// Sources a later launch of `haul` handed over: added as if given on this window's
     /// command line, and the window comes to the front.
     fn drain_handoffs(&mut self, ctx: &egui::Context) {
@@ -194,11 +307,10 @@ impl HaulApp {
         let received: Vec<Handoff> = handoffs.try_iter().collect();
         for handoff in received {
             if let Some(dest) = handoff.dest {
-                self.actions
-                    .push(Action::SetDest(absolute(&handoff.cwd, &dest)));
+                self.set_dest(absolute(&handoff.cwd, &dest));
             }
             let entries = sources::from_args(&handoff.sources, &handoff.cwd);
-            self.add_entries(entries);
+            self.add_entries(entries, false);
             ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
             ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
             ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
@@ -217,5 +329,25 @@ impl HaulApp {
             text,
             is_error: true,
         });
+    }
+}
+
+/// The window is in front (focused). While hidden the input is that of the last shown frame,
+/// so a minimised window counts as not focused.
+fn focused(ctx: &egui::Context) -> bool {
+    ctx.input(|i| i.viewport().focused.unwrap_or(true) && i.viewport().minimized != Some(true))
+}
+
+/// A person's sentence for why a row failed, timed out or is retrying.
+pub(super) fn failure_sentence(tr: super::i18n::Tr, row: &Row) -> String {
+    match &row.state {
+        RowState::Failed { error, .. } => tr.failure(error),
+        RowState::TimedOut { kind, .. } => tr.timeout(*kind).to_owned(),
+        RowState::Retrying { cause, .. } => match cause {
+            Outcome::Failed(error) => tr.failure(error),
+            Outcome::TimedOut(kind) => tr.timeout(*kind).to_owned(),
+            _ => String::new(),
+        },
+        _ => String::new(),
     }
 }

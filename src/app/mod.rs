@@ -14,13 +14,15 @@
 //! # Layout
 //! - `logic`: draining events and replies, the saved queue, the tick while items run.
 //! - `action`: [`Action`], what drawing and input ask for, and applying it.
+//! - `adding`: lines, files and hand-offs into rows (duplicates flagged, schemes guessed).
 //! - [`model`]: the rows and the batch as plain data.
 //! - `panels`: drawing, a file per panel.
-//! - [`i18n`]: every user-facing string, English and 简体中文.
+//! - [`i18n`]: every user-facing string, English, 简体中文 and 繁體中文.
 //! - [`settings`]: what is remembered across restarts.
 //! - [`saved`]: rows to and from the saved queue's items.
 
 mod action;
+mod adding;
 pub mod i18n;
 mod logic;
 pub mod model;
@@ -42,6 +44,7 @@ use crate::engine::{EngineHandle, Events};
 use crate::protocol::{Command, JobId};
 use crate::sources;
 pub use action::Action;
+use action::Confirm;
 use i18n::{T, Tr};
 use model::Model;
 use settings::Settings;
@@ -70,12 +73,25 @@ pub struct AppInit {
     pub handoffs: Option<std::sync::mpsc::Receiver<Handoff>>,
 }
 
-/// A line under the toolbar telling what just happened (an import, a dialog problem).
+/// A message about what just happened (an import, a dialog problem), shown over the list's
+/// bottom edge so it never pushes the list around.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
     pub text: String,
     pub is_error: bool,
 }
+
+/// One line of the activity panel, written when it happened, in the window's language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// Lines the activity panel keeps.
+const ACTIVITY_KEEP: usize = 500;
 
 /// The window's state: persisted settings plus everything that lives only while it is open.
 pub struct HaulApp {
@@ -93,15 +109,31 @@ pub struct HaulApp {
     model: Model,
     add_text: String,
     dest_text: String,
+    /// Why the destination typed cannot be used (it is not applied), or a remark about it.
+    dest_problem: Option<Notice>,
+    /// The search field's text.
+    search_text: String,
+    /// The size limit and deadline fields' text (`500M`, `none`).
+    max_size_text: String,
+    deadline_text: String,
     /// A field for a list file's path, shown when no file dialog is available.
     list_prompt: Option<String>,
-    paused: bool,
+    /// The desktop said it has no file dialog: the empty list stops pointing at one.
+    dialogs_unavailable: bool,
     notice: Option<Notice>,
+    /// A question before deleting partial downloads, waiting for its answer.
+    confirm: Option<Confirm>,
     quit_asked: bool,
     quit_confirmed: bool,
     log_cache: (u64, Vec<LogLine>),
+    /// What happened, newest last (the activity panel).
+    activity: std::collections::VecDeque<Activity>,
     /// Rows laid out in the last frame (the list is virtualised: only visible ones).
     rows_built: usize,
+    /// A row (by index) to scroll into view in the next frame.
+    scroll_to: Option<usize>,
+    /// The window title last sent, so it is sent only when it changes.
+    title: String,
     /// Actions queued by event handling or drawing, applied at the end of the frame.
     actions: Vec<Action>,
     /// When the process started, until the first frame logs how long it took.
@@ -129,6 +161,8 @@ impl HaulApp {
         }
         let mut app = HaulApp {
             dest_text: settings.dest.display().to_string(),
+            max_size_text: settings.max_size_text(),
+            deadline_text: settings.deadline_text(),
             settings,
             engine: init.engine,
             events: init.events,
@@ -140,13 +174,19 @@ impl HaulApp {
             cwd: init.cwd,
             model: Model::default(),
             add_text: String::new(),
+            dest_problem: None,
+            search_text: String::new(),
             list_prompt: None,
-            paused: false,
+            dialogs_unavailable: false,
             notice: None,
+            confirm: None,
             quit_asked: false,
             quit_confirmed: false,
             log_cache: (u64::MAX, Vec::new()),
+            activity: std::collections::VecDeque::new(),
             rows_built: 0,
+            scroll_to: None,
+            title: String::new(),
             actions: Vec::new(),
             launched: None,
             progress: HashMap::new(),
@@ -182,7 +222,7 @@ impl HaulApp {
             app.error_notice(text);
         }
         let entries = sources::from_args(&init.sources, &app.cwd);
-        app.add_entries(entries);
+        app.add_entries(entries, false);
         app
     }
 
@@ -222,11 +262,59 @@ impl HaulApp {
         self.notice.as_ref()
     }
 
+    /// What the activity panel shows, newest last.
+    pub fn activity(&self) -> impl Iterator<Item = &Activity> {
+        self.activity.iter()
+    }
+
+    /// The question waiting for an answer before partial downloads are deleted, if any.
+    pub fn confirming(&self) -> Option<&Confirm> {
+        self.confirm.as_ref()
+    }
+
+    /// Why the destination typed is not used, if it is not.
+    pub fn dest_problem(&self) -> Option<&Notice> {
+        self.dest_problem.as_ref()
+    }
+
+    /// Adds a line to the activity panel.
+    fn log_activity(&mut self, text: String, is_error: bool) {
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if self.activity.len() == ACTIVITY_KEEP {
+            self.activity.pop_front();
+        }
+        self.activity.push_back(Activity { at, text, is_error });
+    }
+
     fn tr(&self) -> Tr {
         Tr(self
             .settings
             .language
             .resolve(self.system_locale.as_deref()))
+    }
+
+    /// The window's title says how far the batch is: `Haul — 42% · 3 active`.
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let tr = self.tr();
+        let active = self.model.active();
+        let title = match (active, self.model.progress()) {
+            (0, _) => tr.get(T::AppTitle).to_owned(),
+            (n, Some(done)) => tr.fill(
+                T::TitleProgress,
+                &[
+                    ("pct", &format!("{:.0}", (done * 100.0).floor())),
+                    ("n", &n.to_string()),
+                ],
+            ),
+            (n, None) => tr.fill(T::TitleActive, &[("n", &n.to_string())]),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
     }
 
     /// The `ui` pass: input that belongs to the whole window, drawing, and the actions both
@@ -242,6 +330,7 @@ impl HaulApp {
         self.draw(ui);
 
         self.apply_actions(&ctx);
+        self.update_title(&ctx);
         if let Some(at) = self.launched.take() {
             let ms = at.elapsed().as_secs_f64() * 1e3;
             tracing::info!(ms = format!("{ms:.1}"), "first frame");

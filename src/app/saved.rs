@@ -2,19 +2,19 @@
 //!
 //! Owns: the mapping between a [`Row`] and a [`SavedItem`] (what a row's state means on disk,
 //! and what a saved item becomes at start: finished items come back as they were, unfinished
-//! ones come back queued, to resume). Pure functions.
+//! ones come back queued, to resume in their own folder). Pure functions.
 //! Must not touch: the database (that is `desktop::saved_queue`), egui, the engine.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::model::{Row, RowState};
 use crate::desktop::saved_queue::SavedItem;
 use crate::human::millis;
-use crate::protocol::{JobId, Source, Status, TimeoutKind};
+use crate::protocol::{FetchError, JobId, Source, Status, TimeoutKind};
 
 /// How a row is saved.
-pub fn stored(row: &Row) -> SavedItem {
+pub fn stored(row: &Row, now: Instant) -> SavedItem {
     let mut item = SavedItem {
         key: row.key,
         text: row.text.clone(),
@@ -22,38 +22,26 @@ pub fn stored(row: &Row) -> SavedItem {
         name: row.name.clone(),
         status: row.status(),
         bytes: row.state.bytes(),
-        total: None,
+        total: row.state.total(),
         path: None,
         digest: None,
         error: None,
-        elapsed_ms: 0,
+        failure: None,
+        elapsed_ms: millis(row.elapsed(now).unwrap_or_default()),
+        dest: Some(row.dest.clone()),
+        guessed: row.guessed,
     };
     match &row.state {
-        RowState::Queued | RowState::Connecting { .. } | RowState::Retrying { .. } => {}
-        RowState::Running { total, .. } => item.total = *total,
-        RowState::Done {
-            path,
-            sha256,
-            elapsed,
-            ..
-        } => {
+        RowState::Done { path, sha256, .. } => {
             item.path = Some(path.display().to_string());
             item.digest = Some(*sha256);
-            item.elapsed_ms = millis(*elapsed);
         }
-        RowState::Failed {
-            reason, elapsed, ..
-        } => {
-            item.error = Some(reason.clone());
-            item.elapsed_ms = millis(*elapsed);
+        RowState::Failed { error, .. } => {
+            item.error = row.state.error();
+            item.failure = Some(error.clone());
         }
-        RowState::TimedOut { kind, elapsed, .. } => {
-            item.error = Some(timeout_word(*kind).to_owned());
-            item.elapsed_ms = millis(*elapsed);
-        }
-        RowState::Cancelled { elapsed, .. } | RowState::Paused { elapsed, .. } => {
-            item.elapsed_ms = millis(*elapsed);
-        }
+        RowState::TimedOut { kind, .. } => item.error = Some(timeout_word(*kind).to_owned()),
+        _ => {}
     }
     item
 }
@@ -67,22 +55,60 @@ fn timeout_word(kind: TimeoutKind) -> &'static str {
 }
 
 /// A saved item as a row with the given id. Returns the row and whether it should be
-/// submitted again (it was unfinished: it resumes from its `.part`).
-pub fn restored(item: &SavedItem, id: JobId, base: &Path) -> (Row, bool) {
+/// submitted again (it was unfinished: it resumes from its `.part`). `fallback_dest` is the
+/// folder for items saved before each kept its own.
+pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) -> (Row, bool) {
     let source = Source::parse(&item.text, base).ok();
+    // A URL typed without a scheme was saved as typed: read it as it was read then.
+    let source = source.or_else(|| {
+        item.guessed
+            .then(|| crate::sources::guess_url(&item.text))
+            .flatten()
+    });
     let elapsed = Duration::from_millis(item.elapsed_ms);
     let bytes = item.bytes;
-    let failed = |reason: String| RowState::Failed {
-        reason,
-        bytes,
-        elapsed,
+    let failed = |error: FetchError| {
+        // The text saved is the error and, for a rejected line, where it came from.
+        let origin = item.error.as_deref().and_then(|text| {
+            let technical = crate::protocol::redact(&error.to_string()).into_owned();
+            text.strip_prefix(technical.as_str())?
+                .strip_prefix(" (")?
+                .strip_suffix(')')
+                .map(str::to_owned)
+        });
+        RowState::Failed {
+            error,
+            origin,
+            bytes,
+            elapsed,
+        }
     };
-    let (state, again) = match item.status {
-        status if status.is_active() => match source {
-            Some(_) => (RowState::Queued, true),
-            None => (failed(format!("invalid source '{}'", item.text)), false),
+    let text_failure = || {
+        item.failure.clone().unwrap_or_else(|| {
+            FetchError::Request(item.error.clone().unwrap_or_else(|| "failed".to_owned()))
+        })
+    };
+    let (state, again, before) = match item.status {
+        status if status.is_active() => match &source {
+            Some(_) => (RowState::Queued, true, elapsed),
+            None => (
+                failed(FetchError::Request(format!(
+                    "invalid source '{}'",
+                    item.text
+                ))),
+                false,
+                Duration::ZERO,
+            ),
         },
-        Status::Paused => (RowState::Paused { bytes, elapsed }, false),
+        Status::Paused => (
+            RowState::Paused {
+                bytes,
+                total: item.total,
+                elapsed,
+            },
+            false,
+            Duration::ZERO,
+        ),
         Status::Done => match (&item.path, item.digest) {
             (Some(path), Some(sha256)) => (
                 RowState::Done {
@@ -92,10 +118,14 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path) -> (Row, bool) {
                     elapsed,
                 },
                 false,
+                Duration::ZERO,
             ),
             _ => (
-                failed("saved as done, but without its file and digest".to_owned()),
+                failed(FetchError::Request(
+                    "saved as done, but without its file and digest".to_owned(),
+                )),
                 false,
+                Duration::ZERO,
             ),
         },
         Status::TimedOut => {
@@ -111,10 +141,15 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path) -> (Row, bool) {
                     elapsed,
                 },
                 false,
+                Duration::ZERO,
             )
         }
-        Status::Cancelled => (RowState::Cancelled { bytes, elapsed }, false),
-        _ => (failed(item.error.clone().unwrap_or_default()), false),
+        Status::Cancelled => (
+            RowState::Cancelled { bytes, elapsed },
+            false,
+            Duration::ZERO,
+        ),
+        _ => (failed(text_failure()), false, Duration::ZERO),
     };
     let row = Row {
         id,
@@ -123,6 +158,12 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path) -> (Row, bool) {
         text: item.text.clone(),
         source,
         sha256: item.expect,
+        dest: item
+            .dest
+            .clone()
+            .unwrap_or_else(|| fallback_dest.to_path_buf()),
+        guessed: item.guessed,
+        elapsed_before: before,
         state,
         selected: false,
     };
@@ -132,7 +173,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path) -> (Row, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Checksum;
+    use crate::protocol::{Checksum, ConnectProblem};
 
     fn row(state: RowState) -> Row {
         Row {
@@ -142,14 +183,18 @@ mod tests {
             text: "http://h/a.bin".into(),
             source: Source::parse("http://h/a.bin", Path::new("/")).ok(),
             sha256: Checksum::from_hex(&"ab".repeat(32)),
+            dest: PathBuf::from("/downloads/set"),
+            guessed: false,
+            elapsed_before: Duration::ZERO,
             state,
             selected: false,
         }
     }
 
     #[test]
-    fn finished_rows_come_back_as_they_were_and_unfinished_ones_queued() {
+    fn finished_rows_come_back_as_they_were_and_unfinished_ones_queued_in_their_folder() {
         let elapsed = Duration::from_millis(1500);
+        let now = Instant::now();
         for state in [
             RowState::Done {
                 path: "/d/a.bin".into(),
@@ -158,7 +203,11 @@ mod tests {
                 elapsed,
             },
             RowState::Failed {
-                reason: "server replied 404 Not Found".into(),
+                error: FetchError::Connect {
+                    problem: ConnectProblem::Refused,
+                    detail: "Connection refused (os error 111)".into(),
+                },
+                origin: None,
                 bytes: 0,
                 elapsed,
             },
@@ -168,16 +217,36 @@ mod tests {
                 elapsed,
             },
             RowState::Cancelled { bytes: 1, elapsed },
-            RowState::Paused { bytes: 9, elapsed },
+            RowState::Paused {
+                bytes: 9,
+                total: Some(90),
+                elapsed,
+            },
         ] {
-            let (back, again) = restored(&stored(&row(state.clone())), JobId(9), Path::new("/"));
+            let saved = stored(&row(state.clone()), now);
+            let (back, again) = restored(&saved, JobId(9), Path::new("/"), Path::new("/other"));
             assert_eq!(back.state, state);
             assert!(!again);
             assert_eq!((back.key, back.id), (7, JobId(9)));
             assert_eq!(back.sha256, Checksum::from_hex(&"ab".repeat(32)));
+            assert_eq!(back.dest, PathBuf::from("/downloads/set"));
         }
-        let (back, again) = restored(&stored(&row(RowState::Queued)), JobId(2), Path::new("/"));
+        let saved = stored(&row(RowState::Queued), now);
+        let (back, again) = restored(&saved, JobId(2), Path::new("/"), Path::new("/other"));
         assert_eq!(back.state, RowState::Queued);
         assert!(again, "an unfinished item is submitted again");
+        assert_eq!(
+            back.dest,
+            PathBuf::from("/downloads/set"),
+            "in its own folder"
+        );
+        let mut old = saved;
+        old.dest = None;
+        let (back, _) = restored(&old, JobId(3), Path::new("/"), Path::new("/other"));
+        assert_eq!(
+            back.dest,
+            PathBuf::from("/other"),
+            "a queue from before folders were kept"
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! What the window remembers across restarts: destination, caps, timeouts, overwrite, language.
+//! What the window remembers across restarts: destination, caps, timeouts, overwrite,
+//! language, theme, and the list's sort.
 //!
 //! Owns: the persisted [`Settings`] (every field `#[serde(default)]`, so an older or partial
 //! file still loads) and turning them into engine [`Limits`] / [`Output`].
@@ -33,8 +34,30 @@ pub struct Settings {
     pub max_size_mib: f64,
     pub overwrite: bool,
     pub language: LanguageChoice,
+    pub theme: ThemeChoice,
     pub show_settings: bool,
     pub show_logs: bool,
+}
+
+/// Light, dark, or as the system is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl ThemeChoice {
+    pub const ALL: [ThemeChoice; 3] = [ThemeChoice::System, ThemeChoice::Light, ThemeChoice::Dark];
+
+    pub fn preference(self) -> eframe::egui::ThemePreference {
+        match self {
+            ThemeChoice::System => eframe::egui::ThemePreference::System,
+            ThemeChoice::Light => eframe::egui::ThemePreference::Light,
+            ThemeChoice::Dark => eframe::egui::ThemePreference::Dark,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -51,6 +74,7 @@ impl Default for Settings {
             max_size_mib: 0.0,
             overwrite: false,
             language: LanguageChoice::System,
+            theme: ThemeChoice::System,
             show_settings: false,
             show_logs: false,
         }
@@ -71,6 +95,59 @@ fn secs(value: f64, fallback: Duration) -> Duration {
 }
 
 impl Settings {
+    /// The size limit as the field shows it: `none`, or `500M`-style.
+    pub fn max_size_text(&self) -> String {
+        if self.max_size_mib > 0.0 {
+            format!("{}M", self.max_size_mib)
+        } else {
+            "none".to_owned()
+        }
+    }
+
+    /// Takes the size limit as typed: a size (`500M`, `2G`, `1.5 GiB`), or `none`, `0` or
+    /// nothing for no limit (in any language's word for none). `false` if it is not one.
+    pub fn set_max_size_text(&mut self, text: &str, none_word: &str) -> bool {
+        let text = text.trim();
+        if text.is_empty() || text == "0" || text.eq_ignore_ascii_case("none") || text == none_word
+        {
+            self.max_size_mib = 0.0;
+            return true;
+        }
+        match crate::human::parse_size(text) {
+            Ok(bytes) => {
+                self.max_size_mib = bytes as f64 / (1024.0 * 1024.0);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The per-file time limit as the field shows it: `none`, or seconds.
+    pub fn deadline_text(&self) -> String {
+        if self.deadline_secs > 0.0 {
+            format!("{}", self.deadline_secs)
+        } else {
+            "none".to_owned()
+        }
+    }
+
+    /// Takes the time limit as typed: seconds, or `none` / `0` / nothing for none.
+    pub fn set_deadline_text(&mut self, text: &str, none_word: &str) -> bool {
+        let text = text.trim().trim_end_matches('s').trim();
+        if text.is_empty() || text == "0" || text.eq_ignore_ascii_case("none") || text == none_word
+        {
+            self.deadline_secs = 0.0;
+            return true;
+        }
+        match text.parse::<f64>() {
+            Ok(secs) if secs.is_finite() && secs > 0.0 => {
+                self.deadline_secs = secs.min(TIMEOUT_MAX_SECS);
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn limits(&self) -> Limits {
         let defaults = Limits::default();
         Limits {
@@ -91,6 +168,7 @@ impl Settings {
     pub fn output(&self, system_locale: Option<&str>) -> Output {
         let locale = match self.language.resolve(system_locale) {
             Lang::Zh => Some("zh-CN"),
+            Lang::ZhHant => Some("zh-TW"),
             Lang::En => system_locale,
         };
         Output {

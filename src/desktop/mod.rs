@@ -23,15 +23,54 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-use crate::protocol::{Checksum, Waker};
+use crate::protocol::{Checksum, Source, Waker};
 use crate::sources::SUMS_FILE;
 
-/// A local file (or folder, before it is expanded) to add, with the SHA-256 it must have
-/// when one was given (a `SHA256SUMS` file beside an imported list).
+/// A local file to add, with the SHA-256 it must have when one was given (a `SHA256SUMS`
+/// file beside an imported list).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalFile {
     pub path: PathBuf,
     pub sha256: Option<Checksum>,
+}
+
+/// A line that names a local path — a file, a folder, or nothing on disk — as given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The line as typed (or the path, for drops and picked files).
+    pub text: String,
+    /// Where it came from (`pasted line 3`), for a row that says why it failed.
+    pub origin: String,
+    pub path: PathBuf,
+    pub sha256: Option<Checksum>,
+    /// The web address the line names if no file or folder has that name
+    /// (`example.org/x.zip`), see [`crate::sources::guess_url`].
+    pub guess: Option<Source>,
+}
+
+impl Candidate {
+    /// A path picked or dropped: nothing to guess.
+    pub fn path(path: PathBuf) -> Candidate {
+        Candidate {
+            text: path.display().to_string(),
+            origin: String::new(),
+            path,
+            sha256: None,
+            guess: None,
+        }
+    }
+}
+
+/// How an addition was made, carried through the folder walk so its result can be told as
+/// one: a paste from the clipboard onto the window adds quietly (lines that name nothing are
+/// skipped and counted), the add box and lists say why each line fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AddContext {
+    pub quiet: bool,
+    /// Rows already added from the same text before the walk.
+    pub added: usize,
+    /// Lines already skipped (quiet only).
+    pub skipped: usize,
 }
 
 /// The answer to one request.
@@ -52,9 +91,13 @@ pub enum Reply {
     /// The dialog could not be shown at all (no portal, no zenity).
     DialogUnavailable(Dialog),
     /// Dropped or given paths, expanded: folders replaced by the regular files under them
-    /// (which have no checksum); a file keeps the checksum it was given.
+    /// (which have no checksum); a file keeps the checksum it was given. Lines that name no
+    /// file or folder are `guessed` web addresses, or `missing`.
     Expanded {
         files: Vec<LocalFile>,
+        guessed: Vec<(Candidate, Source)>,
+        missing: Vec<Candidate>,
+        context: AddContext,
         /// Folders that could not be read, with why.
         errors: Vec<(PathBuf, String)>,
         /// Folders that were walked, with how many files each gave.
@@ -62,6 +105,23 @@ pub enum Reply {
     },
     /// Opening a file or folder failed.
     OpenFailed { path: PathBuf, error: String },
+    /// What a destination typed turned out to be.
+    DestChecked { path: PathBuf, verdict: DestVerdict },
+}
+
+/// Whether a folder can take downloads, as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestVerdict {
+    /// An existing folder Haul may write in.
+    Usable,
+    /// It does not exist yet, and can be made (the nearest existing folder takes writes).
+    WillBeCreated,
+    /// A file stands there (or where one of its folders would be).
+    IsFile,
+    /// Haul may not write there.
+    NotWritable,
+    /// Anything else, in the system's words.
+    Unusable(String),
 }
 
 /// Which native dialog was asked for.
@@ -173,12 +233,39 @@ impl Desktop {
         self.spawn(async move { Some(read_list(path).await) });
     }
 
-    /// Replaces folders among `items` by the regular files under them (sorted, recursively).
-    pub fn expand(&self, items: Vec<LocalFile>) {
+    /// Replaces folders among `items` by the regular files under them (sorted, recursively),
+    /// and sorts out lines that name nothing on disk.
+    pub fn expand(&self, items: Vec<Candidate>, context: AddContext) {
         self.spawn(async move {
-            tokio::task::spawn_blocking(move || expand(items))
+            tokio::task::spawn_blocking(move || expand(items, context))
                 .await
                 .ok()
+        });
+    }
+
+    /// Checks whether `path` can take downloads (exists and takes writes, or can be made).
+    pub fn check_dest(&self, path: PathBuf) {
+        self.spawn(async move {
+            let checked = path.clone();
+            let verdict = tokio::task::spawn_blocking(move || check_dest(&checked))
+                .await
+                .unwrap_or_else(|e| DestVerdict::Unusable(e.to_string()));
+            Some(Reply::DestChecked { path, verdict })
+        });
+    }
+
+    /// Shows a desktop notification (a freedesktop notification over D-Bus on Linux, the
+    /// system's own on macOS and Windows). One that cannot be shown is only logged.
+    pub fn notify(&self, title: String, body: String) {
+        self.runtime.spawn_blocking(move || {
+            let shown = notify_rust::Notification::new()
+                .appname("Haul")
+                .summary(&title)
+                .body(&body)
+                .show();
+            if let Err(e) = shown {
+                tracing::info!(error = %e, "no desktop notification");
+            }
         });
     }
 
@@ -190,6 +277,57 @@ impl Desktop {
     /// Shows a file in its folder (selected, where the platform can).
     pub fn reveal(&self, path: PathBuf) {
         self.spawn(async move { run_opener(path, true).await });
+    }
+}
+
+/// Blocking: what `path` is as a destination. Writing is tried for real (a file created and
+/// removed), since permission bits do not tell the whole story (ACLs, read-only mounts).
+pub fn check_dest(path: &Path) -> DestVerdict {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => probe_write(path),
+        Ok(_) => DestVerdict::IsFile,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut ancestor = path.parent();
+            while let Some(dir) = ancestor {
+                match std::fs::metadata(dir) {
+                    Ok(meta) if meta.is_dir() => {
+                        return match probe_write(dir) {
+                            DestVerdict::Usable => DestVerdict::WillBeCreated,
+                            other => other,
+                        };
+                    }
+                    Ok(_) => return DestVerdict::IsFile,
+                    Err(_) => ancestor = dir.parent(),
+                }
+            }
+            DestVerdict::Unusable(e.to_string())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => DestVerdict::NotWritable,
+        Err(e) => DestVerdict::Unusable(e.to_string()),
+    }
+}
+
+fn probe_write(dir: &Path) -> DestVerdict {
+    let probe = dir.join(format!(".haul-write-check-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(file) => {
+            drop(file);
+            let _ = std::fs::remove_file(&probe);
+            DestVerdict::Usable
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            DestVerdict::NotWritable
+        }
+        Err(e) => DestVerdict::Unusable(e.to_string()),
     }
 }
 
@@ -219,8 +357,10 @@ async fn read_list(path: PathBuf) -> Reply {
 }
 
 /// Blocking: stats each path and walks folders.
-pub fn expand(items: Vec<LocalFile>) -> Reply {
+pub fn expand(items: Vec<Candidate>, context: AddContext) -> Reply {
     let mut files = Vec::new();
+    let mut guessed = Vec::new();
+    let mut missing = Vec::new();
     let mut errors = Vec::new();
     let mut folders = Vec::new();
     for item in items {
@@ -235,13 +375,23 @@ pub fn expand(items: Vec<LocalFile>) -> Reply {
                     .into_iter()
                     .map(|path| LocalFile { path, sha256: None }),
             );
+        } else if std::fs::symlink_metadata(&item.path).is_ok() {
+            // A file, or something else the engine will say is not one.
+            files.push(LocalFile {
+                path: item.path,
+                sha256: item.sha256,
+            });
+        } else if let Some(url) = item.guess.clone() {
+            guessed.push((item, url));
         } else {
-            // Files, and paths that do not exist: the engine reports those on their row.
-            files.push(item);
+            missing.push(item);
         }
     }
     Reply::Expanded {
         files,
+        guessed,
+        missing,
+        context,
         errors,
         folders,
     }
@@ -349,20 +499,29 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(&root, root.join("a/loop"))?;
 
+        let missing_path = dir.path().join("example.org/x.zip");
         let Reply::Expanded {
             files,
+            guessed,
+            missing,
             errors,
             folders,
-        } = expand(vec![
-            LocalFile {
-                path: loose.clone(),
-                sha256: Checksum::from_hex(&"ab".repeat(32)),
-            },
-            LocalFile {
-                path: root.clone(),
-                sha256: None,
-            },
-        ])
+            ..
+        } = expand(
+            vec![
+                Candidate {
+                    sha256: Checksum::from_hex(&"ab".repeat(32)),
+                    ..Candidate::path(loose.clone())
+                },
+                Candidate::path(root.clone()),
+                Candidate {
+                    guess: crate::sources::guess_url("example.org/x.zip"),
+                    ..Candidate::path(missing_path.clone())
+                },
+                Candidate::path(dir.path().join("Hi team,")),
+            ],
+            AddContext::default(),
+        )
         else {
             panic!("expand answers with Expanded");
         };
@@ -384,6 +543,15 @@ mod tests {
         assert!(files[1..].iter().all(|f| f.sha256.is_none()));
         assert!(errors.is_empty());
         assert_eq!(folders, vec![(root, 3)]);
+        assert_eq!(
+            guessed
+                .iter()
+                .map(|(_, url)| url.to_string())
+                .collect::<Vec<_>>(),
+            ["https://example.org/x.zip"],
+            "no such path: read as the web address it looks like"
+        );
+        assert_eq!(missing.len(), 1, "names nothing and looks like no address");
         Ok(())
     }
 }

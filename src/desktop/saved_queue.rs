@@ -15,11 +15,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::protocol::{Checksum, Status};
+use crate::protocol::{Checksum, FetchError, Status};
 
 /// The schema this build writes; a database with a higher `user_version` is from a newer Haul.
-/// 1: states were `unfinished` for every active item; 2: the [`Status`] words.
-pub const SCHEMA_VERSION: i32 = 2;
+/// 1: states were `unfinished` for every active item; 2: the [`Status`] words; 3: each item's
+/// own folder, its failure as data, and whether its scheme was guessed.
+pub const SCHEMA_VERSION: i32 = 3;
 /// Progress is written at most this often.
 const SAVE_PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
@@ -41,16 +42,23 @@ pub struct SavedItem {
     pub path: Option<String>,
     /// Done: its SHA-256.
     pub digest: Option<Checksum>,
-    /// Failed / timed out: why.
+    /// Failed / timed out: why, as text (with the line it came from, for a rejected line).
     pub error: Option<String>,
+    /// Failed: why, as data (a person's sentence is made from it).
+    pub failure: Option<FetchError>,
+    /// All the time it has run, over every run.
     pub elapsed_ms: u64,
+    /// The folder its file goes to (`None` in queues saved before folders were kept).
+    pub dest: Option<PathBuf>,
+    /// The text had no scheme and was read as a web address.
+    pub guessed: bool,
 }
 
 /// A change for the writer thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SavedOp {
     /// Insert or replace the whole item.
-    Put(SavedItem),
+    Put(Box<SavedItem>),
     Progress {
         key: u64,
         bytes: u64,
@@ -257,7 +265,10 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
             path TEXT,
             digest TEXT,
             error TEXT,
-            elapsed_ms INTEGER NOT NULL DEFAULT 0
+            elapsed_ms INTEGER NOT NULL DEFAULT 0,
+            dest TEXT,
+            failure TEXT,
+            guessed INTEGER NOT NULL DEFAULT 0
         );",
     )?;
     if version == 1 {
@@ -267,6 +278,13 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
             [],
         )?;
     }
+    if (1..3).contains(&version) {
+        connection.execute_batch(
+            "ALTER TABLE items ADD COLUMN dest TEXT;
+             ALTER TABLE items ADD COLUMN failure TEXT;
+             ALTER TABLE items ADD COLUMN guessed INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
     connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     let items = load(&connection)?;
     Ok((connection, items))
@@ -274,7 +292,8 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
 
 fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     let mut statement = connection.prepare(
-        "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms
+        "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
+                dest, failure, guessed
          FROM items ORDER BY key",
     )?;
     let rows = statement.query_map([], |r| {
@@ -290,11 +309,18 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
             r.get::<_, Option<String>>(8)?,
             r.get::<_, Option<String>>(9)?,
             r.get::<_, i64>(10)?,
+            (
+                r.get::<_, Option<String>>(11)?,
+                r.get::<_, Option<String>>(12)?,
+                r.get::<_, i64>(13)?,
+            ),
         ))
     })?;
     let mut items = Vec::new();
     for row in rows {
-        let (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms) = row?;
+        let (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms, more) =
+            row?;
+        let (dest, failure, guessed) = more;
         let status = serde_json::from_value(serde_json::Value::String(state.clone()))
             .map_err(|_| Problem::BadState(state))?;
         let checksum = |hex: Option<String>| match hex {
@@ -314,7 +340,11 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
             path,
             digest: checksum(digest)?,
             error,
+            // A failure this build cannot read (from a newer Haul) falls back on the text.
+            failure: failure.and_then(|json| serde_json::from_str(&json).ok()),
             elapsed_ms: elapsed_ms.unsigned_abs(),
+            dest: dest.map(PathBuf::from),
+            guessed: guessed != 0,
         });
     }
     Ok(items)
@@ -348,8 +378,9 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
     connection
         .prepare_cached(
             "INSERT OR REPLACE INTO items
-             (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
+              dest, failure, guessed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?
         .execute(params![
             to_i64(item.key),
@@ -363,6 +394,11 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
             item.digest.map(|c| c.to_string()),
             item.error,
             to_i64(item.elapsed_ms),
+            item.dest.as_ref().map(|d| d.display().to_string()),
+            item.failure
+                .as_ref()
+                .and_then(|f| serde_json::to_string(f).ok()),
+            i64::from(item.guessed),
         ])?;
     Ok(())
 }
@@ -472,7 +508,10 @@ mod tests {
             path: None,
             digest: None,
             error: None,
+            failure: None,
             elapsed_ms: 0,
+            dest: Some(PathBuf::from("/d")),
+            guessed: false,
         }
     }
 
@@ -483,9 +522,9 @@ mod tests {
         let opened = SavedQueue::open(&path);
         assert!(opened.items.is_empty() && opened.notice.is_none());
         let queue = opened.queue.expect("queue");
-        queue.send(SavedOp::Put(item(1, Status::Queued)));
-        queue.send(SavedOp::Put(item(2, Status::Queued)));
-        queue.send(SavedOp::Put(item(3, Status::Queued)));
+        queue.send(SavedOp::Put(Box::new(item(1, Status::Queued))));
+        queue.send(SavedOp::Put(Box::new(item(2, Status::Queued))));
+        queue.send(SavedOp::Put(Box::new(item(3, Status::Queued))));
         queue.send(SavedOp::Progress {
             key: 1,
             bytes: 500,
@@ -495,7 +534,7 @@ mod tests {
         done.path = Some("/d/2.bin".into());
         done.digest = Checksum::from_hex(&"ab".repeat(32));
         done.bytes = 7;
-        queue.send(SavedOp::Put(done.clone()));
+        queue.send(SavedOp::Put(Box::new(done.clone())));
         queue.send(SavedOp::Remove(vec![3]));
         drop(queue); // flushes
 
@@ -531,6 +570,7 @@ mod tests {
         let statuses: Vec<Status> = opened.items.iter().map(|i| i.status).collect();
         assert_eq!(statuses, [Status::Queued, Status::TimedOut]);
         assert_eq!(opened.items[0].bytes, 5);
+        assert_eq!(opened.items[0].dest, None, "a folder was not kept then");
     }
 
     #[test]

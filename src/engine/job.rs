@@ -201,7 +201,7 @@ async fn fetch_url(
             _ => return Err(finish_part(job, &key, part, reason).await),
         };
         attempt += 1;
-        let why = retry::describe(&reason);
+        let (why, cause) = retry::describe(&reason);
         tracing::info!(attempt, ?delay, reason = why, "retrying");
         job.events.send(Event::Retrying {
             id: job.id,
@@ -209,6 +209,7 @@ async fn fetch_url(
             of: job.limits.retries,
             delay,
             reason: why,
+            cause,
         });
         tokio::select! {
             () = stop.cancelled() => {
@@ -216,6 +217,8 @@ async fn fetch_url(
             }
             () = tokio::time::sleep(delay) => {}
         }
+        // The next try is under way: no longer waiting for it.
+        job.events.send(Event::Connecting { id: job.id });
     }
 }
 

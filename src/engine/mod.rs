@@ -84,7 +84,12 @@ impl EngineHandle {
     /// Like [`EngineHandle::submit`], with the SHA-256 the file must have.
     pub fn submit_checked(&self, source: Source, sha256: Option<Checksum>) -> JobId {
         let id = self.next_id();
-        self.send(Command::Submit { id, source, sha256 });
+        self.send(Command::Submit {
+            id,
+            source,
+            sha256,
+            dest: None,
+        });
         id
     }
 

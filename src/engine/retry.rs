@@ -26,7 +26,7 @@ use std::hash::BuildHasher as _;
 use std::time::Duration;
 
 use super::fetch::Stop;
-use crate::protocol::{FetchError, Limits, TimeoutKind};
+use crate::protocol::{FetchError, Limits, Outcome, TimeoutKind};
 
 /// The longest wait between two tries (before jitter).
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
@@ -45,7 +45,7 @@ pub(crate) fn delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Dura
         Stop::Failed(FetchError::Dropped(_)) if attempt == 0 => return Some(Duration::ZERO),
         Stop::TimedOut(TimeoutKind::Connect | TimeoutKind::Stall) => true,
         Stop::Failed(error) => match error {
-            FetchError::Connect(_)
+            FetchError::Connect { .. }
             | FetchError::Dropped(_)
             | FetchError::Body(_)
             | FetchError::ShortBody { .. } => true,
@@ -69,11 +69,14 @@ pub(crate) fn delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Dura
     Some(backoff.mul_f64(factor))
 }
 
-/// Why a try failed, for the `Retrying` event (passwords in URLs redacted).
-pub(crate) fn describe(reason: &Stop) -> String {
-    match reason {
-        Stop::Stopped => "stopped".to_owned(),
-        Stop::TimedOut(kind) => kind.to_string(),
-        Stop::Failed(e) | Stop::Busy(e, _) => crate::protocol::redact(&e.to_string()).into_owned(),
-    }
+/// Why a try failed, for the `Retrying` event: as text (passwords in URLs redacted), and as
+/// the outcome the try would have had.
+pub(crate) fn describe(reason: &Stop) -> (String, Outcome) {
+    let cause = match reason {
+        Stop::Stopped => Outcome::Cancelled,
+        Stop::TimedOut(kind) => Outcome::TimedOut(*kind),
+        Stop::Failed(e) | Stop::Busy(e, _) => Outcome::Failed(e.clone()),
+    };
+    let text = cause.error_text().unwrap_or_default();
+    (text, cause)
 }

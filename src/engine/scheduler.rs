@@ -130,7 +130,12 @@ impl Scheduler {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Submit { id, source, sha256 } => self.submit(id, source, sha256),
+            Command::Submit {
+                id,
+                source,
+                sha256,
+                dest,
+            } => self.submit(id, source, sha256, dest),
             Command::Cancel(id) => self.cancel(id),
             Command::CancelAll => {
                 self.cancel_queued();
@@ -148,12 +153,27 @@ impl Scheduler {
             Command::SetLimits(limits) => self.set_limits(limits),
             Command::SetOutput(output) => self.output = Arc::new(output),
             Command::SetPaused(paused) => self.paused = paused,
-            Command::Discard(source) => self.discard(source),
+            Command::Discard { source, dest } => self.discard(source, dest),
         }
     }
 
-    fn submit(&mut self, id: JobId, source: Source, sha256: Option<Checksum>) {
+    fn submit(
+        &mut self,
+        id: JobId,
+        source: Source,
+        sha256: Option<Checksum>,
+        dest: Option<std::path::PathBuf>,
+    ) {
         let key = source.host_key();
+        // Items for the current folder share one `Output`; an item for another folder (a
+        // row that remembers its own) gets a copy with that folder.
+        let output = match dest {
+            Some(dest) if dest != self.output.dest => Arc::new(Output {
+                dest,
+                ..(*self.output).clone()
+            }),
+            _ => Arc::clone(&self.output),
+        };
         self.queued.insert(id, key.clone());
         self.queues
             .entry(key.clone())
@@ -162,7 +182,7 @@ impl Scheduler {
                 id,
                 source,
                 sha256,
-                output: Arc::clone(&self.output),
+                output,
             });
         self.refresh(&key);
     }
@@ -183,12 +203,13 @@ impl Scheduler {
         }
     }
 
-    /// Deletes the kept `.part` and sidecar of a URL source in the current destination.
-    fn discard(&self, source: Source) {
+    /// Deletes the kept `.part` and sidecar of a URL source in `dest` (or the current folder).
+    fn discard(&self, source: Source, dest: Option<std::path::PathBuf>) {
         let Source::Url(url) = source else {
             return; // local copies keep nothing
         };
-        let (resume, dest) = (Arc::clone(&self.resume), self.output.dest.clone());
+        let resume = Arc::clone(&self.resume);
+        let dest = dest.unwrap_or_else(|| self.output.dest.clone());
         self.tracker.spawn_blocking(move || {
             if let Some((part, _)) = resume.take(&dest, url.as_str()) {
                 // Never the part another process is writing: only one whose lock is free.

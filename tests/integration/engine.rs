@@ -219,13 +219,18 @@ async fn connection_refused_is_a_clear_failure() {
     let mut h = Harness::new(limits());
     let id = h.submit(&format!("http://{closed}/x"));
     let done = h.finish(&[id]).await;
-    let Outcome::Failed(FetchError::Connect(message)) = &done[&id].outcome else {
+    let Outcome::Failed(FetchError::Connect {
+        detail: message,
+        problem,
+    }) = &done[&id].outcome
+    else {
         panic!(
             "expected a connect failure, got {:?} for {url}",
             done[&id].outcome
         );
     };
     assert!(message.to_lowercase().contains("refused"), "{message}");
+    assert_eq!(*problem, haul::protocol::ConnectProblem::Refused);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -553,7 +558,7 @@ async fn local_files_copy_byte_exact_and_bad_paths_are_clear() {
         done[&dir].outcome,
         Outcome::Failed(FetchError::NotAFile {
             path: src.path().to_path_buf(),
-            kind: "directory"
+            kind: "directory".to_owned()
         })
     );
     assert_eq!(

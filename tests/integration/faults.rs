@@ -14,7 +14,7 @@ use std::process::Command as Process;
 
 use crate::support::harness::{Harness, assert_done_with, limits, listing};
 use crate::support::{Server, body, body_gen};
-use haul::protocol::{Event, FetchError, JobId, Limits, Outcome};
+use haul::protocol::{ConnectProblem, DiskProblem, Event, FetchError, JobId, Limits, Outcome};
 use reqwest::StatusCode;
 
 // ---------------------------------------------------------------------------------------------
@@ -359,9 +359,14 @@ async fn an_unresolvable_host_fails_with_a_dns_message() {
     let mut h = Harness::new(limits());
     let id = h.submit("http://does-not-exist.invalid/x");
     let done = h.finish(&[id]).await;
-    let Outcome::Failed(FetchError::Connect(message)) = &done[&id].outcome else {
+    let Outcome::Failed(FetchError::Connect {
+        detail: message,
+        problem,
+    }) = &done[&id].outcome
+    else {
         panic!("expected a connect failure, got {:?}", done[&id].outcome);
     };
+    assert_eq!(*problem, ConnectProblem::NameNotResolved);
     let lower = message.to_lowercase();
     assert!(
         ["dns", "lookup", "resolve", "name or service"]
@@ -593,7 +598,7 @@ async fn an_unwritable_destination_fails_with_cannot_write() {
     let done = h.finish(&[web, file]).await;
     for id in [web, file] {
         let outcome = &done[&id].outcome;
-        let Outcome::Failed(FetchError::Write { path, message }) = outcome else {
+        let Outcome::Failed(FetchError::Write { path, message, .. }) = outcome else {
             panic!("expected a write failure, got {outcome:?}");
         };
         assert!(path.starts_with(&dir), "{}", path.display());
@@ -626,22 +631,23 @@ async fn a_destination_under_a_regular_file_fails_each_item_once() {
     ids.push(h.submit(local.to_str().expect("utf-8 path")));
     let done = h.finish(&ids).await;
     h.assert_no_second_finish(&ids).await;
+    // The error this platform gives for making a folder under a file (Linux: "Not a
+    // directory (os error 20)"; Windows words it otherwise), produced here the same way.
+    let expected = std::fs::create_dir_all(&dest).expect_err("a file is in the way");
     for id in &ids {
         let outcome = &done[id].outcome;
         assert_eq!(
             outcome,
             &Outcome::Failed(FetchError::Write {
                 path: dest.clone(),
-                message: "Not a directory (os error 20)".into()
+                message: expected.to_string(),
+                problem: DiskProblem::of(expected.kind()),
             }),
             "{id}"
         );
         assert_eq!(
             outcome.error_text().expect("text"),
-            format!(
-                "cannot write {}: Not a directory (os error 20)",
-                dest.display()
-            )
+            format!("cannot write {}: {expected}", dest.display())
         );
     }
     assert_eq!(
@@ -681,14 +687,18 @@ async fn the_destination_vanishing_mid_download_fails_that_item_cleanly() {
     // item fails with a write error naming its `.part` or its target. It does not recreate
     // the folder for a running item.
     let outcome = &done[&slow].outcome;
-    let Outcome::Failed(FetchError::Write { path, message }) = outcome else {
+    let Outcome::Failed(FetchError::Write { path, message, .. }) = outcome else {
         panic!("expected a write error, got {outcome:?}");
     };
     assert!(
         [h.out.join("slow.bin"), h.out.join("slow.bin.part")].contains(path),
         "{path:?}"
     );
-    assert_eq!(message, "No such file or directory (os error 2)");
+    // The error this platform gives for writing into a folder that is gone.
+    let gone = tempfile::tempdir().expect("tempdir");
+    let expected = std::fs::File::create(gone.path().join("missing").join("probe"))
+        .expect_err("no such folder");
+    assert_eq!(message, &expected.to_string());
     // The next item creates the folder again and lands whole.
     assert_eq!(
         assert_done_with(&done[&next], &body(1000)),
@@ -712,7 +722,7 @@ async fn a_full_disk_fails_with_a_write_error_and_leaves_no_part() {
     let big = h.submit(&server.url("/bytes/4194304/big.bin"));
     let done = h.finish(&[big]).await;
     let outcome = &done[&big].outcome;
-    let Outcome::Failed(FetchError::Write { path, message }) = outcome else {
+    let Outcome::Failed(FetchError::Write { path, message, .. }) = outcome else {
         panic!("expected a write failure, got {outcome:?}");
     };
     assert_eq!(path, &dest.join("big.bin.part"));
@@ -743,7 +753,7 @@ async fn a_fifo_source_is_refused_without_waiting_for_a_writer() {
         done[&id].outcome,
         Outcome::Failed(FetchError::NotAFile {
             path: fifo.clone(),
-            kind: "FIFO"
+            kind: "FIFO".to_owned()
         })
     );
     assert!(h.listing().is_empty(), "{:?}", h.listing());

@@ -307,7 +307,7 @@ async fn a_refused_connection_is_retried_and_a_tls_failure_is_not() {
         ..limits()
     });
     let error = failed(&outcome_of(&mut h, &format!("http://{closed}/x.bin")).await);
-    assert!(matches!(error, FetchError::Connect(_)), "{error:?}");
+    assert!(matches!(error, FetchError::Connect { .. }), "{error:?}");
     let tries = h
         .log
         .iter()

@@ -181,7 +181,9 @@ fn pasting_two_urls_and_a_bad_line_gives_three_rows_two_done_one_failed_with_its
 
     assert_eq!(h.state().model().len(), 3);
     assert_eq!(h.query_all_by_label("done").count(), 2);
-    assert_eq!(h.query_all_by_label("failed").count(), 1);
+    // A failed row says why in a person's words (the technical text is in the details).
+    let why = "Haul cannot download ftp: addresses";
+    assert_eq!(h.query_all_by_label(why).count(), 1);
     assert!(
         h.query_by_label("报告.bin").is_some(),
         "the decoded name is shown"
@@ -197,7 +199,7 @@ fn pasting_two_urls_and_a_bad_line_gives_three_rows_two_done_one_failed_with_its
     );
 
     // Selecting the failed row shows why, in the details.
-    h.get_by_label("failed").click();
+    h.get_by_label(why).click();
     h.step();
     h.step();
     // The reason, naming the line it came from.
@@ -290,11 +292,22 @@ fn cancel_on_a_streaming_row_shows_cancelled_and_closes_the_connection() {
             .is_some_and(|r| r.status() == Status::Running && r.state.bytes() > 0)
     });
 
-    h.get_by_label("Cancel").click();
+    // Cancelling deletes the bytes so far: it asks first, saying how much.
+    h.get_by_label("Cancel…").click();
+    h.step(); // the click asks
+    h.step(); // the question is drawn
+    h.step(); // and reaches the accessibility tree
+    assert!(h.query_by_label_contains("Cancel stuck.bin?").is_some());
+    assert_eq!(
+        h.state().model().rows()[0].status(),
+        Status::Running,
+        "not before the answer"
+    );
+    h.get_by_label("Delete").click();
     step_until_status(&mut h, &url, Status::Cancelled);
     assert!(h.query_by_label("cancelled").is_some());
     assert!(
-        h.query_by_label("Cancel").is_none(),
+        h.query_by_label("Cancel…").is_none(),
         "no Cancel on a cancelled row"
     );
     assert!(h.query_by_label("Retry").is_some());
@@ -366,26 +379,66 @@ fn closing_while_items_run_asks_and_quitting_keeps_them_for_next_time() {
     );
 }
 
+/// Types `text` into the add box and presses Add (every line becomes a row, bad ones saying
+/// why).
+fn add_via_box(h: &mut Harness<'_, HaulApp>, text: &str) {
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    h.event(egui::Event::Paste(text.to_owned()));
+    h.step();
+    h.get_by_label("Add").click();
+    h.step();
+}
+
+/// Esc never cancels: Ctrl+A then Esc (a common way to try to deselect) once cancelled a
+/// download at 68 MiB and deleted its part. Esc clears the selection; Delete removes, asking
+/// first when partial downloads would be deleted.
 #[test]
-fn keyboard_selects_cancels_and_removes() {
+fn keyboard_selects_clears_and_removes_and_esc_never_cancels() {
     let mut world = World::new();
     let stuck = world.server.url("/bytes/10000000/k.bin?stall_after=1000");
     let bad = "nope://x".to_owned();
     let mut h = world.harness();
-    h.event(egui::Event::Paste(format!("{stuck}\n{bad}")));
-    step_until_status(&mut h, &stuck, Status::Running);
+    add_via_box(&mut h, &format!("{stuck}\n{bad}"));
+    step_until(&mut h, "bytes flowing", |app| {
+        app.model()
+            .rows()
+            .iter()
+            .any(|r| r.text == stuck && r.state.bytes() > 0)
+    });
 
-    // Esc cancels the selected row.
-    h.get_by_label("running").click();
-    h.step();
-    h.key_press(egui::Key::Escape);
-    step_until_status(&mut h, &stuck, Status::Cancelled);
-
-    // Ctrl+A selects all; Delete removes them.
+    // Ctrl+A, then Esc: the selection is cleared and the download goes on.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     h.step();
     assert_eq!(h.state().model().selected().len(), 2);
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert!(h.state().model().selected().is_empty());
+    assert_eq!(status_of(h.state(), &stuck), Some(Status::Running));
+    assert!(
+        world.dest.path().join("k.bin.part").exists(),
+        "nothing deleted"
+    );
+
+    // Ctrl+A, Delete: it asks (a partial download would be deleted); Esc keeps everything.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
     h.key_press(egui::Key::Delete);
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("Remove 2 items from the list?")
+            .is_some()
+    );
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert_eq!(h.state().model().len(), 2, "Esc answers no");
+    h.key_press(egui::Key::Delete);
+    h.step();
+    h.step();
+    h.get_by_label("Delete").click();
     h.step();
     h.step();
     assert!(h.state().model().is_empty());
@@ -415,7 +468,7 @@ fn settings_changed_in_the_panel_survive_a_save_and_load() {
     h.get_by_label("Settings").click();
     h.step();
     h.step();
-    h.get_by_label("Items at once").set_value_accesskit(3.0);
+    h.get_by_label("Downloads at once").set_value_accesskit(3.0);
     h.step();
     h.get_by_role_and_label(Role::RadioButton, "Overwrite")
         .click();
@@ -451,15 +504,26 @@ fn settings_changed_in_the_panel_survive_a_save_and_load() {
 #[test]
 fn a_hundred_thousand_rows_lay_out_only_the_visible_ones() {
     let mut world = World::new();
-    let mut h = world.harness();
+    let (mut h, desktop) = world.harness_and_desktop();
     let lines: String = (0..100_000).map(|i| format!("bad://row-{i}\n")).collect();
-    h.event(egui::Event::Paste(lines));
+    // An imported list: every line becomes a row (these fail at once: no such scheme).
+    desktop
+        .send(Reply::ListRead {
+            path: PathBuf::from("rows.txt"),
+            text: lines,
+            sums: None,
+        })
+        .expect("window alive");
     h.step();
     h.step();
     assert_eq!(h.state().model().len(), 100_000);
     let built = h.state().rows_built();
     assert!((5..=60).contains(&built), "{built} rows laid out");
-    assert_eq!(h.query_all_by_label("failed").count(), built);
+    assert_eq!(
+        h.query_all_by_label("Haul cannot download bad: addresses")
+            .count(),
+        built
+    );
     assert!(shown(&h, "bad://row-0"));
     assert!(!shown(&h, "bad://row-99999"));
 
@@ -557,7 +621,7 @@ fn a_dropped_folder_adds_the_files_under_it_and_a_dropped_file_adds_itself() {
     assert!(
         h.state()
             .notice()
-            .is_some_and(|n| n.text.contains("Added 2 files") && n.text.contains("照片")),
+            .is_some_and(|n| n.text.contains("Added 2 items") && n.text.contains("照片")),
         "{:?}",
         h.state().notice()
     );
@@ -614,7 +678,7 @@ fn without_a_file_dialog_a_list_is_imported_from_a_typed_path() {
         .map(|n| n.text.clone())
         .unwrap_or_default();
     assert!(
-        notice.starts_with("Imported 2 lines from") && notice.ends_with("urls.txt"),
+        notice.starts_with("Imported 2 items from") && notice.ends_with("urls.txt"),
         "{notice}"
     );
     assert!(
@@ -638,7 +702,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     assert!(opened.items.is_empty() && opened.notice.is_none());
     init.queue = opened.queue;
     let mut h = harness_with(move |_| HaulApp::new(None, init));
-    h.event(egui::Event::Paste(format!("{fast}\n{slow}\nnope://bad")));
+    add_via_box(&mut h, &format!("{fast}\n{slow}\nnope://bad"));
     step_until(&mut h, "fast done and slow under way", |app| {
         status_of(app, &fast) == Some(Status::Done)
             && app
@@ -683,7 +747,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
         .and_then(|r| r.state.error())
         .unwrap_or_default();
     assert!(
-        bad.contains("unsupported scheme") && bad.contains("clipboard line 3"),
+        bad.contains("unsupported scheme") && bad.contains("pasted line 3"),
         "the rejected line and its reason: {bad}"
     );
     assert_eq!(world.files(), vec!["fast.bin", "slow.bin"]);
@@ -776,7 +840,18 @@ fn removing_a_paused_row_deletes_its_kept_bytes() {
     paste_and_pause(&mut h, &slow, 10_000);
     let part = world.dest.path().join("gone.bin.part");
     assert!(part.exists());
-    h.get_by_label("Remove").click();
+    // Remove deletes the bytes kept: it asks first, naming them.
+    h.get_by_label("gone.bin").click();
+    h.step();
+    h.key_press(egui::Key::Delete);
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("Remove 1 item from the list?")
+            .is_some()
+    );
+    assert!(part.exists(), "nothing deleted before the answer");
+    h.get_by_label("Delete").click();
     h.step();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while (part.exists() || world.dest.path().join("gone.bin.part.haul").exists())

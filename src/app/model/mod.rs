@@ -1,33 +1,37 @@
 //! The window's list of items and the batch they form, as plain data.
 //!
 //! Owns: the rows in the order added, applying engine [`Event`]s to them, per-status counts,
-//! the filtered view, selection, and the batch summary figures. Everything here is O(1) per
-//! event and O(rows) only when rows are added, removed or the filter changes.
+//! finding a source already in the list, and the batch summary figures. Everything here is
+//! O(1) per event and O(rows) only when rows are added or removed.
 //! Must not touch: egui, the engine, I/O. Time comes in as an argument so tests control it.
 //!
 //! # Layout
 //! - this file: [`Model`] (the list) and [`Batch`].
 //! - [`row`]: one [`Row`], the state it is in ([`RowState`]: each state holds only what is
 //!   valid in it) and its speed.
+//! - [`view`]: what the list shows (filter, search, sort) and the selection.
 
 pub mod row;
+pub mod view;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use row::{Row, RowState, Speed};
 use row::{display_name, since_of};
+pub use view::{Click, SortKey, View};
 
-use crate::protocol::{Checksum, Event, JobId, Outcome, Source, Status};
+use crate::protocol::{Checksum, Event, FetchError, JobId, Outcome, Source, Status};
 
 /// Wall time against the sum of item times, since the list last went idle.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
     started: Option<Instant>,
     ended: Option<Instant>,
-    /// The items' own times added up (finished items).
+    /// The items' own times added up (finished runs).
     pub sum_items: Duration,
-    /// Bytes of finished items.
+    /// Bytes of finished runs.
     pub bytes: u64,
 }
 
@@ -43,18 +47,46 @@ impl Batch {
     }
 }
 
+/// A row about to be added.
+#[derive(Debug, Clone)]
+pub struct NewRow {
+    pub text: String,
+    /// The source, or why the text is not one (and where the text came from).
+    pub source: Result<Source, (FetchError, String)>,
+    pub sha256: Option<Checksum>,
+    /// The folder its file goes to.
+    pub dest: PathBuf,
+    /// The text had no scheme and was read as a web address.
+    pub guessed: bool,
+}
+
+/// What to submit to run a row (again).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    pub source: Source,
+    pub sha256: Option<Checksum>,
+    pub dest: PathBuf,
+}
+
 /// The list, its counts and its view.
 #[derive(Debug, Default)]
 pub struct Model {
     rows: Vec<Row>,
     index: HashMap<JobId, usize>,
+    /// A source's identity (its URL or path) → its row, to flag a source added twice.
+    by_source: HashMap<String, usize>,
     counts: HashMap<Status, usize>,
-    filter: Option<Status>,
-    /// Indices of the rows that pass the filter, in order; rebuilt when `dirty`.
-    view: Vec<usize>,
-    dirty: bool,
+    view: View,
     batch: Batch,
     next_key: u64,
+}
+
+/// A source's identity in the list.
+fn source_key(source: &Source) -> String {
+    match source {
+        Source::Url(url) => url.as_str().to_owned(),
+        Source::File(path) => path.display().to_string(),
+    }
 }
 
 impl Model {
@@ -79,23 +111,55 @@ impl Model {
             .sum()
     }
 
+    /// Items connecting or running (not waiting in the queue).
+    pub fn working(&self) -> usize {
+        self.count(Status::Running) + self.count(Status::Connecting)
+    }
+
     pub fn batch(&self) -> &Batch {
         &self.batch
     }
 
-    /// Bytes and summed item time over the batch: finished items plus, for items still
-    /// running, what they have so far. Walks the rows only while some are running.
-    pub fn batch_totals(&self, now: Instant) -> (u64, Duration) {
-        let (mut bytes, mut sum) = (self.batch.bytes, self.batch.sum_items);
-        if self.count(Status::Running) + self.count(Status::Connecting) > 0 {
-            for row in &self.rows {
-                if matches!(row.status(), Status::Running | Status::Connecting) {
-                    bytes += row.state.bytes();
-                    sum += row.state.elapsed(now).unwrap_or_default();
-                }
+    /// Summed item time over the batch: finished runs plus, for items still running, their
+    /// time so far. Walks the rows only while some are running.
+    pub fn batch_time(&self, now: Instant) -> Duration {
+        let mut sum = self.batch.sum_items;
+        if self.working() > 0 {
+            for row in self.rows.iter().filter(|r| is_working(r)) {
+                sum += row.state.elapsed(now).unwrap_or_default();
             }
         }
-        (bytes, sum)
+        sum
+    }
+
+    /// The download speed right now: the sum of the running items' recent speeds (bytes/s),
+    /// `None` while none of them has one yet.
+    pub fn current_speed(&self, now: Instant) -> Option<f64> {
+        if self.working() == 0 {
+            return Some(0.0);
+        }
+        let mut known = None;
+        for row in self.rows.iter().filter(|r| is_working(r)) {
+            if let RowState::Running { speed, .. } = &row.state
+                && let Some(rate) = speed.bytes_per_sec(now)
+            {
+                *known.get_or_insert(0.0) += rate;
+            }
+        }
+        known
+    }
+
+    /// How far the active items are, by bytes, when every one of them has a known size.
+    pub fn progress(&self) -> Option<f64> {
+        if self.active() == 0 {
+            return None;
+        }
+        let (mut done, mut total) = (0u64, 0u64);
+        for row in self.rows.iter().filter(|r| r.status().is_active()) {
+            done += row.state.bytes();
+            total += row.state.total()?;
+        }
+        (total > 0).then(|| done as f64 / total as f64)
     }
 
     pub fn row(&self, id: JobId) -> Option<&Row> {
@@ -106,21 +170,22 @@ impl Model {
         &self.rows
     }
 
-    /// Adds a row for an item about to be submitted (`source` valid) or a rejected line.
-    pub fn push(&mut self, id: JobId, text: &str, source: Result<Source, String>, now: Instant) {
-        self.push_checked(id, text, source, None, now);
+    pub fn row_at(&self, index: usize) -> Option<&Row> {
+        self.rows.get(index)
     }
 
-    /// Like [`Model::push`], with the SHA-256 the file must have.
-    pub fn push_checked(
-        &mut self,
-        id: JobId,
-        text: &str,
-        source: Result<Source, String>,
-        sha256: Option<Checksum>,
-        now: Instant,
-    ) {
-        let (source, state) = match source {
+    /// The row that already has this source, if any (a URL added twice is flagged, not
+    /// fetched again as `name (1)`).
+    pub fn find_source(&self, source: &Source) -> Option<&Row> {
+        self.by_source
+            .get(&source_key(source))
+            .and_then(|&i| self.rows.get(i))
+    }
+
+    /// Adds a row for an item about to be submitted (its source valid) or a rejected line.
+    /// Returns its index.
+    pub fn push(&mut self, id: JobId, new: NewRow, now: Instant) -> usize {
+        let (source, state) = match new.source {
             Ok(source) => {
                 if self.active() == 0 {
                     self.batch = Batch {
@@ -130,27 +195,31 @@ impl Model {
                 }
                 (Some(source), RowState::Queued)
             }
-            Err(reason) => (
+            Err((error, origin)) => (
                 None,
                 RowState::Failed {
-                    reason,
+                    error,
+                    origin: Some(origin),
                     bytes: 0,
                     elapsed: Duration::ZERO,
                 },
             ),
         };
-        let name = display_name(text, source.as_ref());
+        let name = display_name(&new.text, source.as_ref());
         let key = self.next_key.max(1);
         self.insert(Row {
             id,
             key,
             name,
-            text: text.to_owned(),
+            text: new.text,
             source,
-            sha256,
+            sha256: new.sha256,
+            dest: new.dest,
+            guessed: new.guessed,
+            elapsed_before: Duration::ZERO,
             state,
             selected: false,
-        });
+        })
     }
 
     /// Puts back a row from the saved queue (its key kept).
@@ -158,12 +227,17 @@ impl Model {
         self.insert(row);
     }
 
-    fn insert(&mut self, row: Row) {
+    fn insert(&mut self, row: Row) -> usize {
+        let i = self.rows.len();
         self.next_key = self.next_key.max(row.key + 1);
         *self.counts.entry(row.status()).or_default() += 1;
-        self.index.insert(row.id, self.rows.len());
+        self.index.insert(row.id, i);
+        if let Some(source) = &row.source {
+            self.by_source.insert(source_key(source), i);
+        }
         self.rows.push(row);
-        self.dirty = true;
+        self.view.invalidate();
+        i
     }
 
     /// Applies one engine event. Events for rows that were removed are ignored.
@@ -172,23 +246,42 @@ impl Model {
             return;
         };
         let row = &mut self.rows[i];
+        let (done, total) = (row.state.bytes(), row.state.total());
+        let (attempt, of) = match &row.state {
+            RowState::Connecting { attempt, of, .. } | RowState::Retrying { attempt, of, .. } => {
+                (*attempt, *of)
+            }
+            RowState::Running { attempt, .. } => (*attempt, 0),
+            _ => (0, 0),
+        };
         let new_state = match event {
             Event::Connecting { .. } => RowState::Connecting {
                 since: since_of(&row.state, now),
                 waiting: None,
+                attempt,
+                of,
+                done,
+                total,
             },
             Event::Waiting { reason, .. } => RowState::Connecting {
                 since: since_of(&row.state, now),
                 waiting: Some(reason),
+                attempt,
+                of,
+                done,
+                total,
             },
             Event::Started { name, total, .. } => {
-                row.name = name;
-                let since = since_of(&row.state, now);
+                if name != row.name {
+                    row.name = name;
+                    self.view.name_changed();
+                }
                 RowState::Running {
-                    since,
-                    done: 0,
+                    since: since_of(&row.state, now),
+                    done,
                     total,
-                    speed: Speed::new(now),
+                    speed: Speed::default(),
+                    attempt,
                 }
             }
             Event::Progress { done, total, .. } => {
@@ -210,13 +303,16 @@ impl Model {
                 of,
                 delay,
                 reason,
+                cause,
                 ..
             } => RowState::Retrying {
                 since: since_of(&row.state, now),
-                done: row.state.bytes(),
+                done,
+                total,
                 attempt,
                 of,
                 at: now + delay,
+                cause,
                 reason,
             },
             Event::Finished {
@@ -242,7 +338,8 @@ impl Model {
                         }
                     }
                     Outcome::Failed(error) => RowState::Failed {
-                        reason: crate::protocol::redact(&error.to_string()).into_owned(),
+                        error,
+                        origin: None,
                         bytes,
                         elapsed,
                     },
@@ -252,7 +349,11 @@ impl Model {
                         elapsed,
                     },
                     Outcome::Cancelled => RowState::Cancelled { bytes, elapsed },
-                    Outcome::Paused => RowState::Paused { bytes, elapsed },
+                    Outcome::Paused => RowState::Paused {
+                        bytes,
+                        total,
+                        elapsed,
+                    },
                 }
             }
         };
@@ -271,37 +372,49 @@ impl Model {
                 *n = n.saturating_sub(1);
             }
             *self.counts.entry(new).or_default() += 1;
-            if self.filter.is_some() {
-                self.dirty = true;
-            }
+            self.view.status_changed();
         }
     }
 
     /// Puts a retryable (or paused) row back in the queue under a new id; returns what to
-    /// submit.
-    pub fn retry(
-        &mut self,
-        id: JobId,
-        new_id: JobId,
-        now: Instant,
-    ) -> Option<(Source, Option<Checksum>)> {
+    /// submit. Its elapsed time so far is kept.
+    pub fn retry(&mut self, id: JobId, new_id: JobId, now: Instant) -> Option<Submission> {
         let i = *self.index.get(&id)?;
-        if !self.rows[i].status().is_retryable() {
+        let row = &self.rows[i];
+        if !row.status().is_retryable() {
             return None;
         }
-        let source = self.rows[i].source.clone()?;
-        let sha256 = self.rows[i].sha256;
+        let submission = Submission {
+            source: row.source.clone()?,
+            sha256: row.sha256,
+            dest: row.dest.clone(),
+        };
         if self.active() == 0 {
             self.batch = Batch {
                 started: Some(now),
                 ..Batch::default()
             };
         }
+        let row = &mut self.rows[i];
+        row.elapsed_before += row.state.elapsed(now).unwrap_or_default();
+        row.id = new_id;
         self.index.remove(&id);
         self.index.insert(new_id, i);
-        self.rows[i].id = new_id;
         self.set_state(i, RowState::Queued);
-        Some((source, sha256))
+        Some(submission)
+    }
+
+    /// Marks a paused row cancelled (its kept bytes are being discarded); true if it was
+    /// paused.
+    pub fn cancel_paused(&mut self, id: JobId) -> bool {
+        let Some(&i) = self.index.get(&id) else {
+            return false;
+        };
+        let RowState::Paused { bytes, elapsed, .. } = self.rows[i].state else {
+            return false;
+        };
+        self.set_state(i, RowState::Cancelled { bytes, elapsed });
+        true
     }
 
     /// Removes rows; returns the ids among them that were still active (to cancel) and the
@@ -311,14 +424,10 @@ impl Model {
         self.remove_where(|row| doomed.contains(&row.id), now)
     }
 
-    /// Removes every finished row (done, failed, timed out, cancelled — not paused); returns
-    /// their keys.
-    pub fn clear_finished(&mut self, now: Instant) -> Vec<u64> {
-        self.remove_where(
-            |row| !row.status().is_active() && row.status() != Status::Paused,
-            now,
-        )
-        .1
+    /// Removes the rows of finished downloads (done only: failed rows wait to be retried or
+    /// removed one by one; their files stay on disk); returns their keys.
+    pub fn clear_done(&mut self, now: Instant) -> Vec<u64> {
+        self.remove_where(|row| row.status() == Status::Done, now).1
     }
 
     fn remove_where(
@@ -355,204 +464,23 @@ impl Model {
             .enumerate()
             .map(|(i, row)| (row.id, i))
             .collect();
+        self.by_source = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| row.source.as_ref().map(|s| (source_key(s), i)))
+            .collect();
         self.counts.clear();
         for row in &self.rows {
             *self.counts.entry(row.status()).or_default() += 1;
         }
-        self.dirty = true;
+        self.view.invalidate();
     }
+}
 
-    pub fn filter(&self) -> Option<Status> {
-        self.filter
-    }
-
-    pub fn set_filter(&mut self, filter: Option<Status>) {
-        if self.filter != filter {
-            self.filter = filter;
-            self.dirty = true;
-        }
-    }
-
-    /// Indices of the rows that pass the filter.
-    pub fn view(&mut self) -> &[usize] {
-        if self.dirty {
-            let filter = self.filter;
-            self.view = self
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, row)| filter.is_none_or(|f| row.status() == f))
-                .map(|(i, _)| i)
-                .collect();
-            self.dirty = false;
-        }
-        &self.view
-    }
-
-    pub fn row_at(&self, index: usize) -> Option<&Row> {
-        self.rows.get(index)
-    }
-
-    /// Click on a row: select only it, or toggle it with `add` (Ctrl / Cmd held).
-    pub fn click(&mut self, index: usize, add: bool) {
-        if !add {
-            for row in &mut self.rows {
-                row.selected = false;
-            }
-        }
-        if let Some(row) = self.rows.get_mut(index) {
-            row.selected = !add || !row.selected;
-        }
-    }
-
-    /// Selects every row in the current view.
-    pub fn select_all(&mut self) {
-        let view = self.view().to_vec();
-        for i in view {
-            self.rows[i].selected = true;
-        }
-    }
-
-    pub fn selected(&self) -> Vec<JobId> {
-        self.rows
-            .iter()
-            .filter(|r| r.selected)
-            .map(|r| r.id)
-            .collect()
-    }
-
-    /// The one selected row, for the details view.
-    pub fn single_selected(&self) -> Option<&Row> {
-        let mut selected = self.rows.iter().filter(|r| r.selected);
-        match (selected.next(), selected.next()) {
-            (Some(row), None) => Some(row),
-            _ => None,
-        }
-    }
+fn is_working(row: &Row) -> bool {
+    matches!(row.status(), Status::Running | Status::Connecting)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::FetchError;
-    use std::path::Path;
-
-    fn url(text: &str) -> Result<Source, String> {
-        Source::parse(text, Path::new("/")).map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn rows_follow_their_items_and_counts_follow_the_rows() {
-        let t0 = Instant::now();
-        let mut m = Model::default();
-        m.push(
-            JobId(1),
-            "http://h/a%20b.txt",
-            url("http://h/a%20b.txt"),
-            t0,
-        );
-        m.push(JobId(2), "nonsense://", Err("bad".into()), t0);
-        assert_eq!(m.row(JobId(1)).map(|r| r.name.as_str()), Some("a b.txt"));
-        assert_eq!((m.count(Status::Queued), m.count(Status::Failed)), (1, 1));
-        assert_eq!(m.active(), 1);
-
-        m.apply(Event::Connecting { id: JobId(1) }, t0);
-        let t1 = t0 + Duration::from_millis(100);
-        m.apply(
-            Event::Started {
-                id: JobId(1),
-                name: "a b.txt".into(),
-                total: Some(1000),
-            },
-            t1,
-        );
-        let t2 = t1 + Duration::from_secs(1);
-        m.apply(
-            Event::Progress {
-                id: JobId(1),
-                done: 500,
-                total: Some(1000),
-            },
-            t2,
-        );
-        let row = m.row(JobId(1)).expect("row");
-        assert_eq!(row.status(), Status::Running);
-        assert_eq!(row.state.bytes(), 500);
-        assert_eq!(row.eta(t2), Some(Duration::from_secs(1)));
-        assert_eq!(row.state.elapsed(t2), Some(Duration::from_millis(1100)));
-        assert_eq!(m.batch_totals(t2), (500, Duration::from_millis(1100)));
-
-        let t3 = t2 + Duration::from_secs(1);
-        m.apply(
-            Event::Finished {
-                id: JobId(1),
-                elapsed: Duration::from_secs(2),
-                bytes: 1000,
-                outcome: Outcome::Done {
-                    path: "/d/a b.txt".into(),
-                    sha256: Checksum([0; 32]),
-                },
-            },
-            t3,
-        );
-        assert_eq!(m.count(Status::Done), 1);
-        assert_eq!(m.active(), 0);
-        assert_eq!(m.batch().wall(t3 + Duration::from_secs(9)), Some(t3 - t0));
-        assert_eq!(m.batch().sum_items, Duration::from_secs(2));
-    }
-
-    #[test]
-    fn filter_view_retry_and_remove() {
-        let t0 = Instant::now();
-        let mut m = Model::default();
-        for i in 1..=4 {
-            let text = format!("http://h/{i}");
-            m.push(JobId(i), &text, url(&text), t0);
-        }
-        m.apply(
-            Event::Finished {
-                id: JobId(2),
-                elapsed: Duration::ZERO,
-                bytes: 0,
-                outcome: Outcome::Failed(FetchError::Connect("refused".into())),
-            },
-            t0,
-        );
-        m.set_filter(Some(Status::Failed));
-        assert_eq!(m.view(), &[1]);
-        assert_eq!(
-            m.row(JobId(2)).and_then(|r| r.state.error()).as_deref(),
-            Some("could not connect: refused")
-        );
-
-        let (source, _) = m.retry(JobId(2), JobId(10), t0).expect("retryable");
-        assert_eq!(source, url("http://h/2").expect("valid"));
-        assert!(m.row(JobId(2)).is_none());
-        assert_eq!(m.row(JobId(10)).map(Row::status), Some(Status::Queued));
-        assert!(
-            m.view().is_empty(),
-            "the retried row left the failed filter"
-        );
-        assert!(
-            m.retry(JobId(10), JobId(11), t0).is_none(),
-            "queued: not retryable"
-        );
-
-        m.set_filter(None);
-        m.click(0, false);
-        m.click(3, true);
-        assert_eq!(m.selected(), vec![JobId(1), JobId(4)]);
-        let (active, keys) = m.remove(&m.selected(), t0);
-        assert_eq!(active, vec![JobId(1), JobId(4)]);
-        assert_eq!(keys, vec![1, 4]);
-        assert_eq!(m.len(), 2);
-        assert_eq!(m.view(), &[0, 1]);
-        assert_eq!(m.row(JobId(3)).map(|r| r.text.as_str()), Some("http://h/3"));
-        // Events for removed rows are ignored.
-        m.apply(Event::Connecting { id: JobId(1) }, t0);
-        assert_eq!(m.count(Status::Connecting), 0);
-
-        m.select_all();
-        assert_eq!(m.selected().len(), 2);
-    }
-}
+mod tests;

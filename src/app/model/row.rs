@@ -1,36 +1,48 @@
 //! One row of the window's list: the item's state (each state holds only what is valid in
-//! it), its speed and ETA, and a first name for it.
+//! it), its speed and ETA, where its file goes, and a first name for it.
 //!
 //! Owns: [`Row`], [`RowState`], [`Speed`].
 //! Must not touch: egui, the engine, I/O. Time comes in as an argument.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{Checksum, JobId, Source, Status, TimeoutKind, Waiting};
+use crate::protocol::{Checksum, FetchError, JobId, Outcome, Source, Status, TimeoutKind, Waiting};
 
 /// Where an item is in its life, with only the data valid there.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowState {
     Queued,
+    /// Opening its source: the first try, or the next one after a failure (then the bytes
+    /// kept so far still show).
     Connecting {
         since: Instant,
         /// What it waits for before it can go on, if anything (another process's `.part`).
         waiting: Option<Waiting>,
+        /// The try under way: 0 for the first, then the retry's number, of `of` allowed.
+        attempt: u32,
+        of: u32,
+        done: u64,
+        total: Option<u64>,
     },
     Running {
         since: Instant,
         done: u64,
         total: Option<u64>,
         speed: Speed,
+        attempt: u32,
     },
     /// A try failed; the next starts at `at`.
     Retrying {
         since: Instant,
         done: u64,
+        total: Option<u64>,
         attempt: u32,
         of: u32,
         at: Instant,
+        /// How the failed try ended (for a person's sentence), and as text.
+        cause: Outcome,
         reason: String,
     },
     Done {
@@ -40,7 +52,9 @@ pub enum RowState {
         elapsed: Duration,
     },
     Failed {
-        reason: String,
+        error: FetchError,
+        /// Where a line that is not a source came from (`urls.txt line 4`).
+        origin: Option<String>,
         bytes: u64,
         elapsed: Duration,
     },
@@ -56,6 +70,7 @@ pub enum RowState {
     /// Stopped with its bytes kept; resuming continues from them.
     Paused {
         bytes: u64,
+        total: Option<u64>,
         elapsed: Duration,
     },
 }
@@ -77,8 +92,10 @@ impl RowState {
     /// Bytes received so far (or in the end).
     pub fn bytes(&self) -> u64 {
         match self {
-            RowState::Queued | RowState::Connecting { .. } => 0,
-            RowState::Running { done, .. } | RowState::Retrying { done, .. } => *done,
+            RowState::Queued => 0,
+            RowState::Connecting { done, .. }
+            | RowState::Running { done, .. }
+            | RowState::Retrying { done, .. } => *done,
             RowState::Done { bytes, .. }
             | RowState::Failed { bytes, .. }
             | RowState::TimedOut { bytes, .. }
@@ -87,7 +104,19 @@ impl RowState {
         }
     }
 
-    /// Time since the item left the queue, or its final time.
+    /// The whole size, when known.
+    pub fn total(&self) -> Option<u64> {
+        match self {
+            RowState::Connecting { total, .. }
+            | RowState::Running { total, .. }
+            | RowState::Retrying { total, .. }
+            | RowState::Paused { total, .. } => *total,
+            RowState::Done { bytes, .. } => Some(*bytes),
+            _ => None,
+        }
+    }
+
+    /// Time since the item left the queue this run, or this run's final time.
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match self {
             RowState::Queued => None,
@@ -102,63 +131,84 @@ impl RowState {
         }
     }
 
-    /// The reason for a failed, timed-out or cancelled item.
+    /// The technical reason for a failed, timed-out or retrying item (passwords redacted).
     pub fn error(&self) -> Option<String> {
         match self {
-            RowState::Failed { reason, .. } | RowState::Retrying { reason, .. } => {
-                Some(reason.clone())
+            RowState::Failed { error, origin, .. } => {
+                let text = crate::protocol::redact(&error.to_string()).into_owned();
+                Some(match origin {
+                    Some(origin) => format!("{text} ({origin})"),
+                    None => text,
+                })
             }
+            RowState::Retrying { reason, .. } => Some(reason.clone()),
             RowState::TimedOut { kind, .. } => Some(kind.to_string()),
             _ => None,
         }
     }
+
+    /// Kept bytes that cancelling or removing would delete (a `.part` on disk).
+    pub fn kept_bytes(&self) -> u64 {
+        match self {
+            RowState::Connecting { done, .. }
+            | RowState::Running { done, .. }
+            | RowState::Retrying { done, .. } => *done,
+            RowState::Paused { bytes, .. }
+            | RowState::Failed { bytes, .. }
+            | RowState::TimedOut { bytes, .. } => *bytes,
+            _ => 0,
+        }
+    }
 }
 
-/// Bytes per second, smoothed over about two seconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Bytes per second over the last few seconds of bytes *received* (never the bytes already
+/// on disk when an item resumed): the difference between the newest and the oldest sample in
+/// the window, over the time between them.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Speed {
-    rate: f64,
-    last_at: Instant,
-    last_done: u64,
+    /// (when, bytes done then), oldest first.
+    samples: VecDeque<(Instant, u64)>,
 }
 
-/// How long the smoothing remembers.
-const SPEED_WINDOW: f64 = 2.0;
-/// A speed older than this is shown as zero (the item is stalled).
+/// How far back the speed looks.
+const SPEED_WINDOW: Duration = Duration::from_secs(4);
+/// Samples over less time than this give no speed yet ("calculating…").
+const SPEED_MIN_SPAN: Duration = Duration::from_millis(1500);
+/// Nothing new for this long: the speed is zero (the item is stalled).
 const SPEED_STALE: Duration = Duration::from_secs(3);
+/// Samples kept at most (a progress event is coalesced to one per frame anyway).
+const SPEED_SAMPLES: usize = 64;
 
 impl Speed {
-    pub(super) fn new(now: Instant) -> Self {
-        Speed {
-            rate: 0.0,
-            last_at: now,
-            last_done: 0,
-        }
-    }
-
+    /// Records that `done` bytes were done at `now`.
     pub(super) fn update(&mut self, done: u64, now: Instant) {
-        let dt = now.saturating_duration_since(self.last_at).as_secs_f64();
-        if dt <= 0.0 {
-            return;
+        if self.samples.back().is_some_and(|&(_, last)| done < last) {
+            self.samples.clear(); // started over from zero
         }
-        let instant = done.saturating_sub(self.last_done) as f64 / dt;
-        let weight = (dt / SPEED_WINDOW).min(1.0);
-        self.rate = if self.last_done == 0 && self.rate == 0.0 {
-            instant
-        } else {
-            self.rate + (instant - self.rate) * weight
-        };
-        self.last_at = now;
-        self.last_done = done;
+        self.samples.push_back((now, done));
+        while self.samples.len() > SPEED_SAMPLES
+            || (self.samples.len() > 2
+                && self
+                    .samples
+                    .get(1)
+                    .is_some_and(|&(at, _)| now.saturating_duration_since(at) >= SPEED_WINDOW))
+        {
+            self.samples.pop_front();
+        }
     }
 
-    /// Bytes per second now; zero once nothing has arrived for a while.
-    pub fn bytes_per_sec(&self, now: Instant) -> f64 {
-        if now.saturating_duration_since(self.last_at) > SPEED_STALE {
-            0.0
-        } else {
-            self.rate
+    /// Bytes per second now; `None` until there is enough to tell, zero once nothing has
+    /// arrived for a while.
+    pub fn bytes_per_sec(&self, now: Instant) -> Option<f64> {
+        let (&(first_at, first), &(last_at, last)) = (self.samples.front()?, self.samples.back()?);
+        if now.saturating_duration_since(last_at) > SPEED_STALE {
+            return Some(0.0);
         }
+        let span = last_at.saturating_duration_since(first_at);
+        if span < SPEED_MIN_SPAN {
+            return None;
+        }
+        Some(last.saturating_sub(first) as f64 / span.as_secs_f64())
     }
 }
 
@@ -176,6 +226,13 @@ pub struct Row {
     pub source: Option<Source>,
     /// The SHA-256 the file must have, when given (`#sha256=`, a SHA256SUMS file).
     pub sha256: Option<Checksum>,
+    /// The folder the file goes to (chosen when the row was added; it stays).
+    pub dest: PathBuf,
+    /// The text had no scheme and was read as a web address (`example.org/x` → https).
+    pub guessed: bool,
+    /// Time spent in earlier runs (before a pause, a retry or a restart), so elapsed time
+    /// keeps counting across them.
+    pub elapsed_before: Duration,
     pub state: RowState,
     pub selected: bool,
 }
@@ -185,7 +242,16 @@ impl Row {
         self.state.status()
     }
 
-    /// Estimated time left, when size and speed are known.
+    /// All the time this item has run, over every run.
+    pub fn elapsed(&self, now: Instant) -> Option<Duration> {
+        match self.state.elapsed(now) {
+            Some(this_run) => Some(self.elapsed_before + this_run),
+            None if self.elapsed_before > Duration::ZERO => Some(self.elapsed_before),
+            None => None,
+        }
+    }
+
+    /// Estimated time left, from the recent speed, when the size is known.
     pub fn eta(&self, now: Instant) -> Option<Duration> {
         let RowState::Running {
             done,
@@ -196,8 +262,23 @@ impl Row {
         else {
             return None;
         };
-        let rate = speed.bytes_per_sec(now);
+        let rate = speed.bytes_per_sec(now)?;
         (rate > 0.0).then(|| Duration::from_secs_f64(total.saturating_sub(*done) as f64 / rate))
+    }
+
+    /// The host a URL source is fetched from (`example.org`), or the folder of a local one.
+    pub fn origin_label(&self) -> String {
+        match &self.source {
+            Some(Source::Url(url)) => match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_owned(),
+            },
+            Some(Source::File(path)) => path
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            None => String::new(),
+        }
     }
 }
 
@@ -236,15 +317,36 @@ pub(super) fn display_name(text: &str, source: Option<&Source>) -> String {
 mod tests {
     use super::*;
 
+    /// The speed is what arrived recently, never the bytes already on disk (a resume at
+    /// 234 MiB once showed 859 MiB/s), and nothing is claimed before 1.5 s of samples.
     #[test]
-    fn speed_smooths_and_goes_stale() {
+    fn speed_counts_only_recent_bytes_and_waits_for_enough_samples() {
         let t0 = Instant::now();
-        let mut s = Speed::new(t0);
-        s.update(1_000_000, t0 + Duration::from_secs(1));
-        assert!((s.bytes_per_sec(t0 + Duration::from_secs(1)) - 1e6).abs() < 1.0);
-        s.update(1_100_000, t0 + Duration::from_secs(2));
-        let rate = s.bytes_per_sec(t0 + Duration::from_secs(2));
-        assert!(rate > 100_000.0 && rate < 1e6, "{rate}");
-        assert_eq!(s.bytes_per_sec(t0 + Duration::from_secs(10)), 0.0);
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut s = Speed::default();
+        // Resumed at 234 MiB: the first sample is the offset.
+        let offset = 234 * 1024 * 1024;
+        s.update(offset, at(0));
+        assert_eq!(s.bytes_per_sec(at(0)), None, "calculating…");
+        s.update(offset + 200_000, at(100));
+        assert_eq!(
+            s.bytes_per_sec(at(100)),
+            None,
+            "still calculating after 0.1 s"
+        );
+        for i in 2..=20 {
+            s.update(offset + 200_000 * i, at(100 * i));
+        }
+        let rate = s.bytes_per_sec(at(2000)).expect("a speed after 2 s");
+        assert!((rate - 2_000_000.0).abs() < 1.0, "{rate}");
+        // Only the last few seconds count: a slower stretch shows within seconds.
+        let mut done = offset + 200_000 * 20;
+        for i in 21..=80 {
+            done += 50_000;
+            s.update(done, at(100 * i));
+        }
+        let rate = s.bytes_per_sec(at(8000)).expect("speed");
+        assert!((rate - 500_000.0).abs() < 1_000.0, "{rate}");
+        assert_eq!(s.bytes_per_sec(at(12_000)), Some(0.0), "stalled");
     }
 }

@@ -1,27 +1,40 @@
-//! The details strip: the selected row in full.
+//! The details strip: the selected row in full — its address (and how a text without a
+//! scheme was read), its folder, where it was saved and its SHA-256, or why it failed (a
+//! person's sentence, then the technical text).
 
 use eframe::egui::{self, RichText, Ui};
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
+use super::super::logic::failure_sentence;
 use super::super::model::{Row, RowState};
 use super::list::row_buttons;
 use crate::protocol::redact;
 
-/// The selected row in full: source, where it went, its digest, why it failed.
 pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         ui.strong(tr.get(T::Details));
-        ui.label(&row.name);
         row_buttons(ui, tr, row, actions);
+        ui.add(egui::Label::new(&row.name).truncate());
     });
     egui::Grid::new("details-grid")
         .num_columns(2)
         .spacing([8.0, 2.0])
         .show(ui, |ui| {
             ui.label(tr.get(T::Source));
-            ui.add(egui::Label::new(redact(&row.text)).selectable(true));
+            ui.vertical(|ui| {
+                ui.add(egui::Label::new(redact(&row.text)).selectable(true));
+                if row.guessed
+                    && let Some(source) = &row.source
+                {
+                    let note = tr.fill(T::ReadAs, &[("url", &source.to_string())]);
+                    ui.label(RichText::new(note).weak().small());
+                }
+            });
+            ui.end_row();
+            ui.label(tr.get(T::Folder));
+            ui.add(egui::Label::new(row.dest.display().to_string()).selectable(true));
             ui.end_row();
             if let Some(expect) = row.sha256 {
                 ui.label(tr.get(T::Expected));
@@ -42,12 +55,15 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>)
                 );
                 ui.end_row();
             }
-            if let Some(error) = row.state.error() {
+            if let Some(technical) = row.state.error() {
                 ui.label(tr.get(T::Error));
-                ui.add(
-                    egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
-                        .selectable(true),
-                );
+                ui.vertical(|ui| {
+                    let color = ui.visuals().error_fg_color;
+                    ui.label(RichText::new(failure_sentence(tr, row)).color(color));
+                    ui.add(
+                        egui::Label::new(RichText::new(technical).weak().small()).selectable(true),
+                    );
+                });
                 ui.end_row();
             }
         });

@@ -1,11 +1,15 @@
-//! Windows over the list: About, the quit question, and the overlay while files are dragged in.
+//! Windows over the list: About, the quit question, the question before partial downloads
+//! are deleted, the notice (floating over the list's bottom edge, so it never pushes the list
+//! down), and the overlay while files are dragged in.
 
 use std::path::Path;
 
-use eframe::egui::{self, Color32};
+use eframe::egui::{self, Color32, RichText};
 
-use super::super::Action;
+use super::super::action::{Confirm, Deleting};
 use super::super::i18n::{T, Tr};
+use super::super::{Action, Notice};
+use crate::human::human_bytes;
 
 /// Which Haul this is: version and commit, licence, and where its files are kept.
 pub(super) fn about_window(ctx: &egui::Context, tr: Tr, open: &mut bool, data_dir: Option<&Path>) {
@@ -57,6 +61,81 @@ pub(super) fn quit_dialog(ctx: &egui::Context, tr: Tr, running: usize, actions: 
     if modal.should_close() && !actions.contains(&Action::ConfirmQuit) {
         actions.push(Action::DismissQuit);
     }
+}
+
+/// Asks before anything deletes partial downloads, naming how many and how much.
+pub(super) fn confirm_dialog(
+    ctx: &egui::Context,
+    tr: Tr,
+    confirm: &Confirm,
+    actions: &mut Vec<Action>,
+) {
+    let modal = egui::Modal::new(egui::Id::unique("confirm-delete")).show(ctx, |ui| {
+        ui.set_max_width(420.0);
+        ui.heading(tr.get(T::ConfirmTitle));
+        let what = match (&confirm.what, &confirm.name) {
+            (Deleting::Cancel(_), Some(name)) => tr.fill(T::ConfirmCancel, &[("name", name)]),
+            (Deleting::Cancel(_), None) => {
+                tr.fill(T::ConfirmCancelAll, &[("items", &tr.items(confirm.rows))])
+            }
+            (Deleting::Remove(_), _) => {
+                tr.fill(T::ConfirmRemove, &[("items", &tr.items(confirm.rows))])
+            }
+        };
+        ui.label(what);
+        ui.label(tr.fill(
+            T::ConfirmDeleteParts,
+            &[
+                ("parts", &tr.items(confirm.parts)),
+                ("size", &human_bytes(confirm.bytes)),
+            ],
+        ));
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui.button(tr.get(T::ConfirmKeep)).clicked() {
+                actions.push(Action::DismissConfirm);
+            }
+            let delete = RichText::new(tr.get(T::ConfirmDelete)).color(ui.visuals().error_fg_color);
+            if ui.button(delete).clicked() {
+                actions.push(Action::ConfirmDelete);
+            }
+        });
+    });
+    if modal.should_close() && !actions.contains(&Action::ConfirmDelete) {
+        actions.push(Action::DismissConfirm);
+    }
+}
+
+/// The notice, floating at the bottom right of the list (`over`); true when it was closed.
+pub(super) fn notice_overlay(
+    ctx: &egui::Context,
+    tr: Tr,
+    notice: &Notice,
+    over: egui::Rect,
+) -> bool {
+    let mut close = false;
+    egui::Area::new(egui::Id::unique("notice"))
+        .order(egui::Order::Foreground)
+        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .fixed_pos(over.right_bottom() - egui::vec2(12.0, 12.0))
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.set_max_width((over.width() - 48.0).clamp(200.0, 640.0));
+                ui.horizontal(|ui| {
+                    let color = if notice.is_error {
+                        ui.visuals().warn_fg_color
+                    } else {
+                        ui.visuals().text_color()
+                    };
+                    ui.add(egui::Label::new(RichText::new(&notice.text).color(color)).wrap());
+                    close = ui
+                        .small_button("×")
+                        .on_hover_text(tr.get(T::Close))
+                        .clicked();
+                });
+            });
+        });
+    close
 }
 
 /// While files are dragged over the window, say that dropping adds them.

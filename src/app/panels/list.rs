@@ -1,5 +1,8 @@
-//! The list: only the rows in view are laid out (100,000 rows scroll smoothly), each with its
-//! status, progress, sizes, speed, ETA, elapsed time, buttons and source.
+//! The list: only the rows in view are laid out (100,000 rows scroll smoothly). A header that
+//! sorts; per row its status (a person's sentence when it failed), name, progress, sizes,
+//! speed, time left, elapsed time, buttons in fixed slots, and where it comes from. A click
+//! selects (Ctrl/Cmd adds, Shift selects a range), a double-click opens a finished file, a
+//! right-click opens the row menu, which acts on the whole selection.
 
 use std::time::Instant;
 
@@ -8,24 +11,30 @@ use egui_extras::{Column, TableBuilder};
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
-use super::super::model::{Model, Row, RowState};
-use crate::human::{human_bytes, human_duration};
+use super::super::logic::failure_sentence;
+use super::super::model::{Click, Model, Row, RowState, SortKey};
+use crate::human::human_bytes;
 use crate::protocol::{Status, Waiting, redact};
 
 /// Height of one list row, in points.
 const ROW_HEIGHT: f32 = 24.0;
-/// The row buttons' column: room for Open, Show in folder and Remove.
-const ACTIONS_WIDTH: f32 = 250.0;
+/// The row buttons' slots: the main action, the second one, and the menu. Fixed widths, so
+/// nothing slides under the mouse when a row changes state.
+const SLOT_MAIN: f32 = 64.0;
+const SLOT_SECOND: f32 = 104.0;
+const SLOT_MENU: f32 = 24.0;
+/// The bar's fill: not the selection colour, so a selected row's bar stays visible.
+const BAR_FILL: Color32 = Color32::from_rgb(46, 125, 200);
 
-fn status_color(status: Status) -> Color32 {
+pub(super) fn status_color(status: Status) -> Color32 {
     match status {
         Status::Queued | Status::Cancelled => Color32::GRAY,
-        Status::Paused => Color32::from_rgb(200, 180, 90),
-        Status::Connecting => Color32::LIGHT_BLUE,
-        Status::Running => Color32::from_rgb(80, 160, 255),
-        Status::Done => Color32::from_rgb(60, 180, 90),
-        Status::Failed => Color32::from_rgb(230, 70, 70),
-        Status::TimedOut => Color32::from_rgb(230, 150, 40),
+        Status::Paused => Color32::from_rgb(200, 170, 60),
+        Status::Connecting => Color32::from_rgb(90, 160, 220),
+        Status::Running => Color32::from_rgb(60, 140, 240),
+        Status::Done => Color32::from_rgb(40, 160, 80),
+        Status::Failed => Color32::from_rgb(220, 60, 60),
+        Status::TimedOut => Color32::from_rgb(220, 130, 30),
     }
 }
 
@@ -66,7 +75,6 @@ fn status_icon(ui: &mut Ui, status: Status, color: Color32) {
             painter.circle_stroke(c, r, stroke);
             painter.line_segment([c, p(0.0, -0.7)], stroke);
             painter.line_segment([c, p(0.6, 0.3)], stroke);
-            painter.line_segment([p(-0.3, -1.35), p(0.3, -1.35)], stroke);
         }
         Status::Cancelled => {
             painter.circle_stroke(c, r, stroke);
@@ -85,56 +93,88 @@ pub(super) fn list(
     tr: Tr,
     model: &mut Model,
     now: Instant,
+    scroll_to: Option<usize>,
+    dialogs_unavailable: bool,
     actions: &mut Vec<Action>,
 ) -> usize {
     if model.is_empty() {
-        ui.centered_and_justified(|ui| ui.label(tr.get(T::EmptyList)));
+        let hint = if dialogs_unavailable {
+            T::EmptyListNoDialog
+        } else {
+            T::EmptyList
+        };
+        ui.centered_and_justified(|ui| ui.label(tr.get(hint)));
         return 0;
     }
+    let scroll_to = scroll_to.and_then(|index| model.position_in_view(index));
     let view = model.view().to_vec();
+    if view.is_empty() {
+        let text = if model.search().is_empty() {
+            let status = model.filter().map_or("", |s| tr.status(s));
+            tr.fill(T::NothingInFilter, &[("status", status)])
+        } else {
+            tr.fill(T::NothingMatches, &[("search", model.search())])
+        };
+        ui.centered_and_justified(|ui| ui.label(text));
+        return 0;
+    }
+    let sort = model.sort();
     let model = &*model;
     let mut built = 0;
-    let add_modifier = ui.input(|i| i.modifiers.command);
+    let modifiers = ui.input(|i| i.modifiers);
+    let how = Click {
+        toggle: modifiers.command,
+        range: modifiers.shift,
+    };
     // A click anywhere on a row selects it; text in the list is not selectable (the details
     // view below has the selectable copy).
     ui.style_mut().interaction.selectable_labels = false;
     // When the window (or the room beside the settings panel) is narrower than the columns,
-    // the list scrolls sideways instead of hiding the row buttons.
+    // the list scrolls sideways; the buttons come before the source, which is cut first.
     egui::ScrollArea::horizontal()
         .id_salt("rows-sideways")
         .show(ui, |ui| {
-            TableBuilder::new(ui)
+            let mut table = TableBuilder::new(ui)
                 .id_salt("rows")
                 .striped(true)
                 .resizable(true)
                 .sense(egui::Sense::click())
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .column(Column::initial(150.0).at_least(70.0).clip(true))
+                .column(Column::initial(190.0).at_least(90.0).clip(true))
                 .column(Column::initial(170.0).at_least(80.0).clip(true))
-                .column(Column::initial(110.0).at_least(60.0))
-                .column(Column::initial(120.0).at_least(60.0).clip(true))
-                .column(Column::initial(75.0).at_least(50.0).clip(true))
-                .column(Column::initial(55.0).at_least(40.0).clip(true))
-                .column(Column::initial(50.0).at_least(40.0).clip(true))
-                .column(Column::exact(ACTIONS_WIDTH))
-                .column(Column::remainder().at_least(60.0).clip(true))
+                .column(Column::initial(100.0).at_least(60.0))
+                .column(Column::initial(150.0).at_least(110.0).clip(true))
+                .column(Column::initial(80.0).at_least(60.0).clip(true))
+                .column(Column::initial(70.0).at_least(50.0).clip(true))
+                .column(Column::initial(70.0).at_least(50.0).clip(true))
+                .column(Column::exact(SLOT_MAIN + SLOT_SECOND + SLOT_MENU + 12.0))
+                .column(Column::remainder().at_least(60.0).clip(true));
+            if let Some(position) = scroll_to {
+                table = table.scroll_to_row(position, None);
+            }
+            table
                 .header(20.0, |mut header| {
-                    for key in [
-                        T::ColStatus,
-                        T::ColName,
-                        T::ColProgress,
-                        T::ColSize,
-                        T::ColSpeed,
-                        T::ColEta,
-                        T::ColElapsed,
-                    ] {
-                        header.col(|ui| {
-                            ui.strong(tr.get(key));
-                        });
+                    let columns = [
+                        (T::ColStatus, Some(SortKey::Status)),
+                        (T::ColName, Some(SortKey::Name)),
+                        (T::ColProgress, None),
+                        (T::ColSize, Some(SortKey::Size)),
+                        (T::ColSpeed, None),
+                        (T::ColEta, None),
+                        (T::ColElapsed, None),
+                    ];
+                    for (key, sorts) in columns {
+                        header.col(|ui| sort_header(ui, tr.get(key), sorts, sort, actions));
                     }
                     header.col(|_| {});
                     header.col(|ui| {
-                        ui.strong(tr.get(T::ColSource));
+                        sort_header(
+                            ui,
+                            tr.get(T::ColSource),
+                            Some(SortKey::Source),
+                            sort,
+                            actions,
+                        );
                     });
                 })
                 .body(|body| {
@@ -148,16 +188,47 @@ pub(super) fn list(
                         built += 1;
                         table_row.set_selected(row.selected);
                         row_cells(&mut table_row, tr, row, now, actions);
-                        if table_row.response().clicked() {
-                            actions.push(Action::Click {
-                                index,
-                                add: add_modifier,
-                            });
+                        let response = table_row.response();
+                        if response.double_clicked() {
+                            actions.push(Action::Activate(index));
+                        } else if response.clicked() {
+                            actions.push(Action::Click { index, how });
                         }
+                        if response.secondary_clicked() {
+                            actions.push(Action::ContextClick(index));
+                        }
+                        response.context_menu(|ui| row_menu(ui, tr, model, row, actions));
                     });
                 });
         });
     built
+}
+
+/// A header cell; a sortable one sorts by its column when clicked, and the current sort's
+/// column shows which way it goes.
+fn sort_header(
+    ui: &mut Ui,
+    text: &str,
+    sorts: Option<SortKey>,
+    current: (SortKey, bool),
+    actions: &mut Vec<Action>,
+) {
+    let Some(key) = sorts else {
+        ui.strong(text);
+        return;
+    };
+    let marker = match current {
+        (k, false) if k == key => " ▴",
+        (k, true) if k == key => " ▾",
+        _ => "",
+    };
+    let response = ui.add(
+        egui::Label::new(RichText::new(format!("{text}{marker}")).strong())
+            .sense(egui::Sense::click()),
+    );
+    if response.clicked() {
+        actions.push(Action::SetSort(key));
+    }
 }
 
 fn row_cells(
@@ -168,60 +239,31 @@ fn row_cells(
     actions: &mut Vec<Action>,
 ) {
     let status = row.status();
-    let error = row.state.error();
     table_row.col(|ui| {
         let color = status_color(status);
         status_icon(ui, status, color);
-        let text = match &row.state {
-            RowState::Retrying {
-                attempt, of, at, ..
-            } => tr.fill(
-                T::RetryIn,
-                &[
-                    ("n", &attempt.to_string()),
-                    ("of", &of.to_string()),
-                    ("wait", &human_duration(at.saturating_duration_since(now))),
-                ],
-            ),
-            RowState::Connecting {
-                waiting: Some(Waiting::PartInUse { part }),
-                ..
-            } => tr.fill(
-                T::WaitingForPart,
-                &[(
-                    "name",
-                    &part
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                )],
-            ),
-            _ => tr.status(status).to_owned(),
-        };
-        let response = ui.label(RichText::new(&text).color(color));
-        if let Some(error) = &error {
-            response.on_hover_text(error);
+        let text = status_text(tr, row, now);
+        let response = ui.add(egui::Label::new(RichText::new(&text).color(color)).truncate());
+        if let Some(technical) = row.state.error() {
+            response.on_hover_text(technical);
         }
     });
     table_row.col(|ui| {
-        let response = ui.add(egui::Label::new(&row.name).truncate());
-        match &error {
-            Some(error) => response.on_hover_text(format!("{}\n{error}", row.name)),
-            None => response.on_hover_text(&row.name),
-        };
+        // A cut name shows in full on hover (egui's own tooltip for truncated text).
+        ui.add(egui::Label::new(&row.name).truncate());
     });
-    table_row.col(|ui| {
-        progress(ui, row);
-    });
+    table_row.col(|ui| progress(ui, row));
     table_row.col(|ui| {
         ui.label(size_text(&row.state));
     });
     let (speed, eta) = match &row.state {
-        RowState::Running { speed, .. } => (
-            format!("{}/s", human_bytes(speed.bytes_per_sec(now) as u64)),
-            row.eta(now).map(human_duration).unwrap_or_default(),
-        ),
-        RowState::Retrying { reason, .. } => (String::new(), reason.clone()),
+        RowState::Running { speed, .. } => match speed.bytes_per_sec(now) {
+            Some(rate) => (
+                tr.rate(rate),
+                row.eta(now).map(|d| tr.duration(d)).unwrap_or_default(),
+            ),
+            None => (tr.get(T::Calculating).to_owned(), String::new()),
+        },
         _ => (String::new(), String::new()),
     };
     table_row.col(|ui| {
@@ -231,81 +273,216 @@ fn row_cells(
         ui.label(eta);
     });
     table_row.col(|ui| {
-        if let Some(elapsed) = row.state.elapsed(now) {
-            ui.label(human_duration(elapsed));
+        if let Some(elapsed) = row.elapsed(now) {
+            ui.label(tr.duration(elapsed));
         }
     });
     table_row.col(|ui| {
         row_buttons(ui, tr, row, actions);
     });
-    // The source last: the least needed, so the one that gets cut when room runs out (the
-    // whole text is in its tooltip and in the details).
     table_row.col(|ui| {
-        let text = redact(&row.text);
-        ui.add(egui::Label::new(RichText::new(text.as_ref()).weak()).truncate())
-            .on_hover_text(text.as_ref());
+        ui.add(egui::Label::new(RichText::new(row.origin_label()).weak()).truncate());
     });
 }
 
-fn progress(ui: &mut Ui, row: &Row) {
-    let bar = match &row.state {
-        RowState::Running {
-            done,
-            total: Some(total),
-            ..
-        } if *total > 0 => {
-            egui::ProgressBar::new((*done as f64 / *total as f64) as f32).show_percentage()
+/// What the status column says: the status, what the row waits for, the retry countdown, or
+/// for a failure a person's sentence (the technical text is on hover and in the details).
+pub(super) fn status_text(tr: Tr, row: &Row, now: Instant) -> String {
+    match &row.state {
+        RowState::Retrying {
+            attempt, of, at, ..
+        } => {
+            let wait = tr.fill(
+                T::RetryIn,
+                &[
+                    ("n", &attempt.to_string()),
+                    ("of", &of.to_string()),
+                    ("wait", &tr.duration(at.saturating_duration_since(now))),
+                ],
+            );
+            format!("{wait} — {}", failure_sentence(tr, row))
         }
+        RowState::Connecting {
+            waiting: Some(Waiting::PartInUse { part }),
+            ..
+        } => tr.fill(
+            T::WaitingForPart,
+            &[(
+                "name",
+                &part
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )],
+        ),
+        RowState::Connecting { attempt, of, .. } if *attempt > 0 => tr.fill(
+            T::ConnectingTry,
+            &[("n", &attempt.to_string()), ("of", &of.to_string())],
+        ),
+        RowState::Failed { .. } | RowState::TimedOut { .. } => failure_sentence(tr, row),
+        _ => tr.status(row.status()).to_owned(),
+    }
+}
+
+fn progress(ui: &mut Ui, row: &Row) {
+    let fraction = match (&row.state, row.state.total()) {
+        (RowState::Done { .. }, _) => Some(1.0),
+        (state, Some(total)) if total > 0 && !matches!(state, RowState::Queued) => {
+            Some(state.bytes() as f64 / total as f64)
+        }
+        _ => None,
+    };
+    let bar = match (&row.state, fraction) {
+        (_, Some(fraction)) => egui::ProgressBar::new(fraction as f32).show_percentage(),
         // Size unknown: an animated bar that says only "working".
-        RowState::Running { .. } | RowState::Connecting { .. } => {
+        (RowState::Running { .. } | RowState::Connecting { .. }, None) => {
             egui::ProgressBar::new(0.0).animate(true)
         }
-        RowState::Done { .. } => egui::ProgressBar::new(1.0),
         // Waiting or ended without a file: no bar.
         _ => return,
     };
-    ui.add(bar.desired_height(ROW_HEIGHT - 8.0));
+    let fill = if row.status() == Status::Paused {
+        status_color(Status::Paused).gamma_multiply(0.8)
+    } else {
+        BAR_FILL
+    };
+    ui.add(bar.fill(fill).desired_height(ROW_HEIGHT - 8.0));
 }
 
 fn size_text(state: &RowState) -> String {
-    match state {
-        RowState::Queued | RowState::Connecting { .. } => String::new(),
-        RowState::Running {
-            done,
-            total: Some(total),
-            ..
-        } => format!("{} / {}", human_bytes(*done), human_bytes(*total)),
-        other => human_bytes(other.bytes()),
+    match (state, state.total()) {
+        (RowState::Queued, _) => String::new(),
+        (RowState::Done { bytes, .. }, _) => human_bytes(*bytes),
+        (_, Some(total)) => format!("{} / {}", human_bytes(state.bytes()), human_bytes(total)),
+        (RowState::Connecting { done: 0, .. }, None) => String::new(),
+        (other, None) => human_bytes(other.bytes()),
     }
 }
 
+/// The row's buttons in three fixed slots: the main action (Pause, Resume, Retry, Open), the
+/// second (Cancel…, Show in folder) and the menu. An empty slot keeps its room.
 pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
     let status = row.status();
-    if status.is_active() {
-        if ui.small_button(tr.get(T::Pause)).clicked() {
-            actions.push(Action::Pause(row.id));
+    let ids = vec![row.id];
+    let main = match (&row.state, status) {
+        (RowState::Done { path, .. }, _) => Some((T::Open, Action::Open(path.clone()))),
+        (_, s) if s.is_active() => Some((T::Pause, Action::Pause(ids.clone()))),
+        (_, Status::Paused) => Some((T::Resume, Action::Resume(ids.clone()))),
+        (_, s) if s.is_retryable() && row.source.is_some() => {
+            Some((T::Retry, Action::Resume(ids.clone())))
         }
-        if ui.small_button(tr.get(T::Cancel)).clicked() {
-            actions.push(Action::Cancel(row.id));
-        }
-    }
-    let again = if status == Status::Paused {
-        T::Resume
-    } else {
-        T::Retry
+        _ => None,
     };
-    if status.is_retryable() && row.source.is_some() && ui.small_button(tr.get(again)).clicked() {
-        actions.push(Action::Retry(row.id));
-    }
-    if let RowState::Done { path, .. } = &row.state {
-        if ui.small_button(tr.get(T::Open)).clicked() {
-            actions.push(Action::Open(path.clone()));
+    let second = match (&row.state, status) {
+        (RowState::Done { path, .. }, _) => Some((T::ShowInFolder, Action::Reveal(path.clone()))),
+        (_, s) if s.is_active() || s == Status::Paused => {
+            Some((T::Cancel, Action::Cancel(ids.clone())))
         }
-        if ui.small_button(tr.get(T::ShowInFolder)).clicked() {
-            actions.push(Action::Reveal(path.clone()));
+        _ => None,
+    };
+    slot(ui, tr, SLOT_MAIN, main, actions);
+    slot(ui, tr, SLOT_SECOND, second, actions);
+    let menu = ui
+        .add_sized(
+            [SLOT_MENU, ROW_HEIGHT - 6.0],
+            egui::Button::new("⋯").small(),
+        )
+        .on_hover_text(tr.get(T::RowMenu));
+    egui::Popup::menu(&menu).show(|ui| {
+        one_row_menu(ui, tr, row, actions);
+    });
+}
+
+fn slot(ui: &mut Ui, tr: Tr, width: f32, button: Option<(T, Action)>, actions: &mut Vec<Action>) {
+    let size = [width, ROW_HEIGHT - 6.0];
+    match button {
+        Some((key, action)) => {
+            if ui
+                .add_sized(size, egui::Button::new(tr.get(key)).small().truncate())
+                .clicked()
+            {
+                actions.push(action);
+            }
+        }
+        None => {
+            ui.allocate_exact_size(size.into(), egui::Sense::hover());
         }
     }
-    if ui.small_button(tr.get(T::Remove)).clicked() {
-        actions.push(Action::Remove(row.id));
+}
+
+/// The menu for one row (its ⋯ button).
+fn one_row_menu(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
+    menu_items(ui, tr, std::slice::from_ref(row), actions);
+}
+
+/// The right-click menu: acts on the selection (which the right-click made include this row).
+fn row_menu(ui: &mut Ui, tr: Tr, model: &Model, row: &Row, actions: &mut Vec<Action>) {
+    let mut rows: Vec<Row> = model.selected_rows().cloned().collect();
+    if !rows.iter().any(|r| r.id == row.id) {
+        rows = vec![row.clone()];
     }
+    menu_items(ui, tr, &rows, actions);
+}
+
+fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
+    let ids = |keep: &dyn Fn(&Row) -> bool| -> Vec<_> {
+        rows.iter().filter(|r| keep(r)).map(|r| r.id).collect()
+    };
+    let mut item = |ui: &mut Ui, key: T, action: Action, enabled: bool| {
+        if ui
+            .add_enabled(enabled, egui::Button::new(tr.get(key)))
+            .clicked()
+        {
+            actions.push(action);
+            ui.close();
+        }
+    };
+    let active = ids(&|r| r.status().is_active());
+    let paused = ids(&|r| r.status() == Status::Paused);
+    let retry = ids(&|r| {
+        matches!(
+            r.status(),
+            Status::Failed | Status::TimedOut | Status::Cancelled
+        ) && r.source.is_some()
+    });
+    item(
+        ui,
+        T::Pause,
+        Action::Pause(active.clone()),
+        !active.is_empty(),
+    );
+    item(
+        ui,
+        T::Resume,
+        Action::Resume(paused.clone()),
+        !paused.is_empty(),
+    );
+    item(
+        ui,
+        T::Retry,
+        Action::Resume(retry.clone()),
+        !retry.is_empty(),
+    );
+    ui.separator();
+    if let [one] = rows {
+        if let RowState::Done { path, .. } = &one.state {
+            item(ui, T::Open, Action::Open(path.clone()), true);
+            item(ui, T::ShowInFolder, Action::Reveal(path.clone()), true);
+        }
+        item(
+            ui,
+            T::CopyAddress,
+            Action::Copy(redact(&one.text).into_owned()),
+            true,
+        );
+        ui.separator();
+    }
+    let cancellable = ids(&|r| r.status().is_active() || r.status() == Status::Paused);
+    item(
+        ui,
+        T::Cancel,
+        Action::Cancel(cancellable.clone()),
+        !cancellable.is_empty(),
+    );
+    item(ui, T::Remove, Action::Remove(ids(&|_| true)), true);
 }

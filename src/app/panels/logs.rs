@@ -1,4 +1,7 @@
-//! The log panel: recent warnings and errors.
+//! The activity panel: what happened to the items (done, failed and why, cancelled, paused),
+//! with Haul's own warnings and errors among them, newest last, each with how long ago.
+
+use std::time::{Duration, SystemTime};
 
 use eframe::egui::{self, RichText, Ui};
 
@@ -8,30 +11,47 @@ use super::super::i18n::{T, Tr};
 impl HaulApp {
     pub(super) fn log_panel(&mut self, ui: &mut Ui, tr: Tr) {
         ui.label(RichText::new(tr.get(T::LogsTitle)).strong());
-        let lines = &self.log_cache.1;
+        // (when, text, is_error): the items' activity and the warnings, in time order.
+        let mut lines: Vec<(u64, &str, bool)> = self
+            .activity()
+            .map(|a| (a.at, a.text.as_str(), a.is_error))
+            .chain(
+                self.log_cache
+                    .1
+                    .iter()
+                    .map(|l| (l.at, l.message.as_str(), true)),
+            )
+            .collect();
+        lines.sort_by_key(|(at, _, _)| *at);
         if lines.is_empty() {
             ui.label(tr.get(T::LogsEmpty));
             return;
         }
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         egui::ScrollArea::vertical()
             .stick_to_bottom(true)
             .auto_shrink(false)
             .show(ui, |ui| {
-                for line in lines {
-                    let color = if line.level == tracing::Level::ERROR {
-                        ui.visuals().error_fg_color
-                    } else {
-                        ui.visuals().warn_fg_color
-                    };
-                    let (h, m, s) = ((line.at / 3600) % 24, (line.at / 60) % 60, line.at % 60);
-                    ui.label(
-                        RichText::new(format!(
-                            "{h:02}:{m:02}:{s:02} UTC  {:<5} {}: {}",
-                            line.level, line.target, line.message
-                        ))
-                        .monospace()
-                        .color(color),
+                for (at, text, is_error) in lines {
+                    let age = tr.fill(
+                        T::Ago,
+                        &[(
+                            "time",
+                            &tr.duration(Duration::from_secs(now.saturating_sub(at))),
+                        )],
                     );
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(age).weak().small());
+                        let text = RichText::new(text);
+                        ui.label(if is_error {
+                            text.color(ui.visuals().warn_fg_color)
+                        } else {
+                            text
+                        });
+                    });
                 }
             });
     }

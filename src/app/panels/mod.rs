@@ -1,14 +1,21 @@
 //! Drawing: a file per panel. Drawing only reads state, edits the window's own text fields and
-//! settings, and pushes [`Action`]s; nothing here talks to the engine.
+//! settings, and pushes [`Action`](super::Action)s; nothing here talks to the engine.
 //! Must not touch: I/O, the engine, the clock beyond reading `Instant::now()` once a frame.
 //!
+//! Controls stay put: the toolbar wraps instead of overprinting at the smallest window
+//! (640×360), every row's buttons sit in fixed slots, and notices float over the list's
+//! bottom edge instead of pushing the list down.
+//!
 //! # Layout
-//! - `toolbar`: adding sources, the destination, the panel toggles, notices.
-//! - `list`: the virtualised list of rows and their buttons.
+//! - `toolbar`: adding sources (the add box scrolls; Add stays in view), the destination
+//!   (checked as typed), the panel toggles.
+//! - `list`: the virtualised list, its sortable header, the rows and their menus.
 //! - `details`: the selected row in full.
-//! - `summary`: counts, bytes, speed and wall time against the sum of item times.
+//! - `summary`: counts, the current speed, wall time against the sum of item times, the
+//!   buttons that act on every row, the filter and the search.
 //! - `settings`, `logs`: the side and bottom panels.
-//! - `dialogs`: About, the quit question, the drop overlay.
+//! - `dialogs`: About, the quit question, the question before deleting, the notice, the drop
+//!   overlay.
 
 mod details;
 mod dialogs;
@@ -24,7 +31,7 @@ use eframe::egui::{self, Ui};
 
 use super::HaulApp;
 use details::details;
-use dialogs::{about_window, drop_overlay, quit_dialog};
+use dialogs::{about_window, confirm_dialog, drop_overlay, notice_overlay, quit_dialog};
 use list::list;
 
 impl HaulApp {
@@ -47,17 +54,37 @@ impl HaulApp {
         if self.settings.show_settings {
             egui::Panel::right("settings")
                 .resizable(false)
-                .show(ui, |ui| self.settings_panel(ui, tr));
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.settings_panel(ui, tr));
+                });
         }
-        egui::CentralPanel::default().show(ui, |ui| {
-            self.rows_built = list(ui, tr, &mut self.model, now, &mut self.actions);
+        let central = egui::CentralPanel::default().show(ui, |ui| {
+            let scroll_to = self.scroll_to.take();
+            self.rows_built = list(
+                ui,
+                tr,
+                &mut self.model,
+                now,
+                scroll_to,
+                self.dialogs_unavailable,
+                &mut self.actions,
+            );
         });
+        let ctx = ui.ctx().clone();
+        if let Some(notice) = &self.notice
+            && notice_overlay(&ctx, tr, notice, central.response.rect)
+        {
+            self.notice = None;
+        }
         if self.about_open {
-            about_window(ui.ctx(), tr, &mut self.about_open, self.data_dir.as_deref());
+            about_window(&ctx, tr, &mut self.about_open, self.data_dir.as_deref());
         }
         if self.quit_asked {
-            quit_dialog(ui.ctx(), tr, self.model.active(), &mut self.actions);
+            quit_dialog(&ctx, tr, self.model.active(), &mut self.actions);
         }
-        drop_overlay(ui.ctx(), tr);
+        if let Some(confirm) = &self.confirm {
+            confirm_dialog(&ctx, tr, confirm, &mut self.actions);
+        }
+        drop_overlay(&ctx, tr);
     }
 }

@@ -1,88 +1,106 @@
-//! The settings panel: caps, timeouts, retries, size limit, what to do when a file exists,
-//! language.
+//! The settings panel: downloads at once, connections per server, timeouts, retries, a time
+//! and a size limit, what to do when a file exists, language and appearance. Every label has
+//! hover help; counts and timeouts are framed number fields, the limits text fields that take
+//! `500M`, `2G` or `none` and say when what was typed is not one.
 
-use eframe::egui::{self, Ui};
+use eframe::egui::{self, RichText, Ui};
 
-use super::super::Action;
-use super::super::HaulApp;
 use super::super::i18n::{LanguageChoice, T, Tr};
-use super::super::settings::{JOBS_MAX, RETRIES_MAX, TIMEOUT_MAX_SECS};
+use super::super::settings::{JOBS_MAX, RETRIES_MAX, TIMEOUT_MAX_SECS, ThemeChoice};
+use super::super::{Action, HaulApp};
+
+/// A label with its help on hover (and the help as its accessible description).
+fn label(ui: &mut Ui, tr: Tr, key: T, help: T) -> egui::Response {
+    ui.label(tr.get(key)).on_hover_text(tr.get(help))
+}
+
+/// A text field for a limit, red while what was typed is not valid.
+fn limit_field(ui: &mut Ui, text: &mut String, valid: bool, hint: &str) -> egui::Response {
+    let mut edit = egui::TextEdit::singleline(text)
+        .hint_text(hint)
+        .desired_width(90.0);
+    if !valid {
+        edit = edit.text_color(ui.visuals().error_fg_color);
+    }
+    ui.add(edit)
+}
 
 impl HaulApp {
     pub(super) fn settings_panel(&mut self, ui: &mut Ui, tr: Tr) {
         ui.heading(tr.get(T::Settings));
         ui.add_space(4.0);
         let mut changed = false;
+        let none = tr.get(T::NoLimit);
         let s = &mut self.settings;
+        let (max_size_text, deadline_text) = (&mut self.max_size_text, &mut self.deadline_text);
         egui::Grid::new("settings-grid")
             .num_columns(2)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
-                let label = ui.label(tr.get(T::Jobs));
+                let l = label(ui, tr, T::Jobs, T::HelpJobs);
                 changed |= ui
                     .add(egui::DragValue::new(&mut s.jobs).range(1..=JOBS_MAX))
-                    .labelled_by(label.id)
+                    .labelled_by(l.id)
+                    .on_hover_text(tr.get(T::HelpJobs))
                     .changed();
                 ui.end_row();
-                let label = ui.label(tr.get(T::PerHost));
+                let l = label(ui, tr, T::PerHost, T::HelpPerHost);
                 changed |= ui
                     .add(egui::DragValue::new(&mut s.per_host).range(1..=JOBS_MAX))
-                    .labelled_by(label.id)
+                    .labelled_by(l.id)
+                    .on_hover_text(tr.get(T::HelpPerHost))
                     .changed();
                 ui.end_row();
-                for (key, value, min) in [
-                    (T::ConnectTimeout, &mut s.connect_secs, 0.1),
-                    (T::StallTimeout, &mut s.stall_secs, 0.1),
-                    (T::Deadline, &mut s.deadline_secs, 0.0),
+                let unit = tr.get(T::Seconds);
+                for (key, help, value) in [
+                    (T::ConnectTimeout, T::HelpConnect, &mut s.connect_secs),
+                    (T::StallTimeout, T::HelpStall, &mut s.stall_secs),
                 ] {
-                    let label = ui.label(tr.get(key));
-                    let unit = tr.get(T::Seconds);
+                    let l = label(ui, tr, key, help);
                     let drag = egui::DragValue::new(value)
-                        .range(min..=TIMEOUT_MAX_SECS)
+                        .range(0.1..=TIMEOUT_MAX_SECS)
                         .speed(0.5)
-                        .max_decimals(1);
-                    let drag = if key == T::Deadline {
-                        // 0 means no deadline: say so instead of "0 s" (a suffix would be
-                        // added after "none" too, so the unit goes into the text instead).
-                        let none = tr.get(T::NoDeadline);
-                        drag.custom_formatter(move |v, _| {
-                            if v <= 0.0 {
-                                none.to_owned()
-                            } else {
-                                format!("{v:.1} {unit}")
-                            }
-                        })
-                    } else {
-                        drag.suffix(format!(" {unit}"))
-                    };
-                    changed |= ui.add(drag).labelled_by(label.id).changed();
+                        .max_decimals(1)
+                        .suffix(format!(" {unit}"));
+                    changed |= ui
+                        .add(drag)
+                        .labelled_by(l.id)
+                        .on_hover_text(tr.get(help))
+                        .changed();
                     ui.end_row();
                 }
-                let label = ui.label(tr.get(T::Retries));
+                let l = label(ui, tr, T::Deadline, T::HelpDeadline);
+                let valid = s.clone().set_deadline_text(deadline_text, none);
+                let field = limit_field(ui, deadline_text, valid, none)
+                    .labelled_by(l.id)
+                    .on_hover_text(tr.get(T::HelpDeadline));
+                if field.changed() && s.set_deadline_text(deadline_text, none) {
+                    changed = true;
+                }
+                ui.end_row();
+                let l = label(ui, tr, T::Retries, T::HelpRetries);
                 changed |= ui
                     .add(egui::DragValue::new(&mut s.retries).range(0..=RETRIES_MAX))
-                    .labelled_by(label.id)
+                    .labelled_by(l.id)
+                    .on_hover_text(tr.get(T::HelpRetries))
                     .changed();
                 ui.end_row();
-                let label = ui.label(tr.get(T::MaxSize));
-                let none = tr.get(T::NoLimit);
-                changed |= ui
-                    .add(
-                        egui::DragValue::new(&mut s.max_size_mib)
-                            .range(0.0..=1024.0 * 1024.0)
-                            .speed(1.0)
-                            .custom_formatter(move |v, _| {
-                                if v <= 0.0 {
-                                    none.to_owned()
-                                } else {
-                                    format!("{v:.0} MiB")
-                                }
-                            }),
-                    )
-                    .labelled_by(label.id)
-                    .changed();
+                let l = label(ui, tr, T::MaxSize, T::HelpMaxSize);
+                let valid = s.clone().set_max_size_text(max_size_text, none);
+                ui.vertical(|ui| {
+                    let field = limit_field(ui, max_size_text, valid, tr.get(T::SizeExample))
+                        .labelled_by(l.id)
+                        .on_hover_text(tr.get(T::HelpMaxSize));
+                    if field.changed() && s.set_max_size_text(max_size_text, none) {
+                        changed = true;
+                    }
+                    if !valid {
+                        let color = ui.visuals().error_fg_color;
+                        ui.label(RichText::new(tr.get(T::SizeExample)).color(color).small());
+                    }
+                });
                 ui.end_row();
-                ui.label(tr.get(T::WhenExists));
+                label(ui, tr, T::WhenExists, T::HelpWhenExists);
                 ui.vertical(|ui| {
                     changed |= ui
                         .radio_value(&mut s.overwrite, false, tr.get(T::NewName))
@@ -92,25 +110,42 @@ impl HaulApp {
                         .changed();
                 });
                 ui.end_row();
-                let label = ui.label(tr.get(T::Language));
+                let l = ui.label(tr.get(T::Language));
                 let name = |choice| match choice {
                     LanguageChoice::System => tr.get(T::LanguageSystem),
                     LanguageChoice::English => "English",
                     LanguageChoice::Chinese => "简体中文",
+                    LanguageChoice::ChineseTraditional => "繁體中文",
                 };
                 egui::ComboBox::from_id_salt("language")
                     .selected_text(name(s.language))
                     .show_ui(ui, |ui| {
-                        for choice in [
-                            LanguageChoice::System,
-                            LanguageChoice::English,
-                            LanguageChoice::Chinese,
-                        ] {
-                            ui.selectable_value(&mut s.language, choice, name(choice));
+                        for choice in LanguageChoice::ALL {
+                            changed |= ui
+                                .selectable_value(&mut s.language, choice, name(choice))
+                                .changed();
                         }
                     })
                     .response
-                    .labelled_by(label.id);
+                    .labelled_by(l.id);
+                ui.end_row();
+                let l = label(ui, tr, T::Theme, T::HelpTheme);
+                let theme = |choice| match choice {
+                    ThemeChoice::System => tr.get(T::ThemeSystem),
+                    ThemeChoice::Light => tr.get(T::ThemeLight),
+                    ThemeChoice::Dark => tr.get(T::ThemeDark),
+                };
+                egui::ComboBox::from_id_salt("theme")
+                    .selected_text(theme(s.theme))
+                    .show_ui(ui, |ui| {
+                        for choice in ThemeChoice::ALL {
+                            changed |= ui
+                                .selectable_value(&mut s.theme, choice, theme(choice))
+                                .changed();
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
                 ui.end_row();
             });
         if changed {

@@ -1,14 +1,14 @@
-//! The summary bar: counts per status, bytes, overall speed, and the batch's wall time against
-//! the sum of the items' own times; Cancel all, Pause queue, Clear finished and the filter.
+//! The summary bar: how many items stand where, the download speed now, the batch's wall time
+//! against the sum of the items' own times; the buttons that act on every row (Pause all,
+//! Resume all, Retry failed, Clear done, Cancel all…), the filter and the search.
 
 use std::time::{Duration, Instant};
 
-use eframe::egui::{self, RichText, Ui};
+use eframe::egui::{self, Ui};
 
 use super::super::i18n::{T, Tr};
 use super::super::model::Model;
 use super::super::{Action, HaulApp};
-use crate::human::{human_bytes, human_duration};
 use crate::protocol::Status;
 
 impl HaulApp {
@@ -16,29 +16,38 @@ impl HaulApp {
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {
             ui.label(summary_counts(tr, &self.model));
+            if self.model.working() > 0 {
+                ui.separator();
+                ui.label(match self.model.current_speed(now) {
+                    Some(rate) => tr.fill(T::SummarySpeed, &[("speed", &tr.rate(rate))]),
+                    None => tr.get(T::Calculating).to_owned(),
+                });
+            }
             if let Some(text) = summary_times(tr, &self.model, now) {
                 ui.separator();
                 ui.label(text);
             }
         });
-        ui.horizontal(|ui| {
-            let active = self.model.active() > 0;
-            if ui
-                .add_enabled(active, egui::Button::new(tr.get(T::CancelAll)))
-                .clicked()
-            {
-                self.actions.push(Action::CancelAll);
-            }
-            let (label, paused) = if self.paused {
-                (T::StartQueue, false)
-            } else {
-                (T::PauseQueue, true)
-            };
-            if ui.button(tr.get(label)).clicked() {
-                self.actions.push(Action::SetPaused(paused));
-            }
-            if ui.button(tr.get(T::ClearFinished)).clicked() {
-                self.actions.push(Action::ClearFinished);
+        ui.horizontal_wrapped(|ui| {
+            let count = |s| self.model.count(s);
+            let buttons = [
+                (T::PauseAll, self.model.active() > 0, Action::PauseAll),
+                (T::ResumeAll, count(Status::Paused) > 0, Action::ResumeAll),
+                (
+                    T::RetryFailed,
+                    count(Status::Failed) + count(Status::TimedOut) > 0,
+                    Action::RetryFailed,
+                ),
+                (T::ClearDone, count(Status::Done) > 0, Action::ClearDone),
+                (T::CancelAll, self.model.active() > 0, Action::CancelAll),
+            ];
+            for (key, enabled, action) in buttons {
+                if ui
+                    .add_enabled(enabled, egui::Button::new(tr.get(key)))
+                    .clicked()
+                {
+                    self.actions.push(action);
+                }
             }
             ui.separator();
             let label = ui.label(tr.get(T::Filter));
@@ -57,8 +66,13 @@ impl HaulApp {
                 })
                 .response
                 .labelled_by(label.id);
-            if self.paused {
-                ui.label(RichText::new(tr.get(T::QueuePaused)).italics());
+            let search = ui.add(
+                egui::TextEdit::singleline(&mut self.search_text)
+                    .hint_text(tr.get(T::SearchHint))
+                    .desired_width(160.0),
+            );
+            if search.changed() {
+                self.model.set_search(&self.search_text);
             }
             let selected = self.model.selected().len();
             if selected > 1 {
@@ -69,58 +83,42 @@ impl HaulApp {
     }
 }
 
-/// `42 items: 30 done, …`
+/// `42 items: 30 done, 2 active, …`
 fn summary_counts(tr: Tr, model: &Model) -> String {
     let n = |s| model.count(s).to_string();
-    let active = (model.count(Status::Connecting) + model.count(Status::Running)).to_string();
-    tr.fill(
+    let failed = (model.count(Status::Failed) + model.count(Status::TimedOut)).to_string();
+    let counts = tr.fill(
         T::SummaryCounts,
         &[
-            ("total", &model.len().to_string()),
             ("done", &n(Status::Done)),
-            ("running", &active),
+            ("running", &model.working().to_string()),
             ("queued", &n(Status::Queued)),
             ("paused", &n(Status::Paused)),
-            ("failed", &n(Status::Failed)),
-            ("timed_out", &n(Status::TimedOut)),
-            ("cancelled", &n(Status::Cancelled)),
+            ("failed", &failed),
         ],
-    )
+    );
+    format!("{}: {counts}", tr.items(model.len()))
 }
 
-/// Bytes, overall speed, and wall time against the sum of item times.
+/// Wall time against the sum of item times.
 fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
     let batch = model.batch();
     let wall = batch.wall(now)?;
-    let (bytes, sum_items) = model.batch_totals(now);
-    let speed = if wall.as_secs_f64() > 0.0 {
-        bytes as f64 / wall.as_secs_f64()
-    } else {
-        0.0
-    };
-    let mut text = tr.fill(
-        T::SummaryBytes,
-        &[
-            ("bytes", &human_bytes(bytes)),
-            ("speed", &format!("{}/s", human_bytes(speed as u64))),
-        ],
-    );
-    text.push_str(" · ");
-    let wall_text = human_duration(wall);
-    if wall > Duration::ZERO && sum_items > wall {
+    let sum_items = model.batch_time(now);
+    let wall_text = tr.duration(wall);
+    Some(if wall > Duration::ZERO && sum_items > wall {
         let ratio = sum_items.as_secs_f64() / wall.as_secs_f64();
-        text.push_str(&tr.fill(
+        tr.fill(
             T::SummaryFaster,
             &[
                 ("wall", &wall_text),
-                ("sum", &human_duration(sum_items)),
+                ("sum", &tr.duration(sum_items)),
                 ("ratio", &format!("{ratio:.1}")),
             ],
-        ));
+        )
     } else if batch.is_running() {
-        text.push_str(&tr.fill(T::SummaryWall, &[("wall", &wall_text)]));
+        tr.fill(T::SummaryWall, &[("wall", &wall_text)])
     } else {
-        text.push_str(&tr.fill(T::SummaryTook, &[("wall", &wall_text)]));
-    }
-    Some(text)
+        tr.fill(T::SummaryTook, &[("wall", &wall_text)])
+    })
 }

@@ -1,15 +1,20 @@
-//! The toolbar: add files, import a list, the destination, the panel toggles, the add box and
-//! the notice line.
+//! The toolbar: add files, import a list, the panel toggles; the destination (checked when
+//! typed, with why it cannot be used); the add box, which scrolls inside a bounded height so
+//! a paste of thousands of lines never pushes Add, the list or the summary out of the window.
 
-use eframe::egui::{self, RichText, Ui};
+use eframe::egui::{self, Align, Layout, RichText, Ui};
 
 use super::super::i18n::{T, Tr};
 use super::super::{Action, HaulApp};
 
+/// The add box grows up to this many lines, then scrolls.
+const ADD_BOX_LINES: f32 = 4.0;
+
 impl HaulApp {
     pub(super) fn toolbar(&mut self, ui: &mut Ui, tr: Tr) {
         ui.add_space(4.0);
-        ui.horizontal(|ui| {
+        // Row 1: what adds, and the panels. Wraps rather than overprints when narrow.
+        ui.horizontal_wrapped(|ui| {
             if ui.button(tr.get(T::AddFiles)).clicked() {
                 self.actions.push(Action::PickFiles);
             }
@@ -17,59 +22,89 @@ impl HaulApp {
                 self.actions.push(Action::ImportList);
             }
             ui.separator();
+            ui.toggle_value(&mut self.settings.show_settings, tr.get(T::Settings));
+            ui.toggle_value(&mut self.settings.show_logs, tr.get(T::Logs));
+            if ui.button(tr.get(T::About)).clicked() {
+                self.about_open = true;
+            }
+        });
+        // Row 2: where files go. The field takes what the buttons leave.
+        ui.horizontal(|ui| {
             let label = ui.label(tr.get(T::Destination));
-            let dest = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.dest_text)
-                        .hint_text(tr.get(T::DestinationHint))
-                        .desired_width(280.0),
-                )
-                .labelled_by(label.id);
-            if dest.lost_focus() && !self.dest_text.trim().is_empty() {
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if ui.button(tr.get(T::OpenFolder)).clicked() {
+                    self.actions.push(Action::OpenDest);
+                }
+                if ui.button(tr.get(T::ChooseFolder)).clicked() {
+                    self.actions.push(Action::PickDest);
+                }
+                let dest = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.dest_text)
+                            .hint_text(tr.get(T::DestinationHint))
+                            .desired_width(ui.available_width()),
+                    )
+                    .labelled_by(label.id);
                 let typed = std::path::PathBuf::from(self.dest_text.trim());
-                if typed != self.settings.dest {
-                    self.actions.push(Action::SetDest(typed));
+                if dest.lost_focus()
+                    && !self.dest_text.trim().is_empty()
+                    && (typed != self.settings.dest || self.dest_problem.is_some())
+                {
+                    self.actions.push(Action::TypedDest(typed));
                 }
-            }
-            if ui.button(tr.get(T::ChooseFolder)).clicked() {
-                self.actions.push(Action::PickDest);
-            }
-            if ui.button(tr.get(T::OpenFolder)).clicked() {
-                self.actions.push(Action::OpenDest);
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button(tr.get(T::About)).clicked() {
-                    self.about_open = true;
-                }
-                ui.toggle_value(&mut self.settings.show_settings, tr.get(T::Settings));
-                ui.toggle_value(&mut self.settings.show_logs, tr.get(T::Logs));
             });
         });
+        if let Some(problem) = &self.dest_problem {
+            let color = if problem.is_error {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().weak_text_color()
+            };
+            ui.label(RichText::new(&problem.text).color(color).small());
+        }
+        // Row 3: the add box, bounded, with Add always in view beside it.
         ui.horizontal(|ui| {
-            let button_width = 80.0;
-            let edit = egui::TextEdit::multiline(&mut self.add_text)
-                .hint_text(tr.get(T::AddBoxHint))
-                .desired_rows(3)
-                .desired_width(ui.available_width() - button_width - 8.0);
-            let response = ui.add(edit);
-            let submit_key = response.has_focus()
-                && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
-            let add = ui
-                .add_sized([button_width, 28.0], egui::Button::new(tr.get(T::Add)))
-                .clicked();
-            if (add || submit_key) && !self.add_text.trim().is_empty() {
-                self.actions.push(Action::AddText {
-                    text: std::mem::take(&mut self.add_text),
-                    origin: "pasted".to_owned(),
-                });
-            }
+            ui.with_layout(Layout::right_to_left(Align::Min), |ui| {
+                let add = ui
+                    .add_sized([80.0, 28.0], egui::Button::new(tr.get(T::Add)))
+                    .clicked();
+                let line = ui.text_style_height(&egui::TextStyle::Body);
+                let mut submit_key = false;
+                egui::ScrollArea::vertical()
+                    .id_salt("add-box")
+                    .max_height(line * ADD_BOX_LINES + 12.0)
+                    .show(ui, |ui| {
+                        ui.with_layout(Layout::top_down(Align::Min), |ui| {
+                            let response = ui.add(
+                                egui::TextEdit::multiline(&mut self.add_text)
+                                    .hint_text(tr.get(T::AddBoxHint))
+                                    .desired_rows(2)
+                                    .desired_width(ui.available_width()),
+                            );
+                            submit_key = response.has_focus()
+                                && ui.input_mut(|i| {
+                                    i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter)
+                                });
+                        });
+                    });
+                if (add || submit_key) && !self.add_text.trim().is_empty() {
+                    self.actions.push(Action::AddText {
+                        text: std::mem::take(&mut self.add_text),
+                        origin: "pasted".to_owned(),
+                        quiet: false,
+                    });
+                }
+            });
         });
         if let Some(path) = &mut self.list_prompt {
             let mut close = false;
             ui.horizontal(|ui| {
                 let label = ui.label(tr.get(T::ListPath));
                 let edit = ui
-                    .add(egui::TextEdit::singleline(path).desired_width(360.0))
+                    .add(
+                        egui::TextEdit::singleline(path)
+                            .desired_width((ui.available_width() - 120.0).max(120.0)),
+                    )
                     .labelled_by(label.id);
                 let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if (ui.button(tr.get(T::Import)).clicked() || enter) && !path.trim().is_empty() {
@@ -83,24 +118,6 @@ impl HaulApp {
             });
             if close {
                 self.list_prompt = None;
-            }
-        }
-        if let Some(notice) = &self.notice {
-            let mut dismiss = false;
-            ui.horizontal(|ui| {
-                let color = if notice.is_error {
-                    ui.visuals().warn_fg_color
-                } else {
-                    ui.visuals().text_color()
-                };
-                ui.label(RichText::new(&notice.text).color(color));
-                dismiss = ui
-                    .small_button("×")
-                    .on_hover_text(tr.get(T::Close))
-                    .clicked();
-            });
-            if dismiss {
-                self.notice = None;
             }
         }
         ui.add_space(2.0);

@@ -192,31 +192,7 @@ fn checksum(text: &str) -> Result<Checksum, String> {
 
 /// `1500`, `64K`, `1.5M`, `2G` (1024-based).
 fn size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => text.split_at(i),
-        None => (text, ""),
-    };
-    let factor: f64 = match unit
-        .to_ascii_uppercase()
-        .trim_end_matches("IB")
-        .trim_end_matches('B')
-    {
-        "" => 1.0,
-        "K" => 1024.0,
-        "M" => 1024.0 * 1024.0,
-        "G" => 1024.0 * 1024.0 * 1024.0,
-        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(format!("'{text}' is not a size (e.g. 500M)")),
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size (e.g. 500M)"))?;
-    if !value.is_finite() || value <= 0.0 {
-        return Err(format!("'{text}' must be a positive size"));
-    }
-    Ok((value * factor) as u64)
+    haul::human::parse_size(text)
 }
 
 /// A positive number of seconds, decimals allowed; shown as clap's default as the seconds.

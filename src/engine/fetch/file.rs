@@ -35,7 +35,7 @@ pub fn open(path: &Path) -> Result<Opened, FetchError> {
     if let Some(kind) = non_regular_kind(&meta.file_type()) {
         return Err(FetchError::NotAFile {
             path: path.to_path_buf(),
-            kind,
+            kind: kind.to_owned(),
         });
     }
     let file = open_nonblocking(path).map_err(|e| read_error(path, &e))?;
@@ -44,7 +44,7 @@ pub fn open(path: &Path) -> Result<Opened, FetchError> {
     if let Some(kind) = non_regular_kind(&meta.file_type()) {
         return Err(FetchError::NotAFile {
             path: path.to_path_buf(),
-            kind,
+            kind: kind.to_owned(),
         });
     }
     let name = path
@@ -144,7 +144,7 @@ mod tests {
             open(dir.path()).err(),
             Some(FetchError::NotAFile {
                 path: dir.path().to_path_buf(),
-                kind: "directory"
+                kind: "directory".to_owned()
             })
         );
         let missing = dir.path().join("nope");
@@ -159,7 +159,7 @@ mod tests {
             open(null).err(),
             Some(FetchError::NotAFile {
                 path: null.to_path_buf(),
-                kind: "device"
+                kind: "device".to_owned()
             })
         );
     }
@@ -176,7 +176,7 @@ mod tests {
             open(&fifo).err(),
             Some(FetchError::NotAFile {
                 path: fifo,
-                kind: "FIFO"
+                kind: "FIFO".to_owned()
             })
         );
     }

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use super::names::{self, Names};
 use super::resume::{self, Sidecar};
-use crate::protocol::{Checksum, FetchError};
+use crate::protocol::{Checksum, DiskProblem, FetchError};
 use sys::{Gather, exists, move_unless_taken, sync_parent};
 pub use writer::ChunkWriter;
 
@@ -168,6 +168,7 @@ impl PartFile {
             return Err(ResumeError::Failed(FetchError::Write {
                 path: target,
                 message: "name already in use by another item".to_owned(),
+                problem: DiskProblem::InUse,
             }));
         }
         let reopened = PartFile::reopen(part, &sidecar);
@@ -420,11 +421,17 @@ impl PartFile {
             // bytes are not thrown away with the failure.
             self.kept = true;
             self.names.release(&self.target);
-            let FetchError::Write { path, message } = e else {
+            let FetchError::Write {
+                path,
+                message,
+                problem,
+            } = e
+            else {
                 return Err(e);
             };
             return Err(FetchError::Write {
                 path,
+                problem,
                 message: format!(
                     "{message}; the complete download is kept in {}",
                     self.part.display()
@@ -488,6 +495,7 @@ fn take_free(
     Err(FetchError::Write {
         path: dest.join(base),
         message: format!("no free name after {MAX_VARIANTS} tries"),
+        problem: DiskProblem::InUse,
     })
 }
 
@@ -520,6 +528,7 @@ pub(crate) fn write_error(path: &Path, e: &io::Error) -> FetchError {
     FetchError::Write {
         path: path.to_path_buf(),
         message: e.to_string(),
+        problem: DiskProblem::of(e.kind()),
     }
 }
 
@@ -527,6 +536,7 @@ fn closed_error(path: &Path) -> FetchError {
     FetchError::Write {
         path: path.to_path_buf(),
         message: "file already closed".to_owned(),
+        problem: DiskProblem::Other,
     }
 }
 

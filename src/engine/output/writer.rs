@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::{Committed, PartFile};
-use crate::protocol::FetchError;
+use crate::protocol::{DiskProblem, FetchError};
 
 /// Chunks queued between an async fetcher and its writer thread.
 const CHUNK_QUEUE: usize = 64;
@@ -111,6 +111,7 @@ impl ChunkWriter {
             Err(FetchError::Write {
                 path: PathBuf::new(),
                 message: format!("writer task failed: {e}"),
+                problem: DiskProblem::Other,
             })
         })
     }
@@ -120,5 +121,6 @@ fn stopped_error() -> FetchError {
     FetchError::Write {
         path: PathBuf::new(),
         message: "writer stopped".to_owned(),
+        problem: DiskProblem::Other,
     }
 }

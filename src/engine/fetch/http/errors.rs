@@ -12,7 +12,7 @@ use std::io;
 
 use super::MAX_REDIRECTS;
 use crate::engine::fetch::Stop;
-use crate::protocol::{FetchError, TimeoutKind};
+use crate::protocol::{ConnectProblem, FetchError, TimeoutKind};
 
 /// Why a redirect was refused; travels inside reqwest's error and is found again by type.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +48,10 @@ pub(super) fn classify(e: &reqwest::Error) -> Stop {
         return Stop::Failed(FetchError::Tls(tls));
     }
     if e.is_connect() {
-        return Stop::Failed(FetchError::Connect(chain(e)));
+        return Stop::Failed(FetchError::Connect {
+            problem: connect_problem(e),
+            detail: chain(e),
+        });
     }
     if dropped_before_reply(e) {
         return Stop::Failed(FetchError::Dropped(chain(e)));
@@ -57,6 +60,26 @@ pub(super) fn classify(e: &reqwest::Error) -> Stop {
         return Stop::Failed(FetchError::Redirect(chain(e)));
     }
     Stop::Failed(FetchError::Request(chain(e)))
+}
+
+/// What the system said about a connection that could not be opened: from the I/O error's
+/// kind, or hyper-util's resolver ("dns error"), never from the system's (translatable) text.
+fn connect_problem(e: &reqwest::Error) -> ConnectProblem {
+    for s in sources(e) {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            match io.kind() {
+                io::ErrorKind::ConnectionRefused => return ConnectProblem::Refused,
+                io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+                    return ConnectProblem::Unreachable;
+                }
+                _ => {}
+            }
+        }
+        if s.to_string().starts_with("dns error") {
+            return ConnectProblem::NameNotResolved;
+        }
+    }
+    ConnectProblem::Other
 }
 
 /// The connection ended before a reply began: the server closed a pooled keep-alive

@@ -1,0 +1,219 @@
+//! Adding sources: lines typed, pasted or imported, local files picked or dropped, and what a
+//! later launch hands over.
+//!
+//! Owns: turning lines into rows. URLs are queued at once; lines that name a local path go
+//! through the desktop's folder walk (off the UI thread), each carried whole with its
+//! checksum; a line without a scheme that names no file but starts with a host is read as a
+//! web address (and the row says so). A source already in the list is flagged, not fetched
+//! again as `name (1)`: it is selected and shown, and a failed or paused one goes on. A paste
+//! onto the window (not into the box) adds quietly: lines that are neither web addresses nor
+//! files are skipped and counted; the add box and imported lists say why each line fails.
+//! Must not touch: drawing, the disk.
+
+use std::time::Instant;
+
+use super::HaulApp;
+use super::i18n::T;
+use super::model::{NewRow, Submission};
+use crate::desktop::{AddContext, Candidate, LocalFile};
+use crate::protocol::{Command, FetchError, Source};
+use crate::sources::{self, Entry};
+
+impl HaulApp {
+    /// Adds each line of `text` (`origin` labels them: `pasted`, `urls.txt`).
+    pub(super) fn add_text(&mut self, text: &str, origin: &str, quiet: bool) {
+        let entries = sources::from_list(text, origin, &self.cwd);
+        self.add_entries(entries, quiet);
+    }
+
+    /// Adds entries whole: URLs are queued at once; local paths (which may be folders, or
+    /// web addresses without a scheme) go through the desktop's folder walk first.
+    pub(super) fn add_entries(&mut self, entries: Vec<Entry>, quiet: bool) {
+        let now = Instant::now();
+        let mut context = AddContext {
+            quiet,
+            ..AddContext::default()
+        };
+        let mut local = Vec::new();
+        for entry in entries {
+            match entry.parsed {
+                Ok(Source::File(path)) => local.push(Candidate {
+                    guess: sources::guess_url(&entry.text),
+                    text: entry.text,
+                    origin: entry.origin,
+                    path,
+                    sha256: entry.checksum,
+                }),
+                Ok(source) => {
+                    if self.add_source(&entry.text, source, entry.checksum, false, now) {
+                        context.added += 1;
+                    }
+                }
+                Err(reason) if quiet => {
+                    let _ = reason;
+                    context.skipped += 1;
+                }
+                Err(reason) => {
+                    let error = FetchError::InvalidSource {
+                        input: entry.text.clone(),
+                        reason,
+                    };
+                    self.add_failed(&entry.text, error, &entry.origin, now);
+                    context.added += 1;
+                }
+            }
+        }
+        if local.is_empty() {
+            self.tell_added(context);
+        } else {
+            self.desktop.expand(local, context);
+        }
+    }
+
+    /// Local files (picked, dropped, or found in a folder), with their checksums.
+    pub(super) fn add_files(&mut self, files: Vec<LocalFile>) -> usize {
+        let now = Instant::now();
+        let mut added = 0;
+        for file in files {
+            let text = file.path.display().to_string();
+            if self.add_source(&text, Source::File(file.path), file.sha256, false, now) {
+                added += 1;
+            }
+        }
+        added
+    }
+
+    /// What the folder walk found, added, with one notice for the whole addition.
+    pub(super) fn add_walked(
+        &mut self,
+        files: Vec<LocalFile>,
+        guessed: Vec<(Candidate, Source)>,
+        missing: Vec<Candidate>,
+        mut context: AddContext,
+    ) {
+        let now = Instant::now();
+        context.added += self.add_files(files);
+        for (line, url) in guessed {
+            if self.add_source(&line.text, url, line.sha256, true, now) {
+                context.added += 1;
+            }
+        }
+        for line in missing {
+            if context.quiet {
+                context.skipped += 1;
+            } else {
+                let error = FetchError::NotFound(line.path);
+                self.add_failed(&line.text, error, &line.origin, now);
+                context.added += 1;
+            }
+        }
+        self.tell_added(context);
+    }
+
+    /// After a quiet paste: say what was added, or why nothing was.
+    fn tell_added(&mut self, context: AddContext) {
+        if !context.quiet {
+            return;
+        }
+        let tr = self.tr();
+        if context.added == 0 {
+            self.error_notice(tr.get(T::PasteNothing).to_owned());
+        } else if context.skipped > 0 {
+            self.info_notice(tr.fill(
+                T::PasteSkipped,
+                &[
+                    ("items", &tr.items(context.added)),
+                    ("skipped", &context.skipped.to_string()),
+                ],
+            ));
+        }
+    }
+
+    /// Queues `source` in the destination folder, unless it is in the list already: then
+    /// its row is shown (and a failed or paused one goes on). Returns whether a row was added.
+    fn add_source(
+        &mut self,
+        text: &str,
+        source: Source,
+        sha256: Option<crate::protocol::Checksum>,
+        guessed: bool,
+        now: Instant,
+    ) -> bool {
+        if let Some(existing) = self.model.find_source(&source) {
+            let (id, name, again) = (
+                existing.id,
+                existing.name.clone(),
+                existing.status().is_retryable(),
+            );
+            let tr = self.tr();
+            if again {
+                self.resume_rows(&[id]);
+                self.info_notice(tr.fill(T::AlreadyResumed, &[("name", &name)]));
+            } else {
+                self.info_notice(tr.fill(T::AlreadyInList, &[("name", &name)]));
+            }
+            self.show_row(id);
+            return false;
+        }
+        let id = self.engine.next_id();
+        let dest = self.settings.dest.clone();
+        let index = self.model.push(
+            id,
+            NewRow {
+                text: text.to_owned(),
+                source: Ok(source.clone()),
+                sha256,
+                dest: dest.clone(),
+                guessed,
+            },
+            now,
+        );
+        self.save(id);
+        self.submit(
+            id,
+            Submission {
+                source,
+                sha256,
+                dest,
+            },
+        );
+        self.scroll_to = Some(index);
+        true
+    }
+
+    /// A row for a line that is not a source, saying why.
+    fn add_failed(&mut self, text: &str, error: FetchError, origin: &str, now: Instant) {
+        let id = self.engine.next_id();
+        let index = self.model.push(
+            id,
+            NewRow {
+                text: text.to_owned(),
+                source: Err((error, origin.to_owned())),
+                sha256: None,
+                dest: self.settings.dest.clone(),
+                guessed: false,
+            },
+            now,
+        );
+        self.save(id);
+        self.scroll_to = Some(index);
+    }
+
+    /// Sends one item to the engine, into its own folder.
+    pub(super) fn submit(&self, id: crate::protocol::JobId, submission: Submission) {
+        self.engine.send(Command::Submit {
+            id,
+            source: submission.source,
+            sha256: submission.sha256,
+            dest: Some(submission.dest),
+        });
+    }
+
+    /// Selects row `id` alone and scrolls it into view.
+    pub(super) fn show_row(&mut self, id: crate::protocol::JobId) {
+        if let Some(index) = self.model.rows().iter().position(|r| r.id == id) {
+            self.model.click(index, super::model::Click::default());
+            self.scroll_to = Some(index);
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Every string the window shows, in English, 简体中文 and 繁體中文.
+//!
+//! Owns: the key list ([`T`], declared once), the catalogs (a file each), the language chosen
+//! from the setting or the system locale, filling `{placeholders}`, and what must be phrased
+//! per language beyond a lookup: durations (`3 m 05 s`, `3 分 05 秒`), counts (`1 item`,
+//! `2 items`), a person's sentence for every way an item fails, and the speed-up (said as
+//! "N times as fast", never "N times faster", which Chinese readers take for N + 1).
+//! Drawing code asks for `tr.get(T::Cancel)` and never spells a user-facing string itself.
+//! Sizes keep their international units (KiB, MiB, GiB) in every language.
+//!
+//! Why not Fluent: of the three languages only English has plural forms, and it has two;
+//! numbers need no grouping here. A table per language keeps the window's binary small and
+//! lets the catalog tests check every key and placeholder at compile and test time.
+//! Must not touch: egui, I/O.
+
+mod en;
+mod zh_hans;
+mod zh_hant;
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::human::human_bytes;
+use crate::protocol::{ConnectProblem, DiskProblem, FetchError, SourceError, Status, TimeoutKind};
+
+/// A language the window speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    /// Simplified Chinese.
+    Zh,
+    /// Traditional Chinese (Taiwan, Hong Kong, Macau).
+    ZhHant,
+}
+
+/// The persisted choice: follow the system, or one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LanguageChoice {
+    #[default]
+    System,
+    English,
+    /// 简体中文 (the name is kept for settings saved before Traditional Chinese existed).
+    Chinese,
+    ChineseTraditional,
+}
+
+impl LanguageChoice {
+    pub const ALL: [LanguageChoice; 4] = [
+        LanguageChoice::System,
+        LanguageChoice::English,
+        LanguageChoice::Chinese,
+        LanguageChoice::ChineseTraditional,
+    ];
+
+    /// The language to speak, given the system locale (a BCP-47 tag like `zh-CN` or `en-US`).
+    pub fn resolve(self, system_locale: Option<&str>) -> Lang {
+        match self {
+            LanguageChoice::English => Lang::En,
+            LanguageChoice::Chinese => Lang::Zh,
+            LanguageChoice::ChineseTraditional => Lang::ZhHant,
+            LanguageChoice::System => system_locale.map_or(Lang::En, lang_of_locale),
+        }
+    }
+}
+
+/// `zh`, `zh-CN`, `zh_CN.UTF-8`, `zh-Hans` → 简体; `zh-TW`, `zh-HK`, `zh-MO`, `zh-Hant` → 繁體.
+fn lang_of_locale(tag: &str) -> Lang {
+    let lower = tag.to_ascii_lowercase().replace('_', "-");
+    if !(lower == "zh" || lower.starts_with("zh-") || lower.starts_with("zh.")) {
+        return Lang::En;
+    }
+    let traditional = ["-hant", "-tw", "-hk", "-mo"]
+        .iter()
+        .any(|region| lower.contains(region));
+    if traditional { Lang::ZhHant } else { Lang::Zh }
+}
+
+/// Declares the keys once: the enum and its list.
+macro_rules! keys {
+    ($($key:ident),* $(,)?) => {
+        /// Every user-facing string, by key.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum T { $($key),* }
+
+        impl T {
+            /// Every key, for the catalog tests.
+            pub const ALL: &[T] = &[$(T::$key),*];
+        }
+    };
+}
+
+keys! {
+    AppTitle, AddBoxHint, Add, AddFiles, ImportList, Destination, DestinationHint, ChooseFolder,
+    OpenFolder, Settings, Logs, About, More, SearchHint, DestWillBeCreated, DestIsFile,
+    DestNotWritable, DestUnusable,
+    Jobs, PerHost, ConnectTimeout, StallTimeout, Deadline, Retries, MaxSize, WhenExists, NewName,
+    Overwrite, Language, LanguageSystem, Theme, ThemeSystem, ThemeLight, ThemeDark, NoLimit,
+    Seconds, HelpJobs, HelpPerHost, HelpConnect, HelpStall, HelpDeadline, HelpRetries,
+    HelpMaxSize, HelpWhenExists, HelpTheme, SizeExample,
+    ColStatus, ColName, ColProgress, ColSize, ColSpeed, ColEta, ColElapsed, ColSource,
+    StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,
+    StatusCancelled, StatusPaused, RetryIn, ConnectingTry, WaitingForPart, Calculating,
+    Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, RowMenu,
+    Details, Source, Folder, SavedAs, Digest, Expected, Error, ReadAs,
+    ItemsOne, ItemsMany, SummaryCounts, SummarySpeed, SummaryFaster, SummaryWall, SummaryTook,
+    Filter, FilterAll, NothingMatches, NothingInFilter, PauseAll, ResumeAll, RetryFailed,
+    ClearDone, CancelAll, RowsSelected,
+    ConfirmTitle, ConfirmCancelAll, ConfirmCancel, ConfirmRemove, ConfirmDeleteParts,
+    ConfirmDelete, ConfirmKeep,
+    QuitTitle, QuitQuestion, QuitQuestionOne, Quit, KeepRunning,
+    DialogUnavailable, DialogFailed, ImportFailed, Imported, FolderAdded, FolderFailed,
+    OpenFailed, QueueMovedAside, QueueUnavailable, QueueInUse, PasteNothing, PasteSkipped,
+    AlreadyInList, AlreadyResumed,
+    LogsTitle, LogsEmpty, Ago, ActDone, ActFailed, ActCancelled, ActPaused, ActAdded,
+    EmptyList, EmptyListNoDialog, AboutTagline, AboutVersion, AboutLicense, AboutDataDir, Close,
+    DropHint, ListPath, Import, SelectAll, TitleProgress, TitleActive,
+    NotifyDoneTitle, NotifyDoneBody, NotifyFailedTitle,
+    DurMs, DurSecs, DurMinSec, DurHourMin,
+    ErrRefused, ErrHostNotFound, ErrUnreachable, ErrCannotConnect, ErrTls, ErrNotFound404,
+    ErrForbidden, ErrAuth, ErrGone, ErrServerError, ErrBusy, ErrHttp, ErrRedirect, ErrDropped,
+    ErrReplyMismatch, ErrTransferCoding, ErrBrokeOff, ErrShortBody, ErrLongBody, ErrRequest,
+    ErrNoSuchFile, ErrNotAFile, ErrCannotRead, ErrDiskFull, ErrNoPermission, ErrReadOnly,
+    ErrNotAFolder, ErrInUse, ErrCannotWrite, ErrChecksum, ErrTooLarge, ErrUnsupportedScheme,
+    ErrNotAnAddress, TimedOutConnect, TimedOutStall, TimedOutDeadline,
+}
+
+/// A catalog as a table indexed by key; a key missing from a catalog falls back to English.
+fn table(catalog: &'static [(T, &'static str)]) -> Vec<&'static str> {
+    let mut out = vec![""; T::ALL.len()];
+    for (key, text) in en::CATALOG.iter().chain(catalog) {
+        out[*key as usize] = text;
+    }
+    out
+}
+
+static EN_TABLE: LazyLock<Vec<&'static str>> = LazyLock::new(|| table(en::CATALOG));
+static ZH_TABLE: LazyLock<Vec<&'static str>> = LazyLock::new(|| table(zh_hans::CATALOG));
+static ZH_HANT_TABLE: LazyLock<Vec<&'static str>> = LazyLock::new(|| table(zh_hant::CATALOG));
+
+/// Looks strings up in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    pub fn get(self, key: T) -> &'static str {
+        let table = match self.0 {
+            Lang::En => &EN_TABLE,
+            Lang::Zh => &ZH_TABLE,
+            Lang::ZhHant => &ZH_HANT_TABLE,
+        };
+        table.get(key as usize).copied().unwrap_or("")
+    }
+
+    /// The string with each `{name}` replaced by its value.
+    pub fn fill(self, key: T, values: &[(&str, &str)]) -> String {
+        let mut text = self.get(key).to_owned();
+        for (name, value) in values {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    /// The word for a status, in this language.
+    pub fn status(self, status: Status) -> &'static str {
+        self.get(match status {
+            Status::Queued => T::StatusQueued,
+            Status::Connecting => T::StatusConnecting,
+            Status::Running => T::StatusRunning,
+            Status::Done => T::StatusDone,
+            Status::Failed => T::StatusFailed,
+            Status::TimedOut => T::StatusTimedOut,
+            Status::Cancelled => T::StatusCancelled,
+            Status::Paused => T::StatusPaused,
+        })
+    }
+
+    /// `1 item`, `3 items` (`3 项`).
+    pub fn items(self, n: usize) -> String {
+        if n == 1 {
+            self.get(T::ItemsOne).to_owned()
+        } else {
+            self.fill(T::ItemsMany, &[("n", &n.to_string())])
+        }
+    }
+
+    /// A duration as people read it in this language: `850 ms`, `2.1 s`, `3 m 05 s`,
+    /// `1 h 02 m` (`3 分 05 秒`).
+    pub fn duration(self, d: Duration) -> String {
+        let ms = d.as_millis();
+        let secs = d.as_secs();
+        if ms < 1000 {
+            self.fill(T::DurMs, &[("n", &ms.to_string())])
+        } else if ms < 60_000 {
+            self.fill(T::DurSecs, &[("n", &format!("{:.1}", d.as_secs_f64()))])
+        } else if secs < 3600 {
+            let (m, s) = (secs / 60, secs % 60);
+            self.fill(
+                T::DurMinSec,
+                &[("m", &m.to_string()), ("s", &format!("{s:02}"))],
+            )
+        } else {
+            let (h, m) = (secs / 3600, (secs % 3600) / 60);
+            self.fill(
+                T::DurHourMin,
+                &[("h", &h.to_string()), ("m", &format!("{m:02}"))],
+            )
+        }
+    }
+
+    /// A speed in bytes per second: `1.5 MiB/s`.
+    pub fn rate(self, bytes_per_sec: f64) -> String {
+        format!("{}/s", human_bytes(bytes_per_sec.max(0.0) as u64))
+    }
+
+    /// Why a timeout fired, as a person would say it.
+    pub fn timeout(self, kind: TimeoutKind) -> &'static str {
+        self.get(match kind {
+            TimeoutKind::Connect => T::TimedOutConnect,
+            TimeoutKind::Stall => T::TimedOutStall,
+            TimeoutKind::Deadline => T::TimedOutDeadline,
+        })
+    }
+
+    /// A short sentence for a person about why an item failed (the technical text stays in
+    /// the details).
+    pub fn failure(self, error: &FetchError) -> String {
+        let code = |status: &u16| status.to_string();
+        match error {
+            FetchError::InvalidSource { reason, .. } => match reason {
+                SourceError::UnsupportedScheme(scheme) => {
+                    self.fill(T::ErrUnsupportedScheme, &[("scheme", scheme)])
+                }
+                _ => self.get(T::ErrNotAnAddress).to_owned(),
+            },
+            FetchError::Connect { problem, .. } => self
+                .get(match problem {
+                    ConnectProblem::Refused => T::ErrRefused,
+                    ConnectProblem::NameNotResolved => T::ErrHostNotFound,
+                    ConnectProblem::Unreachable => T::ErrUnreachable,
+                    ConnectProblem::Other => T::ErrCannotConnect,
+                })
+                .to_owned(),
+            FetchError::Tls(_) => self.get(T::ErrTls).to_owned(),
+            FetchError::HttpStatus { status, .. } => {
+                let key = match status {
+                    404 => T::ErrNotFound404,
+                    401 | 407 => T::ErrAuth,
+                    403 => T::ErrForbidden,
+                    410 => T::ErrGone,
+                    429 | 503 => T::ErrBusy,
+                    500..=599 => T::ErrServerError,
+                    _ => T::ErrHttp,
+                };
+                self.fill(key, &[("code", &code(status))])
+            }
+            FetchError::Redirect(_) => self.get(T::ErrRedirect).to_owned(),
+            FetchError::Dropped(_) => self.get(T::ErrDropped).to_owned(),
+            FetchError::ReplyMismatch(_) => self.get(T::ErrReplyMismatch).to_owned(),
+            FetchError::TransferCoding(_) => self.get(T::ErrTransferCoding).to_owned(),
+            FetchError::Body(_) => self.get(T::ErrBrokeOff).to_owned(),
+            FetchError::ShortBody { .. } => self.get(T::ErrShortBody).to_owned(),
+            FetchError::LongBody { .. } => self.get(T::ErrLongBody).to_owned(),
+            FetchError::Request(_) => self.get(T::ErrRequest).to_owned(),
+            FetchError::NotFound(_) => self.get(T::ErrNoSuchFile).to_owned(),
+            FetchError::NotAFile { .. } => self.get(T::ErrNotAFile).to_owned(),
+            FetchError::Read { .. } => self.get(T::ErrCannotRead).to_owned(),
+            FetchError::Write { problem, .. } => self
+                .get(match problem {
+                    DiskProblem::Full => T::ErrDiskFull,
+                    DiskProblem::NoPermission => T::ErrNoPermission,
+                    DiskProblem::ReadOnly => T::ErrReadOnly,
+                    DiskProblem::NotAFolder => T::ErrNotAFolder,
+                    DiskProblem::InUse => T::ErrInUse,
+                    DiskProblem::Other => T::ErrCannotWrite,
+                })
+                .to_owned(),
+            FetchError::Checksum { .. } => self.get(T::ErrChecksum).to_owned(),
+            FetchError::TooLarge { limit } => {
+                self.fill(T::ErrTooLarge, &[("limit", &human_bytes(*limit))])
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,286 @@
+//! The list as plain data: events into rows, counts, the view and the selection.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::protocol::{ConnectProblem, SourceError};
+
+fn new_row(text: &str) -> NewRow {
+    let source = Source::parse(text, Path::new("/")).map_err(|reason| {
+        (
+            FetchError::InvalidSource {
+                input: text.to_owned(),
+                reason,
+            },
+            "pasted line 1".to_owned(),
+        )
+    });
+    NewRow {
+        text: text.to_owned(),
+        source,
+        sha256: None,
+        dest: PathBuf::from("/d"),
+        guessed: false,
+    }
+}
+
+fn finished(id: u64, bytes: u64, outcome: Outcome) -> Event {
+    Event::Finished {
+        id: JobId(id),
+        elapsed: Duration::from_secs(2),
+        bytes,
+        outcome,
+    }
+}
+
+#[test]
+fn rows_follow_their_items_and_counts_follow_the_rows() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    m.push(JobId(1), new_row("http://h/a%20b.txt"), t0);
+    m.push(JobId(2), new_row("nonsense://"), t0);
+    assert_eq!(m.row(JobId(1)).map(|r| r.name.as_str()), Some("a b.txt"));
+    assert_eq!((m.count(Status::Queued), m.count(Status::Failed)), (1, 1));
+    let rejected = m
+        .row(JobId(2))
+        .and_then(|r| r.state.error())
+        .unwrap_or_default();
+    assert!(
+        rejected.starts_with("invalid source 'nonsense://'")
+            && rejected.ends_with("(pasted line 1)"),
+        "{rejected}"
+    );
+    assert_eq!(m.active(), 1);
+
+    m.apply(Event::Connecting { id: JobId(1) }, t0);
+    let t1 = t0 + Duration::from_millis(100);
+    m.apply(
+        Event::Started {
+            id: JobId(1),
+            name: "a b.txt".into(),
+            total: Some(1000),
+        },
+        t1,
+    );
+    for (ms, done) in [(200, 100), (1200, 300), (2200, 500)] {
+        m.apply(
+            Event::Progress {
+                id: JobId(1),
+                done,
+                total: Some(1000),
+            },
+            t0 + Duration::from_millis(ms),
+        );
+    }
+    let t2 = t0 + Duration::from_millis(2200);
+    let row = m.row(JobId(1)).expect("row");
+    assert_eq!(row.status(), Status::Running);
+    assert_eq!(row.state.bytes(), 500);
+    assert_eq!(row.eta(t2), Some(Duration::from_millis(2500)));
+    assert_eq!(row.elapsed(t2), Some(Duration::from_millis(2200)));
+    assert_eq!(m.current_speed(t2).map(|s| s.round()), Some(200.0));
+    assert_eq!(m.progress(), Some(0.5));
+
+    let t3 = t2 + Duration::from_secs(1);
+    m.apply(
+        finished(
+            1,
+            1000,
+            Outcome::Done {
+                path: "/d/a b.txt".into(),
+                sha256: Checksum([0; 32]),
+            },
+        ),
+        t3,
+    );
+    assert_eq!(m.count(Status::Done), 1);
+    assert_eq!(m.active(), 0);
+    assert_eq!(m.batch().wall(t3 + Duration::from_secs(9)), Some(t3 - t0));
+    assert_eq!(m.batch().sum_items, Duration::from_secs(2));
+}
+
+#[test]
+fn a_paused_row_keeps_its_size_and_elapsed_time_keeps_counting_across_resumes() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    m.push(JobId(1), new_row("http://h/big.bin"), t0);
+    m.apply(
+        Event::Started {
+            id: JobId(1),
+            name: "big.bin".into(),
+            total: Some(300),
+        },
+        t0,
+    );
+    m.apply(
+        Event::Progress {
+            id: JobId(1),
+            done: 100,
+            total: Some(300),
+        },
+        t0,
+    );
+    m.apply(
+        finished(1, 100, Outcome::Paused),
+        t0 + Duration::from_secs(2),
+    );
+    let paused = m.row(JobId(1)).expect("row");
+    assert_eq!(
+        paused.state.total(),
+        Some(300),
+        "the bar still knows the size"
+    );
+    assert_eq!(paused.state.kept_bytes(), 100);
+
+    let again = m.retry(JobId(1), JobId(2), t0).expect("resumable");
+    assert_eq!(again.dest, PathBuf::from("/d"), "resumed in its own folder");
+    let t1 = t0 + Duration::from_secs(10);
+    m.apply(Event::Connecting { id: JobId(2) }, t1);
+    let row = m.row(JobId(2)).expect("row");
+    assert_eq!(
+        row.elapsed(t1 + Duration::from_secs(1)),
+        Some(Duration::from_secs(3)),
+        "2 s before the pause and 1 s since"
+    );
+}
+
+#[test]
+fn filter_search_sort_retry_and_remove() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    for (i, name) in [
+        (1, "zeta.iso"),
+        (2, "Alpha.zip"),
+        (3, "mid.bin"),
+        (4, "beta.txt"),
+    ] {
+        m.push(
+            JobId(i),
+            new_row(&format!("http://h{i}.example/{name}")),
+            t0,
+        );
+    }
+    m.apply(
+        finished(
+            2,
+            0,
+            Outcome::Failed(FetchError::Connect {
+                problem: ConnectProblem::Refused,
+                detail: "refused".into(),
+            }),
+        ),
+        t0,
+    );
+    m.set_filter(Some(Status::Failed));
+    assert_eq!(m.view(), &[1]);
+    m.set_filter(None);
+    m.set_search("ALPHA");
+    assert_eq!(m.view(), &[1]);
+    m.set_search("h3.example");
+    assert_eq!(m.view(), &[2], "the source matches too");
+    m.set_search("");
+    m.set_sort(SortKey::Name);
+    assert_eq!(m.view(), &[1, 3, 2, 0]);
+    m.set_sort(SortKey::Name);
+    assert_eq!(m.view(), &[0, 2, 3, 1], "the same column again reverses");
+
+    let again = m.retry(JobId(2), JobId(10), t0).expect("retryable");
+    assert_eq!(
+        again.source,
+        Source::parse("http://h2.example/Alpha.zip", Path::new("/")).expect("url")
+    );
+    assert!(m.row(JobId(2)).is_none());
+    assert_eq!(m.row(JobId(10)).map(Row::status), Some(Status::Queued));
+    assert!(
+        m.retry(JobId(10), JobId(11), t0).is_none(),
+        "queued: not retryable"
+    );
+
+    let (active, keys) = m.remove(&[JobId(1), JobId(4)], t0);
+    assert_eq!(active, vec![JobId(1), JobId(4)]);
+    assert_eq!(keys, vec![1, 4]);
+    assert_eq!(m.len(), 2);
+    // Events for removed rows are ignored.
+    m.apply(Event::Connecting { id: JobId(1) }, t0);
+    assert_eq!(m.count(Status::Connecting), 0);
+}
+
+#[test]
+fn clicks_select_one_toggle_or_a_range_in_view_order() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    for i in 1..=5 {
+        m.push(JobId(i), new_row(&format!("http://h/{i}")), t0);
+    }
+    m.set_sort(SortKey::Added);
+    m.set_sort(SortKey::Added); // descending: 5, 4, 3, 2, 1
+    m.click(3, Click::default());
+    m.click(
+        1,
+        Click {
+            range: true,
+            toggle: false,
+        },
+    );
+    assert_eq!(m.selected(), vec![JobId(2), JobId(3), JobId(4)]);
+    m.click(
+        4,
+        Click {
+            toggle: true,
+            range: false,
+        },
+    );
+    assert_eq!(m.selected().len(), 4);
+    m.context_click(2);
+    assert_eq!(
+        m.selected().len(),
+        4,
+        "a right-click inside keeps the selection"
+    );
+    m.context_click(0);
+    assert_eq!(
+        m.selected(),
+        vec![JobId(1)],
+        "outside: it becomes the selection"
+    );
+    m.clear_selection();
+    assert!(!m.has_selection());
+    m.select_all();
+    assert_eq!(m.selected().len(), 5);
+}
+
+#[test]
+fn a_source_already_in_the_list_is_found_and_clear_done_keeps_failures() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    m.push(JobId(1), new_row("http://h/a.bin"), t0);
+    m.push(JobId(2), new_row("http://h/b.bin"), t0);
+    let a = Source::parse("http://h/a.bin", Path::new("/")).expect("url");
+    assert_eq!(m.find_source(&a).map(|r| r.id), Some(JobId(1)));
+    m.apply(
+        finished(
+            1,
+            5,
+            Outcome::Done {
+                path: "/d/a.bin".into(),
+                sha256: Checksum([1; 32]),
+            },
+        ),
+        t0,
+    );
+    m.apply(
+        finished(
+            2,
+            0,
+            Outcome::Failed(FetchError::InvalidSource {
+                input: "x".into(),
+                reason: SourceError::Empty,
+            }),
+        ),
+        t0,
+    );
+    assert_eq!(m.clear_done(t0), vec![1]);
+    assert_eq!(m.len(), 1, "the failed row stays");
+    assert!(m.find_source(&a).is_none());
+}
