@@ -45,14 +45,19 @@ impl HaulApp {
                     sha256: entry.checksum,
                 }),
                 Ok(source) => {
-                    if self.add_source(&entry.text, source, entry.checksum, false, now) {
-                        context.added += 1;
-                    }
+                    self.add_source(&entry.text, source, entry.checksum, false, now);
+                    context.added += 1;
                 }
-                Err(reason) if quiet => {
-                    let _ = reason;
-                    context.skipped += 1;
-                }
+                // `example.org:8080/x` and `localhost:8080/x` look like a scheme and a path to
+                // the URL parser: unless such a path exists, they are web addresses.
+                Err(_) if sources::guess_url(&entry.text).is_some() => local.push(Candidate {
+                    guess: sources::guess_url(&entry.text),
+                    path: self.cwd.join(&entry.text),
+                    text: entry.text,
+                    origin: entry.origin,
+                    sha256: entry.checksum,
+                }),
+                Err(_) if quiet => context.skipped += 1,
                 Err(reason) => {
                     let error = FetchError::InvalidSource {
                         input: entry.text.clone(),
@@ -71,16 +76,12 @@ impl HaulApp {
     }
 
     /// Local files (picked, dropped, or found in a folder), with their checksums.
-    pub(super) fn add_files(&mut self, files: Vec<LocalFile>) -> usize {
+    pub(super) fn add_files(&mut self, files: Vec<LocalFile>) {
         let now = Instant::now();
-        let mut added = 0;
         for file in files {
             let text = file.path.display().to_string();
-            if self.add_source(&text, Source::File(file.path), file.sha256, false, now) {
-                added += 1;
-            }
+            self.add_source(&text, Source::File(file.path), file.sha256, false, now);
         }
-        added
     }
 
     /// What the folder walk found, added, with one notice for the whole addition.
@@ -92,11 +93,11 @@ impl HaulApp {
         mut context: AddContext,
     ) {
         let now = Instant::now();
-        context.added += self.add_files(files);
+        context.added += files.len();
+        self.add_files(files);
         for (line, url) in guessed {
-            if self.add_source(&line.text, url, line.sha256, true, now) {
-                context.added += 1;
-            }
+            self.add_source(&line.text, url, line.sha256, true, now);
+            context.added += 1;
         }
         for line in missing {
             if context.quiet {
@@ -110,7 +111,8 @@ impl HaulApp {
         self.tell_added(context);
     }
 
-    /// After a quiet paste: say what was added, or why nothing was.
+    /// After a quiet paste: say what was added, or why nothing was (a source already in the
+    /// list counts as added: its row was shown, and said so).
     fn tell_added(&mut self, context: AddContext) {
         if !context.quiet {
             return;
@@ -130,7 +132,7 @@ impl HaulApp {
     }
 
     /// Queues `source` in the destination folder, unless it is in the list already: then
-    /// its row is shown (and a failed or paused one goes on). Returns whether a row was added.
+    /// its row is shown (and a failed or paused one goes on).
     fn add_source(
         &mut self,
         text: &str,
@@ -138,7 +140,7 @@ impl HaulApp {
         sha256: Option<crate::protocol::Checksum>,
         guessed: bool,
         now: Instant,
-    ) -> bool {
+    ) {
         if let Some(existing) = self.model.find_source(&source) {
             let (id, name, again) = (
                 existing.id,
@@ -153,7 +155,7 @@ impl HaulApp {
                 self.info_notice(tr.fill(T::AlreadyInList, &[("name", &name)]));
             }
             self.show_row(id);
-            return false;
+            return;
         }
         let id = self.engine.next_id();
         let dest = self.settings.dest.clone();
@@ -178,7 +180,6 @@ impl HaulApp {
             },
         );
         self.scroll_to = Some(index);
-        true
     }
 
     /// A row for a line that is not a source, saying why.

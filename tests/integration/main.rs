@@ -9,6 +9,8 @@
 //! - `cli`: the `haul-cli` binary as scripts run it.
 //! - `props`: property tests of the sanitiser and list parsing.
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
+//! - `window_trust`: what a person needs to trust it: true numbers, controls that stay put
+//!   and in view, nothing deleted without asking, errors in their language.
 //! - `support`: the misbehaving-on-demand fixture server and the engine harness.
 
 mod cli;
@@ -22,3 +24,5 @@ mod tls;
 mod wild;
 #[cfg(feature = "gui")]
 mod window;
+#[cfg(feature = "gui")]
+mod window_trust;

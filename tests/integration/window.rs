@@ -19,17 +19,17 @@ use haul::engine::{Engine, EngineConfig};
 use haul::protocol::Status;
 
 /// A runtime, a fixture server, a destination and an engine, as `main` would wire them.
-struct World {
-    rt: tokio::runtime::Runtime,
-    server: Server,
-    dest: tempfile::TempDir,
-    engines: Vec<Engine>,
+pub(crate) struct World {
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) server: Server,
+    pub(crate) dest: tempfile::TempDir,
+    pub(crate) engines: Vec<Engine>,
     /// The engine wakes the window through this, as in `main`, once a harness exists.
-    window: Arc<OnceLock<egui::Context>>,
+    pub(crate) window: Arc<OnceLock<egui::Context>>,
 }
 
 impl World {
-    fn new() -> World {
+    pub(crate) fn new() -> World {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -45,7 +45,7 @@ impl World {
         }
     }
 
-    fn init(&mut self, dest: Option<PathBuf>) -> AppInit {
+    pub(crate) fn init(&mut self, dest: Option<PathBuf>) -> AppInit {
         let window = Arc::clone(&self.window);
         let waker: haul::protocol::Waker = Arc::new(move || {
             if let Some(ctx) = window.get() {
@@ -76,7 +76,7 @@ impl World {
         init
     }
 
-    fn harness(&mut self) -> Harness<'static, HaulApp> {
+    pub(crate) fn harness(&mut self) -> Harness<'static, HaulApp> {
         let init = self.init(Some(self.dest.path().to_path_buf()));
         let h = harness_with(move |_| HaulApp::new(None, init));
         let _ = self.window.set(h.ctx.clone());
@@ -84,7 +84,7 @@ impl World {
     }
 
     /// A harness and a way to answer for the desktop (to stand in for a missing dialog).
-    fn harness_and_desktop(
+    pub(crate) fn harness_and_desktop(
         &mut self,
     ) -> (
         Harness<'static, HaulApp>,
@@ -97,7 +97,7 @@ impl World {
         (h, replies)
     }
 
-    fn files(&self) -> Vec<String> {
+    pub(crate) fn files(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.dest.path())
             .expect("dest readable")
             .filter_map(Result::ok)
@@ -109,11 +109,19 @@ impl World {
     }
 }
 
-fn harness_with<'a>(
+pub(crate) fn harness_with<'a>(
+    build: impl FnOnce(&mut eframe::CreationContext<'a>) -> HaulApp,
+) -> Harness<'a, HaulApp> {
+    harness_sized([1180.0, 680.0], build)
+}
+
+/// A harness whose window has this size (points).
+pub(crate) fn harness_sized<'a>(
+    size: [f32; 2],
     build: impl FnOnce(&mut eframe::CreationContext<'a>) -> HaulApp,
 ) -> Harness<'a, HaulApp> {
     Harness::builder()
-        .with_size([1180.0, 680.0])
+        .with_size(size)
         // What eframe installs in the real window: the system fonts for CJK, Arabic, ….
         .with_context_setup(|ctx| {
             ctx.add_font_provider(Arc::new(
@@ -124,7 +132,11 @@ fn harness_with<'a>(
 }
 
 /// Runs frames (as repaints would) until `done` holds.
-fn step_until(h: &mut Harness<'_, HaulApp>, what: &str, done: impl Fn(&HaulApp) -> bool) {
+pub(crate) fn step_until(
+    h: &mut Harness<'_, HaulApp>,
+    what: &str,
+    done: impl Fn(&HaulApp) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !done(h.state()) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -135,13 +147,13 @@ fn step_until(h: &mut Harness<'_, HaulApp>, what: &str, done: impl Fn(&HaulApp) 
 }
 
 /// Runs frames until the row for `text` has `status`.
-fn step_until_status(h: &mut Harness<'_, HaulApp>, text: &str, status: Status) {
+pub(crate) fn step_until_status(h: &mut Harness<'_, HaulApp>, text: &str, status: Status) {
     step_until(h, &format!("{text} to be {status:?}"), |app| {
         status_of(app, text) == Some(status)
     });
 }
 
-fn status_of(app: &HaulApp, text: &str) -> Option<Status> {
+pub(crate) fn status_of(app: &HaulApp, text: &str) -> Option<Status> {
     app.model()
         .rows()
         .iter()
@@ -150,11 +162,11 @@ fn status_of(app: &HaulApp, text: &str) -> Option<Status> {
 }
 
 /// Some node carries this label (a text can be shown in more than one place).
-fn shown(h: &Harness<'_, HaulApp>, label: &str) -> bool {
+pub(crate) fn shown(h: &Harness<'_, HaulApp>, label: &str) -> bool {
     h.query_all_by_label(label).next().is_some()
 }
 
-fn no_part_files(dir: &Path) -> bool {
+pub(crate) fn no_part_files(dir: &Path) -> bool {
     std::fs::read_dir(dir)
         .expect("dest readable")
         .filter_map(Result::ok)
@@ -381,7 +393,7 @@ fn closing_while_items_run_asks_and_quitting_keeps_them_for_next_time() {
 
 /// Types `text` into the add box and presses Add (every line becomes a row, bad ones saying
 /// why).
-fn add_via_box(h: &mut Harness<'_, HaulApp>, text: &str) {
+pub(crate) fn add_via_box(h: &mut Harness<'_, HaulApp>, text: &str) {
     h.get_by_role(Role::MultilineTextInput).focus();
     h.step();
     h.event(egui::Event::Paste(text.to_owned()));
@@ -446,7 +458,7 @@ fn keyboard_selects_clears_and_removes_and_esc_never_cancels() {
 }
 
 #[derive(Default)]
-struct MemoryStorage(std::collections::HashMap<String, String>);
+pub(crate) struct MemoryStorage(std::collections::HashMap<String, String>);
 
 impl eframe::Storage for MemoryStorage {
     fn get_string(&self, key: &str) -> Option<String> {
@@ -767,13 +779,13 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     assert_ne!(resumed[0], "bytes=0-");
 }
 
-fn hex_sha(data: &[u8]) -> String {
+pub(crate) fn hex_sha(data: &[u8]) -> String {
     crate::support::harness::sha(data).to_string()
 }
 
 /// Pastes a dripping URL, waits until more than `bytes` have arrived, clicks its Pause and
 /// waits until the row is paused.
-fn paste_and_pause(h: &mut Harness<'_, HaulApp>, url: &str, bytes: u64) {
+pub(crate) fn paste_and_pause(h: &mut Harness<'_, HaulApp>, url: &str, bytes: u64) {
     h.event(egui::Event::Paste(url.to_owned()));
     step_until(h, "bytes flowing", |app| {
         app.model()

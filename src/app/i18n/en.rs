@@ -19,7 +19,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Logs, "Activity"),
     (T::About, "About"),
     (T::More, "More"),
-    (T::SearchHint, "Search names and addresses"),
+    (T::SearchHint, "Search"),
     (
         T::DestWillBeCreated,
         "This folder does not exist yet; it will be created.",
@@ -130,6 +130,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (T::ItemsOne, "1 item"),
     (T::ItemsMany, "{n} items"),
+    (T::SummaryLine, "{items}: {counts}"),
     (
         T::SummaryCounts,
         "{done} done, {running} active, {queued} queued, {paused} paused, {failed} failed",

@@ -104,7 +104,7 @@ keys! {
     StatusCancelled, StatusPaused, RetryIn, ConnectingTry, WaitingForPart, Calculating,
     Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, RowMenu,
     Details, Source, Folder, SavedAs, Digest, Expected, Error, ReadAs,
-    ItemsOne, ItemsMany, SummaryCounts, SummarySpeed, SummaryFaster, SummaryWall, SummaryTook,
+    ItemsOne, ItemsMany, SummaryLine, SummaryCounts, SummarySpeed, SummaryFaster, SummaryWall, SummaryTook,
     Filter, FilterAll, NothingMatches, NothingInFilter, PauseAll, ResumeAll, RetryFailed,
     ClearDone, CancelAll, RowsSelected,
     ConfirmTitle, ConfirmCancelAll, ConfirmCancel, ConfirmRemove, ConfirmDeleteParts,

@@ -19,7 +19,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Logs, "动态"),
     (T::About, "关于"),
     (T::More, "更多"),
-    (T::SearchHint, "搜索名称和网址"),
+    (T::SearchHint, "搜索"),
     (T::DestWillBeCreated, "此文件夹尚不存在，将会自动创建。"),
     (T::DestIsFile, "这是一个文件，不是文件夹：请选择文件夹。"),
     (
@@ -115,6 +115,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ReadAs, "已按 {url} 处理：未写明 http:// 或 https://。"),
     (T::ItemsOne, "1 项"),
     (T::ItemsMany, "{n} 项"),
+    (T::SummaryLine, "{items}：{counts}"),
     (
         T::SummaryCounts,
         "{done} 完成，{running} 进行中，{queued} 排队，{paused} 已暂停，{failed} 失败",

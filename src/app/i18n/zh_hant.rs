@@ -20,7 +20,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Logs, "動態"),
     (T::About, "關於"),
     (T::More, "更多"),
-    (T::SearchHint, "搜尋名稱和網址"),
+    (T::SearchHint, "搜尋"),
     (T::DestWillBeCreated, "此資料夾尚不存在，將會自動建立。"),
     (T::DestIsFile, "這是一個檔案，不是資料夾：請選擇資料夾。"),
     (
@@ -116,6 +116,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ReadAs, "已按 {url} 處理：未寫明 http:// 或 https://。"),
     (T::ItemsOne, "1 項"),
     (T::ItemsMany, "{n} 項"),
+    (T::SummaryLine, "{items}：{counts}"),
     (
         T::SummaryCounts,
         "{done} 完成，{running} 進行中，{queued} 排隊，{paused} 已暫停，{failed} 失敗",

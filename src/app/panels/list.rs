@@ -140,8 +140,8 @@ pub(super) fn list(
                 .resizable(true)
                 .sense(egui::Sense::click())
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .column(Column::initial(190.0).at_least(90.0).clip(true))
-                .column(Column::initial(170.0).at_least(80.0).clip(true))
+                .column(Column::initial(230.0).at_least(90.0).clip(true))
+                .column(Column::initial(160.0).at_least(80.0).clip(true))
                 .column(Column::initial(100.0).at_least(60.0))
                 .column(Column::initial(150.0).at_least(110.0).clip(true))
                 .column(Column::initial(80.0).at_least(60.0).clip(true))
@@ -243,9 +243,10 @@ fn row_cells(
         let color = status_color(status);
         status_icon(ui, status, color);
         let text = status_text(tr, row, now);
-        let response = ui.add(egui::Label::new(RichText::new(&text).color(color)).truncate());
+        let response = ui.add(egui::Label::new(RichText::new(&text).color(color)));
+        // The whole sentence (the column may cut it) and the technical text under it.
         if let Some(technical) = row.state.error() {
-            response.on_hover_text(technical);
+            response.on_hover_text(format!("{text}\n{technical}"));
         }
     });
     table_row.col(|ui| {

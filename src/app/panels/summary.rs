@@ -71,6 +71,10 @@ impl HaulApp {
                     .hint_text(tr.get(T::SearchHint))
                     .desired_width(160.0),
             );
+            // Its name for a screen reader (the hint is not one).
+            ui.ctx().accesskit_node_builder(search.id, |node| {
+                node.set_label(tr.get(T::SearchHint));
+            });
             if search.changed() {
                 self.model.set_search(&self.search_text);
             }
@@ -97,7 +101,10 @@ fn summary_counts(tr: Tr, model: &Model) -> String {
             ("failed", &failed),
         ],
     );
-    format!("{}: {counts}", tr.items(model.len()))
+    tr.fill(
+        T::SummaryLine,
+        &[("items", &tr.items(model.len())), ("counts", &counts)],
+    )
 }
 
 /// Wall time against the sum of item times.
