@@ -202,6 +202,22 @@ fn at_the_smallest_size_every_control_is_in_the_window_and_none_overlap() {
         h.step();
         h.step();
         assert_all_reachable(&h, [640.0, 360.0], &format!("{lang:?}, empty"));
+        // With a row: its buttons are in view, not beyond the right edge of a list that
+        // scrolls sideways.
+        let url = world.server.url("/bytes/5000000/a.bin?stall_after=70000");
+        h.event(egui::Event::Paste(url));
+        step_until(&mut h, "bytes arrive", |app| {
+            app.model().rows().iter().any(|r| r.state.bytes() > 60_000)
+        });
+        h.step();
+        assert_eq!(
+            h.query_all_by_role(Role::Button)
+                .filter(|b| b.rect().top() > 100.0 && b.rect().bottom() < 300.0)
+                .count(),
+            3,
+            "{lang:?}: the row's three buttons"
+        );
+        assert_all_reachable(&h, [640.0, 360.0], &format!("{lang:?}, a row"));
     }
 }
 

@@ -15,7 +15,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>)
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         ui.strong(tr.get(T::Details));
-        row_buttons(ui, tr, row, actions);
+        row_buttons(ui, tr, row, false, actions);
         ui.add(egui::Label::new(&row.name).truncate());
     });
     egui::Grid::new("details-grid")

@@ -129,53 +129,35 @@ pub(super) fn list(
     // A click anywhere on a row selects it; text in the list is not selectable (the details
     // view below has the selectable copy).
     ui.style_mut().interaction.selectable_labels = false;
-    // When the window (or the room beside the settings panel) is narrower than the columns,
-    // the list scrolls sideways; the buttons come before the source, which is cut first.
+    // The columns that fit: a narrow window drops the source, the elapsed time and the time
+    // left first (the details view below has them), so the buttons stay in view. Below the
+    // smallest set's width the list scrolls sideways.
+    let buttons = actions_width(ui);
+    let columns = Col::fitting(ui.available_width(), buttons);
     egui::ScrollArea::horizontal()
         .id_salt("rows-sideways")
         .show(ui, |ui| {
             let mut table = TableBuilder::new(ui)
-                .id_salt("rows")
+                .id_salt(("rows", columns.len()))
                 .striped(true)
                 .resizable(true)
                 .sense(egui::Sense::click())
-                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .column(Column::initial(230.0).at_least(90.0).clip(true))
-                .column(Column::initial(160.0).at_least(80.0).clip(true))
-                .column(Column::initial(100.0).at_least(60.0))
-                .column(Column::initial(150.0).at_least(110.0).clip(true))
-                .column(Column::initial(80.0).at_least(60.0).clip(true))
-                .column(Column::initial(70.0).at_least(50.0).clip(true))
-                .column(Column::initial(70.0).at_least(50.0).clip(true))
-                .column(Column::exact(SLOT_MAIN + SLOT_SECOND + SLOT_MENU + 12.0))
-                .column(Column::remainder().at_least(60.0).clip(true));
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+            for col in columns {
+                table = table.column(col.column(buttons, columns.len()));
+            }
             if let Some(position) = scroll_to {
                 table = table.scroll_to_row(position, None);
             }
             table
                 .header(20.0, |mut header| {
-                    let columns = [
-                        (T::ColStatus, Some(SortKey::Status)),
-                        (T::ColName, Some(SortKey::Name)),
-                        (T::ColProgress, None),
-                        (T::ColSize, Some(SortKey::Size)),
-                        (T::ColSpeed, None),
-                        (T::ColEta, None),
-                        (T::ColElapsed, None),
-                    ];
-                    for (key, sorts) in columns {
-                        header.col(|ui| sort_header(ui, tr.get(key), sorts, sort, actions));
+                    for col in columns {
+                        header.col(|ui| {
+                            if let Some(key) = col.title() {
+                                sort_header(ui, tr.get(key), col.sorts(), sort, actions);
+                            }
+                        });
                     }
-                    header.col(|_| {});
-                    header.col(|ui| {
-                        sort_header(
-                            ui,
-                            tr.get(T::ColSource),
-                            Some(SortKey::Source),
-                            sort,
-                            actions,
-                        );
-                    });
                 })
                 .body(|body| {
                     body.rows(ROW_HEIGHT, view.len(), |mut table_row| {
@@ -187,7 +169,7 @@ pub(super) fn list(
                         };
                         built += 1;
                         table_row.set_selected(row.selected);
-                        row_cells(&mut table_row, tr, row, now, actions);
+                        row_cells(&mut table_row, columns, tr, row, now, actions);
                         let response = table_row.response();
                         if response.double_clicked() {
                             actions.push(Action::Activate(index));
@@ -233,30 +215,12 @@ fn sort_header(
 
 fn row_cells(
     table_row: &mut egui_extras::TableRow<'_, '_>,
+    columns: &[Col],
     tr: Tr,
     row: &Row,
     now: Instant,
     actions: &mut Vec<Action>,
 ) {
-    let status = row.status();
-    table_row.col(|ui| {
-        let color = status_color(status);
-        status_icon(ui, status, color);
-        let text = status_text(tr, row, now);
-        let response = ui.add(egui::Label::new(RichText::new(&text).color(color)));
-        // The whole sentence (the column may cut it) and the technical text under it.
-        if let Some(technical) = row.state.error() {
-            response.on_hover_text(format!("{text}\n{technical}"));
-        }
-    });
-    table_row.col(|ui| {
-        // A cut name shows in full on hover (egui's own tooltip for truncated text).
-        ui.add(egui::Label::new(&row.name).truncate());
-    });
-    table_row.col(|ui| progress(ui, row));
-    table_row.col(|ui| {
-        ui.label(size_text(&row.state));
-    });
     let (speed, eta) = match &row.state {
         RowState::Running { speed, .. } => match speed.bytes_per_sec(now) {
             Some(rate) => (
@@ -267,23 +231,167 @@ fn row_cells(
         },
         _ => (String::new(), String::new()),
     };
-    table_row.col(|ui| {
-        ui.label(speed);
-    });
-    table_row.col(|ui| {
-        ui.label(eta);
-    });
-    table_row.col(|ui| {
-        if let Some(elapsed) = row.elapsed(now) {
-            ui.label(tr.duration(elapsed));
+    for col in columns {
+        table_row.col(|ui| match col {
+            Col::Status => {
+                let status = row.status();
+                let color = status_color(status);
+                status_icon(ui, status, color);
+                let text = status_text(tr, row, now);
+                let response = ui.add(egui::Label::new(RichText::new(&text).color(color)));
+                // The whole sentence (the column may cut it) and the technical text under it.
+                if let Some(technical) = row.state.error() {
+                    response.on_hover_text(format!("{text}\n{technical}"));
+                }
+            }
+            // A cut name shows in full on hover (egui's own tooltip for truncated text).
+            Col::Name => {
+                ui.add(egui::Label::new(&row.name).truncate());
+            }
+            Col::Progress => progress(ui, row),
+            Col::Size => {
+                ui.label(size_text(&row.state));
+            }
+            Col::Speed => {
+                ui.label(&speed);
+            }
+            Col::Eta => {
+                ui.label(&eta);
+            }
+            Col::Elapsed => {
+                if let Some(elapsed) = row.elapsed(now) {
+                    ui.label(tr.duration(elapsed));
+                }
+            }
+            Col::Actions => row_buttons(ui, tr, row, true, actions),
+            Col::Source => {
+                ui.add(egui::Label::new(RichText::new(row.origin_label()).weak()).truncate());
+            }
+        });
+    }
+}
+
+/// The list's columns, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Col {
+    Status,
+    Name,
+    Progress,
+    Size,
+    Speed,
+    Eta,
+    Elapsed,
+    Actions,
+    Source,
+}
+
+impl Col {
+    const ALL: [Col; 9] = [
+        Col::Status,
+        Col::Name,
+        Col::Progress,
+        Col::Size,
+        Col::Speed,
+        Col::Eta,
+        Col::Elapsed,
+        Col::Actions,
+        Col::Source,
+    ];
+    /// Without the source and the elapsed time.
+    const MEDIUM: [Col; 7] = [
+        Col::Status,
+        Col::Name,
+        Col::Progress,
+        Col::Size,
+        Col::Speed,
+        Col::Eta,
+        Col::Actions,
+    ];
+    /// What a window at its smallest size shows.
+    const NARROW: [Col; 5] = [
+        Col::Status,
+        Col::Name,
+        Col::Progress,
+        Col::Speed,
+        Col::Actions,
+    ];
+
+    /// The widest set whose starting widths fit in `width` points.
+    pub(super) fn fitting(width: f32, actions: f32) -> &'static [Col] {
+        let needs = |set: &[Col]| -> f32 {
+            set.iter()
+                .map(|c| c.initial_width(actions, set.len()) + 8.0)
+                .sum::<f32>()
+        };
+        if needs(&Self::ALL) <= width {
+            &Self::ALL
+        } else if needs(&Self::MEDIUM) <= width {
+            &Self::MEDIUM
+        } else {
+            &Self::NARROW
         }
-    });
-    table_row.col(|ui| {
-        row_buttons(ui, tr, row, actions);
-    });
-    table_row.col(|ui| {
-        ui.add(egui::Label::new(RichText::new(row.origin_label()).weak()).truncate());
-    });
+    }
+
+    /// Starting width in points in a set of `shown` columns (the narrow set's are smaller);
+    /// the name's is its least (it takes what is left).
+    fn initial_width(self, actions: f32, shown: usize) -> f32 {
+        let narrow = shown <= Self::NARROW.len();
+        match self {
+            Col::Status if narrow => 130.0,
+            Col::Status => 170.0,
+            Col::Name if narrow => 80.0,
+            Col::Name => 120.0,
+            Col::Progress if narrow => 70.0,
+            Col::Progress => 90.0,
+            Col::Size => 130.0,
+            Col::Speed => 80.0,
+            Col::Eta => 65.0,
+            Col::Elapsed => 60.0,
+            Col::Actions => actions,
+            Col::Source => 110.0,
+        }
+    }
+
+    fn column(self, actions: f32, shown: usize) -> Column {
+        let width = self.initial_width(actions, shown);
+        match self {
+            // The name takes what the others leave.
+            Col::Name => Column::remainder().at_least(80.0).clip(true),
+            Col::Actions => Column::exact(actions),
+            Col::Progress => Column::initial(width).at_least(50.0),
+            Col::Status => Column::initial(width).at_least(90.0).clip(true),
+            _ => Column::initial(width).at_least(50.0).clip(true),
+        }
+    }
+
+    fn title(self) -> Option<T> {
+        Some(match self {
+            Col::Status => T::ColStatus,
+            Col::Name => T::ColName,
+            Col::Progress => T::ColProgress,
+            Col::Size => T::ColSize,
+            Col::Speed => T::ColSpeed,
+            Col::Eta => T::ColEta,
+            Col::Elapsed => T::ColElapsed,
+            Col::Actions => return None,
+            Col::Source => T::ColSource,
+        })
+    }
+
+    fn sorts(self) -> Option<SortKey> {
+        match self {
+            Col::Status => Some(SortKey::Status),
+            Col::Name => Some(SortKey::Name),
+            Col::Size => Some(SortKey::Size),
+            Col::Source => Some(SortKey::Source),
+            _ => None,
+        }
+    }
+}
+
+/// The buttons column's width: three slots and the room between them.
+fn actions_width(ui: &Ui) -> f32 {
+    SLOT_MAIN + SLOT_SECOND + SLOT_MENU + 2.0 * ui.spacing().item_spacing.x + 4.0
 }
 
 /// What the status column says: the status, what the row waits for, the retry countdown, or
@@ -347,7 +455,13 @@ fn progress(ui: &mut Ui, row: &Row) {
     } else {
         BAR_FILL
     };
-    ui.add(bar.fill(fill).desired_height(ROW_HEIGHT - 8.0));
+    // The bar fills its column (egui would make it at least 96 points wide, which widened
+    // the column past the window at the smallest size).
+    ui.add(
+        bar.fill(fill)
+            .desired_width(ui.available_width())
+            .desired_height(ROW_HEIGHT - 8.0),
+    );
 }
 
 fn size_text(state: &RowState) -> String {
@@ -361,8 +475,9 @@ fn size_text(state: &RowState) -> String {
 }
 
 /// The row's buttons in three fixed slots: the main action (Pause, Resume, Retry, Open), the
-/// second (Cancel…, Show in folder) and the menu. An empty slot keeps its room.
-pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
+/// second (Cancel…, Show in folder) and the menu. In the list an empty slot keeps its room
+/// (`fixed`), so nothing moves under the mouse when a row changes state.
+pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, fixed: bool, actions: &mut Vec<Action>) {
     let status = row.status();
     let ids = vec![row.id];
     let main = match (&row.state, status) {
@@ -381,8 +496,12 @@ pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Acti
         }
         _ => None,
     };
-    slot(ui, tr, SLOT_MAIN, main, actions);
-    slot(ui, tr, SLOT_SECOND, second, actions);
+    if fixed || main.is_some() {
+        slot(ui, tr, SLOT_MAIN, main, actions);
+    }
+    if fixed || second.is_some() {
+        slot(ui, tr, SLOT_SECOND, second, actions);
+    }
     let menu = ui
         .add_sized(
             [SLOT_MENU, ROW_HEIGHT - 6.0],
