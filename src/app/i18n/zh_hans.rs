@@ -92,7 +92,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StatusTimedOut, "超时"),
     (T::StatusCancelled, "已取消"),
     (T::StatusPaused, "已暂停"),
-    (T::RetryIn, "{wait} 后第 {n}/{of} 次重试"),
+    (T::RetryIn, "{wait}后第 {n}/{of} 次重试"),
     (T::ConnectingTry, "连接中（第 {n}/{of} 次重试）"),
     (T::WaitingForPart, "等待中：另一个下载正在写入 {name}"),
     (T::Calculating, "计算中…"),

@@ -93,7 +93,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StatusTimedOut, "逾時"),
     (T::StatusCancelled, "已取消"),
     (T::StatusPaused, "已暫停"),
-    (T::RetryIn, "{wait} 後第 {n}/{of} 次重試"),
+    (T::RetryIn, "{wait}後第 {n}/{of} 次重試"),
     (T::ConnectingTry, "連線中（第 {n}/{of} 次重試）"),
     (T::WaitingForPart, "等待中：另一個下載正在寫入 {name}"),
     (T::Calculating, "計算中…"),
