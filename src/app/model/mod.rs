@@ -79,6 +79,11 @@ pub struct Model {
     view: View,
     batch: Batch,
     next_key: u64,
+    /// Bytes received by every item this session (a counter that only grows), and its recent
+    /// rate: the current total speed, true also when many small items come and go between
+    /// two samples of any one row.
+    received: u64,
+    received_speed: Speed,
 }
 
 /// A source's identity in the list.
@@ -132,21 +137,19 @@ impl Model {
         sum
     }
 
-    /// The download speed right now: the sum of the running items' recent speeds (bytes/s),
-    /// `None` while none of them has one yet.
+    /// The download speed right now (bytes/s): bytes received by all items over the last few
+    /// seconds; `None` until there is enough to tell, zero when nothing is working.
     pub fn current_speed(&self, now: Instant) -> Option<f64> {
         if self.working() == 0 {
             return Some(0.0);
         }
-        let mut known = None;
-        for row in self.rows.iter().filter(|r| is_working(r)) {
-            if let RowState::Running { speed, .. } = &row.state
-                && let Some(rate) = speed.bytes_per_sec(now)
-            {
-                *known.get_or_insert(0.0) += rate;
-            }
-        }
-        known
+        self.received_speed.bytes_per_sec(now)
+    }
+
+    /// Adds bytes a running row received since its last report to the session's counter.
+    fn count_received(&mut self, bytes: u64, now: Instant) {
+        self.received += bytes;
+        self.received_speed.update(self.received, now);
     }
 
     /// How far the active items are, by bytes, when every one of them has a known size.
@@ -285,6 +288,7 @@ impl Model {
                 }
             }
             Event::Progress { done, total, .. } => {
+                let mut received = 0;
                 if let RowState::Running {
                     done: d,
                     total: t,
@@ -292,10 +296,12 @@ impl Model {
                     ..
                 } = &mut row.state
                 {
+                    received = done.saturating_sub(*d);
                     *d = done;
                     *t = total;
                     speed.update(done, now);
                 }
+                self.count_received(received, now);
                 return;
             }
             Event::Retrying {
@@ -323,6 +329,11 @@ impl Model {
             } => {
                 self.batch.sum_items += elapsed;
                 self.batch.bytes += bytes;
+                // What arrived after the last progress report (all of a small file).
+                if matches!(row.state, RowState::Running { .. }) {
+                    self.count_received(bytes.saturating_sub(done), now);
+                }
+                let row = &mut self.rows[i];
                 match outcome {
                     Outcome::Done { path, sha256 } => {
                         // The name it landed under (another item or program may have taken

@@ -176,14 +176,28 @@ const SPEED_WINDOW: Duration = Duration::from_secs(4);
 const SPEED_MIN_SPAN: Duration = Duration::from_millis(1500);
 /// Nothing new for this long: the speed is zero (the item is stalled).
 const SPEED_STALE: Duration = Duration::from_secs(3);
-/// Samples kept at most (a progress event is coalesced to one per frame anyway).
+/// Samples kept at most.
 const SPEED_SAMPLES: usize = 64;
+/// Samples kept are at least this far apart (4 s / 100 ms: about 40 in the window).
+const SPEED_SPACING: Duration = Duration::from_millis(100);
 
 impl Speed {
     /// Records that `done` bytes were done at `now`.
     pub(super) fn update(&mut self, done: u64, now: Instant) {
         if self.samples.back().is_some_and(|&(_, last)| done < last) {
             self.samples.clear(); // started over from zero
+        }
+        // Samples closer together than SPEED_SPACING are merged into the newest, so the
+        // window keeps its length however many reports arrive (the total counter gets one
+        // per report of every running item).
+        let len = self.samples.len();
+        if len >= 2
+            && self
+                .samples
+                .get(len - 2)
+                .is_some_and(|&(at, _)| now.saturating_duration_since(at) < SPEED_SPACING)
+        {
+            self.samples.pop_back();
         }
         self.samples.push_back((now, done));
         while self.samples.len() > SPEED_SAMPLES

@@ -284,3 +284,44 @@ fn a_source_already_in_the_list_is_found_and_clear_done_keeps_failures() {
     assert_eq!(m.len(), 1, "the failed row stays");
     assert!(m.find_source(&a).is_none());
 }
+
+/// Many small items, each done between two frames with no progress report of its own: the
+/// current total speed counts their bytes (it said "calculating…" with 500 done in 6 s), and
+/// a burst of reports does not shrink the window it looks over.
+#[test]
+fn the_total_speed_counts_small_items_that_never_report_progress() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    // A long item keeps the list working.
+    m.push(JobId(1000), new_row("http://h/long.bin"), t0);
+    m.apply(Event::Connecting { id: JobId(1000) }, t0);
+    for i in 0..400u64 {
+        let id = JobId(i);
+        let at = t0 + Duration::from_millis(10 * i);
+        m.push(id, new_row(&format!("http://h/f{i}.bin")), at);
+        m.apply(Event::Connecting { id }, at);
+        m.apply(
+            Event::Started {
+                id,
+                name: format!("f{i}.bin"),
+                total: Some(1000),
+            },
+            at,
+        );
+        m.apply(
+            finished(
+                i,
+                1000,
+                Outcome::Done {
+                    path: format!("/d/f{i}.bin").into(),
+                    sha256: Checksum([0; 32]),
+                },
+            ),
+            at,
+        );
+    }
+    // 1,000 bytes every 10 ms: 100,000 bytes/s.
+    let now = t0 + Duration::from_millis(3990);
+    let speed = m.current_speed(now).expect("a speed after four seconds");
+    assert!((speed - 100_000.0).abs() < 3_000.0, "{speed}");
+}
