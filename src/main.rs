@@ -51,16 +51,33 @@ enum Parsed {
     Exit(ExitCode),
 }
 
-fn parse_args(mut args: impl Iterator<Item = std::ffi::OsString>) -> Parsed {
+/// Reads the command line. `base` makes a non-Unicode argument's path absolute (it is passed
+/// on as a `file://` URL, see [`haul::sources::arg_text`]); `macos` drops the `-psn_0_NNN`
+/// process serial number Launch Services adds on a first launch after the quarantine prompt.
+fn parse_args(
+    mut args: impl Iterator<Item = std::ffi::OsString>,
+    base: &Path,
+    macos: bool,
+) -> Parsed {
     let mut parsed = Args::default();
     let mut only_sources = false;
     while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy();
-        if only_sources || !text.starts_with('-') || text == "-" {
-            parsed.sources.push(text.into_owned());
+        let text = arg.to_string_lossy().into_owned();
+        if macos && !only_sources && text.starts_with("-psn_") {
             continue;
         }
-        match text.as_ref() {
+        if only_sources || !text.starts_with('-') || text == "-" {
+            match haul::sources::arg_text(arg, base) {
+                Ok(source) => parsed.sources.push(source),
+                Err(shown) => {
+                    return usage_error(&format!(
+                        "'{shown}' is not Unicode and cannot be read as a path"
+                    ));
+                }
+            }
+            continue;
+        }
+        match text.as_str() {
             "--" => only_sources = true,
             "-h" | "--help" => {
                 attach_console();
@@ -77,12 +94,22 @@ fn parse_args(mut args: impl Iterator<Item = std::ffi::OsString>) -> Parsed {
                 None => return usage_error("--dest needs a folder"),
             },
             other => match other.strip_prefix("--dest=") {
-                Some(dir) => parsed.dest = Some(PathBuf::from(dir)),
+                // From the original argument, so a folder that is not Unicode stays intact.
+                Some(_) => parsed.dest = Some(dest_after_equals(arg)),
                 None => return usage_error(&format!("unknown option '{other}'")),
             },
         }
     }
     Parsed::Run(parsed)
+}
+
+/// The folder in `--dest=DIR`, with its bytes as given.
+fn dest_after_equals(arg: std::ffi::OsString) -> PathBuf {
+    let bytes = arg.as_encoded_bytes();
+    let prefix = "--dest=".len();
+    // SAFETY: the bytes come from an OsStr and are split right after an ASCII '=', which
+    // `as_encoded_bytes` documents as a valid split point.
+    PathBuf::from(unsafe { std::ffi::OsStr::from_encoded_bytes_unchecked(&bytes[prefix..]) })
 }
 
 fn usage_error(message: &str) -> Parsed {
@@ -120,7 +147,12 @@ fn attach_console() {}
 
 fn main() -> ExitCode {
     let launched = Instant::now();
-    let args = match parse_args(std::env::args_os().skip(1)) {
+    let base = std::env::current_dir().unwrap_or_default();
+    let args = match parse_args(
+        std::env::args_os().skip(1),
+        &base,
+        cfg!(target_os = "macos"),
+    ) {
         Parsed::Run(args) => args,
         Parsed::Exit(code) => return code,
     };
@@ -288,7 +320,11 @@ mod tests {
     use super::*;
 
     fn parse(words: &[&str]) -> Option<Args> {
-        match parse_args(words.iter().map(std::ffi::OsString::from)) {
+        match parse_args(
+            words.iter().map(std::ffi::OsString::from),
+            Path::new("/base"),
+            false,
+        ) {
             Parsed::Run(args) => Some(args),
             Parsed::Exit(_) => None,
         }
@@ -306,6 +342,55 @@ mod tests {
         );
         let after_dashes = parse(&["--", "--dest", "-x"]).map(|a| a.sources);
         assert_eq!(after_dashes, Some(vec!["--dest".into(), "-x".into()]));
+    }
+
+    /// macOS passes `-psn_0_NNN` on the first launch after the quarantine prompt: ignored
+    /// there (it was an unknown option, exit 2, and the app never opened), an error elsewhere.
+    #[test]
+    fn a_process_serial_number_is_ignored_on_macos_only() {
+        let words = ["-psn_0_1234567", "https://h/x"];
+        let macos = parse_args(
+            words.iter().map(std::ffi::OsString::from),
+            Path::new("/base"),
+            true,
+        );
+        match macos {
+            Parsed::Run(args) => assert_eq!(args.sources, vec!["https://h/x".to_owned()]),
+            Parsed::Exit(_) => panic!("-psn_ refused on macOS"),
+        }
+        assert_eq!(parse(&words), None, "elsewhere it is an unknown option");
+        let after_dashes = parse_args(
+            ["--", "-psn_0_1"].iter().map(std::ffi::OsString::from),
+            Path::new("/base"),
+            true,
+        );
+        assert!(
+            matches!(after_dashes, Parsed::Run(ref a) if a.sources == ["-psn_0_1"]),
+            "after -- it is a file name"
+        );
+    }
+
+    /// An argument that is not UTF-8 was converted lossily (U+FFFD in place of its bytes),
+    /// naming a file that does not exist; it now reaches the engine as the same path.
+    #[cfg(unix)]
+    #[test]
+    fn a_path_that_is_not_unicode_arrives_intact() {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let raw = std::ffi::OsString::from_vec(b"rapport-\xe9t\xe9.pdf".to_vec());
+        let dest = std::ffi::OsString::from_vec(b"--dest=d\xe9st".to_vec());
+        let Parsed::Run(args) = parse_args([raw, dest].into_iter(), Path::new("/base"), false)
+        else {
+            panic!("refused");
+        };
+        let source = haul::protocol::Source::parse(&args.sources[0], Path::new("/")).ok();
+        let Some(haul::protocol::Source::File(path)) = source else {
+            panic!("not a file: {:?}", args.sources);
+        };
+        assert_eq!(path.as_os_str().as_bytes(), b"/base/rapport-\xe9t\xe9.pdf");
+        assert_eq!(
+            args.dest.as_deref().map(|d| d.as_os_str().as_bytes()),
+            Some(&b"d\xe9st"[..])
+        );
     }
 
     #[test]

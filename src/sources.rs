@@ -3,9 +3,11 @@
 //!
 //! Owns: turning lines into [`Entry`]s (blank lines and `#` comments skipped, each line
 //! labelled so an error can name it: `urls.txt line 7`), `#sha256=HEX` fragments, and
-//! `sha256sum`-format checksum files. Shared by the window and `haul-cli`.
+//! `sha256sum`-format checksum files, the text encoding of list files, and arguments that
+//! are not Unicode. Shared by the window and `haul-cli`.
 //! Must not touch: I/O (callers read the files), the engine, any UI toolkit.
 
+use std::ffi::OsString;
 use std::path::Path;
 
 use crate::protocol::{Checksum, FetchError, Source, SourceError};
@@ -99,6 +101,52 @@ pub fn guess_url(text: &str) -> Option<Source> {
     }
 }
 
+/// A list file's bytes that are not text in any encoding Haul reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not text in UTF-8{}", .legacy.map(|l| format!(" or {l}")).unwrap_or_default())]
+pub struct NotText {
+    /// The legacy charset also tried, when one was.
+    pub legacy: Option<&'static str>,
+}
+
+/// The text of a list file or a `SHA256SUMS` file, as Windows editors save them: UTF-8,
+/// UTF-16LE or UTF-16BE when the bytes start with that byte-order mark (the mark is dropped;
+/// Notepad writes one), UTF-8 without a mark, and failing that the `legacy` charset when one
+/// is given (a WHATWG encoding label such as `GBK`: what the locale's older programs wrote).
+/// Errors: [`NotText`] when the bytes are none of these (malformed UTF-16 after its mark too).
+pub fn decode_text(bytes: &[u8], legacy: Option<&'static str>) -> Result<String, NotText> {
+    let not_text = NotText { legacy };
+    if let Some((encoding, mark)) = encoding_rs::Encoding::for_bom(bytes) {
+        return encoding
+            .decode_without_bom_handling_and_without_replacement(&bytes[mark..])
+            .map(std::borrow::Cow::into_owned)
+            .ok_or(not_text);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_owned());
+    }
+    legacy
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+        .and_then(|encoding| encoding.decode_without_bom_handling_and_without_replacement(bytes))
+        .map(std::borrow::Cow::into_owned)
+        .ok_or(not_text)
+}
+
+/// One command-line argument as source text. An argument that is not Unicode (possible on
+/// Linux and macOS, where arguments are bytes, and on Windows with unpaired surrogates) can
+/// only be a local path: it becomes a `file://` URL of its absolute path with the bytes
+/// percent-encoded, which [`Source::parse`] turns back into the same path — nothing is lost
+/// or replaced. Errors: the argument, shown lossily, when even that is impossible (a path the
+/// platform's URL form cannot hold).
+pub fn arg_text(arg: OsString, base: &Path) -> Result<String, String> {
+    match arg.into_string() {
+        Ok(text) => Ok(text),
+        Err(raw) => url::Url::from_file_path(base.join(&raw))
+            .map(String::from)
+            .map_err(|()| raw.to_string_lossy().into_owned()),
+    }
+}
+
 /// Sources given as command-line arguments.
 pub fn from_args(args: &[String], base: &Path) -> Vec<Entry> {
     args.iter()
@@ -110,7 +158,9 @@ pub fn from_args(args: &[String], base: &Path) -> Vec<Entry> {
 /// Sources in a list: one per line; blank lines and lines starting with `#` are skipped.
 /// `name` labels the lines (`urls.txt line 3`).
 pub fn from_list(text: &str, name: &str, base: &Path) -> Vec<Entry> {
-    text.lines()
+    // A byte-order mark left by a caller that read the file as UTF-8 is not part of line 1.
+    text.trim_start_matches('\u{feff}')
+        .lines()
         .enumerate()
         .filter(|(_, line)| {
             let line = line.trim();
@@ -163,6 +213,50 @@ mod tests {
 
     fn parse(s: &str) -> Result<Source, SourceError> {
         Source::parse(s, Path::new("/base"))
+    }
+
+    #[test]
+    fn list_text_follows_its_byte_order_mark_then_utf8_then_the_legacy_charset() {
+        assert_eq!(
+            decode_text(b"\xef\xbb\xbfa\nb", None).as_deref(),
+            Ok("a\nb")
+        );
+        assert_eq!(
+            decode_text(b"\xff\xfea\x00\n\x00", None).as_deref(),
+            Ok("a\n")
+        );
+        assert_eq!(decode_text(b"\xfe\xff\x00a", None).as_deref(), Ok("a"));
+        assert_eq!(
+            decode_text("报告".as_bytes(), Some("GBK")).as_deref(),
+            Ok("报告")
+        );
+        // 报告 in GBK: not UTF-8, read in the locale's charset when there is one.
+        let gbk = b"\xb1\xa8\xb8\xe6.pdf";
+        assert_eq!(decode_text(gbk, Some("GBK")).as_deref(), Ok("报告.pdf"));
+        let refused = decode_text(gbk, None).expect_err("not UTF-8");
+        assert_eq!(refused.to_string(), "not text in UTF-8");
+        let odd_utf16 = decode_text(b"\xff\xfea", None).expect_err("half a code unit");
+        assert_eq!(odd_utf16, NotText { legacy: None });
+        // A mark left in text read elsewhere is not part of the first line.
+        let entries = from_list("\u{feff}https://h/a\n", "list", Path::new("/"));
+        assert!(entries[0].parsed.is_ok(), "{entries:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_argument_that_is_not_unicode_becomes_a_file_url_of_the_same_bytes() {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let raw = OsString::from_vec(b"dir/caf\xe9 100%.txt".to_vec());
+        let text = arg_text(raw, Path::new("/base")).expect("a file URL");
+        assert_eq!(text, "file:///base/dir/caf%E9%20100%25.txt");
+        let Ok(Source::File(path)) = parse(&text) else {
+            panic!("{text}");
+        };
+        assert_eq!(path.as_os_str().as_bytes(), b"/base/dir/caf\xe9 100%.txt");
+        assert_eq!(
+            arg_text("plain".into(), Path::new("/b")).as_deref(),
+            Ok("plain")
+        );
     }
 
     #[test]

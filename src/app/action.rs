@@ -196,10 +196,11 @@ impl HaulApp {
             ),
             Action::PickFiles => self.desktop.pick_files(),
             Action::PickDest => self.desktop.pick_dest(self.settings.dest.clone()),
-            Action::ImportList => self.desktop.import_list(),
+            Action::ImportList => self.desktop.import_list(self.legacy_charset()),
             Action::ImportPath(path) => {
                 self.list_prompt = None;
-                self.desktop.read_list(absolute(&self.cwd, &path));
+                self.desktop
+                    .read_list(absolute(&self.cwd, &path), self.legacy_charset());
             }
             Action::OpenDest => self.desktop.open(self.settings.dest.clone()),
             Action::Pause(ids) => {

@@ -289,6 +289,14 @@ impl HaulApp {
         self.activity.push_back(Activity { at, text, is_error });
     }
 
+    /// The charset older programs in this locale wrote (`GBK` in zh-CN), for list files
+    /// that are not UTF-8.
+    fn legacy_charset(&self) -> Option<&'static str> {
+        self.system_locale
+            .as_deref()
+            .and_then(crate::engine::names::legacy_charset_for_locale)
+    }
+
     fn tr(&self) -> Tr {
         Tr(self
             .settings

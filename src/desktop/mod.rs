@@ -212,9 +212,9 @@ impl Desktop {
         });
     }
 
-    /// The native file dialog for a list of URLs, then reads it.
-    pub fn import_list(&self) {
-        self.spawn(async {
+    /// The native file dialog for a list of URLs, then reads it (see [`Desktop::read_list`]).
+    pub fn import_list(&self, legacy: Option<&'static str>) {
+        self.spawn(async move {
             let started = Instant::now();
             let picked = rfd::AsyncFileDialog::new()
                 .add_filter("Text", &["txt", "list", "urls", "csv"])
@@ -222,15 +222,17 @@ impl Desktop {
                 .pick_file()
                 .await;
             match picked {
-                Some(file) => Some(read_list(file.path().to_path_buf()).await),
+                Some(file) => Some(read_list(file.path().to_path_buf(), legacy).await),
                 None => unavailable_if_instant(started, Dialog::List),
             }
         });
     }
 
-    /// Reads a list file given by path (also used by tests and typed paths).
-    pub fn read_list(&self, path: PathBuf) {
-        self.spawn(async move { Some(read_list(path).await) });
+    /// Reads a list file given by path (also used by tests and typed paths), and the
+    /// `SHA256SUMS` beside it, as [`crate::sources::decode_text`] reads text: a byte-order
+    /// mark's encoding, UTF-8, then `legacy` (the locale's older charset, e.g. `GBK`).
+    pub fn read_list(&self, path: PathBuf, legacy: Option<&'static str>) {
+        self.spawn(async move { Some(read_list(path, legacy).await) });
     }
 
     /// Replaces folders among `items` by the regular files under them (sorted, recursively),
@@ -335,18 +337,21 @@ fn unavailable_if_instant(started: Instant, dialog: Dialog) -> Option<Reply> {
     (started.elapsed() < DIALOG_UNAVAILABLE_WITHIN).then_some(Reply::DialogUnavailable(dialog))
 }
 
-async fn read_list(path: PathBuf) -> Reply {
+async fn read_list(path: PathBuf, legacy: Option<&'static str>) -> Reply {
     let sums_path = path.parent().map(|dir| dir.join(SUMS_FILE));
     let sums = match sums_path {
-        Some(sums_path) => tokio::fs::read_to_string(sums_path).await.ok(),
+        Some(sums_path) => tokio::fs::read(sums_path)
+            .await
+            .ok()
+            .and_then(|bytes| crate::sources::decode_text(&bytes, None).ok()),
         None => None,
     };
     match tokio::fs::read(&path).await {
-        Ok(bytes) => match String::from_utf8(bytes) {
+        Ok(bytes) => match crate::sources::decode_text(&bytes, legacy) {
             Ok(text) => Reply::ListRead { path, text, sums },
-            Err(_) => Reply::ListFailed {
+            Err(e) => Reply::ListFailed {
                 path,
-                error: "not UTF-8 text".to_owned(),
+                error: e.to_string(),
             },
         },
         Err(e) => Reply::ListFailed {

@@ -179,6 +179,41 @@ async fn all_done_exits_zero_and_reads_stdin() {
     );
 }
 
+/// Lists as Windows editors save them: UTF-8 with a byte-order mark (line 1 failed as
+/// "unsupported scheme '\u{feff}http'") and Notepad's "Unicode" (UTF-16LE with a mark).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_with_a_byte_order_mark_are_read() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let utf8 = dir.path().join("utf8.txt");
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    bytes.extend(format!("{}\r\n", server.url("/bytes/300/a.bin")).as_bytes());
+    std::fs::write(&utf8, bytes).expect("write");
+    let utf16 = dir.path().join("utf16.txt");
+    let mut bytes = vec![0xff, 0xfe];
+    for unit in format!("{}\r\n", server.url("/bytes/400/b.bin")).encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    std::fs::write(&utf16, bytes).expect("write");
+    let out = dir.path().join("out");
+    let output = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            out.display().to_string(),
+            s("-i"),
+            utf8.display().to_string(),
+            s("-i"),
+            utf16.display().to_string(),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(std::fs::read(out.join("a.bin")).expect("a"), body(300));
+    assert_eq!(std::fs::read(out.join("b.bin")).expect("b"), body(400));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usage_errors_exit_two() {
     let cases: Vec<Vec<String>> = vec![

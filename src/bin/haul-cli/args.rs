@@ -7,6 +7,7 @@
 //! reading `-i` lists (and a `SHA256SUMS` beside each), and usage errors.
 //! Must not touch: the engine's run, the terminal beyond reading stdin for `-i -`.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ use haul::sources::{self, Entry};
 pub struct Args {
     /// URLs (http, https, file) or local paths.
     #[arg(value_name = "SOURCES")]
-    sources: Vec<String>,
+    sources: Vec<OsString>,
     /// Read more sources from FILE, one per line ('-' = stdin); blank lines and '#' comments skipped.
     #[arg(short = 'i', long = "input", value_name = "FILE")]
     input: Vec<PathBuf>,
@@ -91,7 +92,13 @@ impl Args {
     /// The batch's configuration; relative paths (sources, lists, `-o`) are taken from
     /// `base`. Errors are usage errors, in words for the person who typed the command.
     pub fn into_config(self, base: &Path) -> Result<Config, String> {
-        let mut entries = sources::from_args(&self.sources, base);
+        let texts = self
+            .sources
+            .into_iter()
+            .map(|arg| sources::arg_text(arg, base))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|arg| format!("'{arg}' is not Unicode and cannot be read as a path"))?;
+        let mut entries = sources::from_args(&texts, base);
         for input in &self.input {
             entries.extend(read_list(input, base)?);
         }
@@ -155,22 +162,32 @@ fn posix_locale() -> Option<String> {
 /// One `-i` list ('-' is stdin), with the checksums of a `SHA256SUMS` file beside it.
 fn read_list(input: &Path, base: &Path) -> Result<Vec<Entry>, String> {
     if input.as_os_str() == "-" {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read stdin: {e}"))?;
+        let legacy = posix_locale()
+            .as_deref()
+            .and_then(legacy_charset_for_locale);
+        let text =
+            sources::decode_text(&bytes, legacy).map_err(|e| format!("cannot read stdin: {e}"))?;
         return Ok(sources::from_list(&text, "stdin", base));
     }
     let bytes =
         std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let text = String::from_utf8_lossy(&bytes);
+    let legacy = posix_locale()
+        .as_deref()
+        .and_then(legacy_charset_for_locale);
+    let text = sources::decode_text(&bytes, legacy)
+        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let mut listed = sources::from_list(&text, &input.display().to_string(), base);
     let sums_path = base
         .join(input)
         .parent()
         .map(|dir| dir.join(sources::SUMS_FILE));
     if let Some(sums_path) = sums_path
-        && let Ok(sums) = std::fs::read_to_string(&sums_path)
+        && let Ok(bytes) = std::fs::read(&sums_path)
+        && let Ok(sums) = sources::decode_text(&bytes, None)
     {
         let applied = sources::apply_sums(&mut listed, &sources::parse_sums(&sums));
         tracing::info!(applied, file = %sums_path.display(), "checksums from SHA256SUMS");
