@@ -9,6 +9,7 @@
 //! - [`sources`]: sources as people give them (arguments, pasted text, list files) and the
 //!   checksums of a `SHA256SUMS` file.
 //! - [`human`]: sizes and durations for people.
+//! - [`process`]: what both binaries set up once at start (the open-file limit).
 //! - [`version`]: the version and git commit that `--version` and the About box show.
 //!
 //! The window wing (the `gui` cargo feature, on by default):
@@ -25,6 +26,7 @@ pub mod app;
 pub mod desktop;
 pub mod engine;
 pub mod human;
+pub mod process;
 pub mod protocol;
 pub mod sources;
 pub mod version;

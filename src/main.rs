@@ -160,15 +160,38 @@ fn main() -> ExitCode {
     let log_dir = eframe::storage_dir(APP_ID).map(|d| d.join("logs"));
     let (recent_logs, _flush_on_exit) = logs::init(log_dir.as_deref());
     tracing::info!(version = haul::version::LONG, "haul starting");
+    haul::process::raise_open_file_limit();
     match run(args, recent_logs, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("haul: {e:#}");
+            failure_box(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }
 }
+
+/// Where nobody sees stderr — Windows' GUI-subsystem `haul.exe` double-clicked, an app
+/// started from Finder — a start-up failure (a window that cannot open, a Haul that does not
+/// answer) is shown in a native message box, or a double-click would seem to do nothing.
+/// On Linux a launcher's stderr goes to the session log; nothing is shown there.
+#[cfg(any(windows, target_os = "macos"))]
+fn failure_box(message: &str) {
+    use std::io::IsTerminal as _;
+    if std::io::stderr().is_terminal() {
+        return;
+    }
+    let _ = rfd::MessageDialog::new()
+        .set_level(rfd::MessageLevel::Error)
+        .set_title("Haul could not start")
+        .set_description(message)
+        .set_buttons(rfd::MessageButtons::Ok)
+        .show();
+}
+
+#[cfg(not(any(windows, target_os = "macos")))]
+fn failure_box(_message: &str) {}
 
 fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
@@ -298,7 +321,13 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
     );
     suspend(&engine);
     runtime.shutdown_timeout(Duration::from_secs(2));
-    result.map_err(|e| anyhow!("the window failed: {e}"))
+    result.map_err(|e| {
+        anyhow!(
+            "Haul could not open its window: {e}. It draws with OpenGL 2.0 or later; with only \
+             a basic display driver (some virtual machines and remote sessions) update the \
+             graphics driver, or use haul-cli"
+        )
+    })
 }
 
 /// Pauses every item still queued or running and waits, bounded, until all have stopped.

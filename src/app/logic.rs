@@ -280,6 +280,11 @@ impl HaulApp {
                         ));
                     }
                 }
+                Reply::OpenGone { path } => {
+                    self.error_notice(
+                        tr.fill(T::OpenGone, &[("path", &path.display().to_string())]),
+                    );
+                }
                 Reply::OpenFailed { path, error } => {
                     self.error_notice(tr.fill(
                         T::OpenFailed,

@@ -183,6 +183,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::FolderAdded, "Added {items} from {path}"),
     (T::FolderFailed, "Could not read folder {path}: {error}"),
     (T::OpenFailed, "Could not open {path}: {error}"),
+    (T::OpenGone, "{path} is no longer there (moved or deleted)"),
     (
         T::QueueMovedAside,
         "The saved queue could not be used ({reason}); it was moved to {path} and a new one was started.",

@@ -111,7 +111,7 @@ keys! {
     ConfirmDelete, ConfirmKeep,
     QuitTitle, QuitQuestion, QuitQuestionOne, Quit, KeepRunning,
     DialogUnavailable, DialogFailed, ImportFailed, Imported, FolderAdded, FolderFailed,
-    OpenFailed, QueueMovedAside, QueueUnavailable, QueueInUse, PasteNothing, PasteSkipped,
+    OpenFailed, OpenGone, QueueMovedAside, QueueUnavailable, QueueInUse, PasteNothing, PasteSkipped,
     AlreadyInList, AlreadyResumed,
     LogsTitle, LogsEmpty, Ago, ActDone, ActFailed, ActCancelled, ActPaused, ActAdded,
     EmptyList, EmptyListNoDialog, AboutTagline, AboutVersion, AboutLicense, AboutDataDir, Close,

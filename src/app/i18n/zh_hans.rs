@@ -168,6 +168,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::FolderAdded, "已从 {path} 添加 {items}"),
     (T::FolderFailed, "无法读取文件夹 {path}：{error}"),
     (T::OpenFailed, "无法打开 {path}：{error}"),
+    (T::OpenGone, "{path} 已不在原处（被移动或删除）"),
     (
         T::QueueMovedAside,
         "无法使用已保存的队列（{reason}）；它已被移到 {path}，并已新建一个队列。",

@@ -169,6 +169,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::FolderAdded, "已從 {path} 加入 {items}"),
     (T::FolderFailed, "無法讀取資料夾 {path}：{error}"),
     (T::OpenFailed, "無法開啟 {path}：{error}"),
+    (T::OpenGone, "{path} 已不在原處（被移動或刪除）"),
     (
         T::QueueMovedAside,
         "無法使用已儲存的佇列（{reason}）；它已被移到 {path}，並已新建一個佇列。",

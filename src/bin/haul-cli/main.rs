@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         }
     };
     init_tracing();
+    haul::process::raise_open_file_limit();
     match run(args) {
         Ok(code) => code,
         Err(Failure::Usage(message)) => {
