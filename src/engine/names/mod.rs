@@ -12,7 +12,7 @@
 //! - `disposition`: the name in a `Content-Disposition` header, decoded as browsers do.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use icu_normalizer::ComposingNormalizerBorrowed;
@@ -196,18 +196,33 @@ pub fn legacy_charset_for_locale(locale: &str) -> Option<&'static str> {
 
 /// Final paths handed out by this engine, so two items never get the same name even when
 /// overwriting is allowed or the first has not reached the disk yet.
+///
+/// Paths are compared as a case-insensitive, normalising file system compares them (NTFS,
+/// APFS and HFS+ by default, exFAT and NTFS mounted on Linux): `Report.pdf`, `report.pdf` and
+/// `re\u{301}sume\u{301}.pdf` / `résumé.pdf` are one file there, so they are one name here, on
+/// every platform. Too many names counted as one only costs a `name (1).ext`; too few could
+/// let overwrite mode replace a file from the same batch.
 #[derive(Debug, Default)]
 pub struct Names {
-    taken: Mutex<HashSet<PathBuf>>,
+    taken: Mutex<HashSet<String>>,
+}
+
+/// The key a path is reserved under: NFC, then lower case (full Unicode case mapping).
+fn name_key(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    ComposingNormalizerBorrowed::new_nfc()
+        .normalize(&text)
+        .to_lowercase()
 }
 
 impl Names {
-    /// Reserves `path`; false if another item holds it.
+    /// Reserves `path`; false if another item holds it (or a path that differs only in case
+    /// or Unicode normalisation).
     pub(crate) fn try_take(&self, path: &Path) -> bool {
         self.taken
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(path.to_path_buf())
+            .insert(name_key(path))
     }
 
     /// Frees `path` for other items.
@@ -215,7 +230,7 @@ impl Names {
         self.taken
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(path);
+            .remove(&name_key(path));
     }
 }
 
@@ -239,6 +254,21 @@ mod tests {
         assert_eq!(sanitize("evil\u{202E}txt.exe"), "eviltxt.exe");
         assert_eq!(sanitize("中文 名字.pdf"), "中文 名字.pdf");
         assert_eq!(sanitize("foo-a\u{308}.html"), "foo-\u{e4}.html", "NFC");
+    }
+
+    /// On NTFS and APFS `Report.pdf` and `report.pdf` are one file: overwrite mode replaced
+    /// a file from the same batch when the table told them apart.
+    #[test]
+    fn names_differing_only_in_case_or_normalisation_are_one_name() {
+        let names = Names::default();
+        assert!(names.try_take(Path::new("/d/Report.PDF")));
+        assert!(!names.try_take(Path::new("/d/report.pdf")));
+        assert!(names.try_take(Path::new("/d/re\u{301}sume\u{301}.pdf")));
+        assert!(!names.try_take(Path::new("/d/RÉSUMÉ.pdf")));
+        assert!(names.try_take(Path::new("/d/报告.pdf")));
+        assert!(!names.try_take(Path::new("/d/报告.pdf")));
+        names.release(Path::new("/d/REPORT.pdf"));
+        assert!(names.try_take(Path::new("/d/report.pdf")), "released under any spelling");
     }
 
     #[test]
