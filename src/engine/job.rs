@@ -322,6 +322,7 @@ async fn try_url(
         }
     };
     current.expect(job.sha256);
+    current.mark_downloaded_from(url);
     let offset = match opened.body {
         Body::Rest | Body::Complete => current.written(),
         Body::Full | Body::Mismatch => 0,
@@ -399,11 +400,18 @@ async fn try_small(
     .await;
     let (names, dest, overwrite) = part_args(job);
     let expect = job.sha256;
+    let origin = match &job.source {
+        Source::Url(url) => Some(url.clone()),
+        Source::File(_) => None,
+    };
     match streamed {
         Ok(_) => {
             blocking(move || {
                 let mut part = PartFile::create(&names, &dest, &name, overwrite)?;
                 part.expect(expect);
+                if let Some(url) = &origin {
+                    part.mark_downloaded_from(url);
+                }
                 part.write(&body)?;
                 part.commit(total).map_err(Stop::Failed)
             })

@@ -588,3 +588,54 @@ async fn cancelling_a_local_copy_is_fast() {
     );
     assert!(h.listing().is_empty(), "{:?}", h.listing());
 }
+
+/// Browsers mark what they save as downloaded (the Windows Mark of the Web, macOS's
+/// quarantine attribute, `user.xdg.origin.url` on Linux) so the system still warns before a
+/// downloaded program runs; Haul's files carried no mark. Here (Linux) the attribute is on
+/// every downloaded file, small (read in memory) and streamed alike, without the URL's
+/// password, and not on a copy of a local file.
+#[cfg(all(unix, not(target_os = "macos")))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloaded_files_carry_where_they_came_from() {
+    const ORIGIN: &str = "user.xdg.origin.url";
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    std::fs::create_dir_all(&h.out).expect("out");
+    let probe = h.out.join("probe");
+    std::fs::write(&probe, b"").expect("probe");
+    if let Err(e) = xattr::set(&probe, "user.haul.probe", b"1") {
+        eprintln!("skipped: this file system keeps no extended attributes ({e})");
+        return;
+    }
+    std::fs::remove_file(&probe).expect("remove probe");
+    let small = server.url("/bytes/300/small.bin");
+    let big = server.url("/bytes/3000000/big.bin?chunked=1");
+    let with_password = small
+        .replace("http://", "http://li:secret@")
+        .replace("small", "c");
+    let local = h.out.join("local-source.txt");
+    std::fs::write(&local, b"local").expect("write");
+    let ids = [
+        h.submit(&small),
+        h.submit(&big),
+        h.submit(&with_password),
+        h.submit(local.to_str().expect("utf-8")),
+    ];
+    let done = h.finish(&ids).await;
+    let mark = |id: JobId| {
+        let Outcome::Done { path, .. } = &done[&id].outcome else {
+            panic!("not done: {:?}", done[&id]);
+        };
+        xattr::get(path, ORIGIN)
+            .expect("read attribute")
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+    };
+    assert_eq!(mark(ids[0]).as_deref(), Some(small.as_str()));
+    assert_eq!(mark(ids[1]).as_deref(), Some(big.as_str()));
+    assert_eq!(
+        mark(ids[2]),
+        Some(small.replace("small", "c")),
+        "no credentials"
+    );
+    assert_eq!(mark(ids[3]), None, "a local copy is not a download");
+}

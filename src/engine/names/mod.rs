@@ -268,7 +268,10 @@ mod tests {
         assert!(names.try_take(Path::new("/d/报告.pdf")));
         assert!(!names.try_take(Path::new("/d/报告.pdf")));
         names.release(Path::new("/d/REPORT.pdf"));
-        assert!(names.try_take(Path::new("/d/report.pdf")), "released under any spelling");
+        assert!(
+            names.try_take(Path::new("/d/report.pdf")),
+            "released under any spelling"
+        );
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub struct PartFile {
     expect: Option<Checksum>,
     /// Left on disk on purpose: drop must neither delete it nor its sidecar.
     kept: bool,
+    /// The web address the bytes came from, credentials removed: marked on the file before
+    /// it is moved into place ([`PartFile::mark_downloaded_from`]).
+    origin: Option<String>,
 }
 
 impl PartFile {
@@ -129,6 +132,7 @@ impl PartFile {
                         last_checkpoint: Instant::now(),
                         expect: None,
                         kept: false,
+                        origin: None,
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -192,6 +196,7 @@ impl PartFile {
             last_checkpoint: Instant::now(),
             expect: None,
             kept: false,
+            origin: None,
         })
     }
 
@@ -335,6 +340,16 @@ impl PartFile {
         Ok(self.part.clone())
     }
 
+    /// Marks the file, before it is moved into place, as downloaded from `url` the way
+    /// browsers do, so the system still warns before a downloaded program runs (see
+    /// [`sys::mark_downloaded`]). The URL's user name and password are not written.
+    pub fn mark_downloaded_from(&mut self, url: &url::Url) {
+        let mut url = url.clone();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        self.origin = Some(url.into());
+    }
+
     /// The name the file will have once committed (it may still change if another program
     /// takes it first).
     pub fn file_name(&self) -> String {
@@ -409,6 +424,9 @@ impl PartFile {
         file.flush().map_err(|e| write_error(&self.part, &e))?;
         let file = file.file;
         file.sync_all().map_err(|e| write_error(&self.part, &e))?;
+        if let Some(url) = &self.origin {
+            sys::mark_downloaded(&self.part, url);
+        }
         // The lock is held through the move and the sidecar's removal: whoever takes it next
         // finds either a part with its sidecar, or no part.
         let placed = self.place();

@@ -1,6 +1,6 @@
 //! File-system primitives under [`PartFile`](super::PartFile): chunks gathered and written
-//! with one `writev`, the move into place that never replaces an existing file, and fsync of
-//! a folder.
+//! with one `writev`, the move into place that never replaces an existing file, fsync of a
+//! folder, and the "downloaded from the internet" mark.
 //!
 //! Owns: the system calls and their fallbacks per platform and file system.
 //! Must not touch: names, sidecars, hashing, the network.
@@ -133,4 +133,73 @@ pub(super) fn sync_parent(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
+}
+
+/// Marks `path` as downloaded from `url`, as browsers mark what they save, so the system
+/// still asks before a downloaded program runs when Haul's Open button (or a double-click)
+/// opens it. Best effort: a file system without the means (FAT, some network shares) only
+/// logs it.
+/// - Windows: the Mark of the Web, an NTFS stream `path:Zone.Identifier` with `ZoneId=3`
+///   (Internet) and `HostUrl`, as Edge and Chrome write it.
+/// - macOS: the `com.apple.quarantine` attribute, `0083;<seconds, hex>;Haul;` (flags as
+///   Safari sets them; Gatekeeper checks an app that carries it).
+/// - Linux and other Unix: `user.xdg.origin.url`, the freedesktop.org common extended
+///   attribute Chromium sets (file managers show it; nothing enforces it).
+///
+/// Set on the `.part` just before the move: a rename keeps both streams and attributes.
+pub(super) fn mark_downloaded(path: &Path, url: &str) {
+    if let Err(e) = write_mark(path, url) {
+        tracing::debug!(path = %path.display(), error = %e, "no downloaded-from mark");
+    }
+}
+
+#[cfg(windows)]
+fn write_mark(path: &Path, url: &str) -> io::Result<()> {
+    let mut stream = path.as_os_str().to_owned();
+    stream.push(":Zone.Identifier");
+    fs::write(stream, zone_identifier(url))
+}
+
+/// The `Zone.Identifier` stream's text (an INI file).
+#[cfg_attr(not(windows), allow(dead_code))]
+fn zone_identifier(url: &str) -> String {
+    format!("[ZoneTransfer]\r\nZoneId=3\r\nHostUrl={url}\r\n")
+}
+
+#[cfg(target_os = "macos")]
+fn write_mark(path: &Path, _url: &str) -> io::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    xattr::set(path, "com.apple.quarantine", quarantine(now).as_bytes())
+}
+
+/// The `com.apple.quarantine` value for a download at `now` (seconds since 1970).
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn quarantine(now: u64) -> String {
+    format!("0083;{now:08x};Haul;")
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn write_mark(path: &Path, url: &str) -> io::Result<()> {
+    xattr::set(path, "user.xdg.origin.url", url.as_bytes())
+}
+
+#[cfg(not(any(unix, windows)))]
+fn write_mark(_path: &Path, _url: &str) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_read_as_the_platforms_write_them() {
+        assert_eq!(
+            zone_identifier("https://example.org/a.exe"),
+            "[ZoneTransfer]\r\nZoneId=3\r\nHostUrl=https://example.org/a.exe\r\n"
+        );
+        assert_eq!(quarantine(0x5991_b778), "0083;5991b778;Haul;");
+    }
 }
