@@ -28,7 +28,28 @@ fn main() {
     println!("cargo:rustc-env=HAUL_GIT_HASH={hash}");
     println!("cargo:rustc-env=HAUL_GIT_DATE={}", date.trim());
     println!("cargo:rustc-env=HAUL_BUILD={build}");
+    windows_icon();
 }
+
+/// The executables' icon on Windows (Explorer, shortcuts, the taskbar before the window sets
+/// its own): the installer's `.ico` as a Windows resource, compiled by the Windows SDK's
+/// resource compiler (`winresource`). Built on Windows for Windows only; without a resource
+/// compiler the build goes on and says so.
+#[cfg(windows)]
+fn windows_icon() {
+    println!("cargo:rerun-if-changed=assets/icon.ico");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("windows") {
+        return;
+    }
+    let mut resource = winresource::WindowsResource::new();
+    resource.set_icon("assets/icon.ico");
+    if let Err(e) = resource.compile() {
+        println!("cargo:warning=the executables get no icon: {e}");
+    }
+}
+
+#[cfg(not(windows))]
+fn windows_icon() {}
 
 /// The short hash and the commit date (YYYY-MM-DD) of HEAD, and the files to watch so a new
 /// commit or a checkout reruns this script.

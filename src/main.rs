@@ -279,6 +279,7 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         handoffs: Some(handoffs),
     };
 
+    name_the_process();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Haul")
         .with_app_id(APP_ID)
@@ -329,6 +330,17 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         )
     })
 }
+
+/// macOS writes the app menu's items after the process's name ("Quit haul", "Hide haul": the
+/// executable is `haul`); the app is Haul. Must run before the event loop builds the menu.
+#[cfg(target_os = "macos")]
+fn name_the_process() {
+    let name = objc2_foundation::NSString::from_str("Haul");
+    objc2_foundation::NSProcessInfo::processInfo().setProcessName(&name);
+}
+
+#[cfg(not(target_os = "macos"))]
+fn name_the_process() {}
 
 /// Pauses every item still queued or running and waits, bounded, until all have stopped.
 /// The first call does it; later calls find nothing left to do.

@@ -130,9 +130,20 @@ keys! {
 fn table(catalog: &'static [(T, &'static str)]) -> Vec<&'static str> {
     let mut out = vec![""; T::ALL.len()];
     for (key, text) in en::CATALOG.iter().chain(catalog) {
-        out[*key as usize] = text;
+        out[*key as usize] = for_this_keyboard(text, cfg!(target_os = "macos"));
     }
     out
+}
+
+/// The catalogs name shortcuts as `Ctrl+V`; on a Mac the key is Command: `⌘V`, as macOS
+/// menus write it (egui's Ctrl shortcuts are Command there). Built once per language (the
+/// few changed strings are leaked into `'static`, like the tables themselves).
+fn for_this_keyboard(text: &'static str, mac: bool) -> &'static str {
+    if mac && text.contains("Ctrl+") {
+        Box::leak(text.replace("Ctrl+", "⌘").into_boxed_str())
+    } else {
+        text
+    }
 }
 
 static EN_TABLE: LazyLock<Vec<&'static str>> = LazyLock::new(|| table(en::CATALOG));

@@ -160,3 +160,22 @@ fn every_failure_has_a_sentence_in_every_language() {
         "Haul cannot download htp: addresses"
     );
 }
+
+/// The add box and the empty list said "Ctrl+Enter" and "Ctrl+V" on a Mac, where the keys
+/// are Command.
+#[test]
+fn shortcuts_name_the_command_key_on_a_mac() {
+    let hint = en::CATALOG
+        .iter()
+        .find(|(k, _)| *k == T::AddBoxHint)
+        .map(|(_, text)| *text)
+        .unwrap_or_default();
+    assert!(hint.contains("Ctrl+Enter"), "{hint}");
+    assert!(for_this_keyboard(hint, true).contains("(⌘Enter adds)"));
+    assert_eq!(for_this_keyboard(hint, false), hint);
+    let zh = zh_hans::CATALOG.iter().find(|(k, _)| *k == T::EmptyList);
+    let zh = zh
+        .map(|(_, text)| for_this_keyboard(text, true))
+        .unwrap_or_default();
+    assert!(zh.contains("按 ⌘V") && !zh.contains("Ctrl"), "{zh}");
+}
