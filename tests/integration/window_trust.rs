@@ -604,3 +604,35 @@ fn an_empty_filter_says_so_and_one_item_is_one_item() {
     h.step();
     assert!(shown(&h, "No rows are failed."));
 }
+
+/// 7 (second trial): with four rows selected, right-click then Esc cleared the selection and
+/// left the menu open, now acting on one row. Esc closes the menu and keeps the selection.
+#[test]
+fn esc_closes_the_right_click_menu_and_keeps_the_selection() {
+    let mut world = World::new();
+    let a = world.server.url("/bytes/5000000/a.bin?stall_after=1000");
+    let b = world.server.url("/bytes/5000000/b.bin?stall_after=1000");
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(format!("{a}\n{b}")));
+    step_until(&mut h, "two rows", |app| app.model().len() == 2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("a.bin").click_secondary();
+    h.step();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("Copy address").is_none(),
+        "the menu acts on the selection (two rows: no single address to copy)"
+    );
+    assert!(h.query_all_by_label("Pause").count() > 2, "the menu is open");
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert_eq!(h.state().model().selected().len(), 2, "the selection stays");
+    assert_eq!(
+        h.query_all_by_label("Pause").count(),
+        2,
+        "the menu is closed (only the rows' own Pause buttons)"
+    );
+}
