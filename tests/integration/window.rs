@@ -310,12 +310,20 @@ fn cancel_on_a_streaming_row_shows_cancelled_and_closes_the_connection() {
     h.step(); // the question is drawn
     h.step(); // and reaches the accessibility tree
     assert!(h.query_by_label_contains("Cancel stuck.bin?").is_some());
+    // One item: "it", not "(1 item, …)"; and the way to keep the bytes (a person took
+    // "Keep them" for "cancel but keep the file").
+    assert!(
+        h.query_by_label_contains("What it has downloaded so far (")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("use Pause instead").is_some());
+    assert!(h.query_by_label("Don't cancel").is_some());
     assert_eq!(
         h.state().model().rows()[0].status(),
         Status::Running,
         "not before the answer"
     );
-    h.get_by_label("Delete").click();
+    h.get_by_label("Cancel and delete").click();
     step_until_status(&mut h, &url, Status::Cancelled);
     assert!(h.query_by_label("cancelled").is_some());
     assert!(
@@ -450,7 +458,7 @@ fn keyboard_selects_clears_and_removes_and_esc_never_cancels() {
     h.key_press(egui::Key::Delete);
     h.step();
     h.step();
-    h.get_by_label("Delete").click();
+    h.get_by_label("Remove and delete").click();
     h.step();
     h.step();
     assert!(h.state().model().is_empty());
@@ -863,7 +871,7 @@ fn removing_a_paused_row_deletes_its_kept_bytes() {
             .is_some()
     );
     assert!(part.exists(), "nothing deleted before the answer");
-    h.get_by_label("Delete").click();
+    h.get_by_label("Remove and delete").click();
     h.step();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while (part.exists() || world.dest.path().join("gone.bin.part.haul").exists())

@@ -248,7 +248,7 @@ fn cancel_all_asks_first_and_row_buttons_keep_their_places() {
         h.query_by_label_contains("(2 items, 136.7 KiB)").is_some(),
         "names what would be deleted"
     );
-    h.get_by_label("Keep them").click();
+    h.get_by_label("Don't cancel").click();
     h.step();
     h.step();
     assert_eq!(
@@ -260,7 +260,7 @@ fn cancel_all_asks_first_and_row_buttons_keep_their_places() {
     h.step();
     h.step();
     h.step();
-    h.get_by_label("Delete").click();
+    h.get_by_label("Cancel and delete").click();
     step_until(&mut h, "both cancelled", |app| {
         app.model().count(Status::Cancelled) == 2
     });
@@ -494,7 +494,7 @@ fn a_paused_row_keeps_its_bar_and_size_and_can_be_cancelled() {
     h.step();
     h.step();
     h.step();
-    h.get_by_label("Delete").click();
+    h.get_by_label("Cancel and delete").click();
     step_until_status(&mut h, &url, Status::Cancelled);
     let deadline = Instant::now() + Duration::from_secs(5);
     while world.dest.path().join("p.bin.part").exists() && Instant::now() < deadline {

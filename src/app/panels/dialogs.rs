@@ -72,8 +72,8 @@ pub(super) fn confirm_dialog(
 ) {
     let modal = egui::Modal::new(egui::Id::unique("confirm-delete")).show(ctx, |ui| {
         ui.set_max_width(420.0);
-        ui.heading(tr.get(T::ConfirmTitle));
-        let what = match (&confirm.what, &confirm.name) {
+        let cancelling = matches!(confirm.what, Deleting::Cancel(_));
+        let question = match (&confirm.what, &confirm.name) {
             (Deleting::Cancel(_), Some(name)) => tr.fill(T::ConfirmCancel, &[("name", name)]),
             (Deleting::Cancel(_), None) => {
                 tr.fill(T::ConfirmCancelAll, &[("items", &tr.items(confirm.rows))])
@@ -82,20 +82,33 @@ pub(super) fn confirm_dialog(
                 tr.fill(T::ConfirmRemove, &[("items", &tr.items(confirm.rows))])
             }
         };
-        ui.label(what);
-        ui.label(tr.fill(
-            T::ConfirmDeleteParts,
-            &[
-                ("parts", &tr.items(confirm.parts)),
-                ("size", &human_bytes(confirm.bytes)),
-            ],
-        ));
+        ui.heading(question);
+        let size = human_bytes(confirm.bytes);
+        ui.label(if confirm.parts == 1 {
+            tr.fill(T::ConfirmDeletePart, &[("size", &size)])
+        } else {
+            tr.fill(
+                T::ConfirmDeleteParts,
+                &[("parts", &tr.items(confirm.parts)), ("size", &size)],
+            )
+        });
+        // What the person may want instead: Pause keeps the bytes; finished files stay.
+        ui.label(tr.get(if cancelling {
+            T::ConfirmPauseInstead
+        } else {
+            T::ConfirmFinishedKept
+        }));
         ui.add_space(8.0);
+        let (keep, delete) = if cancelling {
+            (T::ConfirmDontCancel, T::ConfirmCancelDelete)
+        } else {
+            (T::ConfirmDontRemove, T::ConfirmRemoveDelete)
+        };
         ui.horizontal(|ui| {
-            if ui.button(tr.get(T::ConfirmKeep)).clicked() {
+            if ui.button(tr.get(keep)).clicked() {
                 actions.push(Action::DismissConfirm);
             }
-            let delete = RichText::new(tr.get(T::ConfirmDelete)).color(ui.visuals().error_fg_color);
+            let delete = RichText::new(tr.get(delete)).color(ui.visuals().error_fg_color);
             if ui.button(delete).clicked() {
                 actions.push(Action::ConfirmDelete);
             }
