@@ -143,14 +143,16 @@ impl HaulApp {
             return;
         };
         let name = row.name.clone();
+        // All its runs: a paused and resumed item took the time before the pause too.
+        let took = row.elapsed(Instant::now()).unwrap_or_default();
         let (text, failure) = match &row.state {
-            RowState::Done { bytes, elapsed, .. } => (
+            RowState::Done { bytes, .. } => (
                 tr.fill(
                     T::ActDone,
                     &[
                         ("name", &name),
                         ("size", &human_bytes(*bytes)),
-                        ("time", &tr.duration(*elapsed)),
+                        ("time", &tr.duration(took)),
                     ],
                 ),
                 None,

@@ -636,3 +636,34 @@ fn esc_closes_the_right_click_menu_and_keeps_the_selection() {
         "the menu is closed (only the rows' own Pause buttons)"
     );
 }
+
+/// 3 (second trial): Activity said "Done: big.iso (19.1 MiB in 7.1 s)" for an item paused
+/// and resumed that had taken 20 s: it counted the last run only.
+#[test]
+fn activity_counts_every_run_of_a_resumed_item() {
+    let mut world = World::new();
+    let url = world
+        .server
+        .url("/bytes/200000/twice.bin?range=1&etag=t1&drip_ms=5");
+    let mut h = world.harness();
+    crate::window::paste_and_pause(&mut h, &url, 20_000);
+    let first_run = h.state().model().rows()[0]
+        .elapsed(std::time::Instant::now())
+        .expect("an elapsed time");
+    h.get_by_label("Resume").click();
+    step_until(&mut h, "done", |app| app.model().count(Status::Done) == 1);
+    let row = &h.state().model().rows()[0];
+    let total = row.elapsed(std::time::Instant::now()).expect("elapsed");
+    assert!(total > first_run, "{total:?} after {first_run:?}");
+    let tr = haul::app::i18n::Tr(haul::app::i18n::Lang::En);
+    let done = h
+        .state()
+        .activity()
+        .find(|a| a.text.starts_with("Done: twice.bin"))
+        .map(|a| a.text.clone())
+        .unwrap_or_default();
+    assert!(
+        done.ends_with(&format!("in {})", tr.duration(total))),
+        "{done} (took {total:?})"
+    );
+}
