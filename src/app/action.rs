@@ -187,7 +187,6 @@ impl HaulApp {
     }
 
     fn apply(&mut self, ctx: &egui::Context, action: Action) {
-        let now = Instant::now();
         match action {
             Action::AddText {
                 text,
@@ -232,11 +231,12 @@ impl HaulApp {
                 self.resume_rows(&ids);
             }
             Action::CancelAll => {
-                let ids = self.ids_where(Status::is_active);
+                // Paused items too: they hold partial downloads as much as running ones.
+                let ids = self.ids_where(|s| s.is_active() || s == Status::Paused);
                 self.ask_or_delete(Deleting::Cancel(ids));
             }
             Action::ClearDone => {
-                let keys = self.model.clear_done(now);
+                let keys = self.model.clear_done();
                 self.forget(keys);
             }
             Action::SetFilter(filter) => self.model.set_filter(filter),
@@ -275,7 +275,7 @@ impl HaulApp {
             }
             Action::ConfirmDelete => {
                 if let Some(confirm) = self.confirm.take() {
-                    self.delete(confirm.what, now);
+                    self.delete(confirm.what);
                 }
             }
             Action::DismissConfirm => self.confirm = None,
@@ -342,7 +342,7 @@ impl HaulApp {
             return;
         }
         if parts == 0 {
-            self.delete(what, Instant::now());
+            self.delete(what);
             return;
         }
         self.confirm = Some(Confirm {
@@ -356,7 +356,7 @@ impl HaulApp {
 
     /// Cancels or removes rows: active ones are cancelled (their `.part` files go with them),
     /// and removing deletes the bytes kept for paused, failed or timed-out downloads.
-    fn delete(&mut self, what: Deleting, now: Instant) {
+    fn delete(&mut self, what: Deleting) {
         match what {
             Deleting::Cancel(ids) => {
                 for id in ids {
@@ -394,7 +394,7 @@ impl HaulApp {
                         dest: Some(dest),
                     });
                 }
-                let (active, keys) = self.model.remove(&ids, now);
+                let (active, keys) = self.model.remove(&ids);
                 for id in active {
                     self.engine.cancel(id);
                 }

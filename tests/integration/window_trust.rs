@@ -625,7 +625,10 @@ fn esc_closes_the_right_click_menu_and_keeps_the_selection() {
         h.query_by_label("Copy address").is_none(),
         "the menu acts on the selection (two rows: no single address to copy)"
     );
-    assert!(h.query_all_by_label("Pause").count() > 2, "the menu is open");
+    assert!(
+        h.query_all_by_label("Pause").count() > 2,
+        "the menu is open"
+    );
     h.key_press(egui::Key::Escape);
     h.step();
     h.step();
@@ -665,5 +668,31 @@ fn activity_counts_every_run_of_a_resumed_item() {
     assert!(
         done.ends_with(&format!("in {})", tr.duration(total))),
         "{done} (took {total:?})"
+    );
+}
+
+/// 12 (second trial): with only a paused item left, Cancel all… was greyed out, and the
+/// summary left cancelled rows out of its counts.
+#[test]
+fn cancel_all_covers_paused_items_and_the_summary_counts_cancelled_ones() {
+    let mut world = World::new();
+    let url = world
+        .server
+        .url("/bytes/1000000/held.bin?range=1&etag=h1&drip_ms=5");
+    let mut h = world.harness();
+    crate::window::paste_and_pause(&mut h, &url, 20_000);
+    h.step();
+    h.get_by_label("Cancel all…").click();
+    h.step();
+    h.step();
+    h.step();
+    h.get_by_label("Cancel and delete").click();
+    step_until(&mut h, "cancelled", |app| {
+        app.model().count(Status::Cancelled) == 1
+    });
+    h.step();
+    assert!(
+        h.query_by_label_contains("0 failed, 1 cancelled").is_some(),
+        "the summary counts it"
     );
 }

@@ -135,6 +135,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::SummaryCounts,
         "{done} done, {running} active, {queued} queued, {paused} paused, {failed} failed",
     ),
+    (T::SummaryCancelled, ", {n} cancelled"),
     (T::SummarySpeed, "{speed} now"),
     (
         T::SummaryFaster,
@@ -155,7 +156,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ConfirmCancelAll, "Cancel {items}?"),
     (T::ConfirmCancel, "Cancel {name}?"),
     (T::ConfirmRemove, "Remove {items} from the list?"),
-    (T::ConfirmDeletePart, "What it has downloaded so far ({size}) will be deleted."),
+    (
+        T::ConfirmDeletePart,
+        "What it has downloaded so far ({size}) will be deleted.",
+    ),
     (
         T::ConfirmDeleteParts,
         "What they have downloaded so far ({parts}, {size}) will be deleted.",
@@ -164,7 +168,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::ConfirmPauseInstead,
         "To stop and keep what has arrived, use Pause instead.",
     ),
-    (T::ConfirmFinishedKept, "Finished files stay where they are."),
+    (
+        T::ConfirmFinishedKept,
+        "Finished files stay where they are.",
+    ),
     (T::ConfirmCancelDelete, "Cancel and delete"),
     (T::ConfirmRemoveDelete, "Remove and delete"),
     (T::ConfirmDontCancel, "Don't cancel"),

@@ -120,6 +120,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::SummaryCounts,
         "{done} 完成，{running} 进行中，{queued} 排队，{paused} 已暂停，{failed} 失败",
     ),
+    (T::SummaryCancelled, "，{n} 已取消"),
     (T::SummarySpeed, "当前 {speed}"),
     (
         T::SummaryFaster,
@@ -141,8 +142,14 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ConfirmCancel, "取消 {name}？"),
     (T::ConfirmRemove, "从列表中移除 {items}？"),
     (T::ConfirmDeletePart, "已下载的部分（{size}）将被删除。"),
-    (T::ConfirmDeleteParts, "已下载的部分（{parts}，共 {size}）将被删除。"),
-    (T::ConfirmPauseInstead, "如果想停下并保留已下载的部分，请改用“暂停”。"),
+    (
+        T::ConfirmDeleteParts,
+        "已下载的部分（{parts}，共 {size}）将被删除。",
+    ),
+    (
+        T::ConfirmPauseInstead,
+        "如果想停下并保留已下载的部分，请改用“暂停”。",
+    ),
     (T::ConfirmFinishedKept, "已完成的文件不受影响。"),
     (T::ConfirmCancelDelete, "取消并删除"),
     (T::ConfirmRemoveDelete, "移除并删除"),

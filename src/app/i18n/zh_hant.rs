@@ -121,6 +121,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::SummaryCounts,
         "{done} 完成，{running} 進行中，{queued} 排隊，{paused} 已暫停，{failed} 失敗",
     ),
+    (T::SummaryCancelled, "，{n} 已取消"),
     (T::SummarySpeed, "目前 {speed}"),
     (
         T::SummaryFaster,
@@ -142,8 +143,14 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ConfirmCancel, "取消 {name}？"),
     (T::ConfirmRemove, "從清單中移除 {items}？"),
     (T::ConfirmDeletePart, "已下載的部分（{size}）將被刪除。"),
-    (T::ConfirmDeleteParts, "已下載的部分（{parts}，共 {size}）將被刪除。"),
-    (T::ConfirmPauseInstead, "如果想停下並保留已下載的部分，請改用「暫停」。"),
+    (
+        T::ConfirmDeleteParts,
+        "已下載的部分（{parts}，共 {size}）將被刪除。",
+    ),
+    (
+        T::ConfirmPauseInstead,
+        "如果想停下並保留已下載的部分，請改用「暫停」。",
+    ),
     (T::ConfirmFinishedKept, "已完成的檔案不受影響。"),
     (T::ConfirmCancelDelete, "取消並刪除"),
     (T::ConfirmRemoveDelete, "移除並刪除"),

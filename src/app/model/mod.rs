@@ -430,22 +430,18 @@ impl Model {
 
     /// Removes rows; returns the ids among them that were still active (to cancel) and the
     /// keys of every removed row.
-    pub fn remove(&mut self, ids: &[JobId], now: Instant) -> (Vec<JobId>, Vec<u64>) {
+    pub fn remove(&mut self, ids: &[JobId]) -> (Vec<JobId>, Vec<u64>) {
         let doomed: std::collections::HashSet<JobId> = ids.iter().copied().collect();
-        self.remove_where(|row| doomed.contains(&row.id), now)
+        self.remove_where(|row| doomed.contains(&row.id))
     }
 
     /// Removes the rows of finished downloads (done only: failed rows wait to be retried or
     /// removed one by one; their files stay on disk); returns their keys.
-    pub fn clear_done(&mut self, now: Instant) -> Vec<u64> {
-        self.remove_where(|row| row.status() == Status::Done, now).1
+    pub fn clear_done(&mut self) -> Vec<u64> {
+        self.remove_where(|row| row.status() == Status::Done).1
     }
 
-    fn remove_where(
-        &mut self,
-        doomed: impl Fn(&Row) -> bool,
-        now: Instant,
-    ) -> (Vec<JobId>, Vec<u64>) {
+    fn remove_where(&mut self, doomed: impl Fn(&Row) -> bool) -> (Vec<JobId>, Vec<u64>) {
         let mut active = Vec::new();
         let mut keys = Vec::new();
         let before = self.rows.len();
@@ -461,8 +457,10 @@ impl Model {
         });
         if self.rows.len() != before {
             self.reindex();
-            if self.active() == 0 && self.batch.is_running() {
-                self.batch.ended = Some(now);
+            if self.active() == 0 {
+                // Nothing left running: the batch's figures went with its rows (the summary
+                // showed times for items Clear done had removed).
+                self.batch = Batch::default();
             }
         }
         (active, keys)

@@ -197,7 +197,7 @@ fn filter_search_sort_retry_and_remove() {
         "queued: not retryable"
     );
 
-    let (active, keys) = m.remove(&[JobId(1), JobId(4)], t0);
+    let (active, keys) = m.remove(&[JobId(1), JobId(4)]);
     assert_eq!(active, vec![JobId(1), JobId(4)]);
     assert_eq!(keys, vec![1, 4]);
     assert_eq!(m.len(), 2);
@@ -280,9 +280,12 @@ fn a_source_already_in_the_list_is_found_and_clear_done_keeps_failures() {
         ),
         t0,
     );
-    assert_eq!(m.clear_done(t0), vec![1]);
+    assert!(m.batch().wall(t0).is_some());
+    assert_eq!(m.clear_done(), vec![1]);
     assert_eq!(m.len(), 1, "the failed row stays");
     assert!(m.find_source(&a).is_none());
+    // The summary showed times of items Clear done had removed.
+    assert_eq!(m.batch().wall(t0), None, "the finished batch is forgotten");
 }
 
 /// Many small items, each done between two frames with no progress report of its own: the

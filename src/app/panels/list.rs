@@ -466,7 +466,8 @@ fn progress(ui: &mut Ui, row: &Row) {
 
 fn size_text(state: &RowState) -> String {
     match (state, state.total()) {
-        (RowState::Queued, _) => String::new(),
+        // Nothing waiting, or nothing kept (a cancelled item's bytes were deleted).
+        (RowState::Queued | RowState::Cancelled { .. }, _) => String::new(),
         (RowState::Done { bytes, .. }, _) => human_bytes(*bytes),
         (_, Some(total)) => format!("{} / {}", human_bytes(state.bytes()), human_bytes(total)),
         (RowState::Connecting { done: 0, .. }, None) => String::new(),

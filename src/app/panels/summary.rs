@@ -39,7 +39,11 @@ impl HaulApp {
                     Action::RetryFailed,
                 ),
                 (T::ClearDone, count(Status::Done) > 0, Action::ClearDone),
-                (T::CancelAll, self.model.active() > 0, Action::CancelAll),
+                (
+                    T::CancelAll,
+                    self.model.active() + self.model.count(Status::Paused) > 0,
+                    Action::CancelAll,
+                ),
             ];
             for (key, enabled, action) in buttons {
                 if ui
@@ -101,6 +105,13 @@ fn summary_counts(tr: Tr, model: &Model) -> String {
             ("failed", &failed),
         ],
     );
+    // Cancelled rows are named only when there are some (the line stays short).
+    let cancelled = model.count(Status::Cancelled);
+    let counts = if cancelled > 0 {
+        counts + &tr.fill(T::SummaryCancelled, &[("n", &cancelled.to_string())])
+    } else {
+        counts
+    };
     tr.fill(
         T::SummaryLine,
         &[("items", &tr.items(model.len())), ("counts", &counts)],
