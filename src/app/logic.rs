@@ -297,10 +297,16 @@ impl HaulApp {
         }
     }
 
-    /// The destination typed cannot be used: it is not applied, and the field says why.
+    /// The destination typed cannot be used: it is not applied, and the field says why and
+    /// where downloads go meanwhile (they went to the previous folder while the field showed
+    /// the refused one).
     fn dest_refused(&mut self, why: String) {
+        let still = self.tr().fill(
+            T::DestStillUsed,
+            &[("path", &self.settings.dest.display().to_string())],
+        );
         self.dest_problem = Some(Notice {
-            text: why,
+            text: format!("{why} {still}"),
             is_error: true,
         });
     }

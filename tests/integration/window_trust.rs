@@ -406,10 +406,17 @@ fn a_destination_that_cannot_take_files_is_refused_when_typed() {
     step_until(&mut h, "the folder checked", |app| {
         app.dest_problem().is_some()
     });
+    // Second trial: the field kept the refused path while downloads went to the folder
+    // before it, and the small print did not say so. It says where they go.
+    let expected = format!(
+        "This is a file, not a folder: choose a folder. Downloads still go to {}.",
+        before.display()
+    );
     assert_eq!(
         h.state().dest_problem().map(|n| n.text.as_str()),
-        Some("This is a file, not a folder: choose a folder.")
+        Some(expected.as_str())
     );
+    assert!(h.query_by_label(&expected).is_some(), "shown in full");
     assert_eq!(h.state().settings().dest, before, "not used");
     let _ = file;
 }

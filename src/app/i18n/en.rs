@@ -33,6 +33,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "Haul may not write in this folder: choose another.",
     ),
     (T::DestUnusable, "This folder cannot be used: {error}"),
+    (T::DestStillUsed, "Downloads still go to {path}."),
     (T::Jobs, "Downloads at once"),
     (T::PerHost, "Connections per server"),
     (T::ConnectTimeout, "Give up connecting after"),

@@ -94,7 +94,7 @@ macro_rules! keys {
 keys! {
     AppTitle, AddBoxHint, Add, AddFiles, ImportList, Destination, DestinationHint, ChooseFolder,
     OpenFolder, Settings, Logs, About, More, SearchHint, DestWillBeCreated, DestIsFile,
-    DestNotWritable, DestUnusable,
+    DestNotWritable, DestUnusable, DestStillUsed,
     Jobs, PerHost, ConnectTimeout, StallTimeout, Deadline, Retries, MaxSize, WhenExists, NewName,
     Overwrite, Language, LanguageSystem, Theme, ThemeSystem, ThemeLight, ThemeDark, NoLimit,
     Seconds, HelpJobs, HelpPerHost, HelpConnect, HelpStall, HelpDeadline, HelpRetries,

@@ -27,6 +27,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "Haul 无权写入此文件夹：请选择其他文件夹。",
     ),
     (T::DestUnusable, "无法使用此文件夹：{error}"),
+    (T::DestStillUsed, "下载仍保存到 {path}。"),
     (T::Jobs, "同时下载数"),
     (T::PerHost, "每个服务器的连接数"),
     (T::ConnectTimeout, "连接等待时间"),

@@ -28,6 +28,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "Haul 無權寫入此資料夾：請選擇其他資料夾。",
     ),
     (T::DestUnusable, "無法使用此資料夾：{error}"),
+    (T::DestStillUsed, "下載仍儲存到 {path}。"),
     (T::Jobs, "同時下載數"),
     (T::PerHost, "每個伺服器的連線數"),
     (T::ConnectTimeout, "連線等待時間"),

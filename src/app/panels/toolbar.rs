@@ -60,7 +60,8 @@ impl HaulApp {
             } else {
                 ui.visuals().weak_text_color()
             };
-            ui.label(RichText::new(&problem.text).color(color).small());
+            // Body size: a person must read where the downloads go.
+            ui.add(egui::Label::new(RichText::new(&problem.text).color(color)).wrap());
         }
         // Row 3: the add box, bounded, with Add always in view beside it.
         ui.horizontal(|ui| {
