@@ -703,3 +703,37 @@ fn cancel_all_covers_paused_items_and_the_summary_counts_cancelled_ones() {
         "the summary counts it"
     );
 }
+
+
+/// 5 and 10 (second trial): made wider, the list kept its first width and left an empty strip
+/// beside it; hovering a failure's status stacked two tooltips, one over the row below.
+#[test]
+fn the_list_follows_the_window_and_a_failure_has_one_tooltip() {
+    let mut world = World::new();
+    let missing = world.server.url("/bytes/10/gone.bin?status=404");
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut h = harness_sized([1200.0, 700.0], move |_| HaulApp::new(None, init));
+    h.event(egui::Event::Paste(missing));
+    step_until(&mut h, "failed", |app| app.model().count(Status::Failed) == 1);
+    h.step();
+    let eta_at = h.get_by_label("Time left").rect().left();
+    h.set_size(egui::vec2(1500.0, 700.0));
+    h.step();
+    h.step();
+    let moved = h.get_by_label("Time left").rect().left() - eta_at;
+    assert!(moved > 250.0, "the name column took the new room: {moved}");
+    let source_right = h.get_by_label("From").rect().right();
+    assert!(source_right > 1300.0, "the list reaches across: {source_right}");
+
+    h.get_by_label_contains("The server has no such file").hover();
+    for _ in 0..8 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    let shown = h.query_all_by_label_contains("no such file").count();
+    assert_eq!(shown, 2, "the status and one tooltip");
+    assert!(
+        h.query_by_label_contains("server replied 404 Not Found").is_some(),
+        "the tooltip has the technical text"
+    );
+}

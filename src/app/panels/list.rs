@@ -133,7 +133,7 @@ pub(super) fn list(
     // left first (the details view below has them), so the buttons stay in view. Below the
     // smallest set's width the list scrolls sideways.
     let buttons = actions_width(ui);
-    let columns = Col::fitting(ui.available_width(), buttons);
+    let (columns, status_extra) = Col::fitting(ui.available_width(), buttons);
     egui::ScrollArea::horizontal()
         .id_salt("rows-sideways")
         .show(ui, |ui| {
@@ -144,7 +144,7 @@ pub(super) fn list(
                 .sense(egui::Sense::click())
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
             for col in columns {
-                table = table.column(col.column(buttons, columns.len()));
+                table = table.column(col.column(buttons, columns.len(), status_extra));
             }
             if let Some(position) = scroll_to {
                 table = table.scroll_to_row(position, None);
@@ -238,10 +238,17 @@ fn row_cells(
                 let color = status_color(status);
                 status_icon(ui, status, color);
                 let text = status_text(tr, row, now);
-                let response = ui.add(egui::Label::new(RichText::new(&text).color(color)));
-                // The whole sentence (the column may cut it) and the technical text under it.
-                if let Some(technical) = row.state.error() {
-                    response.on_hover_text(format!("{text}\n{technical}"));
+                let label = egui::Label::new(RichText::new(&text).color(color)).truncate();
+                // The whole sentence (the column may cut it) and, for a failure, the technical
+                // text under it: one tooltip (egui's own for cut text stacked a second one).
+                match row.state.error() {
+                    Some(technical) => {
+                        ui.add(label.show_tooltip_when_elided(false))
+                            .on_hover_text(format!("{text}\n{technical}"));
+                    }
+                    None => {
+                        ui.add(label);
+                    }
                 }
             }
             // A cut name shows in full on hover (egui's own tooltip for truncated text).
@@ -316,20 +323,24 @@ impl Col {
         Col::Actions,
     ];
 
-    /// The widest set whose starting widths fit in `width` points.
-    pub(super) fn fitting(width: f32, actions: f32) -> &'static [Col] {
+    /// The widest set whose starting widths fit in `width` points, and how much wider than
+    /// its least the status column starts (a share of the room left, so a failure's sentence
+    /// is not cut at once on a wide window; the name takes the rest).
+    pub(super) fn fitting(width: f32, actions: f32) -> (&'static [Col], f32) {
         let needs = |set: &[Col]| -> f32 {
             set.iter()
                 .map(|c| c.initial_width(actions, set.len()) + 8.0)
                 .sum::<f32>()
         };
-        if needs(&Self::ALL) <= width {
+        let set: &'static [Col] = if needs(&Self::ALL) <= width {
             &Self::ALL
         } else if needs(&Self::MEDIUM) <= width {
             &Self::MEDIUM
         } else {
             &Self::NARROW
-        }
+        };
+        let status_extra = ((width - needs(set)) * 0.4).clamp(0.0, 130.0);
+        (set, status_extra)
     }
 
     /// Starting width in points in a set of `shown` columns (the narrow set's are smaller);
@@ -352,14 +363,21 @@ impl Col {
         }
     }
 
-    fn column(self, actions: f32, shown: usize) -> Column {
+    fn column(self, actions: f32, shown: usize, status_extra: f32) -> Column {
         let width = self.initial_width(actions, shown);
         match self {
-            // The name takes what the others leave.
-            Col::Name => Column::remainder().at_least(80.0).clip(true),
+            // The name takes what the others leave, frame after frame: not resizable itself,
+            // so it follows the window (a resizable one keeps its first width, and a larger
+            // window left an empty strip beside the list).
+            Col::Name => Column::remainder()
+                .at_least(80.0)
+                .clip(true)
+                .resizable(false),
             Col::Actions => Column::exact(actions),
             Col::Progress => Column::initial(width).at_least(50.0),
-            Col::Status => Column::initial(width).at_least(90.0).clip(true),
+            Col::Status => Column::initial(width + status_extra)
+                .at_least(90.0)
+                .clip(true),
             _ => Column::initial(width).at_least(50.0).clip(true),
         }
     }
