@@ -704,7 +704,6 @@ fn cancel_all_covers_paused_items_and_the_summary_counts_cancelled_ones() {
     );
 }
 
-
 /// 5 and 10 (second trial): made wider, the list kept its first width and left an empty strip
 /// beside it; hovering a failure's status stacked two tooltips, one over the row below.
 #[test]
@@ -714,7 +713,9 @@ fn the_list_follows_the_window_and_a_failure_has_one_tooltip() {
     let init = world.init(Some(world.dest.path().to_path_buf()));
     let mut h = harness_sized([1200.0, 700.0], move |_| HaulApp::new(None, init));
     h.event(egui::Event::Paste(missing));
-    step_until(&mut h, "failed", |app| app.model().count(Status::Failed) == 1);
+    step_until(&mut h, "failed", |app| {
+        app.model().count(Status::Failed) == 1
+    });
     h.step();
     let eta_at = h.get_by_label("Time left").rect().left();
     h.set_size(egui::vec2(1500.0, 700.0));
@@ -723,9 +724,13 @@ fn the_list_follows_the_window_and_a_failure_has_one_tooltip() {
     let moved = h.get_by_label("Time left").rect().left() - eta_at;
     assert!(moved > 250.0, "the name column took the new room: {moved}");
     let source_right = h.get_by_label("From").rect().right();
-    assert!(source_right > 1300.0, "the list reaches across: {source_right}");
+    assert!(
+        source_right > 1300.0,
+        "the list reaches across: {source_right}"
+    );
 
-    h.get_by_label_contains("The server has no such file").hover();
+    h.get_by_label_contains("The server has no such file")
+        .hover();
     for _ in 0..8 {
         h.step();
         std::thread::sleep(Duration::from_millis(60));
@@ -733,7 +738,48 @@ fn the_list_follows_the_window_and_a_failure_has_one_tooltip() {
     let shown = h.query_all_by_label_contains("no such file").count();
     assert_eq!(shown, 2, "the status and one tooltip");
     assert!(
-        h.query_by_label_contains("server replied 404 Not Found").is_some(),
+        h.query_by_label_contains("server replied 404 Not Found")
+            .is_some(),
         "the tooltip has the technical text"
+    );
+}
+
+/// 9 (second trial): a Chinese window showed the size and time limits as "none" while its
+/// help said to type 无; an invalid time limit only turned red.
+#[test]
+fn limits_say_none_in_the_windows_language_and_a_bad_one_shows_an_example() {
+    let mut world = World::new();
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut storage = MemoryStorage::default();
+    let settings = haul::app::settings::Settings {
+        language: LanguageChoice::Chinese,
+        dest: world.dest.path().to_path_buf(),
+        show_settings: true,
+        ..Default::default()
+    };
+    eframe::set_value(&mut storage, haul::app::settings::STORAGE_KEY, &settings);
+    let mut h = harness_sized([1366.0, 768.0], move |_| HaulApp::new(Some(&storage), init));
+    h.step();
+    h.step();
+    let values: Vec<String> = h
+        .query_all_by_role(Role::TextInput)
+        .map(|n| format!("{n:?}"))
+        .filter(|d| d.contains("value: \"无\""))
+        .collect();
+    assert_eq!(values.len(), 2, "both limits say 无");
+    assert!(
+        !h.query_all_by_role(Role::TextInput)
+            .any(|n| format!("{n:?}").contains("value: \"none\"")),
+        "no English none"
+    );
+    h.get_by_label("单个文件时限").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("单个文件时限").type_text("abc");
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("秒数，如 600，或 无").is_some(),
+        "an example under the field"
     );
 }

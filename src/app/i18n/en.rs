@@ -86,6 +86,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (T::HelpTheme, "Light, dark, or as the system is set."),
     (T::SizeExample, "e.g. 500M, 2G, none"),
+    (T::DeadlineExample, "seconds, e.g. 600, or none"),
     (T::ColStatus, "Status"),
     (T::ColName, "Name"),
     (T::ColProgress, "Progress"),

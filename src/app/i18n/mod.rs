@@ -98,7 +98,7 @@ keys! {
     Jobs, PerHost, ConnectTimeout, StallTimeout, Deadline, Retries, MaxSize, WhenExists, NewName,
     Overwrite, Language, LanguageSystem, Theme, ThemeSystem, ThemeLight, ThemeDark, NoLimit,
     Seconds, HelpJobs, HelpPerHost, HelpConnect, HelpStall, HelpDeadline, HelpRetries,
-    HelpMaxSize, HelpWhenExists, HelpTheme, SizeExample,
+    HelpMaxSize, HelpWhenExists, HelpTheme, SizeExample, DeadlineExample,
     ColStatus, ColName, ColProgress, ColSize, ColSpeed, ColEta, ColElapsed, ColSource,
     StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,
     StatusCancelled, StatusPaused, RetryIn, ConnectingTry, WaitingForPart, Calculating,

@@ -15,15 +15,42 @@ fn label(ui: &mut Ui, tr: Tr, key: T, help: T) -> egui::Response {
 }
 
 /// A text field for a limit, red while what was typed is not valid.
-fn limit_field(ui: &mut Ui, text: &mut String, valid: bool, hint: &str) -> egui::Response {
+/// A limit typed as text. "No limit" is shown in the window's language (a Chinese window
+/// showed `none`), also after a switch of language, unless the person is typing in it. An
+/// invalid entry turns red and shows `example` under it.
+fn limit_field(
+    ui: &mut Ui,
+    salt: &str,
+    text: &mut String,
+    valid: bool,
+    none: &str,
+    example: &str,
+) -> egui::Response {
+    let id = ui.make_persistent_id(salt);
+    let typing = ui.memory(|m| m.has_focus(id));
+    if !typing && NONE_WORDS.contains(&text.trim()) && text.as_str() != none {
+        none.clone_into(text);
+    }
     let mut edit = egui::TextEdit::singleline(text)
-        .hint_text(hint)
+        .id_salt(salt)
+        .hint_text(example)
         .desired_width(90.0);
     if !valid {
         edit = edit.text_color(ui.visuals().error_fg_color);
     }
-    ui.add(edit)
+    let response = ui.vertical(|ui| {
+        let response = ui.add(edit);
+        if !valid {
+            let color = ui.visuals().error_fg_color;
+            ui.label(RichText::new(example).color(color));
+        }
+        response
+    });
+    response.inner
 }
+
+/// "No limit" in each language a limit field may hold.
+const NONE_WORDS: [&str; 3] = ["none", "无", "無"];
 
 impl HaulApp {
     pub(super) fn settings_panel(&mut self, ui: &mut Ui, tr: Tr) {
@@ -71,7 +98,8 @@ impl HaulApp {
                 }
                 let l = label(ui, tr, T::Deadline, T::HelpDeadline);
                 let valid = s.clone().set_deadline_text(deadline_text, none);
-                let field = limit_field(ui, deadline_text, valid, none)
+                let example = tr.get(T::DeadlineExample);
+                let field = limit_field(ui, "deadline", deadline_text, valid, none, example)
                     .labelled_by(l.id)
                     .on_hover_text(tr.get(T::HelpDeadline));
                 if field.changed() && s.set_deadline_text(deadline_text, none) {
@@ -87,18 +115,13 @@ impl HaulApp {
                 ui.end_row();
                 let l = label(ui, tr, T::MaxSize, T::HelpMaxSize);
                 let valid = s.clone().set_max_size_text(max_size_text, none);
-                ui.vertical(|ui| {
-                    let field = limit_field(ui, max_size_text, valid, tr.get(T::SizeExample))
-                        .labelled_by(l.id)
-                        .on_hover_text(tr.get(T::HelpMaxSize));
-                    if field.changed() && s.set_max_size_text(max_size_text, none) {
-                        changed = true;
-                    }
-                    if !valid {
-                        let color = ui.visuals().error_fg_color;
-                        ui.label(RichText::new(tr.get(T::SizeExample)).color(color).small());
-                    }
-                });
+                let example = tr.get(T::SizeExample);
+                let field = limit_field(ui, "max-size", max_size_text, valid, none, example)
+                    .labelled_by(l.id)
+                    .on_hover_text(tr.get(T::HelpMaxSize));
+                if field.changed() && s.set_max_size_text(max_size_text, none) {
+                    changed = true;
+                }
                 ui.end_row();
                 label(ui, tr, T::WhenExists, T::HelpWhenExists);
                 ui.vertical(|ui| {
