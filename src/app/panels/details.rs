@@ -29,7 +29,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>)
                     && let Some(source) = &row.source
                 {
                     let note = tr.fill(T::ReadAs, &[("url", &source.to_string())]);
-                    ui.label(RichText::new(note).weak().small());
+                    ui.label(RichText::new(note).weak());
                 }
             });
             ui.end_row();
@@ -60,9 +60,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>)
                 ui.vertical(|ui| {
                     let color = ui.visuals().error_fg_color;
                     ui.label(RichText::new(failure_sentence(tr, row)).color(color));
-                    ui.add(
-                        egui::Label::new(RichText::new(technical).weak().small()).selectable(true),
-                    );
+                    ui.add(egui::Label::new(RichText::new(technical).weak()).selectable(true));
                 });
                 ui.end_row();
             }

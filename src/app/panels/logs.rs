@@ -44,7 +44,7 @@ impl HaulApp {
                         )],
                     );
                     ui.horizontal(|ui| {
-                        ui.label(RichText::new(age).weak().small());
+                        ui.label(RichText::new(age).weak());
                         let text = RichText::new(text);
                         ui.label(if is_error {
                             text.color(ui.visuals().warn_fg_color)
