@@ -10,6 +10,7 @@
 //! files are skipped and counted; the add box and imported lists say why each line fails.
 //! Must not touch: drawing, the disk.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use super::HaulApp;
@@ -45,7 +46,8 @@ impl HaulApp {
                     sha256: entry.checksum,
                 }),
                 Ok(source) => {
-                    self.add_source(&entry.text, source, entry.checksum, false, now);
+                    let dest = self.settings.dest.clone();
+                    self.add_source(&entry.text, source, entry.checksum, false, dest, now);
                     context.added += 1;
                 }
                 // `example.org:8080/x` and `localhost:8080/x` look like a scheme and a path to
@@ -80,7 +82,15 @@ impl HaulApp {
         let now = Instant::now();
         for file in files {
             let text = file.path.display().to_string();
-            self.add_source(&text, Source::File(file.path), file.sha256, false, now);
+            let dest = self.settings.dest.join(&file.subfolder);
+            self.add_source(
+                &text,
+                Source::File(file.path),
+                file.sha256,
+                false,
+                dest,
+                now,
+            );
         }
     }
 
@@ -96,7 +106,8 @@ impl HaulApp {
         context.added += files.len();
         self.add_files(files);
         for (line, url) in guessed {
-            self.add_source(&line.text, url, line.sha256, true, now);
+            let dest = self.settings.dest.clone();
+            self.add_source(&line.text, url, line.sha256, true, dest, now);
             context.added += 1;
         }
         for line in missing {
@@ -139,6 +150,7 @@ impl HaulApp {
         source: Source,
         sha256: Option<crate::protocol::Checksum>,
         guessed: bool,
+        dest: PathBuf,
         now: Instant,
     ) {
         if let Some(existing) = self.model.find_source(&source) {
@@ -158,7 +170,6 @@ impl HaulApp {
             return;
         }
         let id = self.engine.next_id();
-        let dest = self.settings.dest.clone();
         let index = self.model.push(
             id,
             NewRow {

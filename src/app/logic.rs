@@ -203,7 +203,7 @@ impl HaulApp {
                     self.add_files(
                         files
                             .into_iter()
-                            .map(|path| LocalFile { path, sha256: None })
+                            .map(|path| LocalFile::single(path, None))
                             .collect(),
                     );
                 }

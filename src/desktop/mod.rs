@@ -32,6 +32,21 @@ use crate::sources::SUMS_FILE;
 pub struct LocalFile {
     pub path: PathBuf,
     pub sha256: Option<Checksum>,
+    /// Where under the destination it goes: empty for a file given by itself; for a file
+    /// found in a folder, that folder's name and the folders between (`photos/2024`), so a
+    /// folder arrives as a folder.
+    pub subfolder: PathBuf,
+}
+
+impl LocalFile {
+    /// A file given by itself: it goes straight into the destination.
+    pub fn single(path: PathBuf, sha256: Option<Checksum>) -> LocalFile {
+        LocalFile {
+            path,
+            sha256,
+            subfolder: PathBuf::new(),
+        }
+    }
 }
 
 /// A line that names a local path — a file, a folder, or nothing on disk — as given.
@@ -373,21 +388,29 @@ pub fn expand(items: Vec<Candidate>, context: AddContext) -> Reply {
     for item in items {
         if item.path.is_dir() {
             let mut found = Vec::new();
-            match walk(&item.path, &mut found, files.len()) {
-                Ok(()) => folders.push((item.path, found.len())),
+            let walked = walk(&item.path, &mut found, files.len());
+            // The folder itself is kept: `photos/2024/a.jpg` goes to `DEST/photos/2024/`.
+            let above = item.path.parent().unwrap_or(Path::new("")).to_path_buf();
+            let count = found.len();
+            files.extend(found.into_iter().map(|path| {
+                let subfolder = path
+                    .parent()
+                    .and_then(|dir| dir.strip_prefix(&above).ok())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                LocalFile {
+                    path,
+                    sha256: None,
+                    subfolder,
+                }
+            }));
+            match walked {
+                Ok(()) => folders.push((item.path, count)),
                 Err(e) => errors.push((item.path, e.to_string())),
             }
-            files.extend(
-                found
-                    .into_iter()
-                    .map(|path| LocalFile { path, sha256: None }),
-            );
         } else if std::fs::symlink_metadata(&item.path).is_ok() {
             // A file, or something else the engine will say is not one.
-            files.push(LocalFile {
-                path: item.path,
-                sha256: item.sha256,
-            });
+            files.push(LocalFile::single(item.path, item.sha256));
         } else if let Some(url) = item.guess.clone() {
             guessed.push((item, url));
         } else {
