@@ -21,6 +21,8 @@ use haul::protocol::Waker;
 const APP_ID: &str = "haul";
 /// How long a second launch waits for the running Haul to take its sources.
 const HANDOFF_PATIENCE: Duration = Duration::from_secs(5);
+/// How soon the window paints after the engine or a chore wakes it.
+const WAKE_WITHIN: Duration = Duration::from_millis(100);
 /// How long quitting waits for running items to cancel and clean up their `.part` files.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
@@ -228,13 +230,16 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         .context("cannot start the runtime")?;
 
     // The engine, the desktop chores and the log panel wake the window through this, once
-    // the window exists: no polling, so an idle window paints nothing.
+    // the window exists: no polling, so an idle window paints nothing. A wake asks for a
+    // frame within WAKE_WITHIN, not at once: events arriving meanwhile share that frame, so
+    // many items reporting progress cost at most ten frames a second (input still paints at
+    // once).
     let window: Arc<OnceLock<egui::Context>> = Arc::default();
     let waker: Waker = {
         let window = Arc::clone(&window);
         Arc::new(move || {
             if let Some(ctx) = window.get() {
-                ctx.request_repaint();
+                ctx.request_repaint_after(WAKE_WITHIN);
             }
         })
     };
