@@ -241,7 +241,12 @@ impl HaulApp {
             }
             Action::SetFilter(filter) => self.model.set_filter(filter),
             Action::SetSort(key) => self.model.set_sort(key),
-            Action::Click { index, how } => self.model.click(index, how),
+            Action::Click { index, how } => {
+                self.model.click(index, how);
+                // The details strip opens below the list and takes room from it: keep the row
+                // clicked in view rather than under the strip's edge.
+                self.scroll_to = Some(index);
+            }
             Action::ContextClick(index) => self.model.context_click(index),
             Action::Activate(index) => {
                 if let Some(super::model::RowState::Done { path, .. }) =

@@ -783,3 +783,51 @@ fn limits_say_none_in_the_windows_language_and_a_bad_one_shows_an_example() {
         "an example under the field"
     );
 }
+
+/// 17: the details strip opened over the row just clicked at the bottom of the list.
+#[test]
+fn the_details_strip_never_covers_the_row_clicked() {
+    let mut world = World::new();
+    let src = tempfile::tempdir().expect("tempdir");
+    let mut lines = Vec::new();
+    for i in 0..30 {
+        let path = src.path().join(format!("row{i:02}.txt"));
+        std::fs::write(&path, format!("{i}")).expect("write");
+        lines.push(path.display().to_string());
+    }
+    // Given on the command line: the list shows its top; click the lowest row in view.
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.sources = lines;
+    let mut h = harness_sized([1000.0, 420.0], move |_| HaulApp::new(None, init));
+    step_until(&mut h, "all done", |app| {
+        app.model().count(Status::Done) == 30
+    });
+    h.step();
+    let bottom_bar = h.get_by_label_contains("30 items:").rect().top();
+    let lowest = (0..30)
+        .map(|i| format!("row{i:02}.txt"))
+        .filter_map(|name| {
+            let rect = h.query_by_label(&name).map(|n| n.rect())?;
+            Some((name, rect))
+        })
+        .filter(|(_, r)| r.bottom() < bottom_bar - 4.0)
+        .max_by(|a, b| a.1.top().total_cmp(&b.1.top()))
+        .expect("a row in view");
+    h.get_by_label(&lowest.0).click();
+    // The list scrolls with egui's animation: a second of frames.
+    for _ in 0..60 {
+        h.step();
+    }
+    let strip_top = h.get_by_label("Details").rect().top();
+    // The list's label (the details strip names the file too).
+    let row = h
+        .query_all_by_label(&lowest.0)
+        .map(|n| n.rect())
+        .min_by(|a, b| a.top().total_cmp(&b.top()))
+        .expect("the row");
+    assert!(
+        row.bottom() <= strip_top,
+        "{} at {row:?} is under the details strip at {strip_top}",
+        lowest.0
+    );
+}

@@ -141,6 +141,11 @@ pub(super) fn list(
                 .id_salt(("rows", columns.len()))
                 .striped(true)
                 .resizable(true)
+                // Exactly the room the panel has: egui_extras' defaults (at least 200, at most
+                // 800 points) let the table reach under the details strip on a small window,
+                // where a row "in view" was hidden, and stop short on a tall one.
+                .min_scrolled_height(0.0)
+                .max_scroll_height(f32::INFINITY)
                 .sense(egui::Sense::click())
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
             for col in columns {

@@ -34,6 +34,9 @@ use details::details;
 use dialogs::{about_window, confirm_dialog, drop_overlay, notice_overlay, quit_dialog};
 use list::list;
 
+/// Lines of text the details strip has room for.
+const DETAILS_LINES: f32 = 6.5;
+
 impl HaulApp {
     pub(super) fn draw(&mut self, ui: &mut Ui) {
         let tr = self.tr();
@@ -47,9 +50,18 @@ impl HaulApp {
                 .show(ui, |ui| self.log_panel(ui, tr));
         }
         if let Some(row) = self.model.single_selected() {
-            egui::Panel::bottom("details").show(ui, |ui| {
-                details(ui, tr, row, &mut self.actions);
-            });
+            // A fixed height, known from the first frame: the list shrinks once, and the row
+            // clicked is scrolled into view in that same frame (a panel that sized itself to
+            // its content grew over two frames and covered the row). Longer details scroll.
+            let line = ui.text_style_height(&egui::TextStyle::Body);
+            egui::Panel::bottom("details")
+                .exact_size(line * DETAILS_LINES + 24.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("details")
+                        .auto_shrink([false, true])
+                        .show(ui, |ui| details(ui, tr, row, &mut self.actions));
+                });
         }
         if self.settings.show_settings {
             egui::Panel::right("settings")
