@@ -7,12 +7,13 @@
 use std::time::Instant;
 
 use eframe::egui::{self, Color32, RichText, Ui};
-use egui_extras::{Column, TableBuilder};
+use egui_extras::TableBuilder;
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
 use super::super::logic::failure_sentence;
 use super::super::model::{Click, Model, Row, RowState, SortKey};
+use super::columns::Col;
 use crate::human::human_bytes;
 use crate::protocol::{Status, Waiting, redact};
 
@@ -280,135 +281,6 @@ fn row_cells(
                 ui.add(egui::Label::new(RichText::new(row.origin_label()).weak()).truncate());
             }
         });
-    }
-}
-
-/// The list's columns, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Col {
-    Status,
-    Name,
-    Progress,
-    Size,
-    Speed,
-    Eta,
-    Elapsed,
-    Actions,
-    Source,
-}
-
-impl Col {
-    const ALL: [Col; 9] = [
-        Col::Status,
-        Col::Name,
-        Col::Progress,
-        Col::Size,
-        Col::Speed,
-        Col::Eta,
-        Col::Elapsed,
-        Col::Actions,
-        Col::Source,
-    ];
-    /// Without the source and the elapsed time.
-    const MEDIUM: [Col; 7] = [
-        Col::Status,
-        Col::Name,
-        Col::Progress,
-        Col::Size,
-        Col::Speed,
-        Col::Eta,
-        Col::Actions,
-    ];
-    /// What a window at its smallest size shows.
-    const NARROW: [Col; 5] = [
-        Col::Status,
-        Col::Name,
-        Col::Progress,
-        Col::Speed,
-        Col::Actions,
-    ];
-
-    /// The widest set whose starting widths fit in `width` points, and how much wider than
-    /// its least the status column starts (a share of the room left, so a failure's sentence
-    /// is not cut at once on a wide window; the name takes the rest).
-    pub(super) fn fitting(width: f32, actions: f32) -> (&'static [Col], f32) {
-        let needs = |set: &[Col]| -> f32 {
-            set.iter()
-                .map(|c| c.initial_width(actions, set.len()) + 8.0)
-                .sum::<f32>()
-        };
-        let set: &'static [Col] = if needs(&Self::ALL) <= width {
-            &Self::ALL
-        } else if needs(&Self::MEDIUM) <= width {
-            &Self::MEDIUM
-        } else {
-            &Self::NARROW
-        };
-        let status_extra = ((width - needs(set)) * 0.4).clamp(0.0, 130.0);
-        (set, status_extra)
-    }
-
-    /// Starting width in points in a set of `shown` columns (the narrow set's are smaller);
-    /// the name's is its least (it takes what is left).
-    fn initial_width(self, actions: f32, shown: usize) -> f32 {
-        let narrow = shown <= Self::NARROW.len();
-        match self {
-            Col::Status if narrow => 130.0,
-            Col::Status => 170.0,
-            Col::Name if narrow => 80.0,
-            Col::Name => 120.0,
-            Col::Progress if narrow => 70.0,
-            Col::Progress => 90.0,
-            Col::Size => 130.0,
-            Col::Speed => 80.0,
-            Col::Eta => 65.0,
-            Col::Elapsed => 60.0,
-            Col::Actions => actions,
-            Col::Source => 110.0,
-        }
-    }
-
-    fn column(self, actions: f32, shown: usize, status_extra: f32) -> Column {
-        let width = self.initial_width(actions, shown);
-        match self {
-            // The name takes what the others leave, frame after frame: not resizable itself,
-            // so it follows the window (a resizable one keeps its first width, and a larger
-            // window left an empty strip beside the list).
-            Col::Name => Column::remainder()
-                .at_least(80.0)
-                .clip(true)
-                .resizable(false),
-            Col::Actions => Column::exact(actions),
-            Col::Progress => Column::initial(width).at_least(50.0),
-            Col::Status => Column::initial(width + status_extra)
-                .at_least(90.0)
-                .clip(true),
-            _ => Column::initial(width).at_least(50.0).clip(true),
-        }
-    }
-
-    fn title(self) -> Option<T> {
-        Some(match self {
-            Col::Status => T::ColStatus,
-            Col::Name => T::ColName,
-            Col::Progress => T::ColProgress,
-            Col::Size => T::ColSize,
-            Col::Speed => T::ColSpeed,
-            Col::Eta => T::ColEta,
-            Col::Elapsed => T::ColElapsed,
-            Col::Actions => return None,
-            Col::Source => T::ColSource,
-        })
-    }
-
-    fn sorts(self) -> Option<SortKey> {
-        match self {
-            Col::Status => Some(SortKey::Status),
-            Col::Name => Some(SortKey::Name),
-            Col::Size => Some(SortKey::Size),
-            Col::Source => Some(SortKey::Source),
-            _ => None,
-        }
     }
 }
 

@@ -17,6 +17,7 @@
 //! - `dialogs`: About, the quit question, the question before deleting, the notice, the drop
 //!   overlay.
 
+mod columns;
 mod details;
 mod dialogs;
 mod list;

@@ -1,0 +1,303 @@
+//! The one vocabulary shared by the engine and its front ends (the window and `haul-cli`).
+//!
+//! Owns: item identity ([`JobId`]), what to fetch ([`Source`], parsed once at the edge),
+//! what front ends ask for ([`Command`]), what the engine reports ([`Event`]), where an item
+//! stands ([`Status`]: the one status vocabulary of the wire, the saved queue and every
+//! display), how an item ended ([`Outcome`], [`FetchError`], [`TimeoutKind`]), the knobs
+//! ([`Limits`], [`Output`]) and how the engine wakes a front end ([`Waker`]).
+//! Must not touch: I/O, tokio, egui. Every type here is plain data.
+//!
+//! # Layout
+//! - this file: ids, commands, events, statuses, outcomes, limits, output, the waker.
+//! - `source`: [`Source`], [`SourceError`], [`Checksum`].
+//! - `error`: [`FetchError`] and the problems it carries, [`TimeoutKind`], [`redact`].
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+mod error;
+mod source;
+
+pub use error::{ConnectProblem, DiskProblem, FetchError, TimeoutKind, hex, redact};
+pub use source::{Checksum, Source, SourceError};
+
+/// Called after every event the engine sends (from an engine thread), and by other
+/// producers a front end listens to: a window repaints on it instead of polling.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Identity of one item, unique within one engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub u64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Caps and timeouts; may be changed while items run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Items running at once, over all hosts.
+    pub jobs: usize,
+    /// Items running at once against one host (host and port).
+    pub per_host: usize,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Longest silence allowed while waiting for headers or body bytes.
+    pub stall_timeout: Duration,
+    /// Longest time one item may run, from when it leaves the queue.
+    pub deadline: Option<Duration>,
+    /// Extra tries after a failure worth retrying (connect errors, resets, stalls, short
+    /// bodies, 5xx, 408, 429); never after other 4xx.
+    pub retries: u32,
+    /// The first retry waits about this long; each next one twice as long (with jitter).
+    pub retry_base: Duration,
+    /// Items larger than this fail (and their `.part` is removed).
+    pub max_size: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            jobs: 8,
+            per_host: 4,
+            connect_timeout: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(30),
+            deadline: None,
+            retries: 3,
+            retry_base: Duration::from_secs(1),
+            max_size: None,
+        }
+    }
+}
+
+/// Where and how finished files are written. Taken by each item when it is submitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Destination folder (created if missing).
+    pub dest: PathBuf,
+    /// Replace an existing file of the same name instead of picking `name (1).ext`.
+    pub overwrite: bool,
+    /// Use a server's `Content-Disposition` file name (sanitised) when present.
+    pub content_disposition: bool,
+    /// The legacy encoding (a WHATWG label: `GBK`, `Big5`, `Shift_JIS`, `windows-1252`…)
+    /// tried for a server's name whose bytes are not UTF-8, as a browser tries its locale's;
+    /// `None` means windows-1252. Front ends pick it from the person's language.
+    pub legacy_charset: Option<String>,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            dest: PathBuf::from("."),
+            overwrite: false,
+            content_disposition: true,
+            legacy_charset: None,
+        }
+    }
+}
+
+/// What a front end asks of the engine. Sending never blocks.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Queue one item; exactly one [`Event::Finished`] will follow for `id`. With a
+    /// checksum, the item is only renamed into place when its SHA-256 matches.
+    Submit {
+        id: JobId,
+        source: Source,
+        sha256: Option<Checksum>,
+        /// The folder this item's file goes to; `None` for the current [`Output::dest`].
+        dest: Option<PathBuf>,
+    },
+    /// Cancel one item, queued or running (its `.part` is removed).
+    Cancel(JobId),
+    /// Cancel every queued and running item.
+    CancelAll,
+    /// Stop one item but keep what it has (`.part` and sidecar): submitting the same source
+    /// again resumes it. Ends with [`Outcome::Paused`].
+    Pause(JobId),
+    /// Pause every queued and running item.
+    PauseAll,
+    /// Delete the bytes kept for a source (its `.part` and sidecar in `dest`, or in the current
+    /// destination), when the person no longer wants to resume it. A part another process is
+    /// writing is left alone.
+    Discard {
+        source: Source,
+        dest: Option<PathBuf>,
+    },
+    /// Change caps and timeouts; running items keep their timeouts, the caps apply at once.
+    SetLimits(Limits),
+    /// Change where items submitted from now on are written.
+    SetOutput(Output),
+    /// Stop starting queued items (running ones go on) or start again.
+    SetPaused(bool),
+}
+
+/// What the engine reports. For each submitted item: `Connecting`, then `Started` (once the
+/// name and size are known), any number of `Progress`, and always exactly one `Finished`.
+/// Items that end early (cancelled in the queue, failed to connect) skip the steps between.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The item left the queue and is connecting / opening its source.
+    Connecting { id: JobId },
+    /// The file's name and size are known and bytes are about to flow (into its `.part`).
+    Started {
+        id: JobId,
+        name: String,
+        total: Option<u64>,
+    },
+    /// At most about ten a second per item.
+    Progress {
+        id: JobId,
+        done: u64,
+        total: Option<u64>,
+    },
+    /// The item cannot go on yet, and says why (it goes on by itself once it can).
+    Waiting { id: JobId, reason: Waiting },
+    /// An attempt failed in a way worth another try; the next starts after `delay`.
+    Retrying {
+        id: JobId,
+        /// The retry about to happen: 1 for the first.
+        attempt: u32,
+        /// Retries allowed in all.
+        of: u32,
+        delay: Duration,
+        /// Why the last attempt failed, as text (passwords redacted).
+        reason: String,
+        /// How the last attempt ended: [`Outcome::Failed`] or [`Outcome::TimedOut`].
+        cause: Outcome,
+    },
+    /// The one and only end of an item.
+    Finished {
+        id: JobId,
+        /// Time from leaving the queue to the end (zero if it never left the queue).
+        elapsed: Duration,
+        /// Bytes received, whether or not the item completed.
+        bytes: u64,
+        outcome: Outcome,
+    },
+}
+
+impl Event {
+    pub fn id(&self) -> JobId {
+        match self {
+            Event::Connecting { id }
+            | Event::Started { id, .. }
+            | Event::Progress { id, .. }
+            | Event::Retrying { id, .. }
+            | Event::Waiting { id, .. }
+            | Event::Finished { id, .. } => *id,
+        }
+    }
+}
+
+/// What an item is waiting for (see [`Event::Waiting`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    /// Another process (another Haul, or `haul-cli`) is writing the `.part` that holds this
+    /// item's bytes; the item goes on when that process lets go of it.
+    PartInUse { part: PathBuf },
+}
+
+/// Where an item stands: the one status vocabulary, used on the wire (`haul-cli --json`),
+/// in the window's saved queue and in every display (pueue's `TaskStatus` is the model).
+/// Serialised in `snake_case`: `queued`, `connecting`, `running`, `paused`, `done`, `failed`,
+/// `timed_out`, `cancelled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for room under the caps.
+    Queued,
+    /// Left the queue; opening its source.
+    Connecting,
+    /// Bytes are flowing (or it waits to try again).
+    Running,
+    /// Stopped with its bytes kept; resuming continues from them.
+    Paused,
+    /// Verified and under its final name.
+    Done,
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+impl Status {
+    /// Every status, in the order a person reads them (filters, summaries).
+    pub const ALL: [Status; 8] = [
+        Status::Queued,
+        Status::Connecting,
+        Status::Running,
+        Status::Paused,
+        Status::Done,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Cancelled,
+    ];
+
+    /// Still waiting or working: it can be cancelled or paused.
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Queued | Status::Connecting | Status::Running)
+    }
+
+    /// Ended without a file: it can be retried (or, paused, resumed).
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Status::Failed | Status::TimedOut | Status::Cancelled | Status::Paused
+        )
+    }
+}
+
+/// The serialised word (`timed_out`): the spelling lives in one place, the derive above.
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(word)) => f.pad(&word),
+            _ => Err(fmt::Error),
+        }
+    }
+}
+
+/// How an item ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Verified and renamed into place.
+    Done {
+        path: PathBuf,
+        sha256: Checksum,
+    },
+    Failed(FetchError),
+    TimedOut(TimeoutKind),
+    Cancelled,
+    /// Stopped on request with its bytes kept: submitting the same source resumes it.
+    Paused,
+}
+
+impl Outcome {
+    /// The status an item has once it ended this way.
+    pub fn status(&self) -> Status {
+        match self {
+            Outcome::Done { .. } => Status::Done,
+            Outcome::Failed(_) => Status::Failed,
+            Outcome::TimedOut(_) => Status::TimedOut,
+            Outcome::Cancelled => Status::Cancelled,
+            Outcome::Paused => Status::Paused,
+        }
+    }
+
+    /// A human sentence for any outcome that is not `Done` (passwords in URLs redacted).
+    pub fn error_text(&self) -> Option<String> {
+        match self {
+            Outcome::Done { .. } => None,
+            Outcome::Failed(e) => Some(redact(&e.to_string()).into_owned()),
+            Outcome::TimedOut(kind) => Some(kind.to_string()),
+            Outcome::Cancelled => Some("cancelled".to_owned()),
+            Outcome::Paused => Some("paused (run it again to resume)".to_owned()),
+        }
+    }
+}
