@@ -258,7 +258,7 @@ proptest! {
 }
 
 proptest! {
-    // These two fail today: see the regression tests below for the minimal inputs.
+    // These two once failed; the regression tests below pin the smallest inputs found.
     #![proptest_config(config())]
 
     #[test]
@@ -276,7 +276,7 @@ proptest! {
     }
 }
 
-/// The smallest inputs found for the failing properties, checked one by one.
+/// The smallest inputs found when these properties failed, checked one by one.
 #[test]
 fn regression_truncation_yields_a_device_name() {
     let raw = format!("CON{}x.txt", " ".repeat(193));
