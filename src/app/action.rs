@@ -120,7 +120,7 @@ impl HaulApp {
             // Ctrl+Q / Cmd+Q: the same path as the window's close button.
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
-        // An open menu (the ⋯ menu, the right-click menu, a combo box) takes Esc itself: it
+        // An open menu (the … menu, the right-click menu, a combo box) takes Esc itself: it
         // closes, and nothing else happens.
         if !egui::Popup::is_any_open(ctx)
             && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))

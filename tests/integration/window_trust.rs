@@ -831,3 +831,37 @@ fn the_details_strip_never_covers_the_row_clicked() {
         lowest.0
     );
 }
+
+/// The window's own controls need no system font: with egui's fonts alone (and kittest
+/// panicking on a missing glyph), the list, a sorted header and a row menu draw. The row
+/// menu's ⋯ and the sort's ▴ ▾ were not in egui's font: tofu on a system without them, and
+/// the window benchmark panicked.
+#[test]
+fn the_controls_draw_with_egui_fonts_alone() {
+    let mut world = World::new();
+    let ok = world.server.url("/bytes/1000/fine.bin");
+    let missing = world.server.url("/bytes/10/gone.bin?status=404");
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut h = Harness::builder()
+        .with_size([1366.0, 768.0])
+        .build_eframe(move |_| HaulApp::new(None, init));
+    h.event(egui::Event::Paste(format!("{ok}\n{missing}")));
+    step_until(&mut h, "both ended", |app| {
+        app.model().active() == 0 && app.model().len() == 2
+    });
+    h.get_by_label("Name").click();
+    h.step();
+    h.get_by_label("Name").click();
+    h.step();
+    h.query_all_by_role(Role::Button)
+        .find(|b| format!("{b:?}").contains("label: \"…\""))
+        .expect("a row menu button")
+        .click();
+    for _ in 0..4 {
+        h.step();
+    }
+    assert!(
+        h.query_by_label("Copy address").is_some(),
+        "the menu opened"
+    );
+}

@@ -205,18 +205,46 @@ fn sort_header(
         ui.strong(text);
         return;
     };
-    let marker = match current {
-        (k, false) if k == key => " ▴",
-        (k, true) if k == key => " ▾",
-        _ => "",
+    let response =
+        ui.add(egui::Label::new(RichText::new(text).strong()).sense(egui::Sense::click()));
+    let descending = match current {
+        (k, descending) if k == key => Some(descending),
+        _ => None,
     };
-    let response = ui.add(
-        egui::Label::new(RichText::new(format!("{text}{marker}")).strong())
-            .sense(egui::Sense::click()),
-    );
+    if let Some(descending) = descending {
+        sort_marker(ui, descending);
+    }
     if response.clicked() {
         actions.push(Action::SetSort(key));
     }
+}
+
+/// The sort's direction as a small triangle, drawn: egui's own font has no ▴ ▾, and a
+/// window must not depend on the system's fonts for its controls.
+fn sort_marker(ui: &mut Ui, descending: bool) {
+    let size = ui.text_style_height(&egui::TextStyle::Body);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(size * 0.6, size), egui::Sense::hover());
+    let c = rect.center();
+    let (w, h) = (size * 0.22, size * 0.16);
+    let points = if descending {
+        vec![
+            c + egui::vec2(-w, -h),
+            c + egui::vec2(w, -h),
+            c + egui::vec2(0.0, h),
+        ]
+    } else {
+        vec![
+            c + egui::vec2(-w, h),
+            c + egui::vec2(w, h),
+            c + egui::vec2(0.0, -h),
+        ]
+    };
+    let color = ui.visuals().strong_text_color();
+    ui.painter().add(egui::Shape::convex_polygon(
+        points,
+        color,
+        egui::Stroke::NONE,
+    ));
 }
 
 fn row_cells(
@@ -401,7 +429,8 @@ pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, fixed: bool, actions: 
     let menu = ui
         .add_sized(
             [SLOT_MENU, ROW_HEIGHT - 6.0],
-            egui::Button::new("⋯").small(),
+            // "…": in egui's own font (⋯ needed a system font: tofu, or a panic in tests).
+            egui::Button::new("…").small(),
         )
         .on_hover_text(tr.get(T::RowMenu));
     egui::Popup::menu(&menu).show(|ui| {
@@ -426,7 +455,7 @@ fn slot(ui: &mut Ui, tr: Tr, width: f32, button: Option<(T, Action)>, actions: &
     }
 }
 
-/// The menu for one row (its ⋯ button).
+/// The menu for one row (its … button).
 fn one_row_menu(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
     menu_items(ui, tr, std::slice::from_ref(row), actions);
 }
