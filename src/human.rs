@@ -65,6 +65,26 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok((value * factor) as u64)
 }
 
+/// A size as [`parse_size`] reads it back, short: `2M`, `1.5K`, `750` (1024-based, at most
+/// two decimals, trailing zeros dropped).
+pub fn size_for_field(bytes: u64) -> String {
+    let units = [
+        ("T", 1u64 << 40),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+    ];
+    for (suffix, factor) in units {
+        if bytes >= factor {
+            let value = bytes as f64 / factor as f64;
+            let text = format!("{value:.2}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            return format!("{text}{suffix}");
+        }
+    }
+    bytes.to_string()
+}
+
 /// Whole milliseconds, saturating (as `--json` and the saved queue store durations).
 pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -89,5 +109,14 @@ mod tests {
         assert!(
             parse_size("lots").is_err() && parse_size("-1K").is_err() && parse_size("0").is_err()
         );
+        for (bytes, text) in [
+            (2 << 20, "2M"),
+            (1536, "1.5K"),
+            (750, "750"),
+            (1 << 30, "1G"),
+        ] {
+            assert_eq!(size_for_field(bytes), text);
+            assert_eq!(parse_size(text), Ok(bytes), "reads back");
+        }
     }
 }

@@ -32,6 +32,8 @@ pub struct Settings {
     pub retries: u32,
     /// Items larger than this many MiB fail; 0 means no limit.
     pub max_size_mib: f64,
+    /// The download speed of all items together, in bytes/s; 0 means no limit.
+    pub max_rate: u64,
     pub overwrite: bool,
     pub language: LanguageChoice,
     pub theme: ThemeChoice,
@@ -72,6 +74,7 @@ impl Default for Settings {
             deadline_secs: 0.0,
             retries: limits.retries,
             max_size_mib: 0.0,
+            max_rate: 0,
             overwrite: false,
             language: LanguageChoice::System,
             theme: ThemeChoice::System,
@@ -101,6 +104,37 @@ impl Settings {
             format!("{}M", self.max_size_mib)
         } else {
             "none".to_owned()
+        }
+    }
+
+    /// The speed limit for the engine: `None` when there is none.
+    pub fn max_rate(&self) -> Option<u64> {
+        (self.max_rate > 0).then_some(self.max_rate)
+    }
+
+    /// The speed limit as its field shows it: `none` (in `none_word`), or `2M`-style.
+    pub fn max_rate_text(&self, none_word: &str) -> String {
+        match self.max_rate() {
+            Some(rate) => crate::human::size_for_field(rate),
+            None => none_word.to_owned(),
+        }
+    }
+
+    /// Takes the speed limit as typed, in bytes/s with K/M/G suffixes (1024-based, as curl
+    /// reads `--limit-rate`), or `none`, `0` or nothing for no limit. `false` if it is not one.
+    pub fn set_max_rate_text(&mut self, text: &str, none_word: &str) -> bool {
+        let text = text.trim().trim_end_matches("/s").trim();
+        if text.is_empty() || text == "0" || text.eq_ignore_ascii_case("none") || text == none_word
+        {
+            self.max_rate = 0;
+            return true;
+        }
+        match crate::human::parse_size(text) {
+            Ok(rate) if rate > 0 => {
+                self.max_rate = rate;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -151,6 +185,7 @@ impl Settings {
     pub fn limits(&self) -> Limits {
         let defaults = Limits::default();
         Limits {
+            max_rate: self.max_rate(),
             jobs: self.jobs.clamp(1, JOBS_MAX),
             per_host: self.per_host.clamp(1, JOBS_MAX),
             connect_timeout: secs(self.connect_secs, defaults.connect_timeout),

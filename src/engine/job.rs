@@ -20,6 +20,7 @@ use url::Url;
 use super::EventSink;
 use super::fetch::http::{Body, RangeFrom, Sink};
 use super::fetch::{Stop, file, http};
+use super::limit::Rates;
 use super::names::Names;
 use super::output::{ChunkWriter, Committed, PartFile, ResumeError};
 use super::resume::{ResumeIndex, Sidecar};
@@ -51,6 +52,8 @@ pub(crate) struct Job {
     /// Whether and why to stop: cancelled or paused by the person, stopped by the item's
     /// deadline, or by the engine shutting down (cancel) or suspending (pause).
     pub stop: StopSignal,
+    /// The speed limits its connections pay into: its own and the engine's.
+    pub rates: Rates,
 }
 
 impl Job {
@@ -350,6 +353,7 @@ async fn try_url(
         Sink::Writer(&mut writer),
         job.limits.stall_timeout,
         job.limits.max_size.map(|limit| (offset, limit)),
+        &job.rates,
         stop,
         &shared.received,
     )
@@ -394,6 +398,7 @@ async fn try_small(
         Sink::Memory(&mut body),
         job.limits.stall_timeout,
         job.limits.max_size.map(|limit| (0, limit)),
+        &job.rates,
         stop,
         &shared.received,
     )

@@ -26,6 +26,7 @@
 mod events;
 pub mod fetch;
 mod job;
+pub mod limit;
 pub mod names;
 pub mod output;
 pub mod resume;

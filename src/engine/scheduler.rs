@@ -19,6 +19,7 @@ use tokio_util::task::TaskTracker;
 use super::EventSink;
 use super::fetch::http;
 use super::job::{self, Job};
+use super::limit::{Bucket, Rates};
 use super::names::Names;
 use super::resume::ResumeIndex;
 use super::stop::{StopReason, StopSignal};
@@ -61,6 +62,10 @@ pub(crate) struct Scheduler {
     queued: HashMap<JobId, HostKey>,
     running: HashMap<JobId, Running>,
     per_host: HashMap<String, usize>,
+    /// The speed limit of all items together.
+    global_rate: Arc<Bucket>,
+    /// Each queued or running item's own speed limit (unlimited unless set).
+    item_rates: HashMap<JobId, Arc<Bucket>>,
 }
 
 impl Scheduler {
@@ -72,6 +77,7 @@ impl Scheduler {
         shutdown: StopSignal,
         done_tx: mpsc::UnboundedSender<JobId>,
     ) -> Scheduler {
+        let global_rate = Arc::new(Bucket::new(limits.max_rate));
         Scheduler {
             limits: sane(limits),
             output: Arc::new(output),
@@ -89,6 +95,8 @@ impl Scheduler {
             queued: HashMap::new(),
             running: HashMap::new(),
             per_host: HashMap::new(),
+            global_rate,
+            item_rates: HashMap::new(),
         }
     }
 
@@ -151,6 +159,11 @@ impl Scheduler {
                 }
             }
             Command::SetLimits(limits) => self.set_limits(limits),
+            Command::SetItemRate { id, rate } => {
+                if let Some(bucket) = self.item_rates.get(&id) {
+                    bucket.set(rate);
+                }
+            }
             Command::SetOutput(output) => self.output = Arc::new(output),
             Command::SetPaused(paused) => self.paused = paused,
             Command::Discard { source, dest } => self.discard(source, dest),
@@ -175,6 +188,7 @@ impl Scheduler {
             _ => Arc::clone(&self.output),
         };
         self.queued.insert(id, key.clone());
+        self.item_rates.insert(id, Arc::new(Bucket::new(None)));
         self.queues
             .entry(key.clone())
             .or_default()
@@ -241,6 +255,7 @@ impl Scheduler {
         let Some(key) = self.queued.remove(&id) else {
             return false;
         };
+        self.item_rates.remove(&id);
         if let Some(queue) = self.queues.get_mut(&key) {
             queue.retain(|p| p.id != id);
         }
@@ -256,6 +271,9 @@ impl Scheduler {
     fn end_queued(&mut self, outcome: Outcome) {
         let mut ids: Vec<JobId> = self.queued.drain().map(|(id, _)| id).collect();
         ids.sort_unstable();
+        for id in &ids {
+            self.item_rates.remove(id);
+        }
         self.queues.clear();
         self.ready.clear();
         self.ready_front.clear();
@@ -274,6 +292,9 @@ impl Scheduler {
                 Err(e) => tracing::error!(error = %e, "keeping the old HTTP client"),
             }
         }
+        if limits.max_rate != self.limits.max_rate {
+            self.global_rate.set(limits.max_rate);
+        }
         self.limits = limits;
         let keys: Vec<HostKey> = self.queues.keys().cloned().collect();
         for key in keys {
@@ -282,6 +303,7 @@ impl Scheduler {
     }
 
     fn finished(&mut self, id: JobId) {
+        self.item_rates.remove(&id);
         let Some(running) = self.running.remove(&id) else {
             return;
         };
@@ -356,6 +378,14 @@ impl Scheduler {
             resume: Arc::clone(&self.resume),
             events: self.events.clone(),
             stop,
+            rates: Rates {
+                item: self
+                    .item_rates
+                    .entry(id)
+                    .or_insert_with(|| Arc::new(Bucket::new(None)))
+                    .clone(),
+                global: Arc::clone(&self.global_rate),
+            },
         };
         let events = self.events.clone();
         let done = self.done_tx.clone();

@@ -59,6 +59,10 @@ pub struct Limits {
     pub retry_base: Duration,
     /// Items larger than this fail (and their `.part` is removed).
     pub max_size: Option<u64>,
+    /// The download speed of all items together, in bytes/s; `None`: no limit. Changed while
+    /// items run, it applies at once to every connection (curl's `--limit-rate`, aria2's
+    /// `--max-overall-download-limit`).
+    pub max_rate: Option<u64>,
 }
 
 impl Default for Limits {
@@ -72,6 +76,7 @@ impl Default for Limits {
             retries: 3,
             retry_base: Duration::from_secs(1),
             max_size: None,
+            max_rate: None,
         }
     }
 }
@@ -130,8 +135,12 @@ pub enum Command {
         source: Source,
         dest: Option<PathBuf>,
     },
-    /// Change caps and timeouts; running items keep their timeouts, the caps apply at once.
+    /// Change caps and timeouts; running items keep their timeouts, the caps and the speed
+    /// limit apply at once.
     SetLimits(Limits),
+    /// Limit one item's download speed, in bytes/s (`None`: no limit of its own; the global
+    /// one still holds). Applies at once, queued or running (aria2's `--max-download-limit`).
+    SetItemRate { id: JobId, rate: Option<u64> },
     /// Change where items submitted from now on are written.
     SetOutput(Output),
     /// Stop starting queued items (running ones go on) or start again.

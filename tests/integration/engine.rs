@@ -639,3 +639,72 @@ async fn downloaded_files_carry_where_they_came_from() {
     );
     assert_eq!(mark(ids[3]), None, "a local copy is not a download");
 }
+
+/// A speed limit holds over seconds, for all items together, and a change while they run
+/// applies at once (a behaviour test with generous bounds; the precise figures are the
+/// benchmark's, W7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_speed_limit_holds_for_all_items_and_changes_while_they_run() {
+    let server = Server::start().await;
+    let limited = Limits {
+        max_rate: Some(512 * 1024),
+        ..limits()
+    };
+    let mut h = Harness::new(limited);
+    let started = Instant::now();
+    // Two items share 512 KiB/s: 1.5 MiB in all takes about 3 s.
+    let a = h.submit(&server.url("/bytes/786432/a.bin"));
+    let b = h.submit(&server.url("/bytes/786432/b.bin"));
+    let done = h.finish(&[a, b]).await;
+    assert_done_with(&done[&a], &body(786_432));
+    assert_done_with(&done[&b], &body(786_432));
+    let took = started.elapsed().as_secs_f64();
+    assert!(
+        (2.6..4.0).contains(&took),
+        "1.5 MiB at 512 KiB/s took {took:.2} s"
+    );
+
+    // 64 KiB/s would take 16 s for 1 MiB; lifted after a moment, it finishes at once.
+    h.engine.send(Command::SetLimits(Limits {
+        max_rate: Some(64 * 1024),
+        ..limits()
+    }));
+    let slow = h.submit(&server.url("/bytes/1048576/slow.bin"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let lifted = Instant::now();
+    h.engine.send(Command::SetLimits(limits()));
+    let done = h.finish_one(slow).await;
+    assert_done_with(&done, &body(1_048_576));
+    assert!(
+        lifted.elapsed() < Duration::from_secs(2),
+        "lifting the limit applies at once: {:?}",
+        lifted.elapsed()
+    );
+}
+
+/// One item's own limit holds while another runs free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_items_own_limit_holds_while_others_run_free() {
+    let server = Server::start().await;
+    let mut h = Harness::new(limits());
+    let held = h.submit(&server.url("/bytes/2097152/held.bin"));
+    h.engine.send(Command::SetItemRate {
+        id: held,
+        rate: Some(256 * 1024),
+    });
+    let free = h.submit(&server.url("/bytes/2097152/free.bin"));
+    let started = Instant::now();
+    let free_done = h.finish_one(free).await;
+    assert_done_with(&free_done, &body(2_097_152));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the other item is not held"
+    );
+    let held_done = h.finish_one(held).await;
+    assert_done_with(&held_done, &body(2_097_152));
+    let took = started.elapsed().as_secs_f64();
+    assert!(
+        (6.5..10.0).contains(&took),
+        "2 MiB at 256 KiB/s took {took:.2} s"
+    );
+}

@@ -21,6 +21,7 @@ fn limits() -> Limits {
         retries: 0,
         retry_base: Duration::from_millis(50),
         max_size: None,
+        max_rate: None,
     }
 }
 

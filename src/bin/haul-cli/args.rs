@@ -63,6 +63,10 @@ pub struct Args {
     /// Fail items larger than SIZE (bytes, or with K, M, G suffix: 1024-based).
     #[arg(long = "max-size", value_name = "SIZE", value_parser = size)]
     max_size: Option<u64>,
+    /// Limit the download speed of all items together to RATE bytes per second (K, M, G
+    /// suffixes, 1024-based, as curl reads them), e.g. 500K or 2M.
+    #[arg(long = "limit-rate", value_name = "RATE", value_parser = size)]
+    limit_rate: Option<u64>,
     /// Replace existing files instead of picking a new name.
     #[arg(long)]
     overwrite: bool,
@@ -123,6 +127,7 @@ impl Args {
             deadline: self.timeout.map(|t| t.0),
             retries: self.retries,
             max_size: self.max_size,
+            max_rate: self.limit_rate,
             ..Limits::default()
         };
         let output = Output {
@@ -274,6 +279,8 @@ mod tests {
             "0",
             "--max-size",
             "1.5M",
+            "--limit-rate",
+            "2M",
             "-o",
             "out",
             "--json",
@@ -284,6 +291,7 @@ mod tests {
         assert_eq!(limits.connect_timeout, Duration::from_millis(500));
         assert_eq!(limits.deadline, Some(Duration::from_secs(9)));
         assert_eq!(limits.max_size, Some(1_572_864));
+        assert_eq!(limits.max_rate, Some(2 * 1024 * 1024));
         assert_eq!(config.engine.output.dest, PathBuf::from("/base/out"));
         assert!(
             config.json && config.quiet,

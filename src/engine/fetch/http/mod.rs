@@ -40,6 +40,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::Stop;
+use crate::engine::limit::Rates;
 use crate::engine::names;
 use crate::engine::output::ChunkWriter;
 use crate::protocol::{FetchError, Limits, TimeoutKind};
@@ -265,21 +266,23 @@ pub enum Sink<'a> {
     Memory(&'a mut Vec<u8>),
 }
 
-/// Streams the body into `sink`, adding to `progress`. Fails on a stall, a broken
-/// connection, a body that is shorter or longer than `Content-Length`, or one that takes the
-/// file (`already` bytes plus this body) past `max_size`.
+/// Streams the body into `sink`, adding to `progress`, paying each piece into `rates` (the
+/// item's and the engine's speed limits; time spent waiting on them is not a stall). Fails on
+/// a stall, a broken connection, a body that is shorter or longer than `Content-Length`, or
+/// one that takes the file (`already` bytes plus this body) past `max_size`.
 pub async fn stream(
     mut response: Response,
     mut sink: Sink<'_>,
     stall: Duration,
     max_size: Option<(u64, u64)>,
+    rates: &Rates,
     stop: &CancellationToken,
     progress: &AtomicU64,
 ) -> Result<u64, Stop> {
     let total = response.content_length();
     let mut received: u64 = 0;
     loop {
-        let chunk = tokio::select! {
+        let mut chunk = tokio::select! {
             biased;
             () = stop.cancelled() => return Err(Stop::Stopped),
             next = tokio::time::timeout(stall, response.chunk()) => match next {
@@ -300,14 +303,29 @@ pub async fn stream(
         {
             return Err(Stop::Failed(FetchError::TooLarge { limit }));
         }
-        progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        match &mut sink {
-            Sink::Memory(buffer) => buffer.extend_from_slice(&chunk),
-            Sink::Writer(writer) => tokio::select! {
-                biased;
-                () = stop.cancelled() => return Err(Stop::Stopped),
-                written = writer.write(chunk) => written.map_err(Stop::Failed)?,
-            },
+        // Under a speed limit a chunk is taken in pieces no bigger than the limit's burst,
+        // each paid for before it is written (and counted), so progress stays smooth.
+        while !chunk.is_empty() {
+            let piece = if rates.limited() {
+                let piece = chunk.split_to(chunk.len().min(rates.piece()));
+                tokio::select! {
+                    biased;
+                    () = stop.cancelled() => return Err(Stop::Stopped),
+                    () = rates.pay(piece.len() as u64) => {}
+                }
+                piece
+            } else {
+                std::mem::take(&mut chunk)
+            };
+            progress.fetch_add(piece.len() as u64, Ordering::Relaxed);
+            match &mut sink {
+                Sink::Memory(buffer) => buffer.extend_from_slice(&piece),
+                Sink::Writer(writer) => tokio::select! {
+                    biased;
+                    () = stop.cancelled() => return Err(Stop::Stopped),
+                    written = writer.write(piece) => written.map_err(Stop::Failed)?,
+                },
+            }
         }
     }
     match total {

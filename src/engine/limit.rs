@@ -1,0 +1,160 @@
+//! Speed limits: token buckets that a connection pays into before it reads on.
+//!
+//! Owns: the engine's one global bucket (all connections of all items) and each item's own.
+//! A connection pays for every piece of body it takes, first into its item's bucket, then
+//! into the global one; while it waits it does not read, so the kernel's receive window fills
+//! and the sender slows (backpressure, not buffering). A rate changed while items run applies
+//! at once: sleeping connections wake and look again.
+//! Must not touch: sockets, the disk, events.
+//!
+//! The bucket is the `ratelimit` crate's (lock-free, its rate and burst changeable at run
+//! time, `0` meaning unlimited, no debt when a wait is dropped); `async-speed-limit` stalls for
+//! minutes when its rate is lowered while busy, and `governor` cannot change its rate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratelimit::{Ratelimiter, TryWaitError};
+use tokio::sync::Notify;
+
+/// The least burst: one network chunk. Above 6.4 MiB/s the burst is 10 ms of the rate, so
+/// tokio's 1 ms timer granularity costs under 0.5 % of the rate.
+const MIN_BURST: u64 = 64 * 1024;
+
+/// One token bucket, in bytes per second.
+#[derive(Debug)]
+pub struct Bucket {
+    limiter: Ratelimiter,
+    changed: Notify,
+}
+
+/// The burst allowed at `rate` bytes/s: at most one chunk at ordinary rates.
+fn burst(rate: u64) -> u64 {
+    (rate / 100).max(MIN_BURST)
+}
+
+impl Bucket {
+    /// A bucket for `rate` bytes/s (`None`: no limit). It starts empty: no burst at start.
+    pub fn new(rate: Option<u64>) -> Bucket {
+        let rate = rate.unwrap_or(0);
+        let limiter = Ratelimiter::builder(rate)
+            .max_tokens(if rate == 0 { u64::MAX } else { burst(rate) })
+            .initial_available(0)
+            .build()
+            .unwrap_or_else(|_| Ratelimiter::new(0));
+        Bucket {
+            limiter,
+            changed: Notify::new(),
+        }
+    }
+
+    /// Sets the rate in bytes/s (`None`: no limit), for every connection at once.
+    pub fn set(&self, rate: Option<u64>) {
+        let rate = rate.unwrap_or(0);
+        self.limiter.set_rate(rate);
+        if rate != 0 {
+            self.limiter.set_max_tokens(burst(rate));
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// The rate in bytes/s, `None` when unlimited.
+    pub fn rate(&self) -> Option<u64> {
+        Some(self.limiter.rate()).filter(|&r| r > 0)
+    }
+
+    /// The largest piece one payment may be (the burst).
+    fn piece(&self) -> u64 {
+        self.limiter.max_tokens()
+    }
+
+    /// Waits until `n` bytes may pass. Cancel-safe: dropping the future loses nothing but the
+    /// pieces already paid for.
+    pub async fn take(&self, mut n: u64) {
+        while n > 0 {
+            let piece = n.min(self.piece()).max(1);
+            // Registered before looking, so a change between the look and the sleep wakes us.
+            let changed = self.changed.notified();
+            match self.limiter.try_wait_n(piece) {
+                Ok(()) => n -= piece,
+                Err(TryWaitError::Insufficient(wait)) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(wait.max(Duration::from_millis(1))) => {}
+                        () = changed => {}
+                    }
+                }
+                // The burst shrank under us: the next look takes a smaller piece.
+                Err(_) => tokio::task::yield_now().await,
+            }
+        }
+    }
+}
+
+/// The buckets a connection pays into: its item's, then the engine's.
+#[derive(Debug, Clone)]
+pub struct Rates {
+    pub item: Arc<Bucket>,
+    pub global: Arc<Bucket>,
+}
+
+impl Rates {
+    /// No limit anywhere (tests, local files).
+    pub fn unlimited() -> Rates {
+        Rates {
+            item: Arc::new(Bucket::new(None)),
+            global: Arc::new(Bucket::new(None)),
+        }
+    }
+
+    /// The largest piece of body to take at once: a chunk bigger than this is split, so
+    /// progress and the rate stay smooth at low limits.
+    pub fn piece(&self) -> usize {
+        let piece = self.item.piece().min(self.global.piece());
+        usize::try_from(piece).unwrap_or(usize::MAX)
+    }
+
+    /// Waits until `n` bytes may pass both buckets.
+    pub async fn pay(&self, n: u64) {
+        self.item.take(n).await;
+        self.global.take(n).await;
+    }
+
+    /// Whether either bucket limits anything (no waiting at all otherwise).
+    pub fn limited(&self) -> bool {
+        self.item.rate().is_some() || self.global.rate().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// Over about two seconds the rate is within 10 % of the limit, and a change while a
+    /// connection waits applies at once (unlimited: no more waiting).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_rate_holds_and_a_change_applies_at_once() {
+        let bucket = Arc::new(Bucket::new(Some(512 * 1024)));
+        let started = Instant::now();
+        for _ in 0..32 {
+            bucket.take(32 * 1024).await; // 1 MiB in all
+        }
+        let took = started.elapsed().as_secs_f64();
+        assert!(
+            (1.8..2.3).contains(&took),
+            "1 MiB at 512 KiB/s took {took} s"
+        );
+
+        bucket.set(Some(1024));
+        let waiting = {
+            let bucket = Arc::clone(&bucket);
+            tokio::spawn(async move { bucket.take(1024 * 1024).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let lifted = Instant::now();
+        bucket.set(None);
+        waiting.await.expect("join");
+        assert!(lifted.elapsed() < Duration::from_millis(200));
+        assert_eq!(bucket.rate(), None);
+    }
+}
