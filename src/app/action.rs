@@ -46,6 +46,11 @@ pub enum Action {
     Open(PathBuf),
     Reveal(PathBuf),
     Copy(String),
+    /// Limit these rows' own speed (bytes/s; `None`: no limit of their own).
+    SetItemRate {
+        ids: Vec<JobId>,
+        rate: Option<u64>,
+    },
     PauseAll,
     ResumeAll,
     RetryFailed,
@@ -219,6 +224,13 @@ impl HaulApp {
             Action::Open(path) => self.desktop.open(path),
             Action::Reveal(path) => self.desktop.reveal(path),
             Action::Copy(text) => ctx.copy_text(text),
+            Action::SetItemRate { ids, rate } => {
+                for id in ids {
+                    if self.model.set_rate_limit(id, rate) {
+                        self.engine.send(Command::SetItemRate { id, rate });
+                    }
+                }
+            }
             Action::PauseAll => {
                 self.engine.send(Command::PauseAll);
             }

@@ -212,6 +212,7 @@ impl HaulApp {
     }
 
     /// Sends one item to the engine, into its own folder.
+    /// Sends a row's run to the engine, with its own speed limit when it has one.
     pub(super) fn submit(&self, id: crate::protocol::JobId, submission: Submission) {
         self.engine.send(Command::Submit {
             id,
@@ -219,6 +220,12 @@ impl HaulApp {
             sha256: submission.sha256,
             dest: Some(submission.dest),
         });
+        if let Some(rate) = self.model.row(id).and_then(|r| r.rate_limit) {
+            self.engine.send(Command::SetItemRate {
+                id,
+                rate: Some(rate),
+            });
+        }
     }
 
     /// Selects row `id` alone and scrolls it into view.

@@ -116,6 +116,7 @@ pub struct HaulApp {
     /// The size limit and deadline fields' text (`500M`, `none`).
     max_size_text: String,
     deadline_text: String,
+    max_rate_text: String,
     /// A field for a list file's path, shown when no file dialog is available.
     list_prompt: Option<String>,
     /// The desktop said it has no file dialog: the empty list stops pointing at one.
@@ -163,6 +164,7 @@ impl HaulApp {
             dest_text: settings.dest.display().to_string(),
             max_size_text: settings.max_size_text(),
             deadline_text: settings.deadline_text(),
+            max_rate_text: settings.max_rate_text("none"),
             settings,
             engine: init.engine,
             events: init.events,

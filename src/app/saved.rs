@@ -164,6 +164,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
             .unwrap_or_else(|| fallback_dest.to_path_buf()),
         guessed: item.guessed,
         elapsed_before: before,
+        rate_limit: None,
         state,
         selected: false,
     };
@@ -186,6 +187,7 @@ mod tests {
             dest: PathBuf::from("/downloads/set"),
             guessed: false,
             elapsed_before: Duration::ZERO,
+            rate_limit: None,
             state,
             selected: false,
         }

@@ -766,7 +766,7 @@ fn limits_say_none_in_the_windows_language_and_a_bad_one_shows_an_example() {
         .map(|n| format!("{n:?}"))
         .filter(|d| d.contains("value: \"无\""))
         .collect();
-    assert_eq!(values.len(), 2, "both limits say 无");
+    assert_eq!(values.len(), 3, "the two limits in Settings and the speed limit say 无");
     assert!(
         !h.query_all_by_role(Role::TextInput)
             .any(|n| format!("{n:?}").contains("value: \"none\"")),
@@ -864,4 +864,68 @@ fn the_controls_draw_with_egui_fonts_alone() {
         h.query_by_label("Copy address").is_some(),
         "the menu opened"
     );
+}
+
+/// Issue 14: the speed limit of all items, at hand in the status bar, holds and lifts while a
+/// download runs; a row's own limit is picked from its menu.
+#[test]
+fn the_speed_limit_is_set_from_the_status_bar_and_a_rows_menu() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/4194304/limited.bin");
+    let mut h = world.harness();
+    rate_field(&h).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    rate_field(&h).type_text("256K");
+    h.step();
+    h.step();
+    assert_eq!(h.state().settings().max_rate, 256 * 1024);
+    crate::window::add_via_box(&mut h, &url);
+    step_until(&mut h, "running", |app| {
+        app.model().rows().iter().any(|r| r.state.bytes() > 0)
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    h.step();
+    let bytes = h.state().model().rows()[0].state.bytes();
+    assert!(
+        bytes < 700 * 1024,
+        "held to 256 KiB/s: {bytes} bytes after 1.5 s"
+    );
+
+    // A row's own limit, from its menu.
+    h.get_by_label("limited.bin").click_secondary();
+    for _ in 0..3 {
+        h.step();
+    }
+    h.get_by_role_and_label(Role::Button, "Speed limit").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    h.get_by_label("1.0 MiB/s").click();
+    h.step();
+    assert_eq!(
+        h.state().model().rows()[0].rate_limit,
+        Some(1024 * 1024),
+        "the row remembers its limit"
+    );
+
+    // Lifted in the status bar: the download finishes at once (its own 1 MiB/s still holds).
+    rate_field(&h).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    rate_field(&h).type_text("none");
+    h.step();
+    assert_eq!(h.state().settings().max_rate, 0);
+    let lifted = Instant::now();
+    step_until_status(&mut h, &url, Status::Done);
+    assert!(
+        lifted.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        lifted.elapsed()
+    );
+}
+
+/// The status bar's speed limit field.
+fn rate_field<'a>(h: &'a Harness<'_, HaulApp>) -> egui_kittest::Node<'a> {
+    h.get_by_role_and_label(Role::TextInput, "Speed limit")
 }

@@ -19,6 +19,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Logs, "Activity"),
     (T::About, "About"),
     (T::More, "More"),
+    (T::RateExample, "e.g. 2M (per second), none"),
+    (
+        T::HelpRate,
+        "The download speed of all items together, in bytes per second: 500K, 2M (1024-based). A row can have a limit of its own too: right-click it, Speed limit.",
+    ),
     (T::SearchHint, "Search"),
     (
         T::DestWillBeCreated,
@@ -117,6 +122,8 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Open, "Open"),
     (T::ShowInFolder, "Show in folder"),
     (T::Remove, "Remove…"),
+    (T::ItemRate, "Speed limit"),
+    (T::GlobalRate, "Speed limit"),
     (T::CopyAddress, "Copy address"),
     (T::RowMenu, "More actions"),
     (T::Details, "Details"),

@@ -93,7 +93,7 @@ macro_rules! keys {
 
 keys! {
     AppTitle, AddBoxHint, Add, AddFiles, ImportList, Destination, DestinationHint, ChooseFolder,
-    OpenFolder, Settings, Logs, About, More, SearchHint, DestWillBeCreated, DestIsFile,
+    OpenFolder, Settings, Logs, About, More, SearchHint, RateExample, HelpRate, DestWillBeCreated, DestIsFile,
     DestNotWritable, DestUnusable, DestStillUsed,
     Jobs, PerHost, ConnectTimeout, StallTimeout, Deadline, Retries, MaxSize, WhenExists, NewName,
     Overwrite, Language, LanguageSystem, Theme, ThemeSystem, ThemeLight, ThemeDark, NoLimit,
@@ -102,7 +102,7 @@ keys! {
     ColStatus, ColName, ColProgress, ColSize, ColSpeed, ColEta, ColElapsed, ColSource,
     StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,
     StatusCancelled, StatusPaused, RetryIn, ConnectingTry, WaitingForPart, Calculating,
-    Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, RowMenu,
+    Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, ItemRate, GlobalRate, RowMenu,
     Details, Source, Folder, SavedAs, Digest, Expected, Error, ReadAs,
     ItemsOne, ItemsMany, SummaryLine, SummaryCounts, SummaryCancelled, SummarySpeed, SummaryFaster, SummaryWall, SummaryTook,
     Filter, FilterAll, NothingMatches, NothingInFilter, PauseAll, ResumeAll, RetryFailed,

@@ -220,6 +220,7 @@ impl Model {
             dest: new.dest,
             guessed: new.guessed,
             elapsed_before: Duration::ZERO,
+            rate_limit: None,
             state,
             selected: false,
         })
@@ -425,6 +426,15 @@ impl Model {
             return false;
         };
         self.set_state(i, RowState::Cancelled { bytes, elapsed });
+        true
+    }
+
+    /// Sets row `id`'s own speed limit (bytes/s); false if there is no such row.
+    pub fn set_rate_limit(&mut self, id: JobId, rate: Option<u64>) -> bool {
+        let Some(&i) = self.index.get(&id) else {
+            return false;
+        };
+        self.rows[i].rate_limit = rate;
         true
     }
 

@@ -249,6 +249,8 @@ pub struct Row {
     pub elapsed_before: Duration,
     pub state: RowState,
     pub selected: bool,
+    /// Its own speed limit in bytes/s (set from its menu); sent again with each new run.
+    pub rate_limit: Option<u64>,
 }
 
 impl Row {

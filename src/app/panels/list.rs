@@ -522,6 +522,9 @@ fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
         );
         ui.separator();
     }
+    let mut picked = Vec::new();
+    rate_menu(ui, tr, rows, &mut picked);
+    ui.separator();
     let cancellable = ids(&|r| r.status().is_active() || r.status() == Status::Paused);
     item(
         ui,
@@ -530,4 +533,44 @@ fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
         !cancellable.is_empty(),
     );
     item(ui, T::Remove, Action::Remove(ids(&|_| true)), true);
+    actions.extend(picked);
+}
+
+/// Each row's own speed limit, on top of the window's: a few steps a person picks from.
+const ITEM_RATES: [Option<u64>; 5] = [
+    None,
+    Some(256 * 1024),
+    Some(1024 * 1024),
+    Some(4 * 1024 * 1024),
+    Some(16 * 1024 * 1024),
+];
+
+/// "Speed limit ▸" with its steps; the current one is marked when all rows share it.
+fn rate_menu(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
+    let unfinished: Vec<_> = rows
+        .iter()
+        .filter(|r| r.status() != Status::Done)
+        .map(|r| r.id)
+        .collect();
+    let shared = rows
+        .first()
+        .map(|r| r.rate_limit)
+        .filter(|first| rows.iter().all(|r| r.rate_limit == *first));
+    ui.add_enabled_ui(!unfinished.is_empty(), |ui| {
+        ui.menu_button(tr.get(T::ItemRate), |ui| {
+            for rate in ITEM_RATES {
+                let text = match rate {
+                    Some(rate) => tr.rate(rate as f64),
+                    None => tr.get(T::NoLimit).to_owned(),
+                };
+                if ui.selectable_label(shared == Some(rate), text).clicked() {
+                    actions.push(Action::SetItemRate {
+                        ids: unfinished.clone(),
+                        rate,
+                    });
+                    ui.close();
+                }
+            }
+        });
+    });
 }

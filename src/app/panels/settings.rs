@@ -18,7 +18,7 @@ fn label(ui: &mut Ui, tr: Tr, key: T, help: T) -> egui::Response {
 /// A limit typed as text. "No limit" is shown in the window's language (a Chinese window
 /// showed `none`), also after a switch of language, unless the person is typing in it. An
 /// invalid entry turns red and shows `example` under it.
-fn limit_field(
+pub(super) fn limit_field(
     ui: &mut Ui,
     salt: &str,
     text: &mut String,

@@ -1,6 +1,7 @@
 //! The summary bar: how many items stand where, the download speed now, the batch's wall time
 //! against the sum of the items' own times; the buttons that act on every row (Pause all,
-//! Resume all, Retry failed, Clear done, Cancel all…), the filter and the search.
+//! Resume all, Retry failed, Clear done, Cancel all…), the filter, the search and the speed
+//! limit of all items together.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,7 @@ use eframe::egui::{self, Ui};
 use super::super::i18n::{T, Tr};
 use super::super::model::Model;
 use super::super::{Action, HaulApp};
+use super::settings::limit_field;
 use crate::protocol::Status;
 
 impl HaulApp {
@@ -81,6 +83,28 @@ impl HaulApp {
             });
             if search.changed() {
                 self.model.set_search(&self.search_text);
+            }
+            // The speed limit of all items together, at hand while downloads run.
+            ui.separator();
+            let label = ui.label(tr.get(T::GlobalRate));
+            let none = tr.get(T::NoLimit);
+            let valid = self
+                .settings
+                .clone()
+                .set_max_rate_text(&self.max_rate_text, none);
+            let example = tr.get(T::RateExample);
+            let field = limit_field(
+                ui,
+                "max-rate",
+                &mut self.max_rate_text,
+                valid,
+                none,
+                example,
+            )
+            .labelled_by(label.id)
+            .on_hover_text(tr.get(T::HelpRate));
+            if field.changed() && self.settings.set_max_rate_text(&self.max_rate_text, none) {
+                self.actions.push(Action::ApplySettings);
             }
             let selected = self.model.selected().len();
             if selected > 1 {
