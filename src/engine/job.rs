@@ -290,6 +290,7 @@ async fn try_url(
         .filter(|p| p.written() > 0)
         .map(|p| RangeFrom {
             offset: p.written(),
+            end: None,
             validator: p.sidecar().and_then(|s| s.validator().map(str::to_owned)),
             total: p.sidecar().and_then(|s| s.total),
         });

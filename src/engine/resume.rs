@@ -15,8 +15,12 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-/// The sidecar format's version; a sidecar of another version is ignored (never deleted).
-const VERSION: u32 = 1;
+/// The sidecar format's version. Version 2 added `segments` (a split download's done ranges);
+/// version 1 sidecars still load (they have none). A sidecar of an unknown version is ignored
+/// (never deleted).
+const VERSION: u32 = 2;
+/// The oldest version still read.
+const OLDEST_VERSION: u32 = 1;
 /// `foo.iso.part` → `foo.iso.part.haul`.
 const SIDECAR_SUFFIX: &str = ".haul";
 
@@ -34,8 +38,14 @@ pub struct Sidecar {
     /// The whole size, when the server said.
     pub total: Option<u64>,
     /// Bytes at the start of the `.part` that were fsynced before this was written. Bytes
-    /// beyond this are not trusted after a crash and are fetched again.
+    /// beyond this are not trusted after a crash and are fetched again (unless `segments`
+    /// says otherwise).
     pub written: u64,
+    /// A split download: the byte ranges `[start, end)` fsynced before this was written,
+    /// sorted and disjoint; the `.part` has the file's full length and only these ranges
+    /// are trusted. Empty for a download written front to back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<(u64, u64)>,
 }
 
 impl Sidecar {
@@ -48,6 +58,7 @@ impl Sidecar {
             last_modified: None,
             total: None,
             written: 0,
+            segments: Vec::new(),
         }
     }
 
@@ -104,7 +115,9 @@ pub fn write_initial(part: &Path, sidecar: &Sidecar) -> io::Result<()> {
 pub fn read(part: &Path) -> Option<Sidecar> {
     let bytes = fs::read(sidecar_path(part)).ok()?;
     let sidecar: Sidecar = serde_json::from_slice(&bytes).ok()?;
-    (sidecar.version == VERSION).then_some(sidecar)
+    (OLDEST_VERSION..=VERSION)
+        .contains(&sidecar.version)
+        .then_some(sidecar)
 }
 
 /// Removes the sidecar of `part` (if any).

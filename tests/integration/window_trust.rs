@@ -766,7 +766,11 @@ fn limits_say_none_in_the_windows_language_and_a_bad_one_shows_an_example() {
         .map(|n| format!("{n:?}"))
         .filter(|d| d.contains("value: \"无\""))
         .collect();
-    assert_eq!(values.len(), 3, "the two limits in Settings and the speed limit say 无");
+    assert_eq!(
+        values.len(),
+        3,
+        "the two limits in Settings and the speed limit say 无"
+    );
     assert!(
         !h.query_all_by_role(Role::TextInput)
             .any(|n| format!("{n:?}").contains("value: \"none\"")),

@@ -17,6 +17,7 @@
 //! - `sys`: the file-system primitives underneath: gathered `writev`, the no-clobber move
 //!   (`renameat2(RENAME_NOREPLACE)`, else link + unlink), fsync of the folder.
 
+pub mod segments;
 mod sys;
 pub mod writer;
 
@@ -222,7 +223,10 @@ impl PartFile {
         let opened = (|| {
             let len = file.metadata()?.len();
             let keep = len.min(sidecar.written);
-            file.set_len(keep)?;
+            // A split download keeps its full length: its done ranges lie beyond the prefix.
+            if sidecar.segments.is_empty() {
+                file.set_len(keep)?;
+            }
             let mut hasher = Sha256::new();
             let mut buf = vec![0u8; 1024 * 1024];
             let mut left = keep;

@@ -90,6 +90,9 @@ pub fn client(limits: &Limits) -> Result<Client, FetchError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RangeFrom {
     pub offset: u64,
+    /// The last byte asked for (inclusive); `None`: to the end of the file. A split
+    /// download's segments ask for bounded ranges.
+    pub end: Option<u64>,
     /// For `If-Range`: an ETag or a Last-Modified date.
     pub validator: Option<String>,
     /// The whole size the kept bytes belong to, if known.
@@ -188,7 +191,8 @@ async fn send(
     let headers_deadline = limits.connect_timeout + limits.stall_timeout;
     let mut request = client.get(url.clone());
     if let Some(range) = range {
-        request = request.header(RANGE, format!("bytes={}-", range.offset));
+        let last = range.end.map(|end| end.to_string()).unwrap_or_default();
+        request = request.header(RANGE, format!("bytes={}-{last}", range.offset));
         if let Some(validator) = &range.validator {
             request = request.header(IF_RANGE, validator.as_str());
         }

@@ -98,7 +98,7 @@ pub(super) fn body_of(
         (StatusCode::RANGE_NOT_SATISFIABLE, _) => (Body::Mismatch, None),
         (StatusCode::PARTIAL_CONTENT, Some(ContentRange::Span { start, end, total }))
             if start == range.offset
-                && end + 1 == total
+                && Some(end) == range.end.or(total.checked_sub(1))
                 && range.total.is_none_or(|t| t == total)
                 && framing.is_none_or(|len| len == end - start + 1) =>
         {
@@ -214,6 +214,7 @@ mod tests {
 
     fn rest(offset: u64, total: Option<u64>) -> RangeFrom {
         RangeFrom {
+            end: None,
             offset,
             validator: None,
             total,
@@ -324,6 +325,36 @@ mod tests {
             Some(100),
         );
         assert_eq!(ignored, Ok((Body::Full, Some(100))));
+    }
+
+    /// A split download's segment asks for a bounded range; only that range is the rest.
+    #[test]
+    fn a_segment_must_be_exactly_the_range_asked_for() {
+        let reply = |v: &'static str| headers(&[("content-range", v.as_bytes())]);
+        let segment = RangeFrom {
+            end: Some(59),
+            ..rest(40, Some(100))
+        };
+        let ok = body_of(
+            StatusCode::PARTIAL_CONTENT,
+            &reply("bytes 40-59/100"),
+            Some(&segment),
+            Some(20),
+        );
+        assert_eq!(ok, Ok((Body::Rest, Some(100))));
+        for (cr, framing) in [
+            ("bytes 40-99/100", Some(60)), // the rest of the file, not the segment
+            ("bytes 40-58/100", Some(19)), // one byte short
+            ("bytes 40-59/101", Some(20)), // another file
+        ] {
+            let got = body_of(
+                StatusCode::PARTIAL_CONTENT,
+                &reply(cr),
+                Some(&segment),
+                framing,
+            );
+            assert_eq!(got, Ok((Body::Mismatch, None)), "{cr}");
+        }
     }
 
     #[test]
