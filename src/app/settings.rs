@@ -34,6 +34,8 @@ pub struct Settings {
     pub max_size_mib: f64,
     /// The download speed of all items together, in bytes/s; 0 means no limit.
     pub max_rate: u64,
+    /// Connections per file (1: no splitting).
+    pub split: usize,
     pub overwrite: bool,
     pub language: LanguageChoice,
     pub theme: ThemeChoice,
@@ -75,6 +77,7 @@ impl Default for Settings {
             retries: limits.retries,
             max_size_mib: 0.0,
             max_rate: 0,
+            split: limits.split,
             overwrite: false,
             language: LanguageChoice::System,
             theme: ThemeChoice::System,
@@ -87,6 +90,7 @@ impl Default for Settings {
 /// Bounds the settings controls allow.
 pub const JOBS_MAX: usize = 256;
 pub const RETRIES_MAX: u32 = 20;
+pub const SPLIT_MAX: usize = 16;
 pub const TIMEOUT_MAX_SECS: f64 = 24.0 * 3600.0;
 
 fn secs(value: f64, fallback: Duration) -> Duration {
@@ -195,6 +199,8 @@ impl Settings {
             retry_base: defaults.retry_base,
             max_size: (self.max_size_mib.is_finite() && self.max_size_mib > 0.0)
                 .then_some((self.max_size_mib * 1024.0 * 1024.0) as u64),
+            split: self.split.clamp(1, SPLIT_MAX),
+            min_split_size: defaults.min_split_size,
         }
     }
 

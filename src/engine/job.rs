@@ -22,9 +22,11 @@ use super::fetch::http::{Body, RangeFrom, Sink};
 use super::fetch::{Stop, file, http};
 use super::limit::Rates;
 use super::names::Names;
+use super::output::segments::Segments;
 use super::output::{ChunkWriter, Committed, PartFile, ResumeError};
 use super::resume::{ResumeIndex, Sidecar};
 use super::retry;
+use super::split;
 use super::stop::{StopReason, StopSignal};
 use crate::protocol::{
     Checksum, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind, Waiting,
@@ -54,6 +56,9 @@ pub(crate) struct Job {
     pub stop: StopSignal,
     /// The speed limits its connections pay into: its own and the engine's.
     pub rates: Rates,
+    /// Connections per host, for a split download's extra connections (`None` in tests that
+    /// run a job alone).
+    pub slots: Option<Arc<super::slots::HostSlots>>,
 }
 
 impl Job {
@@ -285,6 +290,36 @@ async fn try_url(
     stop: &CancellationToken,
     shared: &Arc<Shared>,
 ) -> Result<Committed, Stop> {
+    let naming = http::Naming {
+        use_disposition: job.output.content_disposition,
+        legacy_charset: job.output.legacy_charset.clone(),
+    };
+    let open = |range| http::open(&job.client, url, &job.limits, &naming, range, stop);
+    // A split download kept from an earlier run goes on over several connections.
+    let segmented = part
+        .as_ref()
+        .and_then(|p| p.sidecar())
+        .and_then(|s| s.total.filter(|_| !s.segments.is_empty()));
+    let mut fell_back = false;
+    if let Some(total) = segmented
+        && let Some(kept) = part.take()
+    {
+        let validator = kept
+            .sidecar()
+            .and_then(|s| s.validator().map(str::to_owned));
+        let name = kept.file_name();
+        match split_download(job, url, kept, total, validator, None, stop, shared, &name).await {
+            Ok(Split::Done(committed)) => return Ok(committed),
+            Ok(Split::Fallback(restarted)) => {
+                *part = Some(*restarted);
+                fell_back = true;
+            }
+            Err((reason, kept)) => {
+                *part = kept;
+                return Err(reason);
+            }
+        }
+    }
     let range = part
         .as_ref()
         .filter(|p| p.written() > 0)
@@ -294,12 +329,49 @@ async fn try_url(
             validator: p.sidecar().and_then(|s| s.validator().map(str::to_owned)),
             total: p.sidecar().and_then(|s| s.total),
         });
-    let naming = http::Naming {
-        use_disposition: job.output.content_disposition,
-        legacy_charset: job.output.legacy_charset.clone(),
-    };
-    let open = |range| http::open(&job.client, url, &job.limits, &naming, range, stop);
-    let mut opened = open(range.as_ref()).await?;
+    // A new item that may be split asks for `bytes=0-`: a 206 says the server honours
+    // ranges, with no extra request to find out.
+    let may_split = part.is_none() && !fell_back && job.limits.split > 1;
+    let probe = may_split.then_some(RangeFrom {
+        offset: 0,
+        end: None,
+        validator: None,
+        total: None,
+    });
+    let mut opened = open(range.as_ref().or(probe.as_ref())).await?;
+    if may_split && split::splittable(&opened, job.limits.split, job.limits.min_split_size) {
+        let (names, dest, overwrite) = part_args(job);
+        let (name, key) = (opened.name.clone(), key.to_owned());
+        let mut fresh =
+            blocking(move || Ok(resumable_part(&names, &dest, &name, overwrite, &key)?)).await?;
+        let validator = strong_validator(opened.etag.as_deref(), opened.last_modified.as_deref());
+        let total = opened.total.unwrap_or_default();
+        fresh.set_origin(
+            opened.etag.take(),
+            opened.last_modified.take(),
+            opened.total,
+        );
+        let name = fresh.file_name();
+        let first = Some(opened.response);
+        match split_download(
+            job, url, fresh, total, validator, first, stop, shared, &name,
+        )
+        .await
+        {
+            Ok(Split::Done(committed)) => return Ok(committed),
+            Ok(Split::Fallback(restarted)) => {
+                *part = Some(*restarted);
+                opened = open(None).await?;
+            }
+            Err((reason, kept)) => {
+                *part = kept;
+                return Err(reason);
+            }
+        }
+    } else if probe.is_some() && opened.body == Body::Rest {
+        // A 206 for the whole file (too small to split, or encoded): the whole file.
+        opened.body = Body::Full;
+    }
     if opened.body == Body::Mismatch {
         // The server's range does not fit our bytes: ask for the whole file instead.
         tracing::info!("range reply does not fit the kept bytes; starting over");
@@ -366,6 +438,107 @@ async fn try_url(
             *part = writer.into_part().await.ok();
             Err(reason)
         }
+    }
+}
+
+/// How a split download ended, when it did not fail.
+enum Split {
+    Done(Committed),
+    /// A segment reply disagreed: the part, emptied, for one stream from scratch.
+    Fallback(Box<PartFile>),
+}
+
+/// The validator to pin segments with: a strong ETag, else Last-Modified.
+fn strong_validator(etag: Option<&str>, last_modified: Option<&str>) -> Option<String> {
+    etag.filter(|tag| !tag.starts_with("W/"))
+        .or(last_modified)
+        .map(str::to_owned)
+}
+
+/// Runs `part` as a split download of `total` bytes (see `split`), then commits it. On a
+/// failure the part comes back (its done ranges recorded) with the reason, to be kept or
+/// retried like any other.
+#[allow(clippy::too_many_arguments)]
+async fn split_download(
+    job: &Job,
+    url: &Url,
+    mut part: PartFile,
+    total: u64,
+    validator: Option<String>,
+    first: Option<reqwest::Response>,
+    stop: &CancellationToken,
+    shared: &Arc<Shared>,
+    name: &str,
+) -> Result<Split, (Stop, Option<PartFile>)> {
+    part.expect(job.sha256);
+    part.mark_downloaded_from(url);
+    let segments = match blocking(move || Ok(Segments::begin(part, total)?)).await {
+        Ok(segments) => Arc::new(segments),
+        Err(reason) => return Err((reason, None)),
+    };
+    let received = Arc::new(AtomicU64::new(segments.done().len()));
+    shared
+        .received
+        .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
+    started(job, shared, name.to_owned(), Some(total));
+    tracing::info!(total, "split download");
+    // Progress: the connections count into their own counter, mirrored into the item's.
+    let mirror = {
+        let (received, shared) = (Arc::clone(&received), Arc::clone(shared));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PROGRESS_EVERY);
+            loop {
+                tick.tick().await;
+                shared
+                    .received
+                    .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+        })
+    };
+    let ended = split::run(
+        job,
+        url,
+        Arc::clone(&segments),
+        validator,
+        first,
+        Arc::clone(&received),
+        stop,
+    )
+    .await;
+    mirror.abort();
+    shared
+        .received
+        .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
+    let Ok(segments) = Arc::try_unwrap(segments) else {
+        return Err((
+            Stop::Failed(FetchError::Request(
+                "internal error: a connection outlived its download".to_owned(),
+            )),
+            None,
+        ));
+    };
+    match ended {
+        Ok(split::Ended::Done) => blocking(move || Ok(segments.finish()?))
+            .await
+            .map(Split::Done)
+            .map_err(|reason| (reason, None)),
+        Ok(split::Ended::Fallback) => {
+            tracing::info!("a segment reply disagreed; starting over in one stream");
+            let restarted = blocking(move || {
+                let mut part = segments.keep()?;
+                part.restart()?;
+                Ok(part)
+            })
+            .await;
+            shared.received.store(0, Ordering::Relaxed);
+            restarted
+                .map(|part| Split::Fallback(Box::new(part)))
+                .map_err(|reason| (reason, None))
+        }
+        Err(reason) => match blocking(move || Ok(segments.keep()?)).await {
+            Ok(kept) => Err((reason, Some(kept))),
+            Err(_) => Err((reason, None)),
+        },
     }
 }
 

@@ -32,6 +32,8 @@ pub mod output;
 pub mod resume;
 mod retry;
 mod scheduler;
+mod slots;
+mod split;
 mod stop;
 
 use std::sync::Arc;

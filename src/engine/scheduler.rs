@@ -22,6 +22,7 @@ use super::job::{self, Job};
 use super::limit::{Bucket, Rates};
 use super::names::Names;
 use super::resume::ResumeIndex;
+use super::slots::HostSlots;
 use super::stop::{StopReason, StopSignal};
 use crate::protocol::{Checksum, Command, Event, JobId, Limits, Outcome, Output, Source};
 
@@ -61,7 +62,10 @@ pub(crate) struct Scheduler {
     ready_front: HashMap<HostKey, JobId>,
     queued: HashMap<JobId, HostKey>,
     running: HashMap<JobId, Running>,
-    per_host: HashMap<String, usize>,
+    /// Connections open per host (items and split downloads' extra connections).
+    slots: Arc<HostSlots>,
+    /// Hosts whose extra connection ended (their queue may start an item now).
+    freed: Option<mpsc::UnboundedReceiver<String>>,
     /// The speed limit of all items together.
     global_rate: Arc<Bucket>,
     /// Each queued or running item's own speed limit (unlimited unless set).
@@ -78,6 +82,7 @@ impl Scheduler {
         done_tx: mpsc::UnboundedSender<JobId>,
     ) -> Scheduler {
         let global_rate = Arc::new(Bucket::new(limits.max_rate));
+        let (freed_tx, freed) = mpsc::unbounded_channel();
         Scheduler {
             limits: sane(limits),
             output: Arc::new(output),
@@ -94,7 +99,8 @@ impl Scheduler {
             ready_front: HashMap::new(),
             queued: HashMap::new(),
             running: HashMap::new(),
-            per_host: HashMap::new(),
+            slots: HostSlots::new(limits.per_host, freed_tx),
+            freed: Some(freed),
             global_rate,
             item_rates: HashMap::new(),
         }
@@ -106,11 +112,15 @@ impl Scheduler {
         mut commands: mpsc::UnboundedReceiver<Command>,
         mut done_rx: mpsc::UnboundedReceiver<JobId>,
     ) {
+        let Some(mut freed) = self.freed.take() else {
+            return;
+        };
         loop {
             tokio::select! {
                 biased;
                 () = self.shutdown.stopped() => break,
                 Some(id) = done_rx.recv() => self.finished(id),
+                Some(host) = freed.recv() => self.refresh(&Some(host)),
                 command = commands.recv() => match command {
                     Some(command) => self.handle(command),
                     None => break, // every handle is gone
@@ -274,6 +284,9 @@ impl Scheduler {
         for id in &ids {
             self.item_rates.remove(id);
         }
+        for host in self.queues.keys().flatten() {
+            self.slots.set_waiting(host, 0);
+        }
         self.queues.clear();
         self.ready.clear();
         self.ready_front.clear();
@@ -295,6 +308,7 @@ impl Scheduler {
         if limits.max_rate != self.limits.max_rate {
             self.global_rate.set(limits.max_rate);
         }
+        self.slots.set_cap(limits.per_host);
         self.limits = limits;
         let keys: Vec<HostKey> = self.queues.keys().cloned().collect();
         for key in keys {
@@ -307,13 +321,8 @@ impl Scheduler {
         let Some(running) = self.running.remove(&id) else {
             return;
         };
-        if let Some(host) = &running.key
-            && let Some(count) = self.per_host.get_mut(host)
-        {
-            *count -= 1;
-            if *count == 0 {
-                self.per_host.remove(host);
-            }
+        if let Some(host) = &running.key {
+            self.slots.close_item(host);
         }
         self.refresh(&running.key);
     }
@@ -323,6 +332,10 @@ impl Scheduler {
         if let Some(front) = self.ready_front.remove(key) {
             self.ready.remove(&(front, key.clone()));
         }
+        let waiting = self.queues.get(key).map_or(0, VecDeque::len);
+        if let Some(host) = key {
+            self.slots.set_waiting(host, waiting);
+        }
         let Some(queue) = self.queues.get(key) else {
             return;
         };
@@ -330,9 +343,7 @@ impl Scheduler {
             self.queues.remove(key);
             return;
         };
-        let has_room = key.as_ref().is_none_or(|host| {
-            self.per_host.get(host).copied().unwrap_or(0) < self.limits.per_host
-        });
+        let has_room = key.as_ref().is_none_or(|host| self.slots.has_room(host));
         if has_room {
             self.ready.insert((front, key.clone()));
             self.ready_front.insert(key.clone(), front);
@@ -350,7 +361,7 @@ impl Scheduler {
             };
             self.queued.remove(&pending.id);
             if let Some(host) = &key {
-                *self.per_host.entry(host.clone()).or_default() += 1;
+                self.slots.open_item(host);
             }
             self.refresh(&key);
             self.start(pending, key);
@@ -386,6 +397,7 @@ impl Scheduler {
                     .clone(),
                 global: Arc::clone(&self.global_rate),
             },
+            slots: Some(Arc::clone(&self.slots)),
         };
         let events = self.events.clone();
         let done = self.done_tx.clone();

@@ -63,6 +63,12 @@ pub struct Limits {
     /// items run, it applies at once to every connection (curl's `--limit-rate`, aria2's
     /// `--max-overall-download-limit`).
     pub max_rate: Option<u64>,
+    /// Connections per file (aria2's `--split`): a file whose server honours ranges is
+    /// fetched over up to this many, never more than `per_host`; 1 turns splitting off.
+    pub split: usize,
+    /// A file is split only when it is at least twice this many bytes (aria2's
+    /// `--min-split-size`).
+    pub min_split_size: u64,
 }
 
 impl Default for Limits {
@@ -77,6 +83,8 @@ impl Default for Limits {
             retry_base: Duration::from_secs(1),
             max_size: None,
             max_rate: None,
+            split: 4,
+            min_split_size: 8 * 1024 * 1024,
         }
     }
 }

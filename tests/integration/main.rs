@@ -19,6 +19,7 @@ mod faults;
 mod lifecycle;
 mod props;
 mod resume;
+mod split;
 mod support;
 mod tls;
 mod wild;

@@ -22,6 +22,7 @@ fn limits() -> Limits {
         retry_base: Duration::from_millis(50),
         max_size: None,
         max_rate: None,
+        ..Limits::default()
     }
 }
 
@@ -222,7 +223,11 @@ async fn resets_are_retried_and_each_retry_resumes() {
     let ranges: Vec<Option<String>> = server.request_log().into_iter().map(|r| r.range).collect();
     assert_eq!(
         ranges,
-        [None, Some("bytes=4000-".into()), Some("bytes=8000-".into())]
+        [
+            Some("bytes=0-".into()),
+            Some("bytes=4000-".into()),
+            Some("bytes=8000-".into())
+        ]
     );
     let retries = retries_of(&h, id);
     assert_eq!(retries.len(), 2);

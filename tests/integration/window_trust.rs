@@ -78,6 +78,7 @@ fn after_a_restart_each_item_resumes_in_its_own_folder() {
         .request_log()
         .into_iter()
         .filter_map(|r| r.range)
+        .filter(|r| r != "bytes=0-") // how every new download asks for the whole file
         .collect();
     assert_eq!(
         resumed.len(),

@@ -312,6 +312,7 @@ impl PartFile {
         self.written = 0;
         if let Some(sidecar) = &mut self.sidecar {
             sidecar.written = 0;
+            sidecar.segments.clear();
         }
         self.checkpoint()
     }

@@ -19,15 +19,22 @@
 //!     body `body[A..]`; `stall_after`, `reset_after`, `short`, `drip_ms`, `chunked` and `cl=0`
 //!     then apply to that slice. A ≥ N gets `416 Range Not Satisfiable` with
 //!     `Content-Range: bytes */N` and an empty body. A request whose `If-Range` is not exactly
-//!     the current ETag in its quoted form (a date never matches) gets the full `200`. Only the
-//!     open-ended form `bytes=A-` is understood; any other `Range` value is ignored (full `200`).
+//!     the current ETag in its quoted form (a date never matches) gets the full `200`. The
+//!     forms `bytes=A-` and `bytes=A-B` are understood (a bounded one gets `A-B/N` and
+//!     `body[A..=B]`); any other `Range` value is ignored (full `200`). `seg200=1`: a bounded
+//!     range gets the full `200` (a server that honours only open-ended ranges).
 //!   - `range=ignore`: never honours a `Range` (always the full `200`, no `Accept-Ranges`).
 //!   - `range=wrong`: a broken server: `206` whose `Content-Range` starts at A+1, with the
 //!     matching slice `body[A+1..]`. `range=total`: `206` whose `Content-Range` total is N+1
 //!     (the slice is right). Both advertise `Accept-Ranges: bytes` and honour `If-Range` and
 //!     the `416` like `range=1`.
-//!   - `new_per_get=1`: the file changes with every request without `Range` (its generation
-//!     goes up by one first), as a server whose file is replaced between two downloads.
+//!   - `new_per_get=1`: the file changes with every request for the whole file (no `Range`,
+//!     or `bytes=0-`: its generation goes up by one first), as a server whose file is
+//!     replaced between two downloads.
+//!   - `rate=B`: each reply's body is sent at about B bytes a second (16 KiB at a time), as a
+//!     server that throttles every connection.
+//!   - `max_conns=M`: a request for this path while M bodies of it are being sent gets a
+//!     `503` (a server that refuses extra connections).
 //!   - The file changes: after [`Server::set_generation`]`(path, G)` with G > 0, the body for
 //!     that path (without query) is [`body_gen`]`(N, G)` and the ETag `X-g<G>`.
 //!
@@ -127,6 +134,28 @@ struct Stats {
     attempts: Mutex<HashMap<String, u64>>,
     /// Every request, in arrival order.
     log: Mutex<Vec<Logged>>,
+    /// Request path → bodies being sent for it now, for `max_conns`.
+    serving: Mutex<HashMap<String, usize>>,
+}
+
+/// Counts a body being sent for a path while it lives.
+struct Serving<'a> {
+    stats: &'a Stats,
+    path: String,
+}
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = self
+            .stats
+            .serving
+            .lock()
+            .expect("serving")
+            .get_mut(&self.path)
+        {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 pub struct Server {
@@ -377,6 +406,19 @@ async fn send_bytes(
     if let Some(ms) = num(req, "delay_headers_ms") {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
+    let serving = {
+        let mut serving = stats.serving.lock().expect("serving");
+        let now = serving.entry(req.path.clone()).or_insert(0);
+        *now += 1;
+        *now
+    };
+    let _serving = Serving {
+        stats,
+        path: req.path.clone(),
+    };
+    if num(req, "max_conns").is_some_and(|most| serving as u64 > most) {
+        return send_error_page(stream, 503, "").await;
+    }
     if let Some(k) = num(req, "fail_first") {
         let seen = {
             let mut attempts = stats.attempts.lock().expect("attempts");
@@ -396,7 +438,8 @@ async fn send_bytes(
     let generation = {
         let mut generations = stats.generations.lock().expect("generations");
         let generation = generations.entry(req.path.clone()).or_insert(0);
-        if req.query.contains_key("new_per_get") && req.range.is_none() {
+        let whole = req.range.as_deref().is_none_or(|r| r == "bytes=0-");
+        if req.query.contains_key("new_per_get") && whole {
             *generation += 1;
         }
         *generation
@@ -412,7 +455,10 @@ async fn send_bytes(
     let mut from = 0;
     let mode = req.query.get("range").map(String::as_str);
     let ranges = matches!(mode, Some("1" | "wrong" | "total"));
-    if ranges && let Some(start) = requested_start(req, etag.as_deref()) {
+    let mut upto = n;
+    let requested = requested_range(req, etag.as_deref())
+        .filter(|(_, last)| last.is_none() || num(req, "seg200") != Some(1));
+    if ranges && let Some((start, last)) = requested {
         if start >= n {
             let head = format!(
                 "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{n}\r\nContent-Length: 0\r\n\r\n"
@@ -427,12 +473,11 @@ async fn send_bytes(
             _ => (start, n),
         };
         from = first.min(n);
-        content_range = Some(format!(
-            "Content-Range: bytes {first}-{}/{total}\r\n",
-            n - 1
-        ));
+        let last = last.map_or(n - 1, |last| last.min(n - 1)).max(from);
+        upto = last + 1;
+        content_range = Some(format!("Content-Range: bytes {first}-{last}/{total}\r\n"));
     }
-    let data = &full[from..];
+    let data = &full[from..upto];
     let len = data.len();
 
     let bad_chunk = num(req, "bad_chunk") == Some(1);
@@ -498,7 +543,16 @@ async fn send_bytes(
         stream.shutdown().await?;
         return Ok(false);
     }
-    if let Some(ms) = num(req, "drip_ms") {
+    if let Some(rate) = num(req, "rate").filter(|&r| r > 0) {
+        let piece = 16 * 1024;
+        for part in data.chunks(piece) {
+            if write_body(stream, part, chunked).await.is_err() {
+                record_close(req, stats);
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_secs_f64(part.len() as f64 / rate as f64)).await;
+        }
+    } else if let Some(ms) = num(req, "drip_ms") {
         for piece in data.chunks(1024) {
             if write_body(stream, piece, chunked).await.is_err() {
                 record_close(req, stats);
@@ -519,20 +573,19 @@ async fn send_bytes(
     Ok(true)
 }
 
-/// The start of an open-ended `Range: bytes=A-` the reply should honour: `None` without one,
-/// for any other form, or when `If-Range` is present and is not the current (quoted) ETag.
-fn requested_start(req: &Request, etag: Option<&str>) -> Option<usize> {
-    let start = req
-        .range
-        .as_deref()?
-        .strip_prefix("bytes=")?
-        .strip_suffix('-')?
-        .trim()
-        .parse()
-        .ok()?;
+/// The range the reply should honour, `bytes=A-` or `bytes=A-B`: (A, B), `None` without one,
+/// when it is of another form, or when its `If-Range` does not match the current ETag.
+fn requested_range(req: &Request, etag: Option<&str>) -> Option<(usize, Option<usize>)> {
+    let spec = req.range.as_deref()?.trim().strip_prefix("bytes=")?;
+    let (start, last) = spec.split_once('-')?;
+    let start = start.trim().parse().ok()?;
+    let last = match last.trim() {
+        "" => None,
+        last => Some(last.parse().ok()?),
+    };
     match &req.if_range {
         Some(validator) if Some(validator.as_str()) != etag => None,
-        _ => Some(start),
+        _ => Some((start, last)),
     }
 }
 

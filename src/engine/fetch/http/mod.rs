@@ -270,6 +270,26 @@ pub enum Sink<'a> {
     Memory(&'a mut Vec<u8>),
 }
 
+/// The next chunk of a body, `None` at its end. Fails on a stall (nothing within `stall`) or
+/// a broken connection (`received`: body bytes taken from this reply so far, for the error).
+pub async fn next_chunk(
+    response: &mut Response,
+    stall: Duration,
+    stop: &CancellationToken,
+    received: u64,
+) -> Result<Option<bytes::Bytes>, Stop> {
+    let total = response.content_length();
+    tokio::select! {
+        biased;
+        () = stop.cancelled() => Err(Stop::Stopped),
+        next = tokio::time::timeout(stall, response.chunk()) => match next {
+            Err(_) => Err(Stop::TimedOut(TimeoutKind::Stall)),
+            Ok(Err(e)) => Err(body_error(&e, total, received)),
+            Ok(Ok(chunk)) => Ok(chunk),
+        },
+    }
+}
+
 /// Streams the body into `sink`, adding to `progress`, paying each piece into `rates` (the
 /// item's and the engine's speed limits; time spent waiting on them is not a stall). Fails on
 /// a stall, a broken connection, a body that is shorter or longer than `Content-Length`, or

@@ -1,0 +1,553 @@
+//! Split downloads: one file over several connections.
+//!
+//! Owns: the connections of one split item — which range each asks for (a bounded `Range`,
+//! pinned with `If-Range` to the version first seen), taking half of the largest range left
+//! when one finishes (dynamic splitting, as IDM and Gopeed do: a slow connection never
+//! decides the end time), adding connections while throughput grows (slow start: 1, then 2,
+//! then doubling every [`TICK`] while the rate grows by [`GROWTH`]) up to `split` and the
+//! host's free slots, dropping back when the server refuses, resets or answers 429/503 to
+//! an extra connection, and giving up on splitting (one stream from scratch) when a segment
+//! reply disagrees with the first (a 200, another total or validator, another range).
+//! Must not touch: the disk directly ([`Segments`] does), events (the job reports progress).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use reqwest::Response;
+use reqwest::header::CONTENT_ENCODING;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::fetch::Stop;
+use super::fetch::http::{self, Body, Naming, Opened, RangeFrom};
+use super::job::Job;
+use super::output::segments::Segments;
+use super::slots::Slot;
+use crate::protocol::FetchError;
+
+/// A range is split in two only when at least twice this is left of it.
+pub const MIN_PIECE: u64 = 512 * 1024;
+/// How often the connections are counted and more may be added.
+const TICK: Duration = Duration::from_millis(100);
+/// More connections are added only while the rate grew at least this much since the last
+/// addition.
+const GROWTH: f64 = 1.3;
+
+/// How often, and after how long, a split download starts a connection again when its last
+/// one failed with work left (see `retry`'s table for which failures count).
+const REVIVE: crate::protocol::Limits = crate::protocol::Limits {
+    retries: 4,
+    retry_base: Duration::from_millis(200),
+    ..LIMITS_DEFAULT
+};
+const LIMITS_DEFAULT: crate::protocol::Limits = crate::protocol::Limits {
+    jobs: 1,
+    per_host: 1,
+    connect_timeout: Duration::from_secs(10),
+    stall_timeout: Duration::from_secs(30),
+    deadline: None,
+    retries: 0,
+    retry_base: Duration::from_secs(1),
+    max_size: None,
+    max_rate: None,
+    split: 1,
+    min_split_size: 0,
+};
+
+/// Whether the first reply allows splitting: the size is known, the server sent part of the
+/// file for `Range: bytes=0-` (so it honours ranges), the body is not content-encoded, the
+/// file is at least twice `min_split_size`, and more than one connection is allowed.
+pub(crate) fn splittable(opened: &Opened, split: usize, min_split_size: u64) -> bool {
+    let encoded = opened
+        .response
+        .headers()
+        .get(CONTENT_ENCODING)
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    split > 1
+        && opened.body == Body::Rest
+        && !encoded
+        && opened
+            .total
+            .is_some_and(|total| total >= min_split_size.max(MIN_PIECE).saturating_mul(2))
+}
+
+/// How a split download ended when it did not fail.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Every range is written.
+    Done,
+    /// A segment reply disagreed with the first: the file must be fetched again in one stream
+    /// from scratch, never mixed.
+    Fallback,
+}
+
+/// A range being (or to be) fetched.
+#[derive(Debug)]
+struct Task {
+    next: u64,
+    end: u64,
+    owner: Option<usize>,
+}
+
+/// Which connection fetches which range.
+#[derive(Debug, Default)]
+struct Plan {
+    tasks: Vec<Task>,
+}
+
+impl Plan {
+    fn new(missing: Vec<(u64, u64)>) -> Plan {
+        Plan {
+            tasks: missing
+                .into_iter()
+                .map(|(next, end)| Task {
+                    next,
+                    end,
+                    owner: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// A range for connection `conn`: one nobody fetches, else the second half of the largest
+    /// one left (its fetcher stops where the half begins).
+    fn claim(&mut self, conn: usize) -> Option<(usize, u64, u64)> {
+        if let Some(i) = self
+            .tasks
+            .iter()
+            .position(|t| t.owner.is_none() && t.next < t.end)
+        {
+            self.tasks[i].owner = Some(conn);
+            return Some((i, self.tasks[i].next, self.tasks[i].end));
+        }
+        let (i, left) = self
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i, t.end.saturating_sub(t.next)))
+            .max_by_key(|&(_, left)| left)?;
+        if left < 2 * MIN_PIECE {
+            return None;
+        }
+        let victim = &mut self.tasks[i];
+        let mid = victim.next + left / 2;
+        let end = victim.end;
+        victim.end = mid;
+        self.tasks.push(Task {
+            next: mid,
+            end,
+            owner: Some(conn),
+        });
+        Some((self.tasks.len() - 1, mid, end))
+    }
+
+    /// Up to `want` bytes of task `task` for its owner `conn`: (offset, bytes). `None` when
+    /// the task is finished, shortened to where it is, or no longer this connection's.
+    fn take(&mut self, task: usize, conn: usize, want: u64) -> Option<(u64, u64)> {
+        let t = self.tasks.get_mut(task)?;
+        if t.owner != Some(conn) || t.next >= t.end {
+            return None;
+        }
+        let n = want.min(t.end - t.next);
+        let at = t.next;
+        t.next += n;
+        Some((at, n))
+    }
+
+    /// Connection `conn` ended: what it did not fetch is free for another.
+    fn release(&mut self, conn: usize) {
+        for t in &mut self.tasks {
+            if t.owner == Some(conn) {
+                t.owner = None;
+            }
+        }
+    }
+
+    fn left(&self) -> u64 {
+        self.tasks
+            .iter()
+            .map(|t| t.end.saturating_sub(t.next))
+            .sum()
+    }
+
+    /// Whether another connection would find work.
+    fn has_work_for_another(&self) -> bool {
+        self.tasks.iter().any(|t| {
+            (t.owner.is_none() && t.next < t.end) || t.end.saturating_sub(t.next) >= 2 * MIN_PIECE
+        })
+    }
+}
+
+/// What one connection's end means for the others.
+#[derive(Debug)]
+enum ConnEnd {
+    /// No work left for it.
+    Idle,
+    /// The server answered a segment with something else: start over in one stream.
+    Mismatch,
+    /// It failed; `extra` when it was not the only connection (the others may go on).
+    Failed(Stop),
+}
+
+/// What the connections share.
+struct Ctx {
+    client: reqwest::Client,
+    url: Url,
+    limits: crate::protocol::Limits,
+    naming: Naming,
+    validator: Option<String>,
+    total: u64,
+    segments: Arc<Segments>,
+    plan: Mutex<Plan>,
+    rates: super::limit::Rates,
+    received: Arc<AtomicU64>,
+    stop: CancellationToken,
+}
+
+impl Ctx {
+    fn plan(&self) -> std::sync::MutexGuard<'_, Plan> {
+        self.plan.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Fetches the missing ranges of `segments` over several connections. `first` is the reply to
+/// the first request (`Range: bytes=0-`, a 206), which becomes the first connection; without
+/// one (a resumed split download) every connection asks for its own range. `received` counts
+/// body bytes written (for progress). Returns when every range is written, when a segment
+/// reply disagrees ([`Ended::Fallback`]), or with the failure of the last connection (what
+/// was written stays in `segments`). Cancel-safe through `stop`: connections end promptly.
+pub(crate) async fn run(
+    job: &Job,
+    url: &Url,
+    segments: Arc<Segments>,
+    validator: Option<String>,
+    first: Option<Response>,
+    received: Arc<AtomicU64>,
+    stop: &CancellationToken,
+) -> Result<Ended, Stop> {
+    let ctx = Arc::new(Ctx {
+        client: job.client.clone(),
+        url: url.clone(),
+        limits: job.limits,
+        naming: Naming {
+            use_disposition: false,
+            legacy_charset: None,
+        },
+        validator,
+        total: segments.total(),
+        plan: Mutex::new(Plan::new(segments.missing())),
+        segments,
+        rates: job.rates.clone(),
+        received,
+        stop: stop.child_token(),
+    });
+    let host = url.host_str().map(|h| match url.port_or_known_default() {
+        Some(port) => format!("{h}:{port}"),
+        None => h.to_owned(),
+    });
+    let mut conns = Conns {
+        set: JoinSet::new(),
+        ctx: Arc::clone(&ctx),
+        next: 0,
+        active: 0,
+        host,
+        slots: job.slots.clone(),
+    };
+    let mut most = job.limits.split.min(job.limits.per_host).max(1);
+    // The first connection holds the item's own slot.
+    conns.spawn(first, None);
+    let mut growing = most > 1;
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    ticker.tick().await; // the first tick is immediate
+    let mut last_bytes = ctx.received.load(Ordering::Relaxed);
+    let mut rate_at_last_add: Option<f64> = None;
+    let mut failure: Option<Stop> = None;
+    let mut fallback = false;
+    let mut revives = 0;
+    // Slow start: a second connection at once.
+    if growing {
+        conns.add(1);
+    }
+    loop {
+        tokio::select! {
+            ended = conns.set.join_next(), if conns.active > 0 => {
+                conns.active -= 1;
+                match ended {
+                    Some(Ok(ConnEnd::Idle)) | None => {}
+                    Some(Ok(ConnEnd::Mismatch)) => {
+                        fallback = true;
+                        ctx.stop.cancel(); // the others end at once
+                    }
+                    Some(Ok(ConnEnd::Failed(reason))) => {
+                        // An extra connection refused or cut: fewer from now on, and its range
+                        // goes to the others.
+                        if conns.active > 0 && !ctx.stop.is_cancelled() {
+                            tracing::info!(connections = conns.active, reason = ?reason, "a connection failed; going on with fewer");
+                            most = most.min(conns.active).max(1);
+                            growing = false;
+                        }
+                        failure = Some(reason);
+                    }
+                    Some(Err(e)) => failure = Some(Stop::Failed(super::job::internal(&e))),
+                }
+                if conns.active == 0 {
+                    // The last connection failed with work left (a server that counted a
+                    // reply still draining against its limit, a reset): a fresh one after a
+                    // short wait, a few times, before the item itself fails.
+                    let worth = !fallback && !ctx.stop.is_cancelled() && ctx.plan().left() > 0;
+                    let wait = failure
+                        .as_ref()
+                        .filter(|_| worth)
+                        .and_then(|reason| super::retry::delay(&REVIVE, revives, reason));
+                    let Some(wait) = wait else {
+                        break;
+                    };
+                    revives += 1;
+                    tokio::select! {
+                        () = ctx.stop.cancelled() => break,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                    tracing::info!(revives, "starting a connection again");
+                    conns.spawn(None, None);
+                    continue;
+                }
+                // Work left and room for it: a connection that fails leaves its range to one
+                // that starts now (when all others are busy).
+                if !ctx.stop.is_cancelled() && !fallback && conns.active < most && ctx.plan().left() > 0 {
+                    conns.add(1);
+                }
+            }
+            _ = ticker.tick() => {
+                let now = ctx.received.load(Ordering::Relaxed);
+                let rate = (now - last_bytes) as f64 / TICK.as_secs_f64();
+                last_bytes = now;
+                if growing && conns.active < most && !ctx.stop.is_cancelled() {
+                    if rate_at_last_add.is_none_or(|before| rate >= before * GROWTH) {
+                        let want = conns.active.min(most - conns.active);
+                        if conns.add(want) > 0 {
+                            rate_at_last_add = Some(rate);
+                        }
+                    } else {
+                        growing = false; // more connections no longer help
+                        tracing::debug!(connections = conns.active, "the rate stopped growing");
+                    }
+                }
+            }
+        }
+    }
+    drop(conns);
+    if stop.is_cancelled() {
+        return Err(Stop::Stopped);
+    }
+    if fallback {
+        return Ok(Ended::Fallback);
+    }
+    if ctx.plan().left() == 0 && ctx.segments.missing().is_empty() {
+        return Ok(Ended::Done);
+    }
+    Err(failure.unwrap_or(Stop::Stopped))
+}
+
+/// The running connections of one split download.
+struct Conns {
+    set: JoinSet<ConnEnd>,
+    ctx: Arc<Ctx>,
+    next: usize,
+    active: usize,
+    host: Option<String>,
+    slots: Option<Arc<super::slots::HostSlots>>,
+}
+
+impl Conns {
+    /// Starts a connection; `first` is a reply already open for the first range, `slot` the
+    /// host slot it holds (none for the item's own connection).
+    fn spawn(&mut self, first: Option<Response>, slot: Option<Slot>) {
+        let (ctx, conn) = (Arc::clone(&self.ctx), self.next);
+        self.next += 1;
+        self.active += 1;
+        self.set.spawn(async move {
+            let end = connection(&ctx, conn, first).await;
+            ctx.plan().release(conn);
+            drop(slot);
+            end
+        });
+    }
+
+    /// Starts up to `want` more connections while there is work for them and the host has
+    /// free slots. Returns how many started.
+    fn add(&mut self, want: usize) -> usize {
+        let mut added = 0;
+        while added < want && self.ctx.plan().has_work_for_another() {
+            let slot = match (&self.host, &self.slots) {
+                (Some(host), Some(slots)) => match slots.try_extra(host) {
+                    Some(slot) => Some(slot),
+                    None => break,
+                },
+                _ => None,
+            };
+            self.spawn(None, slot);
+            added += 1;
+        }
+        added
+    }
+}
+
+/// One connection: takes ranges from the plan until none is left, asking the server for each
+/// (the first may come with its reply already open), writing what arrives at its offset.
+async fn connection(ctx: &Ctx, conn: usize, mut first: Option<Response>) -> ConnEnd {
+    loop {
+        let claimed = ctx.plan().claim(conn);
+        let Some((task, start, end)) = claimed else {
+            return ConnEnd::Idle;
+        };
+        let response = match first.take() {
+            Some(response) => response,
+            None => match open_range(ctx, start, end).await {
+                Ok(response) => response,
+                Err(ended) => return ended,
+            },
+        };
+        if let Err(reason) = fetch_task(ctx, conn, task, response).await {
+            return ConnEnd::Failed(reason);
+        }
+    }
+}
+
+/// Asks for `[start, end)`, pinned to the first reply's version.
+async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd> {
+    let range = RangeFrom {
+        offset: start,
+        end: Some(end - 1),
+        validator: ctx.validator.clone(),
+        total: Some(ctx.total),
+    };
+    let opened = http::open(
+        &ctx.client,
+        &ctx.url,
+        &ctx.limits,
+        &ctx.naming,
+        Some(&range),
+        &ctx.stop,
+    )
+    .await;
+    match opened {
+        Ok(opened) if opened.body == Body::Rest => {
+            // If-Range already asked for the same version; a reply that names another one
+            // anyway is not trusted.
+            let same = match &ctx.validator {
+                Some(tag) if tag.starts_with('"') => {
+                    opened.etag.as_deref().is_none_or(|t| t == tag)
+                }
+                Some(date) => opened.last_modified.as_deref().is_none_or(|d| d == date),
+                None => true,
+            };
+            if same {
+                Ok(opened.response)
+            } else {
+                tracing::info!(
+                    start,
+                    end,
+                    "a segment came from another version of the file"
+                );
+                Err(ConnEnd::Mismatch)
+            }
+        }
+        // A 200 (the range ignored, or If-Range saying the file changed), another total,
+        // another range: never mixed in.
+        Ok(opened) => {
+            tracing::info!(start, end, body = ?opened.body, "a segment reply does not fit");
+            Err(ConnEnd::Mismatch)
+        }
+        Err(reason) => Err(ConnEnd::Failed(reason)),
+    }
+}
+
+/// Reads one range's reply, writing each piece at its offset, until the range is done or
+/// taken over (dynamic splitting shortened it) or the body ends.
+async fn fetch_task(
+    ctx: &Ctx,
+    conn: usize,
+    task: usize,
+    mut response: Response,
+) -> Result<(), Stop> {
+    let mut taken: u64 = 0;
+    loop {
+        let Some(mut chunk) =
+            http::next_chunk(&mut response, ctx.limits.stall_timeout, &ctx.stop, taken).await?
+        else {
+            // The body ended: fine if the range is done (or shortened), a short body if not.
+            let left = {
+                let plan = ctx.plan();
+                plan.tasks
+                    .get(task)
+                    .filter(|t| t.owner == Some(conn))
+                    .map_or(0, |t| t.end.saturating_sub(t.next))
+            };
+            return if left == 0 {
+                Ok(())
+            } else {
+                Err(Stop::Failed(FetchError::ShortBody {
+                    expected: taken + left,
+                    received: taken,
+                }))
+            };
+        };
+        while !chunk.is_empty() {
+            let want = if ctx.rates.limited() {
+                chunk.len().min(ctx.rates.piece())
+            } else {
+                chunk.len()
+            };
+            let Some((offset, n)) = ctx.plan().take(task, conn, want as u64) else {
+                return Ok(()); // done, or the rest is another connection's now
+            };
+            let piece = chunk.split_to(n as usize);
+            if ctx.rates.limited() {
+                tokio::select! {
+                    biased;
+                    () = ctx.stop.cancelled() => return Err(Stop::Stopped),
+                    () = ctx.rates.pay(n) => {}
+                }
+            }
+            let segments = Arc::clone(&ctx.segments);
+            tokio::task::spawn_blocking(move || segments.write_at(offset, &piece))
+                .await
+                .map_err(|e| Stop::Failed(super::job::internal(&e)))??;
+            taken += n;
+            ctx.received.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_connection_takes_half_of_the_largest_range_left() {
+        let mib = 1024 * 1024;
+        let mut plan = Plan::new(vec![(0, 8 * mib)]);
+        assert_eq!(plan.claim(0), Some((0, 0, 8 * mib)));
+        assert_eq!(plan.take(0, 0, mib), Some((0, mib)));
+        // A second connection: half of what is left of the first range.
+        assert_eq!(plan.claim(1), Some((1, mib + 7 * mib / 2, 8 * mib)));
+        assert_eq!(
+            plan.tasks[0].end,
+            mib + 7 * mib / 2,
+            "the first stops there"
+        );
+        // The first reaches its new end: nothing more of task 0 for it.
+        assert_eq!(plan.take(0, 0, 8 * mib), Some((mib, 7 * mib / 2)));
+        assert_eq!(plan.take(0, 0, 1), None);
+        // Connection 1 dies: its range is free for whoever asks next.
+        plan.release(1);
+        assert_eq!(plan.claim(0), Some((1, mib + 7 * mib / 2, 8 * mib)));
+        // Too little left to split: no range for a third.
+        let mut small = Plan::new(vec![(0, MIN_PIECE)]);
+        assert!(small.claim(0).is_some());
+        assert_eq!(small.claim(1), None);
+    }
+}
