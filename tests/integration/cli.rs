@@ -748,3 +748,58 @@ async fn many_items_at_once_under_a_low_open_file_limit() {
     assert_eq!(summary["done"], n, "failures like {failures:?}");
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// `-s/--split` and `-k/--min-split-size`, with aria2's names: a throttled file arrives over
+/// several connections, byte-exact; `-s 1` keeps it to one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_flags_fetch_one_file_over_several_connections() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 4 * 1024 * 1024;
+    let url = server.url(&format!("/bytes/{n}/s.bin?range=1&etag=s&rate=2097152"));
+    let output = run(
+        vec![
+            s("-s"),
+            s("4"),
+            s("-k"),
+            s("1M"),
+            s("-o"),
+            dir.path().display().to_string(),
+            url.clone(),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(std::fs::read(dir.path().join("s.bin")).expect("s"), body(n));
+    let bounded = |log: &[crate::support::Logged]| {
+        log.iter()
+            .filter(|r| r.range.as_deref().is_some_and(|r| !r.ends_with('-')))
+            .count()
+    };
+    assert!(
+        bounded(&server.request_log()) >= 1,
+        "{:?}",
+        server.request_log()
+    );
+
+    let one = tempfile::tempdir().expect("tempdir");
+    let before = server.request_log().len();
+    let output = run(
+        vec![
+            s("-s"),
+            s("1"),
+            s("-o"),
+            one.path().display().to_string(),
+            url,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(
+        bounded(&server.request_log()[before..]),
+        0,
+        "one connection"
+    );
+}

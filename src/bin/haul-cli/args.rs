@@ -37,10 +37,19 @@ pub struct Args {
     #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = Limits::default().jobs,
           value_parser = at_least_one)]
     jobs: usize,
-    /// Max items at once per host.
+    /// Max connections at once per host (a split file uses one per part).
     #[arg(long = "per-host", value_name = "N", default_value_t = Limits::default().per_host,
           value_parser = at_least_one)]
     per_host: usize,
+    /// Connections per file, when its server honours ranges (never more than --per-host;
+    /// 1 turns splitting off).
+    #[arg(short = 's', long = "split", value_name = "N", default_value_t = Limits::default().split,
+          value_parser = at_least_one)]
+    split: usize,
+    /// Split only files of at least twice SIZE (K, M, G suffixes, 1024-based).
+    #[arg(short = 'k', long = "min-split-size", value_name = "SIZE", value_parser = size,
+          default_value = "8M")]
+    min_split_size: u64,
     /// Connect timeout in seconds (decimals allowed, e.g. 0.5).
     #[arg(long = "connect-timeout", value_name = "SECS",
           default_value_t = Secs(Limits::default().connect_timeout))]
@@ -128,6 +137,8 @@ impl Args {
             retries: self.retries,
             max_size: self.max_size,
             max_rate: self.limit_rate,
+            split: self.split,
+            min_split_size: self.min_split_size,
             ..Limits::default()
         };
         let output = Output {
@@ -281,6 +292,10 @@ mod tests {
             "1.5M",
             "--limit-rate",
             "2M",
+            "-s",
+            "8",
+            "-k",
+            "1M",
             "-o",
             "out",
             "--json",
@@ -292,6 +307,7 @@ mod tests {
         assert_eq!(limits.deadline, Some(Duration::from_secs(9)));
         assert_eq!(limits.max_size, Some(1_572_864));
         assert_eq!(limits.max_rate, Some(2 * 1024 * 1024));
+        assert_eq!((limits.split, limits.min_split_size), (8, 1024 * 1024));
         assert_eq!(config.engine.output.dest, PathBuf::from("/base/out"));
         assert!(
             config.json && config.quiet,
