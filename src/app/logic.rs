@@ -97,6 +97,8 @@ impl HaulApp {
             };
             if let Event::Progress { id, done, total } = event {
                 progress.insert(id, (done, total));
+            } else if matches!(event, Event::Parts { .. }) {
+                self.model.apply(event, now); // for the bar only: nothing to save
             } else {
                 let id = event.id();
                 if let Some((done, total)) = progress.remove(&id) {

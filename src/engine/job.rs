@@ -482,16 +482,26 @@ async fn split_download(
         .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
     started(job, shared, name.to_owned(), Some(total));
     tracing::info!(total, "split download");
-    // Progress: the connections count into their own counter, mirrored into the item's.
+    // Progress: the connections count into their own counter, mirrored into the item's; the
+    // ranges done go out about twice a second for the window's bar.
     let mirror = {
         let (received, shared) = (Arc::clone(&received), Arc::clone(shared));
+        let (segments, events, id) = (Arc::clone(&segments), job.events.clone(), job.id);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(PROGRESS_EVERY);
-            loop {
+            let mut sent = Vec::new();
+            for n in 0u64.. {
                 tick.tick().await;
                 shared
                     .received
                     .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
+                if n % 5 == 0 {
+                    let done = segments.done().as_slice().to_vec();
+                    if done != sent {
+                        sent.clone_from(&done);
+                        events.send(Event::Parts { id, done });
+                    }
+                }
             }
         })
     };
@@ -506,6 +516,7 @@ async fn split_download(
     )
     .await;
     mirror.abort();
+    let _ = mirror.await; // its hold on the segments is gone before they are unwrapped
     shared
         .received
         .store(received.load(Ordering::Relaxed), Ordering::Relaxed);

@@ -176,6 +176,9 @@ pub enum Event {
     },
     /// The item cannot go on yet, and says why (it goes on by itself once it can).
     Waiting { id: JobId, reason: Waiting },
+    /// A split download's byte ranges written so far, `[start, end)`, sorted (about twice a
+    /// second while it runs), for a progress bar that shows each connection's part.
+    Parts { id: JobId, done: Vec<(u64, u64)> },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {
         id: JobId,
@@ -208,6 +211,7 @@ impl Event {
             | Event::Progress { id, .. }
             | Event::Retrying { id, .. }
             | Event::Waiting { id, .. }
+            | Event::Parts { id, .. }
             | Event::Finished { id, .. } => *id,
         }
     }

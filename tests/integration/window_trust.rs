@@ -934,3 +934,31 @@ fn the_speed_limit_is_set_from_the_status_bar_and_a_rows_menu() {
 fn rate_field<'a>(h: &'a Harness<'_, HaulApp>) -> egui_kittest::Node<'a> {
     h.get_by_role_and_label(Role::TextInput, "Speed limit")
 }
+
+/// Issue 14: a file split over several connections shows each part where it lies in its bar,
+/// and "Connections per file" is a setting.
+#[test]
+fn a_split_download_shows_its_parts() {
+    let mut world = World::new();
+    let n = 20 * 1024 * 1024;
+    let url = world
+        .server
+        .url(&format!("/bytes/{n}/parts.bin?range=1&etag=p&rate=6291456"));
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(url.clone()));
+    step_until(&mut h, "two parts written", |app| {
+        app.model().rows().first().is_some_and(|r| r.parts.len() >= 2)
+    });
+    h.step();
+    assert!(h.query_by_role(Role::ProgressIndicator).is_some(), "the bar");
+    step_until_status(&mut h, &url, Status::Done);
+    assert!(h.state().model().rows()[0].parts.is_empty(), "a finished row has none");
+    assert_eq!(
+        std::fs::read(world.dest.path().join("parts.bin")).ok(),
+        Some(body(n))
+    );
+    h.get_by_label("Settings").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label("Connections per file").is_some());
+}

@@ -40,6 +40,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::DestUnusable, "This folder cannot be used: {error}"),
     (T::DestStillUsed, "Downloads still go to {path}."),
     (T::Jobs, "Downloads at once"),
+    (T::Split, "Connections per file"),
+    (
+        T::HelpSplit,
+        "A large file whose server allows it is downloaded over this many connections at once, which is faster when the server limits each connection. 1 turns it off. Never more than the connections per server.",
+    ),
     (T::PerHost, "Connections per server"),
     (T::ConnectTimeout, "Give up connecting after"),
     (T::StallTimeout, "Retry when no data for"),
@@ -63,7 +68,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (
         T::HelpPerHost,
-        "How many files download at the same time from one server. Many servers slow down or refuse more than a few.",
+        "How many connections Haul opens to one server at once: for files, and for the parts of a file downloaded over several. Many servers slow down or refuse more than a few.",
     ),
     (
         T::HelpConnect,

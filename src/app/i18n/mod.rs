@@ -97,7 +97,7 @@ keys! {
     DestNotWritable, DestUnusable, DestStillUsed,
     Jobs, PerHost, ConnectTimeout, StallTimeout, Deadline, Retries, MaxSize, WhenExists, NewName,
     Overwrite, Language, LanguageSystem, Theme, ThemeSystem, ThemeLight, ThemeDark, NoLimit,
-    Seconds, HelpJobs, HelpPerHost, HelpConnect, HelpStall, HelpDeadline, HelpRetries,
+    Seconds, HelpJobs, HelpPerHost, Split, HelpSplit, HelpConnect, HelpStall, HelpDeadline, HelpRetries,
     HelpMaxSize, HelpWhenExists, HelpTheme, SizeExample, DeadlineExample,
     ColStatus, ColName, ColProgress, ColSize, ColSpeed, ColEta, ColElapsed, ColSource,
     StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,

@@ -34,6 +34,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::DestUnusable, "无法使用此文件夹：{error}"),
     (T::DestStillUsed, "下载仍保存到 {path}。"),
     (T::Jobs, "同时下载数"),
+    (T::Split, "每个文件的连接数"),
+    (
+        T::HelpSplit,
+        "服务器允许时，大文件会同时用这么多个连接下载；服务器限制单个连接的速度时会快得多。设为 1 即关闭。不会超过每个服务器的连接数。",
+    ),
     (T::PerHost, "每个服务器的连接数"),
     (T::ConnectTimeout, "连接等待时间"),
     (T::StallTimeout, "无数据多久后重试"),
@@ -57,7 +62,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (
         T::HelpPerHost,
-        "从同一个服务器同时下载多少个文件。很多服务器会限速或拒绝过多的连接。",
+        "同时向同一个服务器打开多少个连接：包括各个文件，以及分段下载的文件的各个部分。很多服务器会限速或拒绝过多的连接。",
     ),
     (
         T::HelpConnect,

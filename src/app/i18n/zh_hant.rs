@@ -35,6 +35,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::DestUnusable, "無法使用此資料夾：{error}"),
     (T::DestStillUsed, "下載仍儲存到 {path}。"),
     (T::Jobs, "同時下載數"),
+    (T::Split, "每個檔案的連線數"),
+    (
+        T::HelpSplit,
+        "伺服器允許時，大檔案會同時用這麼多個連線下載；伺服器限制單一連線的速度時會快得多。設為 1 即關閉。不會超過每個伺服器的連線數。",
+    ),
     (T::PerHost, "每個伺服器的連線數"),
     (T::ConnectTimeout, "連線等待時間"),
     (T::StallTimeout, "無資料多久後重試"),
@@ -58,7 +63,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (
         T::HelpPerHost,
-        "從同一個伺服器同時下載多少個檔案。許多伺服器會限速或拒絕過多的連線。",
+        "同時向同一個伺服器開啟多少個連線：包括各個檔案，以及分段下載的檔案的各個部分。許多伺服器會限速或拒絕過多的連線。",
     ),
     (
         T::HelpConnect,

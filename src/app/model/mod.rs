@@ -220,6 +220,7 @@ impl Model {
             dest: new.dest,
             guessed: new.guessed,
             elapsed_before: Duration::ZERO,
+            parts: Vec::new(),
             rate_limit: None,
             state,
             selected: false,
@@ -258,6 +259,13 @@ impl Model {
             RowState::Running { attempt, .. } => (*attempt, 0),
             _ => (0, 0),
         };
+        if let Event::Parts { done, .. } = event {
+            row.parts = done;
+            return;
+        }
+        if matches!(event, Event::Finished { .. } | Event::Started { .. }) {
+            row.parts.clear();
+        }
         let new_state = match event {
             Event::Connecting { .. } => RowState::Connecting {
                 since: since_of(&row.state, now),
@@ -288,6 +296,7 @@ impl Model {
                     attempt,
                 }
             }
+            Event::Parts { .. } => return,
             Event::Progress { done, total, .. } => {
                 let mut received = 0;
                 if let RowState::Running {

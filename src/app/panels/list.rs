@@ -378,6 +378,13 @@ fn progress(ui: &mut Ui, row: &Row) {
     } else {
         BAR_FILL
     };
+    if let (Some(total), false) = (row.state.total(), row.parts.is_empty())
+        && matches!(row.state, RowState::Running { .. })
+        && total > 0
+    {
+        parts_bar(ui, &row.parts, total, fraction.unwrap_or(0.0), fill);
+        return;
+    }
     // The bar fills its column (egui would make it at least 96 points wide, which widened
     // the column past the window at the smallest size).
     ui.add(
@@ -385,6 +392,32 @@ fn progress(ui: &mut Ui, row: &Row) {
             .desired_width(ui.available_width())
             .desired_height(ROW_HEIGHT - 8.0),
     );
+}
+
+/// A split download's bar: each range written drawn where it lies in the file, as IDM and
+/// Motrix show it, with the percentage over it.
+fn parts_bar(ui: &mut Ui, parts: &[(u64, u64)], total: u64, fraction: f64, fill: Color32) {
+    let size = egui::vec2(ui.available_width(), ROW_HEIGHT - 8.0);
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter();
+    let radius = rect.height() / 2.0;
+    painter.rect_filled(rect, radius, ui.visuals().extreme_bg_color);
+    let x = |at: u64| rect.left() + rect.width() * (at as f64 / total as f64) as f32;
+    for &(start, end) in parts {
+        let span =
+            egui::Rect::from_x_y_ranges(x(start)..=x(end).max(x(start) + 1.0), rect.y_range());
+        painter.rect_filled(span, 2.0, fill);
+    }
+    let text = format!("{:.0}%", fraction * 100.0);
+    painter.text(
+        rect.left_center() + egui::vec2(6.0, 0.0),
+        egui::Align2::LEFT_CENTER,
+        text.clone(),
+        egui::TextStyle::Button.resolve(ui.style()),
+        ui.visuals().strong_text_color(),
+    );
+    // What a screen reader says, like egui's own bar.
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, &text));
 }
 
 fn size_text(state: &RowState) -> String {

@@ -6,7 +6,7 @@
 use eframe::egui::{self, RichText, Ui};
 
 use super::super::i18n::{LanguageChoice, T, Tr};
-use super::super::settings::{JOBS_MAX, RETRIES_MAX, TIMEOUT_MAX_SECS, ThemeChoice};
+use super::super::settings::{JOBS_MAX, RETRIES_MAX, SPLIT_MAX, TIMEOUT_MAX_SECS, ThemeChoice};
 use super::super::{Action, HaulApp};
 
 /// A label with its help on hover (and the help as its accessible description).
@@ -76,6 +76,13 @@ impl HaulApp {
                     .add(egui::DragValue::new(&mut s.per_host).range(1..=JOBS_MAX))
                     .labelled_by(l.id)
                     .on_hover_text(tr.get(T::HelpPerHost))
+                    .changed();
+                ui.end_row();
+                let l = label(ui, tr, T::Split, T::HelpSplit);
+                changed |= ui
+                    .add(egui::DragValue::new(&mut s.split).range(1..=SPLIT_MAX))
+                    .labelled_by(l.id)
+                    .on_hover_text(tr.get(T::HelpSplit))
                     .changed();
                 ui.end_row();
                 let unit = tr.get(T::Seconds);
