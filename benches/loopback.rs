@@ -41,6 +41,11 @@ mod bench {
     use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
     use tokio::net::{TcpListener, TcpStream};
 
+    /// W5–W8: workloads limited by the network (benches/loopback/shaped.rs).
+    mod shaped {
+        include!("loopback/shaped.rs");
+    }
+
     /// Compare haul-cli with curl, aria2c and cp on loopback.
     #[derive(Debug, Parser)]
     #[command(name = "loopback")]
@@ -48,8 +53,10 @@ mod bench {
         /// Rounds per workload (tools alternate within each round); medians are reported.
         #[arg(long, default_value_t = 5)]
         rounds: usize,
-        /// Workloads to run (W1, W2, W3, W4), comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "W1,W2,W3,W4")]
+        /// Workloads to run (W1 … W8), comma-separated. W5–W8 are limited by the network:
+        /// W5 per-connection throttling (nginx), W6 uneven connections, W7 --limit-rate, W8 a
+        /// 100 Mbit/s link (a network namespace with tc tbf: needs root, else skipped).
+        #[arg(long, value_delimiter = ',', default_value = "W1,W2,W3,W4,W5,W6,W7,W8")]
         only: Vec<String>,
         /// Scratch folder (a tmpfs) for sources and outputs: each run works in a folder of its
         /// own inside it and removes only that.
@@ -86,6 +93,8 @@ mod bench {
         BestPeer,
         /// One named tool.
         Tool(&'static str),
+        /// A physical limit, in seconds (the size over the link's or the server's rate).
+        Seconds(f64),
     }
 
     struct Workload {
@@ -96,6 +105,8 @@ mod bench {
         tools: Vec<Tool>,
         wall_target: (Versus, f64),
         cpu_target: Option<(Versus, f64)>,
+        /// More wall-time targets (a physical limit, a second tool).
+        more_targets: Vec<(Versus, f64)>,
     }
 
     struct Tool {
@@ -162,13 +173,32 @@ mod bench {
         };
         let mut results = Vec::new();
         let mut all_met = true;
+        let mut link = None;
         for name in &args.only {
             let workload = match name.to_ascii_uppercase().as_str() {
                 "W1" => w1(&mut server, &haul, &sizes, &work)?,
                 "W2" => w2(&mut server, &haul, &sizes, &work)?,
                 "W3" => w3(&haul, &sizes, &work)?,
                 "W4" => w4(&mut server, &haul, &sizes, &work)?,
-                other => bail!("unknown workload {other} (W1, W2, W3, W4)"),
+                "W5" => shaped::w5(&mut server, &haul, &sizes)?,
+                "W6" => shaped::w6(&mut server, &haul, &sizes)?,
+                "W7" => shaped::w7(&mut server, &haul, &sizes)?,
+                "W8" => {
+                    match shaped::ShapedLink::start(&work, 100) {
+                        Ok(made) => link = Some(made),
+                        Err(e) => {
+                            eprintln!(
+                                "W8 skipped: no shaped link can be made here ({e:#}; it needs root and `ip`, `tc`)"
+                            );
+                            continue;
+                        }
+                    }
+                    match &link {
+                        Some(made) => shaped::w8(made, &haul, &sizes, &work)?,
+                        None => continue,
+                    }
+                }
+                other => bail!("unknown workload {other} (W1 … W8)"),
             };
             eprintln!(
                 "{}: {} ({} rounds)",
@@ -187,6 +217,7 @@ mod bench {
         }
         server.own.stop();
         drop(server.nginx.take());
+        drop(link);
         let _ = fs::remove_dir_all(&work);
 
         print!("{}", table(&results));
@@ -210,6 +241,12 @@ mod bench {
         slow_count: usize,
         slow_len: usize,
         latency: Duration,
+        /// W5 and W6: the file split over several connections.
+        split_len: usize,
+        /// W7: the file fetched under a speed limit.
+        limit_len: usize,
+        /// W8: files over the shaped link.
+        shaped_count: usize,
     }
 
     impl Sizes {
@@ -222,6 +259,9 @@ mod bench {
             slow_count: 64,
             slow_len: 64 * 1024,
             latency: Duration::from_millis(200),
+            split_len: 64 << 20,
+            limit_len: 32 << 20,
+            shaped_count: 200,
         };
         const SMOKE: Sizes = Sizes {
             small_count: 40,
@@ -232,6 +272,9 @@ mod bench {
             slow_count: 8,
             slow_len: 4 * 1024,
             latency: Duration::from_millis(200),
+            split_len: 4 << 20,
+            limit_len: 2 << 20,
+            shaped_count: 12,
         };
     }
 
@@ -264,6 +307,7 @@ mod bench {
             tools: http_tools(haul, &urls, jobs, work, "w1")?,
             wall_target: (Versus::BestPeer, 0.8),
             cpu_target: None,
+            more_targets: Vec::new(),
         })
     }
 
@@ -290,6 +334,7 @@ mod bench {
             tools: http_tools(haul, &urls, 1, work, "w2")?,
             wall_target: (Versus::Tool("curl"), 1.0),
             cpu_target: Some((Versus::Tool("curl"), 1.5)),
+            more_targets: Vec::new(),
         })
     }
 
@@ -351,6 +396,7 @@ mod bench {
             ],
             wall_target: (Versus::Tool("cp -r"), 1.5),
             cpu_target: None,
+            more_targets: Vec::new(),
         })
     }
 
@@ -382,6 +428,7 @@ mod bench {
             tools: http_tools(haul, &urls, jobs, work, "w4")?,
             wall_target: (Versus::BestPeer, 1.1),
             cpu_target: None,
+            more_targets: Vec::new(),
         })
     }
 
@@ -630,6 +677,7 @@ mod bench {
         tools: Vec<(&'static str, Vec<Measured>)>,
         wall_target: (Versus, f64),
         cpu_target: Option<(Versus, f64)>,
+        more_targets: Vec<(Versus, f64)>,
     }
 
     impl Report {
@@ -640,6 +688,7 @@ mod bench {
                 tools: workload.tools.iter().map(|t| t.name).zip(runs).collect(),
                 wall_target: workload.wall_target,
                 cpu_target: workload.cpu_target,
+                more_targets: workload.more_targets.clone(),
             }
         }
 
@@ -653,6 +702,7 @@ mod bench {
             let haul = self.median("haul", pick)?;
             let (name, reference) = match versus {
                 Versus::Tool(name) => (name.to_owned(), self.median(name, pick)?),
+                Versus::Seconds(limit) => (format!("the limit ({limit:.2} s)"), limit),
                 Versus::BestPeer => self
                     .tools
                     .iter()
@@ -673,6 +723,11 @@ mod bench {
                 && let Some((ratio, name)) = self.ratio(versus, |m| m.cpu)
             {
                 checks.push(("CPU", ratio, name, target, ratio <= target));
+            }
+            for &(versus, target) in &self.more_targets {
+                if let Some((ratio, name)) = self.ratio(versus, |m| m.wall) {
+                    checks.push(("wall", ratio, name, target, ratio <= target));
+                }
             }
             checks
         }
@@ -914,6 +969,9 @@ mod bench {
     struct Route {
         content: Content,
         latency: Duration,
+        /// Bytes a second for each connection by the order the server accepted it (the
+        /// connection numbered k gets `conn_rates[k % len]`); empty: as fast as it goes.
+        conn_rates: Vec<u64>,
     }
 
     type Routes = Arc<HashMap<String, Route>>;
@@ -942,6 +1000,7 @@ mod bench {
                 .name("bench-server".to_owned())
                 .spawn(move || {
                     runtime.block_on(async move {
+                        let mut accepted_count = 0usize;
                         loop {
                             let (stream, _) = tokio::select! {
                                 _ = &mut stopped => return,
@@ -954,8 +1013,10 @@ mod bench {
                                 .read()
                                 .map(|r| Arc::clone(&r))
                                 .unwrap_or_else(|e| Arc::clone(&e.into_inner()));
+                            let order = accepted_count;
+                            accepted_count += 1;
                             tokio::spawn(async move {
-                                let _ = serve(stream, routes).await;
+                                let _ = serve(stream, routes, order).await;
                             });
                         }
                     });
@@ -974,6 +1035,17 @@ mod bench {
             items: Vec<(String, Content)>,
             latency: Duration,
         ) -> Vec<(String, String)> {
+            self.publish_throttled(tag, items, latency, &[])
+        }
+
+        /// Like `publish`, each connection sent at a rate by the order it was accepted in.
+        fn publish_throttled(
+            &mut self,
+            tag: &str,
+            items: Vec<(String, Content)>,
+            latency: Duration,
+            conn_rates: &[u64],
+        ) -> Vec<(String, String)> {
             let mut urls = Vec::new();
             let mut guard = self
                 .routes
@@ -987,6 +1059,7 @@ mod bench {
                         Route {
                             content: route.content.clone(),
                             latency: route.latency,
+                            conn_rates: route.conn_rates.clone(),
                         },
                     )
                 })
@@ -994,7 +1067,14 @@ mod bench {
             for (name, content) in items {
                 let path = format!("/{tag}/{name}");
                 urls.push((format!("http://{}{path}", self.addr), name));
-                routes.insert(path, Route { content, latency });
+                routes.insert(
+                    path,
+                    Route {
+                        content,
+                        latency,
+                        conn_rates: conn_rates.to_vec(),
+                    },
+                );
             }
             *guard = Arc::new(routes);
             urls
@@ -1031,13 +1111,25 @@ mod bench {
     /// of this run on a free loopback port; killed when dropped.
     struct Nginx {
         child: std::process::Child,
+        host: String,
         port: u16,
         root: PathBuf,
     }
 
     impl Nginx {
         fn start(work: &Path) -> anyhow::Result<Nginx> {
-            let dir = work.join("nginx");
+            Nginx::start_at(work, "nginx", "127.0.0.1", None)
+        }
+
+        /// nginx in folder `work/name`, listening on `host` (inside network namespace `netns`
+        /// when given). Files under `/w5/` are sent at 4 MiB/s per request (`limit_rate`).
+        pub(super) fn start_at(
+            work: &Path,
+            name: &str,
+            host: &str,
+            netns: Option<&str>,
+        ) -> anyhow::Result<Nginx> {
+            let dir = work.join(name);
             let root = dir.join("www");
             fs::create_dir_all(&root)?;
             fs::create_dir_all(dir.join("tmp"))?;
@@ -1052,13 +1144,21 @@ mod bench {
                  types {{ }}\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n\
                  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n\
                  fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
-                 server {{ listen 127.0.0.1:{port}; root {}; }}\n}}\n",
+                 server {{ listen {host}:{port}; root {};\n    location /w5/ {{ limit_rate 4m; }} }}\n}}\n",
                 root.display()
             );
             let conf_path = dir.join("nginx.conf");
             fs::write(&conf_path, conf)?;
             let log = fs::File::create(dir.join("stderr.log"))?;
-            let mut child = Command::new(nginx_program())
+            let mut command = match netns {
+                Some(ns) => {
+                    let mut c = Command::new("ip");
+                    c.args(["netns", "exec", ns, nginx_program()]);
+                    c
+                }
+                None => Command::new(nginx_program()),
+            };
+            let mut child = command
                 .arg("-p")
                 .arg(&dir)
                 .arg("-e")
@@ -1071,8 +1171,13 @@ mod bench {
                 .spawn()
                 .context("cannot start nginx (bench/run installs it; or pass --server own)")?;
             for _ in 0..250 {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Ok(Nginx { child, port, root });
+                if std::net::TcpStream::connect((host, port)).is_ok() {
+                    return Ok(Nginx {
+                        child,
+                        host: host.to_owned(),
+                        port,
+                        root,
+                    });
                 }
                 if let Some(status) = child.try_wait()? {
                     let log = fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
@@ -1100,7 +1205,7 @@ mod bench {
                 }
                 std::io::Write::flush(&mut file)?;
                 urls.push((
-                    format!("http://127.0.0.1:{}/{tag}/{name}", self.port),
+                    format!("http://{}:{}/{tag}/{name}", self.host, self.port),
                     name.clone(),
                 ));
             }
@@ -1119,7 +1224,7 @@ mod bench {
     const ONE_WRITE: usize = 64 * 1024;
 
     /// One connection: requests one after another until the client closes.
-    async fn serve(stream: TcpStream, routes: Routes) -> std::io::Result<()> {
+    async fn serve(stream: TcpStream, routes: Routes, order: usize) -> std::io::Result<()> {
         stream.set_nodelay(true)?;
         let (read, mut write) = stream.into_split();
         let mut read = BufReader::new(read);
@@ -1195,7 +1300,22 @@ mod bench {
             } else {
                 route.content.slices(start, end)
             };
-            if end - start <= ONE_WRITE {
+            if let Some(&rate) = route.conn_rates.get(order % route.conn_rates.len().max(1)) {
+                // Paced: this connection's bytes at its rate, 64 KiB at a time.
+                write.write_all(&reply).await?;
+                let started = Instant::now();
+                let mut sent = 0u64;
+                for slice in slices {
+                    for piece in slice.chunks(64 * 1024) {
+                        write.write_all(piece).await?;
+                        sent += piece.len() as u64;
+                        let due = Duration::from_secs_f64(sent as f64 / rate as f64);
+                        if let Some(wait) = due.checked_sub(started.elapsed()) {
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
+                }
+            } else if end - start <= ONE_WRITE {
                 for slice in &slices {
                     reply.extend_from_slice(slice);
                 }

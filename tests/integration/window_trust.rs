@@ -947,12 +947,21 @@ fn a_split_download_shows_its_parts() {
     let mut h = world.harness();
     h.event(egui::Event::Paste(url.clone()));
     step_until(&mut h, "two parts written", |app| {
-        app.model().rows().first().is_some_and(|r| r.parts.len() >= 2)
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.parts.len() >= 2)
     });
     h.step();
-    assert!(h.query_by_role(Role::ProgressIndicator).is_some(), "the bar");
+    assert!(
+        h.query_by_role(Role::ProgressIndicator).is_some(),
+        "the bar"
+    );
     step_until_status(&mut h, &url, Status::Done);
-    assert!(h.state().model().rows()[0].parts.is_empty(), "a finished row has none");
+    assert!(
+        h.state().model().rows()[0].parts.is_empty(),
+        "a finished row has none"
+    );
     assert_eq!(
         std::fs::read(world.dest.path().join("parts.bin")).ok(),
         Some(body(n))

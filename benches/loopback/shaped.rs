@@ -1,0 +1,240 @@
+// Workloads where the network, not the CPU, is the limit (W5–W8): a server that throttles
+// each connection, connections of uneven speed, a speed limit, and a link shaped to
+// 100 Mbit/s. Each runs Haul beside the tool people would use, outputs checked byte-exact.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::{Content, Nginx, Servers, Sizes, Tool, Versus, Workload, expected, http_tools, seeded};
+
+const MIB: usize = 1024 * 1024;
+
+/// A big file as repeated 1 MiB blocks (nothing held in memory beyond one block).
+fn big(seed: u64, len: usize) -> Content {
+    let block = seeded(seed, MIB);
+    Content::Repeated {
+        block: Bytes::from(block),
+        count: (len / MIB).max(1),
+    }
+}
+
+/// haul-cli on one URL with extra flags.
+fn haul_on(haul: &Path, url: &str, flags: &[&str]) -> Tool {
+    let (haul, url) = (haul.to_path_buf(), url.to_owned());
+    let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
+    Tool {
+        name: "haul",
+        command: Box::new(move |dest| {
+            let mut c = Command::new(&haul);
+            c.arg("-q").args(&flags).arg("--dest").arg(dest).arg(&url);
+            c
+        }),
+    }
+}
+
+/// aria2c on one URL with extra flags.
+fn aria2c_on(url: &str, flags: &[&str]) -> Tool {
+    let url = url.to_owned();
+    let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
+    Tool {
+        name: "aria2c",
+        command: Box::new(move |dest| {
+            let mut c = Command::new("aria2c");
+            c.args(["-q", "--no-conf", "--file-allocation=none"])
+                .args(["--allow-overwrite=true", "--auto-file-renaming=false"])
+                .args(&flags)
+                .arg("-d")
+                .arg(dest)
+                .arg(&url);
+            c
+        }),
+    }
+}
+
+/// curl on one URL (one connection) with extra flags.
+fn curl_on(url: &str, name: &str, flags: &[&str]) -> Tool {
+    let (url, name) = (url.to_owned(), name.to_owned());
+    let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
+    Tool {
+        name: "curl",
+        command: Box::new(move |dest| {
+            let mut c = Command::new("curl");
+            c.args(["-s", "-S", "--fail", "--create-dirs"])
+                .args(&flags)
+                .arg("-o")
+                .arg(dest.join(&name))
+                .arg(&url);
+            c
+        }),
+    }
+}
+
+/// W5: a file from nginx with `limit_rate 4m` per connection. `haul-cli --split 8 -k 1M
+/// --per-host 8` beside `aria2c -x8 -s8 -k1M` and curl (one connection).
+pub(super) fn w5(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::Result<Workload> {
+    let Some(nginx) = &servers.nginx else {
+        anyhow::bail!("W5 needs nginx (its limit_rate): run without --server own");
+    };
+    let items = vec![("split.bin".to_owned(), big(0x55, sizes.split_len))];
+    let urls = nginx.publish("w5", &items)?;
+    let url = &urls[0].0;
+    let limit = sizes.split_len as f64 / (8.0 * 4.0 * MIB as f64);
+    Ok(Workload {
+        name: "W5",
+        what: format!(
+            "one {} MiB file, 4 MiB/s per connection (nginx limit_rate), 8 connections",
+            sizes.split_len / MIB
+        ),
+        expected: expected(&items),
+        tools: vec![
+            haul_on(haul, url, &["--split", "8", "-k", "1M", "--per-host", "8"]),
+            aria2c_on(url, &["-x8", "-s8", "-k1M"]),
+            curl_on(url, "split.bin", &[]),
+        ],
+        wall_target: (Versus::Tool("aria2c"), 1.0),
+        cpu_target: None,
+        more_targets: vec![(Versus::Seconds(limit), 1.1)],
+    })
+}
+
+/// W6: connections of uneven speed — the benchmark's server sends each connection at 1, 2, 4
+/// or 8 MiB/s by the order it accepted it. With dynamic splitting Haul's 4 connections should
+/// come close to 15 MiB/s; a static split waits for its slowest connection.
+pub(super) fn w6(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::Result<Workload> {
+    let items = vec![("uneven.bin".to_owned(), big(0x66, sizes.split_len))];
+    let rates: Vec<u64> = [1, 2, 4, 8].iter().map(|m| m * MIB as u64).collect();
+    let urls = servers
+        .own
+        .publish_throttled("w6", items.clone(), Duration::ZERO, &rates);
+    let url = &urls[0].0;
+    let limit = sizes.split_len as f64 / (15.0 * MIB as f64);
+    Ok(Workload {
+        name: "W6",
+        what: format!(
+            "one {} MiB file, 4 connections at 1, 2, 4, 8 MiB/s",
+            sizes.split_len / MIB
+        ),
+        expected: expected(&items),
+        tools: vec![
+            haul_on(haul, url, &["--split", "4", "-k", "1M", "--per-host", "4"]),
+            aria2c_on(url, &["-x4", "-s4", "-k1M"]),
+        ],
+        wall_target: (Versus::Seconds(limit), 1.15),
+        cpu_target: None,
+        more_targets: Vec::new(),
+    })
+}
+
+/// W7: `--limit-rate 4M` over a file from an unthrottled server: the wall time within 5 % of
+/// size ÷ 4 MiB/s; curl `--limit-rate 4M` beside it.
+pub(super) fn w7(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::Result<Workload> {
+    let items = vec![("limited.bin".to_owned(), big(0x77, sizes.limit_len))];
+    let urls = servers.publish_static("w7", &items)?;
+    let url = &urls[0].0;
+    let limit = sizes.limit_len as f64 / (4.0 * MIB as f64);
+    Ok(Workload {
+        name: "W7",
+        what: format!("one {} MiB file, --limit-rate 4M", sizes.limit_len / MIB),
+        expected: expected(&items),
+        tools: vec![
+            haul_on(haul, url, &["--limit-rate", "4M"]),
+            curl_on(url, "limited.bin", &["--limit-rate", "4M"]),
+        ],
+        wall_target: (Versus::Seconds(limit), 1.05),
+        cpu_target: None,
+        more_targets: Vec::new(),
+    })
+}
+
+/// A network namespace with nginx inside, reached through a veth pair whose namespace end is
+/// shaped with `tc tbf` (netem is not available here; tbf is). Removed on drop.
+pub(super) struct ShapedLink {
+    netns: String,
+    pub(super) nginx: Option<Nginx>,
+}
+
+impl ShapedLink {
+    /// Needs root (network namespaces); the error says why it could not be made.
+    pub(super) fn start(work: &Path, mbit: u32) -> anyhow::Result<ShapedLink> {
+        let id = std::process::id() % 10_000;
+        let netns = format!("haulbench{id}");
+        let (host_end, ns_end) = (format!("hb{id}h"), format!("hb{id}n"));
+        let sh = |args: &[&str]| -> anyhow::Result<()> {
+            let status = Command::new("ip").args(args).status()?;
+            anyhow::ensure!(status.success(), "ip {} failed ({status})", args.join(" "));
+            Ok(())
+        };
+        sh(&["netns", "add", &netns])?;
+        let mut link = ShapedLink {
+            netns: netns.clone(),
+            nginx: None,
+        };
+        sh(&["link", "add", &host_end, "type", "veth", "peer", "name", &ns_end])?;
+        sh(&["link", "set", &ns_end, "netns", &netns])?;
+        sh(&["addr", "add", "10.214.0.1/30", "dev", &host_end])?;
+        sh(&["link", "set", &host_end, "up"])?;
+        sh(&["-n", &netns, "addr", "add", "10.214.0.2/30", "dev", &ns_end])?;
+        sh(&["-n", &netns, "link", "set", &ns_end, "up"])?;
+        sh(&["-n", &netns, "link", "set", "lo", "up"])?;
+        let rate = format!("{mbit}mbit");
+        let status = Command::new("ip")
+            .args(["netns", "exec", &netns, "tc", "qdisc", "add", "dev", &ns_end])
+            .args(["root", "tbf", "rate", &rate, "burst", "32kbit", "latency", "400ms"])
+            .status()?;
+        anyhow::ensure!(status.success(), "tc tbf failed ({status})");
+        link.nginx = Some(Nginx::start_at(work, "nginx-w8", "10.214.0.2", Some(&netns))?);
+        Ok(link)
+    }
+}
+
+impl Drop for ShapedLink {
+    fn drop(&mut self) {
+        drop(self.nginx.take());
+        // Deleting the namespace removes both ends of the veth pair.
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.netns])
+            .status();
+    }
+}
+
+/// W8: mixed sizes over a link shaped to 100 Mbit/s: Haul, curl --parallel and aria2c -j,
+/// each within 10 % of the link's limit.
+pub(super) fn w8(
+    link: &ShapedLink,
+    haul: &Path,
+    sizes: &Sizes,
+    work: &Path,
+) -> anyhow::Result<Workload> {
+    let Some(nginx) = &link.nginx else {
+        anyhow::bail!("the shaped link has no server");
+    };
+    let lens = [8 * 1024, 64 * 1024, 256 * 1024, MIB];
+    let items: Vec<(String, Content)> = (0..sizes.shaped_count)
+        .map(|i| {
+            (
+                format!("m{i:03}.bin"),
+                Content::whole(seeded(0x8000 + i as u64, lens[i % lens.len()])),
+            )
+        })
+        .collect();
+    let total: usize = items.iter().map(|(_, c)| c.len()).sum();
+    let urls = nginx.publish("w8", &items)?;
+    let jobs = 16;
+    let limit = total as f64 * 8.0 / 100e6;
+    Ok(Workload {
+        name: "W8",
+        what: format!(
+            "{} files of 8 KiB–1 MiB ({:.1} MB) over a 100 Mbit/s link (tc tbf), {jobs} at once",
+            sizes.shaped_count,
+            total as f64 / 1e6
+        ),
+        expected: expected(&items),
+        tools: http_tools(haul, &urls, jobs, work, "w8")?,
+        wall_target: (Versus::Seconds(limit), 1.1),
+        cpu_target: None,
+        more_targets: Vec::new(),
+    })
+}
