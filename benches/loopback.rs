@@ -53,10 +53,15 @@ mod bench {
         /// Rounds per workload (tools alternate within each round); medians are reported.
         #[arg(long, default_value_t = 5)]
         rounds: usize,
-        /// Workloads to run (W1 … W8), comma-separated. W5–W8 are limited by the network:
+        /// Workloads to run (W1 … W8), comma-separated; W2S1 is W2 with Haul on one stream
+        /// (`--split 1`), W2 with its defaults. W5–W8 are limited by the network:
         /// W5 per-connection throttling (nginx), W6 uneven connections, W7 --limit-rate, W8 a
         /// 100 Mbit/s link (a network namespace with tc tbf: needs root, else skipped).
-        #[arg(long, value_delimiter = ',', default_value = "W1,W2,W3,W4,W5,W6,W7,W8")]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "W1,W2,W2S1,W3,W4,W5,W6,W7,W8"
+        )]
         only: Vec<String>,
         /// Scratch folder (a tmpfs) for sources and outputs: each run works in a folder of its
         /// own inside it and removes only that.
@@ -107,7 +112,11 @@ mod bench {
         cpu_target: Option<(Versus, f64)>,
         /// More wall-time targets (a physical limit, a second tool).
         more_targets: Vec<(Versus, f64)>,
+        /// A check of its own, run once after the rounds: (what, value, target, met).
+        after: Option<AfterCheck>,
     }
+
+    type AfterCheck = Box<dyn Fn() -> anyhow::Result<(&'static str, f64, String, f64, bool)>>;
 
     struct Tool {
         name: &'static str,
@@ -177,12 +186,13 @@ mod bench {
         for name in &args.only {
             let workload = match name.to_ascii_uppercase().as_str() {
                 "W1" => w1(&mut server, &haul, &sizes, &work)?,
-                "W2" => w2(&mut server, &haul, &sizes, &work)?,
+                "W2" => w2(&mut server, &haul, &sizes, &work, false)?,
+                "W2S1" => w2(&mut server, &haul, &sizes, &work, true)?,
                 "W3" => w3(&haul, &sizes, &work)?,
                 "W4" => w4(&mut server, &haul, &sizes, &work)?,
                 "W5" => shaped::w5(&mut server, &haul, &sizes)?,
                 "W6" => shaped::w6(&mut server, &haul, &sizes)?,
-                "W7" => shaped::w7(&mut server, &haul, &sizes)?,
+                "W7" => shaped::w7(&mut server, &haul, &sizes, &work)?,
                 "W8" => {
                     match shaped::ShapedLink::start(&work, 100) {
                         Ok(made) => link = Some(made),
@@ -205,7 +215,10 @@ mod bench {
                 workload.name, workload.what, args.rounds
             );
             let runs = measure(&workload, args.rounds, &work)?;
-            let report = Report::new(&workload, runs);
+            let mut report = Report::new(&workload, runs);
+            if let Some(check) = &workload.after {
+                report.extra.push(check()?);
+            }
             all_met &= report.met();
             results.push(report);
         }
@@ -308,6 +321,7 @@ mod bench {
             wall_target: (Versus::BestPeer, 0.8),
             cpu_target: None,
             more_targets: Vec::new(),
+            after: None,
         })
     }
 
@@ -316,6 +330,7 @@ mod bench {
         haul: &Path,
         sizes: &Sizes,
         work: &Path,
+        one_stream: bool,
     ) -> anyhow::Result<Workload> {
         let block = seeded(0xB16, 1 << 20);
         let count = sizes.big_len / block.len();
@@ -327,14 +342,39 @@ mod bench {
             },
         )];
         let urls = server.publish_static("w2", &items)?;
+        let mut tools = http_tools(haul, &urls, 1, work, "w2")?;
+        // One item: `--per-host` is left at its default (4), so the defaults may split it.
+        let list = work.join("w2-lists/urls.txt");
+        let (haul_bin, split) = (haul.to_path_buf(), if one_stream { "1" } else { "4" });
+        tools[0] = Tool {
+            name: "haul",
+            command: Box::new(move |dest| {
+                let mut c = Command::new(&haul_bin);
+                c.args(["-q", "-j", "1", "--split", split])
+                    .arg("--dest")
+                    .arg(dest)
+                    .arg("-i")
+                    .arg(&list);
+                c
+            }),
+        };
         Ok(Workload {
-            name: "W2",
-            what: format!("one {} MiB file over HTTP", sizes.big_len >> 20),
+            name: if one_stream { "W2S1" } else { "W2" },
+            what: format!(
+                "one {} MiB file over HTTP{}",
+                sizes.big_len >> 20,
+                if one_stream {
+                    " (Haul on one stream: --split 1)"
+                } else {
+                    " (Haul's defaults: up to 4 connections)"
+                }
+            ),
             expected: expected(&items),
-            tools: http_tools(haul, &urls, 1, work, "w2")?,
+            tools,
             wall_target: (Versus::Tool("curl"), 1.0),
             cpu_target: Some((Versus::Tool("curl"), 1.5)),
             more_targets: Vec::new(),
+            after: None,
         })
     }
 
@@ -397,6 +437,7 @@ mod bench {
             wall_target: (Versus::Tool("cp -r"), 1.5),
             cpu_target: None,
             more_targets: Vec::new(),
+            after: None,
         })
     }
 
@@ -429,6 +470,7 @@ mod bench {
             wall_target: (Versus::BestPeer, 1.1),
             cpu_target: None,
             more_targets: Vec::new(),
+            after: None,
         })
     }
 
@@ -493,12 +535,19 @@ mod bench {
 
     /// haul-cli on the sources listed in `list`, `jobs` at once (also per host).
     fn haul_tool(haul: &Path, list: PathBuf, jobs: usize) -> Tool {
+        haul_tool_with(haul, list, jobs, &[])
+    }
+
+    /// haul-cli on `list` with more flags.
+    fn haul_tool_with(haul: &Path, list: PathBuf, jobs: usize, flags: &[&str]) -> Tool {
         let (haul, jobs) = (haul.to_path_buf(), jobs.to_string());
+        let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
         Tool {
             name: "haul",
             command: Box::new(move |dest| {
                 let mut c = Command::new(&haul);
                 c.args(["-q", "-j", &jobs, "--per-host", &jobs])
+                    .args(&flags)
                     .arg("--dest")
                     .arg(dest)
                     .arg("-i")
@@ -678,6 +727,7 @@ mod bench {
         wall_target: (Versus, f64),
         cpu_target: Option<(Versus, f64)>,
         more_targets: Vec<(Versus, f64)>,
+        extra: Vec<(&'static str, f64, String, f64, bool)>,
     }
 
     impl Report {
@@ -689,6 +739,7 @@ mod bench {
                 wall_target: workload.wall_target,
                 cpu_target: workload.cpu_target,
                 more_targets: workload.more_targets.clone(),
+                extra: Vec::new(),
             }
         }
 
@@ -729,6 +780,7 @@ mod bench {
                     checks.push(("wall", ratio, name, target, ratio <= target));
                 }
             }
+            checks.extend(self.extra.iter().cloned());
             checks
         }
 

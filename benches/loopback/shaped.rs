@@ -97,6 +97,7 @@ pub(super) fn w5(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
         wall_target: (Versus::Tool("aria2c"), 1.0),
         cpu_target: None,
         more_targets: vec![(Versus::Seconds(limit), 1.1)],
+        after: None,
     })
 }
 
@@ -125,12 +126,18 @@ pub(super) fn w6(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
         wall_target: (Versus::Seconds(limit), 1.15),
         cpu_target: None,
         more_targets: Vec::new(),
+        after: None,
     })
 }
 
 /// W7: `--limit-rate 4M` over a file from an unthrottled server: the wall time within 5 % of
 /// size ÷ 4 MiB/s; curl `--limit-rate 4M` beside it.
-pub(super) fn w7(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::Result<Workload> {
+pub(super) fn w7(
+    servers: &mut Servers,
+    haul: &Path,
+    sizes: &Sizes,
+    work: &Path,
+) -> anyhow::Result<Workload> {
     let items = vec![("limited.bin".to_owned(), big(0x77, sizes.limit_len))];
     let urls = servers.publish_static("w7", &items)?;
     let url = &urls[0].0;
@@ -146,6 +153,61 @@ pub(super) fn w7(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
         wall_target: (Versus::Seconds(limit), 1.05),
         cpu_target: None,
         more_targets: Vec::new(),
+        after: Some(steady_rate_check(haul, url, work)),
+    })
+}
+
+/// W7's second target: after the first second, each second's rate within 10 % of 4 MiB/s.
+/// One more haul-cli run, its output folder's size read every 50 ms.
+fn steady_rate_check(haul: &Path, url: &str, work: &Path) -> super::AfterCheck {
+    let (haul, url, dest) = (haul.to_path_buf(), url.to_owned(), work.join("w7-steady"));
+    Box::new(move || {
+        let _ = std::fs::remove_dir_all(&dest);
+        let mut child = Command::new(&haul)
+            .args(["-q", "--limit-rate", "4M", "--dest"])
+            .arg(&dest)
+            .arg(&url)
+            .spawn()?;
+        let started = std::time::Instant::now();
+        let mut samples = vec![(0.0, 0u64)];
+        loop {
+            std::thread::sleep(Duration::from_millis(50));
+            let size: u64 = std::fs::read_dir(&dest)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter_map(|e| e.metadata().ok())
+                        .filter(|m| m.is_file())
+                        .map(|m| m.len())
+                        .sum()
+                })
+                .unwrap_or(0);
+            samples.push((started.elapsed().as_secs_f64(), size));
+            if child.try_wait()?.is_some() {
+                break;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dest);
+        // The bytes at each whole second, by interpolating between samples.
+        let at = |t: f64| -> f64 {
+            let i = samples.partition_point(|&(s, _)| s < t).max(1).min(samples.len() - 1);
+            let ((t0, b0), (t1, b1)) = (samples[i - 1], samples[i]);
+            b0 as f64 + (b1 as f64 - b0 as f64) * ((t - t0) / (t1 - t0).max(1e-9)).clamp(0.0, 1.0)
+        };
+        let end = samples.last().map_or(0.0, |s| s.0).floor();
+        let rate = 4.0 * MIB as f64;
+        let worst = (1..end as usize)
+            .map(|s| ((at(s as f64 + 1.0) - at(s as f64)) / rate - 1.0).abs())
+            .fold(0.0, f64::max);
+        let seconds = (end as usize).saturating_sub(1);
+        eprintln!("  W7 per-second rates over {seconds} whole seconds: worst {:.1} % off", worst * 100.0);
+        Ok((
+            "per-second rate off by",
+            worst,
+            "4 MiB/s".to_owned(),
+            0.10,
+            worst <= 0.10,
+        ))
     })
 }
 
@@ -236,5 +298,6 @@ pub(super) fn w8(
         wall_target: (Versus::Seconds(limit), 1.1),
         cpu_target: None,
         more_targets: Vec::new(),
+        after: None,
     })
 }
