@@ -60,7 +60,7 @@ mod bench {
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "W1,W2,W2S1,W3,W4,W5,W6,W7,W8"
+            default_value = "W1,W2,W2S1,W3,W4,W5,W5B,W6,W7,W8"
         )]
         only: Vec<String>,
         /// Scratch folder (a tmpfs) for sources and outputs: each run works in a folder of its
@@ -191,6 +191,7 @@ mod bench {
                 "W3" => w3(&haul, &sizes, &work)?,
                 "W4" => w4(&mut server, &haul, &sizes, &work)?,
                 "W5" => shaped::w5(&mut server, &haul, &sizes)?,
+                "W5B" => shaped::w5b(&mut server, &haul, &sizes)?,
                 "W6" => shaped::w6(&mut server, &haul, &sizes)?,
                 "W7" => shaped::w7(&mut server, &haul, &sizes, &work)?,
                 "W8" => {

@@ -101,6 +101,38 @@ pub(super) fn w5(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
     })
 }
 
+/// W5B: the same file, throttled per TCP connection by the benchmark's own server (4 MiB/s
+/// each, however many requests a connection carries). nginx's limit_rate is per request and
+/// lets each request send its first second's worth at once (it allows rate × (elapsed + 1 s)),
+/// so a client that asks piece by piece is hardly throttled there; here nothing is free.
+pub(super) fn w5b(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::Result<Workload> {
+    let items = vec![("split.bin".to_owned(), big(0x55, sizes.split_len))];
+    let urls = servers.own.publish_throttled(
+        "w5b",
+        items.clone(),
+        Duration::ZERO,
+        &[4 * MIB as u64],
+    );
+    let url = &urls[0].0;
+    let limit = sizes.split_len as f64 / (8.0 * 4.0 * MIB as f64);
+    Ok(Workload {
+        name: "W5B",
+        what: format!(
+            "one {} MiB file, 4 MiB/s per TCP connection (own server), 8 connections",
+            sizes.split_len / MIB
+        ),
+        expected: expected(&items),
+        tools: vec![
+            haul_on(haul, url, &["--split", "8", "-k", "1M", "--per-host", "8"]),
+            aria2c_on(url, &["-x8", "-s8", "-k1M"]),
+        ],
+        wall_target: (Versus::Tool("aria2c"), 1.0),
+        cpu_target: None,
+        more_targets: vec![(Versus::Seconds(limit), 1.1)],
+        after: None,
+    })
+}
+
 /// W6: connections of uneven speed — the benchmark's server sends each connection at 1, 2, 4
 /// or 8 MiB/s by the order it accepted it. With dynamic splitting Haul's 4 connections should
 /// come close to 15 MiB/s; a static split waits for its slowest connection.
@@ -164,7 +196,8 @@ fn steady_rate_check(haul: &Path, url: &str, work: &Path) -> super::AfterCheck {
     Box::new(move || {
         let _ = std::fs::remove_dir_all(&dest);
         let mut child = Command::new(&haul)
-            .args(["-q", "--limit-rate", "4M", "--dest"])
+            // One stream: a split download's .part has its full length from the start.
+            .args(["-q", "--split", "1", "--limit-rate", "4M", "--dest"])
             .arg(&dest)
             .arg(&url)
             .spawn()?;

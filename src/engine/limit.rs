@@ -17,9 +17,8 @@ use std::time::Duration;
 use ratelimit::{Ratelimiter, TryWaitError};
 use tokio::sync::Notify;
 
-/// The least burst: one network chunk. Above 6.4 MiB/s the burst is 10 ms of the rate, so
-/// tokio's 1 ms timer granularity costs under 0.5 % of the rate.
-const MIN_BURST: u64 = 64 * 1024;
+/// The largest piece a connection pays for at once: one network chunk.
+const PIECE: u64 = 64 * 1024;
 
 /// One token bucket, in bytes per second.
 #[derive(Debug)]
@@ -28,9 +27,12 @@ pub struct Bucket {
     changed: Notify,
 }
 
-/// The burst allowed at `rate` bytes/s: at most one chunk at ordinary rates.
+/// The bucket's capacity at `rate` bytes/s: one piece, plus 10 ms of the rate. A waiter wakes
+/// a little late (tokio's timer has 1 ms steps, and the thread may be busy); with room for
+/// only one piece, what refills meanwhile would be dropped (6 % of 4 MiB/s was), so the rate
+/// would fall short. A burst after a pause is at most one piece and 10 ms.
 fn burst(rate: u64) -> u64 {
-    (rate / 100).max(MIN_BURST)
+    PIECE + rate / 100
 }
 
 impl Bucket {
@@ -63,9 +65,9 @@ impl Bucket {
         Some(self.limiter.rate()).filter(|&r| r > 0)
     }
 
-    /// The largest piece one payment may be (the burst).
+    /// The largest piece one payment may be.
     fn piece(&self) -> u64 {
-        self.limiter.max_tokens()
+        self.limiter.max_tokens().min(PIECE)
     }
 
     /// Waits until `n` bytes may pass. Cancel-safe: dropping the future loses nothing but the
