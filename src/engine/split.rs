@@ -27,12 +27,12 @@ use super::slots::Slot;
 use crate::protocol::FetchError;
 
 /// A range is split in two only when at least twice this is left of it.
-pub const MIN_PIECE: u64 = 256 * 1024;
+pub const MIN_PIECE: u64 = 128 * 1024;
 /// The least a segment request asks for (the requests of a connection are at least this
 /// long, or `min_split_size` when that is larger).
 const MIN_REQUEST: u64 = 1024 * 1024;
 /// How often the connections are counted and more may be added.
-const TICK: Duration = Duration::from_millis(50);
+const TICK: Duration = Duration::from_millis(25);
 
 /// How often, and after how long, a split download starts a connection again when its last
 /// one failed with work left (see `retry`'s table for which failures count).

@@ -214,10 +214,12 @@ async fn the_per_host_cap_counts_connections() {
     let done = h.finish(&[a, b]).await;
     assert_done_with(&done[&a], &body(n));
     assert_done_with(&done[&b], &body(n));
+    // A reply cut short when its range was taken over closes its connection; the server
+    // notices a moment later, so it is sampled once settled.
     assert!(
-        server.max_in_flight() <= 3,
+        server.max_in_flight_settled() <= 3,
         "{} at once",
-        server.max_in_flight()
+        server.max_in_flight_settled()
     );
     assert!(!segments_asked(&server).is_empty(), "it did split");
 }

@@ -99,12 +99,22 @@ pub struct Logged {
 pub struct Gauge {
     now: AtomicUsize,
     max: AtomicUsize,
+    /// The most in flight 30 ms after a request arrived: a reply the client abandoned (its
+    /// connection closed, the server not yet told) is not counted beside the request that
+    /// replaced it.
+    settled: AtomicUsize,
 }
 
 impl Gauge {
     fn enter(self: &Arc<Self>) -> GaugeGuard {
         let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.max.fetch_max(now, Ordering::SeqCst);
+        let gauge = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let now = gauge.now.load(Ordering::SeqCst);
+            gauge.settled.fetch_max(now, Ordering::SeqCst);
+        });
         GaugeGuard(Arc::clone(self))
     }
 
@@ -210,6 +220,11 @@ impl Server {
 
     pub fn max_in_flight(&self) -> usize {
         self.gauge.max()
+    }
+
+    /// Like `max_in_flight`, sampled 30 ms after each request arrived (see `Gauge::settled`).
+    pub fn max_in_flight_settled(&self) -> usize {
+        self.gauge.settled.load(Ordering::SeqCst)
     }
 
     pub fn proxied(&self) -> usize {
@@ -359,6 +374,24 @@ async fn redirect(stream: &mut TcpStream, location: &str) -> std::io::Result<boo
     let head = format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
     stream.write_all(head.as_bytes()).await?;
     Ok(true)
+}
+
+/// Sleeps for `pause`, or less when the client closes the connection meanwhile (then
+/// returns false): a throttled reply notices a client that left at once, not at its next
+/// write, so `max_in_flight` does not count a connection the client already closed.
+async fn wait_unless_closed(stream: &TcpStream, pause: Duration) -> bool {
+    let mut byte = [0u8; 1];
+    tokio::select! {
+        () = tokio::time::sleep(pause) => true,
+        peeked = stream.peek(&mut byte) => match peeked {
+            Ok(0) | Err(_) => false,
+            // A pipelined request waits its turn.
+            Ok(_) => {
+                tokio::time::sleep(pause).await;
+                true
+            }
+        },
+    }
 }
 
 /// Writes one response. Returns whether the connection may serve another request.
@@ -550,7 +583,11 @@ async fn send_bytes(
                 record_close(req, stats);
                 return Ok(false);
             }
-            tokio::time::sleep(Duration::from_secs_f64(part.len() as f64 / rate as f64)).await;
+            let pause = Duration::from_secs_f64(part.len() as f64 / rate as f64);
+            if !wait_unless_closed(stream, pause).await {
+                record_close(req, stats);
+                return Ok(false);
+            }
         }
     } else if let Some(ms) = num(req, "drip_ms") {
         for piece in data.chunks(1024) {
