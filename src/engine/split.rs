@@ -3,15 +3,16 @@
 //! Owns: the connections of one split item — which range each asks for (a bounded `Range`,
 //! pinned with `If-Range` to the version first seen), taking half of the largest range left
 //! when one finishes (dynamic splitting, as IDM and Gopeed do: a slow connection never
-//! decides the end time), adding connections by a slow start (1, then 2, then doubling
-//! each [`TICK`]) up to `split` and the host's free slots, dropping back when the server
-//! refuses, resets or answers 429/503 to an extra connection, and giving up on splitting (one stream from scratch) when a segment
-//! reply disagrees with the first (a 200, another total or validator, another range).
+//! decides the end time), adding connections by a slow start (1, doubling each [`TICK`] while
+//! the connections are slower than [`FAST_CONNECTION`] each) up to `split` and the host's
+//! free slots, dropping back when the server refuses, resets or answers 429/503 to an extra
+//! connection, and giving up on splitting (one stream from scratch) when a segment reply
+//! disagrees with the first (a 200, another total or validator, another range).
 //! Must not touch: the disk directly ([`Segments`] does), events (the job reports progress).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Response;
 use reqwest::header::CONTENT_ENCODING;
@@ -31,6 +32,9 @@ pub const MIN_PIECE: u64 = 128 * 1024;
 /// The least a segment request asks for (the requests of a connection are at least this
 /// long, or `min_split_size` when that is larger).
 const MIN_REQUEST: u64 = 1024 * 1024;
+/// A connection that delivers at least this many bytes a second is not joined by more (a
+/// gigabit link is nearly full with one): on such links splitting only costs CPU.
+const FAST_CONNECTION: u64 = 100 * 1024 * 1024;
 /// How often the connections are counted and more may be added.
 const TICK: Duration = Duration::from_millis(25);
 
@@ -199,10 +203,11 @@ enum ConnEnd {
 
 /// What the connections share.
 struct Ctx {
-    client: reqwest::Client,
+    client: super::fetch::http::HttpClient,
     url: Url,
     limits: crate::protocol::Limits,
     naming: Naming,
+    options: Arc<crate::protocol::ItemOptions>,
     validator: Option<String>,
     total: u64,
     segments: Arc<Segments>,
@@ -240,7 +245,9 @@ pub(crate) async fn run(
         naming: Naming {
             use_disposition: false,
             legacy_charset: None,
+            out: None,
         },
+        options: Arc::clone(&job.options),
         validator,
         total: segments.total(),
         plan: Mutex::new(Plan::new(segments.missing())),
@@ -271,10 +278,8 @@ pub(crate) async fn run(
     let mut failure: Option<Stop> = None;
     let mut fallback = false;
     let mut revives = 0;
-    // Slow start: a second connection at once.
-    if growing {
-        conns.add(1);
-    }
+    // What arrived by the last tick, to see how fast the connections already are.
+    let (mut seen, mut seen_at) = (ctx.received.load(Ordering::Relaxed), Instant::now());
     loop {
         tokio::select! {
             ended = conns.set.join_next(), if conns.active > 0 => {
@@ -329,6 +334,16 @@ pub(crate) async fn run(
                 // allowed. A rate-based test read bursty throttling wrong (nginx's limit_rate
                 // sends a few MiB at once, then nothing: 50 ms windows read 81 MB/s, then 0),
                 // so growth stops on the server's word instead: a refusal, a reset, 429/503.
+                let (now, at) = (ctx.received.load(Ordering::Relaxed), Instant::now());
+                let rate = now.saturating_sub(seen) as f64
+                    / at.duration_since(seen_at).as_secs_f64().max(1e-3);
+                (seen, seen_at) = (now, at);
+                if rate >= FAST_CONNECTION as f64 * conns.active.max(1) as f64 {
+                    // Each connection is already this fast: the disk and the hash are the
+                    // limit, not the connection, and more would only cost (looked at again
+                    // each tick, so a burst that ends does not decide).
+                    continue;
+                }
                 if conns.active < most && !ctx.stop.is_cancelled() {
                     let want = conns.active.min(most - conns.active);
                     if conns.add(want) == 0 {
@@ -444,6 +459,7 @@ async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd
         &ctx.url,
         &ctx.limits,
         &ctx.naming,
+        &ctx.options.request,
         Some(&range),
         &ctx.stop,
     )
