@@ -8,6 +8,8 @@
 //! - [`engine`]: tokio, reqwest and files; never imports a UI toolkit.
 //! - [`sources`]: sources as people give them (arguments, pasted text, list files) and the
 //!   checksums of a `SHA256SUMS` file.
+//! - [`netrc`]: `.netrc` credentials per host (curl's `--netrc`).
+//! - [`options`]: the per-item option table (aria2's names), for lists, flags and dialogs.
 //! - [`human`]: sizes and durations for people.
 //! - [`process`]: what both binaries set up once at start (the open-file limit).
 //! - [`version`]: the version and git commit that `--version` and the About box show.
@@ -26,6 +28,8 @@ pub mod app;
 pub mod desktop;
 pub mod engine;
 pub mod human;
+pub mod netrc;
+pub mod options;
 pub mod process;
 pub mod protocol;
 pub mod sources;

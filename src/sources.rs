@@ -10,6 +10,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 
+use crate::options::Given;
 use crate::protocol::{Checksum, FetchError, Source, SourceError};
 
 /// The checksum file looked for beside a source list.
@@ -25,6 +26,10 @@ pub struct Entry {
     pub parsed: Result<Source, SourceError>,
     /// From a `#sha256=HEX` fragment, or set later (`--checksum`, a SHA256SUMS file).
     pub checksum: Option<Checksum>,
+    /// Options from the indented `name=value` lines under it (aria2's input-file format).
+    pub given: Given,
+    /// Option lines that were refused, each naming its line: the item is not fetched.
+    pub option_errors: Vec<String>,
 }
 
 impl Entry {
@@ -39,12 +44,17 @@ impl Entry {
             text: text.trim().to_owned(),
             parsed,
             checksum,
+            given: Given::default(),
+            option_errors: Vec::new(),
         }
     }
 
     /// Why this line is not a source, as an item's error (`None` when it is one; a password
     /// in it redacted). The text names the line: `invalid source 'ftp://h/x': unsupported scheme 'ftp' (list line 1)`.
     pub fn rejection(&self) -> Option<String> {
+        if !self.option_errors.is_empty() && self.parsed.is_ok() {
+            return Some(crate::protocol::redact(&self.option_errors.join("; ")).into_owned());
+        }
         let reason = self.parsed.as_ref().err()?;
         let error = FetchError::InvalidSource {
             input: self.text.clone(),
@@ -156,18 +166,61 @@ pub fn from_args(args: &[String], base: &Path) -> Vec<Entry> {
 }
 
 /// Sources in a list: one per line; blank lines and lines starting with `#` are skipped.
-/// `name` labels the lines (`urls.txt line 3`).
+/// `name` labels the lines (`urls.txt line 3`). aria2's input-file format is read too: an
+/// indented `name=value` line under a source sets an option of that source (see
+/// [`crate::options`]; a refused one is kept in [`Entry::option_errors`], naming its line),
+/// and a source line may list mirrors separated by tabs (the first is used).
 pub fn from_list(text: &str, name: &str, base: &Path) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = Vec::new();
+    // Whether the last entry is a source line (options attach to it), not a refused option.
+    let mut under_source = false;
     // A byte-order mark left by a caller that read the file as UTF-8 is not part of line 1.
-    text.trim_start_matches('\u{feff}')
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| {
-            let line = line.trim();
-            !line.is_empty() && !line.starts_with('#')
-        })
-        .map(|(i, line)| Entry::new(format!("{name} line {}", i + 1), line, base))
-        .collect()
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let origin = format!("{name} line {}", i + 1);
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indented = line.starts_with([' ', '\t']);
+        if indented && let Some((option, value)) = crate::options::option_line(line) {
+            match entries.last_mut().filter(|_| under_source) {
+                Some(entry) => {
+                    if let Err(e) = entry.given.set(option, value) {
+                        entry.option_errors.push(format!("{e} ({origin})"));
+                    }
+                }
+                None => {
+                    let mut entry = Entry::new(origin.clone(), trimmed, base);
+                    entry.parsed = Err(SourceError::InvalidUrl(format!(
+                        "an option line with no source above it ({origin})"
+                    )));
+                    entries.push(entry);
+                    under_source = false;
+                }
+            }
+            continue;
+        }
+        close_options(entries.last_mut());
+        let first = trimmed.split('\t').next().unwrap_or(trimmed);
+        entries.push(Entry::new(origin, first, base));
+        under_source = true;
+    }
+    close_options(entries.last_mut());
+    entries
+}
+
+/// An entry's options are complete: credentials put together, a `checksum=` option applied.
+fn close_options(entry: Option<&mut Entry>) {
+    let Some(entry) = entry else { return };
+    match std::mem::take(&mut entry.given).finish() {
+        Ok(given) => {
+            if let Some(sum) = given.checksum {
+                entry.checksum = Some(sum);
+            }
+            entry.given = given;
+        }
+        Err(e) => entry.option_errors.push(format!("{e} ({})", entry.origin)),
+    }
 }
 
 /// `sha256sum` output: `HEX  name` or `HEX *name` per line → (name, checksum). Lines that

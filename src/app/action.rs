@@ -284,6 +284,10 @@ impl HaulApp {
                 self.engine.send(Command::SetOutput(
                     self.settings.output(self.system_locale.as_deref()),
                 ));
+                if self.settings.proxy != self.proxy_sent {
+                    self.proxy_sent = self.settings.proxy.clone();
+                    self.engine.send(Command::SetProxy(self.proxy_sent.clone()));
+                }
                 ctx.set_theme(self.settings.theme.preference());
             }
             Action::TypedDest(path) => {

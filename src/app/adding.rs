@@ -219,6 +219,7 @@ impl HaulApp {
             source: submission.source,
             sha256: submission.sha256,
             dest: Some(submission.dest),
+            options: Box::default(),
         });
         if let Some(rate) = self.model.row(id).and_then(|r| r.rate_limit) {
             self.engine.send(Command::SetItemRate {

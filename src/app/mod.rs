@@ -117,6 +117,13 @@ pub struct HaulApp {
     max_size_text: String,
     deadline_text: String,
     max_rate_text: String,
+    /// The manual proxy's address and exceptions as typed (applied once valid).
+    proxy_text: String,
+    noproxy_text: String,
+    /// A manual proxy chosen whose address is not typed yet (or not valid).
+    proxy_manual: bool,
+    /// The proxy last sent to the engine (the client is rebuilt only when it changes).
+    proxy_sent: crate::protocol::ProxyChoice,
     /// A field for a list file's path, shown when no file dialog is available.
     list_prompt: Option<String>,
     /// The desktop said it has no file dialog: the empty list stops pointing at one.
@@ -165,6 +172,16 @@ impl HaulApp {
             max_size_text: settings.max_size_text(),
             deadline_text: settings.deadline_text(),
             max_rate_text: settings.max_rate_text("none"),
+            proxy_text: match &settings.proxy {
+                crate::protocol::ProxyChoice::Manual(m) => m.url.clone(),
+                _ => String::new(),
+            },
+            noproxy_text: match &settings.proxy {
+                crate::protocol::ProxyChoice::Manual(m) => m.no_proxy.clone(),
+                _ => "localhost, 127.0.0.1".to_owned(),
+            },
+            proxy_manual: matches!(settings.proxy, crate::protocol::ProxyChoice::Manual(_)),
+            proxy_sent: settings.proxy.clone(),
             settings,
             engine: init.engine,
             events: init.events,
@@ -200,6 +217,10 @@ impl HaulApp {
         app.engine.send(Command::SetOutput(
             app.settings.output(app.system_locale.as_deref()),
         ));
+        if app.settings.proxy != crate::protocol::ProxyChoice::default() {
+            app.engine
+                .send(Command::SetProxy(app.settings.proxy.clone()));
+        }
         app.restore(&init.stored);
         if let Some(problem) = init.queue_notice {
             let tr = app.tr();

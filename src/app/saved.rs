@@ -36,6 +36,7 @@ pub fn stored(row: &Row, now: Instant) -> SavedItem {
             item.path = Some(path.display().to_string());
             item.digest = Some(*sha256);
         }
+        RowState::Skipped { path } => item.path = Some(path.display().to_string()),
         RowState::Failed { error, .. } => {
             item.error = row.state.error();
             item.failure = Some(error.clone());
@@ -149,6 +150,16 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
             false,
             Duration::ZERO,
         ),
+        Status::Skipped => match &item.path {
+            Some(path) => (
+                RowState::Skipped {
+                    path: PathBuf::from(path),
+                },
+                false,
+                Duration::ZERO,
+            ),
+            None => (failed(text_failure()), false, Duration::ZERO),
+        },
         _ => (failed(text_failure()), false, Duration::ZERO),
     };
     let row = Row {
@@ -225,6 +236,9 @@ mod tests {
                 bytes: 9,
                 total: Some(90),
                 elapsed,
+            },
+            RowState::Skipped {
+                path: "/d/a.bin".into(),
             },
         ] {
             let saved = stored(&row(state.clone()), now);

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::i18n::{Lang, LanguageChoice};
 use crate::engine::names::legacy_charset_for_locale;
-use crate::protocol::{Limits, Output};
+use crate::protocol::{Limits, Output, ProxyChoice};
 
 /// The eframe storage key.
 pub const STORAGE_KEY: &str = "haul-settings";
@@ -37,6 +37,10 @@ pub struct Settings {
     /// Connections per file (1: no splitting).
     pub split: usize,
     pub overwrite: bool,
+    /// Skip an item whose file is already there and complete (wins over `overwrite`).
+    pub skip_existing: bool,
+    /// The proxy: none, the system's, or one the person named.
+    pub proxy: ProxyChoice,
     pub language: LanguageChoice,
     pub theme: ThemeChoice,
     pub show_settings: bool,
@@ -79,6 +83,8 @@ impl Default for Settings {
             max_rate: 0,
             split: limits.split,
             overwrite: false,
+            skip_existing: false,
+            proxy: ProxyChoice::System,
             language: LanguageChoice::System,
             theme: ThemeChoice::System,
             show_settings: false,
@@ -214,7 +220,8 @@ impl Settings {
         };
         Output {
             dest: self.dest.clone(),
-            overwrite: self.overwrite,
+            overwrite: self.overwrite && !self.skip_existing,
+            skip_existing: self.skip_existing,
             content_disposition: true,
             legacy_charset: locale
                 .and_then(legacy_charset_for_locale)

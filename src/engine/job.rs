@@ -29,7 +29,8 @@ use super::retry;
 use super::split;
 use super::stop::{StopReason, StopSignal};
 use crate::protocol::{
-    Checksum, Event, FetchError, JobId, Limits, Outcome, Output, Source, TimeoutKind, Waiting,
+    Checksum, Event, FetchError, ItemOptions, JobId, Limits, Outcome, Output, Source, TimeoutKind,
+    Waiting,
 };
 
 /// Progress events are sent at most this often per item.
@@ -46,8 +47,10 @@ pub(crate) struct Job {
     pub source: Source,
     pub sha256: Option<Checksum>,
     pub output: Arc<Output>,
+    /// Its own name, connections, speed limit and request options.
+    pub options: Arc<ItemOptions>,
     pub limits: Limits,
-    pub client: reqwest::Client,
+    pub client: http::HttpClient,
     pub names: Arc<Names>,
     pub resume: Arc<ResumeIndex>,
     pub events: EventSink,
@@ -124,6 +127,7 @@ async fn run_inner(job: Job) -> Event {
             path: committed.path,
             sha256: committed.sha256,
         },
+        (Err(Stop::Exists(path)), _) => Outcome::Skipped { path },
         (Err(_), Some(StopReason::Deadline)) => Outcome::TimedOut(TimeoutKind::Deadline),
         (Err(_), Some(StopReason::Pause)) => Outcome::Paused,
         (Err(_), Some(StopReason::Cancel)) => Outcome::Cancelled,
@@ -137,6 +141,9 @@ async fn run_inner(job: Job) -> Event {
             tracing::info!(bytes, ms = elapsed.as_millis() as u64, path = %path.display(), "done");
         }
         Outcome::Cancelled => tracing::info!(bytes, "cancelled"),
+        Outcome::Skipped { path } => {
+            tracing::info!(path = %path.display(), "skipped: already there");
+        }
         Outcome::Paused => tracing::info!(bytes, "paused"),
         // An item that fails is an outcome reported to the user, not an engine fault.
         other => tracing::info!(
@@ -163,8 +170,17 @@ async fn fetch(
         Source::File(path) => {
             let (names, dest, overwrite) = part_args(job);
             let (source_path, expect, max_size) = (path.clone(), job.sha256, job.limits.max_size);
+            let (out, skip) = (job.options.out.clone(), job.output.skip_existing);
             let (mut opened, mut part) = blocking(move || {
-                let opened = file::open(&source_path)?;
+                let mut opened = file::open(&source_path)?;
+                if let Some(out) = out {
+                    opened.name = out;
+                }
+                if skip
+                    && let Some(path) = complete_file(&dest, &opened.name, Some(opened.len), expect)
+                {
+                    return Err(Stop::Exists(path));
+                }
                 if let Some(limit) = max_size
                     && opened.len > limit
                 {
@@ -293,8 +309,10 @@ async fn try_url(
     let naming = http::Naming {
         use_disposition: job.output.content_disposition,
         legacy_charset: job.output.legacy_charset.clone(),
+        out: job.options.out.clone(),
     };
-    let open = |range| http::open(&job.client, url, &job.limits, &naming, range, stop);
+    let request = &job.options.request;
+    let open = |range| http::open(&job.client, url, &job.limits, &naming, request, range, stop);
     // A split download kept from an earlier run goes on over several connections.
     let segmented = part
         .as_ref()
@@ -339,6 +357,18 @@ async fn try_url(
         total: None,
     });
     let mut opened = open(range.as_ref().or(probe.as_ref())).await?;
+    if job.output.skip_existing && part.is_none() {
+        let (dest, name, total, expect) = (
+            job.output.dest.clone(),
+            opened.name.clone(),
+            opened.total,
+            job.sha256,
+        );
+        if let Some(path) = blocking(move || Ok(complete_file(&dest, &name, total, expect))).await?
+        {
+            return Err(Stop::Exists(path));
+        }
+    }
     if may_split && split::splittable(&opened, job.limits.split, job.limits.min_split_size) {
         let (names, dest, overwrite) = part_args(job);
         let (name, key) = (opened.name.clone(), key.to_owned());
@@ -625,6 +655,31 @@ async fn try_small(
             Err(reason)
         }
     }
+}
+
+/// The file `name` in `dest` when it is complete: a regular file of `total` bytes (a size
+/// must be known) whose SHA-256 is `expect` when one is given (then the file is read).
+fn complete_file(
+    dest: &std::path::Path,
+    name: &str,
+    total: Option<u64>,
+    expect: Option<Checksum>,
+) -> Option<std::path::PathBuf> {
+    let path = dest.join(name);
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() || Some(meta.len()) != total {
+        return None;
+    }
+    if let Some(expect) = expect {
+        use sha2::Digest as _;
+        let mut file = std::fs::File::open(&path).ok()?;
+        let mut hasher = sha2::Sha256::new();
+        std::io::copy(&mut file, &mut hasher).ok()?;
+        if Checksum(hasher.finalize().into()) != expect {
+            return None;
+        }
+    }
+    Some(path)
 }
 
 /// A new `.part` for `name` that can be resumed: with its sidecar for the source `key`.

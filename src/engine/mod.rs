@@ -48,13 +48,17 @@ pub use events::Events;
 pub use job::PROGRESS_EVERY;
 use stop::{StopReason, StopSignal};
 
-use crate::protocol::{Checksum, Command, FetchError, JobId, Limits, Output, Source, Waker};
+use crate::protocol::{
+    Checksum, Command, FetchError, ItemOptions, JobId, Limits, Output, ProxyChoice, Source, Waker,
+};
 
 /// Settings an engine starts with; all can be changed later with commands.
 #[derive(Clone, Default)]
 pub struct EngineConfig {
     pub limits: Limits,
     pub output: Output,
+    /// The proxy (default: the system's).
+    pub proxy: ProxyChoice,
     pub waker: Option<Waker>,
 }
 
@@ -86,12 +90,25 @@ impl EngineHandle {
 
     /// Like [`EngineHandle::submit`], with the SHA-256 the file must have.
     pub fn submit_checked(&self, source: Source, sha256: Option<Checksum>) -> JobId {
+        self.submit_with(source, sha256, None, ItemOptions::default())
+    }
+
+    /// Like [`EngineHandle::submit_checked`], into `dest` (`None`: the current destination)
+    /// with the item's own options (name, connections, speed limit, request headers).
+    pub fn submit_with(
+        &self,
+        source: Source,
+        sha256: Option<Checksum>,
+        dest: Option<std::path::PathBuf>,
+        options: ItemOptions,
+    ) -> JobId {
         let id = self.next_id();
         self.send(Command::Submit {
             id,
             source,
             sha256,
-            dest: None,
+            dest,
+            options: Box::new(options),
         });
         id
     }
@@ -133,7 +150,8 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<(Engine, Events), EngineError> {
         let _entered = runtime.enter();
-        let client = fetch::http::client(&config.limits).map_err(EngineError::Http)?;
+        let client =
+            fetch::http::client(&config.limits, &config.proxy).map_err(EngineError::Http)?;
         let (command_tx, command_rx) = mpsc::unbounded_channel();
         let (sink, event_rx) = EventSink::new(config.waker);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -142,6 +160,7 @@ impl Engine {
             config.limits,
             config.output,
             client,
+            config.proxy,
             sink,
             shutdown.clone(),
             done_tx,
@@ -172,6 +191,17 @@ impl Engine {
     /// See [`EngineHandle::submit_checked`].
     pub fn submit_checked(&self, source: Source, sha256: Option<Checksum>) -> JobId {
         self.handle.submit_checked(source, sha256)
+    }
+
+    /// See [`EngineHandle::submit_with`].
+    pub fn submit_with(
+        &self,
+        source: Source,
+        sha256: Option<Checksum>,
+        dest: Option<std::path::PathBuf>,
+        options: ItemOptions,
+    ) -> JobId {
+        self.handle.submit_with(source, sha256, dest, options)
     }
 
     pub fn cancel(&self, id: JobId) {

@@ -40,6 +40,7 @@ pub(crate) fn delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Dura
     }
     let retryable = match reason {
         Stop::Busy(_, after) => return Some(*after),
+        Stop::Exists(_) => return None,
         // Most often a pooled keep-alive connection the server had just closed: a fresh
         // connection at once, as curl does ("Connection died, retrying a fresh connect").
         Stop::Failed(FetchError::Dropped(_)) if attempt == 0 => return Some(Duration::ZERO),
@@ -74,6 +75,7 @@ pub(crate) fn delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Dura
 pub(crate) fn describe(reason: &Stop) -> (String, Outcome) {
     let cause = match reason {
         Stop::Stopped => Outcome::Cancelled,
+        Stop::Exists(path) => Outcome::Skipped { path: path.clone() },
         Stop::TimedOut(kind) => Outcome::TimedOut(*kind),
         Stop::Failed(e) | Stop::Busy(e, _) => Outcome::Failed(e.clone()),
     };

@@ -24,7 +24,9 @@ use super::names::Names;
 use super::resume::ResumeIndex;
 use super::slots::HostSlots;
 use super::stop::{StopReason, StopSignal};
-use crate::protocol::{Checksum, Command, Event, JobId, Limits, Outcome, Output, Source};
+use crate::protocol::{
+    Checksum, Command, Event, ItemOptions, JobId, Limits, Outcome, Output, ProxyChoice, Source,
+};
 
 /// `None` for local files.
 type HostKey = Option<String>;
@@ -35,6 +37,7 @@ struct Pending {
     sha256: Option<Checksum>,
     /// Shared by every item submitted under the same output settings.
     output: Arc<Output>,
+    options: Box<ItemOptions>,
 }
 
 struct Running {
@@ -46,7 +49,9 @@ pub(crate) struct Scheduler {
     limits: Limits,
     output: Arc<Output>,
     paused: bool,
-    client: reqwest::Client,
+    client: http::HttpClient,
+    /// The proxy the client was built with (rebuilt when it or the timeouts change).
+    proxy: ProxyChoice,
     names: Arc<Names>,
     resume: Arc<ResumeIndex>,
     events: EventSink,
@@ -76,7 +81,8 @@ impl Scheduler {
     pub(crate) fn new(
         limits: Limits,
         output: Output,
-        client: reqwest::Client,
+        client: http::HttpClient,
+        proxy: ProxyChoice,
         events: EventSink,
         shutdown: StopSignal,
         done_tx: mpsc::UnboundedSender<JobId>,
@@ -88,6 +94,7 @@ impl Scheduler {
             output: Arc::new(output),
             paused: false,
             client,
+            proxy,
             names: Arc::new(Names::default()),
             resume: Arc::new(ResumeIndex::default()),
             events,
@@ -153,7 +160,8 @@ impl Scheduler {
                 source,
                 sha256,
                 dest,
-            } => self.submit(id, source, sha256, dest),
+                options,
+            } => self.submit(id, source, sha256, dest, options),
             Command::Cancel(id) => self.cancel(id),
             Command::CancelAll => {
                 self.cancel_queued();
@@ -175,6 +183,13 @@ impl Scheduler {
                 }
             }
             Command::SetOutput(output) => self.output = Arc::new(output),
+            Command::SetProxy(proxy) => match http::client(&self.limits, &proxy) {
+                Ok(client) => {
+                    self.client = client;
+                    self.proxy = proxy;
+                }
+                Err(e) => tracing::error!(error = %e, "keeping the old proxy"),
+            },
             Command::SetPaused(paused) => self.paused = paused,
             Command::Discard { source, dest } => self.discard(source, dest),
         }
@@ -186,6 +201,7 @@ impl Scheduler {
         source: Source,
         sha256: Option<Checksum>,
         dest: Option<std::path::PathBuf>,
+        options: Box<ItemOptions>,
     ) {
         let key = source.host_key();
         // Items for the current folder share one `Output`; an item for another folder (a
@@ -198,7 +214,8 @@ impl Scheduler {
             _ => Arc::clone(&self.output),
         };
         self.queued.insert(id, key.clone());
-        self.item_rates.insert(id, Arc::new(Bucket::new(None)));
+        self.item_rates
+            .insert(id, Arc::new(Bucket::new(options.max_rate)));
         self.queues
             .entry(key.clone())
             .or_default()
@@ -207,6 +224,7 @@ impl Scheduler {
                 source,
                 sha256,
                 output,
+                options,
             });
         self.refresh(&key);
     }
@@ -300,7 +318,7 @@ impl Scheduler {
         let timeouts_changed = limits.connect_timeout != self.limits.connect_timeout
             || limits.stall_timeout != self.limits.stall_timeout;
         if timeouts_changed {
-            match http::client(&limits) {
+            match http::client(&limits, &self.proxy) {
                 Ok(client) => self.client = client,
                 Err(e) => tracing::error!(error = %e, "keeping the old HTTP client"),
             }
@@ -378,12 +396,17 @@ impl Scheduler {
                 key,
             },
         );
+        let mut limits = self.limits;
+        if let Some(split) = pending.options.split {
+            limits.split = split.min(limits.per_host).max(1);
+        }
         let job = Job {
             id,
             source: pending.source,
             sha256: pending.sha256,
             output: pending.output,
-            limits: self.limits,
+            options: Arc::from(pending.options),
+            limits,
             client: self.client.clone(),
             names: Arc::clone(&self.names),
             resume: Arc::clone(&self.resume),

@@ -132,6 +132,35 @@ pub enum FetchError {
     },
     #[error("larger than the size limit of {limit} bytes")]
     TooLarge { limit: u64 },
+    /// The proxy failed, not the server: `proxy` is its URL with any password as `***`.
+    #[error("proxy {proxy}: {problem}: {detail}")]
+    Proxy {
+        proxy: String,
+        problem: ProxyProblem,
+        detail: String,
+    },
+}
+
+/// What went wrong with a proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProxyProblem {
+    /// Nothing answered at the proxy's address (or it is not a proxy).
+    Unreachable,
+    /// The proxy wants a user and password, or refused the ones given (HTTP 407, SOCKS5
+    /// RFC 1929 failure).
+    Auth,
+    /// The proxy answered but could not reach the server.
+    Upstream,
+}
+
+impl fmt::Display for ProxyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProxyProblem::Unreachable => "cannot connect to the proxy",
+            ProxyProblem::Auth => "the proxy refused the user name or password",
+            ProxyProblem::Upstream => "the proxy could not reach the server",
+        })
+    }
 }
 
 /// `text` with the password of every `scheme://user:password@host` in it shown as `***`

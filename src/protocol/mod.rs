@@ -10,6 +10,8 @@
 //! # Layout
 //! - this file: ids, commands, events, statuses, outcomes, limits, output, the waker.
 //! - `source`: [`Source`], [`SourceError`], [`Checksum`].
+//! - `request`: [`ItemOptions`], [`Request`] and what it carries (headers, credentials,
+//!   cookies).
 //! - `error`: [`FetchError`] and the problems it carries, [`TimeoutKind`], [`redact`].
 
 use std::fmt;
@@ -20,9 +22,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 mod error;
+mod request;
 mod source;
 
-pub use error::{ConnectProblem, DiskProblem, FetchError, TimeoutKind, hex, redact};
+pub use error::{ConnectProblem, DiskProblem, FetchError, ProxyProblem, TimeoutKind, hex, redact};
+pub use request::{
+    Cookie, Cookies, CookiesError, Credentials, Header, HeaderError, ItemOptions, ManualProxy,
+    PROXY_SCHEMES, ProxyChoice, Request,
+};
 pub use source::{Checksum, Source, SourceError};
 
 /// Called after every event the engine sends (from an engine thread), and by other
@@ -96,6 +103,12 @@ pub struct Output {
     pub dest: PathBuf,
     /// Replace an existing file of the same name instead of picking `name (1).ext`.
     pub overwrite: bool,
+    /// When a file of the same name is already there and complete — the size the server
+    /// reports and, when the item has a checksum, that SHA-256 — end the item as
+    /// [`Outcome::Skipped`] instead of fetching it again (curl's `--skip-existing`, wget's
+    /// `-nc`). A file of another size is kept, and the new one gets a new name (or replaces
+    /// it with `overwrite`). Items whose size the server does not say are fetched.
+    pub skip_existing: bool,
     /// Use a server's `Content-Disposition` file name (sanitised) when present.
     pub content_disposition: bool,
     /// The legacy encoding (a WHATWG label: `GBK`, `Big5`, `Shift_JIS`, `windows-1252`…)
@@ -109,6 +122,7 @@ impl Default for Output {
         Output {
             dest: PathBuf::from("."),
             overwrite: false,
+            skip_existing: false,
             content_disposition: true,
             legacy_charset: None,
         }
@@ -126,6 +140,9 @@ pub enum Command {
         sha256: Option<Checksum>,
         /// The folder this item's file goes to; `None` for the current [`Output::dest`].
         dest: Option<PathBuf>,
+        /// Its name, connections, speed limit and request options (boxed: most items have
+        /// none).
+        options: Box<ItemOptions>,
     },
     /// Cancel one item, queued or running (its `.part` is removed).
     Cancel(JobId),
@@ -149,6 +166,9 @@ pub enum Command {
     /// Limit one item's download speed, in bytes/s (`None`: no limit of its own; the global
     /// one still holds). Applies at once, queued or running (aria2's `--max-download-limit`).
     SetItemRate { id: JobId, rate: Option<u64> },
+    /// Change the proxy; items started from now on use it (running ones keep their
+    /// connections).
+    SetProxy(ProxyChoice),
     /// Change where items submitted from now on are written.
     SetOutput(Output),
     /// Stop starting queued items (running ones go on) or start again.
@@ -227,8 +247,8 @@ pub enum Waiting {
 
 /// Where an item stands: the one status vocabulary, used on the wire (`haul-cli --json`),
 /// in the window's saved queue and in every display (pueue's `TaskStatus` is the model).
-/// Serialised in `snake_case`: `queued`, `connecting`, `running`, `paused`, `done`, `failed`,
-/// `timed_out`, `cancelled`.
+/// Serialised in `snake_case`: `queued`, `connecting`, `running`, `paused`, `done`, `skipped`,
+/// `failed`, `timed_out`, `cancelled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -242,6 +262,8 @@ pub enum Status {
     Paused,
     /// Verified and under its final name.
     Done,
+    /// Already there and complete: not fetched again (see [`Output::skip_existing`]).
+    Skipped,
     Failed,
     TimedOut,
     Cancelled,
@@ -249,12 +271,13 @@ pub enum Status {
 
 impl Status {
     /// Every status, in the order a person reads them (filters, summaries).
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Queued,
         Status::Connecting,
         Status::Running,
         Status::Paused,
         Status::Done,
+        Status::Skipped,
         Status::Failed,
         Status::TimedOut,
         Status::Cancelled,
@@ -297,6 +320,10 @@ pub enum Outcome {
     Cancelled,
     /// Stopped on request with its bytes kept: submitting the same source resumes it.
     Paused,
+    /// The file at `path` was already there and complete (see [`Output::skip_existing`]).
+    Skipped {
+        path: PathBuf,
+    },
 }
 
 impl Outcome {
@@ -308,13 +335,15 @@ impl Outcome {
             Outcome::TimedOut(_) => Status::TimedOut,
             Outcome::Cancelled => Status::Cancelled,
             Outcome::Paused => Status::Paused,
+            Outcome::Skipped { .. } => Status::Skipped,
         }
     }
 
-    /// A human sentence for any outcome that is not `Done` (passwords in URLs redacted).
+    /// A human sentence for any outcome that is not `Done` or `Skipped` (passwords in URLs
+    /// redacted).
     pub fn error_text(&self) -> Option<String> {
         match self {
-            Outcome::Done { .. } => None,
+            Outcome::Done { .. } | Outcome::Skipped { .. } => None,
             Outcome::Failed(e) => Some(redact(&e.to_string()).into_owned()),
             Outcome::TimedOut(kind) => Some(kind.to_string()),
             Outcome::Cancelled => Some("cancelled".to_owned()),

@@ -8,13 +8,13 @@ use crate::support::{Server, body};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-const BIN: &str = env!("CARGO_BIN_EXE_haul-cli");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_haul-cli");
 
-async fn run(args: Vec<String>, stdin: Option<&'static str>) -> Output {
+pub(crate) async fn run(args: Vec<String>, stdin: Option<&'static str>) -> Output {
     run_with_env(args, stdin, Vec::new()).await
 }
 
-async fn run_with_env(
+pub(crate) async fn run_with_env(
     args: Vec<String>,
     stdin: Option<&'static str>,
     env: Vec<(&'static str, String)>,
@@ -55,7 +55,7 @@ async fn run_with_env(
     .expect("join")
 }
 
-fn json_lines(output: &Output) -> (Vec<Value>, Value) {
+pub(crate) fn json_lines(output: &Output) -> (Vec<Value>, Value) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut values: Vec<Value> = stdout
         .lines()
@@ -65,14 +65,14 @@ fn json_lines(output: &Output) -> (Vec<Value>, Value) {
     (values, summary["summary"].clone())
 }
 
-fn hex_sha(data: &[u8]) -> String {
+pub(crate) fn hex_sha(data: &[u8]) -> String {
     Sha256::digest(data)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn s(text: impl Into<String>) -> String {
+pub(crate) fn s(text: impl Into<String>) -> String {
     text.into()
 }
 
@@ -370,7 +370,7 @@ async fn ctrl_c_pauses_keeps_the_parts_and_the_same_command_resumes_them() {
     );
 }
 
-fn count_parts(dir: &Path) -> usize {
+pub(crate) fn count_parts(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|d| {
             d.filter_map(Result::ok)

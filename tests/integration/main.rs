@@ -7,6 +7,7 @@
 //! - `lifecycle`: engine start, shutdown and the waker.
 //! - `tls`: certificates are verified.
 //! - `cli`: the `haul-cli` binary as scripts run it.
+//! - `request`: headers, cookies, credentials, aria2 lists and real proxies, through `haul-cli`.
 //! - `props`: property tests of the sanitiser and list parsing.
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
 //! - `window_trust`: what a person needs to trust it: true numbers, controls that stay put
@@ -18,6 +19,7 @@ mod engine;
 mod faults;
 mod lifecycle;
 mod props;
+mod request;
 mod resume;
 mod split;
 mod support;

@@ -320,6 +320,9 @@ fn list_line() -> impl Strategy<Value = String> {
         "[a-z0-9._-]{1,12}(/[a-z0-9._-]{1,8}){0,3}",
         "[A-Za-z]:\\\\[a-z]{1,8}",
         "http://[^\n]{0,20}",
+        // aria2's input-file format: options under a source, known or not, and mirrors.
+        "[ \t]{1,3}(out|dir|split|header|max-conn)=[a-z0-9 :./]{0,8}",
+        "https?://[a-z]{1,8}/[a-z]{1,5}\t(https?://[a-z]{1,8}/[a-z]{1,5})?",
         any::<String>().prop_map(|s| s.replace('\n', " ")),
     ]
 }
@@ -343,20 +346,36 @@ proptest! {
         let base = Path::new(base);
         let entries = from_list(&text, &name, base);
 
-        // The model: a line counts unless it is blank or starts with `#` once trimmed.
-        let expected: Vec<(usize, &String)> = lines
+        // The model: a line counts unless it is blank or starts with `#` once trimmed, or
+        // is an indented `name=value` under a source (an option of that source, aria2's
+        // input-file format); a source line's first tab-separated field is the source.
+        let mut seen_source = false;
+        let expected: Vec<(usize, &str)> = lines
             .iter()
             .enumerate()
             .filter(|(_, line)| {
-                let line = line.trim();
-                !line.is_empty() && !line.starts_with('#')
+                let trimmed = line.trim();
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    return false;
+                }
+                let option = line.starts_with([' ', '\t'])
+                    && haul::options::option_line(line).is_some();
+                let counts = !option || !seen_source;
+                seen_source |= !option;
+                counts
             })
-            .map(|(i, line)| (i + 1, line))
+            .map(|(i, line)| {
+                let trimmed = line.trim();
+                (i + 1, trimmed.split('\t').next().unwrap_or(trimmed))
+            })
             .collect();
         prop_assert_eq!(entries.len(), expected.len(), "text {:?}", text);
         for (entry, (k, line)) in entries.iter().zip(expected) {
             prop_assert_eq!(&entry.origin, &format!("{name} line {k}"));
             prop_assert_eq!(entry.text.as_str(), line.trim());
+            if haul::options::option_line(line).is_some() && entry.parsed.is_err() {
+                continue; // an option line with no source above it: refused, naming its line
+            }
             let direct = Source::parse(line, base);
             prop_assert_eq!(entry.parsed.is_ok(), direct.is_ok(), "line {:?}", line);
             prop_assert_eq!(&entry.parsed, &direct, "line {:?}", line);

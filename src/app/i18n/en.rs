@@ -54,6 +54,14 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::WhenExists, "When the file exists"),
     (T::NewName, "Keep both (new name)"),
     (T::Overwrite, "Overwrite"),
+    (T::SkipExisting, "Skip it if it is complete"),
+    (T::StatusSkipped, "Already there"),
+    (T::Proxy, "Proxy"),
+    (T::ProxyNone, "No proxy"),
+    (T::ProxySystem, "The system's proxy"),
+    (T::ProxyManual, "This proxy…"),
+    (T::ProxyAddress, "Proxy address"),
+    (T::ProxyExceptions, "Not for"),
     (T::Language, "Language"),
     (T::LanguageSystem, "System"),
     (T::Theme, "Appearance"),
@@ -81,6 +89,14 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (
         T::HelpDeadline,
         "The longest one file may take in all. Type none for no limit.",
+    ),
+    (
+        T::HelpProxy,
+        "How downloads reach the internet: straight, through the proxy your system is set to use, or through one you name (http://, https:// or socks5h:// with user:password@ if it needs them).",
+    ),
+    (
+        T::HelpProxyExceptions,
+        "Hosts reached without the proxy, separated by commas: names (with their subdomains) or addresses; * for all.",
     ),
     (
         T::HelpRetries,
@@ -279,6 +295,18 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (T::ErrCannotConnect, "Could not connect to the server"),
     (T::ErrTls, "The server's certificate is not trusted"),
+    (
+        T::ErrProxyUnreachable,
+        "Cannot connect to the proxy {proxy}",
+    ),
+    (
+        T::ErrProxyAuth,
+        "The proxy {proxy} refused the user name or password",
+    ),
+    (
+        T::ErrProxyUpstream,
+        "The proxy {proxy} could not reach the server",
+    ),
     (T::ErrNotFound404, "The server has no such file (404)"),
     (
         T::ErrForbidden,

@@ -23,7 +23,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::human::human_bytes;
-use crate::protocol::{ConnectProblem, DiskProblem, FetchError, SourceError, Status, TimeoutKind};
+use crate::protocol::{
+    ConnectProblem, DiskProblem, FetchError, ProxyProblem, SourceError, Status, TimeoutKind,
+};
 
 /// A language the window speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +121,8 @@ keys! {
     DropHint, ListPath, Import, SelectAll, TitleProgress, TitleActive,
     NotifyDoneTitle, NotifyDoneBody, NotifyFailedTitle,
     DurMs, DurSecs, DurMinSec, DurHourMin,
+    ErrProxyUnreachable, ErrProxyAuth, ErrProxyUpstream, SkipExisting, StatusSkipped, Proxy, HelpProxy,
+    ProxyNone, ProxySystem, ProxyManual, ProxyAddress, ProxyExceptions, HelpProxyExceptions,
     ErrRefused, ErrHostNotFound, ErrUnreachable, ErrCannotConnect, ErrTls, ErrNotFound404,
     ErrForbidden, ErrAuth, ErrGone, ErrServerError, ErrBusy, ErrHttp, ErrRedirect, ErrDropped,
     ErrReplyMismatch, ErrTransferCoding, ErrBrokeOff, ErrShortBody, ErrLongBody, ErrRequest,
@@ -181,6 +185,7 @@ impl Tr {
             Status::Connecting => T::StatusConnecting,
             Status::Running => T::StatusRunning,
             Status::Done => T::StatusDone,
+            Status::Skipped => T::StatusSkipped,
             Status::Failed => T::StatusFailed,
             Status::TimedOut => T::StatusTimedOut,
             Status::Cancelled => T::StatusCancelled,
@@ -292,6 +297,14 @@ impl Tr {
             FetchError::TooLarge { limit } => {
                 self.fill(T::ErrTooLarge, &[("limit", &human_bytes(*limit))])
             }
+            FetchError::Proxy { proxy, problem, .. } => self.fill(
+                match problem {
+                    ProxyProblem::Unreachable => T::ErrProxyUnreachable,
+                    ProxyProblem::Auth => T::ErrProxyAuth,
+                    ProxyProblem::Upstream => T::ErrProxyUpstream,
+                },
+                &[("proxy", proxy)],
+            ),
         }
     }
 }

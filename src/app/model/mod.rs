@@ -370,6 +370,12 @@ impl Model {
                         elapsed,
                     },
                     Outcome::Cancelled => RowState::Cancelled { bytes, elapsed },
+                    Outcome::Skipped { path } => {
+                        if let Some(name) = path.file_name() {
+                            row.name = name.to_string_lossy().into_owned();
+                        }
+                        RowState::Skipped { path }
+                    }
                     Outcome::Paused => RowState::Paused {
                         bytes,
                         total,

@@ -51,6 +51,10 @@ pub enum RowState {
         bytes: u64,
         elapsed: Duration,
     },
+    /// Not fetched: the file at `path` was already there and complete.
+    Skipped {
+        path: PathBuf,
+    },
     Failed {
         error: FetchError,
         /// Where a line that is not a source came from (`urls.txt line 4`).
@@ -83,6 +87,7 @@ impl RowState {
             RowState::Running { .. } | RowState::Retrying { .. } => Status::Running,
             RowState::Paused { .. } => Status::Paused,
             RowState::Done { .. } => Status::Done,
+            RowState::Skipped { .. } => Status::Skipped,
             RowState::Failed { .. } => Status::Failed,
             RowState::TimedOut { .. } => Status::TimedOut,
             RowState::Cancelled { .. } => Status::Cancelled,
@@ -92,7 +97,7 @@ impl RowState {
     /// Bytes received so far (or in the end).
     pub fn bytes(&self) -> u64 {
         match self {
-            RowState::Queued => 0,
+            RowState::Queued | RowState::Skipped { .. } => 0,
             RowState::Connecting { done, .. }
             | RowState::Running { done, .. }
             | RowState::Retrying { done, .. } => *done,
@@ -119,7 +124,7 @@ impl RowState {
     /// Time since the item left the queue this run, or this run's final time.
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match self {
-            RowState::Queued => None,
+            RowState::Queued | RowState::Skipped { .. } => None,
             RowState::Connecting { since, .. }
             | RowState::Running { since, .. }
             | RowState::Retrying { since, .. } => Some(now.saturating_duration_since(*since)),

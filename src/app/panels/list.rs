@@ -33,7 +33,7 @@ pub(super) fn status_color(status: Status) -> Color32 {
         Status::Paused => Color32::from_rgb(200, 170, 60),
         Status::Connecting => Color32::from_rgb(90, 160, 220),
         Status::Running => Color32::from_rgb(60, 140, 240),
-        Status::Done => Color32::from_rgb(40, 160, 80),
+        Status::Done | Status::Skipped => Color32::from_rgb(40, 160, 80),
         Status::Failed => Color32::from_rgb(220, 60, 60),
         Status::TimedOut => Color32::from_rgb(220, 130, 30),
     }
@@ -64,7 +64,7 @@ fn status_icon(ui: &mut Ui, status: Status, color: Color32) {
             painter.line_segment([p(-0.7, 0.2), p(0.0, 0.9)], stroke);
             painter.line_segment([p(0.7, 0.2), p(0.0, 0.9)], stroke);
         }
-        Status::Done => {
+        Status::Done | Status::Skipped => {
             painter.line_segment([p(-0.9, 0.0), p(-0.3, 0.7)], stroke);
             painter.line_segment([p(-0.3, 0.7), p(0.9, -0.7)], stroke);
         }

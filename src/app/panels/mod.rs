@@ -22,6 +22,7 @@ mod details;
 mod dialogs;
 mod list;
 mod logs;
+mod network;
 mod settings;
 mod summary;
 mod toolbar;

@@ -1,5 +1,6 @@
 //! The settings panel: downloads at once, connections per server, timeouts, retries, a time
-//! and a size limit, what to do when a file exists, language and appearance. Every label has
+//! and a size limit, what to do when a file exists (keep both, overwrite, skip), the proxy
+//! (`network`), language and appearance. Every label has
 //! hover help; counts and timeouts are framed number fields, the limits text fields that take
 //! `500M`, `2G` or `none` and say when what was typed is not one.
 
@@ -60,6 +61,11 @@ impl HaulApp {
         let none = tr.get(T::NoLimit);
         let s = &mut self.settings;
         let (max_size_text, deadline_text) = (&mut self.max_size_text, &mut self.deadline_text);
+        let proxy_fields = (
+            &mut self.proxy_text,
+            &mut self.noproxy_text,
+            &mut self.proxy_manual,
+        );
         egui::Grid::new("settings-grid")
             .num_columns(2)
             .spacing([8.0, 6.0])
@@ -132,14 +138,19 @@ impl HaulApp {
                 ui.end_row();
                 label(ui, tr, T::WhenExists, T::HelpWhenExists);
                 ui.vertical(|ui| {
-                    changed |= ui
-                        .radio_value(&mut s.overwrite, false, tr.get(T::NewName))
-                        .changed();
-                    changed |= ui
-                        .radio_value(&mut s.overwrite, true, tr.get(T::Overwrite))
-                        .changed();
+                    // (overwrite, skip_existing)
+                    let mut policy = (s.overwrite && !s.skip_existing, s.skip_existing);
+                    for (value, key) in [
+                        ((false, false), T::NewName),
+                        ((true, false), T::Overwrite),
+                        ((false, true), T::SkipExisting),
+                    ] {
+                        changed |= ui.radio_value(&mut policy, value, tr.get(key)).changed();
+                    }
+                    (s.overwrite, s.skip_existing) = policy;
                 });
                 ui.end_row();
+                changed |= super::network::proxy_rows(ui, tr, s, proxy_fields);
                 let l = ui.label(tr.get(T::Language));
                 let name = |choice| match choice {
                     LanguageChoice::System => tr.get(T::LanguageSystem),

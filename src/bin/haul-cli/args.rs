@@ -20,6 +20,8 @@ use haul::engine::names::legacy_charset_for_locale;
 use haul::protocol::{Checksum, Limits, Output};
 use haul::sources::{self, Entry};
 
+use crate::request::RequestArgs;
+
 /// Fetch many files and URLs at once.
 #[derive(Debug, Parser)]
 #[command(name = "haul-cli", version = haul::version::LONG, about)]
@@ -77,8 +79,13 @@ pub struct Args {
     #[arg(long = "limit-rate", value_name = "RATE", value_parser = size)]
     limit_rate: Option<u64>,
     /// Replace existing files instead of picking a new name.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "skip_existing")]
     overwrite: bool,
+    /// Skip a source whose file is already there and complete (the size the server reports,
+    /// and the checksum when one is given); a file of another size is kept and the new one
+    /// gets a new name. Re-running a batch after a crash then fetches only what is missing.
+    #[arg(long = "skip-existing", visible_alias = "no-clobber")]
+    skip_existing: bool,
     /// Name files from the URL only.
     #[arg(long = "no-content-disposition")]
     no_content_disposition: bool,
@@ -88,6 +95,8 @@ pub struct Args {
     /// No progress display.
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    request: RequestArgs,
 }
 
 /// Everything a batch needs, built once from the flags.
@@ -128,6 +137,8 @@ impl Args {
                 }
             }
         }
+        self.request.apply(&mut entries, base)?;
+        let proxy = self.request.proxy()?;
         let limits = Limits {
             jobs: self.jobs,
             per_host: self.per_host,
@@ -146,6 +157,7 @@ impl Args {
                 .dest
                 .map_or_else(|| base.to_path_buf(), |dir| base.join(dir)),
             overwrite: self.overwrite,
+            skip_existing: self.skip_existing,
             content_disposition: !self.no_content_disposition,
             // Name bytes that are not UTF-8 are read as a browser in this locale reads them.
             legacy_charset: posix_locale()
@@ -158,6 +170,7 @@ impl Args {
             engine: EngineConfig {
                 limits,
                 output,
+                proxy,
                 waker: None,
             },
             json: self.json,

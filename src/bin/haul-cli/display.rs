@@ -125,7 +125,7 @@ impl Display {
         // Failures show as they happen; cancelling and pausing are the user's own doing.
         if !matches!(
             report.status,
-            Status::Done | Status::Cancelled | Status::Paused
+            Status::Done | Status::Skipped | Status::Cancelled | Status::Paused
         ) && let (Some(multi), Some(error)) = (&self.multi, &report.error)
         {
             let _ = multi.println(format!("{}: {error}", report.source));

@@ -12,9 +12,11 @@
 mod args;
 mod display;
 mod report;
+mod request;
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -99,12 +101,13 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         json,
         quiet,
     } = config;
+    let dest = engine.output.dest.clone();
     let (engine, events) = Engine::start(runtime.handle(), engine).context("cannot start")?;
     let display = Display::new(!quiet, entries.len() as u64);
     // The batch runs as a task on the runtime's workers (not on this thread through
     // `block_on`): events then reach it without waking a parked thread each time.
     let batch = runtime
-        .block_on(runtime.spawn(drive(engine, events, entries, display, json)))
+        .block_on(runtime.spawn(drive(engine, events, entries, dest, display, json)))
         .context("the batch stopped unexpectedly")?;
     Ok(ExitCode::from(match batch {
         Batch::Interrupted => EXIT_INTERRUPTED,
@@ -143,6 +146,7 @@ async fn drive(
     engine: Engine,
     mut events: Events,
     entries: Vec<Entry>,
+    dest: PathBuf,
     display: Display,
     json: bool,
 ) -> Batch {
@@ -158,7 +162,9 @@ async fn drive(
         if let Some(error) = entry.rejection() {
             reports.finish(ItemReport::rejected(&entry, error));
         } else if let Ok(source) = entry.parsed {
-            let id = engine.submit_checked(source, entry.checksum);
+            let given = entry.given;
+            let dest = given.dir.map(|dir| dest.join(dir));
+            let id = engine.submit_with(source, entry.checksum, dest, given.options);
             // Shown and reported with any password in it as `***`.
             pending.insert(id, redact(&entry.text).into_owned());
         }

@@ -34,6 +34,7 @@ impl ItemReport {
     pub fn finished(source: String, elapsed: Duration, bytes: u64, outcome: &Outcome) -> Self {
         let (path, sha256) = match outcome {
             Outcome::Done { path, sha256 } => (Some(path.display().to_string()), Some(*sha256)),
+            Outcome::Skipped { path } => (Some(path.display().to_string()), None),
             _ => (None, None),
         };
         ItemReport {
@@ -61,8 +62,9 @@ impl ItemReport {
         }
     }
 
+    /// Done, or skipped because it was already there: nothing is missing.
     pub fn is_done(&self) -> bool {
-        self.status == Status::Done
+        matches!(self.status, Status::Done | Status::Skipped)
     }
 }
 
@@ -74,6 +76,8 @@ pub struct Summary {
     pub timed_out: u64,
     pub cancelled: u64,
     pub paused: u64,
+    /// Already there and complete (`--skip-existing`): not fetched again.
+    pub skipped: u64,
     pub bytes: u64,
     /// Wall time of the whole batch.
     pub elapsed_ms: u64,
@@ -85,6 +89,7 @@ impl Summary {
     pub fn add(&mut self, item: &ItemReport) {
         match item.status {
             Status::Done => self.done += 1,
+            Status::Skipped => self.skipped += 1,
             Status::TimedOut => self.timed_out += 1,
             Status::Cancelled => self.cancelled += 1,
             Status::Paused => self.paused += 1,
@@ -95,11 +100,12 @@ impl Summary {
     }
 
     pub fn total(&self) -> u64 {
-        self.done + self.failed + self.timed_out + self.cancelled + self.paused
+        self.done + self.skipped + self.failed + self.timed_out + self.cancelled + self.paused
     }
 
+    /// Every item is done or was already there.
     pub fn all_done(&self) -> bool {
-        self.done == self.total()
+        self.done + self.skipped == self.total()
     }
 
     /// The `{"summary":{…}}` line, keys in the documented order.
@@ -117,6 +123,9 @@ impl Summary {
             "{} done, {} failed, {} timed out, {} cancelled",
             self.done, self.failed, self.timed_out, self.cancelled,
         );
+        if self.skipped > 0 {
+            let _ = write!(line, ", {} skipped (already there)", self.skipped);
+        }
         if self.paused > 0 {
             let _ = write!(line, ", {} paused (run again to resume)", self.paused);
         }

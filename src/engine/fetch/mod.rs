@@ -19,6 +19,8 @@ pub enum Stop {
     Failed(FetchError),
     /// The server is busy (429 / 503) and said when to ask again.
     Busy(FetchError, std::time::Duration),
+    /// The file is already there and complete (`Output::skip_existing`): nothing to fetch.
+    Exists(std::path::PathBuf),
 }
 
 impl From<FetchError> for Stop {

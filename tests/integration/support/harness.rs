@@ -88,6 +88,7 @@ impl Harness {
         let config = EngineConfig {
             limits,
             output,
+            proxy: Default::default(),
             waker: None,
         };
         let (engine, events) =

@@ -50,8 +50,8 @@
 //!
 //! It also acts as a plain-HTTP proxy: a request for `http://any-host/bytes/…` is served the same.
 //!
-//! Every request is logged in arrival order ([`Server::request_log`]: target and the raw
-//! `Range` and `If-Range` values). Header names are matched case-insensitively.
+//! Every request is logged in arrival order ([`Server::request_log`]: target, the raw
+//! `Range` and `If-Range` values, and every header). Header names are matched case-insensitively.
 
 pub mod harness;
 pub mod replay;
@@ -92,6 +92,18 @@ pub struct Logged {
     pub target: String,
     pub range: Option<String>,
     pub if_range: Option<String>,
+    /// Every header line as sent, names lower-cased.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Logged {
+    /// The value of the header `name` (lower case), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Counts requests in flight. Shareable between servers to see a global cap.
@@ -274,6 +286,7 @@ struct Request {
     close: bool,
     range: Option<String>,
     if_range: Option<String>,
+    headers: Vec<(String, String)>,
 }
 
 async fn read_request(
@@ -294,11 +307,13 @@ async fn read_request(
                 target = path;
             }
             let (mut close, mut range, mut if_range) = (false, None, None);
+            let mut headers = Vec::new();
             for line in lines {
                 let Some((name, value)) = line.split_once(':') else {
                     continue;
                 };
                 let (name, value) = (name.trim(), value.trim());
+                headers.push((name.to_ascii_lowercase(), value.to_owned()));
                 if name.eq_ignore_ascii_case("connection") {
                     close |= value.eq_ignore_ascii_case("close");
                 } else if name.eq_ignore_ascii_case("range") {
@@ -318,6 +333,7 @@ async fn read_request(
                 close,
                 range,
                 if_range,
+                headers,
             });
         }
         let mut chunk = [0u8; 4096];
@@ -355,6 +371,7 @@ async fn serve(
             target: req.target.clone(),
             range: req.range.clone(),
             if_range: req.if_range.clone(),
+            headers: req.headers.clone(),
         });
         let _in_flight = gauge.enter();
         let _global = global.as_ref().map(|g| g.enter());

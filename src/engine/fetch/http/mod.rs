@@ -27,8 +27,10 @@
 //! - this file: the client, [`open`], [`stream`].
 //! - `reply`: checking a reply against its request.
 //! - `errors`: reqwest's errors as stop reasons.
+//! - `proxy`: which proxy a URL goes through, and its failures told from the server's.
 
 mod errors;
+mod proxy;
 mod reply;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,7 +45,7 @@ use super::Stop;
 use crate::engine::limit::Rates;
 use crate::engine::names;
 use crate::engine::output::ChunkWriter;
-use crate::protocol::{FetchError, Limits, TimeoutKind};
+use crate::protocol::{FetchError, Limits, ProxyChoice, ProxyProblem, Request, TimeoutKind};
 use errors::{RedirectRefused, body_error, chain, classify};
 
 /// Redirects followed before giving up.
@@ -53,28 +55,60 @@ pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
 /// Header lines a reply may have (hyper's own default is 100).
 pub const MAX_HEADERS: usize = 1000;
 
-/// Builds the client shared by all HTTP items, from the connect and stall timeouts.
-pub fn client(limits: &Limits) -> Result<Client, FetchError> {
+/// Seconds since 1970, for cookie expiry.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The engine's HTTP client and the proxy it was built with (to say when the proxy, not the
+/// server, failed).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: Client,
+    proxy: ProxyChoice,
+}
+
+impl HttpClient {
+    /// The proxy a request to `url` goes through, as shown to people (a password as `***`);
+    /// `None` when it goes straight to the server (or the system's proxy cannot be told).
+    pub fn proxy_for(&self, url: &Url) -> Option<String> {
+        let host = url.host_str()?;
+        match &self.proxy {
+            ProxyChoice::None => None,
+            ProxyChoice::Manual(manual) => {
+                (!proxy::bypassed(&manual.no_proxy, host)).then(|| manual.shown())
+            }
+            ProxyChoice::System => proxy::from_env(url.scheme(), host),
+        }
+    }
+}
+
+/// Builds the client shared by all HTTP items, from the connect and stall timeouts and the
+/// proxy. Errors: [`FetchError::Request`] when the TLS setup or the proxy URL is refused.
+pub fn client(limits: &Limits, proxy: &ProxyChoice) -> Result<HttpClient, FetchError> {
     // rustls' process-wide crypto provider; an error only means one is installed already.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let policy = redirect::Policy::custom(|attempt| {
-        let url = attempt.url();
-        if !matches!(url.scheme(), "http" | "https") {
-            let scheme = url.scheme().to_owned();
-            return attempt.error(RedirectRefused::Scheme(scheme));
+    let builder = Client::builder();
+    let builder = match proxy {
+        ProxyChoice::None => builder.no_proxy(),
+        ProxyChoice::System => builder,
+        ProxyChoice::Manual(manual) => {
+            let all = reqwest::Proxy::all(manual.url.as_str()).map_err(|e| FetchError::Proxy {
+                proxy: manual.shown(),
+                problem: ProxyProblem::Unreachable,
+                detail: crate::protocol::redact(&chain(&e)).into_owned(),
+            })?;
+            builder.proxy(all.no_proxy(reqwest::NoProxy::from_string(&manual.no_proxy)))
         }
-        if attempt.previous().iter().any(|seen| seen == url) {
-            let at = url.to_string();
-            return attempt.error(RedirectRefused::Loop(at));
-        }
-        if attempt.previous().len() > MAX_REDIRECTS {
-            return attempt.error(RedirectRefused::TooMany);
-        }
-        attempt.follow()
-    });
-    Client::builder()
+    };
+    builder
         .user_agent(concat!("haul/", env!("CARGO_PKG_VERSION")))
-        .redirect(policy)
+        // Every redirect comes back to `open`, which follows it with the headers that hop
+        // may have (credentials and secret headers only to the first host; cookies matched
+        // to each hop's URL).
+        .redirect(redirect::Policy::none())
         .connect_timeout(limits.connect_timeout)
         .read_timeout(limits.stall_timeout)
         .tcp_nodelay(true)
@@ -83,6 +117,10 @@ pub fn client(limits: &Limits) -> Result<Client, FetchError> {
         .http1_allow_spaces_after_header_name_in_responses(true)
         .http1_max_headers(MAX_HEADERS)
         .build()
+        .map(|client| HttpClient {
+            client,
+            proxy: proxy.clone(),
+        })
         .map_err(|e| FetchError::Request(chain(&e)))
 }
 
@@ -135,18 +173,29 @@ pub struct Opened {
 /// [`Opened::body`] what came back. A redirect the HTTP layer could not follow (raw bytes in
 /// `Location`) is followed here; one that cannot be followed fails with the reason.
 pub async fn open(
-    client: &Client,
+    client: &HttpClient,
     url: &Url,
     limits: &Limits,
     naming: &Naming,
+    request: &Request,
     range: Option<&RangeFrom>,
     stop: &CancellationToken,
 ) -> Result<Opened, Stop> {
     let mut target = url.clone();
     let mut seen = vec![url.clone()];
     loop {
-        let response = send(client, &target, limits, range, stop).await?;
+        let headers = request.headers_for(url, &target, unix_now());
+        let response = send(client, &target, limits, &headers, range, stop).await?;
         let status = response.status();
+        if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED
+            && let Some(proxy) = client.proxy_for(&target)
+        {
+            return Err(Stop::Failed(FetchError::Proxy {
+                proxy,
+                problem: ProxyProblem::Auth,
+                detail: "407 Proxy Authentication Required".to_owned(),
+            }));
+        }
         if status.is_redirection() {
             let next = reply::redirect_target(status, response.headers(), response.url())
                 .and_then(|next| {
@@ -176,20 +225,26 @@ pub struct Naming {
     /// The legacy encoding (a WHATWG label such as `GBK`) tried for name bytes that are not
     /// UTF-8.
     pub legacy_charset: Option<String>,
+    /// The name the person gave (sanitised), over any the reply suggests.
+    pub out: Option<String>,
 }
 
 /// Sends one GET (with the range, if any) and waits for the reply's head.
 async fn send(
-    client: &Client,
+    client: &HttpClient,
     url: &Url,
     limits: &Limits,
+    headers: &[(String, String)],
     range: Option<&RangeFrom>,
     stop: &CancellationToken,
 ) -> Result<Response, Stop> {
     // reqwest's read timeout covers a silent server; this outer bound also covers a server
     // that trickles header bytes forever.
     let headers_deadline = limits.connect_timeout + limits.stall_timeout;
-    let mut request = client.get(url.clone());
+    let mut request = client.client.get(url.clone());
+    for (name, value) in headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
     if let Some(range) = range {
         let last = range.end.map(|end| end.to_string()).unwrap_or_default();
         request = request.header(RANGE, format!("bytes={}-{last}", range.offset));
@@ -203,7 +258,10 @@ async fn send(
         () = stop.cancelled() => Err(Stop::Stopped),
         sent = send => match sent {
             Err(_) => Err(Stop::TimedOut(TimeoutKind::Stall)),
-            Ok(Err(e)) => Err(classify(&e)),
+            Ok(Err(e)) => Err(client
+                .proxy_for(url)
+                .and_then(|proxy| proxy::failure(&e, proxy))
+                .unwrap_or_else(|| classify(&e))),
             Ok(Ok(response)) => Ok(response),
         },
     }
@@ -238,13 +296,16 @@ fn accept(
         .then(|| headers.get(CONTENT_DISPOSITION))
         .flatten()
         .map(|value| value.as_bytes());
-    let name = names::from_reply(
-        disposition,
-        response.url(),
-        url,
-        naming.legacy_charset.as_deref(),
-    )
-    .unwrap_or_else(|| reply::fallback_name(headers));
+    let name = match &naming.out {
+        Some(out) => out.clone(),
+        None => names::from_reply(
+            disposition,
+            response.url(),
+            url,
+            naming.legacy_charset.as_deref(),
+        )
+        .unwrap_or_else(|| reply::fallback_name(headers)),
+    };
     let header = |name| {
         headers
             .get(name)
