@@ -296,6 +296,44 @@ async fn kept_part(job: &Job, key: &str, stop: &CancellationToken) -> Option<Par
     }
 }
 
+/// A `.part` kept for another URL whose bytes are of the file `opened` is (same final name,
+/// size and strong validator), reopened as this item's (its sidecar now names `key`). A
+/// reply without a size or a strong validator never matches: bytes of another file are never
+/// appended to.
+async fn same_file_kept(
+    job: &Job,
+    key: &str,
+    opened: &http::Opened,
+    stop: &CancellationToken,
+) -> Option<PartFile> {
+    let total = opened.total?;
+    let validator = strong_validator(opened.etag.as_deref(), opened.last_modified.as_deref())?;
+    let (resume, dest, name) = (
+        Arc::clone(&job.resume),
+        job.output.dest.clone(),
+        opened.name.clone(),
+    );
+    let (path, sidecar) =
+        tokio::task::spawn_blocking(move || resume.take_same_file(&dest, &name, total, &validator))
+            .await
+            .ok()
+            .flatten()?;
+    tracing::info!(part = %path.display(), from = %crate::protocol::redact(&sidecar.source), "the same file was kept for another link; resuming it");
+    let (names, overwrite, key) = (Arc::clone(&job.names), job.output.overwrite, key.to_owned());
+    let reopened = tokio::task::spawn_blocking(move || {
+        let mut part = PartFile::resume(&names, &path, sidecar, overwrite).ok()?;
+        part.adopt(&key).ok()?;
+        Some(part)
+    })
+    .await
+    .ok()
+    .flatten();
+    if reopened.is_none() || stop.is_cancelled() {
+        return None;
+    }
+    reopened
+}
+
 /// One try: asks for the rest (or the whole), streams it, commits. On failure the part (if
 /// it survived) is left in `part` for the next try.
 async fn try_url(
@@ -368,6 +406,14 @@ async fn try_url(
         {
             return Err(Stop::Exists(path));
         }
+    }
+    if part.is_none()
+        && let Some(adopted) = same_file_kept(job, key, &opened, stop).await
+    {
+        // The bytes kept under another URL are of this very file: go on from them.
+        drop(opened);
+        *part = Some(adopted);
+        return Box::pin(try_url(job, url, key, part, stop, shared)).await;
     }
     if may_split && split::splittable(&opened, job.limits.split, job.limits.min_split_size) {
         let (names, dest, overwrite) = part_args(job);

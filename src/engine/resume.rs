@@ -159,6 +159,38 @@ impl ResumeIndex {
             .is_some_and(|folder| !folder.contains_key(source))
     }
 
+    /// Takes a kept part whose bytes are of the same file as a reply from another URL: the
+    /// same final `name`, the same `total` and the same strong `validator` (a re-signed link
+    /// of a cloud drive, an expired link given anew). The caller makes it its own (its
+    /// sidecar names the old URL). Blocking: reads the sidecars of the folder's parts named
+    /// like `name`.
+    pub fn take_same_file(
+        &self,
+        dest: &Path,
+        name: &str,
+        total: u64,
+        validator: &str,
+    ) -> Option<(PathBuf, Sidecar)> {
+        let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+        let folder = folders
+            .entry(dest.to_path_buf())
+            .or_insert_with(|| scan(dest));
+        let stem = crate::engine::names::split_extension(name).0;
+        let (source, part, sidecar) = folder.iter().find_map(|(source, part)| {
+            let file = part.file_name()?.to_string_lossy();
+            if !file.starts_with(stem) {
+                return None;
+            }
+            let sidecar = read(part)?;
+            let same = sidecar.name == name
+                && sidecar.total == Some(total)
+                && sidecar.validator() == Some(validator);
+            same.then(|| (source.clone(), part.clone(), sidecar))
+        })?;
+        folder.remove(&source);
+        Some((part, sidecar))
+    }
+
     /// Records a part kept for `source`, so a later submission resumes it.
     pub fn put(&self, dest: &Path, source: &str, part: &Path) {
         let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);

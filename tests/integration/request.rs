@@ -636,3 +636,80 @@ async fn kill_9_then_the_same_command_with_skip_existing_fetches_only_what_was_l
         "{slow:?}"
     );
 }
+
+/// Runs haul-cli with `args` until it has kept a checkpoint of a `.part` in `dest`, then
+/// kills it (SIGKILL: no cleanup, like a crash).
+#[cfg(unix)]
+async fn kill_mid_download(args: Vec<String>, dest: std::path::PathBuf) {
+    use crate::cli::{BIN, count_parts};
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while count_parts(&dest) == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        child.kill().expect("kill");
+        child.wait().expect("reaped");
+    })
+    .await
+    .expect("join");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_signed_link_resumes_the_same_file_and_a_changed_file_starts_over() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().to_path_buf();
+    let n = 2_000_000;
+    let link = |sig: &str, etag: &str| {
+        server.url(&format!(
+            "/bytes/{n}/movie.bin?range=1&etag={etag}&drip_ms=2&sig={sig}"
+        ))
+    };
+    let args = |url: String| vec![s("--json"), s("-o"), dest.display().to_string(), url];
+    kill_mid_download(args(link("first", "v1")), dest.clone()).await;
+    assert_eq!(crate::cli::count_parts(&dest), 1);
+
+    // The link expired and was given anew: another query, the same file (size and ETag).
+    let before = server.request_log().len();
+    let output = run(args(link("second", "v1")), None).await;
+    assert!(output.status.success(), "{output:?}");
+    let got = std::fs::read(dest.join("movie.bin")).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert!(got == body(n), "byte-exact");
+    let asked: Vec<_> = server.request_log()[before..]
+        .iter()
+        .filter_map(|l| l.range.clone())
+        .collect();
+    assert!(
+        asked.iter().any(|r| r != "bytes=0-"),
+        "it asked for the rest, not the whole: {asked:?}"
+    );
+    assert_eq!(crate::cli::count_parts(&dest), 0);
+
+    // Kept bytes of one version, a link to another (the ETag changed): never mixed.
+    std::fs::remove_file(dest.join("movie.bin")).expect("rm");
+    kill_mid_download(args(link("third", "v1")), dest.clone()).await;
+    server.set_generation("/bytes/2000000/movie.bin", 1);
+    let output = run(args(link("fourth", "v1")), None).await;
+    assert!(output.status.success(), "{output:?}");
+    let (items, _) = json_lines(&output);
+    let path = items[0]["path"].as_str().expect("a path").to_owned();
+    assert_eq!(
+        std::fs::read(&path).expect("file"),
+        crate::support::body_gen(n, 1),
+        "the new version, whole"
+    );
+}

@@ -357,6 +357,17 @@ impl PartFile {
 
     /// The name the file will have once committed (it may still change if another program
     /// takes it first).
+    /// Makes a part kept for another URL this one's (a re-signed link of the same file): its
+    /// sidecar names `source` from now on, written at once so a crash resumes under it.
+    /// Errors: the sidecar cannot be written.
+    pub fn adopt(&mut self, source: &str) -> Result<(), FetchError> {
+        if let Some(sidecar) = &mut self.sidecar {
+            sidecar.source = source.to_owned();
+            resume::write(&self.part, sidecar).map_err(|e| write_error(&self.part, &e))?;
+        }
+        Ok(())
+    }
+
     pub fn file_name(&self) -> String {
         self.target
             .file_name()

@@ -100,6 +100,9 @@ struct State {
     /// The SHA-256 of `[0, hashed)`.
     hasher: Sha256,
     hashed: u64,
+    /// Bytes hashed by reading them back (the rest was hashed from memory as it came): the
+    /// cost of hashing a split download, logged when it is committed.
+    read_back: u64,
     /// Bytes written since the last checkpoint, and when it was.
     unsaved: u64,
     checkpointed: Instant,
@@ -149,6 +152,7 @@ impl Segments {
             hashed: part.written.min(total),
             part,
             done,
+            read_back: 0,
             unsaved: 0,
             checkpointed: Instant::now(),
         };
@@ -232,7 +236,14 @@ impl Segments {
             });
         }
         let Segments { file, state, .. } = self;
-        let state = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let mut state = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+        catch_up(&file, &mut state).map_err(|e| write_error(&state.part.part, &e))?;
+        tracing::info!(
+            total,
+            read_back = state.read_back,
+            "split download hashed ({} % of it read back)",
+            state.read_back * 100 / total.max(1)
+        );
         let mut part = restore(state, file)?;
         part.written = total;
         if let Some(sidecar) = &mut part.sidecar {
@@ -269,6 +280,7 @@ fn catch_up(file: &File, state: &mut State) -> io::Result<()> {
         read_exact_at(file, &mut buf[..n], state.hashed)?;
         state.hasher.update(&buf[..n]);
         state.hashed += n as u64;
+        state.read_back += n as u64;
     }
     Ok(())
 }
