@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use eframe::egui;
 
-use super::model::{Click, SortKey};
+use super::model::{Click, RowEdit, SortKey};
+use super::panels::options::{FormFor, OptionsForm};
 use super::{HaulApp, absolute};
 use crate::desktop::Candidate;
 use crate::desktop::saved_queue::SavedOp;
@@ -71,6 +72,10 @@ pub enum Action {
     Escape,
     /// Caps, timeouts, overwrite or theme changed.
     ApplySettings,
+    /// Open "Add with options…" (`None`) or a row's "Edit options…".
+    OpenOptions(Option<JobId>),
+    /// The open options form's Add or Apply.
+    ApplyOptions,
     /// The destination field was edited (checked off the UI thread before it is used).
     TypedDest(PathBuf),
     /// The question was answered: go on and delete.
@@ -308,6 +313,100 @@ impl HaulApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
             Action::DismissQuit => self.quit_asked = false,
+            Action::OpenOptions(None) => {
+                let mut form = OptionsForm::new_items();
+                form.sources = self.add_text.trim().to_owned();
+                self.options_form = Some(form);
+            }
+            Action::OpenOptions(Some(id)) => {
+                if let Some(row) = self.model.row(id) {
+                    let dir = row
+                        .dest
+                        .strip_prefix(&self.settings.dest)
+                        .ok()
+                        .filter(|d| !d.as_os_str().is_empty());
+                    let form = OptionsForm::for_row(id, &row.text, &row.options, dir, row.sha256);
+                    self.options_form = Some(form);
+                }
+            }
+            Action::ApplyOptions => self.apply_options(),
+        }
+    }
+
+    /// The options form's Add (new rows, one per address) or Apply (the row takes them and
+    /// runs with them: a queued one is paused first and goes on once paused).
+    fn apply_options(&mut self) {
+        let Some(form) = self.options_form.take() else {
+            return;
+        };
+        let Some(result) = form.result(&self.cwd) else {
+            self.options_form = Some(form); // not valid: stays open, saying why
+            return;
+        };
+        let mut options = result.given.options;
+        options.request.cookies_file = result
+            .given
+            .load_cookies
+            .as_ref()
+            .map(|file| absolute(&self.cwd, file));
+        match form.target {
+            FormFor::New => {
+                let entries = result
+                    .sources
+                    .iter()
+                    .map(|text| {
+                        let mut entry =
+                            crate::sources::Entry::new("options".to_owned(), text, &self.cwd);
+                        entry.given.dir.clone_from(&result.given.dir);
+                        entry
+                            .given
+                            .load_cookies
+                            .clone_from(&result.given.load_cookies);
+                        entry.given.options = options.clone();
+                        if result.given.checksum.is_some() {
+                            entry.checksum = result.given.checksum;
+                        }
+                        entry
+                    })
+                    .collect();
+                self.add_text.clear();
+                self.add_entries(entries, false);
+            }
+            FormFor::Row(id) => {
+                let Some(row) = self.model.row(id) else {
+                    return;
+                };
+                let Some(text) = result.sources.first() else {
+                    return;
+                };
+                let Ok(source) = crate::protocol::Source::parse(text, &self.cwd) else {
+                    return;
+                };
+                let old_dir = row.dest.strip_prefix(&self.settings.dest).ok();
+                let dest = match (&result.given.dir, old_dir) {
+                    (Some(dir), Some(old)) if dir.as_path() == old => row.dest.clone(),
+                    (Some(dir), _) => self.settings.dest.join(dir),
+                    (None, Some(old)) if old.as_os_str().is_empty() => row.dest.clone(),
+                    (None, Some(_)) => self.settings.dest.clone(),
+                    (None, None) => row.dest.clone(),
+                };
+                let status = row.status();
+                let edit = RowEdit {
+                    text: text.clone(),
+                    source,
+                    options,
+                    dest,
+                    sha256: result.given.checksum.or(row.sha256),
+                };
+                self.model.edit(id, edit);
+                self.save(id);
+                if status == Status::Queued {
+                    self.resume_after_pause.insert(id);
+                    self.engine.send(Command::Pause(id));
+                } else if status.is_retryable() {
+                    self.resume_rows(&[id]);
+                }
+            }
         }
     }
 

@@ -11,13 +11,14 @@
 //! Must not touch: drawing, the disk.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
-use super::HaulApp;
 use super::i18n::T;
 use super::model::{NewRow, Submission};
+use super::{HaulApp, absolute};
 use crate::desktop::{AddContext, Candidate, LocalFile};
-use crate::protocol::{Command, FetchError, Source};
+use crate::protocol::{Command, FetchError, ItemOptions, Source};
 use crate::sources::{self, Entry};
 
 impl HaulApp {
@@ -37,6 +38,17 @@ impl HaulApp {
         };
         let mut local = Vec::new();
         for entry in entries {
+            if let Some(error) = entry
+                .rejection()
+                .filter(|_| !entry.option_errors.is_empty())
+            {
+                // A list line with an option that is unknown or not valid: not fetched
+                // without it.
+                let error = FetchError::Request(error);
+                self.add_failed(&entry.text, error, &entry.origin, now);
+                context.added += 1;
+                continue;
+            }
             match entry.parsed {
                 Ok(Source::File(path)) => local.push(Candidate {
                     guess: sources::guess_url(&entry.text),
@@ -46,8 +58,17 @@ impl HaulApp {
                     sha256: entry.checksum,
                 }),
                 Ok(source) => {
-                    let dest = self.settings.dest.clone();
-                    self.add_source(&entry.text, source, entry.checksum, false, dest, now);
+                    let dest = match &entry.given.dir {
+                        Some(dir) => self.settings.dest.join(dir),
+                        None => self.settings.dest.clone(),
+                    };
+                    let mut options = entry.given.options;
+                    options.request.cookies_file = entry
+                        .given
+                        .load_cookies
+                        .map(|file| absolute(&self.cwd, &file));
+                    let sha256 = entry.checksum;
+                    self.add_source(&entry.text, source, sha256, false, dest, options, now);
                     context.added += 1;
                 }
                 // `example.org:8080/x` and `localhost:8080/x` look like a scheme and a path to
@@ -89,6 +110,7 @@ impl HaulApp {
                 file.sha256,
                 false,
                 dest,
+                ItemOptions::default(),
                 now,
             );
         }
@@ -107,7 +129,8 @@ impl HaulApp {
         self.add_files(files);
         for (line, url) in guessed {
             let dest = self.settings.dest.clone();
-            self.add_source(&line.text, url, line.sha256, true, dest, now);
+            let options = ItemOptions::default();
+            self.add_source(&line.text, url, line.sha256, true, dest, options, now);
             context.added += 1;
         }
         for line in missing {
@@ -144,6 +167,7 @@ impl HaulApp {
 
     /// Queues `source` in the destination folder, unless it is in the list already: then
     /// its row is shown (and a failed or paused one goes on).
+    #[allow(clippy::too_many_arguments)]
     fn add_source(
         &mut self,
         text: &str,
@@ -151,6 +175,7 @@ impl HaulApp {
         sha256: Option<crate::protocol::Checksum>,
         guessed: bool,
         dest: PathBuf,
+        options: ItemOptions,
         now: Instant,
     ) {
         if let Some(existing) = self.model.find_source(&source) {
@@ -178,6 +203,7 @@ impl HaulApp {
                 sha256,
                 dest: dest.clone(),
                 guessed,
+                options: Arc::new(options),
             },
             now,
         );
@@ -204,6 +230,7 @@ impl HaulApp {
                 sha256: None,
                 dest: self.settings.dest.clone(),
                 guessed: false,
+                options: Arc::default(),
             },
             now,
         );
@@ -219,7 +246,12 @@ impl HaulApp {
             source: submission.source,
             sha256: submission.sha256,
             dest: Some(submission.dest),
-            options: Box::default(),
+            options: Box::new(
+                self.model
+                    .row(id)
+                    .map(|r| (*r.options).clone())
+                    .unwrap_or_default(),
+            ),
         });
         if let Some(rate) = self.model.row(id).and_then(|r| r.rate_limit) {
             self.engine.send(Command::SetItemRate {

@@ -109,6 +109,9 @@ impl HaulApp {
                 self.save(id);
                 if finished {
                     self.item_finished(ctx, id);
+                    if self.resume_after_pause.remove(&id) {
+                        self.resume_rows(&[id]); // it paused to take new options
+                    }
                 }
             }
             if n.is_multiple_of(64) {

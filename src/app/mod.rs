@@ -150,6 +150,10 @@ pub struct HaulApp {
     progress: HashMap<JobId, (u64, Option<u64>)>,
     /// The About window is open.
     about_open: bool,
+    /// "Add with options…" or "Edit options…", while open.
+    options_form: Option<panels::options::OptionsForm>,
+    /// Queued rows paused to take new options: they go on once the engine says they paused.
+    resume_after_pause: std::collections::HashSet<JobId>,
     /// Where settings, the queue and logs are kept, to tell in the About window.
     data_dir: Option<PathBuf>,
     /// What `main` wants done once the window has gone (pausing what is left).
@@ -210,6 +214,8 @@ impl HaulApp {
             launched: None,
             progress: HashMap::new(),
             about_open: false,
+            options_form: None,
+            resume_after_pause: std::collections::HashSet::new(),
             data_dir: None,
             on_exit: None,
         };

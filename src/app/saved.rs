@@ -30,6 +30,8 @@ pub fn stored(row: &Row, now: Instant) -> SavedItem {
         elapsed_ms: millis(row.elapsed(now).unwrap_or_default()),
         dest: Some(row.dest.clone()),
         guessed: row.guessed,
+        options: (*row.options != crate::protocol::ItemOptions::default())
+            .then(|| (*row.options).clone()),
     };
     match &row.state {
         RowState::Done { path, sha256, .. } => {
@@ -177,6 +179,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
         elapsed_before: before,
         parts: Vec::new(),
         rate_limit: None,
+        options: std::sync::Arc::new(item.options.clone().unwrap_or_default()),
         state,
         selected: false,
     };
@@ -201,6 +204,7 @@ mod tests {
             elapsed_before: Duration::ZERO,
             parts: Vec::new(),
             rate_limit: None,
+            options: std::sync::Arc::default(),
             state,
             selected: false,
         }

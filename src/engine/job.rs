@@ -80,9 +80,47 @@ struct Shared {
 }
 
 /// Runs the item and returns its `Finished` event.
-pub(crate) async fn run(job: Job) -> Event {
+pub(crate) async fn run(mut job: Job) -> Event {
     let span = tracing::info_span!("item", id = job.id.0, source = %job.source);
+    if let Err(error) = load_cookies(&mut job).await {
+        return Event::Finished {
+            id: job.id,
+            elapsed: Duration::ZERO,
+            bytes: 0,
+            outcome: Outcome::Failed(error),
+        };
+    }
     run_inner(job).instrument(span).await
+}
+
+/// Reads the item's cookies file (`Request::cookies_file`) when its cookies are not given.
+/// Errors: the file cannot be read, or is not a Netscape cookies file (naming the line).
+async fn load_cookies(job: &mut Job) -> Result<(), FetchError> {
+    let request = &job.options.request;
+    let Some(path) = request
+        .cookies_file
+        .clone()
+        .filter(|_| request.cookies.is_none())
+    else {
+        return Ok(());
+    };
+    let read_path = path.clone();
+    let text = tokio::task::spawn_blocking(move || std::fs::read_to_string(read_path))
+        .await
+        .map_err(|e| internal(&e))?
+        .map_err(|e| FetchError::Read {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    let cookies =
+        crate::protocol::Cookies::parse_netscape(&text).map_err(|e| FetchError::Read {
+            path: path.clone(),
+            message: format!("not a cookies file: {e}"),
+        })?;
+    let mut options = (*job.options).clone();
+    options.request.cookies = Some(Arc::new(cookies));
+    job.options = Arc::new(options);
+    Ok(())
 }
 
 async fn run_inner(job: Job) -> Event {

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use url::Url;
 
 /// Per-item options the engine takes with [`super::Command::Submit`]. Everything is optional:
-/// the default is what the engine does for any item.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// the default is what the engine does for any item. Serialised (the window keeps them with
+/// its saved queue) without the parsed cookies: `cookies_file` is read again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ItemOptions {
     /// The file's name (aria2's `out`, `haul-cli --out`), already sanitised; `None`: from the
     /// server or the URL.
@@ -28,7 +30,8 @@ pub struct ItemOptions {
 }
 
 /// What is sent with an item's requests besides the engine's own headers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Request {
     /// Extra headers (`-H`, aria2's `header`), sent on every request of the item — except
     /// `Authorization` and `Cookie`, which only go to the first host (see [`Request::sends_secrets`]).
@@ -41,7 +44,12 @@ pub struct Request {
     /// to the item's own scheme, host and port.
     pub credentials: Option<Credentials>,
     /// Cookies to choose from for each request (`-b FILE`, aria2's `load-cookies`).
+    #[serde(skip)]
     pub cookies: Option<Arc<Cookies>>,
+    /// A Netscape cookies file the engine reads when the item starts, when `cookies` is not
+    /// given already (the window names the file; `haul-cli` reads it itself to report a bad
+    /// one before the batch starts).
+    pub cookies_file: Option<std::path::PathBuf>,
 }
 
 impl Request {
@@ -82,7 +90,7 @@ impl Request {
 }
 
 /// One header line as given (`Name: value`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Header {
     pub name: String,
     pub value: String,
@@ -131,7 +139,7 @@ impl Header {
 }
 
 /// A user and password for HTTP Basic (RFC 7617). `Debug` never shows the password.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Credentials {
     pub user: String,
     pub password: String,

@@ -10,6 +10,7 @@
 //! - `request`: headers, cookies, credentials, aria2 lists and real proxies, through `haul-cli`.
 //! - `props`: property tests of the sanitiser and list parsing.
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
+//! - `window_options`: "Add with options…" and "Edit options…" (issue 15).
 //! - `window_trust`: what a person needs to trust it: true numbers, controls that stay put
 //!   and in view, nothing deleted without asking, errors in their language.
 //! - `support`: the misbehaving-on-demand fixture server and the engine harness.
@@ -27,5 +28,7 @@ mod tls;
 mod wild;
 #[cfg(feature = "gui")]
 mod window;
+#[cfg(feature = "gui")]
+mod window_options;
 #[cfg(feature = "gui")]
 mod window_trust;

@@ -58,6 +58,17 @@ pub struct NewRow {
     pub dest: PathBuf,
     /// The text had no scheme and was read as a web address.
     pub guessed: bool,
+    pub options: std::sync::Arc<crate::protocol::ItemOptions>,
+}
+
+/// New options for a row (see [`Model::edit`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowEdit {
+    pub text: String,
+    pub source: Source,
+    pub options: crate::protocol::ItemOptions,
+    pub dest: PathBuf,
+    pub sha256: Option<Checksum>,
 }
 
 /// What to submit to run a row (again).
@@ -222,6 +233,7 @@ impl Model {
             elapsed_before: Duration::ZERO,
             parts: Vec::new(),
             rate_limit: None,
+            options: new.options,
             state,
             selected: false,
         })
@@ -489,6 +501,28 @@ impl Model {
             }
         }
         (active, keys)
+    }
+
+    /// Gives a row that is not running new options, and maybe a new address (an expired link
+    /// given anew) and folder; its name follows a new `out`. Returns false for an unknown id.
+    pub fn edit(&mut self, id: JobId, edit: RowEdit) -> bool {
+        let Some(&i) = self.index.get(&id) else {
+            return false;
+        };
+        let row = &mut self.rows[i];
+        if row.text != edit.text {
+            row.name = display_name(&edit.text, Some(&edit.source));
+        }
+        if let Some(out) = &edit.options.out {
+            row.name.clone_from(out);
+        }
+        row.text = edit.text;
+        row.source = Some(edit.source);
+        row.options = std::sync::Arc::new(edit.options);
+        row.dest = edit.dest;
+        row.sha256 = edit.sha256;
+        self.reindex();
+        true
     }
 
     fn reindex(&mut self) {

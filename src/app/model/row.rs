@@ -256,6 +256,9 @@ pub struct Row {
     pub selected: bool,
     /// Its own speed limit in bytes/s (set from its menu); sent again with each new run.
     pub rate_limit: Option<u64>,
+    /// Its own name, connections and request options ("Add with options…", a list's option
+    /// lines); sent with each run.
+    pub options: std::sync::Arc<crate::protocol::ItemOptions>,
     /// A split download's ranges written so far (bytes, `[start, end)`), for its bar; empty
     /// for one stream.
     pub parts: Vec<(u64, u64)>,

@@ -22,6 +22,7 @@ fn new_row(text: &str) -> NewRow {
         sha256: None,
         dest: PathBuf::from("/d"),
         guessed: false,
+        options: std::sync::Arc::default(),
     }
 }
 

@@ -15,7 +15,7 @@ use super::super::logic::failure_sentence;
 use super::super::model::{Click, Model, Row, RowState, SortKey};
 use super::columns::Col;
 use crate::human::human_bytes;
-use crate::protocol::{Status, Waiting, redact};
+use crate::protocol::{Status, Waiting};
 
 /// Height of one list row, in points.
 const ROW_HEIGHT: f32 = 24.0;
@@ -185,7 +185,9 @@ pub(super) fn list(
                         if response.secondary_clicked() {
                             actions.push(Action::ContextClick(index));
                         }
-                        response.context_menu(|ui| row_menu(ui, tr, model, row, actions));
+                        response.context_menu(|ui| {
+                            super::row_menu::row_menu(ui, tr, model, row, actions)
+                        });
                     });
                 });
         });
@@ -490,120 +492,5 @@ fn slot(ui: &mut Ui, tr: Tr, width: f32, button: Option<(T, Action)>, actions: &
 
 /// The menu for one row (its … button).
 fn one_row_menu(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
-    menu_items(ui, tr, std::slice::from_ref(row), actions);
-}
-
-/// The right-click menu: acts on the selection (which the right-click made include this row).
-fn row_menu(ui: &mut Ui, tr: Tr, model: &Model, row: &Row, actions: &mut Vec<Action>) {
-    let mut rows: Vec<Row> = model.selected_rows().cloned().collect();
-    if !rows.iter().any(|r| r.id == row.id) {
-        rows = vec![row.clone()];
-    }
-    menu_items(ui, tr, &rows, actions);
-}
-
-fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
-    let ids = |keep: &dyn Fn(&Row) -> bool| -> Vec<_> {
-        rows.iter().filter(|r| keep(r)).map(|r| r.id).collect()
-    };
-    let mut item = |ui: &mut Ui, key: T, action: Action, enabled: bool| {
-        if ui
-            .add_enabled(enabled, egui::Button::new(tr.get(key)))
-            .clicked()
-        {
-            actions.push(action);
-            ui.close();
-        }
-    };
-    let active = ids(&|r| r.status().is_active());
-    let paused = ids(&|r| r.status() == Status::Paused);
-    let retry = ids(&|r| {
-        matches!(
-            r.status(),
-            Status::Failed | Status::TimedOut | Status::Cancelled
-        ) && r.source.is_some()
-    });
-    item(
-        ui,
-        T::Pause,
-        Action::Pause(active.clone()),
-        !active.is_empty(),
-    );
-    item(
-        ui,
-        T::Resume,
-        Action::Resume(paused.clone()),
-        !paused.is_empty(),
-    );
-    item(
-        ui,
-        T::Retry,
-        Action::Resume(retry.clone()),
-        !retry.is_empty(),
-    );
-    ui.separator();
-    if let [one] = rows {
-        if let RowState::Done { path, .. } = &one.state {
-            item(ui, T::Open, Action::Open(path.clone()), true);
-            item(ui, T::ShowInFolder, Action::Reveal(path.clone()), true);
-        }
-        item(
-            ui,
-            T::CopyAddress,
-            Action::Copy(redact(&one.text).into_owned()),
-            true,
-        );
-        ui.separator();
-    }
-    let mut picked = Vec::new();
-    rate_menu(ui, tr, rows, &mut picked);
-    ui.separator();
-    let cancellable = ids(&|r| r.status().is_active() || r.status() == Status::Paused);
-    item(
-        ui,
-        T::Cancel,
-        Action::Cancel(cancellable.clone()),
-        !cancellable.is_empty(),
-    );
-    item(ui, T::Remove, Action::Remove(ids(&|_| true)), true);
-    actions.extend(picked);
-}
-
-/// Each row's own speed limit, on top of the window's: a few steps a person picks from.
-const ITEM_RATES: [Option<u64>; 5] = [
-    None,
-    Some(256 * 1024),
-    Some(1024 * 1024),
-    Some(4 * 1024 * 1024),
-    Some(16 * 1024 * 1024),
-];
-
-/// "Speed limit ▸" with its steps; the current one is marked when all rows share it.
-fn rate_menu(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
-    let unfinished: Vec<_> = rows
-        .iter()
-        .filter(|r| r.status() != Status::Done)
-        .map(|r| r.id)
-        .collect();
-    let shared = rows
-        .first()
-        .map(|r| r.rate_limit)
-        .filter(|first| rows.iter().all(|r| r.rate_limit == *first));
-    ui.add_enabled_ui(!unfinished.is_empty(), |ui| {
-        ui.menu_button(tr.get(T::ItemRate), |ui| {
-            for rate in ITEM_RATES {
-                let text = match rate {
-                    Some(rate) => tr.rate(rate as f64),
-                    None => tr.get(T::NoLimit).to_owned(),
-                };
-                if ui.selectable_label(shared == Some(rate), text).clicked() {
-                    actions.push(Action::SetItemRate {
-                        ids: unfinished.clone(),
-                        rate,
-                    });
-                    ui.close();
-                }
-            }
-        });
-    });
+    super::row_menu::menu_items(ui, tr, std::slice::from_ref(row), actions);
 }

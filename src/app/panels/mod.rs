@@ -23,6 +23,8 @@ mod dialogs;
 mod list;
 mod logs;
 mod network;
+pub(super) mod options;
+mod row_menu;
 mod settings;
 mod summary;
 mod toolbar;
@@ -99,6 +101,7 @@ impl HaulApp {
         if let Some(confirm) = &self.confirm {
             confirm_dialog(&ctx, tr, confirm, &mut self.actions);
         }
+        self.options_window(&ctx, tr);
         drop_overlay(&ctx, tr);
     }
 }

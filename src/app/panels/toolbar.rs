@@ -21,6 +21,9 @@ impl HaulApp {
             if ui.button(tr.get(T::ImportList)).clicked() {
                 self.actions.push(Action::ImportList);
             }
+            if ui.button(tr.get(T::AddWithOptions)).clicked() {
+                self.actions.push(Action::OpenOptions(None));
+            }
             ui.separator();
             ui.toggle_value(&mut self.settings.show_settings, tr.get(T::Settings));
             ui.toggle_value(&mut self.settings.show_logs, tr.get(T::Logs));

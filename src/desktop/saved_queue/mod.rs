@@ -15,12 +15,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::protocol::{Checksum, FetchError, Status};
+use crate::protocol::{Checksum, FetchError, ItemOptions, Status};
 
 /// The schema this build writes; a database with a higher `user_version` is from a newer Haul.
 /// 1: states were `unfinished` for every active item; 2: the [`Status`] words; 3: each item's
 /// own folder, its failure as data, and whether its scheme was guessed.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 /// Progress is written at most this often.
 const SAVE_PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
@@ -52,6 +52,8 @@ pub struct SavedItem {
     pub dest: Option<PathBuf>,
     /// The text had no scheme and was read as a web address.
     pub guessed: bool,
+    /// Its own options (name, connections, headers, credentials, cookies file), when any.
+    pub options: Option<ItemOptions>,
 }
 
 /// A change for the writer thread.
@@ -268,7 +270,8 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
             elapsed_ms INTEGER NOT NULL DEFAULT 0,
             dest TEXT,
             failure TEXT,
-            guessed INTEGER NOT NULL DEFAULT 0
+            guessed INTEGER NOT NULL DEFAULT 0,
+            options TEXT
         );",
     )?;
     if version == 1 {
@@ -285,6 +288,9 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
              ALTER TABLE items ADD COLUMN guessed INTEGER NOT NULL DEFAULT 0;",
         )?;
     }
+    if (1..4).contains(&version) {
+        connection.execute_batch("ALTER TABLE items ADD COLUMN options TEXT;")?;
+    }
     connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     let items = load(&connection)?;
     Ok((connection, items))
@@ -293,7 +299,7 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
 fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     let mut statement = connection.prepare(
         "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
-                dest, failure, guessed
+                dest, failure, guessed, options
          FROM items ORDER BY key",
     )?;
     let rows = statement.query_map([], |r| {
@@ -313,6 +319,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
                 r.get::<_, Option<String>>(11)?,
                 r.get::<_, Option<String>>(12)?,
                 r.get::<_, i64>(13)?,
+                r.get::<_, Option<String>>(14)?,
             ),
         ))
     })?;
@@ -320,7 +327,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     for row in rows {
         let (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms, more) =
             row?;
-        let (dest, failure, guessed) = more;
+        let (dest, failure, guessed, options) = more;
         let status = serde_json::from_value(serde_json::Value::String(state.clone()))
             .map_err(|_| Problem::BadState(state))?;
         let checksum = |hex: Option<String>| match hex {
@@ -345,6 +352,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
             elapsed_ms: elapsed_ms.unsigned_abs(),
             dest: dest.map(PathBuf::from),
             guessed: guessed != 0,
+            options: options.and_then(|json| serde_json::from_str(&json).ok()),
         });
     }
     Ok(items)
@@ -379,8 +387,8 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
         .prepare_cached(
             "INSERT OR REPLACE INTO items
              (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
-              dest, failure, guessed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+              dest, failure, guessed, options)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
         .execute(params![
             to_i64(item.key),
@@ -399,6 +407,9 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
                 .as_ref()
                 .and_then(|f| serde_json::to_string(f).ok()),
             i64::from(item.guessed),
+            item.options
+                .as_ref()
+                .and_then(|o| serde_json::to_string(o).ok()),
         ])?;
     Ok(())
 }

@@ -18,6 +18,7 @@ fn item(key: u64, status: Status) -> SavedItem {
         elapsed_ms: 0,
         dest: Some(PathBuf::from("/d")),
         guessed: false,
+        options: None,
     }
 }
 
@@ -40,6 +41,18 @@ fn items_survive_a_reopen_with_their_last_state_and_progress() {
     done.path = Some("/d/2.bin".into());
     done.digest = Checksum::from_hex(&"ab".repeat(32));
     done.bytes = 7;
+    // Its own options come back too (a header, a name, a cookies file).
+    let mut options = crate::protocol::ItemOptions {
+        out: Some("named.bin".into()),
+        split: Some(2),
+        ..Default::default()
+    };
+    options
+        .request
+        .headers
+        .push(crate::protocol::Header::parse("X-Token: t").expect("header"));
+    options.request.cookies_file = Some(PathBuf::from("/home/u/cookies.txt"));
+    done.options = Some(options);
     queue.send(SavedOp::Put(Box::new(done.clone())));
     queue.send(SavedOp::Remove(vec![3]));
     drop(queue); // flushes

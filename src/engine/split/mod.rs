@@ -9,6 +9,12 @@
 //! connection, and giving up on splitting (one stream from scratch) when a segment reply
 //! disagrees with the first (a 200, another total or validator, another range).
 //! Must not touch: the disk directly ([`Segments`] does), events (the job reports progress).
+//!
+//! # Layout
+//! - this file: the connections, their requests and the slow start.
+//! - `plan`: which connection fetches which range.
+
+mod plan;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,6 +32,7 @@ use super::job::Job;
 use super::output::segments::Segments;
 use super::slots::Slot;
 use crate::protocol::FetchError;
+use plan::Plan;
 
 /// A range is split in two only when at least twice this is left of it.
 pub const MIN_PIECE: u64 = 128 * 1024;
@@ -84,110 +91,6 @@ pub(crate) enum Ended {
     /// A segment reply disagreed with the first: the file must be fetched again in one stream
     /// from scratch, never mixed.
     Fallback,
-}
-
-/// A range being (or to be) fetched.
-#[derive(Debug)]
-struct Task {
-    next: u64,
-    end: u64,
-    owner: Option<usize>,
-}
-
-/// Which connection fetches which range.
-#[derive(Debug, Default)]
-struct Plan {
-    tasks: Vec<Task>,
-}
-
-impl Plan {
-    fn new(missing: Vec<(u64, u64)>) -> Plan {
-        Plan {
-            tasks: missing
-                .into_iter()
-                .map(|(next, end)| Task {
-                    next,
-                    end,
-                    owner: None,
-                })
-                .collect(),
-        }
-    }
-
-    /// A range for connection `conn`: one nobody fetches, else the second half of the largest
-    /// one left (its fetcher stops where the half begins).
-    fn claim(&mut self, conn: usize) -> Option<(usize, u64, u64)> {
-        if let Some(i) = self
-            .tasks
-            .iter()
-            .position(|t| t.owner.is_none() && t.next < t.end)
-        {
-            self.tasks[i].owner = Some(conn);
-            return Some((i, self.tasks[i].next, self.tasks[i].end));
-        }
-        let (i, left) = self
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (i, t.end.saturating_sub(t.next)))
-            .max_by_key(|&(_, left)| left)?;
-        if left < 2 * MIN_PIECE {
-            return None;
-        }
-        let victim = &mut self.tasks[i];
-        let mid = victim.next + left / 2;
-        let end = victim.end;
-        victim.end = mid;
-        self.tasks.push(Task {
-            next: mid,
-            end,
-            owner: Some(conn),
-        });
-        Some((self.tasks.len() - 1, mid, end))
-    }
-
-    /// Up to `want` bytes of task `task` for its owner `conn`: (offset, bytes). `None` when
-    /// the task is finished, shortened to where it is, or no longer this connection's.
-    fn take(&mut self, task: usize, conn: usize, want: u64) -> Option<(u64, u64)> {
-        let t = self.tasks.get_mut(task)?;
-        if t.owner != Some(conn) || t.next >= t.end {
-            return None;
-        }
-        let n = want.min(t.end - t.next);
-        let at = t.next;
-        t.next += n;
-        Some((at, n))
-    }
-
-    /// Where task `task` stands for its owner `conn`: (next byte, end); `None` when it is done
-    /// or no longer this connection's.
-    fn position(&self, task: usize, conn: usize) -> Option<(u64, u64)> {
-        let t = self.tasks.get(task)?;
-        (t.owner == Some(conn) && t.next < t.end).then_some((t.next, t.end))
-    }
-
-    /// Connection `conn` ended: what it did not fetch is free for another.
-    fn release(&mut self, conn: usize) {
-        for t in &mut self.tasks {
-            if t.owner == Some(conn) {
-                t.owner = None;
-            }
-        }
-    }
-
-    fn left(&self) -> u64 {
-        self.tasks
-            .iter()
-            .map(|t| t.end.saturating_sub(t.next))
-            .sum()
-    }
-
-    /// Whether another connection would find work.
-    fn has_work_for_another(&self) -> bool {
-        self.tasks.iter().any(|t| {
-            (t.owner.is_none() && t.next < t.end) || t.end.saturating_sub(t.next) >= 2 * MIN_PIECE
-        })
-    }
 }
 
 /// What one connection's end means for the others.
@@ -496,14 +399,44 @@ async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd
     }
 }
 
+/// A write on the blocking pool, awaited before the next one (one in flight per connection).
+type Writing = Option<tokio::task::JoinHandle<Result<(), FetchError>>>;
+
+/// Waits for the write in flight, if any.
+async fn flush(writing: &mut Writing) -> Result<(), Stop> {
+    match writing.take() {
+        Some(handle) => handle
+            .await
+            .map_err(|e| Stop::Failed(super::job::internal(&e)))?
+            .map_err(Stop::Failed),
+        None => Ok(()),
+    }
+}
+
 /// Reads one range's reply, writing each piece at its offset, until the range is done or
-/// taken over (dynamic splitting shortened it) or the body ends.
+/// taken over (dynamic splitting shortened it) or the body ends. A piece is written (and
+/// hashed) on the blocking pool while the next one is received; every write has ended when
+/// this returns.
 async fn fetch_task(
+    ctx: &Ctx,
+    conn: usize,
+    task: usize,
+    response: Response,
+    asked_end: u64,
+) -> Result<(), Stop> {
+    let mut writing: Writing = None;
+    let read = read_task(ctx, conn, task, response, asked_end, &mut writing).await;
+    let written = flush(&mut writing).await;
+    read.and(written)
+}
+
+async fn read_task(
     ctx: &Ctx,
     conn: usize,
     task: usize,
     mut response: Response,
     asked_end: u64,
+    writing: &mut Writing,
 ) -> Result<(), Stop> {
     let mut taken: u64 = 0;
     loop {
@@ -545,42 +478,13 @@ async fn fetch_task(
                     () = ctx.rates.pay(n) => {}
                 }
             }
+            flush(writing).await?;
             let segments = Arc::clone(&ctx.segments);
-            tokio::task::spawn_blocking(move || segments.write_at(offset, &piece))
-                .await
-                .map_err(|e| Stop::Failed(super::job::internal(&e)))??;
+            *writing = Some(tokio::task::spawn_blocking(move || {
+                segments.write_at(offset, &piece)
+            }));
             taken += n;
             ctx.received.fetch_add(n, Ordering::Relaxed);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_finished_connection_takes_half_of_the_largest_range_left() {
-        let mib = 1024 * 1024;
-        let mut plan = Plan::new(vec![(0, 8 * mib)]);
-        assert_eq!(plan.claim(0), Some((0, 0, 8 * mib)));
-        assert_eq!(plan.take(0, 0, mib), Some((0, mib)));
-        // A second connection: half of what is left of the first range.
-        assert_eq!(plan.claim(1), Some((1, mib + 7 * mib / 2, 8 * mib)));
-        assert_eq!(
-            plan.tasks[0].end,
-            mib + 7 * mib / 2,
-            "the first stops there"
-        );
-        // The first reaches its new end: nothing more of task 0 for it.
-        assert_eq!(plan.take(0, 0, 8 * mib), Some((mib, 7 * mib / 2)));
-        assert_eq!(plan.take(0, 0, 1), None);
-        // Connection 1 dies: its range is free for whoever asks next.
-        plan.release(1);
-        assert_eq!(plan.claim(0), Some((1, mib + 7 * mib / 2, 8 * mib)));
-        // Too little left to split: no range for a third.
-        let mut small = Plan::new(vec![(0, MIN_PIECE)]);
-        assert!(small.claim(0).is_some());
-        assert_eq!(small.claim(1), None);
     }
 }

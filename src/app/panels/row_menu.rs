@@ -1,0 +1,135 @@
+//! A row's right-click menu: pause, resume, retry, open, copy its address, edit its options,
+//! its own speed limit, cancel, remove — acting on the selection when the row is in it.
+
+use eframe::egui::{self, Ui};
+
+use super::super::Action;
+use super::super::i18n::{T, Tr};
+use super::super::model::{Model, Row, RowState};
+use crate::protocol::{Status, redact};
+
+/// The right-click menu: acts on the selection (which the right-click made include this row).
+pub(super) fn row_menu(ui: &mut Ui, tr: Tr, model: &Model, row: &Row, actions: &mut Vec<Action>) {
+    let mut rows: Vec<Row> = model.selected_rows().cloned().collect();
+    if !rows.iter().any(|r| r.id == row.id) {
+        rows = vec![row.clone()];
+    }
+    menu_items(ui, tr, &rows, actions);
+}
+
+pub(super) fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
+    let ids = |keep: &dyn Fn(&Row) -> bool| -> Vec<_> {
+        rows.iter().filter(|r| keep(r)).map(|r| r.id).collect()
+    };
+    let mut item = |ui: &mut Ui, key: T, action: Action, enabled: bool| {
+        if ui
+            .add_enabled(enabled, egui::Button::new(tr.get(key)))
+            .clicked()
+        {
+            actions.push(action);
+            ui.close();
+        }
+    };
+    let active = ids(&|r| r.status().is_active());
+    let paused = ids(&|r| r.status() == Status::Paused);
+    let retry = ids(&|r| {
+        matches!(
+            r.status(),
+            Status::Failed | Status::TimedOut | Status::Cancelled
+        ) && r.source.is_some()
+    });
+    item(
+        ui,
+        T::Pause,
+        Action::Pause(active.clone()),
+        !active.is_empty(),
+    );
+    item(
+        ui,
+        T::Resume,
+        Action::Resume(paused.clone()),
+        !paused.is_empty(),
+    );
+    item(
+        ui,
+        T::Retry,
+        Action::Resume(retry.clone()),
+        !retry.is_empty(),
+    );
+    ui.separator();
+    if let [one] = rows {
+        if let RowState::Done { path, .. } = &one.state {
+            item(ui, T::Open, Action::Open(path.clone()), true);
+            item(ui, T::ShowInFolder, Action::Reveal(path.clone()), true);
+        }
+        item(
+            ui,
+            T::CopyAddress,
+            Action::Copy(redact(&one.text).into_owned()),
+            true,
+        );
+        // Not while it runs: its name, folder, headers or address (a link given anew).
+        let editable = !matches!(
+            one.status(),
+            Status::Connecting | Status::Running | Status::Done | Status::Skipped
+        ) && matches!(one.source, Some(crate::protocol::Source::Url(_)));
+        item(
+            ui,
+            T::EditOptions,
+            Action::OpenOptions(Some(one.id)),
+            editable,
+        );
+        ui.separator();
+    }
+    let mut picked = Vec::new();
+    rate_menu(ui, tr, rows, &mut picked);
+    ui.separator();
+    let cancellable = ids(&|r| r.status().is_active() || r.status() == Status::Paused);
+    item(
+        ui,
+        T::Cancel,
+        Action::Cancel(cancellable.clone()),
+        !cancellable.is_empty(),
+    );
+    item(ui, T::Remove, Action::Remove(ids(&|_| true)), true);
+    actions.extend(picked);
+}
+
+/// Each row's own speed limit, on top of the window's: a few steps a person picks from.
+const ITEM_RATES: [Option<u64>; 5] = [
+    None,
+    Some(256 * 1024),
+    Some(1024 * 1024),
+    Some(4 * 1024 * 1024),
+    Some(16 * 1024 * 1024),
+];
+
+/// "Speed limit ▸" with its steps; the current one is marked when all rows share it.
+fn rate_menu(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
+    let unfinished: Vec<_> = rows
+        .iter()
+        .filter(|r| r.status() != Status::Done)
+        .map(|r| r.id)
+        .collect();
+    let shared = rows
+        .first()
+        .map(|r| r.rate_limit)
+        .filter(|first| rows.iter().all(|r| r.rate_limit == *first));
+    ui.add_enabled_ui(!unfinished.is_empty(), |ui| {
+        ui.menu_button(tr.get(T::ItemRate), |ui| {
+            for rate in ITEM_RATES {
+                let text = match rate {
+                    Some(rate) => tr.rate(rate as f64),
+                    None => tr.get(T::NoLimit).to_owned(),
+                };
+                if ui.selectable_label(shared == Some(rate), text).clicked() {
+                    actions.push(Action::SetItemRate {
+                        ids: unfinished.clone(),
+                        rate,
+                    });
+                    ui.close();
+                }
+            }
+        });
+    });
+}

@@ -1,0 +1,150 @@
+//! Issue 15 in the window: "Add with options…" (name, folder inside the destination, headers,
+//! referer, credentials, checksum, connections) and "Edit options…" on a row that is not
+//! running — including a new address for a paused download whose link expired.
+
+use std::time::Duration;
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use haul::app::HaulApp;
+use haul::protocol::Status;
+
+use crate::support::body;
+use crate::window::{World, paste_and_pause, step_until, step_until_status};
+
+fn steps(h: &mut Harness<'_, HaulApp>, n: usize) {
+    for _ in 0..n {
+        h.step();
+    }
+}
+
+/// Types `text` into the form's field labelled `label` (replacing what is there).
+fn fill(h: &mut Harness<'_, HaulApp>, label: &str, text: &str) {
+    let node = h
+        .get_all_by_label(label)
+        .find(|n| {
+            matches!(
+                n.accesskit_node().role(),
+                Role::TextInput | Role::MultilineTextInput
+            )
+        })
+        .unwrap_or_else(|| panic!("a field labelled {label}"));
+    node.focus();
+    h.step();
+    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    h.step();
+    let node = h
+        .get_all_by_label(label)
+        .find(|n| {
+            matches!(
+                n.accesskit_node().role(),
+                Role::TextInput | Role::MultilineTextInput
+            )
+        })
+        .unwrap_or_else(|| panic!("a field labelled {label}"));
+    node.type_text(text);
+    steps(h, 2); // the form reads what was typed on the next frame
+}
+
+/// The form's confirm button (the toolbar has its own "Add").
+fn confirm(h: &mut Harness<'_, HaulApp>, label: &str) -> bool {
+    let button = h
+        .get_all_by_role_and_label(Role::Button, label)
+        .last()
+        .unwrap_or_else(|| panic!("a {label} button"));
+    let enabled = !button.accesskit_node().is_disabled();
+    if enabled {
+        button.click();
+    }
+    steps(h, 3);
+    enabled
+}
+
+#[test]
+fn add_with_options_names_the_file_puts_it_in_a_folder_and_sends_its_headers() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/5000/plain.bin");
+    let mut h = world.harness();
+    h.get_by_label("Add with options…").click();
+    steps(&mut h, 3);
+    fill(&mut h, "Addresses", &url);
+    fill(&mut h, "File name", "named.bin");
+    fill(&mut h, "Folder", "../outside");
+    assert!(
+        h.query_by_label_contains("leaves the destination")
+            .is_some(),
+        "a folder outside the destination says why"
+    );
+    assert!(!confirm(&mut h, "Add"), "and Add waits until it is fixed");
+    fill(&mut h, "Folder", "videos");
+    fill(&mut h, "Headers", "X-Token: abc");
+    fill(&mut h, "Referer", "https://portal.example/");
+    fill(&mut h, "User name", "ann");
+    assert!(confirm(&mut h, "Add"));
+    step_until_status(&mut h, &url, Status::Done);
+    let file = world.dest.path().join("videos/named.bin");
+    assert_eq!(
+        std::fs::read(&file).expect("named, in its folder"),
+        body(5000)
+    );
+    let seen = world
+        .server
+        .request_log()
+        .into_iter()
+        .find(|l| l.target.contains("plain.bin"))
+        .expect("asked");
+    assert_eq!(seen.header("x-token"), Some("abc"));
+    assert_eq!(seen.header("referer"), Some("https://portal.example/"));
+    assert!(
+        seen.header("authorization")
+            .is_some_and(|v| v.starts_with("Basic "))
+    );
+    let row = &h.state().model().rows()[0];
+    assert_eq!(row.name, "named.bin");
+    assert_eq!(
+        row.options.request.headers.len(),
+        1,
+        "the row keeps its options"
+    );
+}
+
+#[test]
+fn a_paused_rows_expired_link_is_given_anew_and_it_resumes_its_bytes() {
+    let mut world = World::new();
+    let n = 1_500_000;
+    let first = world.server.url(&format!(
+        "/bytes/{n}/movie.bin?range=1&etag=m&drip_ms=2&sig=old"
+    ));
+    let again = world.server.url(&format!(
+        "/bytes/{n}/movie.bin?range=1&etag=m&drip_ms=2&sig=new"
+    ));
+    let mut h = world.harness();
+    paste_and_pause(&mut h, &first, 100_000);
+    let kept = h.state().model().rows()[0].state.bytes();
+    h.get_by_label("movie.bin").click_secondary();
+    steps(&mut h, 3);
+    h.get_by_role_and_label(Role::Button, "Edit options…")
+        .click();
+    steps(&mut h, 3);
+    fill(&mut h, "Addresses", &again);
+    assert!(confirm(&mut h, "Apply"));
+    step_until_status(&mut h, &again, Status::Done);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("movie.bin")).expect("one file"),
+        body(n)
+    );
+    let resumed = world
+        .server
+        .request_log()
+        .into_iter()
+        .filter(|l| l.target.contains("sig=new"))
+        .filter_map(|l| l.range)
+        .any(|r| r != "bytes=0-");
+    assert!(
+        resumed,
+        "the new link was asked for the rest ({kept} bytes kept)"
+    );
+    step_until(&mut h, "one row", |app| app.model().rows().len() == 1);
+    std::thread::sleep(Duration::from_millis(50));
+}
