@@ -89,11 +89,18 @@ impl Request {
     }
 }
 
-/// One header line as given (`Name: value`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// One header line as given (`Name: value`). `Debug` shows a secret one's value as `***`.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Header {
     pub name: String,
     pub value: String,
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if self.is_secret() { "***" } else { &self.value };
+        write!(f, "Header({}: {value})", self.name)
+    }
 }
 
 /// Why a header line was refused.
@@ -450,6 +457,8 @@ mod tests {
             format!("{:?}", Credentials::parse("u:secret")),
             "Credentials(u:***)"
         );
+        let bearer = Header::parse("Authorization: Bearer secret").expect("h");
+        assert!(!format!("{bearer:?}").contains("secret"));
     }
 
     #[test]

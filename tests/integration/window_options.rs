@@ -72,7 +72,7 @@ fn add_with_options_names_the_file_puts_it_in_a_folder_and_sends_its_headers() {
     fill(&mut h, "File name", "named.bin");
     fill(&mut h, "Folder", "../outside");
     assert!(
-        h.query_by_label_contains("leaves the destination")
+        h.query_by_label_contains("A folder inside the destination")
             .is_some(),
         "a folder outside the destination says why"
     );

@@ -63,6 +63,30 @@ impl Problems {
     fn any(&self) -> bool {
         *self != Problems::default()
     }
+
+    /// Each field has one way to be wrong a person needs told: said in the window's
+    /// language (the option table's own words are the CLI's English).
+    fn in_words(self, tr: Tr) -> Problems {
+        let say = |problem: Option<String>, key: T| {
+            problem.map(|p| {
+                if p.is_empty() {
+                    p
+                } else {
+                    tr.get(key).to_owned()
+                }
+            })
+        };
+        Problems {
+            sources: say(self.sources, T::OptErrAddress),
+            out: say(self.out, T::OptErrName),
+            dir: say(self.dir, T::OptErrFolder),
+            headers: say(self.headers, T::OptErrHeader),
+            referer: say(self.referer, T::OptErrReferer),
+            cookies: say(self.cookies, T::OptErrCookies),
+            user: say(self.user, T::OptErrUser),
+            checksum: say(self.checksum, T::OptErrChecksum),
+        }
+    }
 }
 
 impl OptionsForm {
@@ -238,6 +262,7 @@ impl HaulApp {
             return;
         };
         let (valid, problems) = form.read(&base);
+        let problems = problems.in_words(tr);
         let mut close = false;
         let title = match form.target {
             FormFor::New => tr.get(T::AddWithOptions),
