@@ -271,9 +271,9 @@ async fn netrc_credentials_go_to_their_host_and_out_names_the_file() {
 }
 
 /// A proxy from the system's packages, on a free port of 127.0.0.1; killed on drop.
-struct Proxy {
+pub(crate) struct Proxy {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     log: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -286,7 +286,7 @@ impl Drop for Proxy {
 }
 
 impl Proxy {
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -300,7 +300,7 @@ fn free_port() -> u16 {
 
 /// Whether `program` is installed; without it the test is skipped (and fails under
 /// `HAUL_REQUIRE_PROXIES=1`).
-fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .output()
@@ -328,7 +328,7 @@ async fn wait_listening(port: u16) {
     panic!("the proxy did not listen on {port}");
 }
 
-async fn microsocks(user: &str, password: &str) -> Proxy {
+pub(crate) async fn microsocks(user: &str, password: &str) -> Proxy {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let log = dir.path().join("microsocks.log");

@@ -33,6 +33,7 @@ fn fill(h: &mut Harness<'_, HaulApp>, label: &str, text: &str) {
     node.focus();
     h.step();
     h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    h.key_press(eframe::egui::Key::Backspace);
     h.step();
     let node = h
         .get_all_by_label(label)
@@ -147,4 +148,49 @@ fn a_paused_rows_expired_link_is_given_anew_and_it_resumes_its_bytes() {
     );
     step_until(&mut h, "one row", |app| app.model().rows().len() == 1);
     std::thread::sleep(Duration::from_millis(50));
+}
+
+#[test]
+fn a_proxy_typed_in_settings_carries_the_next_download() {
+    if !crate::request::have("microsocks") {
+        return;
+    }
+    let mut world = World::new();
+    let proxy = world.rt.block_on(crate::request::microsocks("haul", "pw"));
+    let url = world.server.url("/bytes/3000/proxied.bin");
+    let mut h = world.harness();
+    h.get_by_label("Settings").click();
+    steps(&mut h, 3);
+    h.get_by_role_and_label(Role::ComboBox, "Proxy").click();
+    steps(&mut h, 3);
+    h.get_by_label("This proxy…").click();
+    steps(&mut h, 3);
+    fill(&mut h, "Proxy address", "socks5h://haul:wrong");
+    assert!(
+        h.query_by_label_contains("names no proxy host").is_some()
+            || h.query_by_label_contains("not a proxy").is_some(),
+        "a half-typed proxy says why and is not applied"
+    );
+    assert_eq!(
+        h.state().settings().proxy,
+        haul::protocol::ProxyChoice::System
+    );
+    fill(
+        &mut h,
+        "Proxy address",
+        &format!("socks5h://haul:pw@127.0.0.1:{}", proxy.port),
+    );
+    // The exceptions start as "localhost, 127.0.0.1": this test's server is on loopback.
+    fill(&mut h, "Not for", "");
+    assert!(matches!(
+        h.state().settings().proxy,
+        haul::protocol::ProxyChoice::Manual(_)
+    ));
+    crate::window::add_via_box(&mut h, &url);
+    step_until_status(&mut h, &url, Status::Done);
+    assert!(
+        proxy.log().contains("127.0.0.1"),
+        "through the proxy: {}",
+        proxy.log()
+    );
 }

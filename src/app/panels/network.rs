@@ -16,16 +16,9 @@ enum Mode {
     Manual,
 }
 
-/// Draws the proxy rows into the settings grid. `fields`: the typed address, the typed
-/// exceptions, and whether "manual" is chosen (it stays chosen while the address is not yet
-/// valid). Returns whether `settings.proxy` changed.
-pub(super) fn proxy_rows(
-    ui: &mut Ui,
-    tr: Tr,
-    settings: &mut Settings,
-    fields: (&mut String, &mut String, &mut bool),
-) -> bool {
-    let (address, exceptions, manual) = fields;
+/// The proxy row of the settings grid: none, the system's, or one typed (`manual` stays true
+/// while the typed one is not valid yet). Returns whether `settings.proxy` changed.
+pub(super) fn proxy_row(ui: &mut Ui, tr: Tr, settings: &mut Settings, manual: &mut bool) -> bool {
     let before = settings.proxy.clone();
     let mut mode = match (&settings.proxy, *manual) {
         (_, true) | (ProxyChoice::Manual(_), _) => Mode::Manual,
@@ -56,41 +49,53 @@ pub(super) fn proxy_rows(
     match mode {
         Mode::None => settings.proxy = ProxyChoice::None,
         Mode::System => settings.proxy = ProxyChoice::System,
-        Mode::Manual => {
-            let l = ui.label(tr.get(T::ProxyAddress));
-            let parsed = ManualProxy::parse(address, exceptions);
-            let problem = (!address.trim().is_empty())
-                .then(|| parsed.as_ref().err().cloned())
-                .flatten();
-            ui.vertical(|ui| {
-                let mut edit = egui::TextEdit::singleline(address)
-                    .id_salt("proxy-address")
-                    .hint_text("socks5h://127.0.0.1:1080")
-                    .desired_width(220.0);
-                if problem.is_some() {
-                    edit = edit.text_color(ui.visuals().error_fg_color);
-                }
-                ui.add(edit).labelled_by(l.id);
-                if let Some(problem) = &problem {
-                    let color = ui.visuals().error_fg_color;
-                    ui.label(RichText::new(problem).color(color));
-                }
-            });
-            ui.end_row();
-            let l = ui
-                .label(tr.get(T::ProxyExceptions))
-                .on_hover_text(tr.get(T::HelpProxyExceptions));
-            ui.add(
-                egui::TextEdit::singleline(exceptions)
-                    .id_salt("proxy-exceptions")
-                    .desired_width(220.0),
-            )
-            .labelled_by(l.id);
-            ui.end_row();
-            if let Ok(proxy) = ManualProxy::parse(address, exceptions) {
-                settings.proxy = ProxyChoice::Manual(proxy);
-            }
-        }
+        Mode::Manual => {} // applied by the fields once they read as a proxy
+    }
+    settings.proxy != before
+}
+
+/// The typed proxy's address and exceptions, under the grid, when "This proxy…" is chosen.
+/// `fields`: the typed address, the typed exceptions, and whether manual is chosen. Returns
+/// whether `settings.proxy` changed.
+pub(super) fn manual_proxy_fields(
+    ui: &mut Ui,
+    tr: Tr,
+    settings: &mut Settings,
+    fields: (&mut String, &mut String, &mut bool),
+) -> bool {
+    let (address, exceptions, manual) = fields;
+    if !*manual {
+        return false;
+    }
+    let before = settings.proxy.clone();
+    ui.add_space(4.0);
+    let l = ui.label(tr.get(T::ProxyAddress));
+    let problem = (!address.trim().is_empty())
+        .then(|| ManualProxy::parse(address, exceptions).err())
+        .flatten();
+    let mut edit = egui::TextEdit::singleline(address)
+        .id_salt("proxy-address")
+        .hint_text("socks5h://127.0.0.1:1080")
+        .desired_width(ui.available_width());
+    if problem.is_some() {
+        edit = edit.text_color(ui.visuals().error_fg_color);
+    }
+    ui.add(edit).labelled_by(l.id);
+    if let Some(problem) = &problem {
+        let color = ui.visuals().error_fg_color;
+        ui.label(RichText::new(problem).color(color));
+    }
+    let l = ui
+        .label(tr.get(T::ProxyExceptions))
+        .on_hover_text(tr.get(T::HelpProxyExceptions));
+    ui.add(
+        egui::TextEdit::singleline(exceptions)
+            .id_salt("proxy-exceptions")
+            .desired_width(ui.available_width()),
+    )
+    .labelled_by(l.id);
+    if let Ok(proxy) = ManualProxy::parse(address, exceptions) {
+        settings.proxy = ProxyChoice::Manual(proxy);
     }
     settings.proxy != before
 }

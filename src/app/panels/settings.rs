@@ -61,7 +61,7 @@ impl HaulApp {
         let none = tr.get(T::NoLimit);
         let s = &mut self.settings;
         let (max_size_text, deadline_text) = (&mut self.max_size_text, &mut self.deadline_text);
-        let proxy_fields = (
+        let (proxy_text, noproxy_text, proxy_manual) = (
             &mut self.proxy_text,
             &mut self.noproxy_text,
             &mut self.proxy_manual,
@@ -150,7 +150,7 @@ impl HaulApp {
                     (s.overwrite, s.skip_existing) = policy;
                 });
                 ui.end_row();
-                changed |= super::network::proxy_rows(ui, tr, s, proxy_fields);
+                changed |= super::network::proxy_row(ui, tr, s, proxy_manual);
                 let l = ui.label(tr.get(T::Language));
                 let name = |choice| match choice {
                     LanguageChoice::System => tr.get(T::LanguageSystem),
@@ -189,6 +189,10 @@ impl HaulApp {
                     .labelled_by(l.id);
                 ui.end_row();
             });
+        // The manual proxy's fields under the grid, as wide as the panel: an address with a
+        // user and port does not fit a grid cell.
+        let fields = (proxy_text, noproxy_text, proxy_manual);
+        changed |= super::network::manual_proxy_fields(ui, tr, s, fields);
         if changed {
             self.actions.push(Action::ApplySettings);
         }
