@@ -7,6 +7,17 @@
 //! either committed, kept with its sidecar (paused, failed or timed out with bytes worth
 //! resuming, or a checksum mismatch) or removed before the outcome is reported.
 //! Must not touch: queueing and caps (that is `scheduler`), how bytes are fetched (`fetch`).
+//!
+//! # Layout
+//! - this file: the item's run, its tries and the single-stream and small-body paths.
+//! - `kept`: parts kept on disk, files already there, cookies files.
+//! - `segmented`: a split download inside the item.
+
+mod kept;
+mod segmented;
+
+use kept::{complete_file, finish_part, kept_part, load_cookies, resumable_part, same_file_kept};
+use segmented::{Split, split_download, strong_validator};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -22,15 +33,13 @@ use super::fetch::http::{Body, RangeFrom, Sink};
 use super::fetch::{Stop, file, http};
 use super::limit::Rates;
 use super::names::Names;
-use super::output::segments::Segments;
-use super::output::{ChunkWriter, Committed, PartFile, ResumeError};
-use super::resume::{ResumeIndex, Sidecar};
+use super::output::{ChunkWriter, Committed, PartFile};
+use super::resume::ResumeIndex;
 use super::retry;
 use super::split;
 use super::stop::{StopReason, StopSignal};
 use crate::protocol::{
     Checksum, Event, FetchError, ItemOptions, JobId, Limits, Outcome, Output, Source, TimeoutKind,
-    Waiting,
 };
 
 /// Progress events are sent at most this often per item.
@@ -91,36 +100,6 @@ pub(crate) async fn run(mut job: Job) -> Event {
         };
     }
     run_inner(job).instrument(span).await
-}
-
-/// Reads the item's cookies file (`Request::cookies_file`) when its cookies are not given.
-/// Errors: the file cannot be read, or is not a Netscape cookies file (naming the line).
-async fn load_cookies(job: &mut Job) -> Result<(), FetchError> {
-    let request = &job.options.request;
-    let Some(path) = request
-        .cookies_file
-        .clone()
-        .filter(|_| request.cookies.is_none())
-    else {
-        return Ok(());
-    };
-    let read_path = path.clone();
-    let text = tokio::task::spawn_blocking(move || std::fs::read_to_string(read_path))
-        .await
-        .map_err(|e| internal(&e))?
-        .map_err(|e| FetchError::Read {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-    let cookies =
-        crate::protocol::Cookies::parse_netscape(&text).map_err(|e| FetchError::Read {
-            path: path.clone(),
-            message: format!("not a cookies file: {e}"),
-        })?;
-    let mut options = (*job.options).clone();
-    options.request.cookies = Some(Arc::new(cookies));
-    job.options = Arc::new(options);
-    Ok(())
 }
 
 async fn run_inner(job: Job) -> Event {
@@ -282,94 +261,6 @@ async fn fetch_url(
         // The next try is under way: no longer waiting for it.
         job.events.send(Event::Connecting { id: job.id });
     }
-}
-
-/// A `.part` an earlier run (or an earlier pause) kept for this URL, reopened.
-async fn kept_part(job: &Job, key: &str, stop: &CancellationToken) -> Option<PartFile> {
-    if job.resume.known_absent(&job.output.dest, key) {
-        return None; // the usual case, answered from memory
-    }
-    let (resume, dest) = (Arc::clone(&job.resume), job.output.dest.clone());
-    let owned_key = key.to_owned();
-    let (path, sidecar) = tokio::task::spawn_blocking(move || resume.take(&dest, &owned_key))
-        .await
-        .ok()
-        .flatten()?;
-    let mut waiting = false;
-    loop {
-        let (names, overwrite) = (Arc::clone(&job.names), job.output.overwrite);
-        let (part_path, kept) = (path.clone(), sidecar.clone());
-        let reopened = tokio::task::spawn_blocking(move || {
-            PartFile::resume(&names, &part_path, kept, overwrite)
-        })
-        .await
-        .unwrap_or(Err(ResumeError::Gone));
-        match reopened {
-            Ok(part) => {
-                tracing::info!(part = %part.part_path().display(), bytes = part.written(), "resuming");
-                return Some(part);
-            }
-            Err(ResumeError::Locked) => {
-                // Another process writes this part: never into it, and never a second copy
-                // beside it while it might still finish; wait for its lock.
-                if !waiting {
-                    waiting = true;
-                    tracing::info!(part = %path.display(), "waiting for another download of this file");
-                    job.events.send(Event::Waiting {
-                        id: job.id,
-                        reason: Waiting::PartInUse { part: path.clone() },
-                    });
-                }
-                tokio::select! {
-                    () = stop.cancelled() => return None,
-                    () = tokio::time::sleep(LOCK_POLL) => {}
-                }
-            }
-            Err(ResumeError::Gone) => return None,
-            Err(ResumeError::Failed(e)) => {
-                tracing::warn!(part = %path.display(), error = %e, "cannot resume; starting over");
-                return None;
-            }
-        }
-    }
-}
-
-/// A `.part` kept for another URL whose bytes are of the file `opened` is (same final name,
-/// size and strong validator), reopened as this item's (its sidecar now names `key`). A
-/// reply without a size or a strong validator never matches: bytes of another file are never
-/// appended to.
-async fn same_file_kept(
-    job: &Job,
-    key: &str,
-    opened: &http::Opened,
-    stop: &CancellationToken,
-) -> Option<PartFile> {
-    let total = opened.total?;
-    let validator = strong_validator(opened.etag.as_deref(), opened.last_modified.as_deref())?;
-    let (resume, dest, name) = (
-        Arc::clone(&job.resume),
-        job.output.dest.clone(),
-        opened.name.clone(),
-    );
-    let (path, sidecar) =
-        tokio::task::spawn_blocking(move || resume.take_same_file(&dest, &name, total, &validator))
-            .await
-            .ok()
-            .flatten()?;
-    tracing::info!(part = %path.display(), from = %crate::protocol::redact(&sidecar.source), "the same file was kept for another link; resuming it");
-    let (names, overwrite, key) = (Arc::clone(&job.names), job.output.overwrite, key.to_owned());
-    let reopened = tokio::task::spawn_blocking(move || {
-        let mut part = PartFile::resume(&names, &path, sidecar, overwrite).ok()?;
-        part.adopt(&key).ok()?;
-        Some(part)
-    })
-    .await
-    .ok()
-    .flatten();
-    if reopened.is_none() || stop.is_cancelled() {
-        return None;
-    }
-    reopened
 }
 
 /// One try: asks for the rest (or the whole), streams it, commits. On failure the part (if
@@ -555,118 +446,6 @@ async fn try_url(
     }
 }
 
-/// How a split download ended, when it did not fail.
-enum Split {
-    Done(Committed),
-    /// A segment reply disagreed: the part, emptied, for one stream from scratch.
-    Fallback(Box<PartFile>),
-}
-
-/// The validator to pin segments with: a strong ETag, else Last-Modified.
-fn strong_validator(etag: Option<&str>, last_modified: Option<&str>) -> Option<String> {
-    etag.filter(|tag| !tag.starts_with("W/"))
-        .or(last_modified)
-        .map(str::to_owned)
-}
-
-/// Runs `part` as a split download of `total` bytes (see `split`), then commits it. On a
-/// failure the part comes back (its done ranges recorded) with the reason, to be kept or
-/// retried like any other.
-#[allow(clippy::too_many_arguments)]
-async fn split_download(
-    job: &Job,
-    url: &Url,
-    mut part: PartFile,
-    total: u64,
-    validator: Option<String>,
-    first: Option<reqwest::Response>,
-    stop: &CancellationToken,
-    shared: &Arc<Shared>,
-    name: &str,
-) -> Result<Split, (Stop, Option<PartFile>)> {
-    part.expect(job.sha256);
-    part.mark_downloaded_from(url);
-    let segments = match blocking(move || Ok(Segments::begin(part, total)?)).await {
-        Ok(segments) => Arc::new(segments),
-        Err(reason) => return Err((reason, None)),
-    };
-    let received = Arc::new(AtomicU64::new(segments.done().len()));
-    shared
-        .received
-        .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
-    started(job, shared, name.to_owned(), Some(total));
-    tracing::info!(total, "split download");
-    // Progress: the connections count into their own counter, mirrored into the item's; the
-    // ranges done go out about twice a second for the window's bar.
-    let mirror = {
-        let (received, shared) = (Arc::clone(&received), Arc::clone(shared));
-        let (segments, events, id) = (Arc::clone(&segments), job.events.clone(), job.id);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(PROGRESS_EVERY);
-            let mut sent = Vec::new();
-            for n in 0u64.. {
-                tick.tick().await;
-                shared
-                    .received
-                    .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
-                if n % 5 == 0 {
-                    let done = segments.done().as_slice().to_vec();
-                    if done != sent {
-                        sent.clone_from(&done);
-                        events.send(Event::Parts { id, done });
-                    }
-                }
-            }
-        })
-    };
-    let ended = split::run(
-        job,
-        url,
-        Arc::clone(&segments),
-        validator,
-        first,
-        Arc::clone(&received),
-        stop,
-    )
-    .await;
-    mirror.abort();
-    let _ = mirror.await; // its hold on the segments is gone before they are unwrapped
-    shared
-        .received
-        .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
-    let Ok(segments) = Arc::try_unwrap(segments) else {
-        return Err((
-            Stop::Failed(FetchError::Request(
-                "internal error: a connection outlived its download".to_owned(),
-            )),
-            None,
-        ));
-    };
-    match ended {
-        Ok(split::Ended::Done) => blocking(move || Ok(segments.finish()?))
-            .await
-            .map(Split::Done)
-            .map_err(|reason| (reason, None)),
-        Ok(split::Ended::Fallback) => {
-            tracing::info!("a segment reply disagreed; starting over in one stream");
-            let restarted = blocking(move || {
-                let mut part = segments.keep()?;
-                part.restart()?;
-                Ok(part)
-            })
-            .await;
-            shared.received.store(0, Ordering::Relaxed);
-            restarted
-                .map(|part| Split::Fallback(Box::new(part)))
-                .map_err(|reason| (reason, None))
-        }
-        Err(reason) => match blocking(move || Ok(segments.keep()?)).await {
-            Ok(kept) => Err((reason, Some(kept))),
-            Err(_) => Err((reason, None)),
-        },
-    }
-}
-
 /// A small body of known length (at most [`SMALL_BODY`]) with nothing kept for it: read into
 /// memory, then created, written, verified and committed in one trip to the blocking pool,
 /// instead of a writer task fed chunk by chunk (many small items are as fast as the network
@@ -739,76 +518,6 @@ async fn try_small(
             Err(reason)
         }
     }
-}
-
-/// The file `name` in `dest` when it is complete: a regular file of `total` bytes (a size
-/// must be known) whose SHA-256 is `expect` when one is given (then the file is read).
-fn complete_file(
-    dest: &std::path::Path,
-    name: &str,
-    total: Option<u64>,
-    expect: Option<Checksum>,
-) -> Option<std::path::PathBuf> {
-    let path = dest.join(name);
-    let meta = std::fs::metadata(&path).ok()?;
-    if !meta.is_file() || Some(meta.len()) != total {
-        return None;
-    }
-    if let Some(expect) = expect {
-        use sha2::Digest as _;
-        let mut file = std::fs::File::open(&path).ok()?;
-        let mut hasher = sha2::Sha256::new();
-        std::io::copy(&mut file, &mut hasher).ok()?;
-        if Checksum(hasher.finalize().into()) != expect {
-            return None;
-        }
-    }
-    Some(path)
-}
-
-/// A new `.part` for `name` that can be resumed: with its sidecar for the source `key`.
-/// Blocking.
-fn resumable_part(
-    names: &Arc<Names>,
-    dest: &std::path::Path,
-    name: &str,
-    overwrite: bool,
-    key: &str,
-) -> Result<PartFile, FetchError> {
-    let mut part = PartFile::create(names, dest, name, overwrite)?;
-    part.attach_sidecar(Sidecar::new(key, name))?;
-    Ok(part)
-}
-
-/// At the end of an item that did not complete: keeps its `.part` and sidecar if they are
-/// worth resuming (paused, timed out or failed with bytes), removes them otherwise
-/// (cancelled, too large, or nothing written). Returns `reason` for the outcome.
-async fn finish_part(job: &Job, key: &str, part: Option<PartFile>, reason: Stop) -> Stop {
-    let Some(part) = part else {
-        return reason;
-    };
-    let worthless = matches!(
-        reason,
-        Stop::Failed(FetchError::TooLarge { .. } | FetchError::Write { .. })
-    );
-    if job.cancelled() || worthless || part.written() == 0 {
-        let _ = tokio::task::spawn_blocking(move || drop(part)).await;
-        return reason;
-    }
-    let dest = job.output.dest.clone();
-    let (resume, key) = (Arc::clone(&job.resume), key.to_owned());
-    let kept = tokio::task::spawn_blocking(move || {
-        let path = part.keep()?;
-        resume.put(&dest, &key, &path);
-        Ok::<_, FetchError>(path)
-    })
-    .await;
-    match kept {
-        Ok(Ok(path)) => tracing::info!(part = %path.display(), "kept for resuming"),
-        Ok(Err(e)) => tracing::warn!(error = %e, "could not keep the .part"),
-        Err(e) => tracing::warn!(error = %e, "could not keep the .part"),
-    }
-    reason
 }
 
 fn started(job: &Job, shared: &Shared, name: String, total: Option<u64>) {
