@@ -198,6 +198,9 @@ fn failure_box(_message: &str) {}
 fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let data_dir = eframe::storage_dir(APP_ID);
+    if let Some(dir) = &data_dir {
+        haul::desktop::make_private(dir);
+    }
     // One window per person: a Haul already running takes these sources and comes to the
     // front; this process then ends without touching the saved queue.
     let instance = match &data_dir {

@@ -92,7 +92,8 @@ impl Given {
                 }
                 if value.contains(['/', '\\']) {
                     return Err(bad(format!(
-                        "'{value}' is a path; give the folder with dir= and the name with out="
+                        "'{value}' is a path; give only a file name (the folder is the \
+                         destination, or dir= in a list)"
                     )));
                 }
                 self.options.out = Some(clean);
@@ -258,7 +259,7 @@ mod tests {
         assert!(err(&mut given, "header", "no colon").contains("Name: value"));
         assert!(err(&mut given, "checksum", "md5=abc").contains("only sha-256"));
         assert!(err(&mut given, "split", "99").contains("1 to 16"));
-        assert!(err(&mut given, "out", "a/b").contains("dir="));
+        assert!(err(&mut given, "out", "a/b").contains("only a file name"));
         assert!(err(&mut given, "max-conn", "2").starts_with("unknown option 'max-conn'"));
         let mut lone = Given::default();
         lone.set("http-passwd", "x").expect("set");

@@ -333,8 +333,9 @@ impl HaulApp {
         }
     }
 
-    /// The options form's Add (new rows, one per address) or Apply (the row takes them and
-    /// runs with them: a queued one is paused first and goes on once paused).
+    /// The options form's Add (new rows, one per address) or Apply (the row takes them for its
+    /// next run: a queued one is paused first and goes on at once; a paused or failed one
+    /// waits for Resume or Retry).
     fn apply_options(&mut self) {
         let Some(form) = self.options_form.take() else {
             return;
@@ -400,11 +401,11 @@ impl HaulApp {
                 };
                 self.model.edit(id, edit);
                 self.save(id);
+                // A queued row goes on with its new options; a paused or failed one waits for
+                // Resume or Retry, as the person left it.
                 if status == Status::Queued {
                     self.resume_after_pause.insert(id);
                     self.engine.send(Command::Pause(id));
-                } else if status.is_retryable() {
-                    self.resume_rows(&[id]);
                 }
             }
         }

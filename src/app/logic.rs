@@ -163,6 +163,13 @@ impl HaulApp {
                 None,
             ),
             RowState::Paused { .. } => (tr.fill(T::ActPaused, &[("name", &name)]), None),
+            RowState::Skipped { path } => (
+                tr.fill(
+                    T::ActSkipped,
+                    &[("name", &name), ("path", &path.display().to_string())],
+                ),
+                None,
+            ),
             RowState::Cancelled { .. } => (tr.fill(T::ActCancelled, &[("name", &name)]), None),
             _ => {
                 let why = failure_sentence(tr, row);

@@ -304,6 +304,24 @@ impl Desktop {
 
 /// Blocking: what `path` is as a destination. Writing is tried for real (a file created and
 /// removed), since permission bits do not tell the whole story (ACLs, read-only mounts).
+/// Makes Haul's data folder (settings, the saved queue, logs) readable by its owner only: the
+/// settings may hold a proxy's password, the queue an item's credentials and cookies-file path
+/// (eframe writes `app.ron` with the default umask, often 0644). Creates the folder when
+/// missing. Unix only; on Windows the folder is under the user's own profile.
+pub fn make_private(dir: &Path) {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot create the data folder");
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot make the data folder private");
+        }
+    }
+}
+
 pub fn check_dest(path: &Path) -> DestVerdict {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => probe_write(path),
@@ -461,6 +479,24 @@ fn walk(root: &Path, out: &mut Vec<PathBuf>, already: usize) -> std::io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_folder_is_made_private() -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("haul");
+        std::fs::create_dir(&data)?;
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755))?;
+        make_private(&data);
+        assert_eq!(
+            std::fs::metadata(&data)?.permissions().mode() & 0o777,
+            0o700
+        );
+        make_private(&dir.path().join("new")); // created when missing
+        assert!(dir.path().join("new").is_dir());
+        Ok(())
+    }
 
     #[test]
     fn expanding_walks_folders_in_order_and_keeps_files() -> std::io::Result<()> {

@@ -182,9 +182,18 @@ impl ResumeIndex {
                 return None;
             }
             let sidecar = read(part)?;
-            let same = sidecar.name == name
-                && sidecar.total == Some(total)
-                && sidecar.validator() == Some(validator);
+            if sidecar.name != name {
+                return None;
+            }
+            let same = sidecar.total == Some(total) && sidecar.validator() == Some(validator);
+            if !same {
+                // Said, not silent: the bytes stay for their own link, and this one starts over.
+                tracing::warn!(
+                    part = %part.display(),
+                    "bytes kept for {name} are of another version of the file (its size or \
+                     validator changed); downloading it again from the start"
+                );
+            }
             same.then(|| (source.clone(), part.clone(), sidecar))
         })?;
         folder.remove(&source);

@@ -73,18 +73,31 @@ impl Request {
             .filter(|h| same || !h.is_secret())
             .map(|h| (h.name.clone(), h.value.clone()))
             .collect();
-        if let Some(referer) = &self.referer {
-            out.push(("Referer".to_owned(), referer.clone()));
-        }
-        if let Some(agent) = &self.user_agent {
-            out.push(("User-Agent".to_owned(), agent.clone()));
-        }
-        if same && let Some(credentials) = &self.credentials {
-            out.push(("Authorization".to_owned(), credentials.basic()));
-        }
-        if let Some(cookie) = self.cookies.as_ref().and_then(|c| c.header_for(to, now)) {
-            out.push(("Cookie".to_owned(), cookie));
-        }
+        // A header given as such replaces the one an option makes (as curl's -H replaces its
+        // own): one Authorization, one User-Agent, never two.
+        let given = |name: &str| {
+            self.headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case(name))
+        };
+        let mut add = |name: &str, value: Option<String>| {
+            if let Some(value) = value.filter(|_| !given(name)) {
+                out.push((name.to_owned(), value));
+            }
+        };
+        add("Referer", self.referer.clone());
+        add("User-Agent", self.user_agent.clone());
+        add(
+            "Authorization",
+            self.credentials
+                .as_ref()
+                .filter(|_| same)
+                .map(Credentials::basic),
+        );
+        add(
+            "Cookie",
+            self.cookies.as_ref().and_then(|c| c.header_for(to, now)),
+        );
         out
     }
 }
@@ -442,11 +455,20 @@ mod tests {
                 .map(|(n, _)| n)
                 .collect()
         };
+        // The given Authorization header wins over the credentials: one, not two.
         assert_eq!(
             names("https://a.example/y"),
-            ["Authorization", "X-Api", "Referer", "Authorization"]
+            ["Authorization", "X-Api", "Referer"]
         );
         assert_eq!(names("https://b.example/y"), ["X-Api", "Referer"]);
+        let basic_only = Request {
+            credentials: Some(Credentials::parse("u:p")),
+            ..Request::default()
+        };
+        assert_eq!(
+            basic_only.headers_for(&first, &url("https://a.example/z"), 0),
+            [("Authorization".to_owned(), "Basic dTpw".to_owned())]
+        );
         assert_eq!(names("http://a.example/y"), ["X-Api", "Referer"]);
         assert_eq!(names("https://a.example:8443/y"), ["X-Api", "Referer"]);
         assert_eq!(

@@ -713,3 +713,33 @@ async fn a_re_signed_link_resumes_the_same_file_and_a_changed_file_starts_over()
         "the new version, whole"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_http_proxy_is_named_in_the_error() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dead = free_port();
+    let output = run(
+        vec![
+            s("--json"),
+            s("--retries"),
+            s("0"),
+            s("-o"),
+            dir.path().join("d").display().to_string(),
+            s("-x"),
+            format!("http://me:pw@127.0.0.1:{dead}"),
+            server.url("/bytes/10/a.bin"),
+        ],
+        None,
+    )
+    .await;
+    let (items, _) = json_lines(&output);
+    let error = items[0]["error"].as_str().expect("an error").to_owned();
+    assert!(
+        error.contains("cannot connect to the proxy")
+            && error.contains(&format!("http://me:***@127.0.0.1:{dead}"))
+            && !error.contains(":pw@"),
+        "{error}"
+    );
+    assert_eq!(server.requests(), 0, "the server was never reached");
+}

@@ -130,6 +130,13 @@ fn a_paused_rows_expired_link_is_given_anew_and_it_resumes_its_bytes() {
     steps(&mut h, 3);
     fill(&mut h, "Addresses", &again);
     assert!(confirm(&mut h, "Apply"));
+    assert_eq!(
+        h.state().model().rows()[0].status(),
+        Status::Paused,
+        "Apply keeps a paused row paused"
+    );
+    let resume = h.get_all_by_role_and_label(Role::Button, "Resume").next();
+    resume.expect("the row's Resume").click();
     step_until_status(&mut h, &again, Status::Done);
     assert_eq!(
         std::fs::read(world.dest.path().join("movie.bin")).expect("one file"),

@@ -197,6 +197,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "{done} done, {running} active, {queued} queued, {paused} paused, {failed} failed",
     ),
     (T::SummaryCancelled, ", {n} cancelled"),
+    (T::SummarySkipped, ", {n} already there"),
+    (
+        T::ActSkipped,
+        "Already there, not downloaded again: {name} ({path})",
+    ),
     (T::SummarySpeed, "{speed} now"),
     (
         T::SummaryFaster,

@@ -106,7 +106,7 @@ keys! {
     StatusCancelled, StatusPaused, RetryIn, ConnectingTry, WaitingForPart, Calculating,
     Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, ItemRate, GlobalRate, RowMenu,
     Details, Source, Folder, SavedAs, Digest, Expected, Error, ReadAs,
-    ItemsOne, ItemsMany, SummaryLine, SummaryCounts, SummaryCancelled, SummarySpeed, SummaryFaster, SummaryWall, SummaryTook,
+    ItemsOne, ItemsMany, SummaryLine, SummaryCounts, SummaryCancelled, SummarySkipped, ActSkipped, SummarySpeed, SummaryFaster, SummaryWall, SummaryTook,
     Filter, FilterAll, NothingMatches, NothingInFilter, PauseAll, ResumeAll, RetryFailed,
     ClearDone, CancelAll, RowsSelected,
     ConfirmCancelAll, ConfirmCancel, ConfirmRemove, ConfirmDeletePart, ConfirmDeleteParts,

@@ -182,6 +182,8 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "{done} 完成，{running} 进行中，{queued} 排队，{paused} 已暂停，{failed} 失败",
     ),
     (T::SummaryCancelled, "，{n} 已取消"),
+    (T::SummarySkipped, "，{n} 已存在"),
+    (T::ActSkipped, "已存在，未重新下载：{name}（{path}）"),
     (T::SummarySpeed, "当前 {speed}"),
     (
         T::SummaryFaster,

@@ -183,6 +183,8 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "{done} 完成，{running} 進行中，{queued} 排隊，{paused} 已暫停，{failed} 失敗",
     ),
     (T::SummaryCancelled, "，{n} 已取消"),
+    (T::SummarySkipped, "，{n} 已存在"),
+    (T::ActSkipped, "已存在，未重新下載：{name}（{path}）"),
     (T::SummarySpeed, "目前 {speed}"),
     (
         T::SummaryFaster,

@@ -136,6 +136,12 @@ fn summary_counts(tr: Tr, model: &Model) -> String {
     } else {
         counts
     };
+    let skipped = model.count(Status::Skipped);
+    let counts = if skipped > 0 {
+        counts + &tr.fill(T::SummarySkipped, &[("n", &skipped.to_string())])
+    } else {
+        counts
+    };
     tr.fill(
         T::SummaryLine,
         &[("items", &tr.items(model.len())), ("counts", &counts)],

@@ -60,7 +60,7 @@ pub(super) fn failure(e: &reqwest::Error, proxy: String) -> Option<Stop> {
     let lower = text.to_ascii_lowercase();
     let problem = if lower.contains("proxy authorization required")
         || lower.contains("credentials not accepted")
-        || lower.contains("socks error: auth")
+        || (lower.contains("socks error") && lower.contains("auth"))
     {
         ProxyProblem::Auth
     } else if lower.contains("failed to create underlying connection") {
