@@ -266,8 +266,10 @@ impl HaulApp {
             }
             Action::ContextClick(index) => self.model.context_click(index),
             Action::Activate(index) => {
-                if let Some(super::model::RowState::Done { path, .. }) =
-                    self.model.row_at(index).map(|r| &r.state)
+                if let Some(
+                    super::model::RowState::Done { path, .. }
+                    | super::model::RowState::Skipped { path },
+                ) = self.model.row_at(index).map(|r| &r.state)
                 {
                     self.desktop.open(path.clone());
                 }

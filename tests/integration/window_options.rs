@@ -201,3 +201,32 @@ fn a_proxy_typed_in_settings_carries_the_next_download() {
         proxy.log()
     );
 }
+
+#[test]
+fn with_skip_chosen_a_complete_file_is_not_fetched_again_and_reads_as_already_there() {
+    let mut world = World::new();
+    std::fs::write(world.dest.path().join("have.bin"), body(100)).expect("write");
+    let url = world.server.url("/bytes/100/have.bin");
+    let mut h = world.harness();
+    h.get_by_label("Settings").click();
+    steps(&mut h, 3);
+    h.get_by_label("Skip it if it is complete").click();
+    steps(&mut h, 3);
+    assert!(h.state().settings().skip_existing);
+    crate::window::add_via_box(&mut h, &url);
+    step_until_status(&mut h, &url, Status::Skipped);
+    assert!(!world.dest.path().join("have (1).bin").exists());
+    h.get_by_label("Activity").click();
+    steps(&mut h, 3);
+    assert!(
+        h.query_by_label_contains("Already there, not downloaded again: have.bin")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("1 already there").is_some());
+    assert!(
+        h.query_all_by_role_and_label(Role::Button, "Open")
+            .next()
+            .is_some(),
+        "the file there can be opened from its row"
+    );
+}

@@ -44,6 +44,11 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>)
                 );
                 ui.end_row();
             }
+            if let RowState::Skipped { path } = &row.state {
+                ui.label(tr.get(T::SavedAs));
+                ui.add(egui::Label::new(path.display().to_string()).selectable(true));
+                ui.end_row();
+            }
             if let RowState::Done { path, sha256, .. } = &row.state {
                 ui.label(tr.get(T::SavedAs));
                 ui.add(egui::Label::new(path.display().to_string()).selectable(true));

@@ -360,7 +360,7 @@ pub(super) fn status_text(tr: Tr, row: &Row, now: Instant) -> String {
 
 fn progress(ui: &mut Ui, row: &Row) {
     let fraction = match (&row.state, row.state.total()) {
-        (RowState::Done { .. }, _) => Some(1.0),
+        (RowState::Done { .. } | RowState::Skipped { .. }, _) => Some(1.0),
         (state, Some(total)) if total > 0 && !matches!(state, RowState::Queued) => {
             Some(state.bytes() as f64 / total as f64)
         }
@@ -440,7 +440,9 @@ pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, fixed: bool, actions: 
     let status = row.status();
     let ids = vec![row.id];
     let main = match (&row.state, status) {
-        (RowState::Done { path, .. }, _) => Some((T::Open, Action::Open(path.clone()))),
+        (RowState::Done { path, .. } | RowState::Skipped { path }, _) => {
+            Some((T::Open, Action::Open(path.clone())))
+        }
         (_, s) if s.is_active() => Some((T::Pause, Action::Pause(ids.clone()))),
         (_, Status::Paused) => Some((T::Resume, Action::Resume(ids.clone()))),
         (_, s) if s.is_retryable() && row.source.is_some() => {
@@ -449,7 +451,9 @@ pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, fixed: bool, actions: 
         _ => None,
     };
     let second = match (&row.state, status) {
-        (RowState::Done { path, .. }, _) => Some((T::ShowInFolder, Action::Reveal(path.clone()))),
+        (RowState::Done { path, .. } | RowState::Skipped { path }, _) => {
+            Some((T::ShowInFolder, Action::Reveal(path.clone())))
+        }
         (_, s) if s.is_active() || s == Status::Paused => {
             Some((T::Cancel, Action::Cancel(ids.clone())))
         }

@@ -58,7 +58,7 @@ pub(super) fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Ac
     );
     ui.separator();
     if let [one] = rows {
-        if let RowState::Done { path, .. } = &one.state {
+        if let RowState::Done { path, .. } | RowState::Skipped { path } = &one.state {
             item(ui, T::Open, Action::Open(path.clone()), true);
             item(ui, T::ShowInFolder, Action::Reveal(path.clone()), true);
         }
