@@ -10,6 +10,7 @@
 //!   checksums of a `SHA256SUMS` file.
 //! - [`netrc`]: `.netrc` credentials per host (curl's `--netrc`).
 //! - [`options`]: the per-item option table (aria2's names), for lists, flags and dialogs.
+//! - [`rpc`]: an aria2-compatible JSON-RPC server for browsers and tools.
 //! - [`human`]: sizes and durations for people.
 //! - [`process`]: what both binaries set up once at start (the open-file limit).
 //! - [`version`]: the version and git commit that `--version` and the About box show.
@@ -32,5 +33,6 @@ pub mod netrc;
 pub mod options;
 pub mod process;
 pub mod protocol;
+pub mod rpc;
 pub mod sources;
 pub mod version;

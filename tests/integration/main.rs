@@ -7,6 +7,7 @@
 //! - `lifecycle`: engine start, shutdown and the waker.
 //! - `tls`: certificates are verified.
 //! - `cli`: the `haul-cli` binary as scripts run it.
+//! - `rpc`: `haul-cli --enable-rpc` with aria2p and every refused way in.
 //! - `request`: headers, cookies, credentials, aria2 lists and real proxies, through `haul-cli`.
 //! - `props`: property tests of the sanitiser and list parsing.
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
@@ -22,6 +23,7 @@ mod lifecycle;
 mod props;
 mod request;
 mod resume;
+mod rpc;
 mod split;
 mod support;
 mod tls;

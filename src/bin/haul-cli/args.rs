@@ -97,6 +97,27 @@ pub struct Args {
     quiet: bool,
     #[command(flatten)]
     request: RequestArgs,
+    /// Serve aria2's JSON-RPC at http://127.0.0.1:PORT/jsonrpc until Ctrl+C, so browser
+    /// extensions, AriaNg and aria2p can add downloads (into -o DIR).
+    #[arg(long = "enable-rpc")]
+    enable_rpc: bool,
+    /// The RPC's port.
+    #[arg(long = "rpc-listen-port", value_name = "PORT", default_value_t = haul::rpc::DEFAULT_PORT)]
+    rpc_listen_port: u16,
+    /// The secret every RPC call must give (as token:SECRET); without it one is made and
+    /// printed at start.
+    #[arg(long = "rpc-secret", value_name = "SECRET")]
+    rpc_secret: Option<String>,
+    /// Listen on every interface, not only 127.0.0.1 (a phone, another computer): then the
+    /// secret is the only key.
+    #[arg(long = "rpc-listen-all")]
+    rpc_listen_all: bool,
+    /// Let any web page's origin call the RPC (extensions are always let in).
+    #[arg(long = "rpc-allow-origin-all")]
+    rpc_allow_origin_all: bool,
+    /// Let this web page's origin call the RPC (repeatable), e.g. https://ariang.example.
+    #[arg(long = "rpc-allow-origin", value_name = "ORIGIN")]
+    rpc_allow_origin: Vec<String>,
 }
 
 /// Everything a batch needs, built once from the flags.
@@ -108,12 +129,15 @@ pub struct Config {
     pub json: bool,
     /// No live progress (`--quiet`, and always with `--json`).
     pub quiet: bool,
+    /// `--enable-rpc`: serve aria2's JSON-RPC instead of running a batch.
+    pub rpc: Option<haul::rpc::RpcConfig>,
 }
 
 impl Args {
     /// The batch's configuration; relative paths (sources, lists, `-o`) are taken from
     /// `base`. Errors are usage errors, in words for the person who typed the command.
     pub fn into_config(self, base: &Path) -> Result<Config, String> {
+        let rpc = self.rpc_config()?;
         let texts = self
             .sources
             .into_iter()
@@ -124,7 +148,7 @@ impl Args {
         for input in &self.input {
             entries.extend(read_list(input, base)?);
         }
-        if entries.is_empty() {
+        if entries.is_empty() && rpc.is_none() {
             return Err("no sources given".to_owned());
         }
         if let Some(checksum) = self.checksum {
@@ -175,7 +199,30 @@ impl Args {
             },
             json: self.json,
             quiet: self.quiet || self.json,
+            rpc,
         })
+    }
+
+    /// The RPC server's settings with `--enable-rpc` (a secret made when none is given).
+    fn rpc_config(&self) -> Result<Option<haul::rpc::RpcConfig>, String> {
+        if !self.enable_rpc {
+            return Ok(None);
+        }
+        let secret = match &self.rpc_secret {
+            Some(secret) if secret.is_empty() => {
+                return Err("--rpc-secret must not be empty".to_owned());
+            }
+            Some(secret) => secret.clone(),
+            None => haul::rpc::generated_secret()
+                .map_err(|e| format!("cannot make an RPC secret: {e}"))?,
+        };
+        Ok(Some(haul::rpc::RpcConfig {
+            port: self.rpc_listen_port,
+            secret,
+            listen_all: self.rpc_listen_all,
+            allow_origins: self.rpc_allow_origin.clone(),
+            allow_origin_all: self.rpc_allow_origin_all,
+        }))
     }
 }
 

@@ -8,11 +8,14 @@
 //! - `args`: the flags, parsed once into the batch's configuration.
 //! - `report`: `--json` lines, the table and the summary.
 //! - `display`: live progress on stderr.
+//! - `request`: the request flags (headers, cookies, credentials, proxy).
+//! - `serve`: `--enable-rpc`, aria2's JSON-RPC without a window.
 
 mod args;
 mod display;
 mod report;
 mod request;
+mod serve;
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal};
@@ -100,7 +103,15 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         engine,
         json,
         quiet,
+        rpc,
     } = config;
+    if let Some(rpc) = rpc {
+        let (dest, limits) = (engine.output.dest.clone(), engine.limits);
+        let (engine, events) = Engine::start(runtime.handle(), engine).context("cannot start")?;
+        let engine = runtime.block_on(serve::run(engine, events, rpc, dest, limits))?;
+        engine.suspend_blocking(std::time::Duration::from_secs(10));
+        return Ok(ExitCode::SUCCESS);
+    }
     let dest = engine.output.dest.clone();
     let (engine, events) = Engine::start(runtime.handle(), engine).context("cannot start")?;
     let display = Display::new(!quiet, entries.len() as u64);

@@ -1,0 +1,310 @@
+//! The RPC's HTTP/1.1 side: `POST /jsonrpc` (and CORS preflight), and the rules every request
+//! passes before a method runs — a local RPC that writes files is an attack surface:
+//! - `Host` must be a loopback name (`localhost`, `127.0.0.1`, `[::1]`, any port) unless the
+//!   server listens beyond loopback: a web page that rebinds its DNS name to 127.0.0.1 still
+//!   sends its own name (DNS rebinding);
+//! - a request with an `Origin` is refused unless it is an extension's
+//!   (`chrome-extension://`, `moz-extension://`), allow-listed, or all are allowed;
+//! - bodies over [`super::MAX_BODY`] get 413, batches over [`super::MAX_CALLS`] an error;
+//! - every call carries `token:SECRET` as its first parameter, compared in constant time.
+//!
+//! Must not touch: the downloads table (calls go to its owner over a channel).
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HOST, HeaderValue, ORIGIN};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Call, MAX_BODY, MAX_CALLS, RpcConfig};
+
+/// Accepts connections for ever, one task each.
+pub(super) async fn accept(
+    listener: tokio::net::TcpListener,
+    config: RpcConfig,
+    calls: mpsc::Sender<Call>,
+) {
+    let config = std::sync::Arc::new(config);
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
+        let (config, calls) = (std::sync::Arc::clone(&config), calls.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let (config, calls) = (std::sync::Arc::clone(&config), calls.clone());
+                async move { Ok::<_, Infallible>(handle(request, &config, &calls).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .max_buf_size(64 * 1024)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
+    *response.status_mut() = status;
+    response
+}
+
+/// Whether `host` (a `Host` header's value) names this machine's loopback.
+fn loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        })
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "::1"
+    )
+}
+
+/// Whether a request with this `Origin` may call.
+fn origin_allowed(origin: &str, config: &RpcConfig) -> bool {
+    config.allow_origin_all
+        || origin.starts_with("chrome-extension://")
+        || origin.starts_with("moz-extension://")
+        || origin.starts_with("safari-web-extension://")
+        || config
+            .allow_origins
+            .iter()
+            .any(|o| o.trim_end_matches('/') == origin)
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    config: &RpcConfig,
+    calls: &mpsc::Sender<Call>,
+) -> Response<Full<Bytes>> {
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !config.listen_all && !loopback_host(host) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "Host is not this machine's loopback name",
+        );
+    }
+    let origin = request
+        .headers()
+        .get(ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(origin) = &origin
+        && !origin_allowed(origin, config)
+    {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "this Origin is not allowed to call Haul",
+        );
+    }
+    if request.uri().path() != "/jsonrpc" {
+        return plain(StatusCode::NOT_FOUND, "the RPC is at /jsonrpc");
+    }
+    let mut response = match *request.method() {
+        Method::OPTIONS => plain(StatusCode::NO_CONTENT, ""),
+        Method::POST => post(request, config, calls).await,
+        _ => plain(StatusCode::METHOD_NOT_ALLOWED, "POST JSON-RPC to /jsonrpc"),
+    };
+    if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
+        let headers = response.headers_mut();
+        headers.insert("access-control-allow-origin", origin);
+        headers.insert(
+            "access-control-allow-methods",
+            HeaderValue::from_static("POST, OPTIONS"),
+        );
+        headers.insert(
+            "access-control-allow-headers",
+            HeaderValue::from_static("Content-Type"),
+        );
+    }
+    response
+}
+
+async fn post(
+    request: Request<Incoming>,
+    config: &RpcConfig,
+    calls: &mpsc::Sender<Call>,
+) -> Response<Full<Bytes>> {
+    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(_) => {
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            );
+        }
+    };
+    let reply = match serde_json::from_slice::<Value>(&body) {
+        Err(_) => error_reply(&Value::Null, -32700, "Parse error"),
+        Ok(Value::Array(batch)) if batch.len() > MAX_CALLS => {
+            error_reply(&Value::Null, -32600, "too many calls in one batch")
+        }
+        Ok(Value::Array(batch)) => {
+            let mut replies = Vec::with_capacity(batch.len());
+            for one in &batch {
+                replies.push(call(one, config, calls).await);
+            }
+            Value::Array(replies)
+        }
+        Ok(one) => call(&one, config, calls).await,
+    };
+    let mut response = Response::new(Full::new(Bytes::from(reply.to_string())));
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/json-rpc"),
+    );
+    response
+}
+
+fn error_reply(id: &Value, code: i64, message: &str) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+}
+
+/// One JSON-RPC request object → its reply object.
+async fn call(request: &Value, config: &RpcConfig, calls: &mpsc::Sender<Call>) -> Value {
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let Some(method) = request.get("method").and_then(Value::as_str) else {
+        return error_reply(&id, -32600, "Invalid Request");
+    };
+    let params = match request.get("params") {
+        Some(Value::Array(params)) => params.clone(),
+        None => Vec::new(),
+        Some(_) => return error_reply(&id, -32602, "Invalid params"),
+    };
+    match run(method, params, config, calls).await {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Err(message) => error_reply(&id, 1, &message),
+    }
+}
+
+/// Checks the token, then runs the method (`system.multicall` runs each of its calls).
+async fn run(
+    method: &str,
+    mut params: Vec<Value>,
+    config: &RpcConfig,
+    calls: &mpsc::Sender<Call>,
+) -> Result<Value, String> {
+    if method == "system.listMethods" {
+        return Ok(json!(super::aria2::METHODS));
+    }
+    if method == "system.multicall" {
+        let Some(Value::Array(list)) = params.first() else {
+            return Err("system.multicall takes a list of calls".to_owned());
+        };
+        if list.len() > MAX_CALLS {
+            return Err("too many calls in one multicall".to_owned());
+        }
+        let mut results = Vec::with_capacity(list.len());
+        for item in list.clone() {
+            let name = item
+                .get("methodName")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let inner = match item.get("params") {
+                Some(Value::Array(p)) => p.clone(),
+                _ => Vec::new(),
+            };
+            if name == "system.multicall" {
+                results
+                    .push(json!({ "code": 1, "message": "system.multicall cannot call itself" }));
+                continue;
+            }
+            results.push(match Box::pin(run(&name, inner, config, calls)).await {
+                Ok(value) => json!([value]),
+                Err(message) => json!({ "code": 1, "message": message }),
+            });
+        }
+        return Ok(Value::Array(results));
+    }
+    let token = match params.first().and_then(Value::as_str) {
+        Some(text) if text.starts_with("token:") => {
+            let text = text.to_owned();
+            params.remove(0);
+            Some(text)
+        }
+        _ => None,
+    };
+    let given = token
+        .as_deref()
+        .and_then(|t| t.strip_prefix("token:"))
+        .unwrap_or_default();
+    if !bool::from(given.as_bytes().ct_eq(config.secret.as_bytes())) {
+        return Err("Unauthorized".to_owned());
+    }
+    let (reply, answer) = oneshot::channel();
+    let call = Call {
+        method: method.to_owned(),
+        params,
+        reply,
+    };
+    calls
+        .send(call)
+        .await
+        .map_err(|_| "Haul is shutting down".to_owned())?;
+    answer
+        .await
+        .map_err(|_| "Haul is shutting down".to_owned())?
+        .map_err(|failure| failure.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_names_are_this_machine() {
+        for host in [
+            "localhost:6800",
+            "127.0.0.1:6800",
+            "[::1]:6800",
+            "LOCALHOST",
+            "127.0.0.1",
+        ] {
+            assert!(loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example:6800",
+            "127.0.0.1.evil.example",
+            "",
+            "10.0.0.5:6800",
+        ] {
+            assert!(!loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn extension_origins_pass_and_pages_need_the_list() {
+        let config = RpcConfig {
+            port: 0,
+            secret: "s".into(),
+            listen_all: false,
+            allow_origins: vec!["https://ariang.example".into()],
+            allow_origin_all: false,
+        };
+        assert!(origin_allowed("chrome-extension://abcdef", &config));
+        assert!(origin_allowed("moz-extension://1234", &config));
+        assert!(origin_allowed("https://ariang.example", &config));
+        assert!(!origin_allowed("https://evil.example", &config));
+        assert!(!origin_allowed("null", &config));
+    }
+}

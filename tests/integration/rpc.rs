@@ -1,0 +1,262 @@
+//! `haul-cli --enable-rpc` against real clients nobody here wrote: `aria2p` (PyPI) adds,
+//! polls, pauses, resumes and removes; raw requests try every way in that must be refused.
+//! The Python with aria2p is `HAUL_PYTHON` (`.ci/run` makes a venv and sets it, with
+//! `HAUL_REQUIRE_ARIA2P=1`); without it the aria2p test says so and passes.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::cli::BIN;
+use crate::support::{Server, body};
+
+const SECRET: &str = "s3cret-token";
+
+/// `haul-cli --enable-rpc` on a free port, saving into `dest`; killed on drop.
+struct Rpc {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Rpc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn start(dest: &Path) -> Rpc {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["--enable-rpc", "--rpc-listen-port", &port.to_string()])
+        .args(["--rpc-secret", SECRET, "-o"])
+        .arg(dest)
+        .env_remove("NO_PROXY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start haul-cli --enable-rpc");
+    let rpc = Rpc { child, port }; // killed and reaped on drop, also if this panics
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return rpc;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the RPC server did not listen on {port}");
+}
+
+/// POSTs `body` to the server with extra headers; returns the status and the JSON reply.
+async fn post(port: u16, body: String, headers: &[(&str, &str)]) -> (u16, Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let mut request = client
+        .post(format!("http://127.0.0.1:{port}/jsonrpc"))
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("a reply");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn call(method: &str, params: Value) -> String {
+    json!({ "jsonrpc": "2.0", "id": "t", "method": method, "params": params }).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_way_in_that_must_be_refused_is_refused_and_nothing_is_written() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = start(&dest).await;
+    let url = server.url("/bytes/100/x.bin");
+    let token = format!("token:{SECRET}");
+    let error_of = |reply: &Value| {
+        reply["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // No token, a wrong token.
+    let (_, reply) = post(rpc.port, call("aria2.addUri", json!([[url]])), &[]).await;
+    assert_eq!(error_of(&reply), "Unauthorized");
+    let (_, reply) = post(
+        rpc.port,
+        call("aria2.addUri", json!(["token:nope", [url]])),
+        &[],
+    )
+    .await;
+    assert_eq!(error_of(&reply), "Unauthorized");
+    // A web page's Origin, a foreign Host (DNS rebinding).
+    let good = call("aria2.getVersion", json!([token]));
+    let (status, _) = post(
+        rpc.port,
+        good.clone(),
+        &[("Origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = post(rpc.port, good.clone(), &[("Host", "evil.example:6800")]).await;
+    assert_eq!(status, 403);
+    // An extension's Origin is let in.
+    let (status, reply) = post(rpc.port, good.clone(), &[("Origin", "moz-extension://abc")]).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["result"]["version"].is_string());
+    // dir naming a system folder, out climbing out, a 10 MB body.
+    let (_, reply) = post(
+        rpc.port,
+        call("aria2.addUri", json!([token, [url], {"dir": "/etc"}])),
+        &[],
+    )
+    .await;
+    assert!(
+        error_of(&reply).contains("outside the destination"),
+        "{reply}"
+    );
+    let (_, reply) = post(
+        rpc.port,
+        call("aria2.addUri", json!([token, [url], {"out": "../../x"}])),
+        &[],
+    )
+    .await;
+    assert!(error_of(&reply).contains("only a file name"), "{reply}");
+    let (_, reply) = post(
+        rpc.port,
+        call("aria2.addUri", json!([token, [url], {"dir": "../up"}])),
+        &[],
+    )
+    .await;
+    assert!(
+        error_of(&reply).contains("leaves the destination"),
+        "{reply}"
+    );
+    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(10 * 1024 * 1024));
+    let (status, _) = post(rpc.port, big, &[]).await;
+    assert_eq!(status, 413);
+    // An unknown method says so, in aria2's error shape.
+    let (_, reply) = post(rpc.port, call("aria2.addTorrent", json!([token, "x"])), &[]).await;
+    assert_eq!(reply["error"]["code"], 1);
+    assert!(error_of(&reply).contains("No such method"), "{reply}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.requests(), 0, "nothing refused reached the server");
+    assert!(
+        std::fs::read_dir(&dest).expect("dest").next().is_none(),
+        "nothing written"
+    );
+    assert!(!dir.path().join("x").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aria2p_adds_polls_pauses_resumes_and_removes() {
+    let Some(python) = std::env::var_os("HAUL_PYTHON") else {
+        assert!(
+            std::env::var_os("HAUL_REQUIRE_ARIA2P").is_none(),
+            "HAUL_PYTHON (a Python with aria2p) is not set"
+        );
+        eprintln!("skipped: set HAUL_PYTHON to a Python with aria2p installed");
+        return;
+    };
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = start(&dest).await;
+    let quick = server.url("/bytes/300000/quick.bin");
+    let slow = server.url("/bytes/3000000/slow.bin?range=1&etag=s&drip_ms=2");
+    let script = format!(
+        r#"
+import sys, time, aria2p
+api = aria2p.API(aria2p.Client(host="http://127.0.0.1", port={port}, secret="{secret}"))
+def wait(gid, pred, what, limit=30):
+    end = time.time() + limit
+    while time.time() < end:
+        d = api.get_download(gid)
+        if pred(d):
+            return d
+        time.sleep(0.1)
+    sys.exit(f"timed out waiting for {{what}}: {{d.status}}")
+quick = api.add_uris(["{quick}"], options={{"out": "renamed.bin", "dir": "sub"}})
+d = wait(quick.gid, lambda d: d.is_complete, "quick complete")
+print("quick", d.status, d.total_length, d.completed_length, d.files[0].path)
+slow = api.add_uris(["{slow}"])
+wait(slow.gid, lambda d: d.completed_length > 100000, "slow bytes")
+api.pause([slow])
+d = wait(slow.gid, lambda d: d.is_paused, "paused")
+kept = d.completed_length
+print("paused", kept)
+api.resume([slow])
+d = wait(slow.gid, lambda d: d.is_complete, "slow complete", 60)
+print("slow", d.status, d.total_length)
+stats = api.get_stats()
+print("stats", stats.num_active, stats.num_stopped)
+names = sorted(x.gid for x in api.get_downloads())
+print("listed", len(names))
+third = api.add_uris(["{slow}&again=1"])
+wait(third.gid, lambda d: d.completed_length > 0, "third bytes")
+print("removed", api.remove([third]))
+print("after", [x.gid for x in api.get_downloads()].count(third.gid))
+"#,
+        port = rpc.port,
+        secret = SECRET,
+        quick = quick,
+        slow = slow,
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(["-c", &script])
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .expect("run python")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("quick complete 300000 300000"), "{stdout}");
+    assert_eq!(
+        std::fs::read(dest.join("sub/renamed.bin")).expect("out and dir"),
+        body(300_000)
+    );
+    assert!(stdout.contains("slow complete 3000000"), "{stdout}");
+    assert_eq!(
+        std::fs::read(dest.join("slow.bin")).expect("slow"),
+        body(3_000_000)
+    );
+    let resumed = server
+        .request_log()
+        .iter()
+        .filter(|l| l.target.contains("slow.bin") && !l.target.contains("again"))
+        .filter_map(|l| l.range.clone())
+        .any(|r| r != "bytes=0-");
+    assert!(resumed, "unpause resumed from the kept bytes");
+    assert!(stdout.contains("removed [True]"), "{stdout}");
+    assert!(stdout.contains("after 0"), "{stdout}");
+}
