@@ -743,3 +743,63 @@ async fn a_dead_http_proxy_is_named_in_the_error() {
     );
     assert_eq!(server.requests(), 0, "the server was never reached");
 }
+
+/// proxy.py (PyPI, beside aria2p in `HAUL_PYTHON`'s venv) answers a wrong password with 407,
+/// as an HTTP proxy should (tinyproxy 1.11 says 401).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_proxy_that_refuses_the_password_is_named_and_the_right_one_carries() {
+    let Some(python) = std::env::var_os("HAUL_PYTHON") else {
+        assert!(
+            std::env::var_os("HAUL_REQUIRE_ARIA2P").is_none(),
+            "HAUL_PYTHON is not set"
+        );
+        eprintln!("skipped: set HAUL_PYTHON to a venv with proxy.py");
+        return;
+    };
+    let proxy_bin = std::path::Path::new(&python).with_file_name("proxy");
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let child = Command::new(&proxy_bin)
+        .args(["--hostname", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--basic-auth", "haul:pw"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start proxy.py");
+    let _proxy = Proxy {
+        child,
+        port,
+        log: dir.path().join("none"),
+        _dir: tempfile::tempdir().expect("tempdir"),
+    };
+    wait_listening(port).await;
+    let fetch = |password: &str| {
+        let args = vec![
+            s("--json"),
+            s("--retries"),
+            s("0"),
+            s("-o"),
+            dir.path().join("d").display().to_string(),
+            s("-x"),
+            format!("http://haul:{password}@127.0.0.1:{port}"),
+            server.url("/bytes/2000/via-proxy-py.bin"),
+        ];
+        async move { run(args, None).await }
+    };
+    let output = fetch("wrong").await;
+    let (items, _) = json_lines(&output);
+    let error = items[0]["error"].as_str().expect("an error").to_owned();
+    assert!(
+        error.contains("the proxy refused the user name or password")
+            && error.contains(&format!("http://haul:***@127.0.0.1:{port}"))
+            && !error.contains("wrong"),
+        "{error}"
+    );
+    let output = fetch("pw").await;
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        std::fs::read(dir.path().join("d/via-proxy-py.bin")).expect("file"),
+        body(2000)
+    );
+}
