@@ -160,6 +160,31 @@ async fn every_way_in_that_must_be_refused_is_refused_and_nothing_is_written() {
     let (_, reply) = post(rpc.port, call("aria2.addTorrent", json!([token, "x"])), &[]).await;
     assert_eq!(reply["error"]["code"], 1);
     assert!(error_of(&reply).contains("No such method"), "{reply}");
+    // system.multicall: each call carries its own token; a bad one fails alone.
+    let calls = json!([[
+        {"methodName": "aria2.getVersion", "params": [token]},
+        {"methodName": "aria2.getGlobalStat", "params": ["token:nope"]},
+        {"methodName": "system.listMethods"},
+    ]]);
+    let (_, reply) = post(rpc.port, call("system.multicall", calls), &[]).await;
+    let results = reply["result"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 3, "{reply}");
+    assert!(results[0][0]["version"].is_string(), "{reply}");
+    assert_eq!(results[1]["message"], "Unauthorized", "{reply}");
+    assert!(
+        results[2][0]
+            .as_array()
+            .is_some_and(|m| m.contains(&json!("aria2.addUri")))
+    );
+    // A batch of two answers twice, in order.
+    let batch = format!(
+        "[{},{}]",
+        call("aria2.getVersion", json!([token])),
+        call("aria2.tellActive", json!([token]))
+    );
+    let (_, reply) = post(rpc.port, batch, &[]).await;
+    assert_eq!(reply.as_array().map(Vec::len), Some(2), "{reply}");
+    assert_eq!(reply[1]["result"], json!([]));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.requests(), 0, "nothing refused reached the server");
     assert!(
