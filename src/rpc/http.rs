@@ -204,7 +204,7 @@ async fn run(
     calls: &mpsc::Sender<Call>,
 ) -> Result<Value, String> {
     if method == "system.listMethods" {
-        return Ok(json!(super::aria2::METHODS));
+        return Ok(json!(super::methods::METHODS));
     }
     if method == "system.multicall" {
         let Some(Value::Array(list)) = params.first() else {

@@ -3,7 +3,7 @@
 //!
 //! Owns: listening (127.0.0.1 by default), the security rules every request passes first
 //! (`http`: the secret, the `Host` and `Origin` rules, bounded bodies and batches), JSON-RPC 2.0
-//! framing, and the methods (`aria2`). Calls reach the front end that owns the engine as
+//! framing, and the methods (`methods`). Calls reach the front end that owns the engine as
 //! [`Call`]s over a channel, so the table of downloads has one owner (the actor that also
 //! drains the engine's events) and a flood of requests waits its turn instead of starving it.
 //! Must not touch: the engine's internals, any UI toolkit.
@@ -11,17 +11,20 @@
 //! # Layout
 //! - this file: [`RpcConfig`], [`Call`], [`serve`].
 //! - `http`: the HTTP/1.1 server and its rules.
-//! - `aria2`: the downloads table and the methods.
+//! - `methods`: aria2's methods over any list of downloads ([`Downloads`]).
+//! - `table`: the headless list (`haul-cli --enable-rpc`).
 
-pub mod aria2;
 mod http;
+pub mod methods;
+pub mod table;
 
 use std::net::SocketAddr;
 
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-pub use aria2::{RpcFailure, Table};
+pub use methods::{Downloads, RpcFailure, View, call};
+pub use table::Table;
 
 /// aria2's default RPC port.
 pub const DEFAULT_PORT: u16 = 6800;

@@ -8,22 +8,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use haul::engine::{Engine, Events};
-use haul::protocol::{Command, JobId, Limits};
+use haul::protocol::Limits;
 use haul::rpc::{self, RpcConfig, Table};
 use tokio::sync::mpsc;
-
-/// The engine as the table's methods see it.
-struct Handle<'a>(&'a Engine);
-
-impl rpc::aria2::Engine for Handle<'_> {
-    fn next_id(&self) -> JobId {
-        self.0.handle().next_id()
-    }
-
-    fn send(&self, command: Command) {
-        self.0.send(command);
-    }
-}
 
 /// Serves until Ctrl+C, then hands the engine back (the caller suspends it outside the
 /// runtime: running items are paused and their bytes kept, as a batch's are).
@@ -43,7 +30,7 @@ pub async fn run(
         "haul-cli: aria2 JSON-RPC at http://{addr}/jsonrpc, secret {secret_given}, saving into {}",
         dest.display()
     );
-    let mut table = Table::new(dest, limits);
+    let mut table = Table::new(dest, limits, Box::new(engine.handle()));
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -54,7 +41,7 @@ pub async fn run(
             },
             call = calls.recv() => {
                 let Some(call) = call else { break };
-                let result = table.call(&call.method, &call.params, &Handle(&engine));
+                let result = rpc::call(&mut table, &call.method, &call.params);
                 let _ = call.reply.send(result);
             }
             _ = &mut ctrl_c => {

@@ -1,0 +1,457 @@
+//! aria2's JSON-RPC methods over any list of downloads ([`Downloads`]: the headless
+//! [`super::Table`], or the window's list), with aria2's parameter and result shapes (gids as
+//! 16 hex digits, numbers as decimal strings, statuses `active`, `waiting`, `paused`, `error`,
+//! `complete`, `removed`), as its manual describes them ("RPC interface").
+//!
+//! Owns: the methods and the shapes, and reading an `addUri`'s options through the option
+//! table (`crate::options`), so lists, the CLI, the window and the RPC agree.
+//! Must not touch: the network (`rpc::http`), the engine (the [`Downloads`] do).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::options::Given;
+use crate::protocol::{Checksum, ItemOptions, Limits, Source, Status};
+
+/// The methods served (`system.listMethods`).
+pub const METHODS: [&str; 23] = [
+    "aria2.addUri",
+    "aria2.tellStatus",
+    "aria2.tellActive",
+    "aria2.tellWaiting",
+    "aria2.tellStopped",
+    "aria2.pause",
+    "aria2.forcePause",
+    "aria2.pauseAll",
+    "aria2.forcePauseAll",
+    "aria2.unpause",
+    "aria2.unpauseAll",
+    "aria2.remove",
+    "aria2.forceRemove",
+    "aria2.removeDownloadResult",
+    "aria2.purgeDownloadResult",
+    "aria2.getGlobalStat",
+    "aria2.getGlobalOption",
+    "aria2.changeGlobalOption",
+    "aria2.getOption",
+    "aria2.getVersion",
+    "aria2.getSessionInfo",
+    "system.multicall",
+    "system.listMethods",
+];
+
+/// A method's failure, as aria2 reports it (`{"code": 1, "message": …}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcFailure(pub String);
+
+pub type Reply = Result<Value, RpcFailure>;
+
+fn fail<T>(message: impl Into<String>) -> Result<T, RpcFailure> {
+    Err(RpcFailure(message.into()))
+}
+
+/// One download as the methods see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub gid: u64,
+    pub status: Status,
+    /// Removed by `remove` (aria2's `removed`): its bytes are kept, it runs no more.
+    pub removed: bool,
+    pub uri: String,
+    pub dest: PathBuf,
+    /// Where the file is, once done; else where it will be, once named.
+    pub path: Option<PathBuf>,
+    pub out: Option<String>,
+    pub total: Option<u64>,
+    pub done: u64,
+    /// Bytes a second.
+    pub speed: u64,
+    pub error: Option<String>,
+}
+
+impl View {
+    fn active(&self) -> bool {
+        !self.removed && matches!(self.status, Status::Connecting | Status::Running)
+    }
+
+    fn waiting(&self) -> bool {
+        !self.removed && self.status == Status::Queued
+    }
+
+    fn paused(&self) -> bool {
+        !self.removed && self.status == Status::Paused
+    }
+
+    fn stopped(&self) -> bool {
+        !self.active() && !self.waiting() && !self.paused()
+    }
+}
+
+/// A list of downloads the methods act on. Gids are the list's own stable keys.
+pub trait Downloads {
+    /// Where files go (`dir` may only name a folder inside it).
+    fn dest(&self) -> PathBuf;
+    /// Queues a download; returns its gid.
+    fn add(
+        &mut self,
+        source: Source,
+        uri: &str,
+        dest: PathBuf,
+        checksum: Option<Checksum>,
+        options: ItemOptions,
+    ) -> u64;
+    /// Every download, in the list's order.
+    fn views(&self) -> Vec<View>;
+    /// Pauses an active or waiting download (its bytes kept).
+    fn pause(&mut self, gid: u64);
+    /// Runs a paused download again (it resumes from its bytes).
+    fn unpause(&mut self, gid: u64);
+    /// Stops a download for good, keeping its bytes on disk (as aria2's `remove`).
+    fn remove(&mut self, gid: u64);
+    /// Drops a stopped download from the list.
+    fn forget(&mut self, gid: u64);
+    fn limits(&self) -> Limits;
+    fn set_limits(&mut self, limits: Limits);
+}
+
+/// Calls `method` with `params` (the token already taken off) on `downloads`.
+pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Reply {
+    let views = || downloads.views();
+    let find = |views: &[View], gid: Option<&Value>| -> Result<View, RpcFailure> {
+        let gid = parse_gid(gid)?;
+        views
+            .iter()
+            .find(|v| v.gid == gid)
+            .cloned()
+            .ok_or_else(|| RpcFailure(format!("GID {} is not found", gid_text(gid))))
+    };
+    match method {
+        "aria2.addUri" => add_uri(downloads, params),
+        "aria2.tellStatus" => {
+            let view = find(&views(), params.first())?;
+            Ok(keep_keys(status(&view), params.get(1)))
+        }
+        "aria2.tellActive" => Ok(list(&views(), View::active, params.first(), 0, usize::MAX)),
+        "aria2.tellWaiting" => {
+            let (offset, num) = window(params)?;
+            Ok(list(
+                &views(),
+                |v| v.waiting() || v.paused(),
+                params.get(2),
+                offset,
+                num,
+            ))
+        }
+        "aria2.tellStopped" => {
+            let (offset, num) = window(params)?;
+            Ok(list(&views(), View::stopped, params.get(2), offset, num))
+        }
+        "aria2.pause" | "aria2.forcePause" => {
+            let view = find(&views(), params.first())?;
+            if !(view.active() || view.waiting()) {
+                return fail(format!("GID {} cannot be paused now", gid_text(view.gid)));
+            }
+            downloads.pause(view.gid);
+            Ok(json!(gid_text(view.gid)))
+        }
+        "aria2.pauseAll" | "aria2.forcePauseAll" => {
+            for view in views().iter().filter(|v| v.active() || v.waiting()) {
+                downloads.pause(view.gid);
+            }
+            Ok(json!("OK"))
+        }
+        "aria2.unpause" => {
+            let view = find(&views(), params.first())?;
+            if !view.paused() {
+                return fail(format!("GID {} cannot be unpaused now", gid_text(view.gid)));
+            }
+            downloads.unpause(view.gid);
+            Ok(json!(gid_text(view.gid)))
+        }
+        "aria2.unpauseAll" => {
+            for view in views().iter().filter(|v| v.paused()) {
+                downloads.unpause(view.gid);
+            }
+            Ok(json!("OK"))
+        }
+        "aria2.remove" | "aria2.forceRemove" => {
+            let view = find(&views(), params.first())?;
+            if view.stopped() {
+                return fail(format!(
+                    "GID {} is not active or waiting",
+                    gid_text(view.gid)
+                ));
+            }
+            downloads.remove(view.gid);
+            Ok(json!(gid_text(view.gid)))
+        }
+        "aria2.removeDownloadResult" => {
+            let view = find(&views(), params.first())?;
+            if !view.stopped() {
+                return fail(format!("GID {} is not stopped", gid_text(view.gid)));
+            }
+            downloads.forget(view.gid);
+            Ok(json!("OK"))
+        }
+        "aria2.purgeDownloadResult" => {
+            for view in views().iter().filter(|v| v.stopped()) {
+                downloads.forget(view.gid);
+            }
+            Ok(json!("OK"))
+        }
+        "aria2.getGlobalStat" => Ok(global_stat(&views())),
+        "aria2.getGlobalOption" => {
+            let limits = downloads.limits();
+            Ok(json!({
+                "dir": downloads.dest().display().to_string(),
+                "max-concurrent-downloads": limits.jobs.to_string(),
+                "max-overall-download-limit": limits.max_rate.unwrap_or(0).to_string(),
+                "split": limits.split.to_string(),
+            }))
+        }
+        "aria2.changeGlobalOption" => change_global(downloads, params.first()),
+        "aria2.getOption" => {
+            let view = find(&views(), params.first())?;
+            let mut options = json!({ "dir": view.dest.display().to_string() });
+            if let Some(out) = &view.out {
+                options["out"] = json!(out);
+            }
+            Ok(options)
+        }
+        "aria2.getVersion" => Ok(json!({
+            "version": crate::version::VERSION,
+            "enabledFeatures": ["HTTPS", "Haul"],
+        })),
+        "aria2.getSessionInfo" => Ok(json!({ "sessionId": "haul" })),
+        "system.listMethods" => Ok(json!(METHODS)),
+        other => fail(format!("No such method: {other}")),
+    }
+}
+
+fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
+    let Some(Value::Array(uris)) = params.first() else {
+        return fail("addUri takes a list of URIs first");
+    };
+    let Some(uri) = uris.first().and_then(Value::as_str) else {
+        return fail("addUri takes at least one URI");
+    };
+    let source = match Source::parse(uri, Path::new("/")) {
+        Ok(source @ Source::Url(_)) => source,
+        Ok(Source::File(_)) => return fail(format!("'{uri}' is not an http or https URI")),
+        Err(e) => return fail(format!("'{uri}': {e}")),
+    };
+    let base = downloads.dest();
+    let given = given(&base, params.get(1))?;
+    let dest = match &given.dir {
+        Some(dir) => base.join(dir),
+        None => base.clone(),
+    };
+    let mut options = given.options;
+    if let Some(file) = given.load_cookies {
+        options.request.cookies_file = Some(base.join(file));
+    }
+    let gid = downloads.add(source, uri, dest, given.checksum, options);
+    Ok(json!(gid_text(gid)))
+}
+
+/// An `addUri` options object through the option table. `dir` may be absolute only when it
+/// lies inside the destination `base` (web front ends send absolute folders).
+fn given(base: &Path, options: Option<&Value>) -> Result<Given, RpcFailure> {
+    let mut given = Given::default();
+    let Some(Value::Object(map)) = options else {
+        return Ok(given);
+    };
+    for (name, value) in map {
+        let values: Vec<String> = match value {
+            Value::String(text) => vec![text.clone()],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            Value::Number(n) => vec![n.to_string()],
+            _ => return fail(format!("option '{name}' must be a string")),
+        };
+        for mut value in values {
+            if name == "dir" {
+                let path = Path::new(&value);
+                if path.is_absolute() {
+                    match path.strip_prefix(base) {
+                        Ok(inside) if inside.as_os_str().is_empty() => continue,
+                        Ok(inside) => value = inside.display().to_string(),
+                        Err(_) => {
+                            return fail(format!(
+                                "dir '{}' is outside the destination folder {}",
+                                path.display(),
+                                base.display()
+                            ));
+                        }
+                    }
+                }
+            }
+            given
+                .set(name, &value)
+                .map_err(|e| RpcFailure(e.to_string()))?;
+        }
+    }
+    given.finish().map_err(|e| RpcFailure(e.to_string()))
+}
+
+fn change_global(downloads: &mut dyn Downloads, options: Option<&Value>) -> Reply {
+    let Some(Value::Object(map)) = options else {
+        return fail("changeGlobalOption takes an options object");
+    };
+    let mut limits = downloads.limits();
+    for (name, value) in map {
+        let text = value
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| value.to_string());
+        match name.as_str() {
+            "max-concurrent-downloads" => match text.parse::<usize>() {
+                Ok(n) if n >= 1 => limits.jobs = n,
+                _ => return fail(format!("max-concurrent-downloads: '{text}' is not a count")),
+            },
+            "max-overall-download-limit" => {
+                limits.max_rate = if text == "0" {
+                    None
+                } else {
+                    Some(crate::human::parse_size(&text).map_err(RpcFailure)?)
+                };
+            }
+            "dir" => {
+                return fail(
+                    "dir is the destination Haul was started with; give dir per download inside it",
+                );
+            }
+            other => return fail(format!("option '{other}' cannot be changed here")),
+        }
+    }
+    downloads.set_limits(limits);
+    Ok(json!("OK"))
+}
+
+fn global_stat(views: &[View]) -> Value {
+    let count = |keep: fn(&View) -> bool| views.iter().filter(|v| keep(v)).count().to_string();
+    let speed: u64 = views.iter().map(|v| v.speed).sum();
+    json!({
+        "downloadSpeed": speed.to_string(),
+        "uploadSpeed": "0",
+        "numActive": count(View::active),
+        "numWaiting": count(|v| v.waiting() || v.paused()),
+        "numStopped": count(View::stopped),
+        "numStoppedTotal": count(View::stopped),
+    })
+}
+
+fn list(
+    views: &[View],
+    keep: impl Fn(&View) -> bool,
+    keys: Option<&Value>,
+    offset: usize,
+    num: usize,
+) -> Value {
+    Value::Array(
+        views
+            .iter()
+            .filter(|v| keep(v))
+            .skip(offset)
+            .take(num)
+            .map(|v| keep_keys(status(v), keys))
+            .collect(),
+    )
+}
+
+fn parse_gid(gid: Option<&Value>) -> Result<u64, RpcFailure> {
+    let text = gid.and_then(Value::as_str).unwrap_or_default();
+    u64::from_str_radix(text, 16)
+        .ok()
+        .filter(|_| text.len() == 16)
+        .ok_or_else(|| RpcFailure(format!("'{text}' is not a GID (16 hex digits)")))
+}
+
+/// `tellWaiting`/`tellStopped`'s offset and count (a negative offset counts from the end in
+/// aria2; Haul takes it as 0).
+fn window(params: &[Value]) -> Result<(usize, usize), RpcFailure> {
+    let number = |v: Option<&Value>| v.and_then(Value::as_i64);
+    match (number(params.first()), number(params.get(1))) {
+        (Some(offset), Some(num)) if num >= 0 => Ok((
+            usize::try_from(offset.max(0)).unwrap_or(0),
+            usize::try_from(num).unwrap_or(0),
+        )),
+        _ => fail("expected an offset and a number of downloads"),
+    }
+}
+
+/// A gid as aria2 writes it: 16 hex digits.
+pub fn gid_text(gid: u64) -> String {
+    format!("{gid:016x}")
+}
+
+/// aria2's status word.
+fn word(v: &View) -> &'static str {
+    if v.removed {
+        return "removed";
+    }
+    match v.status {
+        Status::Queued => "waiting",
+        Status::Connecting | Status::Running => "active",
+        Status::Paused => "paused",
+        Status::Done | Status::Skipped => "complete",
+        Status::Failed | Status::TimedOut => "error",
+        Status::Cancelled => "removed",
+    }
+}
+
+/// A download's status object with every key.
+fn status(v: &View) -> Value {
+    let total = v.total.unwrap_or(0);
+    let path = v
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut value = json!({
+        "gid": gid_text(v.gid),
+        "status": word(v),
+        "totalLength": total.to_string(),
+        "completedLength": v.done.to_string(),
+        "uploadLength": "0",
+        "downloadSpeed": v.speed.to_string(),
+        "uploadSpeed": "0",
+        "connections": if v.active() { "1" } else { "0" },
+        "numPieces": "1",
+        "pieceLength": total.max(1).to_string(),
+        "dir": v.dest.display().to_string(),
+        "files": [{
+            "index": "1",
+            "path": path,
+            "length": total.to_string(),
+            "completedLength": v.done.to_string(),
+            "selected": "true",
+            "uris": [{ "uri": crate::protocol::redact(&v.uri), "status": "used" }],
+        }],
+    });
+    if let Some(error) = &v.error
+        && word(v) == "error"
+    {
+        value["errorCode"] = json!("1");
+        value["errorMessage"] = json!(error);
+    }
+    value
+}
+
+/// Only the `keys` asked for, when a list of keys is given.
+fn keep_keys(value: Value, keys: Option<&Value>) -> Value {
+    match (value, keys) {
+        (Value::Object(map), Some(Value::Array(keys))) if !keys.is_empty() => {
+            let wanted: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
+            Value::Object(
+                map.into_iter()
+                    .filter(|(k, _)| wanted.contains(&k.as_str()))
+                    .collect(),
+            )
+        }
+        (value, _) => value,
+    }
+}
