@@ -254,7 +254,7 @@ impl HaulApp {
             }
             Action::ClearDone => {
                 let keys = self.model.clear_done();
-                self.forget(keys);
+                self.forget_saved(keys);
             }
             Action::SetFilter(filter) => self.model.set_filter(filter),
             Action::SetSort(key) => self.model.set_sort(key),
@@ -521,12 +521,12 @@ impl HaulApp {
                 for id in active {
                     self.engine.cancel(id);
                 }
-                self.forget(keys);
+                self.forget_saved(keys);
             }
         }
     }
 
-    fn forget(&self, keys: Vec<u64>) {
+    pub(super) fn forget_saved(&self, keys: Vec<u64>) {
         if let Some(queue) = &self.queue
             && !keys.is_empty()
         {

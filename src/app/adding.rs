@@ -167,8 +167,9 @@ impl HaulApp {
 
     /// Queues `source` in the destination folder, unless it is in the list already: then
     /// its row is shown (and a failed or paused one goes on).
+    /// Returns the row's key (its stable id: the RPC's gid), also for a row already there.
     #[allow(clippy::too_many_arguments)]
-    fn add_source(
+    pub(super) fn add_source(
         &mut self,
         text: &str,
         source: Source,
@@ -177,12 +178,13 @@ impl HaulApp {
         dest: PathBuf,
         options: ItemOptions,
         now: Instant,
-    ) {
+    ) -> u64 {
         if let Some(existing) = self.model.find_source(&source) {
-            let (id, name, again) = (
+            let (id, name, again, key) = (
                 existing.id,
                 existing.name.clone(),
                 existing.status().is_retryable(),
+                existing.key,
             );
             let tr = self.tr();
             if again {
@@ -192,7 +194,7 @@ impl HaulApp {
                 self.info_notice(tr.fill(T::AlreadyInList, &[("name", &name)]));
             }
             self.show_row(id);
-            return;
+            return key;
         }
         let id = self.engine.next_id();
         let index = self.model.push(
@@ -217,6 +219,7 @@ impl HaulApp {
             },
         );
         self.scroll_to = Some(index);
+        self.model.row(id).map_or(0, |row| row.key)
     }
 
     /// A row for a line that is not a source, saying why.

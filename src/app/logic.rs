@@ -36,6 +36,8 @@ impl HaulApp {
         let more_events = self.drain_events(ctx);
         self.drain_desktop();
         self.drain_handoffs(ctx);
+        self.apply_rpc(ctx);
+        self.drain_rpc();
         self.apply_actions(ctx);
         if was_active && self.model.active() == 0 {
             self.batch_ended(ctx);

@@ -17,6 +17,7 @@
 //! - `adding`: lines, files and hand-offs into rows (duplicates flagged, schemes guessed).
 //! - [`model`]: the rows and the batch as plain data.
 //! - `panels`: drawing, a file per panel.
+//! - `rpc`: the window as an aria2 JSON-RPC server over its own rows.
 //! - [`i18n`]: every user-facing string, English, 简体中文 and 繁體中文.
 //! - [`settings`]: what is remembered across restarts.
 //! - [`saved`]: rows to and from the saved queue's items.
@@ -27,6 +28,7 @@ pub mod i18n;
 mod logic;
 pub mod model;
 mod panels;
+mod rpc;
 pub mod saved;
 pub mod settings;
 
@@ -152,6 +154,10 @@ pub struct HaulApp {
     about_open: bool,
     /// "Add with options…" or "Edit options…", while open.
     options_form: Option<panels::options::OptionsForm>,
+    /// The aria2 JSON-RPC server, while "Allow browsers and tools to add downloads" is on.
+    rpc: Option<rpc::Serving>,
+    /// Why it could not start (a port in use).
+    rpc_problem: Option<String>,
     /// Queued rows paused to take new options: they go on once the engine says they paused.
     resume_after_pause: std::collections::HashSet<JobId>,
     /// Where settings, the queue and logs are kept, to tell in the About window.
@@ -215,6 +221,8 @@ impl HaulApp {
             progress: HashMap::new(),
             about_open: false,
             options_form: None,
+            rpc: None,
+            rpc_problem: None,
             resume_after_pause: std::collections::HashSet::new(),
             data_dir: None,
             on_exit: None,
@@ -276,6 +284,12 @@ impl HaulApp {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The settings to change from outside the panel (an embedding, a test); they apply on
+    /// the next frame that applies settings (the RPC server's on every frame).
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
     }
 
     pub fn model(&self) -> &Model {

@@ -41,6 +41,11 @@ pub struct Settings {
     pub skip_existing: bool,
     /// The proxy: none, the system's, or one the person named.
     pub proxy: ProxyChoice,
+    /// Serve aria2's JSON-RPC on 127.0.0.1 so browsers and tools can add downloads.
+    pub rpc_enabled: bool,
+    pub rpc_port: u16,
+    /// The token RPC calls must give; made the first time the RPC is turned on.
+    pub rpc_secret: String,
     pub language: LanguageChoice,
     pub theme: ThemeChoice,
     pub show_settings: bool,
@@ -85,6 +90,9 @@ impl Default for Settings {
             overwrite: false,
             skip_existing: false,
             proxy: ProxyChoice::System,
+            rpc_enabled: false,
+            rpc_port: crate::rpc::DEFAULT_PORT,
+            rpc_secret: String::new(),
             language: LanguageChoice::System,
             theme: ThemeChoice::System,
             show_settings: false,

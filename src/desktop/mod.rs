@@ -179,6 +179,12 @@ impl Desktop {
 
     /// Where replies go: also for other producers of replies (and tests standing in for a
     /// desktop without dialogs).
+    /// Runs a short async chore to its end from the UI thread (binding the RPC's socket).
+    /// Must not be called from inside the runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
     pub fn sender(&self) -> mpsc::UnboundedSender<Reply> {
         self.tx.clone()
     }

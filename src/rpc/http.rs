@@ -25,11 +25,24 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Call, MAX_BODY, MAX_CALLS, RpcConfig};
 
 /// Accepts connections for ever, one task each.
-pub(super) async fn accept(
-    listener: tokio::net::TcpListener,
-    config: RpcConfig,
-    calls: mpsc::Sender<Call>,
-) {
+/// Where calls go: the owner of the downloads, woken after each.
+#[derive(Clone)]
+pub(super) struct Outbox {
+    pub(super) calls: mpsc::Sender<Call>,
+    pub(super) waker: Option<crate::protocol::Waker>,
+}
+
+impl Outbox {
+    async fn send(&self, call: Call) -> Result<(), ()> {
+        self.calls.send(call).await.map_err(|_| ())?;
+        if let Some(wake) = &self.waker {
+            wake();
+        }
+        Ok(())
+    }
+}
+
+pub(super) async fn accept(listener: tokio::net::TcpListener, config: RpcConfig, calls: Outbox) {
     let config = std::sync::Arc::new(config);
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -90,7 +103,7 @@ fn origin_allowed(origin: &str, config: &RpcConfig) -> bool {
 async fn handle(
     request: Request<Incoming>,
     config: &RpcConfig,
-    calls: &mpsc::Sender<Call>,
+    calls: &Outbox,
 ) -> Response<Full<Bytes>> {
     let host = request
         .headers()
@@ -142,7 +155,7 @@ async fn handle(
 async fn post(
     request: Request<Incoming>,
     config: &RpcConfig,
-    calls: &mpsc::Sender<Call>,
+    calls: &Outbox,
 ) -> Response<Full<Bytes>> {
     let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
         Ok(body) => body.to_bytes(),
@@ -180,7 +193,7 @@ fn error_reply(id: &Value, code: i64, message: &str) -> Value {
 }
 
 /// One JSON-RPC request object → its reply object.
-async fn call(request: &Value, config: &RpcConfig, calls: &mpsc::Sender<Call>) -> Value {
+async fn call(request: &Value, config: &RpcConfig, calls: &Outbox) -> Value {
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = request.get("method").and_then(Value::as_str) else {
         return error_reply(&id, -32600, "Invalid Request");
@@ -201,7 +214,7 @@ async fn run(
     method: &str,
     mut params: Vec<Value>,
     config: &RpcConfig,
-    calls: &mpsc::Sender<Call>,
+    calls: &Outbox,
 ) -> Result<Value, String> {
     if method == "system.listMethods" {
         return Ok(json!(super::methods::METHODS));
@@ -260,7 +273,7 @@ async fn run(
     calls
         .send(call)
         .await
-        .map_err(|_| "Haul is shutting down".to_owned())?;
+        .map_err(|()| "Haul is shutting down".to_owned())?;
     answer
         .await
         .map_err(|_| "Haul is shutting down".to_owned())?

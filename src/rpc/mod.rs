@@ -90,9 +90,34 @@ pub enum RpcError {
     NoSecret,
 }
 
-/// Starts listening and serving on the current tokio runtime; calls arrive on `calls`.
-/// Returns the address it listens on (port 0 picks a free one). Errors: [`RpcError`].
-pub async fn serve(config: RpcConfig, calls: mpsc::Sender<Call>) -> Result<SocketAddr, RpcError> {
+/// A running server: where it listens; [`Served::stop`] (or dropping it) stops taking
+/// connections.
+#[derive(Debug)]
+pub struct Served {
+    pub addr: SocketAddr,
+    accept: tokio::task::AbortHandle,
+}
+
+impl Served {
+    pub fn stop(&self) {
+        self.accept.abort();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// Starts listening and serving on the current tokio runtime; calls arrive on `calls`, and
+/// `waker` (when given) is called after each, so a window that sleeps while idle wakes to
+/// answer. Port 0 picks a free one. Errors: [`RpcError`].
+pub async fn serve(
+    config: RpcConfig,
+    calls: mpsc::Sender<Call>,
+    waker: Option<crate::protocol::Waker>,
+) -> Result<Served, RpcError> {
     if config.secret.is_empty() {
         return Err(RpcError::NoSecret);
     }
@@ -108,6 +133,10 @@ pub async fn serve(config: RpcConfig, calls: mpsc::Sender<Call>) -> Result<Socke
     let local = listener
         .local_addr()
         .map_err(|source| RpcError::Listen { addr, source })?;
-    tokio::spawn(http::accept(listener, config, calls));
-    Ok(local)
+    let outbox = http::Outbox { calls, waker };
+    let accept = tokio::spawn(http::accept(listener, config, outbox)).abort_handle();
+    Ok(Served {
+        addr: local,
+        accept,
+    })
 }

@@ -285,3 +285,94 @@ print("after", [x.gid for x in api.get_downloads()].count(third.gid))
     assert!(stdout.contains("removed [True]"), "{stdout}");
     assert!(stdout.contains("after 0"), "{stdout}");
 }
+
+/// The window serves the same methods over its own list: what aria2p adds is a row, and
+/// what was pasted is a download aria2p sees.
+#[cfg(feature = "gui")]
+#[test]
+fn aria2p_adds_to_the_window_and_sees_what_was_pasted() {
+    use egui_kittest::kittest::Queryable as _;
+    let Some(python) = std::env::var_os("HAUL_PYTHON") else {
+        assert!(
+            std::env::var_os("HAUL_REQUIRE_ARIA2P").is_none(),
+            "HAUL_PYTHON is not set"
+        );
+        return;
+    };
+    let mut world = crate::window::World::new();
+    let pasted = world.server.url("/bytes/1000/pasted.bin");
+    let added = world.server.url("/bytes/200000/from-rpc.bin");
+    let dest = world.dest.path().to_path_buf();
+    let mut h = world.harness();
+    h.event(eframe::egui::Event::Paste(pasted.clone()));
+    crate::window::step_until_status(&mut h, &pasted, haul::protocol::Status::Done);
+    let port = free_port();
+    h.state_mut().settings_mut().rpc_port = port;
+    h.get_by_label("Settings").click();
+    h.step();
+    let allow = "Allow browsers and tools to add downloads";
+    h.get_by_label(allow).scroll_to_me(); // the panel scrolls; it is at its end
+    h.step();
+    h.step();
+    h.get_by_label(allow).click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(h.state().settings().rpc_enabled, "turned on");
+    let secret = h.state().settings().rpc_secret.clone();
+    assert_eq!(secret.len(), 32, "a secret was made");
+    assert!(
+        h.query_by_label_contains(&format!("127.0.0.1:{port}/jsonrpc"))
+            .is_some()
+    );
+    let script = format!(
+        r#"
+import sys, time, aria2p
+api = aria2p.API(aria2p.Client(host="http://127.0.0.1", port={port}, secret="{secret}"))
+names = [d.files[0].path.name for d in api.get_downloads()]
+print("seen", names)
+d = api.add_uris(["{added}"], options={{"out": "named-by-rpc.bin"}})
+end = time.time() + 30
+while time.time() < end:
+    d = api.get_download(d.gid)
+    if d.is_complete:
+        break
+    time.sleep(0.1)
+print("status", d.status, d.completed_length)
+"#
+    );
+    let child = std::thread::spawn(move || {
+        Command::new(python)
+            .args(["-c", &script])
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .expect("run python")
+    });
+    // The window answers between frames: keep stepping while the client runs.
+    while !child.is_finished() {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.join().expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("'pasted.bin'"), "{stdout}");
+    assert!(stdout.contains("status complete 200000"), "{stdout}");
+    assert_eq!(
+        std::fs::read(dest.join("named-by-rpc.bin")).expect("added over RPC"),
+        body(200_000)
+    );
+    assert!(
+        h.state()
+            .model()
+            .rows()
+            .iter()
+            .any(|r| r.name == "named-by-rpc.bin"),
+        "a row in the list"
+    );
+}

@@ -71,6 +71,15 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::OptConnectionsDefault, "as in Settings"),
     (T::Apply, "Apply"),
     (T::FormCancel, "Cancel"),
+    (T::RpcAllow, "Allow browsers and tools to add downloads"),
+    (
+        T::HelpRpc,
+        "Serves aria2's JSON-RPC on this computer only (127.0.0.1), so a browser extension made for aria2, AriaNg or a script with aria2p can hand Haul its downloads. Give them the address and the secret below.",
+    ),
+    (T::RpcProblem, "Cannot serve: {why}"),
+    (T::RpcAddress, "Address"),
+    (T::RpcSecret, "Secret"),
+    (T::Copy, "Copy"),
     (
         T::OptErrAddress,
         "Web addresses (http:// or https://), one per line — one for a row",

@@ -65,6 +65,15 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::OptConnectionsDefault, "与设置相同"),
     (T::Apply, "应用"),
     (T::FormCancel, "取消"),
+    (T::RpcAllow, "允许浏览器和工具添加下载"),
+    (
+        T::HelpRpc,
+        "仅在本机（127.0.0.1）提供 aria2 的 JSON-RPC，让为 aria2 设计的浏览器扩展、AriaNg 或使用 aria2p 的脚本把下载交给 Haul。把下面的地址和密钥填给它们。",
+    ),
+    (T::RpcProblem, "无法提供服务：{why}"),
+    (T::RpcAddress, "地址"),
+    (T::RpcSecret, "密钥"),
+    (T::Copy, "复制"),
     (
         T::OptErrAddress,
         "网址（http:// 或 https://），每行一个；编辑一项时只填一个",

@@ -66,6 +66,15 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::OptConnectionsDefault, "與設定相同"),
     (T::Apply, "套用"),
     (T::FormCancel, "取消"),
+    (T::RpcAllow, "允許瀏覽器和工具新增下載"),
+    (
+        T::HelpRpc,
+        "僅在本機（127.0.0.1）提供 aria2 的 JSON-RPC，讓為 aria2 設計的瀏覽器擴充功能、AriaNg 或使用 aria2p 的指令碼把下載交給 Haul。把下面的位址和密鑰填給它們。",
+    ),
+    (T::RpcProblem, "無法提供服務：{why}"),
+    (T::RpcAddress, "位址"),
+    (T::RpcSecret, "密鑰"),
+    (T::Copy, "複製"),
     (
         T::OptErrAddress,
         "網址（http:// 或 https://），每行一個；編輯一項時只填一個",

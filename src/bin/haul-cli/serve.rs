@@ -23,9 +23,10 @@ pub async fn run(
 ) -> anyhow::Result<Engine> {
     let (calls_tx, mut calls) = mpsc::channel(64);
     let secret_given = config.secret.clone();
-    let addr = rpc::serve(config, calls_tx)
+    let served = rpc::serve(config, calls_tx, None)
         .await
         .context("cannot start the RPC server")?;
+    let addr = served.addr;
     eprintln!(
         "haul-cli: aria2 JSON-RPC at http://{addr}/jsonrpc, secret {secret_given}, saving into {}",
         dest.display()

@@ -1,0 +1,192 @@
+//! The window as an aria2 JSON-RPC server ("Allow browsers and tools to add downloads"): the
+//! list's rows are the RPC's downloads (a row's stable key is its gid), so what a browser
+//! adds appears in the list like anything pasted, and what is pasted is seen by the browser.
+//!
+//! Owns: turning the server on and off with the setting, answering calls between frames (the
+//! server wakes the window for each), and [`Downloads`] over the rows.
+//! Must not touch: HTTP and the methods' shapes (`crate::rpc`), drawing.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use eframe::egui;
+
+use super::HaulApp;
+use super::model::RowState;
+use crate::protocol::{Checksum, Command, ItemOptions, Limits, Source};
+use crate::rpc::{self, Downloads, RpcConfig, View};
+
+/// The server while it runs, and the calls it hands over.
+pub(super) struct Serving {
+    pub served: rpc::Served,
+    calls: tokio::sync::mpsc::Receiver<rpc::Call>,
+    port: u16,
+}
+
+impl HaulApp {
+    /// Starts or stops the server to match the setting (a secret is made the first time).
+    pub(super) fn apply_rpc(&mut self, ctx: &egui::Context) {
+        let wanted = self.settings.rpc_enabled;
+        let port = self.settings.rpc_port;
+        match (&self.rpc, wanted) {
+            (Some(serving), true) if serving.port == port => return,
+            (None, false) => return,
+            _ => {}
+        }
+        self.rpc = None; // stops a running one
+        self.rpc_problem = None;
+        if !wanted {
+            return;
+        }
+        if self.settings.rpc_secret.is_empty() {
+            match rpc::generated_secret() {
+                Ok(secret) => self.settings.rpc_secret = secret,
+                Err(e) => {
+                    self.rpc_problem = Some(e.to_string());
+                    return;
+                }
+            }
+        }
+        let config = RpcConfig {
+            port,
+            secret: self.settings.rpc_secret.clone(),
+            listen_all: false,
+            allow_origins: Vec::new(),
+            allow_origin_all: false,
+        };
+        let (tx, calls) = tokio::sync::mpsc::channel(64);
+        let ctx = ctx.clone();
+        let waker: crate::protocol::Waker = Arc::new(move || ctx.request_repaint());
+        match self.desktop.block_on(rpc::serve(config, tx, Some(waker))) {
+            Ok(served) => {
+                tracing::info!(addr = %served.addr, "serving aria2 JSON-RPC");
+                self.rpc = Some(Serving {
+                    served,
+                    calls,
+                    port,
+                });
+            }
+            Err(e) => self.rpc_problem = Some(e.to_string()),
+        }
+    }
+
+    /// Answers the calls that arrived since the last frame.
+    pub(super) fn drain_rpc(&mut self) {
+        let mut calls = Vec::new();
+        if let Some(serving) = &mut self.rpc {
+            while let Ok(call) = serving.calls.try_recv() {
+                calls.push(call);
+            }
+        }
+        for call in calls {
+            let result = rpc::call(self, &call.method, &call.params);
+            let _ = call.reply.send(result);
+        }
+    }
+
+    /// Where the server listens, when it does.
+    pub fn rpc_address(&self) -> Option<String> {
+        self.rpc
+            .as_ref()
+            .map(|s| format!("http://{}/jsonrpc", s.served.addr))
+    }
+
+    fn id_of(&self, gid: u64) -> Option<crate::protocol::JobId> {
+        self.model
+            .rows()
+            .iter()
+            .find(|r| r.key == gid)
+            .map(|r| r.id)
+    }
+}
+
+impl Downloads for HaulApp {
+    fn dest(&self) -> PathBuf {
+        self.settings.dest.clone()
+    }
+
+    fn add(
+        &mut self,
+        source: Source,
+        uri: &str,
+        dest: PathBuf,
+        checksum: Option<Checksum>,
+        options: ItemOptions,
+    ) -> u64 {
+        self.add_source(uri, source, checksum, false, dest, options, Instant::now())
+    }
+
+    fn views(&self) -> Vec<View> {
+        let now = Instant::now();
+        self.model
+            .rows()
+            .iter()
+            .map(|row| {
+                let path = match &row.state {
+                    RowState::Done { path, .. } | RowState::Skipped { path } => Some(path.clone()),
+                    _ => Some(row.dest.join(&row.name)),
+                };
+                let speed = match &row.state {
+                    RowState::Running { speed, .. } => speed.bytes_per_sec(now).unwrap_or(0.0),
+                    _ => 0.0,
+                };
+                View {
+                    gid: row.key,
+                    status: row.status(),
+                    removed: false,
+                    uri: row.text.clone(),
+                    dest: row.dest.clone(),
+                    path,
+                    out: row.options.out.clone(),
+                    total: row.state.total(),
+                    done: row.state.bytes(),
+                    speed: speed as u64,
+                    error: row.state.error(),
+                }
+            })
+            .collect()
+    }
+
+    fn pause(&mut self, gid: u64) {
+        if let Some(id) = self.id_of(gid) {
+            self.engine.send(Command::Pause(id));
+        }
+    }
+
+    fn unpause(&mut self, gid: u64) {
+        if let Some(id) = self.id_of(gid) {
+            self.resume_rows(&[id]);
+        }
+    }
+
+    /// As aria2's remove: the row leaves the list and its bytes stay on disk (a running one
+    /// is paused, keeping its `.part`; adding the link again resumes it).
+    fn remove(&mut self, gid: u64) {
+        if let Some(id) = self.id_of(gid) {
+            if self.model.row(id).is_some_and(|r| r.status().is_active()) {
+                self.engine.send(Command::Pause(id));
+            }
+            let (_, keys) = self.model.remove(&[id]);
+            self.forget_saved(keys);
+        }
+    }
+
+    fn forget(&mut self, gid: u64) {
+        if let Some(id) = self.id_of(gid) {
+            let (_, keys) = self.model.remove(&[id]);
+            self.forget_saved(keys);
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        self.settings.limits()
+    }
+
+    fn set_limits(&mut self, limits: Limits) {
+        self.settings.jobs = limits.jobs;
+        self.settings.max_rate = limits.max_rate.unwrap_or(0);
+        self.max_rate_text = self.settings.max_rate_text("none");
+        self.engine.send(Command::SetLimits(self.settings.limits()));
+    }
+}
