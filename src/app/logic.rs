@@ -107,7 +107,11 @@ impl HaulApp {
                     self.apply_progress(id, done, total, now);
                 }
                 let finished = matches!(event, Event::Finished { .. });
+                let note = crate::rpc::methods::notification(&event);
                 self.model.apply(event, now);
+                if let Some(name) = note {
+                    self.notify_rpc(name, id);
+                }
                 self.save(id);
                 if finished {
                     self.item_finished(ctx, id);

@@ -85,6 +85,13 @@ impl HaulApp {
         }
     }
 
+    /// Tells the RPC's WebSockets what happened to row `id` (its key is the gid).
+    pub(super) fn notify_rpc(&self, name: &str, id: crate::protocol::JobId) {
+        if let (Some(serving), Some(row)) = (&self.rpc, self.model.row(id)) {
+            serving.served.notify(name, row.key);
+        }
+    }
+
     /// Where the server listens, when it does.
     pub fn rpc_address(&self) -> Option<String> {
         self.rpc

@@ -30,6 +30,8 @@ use super::{Call, MAX_BODY, MAX_CALLS, RpcConfig};
 pub(super) struct Outbox {
     pub(super) calls: mpsc::Sender<Call>,
     pub(super) waker: Option<crate::protocol::Waker>,
+    /// Notifications for every open WebSocket (`aria2.onDownloadComplete`, …).
+    pub(super) notes: tokio::sync::broadcast::Sender<String>,
 }
 
 impl Outbox {
@@ -58,12 +60,13 @@ pub(super) async fn accept(listener: tokio::net::TcpListener, config: RpcConfig,
             let _ = hyper::server::conn::http1::Builder::new()
                 .max_buf_size(64 * 1024)
                 .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades()
                 .await;
         });
     }
 }
 
-fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+pub(super) fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
     *response.status_mut() = status;
     response
@@ -102,7 +105,7 @@ fn origin_allowed(origin: &str, config: &RpcConfig) -> bool {
 
 async fn handle(
     request: Request<Incoming>,
-    config: &RpcConfig,
+    config: &std::sync::Arc<RpcConfig>,
     calls: &Outbox,
 ) -> Response<Full<Bytes>> {
     let host = request
@@ -133,6 +136,9 @@ async fn handle(
         return plain(StatusCode::NOT_FOUND, "the RPC is at /jsonrpc");
     }
     let mut response = match *request.method() {
+        Method::GET if super::ws::wanted(&request) => {
+            super::ws::upgrade(request, std::sync::Arc::clone(config), calls.clone())
+        }
         Method::OPTIONS => plain(StatusCode::NO_CONTENT, ""),
         Method::POST => post(request, config, calls).await,
         _ => plain(StatusCode::METHOD_NOT_ALLOWED, "POST JSON-RPC to /jsonrpc"),
@@ -166,7 +172,18 @@ async fn post(
             );
         }
     };
-    let reply = match serde_json::from_slice::<Value>(&body) {
+    let reply = answer(&body, config, calls).await;
+    let mut response = Response::new(Full::new(Bytes::from(reply.to_string())));
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/json-rpc"),
+    );
+    response
+}
+
+/// The reply to a request body: one call, or a batch.
+pub(super) async fn answer(body: &[u8], config: &RpcConfig, calls: &Outbox) -> Value {
+    match serde_json::from_slice::<Value>(body) {
         Err(_) => error_reply(&Value::Null, -32700, "Parse error"),
         Ok(Value::Array(batch)) if batch.len() > MAX_CALLS => {
             error_reply(&Value::Null, -32600, "too many calls in one batch")
@@ -179,13 +196,7 @@ async fn post(
             Value::Array(replies)
         }
         Ok(one) => call(&one, config, calls).await,
-    };
-    let mut response = Response::new(Full::new(Bytes::from(reply.to_string())));
-    response.headers_mut().insert(
-        "content-type",
-        HeaderValue::from_static("application/json-rpc"),
-    );
-    response
+    }
 }
 
 fn error_reply(id: &Value, code: i64, message: &str) -> Value {

@@ -383,6 +383,22 @@ fn window(params: &[Value]) -> Result<(usize, usize), RpcFailure> {
     }
 }
 
+/// aria2's notification for an engine event, if it is one: `onDownloadStart` when bytes are
+/// about to flow, and one for each way a run ends.
+pub fn notification(event: &crate::protocol::Event) -> Option<&'static str> {
+    use crate::protocol::{Event, Outcome};
+    match event {
+        Event::Started { .. } => Some("onDownloadStart"),
+        Event::Finished { outcome, .. } => Some(match outcome {
+            Outcome::Done { .. } | Outcome::Skipped { .. } => "onDownloadComplete",
+            Outcome::Paused => "onDownloadPause",
+            Outcome::Cancelled => "onDownloadStop",
+            Outcome::Failed(_) | Outcome::TimedOut(_) => "onDownloadError",
+        }),
+        _ => None,
+    }
+}
+
 /// A gid as aria2 writes it: 16 hex digits.
 pub fn gid_text(gid: u64) -> String {
     format!("{gid:016x}")

@@ -11,12 +11,14 @@
 //! # Layout
 //! - this file: [`RpcConfig`], [`Call`], [`serve`].
 //! - `http`: the HTTP/1.1 server and its rules.
+//! - `ws`: the same over WebSocket, with aria2's notifications.
 //! - `methods`: aria2's methods over any list of downloads ([`Downloads`]).
 //! - `table`: the headless list (`haul-cli --enable-rpc`).
 
 mod http;
 pub mod methods;
 pub mod table;
+mod ws;
 
 use std::net::SocketAddr;
 
@@ -96,11 +98,24 @@ pub enum RpcError {
 pub struct Served {
     pub addr: SocketAddr,
     accept: tokio::task::AbortHandle,
+    notes: tokio::sync::broadcast::Sender<String>,
 }
 
 impl Served {
     pub fn stop(&self) {
         self.accept.abort();
+    }
+
+    /// Tells every open WebSocket about a download: `event` is aria2's notification name
+    /// (`onDownloadStart`, `onDownloadPause`, `onDownloadStop`, `onDownloadComplete`,
+    /// `onDownloadError`).
+    pub fn notify(&self, event: &str, gid: u64) {
+        let note = serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": format!("aria2.{event}"),
+            "params": [{ "gid": methods::gid_text(gid) }],
+        });
+        let _ = self.notes.send(note.to_string()); // nobody listening is fine
     }
 }
 
@@ -133,10 +148,16 @@ pub async fn serve(
     let local = listener
         .local_addr()
         .map_err(|source| RpcError::Listen { addr, source })?;
-    let outbox = http::Outbox { calls, waker };
+    let (notes, _) = tokio::sync::broadcast::channel(256);
+    let outbox = http::Outbox {
+        calls,
+        waker,
+        notes: notes.clone(),
+    };
     let accept = tokio::spawn(http::accept(listener, config, outbox)).abort_handle();
     Ok(Served {
         addr: local,
         accept,
+        notes,
     })
 }

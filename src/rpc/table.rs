@@ -85,14 +85,12 @@ impl Table {
         self.by_id.insert(id, gid);
     }
 
-    /// Applies one engine event to the download it belongs to.
-    pub fn apply(&mut self, event: &Event, now: Instant) {
-        let Some(&gid) = self.by_id.get(&event.id()) else {
-            return;
-        };
-        let Some(entry) = self.entry(gid) else {
-            return;
-        };
+    /// Applies one engine event to the download it belongs to. Returns aria2's notification
+    /// for it, with the gid, when it is one (see [`super::methods::notification`]).
+    pub fn apply(&mut self, event: &Event, now: Instant) -> Option<(&'static str, u64)> {
+        let &gid = self.by_id.get(&event.id())?;
+        let note = super::methods::notification(event).map(|name| (name, gid));
+        let entry = self.entry(gid)?;
         let view = &mut entry.view;
         match event {
             Event::Connecting { .. } => view.status = Status::Connecting,
@@ -131,6 +129,7 @@ impl Table {
             Event::Retrying { reason, .. } => view.error = Some(reason.clone()),
             Event::Waiting { .. } | Event::Parts { .. } => {}
         }
+        note
     }
 }
 

@@ -376,3 +376,63 @@ print("status", d.status, d.completed_length)
         "a row in the list"
     );
 }
+
+/// The `aria2` npm client over WebSocket: adds a download and hears `onDownloadComplete`.
+/// `HAUL_NODE_PATH` is a `node_modules` with `aria2` and `ws` (`.ci/run` installs them, with
+/// `HAUL_REQUIRE_NODE=1`); without it the test says so and passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_npm_aria2_client_over_websocket_adds_and_hears_complete() {
+    let Some(node_path) = std::env::var_os("HAUL_NODE_PATH") else {
+        assert!(
+            std::env::var_os("HAUL_REQUIRE_NODE").is_none(),
+            "HAUL_NODE_PATH is not set"
+        );
+        eprintln!("skipped: set HAUL_NODE_PATH to a node_modules with aria2 and ws");
+        return;
+    };
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = start(&dest).await;
+    let url = server.url("/bytes/150000/over-ws.bin");
+    let script = format!(
+        r#"
+const Aria2 = require("aria2");
+(async () => {{
+  const aria2 = new Aria2({{ host: "127.0.0.1", port: {port}, secure: false, secret: "{secret}", path: "/jsonrpc" }});
+  await aria2.open();
+  const heard = new Promise((resolve) => aria2.on("onDownloadComplete", ([event]) => resolve(event.gid)));
+  const gid = await aria2.call("addUri", ["{url}"], {{ out: "ws.bin" }});
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("no onDownloadComplete")), 20000));
+  const got = await Promise.race([heard, timeout]);
+  const status = await aria2.call("tellStatus", gid, ["status", "completedLength"]);
+  console.log("same-gid", gid === got, status.status, status.completedLength);
+  await aria2.close();
+  process.exit(0); // the timeout's timer would keep node alive
+}})().catch((e) => {{ console.error(e); process.exit(1); }});
+"#,
+        port = rpc.port,
+        secret = SECRET,
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["-e", &script])
+            .env("NODE_PATH", node_path)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("same-gid true complete 150000"), "{stdout}");
+    assert_eq!(
+        std::fs::read(dest.join("ws.bin")).expect("file"),
+        body(150_000)
+    );
+}

@@ -37,7 +37,11 @@ pub async fn run(
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Some(event) => table.apply(&event, Instant::now()),
+                Some(event) => {
+                    if let Some((name, gid)) = table.apply(&event, Instant::now()) {
+                        served.notify(name, gid);
+                    }
+                }
                 None => break,
             },
             call = calls.recv() => {
