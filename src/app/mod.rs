@@ -158,6 +158,8 @@ pub struct HaulApp {
     rpc: Option<rpc::Serving>,
     /// Why it could not start (a port in use).
     rpc_problem: Option<String>,
+    /// The port it could not start on (not tried again until the setting changes).
+    rpc_failed: Option<u16>,
     /// Queued rows paused to take new options: they go on once the engine says they paused.
     resume_after_pause: std::collections::HashSet<JobId>,
     /// Where settings, the queue and logs are kept, to tell in the About window.
@@ -223,6 +225,7 @@ impl HaulApp {
             options_form: None,
             rpc: None,
             rpc_problem: None,
+            rpc_failed: None,
             resume_after_pause: std::collections::HashSet::new(),
             data_dir: None,
             on_exit: None,

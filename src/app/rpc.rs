@@ -31,9 +31,16 @@ impl HaulApp {
         let port = self.settings.rpc_port;
         match (&self.rpc, wanted) {
             (Some(serving), true) if serving.port == port => return,
-            (None, false) => return,
+            (None, false) => {
+                self.rpc_failed = None;
+                return;
+            }
+            // It could not start on this port: not again every frame, only when the port
+            // or the setting changes.
+            (None, true) if self.rpc_failed == Some(port) => return,
             _ => {}
         }
+        self.rpc_failed = None;
         self.rpc = None; // stops a running one
         self.rpc_problem = None;
         if !wanted {
@@ -44,6 +51,7 @@ impl HaulApp {
                 Ok(secret) => self.settings.rpc_secret = secret,
                 Err(e) => {
                     self.rpc_problem = Some(e.to_string());
+                    self.rpc_failed = Some(port);
                     return;
                 }
             }
@@ -67,7 +75,10 @@ impl HaulApp {
                     port,
                 });
             }
-            Err(e) => self.rpc_problem = Some(e.to_string()),
+            Err(e) => {
+                self.rpc_problem = Some(e.to_string());
+                self.rpc_failed = Some(port);
+            }
         }
     }
 

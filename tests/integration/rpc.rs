@@ -436,3 +436,31 @@ const Aria2 = require("aria2");
         body(150_000)
     );
 }
+
+/// A port another program holds: the window says why it cannot serve, and goes on.
+#[cfg(feature = "gui")]
+#[test]
+fn a_port_in_use_is_said_in_settings() {
+    use egui_kittest::kittest::Queryable as _;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let mut world = crate::window::World::new();
+    let mut h = world.harness();
+    h.state_mut().settings_mut().rpc_port = port;
+    h.state_mut().settings_mut().rpc_enabled = true;
+    h.get_by_label("Settings").click();
+    for _ in 0..4 {
+        h.step();
+    }
+    assert!(h.state().rpc_address().is_none());
+    let allow = "Allow browsers and tools to add downloads";
+    h.get_by_label(allow).scroll_to_me();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("Cannot serve: cannot listen on")
+            .is_some(),
+        "the reason is shown"
+    );
+    drop(taken);
+}
