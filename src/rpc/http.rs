@@ -91,9 +91,13 @@ fn loopback_host(host: &str) -> bool {
     )
 }
 
-/// Whether a request with this `Origin` may call.
+/// Whether a request with this `Origin` may call: Haul's own address (not cross-site; some
+/// WebSocket clients send it), an extension's, an allowed page's, or any when all are.
 fn origin_allowed(origin: &str, config: &RpcConfig) -> bool {
-    config.allow_origin_all
+    let own = origin
+        .strip_prefix("http://")
+        .is_some_and(|host| loopback_host(host) && host.ends_with(&format!(":{}", config.port)));
+    own || config.allow_origin_all
         || origin.starts_with("chrome-extension://")
         || origin.starts_with("moz-extension://")
         || origin.starts_with("safari-web-extension://")
@@ -319,7 +323,7 @@ mod tests {
     #[test]
     fn extension_origins_pass_and_pages_need_the_list() {
         let config = RpcConfig {
-            port: 0,
+            port: 6800,
             secret: "s".into(),
             listen_all: false,
             allow_origins: vec!["https://ariang.example".into()],
@@ -329,6 +333,16 @@ mod tests {
         assert!(origin_allowed("moz-extension://1234", &config));
         assert!(origin_allowed("https://ariang.example", &config));
         assert!(!origin_allowed("https://evil.example", &config));
+        assert!(
+            !origin_allowed("http://127.0.0.1:6801", &config),
+            "another port"
+        );
+        assert!(
+            origin_allowed("http://127.0.0.1:6800", &config),
+            "Haul's own address"
+        );
+        assert!(origin_allowed("http://localhost:6800", &config));
+        assert!(!origin_allowed("http://evil.example:6800", &config));
         assert!(!origin_allowed("null", &config));
     }
 }

@@ -289,9 +289,16 @@ fn given(base: &Path, options: Option<&Value>) -> Result<Given, RpcFailure> {
                     }
                 }
             }
-            given
-                .set(name, &value)
-                .map_err(|e| RpcFailure(e.to_string()))?;
+            match given.set(name, &value) {
+                Ok(()) => {}
+                // aria2's other options (max-connection-per-server, continue, …), which
+                // AriaNg and extensions send with every add: not Haul's, so not applied, and
+                // said in the log rather than refusing the download.
+                Err(crate::options::OptionError::Unknown(name)) => {
+                    tracing::warn!(option = %name, "an RPC option Haul does not use was ignored");
+                }
+                Err(e) => return fail(e.to_string()),
+            }
         }
     }
     given.finish().map_err(|e| RpcFailure(e.to_string()))
@@ -324,7 +331,9 @@ fn change_global(downloads: &mut dyn Downloads, options: Option<&Value>) -> Repl
                     "dir is the destination Haul was started with; give dir per download inside it",
                 );
             }
-            other => return fail(format!("option '{other}' cannot be changed here")),
+            other => {
+                tracing::warn!(option = %other, "a global RPC option Haul does not use was ignored");
+            }
         }
     }
     downloads.set_limits(limits);
@@ -348,14 +357,19 @@ fn list(
     views: &[View],
     keep: impl Fn(&View) -> bool,
     keys: Option<&Value>,
-    offset: usize,
+    offset: i64,
     num: usize,
 ) -> Value {
+    let mut kept: Vec<&View> = views.iter().filter(|v| keep(v)).collect();
+    let skip = if offset < 0 {
+        kept.reverse();
+        usize::try_from(-(offset + 1)).unwrap_or(usize::MAX)
+    } else {
+        usize::try_from(offset).unwrap_or(usize::MAX)
+    };
     Value::Array(
-        views
-            .iter()
-            .filter(|v| keep(v))
-            .skip(offset)
+        kept.into_iter()
+            .skip(skip)
             .take(num)
             .map(|v| keep_keys(status(v), keys))
             .collect(),
@@ -370,15 +384,12 @@ fn parse_gid(gid: Option<&Value>) -> Result<u64, RpcFailure> {
         .ok_or_else(|| RpcFailure(format!("'{text}' is not a GID (16 hex digits)")))
 }
 
-/// `tellWaiting`/`tellStopped`'s offset and count (a negative offset counts from the end in
-/// aria2; Haul takes it as 0).
-fn window(params: &[Value]) -> Result<(usize, usize), RpcFailure> {
+/// `tellWaiting`/`tellStopped`'s offset and count. As in aria2, a negative offset counts
+/// from the end (-1 is the last) and the list then runs backwards, newest first.
+fn window(params: &[Value]) -> Result<(i64, usize), RpcFailure> {
     let number = |v: Option<&Value>| v.and_then(Value::as_i64);
     match (number(params.first()), number(params.get(1))) {
-        (Some(offset), Some(num)) if num >= 0 => Ok((
-            usize::try_from(offset.max(0)).unwrap_or(0),
-            usize::try_from(num).unwrap_or(0),
-        )),
+        (Some(offset), Some(num)) if num >= 0 => Ok((offset, usize::try_from(num).unwrap_or(0))),
         _ => fail("expected an offset and a number of downloads"),
     }
 }

@@ -56,7 +56,13 @@ impl Table {
         Table {
             entries: Vec::new(),
             by_id: HashMap::new(),
-            next_gid: 0x2089_b05e_cca3_d829,
+            // Random, as aria2's: a client that remembers a gid from an earlier run never
+            // acts on another download by it.
+            next_gid: {
+                let mut seed = [0u8; 8];
+                let _ = getrandom::getrandom(&mut seed);
+                u64::from_le_bytes(seed) | 1
+            },
             dest,
             limits,
             engine,
@@ -309,16 +315,33 @@ mod tests {
         );
         assert!(call(&mut table, "aria2.tellStatus", &[json!("nothex")]).is_err());
         assert!(call(&mut table, "aria2.tellStatus", &[json!("0123456789abcdef")]).is_err());
+        // A known option with a bad value refuses the download; aria2's options Haul does
+        // not use (AriaNg sends them with every add) are ignored.
         let err = call(
+            &mut table,
+            "aria2.addUri",
+            &[json!(["https://h/a"]), json!({"split": "99"})],
+        )
+        .expect_err("a bad value");
+        assert!(err.0.contains("split"), "{err:?}");
+        assert!(fake.sent.borrow().is_empty(), "nothing submitted");
+        let added = call(
             &mut table,
             "aria2.addUri",
             &[
                 json!(["https://h/a"]),
-                json!({"max-connection-per-server": "4"}),
+                json!({"max-connection-per-server": "4", "continue": "true"}),
             ],
+        );
+        assert!(added.is_ok(), "{added:?}");
+        // Negative offsets count from the end, newest first.
+        let b = call(&mut table, "aria2.addUri", &[json!(["https://h/b"])]).expect("b");
+        let newest = call(
+            &mut table,
+            "aria2.tellWaiting",
+            &[json!(-1), json!(1), json!(["gid"])],
         )
-        .expect_err("unknown option");
-        assert!(err.0.contains("unknown option"), "{err:?}");
-        assert!(fake.sent.borrow().is_empty(), "nothing submitted");
+        .expect("list");
+        assert_eq!(newest, json!([{ "gid": b }]));
     }
 }
