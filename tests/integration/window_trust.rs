@@ -432,12 +432,24 @@ fn the_activity_panel_tells_what_happened_to_each_item() {
     h.event(egui::Event::Paste(format!("{ok}\n{missing}")));
     step_until(&mut h, "both ended", |app| app.model().active() == 0);
     h.get_by_label("Activity").click();
-    h.step();
-    h.step();
-    h.step();
+    // The panel opens over a few frames; a busy machine may need more of them.
+    for _ in 0..200 {
+        h.step();
+        if h.query_by_label_contains("Done: fine.bin (1000 B in")
+            .is_some()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(
         h.query_by_label_contains("Done: fine.bin (1000 B in")
-            .is_some()
+            .is_some(),
+        "{:?}",
+        h.state()
+            .activity()
+            .map(|a| a.text.clone())
+            .collect::<Vec<_>>()
     );
     assert!(
         h.query_by_label_contains("Failed: gone.bin — The server has no such file (404)")
