@@ -346,12 +346,6 @@ impl HaulApp {
             self.options_form = Some(form); // not valid: stays open, saying why
             return;
         };
-        let mut options = result.given.options;
-        options.request.cookies_file = result
-            .given
-            .load_cookies
-            .as_ref()
-            .map(|file| absolute(&self.cwd, file));
         match form.target {
             FormFor::New => {
                 let entries = result
@@ -360,12 +354,7 @@ impl HaulApp {
                     .map(|text| {
                         let mut entry =
                             crate::sources::Entry::new("options".to_owned(), text, &self.cwd);
-                        entry.given.dir.clone_from(&result.given.dir);
-                        entry
-                            .given
-                            .load_cookies
-                            .clone_from(&result.given.load_cookies);
-                        entry.given.options = options.clone();
+                        entry.given = result.given.clone();
                         if result.given.checksum.is_some() {
                             entry.checksum = result.given.checksum;
                         }
@@ -397,7 +386,7 @@ impl HaulApp {
                 let edit = RowEdit {
                     text: text.clone(),
                     source,
-                    options,
+                    options: self.item_options(result.given.clone()),
                     dest,
                     sha256: result.given.checksum.or(row.sha256),
                 };

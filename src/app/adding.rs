@@ -18,6 +18,7 @@ use super::i18n::T;
 use super::model::{NewRow, Submission};
 use super::{HaulApp, absolute};
 use crate::desktop::{AddContext, Candidate, LocalFile};
+use crate::options::Given;
 use crate::protocol::{Command, FetchError, ItemOptions, Source};
 use crate::sources::{self, Entry};
 
@@ -62,11 +63,7 @@ impl HaulApp {
                         Some(dir) => self.settings.dest.join(dir),
                         None => self.settings.dest.clone(),
                     };
-                    let mut options = entry.given.options;
-                    options.request.cookies_file = entry
-                        .given
-                        .load_cookies
-                        .map(|file| absolute(&self.cwd, &file));
+                    let options = self.item_options(entry.given);
                     let sha256 = entry.checksum;
                     self.add_source(&entry.text, source, sha256, false, dest, options, now);
                     context.added += 1;
@@ -96,6 +93,14 @@ impl HaulApp {
         } else {
             self.desktop.expand(local, context);
         }
+    }
+
+    /// The engine's options for an item from what was given for it: a cookies file named
+    /// relative to where Haul was started becomes absolute (the engine reads it).
+    pub(super) fn item_options(&self, given: Given) -> ItemOptions {
+        let mut options = given.options;
+        options.request.cookies_file = given.load_cookies.map(|file| absolute(&self.cwd, &file));
+        options
     }
 
     /// Local files (picked, dropped, or found in a folder), with their checksums.
