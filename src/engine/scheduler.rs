@@ -396,10 +396,15 @@ impl Scheduler {
                 key,
             },
         );
+        // Connections for this file: its own number or the engine's, never more than a host
+        // allows (a file that may not have a second connection is fetched as one stream).
         let mut limits = self.limits;
-        if let Some(split) = pending.options.split {
-            limits.split = split.min(limits.per_host).max(1);
-        }
+        limits.split = pending
+            .options
+            .split
+            .unwrap_or(limits.split)
+            .min(limits.per_host)
+            .max(1);
         let job = Job {
             id,
             source: pending.source,
