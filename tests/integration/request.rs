@@ -291,7 +291,7 @@ impl Proxy {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -315,6 +315,18 @@ pub(crate) fn have(program: &str) -> bool {
     found
 }
 
+/// A tool the tests find through the environment variable `var` (a venv's Python, a
+/// `node_modules`); without it the test is skipped with `hint`, and fails instead when
+/// `require` is set (as `.ci/run` sets it after installing the tool).
+pub(crate) fn tool_from_env(var: &str, require: &str, hint: &str) -> Option<std::ffi::OsString> {
+    let found = std::env::var_os(var);
+    if found.is_none() {
+        assert!(std::env::var_os(require).is_none(), "{var} is not set");
+        eprintln!("skipped: set {var} to {hint}");
+    }
+    found
+}
+
 async fn wait_listening(port: u16) {
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -328,62 +340,71 @@ async fn wait_listening(port: u16) {
     panic!("the proxy did not listen on {port}");
 }
 
-pub(crate) async fn microsocks(user: &str, password: &str) -> Proxy {
+/// Starts `program` on a free port of 127.0.0.1 with the arguments `args` makes from the port
+/// and a fresh folder (where it may write a config), its stderr kept in the folder, and waits
+/// until it listens. `log` names the file in the folder that tells what it carried.
+async fn start_proxy(
+    program: &Path,
+    log: &str,
+    args: impl FnOnce(u16, &Path) -> Vec<String>,
+) -> Proxy {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let log = dir.path().join("microsocks.log");
-    let child = Command::new("microsocks")
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-u",
-            user,
-            "-P",
-            password,
-        ])
+    let name = program
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stderr =
+        std::fs::File::create(dir.path().join(format!("{name}.stderr"))).expect("stderr file");
+    let child = Command::new(program)
+        .args(args(port, dir.path()))
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log file"))
+        .stderr(stderr)
         .spawn()
-        .expect("start microsocks");
-    wait_listening(port).await;
-    Proxy {
+        .unwrap_or_else(|e| panic!("start {name}: {e}"));
+    // Killed and reaped on drop, also if it never listens.
+    let proxy = Proxy {
         child,
         port,
-        log,
+        log: dir.path().join(log),
         _dir: dir,
-    }
+    };
+    wait_listening(port).await;
+    proxy
 }
 
+/// microsocks (SOCKS5) asking for `user` and `password`; it logs each connection to stderr.
+pub(crate) async fn microsocks(user: &str, password: &str) -> Proxy {
+    let (user, password) = (user.to_owned(), password.to_owned());
+    start_proxy(
+        Path::new("microsocks"),
+        "microsocks.stderr",
+        move |port, _| {
+            let port = port.to_string();
+            ["-i", "127.0.0.1", "-p", &port, "-u", &user, "-P", &password]
+                .map(str::to_owned)
+                .to_vec()
+        },
+    )
+    .await
+}
+
+/// tinyproxy (HTTP) asking for `user` and `password` (Basic), logging to its LogFile.
 async fn tinyproxy(user: &str, password: &str) -> Proxy {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let log = dir.path().join("tinyproxy.log");
-    let conf = dir.path().join("tinyproxy.conf");
-    write(
-        &conf,
-        &format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{}\"\nLogLevel Info\n\
-             MaxClients 20\nAllow 127.0.0.1\nBasicAuth {user} {password}\n",
-            log.display()
-        ),
-    );
-    let child = Command::new("tinyproxy")
-        .arg("-d")
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tinyproxy");
-    wait_listening(port).await;
-    Proxy {
-        child,
-        port,
-        log,
-        _dir: dir,
-    }
+    let (user, password) = (user.to_owned(), password.to_owned());
+    start_proxy(Path::new("tinyproxy"), "tinyproxy.log", move |port, dir| {
+        let conf = dir.join("tinyproxy.conf");
+        write(
+            &conf,
+            &format!(
+                "Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{}\"\nLogLevel Info\n\
+                 MaxClients 20\nAllow 127.0.0.1\nBasicAuth {user} {password}\n",
+                dir.join("tinyproxy.log").display()
+            ),
+        );
+        vec!["-d".to_owned(), "-c".to_owned(), conf.display().to_string()]
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -563,7 +584,7 @@ async fn skip_existing_skips_complete_files_and_keeps_a_different_one() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_then_the_same_command_with_skip_existing_fetches_only_what_was_left() {
-    use crate::cli::{BIN, count_parts};
+    use crate::cli::count_parts;
     let server = Server::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().to_path_buf();
@@ -578,27 +599,11 @@ async fn kill_9_then_the_same_command_with_skip_existing_fetches_only_what_was_l
     }
     // ~0.5 MB/s: still running when the kill comes, after its first checkpoint.
     args.push(server.url("/bytes/2000000/slow.bin?range=1&etag=s&drip_ms=2"));
-    let first = args.clone();
-    let dest_watch = dest.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(BIN)
-            .args(&first)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !(dest_watch.join("quick2.bin").exists() && count_parts(&dest_watch) == 1)
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(1500));
-        child.kill().expect("kill");
-        child.wait().expect("reaped");
+    let watch = dest.clone();
+    kill_mid_download(args.clone(), move || {
+        watch.join("quick2.bin").exists() && count_parts(&watch) == 1
     })
-    .await
-    .expect("join");
+    .await;
     assert_eq!(count_parts(&dest), 1, "killed with the slow one unfinished");
     let before = server.request_log().len();
 
@@ -637,11 +642,11 @@ async fn kill_9_then_the_same_command_with_skip_existing_fetches_only_what_was_l
     );
 }
 
-/// Runs haul-cli with `args` until it has kept a checkpoint of a `.part` in `dest`, then
-/// kills it (SIGKILL: no cleanup, like a crash).
+/// Runs haul-cli with `args` until `ready` says so (or 10 s pass), lets it run on past its
+/// next checkpoint (once a second), then kills it (SIGKILL: no cleanup, like a crash).
 #[cfg(unix)]
-async fn kill_mid_download(args: Vec<String>, dest: std::path::PathBuf) {
-    use crate::cli::{BIN, count_parts};
+async fn kill_mid_download(args: Vec<String>, ready: impl Fn() -> bool + Send + 'static) {
+    use crate::cli::BIN;
     tokio::task::spawn_blocking(move || {
         let mut child = Command::new(BIN)
             .args(&args)
@@ -650,7 +655,7 @@ async fn kill_mid_download(args: Vec<String>, dest: std::path::PathBuf) {
             .spawn()
             .expect("spawn");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while count_parts(&dest) == 0 && std::time::Instant::now() < deadline {
+        while !ready() && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(Duration::from_millis(1500));
@@ -659,6 +664,13 @@ async fn kill_mid_download(args: Vec<String>, dest: std::path::PathBuf) {
     })
     .await
     .expect("join");
+}
+
+/// Until a `.part` is in `dest`.
+#[cfg(unix)]
+fn a_part_in(dest: &std::path::Path) -> impl Fn() -> bool + Send + 'static {
+    let dest = dest.to_path_buf();
+    move || crate::cli::count_parts(&dest) > 0
 }
 
 #[cfg(unix)]
@@ -674,7 +686,7 @@ async fn a_re_signed_link_resumes_the_same_file_and_a_changed_file_starts_over()
         ))
     };
     let args = |url: String| vec![s("--json"), s("-o"), dest.display().to_string(), url];
-    kill_mid_download(args(link("first", "v1")), dest.clone()).await;
+    kill_mid_download(args(link("first", "v1")), a_part_in(&dest)).await;
     assert_eq!(crate::cli::count_parts(&dest), 1);
 
     // The link expired and was given anew: another query, the same file (size and ETag).
@@ -701,7 +713,7 @@ async fn a_re_signed_link_resumes_the_same_file_and_a_changed_file_starts_over()
 
     // Kept bytes of one version, a link to another (the ETag changed): never mixed.
     std::fs::remove_file(dest.join("movie.bin")).expect("rm");
-    kill_mid_download(args(link("third", "v1")), dest.clone()).await;
+    kill_mid_download(args(link("third", "v1")), a_part_in(&dest)).await;
     server.set_generation("/bytes/2000000/movie.bin", 1);
     let output = run(args(link("fourth", "v1")), None).await;
     assert!(output.status.success(), "{output:?}");
@@ -748,32 +760,28 @@ async fn a_dead_http_proxy_is_named_in_the_error() {
 /// as an HTTP proxy should (tinyproxy 1.11 says 401).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_http_proxy_that_refuses_the_password_is_named_and_the_right_one_carries() {
-    let Some(python) = std::env::var_os("HAUL_PYTHON") else {
-        assert!(
-            std::env::var_os("HAUL_REQUIRE_ARIA2P").is_none(),
-            "HAUL_PYTHON is not set"
-        );
-        eprintln!("skipped: set HAUL_PYTHON to a venv with proxy.py");
+    let Some(python) = tool_from_env("HAUL_PYTHON", "HAUL_REQUIRE_ARIA2P", "a venv with proxy.py")
+    else {
         return;
     };
-    let proxy_bin = std::path::Path::new(&python).with_file_name("proxy");
+    let proxy_bin = Path::new(&python).with_file_name("proxy");
     let server = Server::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let child = Command::new(&proxy_bin)
-        .args(["--hostname", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--basic-auth", "haul:pw"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start proxy.py");
-    let _proxy = Proxy {
-        child,
-        port,
-        log: dir.path().join("none"),
-        _dir: tempfile::tempdir().expect("tempdir"),
-    };
-    wait_listening(port).await;
+    let proxy = start_proxy(&proxy_bin, "proxy.stderr", |port, _| {
+        let port = port.to_string();
+        [
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--basic-auth",
+            "haul:pw",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    })
+    .await;
+    let port = proxy.port;
     let fetch = |password: &str| {
         let args = vec![
             s("--json"),

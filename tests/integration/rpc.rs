@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::cli::BIN;
+use crate::request::{free_port, tool_from_env};
 use crate::support::{Server, body};
 
 const SECRET: &str = "s3cret-token";
@@ -25,13 +26,6 @@ impl Drop for Rpc {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 async fn start(dest: &Path) -> Rpc {
@@ -196,12 +190,8 @@ async fn every_way_in_that_must_be_refused_is_refused_and_nothing_is_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aria2p_adds_polls_pauses_resumes_and_removes() {
-    let Some(python) = std::env::var_os("HAUL_PYTHON") else {
-        assert!(
-            std::env::var_os("HAUL_REQUIRE_ARIA2P").is_none(),
-            "HAUL_PYTHON (a Python with aria2p) is not set"
-        );
-        eprintln!("skipped: set HAUL_PYTHON to a Python with aria2p installed");
+    let Some(python) = tool_from_env("HAUL_PYTHON", "HAUL_REQUIRE_ARIA2P", "a Python with aria2p")
+    else {
         return;
     };
     let server = Server::start().await;
@@ -292,11 +282,8 @@ print("after", [x.gid for x in api.get_downloads()].count(third.gid))
 #[test]
 fn aria2p_adds_to_the_window_and_sees_what_was_pasted() {
     use egui_kittest::kittest::Queryable as _;
-    let Some(python) = std::env::var_os("HAUL_PYTHON") else {
-        assert!(
-            std::env::var_os("HAUL_REQUIRE_ARIA2P").is_none(),
-            "HAUL_PYTHON is not set"
-        );
+    let Some(python) = tool_from_env("HAUL_PYTHON", "HAUL_REQUIRE_ARIA2P", "a Python with aria2p")
+    else {
         return;
     };
     let mut world = crate::window::World::new();
@@ -382,12 +369,11 @@ print("status", d.status, d.completed_length)
 /// `HAUL_REQUIRE_NODE=1`); without it the test says so and passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_npm_aria2_client_over_websocket_adds_and_hears_complete() {
-    let Some(node_path) = std::env::var_os("HAUL_NODE_PATH") else {
-        assert!(
-            std::env::var_os("HAUL_REQUIRE_NODE").is_none(),
-            "HAUL_NODE_PATH is not set"
-        );
-        eprintln!("skipped: set HAUL_NODE_PATH to a node_modules with aria2 and ws");
+    let Some(node_path) = tool_from_env(
+        "HAUL_NODE_PATH",
+        "HAUL_REQUIRE_NODE",
+        "a node_modules with aria2 and ws",
+    ) else {
         return;
     };
     let server = Server::start().await;

@@ -19,32 +19,26 @@ fn steps(h: &mut Harness<'_, HaulApp>, n: usize) {
     }
 }
 
-/// Types `text` into the form's field labelled `label` (replacing what is there).
-fn fill(h: &mut Harness<'_, HaulApp>, label: &str, text: &str) {
-    let node = h
-        .get_all_by_label(label)
+/// The text field labelled `label` (a label of the same text may stand beside it).
+fn field<'a>(h: &'a Harness<'_, HaulApp>, label: &'a str) -> egui_kittest::Node<'a> {
+    h.get_all_by_label(label)
         .find(|n| {
             matches!(
                 n.accesskit_node().role(),
                 Role::TextInput | Role::MultilineTextInput
             )
         })
-        .unwrap_or_else(|| panic!("a field labelled {label}"));
-    node.focus();
+        .unwrap_or_else(|| panic!("a field labelled {label}"))
+}
+
+/// Types `text` into the form's field labelled `label` (replacing what is there).
+fn fill(h: &mut Harness<'_, HaulApp>, label: &str, text: &str) {
+    field(h, label).focus();
     h.step();
     h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
     h.key_press(eframe::egui::Key::Backspace);
     h.step();
-    let node = h
-        .get_all_by_label(label)
-        .find(|n| {
-            matches!(
-                n.accesskit_node().role(),
-                Role::TextInput | Role::MultilineTextInput
-            )
-        })
-        .unwrap_or_else(|| panic!("a field labelled {label}"));
-    node.type_text(text);
+    field(h, label).type_text(text);
     steps(h, 2); // the form reads what was typed on the next frame
 }
 
