@@ -5,11 +5,12 @@
 //! global cap (`jobs`) and the item's host cap (`per_host`) allow, cancels queued and running
 //! items, pauses them (they keep their bytes), and on shutdown cancels everything and waits
 //! for every job's cleanup.
-//! Queued items are picked in submission order among the hosts that have room, in
-//! O(log hosts) per start, so one busy host never holds up the others.
+//! Queued items are picked in queue order (submission order, unless [`Command::Reorder`]
+//! moved them) among the hosts that have room, in O(log hosts) per start, so one busy host
+//! never holds up the others (per-host fairness).
 //! Must not touch: fetching (that is `job` and `fetch`), the disk.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ use crate::protocol::{
 
 /// `None` for local files.
 type HostKey = Option<String>;
+
+/// A queued item's place: its rank (lower starts first), then its id.
+type Place = (u64, JobId);
 
 struct Pending {
     id: JobId,
@@ -60,12 +64,16 @@ pub(crate) struct Scheduler {
     tracker: TaskTracker,
     done_tx: mpsc::UnboundedSender<JobId>,
 
-    queues: HashMap<HostKey, VecDeque<Pending>>,
-    /// (front item, queue) for every non-empty queue whose host has room.
-    ready: BTreeSet<(JobId, HostKey)>,
+    /// Each host's queued items by place.
+    queues: HashMap<HostKey, BTreeMap<Place, Pending>>,
+    /// (front item's place, queue) for every non-empty queue whose host has room.
+    ready: BTreeSet<(Place, HostKey)>,
     /// The entry each queue has in `ready`, so it can be found and removed.
-    ready_front: HashMap<HostKey, JobId>,
-    queued: HashMap<JobId, HostKey>,
+    ready_front: HashMap<HostKey, Place>,
+    /// Every queued item's host and place.
+    queued: HashMap<JobId, (HostKey, Place)>,
+    /// The rank the next submitted item gets (ranks only grow: a new item goes last).
+    next_rank: u64,
     running: HashMap<JobId, Running>,
     /// Connections open per host (items and split downloads' extra connections).
     slots: Arc<HostSlots>,
@@ -105,6 +113,7 @@ impl Scheduler {
             ready: BTreeSet::new(),
             ready_front: HashMap::new(),
             queued: HashMap::new(),
+            next_rank: 0,
             running: HashMap::new(),
             slots: HostSlots::new(limits.per_host, freed_tx),
             freed: Some(freed),
@@ -191,6 +200,7 @@ impl Scheduler {
                 Err(e) => tracing::error!(error = %e, "keeping the old proxy"),
             },
             Command::SetPaused(paused) => self.paused = paused,
+            Command::Reorder(ids) => self.reorder(&ids),
             Command::Discard { source, dest } => self.discard(source, dest),
         }
     }
@@ -213,20 +223,59 @@ impl Scheduler {
             }),
             _ => Arc::clone(&self.output),
         };
-        self.queued.insert(id, key.clone());
+        let place = (self.next_rank, id);
+        self.next_rank += 1;
+        self.queued.insert(id, (key.clone(), place));
         self.item_rates
             .insert(id, Arc::new(Bucket::new(options.max_rate)));
-        self.queues
-            .entry(key.clone())
-            .or_default()
-            .push_back(Pending {
+        self.queues.entry(key.clone()).or_default().insert(
+            place,
+            Pending {
                 id,
                 source,
                 sha256,
                 output,
                 options,
-            });
+            },
+        );
         self.refresh(&key);
+    }
+
+    /// Gives the queued items among `ids` the ranks they hold between them, in the order
+    /// given: they swap places with each other, and every other item keeps its own. Ids that
+    /// are not queued (running, ended, unknown) are skipped. O(n log n) in `ids`.
+    fn reorder(&mut self, ids: &[JobId]) {
+        let listed: Vec<(JobId, HostKey, Place)> = ids
+            .iter()
+            .filter_map(|id| {
+                let (key, place) = self.queued.get(id)?;
+                Some((*id, key.clone(), *place))
+            })
+            .collect();
+        let mut ranks: Vec<u64> = listed.iter().map(|(_, _, (rank, _))| *rank).collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        if ranks.len() != listed.len() {
+            return; // an id listed twice: not an order
+        }
+        let mut touched = BTreeSet::new();
+        for ((id, key, old), rank) in listed.into_iter().zip(ranks) {
+            let new = (rank, id);
+            if new == old {
+                continue;
+            }
+            if let Some(pending) = self.queues.get_mut(&key).and_then(|q| q.remove(&old)) {
+                self.queues
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(new, pending);
+                self.queued.insert(id, (key.clone(), new));
+                touched.insert(key);
+            }
+        }
+        for key in touched {
+            self.refresh(&key);
+        }
     }
 
     fn cancel(&mut self, id: JobId) {
@@ -280,12 +329,12 @@ impl Scheduler {
 
     /// Takes a queued item out of its queue; false if it was not queued.
     fn unqueue(&mut self, id: JobId) -> bool {
-        let Some(key) = self.queued.remove(&id) else {
+        let Some((key, place)) = self.queued.remove(&id) else {
             return false;
         };
         self.item_rates.remove(&id);
         if let Some(queue) = self.queues.get_mut(&key) {
-            queue.retain(|p| p.id != id);
+            queue.remove(&place);
         }
         self.refresh(&key);
         true
@@ -295,10 +344,11 @@ impl Scheduler {
         self.end_queued(Outcome::Cancelled);
     }
 
-    /// Ends every queued item with `outcome`, in submission order.
+    /// Ends every queued item with `outcome`, in queue order.
     fn end_queued(&mut self, outcome: Outcome) {
-        let mut ids: Vec<JobId> = self.queued.drain().map(|(id, _)| id).collect();
-        ids.sort_unstable();
+        let mut places: Vec<Place> = self.queued.drain().map(|(_, (_, place))| place).collect();
+        places.sort_unstable();
+        let ids: Vec<JobId> = places.into_iter().map(|(_, id)| id).collect();
         for id in &ids {
             self.item_rates.remove(id);
         }
@@ -350,14 +400,14 @@ impl Scheduler {
         if let Some(front) = self.ready_front.remove(key) {
             self.ready.remove(&(front, key.clone()));
         }
-        let waiting = self.queues.get(key).map_or(0, VecDeque::len);
+        let waiting = self.queues.get(key).map_or(0, BTreeMap::len);
         if let Some(host) = key {
             self.slots.set_waiting(host, waiting);
         }
         let Some(queue) = self.queues.get(key) else {
             return;
         };
-        let Some(front) = queue.front().map(|p| p.id) else {
+        let Some(front) = queue.keys().next().copied() else {
             self.queues.remove(key);
             return;
         };
@@ -374,7 +424,7 @@ impl Scheduler {
                 break;
             };
             self.ready_front.remove(&key);
-            let Some(pending) = self.queues.get_mut(&key).and_then(VecDeque::pop_front) else {
+            let Some((_, pending)) = self.queues.get_mut(&key).and_then(BTreeMap::pop_first) else {
                 continue;
             };
             self.queued.remove(&pending.id);

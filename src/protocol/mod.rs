@@ -173,6 +173,11 @@ pub enum Command {
     SetOutput(Output),
     /// Stop starting queued items (running ones go on) or start again.
     SetPaused(bool),
+    /// Start the queued items among these ids in this order (a list's "move to top", a drag,
+    /// aria2's `changePosition`). They trade places among themselves; other queued items keep
+    /// theirs, and ids that are not queued are skipped. Hosts without room are still passed
+    /// over for the next item that can start (per-host fairness).
+    Reorder(Vec<JobId>),
 }
 
 /// What the engine reports. For each submitted item: `Connecting`, then `Started` (once the

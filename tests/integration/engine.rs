@@ -708,3 +708,81 @@ async fn an_items_own_limit_holds_while_others_run_free() {
         "2 MiB at 256 KiB/s took {took:.2} s"
     );
 }
+
+/// The order the items connected in, from the harness's log.
+fn connect_order(h: &Harness) -> Vec<JobId> {
+    h.log
+        .iter()
+        .filter_map(|e| match e {
+            Event::Connecting { id } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_items_start_in_the_order_given_and_other_hosts_still_get_their_turn() {
+    let a = Server::start().await;
+    let b = Server::start().await;
+    let mut h = Harness::new(Limits {
+        jobs: 2,
+        per_host: 1,
+        ..limits()
+    });
+    h.engine.send(Command::SetPaused(true));
+    let a0 = h.submit(&a.url("/bytes/100/a0?delay_ms=100"));
+    let a1 = h.submit(&a.url("/bytes/100/a1?delay_ms=100"));
+    let a2 = h.submit(&a.url("/bytes/100/a2?delay_ms=100"));
+    let b0 = h.submit(&b.url("/bytes/100/b0?delay_ms=100"));
+    let a3 = h.submit(&a.url("/bytes/100/a3?delay_ms=100"));
+    // a2 and a0 trade places; a1, b0 and a3 keep theirs. An unknown id and a repeated list
+    // change nothing.
+    h.engine.send(Command::Reorder(vec![a2, JobId(9_999), a0]));
+    h.engine.send(Command::Reorder(vec![a3, a3]));
+    h.engine.send(Command::SetPaused(false));
+    let done = h.finish(&[a0, a1, a2, b0, a3]).await;
+    assert!(
+        done.values()
+            .all(|f| matches!(f.outcome, Outcome::Done { .. }))
+    );
+    let order = connect_order(&h);
+    // Host a's first in the new order starts, and b0 does not wait behind host a's queue.
+    let mut first_two = order[..2].to_vec();
+    first_two.sort();
+    let mut expected = vec![a2, b0];
+    expected.sort();
+    assert_eq!(first_two, expected, "{order:?}");
+    assert_eq!(order[2..], [a1, a0, a3], "{order:?}");
+    assert_eq!(a.max_in_flight(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_an_item_to_the_top_starts_it_next_and_pause_all_ends_in_queue_order() {
+    let server = Server::start().await;
+    let mut h = Harness::new(Limits {
+        jobs: 1,
+        ..limits()
+    });
+    let ids: Vec<JobId> = (0..5)
+        .map(|i| h.submit(&server.url(&format!("/bytes/100/x{i}?delay_ms=200"))))
+        .collect();
+    h.wait_for(ids[0], |e| matches!(e, Event::Connecting { .. }))
+        .await;
+    // The window's list after "move to top" on x4 and "move to bottom" on x1.
+    h.engine.send(Command::Reorder(vec![
+        ids[0], ids[4], ids[2], ids[3], ids[1],
+    ]));
+    h.wait_for(ids[4], |e| matches!(e, Event::Connecting { .. }))
+        .await;
+    h.engine.send(Command::PauseAll);
+    let mut paused = Vec::new();
+    // x0 ended before x4 could start (one at a time); x4 and the three queued are left.
+    while paused.len() < 4 {
+        if let Event::Finished { id, .. } = h.next().await {
+            paused.push(id);
+        }
+    }
+    assert_eq!(connect_order(&h), [ids[0], ids[4]]);
+    // The queued ones end in their new order (x2, x3, x1) before the running ones stop.
+    assert_eq!(paused[..3], [ids[2], ids[3], ids[1]], "{paused:?}");
+}
