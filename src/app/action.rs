@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use eframe::egui;
 
-use super::model::{Click, RowEdit, SortKey};
+use super::model::{Click, Move, RowEdit, SortKey};
 use super::panels::options::{FormFor, OptionsForm};
 use super::{HaulApp, absolute};
 use crate::desktop::Candidate;
@@ -47,6 +47,11 @@ pub enum Action {
     Open(PathBuf),
     Reveal(PathBuf),
     Copy(String),
+    /// Move rows in the list (and the engine's queue with them).
+    Move {
+        ids: Vec<JobId>,
+        to: Move,
+    },
     /// Limit these rows' own speed (bytes/s; `None`: no limit of their own).
     SetItemRate {
         ids: Vec<JobId>,
@@ -183,6 +188,9 @@ impl HaulApp {
                 self.actions.push(Action::Activate(index));
             }
         });
+        if let Some(action) = self.move_keys(ctx, selected) {
+            self.actions.push(action);
+        }
     }
 
     /// A close request while items run becomes a question instead.
@@ -229,6 +237,14 @@ impl HaulApp {
             Action::Open(path) => self.desktop.open(path),
             Action::Reveal(path) => self.desktop.reveal(path),
             Action::Copy(text) => ctx.copy_text(text),
+            Action::Move { ids, to } => {
+                if self.move_rows(&ids, to) {
+                    // Keep the first moved row in view.
+                    self.scroll_to = ids
+                        .first()
+                        .and_then(|id| self.model.rows().iter().position(|r| r.id == *id));
+                }
+            }
             Action::SetItemRate { ids, rate } => {
                 for id in ids {
                     if self.model.set_rate_limit(id, rate) {
@@ -428,12 +444,17 @@ impl HaulApp {
     /// folder and from the bytes it kept.
     pub(super) fn resume_rows(&mut self, ids: &[JobId]) {
         let now = Instant::now();
+        let mut resumed = false;
         for &id in ids {
             let new_id = self.engine.next_id();
             if let Some(submission) = self.model.retry(id, new_id, now) {
                 self.save(new_id);
                 self.submit(new_id, submission);
+                resumed = true;
             }
+        }
+        if resumed {
+            self.send_queue_order();
         }
     }
 

@@ -27,6 +27,7 @@ mod adding;
 pub mod i18n;
 mod logic;
 pub mod model;
+mod order;
 mod panels;
 mod rpc;
 pub mod saved;

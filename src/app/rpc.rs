@@ -13,9 +13,9 @@ use std::time::Instant;
 use eframe::egui;
 
 use super::HaulApp;
-use super::model::RowState;
+use super::model::{Move, RowState};
 use crate::protocol::{Checksum, Command, ItemOptions, Limits, Source};
-use crate::rpc::{self, Downloads, RpcConfig, View};
+use crate::rpc::{self, Beside, Downloads, RpcConfig, View};
 
 /// The server while it runs, and the calls it hands over.
 pub(super) struct Serving {
@@ -194,6 +194,21 @@ impl Downloads for HaulApp {
         if let Some(id) = self.id_of(gid) {
             let (_, keys) = self.model.remove(&[id]);
             self.forget_saved(keys);
+        }
+    }
+
+    fn reposition(&mut self, gid: u64, beside: Beside) {
+        let (other, after) = match beside {
+            Beside::Before(other) => (other, false),
+            Beside::After(other) => (other, true),
+        };
+        if let (Some(id), Some(other)) = (self.id_of(gid), self.id_of(other)) {
+            let to = if after {
+                Move::After(other)
+            } else {
+                Move::Before(other)
+            };
+            self.move_rows(&[id], to);
         }
     }
 

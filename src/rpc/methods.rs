@@ -15,7 +15,7 @@ use crate::options::Given;
 use crate::protocol::{Checksum, ItemOptions, Limits, Source, Status};
 
 /// The methods served (`system.listMethods`).
-pub const METHODS: [&str; 23] = [
+pub const METHODS: [&str; 24] = [
     "aria2.addUri",
     "aria2.tellStatus",
     "aria2.tellActive",
@@ -31,6 +31,7 @@ pub const METHODS: [&str; 23] = [
     "aria2.forceRemove",
     "aria2.removeDownloadResult",
     "aria2.purgeDownloadResult",
+    "aria2.changePosition",
     "aria2.getGlobalStat",
     "aria2.getGlobalOption",
     "aria2.changeGlobalOption",
@@ -111,8 +112,18 @@ pub trait Downloads {
     fn remove(&mut self, gid: u64);
     /// Drops a stopped download from the list.
     fn forget(&mut self, gid: u64);
+    /// Moves a download in the list to just before or after another (the engine starts
+    /// queued downloads in the list's order).
+    fn reposition(&mut self, gid: u64, beside: Beside);
     fn limits(&self) -> Limits;
     fn set_limits(&mut self, limits: Limits);
+}
+
+/// Where [`Downloads::reposition`] puts a download: beside another, by gid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beside {
+    Before(u64),
+    After(u64),
 }
 
 /// Calls `method` with `params` (the token already taken off) on `downloads`.
@@ -200,6 +211,7 @@ pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Re
             }
             Ok(json!("OK"))
         }
+        "aria2.changePosition" => change_position(downloads, params),
         "aria2.getGlobalStat" => Ok(global_stat(&views())),
         "aria2.getGlobalOption" => {
             let limits = downloads.limits();
@@ -227,6 +239,48 @@ pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Re
         "system.listMethods" => Ok(json!(METHODS)),
         other => fail(format!("No such method: {other}")),
     }
+}
+
+/// aria2's `changePosition(gid, pos, how)`: moves a waiting or paused download within that
+/// queue, `pos` counted from its start (`POS_SET`), from where it is (`POS_CUR`) or from its
+/// end (`POS_END`); a place before the start or past the end means the start or the end.
+/// Returns its new place (0 is first). Only a download in that queue can move, as in aria2.
+fn change_position(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
+    let gid = parse_gid(params.first())?;
+    let Some(pos) = params.get(1).and_then(Value::as_i64) else {
+        return fail("changePosition takes a GID, a position (a number) and how to count it");
+    };
+    let queue: Vec<u64> = downloads
+        .views()
+        .iter()
+        .filter(|v| v.waiting() || v.paused())
+        .map(|v| v.gid)
+        .collect();
+    let Some(now) = queue.iter().position(|&g| g == gid) else {
+        return fail(format!("GID {} is not waiting in the queue", gid_text(gid)));
+    };
+    let last = i64::try_from(queue.len()).unwrap_or(i64::MAX) - 1;
+    let wanted = match params.get(2).and_then(Value::as_str) {
+        Some("POS_SET") => pos,
+        Some("POS_CUR") => i64::try_from(now).unwrap_or(0).saturating_add(pos),
+        Some("POS_END") => last.saturating_add(pos),
+        other => {
+            return fail(format!(
+                "how must be POS_SET, POS_CUR or POS_END, not {}",
+                other.map_or_else(|| "nothing".to_owned(), |h| format!("'{h}'"))
+            ));
+        }
+    };
+    let to = usize::try_from(wanted.clamp(0, last.max(0))).unwrap_or(0);
+    if to != now {
+        let others: Vec<u64> = queue.into_iter().filter(|&g| g != gid).collect();
+        let beside = match others.get(to) {
+            Some(&next) => Beside::Before(next),
+            None => Beside::After(others.last().copied().unwrap_or(gid)),
+        };
+        downloads.reposition(gid, beside);
+    }
+    Ok(json!(to))
 }
 
 fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-pub use methods::{Downloads, RpcFailure, View, call};
+pub use methods::{Beside, Downloads, RpcFailure, View, call};
 pub use table::Table;
 
 /// aria2's default RPC port.

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::methods::{Downloads, View};
+use super::methods::{Beside, Downloads, View};
 use crate::engine::EngineHandle;
 use crate::protocol::{
     Checksum, Command, Event, ItemOptions, JobId, Limits, Outcome, Source, Status,
@@ -66,6 +66,19 @@ impl Table {
             dest,
             limits,
             engine,
+        }
+    }
+
+    /// The engine starts the queued downloads in the list's order.
+    fn send_order(&self) {
+        let queued: Vec<JobId> = self
+            .entries
+            .iter()
+            .filter(|e| e.view.status == Status::Queued && !e.view.removed)
+            .map(|e| e.id)
+            .collect();
+        if queued.len() > 1 {
+            self.engine.send(Command::Reorder(queued));
         }
     }
 
@@ -190,6 +203,26 @@ impl Downloads for Table {
 
     fn unpause(&mut self, gid: u64) {
         self.submit(gid);
+        // Submitted last, it starts where it stands in the list.
+        self.send_order();
+    }
+
+    fn reposition(&mut self, gid: u64, beside: Beside) {
+        let Some(from) = self.entries.iter().position(|e| e.view.gid == gid) else {
+            return;
+        };
+        let entry = self.entries.remove(from);
+        let (other, after) = match beside {
+            Beside::Before(other) => (other, false),
+            Beside::After(other) => (other, true),
+        };
+        let at = self
+            .entries
+            .iter()
+            .position(|e| e.view.gid == other)
+            .map_or(self.entries.len(), |at| at + usize::from(after));
+        self.entries.insert(at, entry);
+        self.send_order();
     }
 
     fn remove(&mut self, gid: u64) {

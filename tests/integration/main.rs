@@ -11,6 +11,8 @@
 //! - `request`: headers, cookies, credentials, aria2 lists and real proxies, through `haul-cli`.
 //! - `props`: property tests of the sanitiser and list parsing.
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
+//! - `window_desk`: the desktop comforts (issue 16): the queue's order, the scheduler, the
+//!   clipboard offer, the tray.
 //! - `window_options`: "Add with options…" and "Edit options…" (issue 15).
 //! - `window_trust`: what a person needs to trust it: true numbers, controls that stay put
 //!   and in view, nothing deleted without asking, errors in their language.
@@ -30,6 +32,8 @@ mod tls;
 mod wild;
 #[cfg(feature = "gui")]
 mod window;
+#[cfg(feature = "gui")]
+mod window_desk;
 #[cfg(feature = "gui")]
 mod window_options;
 #[cfg(feature = "gui")]

@@ -276,6 +276,98 @@ print("after", [x.gid for x in api.get_downloads()].count(third.gid))
     assert!(stdout.contains("after 0"), "{stdout}");
 }
 
+/// aria2p's queue moves (`changePosition` with POS_SET, POS_CUR and POS_END) reorder the
+/// waiting downloads, and the engine starts them in the new order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aria2p_moves_waiting_downloads_and_they_start_in_that_order() {
+    let Some(python) = tool_from_env("HAUL_PYTHON", "HAUL_REQUIRE_ARIA2P", "a Python with aria2p")
+    else {
+        return;
+    };
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rpc = start(dir.path()).await;
+    let url = |name: &str, delay: u32| server.url(&format!("/bytes/1000/{name}?delay_ms={delay}"));
+    let script = format!(
+        r#"
+import sys, time, aria2p
+from aria2p.client import ClientException
+api = aria2p.API(aria2p.Client(host="http://127.0.0.1", port={port}, secret="{secret}"))
+api.set_global_options({{"max-concurrent-downloads": "1"}})
+a = api.add_uris(["{a}"])
+b, c, d = (api.add_uris([u]) for u in ["{b}", "{c}", "{d}"])
+names = {{a.gid: "a", b.gid: "b", c.gid: "c", d.gid: "d"}}
+def waiting():
+    return "".join(names[x["gid"]] for x in api.client.tell_waiting(0, 10, keys=["gid"]))
+print("before", waiting())
+print("set", api.client.change_position(d.gid, 0, "POS_SET"), waiting())
+print("end", api.client.change_position(b.gid, 0, "POS_END"), waiting())
+print("cur", api.client.change_position(d.gid, 1, "POS_CUR"), waiting())
+print("far", api.client.change_position(b.gid, -10, "POS_CUR"), waiting())
+print("top", api.client.change_position(d.gid, -3, "POS_END"), waiting())
+try:
+    api.client.change_position(a.gid, 0, "POS_SET")
+except ClientException as e:
+    print("active:", e.message)
+end = time.time() + 30
+while time.time() < end and not all(api.get_download(g).is_complete for g in names):
+    time.sleep(0.05)
+print("done", all(api.get_download(g).is_complete for g in names))
+"#,
+        port = rpc.port,
+        secret = SECRET,
+        a = url("a", 1500),
+        b = url("b", 0),
+        c = url("c", 0),
+        d = url("d", 0),
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(["-c", &script])
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .expect("run python")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in [
+        "before bcd",
+        "set 0 dbc",
+        "end 2 dcb",
+        "cur 1 cdb",
+        "far 0 bcd",
+        "top 0 dbc",
+        "active: GID",
+        "done True",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
+    }
+    let started: String = server
+        .request_log()
+        .iter()
+        .filter_map(|l| {
+            l.target
+                .split('?')
+                .next()?
+                .rsplit('/')
+                .next()?
+                .chars()
+                .next()
+        })
+        .collect();
+    assert_eq!(
+        started, "adbc",
+        "the engine started them in the queue's order"
+    );
+}
+
 /// The window serves the same methods over its own list: what aria2p adds is a row, and
 /// what was pasted is a download aria2p sees.
 #[cfg(feature = "gui")]

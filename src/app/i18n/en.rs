@@ -410,4 +410,13 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::TimedOutDeadline,
         "The file took longer than its time limit",
     ),
+    (T::MoveMenu, "Move"),
+    (T::MoveTop, "To the top"),
+    (T::MoveUp, "Up (Alt+↑)"),
+    (T::MoveDown, "Down (Alt+↓)"),
+    (T::MoveBottom, "To the bottom"),
+    (
+        T::MoveSorted,
+        "The list is sorted by a column: click that column's title until its arrow goes away to move rows",
+    ),
 ];

@@ -134,6 +134,7 @@ keys! {
     ErrNoSuchFile, ErrNotAFile, ErrCannotRead, ErrDiskFull, ErrNoPermission, ErrReadOnly,
     ErrNotAFolder, ErrInUse, ErrCannotWrite, ErrChecksum, ErrTooLarge, ErrUnsupportedScheme,
     ErrNotAnAddress, TimedOutConnect, TimedOutStall, TimedOutDeadline,
+    MoveMenu, MoveTop, MoveUp, MoveDown, MoveBottom, MoveSorted,
 }
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.

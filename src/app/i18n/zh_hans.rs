@@ -344,4 +344,13 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TimedOutConnect, "服务器没有及时应答"),
     (T::TimedOutStall, "太久没有收到数据"),
     (T::TimedOutDeadline, "超过了该文件的时限"),
+    (T::MoveMenu, "移动"),
+    (T::MoveTop, "移到最前"),
+    (T::MoveUp, "上移 (Alt+↑)"),
+    (T::MoveDown, "下移 (Alt+↓)"),
+    (T::MoveBottom, "移到最后"),
+    (
+        T::MoveSorted,
+        "列表正按某一列排序：点击该列标题直到箭头消失，才能移动行",
+    ),
 ];

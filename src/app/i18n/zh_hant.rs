@@ -345,4 +345,13 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TimedOutConnect, "伺服器沒有及時回應"),
     (T::TimedOutStall, "太久沒有收到資料"),
     (T::TimedOutDeadline, "超過了該檔案的時限"),
+    (T::MoveMenu, "移動"),
+    (T::MoveTop, "移到最前"),
+    (T::MoveUp, "上移 (Alt+↑)"),
+    (T::MoveDown, "下移 (Alt+↓)"),
+    (T::MoveBottom, "移到最後"),
+    (
+        T::MoveSorted,
+        "清單正依某一欄排序：點選該欄標題直到箭頭消失，才能移動列",
+    ),
 ];

@@ -1,6 +1,6 @@
 //! The window's list of items and the batch they form, as plain data.
 //!
-//! Owns: the rows in the order added, applying engine [`Event`]s to them, per-status counts,
+//! Owns: the rows in list order (the order added, unless moved), applying engine [`Event`]s to them, per-status counts,
 //! finding a source already in the list, and the batch summary figures. Everything here is
 //! O(1) per event and O(rows) only when rows are added or removed.
 //! Must not touch: egui, the engine, I/O. Time comes in as an argument so tests control it.
@@ -10,7 +10,9 @@
 //! - [`row`]: one [`Row`], the state it is in ([`RowState`]: each state holds only what is
 //!   valid in it) and its speed.
 //! - [`view`]: what the list shows (filter, search, sort) and the selection.
+//! - [`order`]: moving rows, and the order the engine starts queued ones in.
 
+pub mod order;
 pub mod row;
 pub mod view;
 
@@ -18,6 +20,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+pub use order::Move;
 pub use row::{Row, RowState, Speed};
 use row::{display_name, since_of};
 pub use view::{Click, SortKey, View};

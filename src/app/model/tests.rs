@@ -329,3 +329,66 @@ fn the_total_speed_counts_small_items_that_never_report_progress() {
     let speed = m.current_speed(now).expect("a speed after four seconds");
     assert!((speed - 100_000.0).abs() < 3_000.0, "{speed}");
 }
+
+fn order(m: &Model) -> Vec<u64> {
+    m.rows().iter().map(|r| r.id.0).collect()
+}
+
+#[test]
+fn rows_move_to_the_top_up_down_and_bottom_over_the_rows_in_view() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    for i in 1..=6 {
+        m.push(JobId(i), new_row(&format!("http://h/{i}")), t0);
+    }
+    assert!(m.move_rows(&[JobId(5)], Move::Top));
+    assert_eq!(order(&m), [5, 1, 2, 3, 4, 6]);
+    assert!(!m.move_rows(&[JobId(5)], Move::Up), "already at the top");
+    assert!(m.move_rows(&[JobId(1), JobId(3)], Move::Down));
+    assert_eq!(
+        order(&m),
+        [5, 2, 4, 1, 3, 6],
+        "gathered after the row below the last"
+    );
+    assert!(m.move_rows(&[JobId(5)], Move::Bottom));
+    assert_eq!(order(&m), [2, 4, 1, 3, 6, 5]);
+    assert!(
+        !m.move_rows(&[JobId(5)], Move::Down),
+        "already at the bottom"
+    );
+    assert!(m.move_rows(&[JobId(6)], Move::Before(JobId(2))));
+    assert_eq!(order(&m), [6, 2, 4, 1, 3, 5]);
+    assert!(m.move_rows(&[JobId(6)], Move::After(JobId(3))));
+    assert_eq!(order(&m), [2, 4, 1, 3, 6, 5]);
+    assert!(
+        !m.move_rows(&[JobId(6)], Move::Before(JobId(6))),
+        "onto itself"
+    );
+    // The lookups follow the rows (keys stay: they are the rows' identities).
+    assert_eq!(m.row(JobId(6)).map(|r| r.key), Some(6));
+    assert_eq!(m.position_in_view(4), Some(4));
+    assert_eq!(m.keys_in_order(), [2, 4, 1, 3, 6, 5]);
+
+    // With a filter, Up steps over the rows shown, not the hidden ones between.
+    m.set_filter(Some(Status::Queued));
+    m.apply(Event::Connecting { id: JobId(1) }, t0);
+    m.apply(Event::Connecting { id: JobId(3) }, t0);
+    // In view: 2, 4, 6, 5 (1 and 3 are connecting).
+    assert!(m.move_rows(&[JobId(6)], Move::Up));
+    assert_eq!(order(&m), [2, 6, 4, 1, 3, 5]);
+    assert_eq!(
+        m.queued_in_order(),
+        [JobId(2), JobId(6), JobId(4), JobId(5)]
+    );
+
+    // Sorted by a column, the rows shown above and below are not the list's: no step moves.
+    m.set_filter(None);
+    m.set_sort(SortKey::Name);
+    assert!(!m.can_reorder());
+    assert!(!m.move_rows(&[JobId(5)], Move::Up));
+    assert_eq!(order(&m), [2, 6, 4, 1, 3, 5]);
+    // A third click on the title gives the list's own order back.
+    m.set_sort(SortKey::Name);
+    m.set_sort(SortKey::Name);
+    assert!(m.can_reorder());
+}

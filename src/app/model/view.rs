@@ -108,9 +108,13 @@ impl Model {
         (self.view.sort, self.view.descending)
     }
 
-    /// Sorts by `key`; the same key again reverses the order.
+    /// Sorts by `key`; the same key again reverses the order, and a third time goes back to
+    /// the list's own order (where rows can be moved).
     pub fn set_sort(&mut self, key: SortKey) {
-        if self.view.sort == key {
+        if self.view.sort == key && self.view.descending && key != SortKey::Added {
+            self.view.sort = SortKey::Added;
+            self.view.descending = false;
+        } else if self.view.sort == key {
             self.view.descending = !self.view.descending;
         } else {
             self.view.sort = key;

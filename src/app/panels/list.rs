@@ -12,10 +12,10 @@ use egui_extras::TableBuilder;
 use super::super::Action;
 use super::super::i18n::{T, Tr};
 use super::super::logic::failure_sentence;
-use super::super::model::{Click, Model, Row, RowState, SortKey};
+use super::super::model::{Click, Model, Move, Row, RowState, SortKey};
 use super::columns::Col;
 use crate::human::human_bytes;
-use crate::protocol::{Status, Waiting};
+use crate::protocol::{JobId, Status, Waiting};
 
 /// Height of one list row, in points.
 const ROW_HEIGHT: f32 = 24.0;
@@ -120,6 +120,7 @@ pub(super) fn list(
         return 0;
     }
     let sort = model.sort();
+    let can_move = model.can_reorder();
     let model = &*model;
     let mut built = 0;
     let modifiers = ui.input(|i| i.modifiers);
@@ -147,7 +148,12 @@ pub(super) fn list(
                 // where a row "in view" was hidden, and stop short on a tall one.
                 .min_scrolled_height(0.0)
                 .max_scroll_height(f32::INFINITY)
-                .sense(egui::Sense::click())
+                // A drag moves rows, while the list shows its own order.
+                .sense(if can_move {
+                    egui::Sense::click_and_drag()
+                } else {
+                    egui::Sense::click()
+                })
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
             for col in columns {
                 table = table.column(col.column(buttons, columns.len(), status_extra));
@@ -175,7 +181,7 @@ pub(super) fn list(
                         };
                         built += 1;
                         table_row.set_selected(row.selected);
-                        row_cells(&mut table_row, columns, tr, row, now, actions);
+                        row_cells(&mut table_row, columns, tr, row, now, can_move, actions);
                         let response = table_row.response();
                         if response.double_clicked() {
                             actions.push(Action::Activate(index));
@@ -185,6 +191,9 @@ pub(super) fn list(
                         if response.secondary_clicked() {
                             actions.push(Action::ContextClick(index));
                         }
+                        if can_move {
+                            drag_rows(&response, model, row, actions);
+                        }
                         response.context_menu(|ui| {
                             super::row_menu::row_menu(ui, tr, model, row, actions)
                         });
@@ -192,6 +201,49 @@ pub(super) fn list(
                 });
         });
     built
+}
+
+/// The rows a drag carries: the selection when the dragged row is in it, else that row.
+struct DraggedRows(Vec<JobId>);
+
+/// A row as a drag's source and target: dragging it carries it (or the selection it is in);
+/// while rows are dragged over it, a line shows where they would land (above it on its upper
+/// half, below it on its lower half), and releasing there moves them.
+fn drag_rows(response: &egui::Response, model: &Model, row: &Row, actions: &mut Vec<Action>) {
+    if response.drag_started() {
+        let ids = if row.selected {
+            model.selected()
+        } else {
+            vec![row.id]
+        };
+        egui::DragAndDrop::set_payload(&response.ctx, DraggedRows(ids));
+    }
+    let rect = response.rect;
+    let ctx = &response.ctx;
+    let below = ctx
+        .input(|i| i.pointer.interact_pos())
+        .is_some_and(|p| p.y > rect.center().y);
+    if response.dnd_hover_payload::<DraggedRows>().is_some() {
+        ctx.set_cursor_icon(egui::CursorIcon::Grabbing);
+        let y = if below { rect.bottom() } else { rect.top() };
+        let color = ctx.global_style().visuals.selection.stroke.color;
+        ctx.layer_painter(response.layer_id).hline(
+            rect.x_range(),
+            y,
+            egui::Stroke::new(2.0, color),
+        );
+    }
+    if let Some(dragged) = response.dnd_release_payload::<DraggedRows>() {
+        let to = if below {
+            Move::After(row.id)
+        } else {
+            Move::Before(row.id)
+        };
+        actions.push(Action::Move {
+            ids: dragged.0.clone(),
+            to,
+        });
+    }
 }
 
 /// A header cell; a sortable one sorts by its column when clicked, and the current sort's
@@ -255,6 +307,7 @@ fn row_cells(
     tr: Tr,
     row: &Row,
     now: Instant,
+    can_move: bool,
     actions: &mut Vec<Action>,
 ) {
     let (speed, eta) = match &row.state {
@@ -306,7 +359,7 @@ fn row_cells(
                     ui.label(tr.duration(elapsed));
                 }
             }
-            Col::Actions => row_buttons(ui, tr, row, true, actions),
+            Col::Actions => row_buttons(ui, tr, row, true, can_move, actions),
             Col::Source => {
                 ui.add(egui::Label::new(RichText::new(row.origin_label()).weak()).truncate());
             }
@@ -436,7 +489,14 @@ fn size_text(state: &RowState) -> String {
 /// The row's buttons in three fixed slots: the main action (Pause, Resume, Retry, Open), the
 /// second (Cancel…, Show in folder) and the menu. In the list an empty slot keeps its room
 /// (`fixed`), so nothing moves under the mouse when a row changes state.
-pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, fixed: bool, actions: &mut Vec<Action>) {
+pub(super) fn row_buttons(
+    ui: &mut Ui,
+    tr: Tr,
+    row: &Row,
+    fixed: bool,
+    can_move: bool,
+    actions: &mut Vec<Action>,
+) {
     let status = row.status();
     let ids = vec![row.id];
     let main = match (&row.state, status) {
@@ -473,7 +533,7 @@ pub(super) fn row_buttons(ui: &mut Ui, tr: Tr, row: &Row, fixed: bool, actions: 
         )
         .on_hover_text(tr.get(T::RowMenu));
     egui::Popup::menu(&menu).show(|ui| {
-        one_row_menu(ui, tr, row, actions);
+        super::row_menu::menu_items(ui, tr, std::slice::from_ref(row), can_move, actions);
     });
 }
 
@@ -492,9 +552,4 @@ fn slot(ui: &mut Ui, tr: Tr, width: f32, button: Option<(T, Action)>, actions: &
             ui.allocate_exact_size(size.into(), egui::Sense::hover());
         }
     }
-}
-
-/// The menu for one row (its … button).
-fn one_row_menu(ui: &mut Ui, tr: Tr, row: &Row, actions: &mut Vec<Action>) {
-    super::row_menu::menu_items(ui, tr, std::slice::from_ref(row), actions);
 }

@@ -53,6 +53,7 @@ impl HaulApp {
                 .default_size(140.0)
                 .show(ui, |ui| self.log_panel(ui, tr));
         }
+        let can_move = self.model.can_reorder();
         if let Some(row) = self.model.single_selected() {
             // A fixed height, known from the first frame: the list shrinks once, and the row
             // clicked is scrolled into view in that same frame (a panel that sized itself to
@@ -64,7 +65,7 @@ impl HaulApp {
                     egui::ScrollArea::vertical()
                         .id_salt("details")
                         .auto_shrink([false, true])
-                        .show(ui, |ui| details(ui, tr, row, &mut self.actions));
+                        .show(ui, |ui| details(ui, tr, row, can_move, &mut self.actions));
                 });
         }
         if self.settings.show_settings {

@@ -5,7 +5,7 @@ use eframe::egui::{self, Ui};
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
-use super::super::model::{Model, Row, RowState};
+use super::super::model::{Model, Move, Row, RowState};
 use crate::protocol::{Status, redact};
 
 /// The right-click menu: acts on the selection (which the right-click made include this row).
@@ -14,10 +14,16 @@ pub(super) fn row_menu(ui: &mut Ui, tr: Tr, model: &Model, row: &Row, actions: &
     if !rows.iter().any(|r| r.id == row.id) {
         rows = vec![row.clone()];
     }
-    menu_items(ui, tr, &rows, actions);
+    menu_items(ui, tr, &rows, model.can_reorder(), actions);
 }
 
-pub(super) fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
+pub(super) fn menu_items(
+    ui: &mut Ui,
+    tr: Tr,
+    rows: &[Row],
+    can_move: bool,
+    actions: &mut Vec<Action>,
+) {
     let ids = |keep: &dyn Fn(&Row) -> bool| -> Vec<_> {
         rows.iter().filter(|r| keep(r)).map(|r| r.id).collect()
     };
@@ -82,6 +88,7 @@ pub(super) fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Ac
         ui.separator();
     }
     let mut picked = Vec::new();
+    move_menu(ui, tr, rows, can_move, &mut picked);
     rate_menu(ui, tr, rows, &mut picked);
     ui.separator();
     let cancellable = ids(&|r| r.status().is_active() || r.status() == Status::Paused);
@@ -93,6 +100,35 @@ pub(super) fn menu_items(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Ac
     );
     item(ui, T::Remove, Action::Remove(ids(&|_| true)), true);
     actions.extend(picked);
+}
+
+/// "Move ▸": to the top, up, down, to the bottom (the engine starts queued rows in the
+/// list's order). Greyed out, saying why, while the list is sorted by a column.
+fn move_menu(ui: &mut Ui, tr: Tr, rows: &[Row], can_move: bool, actions: &mut Vec<Action>) {
+    let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+    let response = ui
+        .add_enabled_ui(can_move, |ui| {
+            ui.menu_button(tr.get(T::MoveMenu), |ui| {
+                for (key, to) in [
+                    (T::MoveTop, Move::Top),
+                    (T::MoveUp, Move::Up),
+                    (T::MoveDown, Move::Down),
+                    (T::MoveBottom, Move::Bottom),
+                ] {
+                    if ui.button(tr.get(key)).clicked() {
+                        actions.push(Action::Move {
+                            ids: ids.clone(),
+                            to,
+                        });
+                        ui.close();
+                    }
+                }
+            });
+        })
+        .response;
+    if !can_move {
+        response.on_disabled_hover_text(tr.get(T::MoveSorted));
+    }
 }
 
 /// Each row's own speed limit, on top of the window's: a few steps a person picks from.

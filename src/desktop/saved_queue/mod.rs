@@ -19,15 +19,17 @@ use crate::protocol::{Checksum, FetchError, ItemOptions, Status};
 
 /// The schema this build writes; a database with a higher `user_version` is from a newer Haul.
 /// 1: states were `unfinished` for every active item; 2: the [`Status`] words; 3: each item's
-/// own folder, its failure as data, and whether its scheme was guessed.
-pub const SCHEMA_VERSION: i32 = 4;
+/// own folder, its failure as data, and whether its scheme was guessed; 4: its options;
+/// 5: its place in the list (`position`; `NULL`: its key's place).
+pub const SCHEMA_VERSION: i32 = 5;
 /// Progress is written at most this often.
 const SAVE_PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// One item as saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedItem {
-    /// Stable across restarts (unlike engine job ids); also the list order.
+    /// Stable across restarts (unlike engine job ids); also the list order until rows are
+    /// moved ([`SavedOp::Order`]).
     pub key: u64,
     /// The source as the person gave it.
     pub text: String,
@@ -67,6 +69,11 @@ pub enum SavedOp {
         total: Option<u64>,
     },
     Remove(Vec<u64>),
+    /// The list's order: every row's key, first to last. Each listed row takes, as its
+    /// position, the key at its place in the sorted list of these keys, so rows added later
+    /// (with larger keys) still come last. O(rows); of several in one batch only the last is
+    /// written.
+    Order(Vec<u64>),
 }
 
 /// What opening found.
@@ -271,7 +278,8 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
             dest TEXT,
             failure TEXT,
             guessed INTEGER NOT NULL DEFAULT 0,
-            options TEXT
+            options TEXT,
+            position INTEGER
         );",
     )?;
     if version == 1 {
@@ -291,6 +299,9 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
     if (1..4).contains(&version) {
         connection.execute_batch("ALTER TABLE items ADD COLUMN options TEXT;")?;
     }
+    if (1..5).contains(&version) {
+        connection.execute_batch("ALTER TABLE items ADD COLUMN position INTEGER;")?;
+    }
     connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     let items = load(&connection)?;
     Ok((connection, items))
@@ -300,7 +311,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     let mut statement = connection.prepare(
         "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
                 dest, failure, guessed, options
-         FROM items ORDER BY key",
+         FROM items ORDER BY COALESCE(position, key), key",
     )?;
     let rows = statement.query_map([], |r| {
         Ok((
@@ -385,10 +396,18 @@ fn to_i64(n: u64) -> i64 {
 fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
     connection
         .prepare_cached(
-            "INSERT OR REPLACE INTO items
+            // An upsert, not a replace: the row keeps its `position`.
+            "INSERT INTO items
              (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
               dest, failure, guessed, options)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             ON CONFLICT(key) DO UPDATE SET
+              text = excluded.text, expect = excluded.expect, name = excluded.name,
+              state = excluded.state, bytes = excluded.bytes, total = excluded.total,
+              path = excluded.path, digest = excluded.digest, error = excluded.error,
+              elapsed_ms = excluded.elapsed_ms, dest = excluded.dest,
+              failure = excluded.failure, guessed = excluded.guessed,
+              options = excluded.options",
         )?
         .execute(params![
             to_i64(item.key),
@@ -419,9 +438,11 @@ fn apply(
     ops: Vec<SavedOp>,
     progress: &mut HashMap<u64, (u64, Option<u64>)>,
 ) {
+    // Only the last order counts.
+    let last_order = ops.iter().rposition(|op| matches!(op, SavedOp::Order(_)));
     let result = (|| {
         let tx = connection.transaction()?;
-        for op in ops {
+        for (at, op) in ops.into_iter().enumerate() {
             match op {
                 SavedOp::Put(item) => {
                     progress.remove(&item.key);
@@ -437,6 +458,16 @@ fn apply(
                         statement.execute(params![to_i64(key)])?;
                     }
                 }
+                SavedOp::Order(keys) if Some(at) == last_order => {
+                    let mut places = keys.clone();
+                    places.sort_unstable();
+                    let mut statement =
+                        tx.prepare_cached("UPDATE items SET position = ?2 WHERE key = ?1")?;
+                    for (key, place) in keys.into_iter().zip(places) {
+                        statement.execute(params![to_i64(key), to_i64(place)])?;
+                    }
+                }
+                SavedOp::Order(_) => {}
             }
         }
         tx.commit()

@@ -66,6 +66,26 @@ fn items_survive_a_reopen_with_their_last_state_and_progress() {
 }
 
 #[test]
+fn a_moved_row_keeps_its_place_across_a_reopen_and_later_rows_come_last() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("queue.sqlite3");
+    let queue = SavedQueue::open(&path).queue.expect("queue");
+    for key in 1..=4 {
+        queue.send(SavedOp::Put(Box::new(item(key, Status::Queued))));
+    }
+    queue.send(SavedOp::Order(vec![1, 2, 3, 4]));
+    queue.send(SavedOp::Order(vec![4, 1, 3, 2])); // the last order wins
+    // A state change after the move does not lose the row's place.
+    queue.send(SavedOp::Put(Box::new(item(4, Status::Paused))));
+    queue.send(SavedOp::Put(Box::new(item(5, Status::Queued))));
+    drop(queue);
+    let keys = |items: &[SavedItem]| items.iter().map(|i| i.key).collect::<Vec<_>>();
+    let reopened = SavedQueue::open(&path);
+    assert_eq!(keys(&reopened.items), [4, 1, 3, 2, 5]);
+    assert_eq!(reopened.items[0].status, Status::Paused);
+}
+
+#[test]
 fn a_first_schema_queue_comes_back_with_its_unfinished_items_queued() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("queue.sqlite3");
