@@ -88,6 +88,9 @@ pub enum Action {
     DismissConfirm,
     ConfirmQuit,
     DismissQuit,
+    /// The "when the queue is done" countdown's Cancel, or its Now.
+    CancelCountdown,
+    CountdownNow,
 }
 
 /// What a question before deleting bytes is about.
@@ -303,7 +306,7 @@ impl HaulApp {
                 }
             }
             Action::ApplySettings => {
-                self.engine.send(Command::SetLimits(self.settings.limits()));
+                self.engine.send(Command::SetLimits(self.limits()));
                 self.engine.send(Command::SetOutput(
                     self.settings.output(self.system_locale.as_deref()),
                 ));
@@ -331,6 +334,8 @@ impl HaulApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
             Action::DismissQuit => self.quit_asked = false,
+            Action::CancelCountdown => self.cancel_countdown(),
+            Action::CountdownNow => self.when_done_now(ctx),
             Action::OpenOptions(None) => {
                 let mut form = OptionsForm::new_items();
                 form.sources = self.add_text.trim().to_owned();

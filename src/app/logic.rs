@@ -41,7 +41,9 @@ impl HaulApp {
         self.apply_actions(ctx);
         if was_active && self.model.active() == 0 {
             self.batch_ended(ctx);
+            self.queue_done();
         }
+        self.desk_pass(ctx);
         if more_events {
             ctx.request_repaint();
         } else if self.model.working() > 0 {
@@ -226,6 +228,9 @@ impl HaulApp {
                     );
                 }
                 Reply::DestPicked(dest) => self.set_dest(dest),
+                Reply::PowerFailed { reason } => {
+                    self.error_notice(tr.fill(T::PowerFailed, &[("why", &reason)]));
+                }
                 Reply::DestChecked { path, verdict } => match verdict {
                     DestVerdict::Usable => self.set_dest(path),
                     DestVerdict::WillBeCreated => {

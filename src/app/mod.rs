@@ -24,6 +24,7 @@
 
 mod action;
 mod adding;
+pub mod desk;
 pub mod i18n;
 mod logic;
 pub mod model;
@@ -31,6 +32,7 @@ mod order;
 mod panels;
 mod rpc;
 pub mod saved;
+pub mod schedule;
 pub mod settings;
 
 use std::collections::HashMap;
@@ -163,6 +165,8 @@ pub struct HaulApp {
     rpc_failed: Option<u16>,
     /// Queued rows paused to take new options: they go on once the engine says they paused.
     resume_after_pause: std::collections::HashSet<JobId>,
+    /// The schedule at work and the "when the queue is done" countdown.
+    desk: desk::Desk,
     /// Where settings, the queue and logs are kept, to tell in the About window.
     data_dir: Option<PathBuf>,
     /// What `main` wants done once the window has gone (pausing what is left).
@@ -228,10 +232,16 @@ impl HaulApp {
             rpc_problem: None,
             rpc_failed: None,
             resume_after_pause: std::collections::HashSet::new(),
+            desk: desk::Desk::default(),
             data_dir: None,
             on_exit: None,
         };
-        app.engine.send(Command::SetLimits(app.settings.limits()));
+        app.desk.rate_text = crate::human::size_for_field(app.settings.schedule.limit_rate);
+        app.engine.send(Command::SetLimits(app.limits()));
+        // Outside the schedule's hours, what comes back from the saved queue waits.
+        if app.settings.schedule.holds((app.desk.clock)()) {
+            app.engine.send(Command::SetPaused(true));
+        }
         app.engine.send(Command::SetOutput(
             app.settings.output(app.system_locale.as_deref()),
         ));

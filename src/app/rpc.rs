@@ -220,6 +220,6 @@ impl Downloads for HaulApp {
         self.settings.jobs = limits.jobs;
         self.settings.max_rate = limits.max_rate.unwrap_or(0);
         self.max_rate_text = self.settings.max_rate_text("none");
-        self.engine.send(Command::SetLimits(self.settings.limits()));
+        self.engine.send(Command::SetLimits(HaulApp::limits(self)));
     }
 }

@@ -46,6 +46,19 @@ pub struct Settings {
     pub rpc_port: u16,
     /// The token RPC calls must give; made the first time the RPC is turned on.
     pub rpc_secret: String,
+    /// The run hours, a speed limit by the clock, and what to do when the queue is done.
+    pub schedule: super::schedule::Schedule,
+    /// Offer to add a copied link that looks like a download (never adds by itself).
+    pub clipboard_watch: bool,
+    /// The file types a copied link's name may end in to be offered (`zip iso mp4 …`).
+    pub clipboard_types: String,
+    /// Closing the window hides it to the tray (where there is one) instead of quitting.
+    pub close_to_tray: bool,
+    /// Haul is started with the person's session (an autostart entry, a Run key, a
+    /// LaunchAgent).
+    pub start_at_login: bool,
+    /// The window starts minimised (in the tray, when closing to it is on).
+    pub start_minimised: bool,
     pub language: LanguageChoice,
     pub theme: ThemeChoice,
     pub show_settings: bool,
@@ -93,6 +106,12 @@ impl Default for Settings {
             rpc_enabled: false,
             rpc_port: crate::rpc::DEFAULT_PORT,
             rpc_secret: String::new(),
+            schedule: super::schedule::Schedule::default(),
+            clipboard_watch: false,
+            clipboard_types: CLIPBOARD_TYPES.to_owned(),
+            close_to_tray: false,
+            start_at_login: false,
+            start_minimised: false,
             language: LanguageChoice::System,
             theme: ThemeChoice::System,
             show_settings: false,
@@ -100,6 +119,11 @@ impl Default for Settings {
         }
     }
 }
+
+/// The file types a copied link is offered for, unless the person changes them: archives,
+/// disk images, installers, video, audio and documents people download.
+pub const CLIPBOARD_TYPES: &str = "zip 7z rar tar gz tgz xz bz2 zst iso img dmg exe msi pkg deb rpm \
+apk appimage mp4 mkv avi mov webm mp3 flac m4a pdf epub torrent";
 
 /// Bounds the settings controls allow.
 pub const JOBS_MAX: usize = 256;

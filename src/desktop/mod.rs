@@ -13,10 +13,12 @@
 //! - [`instance`]: one window per person: a later launch hands its sources to the first.
 //! - [`logs`]: the window's log file and the recent lines its log panel shows.
 //! - `opener`: opening a file, or showing it in its folder, with the platform's program.
+//! - [`power`]: sleeping or shutting down the computer when the queue is done.
 
 pub mod instance;
 pub mod logs;
 mod opener;
+pub mod power;
 pub mod saved_queue;
 
 use std::path::{Path, PathBuf};
@@ -127,6 +129,8 @@ pub enum Reply {
     OpenGone { path: PathBuf },
     /// What a destination typed turned out to be.
     DestChecked { path: PathBuf, verdict: DestVerdict },
+    /// Sleeping or shutting down the computer did not happen, and why.
+    PowerFailed { reason: String },
 }
 
 /// Whether a folder can take downloads, as found on disk.
@@ -164,6 +168,8 @@ pub struct Desktop {
     tx: mpsc::UnboundedSender<Reply>,
     rx: mpsc::UnboundedReceiver<Reply>,
     waker: Option<Waker>,
+    /// Runs sleep and shut-down commands (tests record them instead).
+    power: power::PowerRunner,
 }
 
 impl Desktop {
@@ -174,7 +180,31 @@ impl Desktop {
             tx,
             rx,
             waker,
+            power: power::system_runner(),
         }
+    }
+
+    /// Replaces what runs sleep and shut-down commands (tests record them, never run them).
+    pub fn set_power_runner(&mut self, runner: power::PowerRunner) {
+        self.power = runner;
+    }
+
+    /// Puts the computer to sleep or shuts it down, off the UI thread; a refusal (no right
+    /// to, no such program) comes back as [`Reply::PowerFailed`].
+    pub fn power(&self, action: power::PowerAction) {
+        let runner = std::sync::Arc::clone(&self.power);
+        self.spawn(async move {
+            let command = power::command(action);
+            tracing::info!(?command, "when the queue is done");
+            let ran = tokio::task::spawn_blocking(move || runner(&command)).await;
+            match ran {
+                Ok(Ok(())) => None,
+                Ok(Err(reason)) => Some(Reply::PowerFailed { reason }),
+                Err(e) => Some(Reply::PowerFailed {
+                    reason: e.to_string(),
+                }),
+            }
+        });
     }
 
     /// Where replies go: also for other producers of replies (and tests standing in for a

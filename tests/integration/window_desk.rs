@@ -1,16 +1,26 @@
 //! Issue 16's desktop comforts in the real window, headless (egui_kittest): the list's order
-//! is the queue's (menu, keys, a drag, kept across a restart).
+//! is the queue's (menu, keys, a drag, kept across a restart); the schedule (run hours, a
+//! speed limit by a clock the test moves); "when the queue is done" (a countdown first, and
+//! the power command recorded, never run).
 
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
+use haul::app::schedule::{Clock, Hours, WhenDone};
 use haul::app::settings::{STORAGE_KEY, Settings};
+use haul::desktop::power::{PowerAction, PowerCommand};
 use haul::desktop::saved_queue::SavedQueue;
+use haul::protocol::Status;
 
-use crate::window::{MemoryStorage, World, add_via_box, harness_with, step_until};
+use crate::window::{
+    MemoryStorage, World, add_via_box, harness_with, paste_and_pause, shown, status_of, step_until,
+    step_until_status,
+};
 
 /// Settings with one download at a time, saving into `world`'s folder.
 pub(crate) fn one_at_a_time(world: &World) -> MemoryStorage {
@@ -134,4 +144,205 @@ fn rows_moved_by_menu_keys_and_drag_start_in_that_order_and_keep_it_after_a_rest
         .filter_map(|i| i.name.chars().next())
         .collect();
     assert_eq!(saved, "adebc");
+}
+
+/// A clock the test moves (minutes after midnight).
+fn test_clock(h: &mut Harness<'_, HaulApp>, at: (u16, u16)) -> Arc<AtomicU16> {
+    let minutes = Arc::new(AtomicU16::new(at.0 * 60 + at.1));
+    let read = Arc::clone(&minutes);
+    h.state_mut().set_clock(Arc::new(move || {
+        let m = read.load(Ordering::Relaxed);
+        Clock::new(m / 60, m % 60).expect("a time")
+    }));
+    minutes
+}
+
+fn set_time(clock: &AtomicU16, h: u16, m: u16) {
+    clock.store(h * 60 + m, Ordering::Relaxed);
+}
+
+fn with_settings(world: &World, tweak: impl FnOnce(&mut Settings)) -> MemoryStorage {
+    let mut storage = MemoryStorage::default();
+    let mut settings = Settings {
+        dest: world.dest.path().to_path_buf(),
+        ..Settings::default()
+    };
+    tweak(&mut settings);
+    eframe::set_value(&mut storage, STORAGE_KEY, &settings);
+    storage
+}
+
+fn hours(from: u16, to: u16) -> Hours {
+    Hours {
+        from: Clock::new(from, 0).expect("from"),
+        to: Clock::new(to, 0).expect("to"),
+    }
+}
+
+#[test]
+fn outside_the_run_hours_downloads_wait_and_what_runs_pauses_until_they_come_round() {
+    let mut world = World::new();
+    let quick = world.server.url("/bytes/1000/quick.bin");
+    let slow = world
+        .server
+        .url("/bytes/400000/slow.bin?range=1&etag=s&drip_ms=5");
+    let storage = with_settings(&world, |s| {
+        s.schedule.run = true;
+        s.schedule.run_hours = hours(1, 7);
+    });
+    let init = world.init(None);
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let clock = test_clock(&mut h, (12, 0));
+    add_via_box(&mut h, &quick);
+    steps(&mut h, 3);
+    std::thread::sleep(Duration::from_millis(300));
+    steps(&mut h, 3);
+    assert_eq!(
+        world.server.requests(),
+        0,
+        "nothing starts outside the hours"
+    );
+    assert_eq!(status_of(h.state(), &quick), Some(Status::Queued));
+    assert!(shown(
+        &h,
+        "Waiting for the schedule: downloads start at 01:00"
+    ));
+
+    set_time(&clock, 1, 0);
+    step_until_status(&mut h, &quick, Status::Done);
+
+    add_via_box(&mut h, &slow);
+    step_until(&mut h, "slow under way", |app| {
+        app.model()
+            .rows()
+            .iter()
+            .any(|r| r.text == slow && r.state.bytes() > 20_000)
+    });
+    set_time(&clock, 7, 0);
+    step_until_status(&mut h, &slow, Status::Paused);
+    assert!(
+        h.state()
+            .activity()
+            .any(|a| a.text == "Paused by the schedule until 01:00: 1 item"),
+        "{:?}",
+        h.state().activity().map(|a| &a.text).collect::<Vec<_>>()
+    );
+
+    // The next night it goes on from its bytes.
+    set_time(&clock, 0, 59);
+    steps(&mut h, 3);
+    assert_eq!(status_of(h.state(), &slow), Some(Status::Paused));
+    set_time(&clock, 1, 0);
+    step_until_status(&mut h, &slow, Status::Done);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("slow.bin")).ok(),
+        Some(crate::support::body(400_000))
+    );
+    let resumed = world
+        .server
+        .request_log()
+        .iter()
+        .filter(|l| l.target.contains("slow.bin"))
+        .filter_map(|l| l.range.clone())
+        .any(|r| r != "bytes=0-");
+    assert!(resumed, "it resumed from its bytes");
+}
+
+#[test]
+fn the_speed_limit_by_the_clock_holds_in_its_hours_and_lifts_after() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/4194304/limited.bin");
+    let storage = with_settings(&world, |s| {
+        s.schedule.limit = true;
+        s.schedule.limit_hours = hours(9, 18);
+        s.schedule.limit_rate = 256 * 1024;
+    });
+    let init = world.init(None);
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let clock = test_clock(&mut h, (10, 0));
+    steps(&mut h, 2);
+    assert_eq!(h.state().limits().max_rate, Some(256 * 1024));
+    add_via_box(&mut h, &url);
+    step_until(&mut h, "running", |app| {
+        app.model().rows().iter().any(|r| r.state.bytes() > 0)
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    h.step();
+    let bytes = h.state().model().rows()[0].state.bytes();
+    assert!(
+        bytes < 700 * 1024,
+        "held to 256 KiB/s: {bytes} bytes after 1.5 s"
+    );
+    set_time(&clock, 18, 0);
+    steps(&mut h, 2);
+    assert_eq!(h.state().limits().max_rate, None);
+    step_until_status(&mut h, &url, Status::Done);
+}
+
+#[test]
+fn when_the_queue_is_done_a_countdown_asks_first_and_shut_down_runs_the_platforms_command() {
+    let mut world = World::new();
+    let slow = world
+        .server
+        .url("/bytes/400000/kept.bin?range=1&etag=k&drip_ms=5");
+    let quick = world.server.url("/bytes/1000/first.bin");
+    let storage = with_settings(&world, |s| s.schedule.when_done = WhenDone::ShutDown);
+    let mut init = world.init(None);
+    let ran: Arc<Mutex<Vec<PowerCommand>>> = Arc::default();
+    let record = Arc::clone(&ran);
+    init.desktop.set_power_runner(Arc::new(move |command| {
+        record.lock().expect("lock").push(command.clone());
+        Ok(())
+    }));
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+
+    // A person who paused something is not done: no countdown.
+    paste_and_pause(&mut h, &slow, 20_000);
+    add_via_box(&mut h, &quick);
+    step_until_status(&mut h, &quick, Status::Done);
+    steps(&mut h, 3);
+    assert!(h.state().countdown().is_none(), "a paused download waits");
+    // Resumed, it finishes, and now the queue is done.
+    h.get_by_label("Resume all").click();
+    step_until_status(&mut h, &slow, Status::Done);
+    step_until(&mut h, "the countdown", |app| app.countdown().is_some());
+    steps(&mut h, 2);
+    assert!(
+        h.query_by_label_contains("The computer will shut down in 60 s")
+            .is_some()
+            || h.query_by_label_contains("The computer will shut down in 59 s")
+                .is_some()
+    );
+    h.get_by_label("Cancel").click();
+    steps(&mut h, 2);
+    assert!(h.state().countdown().is_none());
+    assert!(
+        ran.lock().expect("lock").is_empty(),
+        "cancelled: nothing ran"
+    );
+
+    // Another download, and the queue ends again; this time "Now".
+    let another = world.server.url("/bytes/1000/another.bin");
+    add_via_box(&mut h, &another);
+    step_until(&mut h, "the countdown again", |app| {
+        app.countdown().is_some()
+    });
+    steps(&mut h, 2);
+    h.get_by_label("Now").click();
+    steps(&mut h, 3);
+    let ran = ran.lock().expect("lock").clone();
+    assert_eq!(
+        ran,
+        [haul::desktop::power::command(PowerAction::ShutDown)],
+        "the platform's shut-down command, recorded and never run"
+    );
+    if cfg!(target_os = "linux") {
+        assert_eq!(ran[0].program, "systemctl");
+        assert_eq!(ran[0].args, ["poweroff"]);
+    }
+    assert!(
+        h.state()
+            .activity()
+            .any(|a| a.text == "Asked the computer to shut down")
+    );
 }

@@ -14,10 +14,13 @@
 //! - `summary`: counts, the current speed, wall time against the sum of item times, the
 //!   buttons that act on every row, the filter and the search.
 //! - `settings`, `logs`: the side and bottom panels.
+//! - `desk`: the Schedule and Desktop sections of Settings, the "when the queue is done"
+//!   countdown.
 //! - `dialogs`: About, the quit question, the question before deleting, the notice, the drop
 //!   overlay.
 
 mod columns;
+mod desk;
 mod details;
 mod dialogs;
 mod list;
@@ -101,6 +104,9 @@ impl HaulApp {
         }
         if let Some(confirm) = &self.confirm {
             confirm_dialog(&ctx, tr, confirm, &mut self.actions);
+        }
+        if let Some(countdown) = self.desk.countdown {
+            desk::countdown_dialog(&ctx, tr, countdown, now, &mut self.actions);
         }
         self.options_window(&ctx, tr);
         drop_overlay(&ctx, tr);

@@ -225,6 +225,7 @@ impl HaulApp {
         let fields = (proxy_text, noproxy_text, proxy_manual);
         changed |= super::network::manual_proxy_fields(ui, tr, s, fields);
         changed |= self.rpc_rows(ui, tr);
+        changed |= self.schedule_rows(ui, tr);
         if changed {
             self.actions.push(Action::ApplySettings);
         }

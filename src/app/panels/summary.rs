@@ -29,6 +29,13 @@ impl HaulApp {
                 ui.separator();
                 ui.label(text);
             }
+            if let Some(time) = self.held_until()
+                && self.model.count(Status::Queued) > 0
+            {
+                ui.separator();
+                let text = tr.fill(T::HeldBySchedule, &[("time", &time.to_string())]);
+                ui.label(egui::RichText::new(text).strong());
+            }
         });
         ui.horizontal_wrapped(|ui| {
             let count = |s| self.model.count(s);

@@ -1,0 +1,235 @@
+//! The desktop comforts at work in the window: the schedule (run hours, a speed limit by the
+//! clock) and what happens when the queue is done (quit, sleep or shut down, after a
+//! 60-second countdown that can be cancelled).
+//!
+//! Owns: [`Desk`], the state these need between frames — the hours last seen, the rows the
+//! schedule paused (by key, so a resumed row's new id does not lose them), the countdown —
+//! and the pass that applies them each frame, waking an idle window only when the schedule
+//! next changes. Must not touch: drawing (`panels::desk`), the schedule's arithmetic
+//! (`schedule`), running power commands (`desktop::power`).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use super::HaulApp;
+use super::i18n::T;
+use super::schedule::{Clock, WhenDone};
+use crate::desktop::power::PowerAction;
+use crate::protocol::{Command, Limits, Status};
+
+/// How long "when the queue is done" waits, and can be cancelled, before it acts.
+pub const COUNTDOWN: Duration = Duration::from_secs(60);
+
+/// The local time of day (tests set their own).
+pub type ClockSource = Arc<dyn Fn() -> Clock + Send + Sync>;
+
+/// The comforts' state between frames.
+pub struct Desk {
+    pub(super) clock: ClockSource,
+    /// The schedule held the queue at the last pass.
+    held: bool,
+    /// The timed speed limit in force at the last pass (bytes/s).
+    rate: Option<u64>,
+    /// Rows (by key) the schedule paused: they go on when the run hours come round.
+    paused_by_schedule: HashSet<u64>,
+    /// "When the queue is done", counting down.
+    pub(super) countdown: Option<Countdown>,
+    /// The timed speed limit's field as typed (`1M`).
+    pub(super) rate_text: String,
+}
+
+impl Default for Desk {
+    fn default() -> Self {
+        Desk {
+            clock: Arc::new(Clock::now),
+            held: false,
+            rate: None,
+            paused_by_schedule: HashSet::new(),
+            countdown: None,
+            rate_text: String::new(),
+        }
+    }
+}
+
+/// A "when the queue is done" action waiting for its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Countdown {
+    pub action: WhenDone,
+    pub ends: Instant,
+}
+
+impl Countdown {
+    /// Whole seconds left, rounded up (60 … 1, then 0).
+    pub fn seconds_left(&self, now: Instant) -> u64 {
+        let left = self.ends.saturating_duration_since(now);
+        left.as_secs() + u64::from(left.subsec_nanos() > 0)
+    }
+}
+
+impl HaulApp {
+    /// Uses `clock` for the time of day instead of the system's (tests).
+    pub fn set_clock(&mut self, clock: ClockSource) {
+        self.desk.clock = clock;
+    }
+
+    /// The countdown of "when the queue is done", while it runs.
+    pub fn countdown(&self) -> Option<Countdown> {
+        self.desk.countdown
+    }
+
+    /// The limits the engine runs under: the settings', with the schedule's speed limit when
+    /// it is in force and lower.
+    pub fn limits(&self) -> Limits {
+        let mut limits = self.settings.limits();
+        if let Some(rate) = self.desk.rate {
+            limits.max_rate = Some(limits.max_rate.map_or(rate, |own| own.min(rate)));
+        }
+        limits
+    }
+
+    /// The time the schedule lets downloads start again, while it holds the queue.
+    pub fn held_until(&self) -> Option<Clock> {
+        let schedule = &self.settings.schedule;
+        (self.desk.held && schedule.run).then_some(schedule.run_hours.from)
+    }
+
+    /// Applies the schedule at this time of day: holds or releases the queue (pausing what
+    /// runs when the hours end, resuming it when they begin), sets the timed speed limit, and
+    /// asks for a pass when the schedule next changes. Then runs the countdown.
+    pub(super) fn desk_pass(&mut self, ctx: &egui::Context) {
+        let now = (self.desk.clock)();
+        let schedule = self.settings.schedule.clone();
+        let held = schedule.holds(now);
+        if held != self.desk.held {
+            self.desk.held = held;
+            // (`new` already held the queue when it started outside the hours.)
+            self.engine.send(Command::SetPaused(held));
+            if held {
+                self.pause_for_schedule();
+            } else {
+                self.resume_after_schedule();
+            }
+        }
+        let rate = schedule.rate_at(now);
+        if rate != self.desk.rate {
+            self.desk.rate = rate;
+            self.engine.send(Command::SetLimits(self.limits()));
+        }
+        if let Some(minutes) = schedule.next_change(now) {
+            // The clock is read in whole minutes: wake a minute early, then every few seconds.
+            let wait = match minutes {
+                0 | 1 => Duration::from_secs(5),
+                n => Duration::from_secs(u64::from(n - 1) * 60),
+            };
+            ctx.request_repaint_after(wait);
+        }
+        self.countdown_pass(ctx);
+    }
+
+    fn pause_for_schedule(&mut self) {
+        let working: Vec<_> = self
+            .model
+            .rows()
+            .iter()
+            .filter(|r| matches!(r.status(), Status::Connecting | Status::Running))
+            .map(|r| (r.id, r.key))
+            .collect();
+        if working.is_empty() {
+            return;
+        }
+        for (id, key) in &working {
+            self.engine.pause(*id);
+            self.desk.paused_by_schedule.insert(*key);
+        }
+        let tr = self.tr();
+        let time = self.settings.schedule.run_hours.from.to_string();
+        let text = tr.fill(
+            T::ActSchedulePaused,
+            &[("time", &time), ("items", &tr.items(working.len()))],
+        );
+        self.log_activity(text, false);
+    }
+
+    fn resume_after_schedule(&mut self) {
+        let keys = std::mem::take(&mut self.desk.paused_by_schedule);
+        let ids: Vec<_> = self
+            .model
+            .rows()
+            .iter()
+            .filter(|r| keys.contains(&r.key) && r.status() == Status::Paused)
+            .map(|r| r.id)
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let tr = self.tr();
+        let text = tr.fill(T::ActScheduleResumed, &[("items", &tr.items(ids.len()))]);
+        self.log_activity(text, false);
+        self.resume_rows(&ids);
+    }
+
+    /// The queue ended: with "when the queue is done" set, and nothing paused or waiting
+    /// (a person who paused something is not done), the countdown starts.
+    pub(super) fn queue_done(&mut self) {
+        let action = self.settings.schedule.when_done;
+        let waiting = self.model.count(Status::Paused) + self.model.count(Status::Queued);
+        if action != WhenDone::Nothing && waiting == 0 && self.desk.countdown.is_none() {
+            self.desk.countdown = Some(Countdown {
+                action,
+                ends: Instant::now() + COUNTDOWN,
+            });
+        }
+    }
+
+    fn countdown_pass(&mut self, ctx: &egui::Context) {
+        let Some(countdown) = self.desk.countdown else {
+            return;
+        };
+        if self.model.active() > 0 {
+            // Something new started: the queue is not done after all.
+            self.desk.countdown = None;
+            return;
+        }
+        let now = Instant::now();
+        if now >= countdown.ends {
+            self.when_done_now(ctx);
+        } else {
+            // The dialog counts whole seconds.
+            let left = countdown.ends - now;
+            let to_next = Duration::from_nanos(u64::from(left.subsec_nanos()));
+            ctx.request_repaint_after(if to_next.is_zero() {
+                Duration::from_secs(1)
+            } else {
+                to_next
+            });
+        }
+    }
+
+    /// The countdown's end, or its "Now" button.
+    pub(super) fn when_done_now(&mut self, ctx: &egui::Context) {
+        let Some(countdown) = self.desk.countdown.take() else {
+            return;
+        };
+        let tr = self.tr();
+        let power = match countdown.action {
+            WhenDone::Nothing => return,
+            WhenDone::Quit => {
+                self.quit_confirmed = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                return;
+            }
+            WhenDone::Sleep => (PowerAction::Sleep, T::PowerSleepWord),
+            WhenDone::ShutDown => (PowerAction::ShutDown, T::PowerShutDownWord),
+        };
+        let text = tr.fill(T::ActPower, &[("what", tr.get(power.1))]);
+        self.log_activity(text, false);
+        self.desktop.power(power.0);
+    }
+
+    pub(super) fn cancel_countdown(&mut self) {
+        self.desk.countdown = None;
+    }
+}

@@ -1,0 +1,162 @@
+//! The desktop comforts' controls: the Schedule and Desktop sections at the end of Settings
+//! (run hours, a speed limit by the clock, when the queue is done; the clipboard offer, the
+//! tray, starting at login), and the "when the queue is done" countdown dialog.
+
+use std::time::Instant;
+
+use eframe::egui::{self, RichText, Ui};
+
+use super::super::desk::Countdown;
+use super::super::i18n::{T, Tr};
+use super::super::schedule::{Clock, Hours, WhenDone};
+use super::super::{Action, HaulApp};
+use super::settings::limit_field;
+
+/// A time of day as two framed number fields, `HH` : `MM`, named for a screen reader.
+fn clock_field(ui: &mut Ui, name: &str, clock: &mut Clock) -> bool {
+    let (mut hour, mut minute) = (clock.minutes() / 60, clock.minutes() % 60);
+    let two = |n: f64, _| format!("{n:02.0}");
+    let h = ui
+        .add(
+            egui::DragValue::new(&mut hour)
+                .range(0..=23)
+                .custom_formatter(two),
+        )
+        .on_hover_text(name);
+    ui.ctx()
+        .accesskit_node_builder(h.id, |node| node.set_label(format!("{name} (h)")));
+    ui.label(":");
+    let m = ui
+        .add(
+            egui::DragValue::new(&mut minute)
+                .range(0..=59)
+                .custom_formatter(two),
+        )
+        .on_hover_text(name);
+    ui.ctx()
+        .accesskit_node_builder(m.id, |node| node.set_label(format!("{name} (min)")));
+    let changed = h.changed() || m.changed();
+    if changed && let Some(new) = Clock::new(hour, minute) {
+        *clock = new;
+    }
+    changed
+}
+
+/// `from [HH]:[MM] to [HH]:[MM]`.
+fn hours_fields(ui: &mut Ui, tr: Tr, name: &str, hours: &mut Hours) -> bool {
+    let mut changed = clock_field(
+        ui,
+        &format!("{name}: {}", tr.get(T::SchedRun)),
+        &mut hours.from,
+    );
+    ui.label(tr.get(T::SchedTo));
+    changed |= clock_field(
+        ui,
+        &format!("{name}: {}", tr.get(T::SchedTo)),
+        &mut hours.to,
+    );
+    changed
+}
+
+fn when_done_word(tr: Tr, when: WhenDone) -> &'static str {
+    tr.get(match when {
+        WhenDone::Nothing => T::WhenNothing,
+        WhenDone::Quit => T::WhenQuit,
+        WhenDone::Sleep => T::WhenSleep,
+        WhenDone::ShutDown => T::WhenShutDown,
+    })
+}
+
+impl HaulApp {
+    /// The Schedule section; true when a setting changed.
+    pub(super) fn schedule_rows(&mut self, ui: &mut Ui, tr: Tr) -> bool {
+        ui.add_space(8.0);
+        ui.strong(tr.get(T::SchedTitle));
+        let s = &mut self.settings.schedule;
+        let mut changed = false;
+        ui.horizontal_wrapped(|ui| {
+            changed |= ui
+                .checkbox(&mut s.run, tr.get(T::SchedRun))
+                .on_hover_text(tr.get(T::HelpSchedRun))
+                .changed();
+            ui.add_enabled_ui(s.run, |ui| {
+                changed |= hours_fields(ui, tr, tr.get(T::SchedTitle), &mut s.run_hours);
+            });
+        });
+        ui.horizontal_wrapped(|ui| {
+            changed |= ui
+                .checkbox(&mut s.limit, tr.get(T::SchedLimit))
+                .on_hover_text(tr.get(T::HelpSchedLimit))
+                .changed();
+            ui.add_enabled_ui(s.limit, |ui| {
+                changed |= hours_fields(ui, tr, tr.get(T::SchedLimit), &mut s.limit_hours);
+                let label = ui.label(tr.get(T::SchedRate));
+                let text = &mut self.desk.rate_text;
+                let parsed = crate::human::parse_size(text).ok().filter(|&r| r > 0);
+                let example = tr.get(T::RateExample);
+                let field = limit_field(ui, "schedule-rate", text, parsed.is_some(), "", example)
+                    .labelled_by(label.id)
+                    .on_hover_text(tr.get(T::HelpSchedLimit));
+                if field.changed()
+                    && let Some(rate) = parsed
+                {
+                    s.limit_rate = rate;
+                    changed = true;
+                }
+            });
+        });
+        ui.horizontal_wrapped(|ui| {
+            let label = ui
+                .label(tr.get(T::WhenDone))
+                .on_hover_text(tr.get(T::HelpWhenDone));
+            egui::ComboBox::from_id_salt("when-done")
+                .selected_text(when_done_word(tr, s.when_done))
+                .show_ui(ui, |ui| {
+                    for when in WhenDone::ALL {
+                        changed |= ui
+                            .selectable_value(&mut s.when_done, when, when_done_word(tr, when))
+                            .changed();
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        changed
+    }
+}
+
+/// "All downloads have ended — the computer will shut down in 42 s. [Cancel] [Now]"
+pub(super) fn countdown_dialog(
+    ctx: &egui::Context,
+    tr: Tr,
+    countdown: Countdown,
+    now: Instant,
+    actions: &mut Vec<Action>,
+) {
+    let secs = countdown.seconds_left(now).to_string();
+    let text = tr.fill(
+        match countdown.action {
+            WhenDone::Sleep => T::CountSleep,
+            WhenDone::ShutDown => T::CountShutDown,
+            _ => T::CountQuit,
+        },
+        &[("secs", &secs)],
+    );
+    let modal = egui::Modal::new(egui::Id::unique("when-done-countdown")).show(ctx, |ui| {
+        ui.heading(tr.get(T::CountTitle));
+        ui.label(RichText::new(text).size(16.0));
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui.button(tr.get(T::CountCancel)).clicked() {
+                actions.push(Action::CancelCountdown);
+            }
+            if ui.button(tr.get(T::CountNow)).clicked() {
+                actions.push(Action::CountdownNow);
+            }
+        });
+    });
+    // Esc or a click beside it cancels: never a shut-down by accident.
+    if modal.should_close() && !actions.contains(&Action::CountdownNow) {
+        actions.push(Action::CancelCountdown);
+    }
+}
