@@ -88,6 +88,8 @@ pub enum Action {
     DismissConfirm,
     ConfirmQuit,
     DismissQuit,
+    /// The clipboard offer's "Add it" (true) or "No".
+    AnswerOffer(bool),
     /// The "when the queue is done" countdown's Cancel, or its Now.
     CancelCountdown,
     CountdownNow,
@@ -335,6 +337,7 @@ impl HaulApp {
             }
             Action::DismissQuit => self.quit_asked = false,
             Action::CancelCountdown => self.cancel_countdown(),
+            Action::AnswerOffer(add) => self.answer_offer(add),
             Action::CountdownNow => self.when_done_now(ctx),
             Action::OpenOptions(None) => {
                 let mut form = OptionsForm::new_items();

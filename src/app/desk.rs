@@ -1,6 +1,7 @@
 //! The desktop comforts at work in the window: the schedule (run hours, a speed limit by the
-//! clock) and what happens when the queue is done (quit, sleep or shut down, after a
-//! 60-second countdown that can be cancelled).
+//! clock), what happens when the queue is done (quit, sleep or shut down, after a
+//! 60-second countdown that can be cancelled), and the offer to add links copied to the
+//! clipboard (never added without a click).
 //!
 //! Owns: [`Desk`], the state these need between frames — the hours last seen, the rows the
 //! schedule paused (by key, so a resumed row's new id does not lose them), the countdown —
@@ -39,6 +40,10 @@ pub struct Desk {
     pub(super) countdown: Option<Countdown>,
     /// The timed speed limit's field as typed (`1M`).
     pub(super) rate_text: String,
+    /// The clipboard watch, while "offer to add links I copy" is on.
+    watch: Option<crate::desktop::clipboard::Watch>,
+    /// Copied links waiting for "Add it" or "No".
+    offer: Option<Vec<String>>,
 }
 
 impl Default for Desk {
@@ -50,6 +55,8 @@ impl Default for Desk {
             paused_by_schedule: HashSet::new(),
             countdown: None,
             rate_text: String::new(),
+            watch: None,
+            offer: None,
         }
     }
 }
@@ -127,6 +134,7 @@ impl HaulApp {
             ctx.request_repaint_after(wait);
         }
         self.countdown_pass(ctx);
+        self.clipboard_pass();
     }
 
     fn pause_for_schedule(&mut self) {
@@ -231,5 +239,137 @@ impl HaulApp {
 
     pub(super) fn cancel_countdown(&mut self) {
         self.desk.countdown = None;
+    }
+}
+
+/// The links in copied `text` that look like downloads: lines that are `http`, `https` or
+/// `ftp` URLs whose last path segment ends in `.TYPE` for one of `types` (a space- or
+/// comma-separated list, any case). At most 100; a copied page of text offers nothing else.
+pub fn offered_links(text: &str, types: &str) -> Vec<String> {
+    let types: HashSet<String> = types
+        .split([' ', ',', ';', '\n'])
+        .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.contains(char::is_whitespace))
+        .filter(|line| {
+            let Ok(url) = url::Url::parse(line) else {
+                return false;
+            };
+            if !matches!(url.scheme(), "http" | "https" | "ftp") {
+                return false;
+            }
+            let last = url
+                .path_segments()
+                .and_then(|mut s| s.next_back())
+                .unwrap_or_default();
+            last.rsplit_once('.').is_some_and(|(stem, ext)| {
+                !stem.is_empty() && types.contains(&ext.to_ascii_lowercase())
+            })
+        })
+        .take(100)
+        .map(str::to_owned)
+        .collect()
+}
+
+impl HaulApp {
+    /// Starts or stops the clipboard watch to follow its setting.
+    fn clipboard_pass(&mut self) {
+        match (self.settings.clipboard_watch, self.desk.watch.is_some()) {
+            (true, false) => self.desk.watch = Some(self.desktop.watch_clipboard()),
+            (false, true) => {
+                self.desk.watch = None;
+                self.desk.offer = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// New clipboard text: links in it that look like downloads and are not in the list yet
+    /// are offered (the window asks for attention); nothing is added until the person says so.
+    pub(super) fn copied(&mut self, ctx: &egui::Context, text: &str) {
+        if !self.settings.clipboard_watch {
+            return;
+        }
+        let links: Vec<String> = offered_links(text, &self.settings.clipboard_types)
+            .into_iter()
+            .filter(|link| {
+                crate::protocol::Source::parse(link, std::path::Path::new("/"))
+                    .is_ok_and(|source| self.model.find_source(&source).is_none())
+            })
+            .collect();
+        if links.is_empty() {
+            return;
+        }
+        self.desk.offer = Some(links);
+        ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+            egui::UserAttentionType::Informational,
+        ));
+    }
+
+    /// The links on offer, while the offer stands.
+    pub fn clipboard_offer(&self) -> Option<&[String]> {
+        self.desk.offer.as_deref()
+    }
+
+    /// The offer's "Add it" (true) or "No".
+    pub(super) fn answer_offer(&mut self, add: bool) {
+        if let Some(links) = self.desk.offer.take()
+            && add
+        {
+            self.add_text(&links.join("\n"), "clipboard", true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_links_to_files_of_the_listed_types_are_offered() {
+        let types = "zip, .ISO mp4";
+        let offered = |text: &str| offered_links(text, types);
+        assert_eq!(
+            offered("https://example.org/files/game.ZIP"),
+            ["https://example.org/files/game.ZIP"]
+        );
+        assert_eq!(
+            offered("  https://h/a.iso\nhttp://h/page.html\nftp://h/b.mp4\n"),
+            ["https://h/a.iso", "ftp://h/b.mp4"]
+        );
+        for not in [
+            "https://h/",
+            "https://h/zip",
+            "https://h/.zip",
+            "https://h/a.zip.html",
+            "file:///home/me/a.zip",
+            "javascript:alert(1)//a.zip",
+            "read https://h/a.zip now",
+            "a.zip",
+            "",
+        ] {
+            assert!(offered(not).is_empty(), "{not:?}");
+        }
+        // A query after the name does not hide it.
+        assert_eq!(
+            offered("https://h/d/a.zip?sig=1"),
+            ["https://h/d/a.zip?sig=1"]
+        );
+    }
+
+    #[test]
+    fn the_countdown_shows_whole_seconds_rounded_up() {
+        let now = Instant::now();
+        let countdown = Countdown {
+            action: WhenDone::Sleep,
+            ends: now + COUNTDOWN,
+        };
+        assert_eq!(countdown.seconds_left(now), 60);
+        assert_eq!(countdown.seconds_left(now + Duration::from_millis(500)), 60);
+        assert_eq!(countdown.seconds_left(now + Duration::from_secs(59)), 1);
+        assert_eq!(countdown.seconds_left(now + COUNTDOWN), 0);
     }
 }

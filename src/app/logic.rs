@@ -34,7 +34,7 @@ impl HaulApp {
     pub(super) fn logic_pass(&mut self, ctx: &egui::Context) {
         let was_active = self.model.active() > 0;
         let more_events = self.drain_events(ctx);
-        self.drain_desktop();
+        self.drain_desktop(ctx);
         self.drain_handoffs(ctx);
         self.apply_rpc(ctx);
         self.drain_rpc();
@@ -215,7 +215,7 @@ impl HaulApp {
             .notify(tr.get(T::NotifyDoneTitle).to_owned(), body);
     }
 
-    fn drain_desktop(&mut self) {
+    fn drain_desktop(&mut self, ctx: &egui::Context) {
         let tr = self.tr();
         while let Some(reply) = self.desktop.try_recv() {
             match reply {
@@ -228,6 +228,7 @@ impl HaulApp {
                     );
                 }
                 Reply::DestPicked(dest) => self.set_dest(dest),
+                Reply::Copied(text) => self.copied(ctx, &text),
                 Reply::PowerFailed { reason } => {
                     self.error_notice(tr.fill(T::PowerFailed, &[("why", &reason)]));
                 }

@@ -13,8 +13,10 @@
 //! - [`instance`]: one window per person: a later launch hands its sources to the first.
 //! - [`logs`]: the window's log file and the recent lines its log panel shows.
 //! - `opener`: opening a file, or showing it in its folder, with the platform's program.
+//! - [`clipboard`]: watching the clipboard for links to offer.
 //! - [`power`]: sleeping or shutting down the computer when the queue is done.
 
+pub mod clipboard;
 pub mod instance;
 pub mod logs;
 mod opener;
@@ -131,6 +133,8 @@ pub enum Reply {
     DestChecked { path: PathBuf, verdict: DestVerdict },
     /// Sleeping or shutting down the computer did not happen, and why.
     PowerFailed { reason: String },
+    /// The clipboard's text changed (while the watch is on).
+    Copied(String),
 }
 
 /// Whether a folder can take downloads, as found on disk.
@@ -170,6 +174,8 @@ pub struct Desktop {
     waker: Option<Waker>,
     /// Runs sleep and shut-down commands (tests record them instead).
     power: power::PowerRunner,
+    /// Reads the clipboard for the watch (tests set their own).
+    clipboard: clipboard::ClipboardSource,
 }
 
 impl Desktop {
@@ -181,7 +187,27 @@ impl Desktop {
             rx,
             waker,
             power: power::system_runner(),
+            clipboard: clipboard::system_source(),
         }
+    }
+
+    /// Replaces where the clipboard watch reads from (tests).
+    pub fn set_clipboard_source(&mut self, source: clipboard::ClipboardSource) {
+        self.clipboard = source;
+    }
+
+    /// Starts watching the clipboard: each new text comes back as [`Reply::Copied`]. The
+    /// watch runs until the returned handle is dropped.
+    pub fn watch_clipboard(&self) -> clipboard::Watch {
+        let tx = self.tx.clone();
+        let waker = self.waker.clone();
+        clipboard::watch(std::sync::Arc::clone(&self.clipboard), move |text| {
+            if tx.send(Reply::Copied(text)).is_ok()
+                && let Some(wake) = &waker
+            {
+                wake();
+            }
+        })
     }
 
     /// Replaces what runs sleep and shut-down commands (tests record them, never run them).

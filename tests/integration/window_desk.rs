@@ -346,3 +346,63 @@ fn when_the_queue_is_done_a_countdown_asks_first_and_shut_down_runs_the_platform
             .any(|a| a.text == "Asked the computer to shut down")
     );
 }
+
+#[test]
+fn a_copied_download_link_is_offered_never_added_until_the_person_says_so() {
+    let mut world = World::new();
+    let old = world.server.url("/bytes/1000/already-there.zip");
+    let first = world.server.url("/bytes/1000/first.zip");
+    let wanted = world.server.url("/bytes/1000/wanted.iso");
+    let storage = with_settings(&world, |s| s.clipboard_watch = true);
+    let mut init = world.init(None);
+    let clipboard = Arc::new(Mutex::new(Some(old.clone())));
+    let read = Arc::clone(&clipboard);
+    init.desktop
+        .set_clipboard_source(Arc::new(move || read.lock().expect("lock").clone()));
+    let copy = |text: &str| *clipboard.lock().expect("lock") = Some(text.to_owned());
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let wait_a_while = |h: &mut Harness<'_, HaulApp>| {
+        for _ in 0..15 {
+            std::thread::sleep(Duration::from_millis(100));
+            h.step();
+        }
+    };
+    wait_a_while(&mut h);
+    assert!(
+        h.state().clipboard_offer().is_none(),
+        "what was copied before the watch began is not offered"
+    );
+
+    copy(&first);
+    step_until(&mut h, "the offer", |app| app.clipboard_offer().is_some());
+    steps(&mut h, 2);
+    assert!(shown(&h, "You copied a link: first.zip"));
+    assert!(h.state().model().is_empty(), "offered, not added");
+    h.get_by_label("No").click();
+    steps(&mut h, 2);
+    assert!(h.state().clipboard_offer().is_none());
+    assert!(h.state().model().is_empty(), "declined: nothing added");
+
+    // A web page is not a download.
+    copy("http://127.0.0.1:1/article.html");
+    wait_a_while(&mut h);
+    assert!(h.state().clipboard_offer().is_none());
+
+    copy(&wanted);
+    step_until(&mut h, "the second offer", |app| {
+        app.clipboard_offer().is_some()
+    });
+    steps(&mut h, 2);
+    h.get_by_label("Add it").click();
+    step_until_status(&mut h, &wanted, Status::Done);
+    assert_eq!(h.state().model().len(), 1);
+    assert_eq!(world.files(), ["wanted.iso"]);
+
+    // Off: nothing is offered.
+    h.state_mut().settings_mut().clipboard_watch = false;
+    steps(&mut h, 2);
+    copy(&first);
+    wait_a_while(&mut h);
+    assert!(h.state().clipboard_offer().is_none());
+    assert_eq!(h.state().model().len(), 1);
+}

@@ -68,6 +68,40 @@ fn when_done_word(tr: Tr, when: WhenDone) -> &'static str {
 }
 
 impl HaulApp {
+    /// The Desktop section: the clipboard offer and its file types, the tray, starting at
+    /// login; true when a setting changed.
+    pub(super) fn desktop_rows(&mut self, ui: &mut Ui, tr: Tr) -> bool {
+        ui.add_space(8.0);
+        ui.strong(tr.get(T::DeskTitle));
+        let s = &mut self.settings;
+        let mut changed = ui
+            .checkbox(&mut s.clipboard_watch, tr.get(T::ClipWatch))
+            .on_hover_text(tr.get(T::HelpClipWatch))
+            .changed();
+        if s.clipboard_watch {
+            ui.horizontal(|ui| {
+                let label = ui.label(tr.get(T::ClipTypes));
+                changed |= ui
+                    .add(egui::TextEdit::multiline(&mut s.clipboard_types).desired_rows(2))
+                    .labelled_by(label.id)
+                    .on_hover_text(tr.get(T::HelpClipWatch))
+                    .changed();
+            });
+        }
+        changed |= ui
+            .checkbox(&mut s.close_to_tray, tr.get(T::CloseToTray))
+            .on_hover_text(tr.get(T::HelpCloseToTray))
+            .changed();
+        changed |= ui
+            .checkbox(&mut s.start_at_login, tr.get(T::StartAtLogin))
+            .on_hover_text(tr.get(T::HelpStartAtLogin))
+            .changed();
+        changed |= ui
+            .checkbox(&mut s.start_minimised, tr.get(T::StartMinimised))
+            .changed();
+        changed
+    }
+
     /// The Schedule section; true when a setting changed.
     pub(super) fn schedule_rows(&mut self, ui: &mut Ui, tr: Tr) -> bool {
         ui.add_space(8.0);
@@ -123,6 +157,29 @@ impl HaulApp {
         });
         changed
     }
+}
+
+/// "You copied a link: name.zip [Add it] [No]" over the list, until answered.
+pub(super) fn offer_bar(ui: &mut Ui, tr: Tr, links: &[String], actions: &mut Vec<Action>) {
+    let name = match links {
+        [one] => {
+            let tail = one.rsplit('/').next().unwrap_or(one);
+            percent_encoding::percent_decode_str(tail)
+                .decode_utf8_lossy()
+                .into_owned()
+        }
+        many => tr.items(many.len()),
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(tr.fill(T::ClipOffer, &[("name", &name)])).strong())
+            .on_hover_text(links.join("\n"));
+        if ui.button(tr.get(T::ClipAdd)).clicked() {
+            actions.push(Action::AnswerOffer(true));
+        }
+        if ui.button(tr.get(T::ClipIgnore)).clicked() {
+            actions.push(Action::AnswerOffer(false));
+        }
+    });
 }
 
 /// "All downloads have ended — the computer will shut down in 42 s. [Cancel] [Now]"

@@ -49,6 +49,11 @@ impl HaulApp {
         let tr = self.tr();
         let now = Instant::now();
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui, tr));
+        if let Some(links) = self.clipboard_offer() {
+            let links = links.to_vec();
+            egui::Panel::top("clipboard-offer")
+                .show(ui, |ui| desk::offer_bar(ui, tr, &links, &mut self.actions));
+        }
         egui::Panel::bottom("summary").show(ui, |ui| self.summary_bar(ui, tr, now));
         if self.settings.show_logs {
             egui::Panel::bottom("logs")

@@ -226,6 +226,7 @@ impl HaulApp {
         changed |= super::network::manual_proxy_fields(ui, tr, s, fields);
         changed |= self.rpc_rows(ui, tr);
         changed |= self.schedule_rows(ui, tr);
+        changed |= self.desktop_rows(ui, tr);
         if changed {
             self.actions.push(Action::ApplySettings);
         }
