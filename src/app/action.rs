@@ -200,6 +200,9 @@ impl HaulApp {
 
     /// A close request while items run becomes a question instead.
     pub(super) fn intercept_close(&mut self, ctx: &egui::Context) {
+        if self.close_to_tray(ctx) {
+            return;
+        }
         if ctx.input(|i| i.viewport().close_requested())
             && !self.quit_confirmed
             && self.model.active() > 0

@@ -44,6 +44,12 @@ pub struct Desk {
     watch: Option<crate::desktop::clipboard::Watch>,
     /// Copied links waiting for "Add it" or "No".
     offer: Option<Vec<String>>,
+    /// The tray icon, while "keep Haul in the tray" is on.
+    pub(super) tray: Option<crate::desktop::tray::Tray>,
+    /// Quit was chosen in the tray: the next close is not hidden to it.
+    pub(super) quitting: bool,
+    /// The window is hidden in the tray.
+    pub(super) hidden: bool,
 }
 
 impl Default for Desk {
@@ -57,6 +63,9 @@ impl Default for Desk {
             rate_text: String::new(),
             watch: None,
             offer: None,
+            tray: None,
+            quitting: false,
+            hidden: false,
         }
     }
 }
@@ -135,6 +144,7 @@ impl HaulApp {
         }
         self.countdown_pass(ctx);
         self.clipboard_pass();
+        self.tray_pass(ctx);
     }
 
     fn pause_for_schedule(&mut self) {

@@ -34,6 +34,7 @@ mod rpc;
 pub mod saved;
 pub mod schedule;
 pub mod settings;
+mod tray;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -14,6 +14,7 @@
 //! - [`logs`]: the window's log file and the recent lines its log panel shows.
 //! - `opener`: opening a file, or showing it in its folder, with the platform's program.
 //! - [`clipboard`]: watching the clipboard for links to offer.
+//! - [`tray`]: the tray icon and its menu.
 //! - [`power`]: sleeping or shutting down the computer when the queue is done.
 
 pub mod clipboard;
@@ -22,6 +23,7 @@ pub mod logs;
 mod opener;
 pub mod power;
 pub mod saved_queue;
+pub mod tray;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -194,6 +196,11 @@ impl Desktop {
     /// Replaces where the clipboard watch reads from (tests).
     pub fn set_clipboard_source(&mut self, source: clipboard::ClipboardSource) {
         self.clipboard = source;
+    }
+
+    /// Puts up the tray icon (see [`tray::Tray`]).
+    pub fn tray(&self, state: tray::TrayState, icon: tray::TrayIcon) -> tray::Tray {
+        tray::Tray::start(&self.runtime, state, icon, self.waker.clone())
     }
 
     /// Starts watching the clipboard: each new text comes back as [`Reply::Copied`]. The

@@ -406,3 +406,228 @@ fn a_copied_download_link_is_offered_never_added_until_the_person_says_so() {
     assert!(h.state().clipboard_offer().is_none());
     assert_eq!(h.state().model().len(), 1);
 }
+
+/// The tray test's desktop side: a StatusNotifierWatcher that records who registered (as KDE's
+/// and the AppIndicator extension's do, it says a host is there).
+#[cfg(target_os = "linux")]
+struct Watcher {
+    items: Arc<Mutex<Vec<String>>>,
+}
+
+#[cfg(target_os = "linux")]
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl Watcher {
+    fn register_status_notifier_item(&self, service: &str) {
+        self.items.lock().expect("lock").push(service.to_owned());
+    }
+
+    fn register_status_notifier_host(&self, _service: &str) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        self.items.lock().expect("lock").clone()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+}
+
+/// Starts a D-Bus session bus of the test's own and runs [`tray_on_a_private_bus`] in a child
+/// process pointed at it (the bus address is the environment's, which a running test must not
+/// change for the others).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_tray_icon_registers_with_the_watcher_and_its_menu_drives_the_window() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let daemon = std::path::Path::new("/usr/bin/dbus-daemon");
+    if !daemon.exists() {
+        assert!(
+            std::env::var_os("HAUL_REQUIRE_DBUS").is_none(),
+            "no /usr/bin/dbus-daemon"
+        );
+        eprintln!("skipped: no /usr/bin/dbus-daemon (apt install dbus-daemon)");
+        return;
+    }
+    let mut bus = Command::new(daemon)
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dbus-daemon");
+    let mut address = String::new();
+    if let Some(out) = bus.stdout.take() {
+        std::io::BufReader::new(out)
+            .read_line(&mut address)
+            .expect("the bus address");
+    }
+    let output = Command::new(std::env::current_exe().expect("this test binary"))
+        .args([
+            "window_desk::tray_on_a_private_bus",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+        .env("HAUL_TRAY_TEST", "1")
+        .output()
+        .expect("run the child");
+    let _ = bus.kill();
+    let _ = bus.wait();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by the_tray_icon_registers_with_the_watcher_and_its_menu_drives_the_window on its own bus"]
+fn tray_on_a_private_bus() {
+    use std::collections::HashMap;
+    use zbus::zvariant::{OwnedValue, Value};
+    assert!(
+        std::env::var_os("HAUL_TRAY_TEST").is_some(),
+        "only on the bus the parent test starts"
+    );
+    let items: Arc<Mutex<Vec<String>>> = Arc::default();
+    let _watcher = zbus::blocking::connection::Builder::session()
+        .and_then(|b| b.name("org.kde.StatusNotifierWatcher"))
+        .and_then(|b| {
+            b.serve_at(
+                "/StatusNotifierWatcher",
+                Watcher {
+                    items: Arc::clone(&items),
+                },
+            )
+        })
+        .and_then(|b| b.build())
+        .expect("the watcher on the test's bus");
+    let client = zbus::blocking::Connection::session().expect("a client");
+
+    let mut world = World::new();
+    let slow = world
+        .server
+        .url("/bytes/2000000/tray.bin?range=1&etag=t&drip_ms=5");
+    let storage = with_settings(&world, |s| s.close_to_tray = true);
+    let init = world.init(None);
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    step_until(&mut h, "the icon up", |app| {
+        app.tray_status() == Some(haul::desktop::tray::TrayStatus::Shown)
+    });
+    let service = items
+        .lock()
+        .expect("lock")
+        .first()
+        .cloned()
+        .expect("registered");
+    assert!(
+        service.starts_with("org.kde.StatusNotifierItem-"),
+        "{service}"
+    );
+    // Read afresh each time, as a tray host does on NewToolTip (no property cache).
+    let item: zbus::blocking::Proxy<'_> = zbus::blocking::proxy::Builder::new(&client)
+        .destination(service.as_str())
+        .and_then(|b| b.path("/StatusNotifierItem"))
+        .and_then(|b| b.interface("org.kde.StatusNotifierItem"))
+        .map(|b| b.cache_properties(zbus::proxy::CacheProperties::No))
+        .and_then(|b| b.build())
+        .expect("the item");
+    let menu = zbus::blocking::Proxy::new(
+        &client,
+        service.as_str(),
+        "/MenuBar",
+        "com.canonical.dbusmenu",
+    )
+    .expect("its menu");
+    type Tip = (String, Vec<(i32, i32, Vec<u8>)>, String, String);
+    let tooltip = || -> String {
+        let tip: Tip = item.get_property("ToolTip").expect("ToolTip");
+        tip.2
+    };
+    let click = |label: &str| {
+        let all: Vec<(i32, HashMap<String, OwnedValue>)> = menu
+            .call("GetGroupProperties", &(Vec::<i32>::new(), vec!["label"]))
+            .expect("the menu's items");
+        let id = all
+            .iter()
+            .find(|(_, props)| {
+                props
+                    .get("label")
+                    .and_then(|v| String::try_from(v.clone()).ok())
+                    .is_some_and(|l| l == label)
+            })
+            .map(|(id, _)| *id)
+            .unwrap_or_else(|| panic!("{label} in the menu: {all:?}"));
+        let () = menu
+            .call("Event", &(id, "clicked", Value::from(0i32), 0u32))
+            .expect("clicked");
+    };
+    let pixmaps: Vec<(i32, i32, Vec<u8>)> = item.get_property("IconPixmap").expect("icon");
+    assert!(
+        pixmaps
+            .first()
+            .is_some_and(|(w, h, data)| *w > 0 && data.len() == (w * h * 4) as usize)
+    );
+    assert_eq!(tooltip(), "Haul — nothing running");
+
+    add_via_box(&mut h, &slow);
+    step_until(&mut h, "bytes flowing", |app| {
+        app.model().rows().iter().any(|r| r.state.bytes() > 50_000)
+    });
+    let mut tip = String::new();
+    for _ in 0..100 {
+        h.step();
+        tip = tooltip();
+        if tip.contains("/s, 1 running") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        tip.starts_with("Haul — ") && tip.ends_with("/s, 1 running"),
+        "{tip}"
+    );
+
+    click("Pause all");
+    step_until_status(&mut h, &slow, Status::Paused);
+    click("Resume all");
+    step_until(&mut h, "running again", |app| {
+        matches!(
+            status_of(app, &slow),
+            Some(Status::Running | Status::Connecting | Status::Done)
+        )
+    });
+
+    // The close button hides the window to the tray; downloads go on.
+    let close = |h: &mut Harness<'_, HaulApp>| {
+        h.input_mut()
+            .viewports
+            .entry(egui::ViewportId::ROOT)
+            .or_default()
+            .events
+            .push(egui::ViewportEvent::Close);
+        steps(h, 2);
+    };
+    close(&mut h);
+    assert!(h.state().hidden_in_tray(), "hidden, not closed");
+    click("Show Haul");
+    steps(&mut h, 2);
+    assert!(!h.state().hidden_in_tray());
+
+    // Quit in the tray comes back to the window, which asks first while a download runs.
+    click("Quit");
+    steps(&mut h, 2);
+    close(&mut h);
+    assert!(!h.state().hidden_in_tray());
+    assert!(shown(&h, "Quit Haul?"), "the quit question");
+}

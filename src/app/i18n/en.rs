@@ -476,7 +476,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ClipAdd, "Add it"),
     (T::ClipIgnore, "No"),
     (T::DeskTitle, "Desktop"),
-    (T::CloseToTray, "Closing the window keeps Haul in the tray"),
+    (
+        T::CloseToTray,
+        "Keep Haul in the tray: closing the window hides it there",
+    ),
     (
         T::HelpCloseToTray,
         "Downloads go on while the window is closed; the tray icon shows the window again or quits Haul. Only where the desktop shows tray icons.",

@@ -398,7 +398,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ClipAdd, "添加"),
     (T::ClipIgnore, "不用"),
     (T::DeskTitle, "桌面"),
-    (T::CloseToTray, "关闭窗口时保留在托盘"),
+    (T::CloseToTray, "在托盘中保留 Haul：关闭窗口时隐藏到托盘"),
     (
         T::HelpCloseToTray,
         "关闭窗口后下载继续进行；点击托盘图标可重新显示窗口或退出 Haul。仅在桌面支持托盘图标时有效。",

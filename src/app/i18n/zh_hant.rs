@@ -399,7 +399,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ClipAdd, "加入"),
     (T::ClipIgnore, "不用"),
     (T::DeskTitle, "桌面"),
-    (T::CloseToTray, "關閉視窗時保留在系統匣"),
+    (
+        T::CloseToTray,
+        "在系統匣中保留 Haul：關閉視窗時隱藏到系統匣",
+    ),
     (
         T::HelpCloseToTray,
         "關閉視窗後下載繼續進行；點選系統匣圖示可重新顯示視窗或結束 Haul。僅在桌面支援系統匣圖示時有效。",

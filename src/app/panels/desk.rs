@@ -11,6 +11,7 @@ use super::super::i18n::{T, Tr};
 use super::super::schedule::{Clock, Hours, WhenDone};
 use super::super::{Action, HaulApp};
 use super::settings::limit_field;
+use crate::desktop::tray::TrayStatus;
 
 /// A time of day as two framed number fields, `HH` : `MM`, named for a screen reader.
 fn clock_field(ui: &mut Ui, name: &str, clock: &mut Clock) -> bool {
@@ -92,6 +93,12 @@ impl HaulApp {
             .checkbox(&mut s.close_to_tray, tr.get(T::CloseToTray))
             .on_hover_text(tr.get(T::HelpCloseToTray))
             .changed();
+        if let Some(TrayStatus::Unavailable(why)) = self.tray_status() {
+            let color = ui.visuals().warn_fg_color;
+            ui.label(RichText::new(tr.get(T::NoTray)).color(color))
+                .on_hover_text(why);
+        }
+        let s = &mut self.settings;
         changed |= ui
             .checkbox(&mut s.start_at_login, tr.get(T::StartAtLogin))
             .on_hover_text(tr.get(T::HelpStartAtLogin))
