@@ -50,6 +50,10 @@ pub struct Desk {
     pub(super) quitting: bool,
     /// The window is hidden in the tray.
     pub(super) hidden: bool,
+    /// Starting at login as last applied (`None`: not yet this session).
+    autostart: Option<bool>,
+    /// Minimise the window at the first pass ("start minimised", and nothing was handed in).
+    pub(super) minimise: bool,
 }
 
 impl Default for Desk {
@@ -66,6 +70,8 @@ impl Default for Desk {
             tray: None,
             quitting: false,
             hidden: false,
+            autostart: None,
+            minimise: false,
         }
     }
 }
@@ -145,6 +151,25 @@ impl HaulApp {
         self.countdown_pass(ctx);
         self.clipboard_pass();
         self.tray_pass(ctx);
+        self.login_pass(ctx);
+    }
+
+    /// Keeps the login entry as the setting says: written (with this executable's path, so a
+    /// moved or updated Haul is the one started) when it is on at start or turned on,
+    /// removed when turned off. And "start minimised" at the first pass.
+    fn login_pass(&mut self, ctx: &egui::Context) {
+        let wanted = self.settings.start_at_login;
+        let apply = match self.desk.autostart {
+            None => wanted, // at start: refresh an entry that should be there, touch nothing else
+            Some(applied) => applied != wanted,
+        };
+        if apply {
+            self.desktop.autostart(wanted);
+        }
+        self.desk.autostart = Some(wanted);
+        if std::mem::take(&mut self.desk.minimise) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(true));
+        }
     }
 
     fn pause_for_schedule(&mut self) {

@@ -229,6 +229,9 @@ impl HaulApp {
                 }
                 Reply::DestPicked(dest) => self.set_dest(dest),
                 Reply::Copied(text) => self.copied(ctx, &text),
+                Reply::AutostartFailed { reason } => {
+                    self.error_notice(tr.fill(T::StartAtLoginFailed, &[("why", &reason)]));
+                }
                 Reply::PowerFailed { reason } => {
                     self.error_notice(tr.fill(T::PowerFailed, &[("why", &reason)]));
                 }

@@ -273,6 +273,7 @@ impl HaulApp {
             };
             app.error_notice(text);
         }
+        app.desk.minimise = app.settings.start_minimised && init.sources.is_empty();
         let entries = sources::from_args(&init.sources, &app.cwd);
         app.add_entries(entries, false);
         app

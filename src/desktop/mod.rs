@@ -13,10 +13,12 @@
 //! - [`instance`]: one window per person: a later launch hands its sources to the first.
 //! - [`logs`]: the window's log file and the recent lines its log panel shows.
 //! - `opener`: opening a file, or showing it in its folder, with the platform's program.
+//! - [`autostart`]: starting Haul at login.
 //! - [`clipboard`]: watching the clipboard for links to offer.
 //! - [`tray`]: the tray icon and its menu.
 //! - [`power`]: sleeping or shutting down the computer when the queue is done.
 
+pub mod autostart;
 pub mod clipboard;
 pub mod instance;
 pub mod logs;
@@ -135,6 +137,8 @@ pub enum Reply {
     DestChecked { path: PathBuf, verdict: DestVerdict },
     /// Sleeping or shutting down the computer did not happen, and why.
     PowerFailed { reason: String },
+    /// Starting at login could not be turned on or off, and why.
+    AutostartFailed { reason: String },
     /// The clipboard's text changed (while the watch is on).
     Copied(String),
 }
@@ -178,6 +182,8 @@ pub struct Desktop {
     power: power::PowerRunner,
     /// Reads the clipboard for the watch (tests set their own).
     clipboard: clipboard::ClipboardSource,
+    /// The login entry's file, when a test names one (else the platform's own place).
+    autostart_entry: Option<PathBuf>,
 }
 
 impl Desktop {
@@ -190,12 +196,37 @@ impl Desktop {
             waker,
             power: power::system_runner(),
             clipboard: clipboard::system_source(),
+            autostart_entry: None,
         }
+    }
+
+    /// Writes the login entry to `path` instead of the platform's place (tests).
+    pub fn set_autostart_entry(&mut self, path: PathBuf) {
+        self.autostart_entry = Some(path);
     }
 
     /// Replaces where the clipboard watch reads from (tests).
     pub fn set_clipboard_source(&mut self, source: clipboard::ClipboardSource) {
         self.clipboard = source;
+    }
+
+    /// Turns starting at login on or off for the running executable, off the UI thread.
+    pub fn autostart(&self, enabled: bool) {
+        let entry = self.autostart_entry.clone();
+        self.spawn(async move {
+            let done = tokio::task::spawn_blocking(move || {
+                let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+                autostart::set(enabled, &exe, entry.as_deref())
+            })
+            .await;
+            match done {
+                Ok(Ok(())) => None,
+                Ok(Err(reason)) => Some(Reply::AutostartFailed { reason }),
+                Err(e) => Some(Reply::AutostartFailed {
+                    reason: e.to_string(),
+                }),
+            }
+        });
     }
 
     /// Puts up the tray icon (see [`tray::Tray`]).

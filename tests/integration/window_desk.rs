@@ -631,3 +631,38 @@ fn tray_on_a_private_bus() {
     assert!(!h.state().hidden_in_tray());
     assert!(shown(&h, "Quit Haul?"), "the quit question");
 }
+
+#[test]
+fn start_at_login_writes_the_login_entry_and_turning_it_off_removes_it() {
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let entry = state
+        .path()
+        .join("autostart")
+        .join("io.github.haul.Haul.desktop");
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.desktop.set_autostart_entry(entry.clone());
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    h.get_by_label("Settings").click();
+    steps(&mut h, 2);
+    let checkbox = "Start Haul when I log in";
+    h.get_by_label(checkbox).scroll_to_me();
+    steps(&mut h, 2);
+    h.get_by_label(checkbox).click_accesskit();
+    steps(&mut h, 2);
+    assert!(h.state().settings().start_at_login, "ticked");
+    step_until(&mut h, "the entry written", |app| {
+        assert!(app.notice().is_none(), "{:?}", app.notice());
+        entry.exists()
+    });
+    let text = std::fs::read_to_string(&entry).expect("entry");
+    let exe = std::env::current_exe().expect("exe");
+    assert!(
+        text.contains(&format!("Exec=\"{}\"", exe.display())),
+        "{text}"
+    );
+    assert!(text.contains("Type=Application"), "{text}");
+    h.get_by_label(checkbox).click_accesskit();
+    step_until(&mut h, "the entry removed", |_| !entry.exists());
+    assert!(!h.state().settings().start_at_login);
+}

@@ -1,0 +1,162 @@
+//! Starting Haul when the person logs in.
+//!
+//! Owns: the one entry each platform reads at login, written or removed — on Linux (and other
+//! freedesktop desktops) `$XDG_CONFIG_HOME/autostart/io.github.haul.Haul.desktop` (the XDG
+//! Autostart spec); on macOS `~/Library/LaunchAgents/io.github.haul.Haul.plist` (a launchd
+//! agent with `RunAtLoad`); on Windows the `Haul` value under
+//! `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`, through `reg.exe`. Each names the
+//! running executable. Must not touch: egui, the settings (the window decides when).
+
+use std::path::{Path, PathBuf};
+
+/// The entry's file name (the app id, as the desktop file and the AppStream data use).
+const ID: &str = "io.github.haul.Haul";
+
+/// Turns starting at login on or off for `exe`, in `entry` (this platform's
+/// [`entry_path`] unless a test names another file). Errors say what could not be done.
+pub fn set(enabled: bool, exe: &Path, entry: Option<&Path>) -> Result<(), String> {
+    if cfg!(windows) && entry.is_none() {
+        return windows_run_key(enabled, exe);
+    }
+    let Some(path) = entry.map(Path::to_path_buf).or_else(entry_path) else {
+        return Err("no home folder to put the login entry in".to_owned());
+    };
+    let text = if cfg!(target_os = "macos") {
+        launch_agent(exe)
+    } else {
+        desktop_entry(exe)
+    };
+    write_or_remove(&path, enabled.then_some(text.as_str()))
+}
+
+/// Where this platform's entry lives (`None` on Windows, or without a home folder).
+pub fn entry_path() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if cfg!(target_os = "macos") {
+        return Some(
+            home?
+                .join("Library/LaunchAgents")
+                .join(format!("{ID}.plist")),
+        );
+    }
+    if cfg!(windows) {
+        return None;
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| Some(home?.join(".config")))?;
+    Some(config.join("autostart").join(format!("{ID}.desktop")))
+}
+
+/// Writes `text` to `path` (making its folder), or removes `path` when `text` is `None`
+/// (already gone is fine).
+pub fn write_or_remove(path: &Path, text: Option<&str>) -> Result<(), String> {
+    let shown = path.display();
+    match text {
+        Some(text) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            std::fs::write(path, text).map_err(|e| format!("{shown}: {e}"))
+        }
+        None => match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(format!("{shown}: {e}")),
+        },
+    }
+}
+
+/// An XDG autostart entry for `exe`. `Exec` quotes the path as the Desktop Entry spec says
+/// (`"` `` ` `` `$` `\` escaped inside double quotes).
+pub fn desktop_entry(exe: &Path) -> String {
+    let mut quoted = String::from("\"");
+    for c in exe.display().to_string().chars() {
+        if matches!(c, '"' | '`' | '$' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    // A backslash is itself escaped once more in a desktop file's string values.
+    let exec = quoted.replace('\\', "\\\\");
+    format!(
+        "[Desktop Entry]\nType=Application\nName=Haul\nComment=Fetch many files and URLs at once\n\
+         Exec={exec}\nIcon=haul\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
+    )
+}
+
+/// A launchd agent that starts `exe` at login.
+pub fn launch_agent(exe: &Path) -> String {
+    let escaped = exe
+        .display()
+        .to_string()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n\
+         <plist version=\"1.0\">\n<dict>\n\
+         \t<key>Label</key>\n\t<string>{ID}</string>\n\
+         \t<key>ProgramArguments</key>\n\t<array>\n\t\t<string>{escaped}</string>\n\t</array>\n\
+         \t<key>RunAtLoad</key>\n\t<true/>\n\
+         </dict>\n</plist>\n"
+    )
+}
+
+/// `reg add` / `reg delete` of the `Haul` value in the current user's Run key.
+fn windows_run_key(enabled: bool, exe: &Path) -> Result<(), String> {
+    const KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run";
+    let mut command = std::process::Command::new("reg");
+    if enabled {
+        let value = format!("\"{}\"", exe.display());
+        command.args(["add", KEY, "/v", "Haul", "/t", "REG_SZ", "/d", &value, "/f"]);
+    } else {
+        command.args(["delete", KEY, "/v", "Haul", "/f"]);
+    }
+    let status = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run reg.exe: {e}"))?;
+    // Deleting a value that is not there fails; that is the wanted state.
+    if status.success() || !enabled {
+        Ok(())
+    } else {
+        Err(format!("reg.exe exited with {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_desktop_entry_quotes_the_path_and_the_file_comes_and_goes() {
+        let entry = desktop_entry(Path::new("/opt/My Apps/haul$1"));
+        assert!(
+            entry.contains("Exec=\"/opt/My Apps/haul\\\\$1\"\n"),
+            "{entry}"
+        );
+        assert!(entry.starts_with("[Desktop Entry]\nType=Application\n"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("autostart").join("x.desktop");
+        write_or_remove(&path, Some(&entry)).expect("written");
+        assert_eq!(std::fs::read_to_string(&path).ok(), Some(entry));
+        write_or_remove(&path, None).expect("removed");
+        assert!(!path.exists());
+        write_or_remove(&path, None).expect("already gone is fine");
+    }
+
+    #[test]
+    fn the_launch_agent_runs_the_executable_at_load() {
+        let plist = launch_agent(Path::new("/Applications/Haul & Co.app/Contents/MacOS/haul"));
+        assert!(plist.contains("<string>io.github.haul.Haul</string>"));
+        assert!(
+            plist.contains("<string>/Applications/Haul &amp; Co.app/Contents/MacOS/haul</string>")
+        );
+        assert!(plist.contains("<key>RunAtLoad</key>\n\t<true/>"));
+    }
+}
