@@ -28,13 +28,10 @@ impl Clock {
         self.0
     }
 
-    /// The local time of day now.
+    /// The local time of day now (midnight if the system cannot say).
     pub fn now() -> Clock {
-        use chrono::Timelike as _;
-        let now = chrono::Local::now();
-        // Both are in range, so the clock always exists.
-        let (hour, minute) = (now.hour().min(23), now.minute().min(59));
-        Clock((hour * 60 + minute) as u16)
+        let (hour, minute) = local_hour_minute().unwrap_or((0, 0));
+        Clock::new(hour, minute).unwrap_or(Clock(0))
     }
 
     /// Minutes from `self` forward to `later`, over midnight if need be (0 ..= 1439).
@@ -47,6 +44,54 @@ impl std::fmt::Display for Clock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
     }
+}
+
+/// The local hour and minute from the C library (which reads `TZ` and the zone files).
+/// A crate was weighed: chrono's `Local` added over 100 KB to the window for these two
+/// numbers, and `time` refuses the local offset in a multi-threaded process on Unix.
+#[cfg(unix)]
+fn local_hour_minute() -> Option<(u16, u16)> {
+    // SAFETY: `time` with a null pointer only returns the time; `localtime_r` (the re-entrant
+    // one) writes into our own zeroed `tm` and returns null on failure.
+    unsafe {
+        let now = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&now, &mut tm).is_null() {
+            return None;
+        }
+        Some((u16::try_from(tm.tm_hour).ok()?, u16::try_from(tm.tm_min).ok()?))
+    }
+}
+
+/// The local hour and minute from Windows (`GetLocalTime`).
+#[cfg(windows)]
+fn local_hour_minute() -> Option<(u16, u16)> {
+    /// Win32's `SYSTEMTIME`.
+    #[repr(C)]
+    #[derive(Default)]
+    struct SystemTime {
+        year: u16,
+        month: u16,
+        day_of_week: u16,
+        day: u16,
+        hour: u16,
+        minute: u16,
+        second: u16,
+        milliseconds: u16,
+    }
+    // kernel32 is always linked on Windows.
+    unsafe extern "system" {
+        fn GetLocalTime(time: *mut SystemTime);
+    }
+    let mut now = SystemTime::default();
+    // SAFETY: GetLocalTime fills the struct it is given and cannot fail.
+    unsafe { GetLocalTime(&mut now) };
+    Some((now.hour, now.minute))
+}
+
+#[cfg(not(any(unix, windows)))]
+fn local_hour_minute() -> Option<(u16, u16)> {
+    None
 }
 
 /// A span of each day, from `from` up to (not including) `to`; over midnight when `to` comes
@@ -159,6 +204,22 @@ mod tests {
 
     fn at(h: u16, m: u16) -> Clock {
         Clock::new(h, m).expect("a time")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_clock_reads_the_local_time_as_date_does() {
+        let date = || {
+            let out = std::process::Command::new("date")
+                .arg("+%H:%M")
+                .output()
+                .expect("date");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        let before = date();
+        let ours = Clock::now().to_string();
+        let after = date();
+        assert!(ours == before || ours == after, "{ours} vs {before}/{after}");
     }
 
     #[test]
