@@ -59,7 +59,10 @@ fn local_hour_minute() -> Option<(u16, u16)> {
         if libc::localtime_r(&now, &mut tm).is_null() {
             return None;
         }
-        Some((u16::try_from(tm.tm_hour).ok()?, u16::try_from(tm.tm_min).ok()?))
+        Some((
+            u16::try_from(tm.tm_hour).ok()?,
+            u16::try_from(tm.tm_min).ok()?,
+        ))
     }
 }
 
@@ -219,7 +222,10 @@ mod tests {
         let before = date();
         let ours = Clock::now().to_string();
         let after = date();
-        assert!(ours == before || ours == after, "{ours} vs {before}/{after}");
+        assert!(
+            ours == before || ours == after,
+            "{ours} vs {before}/{after}"
+        );
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl Tray {
     }
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "tray"))]
 mod sni {
     use std::sync::mpsc;
 
@@ -238,7 +238,7 @@ mod sni {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(all(target_os = "linux", feature = "tray")))]
 mod sni {
     use std::sync::mpsc;
 

@@ -390,10 +390,10 @@ fn aria2p_adds_to_the_window_and_sees_what_was_pasted() {
     h.get_by_label("Settings").click();
     h.step();
     let allow = "Allow browsers and tools to add downloads";
-    h.get_by_label(allow).scroll_to_me(); // the panel scrolls; it is at its end
+    h.get_by_label(allow).scroll_to_me(); // the panel scrolls
     h.step();
     h.step();
-    h.get_by_label(allow).click();
+    h.get_by_label(allow).click_accesskit();
     for _ in 0..3 {
         h.step();
     }

@@ -420,18 +420,18 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "The list is sorted by a column: click that column's title until its arrow goes away to move rows",
     ),
     (T::SchedTitle, "Schedule"),
-    (T::SchedRun, "Download only from"),
+    (T::SchedRun, "Download only in these hours"),
     (T::SchedTo, "to"),
     (
         T::HelpSchedRun,
         "Outside these hours nothing starts, and running downloads pause (keeping their bytes) until the hours come round again. Hours may run past midnight (23:00 to 07:00).",
     ),
-    (T::SchedLimit, "Limit the speed from"),
+    (T::SchedLimit, "Limit the speed in these hours"),
     (
         T::HelpSchedLimit,
         "In these hours all downloads together get at most this speed; the lower of it and the speed limit under the list holds.",
     ),
-    (T::SchedRate, "at most"),
+    (T::SchedRate, "to at most"),
     (T::WhenDone, "When the queue is done"),
     (
         T::HelpWhenDone,
@@ -501,4 +501,5 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::NoTray,
         "No tray on this desktop: closing the window quits as before",
     ),
+    (T::SchedFrom, "from"),
 ];

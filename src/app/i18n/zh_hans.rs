@@ -354,18 +354,18 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "列表正按某一列排序：点击该列标题直到箭头消失，才能移动行",
     ),
     (T::SchedTitle, "计划"),
-    (T::SchedRun, "仅在此时段下载：从"),
+    (T::SchedRun, "仅在这些时间下载"),
     (T::SchedTo, "到"),
     (
         T::HelpSchedRun,
         "在此时段之外不会开始新的下载，正在进行的下载会暂停（保留已下载的数据），到时段开始时继续。时段可以跨过午夜（23:00 到 07:00）。",
     ),
-    (T::SchedLimit, "限速时段：从"),
+    (T::SchedLimit, "在这些时间限速"),
     (
         T::HelpSchedLimit,
         "在此时段内，所有下载合计不超过这个速度；与列表下方的限速取较低者。",
     ),
-    (T::SchedRate, "最多"),
+    (T::SchedRate, "最高"),
     (T::WhenDone, "队列完成后"),
     (
         T::HelpWhenDone,
@@ -411,4 +411,5 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TrayIdle, "Haul — 没有进行中的下载"),
     (T::TrayBusy, "Haul — {speed}/s，{n} 个进行中"),
     (T::NoTray, "此桌面没有托盘：关闭窗口会照常退出"),
+    (T::SchedFrom, "从"),
 ];

@@ -355,18 +355,18 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "清單正依某一欄排序：點選該欄標題直到箭頭消失，才能移動列",
     ),
     (T::SchedTitle, "排程"),
-    (T::SchedRun, "僅在此時段下載：從"),
+    (T::SchedRun, "僅在這些時間下載"),
     (T::SchedTo, "到"),
     (
         T::HelpSchedRun,
         "在此時段之外不會開始新的下載，進行中的下載會暫停（保留已下載的資料），到時段開始時繼續。時段可以跨過午夜（23:00 到 07:00）。",
     ),
-    (T::SchedLimit, "限速時段：從"),
+    (T::SchedLimit, "在這些時間限速"),
     (
         T::HelpSchedLimit,
         "在此時段內，所有下載合計不超過這個速度；與清單下方的限速取較低者。",
     ),
-    (T::SchedRate, "最多"),
+    (T::SchedRate, "最高"),
     (T::WhenDone, "佇列完成後"),
     (
         T::HelpWhenDone,
@@ -415,4 +415,5 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TrayIdle, "Haul — 沒有進行中的下載"),
     (T::TrayBusy, "Haul — {speed}/s，{n} 個進行中"),
     (T::NoTray, "此桌面沒有系統匣：關閉視窗會照常結束"),
+    (T::SchedFrom, "從"),
 ];

@@ -45,18 +45,22 @@ fn clock_field(ui: &mut Ui, name: &str, clock: &mut Clock) -> bool {
 
 /// `from [HH]:[MM] to [HH]:[MM]`.
 fn hours_fields(ui: &mut Ui, tr: Tr, name: &str, hours: &mut Hours) -> bool {
-    let mut changed = clock_field(
-        ui,
-        &format!("{name}: {}", tr.get(T::SchedRun)),
-        &mut hours.from,
-    );
+    ui.label(tr.get(T::SchedFrom));
+    let from = format!("{name}: {}", tr.get(T::SchedFrom));
+    let mut changed = clock_field(ui, &from, &mut hours.from);
     ui.label(tr.get(T::SchedTo));
-    changed |= clock_field(
-        ui,
-        &format!("{name}: {}", tr.get(T::SchedTo)),
-        &mut hours.to,
-    );
+    let to = format!("{name}: {}", tr.get(T::SchedTo));
+    changed |= clock_field(ui, &to, &mut hours.to);
     changed
+}
+
+/// Fields under a checkbox, indented, greyed out while it is off.
+fn under<R>(ui: &mut Ui, enabled: bool, add: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.horizontal(|ui| {
+        ui.add_space(24.0);
+        ui.add_enabled_ui(enabled, add).inner
+    })
+    .inner
 }
 
 fn when_done_word(tr: Tr, when: WhenDone) -> &'static str {
@@ -114,37 +118,36 @@ impl HaulApp {
         ui.add_space(8.0);
         ui.strong(tr.get(T::SchedTitle));
         let s = &mut self.settings.schedule;
-        let mut changed = false;
-        ui.horizontal_wrapped(|ui| {
-            changed |= ui
-                .checkbox(&mut s.run, tr.get(T::SchedRun))
-                .on_hover_text(tr.get(T::HelpSchedRun))
-                .changed();
-            ui.add_enabled_ui(s.run, |ui| {
-                changed |= hours_fields(ui, tr, tr.get(T::SchedTitle), &mut s.run_hours);
-            });
+        let mut changed = ui
+            .checkbox(&mut s.run, tr.get(T::SchedRun))
+            .on_hover_text(tr.get(T::HelpSchedRun))
+            .changed();
+        changed |= under(ui, s.run, |ui| {
+            hours_fields(ui, tr, tr.get(T::SchedRun), &mut s.run_hours)
         });
-        ui.horizontal_wrapped(|ui| {
-            changed |= ui
-                .checkbox(&mut s.limit, tr.get(T::SchedLimit))
-                .on_hover_text(tr.get(T::HelpSchedLimit))
-                .changed();
-            ui.add_enabled_ui(s.limit, |ui| {
-                changed |= hours_fields(ui, tr, tr.get(T::SchedLimit), &mut s.limit_hours);
-                let label = ui.label(tr.get(T::SchedRate));
-                let text = &mut self.desk.rate_text;
-                let parsed = crate::human::parse_size(text).ok().filter(|&r| r > 0);
-                let example = tr.get(T::RateExample);
-                let field = limit_field(ui, "schedule-rate", text, parsed.is_some(), "", example)
-                    .labelled_by(label.id)
-                    .on_hover_text(tr.get(T::HelpSchedLimit));
-                if field.changed()
-                    && let Some(rate) = parsed
-                {
+        changed |= ui
+            .checkbox(&mut s.limit, tr.get(T::SchedLimit))
+            .on_hover_text(tr.get(T::HelpSchedLimit))
+            .changed();
+        changed |= under(ui, s.limit, |ui| {
+            hours_fields(ui, tr, tr.get(T::SchedLimit), &mut s.limit_hours)
+        });
+        changed |= under(ui, s.limit, |ui| {
+            let label = ui.label(tr.get(T::SchedRate));
+            let text = &mut self.desk.rate_text;
+            let parsed = crate::human::parse_size(text).ok().filter(|&r| r > 0);
+            let example = tr.get(T::RateExample);
+            let field = limit_field(ui, "schedule-rate", text, parsed.is_some(), "", example)
+                .labelled_by(label.id)
+                .on_hover_text(tr.get(T::HelpSchedLimit));
+            ui.label("/s");
+            match parsed {
+                Some(rate) if field.changed() => {
                     s.limit_rate = rate;
-                    changed = true;
+                    true
                 }
-            });
+                _ => false,
+            }
         });
         ui.horizontal_wrapped(|ui| {
             let label = ui
