@@ -409,12 +409,12 @@ fn a_copied_download_link_is_offered_never_added_until_the_person_says_so() {
 
 /// The tray test's desktop side: a StatusNotifierWatcher that records who registered (as KDE's
 /// and the AppIndicator extension's do, it says a host is there).
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "tray"))]
 struct Watcher {
     items: Arc<Mutex<Vec<String>>>,
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "tray"))]
 #[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
 impl Watcher {
     fn register_status_notifier_item(&self, service: &str) {
@@ -442,7 +442,7 @@ impl Watcher {
 /// Starts a D-Bus session bus of the test's own and runs [`tray_on_a_private_bus`] in a child
 /// process pointed at it (the bus address is the environment's, which a running test must not
 /// change for the others).
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "tray"))]
 #[test]
 fn the_tray_icon_registers_with_the_watcher_and_its_menu_drives_the_window() {
     use std::io::BufRead as _;
@@ -489,7 +489,7 @@ fn the_tray_icon_registers_with_the_watcher_and_its_menu_drives_the_window() {
     );
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "tray"))]
 #[test]
 #[ignore = "run by the_tray_icon_registers_with_the_watcher_and_its_menu_drives_the_window on its own bus"]
 fn tray_on_a_private_bus() {
