@@ -178,8 +178,9 @@ impl Downloads for HaulApp {
         }
     }
 
-    /// As aria2's remove: the row leaves the list and its bytes stay on disk (a running one
-    /// is paused, keeping its `.part`; adding the link again resumes it).
+    /// As aria2's remove: its bytes stay on disk (a running one is paused, keeping its
+    /// `.part`; adding the link again resumes it) and clients hear `onDownloadStop`; the row
+    /// leaves the list (the window has no "removed" state to keep it in).
     fn remove(&mut self, gid: u64) {
         if let Some(id) = self.id_of(gid) {
             if self.model.row(id).is_some_and(|r| r.status().is_active()) {
@@ -187,6 +188,9 @@ impl Downloads for HaulApp {
             }
             let (_, keys) = self.model.remove(&[id]);
             self.forget_saved(keys);
+            if let Some(serving) = &self.rpc {
+                serving.served.notify("onDownloadStop", gid);
+            }
         }
     }
 

@@ -542,3 +542,107 @@ fn a_port_in_use_is_said_in_settings() {
     );
     drop(taken);
 }
+
+/// The `aria2` npm client over WebSocket against the window: adds, pauses and hears
+/// `onDownloadPause`, unpauses and hears `onDownloadComplete`, removes and hears
+/// `onDownloadStop` — while the window keeps drawing.
+#[cfg(feature = "gui")]
+#[test]
+fn the_npm_aria2_client_drives_the_window_over_websocket() {
+    let Some(node_path) = tool_from_env(
+        "HAUL_NODE_PATH",
+        "HAUL_REQUIRE_NODE",
+        "a node_modules with aria2 and ws",
+    ) else {
+        return;
+    };
+    let mut world = crate::window::World::new();
+    let slow = world
+        .server
+        .url("/bytes/600000/slow-ws.bin?range=1&etag=w&drip_ms=2");
+    let other = world
+        .server
+        .url("/bytes/600000/other-ws.bin?range=1&etag=o&drip_ms=2");
+    let dest = world.dest.path().to_path_buf();
+    let mut h = world.harness();
+    let port = free_port();
+    h.state_mut().settings_mut().rpc_port = port;
+    h.state_mut().settings_mut().rpc_enabled = true;
+    for _ in 0..5 {
+        h.step();
+    }
+    let secret = h.state().settings().rpc_secret.clone();
+    let script = format!(
+        r#"
+const Aria2 = require("aria2");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+(async () => {{
+  setTimeout(() => {{ console.error("timed out"); process.exit(2); }}, 40000);
+  const aria2 = new Aria2({{ host: "127.0.0.1", port: {port}, secure: false, secret: "{secret}", path: "/jsonrpc" }});
+  await aria2.open();
+  const heard = (name, gid) => new Promise((resolve) => aria2.on(name, ([e]) => {{ if (e.gid === gid) resolve(); }}));
+  const bytes = async (gid) => {{
+    for (;;) {{
+      const s = await aria2.call("tellStatus", gid, ["completedLength"]);
+      if (Number(s.completedLength) > 50000) return;
+      await sleep(30);
+    }}
+  }};
+  const gid = await aria2.call("addUri", ["{slow}"]);
+  await bytes(gid);
+  const paused = heard("onDownloadPause", gid);
+  await aria2.call("pause", gid);
+  await paused;
+  console.log("paused", (await aria2.call("tellStatus", gid, ["status"])).status);
+  const complete = heard("onDownloadComplete", gid);
+  await aria2.call("unpause", gid);
+  await complete;
+  const s = await aria2.call("tellStatus", gid, ["status", "completedLength"]);
+  console.log("complete", s.status, s.completedLength);
+  const second = await aria2.call("addUri", ["{other}"]);
+  await bytes(second);
+  const stopped = heard("onDownloadStop", second);
+  await aria2.call("remove", second);
+  await stopped;
+  const gone = await aria2.call("tellStatus", second).then(() => "still there", (e) => e.message);
+  console.log("removed:", gone);
+  process.exit(0);
+}})().catch((e) => {{ console.error(e); process.exit(1); }});
+"#
+    );
+    let child = std::thread::spawn(move || {
+        Command::new("node")
+            .args(["-e", &script])
+            .env("NODE_PATH", node_path)
+            .output()
+            .expect("run node")
+    });
+    while !child.is_finished() {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.join().expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("paused paused"), "{stdout}");
+    assert!(stdout.contains("complete complete 600000"), "{stdout}");
+    assert!(stdout.contains("removed: GID"), "{stdout}");
+    assert_eq!(
+        std::fs::read(dest.join("slow-ws.bin")).expect("the file"),
+        body(600_000)
+    );
+    let rows = h.state().model().rows();
+    assert!(rows.iter().any(|r| r.text == slow), "a row in the list");
+    assert!(
+        !rows.iter().any(|r| r.text == other),
+        "removed from the list"
+    );
+    assert!(
+        dest.join("other-ws.bin.part").exists(),
+        "its bytes are kept, as aria2 keeps them"
+    );
+}
