@@ -69,9 +69,10 @@ fn local_hour_minute() -> Option<(u16, u16)> {
 /// The local hour and minute from Windows (`GetLocalTime`).
 #[cfg(windows)]
 fn local_hour_minute() -> Option<(u16, u16)> {
-    /// Win32's `SYSTEMTIME`.
+    /// Win32's `SYSTEMTIME` (Windows writes every field; two are read).
     #[repr(C)]
     #[derive(Default)]
+    #[allow(dead_code)]
     struct SystemTime {
         year: u16,
         month: u16,
