@@ -666,3 +666,52 @@ fn start_at_login_writes_the_login_entry_and_turning_it_off_removes_it() {
     step_until(&mut h, "the entry removed", |_| !entry.exists());
     assert!(!h.state().settings().start_at_login);
 }
+
+/// A row's "…" menu stays with its download: when another client moves rows while it is
+/// open, its items still act on the row it was opened on, never on the one now in its place.
+#[test]
+fn a_rows_menu_acts_on_its_own_download_after_the_rows_move_under_it() {
+    use egui::accesskit::Role;
+    use haul::rpc::{Beside, Downloads as _};
+    let mut world = World::new();
+    let url = |name: &str, delay: u32| {
+        world
+            .server
+            .url(&format!("/bytes/1000/{name}.bin?delay_ms={delay}"))
+    };
+    let list = [url("a", 3000), url("b", 0), url("c", 0), url("d", 0)].join("\n");
+    let storage = one_at_a_time(&world);
+    let init = world.init(None);
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    add_via_box(&mut h, &list);
+    step_until(&mut h, "a connecting, the rest queued", |app| {
+        app.model().working() == 1 && app.model().len() == 4
+    });
+    let key = |h: &Harness<'_, HaulApp>, name: &str| {
+        h.state()
+            .model()
+            .rows()
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.key)
+            .expect("row")
+    };
+    let (b, d) = (key(&h, "b.bin"), key(&h, "d.bin"));
+    // b's "…" (the second row's).
+    h.query_all_by_role(Role::Button)
+        .filter(|n| format!("{n:?}").contains("label: \"…\""))
+        .nth(1)
+        .expect("b's menu button")
+        .click();
+    steps(&mut h, 3);
+    assert!(h.query_by_label("Move").is_some(), "the menu is open");
+    // Another client moves b below d: c now stands where b was.
+    h.state_mut().reposition(b, Beside::After(d));
+    steps(&mut h, 3);
+    assert_eq!(names(&h), "acdb");
+    h.get_by_label("Move").click();
+    steps(&mut h, 3);
+    h.get_by_label("To the top").click();
+    steps(&mut h, 3);
+    assert_eq!(names(&h), "bacd", "b went to the top, not c");
+}

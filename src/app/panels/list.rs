@@ -532,9 +532,14 @@ pub(super) fn row_buttons(
             egui::Button::new("…").small(),
         )
         .on_hover_text(tr.get(T::RowMenu));
-    egui::Popup::menu(&menu).show(|ui| {
-        super::row_menu::menu_items(ui, tr, std::slice::from_ref(row), can_move, actions);
-    });
+    // The menu belongs to the row's download, not to the place in the list it was opened at:
+    // a row that moves while the menu is open (another client's changePosition, a download
+    // that finished) takes its menu along, and no other row inherits it.
+    egui::Popup::menu(&menu)
+        .id(egui::Id::unique(("row-menu", row.key, fixed)))
+        .show(|ui| {
+            super::row_menu::menu_items(ui, tr, std::slice::from_ref(row), can_move, actions);
+        });
 }
 
 fn slot(ui: &mut Ui, tr: Tr, width: f32, button: Option<(T, Action)>, actions: &mut Vec<Action>) {
