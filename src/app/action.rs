@@ -302,6 +302,8 @@ impl HaulApp {
             Action::Escape => {
                 if self.confirm.is_some() {
                     self.confirm = None;
+                } else if self.clipboard_offer().is_some() {
+                    self.answer_offer(false);
                 } else if self.quit_asked {
                     self.quit_asked = false;
                 } else if self.about_open {

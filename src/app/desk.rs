@@ -277,10 +277,18 @@ impl HaulApp {
     }
 }
 
+/// Copied text longer than this is not looked at (a copied document, not links).
+const CLIPBOARD_MAX: usize = 1024 * 1024;
+/// A link longer than this is not offered (browsers stop at a few KB; this is no address).
+const LINK_MAX: usize = 8 * 1024;
+
 /// The links in copied `text` that look like downloads: lines that are `http`, `https` or
-/// `ftp` URLs whose last path segment ends in `.TYPE` for one of `types` (a space- or
-/// comma-separated list, any case). At most 100; a copied page of text offers nothing else.
+/// `ftp` URLs of at most 8 KiB whose last path segment ends in `.TYPE` for one of `types` (a
+/// space- or comma-separated list, any case). Text over 1 MiB offers nothing.
 pub fn offered_links(text: &str, types: &str) -> Vec<String> {
+    if text.len() > CLIPBOARD_MAX {
+        return Vec::new();
+    }
     let types: HashSet<String> = types
         .split([' ', ',', ';', '\n'])
         .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())
@@ -288,7 +296,9 @@ pub fn offered_links(text: &str, types: &str) -> Vec<String> {
         .collect();
     text.lines()
         .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.contains(char::is_whitespace))
+        .filter(|line| {
+            !line.is_empty() && line.len() <= LINK_MAX && !line.contains(char::is_whitespace)
+        })
         .filter(|line| {
             let Ok(url) = url::Url::parse(line) else {
                 return false;
@@ -304,7 +314,6 @@ pub fn offered_links(text: &str, types: &str) -> Vec<String> {
                 !stem.is_empty() && types.contains(&ext.to_ascii_lowercase())
             })
         })
-        .take(100)
         .map(str::to_owned)
         .collect()
 }
@@ -325,6 +334,8 @@ impl HaulApp {
     /// New clipboard text: links in it that look like downloads and are not in the list yet
     /// are offered (the window asks for attention); nothing is added until the person says so.
     pub(super) fn copied(&mut self, ctx: &egui::Context, text: &str) {
+        // Whatever was offered before, the person has copied something else since.
+        self.desk.offer = None;
         if !self.settings.clipboard_watch {
             return;
         }
@@ -393,6 +404,14 @@ mod tests {
             offered("https://h/d/a.zip?sig=1"),
             ["https://h/d/a.zip?sig=1"]
         );
+        // No address is 9 KB long, and a copied document is not a list of links.
+        let long = format!("https://h/{}.zip", "y".repeat(9000));
+        assert!(offered(&long).is_empty());
+        let document = format!("{}\nhttps://h/a.zip", "word ".repeat(300_000));
+        assert!(offered(&document).is_empty());
+        // Many links are all offered.
+        let many: String = (0..5000).map(|i| format!("https://h/{i}.zip\n")).collect();
+        assert_eq!(offered(&many).len(), 5000);
     }
 
     #[test]

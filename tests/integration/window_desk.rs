@@ -383,10 +383,31 @@ fn a_copied_download_link_is_offered_never_added_until_the_person_says_so() {
     assert!(h.state().clipboard_offer().is_none());
     assert!(h.state().model().is_empty(), "declined: nothing added");
 
-    // A web page is not a download.
+    // A web page is not a download, nor is a 9 KB "link".
     copy("http://127.0.0.1:1/article.html");
     wait_a_while(&mut h);
     assert!(h.state().clipboard_offer().is_none());
+    copy(&format!("http://127.0.0.1:1/{}.zip", "y".repeat(9000)));
+    wait_a_while(&mut h);
+    assert!(h.state().clipboard_offer().is_none());
+
+    // Esc dismisses an offer; copying something else replaces it.
+    copy("http://127.0.0.1:1/dismissed.zip");
+    step_until(&mut h, "an offer to dismiss", |app| {
+        app.clipboard_offer().is_some()
+    });
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 2);
+    assert!(h.state().clipboard_offer().is_none(), "Esc said no");
+    copy("http://127.0.0.1:1/replaced.zip");
+    step_until(&mut h, "an offer to replace", |app| {
+        app.clipboard_offer().is_some()
+    });
+    copy("just some words");
+    step_until(&mut h, "the offer gone", |app| {
+        app.clipboard_offer().is_none()
+    });
+    assert!(h.state().model().is_empty());
 
     copy(&wanted);
     step_until(&mut h, "the second offer", |app| {

@@ -502,4 +502,5 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "No tray on this desktop: closing the window quits as before",
     ),
     (T::SchedFrom, "from"),
+    (T::ClipOfferMany, "You copied {n} links"),
 ];

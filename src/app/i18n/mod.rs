@@ -137,6 +137,7 @@ keys! {
     MoveMenu, MoveTop, MoveUp, MoveDown, MoveBottom, MoveSorted,
     SchedTitle, SchedRun, SchedTo, HelpSchedRun, SchedLimit, HelpSchedLimit, SchedRate, WhenDone, HelpWhenDone, WhenNothing, WhenQuit, WhenSleep, WhenShutDown, CountTitle, CountQuit, CountSleep, CountShutDown, CountCancel, CountNow, HeldBySchedule, ActSchedulePaused, ActScheduleResumed, PowerFailed, ActPower, PowerSleepWord, PowerShutDownWord, ClipWatch, HelpClipWatch, ClipTypes, ClipOffer, ClipAdd, ClipIgnore, DeskTitle, CloseToTray, HelpCloseToTray, StartAtLogin, StartMinimised, HelpStartAtLogin, StartAtLoginFailed, TrayShow, TrayIdle, TrayBusy, NoTray,
     SchedFrom,
+    ClipOfferMany,
 }
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.

@@ -412,4 +412,5 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TrayBusy, "Haul — {speed}/s，{n} 个进行中"),
     (T::NoTray, "此桌面没有托盘：关闭窗口会照常退出"),
     (T::SchedFrom, "从"),
+    (T::ClipOfferMany, "你复制了 {n} 个链接"),
 ];

@@ -416,4 +416,5 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TrayBusy, "Haul — {speed}/s，{n} 個進行中"),
     (T::NoTray, "此桌面沒有系統匣：關閉視窗會照常結束"),
     (T::SchedFrom, "從"),
+    (T::ClipOfferMany, "你複製了 {n} 個連結"),
 ];

@@ -171,18 +171,23 @@ impl HaulApp {
 
 /// "You copied a link: name.zip [Add it] [No]" over the list, until answered.
 pub(super) fn offer_bar(ui: &mut Ui, tr: Tr, links: &[String], actions: &mut Vec<Action>) {
-    let name = match links {
+    let text = match links {
         [one] => {
             let tail = one.rsplit('/').next().unwrap_or(one);
-            percent_encoding::percent_decode_str(tail)
-                .decode_utf8_lossy()
-                .into_owned()
+            let tail = tail.split(['?', '#']).next().unwrap_or(tail);
+            let name = percent_encoding::percent_decode_str(tail).decode_utf8_lossy();
+            tr.fill(T::ClipOffer, &[("name", &elide(&name, 60))])
         }
-        many => tr.items(many.len()),
+        many => tr.fill(T::ClipOfferMany, &[("n", &many.len().to_string())]),
     };
+    // The first few in full on hover (a long list would not fit on the screen anyway).
+    let mut hover: Vec<String> = links.iter().take(10).map(|l| elide(l, 120)).collect();
+    if links.len() > 10 {
+        hover.push("…".to_owned());
+    }
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(tr.fill(T::ClipOffer, &[("name", &name)])).strong())
-            .on_hover_text(links.join("\n"));
+        ui.add(egui::Label::new(RichText::new(text).strong()).truncate())
+            .on_hover_text(hover.join("\n"));
         if ui.button(tr.get(T::ClipAdd)).clicked() {
             actions.push(Action::AnswerOffer(true));
         }
@@ -190,6 +195,14 @@ pub(super) fn offer_bar(ui: &mut Ui, tr: Tr, links: &[String], actions: &mut Vec
             actions.push(Action::AnswerOffer(false));
         }
     });
+}
+
+/// `text` cut to `max` characters, with `…` when it was longer.
+fn elide(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// "All downloads have ended — the computer will shut down in 42 s. [Cancel] [Now]"
