@@ -247,7 +247,7 @@ pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Re
 /// Returns its new place (0 is first). Only a download in that queue can move, as in aria2.
 fn change_position(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
     let gid = parse_gid(params.first())?;
-    let Some(pos) = params.get(1).and_then(Value::as_i64) else {
+    let Some(pos) = params.get(1).and_then(integer) else {
         return fail("changePosition takes a GID, a position (a number) and how to count it");
     };
     let queue: Vec<u64> = downloads
@@ -264,10 +264,10 @@ fn change_position(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
         Some("POS_SET") => pos,
         Some("POS_CUR") => i64::try_from(now).unwrap_or(0).saturating_add(pos),
         Some("POS_END") => last.saturating_add(pos),
-        other => {
+        _ => {
+            let sent = params.get(2).map_or("nothing".to_owned(), Value::to_string);
             return fail(format!(
-                "how must be POS_SET, POS_CUR or POS_END, not {}",
-                other.map_or_else(|| "nothing".to_owned(), |h| format!("'{h}'"))
+                "how must be POS_SET, POS_CUR or POS_END, not {sent}"
             ));
         }
     };
@@ -301,12 +301,48 @@ fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
         Some(dir) => base.join(dir),
         None => base.clone(),
     };
+    // aria2's third parameter: where in the waiting queue the download goes.
+    let position = match params.get(2) {
+        None | Some(Value::Null) => None,
+        Some(value) => match integer(value) {
+            Some(n) if n >= 0 => Some(n),
+            _ => {
+                return fail(format!(
+                    "position must be a number of 0 or more, not {value}"
+                ));
+            }
+        },
+    };
+    // aria2's `pause` option: added paused, to be unpaused later.
+    let paused = params
+        .get(1)
+        .and_then(|o| o.get("pause"))
+        .is_some_and(|p| p == "true" || p == &Value::Bool(true));
     let mut options = given.options;
     if let Some(file) = given.load_cookies {
         options.request.cookies_file = Some(base.join(file));
     }
     let gid = downloads.add(source, uri, dest, given.checksum, options);
+    if paused {
+        downloads.pause(gid);
+    }
+    if let Some(position) = position {
+        change_position(
+            downloads,
+            &[json!(gid_text(gid)), json!(position), json!("POS_SET")],
+        )?;
+    }
     Ok(json!(gid_text(gid)))
+}
+
+/// An integer as aria2 reads one: a JSON integer, or a number with its fraction dropped (a
+/// client's `2.0`), clamped to the 64-bit range.
+fn integer(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        let f = value.as_f64().filter(|f| f.is_finite())?;
+        // `as` saturates at the ends of the range.
+        Some(f.trunc() as i64)
+    })
 }
 
 /// An `addUri` options object through the option table. `dir` may be absolute only when it
@@ -324,8 +360,12 @@ fn given(base: &Path, options: Option<&Value>) -> Result<Given, RpcFailure> {
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect(),
             Value::Number(n) => vec![n.to_string()],
+            Value::Bool(b) => vec![b.to_string()],
             _ => return fail(format!("option '{name}' must be a string")),
         };
+        if name == "pause" {
+            continue; // addUri's own (added paused)
+        }
         for mut value in values {
             if name == "dir" {
                 let path = Path::new(&value);
@@ -435,7 +475,10 @@ fn parse_gid(gid: Option<&Value>) -> Result<u64, RpcFailure> {
     u64::from_str_radix(text, 16)
         .ok()
         .filter(|_| text.len() == 16)
-        .ok_or_else(|| RpcFailure(format!("'{text}' is not a GID (16 hex digits)")))
+        .ok_or_else(|| {
+            let sent = gid.map_or("nothing".to_owned(), Value::to_string);
+            RpcFailure(format!("{sent} is not a GID (16 hex digits)"))
+        })
 }
 
 /// `tellWaiting`/`tellStopped`'s offset and count. As in aria2, a negative offset counts

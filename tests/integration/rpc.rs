@@ -309,6 +309,17 @@ try:
     api.client.change_position(a.gid, 0, "POS_SET")
 except ClientException as e:
     print("active:", e.message)
+# addUri's position, a client's 2.0, and a download added paused.
+e = api.client.add_uri(["{e}"], {{}}, 1)
+names[e] = "e"
+print("inserted", waiting())
+print("float", api.client.change_position(e, 2.0, "POS_SET"), waiting())
+p = api.client.add_uri(["{p}"], {{"pause": "true"}})
+names[p] = "p"
+time.sleep(0.3)
+print("added paused", api.get_download(p).status, waiting())
+api.client.force_remove(p)
+del names[p]
 end = time.time() + 30
 while time.time() < end and not all(api.get_download(g).is_complete for g in names):
     time.sleep(0.05)
@@ -320,6 +331,8 @@ print("done", all(api.get_download(g).is_complete for g in names))
         b = url("b", 0),
         c = url("c", 0),
         d = url("d", 0),
+        e = url("e", 0),
+        p = url("p", 0),
     );
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
@@ -345,6 +358,9 @@ print("done", all(api.get_download(g).is_complete for g in names))
         "far 0 bcd",
         "top 0 dbc",
         "active: GID",
+        "inserted debc",
+        "float 2 dbec",
+        "added paused paused dbecp",
         "done True",
     ] {
         assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
@@ -363,7 +379,7 @@ print("done", all(api.get_download(g).is_complete for g in names))
         })
         .collect();
     assert_eq!(
-        started, "adbc",
+        started, "adbec",
         "the engine started them in the queue's order"
     );
 }
