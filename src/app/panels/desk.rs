@@ -135,12 +135,15 @@ impl HaulApp {
         changed |= under(ui, s.limit, |ui| {
             let label = ui.label(tr.get(T::SchedRate));
             let text = &mut self.desk.rate_text;
-            let parsed = crate::human::parse_size(text).ok().filter(|&r| r > 0);
+            let valid = crate::human::parse_size(text).is_ok_and(|r| r > 0);
             let example = tr.get(T::RateExample);
-            let field = limit_field(ui, "schedule-rate", text, parsed.is_some(), "", example)
+            let field = limit_field(ui, "schedule-rate", text, valid, "", example)
                 .labelled_by(label.id)
                 .on_hover_text(tr.get(T::HelpSchedLimit));
             ui.label("/s");
+            // What the field holds after this frame's typing (read before it, "100K" was
+            // taken as its "100" a keystroke late: 100 bytes/s).
+            let parsed = crate::human::parse_size(text).ok().filter(|&r| r > 0);
             match parsed {
                 Some(rate) if field.changed() => {
                     s.limit_rate = rate;
