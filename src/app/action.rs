@@ -313,6 +313,11 @@ impl HaulApp {
                 }
             }
             Action::ApplySettings => {
+                // An idle window draws no frames, and eframe saves only on a frame: one after
+                // its save interval keeps a change from being lost if Haul is killed.
+                ctx.request_repaint_after(
+                    eframe::App::auto_save_interval(self) + std::time::Duration::from_secs(1),
+                );
                 self.engine.send(Command::SetLimits(self.limits()));
                 self.engine.send(Command::SetOutput(
                     self.settings.output(self.system_locale.as_deref()),

@@ -44,6 +44,8 @@ pub struct Desk {
     watch: Option<crate::desktop::clipboard::Watch>,
     /// Copied links waiting for "Add it" or "No".
     offer: Option<Vec<String>>,
+    /// The list's length when the offer was last checked against it.
+    offer_seen: usize,
     /// The tray icon, while "keep Haul in the tray" is on.
     pub(super) tray: Option<crate::desktop::tray::Tray>,
     /// Quit was chosen in the tray: the next close is not hidden to it.
@@ -67,6 +69,7 @@ impl Default for Desk {
             rate_text: String::new(),
             watch: None,
             offer: None,
+            offer_seen: 0,
             tray: None,
             quitting: false,
             hidden: false,
@@ -112,10 +115,24 @@ impl HaulApp {
         limits
     }
 
-    /// The time the schedule lets downloads start again, while it holds the queue.
-    pub fn held_until(&self) -> Option<Clock> {
+    /// The time the schedule lets downloads start again, while it holds the queue, and
+    /// whether that is tomorrow (the time of day has passed today).
+    pub fn held_until(&self) -> Option<(Clock, bool)> {
         let schedule = &self.settings.schedule;
-        (self.desk.held && schedule.run).then_some(schedule.run_hours.from)
+        let from = schedule.run_hours.from;
+        (self.desk.held && schedule.run).then(|| (from, (self.desk.clock)() > from))
+    }
+
+    /// When the run hours end, while downloads run in them.
+    pub fn running_until(&self) -> Option<Clock> {
+        let schedule = &self.settings.schedule;
+        (schedule.run && !self.desk.held).then_some(schedule.run_hours.to)
+    }
+
+    /// The schedule's speed limit in force (bytes/s) and when it ends.
+    pub fn timed_limit(&self) -> Option<(u64, Clock)> {
+        let rate = self.desk.rate?;
+        Some((rate, self.settings.schedule.limit_hours.to))
     }
 
     /// Applies the schedule at this time of day: holds or releases the queue (pausing what
@@ -128,11 +145,14 @@ impl HaulApp {
         if held != self.desk.held {
             self.desk.held = held;
             // (`new` already held the queue when it started outside the hours.)
-            self.engine.send(Command::SetPaused(held));
             if held {
+                self.engine.send(Command::SetPaused(true));
                 self.pause_for_schedule();
             } else {
+                // What the schedule paused goes back in the queue at its place in the list
+                // before the queue starts again (else the next waiting row would start first).
                 self.resume_after_schedule();
+                self.engine.send(Command::SetPaused(false));
             }
         }
         let rate = schedule.rate_at(now);
@@ -155,12 +175,14 @@ impl HaulApp {
     }
 
     /// Keeps the login entry as the setting says: written (with this executable's path, so a
-    /// moved or updated Haul is the one started) when it is on at start or turned on,
-    /// removed when turned off. And "start minimised" at the first pass.
+    /// moved or updated Haul is the one started) when it is on, removed when it is off — at
+    /// start too, so an entry left by a Haul that was killed before its settings were saved
+    /// never starts Haul while the box says it will not. And "start minimised" at the first
+    /// pass.
     fn login_pass(&mut self, ctx: &egui::Context) {
         let wanted = self.settings.start_at_login;
         let apply = match self.desk.autostart {
-            None => wanted, // at start: refresh an entry that should be there, touch nothing else
+            None => wanted || self.desktop.autostart_present(),
             Some(applied) => applied != wanted,
         };
         if apply {
@@ -277,6 +299,12 @@ impl HaulApp {
     }
 }
 
+/// Whether the list already has a row for `link`.
+fn in_list(model: &super::model::Model, link: &str) -> bool {
+    crate::protocol::Source::parse(link, std::path::Path::new("/"))
+        .is_ok_and(|source| model.find_source(&source).is_some())
+}
+
 /// Copied text longer than this is not looked at (a copied document, not links).
 const CLIPBOARD_MAX: usize = 1024 * 1024;
 /// A link longer than this is not offered (browsers stop at a few KB; this is no address).
@@ -319,7 +347,8 @@ pub fn offered_links(text: &str, types: &str) -> Vec<String> {
 }
 
 impl HaulApp {
-    /// Starts or stops the clipboard watch to follow its setting.
+    /// Starts or stops the clipboard watch to follow its setting, and drops from the offer
+    /// what was added meanwhile by other means (a Ctrl+V of the same link).
     fn clipboard_pass(&mut self) {
         match (self.settings.clipboard_watch, self.desk.watch.is_some()) {
             (true, false) => self.desk.watch = Some(self.desktop.watch_clipboard()),
@@ -328,6 +357,16 @@ impl HaulApp {
                 self.desk.offer = None;
             }
             _ => {}
+        }
+        // Rows come only with a longer list: look again only then.
+        if let Some(links) = &mut self.desk.offer
+            && std::mem::replace(&mut self.desk.offer_seen, self.model.len()) != self.model.len()
+        {
+            let model = &self.model;
+            links.retain(|link| !in_list(model, link));
+            if links.is_empty() {
+                self.desk.offer = None;
+            }
         }
     }
 
@@ -342,8 +381,8 @@ impl HaulApp {
         let links: Vec<String> = offered_links(text, &self.settings.clipboard_types)
             .into_iter()
             .filter(|link| {
-                crate::protocol::Source::parse(link, std::path::Path::new("/"))
-                    .is_ok_and(|source| self.model.find_source(&source).is_none())
+                crate::protocol::Source::parse(link, std::path::Path::new("/")).is_ok()
+                    && !in_list(&self.model, link)
             })
             .collect();
         if links.is_empty() {

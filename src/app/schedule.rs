@@ -146,6 +146,8 @@ pub struct Schedule {
     pub limit_hours: Hours,
     /// Bytes/s.
     pub limit_rate: u64,
+    /// For this session only: a shut-down chosen last week must not surprise anyone today.
+    #[serde(skip)]
     pub when_done: WhenDone,
 }
 

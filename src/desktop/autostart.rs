@@ -29,6 +29,12 @@ pub fn set(enabled: bool, exe: &Path, entry: Option<&Path>) -> Result<(), String
     write_or_remove(&path, enabled.then_some(text.as_str()))
 }
 
+/// Whether this platform's entry file is there (always false on Windows, where the Run
+/// value is only written or deleted).
+pub fn present() -> bool {
+    entry_path().is_some_and(|p| p.exists())
+}
+
 /// Where this platform's entry lives (`None` on Windows, or without a home folder).
 pub fn entry_path() -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(PathBuf::from);

@@ -210,6 +210,14 @@ impl Desktop {
         self.clipboard = source;
     }
 
+    /// Whether the login entry is there now (see [`autostart::present`]).
+    pub fn autostart_present(&self) -> bool {
+        match &self.autostart_entry {
+            Some(path) => path.exists(),
+            None => autostart::present(),
+        }
+    }
+
     /// Turns starting at login on or off for the running executable, off the UI thread.
     pub fn autostart(&self, enabled: bool) {
         let entry = self.autostart_entry.clone();

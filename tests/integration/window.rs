@@ -60,7 +60,12 @@ impl World {
         let init = AppInit {
             engine: engine.handle(),
             events,
-            desktop: Desktop::new(self.rt.handle().clone(), None),
+            desktop: {
+                let mut desktop = Desktop::new(self.rt.handle().clone(), None);
+                // Never the person's own login entry.
+                desktop.set_autostart_entry(self.dest.path().join(".login-entry.desktop"));
+                desktop
+            },
             logs: RecentLogs::default(),
             system_locale: Some("en-US".to_owned()),
             cwd: self.dest.path().to_path_buf(),

@@ -205,7 +205,7 @@ fn outside_the_run_hours_downloads_wait_and_what_runs_pauses_until_they_come_rou
     assert_eq!(status_of(h.state(), &quick), Some(Status::Queued));
     assert!(shown(
         &h,
-        "Waiting for the schedule: downloads start at 01:00"
+        "Waiting for the schedule: downloads start tomorrow at 01:00"
     ));
 
     set_time(&clock, 1, 0);
@@ -299,6 +299,9 @@ fn when_the_queue_is_done_a_countdown_asks_first_and_shut_down_runs_the_platform
         Ok(())
     }));
     let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    // Chosen for one session only: a shut-down picked last week is not today's.
+    assert_eq!(h.state().settings().schedule.when_done, WhenDone::Nothing);
+    h.state_mut().settings_mut().schedule.when_done = WhenDone::ShutDown;
 
     // A person who paused something is not done: no countdown.
     paste_and_pause(&mut h, &slow, 20_000);
@@ -423,13 +426,25 @@ fn a_copied_download_link_is_offered_never_added_until_the_person_says_so() {
     assert_eq!(h.state().model().len(), 1);
     assert_eq!(world.files(), ["wanted.iso"]);
 
+    // Pasted by hand while on offer: the offer goes (it would only say "already in the list").
+    let pasted = world.server.url("/bytes/1000/pasted.zip");
+    copy(&pasted);
+    step_until(&mut h, "the offer of what is then pasted", |app| {
+        app.clipboard_offer().is_some()
+    });
+    h.event(egui::Event::Paste(pasted.clone()));
+    step_until(&mut h, "the offer gone once pasted", |app| {
+        app.clipboard_offer().is_none()
+    });
+    step_until_status(&mut h, &pasted, Status::Done);
+
     // Off: nothing is offered.
     h.state_mut().settings_mut().clipboard_watch = false;
     steps(&mut h, 2);
     copy(&first);
     wait_a_while(&mut h);
     assert!(h.state().clipboard_offer().is_none());
-    assert_eq!(h.state().model().len(), 1);
+    assert_eq!(h.state().model().len(), 2);
 }
 
 /// The tray test's desktop side: a StatusNotifierWatcher that records who registered (as KDE's
@@ -778,4 +793,50 @@ fn the_timed_limit_turned_on_in_settings_slows_downloads_but_never_stops_them() 
         (300 * 1024..900 * 1024).contains(&bytes),
         "about 600 KiB in 2 s at 300 KiB/s: {bytes}"
     );
+}
+
+#[test]
+fn what_the_schedule_paused_goes_on_first_when_the_hours_come_round() {
+    let mut world = World::new();
+    let first = world
+        .server
+        .url("/bytes/400000/first.bin?range=1&etag=f&drip_ms=5");
+    let next = world.server.url("/bytes/1000/next.bin");
+    let storage = with_settings(&world, |s| {
+        s.jobs = 1;
+        s.schedule.run = true;
+        s.schedule.run_hours = hours(1, 7);
+    });
+    let init = world.init(None);
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let clock = test_clock(&mut h, (1, 0));
+    add_via_box(&mut h, &format!("{first}\n{next}"));
+    step_until(&mut h, "first under way", |app| {
+        app.model()
+            .rows()
+            .iter()
+            .any(|r| r.text == first && r.state.bytes() > 20_000)
+    });
+    set_time(&clock, 7, 0);
+    step_until_status(&mut h, &first, Status::Paused);
+    assert_eq!(status_of(h.state(), &next), Some(Status::Queued));
+    set_time(&clock, 1, 0);
+    step_until_status(&mut h, &next, Status::Done);
+    // After the first request of each, the one that came back first is the paused one.
+    let order: Vec<String> = world
+        .server
+        .request_log()
+        .iter()
+        .map(|l| l.target.clone())
+        .collect();
+    let resumed = order
+        .iter()
+        .skip(1)
+        .position(|t| t.contains("first.bin"))
+        .expect("first resumed");
+    let started_next = order
+        .iter()
+        .position(|t| t.contains("next.bin"))
+        .expect("next started");
+    assert!(resumed + 1 < started_next, "{order:?}");
 }

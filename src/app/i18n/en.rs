@@ -503,4 +503,12 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (T::SchedFrom, "from"),
     (T::ClipOfferMany, "You copied {n} links"),
+    (
+        T::HeldByScheduleTomorrow,
+        "Waiting for the schedule: downloads start tomorrow at {time}",
+    ),
+    (T::RunningUntil, "Schedule: downloading until {time}"),
+    (T::SchedLimitNow, "Schedule: at most {rate}/s until {time}"),
+    (T::ClockHour, "hour"),
+    (T::ClockMinute, "minute"),
 ];

@@ -413,4 +413,12 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::NoTray, "此桌面没有托盘：关闭窗口会照常退出"),
     (T::SchedFrom, "从"),
     (T::ClipOfferMany, "你复制了 {n} 个链接"),
+    (
+        T::HeldByScheduleTomorrow,
+        "等待计划时段：下载将在明天 {time} 开始",
+    ),
+    (T::RunningUntil, "计划：下载至 {time}"),
+    (T::SchedLimitNow, "计划：{time} 前最高 {rate}/s"),
+    (T::ClockHour, "时"),
+    (T::ClockMinute, "分"),
 ];

@@ -417,4 +417,12 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::NoTray, "此桌面沒有系統匣：關閉視窗會照常結束"),
     (T::SchedFrom, "從"),
     (T::ClipOfferMany, "你複製了 {n} 個連結"),
+    (
+        T::HeldByScheduleTomorrow,
+        "等待排程時段：下載將在明天 {time} 開始",
+    ),
+    (T::RunningUntil, "排程：下載至 {time}"),
+    (T::SchedLimitNow, "排程：{time} 前最高 {rate}/s"),
+    (T::ClockHour, "時"),
+    (T::ClockMinute, "分"),
 ];

@@ -103,6 +103,23 @@ impl Model {
         ids.into_iter().map(|(_, id)| id).collect()
     }
 
+    /// Whether rows `ids` can go up (the first of them is not the list's first row) and down
+    /// (the last is not its last). O(ids).
+    pub fn move_room(&self, ids: &[JobId]) -> (bool, bool) {
+        let at: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| self.index.get(id).copied())
+            .collect();
+        let (Some(first), Some(last)) = (at.iter().min(), at.iter().max()) else {
+            return (false, false);
+        };
+        // Gathered rows at the top or bottom cannot step further that way.
+        let gathered = last - first + 1 == at.len();
+        let up = !(gathered && *first == 0);
+        let down = !(gathered && last + 1 == self.rows.len());
+        (up, down)
+    }
+
     /// The queued rows' ids in list order: the order the engine should start them in.
     pub fn queued_in_order(&self) -> Vec<JobId> {
         self.rows

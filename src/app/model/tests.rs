@@ -364,6 +364,15 @@ fn rows_move_to_the_top_up_down_and_bottom_over_the_rows_in_view() {
         !m.move_rows(&[JobId(6)], Move::Before(JobId(6))),
         "onto itself"
     );
+    // What the menu offers: no step up from the top, none down from the bottom.
+    assert_eq!(m.move_room(&[JobId(2)]), (false, true));
+    assert_eq!(m.move_room(&[JobId(5)]), (true, false));
+    assert_eq!(m.move_room(&[JobId(2), JobId(4)]), (false, true));
+    assert_eq!(
+        m.move_room(&[JobId(2), JobId(1)]),
+        (true, true),
+        "apart: they gather"
+    );
     // The lookups follow the rows (keys stay: they are the rows' identities).
     assert_eq!(m.row(JobId(6)).map(|r| r.key), Some(6));
     assert_eq!(m.position_in_view(4), Some(4));

@@ -14,28 +14,26 @@ use super::settings::limit_field;
 use crate::desktop::tray::TrayStatus;
 
 /// A time of day as two framed number fields, `HH` : `MM`, named for a screen reader.
-fn clock_field(ui: &mut Ui, name: &str, clock: &mut Clock) -> bool {
+fn clock_field(ui: &mut Ui, tr: Tr, name: &str, clock: &mut Clock) -> bool {
     let (mut hour, mut minute) = (clock.minutes() / 60, clock.minutes() % 60);
     let two = |n: f64, _| format!("{n:02.0}");
-    let h = ui
-        .add(
-            egui::DragValue::new(&mut hour)
-                .range(0..=23)
-                .custom_formatter(two),
-        )
-        .on_hover_text(name);
-    ui.ctx()
-        .accesskit_node_builder(h.id, |node| node.set_label(format!("{name} (h)")));
+    let h = ui.add(
+        egui::DragValue::new(&mut hour)
+            .range(0..=23)
+            .custom_formatter(two),
+    );
+    ui.ctx().accesskit_node_builder(h.id, |node| {
+        node.set_label(format!("{name} ({})", tr.get(T::ClockHour)));
+    });
     ui.label(":");
-    let m = ui
-        .add(
-            egui::DragValue::new(&mut minute)
-                .range(0..=59)
-                .custom_formatter(two),
-        )
-        .on_hover_text(name);
-    ui.ctx()
-        .accesskit_node_builder(m.id, |node| node.set_label(format!("{name} (min)")));
+    let m = ui.add(
+        egui::DragValue::new(&mut minute)
+            .range(0..=59)
+            .custom_formatter(two),
+    );
+    ui.ctx().accesskit_node_builder(m.id, |node| {
+        node.set_label(format!("{name} ({})", tr.get(T::ClockMinute)));
+    });
     let changed = h.changed() || m.changed();
     if changed && let Some(new) = Clock::new(hour, minute) {
         *clock = new;
@@ -47,10 +45,10 @@ fn clock_field(ui: &mut Ui, name: &str, clock: &mut Clock) -> bool {
 fn hours_fields(ui: &mut Ui, tr: Tr, name: &str, hours: &mut Hours) -> bool {
     ui.label(tr.get(T::SchedFrom));
     let from = format!("{name}: {}", tr.get(T::SchedFrom));
-    let mut changed = clock_field(ui, &from, &mut hours.from);
+    let mut changed = clock_field(ui, tr, &from, &mut hours.from);
     ui.label(tr.get(T::SchedTo));
     let to = format!("{name}: {}", tr.get(T::SchedTo));
-    changed |= clock_field(ui, &to, &mut hours.to);
+    changed |= clock_field(ui, tr, &to, &mut hours.to);
     changed
 }
 
@@ -58,7 +56,8 @@ fn hours_fields(ui: &mut Ui, tr: Tr, name: &str, hours: &mut Hours) -> bool {
 fn under<R>(ui: &mut Ui, enabled: bool, add: impl FnOnce(&mut Ui) -> R) -> R {
     ui.horizontal(|ui| {
         ui.add_space(24.0);
-        ui.add_enabled_ui(enabled, add).inner
+        ui.add_enabled_ui(enabled, |ui| ui.horizontal_wrapped(add).inner)
+            .inner
     })
     .inner
 }

@@ -7,15 +7,15 @@ use eframe::egui::{self, RichText, Ui};
 use super::super::Action;
 use super::super::i18n::{T, Tr};
 use super::super::logic::failure_sentence;
-use super::super::model::{Row, RowState};
+use super::super::model::{Model, Row, RowState};
 use super::list::row_buttons;
 use crate::protocol::redact;
 
-pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, can_move: bool, actions: &mut Vec<Action>) {
+pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, model: &Model, actions: &mut Vec<Action>) {
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         ui.strong(tr.get(T::Details));
-        row_buttons(ui, tr, row, false, can_move, actions);
+        row_buttons(ui, tr, row, false, model, actions);
         ui.add(egui::Label::new(&row.name).truncate());
     });
     egui::Grid::new("details-grid")

@@ -181,7 +181,7 @@ pub(super) fn list(
                         };
                         built += 1;
                         table_row.set_selected(row.selected);
-                        row_cells(&mut table_row, columns, tr, row, now, can_move, actions);
+                        row_cells(&mut table_row, columns, tr, row, now, model, actions);
                         let response = table_row.response();
                         if response.double_clicked() {
                             actions.push(Action::Activate(index));
@@ -218,8 +218,28 @@ fn drag_rows(response: &egui::Response, model: &Model, row: &Row, actions: &mut 
         };
         egui::DragAndDrop::set_payload(&response.ctx, DraggedRows(ids));
     }
-    let rect = response.rect;
+    // The part of the row on screen (the table may reach beyond the panel, scrolled sideways).
+    let rect = response.interact_rect;
     let ctx = &response.ctx;
+    if response.dragged()
+        && let Some(dragged) = egui::DragAndDrop::payload::<DraggedRows>(ctx)
+        && let Some(pointer) = ctx.pointer_interact_pos()
+    {
+        // What is being carried follows the pointer.
+        let text = match dragged.0.len() {
+            1 => row.name.clone(),
+            n => format!("{} (+{})", row.name, n - 1),
+        };
+        egui::Area::new(egui::Id::unique("dragged-rows"))
+            .order(egui::Order::Tooltip)
+            .fixed_pos(pointer + egui::vec2(14.0, 6.0))
+            .interactable(false)
+            .show(ctx, |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.add(egui::Label::new(text).truncate());
+                });
+            });
+    }
     let below = ctx
         .input(|i| i.pointer.interact_pos())
         .is_some_and(|p| p.y > rect.center().y);
@@ -307,7 +327,7 @@ fn row_cells(
     tr: Tr,
     row: &Row,
     now: Instant,
-    can_move: bool,
+    model: &Model,
     actions: &mut Vec<Action>,
 ) {
     let (speed, eta) = match &row.state {
@@ -359,7 +379,7 @@ fn row_cells(
                     ui.label(tr.duration(elapsed));
                 }
             }
-            Col::Actions => row_buttons(ui, tr, row, true, can_move, actions),
+            Col::Actions => row_buttons(ui, tr, row, true, model, actions),
             Col::Source => {
                 ui.add(egui::Label::new(RichText::new(row.origin_label()).weak()).truncate());
             }
@@ -494,7 +514,7 @@ pub(super) fn row_buttons(
     tr: Tr,
     row: &Row,
     fixed: bool,
-    can_move: bool,
+    model: &Model,
     actions: &mut Vec<Action>,
 ) {
     let status = row.status();
@@ -538,7 +558,7 @@ pub(super) fn row_buttons(
     egui::Popup::menu(&menu)
         .id(egui::Id::unique(("row-menu", row.key, fixed)))
         .show(|ui| {
-            super::row_menu::menu_items(ui, tr, std::slice::from_ref(row), can_move, actions);
+            super::row_menu::menu_items(ui, tr, std::slice::from_ref(row), model, actions);
         });
 }
 

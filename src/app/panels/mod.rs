@@ -61,19 +61,26 @@ impl HaulApp {
                 .default_size(140.0)
                 .show(ui, |ui| self.log_panel(ui, tr));
         }
-        let can_move = self.model.can_reorder();
-        if let Some(row) = self.model.single_selected() {
+        let line = ui.text_style_height(&egui::TextStyle::Body);
+        let details_height = line * DETAILS_LINES + 24.0;
+        // Only where the list keeps room for a few rows beside it: on a window at its
+        // smallest, the details would squeeze the list (and the row a menu was opened on) away.
+        let room = ui.available_height() > details_height + 5.0 * (line + 10.0);
+        if let Some(row) = self.model.single_selected()
+            && room
+        {
             // A fixed height, known from the first frame: the list shrinks once, and the row
             // clicked is scrolled into view in that same frame (a panel that sized itself to
             // its content grew over two frames and covered the row). Longer details scroll.
-            let line = ui.text_style_height(&egui::TextStyle::Body);
             egui::Panel::bottom("details")
-                .exact_size(line * DETAILS_LINES + 24.0)
+                .exact_size(details_height)
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
                         .id_salt("details")
                         .auto_shrink([false, true])
-                        .show(ui, |ui| details(ui, tr, row, can_move, &mut self.actions));
+                        .show(ui, |ui| {
+                            details(ui, tr, row, &self.model, &mut self.actions)
+                        });
                 });
         }
         if self.settings.show_settings {

@@ -14,14 +14,14 @@ pub(super) fn row_menu(ui: &mut Ui, tr: Tr, model: &Model, row: &Row, actions: &
     if !rows.iter().any(|r| r.id == row.id) {
         rows = vec![row.clone()];
     }
-    menu_items(ui, tr, &rows, model.can_reorder(), actions);
+    menu_items(ui, tr, &rows, model, actions);
 }
 
 pub(super) fn menu_items(
     ui: &mut Ui,
     tr: Tr,
     rows: &[Row],
-    can_move: bool,
+    model: &Model,
     actions: &mut Vec<Action>,
 ) {
     let ids = |keep: &dyn Fn(&Row) -> bool| -> Vec<_> {
@@ -88,7 +88,7 @@ pub(super) fn menu_items(
         ui.separator();
     }
     let mut picked = Vec::new();
-    move_menu(ui, tr, rows, can_move, &mut picked);
+    move_menu(ui, tr, rows, model, &mut picked);
     rate_menu(ui, tr, rows, &mut picked);
     ui.separator();
     let cancellable = ids(&|r| r.status().is_active() || r.status() == Status::Paused);
@@ -103,19 +103,25 @@ pub(super) fn menu_items(
 }
 
 /// "Move ▸": to the top, up, down, to the bottom (the engine starts queued rows in the
-/// list's order). Greyed out, saying why, while the list is sorted by a column.
-fn move_menu(ui: &mut Ui, tr: Tr, rows: &[Row], can_move: bool, actions: &mut Vec<Action>) {
+/// list's order); a step the rows cannot take (up from the top) is greyed out. All of it is
+/// greyed out, saying why, while the list is sorted by a column.
+fn move_menu(ui: &mut Ui, tr: Tr, rows: &[Row], model: &Model, actions: &mut Vec<Action>) {
     let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+    let can_move = model.can_reorder();
+    let (up, down) = model.move_room(&ids);
     let response = ui
         .add_enabled_ui(can_move, |ui| {
             ui.menu_button(tr.get(T::MoveMenu), |ui| {
-                for (key, to) in [
-                    (T::MoveTop, Move::Top),
-                    (T::MoveUp, Move::Up),
-                    (T::MoveDown, Move::Down),
-                    (T::MoveBottom, Move::Bottom),
+                for (key, to, possible) in [
+                    (T::MoveTop, Move::Top, up),
+                    (T::MoveUp, Move::Up, up),
+                    (T::MoveDown, Move::Down, down),
+                    (T::MoveBottom, Move::Bottom, down),
                 ] {
-                    if ui.button(tr.get(key)).clicked() {
+                    if ui
+                        .add_enabled(possible, egui::Button::new(tr.get(key)))
+                        .clicked()
+                    {
                         actions.push(Action::Move {
                             ids: ids.clone(),
                             to,

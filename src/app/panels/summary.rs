@@ -29,12 +29,22 @@ impl HaulApp {
                 ui.separator();
                 ui.label(text);
             }
-            if let Some(time) = self.held_until()
+            if let Some((time, tomorrow)) = self.held_until()
                 && self.model.count(Status::Queued) > 0
             {
                 ui.separator();
-                let text = tr.fill(T::HeldBySchedule, &[("time", &time.to_string())]);
+                let key = if tomorrow {
+                    T::HeldByScheduleTomorrow
+                } else {
+                    T::HeldBySchedule
+                };
+                let text = tr.fill(key, &[("time", &time.to_string())]);
                 ui.label(egui::RichText::new(text).strong());
+            } else if let Some(time) = self.running_until()
+                && self.model.working() > 0
+            {
+                ui.separator();
+                ui.label(tr.fill(T::RunningUntil, &[("time", &time.to_string())]));
             }
         });
         ui.horizontal_wrapped(|ui| {
@@ -112,6 +122,16 @@ impl HaulApp {
             .on_hover_text(tr.get(T::HelpRate));
             if field.changed() && self.settings.set_max_rate_text(&self.max_rate_text, none) {
                 self.actions.push(Action::ApplySettings);
+            }
+            if let Some((rate, until)) = self.timed_limit() {
+                let text = tr.fill(
+                    T::SchedLimitNow,
+                    &[
+                        ("rate", &crate::human::human_bytes(rate)),
+                        ("time", &until.to_string()),
+                    ],
+                );
+                ui.label(egui::RichText::new(text).strong());
             }
             let selected = self.model.selected().len();
             if selected > 1 {
