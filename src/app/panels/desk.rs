@@ -16,6 +16,9 @@ use crate::desktop::tray::TrayStatus;
 /// A time of day as two framed number fields, `HH` : `MM`, named for a screen reader.
 fn clock_field(ui: &mut Ui, tr: Tr, name: &str, clock: &mut Clock) -> bool {
     let (mut hour, mut minute) = (clock.minutes() / 60, clock.minutes() % 60);
+    // Two digits need less than a number field's usual width: "from 09:00 to 18:00" then
+    // fits the settings panel on one line, also in Chinese.
+    ui.spacing_mut().interact_size.x = 26.0;
     let two = |n: f64, _| format!("{n:02.0}");
     let h = ui.add(
         egui::DragValue::new(&mut hour)
