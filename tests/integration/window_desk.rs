@@ -330,7 +330,10 @@ fn when_the_queue_is_done_a_countdown_asks_first_and_shut_down_runs_the_platform
 
     // Another download, and the queue ends again; this time "Now".
     let another = world.server.url("/bytes/1000/another.bin");
+    // (The dialog fades out over a few frames; it takes the keys until it has gone.)
+    steps(&mut h, 10);
     add_via_box(&mut h, &another);
+    step_until_status(&mut h, &another, Status::Done);
     step_until(&mut h, "the countdown again", |app| {
         app.countdown().is_some()
     });
