@@ -58,7 +58,9 @@ fn hours_fields(ui: &mut Ui, tr: Tr, name: &str, hours: &mut Hours) -> bool {
 /// Fields under a checkbox, indented, greyed out while it is off.
 fn under<R>(ui: &mut Ui, enabled: bool, add: impl FnOnce(&mut Ui) -> R) -> R {
     ui.horizontal(|ui| {
-        ui.add_space(24.0);
+        ui.add_space(18.0);
+        // Tight, so "from 09:00 to 18:00" fits the settings panel on one line.
+        ui.spacing_mut().item_spacing.x = 3.0;
         ui.add_enabled_ui(enabled, |ui| ui.horizontal_wrapped(add).inner)
             .inner
     })
