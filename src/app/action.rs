@@ -137,7 +137,9 @@ impl HaulApp {
             self.actions.push(Action::AddPaths(dropped));
         }
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Q)) {
-            // Ctrl+Q / Cmd+Q: the same path as the window's close button.
+            // Ctrl+Q / Cmd+Q: the same path as the window's close button, but it quits (asking
+            // first while downloads run) even when the close button would hide to the tray.
+            self.desk.quitting = true;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         // An open menu (the … menu, the right-click menu, a combo box) takes Esc itself: it

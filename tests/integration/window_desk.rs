@@ -667,6 +667,18 @@ fn tray_on_a_private_bus() {
     steps(&mut h, 2);
     assert!(!h.state().hidden_in_tray());
 
+    // Ctrl+Q quits rather than hides: it asks first while a download runs.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Q);
+    steps(&mut h, 1);
+    close(&mut h);
+    assert!(
+        !h.state().hidden_in_tray(),
+        "Ctrl+Q is not the close button"
+    );
+    assert!(shown(&h, "Quit Haul?"), "the quit question");
+    h.get_by_label("Keep running").click();
+    steps(&mut h, 2);
+
     // Quit in the tray comes back to the window, which asks first while a download runs.
     click("Quit");
     steps(&mut h, 2);
