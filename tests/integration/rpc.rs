@@ -74,6 +74,57 @@ async fn post(port: u16, body: String, headers: &[(&str, &str)]) -> (u16, Value)
     )
 }
 
+/// `python -c SCRIPT` with the Python that has aria2p, no proxy in its way.
+fn aria2p(python: std::ffi::OsString, script: &str) -> Command {
+    let mut command = Command::new(python);
+    command
+        .args(["-c", script])
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    command
+}
+
+/// `node -e SCRIPT` with the `node_modules` (aria2, ws) at `node_path`.
+fn node(node_path: std::ffi::OsString, script: &str) -> Command {
+    let mut command = Command::new("node");
+    command.args(["-e", script]).env("NODE_PATH", node_path);
+    command
+}
+
+/// The client's stdout, once it exited well (else its output is the failure).
+fn stdout_of(output: std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Runs a client against the headless server, off the runtime; its stdout.
+async fn run_client(mut command: Command) -> String {
+    let output = tokio::task::spawn_blocking(move || command.output().expect("run the client"))
+        .await
+        .expect("join");
+    stdout_of(output)
+}
+
+/// Runs a client against the window, which answers between frames: it keeps stepping while
+/// the client runs. Its stdout.
+#[cfg(feature = "gui")]
+fn run_beside_window(
+    h: &mut egui_kittest::Harness<'_, haul::app::HaulApp>,
+    mut command: Command,
+) -> String {
+    let child = std::thread::spawn(move || command.output().expect("run the client"));
+    while !child.is_finished() {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stdout_of(child.join().expect("join"))
+}
+
 fn call(method: &str, params: Value) -> String {
     json!({ "jsonrpc": "2.0", "id": "t", "method": method, "params": params }).to_string()
 }
@@ -239,22 +290,7 @@ print("after", [x.gid for x in api.get_downloads()].count(third.gid))
         quick = quick,
         slow = slow,
     );
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .args(["-c", &script])
-            .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
-            .output()
-            .expect("run python")
-    })
-    .await
-    .expect("join");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_client(aria2p(python, &script)).await;
     assert!(stdout.contains("quick complete 300000 300000"), "{stdout}");
     assert_eq!(
         std::fs::read(dest.join("sub/renamed.bin")).expect("out and dir"),
@@ -334,22 +370,7 @@ print("done", all(api.get_download(g).is_complete for g in names))
         e = url("e", 0),
         p = url("p", 0),
     );
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .args(["-c", &script])
-            .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
-            .output()
-            .expect("run python")
-    })
-    .await
-    .expect("join");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_client(aria2p(python, &script)).await;
     for line in [
         "before bcd",
         "set 0 dbc",
@@ -436,26 +457,7 @@ while time.time() < end:
 print("status", d.status, d.completed_length)
 "#
     );
-    let child = std::thread::spawn(move || {
-        Command::new(python)
-            .args(["-c", &script])
-            .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
-            .output()
-            .expect("run python")
-    });
-    // The window answers between frames: keep stepping while the client runs.
-    while !child.is_finished() {
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let output = child.join().expect("join");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_beside_window(&mut h, aria2p(python, &script));
     assert!(stdout.contains("'pasted.bin'"), "{stdout}");
     assert!(stdout.contains("status complete 200000"), "{stdout}");
     assert_eq!(
@@ -509,21 +511,7 @@ const Aria2 = require("aria2");
         port = rpc.port,
         secret = SECRET,
     );
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(["-e", &script])
-            .env("NODE_PATH", node_path)
-            .output()
-            .expect("run node")
-    })
-    .await
-    .expect("join");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_client(node(node_path, &script)).await;
     assert!(stdout.contains("same-gid true complete 150000"), "{stdout}");
     assert_eq!(
         std::fs::read(dest.join("ws.bin")).expect("file"),
@@ -626,24 +614,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 }})().catch((e) => {{ console.error(e); process.exit(1); }});
 "#
     );
-    let child = std::thread::spawn(move || {
-        Command::new("node")
-            .args(["-e", &script])
-            .env("NODE_PATH", node_path)
-            .output()
-            .expect("run node")
-    });
-    while !child.is_finished() {
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let output = child.join().expect("join");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_beside_window(&mut h, node(node_path, &script));
     assert!(stdout.contains("paused paused"), "{stdout}");
     assert!(stdout.contains("complete complete 600000"), "{stdout}");
     assert!(stdout.contains("removed: GID"), "{stdout}");
