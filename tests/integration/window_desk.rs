@@ -22,18 +22,6 @@ use crate::window::{
     step_until_status,
 };
 
-/// Settings with one download at a time, saving into `world`'s folder.
-pub(crate) fn one_at_a_time(world: &World) -> MemoryStorage {
-    let mut storage = MemoryStorage::default();
-    let settings = Settings {
-        dest: world.dest.path().to_path_buf(),
-        jobs: 1,
-        ..Settings::default()
-    };
-    eframe::set_value(&mut storage, STORAGE_KEY, &settings);
-    storage
-}
-
 fn names(h: &Harness<'_, HaulApp>) -> String {
     h.state()
         .model()
@@ -90,7 +78,7 @@ fn rows_moved_by_menu_keys_and_drag_start_in_that_order_and_keep_it_after_a_rest
         url("d", 0),
         url("e", 0),
     );
-    let storage = one_at_a_time(&world);
+    let storage = with_settings(&world, |s| s.jobs = 1);
     let mut init = world.init(None);
     init.queue = SavedQueue::open(&db).queue;
     let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
@@ -161,6 +149,7 @@ fn set_time(clock: &AtomicU16, h: u16, m: u16) {
     clock.store(h * 60 + m, Ordering::Relaxed);
 }
 
+/// Settings saving into `world`'s folder, as `tweak` changes them, for `HaulApp::new`.
 fn with_settings(world: &World, tweak: impl FnOnce(&mut Settings)) -> MemoryStorage {
     let mut storage = MemoryStorage::default();
     let mut settings = Settings {
@@ -170,6 +159,16 @@ fn with_settings(world: &World, tweak: impl FnOnce(&mut Settings)) -> MemoryStor
     tweak(&mut settings);
     eframe::set_value(&mut storage, STORAGE_KEY, &settings);
     storage
+}
+
+/// The first row's bytes received over `tenths` tenths of a second, the window stepping.
+fn bytes_in(h: &mut Harness<'_, HaulApp>, tenths: u32) -> u64 {
+    let started = h.state().model().rows()[0].state.bytes();
+    for _ in 0..tenths {
+        std::thread::sleep(Duration::from_millis(100));
+        h.step();
+    }
+    h.state().model().rows()[0].state.bytes() - started
 }
 
 fn hours(from: u16, to: u16) -> Hours {
@@ -266,12 +265,7 @@ fn the_speed_limit_by_the_clock_holds_in_its_hours_and_lifts_after() {
     step_until(&mut h, "running", |app| {
         app.model().rows().iter().any(|r| r.state.bytes() > 0)
     });
-    let started = h.state().model().rows()[0].state.bytes();
-    for _ in 0..15 {
-        std::thread::sleep(Duration::from_millis(100));
-        h.step();
-    }
-    let bytes = h.state().model().rows()[0].state.bytes() - started;
+    let bytes = bytes_in(&mut h, 15);
     // 1.5 s at 256 KiB/s is 384 KiB: held to it, and flowing at it (not stopped).
     assert!(
         (200 * 1024..600 * 1024).contains(&bytes),
@@ -735,7 +729,7 @@ fn a_rows_menu_acts_on_its_own_download_after_the_rows_move_under_it() {
             .url(&format!("/bytes/1000/{name}.bin?delay_ms={delay}"))
     };
     let list = [url("a", 3000), url("b", 0), url("c", 0), url("d", 0)].join("\n");
-    let storage = one_at_a_time(&world);
+    let storage = with_settings(&world, |s| s.jobs = 1);
     let init = world.init(None);
     let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
     add_via_box(&mut h, &list);
@@ -798,12 +792,7 @@ fn the_timed_limit_turned_on_in_settings_slows_downloads_but_never_stops_them() 
     step_until(&mut h, "running", |app| {
         app.model().rows().iter().any(|r| r.state.bytes() > 0)
     });
-    let started = h.state().model().rows()[0].state.bytes();
-    for _ in 0..20 {
-        std::thread::sleep(Duration::from_millis(100));
-        h.step();
-    }
-    let bytes = h.state().model().rows()[0].state.bytes() - started;
+    let bytes = bytes_in(&mut h, 20);
     assert!(
         (300 * 1024..900 * 1024).contains(&bytes),
         "about 600 KiB in 2 s at 300 KiB/s: {bytes}"
