@@ -30,8 +30,8 @@ pub type ClockSource = Arc<dyn Fn() -> Clock + Send + Sync>;
 /// The comforts' state between frames.
 pub struct Desk {
     pub(super) clock: ClockSource,
-    /// The schedule held the queue at the last pass.
-    held: bool,
+    /// The schedule held the queue at the last pass (or at start).
+    pub(super) held: bool,
     /// The timed speed limit in force at the last pass (bytes/s).
     rate: Option<u64>,
     /// Rows (by key) the schedule paused: they go on when the run hours come round.
@@ -144,7 +144,6 @@ impl HaulApp {
         let held = schedule.holds(now);
         if held != self.desk.held {
             self.desk.held = held;
-            // (`new` already held the queue when it started outside the hours.)
             if held {
                 self.engine.send(Command::SetPaused(true));
                 self.pause_for_schedule();
@@ -299,10 +298,10 @@ impl HaulApp {
     }
 }
 
-/// Whether the list already has a row for `link`.
-fn in_list(model: &super::model::Model, link: &str) -> bool {
+/// Whether `link` is a source the list has no row for yet.
+fn is_new(model: &super::model::Model, link: &str) -> bool {
     crate::protocol::Source::parse(link, std::path::Path::new("/"))
-        .is_ok_and(|source| model.find_source(&source).is_some())
+        .is_ok_and(|source| model.find_source(&source).is_none())
 }
 
 /// Copied text longer than this is not looked at (a copied document, not links).
@@ -363,7 +362,7 @@ impl HaulApp {
             && std::mem::replace(&mut self.desk.offer_seen, self.model.len()) != self.model.len()
         {
             let model = &self.model;
-            links.retain(|link| !in_list(model, link));
+            links.retain(|link| is_new(model, link));
             if links.is_empty() {
                 self.desk.offer = None;
             }
@@ -380,10 +379,7 @@ impl HaulApp {
         }
         let links: Vec<String> = offered_links(text, &self.settings.clipboard_types)
             .into_iter()
-            .filter(|link| {
-                crate::protocol::Source::parse(link, std::path::Path::new("/")).is_ok()
-                    && !in_list(&self.model, link)
-            })
+            .filter(|link| is_new(&self.model, link))
             .collect();
         if links.is_empty() {
             return;

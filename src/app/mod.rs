@@ -239,8 +239,10 @@ impl HaulApp {
         };
         app.desk.rate_text = crate::human::size_for_field(app.settings.schedule.limit_rate);
         app.engine.send(Command::SetLimits(app.limits()));
-        // Outside the schedule's hours, what comes back from the saved queue waits.
-        if app.settings.schedule.holds((app.desk.clock)()) {
+        // Outside the schedule's hours, what comes back from the saved queue waits (the
+        // schedule's pass takes it from here).
+        app.desk.held = app.settings.schedule.holds((app.desk.clock)());
+        if app.desk.held {
             app.engine.send(Command::SetPaused(true));
         }
         app.engine.send(Command::SetOutput(
