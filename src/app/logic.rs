@@ -351,9 +351,7 @@ impl HaulApp {
             }
             let entries = sources::from_args(&handoff.sources, &handoff.cwd);
             self.add_entries(entries, false);
-            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            self.bring_to_front(ctx);
         }
     }
 

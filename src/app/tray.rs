@@ -81,17 +81,13 @@ impl HaulApp {
         let commands: Vec<TrayCommand> = std::iter::from_fn(|| tray.try_command()).collect();
         for command in commands {
             match command {
-                TrayCommand::Show => {
-                    self.desk.hidden = false;
-                    show(ctx);
-                }
+                TrayCommand::Show => self.bring_to_front(ctx),
                 TrayCommand::PauseAll => self.actions.push(Action::PauseAll),
                 TrayCommand::ResumeAll => self.actions.push(Action::ResumeAll),
                 TrayCommand::Quit => {
                     // The window comes back to quit: it asks first while downloads run.
                     self.desk.quitting = true;
-                    self.desk.hidden = false;
-                    show(ctx);
+                    self.bring_to_front(ctx);
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             }
@@ -122,10 +118,13 @@ impl HaulApp {
     pub fn hidden_in_tray(&self) -> bool {
         self.desk.hidden
     }
-}
 
-fn show(ctx: &egui::Context) {
-    ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
-    ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
-    ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+    /// Shows the window in front: out of the tray, not minimised, focused (the tray's Show,
+    /// and a later launch handing its sources over).
+    pub(super) fn bring_to_front(&mut self, ctx: &egui::Context) {
+        self.desk.hidden = false;
+        ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+        ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+    }
 }
