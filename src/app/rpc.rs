@@ -202,10 +202,7 @@ impl Downloads for HaulApp {
     }
 
     fn reposition(&mut self, gid: u64, beside: Beside) {
-        let (other, after) = match beside {
-            Beside::Before(other) => (other, false),
-            Beside::After(other) => (other, true),
-        };
+        let (other, after) = beside.split();
         if let (Some(id), Some(other)) = (self.id_of(gid), self.id_of(other)) {
             let to = if after {
                 Move::After(other)

@@ -126,6 +126,16 @@ pub enum Beside {
     After(u64),
 }
 
+impl Beside {
+    /// The other download's gid, and whether to go after it.
+    pub fn split(self) -> (u64, bool) {
+        match self {
+            Beside::Before(other) => (other, false),
+            Beside::After(other) => (other, true),
+        }
+    }
+}
+
 /// Calls `method` with `params` (the token already taken off) on `downloads`.
 pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Reply {
     let views = || downloads.views();

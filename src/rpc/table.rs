@@ -212,10 +212,7 @@ impl Downloads for Table {
             return;
         };
         let entry = self.entries.remove(from);
-        let (other, after) = match beside {
-            Beside::Before(other) => (other, false),
-            Beside::After(other) => (other, true),
-        };
+        let (other, after) = beside.split();
         let at = self
             .entries
             .iter()
