@@ -75,6 +75,7 @@ impl Model {
         if target.is_some_and(|(id, _)| moving.contains(&id)) {
             return false; // dropped onto itself
         }
+        let before: Vec<JobId> = self.rows.iter().map(|r| r.id).collect();
         let (moved, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.rows)
             .into_iter()
             .partition(|row| moving.contains(&row.id));
@@ -86,7 +87,6 @@ impl Model {
             },
             _ => rest.len(),
         };
-        let before: Vec<JobId> = self.index_order();
         let tail = rest.split_off(at);
         rest.extend(moved);
         rest.extend(tail);
@@ -94,13 +94,6 @@ impl Model {
         let changed = self.rows.iter().map(|r| r.id).ne(before);
         self.reindex();
         changed
-    }
-
-    /// The ids in the order the index last saw them (before a move).
-    fn index_order(&self) -> Vec<JobId> {
-        let mut ids: Vec<(usize, JobId)> = self.index.iter().map(|(id, &i)| (i, *id)).collect();
-        ids.sort_unstable();
-        ids.into_iter().map(|(_, id)| id).collect()
     }
 
     /// Whether rows `ids` can go up (the first of them is not the list's first row) and down
