@@ -5,7 +5,9 @@
 //!   sends its own name (DNS rebinding);
 //! - a request with an `Origin` is refused unless it is an extension's
 //!   (`chrome-extension://`, `moz-extension://`), allow-listed, or all are allowed;
-//! - bodies over [`super::MAX_BODY`] get 413, batches over [`super::MAX_CALLS`] an error;
+//! - bodies over [`super::MAX_BODY`] get 413 (after the rest of the body, up to 16 MiB and
+//!   2 s, is read and dropped, so the client reads the 413 instead of a reset connection, as
+//!   nginx's lingering close does), batches over [`super::MAX_CALLS`] an error;
 //! - every call carries `token:SECRET` as its first parameter, compared in constant time.
 //!
 //! Must not touch: the downloads table (calls go to its owner over a channel).
@@ -13,7 +15,7 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HOST, HeaderValue, ORIGIN};
 use hyper::{Method, Request, Response, StatusCode};
@@ -162,19 +164,45 @@ async fn handle(
     response
 }
 
+/// A too-large body is read this far (and dropped) before its 413 goes out…
+const LINGER_MAX: usize = 16 * MAX_BODY;
+/// …for at most this long; past either, the connection just closes.
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The body, when it is at most [`MAX_BODY`] bytes and arrives whole. A larger one is drained
+/// (within [`LINGER_MAX`] and [`LINGER_TIME`]) before `None`: closing a connection with
+/// unread bytes resets it, and the client, still writing, would never see the 413.
+async fn read_body(mut body: Incoming) -> Option<Bytes> {
+    let mut kept = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let data = frame.ok()?.into_data().unwrap_or_default();
+        if kept.len() + data.len() > MAX_BODY {
+            let mut seen = kept.len() + data.len();
+            let _ = tokio::time::timeout(LINGER_TIME, async {
+                while seen <= LINGER_MAX
+                    && let Some(Ok(frame)) = body.frame().await
+                {
+                    seen += frame.into_data().map_or(0, |d| d.len());
+                }
+            })
+            .await;
+            return None;
+        }
+        kept.extend_from_slice(&data);
+    }
+    Some(kept.freeze())
+}
+
 async fn post(
     request: Request<Incoming>,
     config: &RpcConfig,
     calls: &Outbox,
 ) -> Response<Full<Bytes>> {
-    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => {
-            return plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is too large",
-            );
-        }
+    let Some(body) = read_body(request.into_body()).await else {
+        return plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        );
     };
     let reply = answer(&body, config, calls).await;
     let mut response = Response::new(Full::new(Bytes::from(reply.to_string())));
