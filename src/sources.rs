@@ -50,7 +50,7 @@ impl Entry {
     }
 
     /// Why this line is not a source, as an item's error (`None` when it is one; a password
-    /// in it redacted). The text names the line: `invalid source 'ftp://h/x': unsupported scheme 'ftp' (list line 1)`.
+    /// in it redacted). The text names the line: `invalid source 'gopher://h/x': unsupported scheme 'gopher' (list line 1)`.
     pub fn rejection(&self) -> Option<String> {
         if !self.option_errors.is_empty() && self.parsed.is_ok() {
             return Some(crate::protocol::redact(&self.option_errors.join("; ")).into_owned());
@@ -341,8 +341,16 @@ mod tests {
             Ok(Source::File(PathBuf::from("/abs/中文.txt")))
         );
         assert_eq!(
-            parse("ftp://h/x"),
-            Err(SourceError::UnsupportedScheme("ftp".into()))
+            parse("gopher://h/x"),
+            Err(SourceError::UnsupportedScheme("gopher".into()))
+        );
+        // Every scheme of the one table is a URL to fetch.
+        for url in ["HTTPS://u:p@h:8443/d/x.iso", "http://h/x"] {
+            assert!(matches!(parse(url), Ok(Source::Url(_))), "{url}");
+        }
+        assert_eq!(
+            parse("https://h/x").map(|s| s.host_key()),
+            Ok(Some("h:443".to_owned()))
         );
         assert_eq!(parse("   "), Err(SourceError::Empty));
         assert!(matches!(parse("http://"), Err(SourceError::InvalidUrl(_))));
@@ -451,7 +459,8 @@ mod tests {
 
     #[test]
     fn lists_skip_blanks_and_comments_and_label_lines() {
-        let text = "# urls\nhttp://h/a\n\n  \nftp://h/b\n  # indented comment\nhttp://h/c#frag\n";
+        let text =
+            "# urls\nhttp://h/a\n\n  \ngopher://h/b\n  # indented comment\nhttp://h/c#frag\n";
         let entries = from_list(text, "urls.txt", Path::new("/"));
         let labels: Vec<&str> = entries.iter().map(|e| e.origin.as_str()).collect();
         assert_eq!(
@@ -461,16 +470,16 @@ mod tests {
         assert_eq!(entries[2].text, "http://h/c#frag");
         assert_eq!(
             entries[1].parsed,
-            Err(SourceError::UnsupportedScheme("ftp".into()))
+            Err(SourceError::UnsupportedScheme("gopher".into()))
         );
     }
 
     #[test]
     fn a_rejected_line_names_itself() {
-        let entries = from_list("ftp://h/x\n", "list", Path::new("/"));
+        let entries = from_list("gopher://h/x\n", "list", Path::new("/"));
         assert_eq!(
             entries[0].rejection().as_deref(),
-            Some("invalid source 'ftp://h/x': unsupported scheme 'ftp' (list line 1)")
+            Some("invalid source 'gopher://h/x': unsupported scheme 'gopher' (list line 1)")
         );
         assert_eq!(
             from_args(&["/x".into()], Path::new("/"))[0].rejection(),

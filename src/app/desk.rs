@@ -330,7 +330,8 @@ pub fn offered_links(text: &str, types: &str) -> Vec<String> {
             let Ok(url) = url::Url::parse(line) else {
                 return false;
             };
-            if !matches!(url.scheme(), "http" | "https" | "ftp") {
+            // Only what the engine can fetch (the one table of schemes).
+            if crate::protocol::scheme(url.scheme()).is_none() {
                 return false;
             }
             let last = url
@@ -418,8 +419,8 @@ mod tests {
             ["https://example.org/files/game.ZIP"]
         );
         assert_eq!(
-            offered("  https://h/a.iso\nhttp://h/page.html\nftp://h/b.mp4\n"),
-            ["https://h/a.iso", "ftp://h/b.mp4"]
+            offered("  https://h/a.iso\nhttp://h/page.html\nhttp://h/b.mp4\n"),
+            ["https://h/a.iso", "http://h/b.mp4"]
         );
         for not in [
             "https://h/",
@@ -427,6 +428,8 @@ mod tests {
             "https://h/.zip",
             "https://h/a.zip.html",
             "file:///home/me/a.zip",
+            "gopher://h/a.zip",
+            "ftp://h/a.zip", // nothing fetches ftp yet
             "javascript:alert(1)//a.zip",
             "read https://h/a.zip now",
             "a.zip",

@@ -9,11 +9,16 @@
 //! # Layout
 //! - `scheduler`: the actor: per-host FIFO queues, global and per-host caps, cancel, pause,
 //!   shutdown.
-//! - `job`: one item's life: deadline, progress throttling, resuming, its single outcome.
+//! - `job`: one item's life, whatever its protocol: deadline, progress throttling, retries,
+//!   reopening kept bytes, its single outcome.
+//! - `item`: what an item carries (its context, shared progress) and the bytes kept for it;
+//!   below both `job` and the fetchers.
 //! - `retry`: which failures are worth another try, and how long to wait.
 //! - `stop`: one value per item (and one for the engine) saying whether and why to stop.
 //! - `events`: where events go (the channel, then the waker).
-//! - [`fetch`]: [`fetch::http`] (reqwest) and [`fetch::file`] (blocking pool) get the bytes.
+//! - [`fetch`]: the [`Fetcher`](fetch::Fetcher) trait and the registry by scheme;
+//!   [`fetch::http`] (reqwest; splitting through `split`) and [`fetch::file`] (blocking
+//!   pool) get the bytes.
 //! - [`output`]: `.part` files, free names, verification, the final rename.
 //! - [`resume`]: the sidecar beside a kept `.part`, and finding it again by source.
 //! - [`names`]: the sanitiser, where names come from, and the names handed out.
@@ -25,6 +30,7 @@
 
 mod events;
 pub mod fetch;
+mod item;
 mod job;
 pub mod limit;
 pub mod names;
@@ -45,7 +51,7 @@ use tokio::task::JoinHandle;
 
 pub(crate) use events::EventSink;
 pub use events::Events;
-pub use job::PROGRESS_EVERY;
+pub use item::PROGRESS_EVERY;
 use stop::{StopReason, StopSignal};
 
 use crate::protocol::{

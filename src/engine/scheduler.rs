@@ -19,7 +19,8 @@ use tokio_util::task::TaskTracker;
 
 use super::EventSink;
 use super::fetch::http;
-use super::job::{self, Job};
+use super::item::Job;
+use super::job;
 use super::limit::{Bucket, Rates};
 use super::names::Names;
 use super::resume::ResumeIndex;
@@ -487,7 +488,7 @@ impl Scheduler {
                     id,
                     elapsed: Duration::ZERO,
                     bytes: 0,
-                    outcome: Outcome::Failed(job::internal(&e)),
+                    outcome: Outcome::Failed(super::item::internal(&e)),
                 });
             events.send(finished);
             let _ = done.send(id);

@@ -10,6 +10,7 @@
 //! # Layout
 //! - this file: ids, commands, events, statuses, outcomes, limits, output, the waker.
 //! - `source`: [`Source`], [`SourceError`], [`Checksum`].
+//! - `scheme`: [`SCHEMES`], the URL schemes Haul fetches and their [`Protocol`]s.
 //! - `request`: [`ItemOptions`], [`Request`] and what it carries (headers, credentials,
 //!   cookies).
 //! - `error`: [`FetchError`] and the problems it carries, [`TimeoutKind`], [`redact`].
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 mod error;
 mod request;
+mod scheme;
 mod source;
 
 pub use error::{ConnectProblem, DiskProblem, FetchError, ProxyProblem, TimeoutKind, hex, redact};
@@ -30,6 +32,7 @@ pub use request::{
     Cookie, Cookies, CookiesError, Credentials, Header, HeaderError, ItemOptions, ManualProxy,
     PROXY_SCHEMES, ProxyChoice, Request,
 };
+pub use scheme::{Protocol, SCHEMES, Scheme, scheme, scheme_names};
 pub use source::{Checksum, Source, SourceError};
 
 /// Called after every event the engine sends (from an engine thread), and by other

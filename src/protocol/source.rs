@@ -13,7 +13,8 @@ use super::{hex, redact};
 /// What to fetch. Built only through [`Source::parse`], so an invalid source never reaches the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// An `http://` or `https://` URL.
+    /// A URL whose scheme is in [`SCHEMES`](super::SCHEMES) (`http`, `https`, `ftp`,
+    /// `ftps`): [`Source::scheme`] says which protocol fetches it.
     Url(Url),
     /// A local file (from a plain path or a `file://` URL), made absolute.
     File(PathBuf),
@@ -92,7 +93,7 @@ impl fmt::Display for Checksum {
 }
 
 impl Source {
-    /// Parses one user-given line: an http(s) URL, a `file://` URL or a local path.
+    /// Parses one user-given line: a URL of a scheme in [`SCHEMES`](super::SCHEMES), a `file://` URL or a local path.
     /// Relative paths are resolved against `base` (normally the current directory).
     /// A URL may end in `#sha256=HEX`: the fragment is checked and stripped here (take it
     /// with [`Source::parse_with_checksum`]).
@@ -125,7 +126,7 @@ impl Source {
             Some(scheme) => {
                 let url = Url::parse(text).map_err(|e| SourceError::InvalidUrl(e.to_string()))?;
                 match scheme.as_str() {
-                    "http" | "https" => {
+                    known if super::scheme(known).is_some() => {
                         if url.host_str().is_none_or(str::is_empty) {
                             return Err(SourceError::NoHost);
                         }
@@ -161,8 +162,19 @@ impl Source {
             Source::Url(url) => Some(format!(
                 "{}:{}",
                 url.host_str().unwrap_or_default(),
-                url.port_or_known_default().unwrap_or_default()
+                url.port()
+                    .or_else(|| self.scheme().map(|s| s.default_port))
+                    .unwrap_or_default()
             )),
+            Source::File(_) => None,
+        }
+    }
+
+    /// The scheme of a URL source (and so the protocol that fetches it); `None` for a local
+    /// file.
+    pub fn scheme(&self) -> Option<&'static super::Scheme> {
+        match self {
+            Source::Url(url) => super::scheme(url.scheme()),
             Source::File(_) => None,
         }
     }

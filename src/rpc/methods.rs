@@ -302,7 +302,12 @@ fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
     };
     let source = match Source::parse(uri, Path::new("/")) {
         Ok(source @ Source::Url(_)) => source,
-        Ok(Source::File(_)) => return fail(format!("'{uri}' is not an http or https URI")),
+        Ok(Source::File(_)) => {
+            return fail(format!(
+                "'{uri}' is not a URI of a scheme Haul fetches ({})",
+                crate::protocol::scheme_names()
+            ));
+        }
         Err(e) => return fail(format!("'{uri}': {e}")),
     };
     let base = downloads.dest();

@@ -1,13 +1,29 @@
-//! Fetchers: one module per kind of source.
+//! Fetchers: one module per protocol, and the registry that picks one for a URL.
 //!
-//! Owns: getting bytes from a source into a `.part` writer. `http` talks to servers, `file`
-//! reads local files on the blocking pool. Fetchers take a stop token and a progress counter
-//! and return a typed [`Stop`] reason; they know nothing of channels, events or scheduling.
+//! Owns: getting bytes from a source into a `.part`. A [`Fetcher`] makes one attempt at a
+//! URL of its protocol: it opens the source, resumes the kept `.part` it is handed when the
+//! source still is the same file, streams into it under the item's speed limit and stall
+//! timeout, and commits through `output` (verified length and checksum, no-clobber name).
+//! [`fetcher`] maps each [`Protocol`] of the scheme table (`protocol::SCHEMES`) to its fetcher;
+//! the match is exhaustive, so a protocol added to the table without a fetcher does not build.
+//! `http` talks to web servers (and splits over several connections through `split`), `file`
+//! reads local files on the blocking pool.
+//! Must not touch: retries, deadlines, outcomes and events other than `Started`/`Parts`/
+//! `Waiting` (the item's life, `job`, owns them); channels; scheduling.
 
 pub mod file;
 pub mod http;
 
-use crate::protocol::{FetchError, TimeoutKind};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::item::{Job, Shared};
+use super::output::{Committed, PartFile};
+use crate::protocol::{FetchError, Protocol, TimeoutKind};
 
 /// Why a fetch ended early.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,5 +42,38 @@ pub enum Stop {
 impl From<FetchError> for Stop {
     fn from(e: FetchError) -> Self {
         Stop::Failed(e)
+    }
+}
+
+/// One attempt's own future (boxed: the registry hands out fetchers as trait objects).
+pub(crate) type Attempt<'a> = Pin<Box<dyn Future<Output = Result<Committed, Stop>> + Send + 'a>>;
+
+/// What an attempt is about: the item, its URL, the key its kept bytes are filed under, its
+/// stop token and the progress it shares with the ticker.
+pub(crate) struct Try<'a> {
+    pub job: &'a Job,
+    pub url: &'a Url,
+    /// The source as the resume index files it (the URL's text).
+    pub key: &'a str,
+    pub stop: &'a CancellationToken,
+    pub shared: &'a Arc<Shared>,
+}
+
+/// One protocol's way to fetch a URL (Gopeed's `Fetcher` is the model; ours is one attempt,
+/// the item's life around it is the same for every protocol).
+pub(crate) trait Fetcher: Sync {
+    /// One attempt: fetches `at.url` into a `.part` and commits it. `part` holds bytes kept
+    /// from an earlier attempt or run (with their sidecar); the attempt resumes them only when
+    /// the source still is the same file, else starts over. On failure, what survives stays
+    /// in `part` (the item's life keeps it for resuming or removes it). Calls
+    /// [`started`](super::item::started) once the name and size are known, and returns soon
+    /// after `at.stop` is cancelled.
+    fn attempt<'a>(&'a self, at: &'a Try<'a>, part: &'a mut Option<PartFile>) -> Attempt<'a>;
+}
+
+/// The fetcher for a protocol of the scheme table.
+pub(crate) fn fetcher(protocol: Protocol) -> &'static dyn Fetcher {
+    match protocol {
+        Protocol::Http => &http::Http,
     }
 }

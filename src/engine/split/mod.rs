@@ -28,7 +28,7 @@ use url::Url;
 
 use super::fetch::Stop;
 use super::fetch::http::{self, Body, Naming, Opened, RangeFrom};
-use super::job::Job;
+use super::item::Job;
 use super::output::segments::Segments;
 use super::slots::Slot;
 use crate::protocol::FetchError;
@@ -203,7 +203,7 @@ pub(crate) async fn run(
                         }
                         failure = Some(reason);
                     }
-                    Some(Err(e)) => failure = Some(Stop::Failed(super::job::internal(&e))),
+                    Some(Err(e)) => failure = Some(Stop::Failed(super::item::internal(&e))),
                 }
                 if conns.active == 0 {
                     // The last connection failed with work left (a server that counted a
@@ -407,7 +407,7 @@ async fn flush(writing: &mut Writing) -> Result<(), Stop> {
     match writing.take() {
         Some(handle) => handle
             .await
-            .map_err(|e| Stop::Failed(super::job::internal(&e)))?
+            .map_err(|e| Stop::Failed(super::item::internal(&e)))?
             .map_err(Stop::Failed),
         None => Ok(()),
     }

@@ -28,10 +28,16 @@
 //! - `reply`: checking a reply against its request.
 //! - `errors`: reqwest's errors as stop reasons.
 //! - `proxy`: which proxy a URL goes through, and its failures told from the server's.
+//! - `attempt`: HTTP's [`Fetcher`](super::Fetcher): one attempt at an item.
+//! - `segmented`: a split download inside the item (the ranges are `engine::split`'s).
 
+mod attempt;
 mod errors;
 mod proxy;
 mod reply;
+mod segmented;
+
+pub(crate) use attempt::Http;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

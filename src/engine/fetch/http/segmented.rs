@@ -8,22 +8,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::{Job, PROGRESS_EVERY, Shared, blocking, started};
 use crate::engine::fetch::Stop;
+use crate::engine::item::{Job, PROGRESS_EVERY, Shared, blocking, started};
 use crate::engine::output::segments::Segments;
 use crate::engine::output::{Committed, PartFile};
 use crate::engine::split;
 use crate::protocol::{Event, FetchError};
 
 /// How a split download ended, when it did not fail.
-pub(super) enum Split {
+pub(crate) enum Split {
     Done(Committed),
     /// A segment reply disagreed: the part, emptied, for one stream from scratch.
     Fallback(Box<PartFile>),
 }
 
 /// The validator to pin segments with: a strong ETag, else Last-Modified.
-pub(super) fn strong_validator(etag: Option<&str>, last_modified: Option<&str>) -> Option<String> {
+pub(crate) fn strong_validator(etag: Option<&str>, last_modified: Option<&str>) -> Option<String> {
     etag.filter(|tag| !tag.starts_with("W/"))
         .or(last_modified)
         .map(str::to_owned)
@@ -33,7 +33,7 @@ pub(super) fn strong_validator(etag: Option<&str>, last_modified: Option<&str>) 
 /// failure the part comes back (its done ranges recorded) with the reason, to be kept or
 /// retried like any other.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn split_download(
+pub(crate) async fn split_download(
     job: &Job,
     url: &Url,
     mut part: PartFile,

@@ -2,15 +2,14 @@
 //! another link to the same file), a finished file already there (`skip_existing`), a new
 //! resumable part, keeping or removing the part when the item ends, and the cookies file the
 //! item names.
-//! Must not touch: the network (the job's `try_url` asks), events other than `Waiting`.
+//! Must not touch: the network (a fetcher's attempt asks), events other than `Waiting`.
 
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::segmented::strong_validator;
 use super::{Job, LOCK_POLL, internal};
-use crate::engine::fetch::{Stop, http};
+use crate::engine::fetch::Stop;
 use crate::engine::names::Names;
 use crate::engine::output::{PartFile, ResumeError};
 use crate::engine::resume::Sidecar;
@@ -18,7 +17,7 @@ use crate::protocol::{Checksum, Event, FetchError, Waiting};
 
 /// Reads the item's cookies file (`Request::cookies_file`) when its cookies are not given.
 /// Errors: the file cannot be read, or is not a Netscape cookies file (naming the line).
-pub(super) async fn load_cookies(job: &mut Job) -> Result<(), FetchError> {
+pub(crate) async fn load_cookies(job: &mut Job) -> Result<(), FetchError> {
     let request = &job.options.request;
     let Some(path) = request
         .cookies_file
@@ -47,7 +46,7 @@ pub(super) async fn load_cookies(job: &mut Job) -> Result<(), FetchError> {
 }
 
 /// A `.part` an earlier run (or an earlier pause) kept for this URL, reopened.
-pub(super) async fn kept_part(job: &Job, key: &str, stop: &CancellationToken) -> Option<PartFile> {
+pub(crate) async fn kept_part(job: &Job, key: &str, stop: &CancellationToken) -> Option<PartFile> {
     if job.resume.known_absent(&job.output.dest, key) {
         return None; // the usual case, answered from memory
     }
@@ -96,22 +95,21 @@ pub(super) async fn kept_part(job: &Job, key: &str, stop: &CancellationToken) ->
     }
 }
 
-/// A `.part` kept for another URL whose bytes are of the file `opened` is (same final name,
-/// size and strong validator), reopened as this item's (its sidecar now names `key`). A
-/// reply without a size or a strong validator never matches: bytes of another file are never
-/// appended to.
-pub(super) async fn same_file_kept(
+/// A `.part` kept for another URL whose bytes are of the file a server just described (same
+/// final `name`, `total` size and strong `validator`), reopened as this item's (its sidecar
+/// now names `key`). A reply without a size or a strong validator never matches: bytes of
+/// another file are never appended to.
+pub(crate) async fn same_file_kept(
     job: &Job,
     key: &str,
-    opened: &http::Opened,
+    (name, total, validator): (&str, Option<u64>, Option<String>),
     stop: &CancellationToken,
 ) -> Option<PartFile> {
-    let total = opened.total?;
-    let validator = strong_validator(opened.etag.as_deref(), opened.last_modified.as_deref())?;
+    let (total, validator) = (total?, validator?);
     let (resume, dest, name) = (
         Arc::clone(&job.resume),
         job.output.dest.clone(),
-        opened.name.clone(),
+        name.to_owned(),
     );
     let (path, sidecar) =
         tokio::task::spawn_blocking(move || resume.take_same_file(&dest, &name, total, &validator))
@@ -136,7 +134,7 @@ pub(super) async fn same_file_kept(
 
 /// The file `name` in `dest` when it is complete: a regular file of `total` bytes (a size
 /// must be known) whose SHA-256 is `expect` when one is given (then the file is read).
-pub(super) fn complete_file(
+pub(crate) fn complete_file(
     dest: &std::path::Path,
     name: &str,
     total: Option<u64>,
@@ -161,7 +159,7 @@ pub(super) fn complete_file(
 
 /// A new `.part` for `name` that can be resumed: with its sidecar for the source `key`.
 /// Blocking.
-pub(super) fn resumable_part(
+pub(crate) fn resumable_part(
     names: &Arc<Names>,
     dest: &std::path::Path,
     name: &str,
@@ -176,7 +174,7 @@ pub(super) fn resumable_part(
 /// At the end of an item that did not complete: keeps its `.part` and sidecar if they are
 /// worth resuming (paused, timed out or failed with bytes), removes them otherwise
 /// (cancelled, too large, or nothing written). Returns `reason` for the outcome.
-pub(super) async fn finish_part(
+pub(crate) async fn finish_part(
     job: &Job,
     key: &str,
     part: Option<PartFile>,

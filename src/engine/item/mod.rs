@@ -1,0 +1,101 @@
+//! What one item carries through its life, whatever its protocol: its context ([`Job`]), the
+//! progress it shares with the ticker ([`Shared`]), and the bytes kept on disk for it (`kept`).
+//!
+//! Owns: the item's context and the protocol-neutral helpers every fetcher's attempt uses
+//! (announcing the start, the arguments of a new `.part`, work on the blocking pool, reopening
+//! or keeping a `.part`). It sits below both the item's life (`job`) and the fetchers
+//! (`fetch::*`, `split`), so neither imports the other's insides.
+//! Must not touch: the network, the retry policy, the outcome (that is `job`).
+
+pub(crate) mod kept;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::EventSink;
+use super::fetch::{Stop, http};
+use super::limit::Rates;
+use super::names::Names;
+use super::resume::ResumeIndex;
+use super::stop::{StopReason, StopSignal};
+use crate::protocol::{Checksum, Event, FetchError, ItemOptions, JobId, Limits, Output, Source};
+
+/// Progress events are sent at most this often per item.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// How often a part that another process holds is looked at again.
+pub(crate) const LOCK_POLL: Duration = Duration::from_millis(250);
+
+/// Everything one item needs to run.
+pub(crate) struct Job {
+    pub id: JobId,
+    pub source: Source,
+    pub sha256: Option<Checksum>,
+    pub output: Arc<Output>,
+    /// Its own name, connections, speed limit and request options.
+    pub options: Arc<ItemOptions>,
+    pub limits: Limits,
+    /// HTTP's shared connection pool (built for `proxy`); other protocols connect on their own.
+    pub client: http::HttpClient,
+    pub names: Arc<Names>,
+    pub resume: Arc<ResumeIndex>,
+    pub events: EventSink,
+    /// Whether and why to stop: cancelled or paused by the person, stopped by the item's
+    /// deadline, or by the engine shutting down (cancel) or suspending (pause).
+    pub stop: StopSignal,
+    /// The speed limits its connections pay into: its own and the engine's.
+    pub rates: Rates,
+    /// Connections per host, for a split download's extra connections (`None` in tests that
+    /// run a job alone).
+    pub slots: Option<Arc<super::slots::HostSlots>>,
+}
+
+impl Job {
+    /// Cancelled for good (not paused, not timed out): its bytes are not wanted.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.stop.reason() == Some(StopReason::Cancel)
+    }
+}
+
+/// Shared between the fetch and the progress ticker.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub received: AtomicU64,
+    /// Set once the name and size are known; progress is only reported after that.
+    pub total: OnceLock<Option<u64>>,
+}
+
+/// The name and size are known and bytes are about to flow: says so, once.
+pub(crate) fn started(job: &Job, shared: &Shared, name: String, total: Option<u64>) {
+    let _ = shared.total.set(total);
+    tracing::debug!(name, total, "started");
+    job.events.send(Event::Started {
+        id: job.id,
+        name,
+        total,
+    });
+}
+
+/// What a new `.part` for this item needs: the names handed out, its folder, whether it may
+/// replace a file.
+pub(crate) fn part_args(job: &Job) -> (Arc<Names>, std::path::PathBuf, bool) {
+    (
+        Arc::clone(&job.names),
+        job.output.dest.clone(),
+        job.output.overwrite,
+    )
+}
+
+/// Runs blocking file-system work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Stop> + Send + 'static,
+) -> Result<T, Stop> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Stop::Failed(internal(&e)))?
+}
+
+/// A task that panicked or was aborted, as the failure of its item.
+pub(crate) fn internal(e: &tokio::task::JoinError) -> FetchError {
+    FetchError::Request(format!("internal error: {e}"))
+}

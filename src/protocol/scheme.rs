@@ -1,0 +1,71 @@
+//! Which URL schemes Haul fetches, and over which protocol: the one table that
+//! [`Source::parse`](super::Source::parse), the clipboard offer, the RPC and the engine's
+//! registry of fetchers read. Adding a protocol starts here (see docs/ADDING-A-PROTOCOL.md).
+//!
+//! Owns: the scheme names and their protocols, as data. Must not touch: I/O, the engine (the
+//! engine registers one fetcher per [`Protocol`]; the compiler holds that none is missing).
+
+/// A protocol the engine has a fetcher for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// HTTP/1.1 (RFC 9110, 9112), over TLS for `https`.
+    Http,
+}
+
+/// One URL scheme Haul fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scheme {
+    /// The scheme as written in a URL, lower case (`https`).
+    pub name: &'static str,
+    pub protocol: Protocol,
+    /// The port when the URL names none.
+    pub default_port: u16,
+    /// Whether the connection is encrypted (a password may travel on it).
+    pub tls: bool,
+}
+
+/// Every URL scheme Haul fetches (local paths and `file://` are not URLs to fetch: they are
+/// [`Source::File`](super::Source::File)).
+pub const SCHEMES: &[Scheme] = &[
+    Scheme {
+        name: "http",
+        protocol: Protocol::Http,
+        default_port: 80,
+        tls: false,
+    },
+    Scheme {
+        name: "https",
+        protocol: Protocol::Http,
+        default_port: 443,
+        tls: true,
+    },
+];
+
+/// The scheme named `name` (any case), if Haul fetches it.
+pub fn scheme(name: &str) -> Option<&'static Scheme> {
+    SCHEMES.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+}
+
+/// The schemes for people: `http, https, ftp, ftps`.
+pub fn scheme_names() -> String {
+    SCHEMES
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_are_lower_case_and_unique() {
+        for (i, s) in SCHEMES.iter().enumerate() {
+            assert_eq!(s.name, s.name.to_ascii_lowercase());
+            assert!(SCHEMES[..i].iter().all(|t| t.name != s.name), "{}", s.name);
+        }
+        assert_eq!(scheme("HTTPS").map(|s| s.protocol), Some(Protocol::Http));
+        assert_eq!(scheme("gopher"), None);
+    }
+}
