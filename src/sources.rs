@@ -345,13 +345,14 @@ mod tests {
             Err(SourceError::UnsupportedScheme("gopher".into()))
         );
         // Every scheme of the one table is a URL to fetch.
-        for url in ["HTTPS://u:p@h:8443/d/x.iso", "http://h/x"] {
+        for url in ["ftp://h/x", "FTPS://u:p@h:2121/d/x.iso", "http://h/x"] {
             assert!(matches!(parse(url), Ok(Source::Url(_))), "{url}");
         }
         assert_eq!(
-            parse("https://h/x").map(|s| s.host_key()),
-            Ok(Some("h:443".to_owned()))
+            parse("ftps://h/x").map(|s| s.host_key()),
+            Ok(Some("h:21".to_owned()))
         );
+        assert_eq!(parse("ftps:///x"), Err(SourceError::NoHost));
         assert_eq!(parse("   "), Err(SourceError::Empty));
         assert!(matches!(parse("http://"), Err(SourceError::InvalidUrl(_))));
         assert!(matches!(

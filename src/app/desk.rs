@@ -419,8 +419,8 @@ mod tests {
             ["https://example.org/files/game.ZIP"]
         );
         assert_eq!(
-            offered("  https://h/a.iso\nhttp://h/page.html\nhttp://h/b.mp4\n"),
-            ["https://h/a.iso", "http://h/b.mp4"]
+            offered("  https://h/a.iso\nhttp://h/page.html\nftp://h/b.mp4\nftps://h/c.zip\n"),
+            ["https://h/a.iso", "ftp://h/b.mp4", "ftps://h/c.zip"]
         );
         for not in [
             "https://h/",
@@ -429,7 +429,6 @@ mod tests {
             "https://h/a.zip.html",
             "file:///home/me/a.zip",
             "gopher://h/a.zip",
-            "ftp://h/a.zip", // nothing fetches ftp yet
             "javascript:alert(1)//a.zip",
             "read https://h/a.zip now",
             "a.zip",

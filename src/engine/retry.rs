@@ -53,6 +53,8 @@ pub(crate) fn delay(limits: &Limits, attempt: u32, reason: &Stop) -> Option<Dura
             FetchError::HttpStatus { status, .. } => {
                 *status >= 500 || *status == 408 || *status == 429
             }
+            // FTP's transient refusals (RFC 959 §4.2: 4yz), a missing file (450) aside.
+            FetchError::FtpReply { code, .. } => (400..500).contains(code) && *code != 450,
             _ => false,
         },
         Stop::Stopped | Stop::TimedOut(TimeoutKind::Deadline) => false,

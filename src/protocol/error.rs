@@ -91,6 +91,17 @@ pub enum FetchError {
     Tls(String),
     #[error("server replied {status}{}", reason_suffix(.reason))]
     HttpStatus { status: u16, reason: String },
+    /// An FTP server refused what was asked with this reply (RFC 959 §4.2): `code` is the
+    /// three-digit reply code, `text` what the server said.
+    #[error("{}", ftp_sentence(*.code, .text))]
+    FtpReply { code: u16, text: String },
+    /// An FTP server refused the login (`530`): the user it was, never the password.
+    #[error("the FTP server refused the login as '{user}': {code}{}", reason_suffix(.text))]
+    FtpLogin {
+        user: String,
+        code: u16,
+        text: String,
+    },
     #[error("redirect refused: {0}")]
     Redirect(String),
     /// The connection ended before a reply began (a stale keep-alive connection, an empty
@@ -151,6 +162,8 @@ pub enum ProxyProblem {
     Auth,
     /// The proxy answered but could not reach the server.
     Upstream,
+    /// The proxy cannot carry this protocol (an HTTP or SOCKS proxy and an FTP URL).
+    CannotCarry,
 }
 
 impl fmt::Display for ProxyProblem {
@@ -159,6 +172,7 @@ impl fmt::Display for ProxyProblem {
             ProxyProblem::Unreachable => "cannot connect to the proxy",
             ProxyProblem::Auth => "the proxy refused the user name or password",
             ProxyProblem::Upstream => "the proxy could not reach the server",
+            ProxyProblem::CannotCarry => "the proxy cannot carry this protocol",
         })
     }
 }
@@ -204,6 +218,17 @@ pub fn hex(bytes: &[u8]) -> String {
         let _ = write!(out, "{b:02x}");
     }
     out
+}
+
+/// An FTP reply as a sentence: a missing file, a server that cannot serve it now (4xx,
+/// transient), or the reply as it came.
+fn ftp_sentence(code: u16, text: &str) -> String {
+    let what = match code {
+        550 | 553 => "the FTP server has no such file",
+        400..=499 => "the FTP server cannot serve it now",
+        _ => "the FTP server refused",
+    };
+    format!("{what}: {code}{}", reason_suffix(text))
 }
 
 fn reason_suffix(reason: &str) -> String {

@@ -10,6 +10,8 @@
 pub enum Protocol {
     /// HTTP/1.1 (RFC 9110, 9112), over TLS for `https`.
     Http,
+    /// FTP (RFC 959, 3659), over explicit TLS (`AUTH TLS`, RFC 4217) for `ftps`.
+    Ftp,
 }
 
 /// One URL scheme Haul fetches.
@@ -39,6 +41,18 @@ pub const SCHEMES: &[Scheme] = &[
         default_port: 443,
         tls: true,
     },
+    Scheme {
+        name: "ftp",
+        protocol: Protocol::Ftp,
+        default_port: 21,
+        tls: false,
+    },
+    Scheme {
+        name: "ftps",
+        protocol: Protocol::Ftp,
+        default_port: 21,
+        tls: true,
+    },
 ];
 
 /// The scheme named `name` (any case), if Haul fetches it.
@@ -66,6 +80,7 @@ mod tests {
             assert!(SCHEMES[..i].iter().all(|t| t.name != s.name), "{}", s.name);
         }
         assert_eq!(scheme("HTTPS").map(|s| s.protocol), Some(Protocol::Http));
+        assert_eq!(scheme("FTPS").map(|s| s.protocol), Some(Protocol::Ftp));
         assert_eq!(scheme("gopher"), None);
     }
 }

@@ -85,7 +85,7 @@ async fn json_reports_every_item_and_bad_lines_name_themselves() {
     std::fs::write(
         &list,
         format!(
-            "# my downloads\n{}\n\nftp://example.invalid/x\n{}\nnot a scheme://x\n",
+            "# my downloads\n{}\n\ngopher://example.invalid/x\n{}\nnot a scheme://x\n",
             server.url("/bytes/2000/two.bin"),
             server.url("/bytes/10/missing?status=404"),
         ),
@@ -123,10 +123,10 @@ async fn json_reports_every_item_and_bad_lines_name_themselves() {
         assert!(item["elapsed_ms"].is_u64());
         assert!(item.get("error").is_none());
     }
-    let ftp = by_source("ftp://");
+    let ftp = by_source("gopher://");
     assert_eq!(ftp["status"], "failed");
     let error = ftp["error"].as_str().expect("error text");
-    assert!(error.contains("unsupported scheme 'ftp'"), "{error}");
+    assert!(error.contains("unsupported scheme 'gopher'"), "{error}");
     assert!(error.contains("list.txt line 4"), "{error}");
     assert!(
         by_source("not a scheme")["error"]

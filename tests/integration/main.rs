@@ -6,6 +6,7 @@
 //! - `resume`: pause, kill and restart, checksums, kept `.part` files.
 //! - `lifecycle`: engine start, shutdown and the waker.
 //! - `tls`: certificates are verified.
+//! - `ftp`: FTP and FTPS against pyftpdlib, through the engine, the CLI, the RPC and the window.
 //! - `cli`: the `haul-cli` binary as scripts run it.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p and every refused way in.
 //! - `request`: headers, cookies, credentials, aria2 lists and real proxies, through `haul-cli`.
@@ -21,6 +22,7 @@
 mod cli;
 mod engine;
 mod faults;
+mod ftp;
 mod lifecycle;
 mod props;
 mod request;

@@ -13,12 +13,12 @@ use crate::cli::BIN;
 use crate::request::{free_port, tool_from_env};
 use crate::support::{Server, body};
 
-const SECRET: &str = "s3cret-token";
+pub(crate) const SECRET: &str = "s3cret-token";
 
 /// `haul-cli --enable-rpc` on a free port, saving into `dest`; killed on drop.
-struct Rpc {
+pub(crate) struct Rpc {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Rpc {
@@ -28,7 +28,7 @@ impl Drop for Rpc {
     }
 }
 
-async fn start(dest: &Path) -> Rpc {
+pub(crate) async fn start(dest: &Path) -> Rpc {
     let port = free_port();
     let child = Command::new(BIN)
         .args(["--enable-rpc", "--rpc-listen-port", &port.to_string()])
@@ -53,7 +53,7 @@ async fn start(dest: &Path) -> Rpc {
 }
 
 /// POSTs `body` to the server with extra headers; returns the status and the JSON reply.
-async fn post(port: u16, body: String, headers: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn post(port: u16, body: String, headers: &[(&str, &str)]) -> (u16, Value) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -125,7 +125,7 @@ fn run_beside_window(
     stdout_of(child.join().expect("join"))
 }
 
-fn call(method: &str, params: Value) -> String {
+pub(crate) fn call(method: &str, params: Value) -> String {
     json!({ "jsonrpc": "2.0", "id": "t", "method": method, "params": params }).to_string()
 }
 

@@ -188,7 +188,7 @@ fn pasting_two_urls_and_a_bad_line_gives_three_rows_two_done_one_failed_with_its
     h.get_by_role(Role::MultilineTextInput).focus();
     h.step();
     h.event(egui::Event::Paste(format!(
-        "{a}\nftp://example.org/x\n{b}\n"
+        "{a}\ngopher://example.org/x\n{b}\n"
     )));
     h.step();
     h.get_by_label("Add").click();
@@ -199,7 +199,7 @@ fn pasting_two_urls_and_a_bad_line_gives_three_rows_two_done_one_failed_with_its
     assert_eq!(h.state().model().len(), 3);
     assert_eq!(h.query_all_by_label("done").count(), 2);
     // A failed row says why in a person's words (the technical text is in the details).
-    let why = "Haul cannot download ftp: addresses";
+    let why = "Haul cannot download gopher: addresses";
     assert_eq!(h.query_all_by_label(why).count(), 1);
     assert!(
         h.query_by_label("报告.bin").is_some(),
@@ -220,7 +220,7 @@ fn pasting_two_urls_and_a_bad_line_gives_three_rows_two_done_one_failed_with_its
     h.step();
     h.step();
     // The reason, naming the line it came from.
-    h.get_by_label_contains("unsupported scheme 'ftp' (pasted line 2)");
+    h.get_by_label_contains("unsupported scheme 'gopher' (pasted line 2)");
     assert!(
         h.query_by_label_contains("2 done").is_some(),
         "summary counts"

@@ -349,6 +349,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "The proxy {proxy} refused the user name or password",
     ),
     (
+        T::ErrProxyProtocol,
+        "The proxy {proxy} cannot carry this kind of download",
+    ),
+    (
         T::ErrProxyUpstream,
         "The proxy {proxy} could not reach the server",
     ),

@@ -121,7 +121,7 @@ keys! {
     DropHint, ListPath, Import, SelectAll, TitleProgress, TitleActive,
     NotifyDoneTitle, NotifyDoneBody, NotifyFailedTitle,
     DurMs, DurSecs, DurMinSec, DurHourMin,
-    ErrProxyUnreachable, ErrProxyAuth, ErrProxyUpstream, SkipExisting, StatusSkipped, Proxy, HelpProxy,
+    ErrProxyUnreachable, ErrProxyAuth, ErrProxyUpstream, ErrProxyProtocol, SkipExisting, StatusSkipped, Proxy, HelpProxy,
     AddWithOptions, EditOptions, OptAddresses, OptName, OptNameHint, OptFolder, OptFolderHint,
     OptHeaders, OptReferer, OptCookies, OptUser, OptPassword, OptChecksum, OptConnections,
     OptConnectionsDefault, Apply, FormCancel, OptErrAddress, OptErrName, OptErrFolder, OptErrHeader,
@@ -282,6 +282,14 @@ impl Tr {
                 };
                 self.fill(key, &[("code", &code(status))])
             }
+            FetchError::FtpReply { code: status, .. } => match status {
+                550 | 553 => self.get(T::ErrNoSuchFile).to_owned(),
+                400..=499 => self.fill(T::ErrBusy, &[("code", &code(status))]),
+                _ => self.fill(T::ErrHttp, &[("code", &code(status))]),
+            },
+            FetchError::FtpLogin { code: status, .. } => {
+                self.fill(T::ErrAuth, &[("code", &code(status))])
+            }
             FetchError::Redirect(_) => self.get(T::ErrRedirect).to_owned(),
             FetchError::Dropped(_) => self.get(T::ErrDropped).to_owned(),
             FetchError::ReplyMismatch(_) => self.get(T::ErrReplyMismatch).to_owned(),
@@ -312,6 +320,7 @@ impl Tr {
                     ProxyProblem::Unreachable => T::ErrProxyUnreachable,
                     ProxyProblem::Auth => T::ErrProxyAuth,
                     ProxyProblem::Upstream => T::ErrProxyUpstream,
+                    ProxyProblem::CannotCarry => T::ErrProxyProtocol,
                 },
                 &[("proxy", proxy)],
             ),

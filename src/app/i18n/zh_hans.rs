@@ -312,6 +312,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ErrTls, "服务器的证书不受信任"),
     (T::ErrProxyUnreachable, "无法连接到代理 {proxy}"),
     (T::ErrProxyAuth, "代理 {proxy} 拒绝了用户名或密码"),
+    (T::ErrProxyProtocol, "代理 {proxy} 无法传输这类下载"),
     (T::ErrProxyUpstream, "代理 {proxy} 无法连接到服务器"),
     (T::ErrNotFound404, "服务器上没有这个文件（404）"),
     (T::ErrForbidden, "服务器拒绝访问该文件（{code}）"),

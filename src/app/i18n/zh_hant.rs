@@ -313,6 +313,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ErrTls, "伺服器的憑證不受信任"),
     (T::ErrProxyUnreachable, "無法連線到代理伺服器 {proxy}"),
     (T::ErrProxyAuth, "代理伺服器 {proxy} 拒絕了使用者名稱或密碼"),
+    (T::ErrProxyProtocol, "代理伺服器 {proxy} 無法傳輸這類下載"),
     (T::ErrProxyUpstream, "代理伺服器 {proxy} 無法連線到伺服器"),
     (T::ErrNotFound404, "伺服器上沒有這個檔案（404）"),
     (T::ErrForbidden, "伺服器拒絕存取該檔案（{code}）"),

@@ -6,12 +6,13 @@
 //! timeout, and commits through `output` (verified length and checksum, no-clobber name).
 //! [`fetcher`] maps each [`Protocol`] of the scheme table (`protocol::SCHEMES`) to its fetcher;
 //! the match is exhaustive, so a protocol added to the table without a fetcher does not build.
-//! `http` talks to web servers (and splits over several connections through `split`), `file`
-//! reads local files on the blocking pool.
+//! `http` talks to web servers (and splits over several connections through `split`), `ftp`
+//! to FTP servers (suppaftp), `file` reads local files on the blocking pool.
 //! Must not touch: retries, deadlines, outcomes and events other than `Started`/`Parts`/
 //! `Waiting` (the item's life, `job`, owns them); channels; scheduling.
 
 pub mod file;
+mod ftp;
 pub mod http;
 
 use std::future::Future;
@@ -75,5 +76,6 @@ pub(crate) trait Fetcher: Sync {
 pub(crate) fn fetcher(protocol: Protocol) -> &'static dyn Fetcher {
     match protocol {
         Protocol::Http => &http::Http,
+        Protocol::Ftp => &ftp::Ftp,
     }
 }

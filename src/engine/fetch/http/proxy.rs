@@ -27,7 +27,7 @@ pub(super) fn bypassed(list: &str, host: &str) -> bool {
         })
 }
 
-/// The proxy the environment sets for `scheme` (`https_proxy`, `http_proxy`, then
+/// The proxy the environment sets for `scheme` (`https_proxy`, `http_proxy`, `ftp_proxy`, then
 /// `all_proxy`, lower case first, as curl reads them), unless `NO_PROXY` exempts `host`.
 pub(super) fn from_env(scheme: &str, host: &str) -> Option<String> {
     let var = |name: &str| {
@@ -39,10 +39,10 @@ pub(super) fn from_env(scheme: &str, host: &str) -> Option<String> {
     if var("no_proxy").is_some_and(|list| bypassed(&list, host)) {
         return None;
     }
-    let own = if scheme == "https" {
-        "https_proxy"
-    } else {
-        "http_proxy"
+    let own = match scheme {
+        "https" => "https_proxy",
+        "ftp" | "ftps" => "ftp_proxy",
+        _ => "http_proxy",
     };
     var(own)
         .or_else(|| var("all_proxy"))

@@ -1,0 +1,491 @@
+//! FTP and FTPS against a real server the tests start: pyftpdlib (PyPI; pyOpenSSL for FTPS),
+//! in the venv of `HAUL_PYTHON` beside aria2p (`.ci/run` installs them and sets it; without
+//! it these tests are skipped, and fail under `HAUL_REQUIRE_ARIA2P=1`). Through the engine,
+//! `haul-cli`, its RPC and the window: byte-exact files, a kill -9 resumed with `REST` for the
+//! missing bytes only, a wrong password, a missing file, a directory, TLS, a Chinese name.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use haul::protocol::{FetchError, Outcome};
+use serde_json::json;
+
+use crate::cli::{BIN, json_lines, run, run_with_env, s};
+use crate::request::{free_port, tool_from_env};
+use crate::support::body_gen;
+use crate::support::harness::{Harness, assert_done_with, limits};
+
+/// The server: a user `haul` with password `s3cret` and anonymous, both read-only in `root`;
+/// FTPS (AUTH TLS required on control and data) when given a PEM with certificate and key;
+/// sending at most `rate` bytes/s when not 0. Logs every command and transfer.
+const SERVER: &str = r#"
+import logging, sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler, ThrottledDTPHandler
+from pyftpdlib.servers import FTPServer
+
+root, port, log, pem, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+logging.basicConfig(filename=log, level=logging.DEBUG, format="%(message)s")
+auth = DummyAuthorizer()
+auth.add_user("haul", "s3cret", root, perm="elr")
+auth.add_anonymous(root)
+handler = FTPHandler
+if pem != "-":
+    handler = TLS_FTPHandler
+    handler.certfile = pem
+    handler.tls_control_required = True
+    handler.tls_data_required = True
+if rate > 0:
+    dtp = ThrottledDTPHandler
+    dtp.write_limit = rate
+    handler.dtp_handler = dtp
+handler.authorizer = auth
+server = FTPServer(("127.0.0.1", port), handler)
+server.serve_forever()
+"#;
+
+/// A running pyftpdlib; killed and reaped on drop.
+pub(crate) struct Ftp {
+    child: Child,
+    pub(crate) port: u16,
+    /// The files it serves.
+    pub(crate) root: PathBuf,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Ftp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Ftp {
+    /// Starts one (plain FTP, or FTPS with `pem`), or `None` when no Python with pyftpdlib is
+    /// given (the test is skipped).
+    pub(crate) fn start(pem: Option<&Path>, rate: u64) -> Option<Ftp> {
+        let python = tool_from_env(
+            "HAUL_PYTHON",
+            "HAUL_REQUIRE_ARIA2P",
+            "a venv with pyftpdlib",
+        )?;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("子目录")).expect("root");
+        let script = dir.path().join("server.py");
+        std::fs::write(&script, SERVER).expect("script");
+        let log = dir.path().join("ftp.log");
+        let port = free_port();
+        let stderr = std::fs::File::create(dir.path().join("stderr")).expect("stderr");
+        let child = Command::new(python)
+            .arg(&script)
+            .arg(&root)
+            .arg(port.to_string())
+            .arg(&log)
+            .arg(pem.map_or_else(|| "-".into(), |p| p.as_os_str().to_owned()))
+            .arg(rate.to_string())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start pyftpdlib");
+        let ftp = Ftp {
+            child,
+            port,
+            root,
+            log,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "pyftpdlib did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        Some(ftp)
+    }
+
+    /// Puts a file on the server.
+    pub(crate) fn put(&self, path: &str, bytes: &[u8]) {
+        std::fs::write(self.root.join(path), bytes).expect("put");
+    }
+
+    /// `scheme://[login@]127.0.0.1:port/path` (`path` as written in a URL).
+    pub(crate) fn url(&self, scheme: &str, login: &str, path: &str) -> String {
+        format!("{scheme}://{login}127.0.0.1:{}/{path}", self.port)
+    }
+
+    /// What it logged: commands (`<- REST 123`) and transfers (`RETR … bytes=N`).
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The bytes each finished or broken `RETR` sent, in order.
+    fn sent(&self) -> Vec<u64> {
+        self.log()
+            .lines()
+            .filter(|l| l.contains(" RETR ") && l.contains(" bytes="))
+            .filter_map(|l| l.split(" bytes=").nth(1)?.split(' ').next()?.parse().ok())
+            .collect()
+    }
+}
+
+/// 报告.txt in 子目录, percent-encoded as a browser writes it.
+const CHINESE: &str = "%E5%AD%90%E7%9B%AE%E5%BD%95/%E6%8A%A5%E5%91%8A.txt";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftp_files_arrive_byte_exact_with_a_password_anonymously_and_with_a_chinese_name() {
+    let Some(ftp) = Ftp::start(None, 0) else {
+        return;
+    };
+    let big = body_gen(3_000_000, 7);
+    let text = "你好，世界".as_bytes();
+    ftp.put("big.bin", &big);
+    ftp.put("子目录/报告.txt", text);
+    let mut h = Harness::new(limits());
+    let a = h.submit(&ftp.url("ftp", "haul:s3cret@", "big.bin"));
+    let b = h.submit(&ftp.url("ftp", "", CHINESE));
+    let done = h.finish(&[a, b]).await;
+    let path = assert_done_with(&done[&a], &big);
+    assert_eq!(path, h.out.join("big.bin"));
+    let path = assert_done_with(&done[&b], text);
+    assert_eq!(path, h.out.join("报告.txt"));
+    assert_eq!(h.listing(), ["big.bin", "报告.txt"]);
+    assert!(
+        ftp.log().contains("[anonymous]"),
+        "the second logged in anonymously"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_a_missing_file_and_a_directory_each_say_so_and_write_nothing() {
+    let Some(ftp) = Ftp::start(None, 0) else {
+        return;
+    };
+    ftp.put("a.bin", b"abc");
+    let mut h = Harness::new(limits());
+    let wrong = h.submit(&ftp.url("ftp", "haul:nope@", "a.bin"));
+    let missing = h.submit(&ftp.url("ftp", "", "nope.bin"));
+    let dir = h.submit(&ftp.url("ftp", "", "%E5%AD%90%E7%9B%AE%E5%BD%95"));
+    let dir_slash = h.submit(&ftp.url("ftp", "", "%E5%AD%90%E7%9B%AE%E5%BD%95/"));
+    let done = h.finish(&[wrong, missing, dir, dir_slash]).await;
+    let text = |id| done[&id].outcome.error_text().unwrap_or_default();
+    assert!(
+        matches!(&done[&wrong].outcome, Outcome::Failed(FetchError::FtpLogin { user, code: 530, .. }) if user == "haul"),
+        "{:?}",
+        done[&wrong].outcome
+    );
+    assert!(
+        text(wrong).starts_with("the FTP server refused the login as 'haul': 530"),
+        "{}",
+        text(wrong)
+    );
+    assert!(!text(wrong).contains("nope"), "the password is never shown");
+    assert!(
+        text(missing).starts_with("the FTP server has no such file: 550"),
+        "{}",
+        text(missing)
+    );
+    for id in [dir, dir_slash] {
+        assert!(
+            text(id).contains("a directory on the FTP server"),
+            "{}",
+            text(id)
+        );
+    }
+    assert!(h.listing().is_empty(), "{:?}", h.listing());
+}
+
+/// `haul-cli` killed with SIGKILL mid-transfer keeps its `.part`; the same command later
+/// asks with `REST` for the missing bytes only, and the file is byte-exact. The server sends
+/// 400 KB/s so the kill comes after the first checkpoint.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_transfer_the_same_command_resumes_with_rest_for_the_missing_bytes_only() {
+    let Some(ftp) = Ftp::start(None, 400_000) else {
+        return;
+    };
+    let file = body_gen(2_000_000, 3);
+    ftp.put("k.bin", &file);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = vec![
+        s("--json"),
+        s("-o"),
+        dir.path().display().to_string(),
+        s("-u"),
+        s("haul:s3cret"),
+        ftp.url("ftp", "", "k.bin"),
+    ];
+    let first = args.clone();
+    let part = dir.path().join("k.bin.part");
+    let watched = part.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args(&first)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !watched.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(2000));
+        child.kill().expect("kill"); // SIGKILL: no cleanup, like a crash
+        child.wait().expect("reaped");
+    })
+    .await
+    .expect("join");
+    assert!(part.exists(), "the .part is kept after the kill");
+
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, _) = json_lines(&output);
+    assert_eq!(items[0]["status"], "done", "{items:?}");
+    assert!(std::fs::read(dir.path().join("k.bin")).expect("file") == file);
+    assert!(!part.exists());
+    let log = ftp.log();
+    let rest: u64 = log
+        .lines()
+        .find_map(|l| l.split("<- REST ").nth(1)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no REST in the server's log:\n{log}"));
+    assert!(rest > 0 && rest < 2_000_000, "REST {rest}");
+    let sent = ftp.sent();
+    assert_eq!(
+        sent.last().copied(),
+        Some(2_000_000 - rest),
+        "the second RETR sent only the missing bytes: {sent:?}"
+    );
+}
+
+/// A kept `.part` is resumed only while the file on the server is the one it was kept of:
+/// once the file changed (its size and date), the whole new file is fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_changed_on_the_server_is_fetched_whole_not_appended_to() {
+    let Some(ftp) = Ftp::start(None, 300_000) else {
+        return;
+    };
+    let old = body_gen(1_500_000, 1);
+    ftp.put("c.bin", &old);
+    let root = tempfile::tempdir().expect("tempdir");
+    let out = root.path().join("out");
+    let url = ftp.url("ftp", "", "c.bin");
+    {
+        let mut h = Harness::at(out.clone(), limits());
+        let id = h.submit(&url);
+        h.wait_for(
+            id,
+            |e| matches!(e, haul::protocol::Event::Progress { done, .. } if *done > 400_000),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1200)).await; // past a checkpoint
+        h.engine.handle().pause(id);
+        let paused = h.finish_one(id).await;
+        assert_eq!(paused.outcome, Outcome::Paused);
+    }
+    let new = body_gen(1_200_000, 2);
+    ftp.put("c.bin", &new);
+    let mut h = Harness::at(out.clone(), limits());
+    let id = h.submit(&url);
+    let done = h.finish_one(id).await;
+    assert_done_with(&done, &new);
+    assert!(
+        !ftp.log().contains("<- REST"),
+        "nothing was resumed:\n{}",
+        ftp.log()
+    );
+}
+
+/// FTPS (explicit, AUTH TLS): a certificate from a CA the system trusts (`SSL_CERT_FILE`, read
+/// by the same verifier as HTTPS) carries the file; the same server is refused, with a TLS
+/// error and nothing written, when its CA is not trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ftps_downloads_under_a_trusted_ca_and_is_refused_under_an_unknown_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, pem) = certificates(dir.path());
+    let Some(ftp) = Ftp::start(Some(&pem), 0) else {
+        return;
+    };
+    let file = body_gen(500_000, 9);
+    ftp.put("s.bin", &file);
+    let out = dir.path().join("out");
+    let args = |name: &str| {
+        vec![
+            s("--json"),
+            s("--retries"),
+            s("0"),
+            s("-o"),
+            out.join(name).display().to_string(),
+            ftp.url("ftps", "haul:s3cret@", "s.bin"),
+        ]
+    };
+    let trusted = run_with_env(
+        args("trusted"),
+        None,
+        vec![("SSL_CERT_FILE", ca.display().to_string())],
+    )
+    .await;
+    let (items, _) = json_lines(&trusted);
+    assert_eq!(items[0]["status"], "done", "{items:?}");
+    assert!(std::fs::read(out.join("trusted/s.bin")).expect("file") == file);
+    assert!(ftp.log().contains("AUTH TLS"), "{}", ftp.log());
+
+    let (other, _) = certificates(&dir.path().join("other"));
+    let refused = run_with_env(
+        args("refused"),
+        None,
+        vec![("SSL_CERT_FILE", other.display().to_string())],
+    )
+    .await;
+    let (items, _) = json_lines(&refused);
+    assert_eq!(items[0]["status"], "failed", "{items:?}");
+    let error = items[0]["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("TLS error:"), "{error}");
+    assert!(!out.join("refused").join("s.bin").exists());
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it, in `dir`: the CA's PEM, and the
+/// server's PEM (certificate and key).
+fn certificates(dir: &Path) -> (PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    std::fs::create_dir_all(dir).expect("dir");
+    let ca_key = KeyPair::generate().expect("key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("CA");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("params")
+        .signed_by(&key, &issuer)
+        .expect("certificate");
+    let (ca_pem, server_pem) = (dir.join("ca.pem"), dir.join("server.pem"));
+    std::fs::write(&ca_pem, ca.pem()).expect("write");
+    std::fs::write(
+        &server_pem,
+        format!("{}{}", leaf.pem(), key.serialize_pem()),
+    )
+    .expect("write");
+    (ca_pem, server_pem)
+}
+
+/// `-u` and `.netrc` give the login when the URL has none; a proxy that cannot carry FTP
+/// says so instead of being gone around.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netrc_gives_the_login_and_an_http_proxy_says_it_cannot_carry_ftp() {
+    let Some(ftp) = Ftp::start(None, 0) else {
+        return;
+    };
+    ftp.put("n.bin", b"netrc");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let netrc = dir.path().join("netrc");
+    std::fs::write(&netrc, "machine 127.0.0.1 login haul password s3cret\n").expect("netrc");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&netrc, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    let out = dir.path().join("out");
+    let output = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            out.display().to_string(),
+            s("--netrc-file"),
+            netrc.display().to_string(),
+            ftp.url("ftp", "", "n.bin"),
+        ],
+        None,
+    )
+    .await;
+    let (items, _) = json_lines(&output);
+    assert_eq!(items[0]["status"], "done", "{items:?}");
+    assert!(
+        ftp.log().contains("[haul] USER 'haul' logged in"),
+        "{}",
+        ftp.log()
+    );
+
+    let output = run(
+        vec![
+            s("--json"),
+            s("-o"),
+            out.join("proxied").display().to_string(),
+            s("-x"),
+            format!("http://127.0.0.1:{}", free_port()),
+            ftp.url("ftp", "", "n.bin"),
+        ],
+        None,
+    )
+    .await;
+    let (items, _) = json_lines(&output);
+    let error = items[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("the proxy cannot carry this protocol"),
+        "{error}"
+    );
+    assert!(!out.join("proxied").join("n.bin").exists());
+}
+
+/// aria2's `addUri` with an `ftp://` URI, through the headless RPC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rpc_adds_an_ftp_uri_and_reports_it_complete() {
+    use crate::rpc::{SECRET, call, post, start};
+    let Some(ftp) = Ftp::start(None, 0) else {
+        return;
+    };
+    let file = body_gen(100_000, 4);
+    ftp.put("r.bin", &file);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rpc = start(dir.path()).await;
+    let token = format!("token:{SECRET}");
+    let url = ftp.url("ftp", "", "r.bin");
+    let (_, reply) = post(rpc.port, call("aria2.addUri", json!([token, [url]])), &[]).await;
+    let gid = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, status) = post(rpc.port, call("aria2.tellStatus", json!([token, gid])), &[]).await;
+        if status["result"]["status"] == "complete" {
+            assert_eq!(status["result"]["totalLength"], "100000", "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not complete: {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(std::fs::read(dir.path().join("r.bin")).expect("file") == file);
+}
+
+/// An `ftp://` link pasted into the window becomes a row that finishes with the file.
+#[cfg(feature = "gui")]
+#[test]
+fn the_window_adds_an_ftp_row_and_it_finishes_done() {
+    use crate::window::{World, step_until};
+    use eframe::egui::{self, accesskit::Role};
+    use egui_kittest::kittest::Queryable as _;
+    let Some(ftp) = Ftp::start(None, 0) else {
+        return;
+    };
+    let file = body_gen(50_000, 5);
+    ftp.put("子目录/w.bin", &file);
+    let mut world = World::new();
+    let mut h = world.harness();
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    h.event(egui::Event::Paste(format!(
+        "{}\n",
+        ftp.url("ftp", "", "%E5%AD%90%E7%9B%AE%E5%BD%95/w.bin")
+    )));
+    h.step();
+    h.get_by_label("Add").click();
+    step_until(&mut h, "the ftp row done", |app| {
+        app.model().count(haul::protocol::Status::Done) == 1
+    });
+    assert_eq!(world.files(), ["w.bin"]);
+    assert!(std::fs::read(world.dest.path().join("w.bin")).expect("file") == file);
+}
