@@ -292,12 +292,8 @@ impl HaulApp {
             }
             Action::ContextClick(index) => self.model.context_click(index),
             Action::Activate(index) => {
-                if let Some(
-                    super::model::RowState::Done { path, .. }
-                    | super::model::RowState::Skipped { path },
-                ) = self.model.row_at(index).map(|r| &r.state)
-                {
-                    self.desktop.open(path.clone());
+                if let Some(path) = self.model.row_at(index).and_then(|r| r.state.path()) {
+                    self.desktop.open(path.to_path_buf());
                 }
             }
             Action::SelectAll => self.model.select_all(),

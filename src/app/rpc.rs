@@ -6,7 +6,7 @@
 //! server wakes the window for each), and [`Downloads`] over the rows.
 //! Must not touch: HTTP and the methods' shapes (`crate::rpc`), drawing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -141,10 +141,11 @@ impl Downloads for HaulApp {
             .rows()
             .iter()
             .map(|row| {
-                let path = match &row.state {
-                    RowState::Done { path, .. } | RowState::Skipped { path } => Some(path.clone()),
-                    _ => Some(row.dest.join(&row.name)),
-                };
+                let path = Some(
+                    row.state
+                        .path()
+                        .map_or_else(|| row.dest.join(&row.name), Path::to_path_buf),
+                );
                 let speed = match &row.state {
                     RowState::Running { speed, .. } => speed.bytes_per_sec(now).unwrap_or(0.0),
                     _ => 0.0,
@@ -161,6 +162,7 @@ impl Downloads for HaulApp {
                     done: row.state.bytes(),
                     speed: speed as u64,
                     error: row.state.error(),
+                    files: row.state.files().to_vec(),
                 }
             })
             .collect()

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::model::{Row, RowState};
 use crate::desktop::saved_queue::SavedItem;
 use crate::human::millis;
-use crate::protocol::{FetchError, JobId, Source, Status, TimeoutKind};
+use crate::protocol::{DoneFile, FetchError, JobId, Source, Status, TimeoutKind};
 
 /// How a row is saved.
 pub fn stored(row: &Row, now: Instant) -> SavedItem {
@@ -25,6 +25,7 @@ pub fn stored(row: &Row, now: Instant) -> SavedItem {
         total: row.state.total(),
         path: None,
         digest: None,
+        files: Vec::new(),
         error: None,
         failure: None,
         elapsed_ms: millis(row.elapsed(now).unwrap_or_default()),
@@ -34,9 +35,12 @@ pub fn stored(row: &Row, now: Instant) -> SavedItem {
             .then(|| (*row.options).clone()),
     };
     match &row.state {
-        RowState::Done { path, sha256, .. } => {
-            item.path = Some(path.display().to_string());
-            item.digest = Some(*sha256);
+        RowState::Done { files, .. } => {
+            if let Some(main) = files.first() {
+                item.path = Some(main.path.display().to_string());
+                item.digest = Some(main.sha256);
+            }
+            item.files.clone_from(files);
         }
         RowState::Skipped { path } => item.path = Some(path.display().to_string()),
         RowState::Failed { error, .. } => {
@@ -113,10 +117,23 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
             Duration::ZERO,
         ),
         Status::Done => match (&item.path, item.digest) {
+            _ if !item.files.is_empty() => (
+                RowState::Done {
+                    files: item.files.clone(),
+                    bytes,
+                    elapsed,
+                },
+                false,
+                Duration::ZERO,
+            ),
+            // Saved before items were many files: its one file.
             (Some(path), Some(sha256)) => (
                 RowState::Done {
-                    path: PathBuf::from(path),
-                    sha256,
+                    files: vec![DoneFile {
+                        path: PathBuf::from(path),
+                        length: bytes,
+                        sha256,
+                    }],
                     bytes,
                     elapsed,
                 },
@@ -215,9 +232,20 @@ mod tests {
         let elapsed = Duration::from_millis(1500);
         let now = Instant::now();
         for state in [
+            // An item of two files (a video and its subtitles): both come back.
             RowState::Done {
-                path: "/d/a.bin".into(),
-                sha256: Checksum([3; 32]),
+                files: vec![
+                    DoneFile {
+                        path: "/d/a.mp4".into(),
+                        length: 7,
+                        sha256: Checksum([3; 32]),
+                    },
+                    DoneFile {
+                        path: "/d/a.en.vtt".into(),
+                        length: 3,
+                        sha256: Checksum([4; 32]),
+                    },
+                ],
                 bytes: 10,
                 elapsed,
             },

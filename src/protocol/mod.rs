@@ -315,13 +315,24 @@ impl fmt::Display for Status {
     }
 }
 
+/// One file an item wrote: verified (length, and SHA-256 when one was asked for) and under
+/// its final name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoneFile {
+    pub path: PathBuf,
+    /// Its length in bytes.
+    pub length: u64,
+    pub sha256: Checksum,
+}
+
 /// How an item ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Verified and renamed into place.
+    /// Every file verified and renamed into place. An item is one or more files: one for a
+    /// URL or a local copy; many for a torrent or a video's renditions. Never empty; the
+    /// first is the item's main file (its row's name, aria2's first `files` entry).
     Done {
-        path: PathBuf,
-        sha256: Checksum,
+        files: Vec<DoneFile>,
     },
     Failed(FetchError),
     TimedOut(TimeoutKind),
@@ -344,6 +355,24 @@ impl Outcome {
             Outcome::Cancelled => Status::Cancelled,
             Outcome::Paused => Status::Paused,
             Outcome::Skipped { .. } => Status::Skipped,
+        }
+    }
+
+    /// The files a `Done` item wrote (none for any other outcome).
+    pub fn files(&self) -> &[DoneFile] {
+        match self {
+            Outcome::Done { files } => files,
+            _ => &[],
+        }
+    }
+
+    /// Where the item's main file is: the first file of a `Done` item, or the file a
+    /// `Skipped` one found already there.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Outcome::Done { files } => files.first().map(|f| f.path.as_path()),
+            Outcome::Skipped { path } => Some(path),
+            _ => None,
         }
     }
 

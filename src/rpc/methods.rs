@@ -69,6 +69,9 @@ pub struct View {
     /// Bytes a second.
     pub speed: u64,
     pub error: Option<String>,
+    /// Every file a done download wrote (aria2's `files`); empty until then, when `path` is
+    /// the one planned.
+    pub files: Vec<crate::protocol::DoneFile>,
 }
 
 impl View {
@@ -542,6 +545,35 @@ fn word(v: &View) -> &'static str {
     }
 }
 
+/// aria2's `files`: every file a done download wrote, else the one it is writing.
+fn files(v: &View, path: String, total: u64) -> Value {
+    let uris = json!([{ "uri": crate::protocol::redact(&v.uri), "status": "used" }]);
+    if v.files.is_empty() {
+        return json!([{
+            "index": "1",
+            "path": path,
+            "length": total.to_string(),
+            "completedLength": v.done.to_string(),
+            "selected": "true",
+            "uris": uris,
+        }]);
+    }
+    v.files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            json!({
+                "index": (i + 1).to_string(),
+                "path": file.path.display().to_string(),
+                "length": file.length.to_string(),
+                "completedLength": file.length.to_string(),
+                "selected": "true",
+                "uris": uris,
+            })
+        })
+        .collect()
+}
+
 /// A download's status object with every key.
 fn status(v: &View) -> Value {
     let total = v.total.unwrap_or(0);
@@ -562,14 +594,7 @@ fn status(v: &View) -> Value {
         "numPieces": "1",
         "pieceLength": total.max(1).to_string(),
         "dir": v.dest.display().to_string(),
-        "files": [{
-            "index": "1",
-            "path": path,
-            "length": total.to_string(),
-            "completedLength": v.done.to_string(),
-            "selected": "true",
-            "uris": [{ "uri": crate::protocol::redact(&v.uri), "status": "used" }],
-        }],
+        "files": files(v, path, total),
     });
     if let Some(error) = &v.error
         && word(v) == "error"

@@ -6,7 +6,7 @@
 //! (`methods`).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::methods::{Beside, Downloads, View};
@@ -136,8 +136,9 @@ impl Table {
                 entry.last = None;
                 view.done = *bytes;
                 match outcome {
-                    Outcome::Done { path, .. } | Outcome::Skipped { path } => {
-                        view.path = Some(path.clone());
+                    Outcome::Done { .. } | Outcome::Skipped { .. } => {
+                        view.path = outcome.path().map(Path::to_path_buf);
+                        view.files = outcome.files().to_vec();
                         let total = view.total.unwrap_or(*bytes).max(*bytes);
                         view.total = Some(total);
                         view.done = total;
@@ -183,6 +184,7 @@ impl Downloads for Table {
                 done: 0,
                 speed: 0,
                 error: None,
+                files: Vec::new(),
             },
             options,
             last: None,
@@ -253,10 +255,10 @@ impl Downloads for Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::DoneFile;
     use crate::rpc::methods::call;
     use serde_json::json;
     use std::cell::RefCell;
-    use std::path::Path;
     use std::rc::Rc;
 
     #[derive(Default, Clone)]
@@ -315,8 +317,18 @@ mod tests {
             json!({"gid": gid, "status": "waiting", "totalLength": "0"})
         );
         let done = Outcome::Done {
-            path: "/dl/videos/a.mp4".into(),
-            sha256: Checksum([0; 32]),
+            files: vec![
+                DoneFile {
+                    path: "/dl/videos/a.mp4".into(),
+                    length: 5,
+                    sha256: Checksum([0; 32]),
+                },
+                DoneFile {
+                    path: "/dl/videos/a.en.vtt".into(),
+                    length: 3,
+                    sha256: Checksum([1; 32]),
+                },
+            ],
         };
         table.apply(
             &Event::Finished {
@@ -331,6 +343,10 @@ mod tests {
         assert_eq!(status["status"], "complete");
         assert_eq!(status["completedLength"], "5");
         assert_eq!(status["files"][0]["path"], "/dl/videos/a.mp4");
+        // An item of many files (a video and its subtitles) lists each.
+        assert_eq!(status["files"][1]["index"], "2");
+        assert_eq!(status["files"][1]["path"], "/dl/videos/a.en.vtt");
+        assert_eq!(status["files"][1]["length"], "3");
         let stopped = call(&mut table, "aria2.tellStopped", &[json!(0), json!(10)]).expect("list");
         assert_eq!(stopped.as_array().map(Vec::len), Some(1));
     }

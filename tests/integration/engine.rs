@@ -623,7 +623,7 @@ async fn downloaded_files_carry_where_they_came_from() {
     ];
     let done = h.finish(&ids).await;
     let mark = |id: JobId| {
-        let Outcome::Done { path, .. } = &done[&id].outcome else {
+        let Some(path) = done[&id].outcome.path() else {
             panic!("not done: {:?}", done[&id]);
         };
         xattr::get(path, ORIGIN)

@@ -8,7 +8,9 @@ use std::time::Duration;
 use crate::support::harness::{Finished, Harness};
 use crate::support::{Server, body, body_gen};
 use haul::engine::resume::{self, Sidecar};
-use haul::protocol::{Checksum, Event, FetchError, JobId, Limits, Outcome, Source, TimeoutKind};
+use haul::protocol::{
+    Checksum, DoneFile, Event, FetchError, JobId, Limits, Outcome, Source, TimeoutKind,
+};
 use sha2::{Digest, Sha256};
 
 fn limits() -> Limits {
@@ -49,8 +51,11 @@ fn sha(data: &[u8]) -> Checksum {
 
 /// The outcome is Done, the file holds exactly `expected`, and nothing else is left.
 fn assert_done(h: &Harness, outcome: &Outcome, name: &str, expected: &[u8]) {
-    let Outcome::Done { path, sha256 } = outcome else {
+    let Outcome::Done { files } = outcome else {
         panic!("expected done, got {outcome:?}");
+    };
+    let [DoneFile { path, sha256, .. }] = files.as_slice() else {
+        panic!("expected one file, got {files:?}");
     };
     assert_eq!(path, &h.out.join(name));
     let on_disk = std::fs::read(path).expect("result");

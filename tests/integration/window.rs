@@ -766,10 +766,10 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
         .find(|r| r.text == fast)
         .cloned()
         .expect("fast row");
-    let haul::app::model::RowState::Done { sha256, .. } = fast_row.state else {
+    let haul::app::model::RowState::Done { files, .. } = &fast_row.state else {
         panic!("the finished item shows as done: {:?}", fast_row.state);
     };
-    assert_eq!(sha256.to_string(), hex_sha(&body(2000)));
+    assert_eq!(files[0].sha256.to_string(), hex_sha(&body(2000)));
     let bad = h
         .state()
         .model()

@@ -360,15 +360,14 @@ impl Model {
                 }
                 let row = &mut self.rows[i];
                 match outcome {
-                    Outcome::Done { path, sha256 } => {
+                    Outcome::Done { files } => {
                         // The name it landed under (another item or program may have taken
                         // the one first reported).
-                        if let Some(name) = path.file_name() {
+                        if let Some(name) = files.first().and_then(|f| f.path.file_name()) {
                             row.name = name.to_string_lossy().into_owned();
                         }
                         RowState::Done {
-                            path,
-                            sha256,
+                            files,
                             bytes,
                             elapsed,
                         }

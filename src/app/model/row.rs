@@ -8,7 +8,9 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{Checksum, FetchError, JobId, Outcome, Source, Status, TimeoutKind, Waiting};
+use crate::protocol::{
+    Checksum, DoneFile, FetchError, JobId, Outcome, Source, Status, TimeoutKind, Waiting,
+};
 
 /// Where an item is in its life, with only the data valid there.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,9 +47,9 @@ pub enum RowState {
         cause: Outcome,
         reason: String,
     },
+    /// Every file verified and in place (the first is the item's main file).
     Done {
-        path: PathBuf,
-        sha256: Checksum,
+        files: Vec<DoneFile>,
         bytes: u64,
         elapsed: Duration,
     },
@@ -91,6 +93,24 @@ impl RowState {
             RowState::Failed { .. } => Status::Failed,
             RowState::TimedOut { .. } => Status::TimedOut,
             RowState::Cancelled { .. } => Status::Cancelled,
+        }
+    }
+
+    /// The item's main file once it is there: the first file of a done item, or the file a
+    /// skipped one found.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            RowState::Done { files, .. } => files.first().map(|f| f.path.as_path()),
+            RowState::Skipped { path } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The files a done item wrote (none otherwise).
+    pub fn files(&self) -> &[DoneFile] {
+        match self {
+            RowState::Done { files, .. } => files,
+            _ => &[],
         }
     }
 

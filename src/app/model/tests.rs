@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::protocol::{ConnectProblem, SourceError};
+use crate::protocol::{ConnectProblem, DoneFile, SourceError};
 
 fn new_row(text: &str) -> NewRow {
     let source = Source::parse(text, Path::new("/")).map_err(|reason| {
@@ -89,8 +89,11 @@ fn rows_follow_their_items_and_counts_follow_the_rows() {
             1,
             1000,
             Outcome::Done {
-                path: "/d/a b.txt".into(),
-                sha256: Checksum([0; 32]),
+                files: vec![DoneFile {
+                    path: "/d/a b.txt".into(),
+                    length: 1000,
+                    sha256: Checksum([0; 32]),
+                }],
             },
         ),
         t3,
@@ -264,8 +267,11 @@ fn a_source_already_in_the_list_is_found_and_clear_done_keeps_failures() {
             1,
             5,
             Outcome::Done {
-                path: "/d/a.bin".into(),
-                sha256: Checksum([1; 32]),
+                files: vec![DoneFile {
+                    path: "/d/a.bin".into(),
+                    length: 1000,
+                    sha256: Checksum([1; 32]),
+                }],
             },
         ),
         t0,
@@ -317,8 +323,11 @@ fn the_total_speed_counts_small_items_that_never_report_progress() {
                 i,
                 1000,
                 Outcome::Done {
-                    path: format!("/d/f{i}.bin").into(),
-                    sha256: Checksum([0; 32]),
+                    files: vec![DoneFile {
+                        path: format!("/d/f{i}.bin").into(),
+                        length: 1000,
+                        sha256: Checksum([0; 32]),
+                    }],
                 },
             ),
             at,

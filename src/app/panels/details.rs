@@ -49,13 +49,13 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, model: &Model, actions: &m
                 ui.add(egui::Label::new(path.display().to_string()).selectable(true));
                 ui.end_row();
             }
-            if let RowState::Done { path, sha256, .. } = &row.state {
+            for file in row.state.files() {
                 ui.label(tr.get(T::SavedAs));
-                ui.add(egui::Label::new(path.display().to_string()).selectable(true));
+                ui.add(egui::Label::new(file.path.display().to_string()).selectable(true));
                 ui.end_row();
                 ui.label(tr.get(T::Digest));
                 ui.add(
-                    egui::Label::new(RichText::new(sha256.to_string()).monospace())
+                    egui::Label::new(RichText::new(file.sha256.to_string()).monospace())
                         .selectable(true),
                 );
                 ui.end_row();

@@ -519,10 +519,8 @@ pub(super) fn row_buttons(
 ) {
     let status = row.status();
     let ids = vec![row.id];
-    let main = match (&row.state, status) {
-        (RowState::Done { path, .. } | RowState::Skipped { path }, _) => {
-            Some((T::Open, Action::Open(path.clone())))
-        }
+    let main = match (row.state.path(), status) {
+        (Some(path), _) => Some((T::Open, Action::Open(path.to_path_buf()))),
         (_, s) if s.is_active() => Some((T::Pause, Action::Pause(ids.clone()))),
         (_, Status::Paused) => Some((T::Resume, Action::Resume(ids.clone()))),
         (_, s) if s.is_retryable() && row.source.is_some() => {
@@ -530,10 +528,8 @@ pub(super) fn row_buttons(
         }
         _ => None,
     };
-    let second = match (&row.state, status) {
-        (RowState::Done { path, .. } | RowState::Skipped { path }, _) => {
-            Some((T::ShowInFolder, Action::Reveal(path.clone())))
-        }
+    let second = match (row.state.path(), status) {
+        (Some(path), _) => Some((T::ShowInFolder, Action::Reveal(path.to_path_buf()))),
         (_, s) if s.is_active() || s == Status::Paused => {
             Some((T::Cancel, Action::Cancel(ids.clone())))
         }

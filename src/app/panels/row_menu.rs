@@ -5,7 +5,7 @@ use eframe::egui::{self, Ui};
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
-use super::super::model::{Model, Move, Row, RowState};
+use super::super::model::{Model, Move, Row};
 use crate::protocol::{Status, redact};
 
 /// The right-click menu: acts on the selection (which the right-click made include this row).
@@ -64,9 +64,14 @@ pub(super) fn menu_items(
     );
     ui.separator();
     if let [one] = rows {
-        if let RowState::Done { path, .. } | RowState::Skipped { path } = &one.state {
-            item(ui, T::Open, Action::Open(path.clone()), true);
-            item(ui, T::ShowInFolder, Action::Reveal(path.clone()), true);
+        if let Some(path) = one.state.path() {
+            item(ui, T::Open, Action::Open(path.to_path_buf()), true);
+            item(
+                ui,
+                T::ShowInFolder,
+                Action::Reveal(path.to_path_buf()),
+                true,
+            );
         }
         item(
             ui,

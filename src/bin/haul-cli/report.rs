@@ -10,6 +10,8 @@ use std::io::{self, Write as _};
 use std::time::Duration;
 
 use haul::human::{human_bytes, human_duration, millis};
+#[cfg(test)]
+use haul::protocol::DoneFile;
 use haul::protocol::{Checksum, Outcome, Status, redact};
 use haul::sources::Entry;
 use serde::Serialize;
@@ -24,6 +26,9 @@ pub struct ItemReport {
     pub bytes: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Checksum>,
+    /// Every file of an item that wrote more than one (a torrent, a video's renditions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileReport>,
     pub elapsed_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -32,10 +37,20 @@ pub struct ItemReport {
 impl ItemReport {
     /// The report of an item the engine ran.
     pub fn finished(source: String, elapsed: Duration, bytes: u64, outcome: &Outcome) -> Self {
-        let (path, sha256) = match outcome {
-            Outcome::Done { path, sha256 } => (Some(path.display().to_string()), Some(*sha256)),
-            Outcome::Skipped { path } => (Some(path.display().to_string()), None),
-            _ => (None, None),
+        let path = outcome.path().map(|p| p.display().to_string());
+        let sha256 = outcome.files().first().map(|f| f.sha256);
+        // An item of many files lists each; `path` and `sha256` are its main file's.
+        let files = match outcome.files() {
+            [_, _, ..] => outcome
+                .files()
+                .iter()
+                .map(|f| FileReport {
+                    path: f.path.display().to_string(),
+                    bytes: f.length,
+                    sha256: f.sha256,
+                })
+                .collect(),
+            _ => Vec::new(),
         };
         ItemReport {
             source,
@@ -43,6 +58,7 @@ impl ItemReport {
             path,
             bytes,
             sha256,
+            files,
             elapsed_ms: millis(elapsed),
             error: outcome.error_text(),
         }
@@ -57,6 +73,7 @@ impl ItemReport {
             path: None,
             bytes: 0,
             sha256: None,
+            files: Vec::new(),
             elapsed_ms: 0,
             error: Some(error),
         }
@@ -66,6 +83,14 @@ impl ItemReport {
     pub fn is_done(&self) -> bool {
         matches!(self.status, Status::Done | Status::Skipped)
     }
+}
+
+/// One file of an item of many, in a `--json` line's `files`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: Checksum,
 }
 
 /// Counts and totals over a batch.
@@ -199,8 +224,11 @@ mod tests {
             Duration::from_millis(1500),
             3,
             &Outcome::Done {
-                path: PathBuf::from("/d/a"),
-                sha256: Checksum([0xab; 32]),
+                files: vec![DoneFile {
+                    path: PathBuf::from("/d/a"),
+                    length: 3,
+                    sha256: Checksum([0xab; 32]),
+                }],
             },
         );
         let value = serde_json::to_value(&done).expect("serialise");

@@ -15,13 +15,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::protocol::{Checksum, FetchError, ItemOptions, Status};
+use crate::protocol::{Checksum, DoneFile, FetchError, ItemOptions, Status};
 
 /// The schema this build writes; a database with a higher `user_version` is from a newer Haul.
 /// 1: states were `unfinished` for every active item; 2: the [`Status`] words; 3: each item's
 /// own folder, its failure as data, and whether its scheme was guessed; 4: its options;
 /// 5: its place in the list (`position`; `NULL`: its key's place).
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 /// Progress is written at most this often.
 const SAVE_PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
@@ -44,6 +44,9 @@ pub struct SavedItem {
     pub path: Option<String>,
     /// Done: its SHA-256.
     pub digest: Option<Checksum>,
+    /// Done: every file it wrote, the first being `path` and `digest`'s (an item may be many
+    /// files); empty in queues saved before items were.
+    pub files: Vec<DoneFile>,
     /// Failed / timed out: why, as text (with the line it came from, for a rejected line).
     pub error: Option<String>,
     /// Failed: why, as data (a person's sentence is made from it).
@@ -279,7 +282,8 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
             failure TEXT,
             guessed INTEGER NOT NULL DEFAULT 0,
             options TEXT,
-            position INTEGER
+            position INTEGER,
+            files TEXT
         );",
     )?;
     if version == 1 {
@@ -302,6 +306,9 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
     if (1..5).contains(&version) {
         connection.execute_batch("ALTER TABLE items ADD COLUMN position INTEGER;")?;
     }
+    if (1..6).contains(&version) {
+        connection.execute_batch("ALTER TABLE items ADD COLUMN files TEXT;")?;
+    }
     connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     let items = load(&connection)?;
     Ok((connection, items))
@@ -310,7 +317,7 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
 fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     let mut statement = connection.prepare(
         "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
-                dest, failure, guessed, options
+                dest, failure, guessed, options, files
          FROM items ORDER BY COALESCE(position, key), key",
     )?;
     let rows = statement.query_map([], |r| {
@@ -331,6 +338,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
                 r.get::<_, Option<String>>(12)?,
                 r.get::<_, i64>(13)?,
                 r.get::<_, Option<String>>(14)?,
+                r.get::<_, Option<String>>(15)?,
             ),
         ))
     })?;
@@ -338,7 +346,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     for row in rows {
         let (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms, more) =
             row?;
-        let (dest, failure, guessed, options) = more;
+        let (dest, failure, guessed, options, files) = more;
         let status = serde_json::from_value(serde_json::Value::String(state.clone()))
             .map_err(|_| Problem::BadState(state))?;
         let checksum = |hex: Option<String>| match hex {
@@ -357,6 +365,9 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
             total: total.map(i64::unsigned_abs),
             path,
             digest: checksum(digest)?,
+            files: files
+                .and_then(|json| serde_json::from_str(&json).ok())
+                .unwrap_or_default(),
             error,
             // A failure this build cannot read (from a newer Haul) falls back on the text.
             failure: failure.and_then(|json| serde_json::from_str(&json).ok()),
@@ -399,15 +410,15 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
             // An upsert, not a replace: the row keeps its `position`.
             "INSERT INTO items
              (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
-              dest, failure, guessed, options)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+              dest, failure, guessed, options, files)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT(key) DO UPDATE SET
               text = excluded.text, expect = excluded.expect, name = excluded.name,
               state = excluded.state, bytes = excluded.bytes, total = excluded.total,
               path = excluded.path, digest = excluded.digest, error = excluded.error,
               elapsed_ms = excluded.elapsed_ms, dest = excluded.dest,
               failure = excluded.failure, guessed = excluded.guessed,
-              options = excluded.options",
+              options = excluded.options, files = excluded.files",
         )?
         .execute(params![
             to_i64(item.key),
@@ -429,6 +440,9 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
             item.options
                 .as_ref()
                 .and_then(|o| serde_json::to_string(o).ok()),
+            (!item.files.is_empty())
+                .then(|| serde_json::to_string(&item.files).ok())
+                .flatten(),
         ])?;
     Ok(())
 }

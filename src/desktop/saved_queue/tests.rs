@@ -13,6 +13,7 @@ fn item(key: u64, status: Status) -> SavedItem {
         total: None,
         path: None,
         digest: None,
+        files: Vec::new(),
         error: None,
         failure: None,
         elapsed_ms: 0,
@@ -41,6 +42,19 @@ fn items_survive_a_reopen_with_their_last_state_and_progress() {
     done.path = Some("/d/2.bin".into());
     done.digest = Checksum::from_hex(&"ab".repeat(32));
     done.bytes = 7;
+    // Every file of an item of many.
+    done.files = vec![
+        DoneFile {
+            path: "/d/2.bin".into(),
+            length: 5,
+            sha256: Checksum([0xab; 32]),
+        },
+        DoneFile {
+            path: "/d/2 字幕.vtt".into(),
+            length: 2,
+            sha256: Checksum([1; 32]),
+        },
+    ];
     // Its own options come back too (a header, a name, a cookies file).
     let mut options = crate::protocol::ItemOptions {
         out: Some("named.bin".into()),

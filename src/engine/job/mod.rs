@@ -25,7 +25,7 @@ use super::item::{Job, PROGRESS_EVERY, Shared, blocking, part_args, started};
 use super::output::{Committed, PartFile};
 use super::retry;
 use super::stop::StopReason;
-use crate::protocol::{Event, FetchError, Outcome, Source, TimeoutKind};
+use crate::protocol::{DoneFile, Event, FetchError, Outcome, Source, TimeoutKind};
 
 /// Runs the item and returns its `Finished` event.
 pub(crate) async fn run(mut job: Job) -> Event {
@@ -80,8 +80,11 @@ async fn run_inner(job: Job) -> Event {
     let bytes = shared.received.load(Ordering::Relaxed);
     let outcome = match (result, job.stop.reason()) {
         (Ok(committed), _) => Outcome::Done {
-            path: committed.path,
-            sha256: committed.sha256,
+            files: vec![DoneFile {
+                path: committed.path,
+                length: committed.bytes,
+                sha256: committed.sha256,
+            }],
         },
         (Err(Stop::Exists(path)), _) => Outcome::Skipped { path },
         (Err(_), Some(StopReason::Deadline)) => Outcome::TimedOut(TimeoutKind::Deadline),
@@ -93,8 +96,10 @@ async fn run_inner(job: Job) -> Event {
     };
     let elapsed = started.elapsed();
     match &outcome {
-        Outcome::Done { path, .. } => {
-            tracing::info!(bytes, ms = elapsed.as_millis() as u64, path = %path.display(), "done");
+        Outcome::Done { files } => {
+            for file in files {
+                tracing::info!(bytes = file.length, ms = elapsed.as_millis() as u64, path = %file.path.display(), "done");
+            }
         }
         Outcome::Cancelled => tracing::info!(bytes, "cancelled"),
         Outcome::Skipped { path } => {

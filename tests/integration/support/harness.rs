@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use haul::engine::{Engine, EngineConfig, Events};
-use haul::protocol::{Checksum, Event, JobId, Limits, Outcome, Output, Source};
+use haul::protocol::{Checksum, DoneFile, Event, JobId, Limits, Outcome, Output, Source};
 use sha2::{Digest, Sha256};
 
 /// Roomy caps, 5 s timeouts and one try: for tests about how each outcome is reported
@@ -30,9 +30,20 @@ pub fn sha(data: &[u8]) -> Checksum {
 
 /// The item is done, its file byte-exact with the digest reported, and its path returned.
 pub fn assert_done_with(finished: &Finished, expected: &[u8]) -> PathBuf {
-    let Outcome::Done { path, sha256 } = &finished.outcome else {
+    let Outcome::Done { files } = &finished.outcome else {
         panic!("expected done, got {:?}", finished.outcome);
     };
+    let [
+        DoneFile {
+            path,
+            length,
+            sha256,
+        },
+    ] = files.as_slice()
+    else {
+        panic!("expected one file, got {files:?}");
+    };
+    assert_eq!(*length, expected.len() as u64);
     let on_disk = std::fs::read(path).expect("read result");
     assert_eq!(on_disk.len(), expected.len(), "{}", path.display());
     assert!(on_disk == expected, "{} differs", path.display());
