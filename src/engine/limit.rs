@@ -125,6 +125,26 @@ impl Rates {
     pub fn limited(&self) -> bool {
         self.item.rate().is_some() || self.global.rate().is_some()
     }
+
+    /// The next piece of `chunk` to write, taken off its front: all of it when nothing is
+    /// limited, else at most one [`piece`](Rates::piece), paid for before it is handed out
+    /// (so progress and the rate stay smooth). `None` when `stop` is cancelled while waiting.
+    /// Every protocol's body goes through this, chunk by chunk, until `chunk` is empty.
+    pub async fn next_piece(
+        &self,
+        chunk: &mut bytes::Bytes,
+        stop: &tokio_util::sync::CancellationToken,
+    ) -> Option<bytes::Bytes> {
+        if !self.limited() {
+            return Some(std::mem::take(chunk));
+        }
+        let piece = chunk.split_to(chunk.len().min(self.piece()));
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => None,
+            () = self.pay(piece.len() as u64) => Some(piece),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -72,6 +72,32 @@ pub(crate) fn hex_sha(data: &[u8]) -> String {
         .collect()
 }
 
+/// Runs `haul-cli` with `args` until `ready` holds (at most 10 s), lets it go on for
+/// `linger`, then kills it with SIGKILL: no cleanup at all, like a crash.
+pub(crate) async fn run_then_kill(
+    args: Vec<String>,
+    ready: impl Fn() -> bool + Send + 'static,
+    linger: Duration,
+) {
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ready() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(linger);
+        child.kill().expect("kill");
+        child.wait().expect("reaped");
+    })
+    .await
+    .expect("join");
+}
+
 pub(crate) fn s(text: impl Into<String>) -> String {
     text.into()
 }
@@ -437,25 +463,12 @@ async fn kill_9_mid_batch_then_the_same_command_gets_every_file_byte_exact() {
     for (i, n) in sizes.iter().enumerate() {
         args.push(server.url(&format!("/bytes/{n}/k{i}.bin?range=1&etag=e{i}&drip_ms=2")));
     }
-    let first = args.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(BIN)
-            .args(&first)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while count_parts(&dest) < 3 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(1500));
-        // SIGKILL: no cleanup at all, like a crash.
-        child.kill().expect("kill");
-        child.wait().expect("reaped");
-    })
-    .await
-    .expect("join");
+    run_then_kill(
+        args.clone(),
+        move || count_parts(&dest) >= 3,
+        Duration::from_millis(1500),
+    )
+    .await;
     assert_eq!(count_parts(dir.path()), 3, "killed mid-batch");
 
     let output = run(args, None).await;

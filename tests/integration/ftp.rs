@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use haul::protocol::{FetchError, Outcome};
 use serde_json::json;
 
-use crate::cli::{BIN, json_lines, run, run_with_env, s};
+use crate::cli::{json_lines, run, run_then_kill, run_with_env, s};
 use crate::request::{free_port, tool_from_env};
 use crate::support::body_gen;
 use crate::support::harness::{Harness, assert_done_with, limits};
@@ -219,26 +219,14 @@ async fn killed_mid_transfer_the_same_command_resumes_with_rest_for_the_missing_
         s("haul:s3cret"),
         ftp.url("ftp", "", "k.bin"),
     ];
-    let first = args.clone();
     let part = dir.path().join("k.bin.part");
     let watched = part.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(BIN)
-            .args(&first)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !watched.exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(2000));
-        child.kill().expect("kill"); // SIGKILL: no cleanup, like a crash
-        child.wait().expect("reaped");
-    })
-    .await
-    .expect("join");
+    run_then_kill(
+        args.clone(),
+        move || watched.exists(),
+        Duration::from_secs(2),
+    )
+    .await;
     assert!(part.exists(), "the .part is kept after the kill");
 
     let output = run(args, None).await;
@@ -259,6 +247,36 @@ async fn killed_mid_transfer_the_same_command_resumes_with_rest_for_the_missing_
         Some(2_000_000 - rest),
         "the second RETR sent only the missing bytes: {sent:?}"
     );
+}
+
+/// `--limit-rate` holds for FTP as for HTTP: 300,000 bytes at 100 KiB/s take well over two
+/// seconds (the server sends as fast as it can).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_speed_limit_holds_for_ftp() {
+    let Some(ftp) = Ftp::start(None, 0) else {
+        return;
+    };
+    let file = body_gen(300_000, 6);
+    ftp.put("l.bin", &file);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    let output = run(
+        vec![
+            s("--json"),
+            s("--limit-rate"),
+            s("100K"),
+            s("-o"),
+            dir.path().display().to_string(),
+            ftp.url("ftp", "", "l.bin"),
+        ],
+        None,
+    )
+    .await;
+    let took = started.elapsed();
+    let (items, _) = json_lines(&output);
+    assert_eq!(items[0]["status"], "done", "{items:?}");
+    assert!(std::fs::read(dir.path().join("l.bin")).expect("file") == file);
+    assert!(took >= Duration::from_millis(2000), "took {took:?}");
 }
 
 /// A kept `.part` is resumed only while the file on the server is the one it was kept of:

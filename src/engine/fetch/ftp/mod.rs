@@ -298,18 +298,9 @@ async fn stream(
             return Err(Stop::Failed(FetchError::TooLarge { limit }));
         }
         let mut chunk = buffer.split().freeze();
-        // Paid for in pieces no bigger than the limit's burst, as HTTP's bodies are.
         while !chunk.is_empty() {
-            let piece = if rates.limited() {
-                let piece = chunk.split_to(chunk.len().min(rates.piece()));
-                tokio::select! {
-                    biased;
-                    () = stop.cancelled() => return Err(Stop::Stopped),
-                    () = rates.pay(piece.len() as u64) => {}
-                }
-                piece
-            } else {
-                std::mem::take(&mut chunk)
+            let Some(piece) = rates.next_piece(&mut chunk, stop).await else {
+                return Err(Stop::Stopped);
             };
             shared
                 .received

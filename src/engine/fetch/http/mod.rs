@@ -397,16 +397,8 @@ pub async fn stream(
         // Under a speed limit a chunk is taken in pieces no bigger than the limit's burst,
         // each paid for before it is written (and counted), so progress stays smooth.
         while !chunk.is_empty() {
-            let piece = if rates.limited() {
-                let piece = chunk.split_to(chunk.len().min(rates.piece()));
-                tokio::select! {
-                    biased;
-                    () = stop.cancelled() => return Err(Stop::Stopped),
-                    () = rates.pay(piece.len() as u64) => {}
-                }
-                piece
-            } else {
-                std::mem::take(&mut chunk)
+            let Some(piece) = rates.next_piece(&mut chunk, stop).await else {
+                return Err(Stop::Stopped);
             };
             progress.fetch_add(piece.len() as u64, Ordering::Relaxed);
             match &mut sink {
