@@ -200,12 +200,12 @@ async fn a_wrong_password_a_missing_file_and_a_directory_each_say_so_and_write_n
 }
 
 /// `haul-cli` killed with SIGKILL mid-transfer keeps its `.part`; the same command later
-/// asks with `REST` for the missing bytes only, and the file is byte-exact. The server sends
-/// 400 KB/s so the kill comes after the first checkpoint.
+/// asks with `REST` for the missing bytes only, and the file is byte-exact. The first run is
+/// held to 300 KiB/s (`--limit-rate`) so the kill comes after its first checkpoints.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_transfer_the_same_command_resumes_with_rest_for_the_missing_bytes_only() {
-    let Some(ftp) = Ftp::start(None, 400_000) else {
+    let Some(ftp) = Ftp::start(None, 0) else {
         return;
     };
     let file = body_gen(2_000_000, 3);
@@ -221,12 +221,11 @@ async fn killed_mid_transfer_the_same_command_resumes_with_rest_for_the_missing_
     ];
     let part = dir.path().join("k.bin.part");
     let watched = part.clone();
-    run_then_kill(
-        args.clone(),
-        move || watched.exists(),
-        Duration::from_secs(2),
-    )
-    .await;
+    // Killed once bytes flow and a checkpoint (once a second) has passed.
+    let flowing = move || std::fs::metadata(&watched).is_ok_and(|m| m.len() >= 400_000);
+    let mut slow = args.clone();
+    slow.extend([s("--limit-rate"), s("300K")]);
+    run_then_kill(slow, flowing, Duration::from_millis(1500)).await;
     assert!(part.exists(), "the .part is kept after the kill");
 
     let output = run(args, None).await;

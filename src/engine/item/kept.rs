@@ -157,6 +157,19 @@ pub(crate) fn complete_file(
     Some(path)
 }
 
+/// With `skip_existing` (and nothing kept for the item), the file `name` of `total` bytes
+/// already complete in the destination ends the item as skipped: [`Stop::Exists`].
+pub(crate) async fn skip_if_there(job: &Job, name: &str, total: Option<u64>) -> Result<(), Stop> {
+    if !job.output.skip_existing {
+        return Ok(());
+    }
+    let (dest, name, expect) = (job.output.dest.clone(), name.to_owned(), job.sha256);
+    match super::blocking(move || Ok(complete_file(&dest, &name, total, expect))).await? {
+        Some(path) => Err(Stop::Exists(path)),
+        None => Ok(()),
+    }
+}
+
 /// A new `.part` for `name` that can be resumed: with its sidecar for the source `key`.
 /// Blocking.
 pub(crate) fn resumable_part(

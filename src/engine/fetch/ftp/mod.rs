@@ -19,7 +19,7 @@ use tokio::io::AsyncReadExt as _;
 use url::Url;
 
 use super::{Attempt, Fetcher, Stop, Try};
-use crate::engine::item::kept::{complete_file, resumable_part, same_file_kept};
+use crate::engine::item::kept::{resumable_part, same_file_kept, skip_if_there};
 use crate::engine::item::{blocking, part_args, started};
 use crate::engine::names;
 use crate::engine::output::{ChunkWriter, Committed, PartFile};
@@ -174,17 +174,8 @@ async fn fetch(
     {
         return Err(Stop::Failed(FetchError::TooLarge { limit }));
     }
-    if job.output.skip_existing && part.is_none() {
-        let (dest, name, total, expect) = (
-            job.output.dest.clone(),
-            file.name.clone(),
-            file.total,
-            job.sha256,
-        );
-        if let Some(path) = blocking(move || Ok(complete_file(&dest, &name, total, expect))).await?
-        {
-            return Err(Stop::Exists(path));
-        }
+    if part.is_none() {
+        skip_if_there(job, &file.name, file.total).await?;
     }
     if part.is_none() {
         let described = (file.name.as_str(), file.total, file.validator.clone());

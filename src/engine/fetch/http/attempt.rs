@@ -14,7 +14,7 @@ use url::Url;
 use super::segmented::{Split, split_download, strong_validator};
 use super::{Body, RangeFrom, Sink};
 use crate::engine::fetch::{Attempt, Fetcher, Stop, Try};
-use crate::engine::item::kept::{complete_file, resumable_part, same_file_kept};
+use crate::engine::item::kept::{resumable_part, same_file_kept, skip_if_there};
 use crate::engine::item::{Job, Shared, blocking, part_args, started};
 use crate::engine::output::{ChunkWriter, Committed, PartFile};
 use crate::engine::{fetch::http, split};
@@ -94,17 +94,8 @@ async fn try_url(
         total: None,
     });
     let mut opened = open(range.as_ref().or(probe.as_ref())).await?;
-    if job.output.skip_existing && part.is_none() {
-        let (dest, name, total, expect) = (
-            job.output.dest.clone(),
-            opened.name.clone(),
-            opened.total,
-            job.sha256,
-        );
-        if let Some(path) = blocking(move || Ok(complete_file(&dest, &name, total, expect))).await?
-        {
-            return Err(Stop::Exists(path));
-        }
+    if part.is_none() {
+        skip_if_there(job, &opened.name, opened.total).await?;
     }
     let described = (
         opened.name.as_str(),
