@@ -248,6 +248,34 @@ async fn killed_mid_transfer_the_same_command_resumes_with_rest_for_the_missing_
     );
 }
 
+/// A server that takes the connection but never greets runs into the connect timeout, and
+/// the item is tried again as an HTTP one would be (no FTP server needed: a silent listener).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_greets_times_out_and_is_retried() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let mut h = Harness::new(haul::protocol::Limits {
+        connect_timeout: Duration::from_millis(500),
+        retries: 1,
+        retry_base: Duration::from_millis(50),
+        ..limits()
+    });
+    let id = h.submit(&format!("ftp://127.0.0.1:{port}/x.bin"));
+    let done = h.finish_one(id).await;
+    assert_eq!(
+        done.outcome,
+        Outcome::TimedOut(haul::protocol::TimeoutKind::Connect)
+    );
+    let retried = h
+        .log
+        .iter()
+        .filter(|e| matches!(e, haul::protocol::Event::Retrying { .. }))
+        .count();
+    assert_eq!(retried, 1);
+    assert!(h.listing().is_empty());
+    drop(silent);
+}
+
 /// `--limit-rate` holds for FTP as for HTTP: 300,000 bytes at 100 KiB/s take well over two
 /// seconds (the server sends as fast as it can).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
