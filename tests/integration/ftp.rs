@@ -18,14 +18,15 @@ use crate::support::harness::{Harness, assert_done_with, limits};
 
 /// The server: a user `haul` with password `s3cret` and anonymous, both read-only in `root`;
 /// FTPS (AUTH TLS required on control and data) when given a PEM with certificate and key;
-/// sending at most `rate` bytes/s when not 0. Logs every command and transfer.
+/// sending at most `rate` bytes/s when not 0; without `EPSV` when `epsv` is `no`. Logs
+/// every command and transfer.
 const SERVER: &str = r#"
 import logging, sys
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler, ThrottledDTPHandler
 from pyftpdlib.servers import FTPServer
 
-root, port, log, pem, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+root, port, log, pem, rate, epsv = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
 logging.basicConfig(filename=log, level=logging.DEBUG, format="%(message)s")
 auth = DummyAuthorizer()
 auth.add_user("haul", "s3cret", root, perm="elr")
@@ -41,6 +42,8 @@ if rate > 0:
     dtp.write_limit = rate
     handler.dtp_handler = dtp
 handler.authorizer = auth
+if epsv == "no":
+    handler.proto_cmds = {k: v for k, v in handler.proto_cmds.items() if k != "EPSV"}
 server = FTPServer(("127.0.0.1", port), handler)
 server.serve_forever()
 "#;
@@ -66,6 +69,11 @@ impl Ftp {
     /// Starts one (plain FTP, or FTPS with `pem`), or `None` when no Python with pyftpdlib is
     /// given (the test is skipped).
     pub(crate) fn start(pem: Option<&Path>, rate: u64) -> Option<Ftp> {
+        Ftp::start_with(pem, rate, true)
+    }
+
+    /// Like [`Ftp::start`], with or without `EPSV` (RFC 2428).
+    pub(crate) fn start_with(pem: Option<&Path>, rate: u64, epsv: bool) -> Option<Ftp> {
         let python = tool_from_env(
             "HAUL_PYTHON",
             "HAUL_REQUIRE_ARIA2P",
@@ -86,6 +94,7 @@ impl Ftp {
             .arg(&log)
             .arg(pem.map_or_else(|| "-".into(), |p| p.as_os_str().to_owned()))
             .arg(rate.to_string())
+            .arg(if epsv { "yes" } else { "no" })
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
@@ -158,6 +167,22 @@ async fn ftp_files_arrive_byte_exact_with_a_password_anonymously_and_with_a_chin
         ftp.log().contains("[anonymous]"),
         "the second logged in anonymously"
     );
+}
+
+/// A server without `EPSV` is asked with `PASV` instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_epsv_is_asked_with_pasv() {
+    let Some(ftp) = Ftp::start_with(None, 0, false) else {
+        return;
+    };
+    let file = body_gen(200_000, 8);
+    ftp.put("p.bin", &file);
+    let mut h = Harness::new(limits());
+    let id = h.submit(&ftp.url("ftp", "", "p.bin"));
+    let done = h.finish_one(id).await;
+    assert_done_with(&done, &file);
+    let log = ftp.log();
+    assert!(log.contains("<- EPSV") && log.contains("<- PASV"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

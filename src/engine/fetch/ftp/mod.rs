@@ -25,6 +25,7 @@ use crate::engine::names;
 use crate::engine::output::{ChunkWriter, Committed, PartFile};
 use crate::protocol::{FetchError, ProxyProblem, TimeoutKind};
 use session::{Session, missing, reply_code, step};
+use suppaftp::Mode;
 
 /// Bytes asked of the data connection at a time.
 const CHUNK: usize = 64 * 1024;
@@ -241,24 +242,16 @@ async fn stream(
         job, stop, shared, ..
     } = *at;
     let stall = job.limits.stall_timeout;
-    if offset > 0 {
-        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-        step(
-            stall,
-            TimeoutKind::Stall,
-            stop,
-            session.resume_transfer(offset),
-        )
-        .await?;
-        tracing::info!(offset, "resuming with REST");
-    }
-    let mut data = step(
-        stall,
-        TimeoutKind::Stall,
-        stop,
-        session.retr_as_stream(&file.path),
-    )
-    .await?;
+    let mut data = match retr(session, at, &file.path, offset).await {
+        // A server without EPSV (RFC 2428) says it does not know the command: PASV, on the
+        // address already connected to.
+        Err(reason) if reply_code(&reason).is_some_and(|c| (500..=502).contains(&c)) => {
+            tracing::info!("no EPSV; asking with PASV");
+            session.set_mode(Mode::Passive);
+            retr(session, at, &file.path, offset).await?
+        }
+        other => other?,
+    };
     let rates = &job.rates;
     let mut received: u64 = 0;
     let mut buffer = BytesMut::with_capacity(CHUNK);
@@ -313,6 +306,35 @@ async fn stream(
         }
         _ => Ok(()),
     }
+}
+
+/// `REST` (when resuming) and `RETR`: the data connection.
+async fn retr(
+    session: &mut Session,
+    at: &Try<'_>,
+    path: &str,
+    offset: u64,
+) -> Result<suppaftp::tokio::TransferStream<suppaftp::tokio::AsyncRustlsStream>, Stop> {
+    let (stall, stop) = (at.job.limits.stall_timeout, at.stop);
+    if offset > 0 {
+        // Consumed by the next transfer command, whether it succeeds or not.
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        step(
+            stall,
+            TimeoutKind::Stall,
+            stop,
+            session.resume_transfer(offset),
+        )
+        .await?;
+        tracing::info!(offset, "resuming with REST");
+    }
+    step(
+        stall,
+        TimeoutKind::Stall,
+        stop,
+        session.retr_as_stream(path),
+    )
+    .await
 }
 
 /// Says goodbye, briefly; a server that does not answer is left.

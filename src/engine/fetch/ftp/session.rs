@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 use suppaftp::FtpError;
+use suppaftp::Mode;
 use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
-use suppaftp::types::{FileType, Mode};
+use suppaftp::types::FileType;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -133,7 +134,8 @@ pub(super) async fn open(
     )
     .await?;
     // EPSV names only a port on the address already connected to (no NAT trouble); servers
-    // without it get PASV, with the same address kept (curl's --ftp-skip-pasv-ip).
+    // without it get PASV (the attempt switches), with the control connection's address kept
+    // (curl's --ftp-skip-pasv-ip).
     session.set_mode(Mode::ExtendedPassive);
     session.set_passive_nat_workaround(true);
     Ok(session)
