@@ -177,8 +177,7 @@ async fn fetch(
     }
     if part.is_none() {
         skip_if_there(job, &file.name, file.total).await?;
-    }
-    if part.is_none() {
+        // Bytes kept for another link to this very file (same name, size and date).
         let described = (file.name.as_str(), file.total, file.validator.clone());
         *part = same_file_kept(job, key, described, stop).await;
     }
