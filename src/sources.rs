@@ -374,9 +374,15 @@ mod tests {
             parse("file:///C:/Users/a%20b/%E6%8A%A5%E5%91%8A.txt"),
             Ok(Source::File(PathBuf::from(r"C:\Users\a b\报告.txt")))
         );
-        // A remote host is not a local file (on Windows it is a UNC path, \\server\x).
-        #[cfg(not(windows))]
+        // A remote host is not a local file; on Windows a host and a share are a UNC path.
         assert_eq!(parse("file://server/x"), Err(SourceError::BadFileUrl));
+        #[cfg(not(windows))]
+        assert_eq!(parse("file://server/share/x"), Err(SourceError::BadFileUrl));
+        #[cfg(windows)]
+        assert_eq!(
+            parse("file://server/share/a%20b.txt"),
+            Ok(Source::File(PathBuf::from(r"\\server\share\a b.txt")))
+        );
     }
 
     #[test]

@@ -1,58 +1,93 @@
 //! Starting Haul when the person logs in.
 //!
-//! Owns: the one entry each platform reads at login, written or removed — on Linux (and other
-//! freedesktop desktops) `$XDG_CONFIG_HOME/autostart/io.github.haul.Haul.desktop` (the XDG
-//! Autostart spec); on macOS `~/Library/LaunchAgents/io.github.haul.Haul.plist` (a launchd
-//! agent with `RunAtLoad`); on Windows the `Haul` value under
-//! `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`, through `reg.exe`. Each names the
-//! running executable. Must not touch: egui, the settings (the window decides when).
+//! Owns: the one entry each platform reads at login, written, read or removed — on Linux (and
+//! other freedesktop desktops) `$XDG_CONFIG_HOME/autostart/io.github.haul.Haul.desktop` (the
+//! XDG Autostart spec); on macOS `~/Library/LaunchAgents/io.github.haul.Haul.plist` (a
+//! launchd agent with `RunAtLoad`); on Windows the `Haul` value under
+//! `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`, through `reg.exe` (started without
+//! a console window). Each names the running executable. Must not touch: egui, the settings
+//! (the window decides when).
 
 use std::path::{Path, PathBuf};
 
 /// The entry's file name (the app id, as the desktop file and the AppStream data use).
 const ID: &str = "io.github.haul.Haul";
 
-/// Turns starting at login on or off for `exe`, in `entry` (this platform's
-/// [`entry_path`] unless a test names another file). Errors say what could not be done.
-pub fn set(enabled: bool, exe: &Path, entry: Option<&Path>) -> Result<(), String> {
-    if cfg!(windows) && entry.is_none() {
-        return windows_run_key(enabled, exe);
+/// The current user's Run key: what Windows starts at login.
+pub const RUN_KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run";
+
+/// The value's name in a Run key.
+const RUN_VALUE: &str = "Haul";
+
+/// Where the login entry lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A file the session reads at login (a desktop entry, a launch agent).
+    File(PathBuf),
+    /// The `Haul` value in a registry key (Windows; [`RUN_KEY`] unless a test names another).
+    RunValue(String),
+}
+
+/// Turns starting at login on or off for `exe`, in `entry`. Errors say what could not be done.
+pub fn set(enabled: bool, exe: &Path, entry: &Entry) -> Result<(), String> {
+    match entry {
+        Entry::RunValue(key) => run_value(enabled, exe, key),
+        Entry::File(path) => {
+            let text = if cfg!(target_os = "macos") {
+                launch_agent(exe)
+            } else {
+                desktop_entry(exe)
+            };
+            write_or_remove(path, enabled.then_some(text.as_str()))
+        }
     }
-    let Some(path) = entry.map(Path::to_path_buf).or_else(entry_path) else {
-        return Err("no home folder to put the login entry in".to_owned());
-    };
-    let text = if cfg!(target_os = "macos") {
-        launch_agent(exe)
-    } else {
-        desktop_entry(exe)
-    };
-    write_or_remove(&path, enabled.then_some(text.as_str()))
 }
 
-/// Whether this platform's entry file is there (always false on Windows, where the Run
-/// value is only written or deleted).
-pub fn present() -> bool {
-    entry_path().is_some_and(|p| p.exists())
+/// What `entry` holds now: the file's text, or the Run value's data; `None` when absent.
+pub fn read(entry: &Entry) -> Option<String> {
+    match entry {
+        Entry::File(path) => std::fs::read_to_string(path).ok(),
+        Entry::RunValue(key) => {
+            let mut query = std::process::Command::new("reg");
+            query.args(["query", key, "/v", RUN_VALUE]);
+            let output = super::system::no_console_window(&mut query).output().ok()?;
+            if !output.status.success() {
+                return None;
+            }
+            reg_query_data(&String::from_utf8_lossy(&output.stdout), RUN_VALUE)
+        }
+    }
 }
 
-/// Where this platform's entry lives (`None` on Windows, or without a home folder).
-pub fn entry_path() -> Option<PathBuf> {
+/// The data of the `REG_SZ` value `name` in `reg query`'s output (`    NAME    REG_SZ    DATA`).
+fn reg_query_data(output: &str, name: &str) -> Option<String> {
+    output.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix(name)?;
+        let rest = rest.trim_start().strip_prefix("REG_SZ")?;
+        Some(rest.trim().to_owned())
+    })
+}
+
+/// This platform's entry (`None` without a home folder).
+pub fn entry() -> Option<Entry> {
+    if cfg!(windows) {
+        return Some(Entry::RunValue(RUN_KEY.to_owned()));
+    }
     let home = std::env::var_os("HOME").map(PathBuf::from);
     if cfg!(target_os = "macos") {
-        return Some(
+        return Some(Entry::File(
             home?
                 .join("Library/LaunchAgents")
                 .join(format!("{ID}.plist")),
-        );
-    }
-    if cfg!(windows) {
-        return None;
+        ));
     }
     let config = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| Some(home?.join(".config")))?;
-    Some(config.join("autostart").join(format!("{ID}.desktop")))
+    Some(Entry::File(
+        config.join("autostart").join(format!("{ID}.desktop")),
+    ))
 }
 
 /// Writes `text` to `path` (making its folder), or removes `path` when `text` is `None`
@@ -112,17 +147,19 @@ pub fn launch_agent(exe: &Path) -> String {
     )
 }
 
-/// `reg add` / `reg delete` of the `Haul` value in the current user's Run key.
-fn windows_run_key(enabled: bool, exe: &Path) -> Result<(), String> {
-    const KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run";
+/// `reg add` / `reg delete` of the `Haul` value in `key`.
+fn run_value(enabled: bool, exe: &Path, key: &str) -> Result<(), String> {
     let mut command = std::process::Command::new("reg");
     if enabled {
         let value = format!("\"{}\"", exe.display());
-        command.args(["add", KEY, "/v", "Haul", "/t", "REG_SZ", "/d", &value, "/f"]);
+        command.args([
+            "add", key, "/v", RUN_VALUE, "/t", "REG_SZ", "/d", &value, "/f",
+        ]);
     } else {
-        command.args(["delete", KEY, "/v", "Haul", "/f"]);
+        command.args(["delete", key, "/v", RUN_VALUE, "/f"]);
     }
-    let status = command
+    let status = super::system::no_console_window(&mut command)
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
@@ -154,6 +191,17 @@ mod tests {
         write_or_remove(&path, None).expect("removed");
         assert!(!path.exists());
         write_or_remove(&path, None).expect("already gone is fine");
+    }
+
+    #[test]
+    fn reg_query_output_gives_the_values_data() {
+        let output = "\r\nHKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\r\n    \
+                      Haul    REG_SZ    \"C:\\Program Files\\Haul\\haul.exe\"\r\n\r\n";
+        assert_eq!(
+            reg_query_data(output, "Haul").as_deref(),
+            Some(r#""C:\Program Files\Haul\haul.exe""#)
+        );
+        assert_eq!(reg_query_data(output, "Other"), None);
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! [`Reply`] like the other chores.
 //! Must not touch: egui, the engine.
 
-use std::path::PathBuf;
-
 use super::{Desktop, Reply, autostart, clipboard, power, tray};
 
 impl Desktop {
@@ -50,26 +48,31 @@ impl Desktop {
         })
     }
 
-    /// Writes the login entry to `path` instead of the platform's place (tests).
-    pub fn set_autostart_entry(&mut self, path: PathBuf) {
-        self.autostart_entry = Some(path);
+    /// Writes the login entry to `entry` instead of the platform's place (tests).
+    pub fn set_autostart_entry(&mut self, entry: autostart::Entry) {
+        self.autostart_entry = Some(entry);
     }
 
-    /// Whether the login entry is there now (see [`autostart::present`]).
+    /// The login entry's place: a test's, else the platform's.
+    fn autostart_place(&self) -> Option<autostart::Entry> {
+        self.autostart_entry.clone().or_else(autostart::entry)
+    }
+
+    /// Whether the login entry is there now (on Windows this runs `reg query`).
     pub fn autostart_present(&self) -> bool {
-        match &self.autostart_entry {
-            Some(path) => path.exists(),
-            None => autostart::present(),
-        }
+        self.autostart_place()
+            .is_some_and(|entry| autostart::read(&entry).is_some())
     }
 
     /// Turns starting at login on or off for the running executable, off the UI thread.
     pub fn autostart(&self, enabled: bool) {
-        let entry = self.autostart_entry.clone();
+        let entry = self.autostart_place();
         self.spawn(async move {
             let done = tokio::task::spawn_blocking(move || {
                 let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-                autostart::set(enabled, &exe, entry.as_deref())
+                let entry =
+                    entry.ok_or_else(|| "no home folder to put the login entry in".to_owned())?;
+                autostart::set(enabled, &exe, &entry)
             })
             .await;
             match done {

@@ -15,6 +15,7 @@
 //! - `opener`: opening a file, or showing it in its folder, with the platform's program.
 //! - `comforts`, starting the desktop comforts: [`autostart`] (Haul at login), [`clipboard`]
 //!   (copied links to offer), [`tray`] (the icon and its menu), [`power`] (sleep, shut down).
+//! - [`system`]: the system calls the window makes itself on Windows.
 
 pub mod autostart;
 pub mod clipboard;
@@ -24,6 +25,7 @@ pub mod logs;
 mod opener;
 pub mod power;
 pub mod saved_queue;
+pub mod system;
 pub mod tray;
 
 use std::path::{Path, PathBuf};
@@ -181,8 +183,8 @@ pub struct Desktop {
     power: power::PowerRunner,
     /// Reads the clipboard for the watch (tests set their own).
     clipboard: clipboard::ClipboardSource,
-    /// The login entry's file, when a test names one (else the platform's own place).
-    autostart_entry: Option<PathBuf>,
+    /// The login entry's place, when a test names one (else the platform's own).
+    autostart_entry: Option<autostart::Entry>,
 }
 
 impl Desktop {
@@ -339,13 +341,14 @@ impl Desktop {
 pub fn make_private(dir: &Path) {
     if let Err(e) = std::fs::create_dir_all(dir) {
         tracing::warn!(dir = %dir.display(), error = %e, "cannot create the data folder");
-        return;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        if let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
-            tracing::warn!(dir = %dir.display(), error = %e, "cannot make the data folder private");
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let private = std::fs::Permissions::from_mode(0o700);
+            if let Err(e) = std::fs::set_permissions(dir, private) {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot make the data folder private");
+            }
         }
     }
 }

@@ -51,11 +51,7 @@ enum NotRun {
 /// Whether the opener's exit code means it did its work. `explorer.exe` exits with 1 after
 /// opening a window, as often as with 0; other codes and a missing code (killed) are failures.
 fn opener_succeeded(code: Option<i32>) -> bool {
-    match code {
-        Some(0) => true,
-        Some(1) => cfg!(windows),
-        _ => false,
-    }
+    code == Some(0) || (cfg!(windows) && code == Some(1))
 }
 
 /// Explorer's "select this file" argument, `/select,"C:\dir\a b.txt"`: Explorer parses the

@@ -133,6 +133,7 @@ impl Source {
                         let fragment = url.fragment().map(str::to_owned);
                         Ok((Source::Url(url), fragment))
                     }
+                    "file" if !reachable_file_host(&url) => Err(SourceError::BadFileUrl),
                     "file" => url
                         .to_file_path()
                         .map(|path| (Source::File(path), None))
@@ -187,6 +188,21 @@ impl fmt::Display for Source {
             Source::Url(url) => f.write_str(&redact(url.as_str())),
             Source::File(path) => write!(f, "{}", path.display()),
         }
+    }
+}
+
+/// Whether a `file:` URL's host can be reached as a path: no host (`file:///…`, and
+/// `localhost`, which the URL parser drops), or on Windows a UNC share `\\host\share\…`
+/// (a host and at least a share's name). `file://host/x` without a share is no path anywhere
+/// (and `Url::to_file_path` asserts in debug builds that what it makes is absolute, which
+/// `\\host\x` is not).
+fn reachable_file_host(url: &Url) -> bool {
+    match url.host_str() {
+        None | Some("") => true,
+        Some(_) if cfg!(windows) => url.path_segments().is_some_and(|mut segments| {
+            segments.next().is_some_and(|share| !share.is_empty()) && segments.next().is_some()
+        }),
+        Some(_) => false,
     }
 }
 

@@ -387,7 +387,14 @@ fn given(base: &Path, options: Option<&Value>) -> Result<Given, RpcFailure> {
         for mut value in values {
             if name == "dir" {
                 let path = Path::new(&value);
-                if path.is_absolute() {
+                // On Windows `\etc` (rooted, no drive) and `D:x` (a drive, no root) are not
+                // absolute, yet name places outside any folder: treated as absolute here.
+                let rooted = path.has_root()
+                    || matches!(
+                        path.components().next(),
+                        Some(std::path::Component::Prefix(_))
+                    );
+                if path.is_absolute() || rooted {
                     match path.strip_prefix(base) {
                         Ok(inside) if inside.as_os_str().is_empty() => continue,
                         Ok(inside) => value = inside.display().to_string(),

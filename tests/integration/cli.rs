@@ -396,6 +396,7 @@ async fn ctrl_c_pauses_keeps_the_parts_and_the_same_command_resumes_them() {
     );
 }
 
+#[cfg(unix)]
 pub(crate) fn count_parts(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|d| {

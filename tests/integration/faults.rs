@@ -559,6 +559,7 @@ impl Drop for Tmpfs {
 }
 
 /// Whether this process can create a file in `dir` despite its permissions (root can).
+#[cfg(unix)]
 fn can_write_into(dir: &Path) -> bool {
     let probe = dir.join(".probe");
     let ok = std::fs::File::create(&probe).is_ok();

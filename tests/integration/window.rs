@@ -63,7 +63,9 @@ impl World {
             desktop: {
                 let mut desktop = Desktop::new(self.rt.handle().clone(), None);
                 // Never the person's own login entry.
-                desktop.set_autostart_entry(self.dest.path().join(".login-entry.desktop"));
+                desktop.set_autostart_entry(haul::desktop::autostart::Entry::File(
+                    self.dest.path().join(".login-entry.desktop"),
+                ));
                 desktop
             },
             logs: RecentLogs::default(),
