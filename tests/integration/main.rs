@@ -17,6 +17,7 @@
 //! - `window_options`: "Add with options…" and "Edit options…" (issue 15).
 //! - `window_trust`: what a person needs to trust it: true numbers, controls that stay put
 //!   and in view, nothing deleted without asking, errors in their language.
+//! - `windows`: what only Windows has (the Mark of the Web), run under Wine in CI.
 //! - `support`: the misbehaving-on-demand fixture server and the engine harness.
 
 mod cli;
@@ -40,3 +41,5 @@ mod window_desk;
 mod window_options;
 #[cfg(feature = "gui")]
 mod window_trust;
+#[cfg(windows)]
+mod windows;

@@ -194,9 +194,11 @@ pub(super) fn sync_parent(path: &Path) {
 /// opens it. Best effort: a file system without the means (FAT, some network shares) only
 /// logs it.
 /// - Windows: the Mark of the Web, an NTFS stream `path:Zone.Identifier` with `ZoneId=3`
-///   (Internet) and `HostUrl`, as Edge and Chrome write it.
-/// - macOS: the `com.apple.quarantine` attribute, `0083;<seconds, hex>;Haul;` (flags as
-///   Safari sets them; Gatekeeper checks an app that carries it).
+///   (Internet) and `HostUrl`, as Edge and Chrome write it — only where the volume keeps
+///   named streams (NTFS, ReFS; not FAT or exFAT USB drives, nor Wine's folders, where the
+///   "stream" would be a stray file beside the download).
+/// - macOS: the `com.apple.quarantine` attribute, `0081;<seconds, hex>;Haul;` (the flags
+///   Chromium and Firefox write; Gatekeeper checks an app that carries it).
 /// - Linux and other Unix: `user.xdg.origin.url`, the freedesktop.org common extended
 ///   attribute Chromium sets (file managers show it; nothing enforces it).
 ///
@@ -209,9 +211,52 @@ pub(super) fn mark_downloaded(path: &Path, url: &str) {
 
 #[cfg(windows)]
 fn write_mark(path: &Path, url: &str) -> io::Result<()> {
+    if !named_streams(path)? {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the volume keeps no named streams",
+        ));
+    }
     let mut stream = path.as_os_str().to_owned();
     stream.push(":Zone.Identifier");
     fs::write(stream, zone_identifier(url))
+}
+
+/// Whether the volume holding `path` keeps named streams (`FILE_NAMED_STREAMS` among
+/// `GetVolumeInformationW`'s flags for the root `GetVolumePathNameW` finds).
+#[cfg(windows)]
+fn named_streams(path: &Path) -> io::Result<bool> {
+    use std::os::windows::ffi::OsStrExt as _;
+    use windows_sys::Win32::Storage::FileSystem::{GetVolumeInformationW, GetVolumePathNameW};
+    use windows_sys::Win32::System::SystemServices::FILE_NAMED_STREAMS;
+    let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
+    // The volume's root is never longer than the path it holds, plus a final `\`.
+    let mut root = vec![0u16; wide.len() + 2];
+    let root_len = u32::try_from(root.len()).map_err(io::Error::other)?;
+    // SAFETY: `wide` is NUL-terminated, and `root` has room for the `root_len` characters the
+    // call is told it may write.
+    if unsafe { GetVolumePathNameW(wide.as_ptr(), root.as_mut_ptr(), root_len) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut flags = 0u32;
+    // SAFETY: `root` is the NUL-terminated root just written; only the flags are asked for
+    // (the other out-pointers are null with zero sizes, as the API allows).
+    let ok = unsafe {
+        GetVolumeInformationW(
+            root.as_ptr(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut flags,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(flags & FILE_NAMED_STREAMS != 0)
 }
 
 /// The `Zone.Identifier` stream's text (an INI file).
@@ -231,7 +276,7 @@ fn write_mark(path: &Path, _url: &str) -> io::Result<()> {
 /// The `com.apple.quarantine` value for a download at `now` (seconds since 1970).
 #[cfg_attr(not(target_os = "macos"), allow(dead_code))]
 fn quarantine(now: u64) -> String {
-    format!("0083;{now:08x};Haul;")
+    format!("0081;{now:08x};Haul;")
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]
@@ -254,6 +299,6 @@ mod tests {
             zone_identifier("https://example.org/a.exe"),
             "[ZoneTransfer]\r\nZoneId=3\r\nHostUrl=https://example.org/a.exe\r\n"
         );
-        assert_eq!(quarantine(0x5991_b778), "0083;5991b778;Haul;");
+        assert_eq!(quarantine(0x5991_b778), "0081;5991b778;Haul;");
     }
 }
