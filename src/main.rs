@@ -162,38 +162,68 @@ fn main() -> ExitCode {
     let log_dir = eframe::storage_dir(APP_ID).map(|d| d.join("logs"));
     let (recent_logs, _flush_on_exit) = logs::init(log_dir.as_deref());
     tracing::info!(version = haul::version::LONG, "haul starting");
+    report_panics();
     haul::process::raise_open_file_limit();
     match run(args, recent_logs, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("haul: {e:#}");
-            failure_box(&format!("{e:#}"));
+            failure_box("Haul could not start", &format!("{e:#}"));
             ExitCode::FAILURE
         }
     }
 }
 
+/// A panic is a bug, and never a silent exit: it lands in the log (with where it happened),
+/// then on stderr as usual, and when it ends the window (the main thread's) in a message box
+/// too, where nobody sees stderr (see [`failure_box`]).
+fn report_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!("panic: {what}{place}");
+        default(info);
+        if std::thread::current().name() == Some("main") {
+            failure_box(
+                "Haul stopped",
+                &format!(
+                    "Haul stopped because of a bug: {what}{place}\n\nThe log has the details."
+                ),
+            );
+        }
+    }));
+}
+
 /// Where nobody sees stderr — Windows' GUI-subsystem `haul.exe` double-clicked, an app
 /// started from Finder — a start-up failure (a window that cannot open, a Haul that does not
-/// answer) is shown in a native message box, or a double-click would seem to do nothing.
+/// answer) or a panic is shown in a native message box, or Haul would seem to vanish.
 /// On Linux a launcher's stderr goes to the session log; nothing is shown there.
 #[cfg(any(windows, target_os = "macos"))]
-fn failure_box(message: &str) {
+fn failure_box(title: &str, message: &str) {
     use std::io::IsTerminal as _;
     if std::io::stderr().is_terminal() {
         return;
     }
     let _ = rfd::MessageDialog::new()
         .set_level(rfd::MessageLevel::Error)
-        .set_title("Haul could not start")
+        .set_title(title)
         .set_description(message)
         .set_buttons(rfd::MessageButtons::Ok)
         .show();
 }
 
 #[cfg(not(any(windows, target_os = "macos")))]
-fn failure_box(_message: &str) {}
+fn failure_box(_title: &str, _message: &str) {}
 
 fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;

@@ -153,10 +153,15 @@ impl Instance {
     fn listen(lock: File, dir: &Path) -> Instance {
         let listener = socket_name(dir).and_then(|name| {
             // A socket file left by a Haul that crashed is replaced.
-            ListenerOptions::new()
-                .name(name)
-                .try_overwrite(true)
-                .create_sync()
+            let options = ListenerOptions::new().name(name).try_overwrite(true);
+            // A named pipe is open to every user by default (and readable by Everyone):
+            // this one only to its owner.
+            #[cfg(windows)]
+            let options = {
+                use interprocess::os::windows::local_socket::ListenerOptionsExt as _;
+                options.security_descriptor(owner_only()?)
+            };
+            options.create_sync()
         });
         let listener = match listener {
             Ok(listener) => Some(listener),
@@ -182,34 +187,22 @@ impl Instance {
     /// Serves later launches on a thread of its own: each hand-off is sent on `tx`, then `wake`
     /// is called (the window drains it), then the launch is told `ok`. Call it at once: the
     /// socket already accepts, and hand-offs wait in `tx` until the window reads them. The
-    /// lock is held as long as the returned value lives.
+    /// lock is held as long as the returned value lives. Each launch is served on a thread of
+    /// its own and given [`READ_PATIENCE`] to send its line, so one that connects and stays
+    /// silent holds up no other.
     pub fn serve(mut self, tx: mpsc::Sender<Handoff>, wake: Option<Waker>) -> InstanceGuard {
         if let Some(listener) = self.listener.take() {
             let spawned = std::thread::Builder::new()
                 .name("haul-instance".into())
                 .spawn(move || {
                     for conn in listener.incoming().filter_map(Result::ok) {
-                        let mut reader = BufReader::new(conn.take(MAX_MESSAGE));
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).is_err() {
-                            continue;
+                        let (tx, wake) = (tx.clone(), wake.clone());
+                        let served = std::thread::Builder::new()
+                            .name("haul-handoff".into())
+                            .spawn(move || serve_one(conn, &tx, wake.as_ref()));
+                        if let Err(e) = served {
+                            tracing::warn!(error = %e, "cannot serve a launch");
                         }
-                        let Ok(handoff) = serde_json::from_str::<Handoff>(&line) else {
-                            tracing::warn!("a launch sent something that is not a hand-off");
-                            continue;
-                        };
-                        tracing::info!(
-                            sources = handoff.sources.len(),
-                            "sources handed over by another launch"
-                        );
-                        if tx.send(handoff).is_err() {
-                            break; // the window is gone
-                        }
-                        if let Some(wake) = &wake {
-                            wake();
-                        }
-                        let mut conn = reader.into_inner().into_inner();
-                        let _ = conn.write_all(b"ok\n");
                     }
                 });
             if let Err(e) = spawned {
@@ -218,6 +211,83 @@ impl Instance {
         }
         InstanceGuard { _lock: self._lock }
     }
+}
+
+/// How long a launch has to send its hand-off once connected.
+const READ_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Reads one launch's hand-off (until [`READ_PATIENCE`] runs out), passes it on and answers
+/// `ok`.
+fn serve_one(conn: LocalSocketStream, tx: &mpsc::Sender<Handoff>, wake: Option<&Waker>) {
+    let line = match read_line_within(&conn, READ_PATIENCE) {
+        Ok(line) => line,
+        Err(e) => {
+            tracing::warn!(error = %e, "a launch connected but sent no hand-off");
+            return;
+        }
+    };
+    let Ok(handoff) = serde_json::from_slice::<Handoff>(&line) else {
+        tracing::warn!("a launch sent something that is not a hand-off");
+        return;
+    };
+    tracing::info!(
+        sources = handoff.sources.len(),
+        "sources handed over by another launch"
+    );
+    if tx.send(handoff).is_err() {
+        return; // the window is gone
+    }
+    if let Some(wake) = wake {
+        wake();
+    }
+    let mut conn = conn;
+    let _ = conn.write_all(b"ok\n");
+}
+
+/// One line (without its `\n`) from `conn`, read without blocking (named pipes have no read
+/// timeouts) until `patience` runs out or [`MAX_MESSAGE`] bytes came without a line end.
+/// Leaves `conn` blocking again for the answer.
+fn read_line_within(conn: &LocalSocketStream, patience: Duration) -> std::io::Result<Vec<u8>> {
+    use std::io::ErrorKind;
+    conn.set_nonblocking(true)?;
+    let deadline = Instant::now() + patience;
+    let mut line = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let mut reader = conn;
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                if let Some(end) = chunk[..n].iter().position(|&b| b == b'\n') {
+                    line.extend_from_slice(&chunk[..end]);
+                    conn.set_nonblocking(false)?;
+                    return Ok(line);
+                }
+                line.extend_from_slice(&chunk[..n]);
+                if line.len() as u64 > MAX_MESSAGE {
+                    return Err(std::io::Error::new(ErrorKind::InvalidData, "too long"));
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                if Instant::now() >= deadline {
+                    return Err(ErrorKind::TimedOut.into());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The pipe's security descriptor: its owner, the current user, alone may open it.
+#[cfg(windows)]
+fn owner_only()
+-> std::io::Result<interprocess::os::windows::security_descriptor::SecurityDescriptor> {
+    use super::system::{current_user_sid, owner_only_sddl};
+    let sddl = owner_only_sddl(&current_user_sid()?);
+    let wide = widestring::U16CString::from_str(sddl).map_err(std::io::Error::other)?;
+    interprocess::os::windows::security_descriptor::SecurityDescriptor::deserialize(&wide)
 }
 
 /// Holds the instance lock until dropped (at the end of the process).
@@ -253,10 +323,13 @@ mod tests {
         };
         let (tx, rx) = mpsc::channel();
         let _guard = first.serve(tx, None);
+        // A launch that connects and says nothing holds up no other.
+        let _silent = LocalSocketStream::connect(socket_name(dir.path()).expect("name"))
+            .expect("a silent client connects");
         let second = claim(
             dir.path(),
             &handoff(&["http://h/a", "b.txt"]),
-            Duration::from_secs(5),
+            Duration::from_secs(3),
         );
         assert!(matches!(second, Claim::HandedOff), "{second:?}");
         assert_eq!(

@@ -1,13 +1,14 @@
 //! Sleeping or shutting down the computer when the queue is done (the schedule's "when the
 //! queue is done").
 //!
-//! Owns: the command each platform runs for each action — on Linux `systemctl suspend` and
+//! Owns: what each platform does for each action — on Linux `systemctl suspend` and
 //! `systemctl poweroff` (logind, which asks polkit: an active local session may, others are
 //! refused), on macOS `pmset sleepnow` and System Events' `shut down` (the same as the Apple
-//! menu's, which lets apps save), on Windows `rundll32 powrprof.dll,SetSuspendState` and
-//! `shutdown /s /t 0` — and running it off the UI thread through a [`PowerRunner`] that tests
-//! replace, so no test ever sleeps or stops the machine. Must not touch: egui, the countdown
-//! (the window's), the engine.
+//! menu's, which lets apps save), on Windows powrprof's `SetSuspendState(FALSE, FALSE, FALSE)`
+//! called directly (`rundll32 powrprof.dll,SetSuspendState 0,1,0` hibernates where
+//! hibernation is on: rundll32 passes no real arguments) and `shutdown /s /t 0` — and running
+//! it off the UI thread through a [`PowerRunner`] that tests replace, so no test ever sleeps
+//! or stops the machine. Must not touch: egui, the countdown (the window's), the engine.
 
 use std::sync::Arc;
 
@@ -18,11 +19,17 @@ pub enum PowerAction {
     ShutDown,
 }
 
-/// A program and its arguments.
+/// How an action is done.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PowerCommand {
-    pub program: &'static str,
-    pub args: Vec<&'static str>,
+pub enum PowerCommand {
+    /// A program and its arguments.
+    Run {
+        program: &'static str,
+        args: Vec<&'static str>,
+    },
+    /// Windows' Sleep: `SetSuspendState(FALSE, FALSE, FALSE)` — suspend, not hibernate,
+    /// not forced, wake events left on.
+    Suspend,
 }
 
 /// Runs a power command; returns why it could not, if it could not. Tests record instead.
@@ -41,33 +48,34 @@ pub fn command_for(os: &str, action: PowerAction) -> PowerCommand {
             "osascript",
             &["-e", "tell application \"System Events\" to shut down"],
         ),
-        ("windows", PowerAction::Sleep) => {
-            ("rundll32.exe", &["powrprof.dll,SetSuspendState", "0,1,0"])
-        }
+        ("windows", PowerAction::Sleep) => return PowerCommand::Suspend,
         ("windows", PowerAction::ShutDown) => ("shutdown.exe", &["/s", "/t", "0"]),
         (_, PowerAction::Sleep) => ("systemctl", &["suspend"]),
         (_, PowerAction::ShutDown) => ("systemctl", &["poweroff"]),
     };
-    PowerCommand {
+    PowerCommand::Run {
         program,
         args: args.to_vec(),
     }
 }
 
-/// The runner that really runs the command (and waits for it: `systemctl` returns once
-/// logind has the request, or with polkit's refusal).
+/// The runner that really does it (and waits for a program: `systemctl` returns once logind
+/// has the request, or with polkit's refusal). Programs start without a console window.
 pub fn system_runner() -> PowerRunner {
-    Arc::new(|command: &PowerCommand| {
-        let status = std::process::Command::new(command.program)
-            .args(&command.args)
-            .stdin(std::process::Stdio::null())
-            .status()
-            .map_err(|e| format!("cannot run '{}': {e}", command.program))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("'{}' exited with {status}", command.program))
+    Arc::new(|command: &PowerCommand| match command {
+        PowerCommand::Run { program, args } => {
+            let mut run = std::process::Command::new(program);
+            run.args(args).stdin(std::process::Stdio::null());
+            let status = super::system::no_console_window(&mut run)
+                .status()
+                .map_err(|e| format!("cannot run '{program}': {e}"))?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(format!("'{program}' exited with {status}"))
+            }
         }
+        PowerCommand::Suspend => super::system::suspend(),
     })
 }
 
@@ -77,12 +85,12 @@ mod tests {
 
     #[test]
     fn each_platform_has_its_own_command() {
-        let line = |os, action| {
-            let c = command_for(os, action);
-            std::iter::once(c.program)
-                .chain(c.args)
+        let line = |os, action| match command_for(os, action) {
+            PowerCommand::Run { program, args } => std::iter::once(program)
+                .chain(args)
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join(" "),
+            PowerCommand::Suspend => "SetSuspendState(FALSE, FALSE, FALSE)".to_owned(),
         };
         assert_eq!(line("linux", PowerAction::Sleep), "systemctl suspend");
         assert_eq!(line("linux", PowerAction::ShutDown), "systemctl poweroff");
@@ -94,7 +102,7 @@ mod tests {
         );
         assert_eq!(
             line("windows", PowerAction::Sleep),
-            "rundll32.exe powrprof.dll,SetSuspendState 0,1,0"
+            "SetSuspendState(FALSE, FALSE, FALSE)"
         );
         assert_eq!(
             line("windows", PowerAction::ShutDown),

@@ -12,8 +12,11 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+
+use crate::protocol::is_sharing_violation;
 
 /// The sidecar format's version. Version 2 added `segments` (a split download's done ranges);
 /// version 1 sidecars still load (they have none). A sidecar of an unknown version is ignored
@@ -84,7 +87,9 @@ fn part_of(sidecar: &Path) -> Option<PathBuf> {
     text.strip_suffix(SIDECAR_SUFFIX).map(PathBuf::from)
 }
 
-/// Writes the sidecar for `part` atomically: a temporary file, fsynced, renamed over.
+/// Writes the sidecar for `part` atomically: a temporary file, fsynced, renamed over. Another
+/// program holding the sidecar open for a moment (see [`is_transient_lock`]) is waited out
+/// for up to [`LOCK_PATIENCE`].
 pub fn write(part: &Path, sidecar: &Sidecar) -> io::Result<()> {
     let path = sidecar_path(part);
     let mut tmp = path.as_os_str().to_owned();
@@ -92,15 +97,57 @@ pub fn write(part: &Path, sidecar: &Sidecar) -> io::Result<()> {
     let tmp = PathBuf::from(tmp);
     let json = serde_json::to_vec(sidecar).map_err(io::Error::other)?;
     let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
+        let mut file = retry_while_locked(|| fs::File::create(&tmp))?;
         file.write_all(&json)?;
         file.sync_all()?;
-        fs::rename(&tmp, &path)
+        drop(file);
+        retry_while_locked(|| fs::rename(&tmp, &path))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Saves a checkpoint's sidecar. A lock that outlasts [`LOCK_PATIENCE`] skips this save
+/// rather than fail the item (and lose its bytes): the sidecar on disk still holds the last
+/// checkpoint, which stays true (it records fewer bytes than the `.part` has), and the next
+/// checkpoint tries again.
+pub fn write_checkpoint(part: &Path, sidecar: &Sidecar) -> io::Result<()> {
+    match write(part, sidecar) {
+        Err(e) if is_transient_lock(&e) => {
+            tracing::warn!(part = %part.display(), error = %e, "sidecar locked by another program; saved at the next checkpoint");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// How long a save waits out another program's lock on the sidecar.
+pub const LOCK_PATIENCE: Duration = Duration::from_secs(2);
+
+/// Whether `error` is another program holding the file for a moment: on Windows an indexer or
+/// antivirus opening it without sharing (a sharing or lock violation, or a denied access
+/// while it is open for deletion). Unix has no such locks.
+pub fn is_transient_lock(error: &io::Error) -> bool {
+    cfg!(windows)
+        && (error.kind() == io::ErrorKind::PermissionDenied
+            || error.raw_os_error().is_some_and(is_sharing_violation))
+}
+
+/// Runs `op` again while it fails with [`is_transient_lock`], for up to [`LOCK_PATIENCE`].
+fn retry_while_locked<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    let deadline = Instant::now() + LOCK_PATIENCE;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match op() {
+            Err(e) if is_transient_lock(&e) && Instant::now() + pause < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Writes the first sidecar of a new `part` (nothing checkpointed yet) without the fsync and
@@ -241,6 +288,41 @@ fn scan(dest: &Path) -> HashMap<String, PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An indexer or antivirus holding the sidecar open for a moment, sharing nothing: the
+    /// save waits it out (it failed the item at once, and the item's bytes with it), and the
+    /// lock reads as "in use", not "Haul may not write here".
+    #[cfg(windows)]
+    #[test]
+    fn a_sidecar_held_open_for_a_moment_is_saved_once_it_is_let_go() -> io::Result<()> {
+        use std::os::windows::fs::OpenOptionsExt as _;
+        let dir = tempfile::tempdir()?;
+        let part = dir.path().join("a.part");
+        write(&part, &Sidecar::new("http://h/a", "a"))?;
+        let held = fs::OpenOptions::new()
+            .read(true)
+            .share_mode(0)
+            .open(sidecar_path(&part))?;
+        let refused = fs::OpenOptions::new()
+            .write(true)
+            .open(sidecar_path(&part))
+            .expect_err("the file is held");
+        assert_eq!(
+            crate::protocol::DiskProblem::of_error(&refused),
+            crate::protocol::DiskProblem::InUse,
+            "{refused}"
+        );
+        let letting_go = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(held);
+        });
+        let mut later = Sidecar::new("http://h/a", "a");
+        later.written = 5;
+        write(&part, &later)?;
+        letting_go.join().expect("join");
+        assert_eq!(read(&part).map(|s| s.written), Some(5));
+        Ok(())
+    }
 
     #[test]
     fn sidecars_round_trip_and_the_index_finds_each_part_once() -> io::Result<()> {

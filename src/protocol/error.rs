@@ -74,6 +74,23 @@ impl DiskProblem {
             _ => DiskProblem::Other,
         }
     }
+
+    /// The problem an I/O error names: Windows' sharing and lock violations (a file open in
+    /// another program) are [`DiskProblem::InUse`] — the standard library files them under no
+    /// kind — and the rest go by [`DiskProblem::of`] their kind.
+    pub fn of_error(error: &std::io::Error) -> DiskProblem {
+        if cfg!(windows) && error.raw_os_error().is_some_and(is_sharing_violation) {
+            return DiskProblem::InUse;
+        }
+        DiskProblem::of(error.kind())
+    }
+}
+
+/// Windows' `ERROR_SHARING_VIOLATION` (32) and `ERROR_LOCK_VIOLATION` (33): another program
+/// has the file open without sharing it, or holds a lock on it. (On Unix these numbers are
+/// other errors: only read them from Windows.)
+pub fn is_sharing_violation(code: i32) -> bool {
+    matches!(code, 32 | 33)
 }
 
 /// Why an item failed. Details are kept as text so events stay `Clone` and comparable, and

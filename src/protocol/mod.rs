@@ -27,7 +27,10 @@ mod request;
 mod scheme;
 mod source;
 
-pub use error::{ConnectProblem, DiskProblem, FetchError, ProxyProblem, TimeoutKind, hex, redact};
+pub use error::{
+    ConnectProblem, DiskProblem, FetchError, ProxyProblem, TimeoutKind, hex, is_sharing_violation,
+    redact,
+};
 pub use request::{
     Cookie, Cookies, CookiesError, Credentials, Header, HeaderError, ItemOptions, ManualProxy,
     PROXY_SCHEMES, ProxyChoice, Request,

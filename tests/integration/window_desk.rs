@@ -341,8 +341,13 @@ fn when_the_queue_is_done_a_countdown_asks_first_and_shut_down_runs_the_platform
         "the platform's shut-down command, recorded and never run"
     );
     if cfg!(target_os = "linux") {
-        assert_eq!(ran[0].program, "systemctl");
-        assert_eq!(ran[0].args, ["poweroff"]);
+        assert_eq!(
+            ran[0],
+            PowerCommand::Run {
+                program: "systemctl",
+                args: vec!["poweroff"]
+            }
+        );
     }
     assert!(
         h.state()
@@ -681,14 +686,28 @@ fn tray_on_a_private_bus() {
     assert!(shown(&h, "Quit Haul?"), "the quit question");
 }
 
+/// Each platform's own entry, in a place of the test's: the desktop entry's `Exec` line on
+/// Linux, the launch agent's program on macOS, the `Haul` value in a Run key of the test's
+/// own on Windows (through reg.exe, as the real Run key).
 #[test]
 fn start_at_login_writes_the_login_entry_and_turning_it_off_removes_it() {
+    use haul::desktop::autostart::{self, Entry};
     let mut world = World::new();
     let state = tempfile::tempdir().expect("tempdir");
-    let entry = state
-        .path()
-        .join("autostart")
-        .join("io.github.haul.Haul.desktop");
+    let exe = std::env::current_exe().expect("exe");
+    let (entry, expected) = if cfg!(windows) {
+        let key = format!(r"HKCU\Software\Haul tests\{}\Run", std::process::id());
+        (Entry::RunValue(key), format!("\"{}\"", exe.display()))
+    } else if cfg!(target_os = "macos") {
+        let file = state.path().join("io.github.haul.Haul.plist");
+        (
+            Entry::File(file),
+            format!("<string>{}</string>", exe.display()),
+        )
+    } else {
+        let file = state.path().join("autostart/io.github.haul.Haul.desktop");
+        (Entry::File(file), format!("Exec=\"{}\"", exe.display()))
+    };
     let mut init = world.init(Some(world.dest.path().to_path_buf()));
     init.desktop.set_autostart_entry(entry.clone());
     let mut h = harness_with(move |_| HaulApp::new(None, init));
@@ -702,18 +721,21 @@ fn start_at_login_writes_the_login_entry_and_turning_it_off_removes_it() {
     assert!(h.state().settings().start_at_login, "ticked");
     step_until(&mut h, "the entry written", |app| {
         assert!(app.notice().is_none(), "{:?}", app.notice());
-        entry.exists()
+        autostart::read(&entry).is_some()
     });
-    let text = std::fs::read_to_string(&entry).expect("entry");
-    let exe = std::env::current_exe().expect("exe");
-    assert!(
-        text.contains(&format!("Exec=\"{}\"", exe.display())),
-        "{text}"
-    );
-    assert!(text.contains("Type=Application"), "{text}");
+    let text = autostart::read(&entry).expect("entry");
+    assert!(text.contains(&expected), "{text}");
     h.get_by_label(checkbox).click_accesskit();
-    step_until(&mut h, "the entry removed", |_| !entry.exists());
+    step_until(&mut h, "the entry removed", |_| {
+        autostart::read(&entry).is_none()
+    });
     assert!(!h.state().settings().start_at_login);
+    if let Entry::RunValue(key) = &entry {
+        let test_key = key.trim_end_matches(r"\Run");
+        let _ = std::process::Command::new("reg")
+            .args(["delete", test_key, "/f"])
+            .output();
+    }
 }
 
 /// A row's "…" menu stays with its download: when another client moves rows while it is

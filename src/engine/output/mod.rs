@@ -328,7 +328,7 @@ impl PartFile {
             .sync_data()
             .map_err(|e| write_error(&self.part, &e))?;
         sidecar.written = self.written;
-        resume::write(&self.part, sidecar).map_err(|e| write_error(&self.part, &e))?;
+        resume::write_checkpoint(&self.part, sidecar).map_err(|e| write_error(&self.part, &e))?;
         self.last_checkpoint = Instant::now();
         Ok(())
     }
@@ -562,7 +562,7 @@ pub(crate) fn write_error(path: &Path, e: &io::Error) -> FetchError {
     FetchError::Write {
         path: path.to_path_buf(),
         message: e.to_string(),
-        problem: DiskProblem::of(e.kind()),
+        problem: DiskProblem::of_error(e),
     }
 }
 

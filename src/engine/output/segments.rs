@@ -215,7 +215,7 @@ impl Segments {
         if let Some(sidecar) = &mut state.part.sidecar {
             sidecar.written = prefix;
             sidecar.segments = segments;
-            resume::write(&path, sidecar).map_err(|e| write_error(&path, &e))?;
+            resume::write_checkpoint(&path, sidecar).map_err(|e| write_error(&path, &e))?;
         }
         state.unsaved = 0;
         state.checkpointed = Instant::now();
