@@ -74,6 +74,7 @@ pub(crate) fn hex_sha(data: &[u8]) -> String {
 
 /// Runs `haul-cli` with `args` until `ready` holds (at most 10 s), lets it go on for
 /// `linger`, then kills it with SIGKILL: no cleanup at all, like a crash.
+#[cfg(unix)]
 pub(crate) async fn run_then_kill(
     args: Vec<String>,
     ready: impl Fn() -> bool + Send + 'static,

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use haul::protocol::{FetchError, Outcome};
 use serde_json::json;
 
-use crate::cli::{json_lines, run, run_then_kill, run_with_env, s};
+#[cfg(unix)]
+use crate::cli::run_then_kill;
+use crate::cli::{json_lines, run, run_with_env, s};
 use crate::request::{free_port, tool_from_env};
 use crate::support::body_gen;
 use crate::support::harness::{Harness, assert_done_with, limits};
@@ -133,6 +135,7 @@ impl Ftp {
     }
 
     /// The bytes each finished or broken `RETR` sent, in order.
+    #[cfg(unix)]
     fn sent(&self) -> Vec<u64> {
         self.log()
             .lines()

@@ -4,7 +4,6 @@
 
 use crate::support::Server;
 use crate::support::harness::{Harness, limits};
-use haul::protocol::Outcome;
 
 /// The mark is a `Zone.Identifier` stream, written only where the volume keeps named streams:
 /// on FAT, exFAT and under Wine it is left out, and nothing stray appears beside the download
@@ -25,7 +24,7 @@ async fn the_mark_of_the_web_is_a_stream_where_the_volume_keeps_them_and_nothing
     let url = server.url("/bytes/300/small.bin");
     let id = h.submit(&url);
     let done = h.finish(&[id]).await;
-    let Outcome::Done { path, .. } = &done[&id].outcome else {
+    let Some(path) = done[&id].outcome.path() else {
         panic!("not done: {:?}", done[&id]);
     };
     assert_eq!(h.listing(), ["small.bin"], "nothing beside the download");
