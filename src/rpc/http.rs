@@ -8,6 +8,10 @@
 //! - bodies over [`super::MAX_BODY`] get 413 (after the rest of the body, up to 16 MiB and
 //!   2 s, is read and dropped, so the client reads the 413 instead of a reset connection, as
 //!   nginx's lingering close does), batches over [`super::MAX_CALLS`] an error;
+//! - a request's head must arrive within [`HEAD_TIME`] (else the connection closes, as an
+//!   idle keep-alive one does after as long), its body within [`BODY_TIME`] (else 408), and
+//!   one client address holds at most [`PER_CLIENT`] connections (past it, 503): a client that
+//!   announces a body and sends nothing, or hoards connections, never starves the others;
 //! - every call carries `token:SECRET` as its first parameter, compared in constant time.
 //!
 //! Must not touch: the downloads table (calls go to its owner over a channel).
@@ -26,7 +30,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Call, MAX_BODY, MAX_CALLS, RpcConfig};
 
-/// Accepts connections for ever, one task each.
 /// Where calls go: the owner of the downloads, woken after each.
 #[derive(Clone)]
 pub(super) struct Outbox {
@@ -46,11 +49,69 @@ impl Outbox {
     }
 }
 
+/// A request's head must arrive whole within this, and an idle keep-alive connection's next
+/// one too; past it the connection closes (hyper's header timer).
+const HEAD_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+/// A request's body must arrive whole within this; past it, 408 and the connection closes.
+const BODY_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+/// The most connections one client address may hold at once; past it a new one is answered
+/// 503 and closed. Idle ones close after [`HEAD_TIME`], so a client that hoards them only
+/// holds them that long.
+pub(super) const PER_CLIENT: usize = 32;
+
+/// How many connections each client address holds.
+type Held = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>;
+
+/// One connection counted against its client until dropped.
+struct Counted {
+    held: Held,
+    ip: std::net::IpAddr,
+}
+
+impl Counted {
+    /// Counts a connection from `ip`, unless it already holds [`PER_CLIENT`].
+    fn take(held: &Held, ip: std::net::IpAddr) -> Option<Counted> {
+        let mut map = held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(ip).or_default();
+        if *n >= PER_CLIENT {
+            return None;
+        }
+        *n += 1;
+        Some(Counted {
+            held: std::sync::Arc::clone(held),
+            ip,
+        })
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut map = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Accepts connections for ever, one task each.
 pub(super) async fn accept(listener: tokio::net::TcpListener, config: RpcConfig, calls: Outbox) {
     let config = std::sync::Arc::new(config);
+    let held = Held::default();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, peer)) = listener.accept().await else {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
+        let Some(counted) = Counted::take(&held, peer.ip()) else {
+            tokio::spawn(too_many(stream));
             continue;
         };
         let (config, calls) = (std::sync::Arc::clone(&config), calls.clone());
@@ -61,11 +122,31 @@ pub(super) async fn accept(listener: tokio::net::TcpListener, config: RpcConfig,
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .max_buf_size(64 * 1024)
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIME)
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades()
                 .await;
+            drop(counted);
         });
     }
+}
+
+/// A connection past [`PER_CLIENT`]: 503, said briefly (a client that does not read it is not
+/// waited for), then closed.
+async fn too_many(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let text = "too many connections from this address at once";
+    let reply = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\n\r\n{text}",
+        text.len()
+    );
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        let _ = stream.write_all(reply.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }
 
 pub(super) fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
@@ -169,15 +250,35 @@ const LINGER_MAX: usize = 16 * MAX_BODY;
 /// …for at most this long; past either, the connection just closes.
 const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The body, when it is at most [`MAX_BODY`] bytes and arrives whole. A larger one is drained
-/// (within [`LINGER_MAX`] and [`LINGER_TIME`]) before `None`: closing a connection with
-/// unread bytes resets it, and the client, still writing, would never see the 413.
-async fn read_body(mut body: Incoming) -> Option<Bytes> {
+/// Why a request's body was not taken.
+enum Refused {
+    /// Over [`MAX_BODY`]: 413.
+    TooLarge,
+    /// Not whole within [`BODY_TIME`] (announced and never sent, or trickled): 408.
+    TooSlow,
+}
+
+/// The body, when it is at most [`MAX_BODY`] bytes and arrives whole within [`BODY_TIME`]. A
+/// larger one is drained (within [`LINGER_MAX`] and [`LINGER_TIME`]) before its refusal:
+/// closing a connection with unread bytes resets it, and the client, still writing, would
+/// never see the 413.
+async fn read_body(mut body: Incoming) -> Result<Bytes, Refused> {
     let mut kept = bytes::BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let data = frame.ok()?.into_data().unwrap_or_default();
-        if kept.len() + data.len() > MAX_BODY {
-            let mut seen = kept.len() + data.len();
+    let whole = tokio::time::timeout(BODY_TIME, async {
+        while let Some(frame) = body.frame().await {
+            // A broken body (the client went away) is answered like one that never came.
+            let data = frame.map_err(|_| None)?.into_data().unwrap_or_default();
+            if kept.len() + data.len() > MAX_BODY {
+                return Err(Some(kept.len() + data.len()));
+            }
+            kept.extend_from_slice(&data);
+        }
+        Ok(())
+    })
+    .await;
+    match whole {
+        Ok(Ok(())) => Ok(kept.freeze()),
+        Ok(Err(Some(mut seen))) => {
             let _ = tokio::time::timeout(LINGER_TIME, async {
                 while seen <= LINGER_MAX
                     && let Some(Ok(frame)) = body.frame().await
@@ -186,11 +287,10 @@ async fn read_body(mut body: Incoming) -> Option<Bytes> {
                 }
             })
             .await;
-            return None;
+            Err(Refused::TooLarge)
         }
-        kept.extend_from_slice(&data);
+        Ok(Err(None)) | Err(_) => Err(Refused::TooSlow),
     }
-    Some(kept.freeze())
 }
 
 async fn post(
@@ -198,11 +298,24 @@ async fn post(
     config: &RpcConfig,
     calls: &Outbox,
 ) -> Response<Full<Bytes>> {
-    let Some(body) = read_body(request.into_body()).await else {
-        return plain(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is too large",
-        );
+    let body = match read_body(request.into_body()).await {
+        Ok(body) => body,
+        Err(Refused::TooLarge) => {
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            );
+        }
+        Err(Refused::TooSlow) => {
+            let mut response = plain(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body did not arrive in time",
+            );
+            response
+                .headers_mut()
+                .insert("connection", HeaderValue::from_static("close"));
+            return response;
+        }
     };
     let reply = answer(&body, config, calls).await;
     let mut response = Response::new(Full::new(Bytes::from(reply.to_string())));

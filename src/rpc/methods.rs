@@ -315,10 +315,6 @@ fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
     };
     let base = downloads.dest();
     let given = given(&base, params.get(1))?;
-    let dest = match &given.dir {
-        Some(dir) => base.join(dir),
-        None => base.clone(),
-    };
     // aria2's third parameter: where in the waiting queue the download goes.
     let position = match params.get(2) {
         None | Some(Value::Null) => None,
@@ -338,8 +334,17 @@ fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
         .is_some_and(|p| p == "true" || p == &Value::Bool(true));
     let mut options = given.options;
     if let Some(file) = given.load_cookies {
-        options.request.cookies_file = Some(base.join(file));
+        // Over the RPC a client may name only files inside the destination: its contents go
+        // to a server, so a file elsewhere (`/home/me/.ssh/…`, `../`) would leak.
+        options.request.cookies_file =
+            Some(super::paths::file_inside("load-cookies", &base, &file)?);
     }
+    // Resolved on disk, last (folders are made): a link inside the destination must not lead
+    // the download out of it.
+    let dest = match &given.dir {
+        Some(dir) => super::paths::folder_inside(&base, dir)?,
+        None => base.clone(),
+    };
     let gid = downloads.add(source, uri, dest, given.checksum, options);
     if paused {
         downloads.pause(gid);

@@ -13,10 +13,12 @@
 //! - `http`: the HTTP/1.1 server and its rules.
 //! - `ws`: the same over WebSocket, with aria2's notifications.
 //! - `methods`: aria2's methods over any list of downloads ([`Downloads`]).
+//! - `paths`: the folders and files a client names, resolved inside the destination.
 //! - `table`: the headless list (`haul-cli --enable-rpc`).
 
 mod http;
 pub mod methods;
+mod paths;
 pub mod table;
 mod ws;
 

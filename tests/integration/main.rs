@@ -18,6 +18,12 @@
 //! - `window_trust`: what a person needs to trust it: true numbers, controls that stay put
 //!   and in view, nothing deleted without asking, errors in their language.
 //! - `windows`: what only Windows has (the Mark of the Web), run under Wine in CI.
+//! - `wild_http`: HTTP as curl and wget2 read it: 416 replies, resuming across broken replies,
+//!   trailers, names, two processes racing for one file.
+//! - `wild_rpc`: hostile RPC clients: links and files outside the destination, requests that
+//!   never finish, hoarded connections.
+//! - `wild_split`: split downloads against replayed servers: coded ranges, mirrors behind one
+//!   link, the size limit, a slow connection.
 //! - `support`: the misbehaving-on-demand fixture server and the engine harness.
 
 mod cli;
@@ -33,6 +39,9 @@ mod split;
 mod support;
 mod tls;
 mod wild;
+mod wild_http;
+mod wild_rpc;
+mod wild_split;
 #[cfg(feature = "gui")]
 mod window;
 #[cfg(feature = "gui")]

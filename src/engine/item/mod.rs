@@ -76,6 +76,18 @@ pub(crate) fn started(job: &Job, shared: &Shared, name: String, total: Option<u6
     });
 }
 
+/// Refuses a file whose size is known to be over the item's size limit (`--max-size`, the
+/// window's limit), before any of it is written, on every path (a split download included). A
+/// size learnt only as bytes arrive is held to the limit by the stream.
+pub(crate) fn within_size_limit(job: &Job, total: Option<u64>) -> Result<(), Stop> {
+    match (job.limits.max_size, total) {
+        (Some(limit), Some(total)) if total > limit => {
+            Err(Stop::Failed(FetchError::TooLarge { limit }))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What a new `.part` for this item needs: the names handed out, its folder, whether it may
 /// replace a file.
 pub(crate) fn part_args(job: &Job) -> (Arc<Names>, std::path::PathBuf, bool) {

@@ -63,7 +63,8 @@ pub(super) fn decode_legacy(bytes: &[u8], label: Option<&str>) -> String {
 }
 
 /// `attachment; a=b; c="d;e"` → (key, value) pairs, quoted values unquoted (backslash
-/// escapes undone; an unterminated quote runs to the end). The disposition type is skipped
+/// escapes undone; an unterminated quote runs to the end; a single quote that opens a token
+/// and never closes is dropped). The disposition type is skipped
 /// when there is one: a first segment with `=` in it is already a parameter.
 fn parameters(value: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut rest = value;
@@ -110,9 +111,16 @@ fn parameters(value: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
             value
         } else {
             let end = rest.iter().position(|&b| b == b';').unwrap_or(rest.len());
-            let value = trim(&rest[..end]).to_vec();
+            let mut value = trim(&rest[..end]);
             rest = &rest[end..];
-            value
+            // `filename='foo.txt` with no closing quote: the stray quote is dropped, as curl
+            // drops it (a balanced `'foo.txt'` stays as browsers keep it, RFC 6266's tc2231).
+            if let Some(unquoted) = value.strip_prefix(b"'")
+                && !unquoted.contains(&b'\'')
+            {
+                value = unquoted;
+            }
+            value.to_vec()
         };
         out.push((key, value));
     }

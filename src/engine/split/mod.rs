@@ -2,26 +2,30 @@
 //!
 //! Owns: the connections of one split item — which range each asks for (a bounded `Range`,
 //! pinned with `If-Range` to the version first seen), taking half of the largest range left
-//! when one finishes (dynamic splitting, as IDM and Gopeed do: a slow connection never
-//! decides the end time), adding connections by a slow start (1, doubling each [`TICK`] while
+//! when one finishes (dynamic splitting, as IDM and Gopeed do), taking over the whole range
+//! of a connection much slower than itself when none is left to split (`speed`: a slow
+//! connection never decides the end time), adding connections by a slow start (1, doubling each [`TICK`] while
 //! the connections are slower than [`FAST_CONNECTION`] each) up to `split` and the host's
 //! free slots, dropping back when the server refuses, resets or answers 429/503 to an extra
 //! connection, and giving up on splitting (one stream from scratch) when a segment reply
-//! disagrees with the first (a 200, another total or validator, another range).
+//! disagrees with the first (a 200, another total or validator, another range, a content
+//! coding, another host with no validator to show the file is the same). Every connection
+//! asks the URL the first reply came from after its redirects, never the link anew.
 //! Must not touch: the disk directly ([`Segments`] does), events (the job reports progress).
 //!
 //! # Layout
 //! - this file: the connections, their requests and the slow start.
 //! - `plan`: which connection fetches which range.
+//! - `speed`: how fast each connection is, and when an idle one takes over a slow one's range.
 
 mod plan;
+mod speed;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::Response;
-use reqwest::header::CONTENT_ENCODING;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -44,6 +48,8 @@ const MIN_REQUEST: u64 = 1024 * 1024;
 const FAST_CONNECTION: u64 = 100 * 1024 * 1024;
 /// How often the connections are counted and more may be added.
 const TICK: Duration = Duration::from_millis(25);
+/// How often a connection with no range left looks again for a slow one to take over from.
+const LOOK_AGAIN: Duration = Duration::from_millis(100);
 
 /// How often, and after how long, a split download starts a connection again when its last
 /// one failed with work left (see `retry`'s table for which failures count).
@@ -70,11 +76,7 @@ const LIMITS_DEFAULT: crate::protocol::Limits = crate::protocol::Limits {
 /// file for `Range: bytes=0-` (so it honours ranges), the body is not content-encoded, the
 /// file is at least twice `min_split_size`, and more than one connection is allowed.
 pub(crate) fn splittable(opened: &Opened, split: usize, min_split_size: u64) -> bool {
-    let encoded = opened
-        .response
-        .headers()
-        .get(CONTENT_ENCODING)
-        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    let encoded = http::content_coded(opened.response.headers());
     split > 1
         && opened.body == Body::Rest
         && !encoded
@@ -107,7 +109,11 @@ enum ConnEnd {
 /// What the connections share.
 struct Ctx {
     client: super::fetch::http::HttpClient,
+    /// The item's URL, asked until a reply says where it leads.
     url: Url,
+    /// The URL the first reply came from, after its redirects: every later connection asks it
+    /// (a link that redirects to another mirror on each request must not mix mirrors).
+    pinned: std::sync::OnceLock<Url>,
     limits: crate::protocol::Limits,
     naming: Naming,
     options: Arc<crate::protocol::ItemOptions>,
@@ -115,6 +121,7 @@ struct Ctx {
     total: u64,
     segments: Arc<Segments>,
     plan: Mutex<Plan>,
+    speeds: speed::Speeds,
     rates: super::limit::Rates,
     received: Arc<AtomicU64>,
     stop: CancellationToken,
@@ -144,6 +151,11 @@ pub(crate) async fn run(
     let ctx = Arc::new(Ctx {
         client: job.client.clone(),
         url: url.clone(),
+        pinned: first
+            .as_ref()
+            .map_or_else(std::sync::OnceLock::new, |first| {
+                std::sync::OnceLock::from(first.url().clone())
+            }),
         limits: job.limits,
         naming: Naming {
             use_disposition: false,
@@ -155,6 +167,7 @@ pub(crate) async fn run(
         total: segments.total(),
         plan: Mutex::new(Plan::new(segments.missing())),
         segments,
+        speeds: speed::Speeds::default(),
         rates: job.rates.clone(),
         received,
         stop: stop.child_token(),
@@ -188,7 +201,13 @@ pub(crate) async fn run(
             ended = conns.set.join_next(), if conns.active > 0 => {
                 conns.active -= 1;
                 match ended {
-                    Some(Ok(ConnEnd::Idle)) | None => {}
+                    Some(Ok(ConnEnd::Idle)) | None => {
+                        // Every range is fetched or being written: a connection still out
+                        // (one retired for its slowness, waiting on its server) ends now.
+                        if ctx.plan().left() == 0 {
+                            ctx.stop.cancel();
+                        }
+                    }
                     Some(Ok(ConnEnd::Mismatch)) => {
                         fallback = true;
                         ctx.stop.cancel(); // the others end at once
@@ -288,6 +307,7 @@ impl Conns {
         let (ctx, conn) = (Arc::clone(&self.ctx), self.next);
         self.next += 1;
         self.active += 1;
+        ctx.speeds.start(conn);
         self.set.spawn(async move {
             let end = connection(&ctx, conn, first).await;
             ctx.plan().release(conn);
@@ -323,8 +343,7 @@ async fn connection(ctx: &Ctx, conn: usize, mut first: Option<Response>) -> Conn
     // server that throttles per request treats each as new.
     let request = ctx.limits.min_split_size.max(MIN_REQUEST);
     loop {
-        let claimed = ctx.plan().claim(conn);
-        let Some((task, _, _)) = claimed else {
+        let Some(task) = next_task(ctx, conn).await else {
             return ConnEnd::Idle;
         };
         // Request after request until the range is done (or taken over).
@@ -349,6 +368,36 @@ async fn connection(ctx: &Ctx, conn: usize, mut first: Option<Response>) -> Conn
     }
 }
 
+/// The next range for `conn`: one to claim, else the rest of one whose owner is much slower
+/// (looked for again every [`LOOK_AGAIN`] while other connections still fetch). `None` when
+/// nothing is left for it, or it was itself retired for its slowness.
+async fn next_task(ctx: &Ctx, conn: usize) -> Option<usize> {
+    loop {
+        {
+            let mut plan = ctx.plan();
+            if let Some((task, _, _)) = plan.claim(conn) {
+                return Some(task);
+            }
+            let owned = plan.owned();
+            if plan.retired(conn) || owned.is_empty() {
+                return None;
+            }
+            if let Some(task) = ctx.speeds.to_take_over(conn, &owned) {
+                tracing::info!(
+                    conn,
+                    task,
+                    "taking over the range of a much slower connection"
+                );
+                return plan.take_over(task, conn).map(|(task, _, _)| task);
+            }
+        }
+        tokio::select! {
+            () = ctx.stop.cancelled() => return None,
+            () = tokio::time::sleep(LOOK_AGAIN) => {}
+        }
+    }
+}
+
 /// Asks for `[start, end)`, pinned to the first reply's version.
 async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd> {
     let range = RangeFrom {
@@ -357,9 +406,10 @@ async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd
         validator: ctx.validator.clone(),
         total: Some(ctx.total),
     };
+    let asked = ctx.pinned.get().unwrap_or(&ctx.url);
     let opened = http::open(
         &ctx.client,
-        &ctx.url,
+        asked,
         &ctx.limits,
         &ctx.naming,
         &ctx.options.request,
@@ -369,6 +419,18 @@ async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd
     .await;
     match opened {
         Ok(opened) if opened.body == Body::Rest => {
+            // The first reply pins where the file is; a reply from another host (the pinned
+            // URL redirected elsewhere) is the same file only if a validator shows it.
+            let from = opened.response.url();
+            let pinned = ctx.pinned.get_or_init(|| from.clone());
+            if ctx.validator.is_none() && !same_origin(pinned, from) {
+                tracing::info!(
+                    start,
+                    end,
+                    "a segment came from another host, with no validator to show it is the same file"
+                );
+                return Err(ConnEnd::Mismatch);
+            }
             // If-Range already asked for the same version; a reply that names another one
             // anyway is not trusted.
             let same = match &ctx.validator {
@@ -397,6 +459,13 @@ async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd
         }
         Err(reason) => Err(ConnEnd::Failed(reason)),
     }
+}
+
+/// Whether two URLs lead to the same server (scheme, host and port).
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// A write on the blocking pool, awaited before the next one (one in flight per connection).
@@ -485,6 +554,7 @@ async fn read_task(
             }));
             taken += n;
             ctx.received.fetch_add(n, Ordering::Relaxed);
+            ctx.speeds.add(conn, n);
         }
     }
 }

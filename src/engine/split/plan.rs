@@ -1,5 +1,6 @@
 //! Which connection of a split download fetches which byte range: ranges nobody fetches are
-//! handed out first, then the second half of the largest one left (dynamic splitting).
+//! handed out first, then the second half of the largest one left (dynamic splitting); the
+//! range of a connection found too slow is taken over whole, and that connection retired.
 //!
 //! Owns: the ranges and their owners. Must not touch: the network, the disk, time.
 
@@ -17,6 +18,8 @@ pub(super) struct Task {
 #[derive(Debug, Default)]
 pub(super) struct Plan {
     pub(super) tasks: Vec<Task>,
+    /// Connections whose range was taken over for their slowness: they get no more.
+    retired: Vec<usize>,
 }
 
 impl Plan {
@@ -30,12 +33,16 @@ impl Plan {
                     owner: None,
                 })
                 .collect(),
+            retired: Vec::new(),
         }
     }
 
     /// A range for connection `conn`: one nobody fetches, else the second half of the largest
     /// one left (its fetcher stops where the half begins).
     pub(super) fn claim(&mut self, conn: usize) -> Option<(usize, u64, u64)> {
+        if self.retired(conn) {
+            return None;
+        }
         if let Some(i) = self
             .tasks
             .iter()
@@ -85,6 +92,38 @@ impl Plan {
         (t.owner == Some(conn) && t.next < t.end).then_some((t.next, t.end))
     }
 
+    /// Ranges being fetched: (task, owner, bytes left).
+    pub(super) fn owned(&self) -> Vec<(usize, usize, u64)> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((i, t.owner?, t.end.saturating_sub(t.next))))
+            .filter(|&(_, _, left)| left > 0)
+            .collect()
+    }
+
+    /// Connection `conn` takes over what is left of task `task`; its owner, too slow, gets
+    /// no more work (it stops at its next piece). `None` when there is nothing left of it.
+    pub(super) fn take_over(&mut self, task: usize, conn: usize) -> Option<(usize, u64, u64)> {
+        if self.retired(conn) {
+            return None;
+        }
+        let t = self.tasks.get_mut(task)?;
+        if t.next >= t.end {
+            return None;
+        }
+        if let Some(slow) = t.owner.replace(conn)
+            && slow != conn
+        {
+            self.retired.push(slow);
+        }
+        Some((task, t.next, t.end))
+    }
+
+    pub(super) fn retired(&self, conn: usize) -> bool {
+        self.retired.contains(&conn)
+    }
+
     /// Connection `conn` ended: what it did not fetch is free for another.
     pub(super) fn release(&mut self, conn: usize) {
         for t in &mut self.tasks {
@@ -132,6 +171,11 @@ mod tests {
         // Connection 1 dies: its range is free for whoever asks next.
         plan.release(1);
         assert_eq!(plan.claim(0), Some((1, mib + 7 * mib / 2, 8 * mib)));
+        // A slow owner's range taken over whole: the owner gets nothing more.
+        assert_eq!(plan.owned(), vec![(1, 0, 7 * mib / 2)]);
+        assert_eq!(plan.take_over(1, 2), Some((1, mib + 7 * mib / 2, 8 * mib)));
+        assert_eq!(plan.take(1, 0, 1), None);
+        assert!(plan.retired(0) && plan.claim(0).is_none());
         // Too little left to split: no range for a third.
         let mut small = Plan::new(vec![(0, MIN_PIECE)]);
         assert!(small.claim(0).is_some());

@@ -15,10 +15,10 @@ use super::segmented::{Split, split_download, strong_validator};
 use super::{Body, RangeFrom, Sink};
 use crate::engine::fetch::{Attempt, Fetcher, Stop, Try};
 use crate::engine::item::kept::{resumable_part, same_file_kept, skip_if_there};
-use crate::engine::item::{Job, Shared, blocking, part_args, started};
+use crate::engine::item::{Job, Shared, blocking, part_args, started, within_size_limit};
 use crate::engine::output::{ChunkWriter, Committed, PartFile};
 use crate::engine::{fetch::http, split};
-use crate::protocol::{FetchError, Source};
+use crate::protocol::Source;
 
 /// Bodies of known length up to this size are read into memory and written in one go (no
 /// checkpoint would have happened before this many bytes anyway).
@@ -56,6 +56,9 @@ async fn try_url(
         .and_then(|p| p.sidecar())
         .and_then(|s| s.total.filter(|_| !s.segments.is_empty()));
     let mut fell_back = false;
+    if let Some(total) = segmented {
+        within_size_limit(job, Some(total))?;
+    }
     if let Some(total) = segmented
         && let Some(kept) = part.take()
     {
@@ -94,6 +97,8 @@ async fn try_url(
         total: None,
     });
     let mut opened = open(range.as_ref().or(probe.as_ref())).await?;
+    // Before the first byte is written, on every path (a split download included).
+    within_size_limit(job, opened.total)?;
     if part.is_none() {
         skip_if_there(job, &opened.name, opened.total).await?;
     }
@@ -149,11 +154,7 @@ async fn try_url(
         drop(opened);
         opened = open(None).await?;
     }
-    if let (Some(limit), Some(total)) = (job.limits.max_size, opened.total)
-        && total > limit
-    {
-        return Err(Stop::Failed(FetchError::TooLarge { limit }));
-    }
+    within_size_limit(job, opened.total)?;
     if part.is_none()
         && opened.body == Body::Full
         && opened.total.is_some_and(|total| total <= SMALL_BODY)

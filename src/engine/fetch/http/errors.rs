@@ -127,6 +127,14 @@ pub(super) fn body_error(e: &reqwest::Error, total: Option<u64>, received: u64) 
     }
 }
 
+/// The body's chunks all arrived and only its trailer section could not be parsed (a trailer
+/// line without a colon, wget2's and curl's tests): hyper reads trailers after the last chunk
+/// and fails the body with httparse's error, which nothing else in a body's reading carries.
+/// curl and wget2 ignore trailers; so does Haul (hyper still bounds their count and size).
+pub(super) fn only_trailers_refused(e: &reqwest::Error) -> bool {
+    sources(e).any(|s| s.downcast_ref::<httparse::Error>().is_some())
+}
+
 /// A TLS failure in the chain, as text.
 fn tls_error(e: &(dyn StdError + 'static)) -> Option<String> {
     e.downcast_ref::<rustls::Error>().map(ToString::to_string)

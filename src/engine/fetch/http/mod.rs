@@ -19,6 +19,10 @@
 //!   starts with whitespace) is skipped, not the whole reply; a space before the colon is
 //!   allowed;
 //! - a NUL or a lone CR anywhere in the head is never tolerated (the reply fails);
+//! - a chunked body's trailer section that cannot be parsed (a line without a colon) is
+//!   ignored once every chunk has arrived, as curl and wget2 ignore trailers; chunk-size lines
+//!   must end in CRLF (hyper's decoder has no leniency for a bare LF, unlike curl's and
+//!   wget2's: such a body fails as broken rather than being guessed at);
 //! - at most [`MAX_HEADERS`] header lines, and the whole head within hyper's read buffer
 //!   (about 400 KiB: 8 KiB + 100 × 4 KiB); past either the reply fails with "message head is
 //!   too large". curl's own limits are 5,000 lines and 300 KiB.
@@ -42,7 +46,7 @@ pub(crate) use attempt::Http;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_DISPOSITION, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_DISPOSITION, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
 use reqwest::{Client, Response, redirect};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -52,7 +56,8 @@ use crate::engine::limit::Rates;
 use crate::engine::names;
 use crate::engine::output::ChunkWriter;
 use crate::protocol::{FetchError, Limits, ProxyChoice, ProxyProblem, Request, TimeoutKind};
-use errors::{RedirectRefused, body_error, chain, classify};
+use errors::{RedirectRefused, body_error, chain, classify, only_trailers_refused};
+pub(crate) use reply::content_coded;
 
 /// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 10;
@@ -247,7 +252,13 @@ async fn send(
     // reqwest's read timeout covers a silent server; this outer bound also covers a server
     // that trickles header bytes forever.
     let headers_deadline = limits.connect_timeout + limits.stall_timeout;
-    let mut request = client.client.get(url.clone());
+    // Haul saves the bytes as sent and decodes no content coding: say so, so a compression
+    // layer in front of the server never codes a range (whose bytes would be written at the
+    // file's offsets as if they were the file's).
+    let mut request = client
+        .client
+        .get(url.clone())
+        .header(ACCEPT_ENCODING, "identity");
     for (name, value) in headers {
         request = request.header(name.as_str(), value.as_str());
     }
@@ -351,6 +362,7 @@ pub async fn next_chunk(
         () = stop.cancelled() => Err(Stop::Stopped),
         next = tokio::time::timeout(stall, response.chunk()) => match next {
             Err(_) => Err(Stop::TimedOut(TimeoutKind::Stall)),
+            Ok(Err(e)) if only_trailers_refused(&e) => Ok(None),
             Ok(Err(e)) => Err(body_error(&e, total, received)),
             Ok(Ok(chunk)) => Ok(chunk),
         },
@@ -378,6 +390,7 @@ pub async fn stream(
             () = stop.cancelled() => return Err(Stop::Stopped),
             next = tokio::time::timeout(stall, response.chunk()) => match next {
                 Err(_) => return Err(Stop::TimedOut(TimeoutKind::Stall)),
+                Ok(Err(e)) if only_trailers_refused(&e) => break,
                 Ok(Err(e)) => return Err(body_error(&e, total, received)),
                 Ok(Ok(None)) => break,
                 Ok(Ok(Some(chunk))) => chunk,

@@ -6,8 +6,10 @@
 //!   whole file; a `206` with less is a [`FetchError::ReplyMismatch`], never a file;
 //! - a request for the rest (`Range: bytes=N-`) takes a `206` whose `Content-Range` starts at
 //!   N, ends at the last byte, has the total already known, and whose framing length is the
-//!   span; anything else is [`Body::Mismatch`] (ask again for the whole file), and a `416`
-//!   with `Content-Range: bytes */N` says nothing is left;
+//!   span and that carries no content coding; anything else is [`Body::Mismatch`] (ask again for the whole file), and a `416`
+//!   with `Content-Range: bytes */N` (or `*/N`) says nothing is left only when N is both the
+//!   bytes held and the total they belong to; a `416` to a request for the whole file (no
+//!   range, or `bytes=0-`) is an error;
 //! - a transfer coding the client cannot decode fails the item (RFC 9112 §6.1: only
 //!   `chunked`, which hyper decodes, may be applied; `identity` is a no-op), as curl does
 //!   (its exit 61), instead of saving encoded bytes as the file.
@@ -22,7 +24,8 @@ use std::time::{Duration, SystemTime};
 use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
 use reqwest::StatusCode;
 use reqwest::header::{
-    CONTENT_RANGE, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER, TRANSFER_ENCODING,
+    CONTENT_ENCODING, CONTENT_RANGE, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER,
+    TRANSFER_ENCODING,
 };
 use url::Url;
 
@@ -45,6 +48,12 @@ pub(super) enum ContentRange {
 /// end at or past the total is invalid.
 pub(super) fn content_range(headers: &HeaderMap) -> Option<ContentRange> {
     let value = headers.get(CONTENT_RANGE)?.to_str().ok()?.trim();
+    // `*/100` without its unit, as some servers put it on a 416 (curl and wget2 read it).
+    if let Some(total) = value.strip_prefix("*/") {
+        return Some(ContentRange::Unsatisfied {
+            total: total.trim().parse().ok()?,
+        });
+    }
     let (unit, rest) = value.split_once(' ')?;
     if !unit.eq_ignore_ascii_case("bytes") {
         return None;
@@ -70,6 +79,14 @@ pub(super) fn body_of(
     framing: Option<u64>,
 ) -> Result<(Body, Option<u64>), FetchError> {
     let cr = content_range(headers);
+    // A 416 to a request that asked for no range, or for all of it (`bytes=0-`): the server
+    // has nothing to give, which is an error, never an empty file.
+    if status == StatusCode::RANGE_NOT_SATISFIABLE && range.is_none_or(|r| r.offset == 0) {
+        return Err(FetchError::HttpStatus {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or_default().to_owned(),
+        });
+    }
     let Some(range) = range else {
         if status != StatusCode::PARTIAL_CONTENT {
             return Ok((Body::Full, framing));
@@ -90,12 +107,22 @@ pub(super) fn body_of(
         };
     };
     let body = match (status, cr) {
+        // Done only when the bytes held are exactly the total it names, and that total is the
+        // one the kept bytes belong to (a 416 naming a shorter file is another file).
         (StatusCode::RANGE_NOT_SATISFIABLE, Some(ContentRange::Unsatisfied { total }))
-            if total == range.offset =>
+            if total == range.offset && range.total.is_none_or(|t| t == total) =>
         {
             (Body::Complete, Some(total))
         }
         (StatusCode::RANGE_NOT_SATISFIABLE, _) => (Body::Mismatch, None),
+        // A part of the file is the file's bytes only when no content coding was applied to
+        // it (a compression layer may code a range reply even when the first reply was
+        // plain); the `bytes=0-` that a new item starts with is the whole body, as a 200 is.
+        (StatusCode::PARTIAL_CONTENT, Some(ContentRange::Span { .. }))
+            if (range.offset > 0 || range.end.is_some()) && content_coded(headers) =>
+        {
+            (Body::Mismatch, None)
+        }
         (StatusCode::PARTIAL_CONTENT, Some(ContentRange::Span { start, end, total }))
             if start == range.offset
                 && Some(end) == range.end.or(total.checked_sub(1))
@@ -109,6 +136,17 @@ pub(super) fn body_of(
         _ => (Body::Full, framing),
     };
     Ok(body)
+}
+
+/// Whether the reply's body carries a content coding (`Content-Encoding` other than
+/// `identity`): its bytes are not the file's as stored.
+pub(crate) fn content_coded(headers: &HeaderMap) -> bool {
+    headers.get_all(CONTENT_ENCODING).iter().any(|value| {
+        String::from_utf8_lossy(value.as_bytes())
+            .split(',')
+            .map(str::trim)
+            .any(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("identity"))
+    })
 }
 
 /// Fails a reply whose transfer codings the client cannot undo: hyper decodes a final
@@ -231,6 +269,7 @@ mod tests {
             cr("bytes */87"),
             Some(ContentRange::Unsatisfied { total: 87 })
         );
+        assert_eq!(cr("*/100"), Some(ContentRange::Unsatisfied { total: 100 }));
         for bad in [
             "bytes 0-50/10",
             "bytes 50-0/51",
@@ -238,7 +277,7 @@ mod tests {
             "0-50/51",
             "bytes=0-50/51",
             "bytes 0-100/100",
-            "*/100",
+            "*/x",
             "bytes 1-/100",
         ] {
             assert_eq!(cr(bad), None, "{bad}");
@@ -309,14 +348,37 @@ mod tests {
             Some(0),
         );
         assert_eq!(done, Ok((Body::Complete, Some(40))));
-        for cr in ["bytes */2", "*/40"] {
+        for (cr, known) in [
+            ("bytes */2", None),
+            ("bytes 0-1/40", None),
+            ("*/40", Some(100)),
+        ] {
             let got = body_of(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 &reply(cr),
-                Some(&rest(40, None)),
+                Some(&rest(40, known)),
                 Some(0),
             );
             assert_eq!(got, Ok((Body::Mismatch, None)), "{cr}");
+        }
+        let unitless = body_of(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            &reply("*/40"),
+            Some(&rest(40, Some(40))),
+            Some(0),
+        );
+        assert_eq!(unitless, Ok((Body::Complete, Some(40))));
+        for range in [None, Some(rest(0, None))] {
+            let got = body_of(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                &reply("bytes */0"),
+                range.as_ref(),
+                Some(0),
+            );
+            assert!(
+                matches!(got, Err(FetchError::HttpStatus { status: 416, .. })),
+                "{range:?}: {got:?}"
+            );
         }
         let ignored = body_of(
             StatusCode::OK,

@@ -1,0 +1,130 @@
+//! How fast each connection of a split download receives, and when one that has run out of
+//! work takes over the range of one much slower than itself: a slow connection never decides
+//! the end (one at 16 KiB/s among fast ones would otherwise hold the last piece for seconds).
+//!
+//! Owns: the connections' speeds and the rule for taking over. Must not touch: the ranges
+//! themselves (`plan` moves them), the network, the disk.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// A connection is judged only after it has been watched this long.
+const WATCHED: Duration = Duration::from_millis(500);
+/// A range is taken over only when its owner would need this much longer than the taker
+/// (counting a new request's round trip), and at least [`SAVED`] more.
+const SLOWER: f64 = 2.0;
+const SAVED: Duration = Duration::from_millis(500);
+/// What a new request costs before its first byte, as the taker pays it.
+const NEW_REQUEST: Duration = Duration::from_millis(100);
+
+/// Bytes received by each connection since it started.
+#[derive(Debug, Default)]
+pub(super) struct Speeds {
+    meters: Mutex<HashMap<usize, Meter>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Meter {
+    since: Instant,
+    bytes: u64,
+}
+
+impl Speeds {
+    fn meters(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Meter>> {
+        self.meters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Connection `conn` starts (its clock starts now).
+    pub(super) fn start(&self, conn: usize) {
+        self.meters().insert(
+            conn,
+            Meter {
+                since: Instant::now(),
+                bytes: 0,
+            },
+        );
+    }
+
+    /// Connection `conn` received `n` more bytes.
+    pub(super) fn add(&self, conn: usize, n: u64) {
+        if let Some(meter) = self.meters().get_mut(&conn) {
+            meter.bytes += n;
+        }
+    }
+
+    /// Bytes a second of `conn` and how long it has been watched.
+    fn rate(&self, conn: usize) -> Option<(f64, Duration)> {
+        let meter = *self.meters().get(&conn)?;
+        let watched = meter.since.elapsed();
+        Some((
+            meter.bytes as f64 / watched.as_secs_f64().max(1e-3),
+            watched,
+        ))
+    }
+
+    /// Of the ranges `owned` (task, owner, bytes left), the one connection `taker` should take
+    /// over: the one whose owner, watched long enough, would finish it latest and at least
+    /// [`SLOWER`] times (and [`SAVED`]) later than `taker` at its own speed.
+    pub(super) fn to_take_over(
+        &self,
+        taker: usize,
+        owned: &[(usize, usize, u64)],
+    ) -> Option<usize> {
+        let (mine, _) = self.rate(taker).filter(|(rate, _)| *rate > 0.0)?;
+        let mut worst: Option<(usize, f64)> = None;
+        for &(task, owner, left) in owned {
+            if owner == taker || left == 0 {
+                continue;
+            }
+            let Some((theirs, watched)) = self.rate(owner) else {
+                continue;
+            };
+            if watched < WATCHED {
+                continue;
+            }
+            let theirs_secs = if theirs > 0.0 {
+                left as f64 / theirs
+            } else {
+                f64::INFINITY
+            };
+            let mine_secs = left as f64 / mine + NEW_REQUEST.as_secs_f64();
+            let worth =
+                theirs_secs > SLOWER * mine_secs && theirs_secs - mine_secs > SAVED.as_secs_f64();
+            if worth && worst.is_none_or(|(_, secs)| theirs_secs > secs) {
+                worst = Some((task, theirs_secs));
+            }
+        }
+        worst.map(|(task, _)| task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(conn: usize, bytes: u64, ago: Duration) -> (usize, Meter) {
+        let since = Instant::now().checked_sub(ago).expect("a past instant");
+        (conn, Meter { since, bytes })
+    }
+
+    #[test]
+    fn only_a_much_slower_connection_watched_long_enough_is_taken_over() {
+        let secs = Duration::from_secs;
+        let speeds = Speeds {
+            meters: Mutex::new(HashMap::from([
+                at(0, 50_000_000, secs(1)),           // 50 MB/s: the taker
+                at(1, 16_000, secs(1)),               // 16 kB/s
+                at(2, 40_000_000, secs(1)),           // nearly as fast
+                at(3, 0, Duration::from_millis(100)), // too new to judge
+            ])),
+        };
+        let owned = [(7, 1, 200_000), (8, 2, 200_000), (9, 3, 200_000)];
+        assert_eq!(speeds.to_take_over(0, &owned), Some(7));
+        assert_eq!(speeds.to_take_over(0, &owned[1..]), None);
+        // Too little left to be worth a new request.
+        assert_eq!(speeds.to_take_over(0, &[(7, 1, 1_000)]), None);
+        // A taker that has received nothing takes nothing.
+        assert_eq!(speeds.to_take_over(3, &owned), None);
+    }
+}
