@@ -355,7 +355,7 @@ impl HaulApp {
     fn legacy_charset(&self) -> Option<&'static str> {
         self.system_locale
             .as_deref()
-            .and_then(crate::engine::names::legacy_charset_for_locale)
+            .and_then(crate::names::legacy_charset_for_locale)
     }
 
     fn tr(&self) -> Tr {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::i18n::{Lang, LanguageChoice};
-use crate::engine::names::legacy_charset_for_locale;
+use crate::names::legacy_charset_for_locale;
 use crate::protocol::{Limits, Output, ProxyChoice};
 
 /// The eframe storage key.

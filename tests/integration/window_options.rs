@@ -153,11 +153,13 @@ fn a_paused_rows_expired_link_is_given_anew_and_it_resumes_its_bytes() {
 
 #[test]
 fn a_proxy_typed_in_settings_carries_the_next_download() {
-    if !crate::request::have("microsocks") {
+    if !haul_testkit::tools::have("microsocks") {
         return;
     }
     let mut world = World::new();
-    let proxy = world.rt.block_on(crate::request::microsocks("haul", "pw"));
+    let proxy = world
+        .rt
+        .block_on(haul_testkit::tools::microsocks("haul", "pw"));
     let url = world.server.url("/bytes/3000/proxied.bin");
     let mut h = world.harness();
     h.get_by_label("Settings").click();

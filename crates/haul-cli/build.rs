@@ -1,0 +1,12 @@
+//! Build script of `haul-cli`: the executable's icon on Windows.
+
+#[cfg(windows)]
+const ROOT: &str = "../..";
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=../../build/windows_icon.rs");
+    windows_icon();
+}
+
+include!("../../build/windows_icon.rs");

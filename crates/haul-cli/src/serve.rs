@@ -1,0 +1,59 @@
+//! `haul-cli --enable-rpc`: aria2's JSON-RPC without a window (a NAS, a server), until Ctrl+C.
+//!
+//! Owns: the actor that owns the downloads table: it applies the engine's events and answers
+//! the RPC's calls, one at a time. Must not touch: HTTP (that is `haul_rpc`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use haul_core::protocol::Limits;
+use haul_engine::{Engine, Events};
+use haul_rpc::{self as rpc, RpcConfig, Table};
+use tokio::sync::mpsc;
+
+/// Serves until Ctrl+C, then hands the engine back (the caller suspends it outside the
+/// runtime: running items are paused and their bytes kept, as a batch's are).
+pub async fn run(
+    engine: Engine,
+    mut events: Events,
+    config: RpcConfig,
+    dest: PathBuf,
+    limits: Limits,
+) -> anyhow::Result<Engine> {
+    let (calls_tx, mut calls) = mpsc::channel(64);
+    let secret_given = config.secret.clone();
+    let served = rpc::serve(config, calls_tx, None)
+        .await
+        .context("cannot start the RPC server")?;
+    let addr = served.addr;
+    eprintln!(
+        "haul-cli: aria2 JSON-RPC at http://{addr}/jsonrpc, secret {secret_given}, saving into {}",
+        dest.display()
+    );
+    let mut table = Table::new(dest, limits, Box::new(engine.handle()));
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => {
+                    if let Some((name, gid)) = table.apply(&event, Instant::now()) {
+                        served.notify(name, gid);
+                    }
+                }
+                None => break,
+            },
+            call = calls.recv() => {
+                let Some(call) = call else { break };
+                let result = rpc::call(&mut table, &call.method, &call.params);
+                let _ = call.reply.send(result);
+            }
+            _ = &mut ctrl_c => {
+                eprintln!("haul-cli: stopping the RPC server; running downloads are paused");
+                break;
+            }
+        }
+    }
+    Ok(engine)
+}

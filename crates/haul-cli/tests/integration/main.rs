@@ -1,0 +1,17 @@
+//! `haul-cli`'s integration tests: the built binary as scripts run it, against real servers,
+//! proxies and RPC clients on 127.0.0.1 that the tests start.
+//!
+//! - `cli`: flags, exit codes, reports, Ctrl+C, kill -9 and the same command again.
+//! - `ftp`: FTP and FTPS against pyftpdlib, through the engine, the CLI and the RPC.
+//! - `request`: headers, cookies, credentials, aria2 lists and real proxies.
+//! - `wild_rpc`: hostile RPC clients: links and files outside the destination, requests that
+//!   never finish, hoarded connections.
+//! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
+
+mod cli;
+mod ftp;
+mod request;
+mod rpc;
+mod wild_rpc;
+
+use haul_testkit as support;

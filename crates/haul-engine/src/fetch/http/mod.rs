@@ -1,0 +1,433 @@
+//! HTTP(S) with reqwest: one client, a strict redirect policy, streaming bodies.
+//!
+//! Owns: talking to servers. [`client`] builds the shared client (connect and read timeouts,
+//! at most 10 http(s)-only redirects, certificates always verified, proxies from the
+//! environment, no decompression, and the header tolerance below). [`open`] sends the request
+//! — with `Range` and `If-Range` when resuming — and checks the reply against it (`reply`):
+//! what its body is ([`Body`]), whether its transfer coding can be decoded, when to ask again
+//! (a `Retry-After`), and where a redirect the HTTP layer did not follow goes. [`stream`]
+//! moves the body into a [`ChunkWriter`] (or, for a small body, memory) under a stall timeout
+//! and an optional size limit. Both return soon after their stop token is cancelled; dropping
+//! the response closes the connection.
+//! Must not touch: the disk (the writer does), channels, events.
+//!
+//! # What replies are tolerated, within which bounds
+//! Browsers and curl accept header sections that RFC 9112 calls invalid; a download should
+//! not fail over them, and a hostile server must not exhaust memory with them:
+//! - folded header lines (obs-fold, RFC 9112 §5.2) are unfolded, each fold becoming one space;
+//! - a header line that cannot be parsed (no colon, a space in the name, a first line that
+//!   starts with whitespace) is skipped, not the whole reply; a space before the colon is
+//!   allowed;
+//! - a NUL or a lone CR anywhere in the head is never tolerated (the reply fails);
+//! - a chunked body's trailer section that cannot be parsed (a line without a colon) is
+//!   ignored once every chunk has arrived, as curl and wget2 ignore trailers; chunk-size lines
+//!   must end in CRLF (hyper's decoder has no leniency for a bare LF, unlike curl's and
+//!   wget2's: such a body fails as broken rather than being guessed at);
+//! - at most [`MAX_HEADERS`] header lines, and the whole head within hyper's read buffer
+//!   (about 400 KiB: 8 KiB + 100 × 4 KiB); past either the reply fails with "message head is
+//!   too large". curl's own limits are 5,000 lines and 300 KiB.
+//!
+//! # Layout
+//! - this file: the client, [`open`], [`stream`].
+//! - `reply`: checking a reply against its request.
+//! - `errors`: reqwest's errors as stop reasons.
+//! - `proxy`: which proxy a URL goes through, and its failures told from the server's.
+//! - `attempt`: HTTP's [`Fetcher`](super::Fetcher): one attempt at an item.
+//! - `segmented`: a split download inside the item (the ranges are `engine::split`'s).
+
+mod attempt;
+mod errors;
+mod proxy;
+mod reply;
+mod segmented;
+
+pub(crate) use attempt::Http;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_DISPOSITION, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
+use reqwest::{Client, Response, redirect};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::Stop;
+use crate::limit::Rates;
+use crate::names;
+use crate::output::ChunkWriter;
+use crate::protocol::{FetchError, Limits, ProxyChoice, ProxyProblem, Request, TimeoutKind};
+use errors::{RedirectRefused, body_error, chain, classify, only_trailers_refused};
+pub(crate) use reply::content_coded;
+
+/// Redirects followed before giving up.
+pub const MAX_REDIRECTS: usize = 10;
+/// The longest `Retry-After` honoured; a server asking for more gets this.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+/// Header lines a reply may have (hyper's own default is 100).
+pub const MAX_HEADERS: usize = 1000;
+
+/// Seconds since 1970, for cookie expiry.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The engine's HTTP client and the proxy it was built with (to say when the proxy, not the
+/// server, failed).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: Client,
+    proxy: ProxyChoice,
+}
+
+impl HttpClient {
+    /// The proxy a request to `url` goes through, as shown to people (a password as `***`);
+    /// `None` when it goes straight to the server (or the system's proxy cannot be told).
+    pub fn proxy_for(&self, url: &Url) -> Option<String> {
+        let host = url.host_str()?;
+        match &self.proxy {
+            ProxyChoice::None => None,
+            ProxyChoice::Manual(manual) => {
+                (!proxy::bypassed(&manual.no_proxy, host)).then(|| manual.shown())
+            }
+            ProxyChoice::System => proxy::from_env(url.scheme(), host),
+        }
+    }
+}
+
+/// Builds the client shared by all HTTP items, from the connect and stall timeouts and the
+/// proxy. Errors: [`FetchError::Request`] when the TLS setup or the proxy URL is refused.
+pub fn client(limits: &Limits, proxy: &ProxyChoice) -> Result<HttpClient, FetchError> {
+    // rustls' process-wide crypto provider; an error only means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let builder = Client::builder();
+    let builder = match proxy {
+        ProxyChoice::None => builder.no_proxy(),
+        ProxyChoice::System => builder,
+        ProxyChoice::Manual(manual) => {
+            let all = reqwest::Proxy::all(manual.url.as_str()).map_err(|e| FetchError::Proxy {
+                proxy: manual.shown(),
+                problem: ProxyProblem::Unreachable,
+                detail: crate::protocol::redact(&chain(&e)).into_owned(),
+            })?;
+            builder.proxy(all.no_proxy(reqwest::NoProxy::from_string(&manual.no_proxy)))
+        }
+    };
+    builder
+        .user_agent(concat!("haul/", env!("CARGO_PKG_VERSION")))
+        // Every redirect comes back to `open`, which follows it with the headers that hop
+        // may have (credentials and secret headers only to the first host; cookies matched
+        // to each hop's URL).
+        .redirect(redirect::Policy::none())
+        .connect_timeout(limits.connect_timeout)
+        .read_timeout(limits.stall_timeout)
+        .tcp_nodelay(true)
+        .http1_allow_obsolete_multiline_headers_in_responses(true)
+        .http1_ignore_invalid_headers_in_responses(true)
+        .http1_allow_spaces_after_header_name_in_responses(true)
+        .http1_max_headers(MAX_HEADERS)
+        .build()
+        .map(|client| HttpClient {
+            client,
+            proxy: proxy.clone(),
+        })
+        .map_err(|e| FetchError::Request(chain(&e)))
+}
+
+/// Asking for the rest of a file: the bytes from `offset` on, if it is still the same file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeFrom {
+    pub offset: u64,
+    /// The last byte asked for (inclusive); `None`: to the end of the file. A split
+    /// download's segments ask for bounded ranges.
+    pub end: Option<u64>,
+    /// For `If-Range`: an ETag or a Last-Modified date.
+    pub validator: Option<String>,
+    /// The whole size the kept bytes belong to, if known.
+    pub total: Option<u64>,
+}
+
+/// What the body of an accepted reply is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// The whole file (a 200, also when a range was asked for: the server ignored it or the
+    /// file changed — start over).
+    Full,
+    /// Exactly the rest that was asked for (a 206 starting at the offset, same total).
+    Rest,
+    /// Nothing is left: a 416 saying the file is exactly as long as what we have.
+    Complete,
+    /// A range reply that does not fit what we have (wrong start or total): ask again for
+    /// the whole file.
+    Mismatch,
+}
+
+/// A reply whose headers passed the checks; the body is still to be read.
+#[derive(Debug)]
+pub struct Opened {
+    pub response: Response,
+    /// A sanitised file name suggested by the reply.
+    pub name: String,
+    /// The whole file's size, when known.
+    pub total: Option<u64>,
+    pub body: Body,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// Sends the request and checks the reply against it: only a 2xx is accepted (an error body is
+/// never read; a 429 or 503 with `Retry-After` says when to try again), and only when it holds
+/// what was asked for (see `reply`); the name comes from `Content-Disposition` (when
+/// `use_disposition`, decoded as browsers do, with `legacy_charset` for bytes that are not
+/// UTF-8) or the final URL. With `range`, asks for the rest of a file and says in
+/// [`Opened::body`] what came back. A redirect the HTTP layer could not follow (raw bytes in
+/// `Location`) is followed here; one that cannot be followed fails with the reason.
+pub async fn open(
+    client: &HttpClient,
+    url: &Url,
+    limits: &Limits,
+    naming: &Naming,
+    request: &Request,
+    range: Option<&RangeFrom>,
+    stop: &CancellationToken,
+) -> Result<Opened, Stop> {
+    let mut target = url.clone();
+    let mut seen = vec![url.clone()];
+    loop {
+        let headers = request.headers_for(url, &target, unix_now());
+        let response = send(client, &target, limits, &headers, range, stop).await?;
+        let status = response.status();
+        if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED
+            && let Some(proxy) = client.proxy_for(&target)
+        {
+            return Err(Stop::Failed(FetchError::Proxy {
+                proxy,
+                problem: ProxyProblem::Auth,
+                detail: "407 Proxy Authentication Required".to_owned(),
+            }));
+        }
+        if status.is_redirection() {
+            let next = reply::redirect_target(status, response.headers(), response.url())
+                .and_then(|next| {
+                    if seen.contains(&next) {
+                        Err(RedirectRefused::Loop(next.to_string()))
+                    } else if seen.len() > MAX_REDIRECTS {
+                        Err(RedirectRefused::TooMany)
+                    } else {
+                        Ok(next)
+                    }
+                })
+                .map_err(|refused| Stop::Failed(FetchError::Redirect(refused.to_string())))?;
+            tracing::debug!(to = %crate::protocol::redact(next.as_str()), "following a redirect the HTTP layer left");
+            seen.push(next.clone());
+            target = next;
+            continue;
+        }
+        return accept(response, url, naming, range);
+    }
+}
+
+/// How an item's file is named from a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Naming {
+    /// Use a server's `Content-Disposition` name (else the URL's).
+    pub use_disposition: bool,
+    /// The legacy encoding (a WHATWG label such as `GBK`) tried for name bytes that are not
+    /// UTF-8.
+    pub legacy_charset: Option<String>,
+    /// The name the person gave (sanitised), over any the reply suggests.
+    pub out: Option<String>,
+}
+
+/// Sends one GET (with the range, if any) and waits for the reply's head.
+async fn send(
+    client: &HttpClient,
+    url: &Url,
+    limits: &Limits,
+    headers: &[(String, String)],
+    range: Option<&RangeFrom>,
+    stop: &CancellationToken,
+) -> Result<Response, Stop> {
+    // reqwest's read timeout covers a silent server; this outer bound also covers a server
+    // that trickles header bytes forever.
+    let headers_deadline = limits.connect_timeout + limits.stall_timeout;
+    // Haul saves the bytes as sent and decodes no content coding: say so, so a compression
+    // layer in front of the server never codes a range (whose bytes would be written at the
+    // file's offsets as if they were the file's).
+    let mut request = client
+        .client
+        .get(url.clone())
+        .header(ACCEPT_ENCODING, "identity");
+    for (name, value) in headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    if let Some(range) = range {
+        let last = range.end.map(|end| end.to_string()).unwrap_or_default();
+        request = request.header(RANGE, format!("bytes={}-{last}", range.offset));
+        if let Some(validator) = &range.validator {
+            request = request.header(IF_RANGE, validator.as_str());
+        }
+    }
+    let send = tokio::time::timeout(headers_deadline, request.send());
+    tokio::select! {
+        biased;
+        () = stop.cancelled() => Err(Stop::Stopped),
+        sent = send => match sent {
+            Err(_) => Err(Stop::TimedOut(TimeoutKind::Stall)),
+            Ok(Err(e)) => Err(client
+                .proxy_for(url)
+                .and_then(|proxy| proxy::failure(&e, proxy))
+                .unwrap_or_else(|| classify(&e))),
+            Ok(Ok(response)) => Ok(response),
+        },
+    }
+}
+
+/// Checks a final (non-redirect) reply against what was asked and names its file.
+fn accept(
+    response: Response,
+    url: &Url,
+    naming: &Naming,
+    range: Option<&RangeFrom>,
+) -> Result<Opened, Stop> {
+    let status = response.status();
+    let headers = response.headers();
+    let checked = if status.is_success() || status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+        reply::check_transfer_coding(headers)
+            .and_then(|()| reply::body_of(status, headers, range, response.content_length()))
+    } else {
+        let error = FetchError::HttpStatus {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or_default().to_owned(),
+        };
+        let busy = matches!(status.as_u16(), 429 | 503);
+        return Err(match reply::retry_after(headers) {
+            Some(after) if busy => Stop::Busy(error, after),
+            _ => Stop::Failed(error),
+        });
+    };
+    let (body, total) = checked.map_err(Stop::Failed)?;
+    let disposition = naming
+        .use_disposition
+        .then(|| headers.get(CONTENT_DISPOSITION))
+        .flatten()
+        .map(|value| value.as_bytes());
+    let name = match &naming.out {
+        Some(out) => out.clone(),
+        None => names::from_reply(
+            disposition,
+            response.url(),
+            url,
+            naming.legacy_charset.as_deref(),
+        )
+        .unwrap_or_else(|| reply::fallback_name(headers)),
+    };
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
+    Ok(Opened {
+        response,
+        name,
+        total,
+        body,
+        etag,
+        last_modified,
+    })
+}
+
+/// Where a body goes.
+pub enum Sink<'a> {
+    /// The `.part` writer on the blocking pool.
+    Writer(&'a mut ChunkWriter),
+    /// Memory, for a small body of known length: written to disk in one go once complete.
+    Memory(&'a mut Vec<u8>),
+}
+
+/// The next chunk of a body, `None` at its end. Fails on a stall (nothing within `stall`) or
+/// a broken connection (`received`: body bytes taken from this reply so far, for the error).
+pub async fn next_chunk(
+    response: &mut Response,
+    stall: Duration,
+    stop: &CancellationToken,
+    received: u64,
+) -> Result<Option<bytes::Bytes>, Stop> {
+    let total = response.content_length();
+    tokio::select! {
+        biased;
+        () = stop.cancelled() => Err(Stop::Stopped),
+        next = tokio::time::timeout(stall, response.chunk()) => match next {
+            Err(_) => Err(Stop::TimedOut(TimeoutKind::Stall)),
+            Ok(Err(e)) if only_trailers_refused(&e) => Ok(None),
+            Ok(Err(e)) => Err(body_error(&e, total, received)),
+            Ok(Ok(chunk)) => Ok(chunk),
+        },
+    }
+}
+
+/// Streams the body into `sink`, adding to `progress`, paying each piece into `rates` (the
+/// item's and the engine's speed limits; time spent waiting on them is not a stall). Fails on
+/// a stall, a broken connection, a body that is shorter or longer than `Content-Length`, or
+/// one that takes the file (`already` bytes plus this body) past `max_size`.
+pub async fn stream(
+    mut response: Response,
+    mut sink: Sink<'_>,
+    stall: Duration,
+    max_size: Option<(u64, u64)>,
+    rates: &Rates,
+    stop: &CancellationToken,
+    progress: &AtomicU64,
+) -> Result<u64, Stop> {
+    let total = response.content_length();
+    let mut received: u64 = 0;
+    loop {
+        let mut chunk = tokio::select! {
+            biased;
+            () = stop.cancelled() => return Err(Stop::Stopped),
+            next = tokio::time::timeout(stall, response.chunk()) => match next {
+                Err(_) => return Err(Stop::TimedOut(TimeoutKind::Stall)),
+                Ok(Err(e)) if only_trailers_refused(&e) => break,
+                Ok(Err(e)) => return Err(body_error(&e, total, received)),
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => chunk,
+            },
+        };
+        received += chunk.len() as u64;
+        if let Some(expected) = total
+            && received > expected
+        {
+            return Err(Stop::Failed(FetchError::LongBody { expected }));
+        }
+        if let Some((already, limit)) = max_size
+            && already + received > limit
+        {
+            return Err(Stop::Failed(FetchError::TooLarge { limit }));
+        }
+        // Under a speed limit a chunk is taken in pieces no bigger than the limit's burst,
+        // each paid for before it is written (and counted), so progress stays smooth.
+        while !chunk.is_empty() {
+            let Some(piece) = rates.next_piece(&mut chunk, stop).await else {
+                return Err(Stop::Stopped);
+            };
+            progress.fetch_add(piece.len() as u64, Ordering::Relaxed);
+            match &mut sink {
+                Sink::Memory(buffer) => buffer.extend_from_slice(&piece),
+                Sink::Writer(writer) => tokio::select! {
+                    biased;
+                    () = stop.cancelled() => return Err(Stop::Stopped),
+                    written = writer.write(piece) => written.map_err(Stop::Failed)?,
+                },
+            }
+        }
+    }
+    match total {
+        Some(expected) if received < expected => {
+            Err(Stop::Failed(FetchError::ShortBody { expected, received }))
+        }
+        _ => Ok(received),
+    }
+}

@@ -1,0 +1,31 @@
+//! The engine's integration tests: one binary, a module per area, each against real servers on
+//! 127.0.0.1 that the tests start (the fixture and replays are `haul-testkit`'s).
+//!
+//! - `engine`: caps, timeouts, cancel, names, redirects, statuses, retries.
+//! - `faults`: servers that misbehave: resets, stalls, short bodies, changed files, full disks.
+//! - `resume`: pause, kill and restart, checksums, kept `.part` files.
+//! - `split`: one file over several connections.
+//! - `wild`: replies as real servers send them, replayed byte for byte.
+//! - `wild_http`: HTTP as curl and wget2 read it: 416 replies, resuming across broken replies,
+//!   trailers, names, two processes racing for one file.
+//! - `wild_split`: split downloads against replayed servers: coded ranges, mirrors behind one
+//!   link, the size limit, a slow connection.
+//! - `lifecycle`: engine start, shutdown and the waker.
+//! - `tls`: certificates are verified.
+//! - `windows`: what only Windows has (the Mark of the Web), run under Wine in CI.
+//! - `props`: property tests of the sanitiser and list parsing.
+
+mod engine;
+mod faults;
+mod lifecycle;
+mod props;
+mod resume;
+mod split;
+mod tls;
+mod wild;
+mod wild_http;
+mod wild_split;
+#[cfg(windows)]
+mod windows;
+
+use haul_testkit as support;
