@@ -989,10 +989,11 @@ fn a_hidden_window_keeps_applying_events_and_saving_the_queue() {
     let mut world = World::new();
     let state = tempfile::tempdir().expect("tempdir");
     let db = state.path().join("queue.sqlite3");
-    // Late enough that nothing has happened by the harness's first (shown) frame.
+    // Late enough that nothing has happened by the harness's first (shown) frame, even on a
+    // loaded machine (300 ms was not, once, in CI).
     let url = world
         .server
-        .url("/bytes/3000/hidden.bin?delay_headers_ms=300");
+        .url("/bytes/3000/hidden.bin?delay_headers_ms=3000");
     let mut init = world.init(Some(world.dest.path().to_path_buf()));
     init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
     init.sources = vec![url.clone()];
