@@ -8,7 +8,7 @@
 //! The crates below it, re-exported under the names the window uses (the compiler holds the
 //! walls: none of them depends on this one):
 //! - `haul-core` ([`protocol`], [`options`], [`sources`], [`names`], [`netrc`], [`human`],
-//!   [`version`]): the vocabulary, no tokio, no I/O.
+//!   [`session`], [`version`]): the vocabulary and the list of downloads, no tokio, no I/O.
 //! - `haul-engine` ([`engine`], [`process`]): tokio, files, fetchers.
 //! - `haul-rpc` ([`rpc`]): aria2's JSON-RPC.
 //!
@@ -18,7 +18,7 @@
 pub mod app;
 pub mod desktop;
 
-pub use haul_core::{human, names, netrc, options, protocol, sources, version};
+pub use haul_core::{human, names, netrc, options, protocol, session, sources, version};
 pub use haul_engine as engine;
 pub use haul_engine::process;
 pub use haul_rpc as rpc;

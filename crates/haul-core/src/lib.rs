@@ -9,6 +9,8 @@
 //! - [`names`]: the sanitiser, where names come from (URL, `Content-Disposition`), charsets.
 //! - [`netrc`]: `.netrc` credentials per host (curl's `--netrc`).
 //! - [`human`]: sizes and durations for people.
+//! - [`session`]: the one list of downloads (the window's and the headless RPC's), and the
+//!   speed estimator.
 //! - [`version`]: the version and git commit that `--version` and the About box show.
 
 pub mod human;
@@ -16,5 +18,6 @@ pub mod names;
 pub mod netrc;
 pub mod options;
 pub mod protocol;
+pub mod session;
 pub mod sources;
 pub mod version;

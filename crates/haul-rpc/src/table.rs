@@ -1,19 +1,18 @@
-//! The headless list of downloads (`haul-cli --enable-rpc`): kept from the engine's events,
-//! acted on by the RPC's methods through [`Downloads`].
+//! The headless list of downloads (`haul-cli --enable-rpc`): the session (`haul_core::session`,
+//! the same list the window keeps) and the engine it sends to, acted on by the RPC's methods
+//! through [`Downloads`].
 //!
-//! Owns: gid ↔ the engine's current job id (a new one after each unpause), each download's
-//! figures, and the commands its changes send. Must not touch: the network, JSON shapes
-//! (`methods`).
+//! Owns: sending the session's commands to the engine, and the destination and limits the
+//! server was started with. Must not touch: the network, JSON shapes (`methods`), the
+//! per-download rules (the session's).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use super::methods::{Beside, Downloads, View};
 use crate::engine::EngineHandle;
-use crate::protocol::{
-    Checksum, Command, Event, ItemOptions, JobId, Limits, Outcome, Source, Status,
-};
+use crate::protocol::{Checksum, Command, Event, ItemOptions, JobId, Limits, Source};
+use haul_core::session::{Entry, NewEntry, Session};
 
 /// What the table sends to: the engine (a fake in tests).
 pub trait Engine {
@@ -31,21 +30,27 @@ impl Engine for EngineHandle {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
-    id: JobId,
-    source: Source,
-    checksum: Option<Checksum>,
-    options: ItemOptions,
-    view: View,
-    last: Option<(Instant, u64)>,
+/// A download as the methods see it, from the session's entry at `now`.
+pub fn view(entry: &Entry, now: Instant) -> View {
+    View {
+        gid: entry.gid,
+        status: entry.status,
+        removed: entry.removed,
+        uri: entry.uri.clone(),
+        dest: entry.dest.clone(),
+        path: entry.path.clone(),
+        out: entry.options.out.clone(),
+        total: entry.total,
+        done: entry.done,
+        speed: entry.bytes_per_sec(now),
+        error: entry.error.clone(),
+        files: entry.files.clone(),
+    }
 }
 
 /// The downloads, in the order they were added; stopped ones until their result is removed.
 pub struct Table {
-    entries: Vec<Entry>,
-    by_id: HashMap<JobId, u64>,
-    next_gid: u64,
+    session: Session,
     dest: PathBuf,
     limits: Limits,
     engine: Box<dyn Engine>,
@@ -53,103 +58,29 @@ pub struct Table {
 
 impl Table {
     pub fn new(dest: PathBuf, limits: Limits, engine: Box<dyn Engine>) -> Table {
+        // Random, as aria2's: a client that remembers a gid from an earlier run never acts
+        // on another download by it.
+        let mut seed = [0u8; 8];
+        let _ = getrandom::getrandom(&mut seed);
         Table {
-            entries: Vec::new(),
-            by_id: HashMap::new(),
-            // Random, as aria2's: a client that remembers a gid from an earlier run never
-            // acts on another download by it.
-            next_gid: {
-                let mut seed = [0u8; 8];
-                let _ = getrandom::getrandom(&mut seed);
-                u64::from_le_bytes(seed) | 1
-            },
+            session: Session::new(u64::from_le_bytes(seed)),
             dest,
             limits,
             engine,
         }
     }
 
-    /// The engine starts the queued downloads in the list's order.
-    fn send_order(&self) {
-        let queued: Vec<JobId> = self
-            .entries
-            .iter()
-            .filter(|e| e.view.status == Status::Queued && !e.view.removed)
-            .map(|e| e.id)
-            .collect();
-        if queued.len() > 1 {
-            self.engine.send(Command::Reorder(queued));
+    fn send(&self, command: Option<Command>) {
+        if let Some(command) = command {
+            self.engine.send(command);
         }
-    }
-
-    fn entry(&mut self, gid: u64) -> Option<&mut Entry> {
-        self.entries.iter_mut().find(|e| e.view.gid == gid)
-    }
-
-    fn submit(&mut self, gid: u64) {
-        let id = self.engine.next_id();
-        let Some(entry) = self.entries.iter_mut().find(|e| e.view.gid == gid) else {
-            return;
-        };
-        self.engine.send(Command::Submit {
-            id,
-            source: entry.source.clone(),
-            sha256: entry.checksum,
-            dest: Some(entry.view.dest.clone()),
-            options: Box::new(entry.options.clone()),
-        });
-        entry.id = id;
-        entry.view.status = Status::Queued;
-        entry.view.error = None;
-        self.by_id.insert(id, gid);
     }
 
     /// Applies one engine event to the download it belongs to. Returns aria2's notification
     /// for it, with the gid, when it is one (see [`super::methods::notification`]).
     pub fn apply(&mut self, event: &Event, now: Instant) -> Option<(&'static str, u64)> {
-        let &gid = self.by_id.get(&event.id())?;
-        let note = super::methods::notification(event).map(|name| (name, gid));
-        let entry = self.entry(gid)?;
-        let view = &mut entry.view;
-        match event {
-            Event::Connecting { .. } => view.status = Status::Connecting,
-            Event::Started { name, total, .. } => {
-                view.status = Status::Running;
-                view.path = Some(view.dest.join(name));
-                view.total = *total;
-            }
-            Event::Progress { done, total, .. } => {
-                view.status = Status::Running;
-                if let Some((at, before)) = entry.last {
-                    let secs = now.duration_since(at).as_secs_f64();
-                    if secs > 0.0 {
-                        view.speed = (done.saturating_sub(before) as f64 / secs) as u64;
-                    }
-                }
-                entry.last = Some((now, *done));
-                view.done = *done;
-                view.total = *total;
-            }
-            Event::Finished { bytes, outcome, .. } => {
-                view.status = outcome.status();
-                view.speed = 0;
-                entry.last = None;
-                view.done = *bytes;
-                match outcome {
-                    Outcome::Done { .. } | Outcome::Skipped { .. } => {
-                        view.path = outcome.path().map(Path::to_path_buf);
-                        view.files = outcome.files().to_vec();
-                        let total = view.total.unwrap_or(*bytes).max(*bytes);
-                        view.total = Some(total);
-                        view.done = total;
-                    }
-                    other => view.error = other.error_text(),
-                }
-            }
-            Event::Retrying { reason, .. } => view.error = Some(reason.clone()),
-            Event::Waiting { .. } | Event::Parts { .. } => {}
-        }
-        note
+        let gid = self.session.apply(event, now)?;
+        super::methods::notification(event).map(|name| (name, gid))
     }
 }
 
@@ -166,80 +97,51 @@ impl Downloads for Table {
         checksum: Option<Checksum>,
         options: ItemOptions,
     ) -> u64 {
-        let gid = self.next_gid;
-        self.next_gid = self.next_gid.wrapping_add(0x9e37_79b9_7f4a_7c15) | 1;
-        self.entries.push(Entry {
-            id: JobId(0),
+        let new = NewEntry {
+            uri: uri.to_owned(),
             source,
+            dest,
             checksum,
-            view: View {
-                gid,
-                status: Status::Queued,
-                removed: false,
-                uri: uri.to_owned(),
-                dest,
-                path: None,
-                out: options.out.clone(),
-                total: None,
-                done: 0,
-                speed: 0,
-                error: None,
-                files: Vec::new(),
-            },
             options,
-            last: None,
-        });
-        self.submit(gid);
+        };
+        let (gid, submit) = self.session.add(new, self.engine.next_id());
+        self.engine.send(submit);
         gid
     }
 
     fn views(&self) -> Vec<View> {
-        self.entries.iter().map(|e| e.view.clone()).collect()
+        let now = Instant::now();
+        self.session
+            .entries()
+            .iter()
+            .map(|e| view(e, now))
+            .collect()
     }
 
     fn pause(&mut self, gid: u64) {
-        if let Some(entry) = self.entries.iter().find(|e| e.view.gid == gid) {
-            self.engine.send(Command::Pause(entry.id));
-        }
+        self.send(self.session.pause(gid));
     }
 
     fn unpause(&mut self, gid: u64) {
-        self.submit(gid);
+        let submit = self.session.resubmit(gid, self.engine.next_id());
+        self.send(submit);
         // Submitted last, it starts where it stands in the list.
-        self.send_order();
+        self.send(self.session.order());
     }
 
     fn reposition(&mut self, gid: u64, beside: Beside) {
-        let Some(from) = self.entries.iter().position(|e| e.view.gid == gid) else {
-            return;
-        };
-        let entry = self.entries.remove(from);
         let (other, after) = beside.split();
-        let at = self
-            .entries
-            .iter()
-            .position(|e| e.view.gid == other)
-            .map_or(self.entries.len(), |at| at + usize::from(after));
-        self.entries.insert(at, entry);
-        self.send_order();
+        let order = self.session.reposition(gid, other, after);
+        self.send(order);
     }
 
     fn remove(&mut self, gid: u64) {
-        let Some(entry) = self.entry(gid) else {
-            return;
-        };
-        let (id, running) = (entry.id, entry.view.status != Status::Paused);
-        entry.view.removed = true;
-        // As aria2's remove, the bytes stay on disk: the run is paused, never deleted on a
-        // remote call.
-        if running {
-            self.engine.send(Command::Pause(id));
-        }
+        let pause = self.session.remove(gid);
+        self.send(pause);
     }
 
     fn forget(&mut self, gid: u64) {
-        self.entries.retain(|e| e.view.gid != gid);
-        self.by_id.retain(|_, g| *g != gid);
+        self.session.forget(gid);
     }
 
     fn limits(&self) -> Limits {
@@ -256,9 +158,10 @@ impl Downloads for Table {
 mod tests {
     use super::*;
     use crate::methods::call;
-    use crate::protocol::DoneFile;
+    use crate::protocol::{DoneFile, Outcome};
     use serde_json::json;
     use std::cell::RefCell;
+    use std::path::Path;
     use std::rc::Rc;
 
     #[derive(Default, Clone)]
@@ -349,6 +252,70 @@ mod tests {
         assert_eq!(status["files"][1]["length"], "3");
         let stopped = call(&mut table, "aria2.tellStopped", &[json!(0), json!(10)]).expect("list");
         assert_eq!(stopped.as_array().map(Vec::len), Some(1));
+    }
+
+    /// `downloadSpeed` is the window's estimator (recent bytes over the last seconds), not the
+    /// last two reports' difference: a download that stalled reads 0, as the window's row.
+    #[test]
+    fn download_speed_is_the_one_estimator() {
+        let fake = Fake::default();
+        let mut table = Table::new(
+            PathBuf::from("/dl"),
+            Limits::default(),
+            Box::new(fake.clone()),
+        );
+        let gid = call(&mut table, "aria2.addUri", &[json!(["https://h/a"])]).expect("added");
+        let Some(t0) = Instant::now().checked_sub(std::time::Duration::from_secs(10)) else {
+            return; // a clock too young to look back on
+        };
+        for i in 0..=20u64 {
+            let progress = Event::Progress {
+                id: JobId(1),
+                done: i * 100_000,
+                total: None,
+            };
+            table.apply(&progress, t0 + std::time::Duration::from_millis(100 * i));
+        }
+        // Nothing for 8 s since: stalled.
+        let status = call(
+            &mut table,
+            "aria2.tellStatus",
+            &[gid, json!(["status", "downloadSpeed"])],
+        )
+        .expect("status");
+        assert_eq!(status, json!({"status": "active", "downloadSpeed": "0"}));
+    }
+
+    /// After `remove` the download is `removed` in tellStatus and tellStopped, its bytes kept
+    /// (paused, never cancelled), until its result is removed.
+    #[test]
+    fn removed_until_purged() {
+        let fake = Fake::default();
+        let mut table = Table::new(
+            PathBuf::from("/dl"),
+            Limits::default(),
+            Box::new(fake.clone()),
+        );
+        let gid = call(&mut table, "aria2.addUri", &[json!(["https://h/a"])]).expect("added");
+        call(&mut table, "aria2.remove", std::slice::from_ref(&gid)).expect("removed");
+        assert!(matches!(
+            fake.sent.borrow().last(),
+            Some(Command::Pause(JobId(1)))
+        ));
+        let status = call(
+            &mut table,
+            "aria2.tellStatus",
+            &[gid.clone(), json!(["status"])],
+        );
+        assert_eq!(status, Ok(json!({"status": "removed"})));
+        let stopped = call(
+            &mut table,
+            "aria2.tellStopped",
+            &[json!(0), json!(10), json!(["gid", "status"])],
+        );
+        assert_eq!(stopped, Ok(json!([{"gid": gid, "status": "removed"}])));
+        call(&mut table, "aria2.purgeDownloadResult", &[]).expect("purged");
+        assert!(call(&mut table, "aria2.tellStatus", &[gid]).is_err());
     }
 
     #[test]

@@ -1,0 +1,117 @@
+use std::time::Duration;
+
+use super::*;
+
+fn new(uri: &str) -> NewEntry {
+    NewEntry {
+        uri: uri.to_owned(),
+        source: Source::parse(uri, Path::new("/")).expect("a source"),
+        dest: PathBuf::from("/dl"),
+        checksum: None,
+        options: ItemOptions::default(),
+    }
+}
+
+/// The gid stays while the engine's id changes with each run; events of the old id no longer
+/// touch it, and the resubmission carries its folder and options.
+#[test]
+fn a_gid_outlives_its_job_ids() {
+    let mut s = Session::new(7);
+    let mut first = new("https://h/a.bin");
+    first.options.max_rate = Some(500 * 1024);
+    let (gid, submit) = s.add(first, JobId(1));
+    assert!(matches!(submit, Command::Submit { id: JobId(1), .. }));
+    let now = Instant::now();
+    s.apply(
+        &Event::Finished {
+            id: JobId(1),
+            elapsed: Duration::ZERO,
+            bytes: 10,
+            outcome: Outcome::Paused,
+        },
+        now,
+    );
+    assert_eq!(s.entry(gid).map(|e| e.status), Some(Status::Paused));
+    let Some(Command::Submit {
+        id, dest, options, ..
+    }) = s.resubmit(gid, JobId(2))
+    else {
+        panic!("resubmitted");
+    };
+    assert_eq!((id, dest), (JobId(2), Some(PathBuf::from("/dl"))));
+    assert_eq!(options.max_rate, Some(500 * 1024));
+    assert_eq!(s.gid_of(JobId(2)), Some(gid));
+    assert_eq!(s.gid_of(JobId(1)), None);
+    assert_eq!(s.apply(&Event::Connecting { id: JobId(1) }, now), None);
+    assert_eq!(s.entry(gid).map(|e| e.status), Some(Status::Queued));
+}
+
+/// aria2's remove: the download stays, removed, with its bytes (a running one is paused),
+/// until its result is dropped; the pause that follows does not bring it back.
+#[test]
+fn removed_stays_removed_until_forgotten() {
+    let mut s = Session::new(1);
+    let (gid, _) = s.add(new("https://h/a.bin"), JobId(1));
+    let now = Instant::now();
+    s.apply(&Event::Connecting { id: JobId(1) }, now);
+    assert!(matches!(s.remove(gid), Some(Command::Pause(JobId(1)))));
+    s.apply(
+        &Event::Finished {
+            id: JobId(1),
+            elapsed: Duration::ZERO,
+            bytes: 10,
+            outcome: Outcome::Paused,
+        },
+        now,
+    );
+    let entry = s.entry(gid).expect("kept");
+    assert!(entry.removed);
+    assert_eq!(entry.done, 10);
+    s.forget(gid);
+    assert!(s.entry(gid).is_none());
+    assert!(s.entries().is_empty());
+}
+
+/// The speed is the recent bytes over time (the one estimator), zero once a run ends.
+#[test]
+fn speed_from_progress() {
+    let mut s = Session::new(1);
+    let (gid, _) = s.add(new("https://h/a.bin"), JobId(1));
+    let t0 = Instant::now();
+    for i in 0..=20u64 {
+        let event = Event::Progress {
+            id: JobId(1),
+            done: 1_000_000 + i * 100_000,
+            total: None,
+        };
+        s.apply(&event, t0 + Duration::from_millis(100 * i));
+    }
+    let at = t0 + Duration::from_millis(2000);
+    assert_eq!(s.entry(gid).map(|e| e.bytes_per_sec(at)), Some(1_000_000));
+    s.apply(
+        &Event::Finished {
+            id: JobId(1),
+            elapsed: Duration::ZERO,
+            bytes: 3_000_000,
+            outcome: Outcome::Paused,
+        },
+        at,
+    );
+    assert_eq!(s.entry(gid).map(|e| e.bytes_per_sec(at)), Some(0));
+}
+
+/// Moving a download reorders what the engine starts next.
+#[test]
+fn reposition_sends_the_queue_order() {
+    let mut s = Session::new(1);
+    let (a, _) = s.add(new("https://h/a"), JobId(1));
+    let (b, _) = s.add(new("https://h/b"), JobId(2));
+    let (c, _) = s.add(new("https://h/c"), JobId(3));
+    let Some(Command::Reorder(queued)) = s.reposition(c, a, false) else {
+        panic!("reordered");
+    };
+    assert_eq!(queued, vec![JobId(3), JobId(1), JobId(2)]);
+    let order: Vec<u64> = s.entries().iter().map(|e| e.gid).collect();
+    assert_eq!(order, vec![c, a, b]);
+    assert_ne!(a, b);
+}
