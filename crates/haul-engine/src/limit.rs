@@ -5,6 +5,8 @@
 //! into the global one; while it waits it does not read, so the kernel's receive window fills
 //! and the sender slows (backpressure, not buffering). A rate changed while items run applies
 //! at once: sleeping connections wake and look again.
+//! The receive buffer of a limited connection's socket is fitted to the rate by the HTTP
+//! fetcher (`fetch::http::socket`), so the sender slows at once instead of filling megabytes.
 //! Must not touch: sockets, the disk, events.
 //!
 //! The bucket is the `ratelimit` crate's (lock-free, its rate and burst changeable at run
@@ -12,6 +14,7 @@
 //! minutes when its rate is lowered while busy, and `governor` cannot change its rate.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ratelimit::{Ratelimiter, TryWaitError};
@@ -25,6 +28,8 @@ const PIECE: u64 = 64 * 1024;
 pub struct Bucket {
     limiter: Ratelimiter,
     changed: Notify,
+    /// Connections reading under this bucket now (see [`Rates::reading`]).
+    readers: AtomicUsize,
 }
 
 /// The bucket's capacity at `rate` bytes/s: one piece, plus 10 ms of the rate. A waiter wakes
@@ -47,6 +52,7 @@ impl Bucket {
         Bucket {
             limiter,
             changed: Notify::new(),
+            readers: AtomicUsize::new(0),
         }
     }
 
@@ -121,6 +127,27 @@ impl Rates {
         self.global.take(n).await;
     }
 
+    /// One connection's share of the tighter limit, bytes/s: that bucket's rate over the
+    /// connections reading under it now. `None` when neither limits.
+    pub fn share(&self) -> Option<u64> {
+        let tighter = match (self.item.rate(), self.global.rate()) {
+            (Some(a), Some(b)) if a <= b => &self.item,
+            (Some(_), None) => &self.item,
+            (_, Some(_)) => &self.global,
+            (None, None) => return None,
+        };
+        let readers = tighter.readers.load(Ordering::Relaxed).max(1) as u64;
+        tighter.rate().map(|rate| rate / readers)
+    }
+
+    /// Counts a connection as reading under both buckets until the guard is dropped.
+    pub fn reading(&self) -> Reading {
+        for bucket in [&self.item, &self.global] {
+            bucket.readers.fetch_add(1, Ordering::Relaxed);
+        }
+        Reading(self.clone())
+    }
+
     /// Whether either bucket limits anything (no waiting at all otherwise).
     pub fn limited(&self) -> bool {
         self.item.rate().is_some() || self.global.rate().is_some()
@@ -143,6 +170,18 @@ impl Rates {
             biased;
             () = stop.cancelled() => None,
             () = self.pay(piece.len() as u64) => Some(piece),
+        }
+    }
+}
+
+/// A connection reading under a [`Rates`], counted until dropped.
+#[derive(Debug)]
+pub struct Reading(Rates);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        for bucket in [&self.0.item, &self.0.global] {
+            bucket.readers.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

@@ -508,7 +508,10 @@ async fn read_task(
     writing: &mut Writing,
 ) -> Result<(), Stop> {
     let mut taken: u64 = 0;
+    let _reading = ctx.rates.limited().then(|| ctx.rates.reading());
+    let mut fitted = None;
     loop {
+        http::fit_to_rate(&response, &ctx.rates, &mut fitted);
         let Some(mut chunk) =
             http::next_chunk(&mut response, ctx.limits.stall_timeout, &ctx.stop, taken).await?
         else {

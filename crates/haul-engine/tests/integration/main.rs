@@ -8,6 +8,7 @@
 //! - `wild`: replies as real servers send them, replayed byte for byte.
 //! - `wild_http`: HTTP as curl and wget2 read it: 416 replies, resuming across broken replies,
 //!   trailers, names, two processes racing for one file.
+//! - `wild_limit`: `--limit-rate` measured at the server.
 //! - `wild_split`: split downloads against replayed servers: coded ranges, mirrors behind one
 //!   link, the size limit, a slow connection.
 //! - `lifecycle`: engine start, shutdown and the waker.
@@ -24,6 +25,7 @@ mod split;
 mod tls;
 mod wild;
 mod wild_http;
+mod wild_limit;
 mod wild_split;
 #[cfg(windows)]
 mod windows;

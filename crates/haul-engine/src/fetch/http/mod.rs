@@ -31,6 +31,7 @@
 //! - this file: the client, [`open`], [`stream`].
 //! - `reply`: checking a reply against its request.
 //! - `errors`: reqwest's errors as stop reasons.
+//! - `socket`: a rate-limited reply's receive buffer, fitted to the rate.
 //! - `proxy`: which proxy a URL goes through, and its failures told from the server's.
 //! - `attempt`: HTTP's [`Fetcher`](super::Fetcher): one attempt at an item.
 //! - `segmented`: a split download inside the item (the ranges are `engine::split`'s).
@@ -40,11 +41,12 @@ mod errors;
 mod proxy;
 mod reply;
 mod segmented;
+mod socket;
 
 pub(crate) use attempt::Http;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_DISPOSITION, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
 use reqwest::{Client, Response, redirect};
@@ -369,6 +371,23 @@ pub async fn next_chunk(
     }
 }
 
+/// Under a speed limit, keeps the reply's socket receive buffer at what this connection's
+/// share of the limit needs (`socket`), so the server is held to the rate on the wire, not only
+/// at the reader: fitted when the body starts and again each second (as other connections
+/// start and end, the share changes). `fitted` is when it last was.
+pub(crate) fn fit_to_rate(response: &Response, rates: &Rates, fitted: &mut Option<Instant>) {
+    if fitted.is_some_and(|at| at.elapsed() < REFIT) {
+        return;
+    }
+    if let Some(share) = rates.share() {
+        socket::fit_receive_buffer(response, share);
+        *fitted = Some(Instant::now());
+    }
+}
+
+/// How often a limited connection's receive buffer is fitted to its share again.
+const REFIT: Duration = Duration::from_secs(1);
+
 /// Streams the body into `sink`, adding to `progress`, paying each piece into `rates` (the
 /// item's and the engine's speed limits; time spent waiting on them is not a stall). Fails on
 /// a stall, a broken connection, a body that is shorter or longer than `Content-Length`, or
@@ -384,7 +403,10 @@ pub async fn stream(
 ) -> Result<u64, Stop> {
     let total = response.content_length();
     let mut received: u64 = 0;
+    let _reading = rates.limited().then(|| rates.reading());
+    let mut fitted = None;
     loop {
+        fit_to_rate(&response, rates, &mut fitted);
         let mut chunk = tokio::select! {
             biased;
             () = stop.cancelled() => return Err(Stop::Stopped),
