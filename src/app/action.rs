@@ -259,6 +259,7 @@ impl HaulApp {
                 for id in ids {
                     if self.model.set_rate_limit(id, rate) {
                         self.engine.send(Command::SetItemRate { id, rate });
+                        self.save(id);
                     }
                 }
             }

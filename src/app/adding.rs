@@ -246,8 +246,8 @@ impl HaulApp {
         self.scroll_to = Some(index);
     }
 
-    /// Sends one item to the engine, into its own folder.
-    /// Sends a row's run to the engine, with its own speed limit when it has one.
+    /// Sends a row's run to the engine, into its own folder, with its options (its own speed
+    /// limit among them).
     pub(super) fn submit(&self, id: crate::protocol::JobId, submission: Submission) {
         self.engine.send(Command::Submit {
             id,
@@ -261,12 +261,6 @@ impl HaulApp {
                     .unwrap_or_default(),
             ),
         });
-        if let Some(rate) = self.model.row(id).and_then(|r| r.rate_limit) {
-            self.engine.send(Command::SetItemRate {
-                id,
-                rate: Some(rate),
-            });
-        }
     }
 
     /// Selects row `id` alone and scrolls it into view.

@@ -96,9 +96,12 @@ impl HaulApp {
         }
     }
 
-    /// Tells the RPC's WebSockets what happened to row `id` (its key is the gid).
+    /// Tells the RPC's WebSockets what happened to row `id` (its key is the gid); nothing
+    /// more of a row the RPC removed (its clients heard `onDownloadStop`).
     pub(super) fn notify_rpc(&self, name: &str, id: crate::protocol::JobId) {
-        if let (Some(serving), Some(row)) = (&self.rpc, self.model.row(id)) {
+        if let (Some(serving), Some(row)) = (&self.rpc, self.model.row(id))
+            && !row.removed
+        {
             serving.served.notify(name, row.key);
         }
     }
@@ -153,7 +156,7 @@ impl Downloads for HaulApp {
                 View {
                     gid: row.key,
                     status: row.status(),
-                    removed: false,
+                    removed: row.removed,
                     uri: row.text.clone(),
                     dest: row.dest.clone(),
                     path,
@@ -181,15 +184,14 @@ impl Downloads for HaulApp {
     }
 
     /// As aria2's remove: its bytes stay on disk (a running one is paused, keeping its
-    /// `.part`; adding the link again resumes it) and clients hear `onDownloadStop`; the row
-    /// leaves the list (the window has no "removed" state to keep it in).
+    /// `.part`), clients hear `onDownloadStop`, and it stays `removed` (a paused row here,
+    /// which a person may resume) until its result is dropped.
     fn remove(&mut self, gid: u64) {
         if let Some(id) = self.id_of(gid) {
             if self.model.row(id).is_some_and(|r| r.status().is_active()) {
                 self.engine.send(Command::Pause(id));
             }
-            let (_, keys) = self.model.remove(&[id]);
-            self.forget_saved(keys);
+            self.model.mark_removed(id);
             if let Some(serving) = &self.rpc {
                 serving.served.notify("onDownloadStop", gid);
             }

@@ -195,10 +195,10 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
         guessed: item.guessed,
         elapsed_before: before,
         parts: Vec::new(),
-        rate_limit: None,
         options: std::sync::Arc::new(item.options.clone().unwrap_or_default()),
         state,
         selected: false,
+        removed: false,
     };
     (row, again)
 }
@@ -220,10 +220,10 @@ mod tests {
             guessed: false,
             elapsed_before: Duration::ZERO,
             parts: Vec::new(),
-            rate_limit: None,
             options: std::sync::Arc::default(),
             state,
             selected: false,
+            removed: false,
         }
     }
 

@@ -8,6 +8,7 @@
 //! - `window_ftp`: an `ftp://` row against pyftpdlib.
 //! - `window_options`: "Add with options…" and "Edit options…" (issue 15).
 //! - `window_rpc`: the window's RPC driven by aria2p and the npm client.
+//! - `window_session`: the window's list as the one list of downloads (issue 22).
 //! - `window_trust`: what a person needs to trust it: true numbers, controls that stay put
 //!   and in view, nothing deleted without asking, errors in their language.
 
@@ -16,6 +17,7 @@ mod window_desk;
 mod window_ftp;
 mod window_options;
 mod window_rpc;
+mod window_session;
 mod window_trust;
 
 use haul_testkit as support;

@@ -120,7 +120,8 @@ fn a_port_in_use_is_said_in_settings() {
 
 /// The `aria2` npm client over WebSocket against the window: adds, pauses and hears
 /// `onDownloadPause`, unpauses and hears `onDownloadComplete`, removes and hears
-/// `onDownloadStop` — while the window keeps drawing.
+/// `onDownloadStop` (then it is `removed` until its result is dropped) — while the window
+/// keeps drawing.
 #[test]
 fn the_npm_aria2_client_drives_the_window_over_websocket() {
     let Some(node_path) = tool_from_env(
@@ -178,8 +179,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const stopped = heard("onDownloadStop", second);
   await aria2.call("remove", second);
   await stopped;
+  console.log("removed", (await aria2.call("tellStatus", second, ["status"])).status);
+  await aria2.call("removeDownloadResult", second);
   const gone = await aria2.call("tellStatus", second).then(() => "still there", (e) => e.message);
-  console.log("removed:", gone);
+  console.log("purged:", gone);
   process.exit(0);
 }})().catch((e) => {{ console.error(e); process.exit(1); }});
 "#
@@ -187,7 +190,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     let stdout = run_beside_window(&mut h, node(node_path, &script));
     assert!(stdout.contains("paused paused"), "{stdout}");
     assert!(stdout.contains("complete complete 600000"), "{stdout}");
-    assert!(stdout.contains("removed: GID"), "{stdout}");
+    assert!(stdout.contains("removed removed"), "{stdout}");
+    assert!(stdout.contains("purged: GID"), "{stdout}");
     assert_eq!(
         std::fs::read(dest.join("slow-ws.bin")).expect("the file"),
         body(600_000)
@@ -196,7 +200,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     assert!(rows.iter().any(|r| r.text == slow), "a row in the list");
     assert!(
         !rows.iter().any(|r| r.text == other),
-        "removed from the list"
+        "its result dropped, it left the list"
     );
     assert!(
         dest.join("other-ws.bin.part").exists(),

@@ -921,7 +921,7 @@ fn the_speed_limit_is_set_from_the_status_bar_and_a_rows_menu() {
     h.get_by_label("1.0 MiB/s").click();
     h.step();
     assert_eq!(
-        h.state().model().rows()[0].rate_limit,
+        h.state().model().rows()[0].options.max_rate,
         Some(1024 * 1024),
         "the row remembers its limit"
     );

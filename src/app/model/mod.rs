@@ -235,10 +235,10 @@ impl Model {
             guessed: new.guessed,
             elapsed_before: Duration::ZERO,
             parts: Vec::new(),
-            rate_limit: None,
             options: new.options,
             state,
             selected: false,
+            removed: false,
         })
     }
 
@@ -438,6 +438,7 @@ impl Model {
         }
         let row = &mut self.rows[i];
         row.elapsed_before += row.state.elapsed(now).unwrap_or_default();
+        row.removed = false;
         row.id = new_id;
         self.index.remove(&id);
         self.index.insert(new_id, i);
@@ -458,12 +459,23 @@ impl Model {
         true
     }
 
-    /// Sets row `id`'s own speed limit (bytes/s); false if there is no such row.
+    /// Marks row `id` removed over the RPC (see [`Row::removed`]); false if there is no such
+    /// row.
+    pub fn mark_removed(&mut self, id: JobId) -> bool {
+        let Some(&i) = self.index.get(&id) else {
+            return false;
+        };
+        self.rows[i].removed = true;
+        true
+    }
+
+    /// Sets row `id`'s own speed limit (bytes/s): its `max-download-limit` option, so it is
+    /// saved and sent with each run. False if there is no such row.
     pub fn set_rate_limit(&mut self, id: JobId, rate: Option<u64>) -> bool {
         let Some(&i) = self.index.get(&id) else {
             return false;
         };
-        self.rows[i].rate_limit = rate;
+        std::sync::Arc::make_mut(&mut self.rows[i].options).max_rate = rate;
         true
     }
 

@@ -211,10 +211,12 @@ pub struct Row {
     pub elapsed_before: Duration,
     pub state: RowState,
     pub selected: bool,
-    /// Its own speed limit in bytes/s (set from its menu); sent again with each new run.
-    pub rate_limit: Option<u64>,
-    /// Its own name, connections and request options ("Add with options…", a list's option
-    /// lines); sent with each run.
+    /// Removed over the RPC (aria2's `remove`): its run is paused, its bytes kept, and the
+    /// RPC reports it `removed` until its result is dropped; resuming it here brings it back.
+    pub removed: bool,
+    /// Its own name, connections, speed limit (`max_rate`, also set from its menu) and
+    /// request options ("Add with options…", a list's option lines); sent with each run and
+    /// saved with the queue.
     pub options: std::sync::Arc<crate::protocol::ItemOptions>,
     /// A split download's ranges written so far (bytes, `[start, end)`), for its bar; empty
     /// for one stream.

@@ -151,7 +151,8 @@ const ITEM_RATES: [Option<u64>; 5] = [
     Some(16 * 1024 * 1024),
 ];
 
-/// "Speed limit ▸" with its steps; the current one is marked when all rows share it.
+/// "Speed limit ▸" with its steps; the current one (the rows' `max-download-limit` option,
+/// however it was set) is marked when all rows share it, and listed when it is not a step.
 fn rate_menu(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
     let unfinished: Vec<_> = rows
         .iter()
@@ -160,11 +161,16 @@ fn rate_menu(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
         .collect();
     let shared = rows
         .first()
-        .map(|r| r.rate_limit)
-        .filter(|first| rows.iter().all(|r| r.rate_limit == *first));
+        .map(|r| r.options.max_rate)
+        .filter(|first| rows.iter().all(|r| r.options.max_rate == *first));
+    let mut rates = ITEM_RATES.to_vec();
+    if let Some(rate) = shared.filter(|rate| !rates.contains(rate)) {
+        rates.push(rate);
+        rates.sort_by_key(|r| r.unwrap_or(0));
+    }
     ui.add_enabled_ui(!unfinished.is_empty(), |ui| {
         ui.menu_button(tr.get(T::ItemRate), |ui| {
-            for rate in ITEM_RATES {
+            for rate in rates {
                 let text = match rate {
                     Some(rate) => tr.rate(rate as f64),
                     None => tr.get(T::NoLimit).to_owned(),
