@@ -113,7 +113,7 @@ mod bench {
         /// More wall-time targets (a physical limit, a second tool).
         more_targets: Vec<(Versus, f64)>,
         /// A check of its own, run once after the rounds: (what, value, target, met).
-        after: Option<AfterCheck>,
+        after: Vec<AfterCheck>,
     }
 
     type AfterCheck = Box<dyn Fn() -> anyhow::Result<(&'static str, f64, String, f64, bool)>>;
@@ -217,7 +217,7 @@ mod bench {
             );
             let runs = measure(&workload, args.rounds, &work)?;
             let mut report = Report::new(&workload, runs);
-            if let Some(check) = &workload.after {
+            for check in &workload.after {
                 report.extra.push(check()?);
             }
             all_met &= report.met();
@@ -322,7 +322,7 @@ mod bench {
             wall_target: (Versus::BestPeer, 0.8),
             cpu_target: None,
             more_targets: Vec::new(),
-            after: None,
+            after: Vec::new(),
         })
     }
 
@@ -375,7 +375,7 @@ mod bench {
             wall_target: (Versus::Tool("curl"), 1.0),
             cpu_target: Some((Versus::Tool("curl"), 1.5)),
             more_targets: Vec::new(),
-            after: None,
+            after: Vec::new(),
         })
     }
 
@@ -438,7 +438,7 @@ mod bench {
             wall_target: (Versus::Tool("cp -r"), 1.5),
             cpu_target: None,
             more_targets: Vec::new(),
-            after: None,
+            after: Vec::new(),
         })
     }
 
@@ -471,7 +471,7 @@ mod bench {
             wall_target: (Versus::BestPeer, 1.1),
             cpu_target: None,
             more_targets: Vec::new(),
-            after: None,
+            after: Vec::new(),
         })
     }
 

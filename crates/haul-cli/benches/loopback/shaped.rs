@@ -97,7 +97,7 @@ pub(super) fn w5(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
         wall_target: (Versus::Tool("aria2c"), 1.0),
         cpu_target: None,
         more_targets: vec![(Versus::Seconds(limit), 1.1)],
-        after: None,
+        after: Vec::new(),
     })
 }
 
@@ -129,7 +129,7 @@ pub(super) fn w5b(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::
         wall_target: (Versus::Tool("aria2c"), 1.0),
         cpu_target: None,
         more_targets: vec![(Versus::Seconds(limit), 1.1)],
-        after: None,
+        after: Vec::new(),
     })
 }
 
@@ -158,7 +158,7 @@ pub(super) fn w6(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
         wall_target: (Versus::Seconds(limit), 1.15),
         cpu_target: None,
         more_targets: Vec::new(),
-        after: None,
+        after: Vec::new(),
     })
 }
 
@@ -185,7 +185,7 @@ pub(super) fn w7(
         wall_target: (Versus::Seconds(limit), 1.05),
         cpu_target: None,
         more_targets: Vec::new(),
-        after: Some(steady_rate_check(haul, url, work)),
+        after: vec![steady_rate_check(haul, url, work), wire_check(haul, work)],
     })
 }
 
@@ -242,6 +242,111 @@ fn steady_rate_check(haul: &Path, url: &str, work: &Path) -> super::AfterCheck {
             worst <= 0.10,
         ))
     })
+}
+
+/// W7's third target, on the wire: `--limit-rate 1M` over one 48 MiB file (split as Haul
+/// splits it), stopped after 9 s; the most a counting server handed to the network in any 8 s
+/// (its send buffer kept at 4 KiB, so what it hands over is what crosses the link) within 10 %
+/// of 8 MiB. aria2c `--max-overall-download-limit=1M -x4 -s4 -k1M` is measured beside it.
+fn wire_check(haul: &Path, work: &Path) -> super::AfterCheck {
+    let (haul, dest) = (haul.to_path_buf(), work.join("w7-wire"));
+    Box::new(move || {
+        let mut haul_cmd = Command::new(&haul);
+        haul_cmd.args(["-q", "--limit-rate", "1M", "--dest"]).arg(&dest);
+        let haul_worst = worst_8s_at_server(haul_cmd, &dest)?;
+        let mut aria2c = Command::new("aria2c");
+        aria2c
+            .args(["-q", "--no-conf", "--file-allocation=none", "--allow-overwrite=true"])
+            .args(["--max-overall-download-limit=1M", "-x4", "-s4", "-k1M", "-d"])
+            .arg(&dest);
+        let aria2c_worst = worst_8s_at_server(aria2c, &dest).ok();
+        let mib = |b: u64| b as f64 / MIB as f64;
+        let beside = aria2c_worst.map_or("8 MiB; aria2c not run".to_owned(), |b| {
+            format!("8 MiB; aria2c sent {:.2} MiB", mib(b))
+        });
+        eprintln!(
+            "  W7 on the wire, worst 8 s at the server under 1 MiB/s: haul {:.2} MiB (limit {beside})",
+            mib(haul_worst)
+        );
+        let over = mib(haul_worst) / 8.0 - 1.0;
+        Ok(("worst 8 s at the server over 8 MiB by", over, beside, 0.10, over <= 0.10))
+    })
+}
+
+/// Runs `command` (its URL appended) against a counting server for 9 s, then kills it; the most
+/// bytes the server sent over any 8 s.
+fn worst_8s_at_server(mut command: Command, dest: &Path) -> anyhow::Result<u64> {
+    use std::io::{Read as _, Write as _};
+    use std::sync::{Arc, Mutex};
+    let _ = std::fs::remove_dir_all(dest);
+    let data = Arc::new(big(0x57, 48 * MIB).slices(0, 48 * MIB).concat());
+    let sent: Arc<Mutex<Vec<(std::time::Instant, u64)>>> = Arc::default();
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.set_send_buffer_size(4 * 1024)?;
+    socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    socket.listen(64)?;
+    let listener: std::net::TcpListener = socket.into();
+    let addr = listener.local_addr()?;
+    let (log, body) = (Arc::clone(&sent), Arc::clone(&data));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (log, body) = (Arc::clone(&log), Arc::clone(&body));
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                loop {
+                    head.clear();
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if !matches!(stream.read(&mut byte), Ok(1)) {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                    let total = body.len();
+                    let range = text.lines().find_map(|l| l.strip_prefix("range: bytes=")).and_then(|r| {
+                        let (a, b) = r.trim().split_once('-')?;
+                        Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()))
+                    });
+                    let (status, from, to) = match range {
+                        Some((from, last)) => {
+                            let to = last.map_or(total, |l| (l + 1).min(total));
+                            (format!("206 Partial Content\r\nContent-Range: bytes {from}-{}/{total}", to - 1), from, to)
+                        }
+                        None => ("200 OK".to_owned(), 0, total),
+                    };
+                    let reply = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n\r\n", to - from);
+                    if stream.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                    for piece in body[from..to].chunks(16 * 1024) {
+                        if stream.write_all(piece).is_err() {
+                            return;
+                        }
+                        let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        let so_far = log.last().map_or(0, |&(_, n)| n) + piece.len() as u64;
+                        log.push((std::time::Instant::now(), so_far));
+                    }
+                }
+            });
+        }
+    });
+    let mut child = command.arg(format!("http://{addr}/wire.bin")).spawn()?;
+    std::thread::sleep(Duration::from_secs(9));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(dest);
+    let log = sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let (mut most, mut start) = (0, 0);
+    for &(at, total) in &log {
+        while at.duration_since(log[start].0) > Duration::from_secs(8) {
+            start += 1;
+        }
+        let before = if start == 0 { 0 } else { log[start - 1].1 };
+        most = most.max(total - before);
+    }
+    Ok(most)
 }
 
 /// A network namespace with nginx inside, reached through a veth pair whose namespace end is
@@ -331,6 +436,6 @@ pub(super) fn w8(
         wall_target: (Versus::Seconds(limit), 1.1),
         cpu_target: None,
         more_targets: Vec::new(),
-        after: None,
+        after: Vec::new(),
     })
 }
