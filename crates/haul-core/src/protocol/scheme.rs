@@ -1,6 +1,7 @@
 //! Which URL schemes Haul fetches, and over which protocol: the one table that
 //! [`Source::parse`](super::Source::parse), the clipboard offer, the RPC and the engine's
-//! registry of fetchers read. Adding a protocol starts here (see docs/ADDING-A-PROTOCOL.md).
+//! registry of fetchers read. Adding a protocol starts here (see "To add a protocol" in
+//! docs/ARCHITECTURE.md).
 //!
 //! Owns: the scheme names and their protocols, as data. Must not touch: I/O, the engine (the
 //! engine registers one fetcher per [`Protocol`]; the compiler holds that none is missing).
