@@ -4,6 +4,7 @@
 //! - `cli`: flags, exit codes, reports, Ctrl+C, kill -9 and the same command again.
 //! - `ftp`: FTP and FTPS against pyftpdlib, through the engine, the CLI and the RPC.
 //! - `request`: headers, cookies, credentials, aria2 lists and real proxies.
+//! - `wild_race`: two processes on one folder racing for one file.
 //! - `wild_rpc`: hostile RPC clients: links and files outside the destination, requests that
 //!   never finish, hoarded connections.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
@@ -12,6 +13,7 @@ mod cli;
 mod ftp;
 mod request;
 mod rpc;
+mod wild_race;
 mod wild_rpc;
 
 use haul_testkit as support;
