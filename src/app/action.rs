@@ -416,12 +416,19 @@ impl HaulApp {
                     (None, None) => row.dest.clone(),
                 };
                 let status = row.status();
+                let sha256 = row.sha256;
+                // The same finish as every other way in (dir is placed above, kept when
+                // unchanged).
+                let Ok(finished) = self.finish(result.given.clone(), PathBuf::new(), sha256) else {
+                    self.options_form = Some(form);
+                    return;
+                };
                 let edit = RowEdit {
                     text: text.clone(),
                     source,
-                    options: self.item_options(result.given.clone()),
+                    options: finished.options,
                     dest,
-                    sha256: result.given.checksum.or(row.sha256),
+                    sha256: finished.checksum,
                 };
                 self.model.edit(id, edit);
                 self.save(id);

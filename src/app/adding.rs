@@ -14,11 +14,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::HaulApp;
 use super::i18n::T;
 use super::model::{NewRow, Submission};
-use super::{HaulApp, absolute};
 use crate::desktop::{AddContext, Candidate, LocalFile};
-use crate::options::Given;
+use crate::options::{Finished, Given, Place};
 use crate::protocol::{Command, FetchError, ItemOptions, Source};
 use crate::sources::{self, Entry};
 
@@ -57,15 +57,16 @@ impl HaulApp {
                     origin: entry.origin,
                     path,
                     sha256: entry.checksum,
+                    given: entry.given,
                 }),
                 Ok(source) => {
-                    let dest = match &entry.given.dir {
-                        Some(dir) => self.settings.dest.join(dir),
-                        None => self.settings.dest.clone(),
-                    };
-                    let options = self.item_options(entry.given);
-                    let sha256 = entry.checksum;
-                    self.add_source(&entry.text, source, sha256, false, dest, options, now);
+                    match self.finish(entry.given, PathBuf::new(), entry.checksum) {
+                        Ok(f) => {
+                            let (sha256, dest, options) = (f.checksum, f.dest, f.options);
+                            self.add_source(&entry.text, source, sha256, false, dest, options, now);
+                        }
+                        Err(error) => self.add_failed(&entry.text, error, &entry.origin, now),
+                    }
                     context.added += 1;
                 }
                 // `example.org:8080/x` and `localhost:8080/x` look like a scheme and a path to
@@ -76,6 +77,7 @@ impl HaulApp {
                     text: entry.text,
                     origin: entry.origin,
                     sha256: entry.checksum,
+                    given: entry.given,
                 }),
                 Err(_) if quiet => context.skipped += 1,
                 Err(reason) => {
@@ -95,29 +97,40 @@ impl HaulApp {
         }
     }
 
-    /// The engine's options for an item from what was given for it: a cookies file named
-    /// relative to where Haul was started becomes absolute (the engine reads it).
-    pub(super) fn item_options(&self, given: Given) -> ItemOptions {
-        let mut options = given.options;
-        options.request.cookies_file = given.load_cookies.map(|file| absolute(&self.cwd, &file));
-        options
+    /// What was given for one item, finished by the option table's one rule
+    /// ([`Given::finish`]): into `subfolder` of the destination (a folder walk's), then the
+    /// line's own `dir`; a relative cookies file from where relative sources are taken (the
+    /// folder Haul was started in). Errors: the option's sentence, for a failed row.
+    pub(super) fn finish(
+        &self,
+        given: Given,
+        subfolder: PathBuf,
+        checksum: Option<crate::protocol::Checksum>,
+    ) -> Result<Finished, FetchError> {
+        let place = Place {
+            base: &self.cwd,
+            inside: None,
+        };
+        let dest = self.settings.dest.join(subfolder);
+        given
+            .finish(&dest, place, checksum)
+            .map_err(|e| FetchError::Request(e.to_string()))
     }
 
-    /// Local files (picked, dropped, or found in a folder), with their checksums.
+    /// Local files (picked, dropped, or found in a folder), with their checksums and the
+    /// options their line gave.
     pub(super) fn add_files(&mut self, files: Vec<LocalFile>) {
         let now = Instant::now();
         for file in files {
             let text = file.path.display().to_string();
-            let dest = self.settings.dest.join(&file.subfolder);
-            self.add_source(
-                &text,
-                Source::File(file.path),
-                file.sha256,
-                false,
-                dest,
-                ItemOptions::default(),
-                now,
-            );
+            match self.finish(file.given, file.subfolder, file.sha256) {
+                Ok(f) => {
+                    let (sha256, dest, options) = (f.checksum, f.dest, f.options);
+                    let source = Source::File(file.path);
+                    self.add_source(&text, source, sha256, false, dest, options, now);
+                }
+                Err(error) => self.add_failed(&text, error, "", now),
+            }
         }
     }
 
@@ -133,9 +146,13 @@ impl HaulApp {
         context.added += files.len();
         self.add_files(files);
         for (line, url) in guessed {
-            let dest = self.settings.dest.clone();
-            let options = ItemOptions::default();
-            self.add_source(&line.text, url, line.sha256, true, dest, options, now);
+            match self.finish(line.given, PathBuf::new(), line.sha256) {
+                Ok(f) => {
+                    let (sha256, dest, options) = (f.checksum, f.dest, f.options);
+                    self.add_source(&line.text, url, sha256, true, dest, options, now);
+                }
+                Err(error) => self.add_failed(&line.text, error, &line.origin, now),
+            }
             context.added += 1;
         }
         for line in missing {

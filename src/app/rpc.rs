@@ -14,7 +14,7 @@ use eframe::egui;
 
 use super::HaulApp;
 use super::model::{Move, RowState};
-use crate::protocol::{Checksum, Command, ItemOptions, Limits, Source};
+use crate::protocol::{Checksum, Command, ItemOptions, Limits, Output, Source};
 use crate::rpc::{self, Beside, Downloads, RpcConfig, View};
 
 /// The server while it runs, and the calls it hands over.
@@ -123,10 +123,6 @@ impl HaulApp {
 }
 
 impl Downloads for HaulApp {
-    fn dest(&self) -> PathBuf {
-        self.settings.dest.clone()
-    }
-
     fn add(
         &mut self,
         source: Source,
@@ -161,6 +157,8 @@ impl Downloads for HaulApp {
                     dest: row.dest.clone(),
                     path,
                     out: row.options.out.clone(),
+                    options: (*row.options).clone(),
+                    checksum: row.sha256,
                     total: row.state.total(),
                     done: row.state.bytes(),
                     speed: speed as u64,
@@ -217,14 +215,32 @@ impl Downloads for HaulApp {
         }
     }
 
-    fn limits(&self) -> Limits {
-        self.settings.limits()
+    fn globals(&self) -> (Limits, Output) {
+        (
+            self.settings.limits(),
+            self.settings.output(self.system_locale.as_deref()),
+        )
     }
 
-    fn set_limits(&mut self, limits: Limits) {
-        self.settings.jobs = limits.jobs;
-        self.settings.max_rate = limits.max_rate.unwrap_or(0);
+    /// The RPC's `changeGlobalOption`, as the settings would change them (saved with them).
+    fn set_globals(&mut self, limits: Limits, output: Output) {
+        self.settings.set_limits(limits);
+        self.settings.overwrite = output.overwrite;
+        self.settings.skip_existing = output.skip_existing;
         self.max_rate_text = self.settings.max_rate_text("none");
-        self.engine.send(Command::SetLimits(HaulApp::limits(self)));
+        self.engine.send(Command::SetLimits(self.settings.limits()));
+        self.engine.send(Command::SetOutput(
+            self.settings.output(self.system_locale.as_deref()),
+        ));
+    }
+
+    /// The RPC's `changeOption`: the row's options (saved); its speed limit applies at once.
+    fn set_options(&mut self, gid: u64, options: ItemOptions) {
+        let Some(id) = self.id_of(gid) else { return };
+        let rate = options.max_rate;
+        if self.model.set_options(id, options) {
+            self.save(id);
+            self.engine.send(Command::SetItemRate { id, rate });
+        }
     }
 }

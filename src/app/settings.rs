@@ -125,10 +125,11 @@ impl Default for Settings {
 pub const CLIPBOARD_TYPES: &str = "zip 7z rar tar gz tgz xz bz2 zst iso img dmg exe msi pkg deb rpm \
 apk appimage mp4 mkv avi mov webm mp3 flac m4a pdf epub torrent";
 
-/// Bounds the settings controls allow.
-pub const JOBS_MAX: usize = 256;
-pub const RETRIES_MAX: u32 = 20;
-pub const SPLIT_MAX: usize = 16;
+/// Bounds the settings controls allow: the option table's (`crate::options`), in the
+/// settings' own types.
+pub const JOBS_MAX: usize = crate::options::JOBS_MAX as usize;
+pub const RETRIES_MAX: u32 = crate::options::RETRIES_MAX as u32;
+pub const SPLIT_MAX: usize = crate::options::SPLIT_MAX as usize;
 pub const TIMEOUT_MAX_SECS: f64 = 24.0 * 3600.0;
 
 fn secs(value: f64, fallback: Duration) -> Duration {
@@ -240,6 +241,23 @@ impl Settings {
             split: self.split.clamp(1, SPLIT_MAX),
             min_split_size: defaults.min_split_size,
         }
+    }
+
+    /// Takes the caps, timeouts and limits the RPC's `changeGlobalOption` set (the
+    /// settings' fields are the window's form of [`Limits`]; `retry_base` and
+    /// `min_split_size` are the engine's defaults in the window).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.jobs = limits.jobs;
+        self.per_host = limits.per_host;
+        self.connect_secs = limits.connect_timeout.as_secs_f64();
+        self.stall_secs = limits.stall_timeout.as_secs_f64();
+        self.deadline_secs = limits.deadline.map_or(0.0, |d| d.as_secs_f64());
+        self.retries = limits.retries;
+        self.max_size_mib = limits
+            .max_size
+            .map_or(0.0, |b| b as f64 / (1024.0 * 1024.0));
+        self.max_rate = limits.max_rate.unwrap_or(0);
+        self.split = limits.split;
     }
 
     /// Where and how files are written. `system_locale` (a BCP-47 tag) picks the legacy

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
+use crate::options::Given;
 use crate::protocol::{Checksum, Source, Waker};
 use crate::sources::SUMS_FILE;
 use opener::run_opener;
@@ -48,6 +49,8 @@ pub struct LocalFile {
     /// found in a folder, that folder's name and the folders between (`photos/2024`), so a
     /// folder arrives as a folder.
     pub subfolder: PathBuf,
+    /// The options its line gave (a list's option lines), carried whole through the walk.
+    pub given: Given,
 }
 
 impl LocalFile {
@@ -57,6 +60,7 @@ impl LocalFile {
             path,
             sha256,
             subfolder: PathBuf::new(),
+            given: Given::default(),
         }
     }
 }
@@ -70,6 +74,9 @@ pub struct Candidate {
     pub origin: String,
     pub path: PathBuf,
     pub sha256: Option<Checksum>,
+    /// The options its line gave (a list's indented `name=value` lines), carried whole: a
+    /// folder's files and a guessed web address get them as a URL line does.
+    pub given: Given,
     /// The web address the line names if no file or folder has that name
     /// (`example.org/x.zip`), see [`crate::sources::guess_url`].
     pub guess: Option<Source>,
@@ -83,6 +90,7 @@ impl Candidate {
             origin: String::new(),
             path,
             sha256: None,
+            given: Given::default(),
             guess: None,
         }
     }
@@ -454,6 +462,7 @@ pub fn expand(items: Vec<Candidate>, context: AddContext) -> Reply {
                     path,
                     sha256: None,
                     subfolder,
+                    given: item.given.clone(),
                 }
             }));
             match walked {
@@ -462,7 +471,10 @@ pub fn expand(items: Vec<Candidate>, context: AddContext) -> Reply {
             }
         } else if std::fs::symlink_metadata(&item.path).is_ok() {
             // A file, or something else the engine will say is not one.
-            files.push(LocalFile::single(item.path, item.sha256));
+            files.push(LocalFile {
+                given: item.given,
+                ..LocalFile::single(item.path, item.sha256)
+            });
         } else if let Some(url) = item.guess.clone() {
             guessed.push((item, url));
         } else {

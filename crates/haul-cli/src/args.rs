@@ -67,9 +67,9 @@ pub struct Args {
     /// bodies, 5xx, 408, 429); each resumes from the bytes already written.
     #[arg(long = "retries", value_name = "N", default_value_t = Limits::default().retries)]
     retries: u32,
-    /// The SHA-256 the (single) source must have: sha256:HEX. Lists take `URL#sha256=HEX` or
-    /// a SHA256SUMS file beside the list.
-    #[arg(long = "checksum", value_name = "sha256:HEX", value_parser = checksum)]
+    /// The SHA-256 the (single) source must have: sha-256=HEX (aria2's spelling) or sha256:HEX.
+    /// Lists take `URL#sha256=HEX`, a `checksum=` option line, or a SHA256SUMS file beside it.
+    #[arg(long = "checksum", value_name = "sha-256=HEX", value_parser = checksum)]
     checksum: Option<Checksum>,
     /// Fail items larger than SIZE (bytes, or with K, M, G suffix: 1024-based).
     #[arg(long = "max-size", value_name = "SIZE", value_parser = size)]
@@ -323,6 +323,68 @@ mod tests {
         let args = Args::try_parse_from(std::iter::once("haul-cli").chain(words.iter().copied()))
             .map_err(|e| e.to_string())?;
         args.into_config(Path::new("/base"))
+    }
+
+    /// The option table says which flag sets each option (`cli`): every flag it names exists,
+    /// and every flag that sets an option is in the table (the others are listed here: they
+    /// are about the run, not about what is fetched or how).
+    #[test]
+    fn the_option_tables_flags_are_the_clis() {
+        use clap::CommandFactory as _;
+        let command = Args::command();
+        let longs: Vec<String> = command
+            .get_arguments()
+            .flat_map(|a| {
+                a.get_long_and_visible_aliases()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|l| format!("--{l}"))
+            })
+            .collect();
+        let mut in_table = Vec::new();
+        for spec in haul_core::options::OPTIONS {
+            let Some(cli) = spec.cli else { continue };
+            let flags: Vec<&str> = cli
+                .split([',', ' '])
+                .filter(|w| w.starts_with("--"))
+                .collect();
+            assert!(
+                !flags.is_empty(),
+                "{}: '{cli}' names no long flag",
+                spec.name
+            );
+            for flag in flags {
+                assert!(
+                    longs.iter().any(|l| l == flag),
+                    "{}: {flag} is not a flag",
+                    spec.name
+                );
+                in_table.push(flag.to_owned());
+            }
+        }
+        let about_the_run = [
+            "--input",
+            "--json",
+            "--quiet",
+            "--netrc",
+            "--netrc-file",
+            "--proxy",
+            "--noproxy",
+            "--enable-rpc",
+            "--rpc-listen-port",
+            "--rpc-secret",
+            "--rpc-listen-all",
+            "--rpc-allow-origin-all",
+            "--rpc-allow-origin",
+            "--help",
+            "--version",
+        ];
+        for long in &longs {
+            assert!(
+                in_table.contains(long) || about_the_run.contains(&long.as_str()),
+                "{long} sets something the option table does not list"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Parser;
 use haul_core::human::millis;
+use haul_core::options::Place;
 use haul_core::protocol::{Command, Event, JobId, redact};
 use haul_core::sources::Entry;
 use haul_engine::{Engine, Events};
@@ -106,9 +107,9 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         rpc,
     } = config;
     if let Some(rpc) = rpc {
-        let (dest, limits) = (engine.output.dest.clone(), engine.limits);
+        let (limits, output) = (engine.limits, engine.output.clone());
         let (engine, events) = Engine::start(runtime.handle(), engine).context("cannot start")?;
-        let engine = runtime.block_on(serve::run(engine, events, rpc, dest, limits))?;
+        let engine = runtime.block_on(serve::run(engine, events, rpc, limits, output))?;
         engine.suspend_blocking(std::time::Duration::from_secs(10));
         return Ok(ExitCode::SUCCESS);
     }
@@ -118,7 +119,7 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
     // The batch runs as a task on the runtime's workers (not on this thread through
     // `block_on`): events then reach it without waking a parked thread each time.
     let batch = runtime
-        .block_on(runtime.spawn(drive(engine, events, entries, dest, display, json)))
+        .block_on(runtime.spawn(drive(engine, events, entries, (dest, base), display, json)))
         .context("the batch stopped unexpectedly")?;
     Ok(ExitCode::from(match batch {
         Batch::Interrupted => EXIT_INTERRUPTED,
@@ -157,7 +158,8 @@ async fn drive(
     engine: Engine,
     mut events: Events,
     entries: Vec<Entry>,
-    dest: PathBuf,
+    // The destination, and the folder relative sources and options are taken from.
+    (dest, base): (PathBuf, PathBuf),
     display: Display,
     json: bool,
 ) -> Batch {
@@ -172,10 +174,24 @@ async fn drive(
     for entry in entries {
         if let Some(error) = entry.rejection() {
             reports.finish(ItemReport::rejected(&entry, error));
-        } else if let Ok(source) = entry.parsed {
-            let given = entry.given;
-            let dest = given.dir.map(|dir| dest.join(dir));
-            let id = engine.submit_with(source, entry.checksum, dest, given.options);
+        } else if let Ok(source) = entry.parsed.clone() {
+            let place = Place {
+                base: &base,
+                inside: None,
+            };
+            let finished = match entry.given.clone().finish(&dest, place, entry.checksum) {
+                Ok(finished) => finished,
+                Err(e) => {
+                    reports.finish(ItemReport::rejected(&entry, e.to_string()));
+                    continue;
+                }
+            };
+            let id = engine.submit_with(
+                source,
+                finished.checksum,
+                Some(finished.dest),
+                finished.options,
+            );
             // Shown and reported with any password in it as `***`.
             pending.insert(id, redact(&entry.text).into_owned());
         }

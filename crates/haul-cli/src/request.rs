@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use haul_core::netrc::Netrc;
-use haul_core::options::Given;
+use haul_core::options::{Given, Place};
 use haul_core::protocol::{Cookies, Credentials, Header, ManualProxy, ProxyChoice, Source};
 use haul_core::sources::Entry;
 
@@ -116,11 +116,16 @@ impl RequestArgs {
             None => {}
         }
         let netrc = self.read_netrc()?;
+        let place = Place { base, inside: None };
         for entry in entries.iter_mut() {
             let mut given = flags.clone();
-            merge(&mut given, std::mem::take(&mut entry.given));
-            if let Some(file) = given.load_cookies.take() {
-                let path = base.join(file);
+            given.over(std::mem::take(&mut entry.given));
+            // Read now, so a bad file is said before the batch starts (the path by the one
+            // rule, as the item's finish takes it).
+            if let Some(file) = &given.load_cookies {
+                let path = place
+                    .path("load-cookies", file)
+                    .map_err(|e| e.to_string())?;
                 let read = cookie_files
                     .entry(path.clone())
                     .or_insert_with(|| read_cookies(&path));
@@ -155,41 +160,6 @@ impl RequestArgs {
         Netrc::parse(&text)
             .map(Some)
             .map_err(|e| format!("{}: {e}", path.display()))
-    }
-}
-
-/// `over`'s options on top of `under`'s: set values replace, headers add up.
-fn merge(under: &mut Given, over: Given) {
-    let o = over.options;
-    let request = o.request;
-    let target = &mut under.options;
-    if o.out.is_some() {
-        target.out = o.out;
-    }
-    if o.split.is_some() {
-        target.split = o.split;
-    }
-    if o.max_rate.is_some() {
-        target.max_rate = o.max_rate;
-    }
-    target.request.headers.extend(request.headers);
-    if request.referer.is_some() {
-        target.request.referer = request.referer;
-    }
-    if request.user_agent.is_some() {
-        target.request.user_agent = request.user_agent;
-    }
-    if request.credentials.is_some() {
-        target.request.credentials = request.credentials;
-    }
-    if over.dir.is_some() {
-        under.dir = over.dir;
-    }
-    if over.checksum.is_some() {
-        under.checksum = over.checksum;
-    }
-    if over.load_cookies.is_some() {
-        under.load_cookies = over.load_cookies;
     }
 }
 

@@ -3,11 +3,10 @@
 //! Owns: the actor that owns the downloads table: it applies the engine's events and answers
 //! the RPC's calls, one at a time. Must not touch: HTTP (that is `haul_rpc`).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use haul_core::protocol::Limits;
+use haul_core::protocol::{Limits, Output};
 use haul_engine::{Engine, Events};
 use haul_rpc::{self as rpc, RpcConfig, Table};
 use tokio::sync::mpsc;
@@ -18,8 +17,8 @@ pub async fn run(
     engine: Engine,
     mut events: Events,
     config: RpcConfig,
-    dest: PathBuf,
     limits: Limits,
+    output: Output,
 ) -> anyhow::Result<Engine> {
     let (calls_tx, mut calls) = mpsc::channel(64);
     let secret_given = config.secret.clone();
@@ -29,9 +28,9 @@ pub async fn run(
     let addr = served.addr;
     eprintln!(
         "haul-cli: aria2 JSON-RPC at http://{addr}/jsonrpc, secret {secret_given}, saving into {}",
-        dest.display()
+        output.dest.display()
     );
-    let mut table = Table::new(dest, limits, Box::new(engine.handle()));
+    let mut table = Table::new(limits, output, Box::new(engine.handle()));
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {

@@ -209,17 +209,15 @@ pub fn from_list(text: &str, name: &str, base: &Path) -> Vec<Entry> {
     entries
 }
 
-/// An entry's options are complete: credentials put together, a `checksum=` option applied.
+/// An entry's options are complete: checked as a whole (a password needs a user), a
+/// `checksum=` option applied.
 fn close_options(entry: Option<&mut Entry>) {
     let Some(entry) = entry else { return };
-    match std::mem::take(&mut entry.given).finish() {
-        Ok(given) => {
-            if let Some(sum) = given.checksum {
-                entry.checksum = Some(sum);
-            }
-            entry.given = given;
-        }
-        Err(e) => entry.option_errors.push(format!("{e} ({})", entry.origin)),
+    if let Err(e) = entry.given.check() {
+        entry.option_errors.push(format!("{e} ({})", entry.origin));
+    }
+    if let Some(sum) = entry.given.checksum {
+        entry.checksum = Some(sum);
     }
 }
 

@@ -17,7 +17,7 @@
 //! - `table`: the headless list (`haul-cli --enable-rpc`).
 
 // The core's modules and the engine, under the names the methods use.
-pub(crate) use haul_core::{human, options, protocol, version};
+pub(crate) use haul_core::{options, protocol, version};
 pub(crate) use haul_engine as engine;
 
 mod http;

@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::options::Given;
-use crate::protocol::{Checksum, ItemOptions, Limits, Source, Status};
+use crate::options::{self, Given, OptionError, Place, Places};
+use crate::protocol::{Checksum, ItemOptions, Limits, Output, Source, Status};
 
 /// The methods served (`system.listMethods`).
-pub const METHODS: [&str; 24] = [
+pub const METHODS: [&str; 25] = [
     "aria2.addUri",
     "aria2.tellStatus",
     "aria2.tellActive",
@@ -36,6 +36,7 @@ pub const METHODS: [&str; 24] = [
     "aria2.getGlobalOption",
     "aria2.changeGlobalOption",
     "aria2.getOption",
+    "aria2.changeOption",
     "aria2.getVersion",
     "aria2.getSessionInfo",
     "system.multicall",
@@ -64,6 +65,9 @@ pub struct View {
     /// Where the file is, once done; else where it will be, once named.
     pub path: Option<PathBuf>,
     pub out: Option<String>,
+    /// Its own options (`getOption`): the table reads them back as text.
+    pub options: ItemOptions,
+    pub checksum: Option<Checksum>,
     pub total: Option<u64>,
     pub done: u64,
     /// Bytes a second.
@@ -95,7 +99,9 @@ impl View {
 /// A list of downloads the methods act on. Gids are the list's own stable keys.
 pub trait Downloads {
     /// Where files go (`dir` may only name a folder inside it).
-    fn dest(&self) -> PathBuf;
+    fn dest(&self) -> PathBuf {
+        self.globals().1.dest
+    }
     /// Queues a download; returns its gid.
     fn add(
         &mut self,
@@ -118,8 +124,13 @@ pub trait Downloads {
     /// Moves a download in the list to just before or after another (the engine starts
     /// queued downloads in the list's order).
     fn reposition(&mut self, gid: u64, beside: Beside);
-    fn limits(&self) -> Limits;
-    fn set_limits(&mut self, limits: Limits);
+    /// The global options: caps, timeouts and limits, and where and how files are written.
+    fn globals(&self) -> (Limits, Output);
+    /// Changes them (`changeGlobalOption`): they apply at once, as the settings' do.
+    fn set_globals(&mut self, limits: Limits, output: Output);
+    /// Gives a download new options of its own (`changeOption`): its speed limit applies at
+    /// once, also while it runs; the others when it next starts.
+    fn set_options(&mut self, gid: u64, options: ItemOptions);
 }
 
 /// Where [`Downloads::reposition`] puts a download: beside another, by gid.
@@ -142,14 +153,6 @@ impl Beside {
 /// Calls `method` with `params` (the token already taken off) on `downloads`.
 pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Reply {
     let views = || downloads.views();
-    let find = |views: &[View], gid: Option<&Value>| -> Result<View, RpcFailure> {
-        let gid = parse_gid(gid)?;
-        views
-            .iter()
-            .find(|v| v.gid == gid)
-            .cloned()
-            .ok_or_else(|| RpcFailure(format!("GID {} is not found", gid_text(gid))))
-    };
     match method {
         "aria2.addUri" => add_uri(downloads, params),
         "aria2.tellStatus" => {
@@ -227,23 +230,21 @@ pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Re
         "aria2.changePosition" => change_position(downloads, params),
         "aria2.getGlobalStat" => Ok(global_stat(&views())),
         "aria2.getGlobalOption" => {
-            let limits = downloads.limits();
-            Ok(json!({
-                "dir": downloads.dest().display().to_string(),
-                "max-concurrent-downloads": limits.jobs.to_string(),
-                "max-overall-download-limit": limits.max_rate.unwrap_or(0).to_string(),
-                "split": limits.split.to_string(),
-            }))
+            let (limits, output) = downloads.globals();
+            let mut all = serde_json::Map::new();
+            for spec in options::OPTIONS.iter().filter(|s| s.scope.global()) {
+                if let Some(value) = options::global_value(&limits, &output, spec.name) {
+                    all.insert(spec.name.to_owned(), json!(value));
+                }
+            }
+            Ok(Value::Object(all))
         }
         "aria2.changeGlobalOption" => change_global(downloads, params.first()),
         "aria2.getOption" => {
             let view = find(&views(), params.first())?;
-            let mut options = json!({ "dir": view.dest.display().to_string() });
-            if let Some(out) = &view.out {
-                options["out"] = json!(out);
-            }
-            Ok(options)
+            Ok(item_options(&view))
         }
+        "aria2.changeOption" => change_option(downloads, params),
         "aria2.getVersion" => Ok(json!({
             "version": crate::version::VERSION,
             "enabledFeatures": ["HTTPS", "Haul"],
@@ -314,7 +315,16 @@ fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
         Err(e) => return fail(format!("'{uri}': {e}")),
     };
     let base = downloads.dest();
-    let given = given(&base, params.get(1))?;
+    let finished = given(&base, params.get(1))?
+        .finish(
+            &base,
+            Place {
+                base: &base,
+                inside: Some(&base),
+            },
+            None,
+        )
+        .map_err(|e| RpcFailure(e.to_string()))?;
     // aria2's third parameter: where in the waiting queue the download goes.
     let position = match params.get(2) {
         None | Some(Value::Null) => None,
@@ -332,20 +342,20 @@ fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
         .get(1)
         .and_then(|o| o.get("pause"))
         .is_some_and(|p| p == "true" || p == &Value::Bool(true));
-    let mut options = given.options;
-    if let Some(file) = given.load_cookies {
-        // Over the RPC a client may name only files inside the destination: its contents go
-        // to a server, so a file elsewhere (`/home/me/.ssh/…`, `../`) would leak.
+    // Over the RPC a client may name only paths inside the destination: the option table
+    // refused them by their text; here they are resolved on disk (folders made), so a link
+    // inside the destination cannot lead out, and a cookies file elsewhere (`/home/me/.ssh/…`)
+    // is never read and sent to a server.
+    let mut options = finished.options;
+    if let Some(file) = &options.request.cookies_file {
         options.request.cookies_file =
-            Some(super::paths::file_inside("load-cookies", &base, &file)?);
+            Some(super::paths::file_inside("load-cookies", &base, file)?);
     }
-    // Resolved on disk, last (folders are made): a link inside the destination must not lead
-    // the download out of it.
-    let dest = match &given.dir {
-        Some(dir) => super::paths::folder_inside(&base, dir)?,
-        None => base.clone(),
+    let dest = match finished.dest.strip_prefix(&base) {
+        Ok(dir) if !dir.as_os_str().is_empty() => super::paths::folder_inside(&base, dir)?,
+        _ => base.clone(),
     };
-    let gid = downloads.add(source, uri, dest, given.checksum, options);
+    let gid = downloads.add(source, uri, dest, finished.checksum, options);
     if paused {
         downloads.pause(gid);
     }
@@ -356,6 +366,16 @@ fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
         )?;
     }
     Ok(json!(gid_text(gid)))
+}
+
+/// The download a gid parameter names. Errors: not a gid, or no such download.
+fn find(views: &[View], gid: Option<&Value>) -> Result<View, RpcFailure> {
+    let gid = parse_gid(gid)?;
+    views
+        .iter()
+        .find(|v| v.gid == gid)
+        .cloned()
+        .ok_or_else(|| RpcFailure(format!("GID {} is not found", gid_text(gid))))
 }
 
 /// An integer as aria2 reads one: a JSON integer, or a number with its fraction dropped (a
@@ -415,52 +435,131 @@ fn given(base: &Path, options: Option<&Value>) -> Result<Given, RpcFailure> {
             }
             match given.set(name, &value) {
                 Ok(()) => {}
-                // aria2's other options (max-connection-per-server, continue, …), which
-                // AriaNg and extensions send with every add: not Haul's, so not applied, and
-                // said in the log rather than refusing the download.
-                Err(crate::options::OptionError::Unknown(name)) => {
-                    tracing::warn!(option = %name, "an RPC option Haul does not use was ignored");
+                // aria2's other options (continue, …) and global ones
+                // (max-connection-per-server), which AriaNg and extensions send with every
+                // add: not an item's in Haul, so not applied, and said in the log rather than
+                // refusing the download.
+                Err(OptionError::Unknown(name) | OptionError::NotPerItem { name, .. }) => {
+                    tracing::warn!(option = %name, "an RPC option Haul does not use per download was ignored");
                 }
                 Err(e) => return fail(e.to_string()),
             }
         }
     }
-    given.finish().map_err(|e| RpcFailure(e.to_string()))
+    Ok(given)
 }
 
+/// `changeGlobalOption`: every global option the table lets the RPC change; `dir` is the
+/// destination Haul was started with (a client may not move it), and options Haul does not
+/// have are logged and left alone, as aria2 clients send many.
 fn change_global(downloads: &mut dyn Downloads, options: Option<&Value>) -> Reply {
     let Some(Value::Object(map)) = options else {
         return fail("changeGlobalOption takes an options object");
     };
-    let mut limits = downloads.limits();
+    let (mut limits, mut output) = downloads.globals();
     for (name, value) in map {
         let text = value
             .as_str()
             .map(str::to_owned)
             .unwrap_or_else(|| value.to_string());
-        match name.as_str() {
-            "max-concurrent-downloads" => match text.parse::<usize>() {
-                Ok(n) if n >= 1 => limits.jobs = n,
-                _ => return fail(format!("max-concurrent-downloads: '{text}' is not a count")),
-            },
-            "max-overall-download-limit" => {
-                limits.max_rate = if text == "0" {
-                    None
-                } else {
-                    Some(crate::human::parse_size(&text).map_err(RpcFailure)?)
-                };
+        match options::spec(name) {
+            Some(spec) if spec.scope.global() && spec.places.has(Places::RPC) => {
+                options::set_global(&mut limits, &mut output, name, &text)
+                    .map_err(|e| RpcFailure(e.to_string()))?;
             }
-            "dir" => {
-                return fail(
-                    "dir is the destination Haul was started with; give dir per download inside it",
-                );
+            Some(spec) if spec.scope.global() => {
+                return fail(format!(
+                    "{name} cannot be changed over the RPC ({})",
+                    spec.help
+                ));
             }
-            other => {
-                tracing::warn!(option = %other, "a global RPC option Haul does not use was ignored");
+            _ => {
+                tracing::warn!(option = %name, "a global RPC option Haul does not use was ignored");
             }
         }
     }
-    downloads.set_limits(limits);
+    downloads.set_globals(limits, output);
+    Ok(json!("OK"))
+}
+
+/// A download's own options as `getOption` answers them (aria2's names, values as text; the
+/// password never).
+fn item_options(view: &View) -> Value {
+    let mut given = Given::default();
+    given.options = view.options.clone();
+    given.checksum = view.checksum;
+    let mut out = serde_json::Map::new();
+    out.insert("dir".to_owned(), json!(view.dest.display().to_string()));
+    for (name, value) in given.values() {
+        match out.get_mut(name) {
+            // `header` is repeatable: a list, as aria2 gives it.
+            Some(Value::Array(list)) => list.push(json!(value)),
+            Some(_) if name == "dir" => {}
+            Some(first) => *first = json!([first.clone(), value]),
+            None if name == "header" => {
+                out.insert(name.to_owned(), json!([value]));
+            }
+            None => {
+                out.insert(name.to_owned(), json!(value));
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// `changeOption(gid, options)`: a download's own options through the table. While it runs
+/// only its speed limit may change (it applies at once), as aria2 allows; waiting, paused or
+/// stopped, any of its options but `dir`.
+fn change_option(downloads: &mut dyn Downloads, params: &[Value]) -> Reply {
+    let view = find(&downloads.views(), params.first())?;
+    let Some(Value::Object(map)) = params.get(1) else {
+        return fail("changeOption takes a GID and an options object");
+    };
+    let mut given = Given::default();
+    given.options = view.options.clone();
+    if map.contains_key("header") {
+        given.options.request.headers.clear(); // the headers given replace the old ones
+    }
+    for (name, value) in map {
+        if name == "dir" {
+            return fail("dir cannot change for a download; add it again into another folder");
+        }
+        if view.active() && name != "max-download-limit" {
+            return fail(format!(
+                "{name} cannot change while GID {} runs; only max-download-limit can",
+                gid_text(view.gid)
+            ));
+        }
+        let values: Vec<String> = match value {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            Value::String(text) => vec![text.clone()],
+            other => vec![other.to_string()],
+        };
+        for value in values {
+            given
+                .set(name, &value)
+                .map_err(|e| RpcFailure(e.to_string()))?;
+        }
+    }
+    let base = downloads.dest();
+    let place = Place {
+        base: &base,
+        inside: Some(&base),
+    };
+    let finished = given
+        .finish(&view.dest, place, view.checksum)
+        .map_err(|e| RpcFailure(e.to_string()))?;
+    let mut options = finished.options;
+    if let Some(file) = &options.request.cookies_file
+        && map.contains_key("load-cookies")
+    {
+        options.request.cookies_file =
+            Some(super::paths::file_inside("load-cookies", &base, file)?);
+    }
+    downloads.set_options(view.gid, options);
     Ok(json!("OK"))
 }
 

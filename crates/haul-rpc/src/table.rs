@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use super::methods::{Beside, Downloads, View};
 use crate::engine::EngineHandle;
-use crate::protocol::{Checksum, Command, Event, ItemOptions, JobId, Limits, Source};
+use crate::protocol::{Checksum, Command, Event, ItemOptions, JobId, Limits, Output, Source};
 use haul_core::session::{Entry, NewEntry, Session};
 
 /// What the table sends to: the engine (a fake in tests).
@@ -40,6 +40,8 @@ pub fn view(entry: &Entry, now: Instant) -> View {
         dest: entry.dest.clone(),
         path: entry.path.clone(),
         out: entry.options.out.clone(),
+        options: entry.options.clone(),
+        checksum: entry.checksum,
         total: entry.total,
         done: entry.done,
         speed: entry.bytes_per_sec(now),
@@ -51,21 +53,22 @@ pub fn view(entry: &Entry, now: Instant) -> View {
 /// The downloads, in the order they were added; stopped ones until their result is removed.
 pub struct Table {
     session: Session,
-    dest: PathBuf,
     limits: Limits,
+    output: Output,
     engine: Box<dyn Engine>,
 }
 
 impl Table {
-    pub fn new(dest: PathBuf, limits: Limits, engine: Box<dyn Engine>) -> Table {
+    /// An empty list over an engine started with `limits` and `output`.
+    pub fn new(limits: Limits, output: Output, engine: Box<dyn Engine>) -> Table {
         // Random, as aria2's: a client that remembers a gid from an earlier run never acts
         // on another download by it.
         let mut seed = [0u8; 8];
         let _ = getrandom::getrandom(&mut seed);
         Table {
             session: Session::new(u64::from_le_bytes(seed)),
-            dest,
             limits,
+            output,
             engine,
         }
     }
@@ -85,10 +88,6 @@ impl Table {
 }
 
 impl Downloads for Table {
-    fn dest(&self) -> PathBuf {
-        self.dest.clone()
-    }
-
     fn add(
         &mut self,
         source: Source,
@@ -144,13 +143,24 @@ impl Downloads for Table {
         self.session.forget(gid);
     }
 
-    fn limits(&self) -> Limits {
-        self.limits
+    fn globals(&self) -> (Limits, Output) {
+        (self.limits, self.output.clone())
     }
 
-    fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
-        self.engine.send(Command::SetLimits(limits));
+    fn set_globals(&mut self, limits: Limits, output: Output) {
+        if limits != self.limits {
+            self.limits = limits;
+            self.engine.send(Command::SetLimits(limits));
+        }
+        if output != self.output {
+            self.output = output.clone();
+            self.engine.send(Command::SetOutput(output));
+        }
+    }
+
+    fn set_options(&mut self, gid: u64, options: ItemOptions) {
+        let rate = self.session.set_options(gid, options);
+        self.send(rate);
     }
 }
 
@@ -184,8 +194,11 @@ mod tests {
     fn add_uri_answers_a_gid_and_tell_status_speaks_aria2() {
         let fake = Fake::default();
         let mut table = Table::new(
-            PathBuf::from("/dl"),
             Limits::default(),
+            Output {
+                dest: PathBuf::from("/dl"),
+                ..Output::default()
+            },
             Box::new(fake.clone()),
         );
         let options = json!({"dir": "/dl/videos", "out": "a.mp4", "header": ["X-A: 1", "X-B: 2"], "split": "2"});
@@ -260,8 +273,11 @@ mod tests {
     fn download_speed_is_the_one_estimator() {
         let fake = Fake::default();
         let mut table = Table::new(
-            PathBuf::from("/dl"),
             Limits::default(),
+            Output {
+                dest: PathBuf::from("/dl"),
+                ..Output::default()
+            },
             Box::new(fake.clone()),
         );
         let gid = call(&mut table, "aria2.addUri", &[json!(["https://h/a"])]).expect("added");
@@ -292,8 +308,11 @@ mod tests {
     fn removed_until_purged() {
         let fake = Fake::default();
         let mut table = Table::new(
-            PathBuf::from("/dl"),
             Limits::default(),
+            Output {
+                dest: PathBuf::from("/dl"),
+                ..Output::default()
+            },
             Box::new(fake.clone()),
         );
         let gid = call(&mut table, "aria2.addUri", &[json!(["https://h/a"])]).expect("added");
@@ -322,8 +341,11 @@ mod tests {
     fn bad_gids_and_options_are_aria2_errors() {
         let fake = Fake::default();
         let mut table = Table::new(
-            PathBuf::from("/dl"),
             Limits::default(),
+            Output {
+                dest: PathBuf::from("/dl"),
+                ..Output::default()
+            },
             Box::new(fake.clone()),
         );
         assert!(call(&mut table, "aria2.tellStatus", &[json!("nothex")]).is_err());

@@ -479,6 +479,19 @@ impl Model {
         true
     }
 
+    /// Gives row `id` new options of its own (the RPC's `changeOption`); false if there is no
+    /// such row.
+    pub fn set_options(&mut self, id: JobId, options: crate::protocol::ItemOptions) -> bool {
+        let Some(&i) = self.index.get(&id) else {
+            return false;
+        };
+        if let Some(out) = &options.out {
+            self.rows[i].name.clone_from(out);
+        }
+        self.rows[i].options = std::sync::Arc::new(options);
+        true
+    }
+
     /// Removes rows; returns the ids among them that were still active (to cancel) and the
     /// keys of every removed row.
     pub fn remove(&mut self, ids: &[JobId]) -> (Vec<JobId>, Vec<u64>) {

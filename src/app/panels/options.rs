@@ -1,15 +1,19 @@
-//! "Add with options…" and "Edit options…": one form for the options one item may have —
-//! the address(es), file name, folder inside the destination, headers, referer, cookies file,
-//! user and password, checksum and connections. Every field is read by the option table
-//! (`crate::options`, aria2's names), so the window, lists and the CLI agree on what each
-//! value may be; a field that is not valid turns red and says why, and nothing is applied
-//! until every field is.
+//! "Add with options…" and "Edit options…": one form for the options one item may have. Its
+//! fields are the option table's rows marked for the form ([`Places::FORM`], in the table's
+//! order), each read by the table (`crate::options`, aria2's names), so the window, lists, the
+//! RPC and the CLI agree on what each value may be and no option is dropped by an edit; a
+//! field that is not valid turns red and says why, and nothing is applied until every field is.
+//!
+//! Owns: the form's text, its labels and hints, and its problems in the window's language.
+//! Must not touch: what the options do (the table and [`Given::finish`]).
+
+use std::collections::BTreeMap;
 
 use eframe::egui::{self, RichText, Ui};
 
 use super::super::i18n::{T, Tr};
 use super::super::{Action, HaulApp};
-use crate::options::{Given, OptionError};
+use crate::options::{self, Given, Kind, OptionError, Places};
 use crate::protocol::{ItemOptions, JobId, Source};
 
 /// What the form is for.
@@ -27,16 +31,9 @@ pub enum FormFor {
 pub struct OptionsForm {
     pub target: FormFor,
     pub sources: String,
-    pub out: String,
-    pub dir: String,
-    pub headers: String,
-    pub referer: String,
-    pub cookies: String,
-    pub user: String,
-    pub password: String,
-    pub checksum: String,
-    /// 0: the setting's number.
-    pub split: usize,
+    /// Each option's text, by its name in the table (every row marked for the form; empty:
+    /// not set). `header` holds one header a line.
+    pub fields: BTreeMap<&'static str, String>,
 }
 
 /// What a valid form gives.
@@ -46,48 +43,71 @@ pub struct FormResult {
     pub given: Given,
 }
 
-/// The first problem of each field that has one.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Problems {
-    sources: Option<String>,
-    out: Option<String>,
-    dir: Option<String>,
-    headers: Option<String>,
-    referer: Option<String>,
-    cookies: Option<String>,
-    user: Option<String>,
-    checksum: Option<String>,
+/// How a form field is labelled and hinted, and what its problem says, in the window's
+/// language. Every row of the table marked for the form has one (a test holds that).
+pub struct FieldWords {
+    pub label: T,
+    pub problem: T,
+    /// A hint in the window's language, or a literal example.
+    pub hint: Hint,
 }
 
-impl Problems {
-    fn any(&self) -> bool {
-        *self != Problems::default()
-    }
-
-    /// Each field has one way to be wrong a person needs told: said in the window's
-    /// language (the option table's own words are the CLI's English).
-    fn in_words(self, tr: Tr) -> Problems {
-        let say = |problem: Option<String>, key: T| {
-            problem.map(|p| {
-                if p.is_empty() {
-                    p
-                } else {
-                    tr.get(key).to_owned()
-                }
-            })
-        };
-        Problems {
-            sources: say(self.sources, T::OptErrAddress),
-            out: say(self.out, T::OptErrName),
-            dir: say(self.dir, T::OptErrFolder),
-            headers: say(self.headers, T::OptErrHeader),
-            referer: say(self.referer, T::OptErrReferer),
-            cookies: say(self.cookies, T::OptErrCookies),
-            user: say(self.user, T::OptErrUser),
-            checksum: say(self.checksum, T::OptErrChecksum),
-        }
-    }
+/// A field's grey hint.
+pub enum Hint {
+    Words(T),
+    Example(&'static str),
 }
+
+/// The words of the form's field for option `name`; `None` for an option that is not on the
+/// form.
+pub fn field_words(name: &str) -> Option<FieldWords> {
+    let (label, problem, hint) = match name {
+        "out" => (T::OptName, T::OptErrName, Hint::Words(T::OptNameHint)),
+        "dir" => (T::OptFolder, T::OptErrFolder, Hint::Words(T::OptFolderHint)),
+        "header" => (
+            T::OptHeaders,
+            T::OptErrHeader,
+            Hint::Example("Authorization: Bearer …"),
+        ),
+        "referer" => (T::OptReferer, T::OptErrReferer, Hint::Example("https://…")),
+        "user-agent" => (
+            T::OptUserAgent,
+            T::OptErrUserAgent,
+            Hint::Example("Mozilla/5.0 …"),
+        ),
+        "http-user" => (T::OptUser, T::OptErrUser, Hint::Example("")),
+        "http-passwd" => (T::OptPassword, T::OptErrUser, Hint::Example("")),
+        "load-cookies" => (
+            T::OptCookies,
+            T::OptErrCookies,
+            Hint::Example("cookies.txt"),
+        ),
+        "checksum" => (T::OptChecksum, T::OptErrChecksum, Hint::Example("SHA-256")),
+        "split" => (
+            T::OptConnections,
+            T::OptErrConnections,
+            Hint::Words(T::OptConnectionsDefault),
+        ),
+        "max-download-limit" => (T::ItemRate, T::OptErrRate, Hint::Example("500K, 2M")),
+        _ => return None,
+    };
+    Some(FieldWords {
+        label,
+        problem,
+        hint,
+    })
+}
+
+/// The table's rows on the form, in its order.
+fn form_rows() -> impl Iterator<Item = &'static options::Spec> {
+    options::OPTIONS
+        .iter()
+        .filter(|s| s.scope.item() && s.places.has(Places::FORM))
+}
+
+/// The first problem of each field that has one (by option name; `sources` for the
+/// addresses), empty when it only needs filling in.
+type Problems = BTreeMap<&'static str, String>;
 
 impl OptionsForm {
     /// An empty form for new items.
@@ -95,19 +115,11 @@ impl OptionsForm {
         OptionsForm {
             target: FormFor::New,
             sources: String::new(),
-            out: String::new(),
-            dir: String::new(),
-            headers: String::new(),
-            referer: String::new(),
-            cookies: String::new(),
-            user: String::new(),
-            password: String::new(),
-            checksum: String::new(),
-            split: 0,
+            fields: form_rows().map(|s| (s.name, String::new())).collect(),
         }
     }
 
-    /// The form for a row, filled with what it has.
+    /// The form for a row, filled with every option it has (the table reads them back).
     pub fn for_row(
         id: JobId,
         text: &str,
@@ -115,82 +127,59 @@ impl OptionsForm {
         dir: Option<&std::path::Path>,
         checksum: Option<crate::protocol::Checksum>,
     ) -> OptionsForm {
-        let request = &options.request;
-        let (user, password) = request
-            .credentials
-            .as_ref()
-            .map(|c| (c.user.clone(), c.password.clone()))
-            .unwrap_or_default();
-        OptionsForm {
-            target: FormFor::Row(id),
-            sources: text.to_owned(),
-            out: options.out.clone().unwrap_or_default(),
-            dir: dir.map(|d| d.display().to_string()).unwrap_or_default(),
-            headers: request
-                .headers
-                .iter()
-                .map(|h| format!("{}: {}", h.name, h.value))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            referer: request.referer.clone().unwrap_or_default(),
-            cookies: request
-                .cookies_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            user,
-            password,
-            checksum: checksum.map(|c| c.to_string()).unwrap_or_default(),
-            split: options.split.unwrap_or(0),
+        let mut form = OptionsForm::new_items();
+        form.target = FormFor::Row(id);
+        form.sources = text.to_owned();
+        let mut given = Given::default();
+        given.options = options.clone();
+        given.dir = dir.filter(|d| !d.as_os_str().is_empty()).map(Into::into);
+        given.checksum = checksum;
+        for (name, value) in given.values() {
+            if let Some(field) = form.fields.get_mut(name) {
+                if !field.is_empty() {
+                    field.push('\n'); // repeatable (headers): one a line
+                }
+                field.push_str(&value);
+            }
         }
+        if let Some(credentials) = &options.request.credentials {
+            form.fields
+                .insert("http-passwd", credentials.password.clone());
+        }
+        form
     }
 
     /// The options, or the problem of each field that has one.
     fn read(&self, base: &std::path::Path) -> (Result<FormResult, ()>, Problems) {
-        let mut problems = Problems::default();
+        let mut problems = Problems::new();
         let mut given = Given::default();
         let text = |e: OptionError| match e {
             OptionError::Bad { reason, .. } => reason,
             other => other.to_string(),
         };
-        let set = |given: &mut Given, name: &str, value: &str| {
-            if value.trim().is_empty() {
-                Ok(())
-            } else {
-                given.set(name, value).map_err(text)
-            }
-        };
-        problems.out = set(&mut given, "out", &self.out).err();
-        problems.dir = set(&mut given, "dir", &self.dir).err();
-        for line in self.headers.lines().filter(|l| !l.trim().is_empty()) {
-            if let Err(e) = set(&mut given, "header", line) {
-                problems.headers.get_or_insert(e);
+        for spec in form_rows() {
+            let value = self.fields.get(spec.name).map_or("", String::as_str);
+            let values: Vec<&str> = match spec.kind {
+                Kind::Header => value.lines().filter(|l| !l.trim().is_empty()).collect(),
+                _ if value.trim().is_empty() => Vec::new(),
+                _ => vec![value],
+            };
+            for value in values {
+                // A bare SHA-256 is taken as one (the field says SHA-256).
+                let value = match spec.kind {
+                    Kind::Checksum if !value.contains(['=', ':']) => {
+                        format!("sha-256={}", value.trim())
+                    }
+                    _ => value.to_owned(),
+                };
+                if let Err(e) = given.set(spec.name, &value) {
+                    problems.entry(spec.name).or_insert(text(e));
+                }
             }
         }
-        problems.referer = set(&mut given, "referer", &self.referer).err();
-        problems.cookies = set(&mut given, "load-cookies", &self.cookies).err();
-        problems.user = set(&mut given, "http-user", &self.user)
-            .and_then(|()| set(&mut given, "http-passwd", &self.password))
-            .err();
-        let checksum = self.checksum.trim();
-        let tagged = if checksum.contains('=') {
-            checksum.to_owned()
-        } else {
-            format!("sha-256={checksum}")
-        };
-        if !checksum.is_empty() {
-            problems.checksum = set(&mut given, "checksum", &tagged).err();
+        if let Err(e) = given.check() {
+            problems.entry("http-user").or_insert(text(e));
         }
-        if self.split > 0 {
-            let _ = set(&mut given, "split", &self.split.to_string());
-        }
-        let given = match given.finish() {
-            Ok(given) => given,
-            Err(e) => {
-                problems.user.get_or_insert(text(e));
-                Given::default()
-            }
-        };
         let sources: Vec<String> = self
             .sources
             .lines()
@@ -199,21 +188,21 @@ impl OptionsForm {
             .map(str::to_owned)
             .collect();
         if sources.is_empty() {
-            problems.sources = Some(String::new());
+            problems.insert("sources", String::new());
         } else if let Some(bad) = sources.iter().find_map(|s| match Source::parse(s, base) {
             Ok(Source::Url(_)) => None,
             Ok(Source::File(_)) => Some(format!("'{s}' is not a web address")),
             Err(e) => Some(format!("'{s}': {e}")),
         }) {
-            problems.sources = Some(bad);
+            problems.insert("sources", bad);
         }
         if matches!(self.target, FormFor::Row(_)) && sources.len() > 1 {
-            problems.sources = Some("one address for one item".to_owned());
+            problems.insert("sources", "one address for one item".to_owned());
         }
-        if problems.any() {
-            (Err(()), problems)
-        } else {
+        if problems.is_empty() {
             (Ok(FormResult { sources, given }), problems)
+        } else {
+            (Err(()), problems)
         }
     }
 
@@ -221,6 +210,25 @@ impl OptionsForm {
     pub fn result(&self, base: &std::path::Path) -> Option<FormResult> {
         self.read(base).0.ok()
     }
+}
+
+/// Each problem in the window's language (the option table's own words are the CLI's English);
+/// an empty one (a field that only needs filling in) stays empty.
+fn in_words(problems: Problems, tr: Tr) -> Problems {
+    problems
+        .into_iter()
+        .map(|(name, problem)| {
+            let key = match name {
+                "sources" => Some(T::OptErrAddress),
+                other => field_words(other).map(|w| w.problem),
+            };
+            let said = match key {
+                Some(key) if !problem.is_empty() => tr.get(key).to_owned(),
+                _ => problem,
+            };
+            (name, said)
+        })
+        .collect()
 }
 
 /// A multi-line or single-line field under its label, red with its problem under it.
@@ -262,7 +270,7 @@ impl HaulApp {
             return;
         };
         let (valid, problems) = form.read(&base);
-        let problems = problems.in_words(tr);
+        let problems = in_words(problems, tr);
         let mut close = false;
         let title = match form.target {
             FormFor::New => tr.get(T::AddWithOptions),
@@ -285,93 +293,52 @@ impl HaulApp {
                                 tr,
                                 T::OptAddresses,
                                 &mut form.sources,
-                                problems.sources.as_ref(),
+                                problems.get("sources"),
                                 lines,
                                 "https://…",
                             );
-                            field(
-                                ui,
-                                tr,
-                                T::OptName,
-                                &mut form.out,
-                                problems.out.as_ref(),
-                                1,
-                                tr.get(T::OptNameHint),
-                            );
-                            field(
-                                ui,
-                                tr,
-                                T::OptFolder,
-                                &mut form.dir,
-                                problems.dir.as_ref(),
-                                1,
-                                tr.get(T::OptFolderHint),
-                            );
-                            field(
-                                ui,
-                                tr,
-                                T::OptHeaders,
-                                &mut form.headers,
-                                problems.headers.as_ref(),
-                                2,
-                                "Authorization: Bearer …",
-                            );
-                            field(
-                                ui,
-                                tr,
-                                T::OptReferer,
-                                &mut form.referer,
-                                problems.referer.as_ref(),
-                                1,
-                                "https://…",
-                            );
-                            field(
-                                ui,
-                                tr,
-                                T::OptCookies,
-                                &mut form.cookies,
-                                problems.cookies.as_ref(),
-                                1,
-                                "cookies.txt",
-                            );
-                            field(
-                                ui,
-                                tr,
-                                T::OptUser,
-                                &mut form.user,
-                                problems.user.as_ref(),
-                                1,
-                                "",
-                            );
-                            let l = ui.label(tr.get(T::OptPassword));
-                            ui.add(
-                                egui::TextEdit::singleline(&mut form.password)
-                                    .password(true)
-                                    .desired_width(340.0),
-                            )
-                            .labelled_by(l.id);
-                            ui.end_row();
-                            field(
-                                ui,
-                                tr,
-                                T::OptChecksum,
-                                &mut form.checksum,
-                                problems.checksum.as_ref(),
-                                1,
-                                "SHA-256",
-                            );
-                            let l = ui.label(tr.get(T::OptConnections));
-                            ui.horizontal(|ui| {
-                                ui.add(
-                                    egui::DragValue::new(&mut form.split)
-                                        .range(0..=crate::options::SPLIT_MAX),
-                                )
-                                .labelled_by(l.id);
-                                if form.split == 0 {
-                                    ui.label(tr.get(T::OptConnectionsDefault));
+                            for spec in form_rows() {
+                                let Some(words) = field_words(spec.name) else {
+                                    continue;
+                                };
+                                let Some(text) = form.fields.get_mut(spec.name) else {
+                                    continue;
+                                };
+                                let hint = match words.hint {
+                                    Hint::Words(key) => tr.get(key),
+                                    Hint::Example(example) => example,
+                                };
+                                let problem = problems.get(spec.name);
+                                match spec.kind {
+                                    Kind::Secret => {
+                                        let l = ui.label(tr.get(words.label));
+                                        ui.add(
+                                            egui::TextEdit::singleline(text)
+                                                .password(true)
+                                                .desired_width(340.0),
+                                        )
+                                        .labelled_by(l.id);
+                                        ui.end_row();
+                                    }
+                                    Kind::Count { max, .. } => {
+                                        let l = ui.label(tr.get(words.label));
+                                        let mut n: u64 = text.trim().parse().unwrap_or(0);
+                                        ui.horizontal(|ui| {
+                                            ui.add(egui::DragValue::new(&mut n).range(0..=max))
+                                                .labelled_by(l.id);
+                                            if n == 0 {
+                                                ui.label(hint);
+                                            }
+                                        });
+                                        *text = if n == 0 { String::new() } else { n.to_string() };
+                                        ui.end_row();
+                                    }
+                                    Kind::Header => {
+                                        field(ui, tr, words.label, text, problem, 2, hint);
+                                    }
+                                    _ => field(ui, tr, words.label, text, problem, 1, hint),
                                 }
-                            });
-                            ui.end_row();
+                            }
                         });
                 });
             ui.add_space(8.0);
@@ -394,5 +361,59 @@ impl HaulApp {
         if close || modal.should_close() {
             self.options_form = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every option the table marks for the form has a field with words in every language:
+    /// an option added to the table for the form cannot be missing from it.
+    #[test]
+    fn every_option_marked_for_the_form_has_a_field() {
+        let form = OptionsForm::new_items();
+        for spec in options::OPTIONS
+            .iter()
+            .filter(|s| s.places.has(Places::FORM) && s.scope.item())
+        {
+            assert!(
+                field_words(spec.name).is_some(),
+                "{} has no words on the form",
+                spec.name
+            );
+            assert!(
+                form.fields.contains_key(spec.name),
+                "{} has no field",
+                spec.name
+            );
+        }
+    }
+
+    /// An edit shows every option the row has, so Apply gives them all back (a row added by a
+    /// list with its own agent and limit kept them through an edit of its address).
+    #[test]
+    fn a_rows_options_survive_the_form_unchanged() {
+        let mut given = Given::default();
+        for (name, value) in [
+            ("out", "a.bin"),
+            ("header", "X-A: 1"),
+            ("header", "X-B: 2"),
+            ("referer", "https://r/"),
+            ("user-agent", "Agent/1"),
+            ("http-user", "me"),
+            ("http-passwd", "pw"),
+            ("split", "3"),
+            ("max-download-limit", "500K"),
+        ] {
+            given.set(name, value).expect(name);
+        }
+        let base = std::path::Path::new("/");
+        let place = options::Place { base, inside: None };
+        let finished = given.finish(base, place, None).expect("finish");
+        let form = OptionsForm::for_row(JobId(1), "https://h/x", &finished.options, None, None);
+        let result = form.result(base).expect("valid");
+        let again = result.given.finish(base, place, None).expect("finish");
+        assert_eq!(again.options, finished.options);
     }
 }

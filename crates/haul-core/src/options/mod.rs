@@ -1,48 +1,32 @@
-//! The per-item option table: one reader of aria2's option names for every place a person
-//! gives options for one item — the indented `name=value` lines of a list in aria2's
-//! input-file format, `haul-cli`'s flags for all items, the window's "Add with options…"
-//! dialog (and later the RPC's `addUri`).
+//! Options as people give them — the indented `name=value` lines of a list in aria2's
+//! input-file format, `haul-cli`'s flags, the RPC's `addUri` options and `changeOption`, the
+//! window's options form and its settings — read by one table ([`table`]) and finished by one
+//! function ([`Given::finish`]) into what the engine takes: a destination, [`ItemOptions`]
+//! and a checksum.
 //!
-//! Owns: which names exist, what each value must look like, and the error that names a bad
-//! one. Must not touch: I/O (a cookies file named by `load-cookies` is read by the caller),
-//! the engine.
+//! Owns: which names exist (the table), what each value must look like, the error that names a
+//! bad one, the per-item values back as text ([`Given::values`], for `getOption` and the
+//! form), layering flags under a list's own lines ([`Given::over`]), the global options over
+//! [`Limits`] and [`Output`] ([`global_value`], [`set_global`]), and the one rule for paths
+//! named in options (below). Must not touch: I/O (a cookies file named by `load-cookies` is
+//! read by the engine when the item starts, or by `haul-cli` before the batch), the engine.
 //!
-//! | name | value | effect |
-//! |---|---|---|
-//! | `out` | a file name | the file's name (sanitised as a server's would be) |
-//! | `dir` | a relative folder | a folder inside the destination (never outside it) |
-//! | `header` | `Name: value` | one more request header (repeatable) |
-//! | `referer` | a URL | `Referer` |
-//! | `user-agent` | text | `User-Agent` |
-//! | `checksum` | `sha-256=HEX` | the SHA-256 the file must have |
-//! | `split` | 1–16 | connections for this file |
-//! | `max-download-limit` | a rate (`500K`, `2M`; 0: none) | this item's speed limit, bytes/s |
-//! | `http-user`, `http-passwd` | text | HTTP Basic credentials |
-//! | `load-cookies` | a file | a Netscape cookies file |
+//! # Paths named in options
+//! One rule, wherever the option was given ([`Place`]): a relative path (`load-cookies`) is
+//! taken from the same folder as a relative source on the same line — the working directory
+//! for a command line, a paste, a typed line or the form; the destination for the RPC. Over
+//! the RPC a path must also stay inside the destination (an RPC client must not make Haul read
+//! a file elsewhere and send it to a server). `dir` is always a folder inside the destination.
+
+pub mod table;
 
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
-use crate::protocol::{Checksum, Credentials, Header, ItemOptions};
+use crate::protocol::{Checksum, Credentials, Header, ItemOptions, Limits, Output};
+pub use table::{JOBS_MAX, Kind, OPTIONS, Places, RETRIES_MAX, SPLIT_MAX, Scope, Spec, spec};
 
-/// The most connections one item may ask for.
-pub const SPLIT_MAX: usize = 16;
-
-/// The option names, as aria2 spells them.
-pub const NAMES: [&str; 11] = [
-    "out",
-    "dir",
-    "header",
-    "referer",
-    "user-agent",
-    "checksum",
-    "split",
-    "max-download-limit",
-    "http-user",
-    "http-passwd",
-    "load-cookies",
-];
-
-/// The options given for one item, before the caller has resolved what needs I/O.
+/// The options given for one item, before [`Given::finish`] resolves paths and credentials.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Given {
     /// What the engine takes (credentials only once both parts are known: see [`Given::finish`]).
@@ -50,7 +34,7 @@ pub struct Given {
     /// A folder inside the destination, relative, already checked not to leave it.
     pub dir: Option<PathBuf>,
     pub checksum: Option<Checksum>,
-    /// A cookies file to read (relative to where the list or command was given).
+    /// A cookies file to read, as given (see the rule for paths above).
     pub load_cookies: Option<PathBuf>,
     user: Option<String>,
     password: Option<String>,
@@ -59,24 +43,86 @@ pub struct Given {
 /// Why an option was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
-    #[error("unknown option '{0}' (known: {known})", known = NAMES.join(", "))]
+    #[error("unknown option '{0}' (known: {known})", known = item_names().join(", "))]
     Unknown(String),
+    #[error("option '{name}' is set for all downloads, not for one ({hint})")]
+    NotPerItem { name: String, hint: &'static str },
     #[error("option '{name}': {reason}")]
     Bad { name: String, reason: String },
 }
 
+/// The per-item option names, in table order.
+pub fn item_names() -> Vec<&'static str> {
+    table::item_options().map(|s| s.name).collect()
+}
+
+/// Where options were given: what a relative path in them is taken from, and where paths
+/// must stay (see the rule above).
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    /// The folder relative sources on the same line are taken from.
+    pub base: &'a Path,
+    /// Over the RPC, the destination: a path outside it is refused.
+    pub inside: Option<&'a Path>,
+}
+
+impl Place<'_> {
+    /// The path a file-valued option names, by the one rule: relative paths from `base`,
+    /// and over the RPC only inside the destination. Errors: a path outside it, naming the
+    /// option.
+    pub fn path(&self, option: &str, file: &Path) -> Result<PathBuf, OptionError> {
+        let path = if file.is_absolute() {
+            file.to_path_buf()
+        } else {
+            self.base.join(file)
+        };
+        if let Some(root) = self.inside
+            && !lexically_inside(&path, root)
+        {
+            return Err(OptionError::Bad {
+                name: option.to_owned(),
+                reason: format!(
+                    "'{}' is outside the destination folder; over the RPC a file must be \
+                     inside it",
+                    path.display()
+                ),
+            });
+        }
+        Ok(path)
+    }
+}
+
+/// What the engine takes for one item, once its options are finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// The folder its file goes to: the destination, or `dir` inside it.
+    pub dest: PathBuf,
+    pub options: ItemOptions,
+    pub checksum: Option<Checksum>,
+}
+
 impl Given {
-    /// Sets one option from its aria2 name and value (`header` adds; the others replace).
-    /// Errors: [`OptionError::Unknown`] for a name not in [`NAMES`], [`OptionError::Bad`] for
-    /// a value that does not fit (a header without a colon, a `dir` that leaves the
-    /// destination, a checksum that is not SHA-256…).
+    /// Sets one per-item option from its name in the table (or an alias) and its value
+    /// (`header` adds; the others replace). Errors: [`OptionError::Unknown`] for a name not in
+    /// the table, [`OptionError::NotPerItem`] for a global one, [`OptionError::Bad`] for a
+    /// value that does not fit (a header without a colon, a `dir` that leaves the
+    /// destination, a checksum that is not SHA-256, a count out of bounds…).
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), OptionError> {
+        let Some(spec) = spec(name) else {
+            return Err(OptionError::Unknown(name.to_owned()));
+        };
+        if !spec.scope.item() {
+            return Err(OptionError::NotPerItem {
+                name: name.to_owned(),
+                hint: "give it on the command line or in Settings",
+            });
+        }
         let bad = |reason: String| OptionError::Bad {
             name: name.to_owned(),
             reason,
         };
         let value = value.trim();
-        let no_controls = |v: &str| {
+        let text = |v: &str| {
             if v.chars().any(char::is_control) {
                 Err(bad("has a line break or a control character".to_owned()))
             } else {
@@ -84,7 +130,7 @@ impl Given {
             }
         };
         let request = &mut self.options.request;
-        match name {
+        match spec.name {
             "out" => {
                 let clean = crate::names::sanitize(value);
                 if value.is_empty() || clean.is_empty() {
@@ -102,66 +148,312 @@ impl Given {
             "header" => request
                 .headers
                 .push(Header::parse(value).map_err(|e| bad(e.to_string()))?),
-            "referer" => request.referer = Some(no_controls(value)?),
-            "user-agent" => request.user_agent = Some(no_controls(value)?),
+            "referer" => request.referer = Some(text(value)?),
+            "user-agent" => request.user_agent = Some(text(value)?),
             "checksum" => {
-                let (algo, hex) = value
-                    .split_once('=')
-                    .ok_or_else(|| bad(format!("'{value}': expected sha-256=HEX")))?;
-                if !matches!(algo.to_ascii_lowercase().as_str(), "sha-256" | "sha256") {
-                    return Err(bad(format!("'{algo}' is not checked; only sha-256 is")));
-                }
-                let sum = Checksum::from_hex(hex)
-                    .ok_or_else(|| bad("expected 64 hex digits after sha-256=".to_owned()))?;
+                let sum = Checksum::parse_tagged(value).map_err(|e| bad(e.to_string()))?;
                 self.checksum = Some(sum);
             }
             "split" => {
-                let n = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=SPLIT_MAX).contains(n))
-                    .ok_or_else(|| bad(format!("'{value}': expected 1 to {SPLIT_MAX}")))?;
-                self.options.split = Some(n);
+                let n = count(spec, value).map_err(bad)?;
+                self.options.split = Some(usize::try_from(n).unwrap_or(usize::MAX));
             }
-            "max-download-limit" => {
-                self.options.max_rate = if value == "0" {
-                    None
-                } else {
-                    Some(crate::human::parse_size(value).map_err(bad)?)
-                };
-            }
-            "http-user" => self.user = Some(no_controls(value)?),
-            "http-passwd" => self.password = Some(no_controls(value)?),
+            "max-download-limit" => self.options.max_rate = rate(value).map_err(bad)?,
+            "http-user" => self.user = Some(text(value)?),
+            "http-passwd" => self.password = Some(text(value)?),
             "load-cookies" => {
                 if value.is_empty() {
                     return Err(bad("no file named".to_owned()));
                 }
                 self.load_cookies = Some(PathBuf::from(value));
             }
-            _ => return Err(OptionError::Unknown(name.to_owned())),
+            other => unreachable_row(other),
         }
         Ok(())
     }
 
-    /// Credentials from `http-user` and `http-passwd` (a password alone is refused).
-    pub fn finish(mut self) -> Result<Given, OptionError> {
-        match (self.user.take(), self.password.take()) {
-            (Some(user), password) => {
-                self.options.request.credentials = Some(Credentials {
-                    user,
-                    password: password.unwrap_or_default(),
-                });
+    /// The per-item options set, as text that [`Given::set`] reads back, in table order
+    /// (`header` once per header; `http-passwd` never: it is a secret). Credentials count
+    /// whether given as options or already finished.
+    pub fn values(&self) -> Vec<(&'static str, String)> {
+        let o = &self.options;
+        let r = &o.request;
+        let mut out = Vec::new();
+        for spec in table::item_options() {
+            let mut push = |v: Option<String>| {
+                if let Some(v) = v {
+                    out.push((spec.name, v));
+                }
+            };
+            match spec.name {
+                "out" => push(o.out.clone()),
+                "dir" => push(self.dir.as_ref().map(|d| d.display().to_string())),
+                "header" => {
+                    for h in &r.headers {
+                        push(Some(format!("{}: {}", h.name, h.value)));
+                    }
+                }
+                "referer" => push(r.referer.clone()),
+                "user-agent" => push(r.user_agent.clone()),
+                "http-user" => push(
+                    self.user
+                        .clone()
+                        .or_else(|| r.credentials.as_ref().map(|c| c.user.clone())),
+                ),
+                "http-passwd" => {}
+                "load-cookies" => push(
+                    self.load_cookies
+                        .as_ref()
+                        .or(r.cookies_file.as_ref())
+                        .map(|p| p.display().to_string()),
+                ),
+                "checksum" => push(self.checksum.map(|c| format!("sha-256={c}"))),
+                "split" => push(o.split.map(|n| n.to_string())),
+                "max-download-limit" => push(o.max_rate.map(crate::human::size_for_field)),
+                other => unreachable_row(other),
             }
-            (None, Some(_)) => {
-                return Err(OptionError::Bad {
-                    name: "http-passwd".to_owned(),
-                    reason: "a password without http-user".to_owned(),
-                });
-            }
-            (None, None) => {}
         }
-        Ok(self)
+        out
     }
+
+    /// `over`'s options on top of these (flags under a list line's own): set values replace,
+    /// headers add up.
+    pub fn over(&mut self, over: Given) {
+        let o = over.options;
+        let request = o.request;
+        let target = &mut self.options;
+        if o.out.is_some() {
+            target.out = o.out;
+        }
+        if o.split.is_some() {
+            target.split = o.split;
+        }
+        if o.max_rate.is_some() {
+            target.max_rate = o.max_rate;
+        }
+        target.request.headers.extend(request.headers);
+        if request.referer.is_some() {
+            target.request.referer = request.referer;
+        }
+        if request.user_agent.is_some() {
+            target.request.user_agent = request.user_agent;
+        }
+        if request.credentials.is_some() {
+            target.request.credentials = request.credentials;
+        }
+        if request.cookies.is_some() {
+            target.request.cookies = request.cookies;
+        }
+        if request.cookies_file.is_some() {
+            target.request.cookies_file = request.cookies_file;
+        }
+        if over.dir.is_some() {
+            self.dir = over.dir;
+        }
+        if over.checksum.is_some() {
+            self.checksum = over.checksum;
+        }
+        if over.load_cookies.is_some() {
+            self.load_cookies = over.load_cookies;
+        }
+        if over.user.is_some() {
+            self.user = over.user;
+        }
+        if over.password.is_some() {
+            self.password = over.password;
+        }
+    }
+
+    /// Whether the options hold together (a password needs a user), before
+    /// [`Given::finish`]: a list names the line at once. Errors: as [`Given::finish`]'s.
+    pub fn check(&self) -> Result<(), OptionError> {
+        if self.password.is_some() && self.user.is_none() {
+            return Err(OptionError::Bad {
+                name: "http-passwd".to_owned(),
+                reason: "a password without http-user".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The one way from what was given to what the engine takes: the destination (`dest`, or
+    /// `dir` inside it), credentials from `http-user`/`http-passwd` (a password alone is
+    /// refused), and the cookies file by the rule for paths (its absolute path, read by the
+    /// engine when the item starts). `checksum` is the line's own (a `#sha256=` fragment, a
+    /// SHA256SUMS file) when no option gives one. Errors: a password without a user, a path
+    /// outside the destination over the RPC.
+    pub fn finish(
+        mut self,
+        dest: &Path,
+        place: Place<'_>,
+        checksum: Option<Checksum>,
+    ) -> Result<Finished, OptionError> {
+        self.check()?;
+        if let Some(user) = self.user.take() {
+            self.options.request.credentials = Some(Credentials {
+                user,
+                password: self.password.take().unwrap_or_default(),
+            });
+        }
+        if let Some(file) = self.load_cookies.take() {
+            self.options.request.cookies_file = Some(place.path("load-cookies", &file)?);
+        }
+        Ok(Finished {
+            dest: match &self.dir {
+                Some(dir) => dest.join(dir),
+                None => dest.to_path_buf(),
+            },
+            options: self.options,
+            checksum: self.checksum.or(checksum),
+        })
+    }
+}
+
+/// A row of the table that the reader above does not know: the table and the readers are
+/// kept in step by the tests below, so this is never reached.
+fn unreachable_row(name: &str) {
+    debug_assert!(false, "option '{name}' has a row but no reader");
+}
+
+/// Whether `path` lies inside `root`, by its components (no `..` after the root).
+fn lexically_inside(path: &Path, root: &Path) -> bool {
+    path.strip_prefix(root).is_ok_and(|rest| {
+        rest.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    })
+}
+
+/// A whole number within the row's bounds.
+fn count(spec: &Spec, value: &str) -> Result<u64, String> {
+    let Kind::Count { min, max } = spec.kind else {
+        return Err(format!("'{value}' is not a number"));
+    };
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| format!("'{value}': expected {min} to {max}"))
+}
+
+/// A rate: `0` is none.
+fn rate(value: &str) -> Result<Option<u64>, String> {
+    if value == "0" {
+        Ok(None)
+    } else {
+        crate::human::parse_size(value).map(Some)
+    }
+}
+
+/// Seconds, decimals allowed; `0` is none where `none` is allowed.
+fn seconds(value: &str, none: bool) -> Result<Option<Duration>, String> {
+    let secs: f64 = value
+        .parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 1e9)
+        .ok_or_else(|| format!("'{value}' is not a number of seconds"))?;
+    if secs == 0.0 {
+        return if none {
+            Ok(None)
+        } else {
+            Err("must be more than 0 seconds".to_owned())
+        };
+    }
+    Ok(Some(Duration::from_secs_f64(secs)))
+}
+
+fn switch(value: &str) -> Result<bool, String> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("'{value}': expected true or false")),
+    }
+}
+
+fn secs_text(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
+/// A global option's value as text (aria2's `getGlobalOption`; the table's defaults are
+/// these of [`Limits::default`] and [`Output::default`]). `None` for a name that is not a
+/// global option.
+pub fn global_value(limits: &Limits, output: &Output, name: &str) -> Option<String> {
+    let spec = spec(name).filter(|s| s.scope.global())?;
+    Some(match spec.name {
+        "dir" => output.dest.display().to_string(),
+        "split" => limits.split.to_string(),
+        "max-concurrent-downloads" => limits.jobs.to_string(),
+        "max-connection-per-server" => limits.per_host.to_string(),
+        "min-split-size" => limits.min_split_size.to_string(),
+        "max-overall-download-limit" => limits.max_rate.unwrap_or(0).to_string(),
+        "connect-timeout" => secs_text(limits.connect_timeout),
+        "timeout" => secs_text(limits.stall_timeout),
+        "max-time" => limits.deadline.map_or("0".to_owned(), secs_text),
+        "max-tries" => (u64::from(limits.retries) + 1).to_string(),
+        "retry-wait" => secs_text(limits.retry_base),
+        "max-filesize" => limits.max_size.unwrap_or(0).to_string(),
+        "allow-overwrite" => output.overwrite.to_string(),
+        "skip-existing" => output.skip_existing.to_string(),
+        "content-disposition" => output.content_disposition.to_string(),
+        other => {
+            unreachable_row(other);
+            return None;
+        }
+    })
+}
+
+/// Sets a global option (aria2's `changeGlobalOption`, `haul-cli`'s flags, the settings).
+/// Errors: [`OptionError::Unknown`] for a name that is not a global option, [`OptionError::Bad`]
+/// for a value that does not fit.
+pub fn set_global(
+    limits: &mut Limits,
+    output: &mut Output,
+    name: &str,
+    value: &str,
+) -> Result<(), OptionError> {
+    let Some(spec) = spec(name).filter(|s| s.scope.global()) else {
+        return Err(OptionError::Unknown(name.to_owned()));
+    };
+    let bad = |reason: String| OptionError::Bad {
+        name: name.to_owned(),
+        reason,
+    };
+    let value = value.trim();
+    let n = || count(spec, value).map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    match spec.name {
+        "dir" => {
+            if value.is_empty() {
+                return Err(bad("an empty folder".to_owned()));
+            }
+            output.dest = PathBuf::from(value);
+        }
+        "split" => limits.split = n().map_err(bad)?,
+        "max-concurrent-downloads" => limits.jobs = n().map_err(bad)?,
+        "max-connection-per-server" => limits.per_host = n().map_err(bad)?,
+        "min-split-size" => limits.min_split_size = crate::human::parse_size(value).map_err(bad)?,
+        "max-overall-download-limit" => limits.max_rate = rate(value).map_err(bad)?,
+        "connect-timeout" => {
+            limits.connect_timeout = seconds(value, false).map_err(bad)?.unwrap_or_default();
+        }
+        "timeout" => {
+            limits.stall_timeout = seconds(value, false).map_err(bad)?.unwrap_or_default();
+        }
+        "max-time" => limits.deadline = seconds(value, true).map_err(bad)?,
+        "max-tries" => {
+            limits.retries = u32::try_from(count(spec, value).map_err(bad)? - 1).unwrap_or(0);
+        }
+        "retry-wait" => limits.retry_base = seconds(value, true).map_err(bad)?.unwrap_or_default(),
+        "max-filesize" => limits.max_size = rate(value).map_err(bad)?,
+        "allow-overwrite" => output.overwrite = switch(value).map_err(bad)?,
+        "skip-existing" => output.skip_existing = switch(value).map_err(bad)?,
+        "content-disposition" => output.content_disposition = switch(value).map_err(bad)?,
+        other => unreachable_row(other),
+    }
+    Ok(())
 }
 
 /// A `dir` value as a relative path that stays inside the destination: no root, no drive,
@@ -207,44 +499,104 @@ pub fn option_line(line: &str) -> Option<(&str, &str)> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_name_in_the_table_is_read() {
-        let mut given = Given::default();
-        let values = [
-            ("out", "a.bin"),
-            ("dir", "sub/dir"),
-            ("header", "X-A: 1"),
-            ("referer", "https://r/"),
-            ("user-agent", "Mozilla/5.0"),
-            ("checksum", &format!("sha-256={}", "ab".repeat(32))),
-            ("split", "8"),
-            ("max-download-limit", "500K"),
-            ("http-user", "me"),
-            ("http-passwd", "pw"),
-            ("load-cookies", "c.txt"),
-        ];
-        assert_eq!(values.len(), NAMES.len());
-        for (name, value) in values {
-            given
-                .set(name, value)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+    /// A value each per-item row accepts (the reader and the table must agree on every row).
+    fn sample(name: &str) -> String {
+        match name {
+            "out" => "a.bin".to_owned(),
+            "dir" => "sub/dir".to_owned(),
+            "header" => "X-A: 1".to_owned(),
+            "referer" => "https://r/".to_owned(),
+            "user-agent" => "Mozilla/5.0".to_owned(),
+            "checksum" => format!("sha-256={}", "ab".repeat(32)),
+            "split" => "8".to_owned(),
+            "max-download-limit" => "500K".to_owned(),
+            "http-user" => "me".to_owned(),
+            "http-passwd" => "pw".to_owned(),
+            "load-cookies" => "c.txt".to_owned(),
+            other => panic!("the per-item row '{other}' has no sample here"),
         }
-        let given = given.finish().expect("complete");
-        assert_eq!(given.options.out.as_deref(), Some("a.bin"));
-        assert_eq!(given.dir, Some(PathBuf::from("sub/dir")));
-        assert_eq!(given.options.split, Some(8));
-        assert_eq!(given.options.max_rate, Some(500 * 1024));
-        assert_eq!(given.options.request.headers.len(), 1);
-        assert_eq!(
+    }
+
+    #[test]
+    fn every_per_item_row_is_read_and_read_back() {
+        let mut given = Given::default();
+        for spec in table::item_options() {
+            let value = sample(spec.name);
             given
-                .options
-                .request
-                .credentials
-                .as_ref()
-                .map(|c| c.user.as_str()),
-            Some("me")
+                .set(spec.name, &value)
+                .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+        }
+        let values = given.values();
+        for spec in table::item_options().filter(|s| s.kind != Kind::Secret) {
+            let shown = values
+                .iter()
+                .find(|(name, _)| *name == spec.name)
+                .unwrap_or_else(|| panic!("{} is not read back", spec.name));
+            let mut again = Given::default();
+            again
+                .set(spec.name, &shown.1)
+                .unwrap_or_else(|e| panic!("{} read back as {:?}: {e}", spec.name, shown.1));
+        }
+        let dest = Path::new("/d");
+        let place = Place {
+            base: Path::new("/base"),
+            inside: None,
+        };
+        let finished = given.finish(dest, place, None).expect("complete");
+        assert_eq!(finished.dest, Path::new("/d/sub/dir"));
+        assert_eq!(finished.options.out.as_deref(), Some("a.bin"));
+        assert_eq!(finished.options.split, Some(8));
+        assert_eq!(finished.options.max_rate, Some(500 * 1024));
+        assert_eq!(finished.options.request.headers.len(), 1);
+        assert_eq!(
+            finished.options.request.cookies_file.as_deref(),
+            Some(Path::new("/base/c.txt"))
         );
-        assert!(given.checksum.is_some() && given.load_cookies.is_some());
+        let credentials = finished.options.request.credentials.expect("credentials");
+        assert_eq!(
+            (credentials.user.as_str(), credentials.password.as_str()),
+            ("me", "pw")
+        );
+        assert!(finished.checksum.is_some());
+    }
+
+    #[test]
+    fn every_global_row_is_read_and_read_back_and_defaults_are_the_engines() {
+        let (limits, output) = (Limits::default(), Output::default());
+        for spec in table::global_options() {
+            let value = global_value(&limits, &output, spec.name)
+                .unwrap_or_else(|| panic!("{} has no value", spec.name));
+            let (mut l, mut o) = (limits, output.clone());
+            set_global(&mut l, &mut o, spec.name, &value)
+                .unwrap_or_else(|e| panic!("{} = {value:?}: {e}", spec.name));
+            assert_eq!((l, o), (limits, output.clone()), "{} round trip", spec.name);
+        }
+        let (mut l, mut o) = (limits, output);
+        set_global(&mut l, &mut o, "max-tries", "1").expect("set");
+        assert_eq!(l.retries, 0);
+        set_global(&mut l, &mut o, "max-overall-download-limit", "2M").expect("set");
+        assert_eq!(l.max_rate, Some(2 << 20));
+        set_global(&mut l, &mut o, "max-time", "0").expect("set");
+        assert_eq!(l.deadline, None);
+        assert!(set_global(&mut l, &mut o, "split", "17").is_err());
+        assert!(set_global(&mut l, &mut o, "out", "x").is_err());
+    }
+
+    #[test]
+    fn names_are_unique_and_cli_rows_name_a_flag() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in OPTIONS {
+            for name in std::iter::once(&spec.name).chain(spec.aliases) {
+                assert!(seen.insert(*name), "{name} twice");
+            }
+            assert_eq!(
+                spec.places.has(Places::CLI),
+                spec.cli.is_some(),
+                "{}",
+                spec.name
+            );
+            assert!(!spec.help.is_empty());
+        }
     }
 
     #[test]
@@ -257,13 +609,59 @@ mod tests {
         assert!(err(&mut given, "dir", "/etc").contains("leaves the destination"));
         assert!(err(&mut given, "dir", "a/..\\..\\b").contains("leaves the destination"));
         assert!(err(&mut given, "header", "no colon").contains("Name: value"));
-        assert!(err(&mut given, "checksum", "md5=abc").contains("only sha-256"));
+        assert!(err(&mut given, "checksum", "md5=abc").contains("sha256"));
         assert!(err(&mut given, "split", "99").contains("1 to 16"));
         assert!(err(&mut given, "out", "a/b").contains("only a file name"));
         assert!(err(&mut given, "max-conn", "2").starts_with("unknown option 'max-conn'"));
+        assert!(err(&mut given, "max-concurrent-downloads", "2").contains("for all downloads"));
         let mut lone = Given::default();
         lone.set("http-passwd", "x").expect("set");
-        assert!(lone.finish().is_err());
+        let place = Place {
+            base: Path::new("/"),
+            inside: None,
+        };
+        assert!(lone.finish(Path::new("/d"), place, None).is_err());
+    }
+
+    #[test]
+    fn aria2s_checksum_spelling_and_curls_are_one() {
+        let hex = "ab".repeat(32);
+        for text in [
+            format!("sha-256={hex}"),
+            format!("sha256={hex}"),
+            format!("sha256:{hex}"),
+            format!("SHA-256={hex}"),
+        ] {
+            let mut given = Given::default();
+            given
+                .set("checksum", &text)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+    }
+
+    #[test]
+    fn over_the_rpc_a_cookies_file_stays_inside_the_destination() {
+        let dest = Path::new("/dl");
+        let rpc = Place {
+            base: dest,
+            inside: Some(dest),
+        };
+        for outside in ["/etc/passwd", "../secret.txt", "a/../../x"] {
+            let mut given = Given::default();
+            given.set("load-cookies", outside).expect("set");
+            let error = given
+                .finish(dest, rpc, None)
+                .expect_err(outside)
+                .to_string();
+            assert!(error.contains("outside the destination"), "{error}");
+        }
+        let mut given = Given::default();
+        given.set("load-cookies", "c/cookies.txt").expect("set");
+        let finished = given.finish(dest, rpc, None).expect("inside");
+        assert_eq!(
+            finished.options.request.cookies_file.as_deref(),
+            Some(Path::new("/dl/c/cookies.txt"))
+        );
     }
 
     #[test]

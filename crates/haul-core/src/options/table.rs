@@ -116,7 +116,7 @@ pub struct Spec {
 /// server; Haul's per-host cap holds it below this).
 pub const SPLIT_MAX: u64 = 16;
 /// The most items at once the settings allow.
-pub const JOBS_MAX: u64 = 64;
+pub const JOBS_MAX: u64 = 256;
 /// The most extra tries.
 pub const RETRIES_MAX: u64 = 20;
 

@@ -33,7 +33,7 @@ pub enum SourceError {
     NoHost,
     #[error("file URL does not name a local path")]
     BadFileUrl,
-    #[error("bad checksum '{0}': expected sha256= and 64 hex digits")]
+    #[error("bad checksum '{0}': expected sha-256=HEX (or sha256:HEX) with 64 hex digits")]
     BadChecksum(String),
 }
 
@@ -76,13 +76,18 @@ impl Checksum {
         Some(Checksum(out))
     }
 
-    /// `sha256:HEX` (as `haul-cli --checksum` takes it) or `sha256=HEX` (a URL fragment).
+    /// The one reader of a tagged SHA-256, however it is spelled: aria2's `sha-256=HEX`
+    /// (lists, the RPC, the form), `sha256:HEX` (`haul-cli --checksum`), `sha256=HEX` (a URL
+    /// fragment), in either case. Errors: [`SourceError::BadChecksum`] naming the text (an
+    /// algorithm other than SHA-256, or not 64 hex digits).
     pub fn parse_tagged(text: &str) -> Result<Checksum, SourceError> {
-        let hex = text
-            .strip_prefix("sha256:")
-            .or_else(|| text.strip_prefix("sha256="))
-            .ok_or_else(|| SourceError::BadChecksum(text.to_owned()))?;
-        Checksum::from_hex(hex).ok_or_else(|| SourceError::BadChecksum(text.to_owned()))
+        let text = text.trim();
+        let bad = || SourceError::BadChecksum(text.to_owned());
+        let (algo, hex) = text.split_once(['=', ':']).ok_or_else(bad)?;
+        if !matches!(algo.to_ascii_lowercase().as_str(), "sha-256" | "sha256") {
+            return Err(bad());
+        }
+        Checksum::from_hex(hex).ok_or_else(bad)
     }
 }
 

@@ -179,6 +179,16 @@ impl Session {
         self.entry(gid).map(|e| Command::Pause(e.id))
     }
 
+    /// Gives a download new options of its own (the RPC's `changeOption`): kept for its next
+    /// run; its speed limit applies at once, so the command that says so when it changed.
+    pub fn set_options(&mut self, gid: u64, options: ItemOptions) -> Option<Command> {
+        let entry = self.entry_mut(gid)?;
+        let rate = options.max_rate;
+        let changed = entry.options.max_rate != rate;
+        entry.options = options;
+        changed.then_some(Command::SetItemRate { id: entry.id, rate })
+    }
+
     /// Removes a download as aria2 does: it stays in the list as `removed` (until
     /// [`Session::forget`]) and its bytes stay on disk (a running one is paused, never
     /// deleted on a remote call). The command to send, if any.
