@@ -226,3 +226,77 @@ fn with_skip_chosen_a_complete_file_is_not_fetched_again_and_reads_as_already_th
         "the file there can be opened from its row"
     );
 }
+
+/// "Edit options…" shows every option the row has — here a user agent and a speed limit a
+/// list gave, which the form had no fields for — so changing the address drops none of them
+/// (issue 22, bug 1: `Model::edit` replaced the options with the form's).
+#[test]
+fn an_edit_keeps_the_options_a_list_gave() {
+    let mut world = World::new();
+    let n = 1_500_000;
+    let first = world.server.url(&format!(
+        "/bytes/{n}/agent.bin?range=1&etag=a&drip_ms=2&sig=old"
+    ));
+    let again = world.server.url(&format!(
+        "/bytes/{n}/agent.bin?range=1&etag=a&drip_ms=2&sig=new"
+    ));
+    let mut h = world.harness();
+    let list = format!("{first}\n  user-agent=Agent/7\n  max-download-limit=900K\n");
+    h.event(eframe::egui::Event::Paste(list));
+    step_until(&mut h, "bytes flowing", |app| {
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.state.bytes() > 50_000)
+    });
+    h.get_by_label("Pause").click();
+    step_until_status(&mut h, &first, Status::Paused);
+    h.get_by_label("agent.bin").click_secondary();
+    steps(&mut h, 3);
+    h.get_by_role_and_label(Role::Button, "Edit options…")
+        .click();
+    steps(&mut h, 3);
+    assert_eq!(field(&h, "User agent").value().as_deref(), Some("Agent/7"));
+    fill(&mut h, "Addresses", &again);
+    assert!(confirm(&mut h, "Apply"));
+    let options = h.state().model().rows()[0].options.clone();
+    assert_eq!(options.request.user_agent.as_deref(), Some("Agent/7"));
+    assert_eq!(options.max_rate, Some(900 * 1024));
+    h.get_all_by_role_and_label(Role::Button, "Resume")
+        .next()
+        .expect("the row's Resume")
+        .click();
+    step_until_status(&mut h, &again, Status::Done);
+    let seen = world
+        .server
+        .request_log()
+        .into_iter()
+        .rfind(|l| l.target.contains("sig=new"))
+        .expect("the new address was asked");
+    assert_eq!(seen.header("user-agent"), Some("Agent/7"));
+}
+
+/// A line with no scheme that names a web address (`127.0.0.1:PORT/…`) goes through the
+/// folder walk first (no such file): its option lines come along whole (issue 22, bug 3: the
+/// walk carried only the checksum, so `out=` was dropped in the window while `haul-cli`
+/// honoured it).
+#[test]
+fn a_guessed_address_keeps_its_option_lines() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/4000/guessed.bin");
+    let bare = url.trim_start_matches("http://").to_owned();
+    let mut h = world.harness();
+    crate::window::add_via_box(
+        &mut h,
+        &format!("{bare}\n  out=renamed.bin\n  referer=https://r.example/\n"),
+    );
+    step_until(&mut h, "done", |app| app.model().count(Status::Done) == 1);
+    assert_eq!(world.files(), ["renamed.bin"]);
+    let seen = world
+        .server
+        .request_log()
+        .into_iter()
+        .find(|l| l.target.contains("guessed.bin"))
+        .expect("asked");
+    assert_eq!(seen.header("referer"), Some("https://r.example/"));
+}
