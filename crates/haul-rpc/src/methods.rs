@@ -463,6 +463,13 @@ fn change_global(downloads: &mut dyn Downloads, options: Option<&Value>) -> Repl
             .map(str::to_owned)
             .unwrap_or_else(|| value.to_string());
         match options::spec(name) {
+            // The destination is the one Haul was started with: a client names folders
+            // inside it per download, never another destination.
+            Some(spec) if spec.name == "dir" => {
+                return fail(
+                    "dir is the destination Haul was started with; give dir per download inside it",
+                );
+            }
             Some(spec) if spec.scope.global() && spec.places.has(Places::RPC) => {
                 options::set_global(&mut limits, &mut output, name, &text)
                     .map_err(|e| RpcFailure(e.to_string()))?;

@@ -379,4 +379,78 @@ mod tests {
         .expect("list");
         assert_eq!(newest, json!([{ "gid": b }]));
     }
+
+    /// The options methods read and write through the option table: every global option Haul
+    /// has is read, aria2 clients' common ones are changed (max-connection-per-server was
+    /// ignored before), an item's own options are read back, and its speed limit changes
+    /// while it runs.
+    #[test]
+    fn options_go_through_the_table() {
+        let fake = Fake::default();
+        let mut table = Table::new(
+            Limits::default(),
+            Output {
+                dest: PathBuf::from("/dl"),
+                ..Output::default()
+            },
+            Box::new(fake.clone()),
+        );
+        let global = call(&mut table, "aria2.getGlobalOption", &[]).expect("global");
+        for spec in crate::options::OPTIONS.iter().filter(|s| s.scope.global()) {
+            assert!(global.get(spec.name).is_some(), "{} is not read", spec.name);
+        }
+        assert_eq!(global["max-connection-per-server"], json!("4"));
+        call(
+            &mut table,
+            "aria2.changeGlobalOption",
+            &[json!({"max-connection-per-server": "2", "max-tries": "1", "allow-overwrite": "true"})],
+        )
+        .expect("changed");
+        let sent = fake.sent.borrow().clone();
+        assert!(
+            sent.iter()
+                .any(|c| matches!(c, Command::SetLimits(l) if l.per_host == 2 && l.retries == 0))
+        );
+        assert!(
+            sent.iter()
+                .any(|c| matches!(c, Command::SetOutput(o) if o.overwrite))
+        );
+        assert!(
+            call(
+                &mut table,
+                "aria2.changeGlobalOption",
+                &[json!({"dir": "/etc"})]
+            )
+            .is_err()
+        );
+
+        let sum = "ab".repeat(32);
+        let gid = call(
+            &mut table,
+            "aria2.addUri",
+            &[
+                json!(["https://h/a"]),
+                json!({"user-agent": "Agent/9", "checksum": format!("sha-256={sum}"), "header": ["X-A: 1"]}),
+            ],
+        )
+        .expect("added");
+        let options = call(&mut table, "aria2.getOption", &[gid.clone()]).expect("options");
+        assert_eq!(options["user-agent"], json!("Agent/9"));
+        assert_eq!(options["checksum"], json!(format!("sha-256={sum}")));
+        assert_eq!(options["header"], json!(["X-A: 1"]));
+        assert_eq!(options["dir"], json!("/dl"));
+        call(
+            &mut table,
+            "aria2.changeOption",
+            &[gid.clone(), json!({"max-download-limit": "300K"})],
+        )
+        .expect("changed");
+        assert!(
+            fake.sent.borrow().iter().any(
+                |c| matches!(c, Command::SetItemRate { rate: Some(r), .. } if *r == 300 * 1024)
+            )
+        );
+        let options = call(&mut table, "aria2.getOption", &[gid]).expect("options");
+        assert_eq!(options["max-download-limit"], json!("300K"));
+    }
 }
