@@ -434,7 +434,8 @@ mod tests {
             ],
         )
         .expect("added");
-        let options = call(&mut table, "aria2.getOption", &[gid.clone()]).expect("options");
+        let options =
+            call(&mut table, "aria2.getOption", std::slice::from_ref(&gid)).expect("options");
         assert_eq!(options["user-agent"], json!("Agent/9"));
         assert_eq!(options["checksum"], json!(format!("sha-256={sum}")));
         assert_eq!(options["header"], json!(["X-A: 1"]));
