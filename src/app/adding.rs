@@ -111,7 +111,12 @@ impl HaulApp {
             base: &self.cwd,
             inside: None,
         };
-        let dest = self.settings.dest.join(subfolder);
+        // (Joining an empty path would add a trailing separator to the folder shown.)
+        let dest = if subfolder.as_os_str().is_empty() {
+            self.settings.dest.clone()
+        } else {
+            self.settings.dest.join(subfolder)
+        };
         given
             .finish(&dest, place, checksum)
             .map_err(|e| FetchError::Request(e.to_string()))
