@@ -1,11 +1,16 @@
-//! The documentation against the tree it describes: every relative link in `README.md`,
-//! `BENCHMARKS.md` and `docs/*.md` leads to a file (and a `#heading` to a heading), and every
-//! path the developer map (`docs/ARCHITECTURE.md`) names exists while every module of every
-//! crate is on it.
+//! The documentation against the tree it describes: the guide's option table is the option
+//! table (`options::OPTIONS`), every relative link in `README.md`, `BENCHMARKS.md` and
+//! `docs/*.md` leads to a file (and a `#heading` to a heading), and every path the developer
+//! map (`docs/ARCHITECTURE.md`) names exists while every module of every crate is on it.
+//!
+//! `UPDATE_DOCS=1 cargo test -p haul-core --test docs` rewrites the guide's option table from
+//! the option table; without it, a difference fails with the table as it should read.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use haul_core::options::{OPTIONS, Places, Scope};
 
 /// The workspace's root (this crate is `crates/haul-core`).
 fn root() -> PathBuf {
@@ -17,6 +22,76 @@ fn root() -> PathBuf {
 
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const TABLE_START: &str = "<!-- options table: made from crates/haul-core/src/options/table.rs by `UPDATE_DOCS=1 cargo test -p haul-core --test docs`; do not edit by hand -->";
+const TABLE_END: &str = "<!-- end of the options table -->";
+
+/// The guide's option table, one row per row of `OPTIONS`, in its order.
+fn options_table() -> String {
+    let mut out = String::from(
+        "| Option (aria2's name) | For | Where | `haul-cli` flag | What it does |\n\
+         |---|---|---|---|---|\n",
+    );
+    for spec in OPTIONS {
+        let mut name = format!("`{}`", spec.name);
+        if !spec.aliases.is_empty() {
+            let aliases: Vec<String> = spec.aliases.iter().map(|a| format!("`{a}`")).collect();
+            name.push_str(&format!(" (also {})", aliases.join(", ")));
+        }
+        let scope = match spec.scope {
+            Scope::Item => "an item",
+            Scope::Global => "all",
+            Scope::Both => "both",
+        };
+        let places: Vec<&str> = [
+            (Places::LIST, "list"),
+            (Places::CLI, "CLI"),
+            (Places::RPC, "RPC"),
+            (Places::FORM, "form"),
+            (Places::SETTINGS, "settings"),
+        ]
+        .iter()
+        .filter(|(place, _)| spec.places.has(*place))
+        .map(|(_, word)| *word)
+        .collect();
+        let flag = spec
+            .cli
+            .map_or_else(|| "—".to_owned(), |f| format!("`{f}`"));
+        let help = spec.help.replace('|', "\\|");
+        out.push_str(&format!(
+            "| {name} | {scope} | {} | {flag} | {help} |\n",
+            places.join(", ")
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_guides_option_table_is_the_option_table() {
+    let path = root().join("docs/GUIDE.md");
+    let guide = read(&path);
+    let start = guide
+        .find(TABLE_START)
+        .expect("docs/GUIDE.md has the options table's start marker")
+        + TABLE_START.len();
+    let end = guide[start..]
+        .find(TABLE_END)
+        .map(|at| start + at)
+        .expect("docs/GUIDE.md has the options table's end marker");
+    let want = format!("\n{}", options_table());
+    if guide[start..end] == want {
+        return;
+    }
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let updated = format!("{}{want}{}", &guide[..start], &guide[end..]);
+        fs::write(&path, updated).expect("docs/GUIDE.md can be written");
+        return;
+    }
+    panic!(
+        "docs/GUIDE.md's option table differs from options::OPTIONS; run \
+         `UPDATE_DOCS=1 cargo test -p haul-core --test docs`. It should read:\n{want}"
+    );
 }
 
 /// The Markdown files people read: the README, BENCHMARKS.md and everything in docs/.
