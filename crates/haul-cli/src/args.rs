@@ -26,7 +26,7 @@ use crate::request::RequestArgs;
 #[derive(Debug, Parser)]
 #[command(name = "haul-cli", version = haul_core::version::LONG, about)]
 pub struct Args {
-    /// URLs (http, https, file) or local paths.
+    /// URLs (http, https, ftp, ftps, file) or local paths.
     #[arg(value_name = "SOURCES")]
     sources: Vec<OsString>,
     /// Read more sources from FILE, one per line ('-' = stdin); blank lines and '#' comments skipped.
