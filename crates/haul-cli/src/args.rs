@@ -49,9 +49,9 @@ pub struct Args {
           value_parser = at_least_one)]
     split: usize,
     /// Split only files of at least twice SIZE (K, M, G suffixes, 1024-based).
-    #[arg(short = 'k', long = "min-split-size", value_name = "SIZE", value_parser = size,
-          default_value = "8M")]
-    min_split_size: u64,
+    #[arg(short = 'k', long = "min-split-size", value_name = "SIZE",
+          default_value_t = Size(Limits::default().min_split_size))]
+    min_split_size: Size,
     /// Connect timeout in seconds (decimals allowed, e.g. 0.5).
     #[arg(long = "connect-timeout", value_name = "SECS",
           default_value_t = Secs(Limits::default().connect_timeout))]
@@ -173,7 +173,7 @@ impl Args {
             max_size: self.max_size,
             max_rate: self.limit_rate,
             split: self.split,
-            min_split_size: self.min_split_size,
+            min_split_size: self.min_split_size.0,
             ..Limits::default()
         };
         let output = Output {
@@ -312,6 +312,25 @@ impl FromStr for Secs {
 impl fmt::Display for Secs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+/// A size as people type it (`8M`), shown as clap's default the same way: the default is
+/// the engine's ([`Limits::default`]), not a second copy of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Size(u64);
+
+impl FromStr for Size {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Size, String> {
+        size(text).map(Size)
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&haul_core::human::size_for_field(self.0))
     }
 }
 
