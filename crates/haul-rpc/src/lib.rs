@@ -22,7 +22,7 @@ pub(crate) use haul_engine as engine;
 
 mod http;
 pub mod methods;
-mod paths;
+pub(crate) mod paths;
 pub mod table;
 mod ws;
 

@@ -15,7 +15,7 @@ use super::methods::RpcFailure;
 /// through a link), an existing link is followed only when where it leads stays inside `base`.
 /// Returns the resolved folder. Errors: a part that leads out, a file in the way, or the
 /// folder that cannot be made, each said for the person.
-pub(super) fn folder_inside(base: &Path, dir: &Path) -> Result<PathBuf, RpcFailure> {
+pub(crate) fn folder_inside(base: &Path, dir: &Path) -> Result<PathBuf, RpcFailure> {
     let root = resolved_base(base)?;
     let mut at = root.clone();
     for part in dir.components() {
@@ -72,7 +72,7 @@ pub(super) fn folder_inside(base: &Path, dir: &Path) -> Result<PathBuf, RpcFailu
 /// A file an option names (`load-cookies`), relative to `base` or absolute, resolved through
 /// every link: read only when it lies inside `base`. Errors: a file outside (by its text or
 /// through a link), or one that cannot be found.
-pub(super) fn file_inside(option: &str, base: &Path, file: &Path) -> Result<PathBuf, RpcFailure> {
+pub(crate) fn file_inside(option: &str, base: &Path, file: &Path) -> Result<PathBuf, RpcFailure> {
     let root = resolved_base(base)?;
     let named = base.join(file);
     match std::fs::canonicalize(&named) {
