@@ -6,14 +6,14 @@
 //! server wakes the window for each), and [`Downloads`] over the rows.
 //! Must not touch: HTTP and the methods' shapes (`crate::rpc`), drawing.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use eframe::egui;
 
 use super::HaulApp;
-use super::model::{Move, RowState};
+use super::model::Move;
 use crate::protocol::{Checksum, Command, ItemOptions, Limits, Output, Source};
 use crate::rpc::{self, Beside, Downloads, RpcConfig, View};
 
@@ -139,33 +139,7 @@ impl Downloads for HaulApp {
         self.model
             .rows()
             .iter()
-            .map(|row| {
-                let path = Some(
-                    row.state
-                        .path()
-                        .map_or_else(|| row.dest.join(&row.name), Path::to_path_buf),
-                );
-                let speed = match &row.state {
-                    RowState::Running { speed, .. } => speed.bytes_per_sec(now).unwrap_or(0.0),
-                    _ => 0.0,
-                };
-                View {
-                    gid: row.key,
-                    status: row.status(),
-                    removed: row.removed,
-                    uri: row.text.clone(),
-                    dest: row.dest.clone(),
-                    path,
-                    out: row.options.out.clone(),
-                    options: (*row.options).clone(),
-                    checksum: row.sha256,
-                    total: row.state.total(),
-                    done: row.state.bytes(),
-                    speed: speed as u64,
-                    error: row.state.error(),
-                    files: row.state.files().to_vec(),
-                }
-            })
+            .map(|row| rpc::view(row, now))
             .collect()
     }
 

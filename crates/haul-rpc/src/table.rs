@@ -12,7 +12,7 @@ use std::time::Instant;
 use super::methods::{Beside, Downloads, View};
 use crate::engine::EngineHandle;
 use crate::protocol::{Checksum, Command, Event, ItemOptions, JobId, Limits, Output, Source};
-use haul_core::session::{Entry, NewEntry, Session};
+use haul_core::session::{Item, NewEntry, Session};
 
 /// What the table sends to: the engine (a fake in tests).
 pub trait Engine {
@@ -30,23 +30,24 @@ impl Engine for EngineHandle {
     }
 }
 
-/// A download as the methods see it, from the session's entry at `now`.
-pub fn view(entry: &Entry, now: Instant) -> View {
+/// A download as the methods see it at `now`, from either list's [`Item`] (the session's
+/// entry here, the window's row there): the one place they are read.
+pub fn view(item: &dyn Item, now: Instant) -> View {
     View {
-        gid: entry.gid,
-        status: entry.status,
-        removed: entry.removed,
-        uri: entry.uri.clone(),
-        dest: entry.dest.clone(),
-        path: entry.path.clone(),
-        out: entry.options.out.clone(),
-        options: entry.options.clone(),
-        checksum: entry.checksum,
-        total: entry.total,
-        done: entry.done,
-        speed: entry.bytes_per_sec(now),
-        error: entry.error.clone(),
-        files: entry.files.clone(),
+        gid: item.gid(),
+        status: item.status(),
+        removed: item.removed(),
+        uri: item.uri().to_owned(),
+        dest: item.dest().to_path_buf(),
+        path: item.path(),
+        out: item.options().out.clone(),
+        options: item.options().clone(),
+        checksum: item.checksum(),
+        total: item.total(),
+        done: item.done(),
+        speed: item.bytes_per_sec(now),
+        error: item.error(),
+        files: item.files().to_vec(),
     }
 }
 

@@ -268,6 +268,58 @@ impl Row {
     }
 }
 
+/// The row as the RPC reads it (the same reading as the headless list's entries).
+impl crate::session::Item for Row {
+    fn gid(&self) -> u64 {
+        self.key
+    }
+    fn status(&self) -> Status {
+        self.state.status()
+    }
+    fn removed(&self) -> bool {
+        self.removed
+    }
+    fn uri(&self) -> &str {
+        &self.text
+    }
+    fn dest(&self) -> &std::path::Path {
+        &self.dest
+    }
+    fn path(&self) -> Option<PathBuf> {
+        Some(
+            self.state
+                .path()
+                .map_or_else(|| self.dest.join(&self.name), std::path::Path::to_path_buf),
+        )
+    }
+    fn options(&self) -> &crate::protocol::ItemOptions {
+        &self.options
+    }
+    fn checksum(&self) -> Option<Checksum> {
+        self.sha256
+    }
+    fn total(&self) -> Option<u64> {
+        self.state.total()
+    }
+    fn done(&self) -> u64 {
+        self.state.bytes()
+    }
+    fn bytes_per_sec(&self, now: Instant) -> u64 {
+        match &self.state {
+            RowState::Running { speed, .. } if !self.removed => {
+                speed.bytes_per_sec(now).unwrap_or(0.0) as u64
+            }
+            _ => 0,
+        }
+    }
+    fn error(&self) -> Option<String> {
+        self.state.error()
+    }
+    fn files(&self) -> &[DoneFile] {
+        self.state.files()
+    }
+}
+
 /// When an item that is already under way started (or `now` for one just leaving the queue).
 pub(super) fn since_of(state: &RowState, now: Instant) -> Instant {
     match state {

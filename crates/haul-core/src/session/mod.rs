@@ -10,7 +10,8 @@
 //! `methods`), drawing.
 //!
 //! # Layout
-//! - this file: [`Session`], [`Entry`].
+//! - this file: [`Session`], [`Entry`], [`Item`] (what a download shows, whichever list
+//!   holds it).
 //! - `speed`: [`Speed`].
 
 pub mod speed;
@@ -76,6 +77,75 @@ impl Entry {
             dest: Some(self.dest.clone()),
             options: Box::new(self.options.clone()),
         }
+    }
+}
+
+/// What a download shows to those who read it (the RPC's `tellStatus`), whichever list
+/// holds it: the session's [`Entry`], or the window's row. Written once, read the same way.
+pub trait Item {
+    /// Its stable key (aria2's gid).
+    fn gid(&self) -> u64;
+    fn status(&self) -> Status;
+    /// Removed (aria2's `remove`), its result not yet dropped.
+    fn removed(&self) -> bool;
+    /// The address as it was given.
+    fn uri(&self) -> &str;
+    /// The folder its file goes to.
+    fn dest(&self) -> &Path;
+    /// Where its file is, once done; else where it will be, once named.
+    fn path(&self) -> Option<PathBuf>;
+    fn options(&self) -> &ItemOptions;
+    fn checksum(&self) -> Option<Checksum>;
+    fn total(&self) -> Option<u64>;
+    /// Bytes done so far (or in the end).
+    fn done(&self) -> u64;
+    /// Bytes a second now ([`Speed`]; zero when it is not running).
+    fn bytes_per_sec(&self, now: Instant) -> u64;
+    /// Why its last run failed (or why it is retrying).
+    fn error(&self) -> Option<String>;
+    /// Every file a done download wrote; empty until then.
+    fn files(&self) -> &[DoneFile];
+}
+
+impl Item for Entry {
+    fn gid(&self) -> u64 {
+        self.gid
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn removed(&self) -> bool {
+        self.removed
+    }
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+    fn dest(&self) -> &Path {
+        &self.dest
+    }
+    fn path(&self) -> Option<PathBuf> {
+        self.path.clone()
+    }
+    fn options(&self) -> &ItemOptions {
+        &self.options
+    }
+    fn checksum(&self) -> Option<Checksum> {
+        self.checksum
+    }
+    fn total(&self) -> Option<u64> {
+        self.total
+    }
+    fn done(&self) -> u64 {
+        self.done
+    }
+    fn bytes_per_sec(&self, now: Instant) -> u64 {
+        Entry::bytes_per_sec(self, now)
+    }
+    fn error(&self) -> Option<String> {
+        self.error.clone()
+    }
+    fn files(&self) -> &[DoneFile] {
+        &self.files
     }
 }
 
