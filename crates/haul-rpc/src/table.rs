@@ -191,17 +191,19 @@ mod tests {
         }
     }
 
+    /// A table over `fake` saving into `/dl`, with the engine's default limits.
+    fn new_table(fake: &Fake) -> Table {
+        let output = Output {
+            dest: PathBuf::from("/dl"),
+            ..Output::default()
+        };
+        Table::new(Limits::default(), output, Box::new(fake.clone()))
+    }
+
     #[test]
     fn add_uri_answers_a_gid_and_tell_status_speaks_aria2() {
         let fake = Fake::default();
-        let mut table = Table::new(
-            Limits::default(),
-            Output {
-                dest: PathBuf::from("/dl"),
-                ..Output::default()
-            },
-            Box::new(fake.clone()),
-        );
+        let mut table = new_table(&fake);
         let options = json!({"dir": "/dl/videos", "out": "a.mp4", "header": ["X-A: 1", "X-B: 2"], "split": "2"});
         let gid = call(
             &mut table,
@@ -273,14 +275,7 @@ mod tests {
     #[test]
     fn download_speed_is_the_one_estimator() {
         let fake = Fake::default();
-        let mut table = Table::new(
-            Limits::default(),
-            Output {
-                dest: PathBuf::from("/dl"),
-                ..Output::default()
-            },
-            Box::new(fake.clone()),
-        );
+        let mut table = new_table(&fake);
         let gid = call(&mut table, "aria2.addUri", &[json!(["https://h/a"])]).expect("added");
         let Some(t0) = Instant::now().checked_sub(std::time::Duration::from_secs(10)) else {
             return; // a clock too young to look back on
@@ -308,14 +303,7 @@ mod tests {
     #[test]
     fn removed_until_purged() {
         let fake = Fake::default();
-        let mut table = Table::new(
-            Limits::default(),
-            Output {
-                dest: PathBuf::from("/dl"),
-                ..Output::default()
-            },
-            Box::new(fake.clone()),
-        );
+        let mut table = new_table(&fake);
         let gid = call(&mut table, "aria2.addUri", &[json!(["https://h/a"])]).expect("added");
         call(&mut table, "aria2.remove", std::slice::from_ref(&gid)).expect("removed");
         assert!(matches!(
@@ -341,14 +329,7 @@ mod tests {
     #[test]
     fn bad_gids_and_options_are_aria2_errors() {
         let fake = Fake::default();
-        let mut table = Table::new(
-            Limits::default(),
-            Output {
-                dest: PathBuf::from("/dl"),
-                ..Output::default()
-            },
-            Box::new(fake.clone()),
-        );
+        let mut table = new_table(&fake);
         assert!(call(&mut table, "aria2.tellStatus", &[json!("nothex")]).is_err());
         assert!(call(&mut table, "aria2.tellStatus", &[json!("0123456789abcdef")]).is_err());
         // A known option with a bad value refuses the download; aria2's options Haul does
@@ -388,14 +369,7 @@ mod tests {
     #[test]
     fn options_go_through_the_table() {
         let fake = Fake::default();
-        let mut table = Table::new(
-            Limits::default(),
-            Output {
-                dest: PathBuf::from("/dl"),
-                ..Output::default()
-            },
-            Box::new(fake.clone()),
-        );
+        let mut table = new_table(&fake);
         let global = call(&mut table, "aria2.getGlobalOption", &[]).expect("global");
         for spec in crate::options::OPTIONS.iter().filter(|s| s.scope.global()) {
             assert!(global.get(spec.name).is_some(), "{} is not read", spec.name);
