@@ -12,6 +12,16 @@ fn new(uri: &str) -> NewEntry {
     }
 }
 
+/// Job 1's run ended paused with `bytes` kept.
+fn paused(bytes: u64) -> Event {
+    Event::Finished {
+        id: JobId(1),
+        elapsed: Duration::ZERO,
+        bytes,
+        outcome: Outcome::Paused,
+    }
+}
+
 /// The gid stays while the engine's id changes with each run; events of the old id no longer
 /// touch it, and the resubmission carries its folder and options.
 #[test]
@@ -22,15 +32,7 @@ fn a_gid_outlives_its_job_ids() {
     let (gid, submit) = s.add(first, JobId(1));
     assert!(matches!(submit, Command::Submit { id: JobId(1), .. }));
     let now = Instant::now();
-    s.apply(
-        &Event::Finished {
-            id: JobId(1),
-            elapsed: Duration::ZERO,
-            bytes: 10,
-            outcome: Outcome::Paused,
-        },
-        now,
-    );
+    s.apply(&paused(10), now);
     assert_eq!(s.entry(gid).map(|e| e.status), Some(Status::Paused));
     let Some(Command::Submit {
         id, dest, options, ..
@@ -55,15 +57,7 @@ fn removed_stays_removed_until_forgotten() {
     let now = Instant::now();
     s.apply(&Event::Connecting { id: JobId(1) }, now);
     assert!(matches!(s.remove(gid), Some(Command::Pause(JobId(1)))));
-    s.apply(
-        &Event::Finished {
-            id: JobId(1),
-            elapsed: Duration::ZERO,
-            bytes: 10,
-            outcome: Outcome::Paused,
-        },
-        now,
-    );
+    s.apply(&paused(10), now);
     let entry = s.entry(gid).expect("kept");
     assert!(entry.removed);
     assert_eq!(entry.done, 10);
@@ -88,15 +82,7 @@ fn speed_from_progress() {
     }
     let at = t0 + Duration::from_millis(2000);
     assert_eq!(s.entry(gid).map(|e| e.bytes_per_sec(at)), Some(1_000_000));
-    s.apply(
-        &Event::Finished {
-            id: JobId(1),
-            elapsed: Duration::ZERO,
-            bytes: 3_000_000,
-            outcome: Outcome::Paused,
-        },
-        at,
-    );
+    s.apply(&paused(3_000_000), at);
     assert_eq!(s.entry(gid).map(|e| e.bytes_per_sec(at)), Some(0));
 }
 
