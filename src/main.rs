@@ -301,8 +301,19 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
     let default_dest = directories::UserDirs::new()
         .and_then(|u| u.download_dir().map(Path::to_path_buf))
         .unwrap_or_else(|| cwd.clone());
+    // When the window goes away, whatever is left is paused (its bytes and sidecars are kept,
+    // and the saved queue brings it back next time). This runs from the app's `on_exit`: on
+    // macOS, Quit in the app menu (Cmd+Q) ends the process inside the event loop, so
+    // `run_native` never returns there. Elsewhere it runs here after `run_native` returns, if
+    // `on_exit` did not.
+    let handle = engine.handle();
+    let engine = Arc::new(Mutex::new(Some(engine)));
+    let on_exit = {
+        let engine = Arc::clone(&engine);
+        move || suspend(&engine)
+    };
     let init = AppInit {
-        engine: engine.handle(),
+        engine: handle,
         events,
         desktop: Desktop::new(runtime.handle().clone(), Some(waker)),
         logs,
@@ -315,6 +326,9 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         stored: saved.items,
         queue_notice: saved.notice,
         handoffs: Some(handoffs),
+        launched: Some(launched),
+        data_dir,
+        on_exit: Some(Box::new(on_exit)),
     };
 
     name_the_process();
@@ -335,27 +349,12 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         system_font_fallback: true,
         ..eframe::NativeOptions::default()
     };
-    // When the window goes away, whatever is left is paused (its bytes and sidecars are kept,
-    // and the saved queue brings it back next time). This runs from the app's `on_exit`: on
-    // macOS, Quit in the app menu (Cmd+Q) ends the process inside the event loop, so
-    // `run_native` never returns there. Elsewhere it runs here after `run_native` returns, if
-    // `on_exit` did not.
-    let engine = Arc::new(Mutex::new(Some(engine)));
-    let on_exit = {
-        let engine = Arc::clone(&engine);
-        move || suspend(&engine)
-    };
     let result = eframe::run_native(
         "Haul",
         options,
         Box::new(move |cc| {
             let _ = window.set(cc.egui_ctx.clone());
-            Ok(Box::new(
-                HaulApp::new(cc.storage, init)
-                    .launched_at(launched)
-                    .with_data_dir(data_dir)
-                    .on_exit(Box::new(on_exit)),
-            ))
+            Ok(Box::new(HaulApp::new(cc.storage, init)))
         }),
     );
     suspend(&engine);

@@ -180,7 +180,7 @@ impl HaulApp {
             ),
             RowState::Cancelled { .. } => (tr.fill(T::ActCancelled, &[("name", &name)]), None),
             _ => {
-                let why = failure_sentence(tr, row);
+                let why = tr.why(&row.state);
                 (
                     tr.fill(T::ActFailed, &[("name", &name), ("why", &why)]),
                     Some(why),
@@ -374,18 +374,4 @@ impl HaulApp {
 /// so a minimised window counts as not focused.
 fn focused(ctx: &egui::Context) -> bool {
     ctx.input(|i| i.viewport().focused.unwrap_or(true) && i.viewport().minimized != Some(true))
-}
-
-/// A person's sentence for why a row failed, timed out or is retrying.
-pub(super) fn failure_sentence(tr: super::i18n::Tr, row: &Row) -> String {
-    match &row.state {
-        RowState::Failed { error, .. } => tr.failure(error),
-        RowState::TimedOut { kind, .. } => tr.timeout(*kind).to_owned(),
-        RowState::Retrying { cause, .. } => match cause {
-            Outcome::Failed(error) => tr.failure(error),
-            Outcome::TimedOut(kind) => tr.timeout(*kind).to_owned(),
-            _ => String::new(),
-        },
-        _ => String::new(),
-    }
 }

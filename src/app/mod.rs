@@ -77,6 +77,13 @@ pub struct AppInit {
     pub queue_notice: Option<QueueNotice>,
     /// Sources later launches of `haul` hand to this window (one window per person).
     pub handoffs: Option<std::sync::mpsc::Receiver<Handoff>>,
+    /// When the process started: the first frame logs the time since (the startup benchmark
+    /// reads it from the log).
+    pub launched: Option<Instant>,
+    /// The folder that holds settings, the queue and logs, to tell in the About window.
+    pub data_dir: Option<PathBuf>,
+    /// What to do once when the window goes away (eframe's `on_exit`), however it is closed.
+    pub on_exit: Option<Box<dyn FnOnce() + Send>>,
 }
 
 /// A message about what just happened (an import, a dialog problem), shown over the list's
@@ -225,7 +232,7 @@ impl HaulApp {
             scroll_to: None,
             title: String::new(),
             actions: Vec::new(),
-            launched: None,
+            launched: init.launched,
             progress: HashMap::new(),
             about_open: false,
             options_form: None,
@@ -234,14 +241,18 @@ impl HaulApp {
             rpc_failed: None,
             resume_after_pause: std::collections::HashSet::new(),
             desk: desk::Desk::default(),
-            data_dir: None,
-            on_exit: None,
+            data_dir: init.data_dir,
+            on_exit: init.on_exit,
         };
         app.desk.rate_text = crate::human::size_for_field(app.settings.schedule.limit_rate);
+        // The limits cross to the engine once: with the schedule's speed limit if it is in
+        // force now (the schedule's pass sends them again only when that changes).
+        let now = (app.desk.clock)();
+        app.desk.rate = app.settings.schedule.rate_at(now);
         app.engine.send(Command::SetLimits(app.limits()));
         // Outside the schedule's hours, what comes back from the saved queue waits (the
         // schedule's pass takes it from here).
-        app.desk.held = app.settings.schedule.holds((app.desk.clock)());
+        app.desk.held = app.settings.schedule.holds(now);
         if app.desk.held {
             app.engine.send(Command::SetPaused(true));
         }
@@ -279,25 +290,6 @@ impl HaulApp {
         let entries = sources::from_args(&init.sources, &app.cwd);
         app.add_entries(entries, false);
         app
-    }
-
-    /// The first frame logs the time since `at` (the process start): the startup benchmark
-    /// reads it from the log.
-    pub fn launched_at(mut self, at: Instant) -> Self {
-        self.launched = Some(at);
-        self
-    }
-
-    /// Names the folder that holds settings, the queue and logs, for the About window.
-    pub fn with_data_dir(mut self, dir: Option<PathBuf>) -> Self {
-        self.data_dir = dir;
-        self
-    }
-
-    /// Runs `f` once when the window goes away (eframe's `on_exit`), however it is closed.
-    pub fn on_exit(mut self, f: Box<dyn FnOnce() + Send>) -> Self {
-        self.on_exit = Some(f);
-        self
     }
 
     pub fn settings(&self) -> &Settings {

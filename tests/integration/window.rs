@@ -78,6 +78,9 @@ impl World {
             stored: Vec::new(),
             queue_notice: None,
             handoffs: None,
+            launched: None,
+            data_dir: None,
+            on_exit: None,
         };
         self.engines.push(engine);
         init
@@ -933,9 +936,9 @@ fn a_corrupt_saved_queue_is_moved_aside_and_the_window_says_so() {
 #[test]
 fn the_about_window_shows_the_version_and_the_commit() {
     let mut world = World::new();
-    let init = world.init(Some(world.dest.path().to_path_buf()));
-    let data = world.dest.path().join("data");
-    let mut h = harness_with(move |_| HaulApp::new(None, init).with_data_dir(Some(data.clone())));
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.data_dir = Some(world.dest.path().join("data"));
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
     h.step();
     let version = format!("Version {}", haul::version::LONG);
     assert!(h.query_by_label(&version).is_none(), "closed at first");

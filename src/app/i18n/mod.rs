@@ -3,7 +3,7 @@
 //! Owns: the key list ([`T`], declared once), the catalogs (a file each), the language chosen
 //! from the setting or the system locale, filling `{placeholders}`, and what must be phrased
 //! per language beyond a lookup: durations (`3 m 05 s`, `3 分 05 秒`), counts (`1 item`,
-//! `2 items`), a person's sentence for every way an item fails, and the speed-up (said as
+//! `2 items`), a person's sentence for every way an item fails (and for a row's state), and the speed-up (said as
 //! "N times as fast", never "N times faster", which Chinese readers take for N + 1).
 //! Drawing code asks for `tr.get(T::Cancel)` and never spells a user-facing string itself.
 //! Sizes keep their international units (KiB, MiB, GiB) in every language.
@@ -22,9 +22,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::model::RowState;
 use crate::human::human_bytes;
 use crate::protocol::{
-    ConnectProblem, DiskProblem, FetchError, ProxyProblem, SourceError, Status, TimeoutKind,
+    ConnectProblem, DiskProblem, FetchError, Outcome, ProxyProblem, SourceError, Status,
+    TimeoutKind,
 };
 
 /// A language the window speaks.
@@ -249,6 +251,21 @@ impl Tr {
             TimeoutKind::Stall => T::TimedOutStall,
             TimeoutKind::Deadline => T::TimedOutDeadline,
         })
+    }
+
+    /// A person's sentence for why a row failed, timed out or is retrying (nothing for a row
+    /// in any other state).
+    pub fn why(self, state: &RowState) -> String {
+        match state {
+            RowState::Failed { error, .. } => self.failure(error),
+            RowState::TimedOut { kind, .. } => self.timeout(*kind).to_owned(),
+            RowState::Retrying { cause, .. } => match cause {
+                Outcome::Failed(error) => self.failure(error),
+                Outcome::TimedOut(kind) => self.timeout(*kind).to_owned(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        }
     }
 
     /// A short sentence for a person about why an item failed (the technical text stays in

@@ -6,7 +6,6 @@ use eframe::egui::{self, RichText, Ui};
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
-use super::super::logic::failure_sentence;
 use super::super::model::{Model, Row, RowState};
 use super::list::row_buttons;
 use crate::protocol::redact;
@@ -64,7 +63,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, model: &Model, actions: &m
                 ui.label(tr.get(T::Error));
                 ui.vertical(|ui| {
                     let color = ui.visuals().error_fg_color;
-                    ui.label(RichText::new(failure_sentence(tr, row)).color(color));
+                    ui.label(RichText::new(tr.why(&row.state)).color(color));
                     ui.add(egui::Label::new(RichText::new(technical).weak()).selectable(true));
                 });
                 ui.end_row();

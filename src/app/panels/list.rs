@@ -11,7 +11,6 @@ use egui_extras::TableBuilder;
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
-use super::super::logic::failure_sentence;
 use super::super::model::{Click, Model, Move, Row, RowState, SortKey};
 use super::columns::Col;
 use crate::human::human_bytes;
@@ -407,7 +406,7 @@ pub(super) fn status_text(tr: Tr, row: &Row, now: Instant) -> String {
                     ("wait", &tr.duration(at.saturating_duration_since(now))),
                 ],
             );
-            format!("{wait} — {}", failure_sentence(tr, row))
+            format!("{wait} — {}", tr.why(&row.state))
         }
         RowState::Connecting {
             waiting: Some(Waiting::PartInUse { part }),
@@ -426,7 +425,7 @@ pub(super) fn status_text(tr: Tr, row: &Row, now: Instant) -> String {
             T::ConnectingTry,
             &[("n", &attempt.to_string()), ("of", &of.to_string())],
         ),
-        RowState::Failed { .. } | RowState::TimedOut { .. } => failure_sentence(tr, row),
+        RowState::Failed { .. } | RowState::TimedOut { .. } => tr.why(&row.state),
         _ => tr.status(row.status()).to_owned(),
     }
 }
