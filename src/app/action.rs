@@ -210,7 +210,7 @@ impl HaulApp {
             && self.model.active() > 0
         {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-            self.quit_asked = true;
+            self.dialogs.quit_asked = true;
         }
     }
 
@@ -229,7 +229,7 @@ impl HaulApp {
             Action::PickDest => self.desktop.pick_dest(self.settings.dest.clone()),
             Action::ImportList => self.desktop.import_list(self.legacy_charset()),
             Action::ImportPath(path) => {
-                self.list_prompt = None;
+                self.toolbar.list_prompt = None;
                 self.desktop
                     .read_list(absolute(&self.cwd, &path), self.legacy_charset());
             }
@@ -250,7 +250,7 @@ impl HaulApp {
             Action::Move { ids, to } => {
                 if self.move_rows(&ids, to) {
                     // Keep the first moved row in view.
-                    self.scroll_to = ids
+                    self.list.scroll_to = ids
                         .first()
                         .and_then(|id| self.model.rows().iter().position(|r| r.id == *id));
                 }
@@ -289,7 +289,7 @@ impl HaulApp {
                 self.model.click(index, how);
                 // The details strip opens below the list and takes room from it: keep the row
                 // clicked in view rather than under the strip's edge.
-                self.scroll_to = Some(index);
+                self.list.scroll_to = Some(index);
             }
             Action::ContextClick(index) => self.model.context_click(index),
             Action::Activate(index) => {
@@ -299,14 +299,14 @@ impl HaulApp {
             }
             Action::SelectAll => self.model.select_all(),
             Action::Escape => {
-                if self.confirm.is_some() {
-                    self.confirm = None;
+                if self.dialogs.confirm.is_some() {
+                    self.dialogs.confirm = None;
                 } else if self.clipboard_offer().is_some() {
                     self.answer_offer(false);
-                } else if self.quit_asked {
-                    self.quit_asked = false;
-                } else if self.about_open {
-                    self.about_open = false;
+                } else if self.dialogs.quit_asked {
+                    self.dialogs.quit_asked = false;
+                } else if self.dialogs.about_open {
+                    self.dialogs.about_open = false;
                 } else {
                     self.model.clear_selection();
                 }
@@ -332,25 +332,25 @@ impl HaulApp {
                 self.desktop.check_dest(path);
             }
             Action::ConfirmDelete => {
-                if let Some(confirm) = self.confirm.take() {
+                if let Some(confirm) = self.dialogs.confirm.take() {
                     self.delete(confirm.what);
                 }
             }
-            Action::DismissConfirm => self.confirm = None,
+            Action::DismissConfirm => self.dialogs.confirm = None,
             Action::ConfirmQuit => {
                 // Running items are paused, not cancelled: their bytes are kept and they
                 // resume the next time Haul starts.
                 self.quit_confirmed = true;
-                self.quit_asked = false;
+                self.dialogs.quit_asked = false;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
-            Action::DismissQuit => self.quit_asked = false,
+            Action::DismissQuit => self.dialogs.quit_asked = false,
             Action::CancelCountdown => self.cancel_countdown(),
             Action::AnswerOffer(add) => self.answer_offer(add),
             Action::CountdownNow => self.when_done_now(ctx),
             Action::OpenOptions(None) => {
                 let mut form = OptionsForm::new_items();
-                form.sources = self.add_text.trim().to_owned();
+                form.sources = self.toolbar.add_text.trim().to_owned();
                 self.options_form = Some(form);
             }
             Action::OpenOptions(Some(id)) => {
@@ -394,7 +394,7 @@ impl HaulApp {
                         entry
                     })
                     .collect();
-                self.add_text.clear();
+                self.toolbar.add_text.clear();
                 self.add_entries(entries, false);
             }
             FormFor::Row(id) => {
@@ -446,8 +446,8 @@ impl HaulApp {
     /// over); rows already in the list keep their own folders.
     pub(super) fn set_dest(&mut self, dest: PathBuf) {
         let dest = absolute(&self.cwd, &dest);
-        self.dest_text = dest.display().to_string();
-        self.dest_problem = None;
+        self.toolbar.dest_text = dest.display().to_string();
+        self.toolbar.dest_problem = None;
         self.settings.dest = dest;
         self.engine.send(Command::SetOutput(
             self.settings.output(self.system_locale.as_deref()),
@@ -502,7 +502,7 @@ impl HaulApp {
             self.delete(what);
             return;
         }
-        self.confirm = Some(Confirm {
+        self.dialogs.confirm = Some(Confirm {
             rows: rows.len(),
             name: (rows.len() == 1).then(|| rows[0].name.clone()),
             parts,

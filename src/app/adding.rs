@@ -245,7 +245,7 @@ impl HaulApp {
                 dest,
             },
         );
-        self.scroll_to = Some(index);
+        self.list.scroll_to = Some(index);
         self.model.row(id).map_or(0, |row| row.key)
     }
 
@@ -265,7 +265,7 @@ impl HaulApp {
             now,
         );
         self.save(id);
-        self.scroll_to = Some(index);
+        self.list.scroll_to = Some(index);
     }
 
     /// Sends a row's run to the engine, into its own folder, with its options (its own speed
@@ -289,7 +289,7 @@ impl HaulApp {
     pub(super) fn show_row(&mut self, id: crate::protocol::JobId) {
         if let Some(index) = self.model.rows().iter().position(|r| r.id == id) {
             self.model.click(index, super::model::Click::default());
-            self.scroll_to = Some(index);
+            self.list.scroll_to = Some(index);
         }
     }
 }

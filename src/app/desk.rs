@@ -33,7 +33,7 @@ pub struct Desk {
     /// The schedule held the queue at the last pass (or at start).
     pub(super) held: bool,
     /// The timed speed limit in force at the last pass (bytes/s).
-    rate: Option<u64>,
+    pub(super) rate: Option<u64>,
     /// Rows (by key) the schedule paused: they go on when the run hours come round.
     paused_by_schedule: HashSet<u64>,
     /// "When the queue is done", counting down.

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use super::i18n::T;
-use super::model::{Row, RowState};
+use super::model::RowState;
 use super::{HaulApp, Notice, absolute, saved};
 use crate::desktop::instance::Handoff;
 use crate::desktop::saved_queue::{SavedItem, SavedOp};
 use crate::desktop::{DestVerdict, Dialog, LocalFile, Reply};
 use crate::human::human_bytes;
-use crate::protocol::{Event, JobId, Outcome, Status};
+use crate::protocol::{Event, JobId, Status};
 use crate::sources;
 
 /// Longest a pass spends applying engine events; the rest wait for the next pass.
@@ -239,7 +239,7 @@ impl HaulApp {
                     DestVerdict::Usable => self.set_dest(path),
                     DestVerdict::WillBeCreated => {
                         self.set_dest(path);
-                        self.dest_problem = Some(Notice {
+                        self.toolbar.dest_problem = Some(Notice {
                             text: tr.get(T::DestWillBeCreated).to_owned(),
                             is_error: false,
                         });
@@ -278,11 +278,11 @@ impl HaulApp {
                     ));
                 }
                 Reply::DialogUnavailable(dialog) => {
-                    self.dialogs_unavailable = true;
+                    self.list.dialogs_unavailable = true;
                     self.error_notice(tr.get(T::DialogUnavailable).to_owned());
                     if dialog == Dialog::List {
                         // Without a dialog, the list's path can be typed instead.
-                        self.list_prompt.get_or_insert_with(String::new);
+                        self.toolbar.list_prompt.get_or_insert_with(String::new);
                     }
                 }
                 Reply::Expanded {
@@ -332,7 +332,7 @@ impl HaulApp {
             T::DestStillUsed,
             &[("path", &self.settings.dest.display().to_string())],
         );
-        self.dest_problem = Some(Notice {
+        self.toolbar.dest_problem = Some(Notice {
             text: format!("{why} {still}"),
             is_error: true,
         });
@@ -356,14 +356,14 @@ impl HaulApp {
     }
 
     pub(super) fn info_notice(&mut self, text: String) {
-        self.notice = Some(Notice {
+        self.dialogs.notice = Some(Notice {
             text,
             is_error: false,
         });
     }
 
     pub(super) fn error_notice(&mut self, text: String) {
-        self.notice = Some(Notice {
+        self.dialogs.notice = Some(Notice {
             text,
             is_error: true,
         });

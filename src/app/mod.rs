@@ -44,7 +44,7 @@ use eframe::egui;
 
 use crate::desktop::Desktop;
 use crate::desktop::instance::Handoff;
-use crate::desktop::logs::{LogLine, RecentLogs};
+use crate::desktop::logs::RecentLogs;
 use crate::desktop::saved_queue::{QueueNotice, SavedItem, SavedQueue};
 use crate::engine::{EngineHandle, Events};
 use crate::protocol::{Command, JobId};
@@ -103,9 +103,6 @@ pub struct Activity {
     pub is_error: bool,
 }
 
-/// Lines the activity panel keeps.
-const ACTIVITY_KEEP: usize = 500;
-
 /// The window's state: persisted settings plus everything that lives only while it is open.
 pub struct HaulApp {
     settings: Settings,
@@ -120,39 +117,17 @@ pub struct HaulApp {
     system_locale: Option<String>,
     cwd: PathBuf,
     model: Model,
-    add_text: String,
-    dest_text: String,
-    /// Why the destination typed cannot be used (it is not applied), or a remark about it.
-    dest_problem: Option<Notice>,
-    /// The search field's text.
-    search_text: String,
-    /// The size limit and deadline fields' text (`500M`, `none`).
-    max_size_text: String,
-    deadline_text: String,
-    max_rate_text: String,
-    /// The manual proxy's address and exceptions as typed (applied once valid).
-    proxy_text: String,
-    noproxy_text: String,
-    /// A manual proxy chosen whose address is not typed yet (or not valid).
-    proxy_manual: bool,
+    /// The panels' own state (each panel's file holds its state and its drawing).
+    toolbar: panels::toolbar::Toolbar,
+    settings_panel: panels::settings::SettingsPanel,
+    summary: panels::summary::Summary,
+    list: panels::list::ListPanel,
+    activity: panels::logs::ActivityPanel,
+    dialogs: panels::dialogs::Dialogs,
     /// The proxy last sent to the engine (the client is rebuilt only when it changes).
     proxy_sent: crate::protocol::ProxyChoice,
-    /// A field for a list file's path, shown when no file dialog is available.
-    list_prompt: Option<String>,
-    /// The desktop said it has no file dialog: the empty list stops pointing at one.
-    dialogs_unavailable: bool,
-    notice: Option<Notice>,
-    /// A question before deleting partial downloads, waiting for its answer.
-    confirm: Option<Confirm>,
-    quit_asked: bool,
+    /// Quitting was confirmed (or asked for from the tray or the schedule): close for real.
     quit_confirmed: bool,
-    log_cache: (u64, Vec<LogLine>),
-    /// What happened, newest last (the activity panel).
-    activity: std::collections::VecDeque<Activity>,
-    /// Rows laid out in the last frame (the list is virtualised: only visible ones).
-    rows_built: usize,
-    /// A row (by index) to scroll into view in the next frame.
-    scroll_to: Option<usize>,
     /// The window title last sent, so it is sent only when it changes.
     title: String,
     /// Actions queued by event handling or drawing, applied at the end of the frame.
@@ -161,8 +136,6 @@ pub struct HaulApp {
     launched: Option<Instant>,
     /// Progress waiting to be applied while events are drained (kept for its allocation).
     progress: HashMap<JobId, (u64, Option<u64>)>,
-    /// The About window is open.
-    about_open: bool,
     /// "Add with options…" or "Edit options…", while open.
     options_form: Option<panels::options::OptionsForm>,
     /// The aria2 JSON-RPC server, while "Allow browsers and tools to add downloads" is on.
@@ -193,19 +166,12 @@ impl HaulApp {
             settings.dest = init.default_dest;
         }
         let mut app = HaulApp {
-            dest_text: settings.dest.display().to_string(),
-            max_size_text: settings.max_size_text(),
-            deadline_text: settings.deadline_text(),
-            max_rate_text: settings.max_rate_text("none"),
-            proxy_text: match &settings.proxy {
-                crate::protocol::ProxyChoice::Manual(m) => m.url.clone(),
-                _ => String::new(),
-            },
-            noproxy_text: match &settings.proxy {
-                crate::protocol::ProxyChoice::Manual(m) => m.no_proxy.clone(),
-                _ => "localhost, 127.0.0.1".to_owned(),
-            },
-            proxy_manual: matches!(settings.proxy, crate::protocol::ProxyChoice::Manual(_)),
+            toolbar: panels::toolbar::Toolbar::new(&settings),
+            settings_panel: panels::settings::SettingsPanel::new(&settings),
+            summary: panels::summary::Summary::new(&settings),
+            list: panels::list::ListPanel::default(),
+            activity: panels::logs::ActivityPanel::default(),
+            dialogs: panels::dialogs::Dialogs::default(),
             proxy_sent: settings.proxy.clone(),
             settings,
             engine: init.engine,
@@ -217,24 +183,11 @@ impl HaulApp {
             system_locale: init.system_locale,
             cwd: init.cwd,
             model: Model::default(),
-            add_text: String::new(),
-            dest_problem: None,
-            search_text: String::new(),
-            list_prompt: None,
-            dialogs_unavailable: false,
-            notice: None,
-            confirm: None,
-            quit_asked: false,
             quit_confirmed: false,
-            log_cache: (u64::MAX, Vec::new()),
-            activity: std::collections::VecDeque::new(),
-            rows_built: 0,
-            scroll_to: None,
             title: String::new(),
             actions: Vec::new(),
             launched: init.launched,
             progress: HashMap::new(),
-            about_open: false,
             options_form: None,
             rpc: None,
             rpc_problem: None,
@@ -308,38 +261,31 @@ impl HaulApp {
 
     /// Rows laid out in the last frame.
     pub fn rows_built(&self) -> usize {
-        self.rows_built
+        self.list.rows_built
     }
 
     pub fn notice(&self) -> Option<&Notice> {
-        self.notice.as_ref()
+        self.dialogs.notice.as_ref()
     }
 
     /// What the activity panel shows, newest last.
     pub fn activity(&self) -> impl Iterator<Item = &Activity> {
-        self.activity.iter()
+        self.activity.lines.iter()
     }
 
     /// The question waiting for an answer before partial downloads are deleted, if any.
     pub fn confirming(&self) -> Option<&Confirm> {
-        self.confirm.as_ref()
+        self.dialogs.confirm.as_ref()
     }
 
     /// Why the destination typed is not used, if it is not.
     pub fn dest_problem(&self) -> Option<&Notice> {
-        self.dest_problem.as_ref()
+        self.toolbar.dest_problem.as_ref()
     }
 
     /// Adds a line to the activity panel.
     fn log_activity(&mut self, text: String, is_error: bool) {
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        if self.activity.len() == ACTIVITY_KEEP {
-            self.activity.pop_front();
-        }
-        self.activity.push_back(Activity { at, text, is_error });
+        self.activity.push(text, is_error);
     }
 
     /// The charset older programs in this locale wrote (`GBK` in zh-CN), for list files
@@ -384,8 +330,8 @@ impl HaulApp {
         let ctx = ui.ctx().clone();
         self.window_input(&ctx);
         self.intercept_close(&ctx);
-        if self.logs.generation() != self.log_cache.0 {
-            self.log_cache = (self.logs.generation(), self.logs.snapshot());
+        if self.logs.generation() != self.activity.log_cache.0 {
+            self.activity.log_cache = (self.logs.generation(), self.logs.snapshot());
         }
 
         self.draw(ui);

@@ -201,7 +201,7 @@ impl Downloads for HaulApp {
         self.settings.set_limits(limits);
         self.settings.overwrite = output.overwrite;
         self.settings.skip_existing = output.skip_existing;
-        self.max_rate_text = self.settings.max_rate_text("none");
+        self.summary.max_rate_text = self.settings.max_rate_text("none");
         self.engine.send(Command::SetLimits(self.settings.limits()));
         self.engine.send(Command::SetOutput(
             self.settings.output(self.system_locale.as_deref()),

@@ -11,6 +11,17 @@ use super::super::i18n::{T, Tr};
 use super::super::{Action, Notice};
 use crate::human::human_bytes;
 
+/// What the windows over the list show: the notice, the About window, the question before
+/// deleting and the quit question, each while open.
+#[derive(Default)]
+pub(in crate::app) struct Dialogs {
+    pub(in crate::app) notice: Option<Notice>,
+    pub(in crate::app) about_open: bool,
+    /// A question before deleting partial downloads, waiting for its answer.
+    pub(in crate::app) confirm: Option<Confirm>,
+    pub(in crate::app) quit_asked: bool,
+}
+
 /// Which Haul this is: version and commit, licence, and where its files are kept.
 pub(super) fn about_window(ctx: &egui::Context, tr: Tr, open: &mut bool, data_dir: Option<&Path>) {
     let mut close = false;

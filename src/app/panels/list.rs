@@ -16,6 +16,18 @@ use super::columns::Col;
 use crate::human::human_bytes;
 use crate::protocol::{JobId, Status, Waiting};
 
+/// The list's own state: how many rows the last frame laid out, a row to scroll into view
+/// next frame, and whether the empty list may point at a file dialog.
+#[derive(Default)]
+pub(in crate::app) struct ListPanel {
+    /// Rows laid out in the last frame (the list is virtualised: only visible ones).
+    pub(in crate::app) rows_built: usize,
+    /// A row (by index) to scroll into view in the next frame.
+    pub(in crate::app) scroll_to: Option<usize>,
+    /// The desktop said it has no file dialog: the empty list stops pointing at one.
+    pub(in crate::app) dialogs_unavailable: bool,
+}
+
 /// Height of one list row, in points.
 const ROW_HEIGHT: f32 = 24.0;
 /// The row buttons' slots: the main action, the second one, and the menu. Fixed widths, so

@@ -1,12 +1,47 @@
 //! The activity panel: what happened to the items (done, failed and why, cancelled, paused),
 //! with Haul's own warnings and errors among them, newest last, each with how long ago.
 
+use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 use eframe::egui::{self, RichText, Ui};
 
-use super::super::HaulApp;
 use super::super::i18n::{T, Tr};
+use super::super::{Activity, HaulApp};
+use crate::desktop::logs::LogLine;
+
+/// Lines the activity panel keeps.
+const ACTIVITY_KEEP: usize = 500;
+
+/// The activity panel's own state: what happened, newest last, and the warnings last read
+/// from the logs (with the logs' generation they were read at).
+pub(in crate::app) struct ActivityPanel {
+    pub(in crate::app) lines: VecDeque<Activity>,
+    pub(in crate::app) log_cache: (u64, Vec<LogLine>),
+}
+
+impl Default for ActivityPanel {
+    fn default() -> Self {
+        ActivityPanel {
+            lines: VecDeque::new(),
+            log_cache: (u64::MAX, Vec::new()),
+        }
+    }
+}
+
+impl ActivityPanel {
+    /// Adds a line, written now; the oldest goes once the panel holds its most.
+    pub(in crate::app) fn push(&mut self, text: String, is_error: bool) {
+        let at = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if self.lines.len() == ACTIVITY_KEEP {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(Activity { at, text, is_error });
+    }
+}
 
 impl HaulApp {
     pub(super) fn log_panel(&mut self, ui: &mut Ui, tr: Tr) {
@@ -16,7 +51,8 @@ impl HaulApp {
             .activity()
             .map(|a| (a.at, a.text.as_str(), a.is_error))
             .chain(
-                self.log_cache
+                self.activity
+                    .log_cache
                     .1
                     .iter()
                     .map(|l| (l.at, l.message.as_str(), true)),

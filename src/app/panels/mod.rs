@@ -22,15 +22,15 @@
 mod columns;
 mod desk;
 mod details;
-mod dialogs;
-mod list;
-mod logs;
+pub(super) mod dialogs;
+pub(super) mod list;
+pub(super) mod logs;
 mod network;
 pub(super) mod options;
 mod row_menu;
-mod settings;
-mod summary;
-mod toolbar;
+pub(super) mod settings;
+pub(super) mod summary;
+pub(super) mod toolbar;
 
 use std::time::Instant;
 
@@ -91,30 +91,35 @@ impl HaulApp {
                 });
         }
         let central = egui::CentralPanel::default().show(ui, |ui| {
-            let scroll_to = self.scroll_to.take();
-            self.rows_built = list(
+            let scroll_to = self.list.scroll_to.take();
+            self.list.rows_built = list(
                 ui,
                 tr,
                 &mut self.model,
                 now,
                 scroll_to,
-                self.dialogs_unavailable,
+                self.list.dialogs_unavailable,
                 &mut self.actions,
             );
         });
         let ctx = ui.ctx().clone();
-        if let Some(notice) = &self.notice
+        if let Some(notice) = &self.dialogs.notice
             && notice_overlay(&ctx, tr, notice, central.response.rect)
         {
-            self.notice = None;
+            self.dialogs.notice = None;
         }
-        if self.about_open {
-            about_window(&ctx, tr, &mut self.about_open, self.data_dir.as_deref());
+        if self.dialogs.about_open {
+            about_window(
+                &ctx,
+                tr,
+                &mut self.dialogs.about_open,
+                self.data_dir.as_deref(),
+            );
         }
-        if self.quit_asked {
+        if self.dialogs.quit_asked {
             quit_dialog(&ctx, tr, self.model.active(), &mut self.actions);
         }
-        if let Some(confirm) = &self.confirm {
+        if let Some(confirm) = &self.dialogs.confirm {
             confirm_dialog(&ctx, tr, confirm, &mut self.actions);
         }
         if let Some(countdown) = self.desk.countdown {

@@ -7,8 +7,41 @@
 use eframe::egui::{self, RichText, Ui};
 
 use super::super::i18n::{LanguageChoice, T, Tr};
-use super::super::settings::{JOBS_MAX, RETRIES_MAX, SPLIT_MAX, TIMEOUT_MAX_SECS, ThemeChoice};
+use super::super::settings::{
+    JOBS_MAX, RETRIES_MAX, SPLIT_MAX, Settings, TIMEOUT_MAX_SECS, ThemeChoice,
+};
 use super::super::{Action, HaulApp};
+use crate::protocol::ProxyChoice;
+
+/// The settings panel's own state: the limits and the manual proxy as typed (a field is
+/// applied to the settings once what it holds is valid).
+pub(in crate::app) struct SettingsPanel {
+    /// The size limit and deadline fields' text (`500M`, `none`).
+    pub(in crate::app) max_size_text: String,
+    pub(in crate::app) deadline_text: String,
+    /// The manual proxy's address and exceptions as typed.
+    pub(in crate::app) proxy_text: String,
+    pub(in crate::app) noproxy_text: String,
+    /// A manual proxy chosen whose address is not typed yet (or not valid).
+    pub(in crate::app) proxy_manual: bool,
+}
+
+impl SettingsPanel {
+    pub(in crate::app) fn new(settings: &Settings) -> Self {
+        let manual = match &settings.proxy {
+            ProxyChoice::Manual(m) => Some(m),
+            _ => None,
+        };
+        SettingsPanel {
+            max_size_text: settings.max_size_text(),
+            deadline_text: settings.deadline_text(),
+            proxy_text: manual.map(|m| m.url.clone()).unwrap_or_default(),
+            noproxy_text: manual
+                .map_or_else(|| "localhost, 127.0.0.1".to_owned(), |m| m.no_proxy.clone()),
+            proxy_manual: manual.is_some(),
+        }
+    }
+}
 
 /// A label with its help on hover (and the help as its accessible description).
 fn label(ui: &mut Ui, tr: Tr, key: T, help: T) -> egui::Response {
@@ -91,11 +124,14 @@ impl HaulApp {
         let mut changed = false;
         let none = tr.get(T::NoLimit);
         let s = &mut self.settings;
-        let (max_size_text, deadline_text) = (&mut self.max_size_text, &mut self.deadline_text);
+        let (max_size_text, deadline_text) = (
+            &mut self.settings_panel.max_size_text,
+            &mut self.settings_panel.deadline_text,
+        );
         let (proxy_text, noproxy_text, proxy_manual) = (
-            &mut self.proxy_text,
-            &mut self.noproxy_text,
-            &mut self.proxy_manual,
+            &mut self.settings_panel.proxy_text,
+            &mut self.settings_panel.noproxy_text,
+            &mut self.settings_panel.proxy_manual,
         );
         egui::Grid::new("settings-grid")
             .num_columns(2)

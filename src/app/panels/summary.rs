@@ -9,9 +9,25 @@ use eframe::egui::{self, Ui};
 
 use super::super::i18n::{T, Tr};
 use super::super::model::Model;
+use super::super::settings::Settings;
 use super::super::{Action, HaulApp};
 use super::settings::limit_field;
 use crate::protocol::Status;
+
+/// The summary bar's own state: the search and the speed limit of all items as typed.
+pub(in crate::app) struct Summary {
+    pub(in crate::app) search_text: String,
+    pub(in crate::app) max_rate_text: String,
+}
+
+impl Summary {
+    pub(in crate::app) fn new(settings: &Settings) -> Self {
+        Summary {
+            search_text: String::new(),
+            max_rate_text: settings.max_rate_text("none"),
+        }
+    }
+}
 
 impl HaulApp {
     pub(super) fn summary_bar(&mut self, ui: &mut Ui, tr: Tr, now: Instant) {
@@ -90,7 +106,7 @@ impl HaulApp {
                 .response
                 .labelled_by(label.id);
             let search = ui.add(
-                egui::TextEdit::singleline(&mut self.search_text)
+                egui::TextEdit::singleline(&mut self.summary.search_text)
                     .hint_text(tr.get(T::SearchHint))
                     .desired_width(160.0),
             );
@@ -99,7 +115,7 @@ impl HaulApp {
                 node.set_label(tr.get(T::SearchHint));
             });
             if search.changed() {
-                self.model.set_search(&self.search_text);
+                self.model.set_search(&self.summary.search_text);
             }
             // The speed limit of all items together, at hand while downloads run.
             ui.separator();
@@ -108,19 +124,23 @@ impl HaulApp {
             let valid = self
                 .settings
                 .clone()
-                .set_max_rate_text(&self.max_rate_text, none);
+                .set_max_rate_text(&self.summary.max_rate_text, none);
             let example = tr.get(T::RateExample);
             let field = limit_field(
                 ui,
                 "max-rate",
-                &mut self.max_rate_text,
+                &mut self.summary.max_rate_text,
                 valid,
                 none,
                 example,
             )
             .labelled_by(label.id)
             .on_hover_text(tr.get(T::HelpRate));
-            if field.changed() && self.settings.set_max_rate_text(&self.max_rate_text, none) {
+            if field.changed()
+                && self
+                    .settings
+                    .set_max_rate_text(&self.summary.max_rate_text, none)
+            {
                 self.actions.push(Action::ApplySettings);
             }
             if let Some((rate, until)) = self.timed_limit() {

@@ -5,7 +5,28 @@
 use eframe::egui::{self, Align, Layout, RichText, Ui};
 
 use super::super::i18n::{T, Tr};
-use super::super::{Action, HaulApp};
+use super::super::settings::Settings;
+use super::super::{Action, HaulApp, Notice};
+
+/// The toolbar's own state: the add box, the destination as typed and why it is not used,
+/// and the field for a list file's path (shown when no file dialog is available).
+#[derive(Default)]
+pub(in crate::app) struct Toolbar {
+    pub(in crate::app) add_text: String,
+    pub(in crate::app) dest_text: String,
+    /// Why the destination typed cannot be used (it is not applied), or a remark about it.
+    pub(in crate::app) dest_problem: Option<Notice>,
+    pub(in crate::app) list_prompt: Option<String>,
+}
+
+impl Toolbar {
+    pub(in crate::app) fn new(settings: &Settings) -> Self {
+        Toolbar {
+            dest_text: settings.dest.display().to_string(),
+            ..Toolbar::default()
+        }
+    }
+}
 
 /// The add box grows up to this many lines, then scrolls.
 const ADD_BOX_LINES: f32 = 4.0;
@@ -28,7 +49,7 @@ impl HaulApp {
             ui.toggle_value(&mut self.settings.show_settings, tr.get(T::Settings));
             ui.toggle_value(&mut self.settings.show_logs, tr.get(T::Logs));
             if ui.button(tr.get(T::About)).clicked() {
-                self.about_open = true;
+                self.dialogs.about_open = true;
             }
         });
         // Row 2: where files go. The field takes what the buttons leave.
@@ -43,21 +64,21 @@ impl HaulApp {
                 }
                 let dest = ui
                     .add(
-                        egui::TextEdit::singleline(&mut self.dest_text)
+                        egui::TextEdit::singleline(&mut self.toolbar.dest_text)
                             .hint_text(tr.get(T::DestinationHint))
                             .desired_width(ui.available_width()),
                     )
                     .labelled_by(label.id);
-                let typed = std::path::PathBuf::from(self.dest_text.trim());
+                let typed = std::path::PathBuf::from(self.toolbar.dest_text.trim());
                 if dest.lost_focus()
-                    && !self.dest_text.trim().is_empty()
-                    && (typed != self.settings.dest || self.dest_problem.is_some())
+                    && !self.toolbar.dest_text.trim().is_empty()
+                    && (typed != self.settings.dest || self.toolbar.dest_problem.is_some())
                 {
                     self.actions.push(Action::TypedDest(typed));
                 }
             });
         });
-        if let Some(problem) = &self.dest_problem {
+        if let Some(problem) = &self.toolbar.dest_problem {
             let color = if problem.is_error {
                 ui.visuals().error_fg_color
             } else {
@@ -80,7 +101,7 @@ impl HaulApp {
                     .show(ui, |ui| {
                         ui.with_layout(Layout::top_down(Align::Min), |ui| {
                             let response = ui.add(
-                                egui::TextEdit::multiline(&mut self.add_text)
+                                egui::TextEdit::multiline(&mut self.toolbar.add_text)
                                     .hint_text(tr.get(T::AddBoxHint))
                                     .desired_rows(2)
                                     .desired_width(ui.available_width()),
@@ -91,16 +112,16 @@ impl HaulApp {
                                 });
                         });
                     });
-                if (add || submit_key) && !self.add_text.trim().is_empty() {
+                if (add || submit_key) && !self.toolbar.add_text.trim().is_empty() {
                     self.actions.push(Action::AddText {
-                        text: std::mem::take(&mut self.add_text),
+                        text: std::mem::take(&mut self.toolbar.add_text),
                         origin: "pasted".to_owned(),
                         quiet: false,
                     });
                 }
             });
         });
-        if let Some(path) = &mut self.list_prompt {
+        if let Some(path) = &mut self.toolbar.list_prompt {
             let mut close = false;
             ui.horizontal(|ui| {
                 let label = ui.label(tr.get(T::ListPath));
@@ -121,7 +142,7 @@ impl HaulApp {
                     .clicked();
             });
             if close {
-                self.list_prompt = None;
+                self.toolbar.list_prompt = None;
             }
         }
         ui.add_space(2.0);
