@@ -69,6 +69,9 @@ fn main() -> anyhow::Result<()> {
         stored: Vec::new(),
         queue_notice: None,
         handoffs: None,
+        launched: None,
+        data_dir: None,
+        on_exit: None,
     };
     let mut h = Harness::builder()
         .with_size([1180.0, 680.0])

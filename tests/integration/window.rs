@@ -2,186 +2,18 @@
 //! the loopback fixture server. Controls are found by their accessible labels, as a screen
 //! reader would.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::support::{Server, body};
+use crate::support::body;
 use eframe::egui::{self, accesskit::Role};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use haul::app::i18n::LanguageChoice;
-use haul::app::{AppInit, HaulApp};
-use haul::desktop::logs::RecentLogs;
-use haul::desktop::{Desktop, Dialog, Reply};
-use haul::engine::{Engine, EngineConfig};
+use haul::desktop::{Dialog, Reply};
 use haul::protocol::Status;
 
-/// A runtime, a fixture server, a destination and an engine, as `main` would wire them.
-pub(crate) struct World {
-    pub(crate) rt: tokio::runtime::Runtime,
-    pub(crate) server: Server,
-    pub(crate) dest: tempfile::TempDir,
-    pub(crate) engines: Vec<Engine>,
-    /// The engine wakes the window through this, as in `main`, once a harness exists.
-    pub(crate) window: Arc<OnceLock<egui::Context>>,
-}
-
-impl World {
-    pub(crate) fn new() -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let server = rt.block_on(Server::start());
-        World {
-            rt,
-            server,
-            dest: tempfile::tempdir().expect("tempdir"),
-            engines: Vec::new(),
-            window: Arc::default(),
-        }
-    }
-
-    pub(crate) fn init(&mut self, dest: Option<PathBuf>) -> AppInit {
-        let window = Arc::clone(&self.window);
-        let waker: haul::protocol::Waker = Arc::new(move || {
-            if let Some(ctx) = window.get() {
-                ctx.request_repaint();
-            }
-        });
-        let config = EngineConfig {
-            waker: Some(waker),
-            ..EngineConfig::default()
-        };
-        let (engine, events) = Engine::start(self.rt.handle(), config).expect("engine");
-        let init = AppInit {
-            engine: engine.handle(),
-            events,
-            desktop: {
-                let mut desktop = Desktop::new(self.rt.handle().clone(), None);
-                // Never the person's own login entry.
-                desktop.set_autostart_entry(haul::desktop::autostart::Entry::File(
-                    self.dest.path().join(".login-entry.desktop"),
-                ));
-                desktop
-            },
-            logs: RecentLogs::default(),
-            system_locale: Some("en-US".to_owned()),
-            cwd: self.dest.path().to_path_buf(),
-            default_dest: self.dest.path().join("default"),
-            dest,
-            sources: Vec::new(),
-            queue: None,
-            stored: Vec::new(),
-            queue_notice: None,
-            handoffs: None,
-            launched: None,
-            data_dir: None,
-            on_exit: None,
-        };
-        self.engines.push(engine);
-        init
-    }
-
-    pub(crate) fn harness(&mut self) -> Harness<'static, HaulApp> {
-        let init = self.init(Some(self.dest.path().to_path_buf()));
-        let h = harness_with(move |_| HaulApp::new(None, init));
-        let _ = self.window.set(h.ctx.clone());
-        h
-    }
-
-    /// A harness and a way to answer for the desktop (to stand in for a missing dialog).
-    pub(crate) fn harness_and_desktop(
-        &mut self,
-    ) -> (
-        Harness<'static, HaulApp>,
-        tokio::sync::mpsc::UnboundedSender<Reply>,
-    ) {
-        let init = self.init(Some(self.dest.path().to_path_buf()));
-        let replies = init.desktop.sender();
-        let h = harness_with(move |_| HaulApp::new(None, init));
-        let _ = self.window.set(h.ctx.clone());
-        (h, replies)
-    }
-
-    pub(crate) fn files(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.dest.path())
-            .expect("dest readable")
-            .filter_map(Result::ok)
-            .filter(|e| e.path().is_file())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-pub(crate) fn harness_with<'a>(
-    build: impl FnOnce(&mut eframe::CreationContext<'a>) -> HaulApp,
-) -> Harness<'a, HaulApp> {
-    harness_sized([1180.0, 680.0], build)
-}
-
-/// A harness whose window has this size (points).
-pub(crate) fn harness_sized<'a>(
-    size: [f32; 2],
-    build: impl FnOnce(&mut eframe::CreationContext<'a>) -> HaulApp,
-) -> Harness<'a, HaulApp> {
-    Harness::builder()
-        .with_size(size)
-        // What eframe installs in the real window: the system fonts for CJK, Arabic, ….
-        .with_context_setup(|ctx| {
-            ctx.add_font_provider(Arc::new(
-                egui_system_font_provider::SystemFontProvider::new(),
-            ));
-        })
-        .build_eframe(build)
-}
-
-/// Runs frames (as repaints would) until `done` holds.
-pub(crate) fn step_until(
-    h: &mut Harness<'_, HaulApp>,
-    what: &str,
-    done: impl Fn(&HaulApp) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.step();
-}
-
-/// Runs frames until the row for `text` has `status`.
-pub(crate) fn step_until_status(h: &mut Harness<'_, HaulApp>, text: &str, status: Status) {
-    step_until(h, &format!("{text} to be {status:?}"), |app| {
-        status_of(app, text) == Some(status)
-    });
-}
-
-pub(crate) fn status_of(app: &HaulApp, text: &str) -> Option<Status> {
-    app.model()
-        .rows()
-        .iter()
-        .find(|r| r.text == text)
-        .map(|r| r.status())
-}
-
-/// Some node carries this label (a text can be shown in more than one place).
-pub(crate) fn shown(h: &Harness<'_, HaulApp>, label: &str) -> bool {
-    h.query_all_by_label(label).next().is_some()
-}
-
-pub(crate) fn no_part_files(dir: &Path) -> bool {
-    std::fs::read_dir(dir)
-        .expect("dest readable")
-        .filter_map(Result::ok)
-        .all(|e| !e.file_name().to_string_lossy().ends_with(".part"))
-}
+use crate::world::*;
 
 #[test]
 fn pasting_two_urls_and_a_bad_line_gives_three_rows_two_done_one_failed_with_its_reason() {
@@ -409,17 +241,6 @@ fn closing_while_items_run_asks_and_quitting_keeps_them_for_next_time() {
     );
 }
 
-/// Types `text` into the add box and presses Add (every line becomes a row, bad ones saying
-/// why).
-pub(crate) fn add_via_box(h: &mut Harness<'_, HaulApp>, text: &str) {
-    h.get_by_role(Role::MultilineTextInput).focus();
-    h.step();
-    h.event(egui::Event::Paste(text.to_owned()));
-    h.step();
-    h.get_by_label("Add").click();
-    h.step();
-}
-
 /// Esc never cancels: Ctrl+A then Esc (a common way to try to deselect) once cancelled a
 /// download at 68 MiB and deleted its part. Esc clears the selection; Delete removes, asking
 /// first when partial downloads would be deleted.
@@ -473,62 +294,6 @@ fn keyboard_selects_clears_and_removes_and_esc_never_cancels() {
     h.step();
     assert!(h.state().model().is_empty());
     assert!(h.query_by_label_contains("Nothing here yet").is_some());
-}
-
-#[derive(Default)]
-pub(crate) struct MemoryStorage(std::collections::HashMap<String, String>);
-
-impl eframe::Storage for MemoryStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), value);
-    }
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-    fn flush(&mut self) {}
-}
-
-#[test]
-fn settings_changed_in_the_panel_survive_a_save_and_load() {
-    let mut world = World::new();
-    let mut h = world.harness();
-    h.get_by_label("Settings").click();
-    h.step();
-    h.step();
-    h.get_by_label("Downloads at once").set_value_accesskit(3.0);
-    h.step();
-    h.get_by_role_and_label(Role::RadioButton, "Overwrite")
-        .click();
-    h.step();
-    h.get_by_label("Language").click();
-    h.step();
-    h.step();
-    h.get_by_label("简体中文").click();
-    h.step();
-    h.step();
-    // The window now speaks Chinese.
-    assert!(shown(&h, "设置"));
-    assert!(shown(&h, "添加文件…"));
-
-    let before = h.state().settings().clone();
-    assert_eq!(before.jobs, 3);
-    assert!(before.overwrite);
-    assert_eq!(before.language, LanguageChoice::Chinese);
-    assert_eq!(before.dest, world.dest.path());
-
-    let mut storage = MemoryStorage::default();
-    eframe::App::save(h.state_mut(), &mut storage);
-    drop(h);
-
-    let init = world.init(None);
-    let mut h = harness_with(|_| HaulApp::new(Some(&storage), init));
-    h.step();
-    assert_eq!(h.state().settings(), &before);
-    assert!(shown(&h, "设置"));
-    assert_eq!(h.state().settings().limits().jobs, 3);
 }
 
 #[test]
@@ -602,19 +367,6 @@ fn system_fonts_cover_chinese_japanese_korean_cyrillic_and_arabic_without_a_loca
             "{message}"
         );
         eprintln!("skipped: {message} (install fonts-wqy-microhei or fonts-noto-cjk)");
-    }
-}
-
-/// A file dropped on the window, as the platform layer hands it over.
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
     }
 }
 
@@ -725,105 +477,6 @@ fn without_a_file_dialog_a_list_is_imported_from_a_typed_path() {
 }
 
 #[test]
-fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
-    let mut world = World::new();
-    let state = tempfile::tempdir().expect("tempdir");
-    let db = state.path().join("queue.sqlite3");
-    let fast = world.server.url("/bytes/2000/fast.bin");
-    let slow = world
-        .server
-        .url("/bytes/400000/slow.bin?range=1&etag=s1&drip_ms=5");
-
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
-    assert!(opened.items.is_empty() && opened.notice.is_none());
-    init.queue = opened.queue;
-    let mut h = harness_with(move |_| HaulApp::new(None, init));
-    add_via_box(&mut h, &format!("{fast}\n{slow}\nnope://bad"));
-    step_until(&mut h, "fast done and slow under way", |app| {
-        status_of(app, &fast) == Some(Status::Done)
-            && app
-                .model()
-                .rows()
-                .iter()
-                .any(|r| r.text == slow && r.state.bytes() >= 20_000)
-    });
-    // The crash: the window is gone without a goodbye; the engine stops where it is, leaving
-    // the `.part` and its sidecar, as a killed process would.
-    drop(h);
-    let engine = world.engines.pop().expect("engine");
-    assert!(engine.suspend_blocking(Duration::from_secs(5)));
-    assert!(world.dest.path().join("slow.bin.part").exists());
-
-    // Start again.
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
-    assert_eq!(opened.items.len(), 3, "every item is back");
-    init.queue = opened.queue;
-    init.stored = opened.items;
-    let mut h = harness_with(move |_| HaulApp::new(None, init));
-    step_until_status(&mut h, &slow, Status::Done);
-    let fast_row = h
-        .state()
-        .model()
-        .rows()
-        .iter()
-        .find(|r| r.text == fast)
-        .cloned()
-        .expect("fast row");
-    let haul::app::model::RowState::Done { files, .. } = &fast_row.state else {
-        panic!("the finished item shows as done: {:?}", fast_row.state);
-    };
-    assert_eq!(files[0].sha256.to_string(), hex_sha(&body(2000)));
-    let bad = h
-        .state()
-        .model()
-        .rows()
-        .iter()
-        .find(|r| r.text == "nope://bad")
-        .and_then(|r| r.state.error())
-        .unwrap_or_default();
-    assert!(
-        bad.contains("unsupported scheme") && bad.contains("pasted line 3"),
-        "the rejected line and its reason: {bad}"
-    );
-    assert_eq!(world.files(), vec!["fast.bin", "slow.bin"]);
-    assert_eq!(
-        std::fs::read(world.dest.path().join("slow.bin")).ok(),
-        Some(body(400_000))
-    );
-    assert!(no_part_files(world.dest.path()));
-    let resumed = world
-        .server
-        .request_log()
-        .into_iter()
-        .filter(|r| r.target.contains("slow.bin"))
-        .filter_map(|r| r.range)
-        .filter(|r| r != "bytes=0-") // how every new download asks for the whole file
-        .collect::<Vec<_>>();
-    assert_eq!(resumed.len(), 1, "{resumed:?}");
-    assert_ne!(resumed[0], "bytes=0-");
-}
-
-pub(crate) fn hex_sha(data: &[u8]) -> String {
-    crate::support::harness::sha(data).to_string()
-}
-
-/// Pastes a dripping URL, waits until more than `bytes` have arrived, clicks its Pause and
-/// waits until the row is paused.
-pub(crate) fn paste_and_pause(h: &mut Harness<'_, HaulApp>, url: &str, bytes: u64) {
-    h.event(egui::Event::Paste(url.to_owned()));
-    step_until(h, "bytes flowing", |app| {
-        app.model()
-            .rows()
-            .first()
-            .is_some_and(|r| r.state.bytes() > bytes)
-    });
-    h.get_by_label("Pause").click();
-    step_until_status(h, url, Status::Paused);
-}
-
-#[test]
 fn pause_and_resume_a_row_and_a_retry_shows_its_countdown() {
     let mut world = World::new();
     let slow = world
@@ -906,127 +559,6 @@ fn removing_a_paused_row_deletes_its_kept_bytes() {
     );
 }
 
-#[test]
-fn a_corrupt_saved_queue_is_moved_aside_and_the_window_says_so() {
-    let mut world = World::new();
-    let state = tempfile::tempdir().expect("tempdir");
-    let db = state.path().join("queue.sqlite3");
-    std::fs::write(&db, b"not a database").expect("write");
-    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    init.queue = opened.queue;
-    init.stored = opened.items;
-    init.queue_notice = opened.notice;
-    let mut h = harness_with(move |_| HaulApp::new(None, init));
-    h.step();
-    let notice = h
-        .state()
-        .notice()
-        .map(|n| n.text.clone())
-        .unwrap_or_default();
-    assert!(
-        notice.starts_with("The saved queue could not be used (")
-            && notice.contains(".unreadable-")
-            && notice.ends_with("and a new one was started."),
-        "{notice}"
-    );
-    assert!(h.query_by_label(&notice).is_some(), "shown in the window");
-}
-
-#[test]
-fn the_about_window_shows_the_version_and_the_commit() {
-    let mut world = World::new();
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    init.data_dir = Some(world.dest.path().join("data"));
-    let mut h = harness_with(move |_| HaulApp::new(None, init));
-    h.step();
-    let version = format!("Version {}", haul::version::LONG);
-    assert!(h.query_by_label(&version).is_none(), "closed at first");
-
-    h.get_by_label("About").click();
-    h.step();
-    h.step();
-    // `0.1.0 (abc1234 2026-11-26)`: the package version and the commit built.
-    assert!(h.query_by_label(&version).is_some(), "{version} is shown");
-    assert!(version.contains(env!("CARGO_PKG_VERSION")));
-    assert!(version.contains(haul::version::GIT_HASH));
-    assert!(shown(&h, "Licence: MIT OR Apache-2.0"));
-    assert!(
-        h.query_by_label_contains("Settings, queue and logs: ")
-            .is_some()
-    );
-
-    h.get_by_role_and_label(Role::Button, "Close").click();
-    h.step();
-    h.step();
-    assert!(h.query_by_label(&version).is_none(), "closed again");
-}
-
-#[test]
-fn a_file_url_on_the_command_line_adds_the_local_file() {
-    // "Open with Haul" on a Linux desktop passes local files as file:// URLs (`Exec=haul %U`),
-    // with spaces and non-ASCII characters percent-encoded.
-    let mut world = World::new();
-    let src = tempfile::tempdir().expect("tempdir");
-    let path = src.path().join("a b 报告.txt");
-    std::fs::write(&path, b"from a file URL").expect("write");
-    let url = url::Url::from_file_path(&path).expect("absolute path");
-    assert!(url.as_str().contains("a%20b%20"), "{url}");
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    init.sources = vec![url.to_string()];
-    let mut h = harness_with(move |_| HaulApp::new(None, init));
-    step_until(&mut h, "the file copied", |app| {
-        app.model().count(Status::Done) == 1
-    });
-    assert_eq!(world.files(), vec!["a b 报告.txt"]);
-    assert_eq!(
-        std::fs::read(world.dest.path().join("a b 报告.txt")).ok(),
-        Some(b"from a file URL".to_vec())
-    );
-}
-
-/// eframe calls only `App::logic` (no `ui`) while the window is minimised or hidden: events
-/// must still reach the rows and the saved queue, or a crash then fetches finished items again.
-#[test]
-fn a_hidden_window_keeps_applying_events_and_saving_the_queue() {
-    let mut world = World::new();
-    let state = tempfile::tempdir().expect("tempdir");
-    let db = state.path().join("queue.sqlite3");
-    // Late enough that nothing has happened by the harness's first (shown) frame, even on a
-    // loaded machine (300 ms was not, once, in CI).
-    let url = world
-        .server
-        .url("/bytes/3000/hidden.bin?delay_headers_ms=3000");
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
-    init.sources = vec![url.clone()];
-    let mut h = harness_with(move |_| HaulApp::new(None, init));
-    assert_ne!(status_of(h.state(), &url), Some(Status::Done));
-
-    // From here on the window is hidden: only the logic pass runs, as eframe runs it.
-    let ctx = h.ctx.clone();
-    let mut frame = eframe::Frame::_new_kittest();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while status_of(h.state(), &url) != Some(Status::Done) {
-        assert!(
-            Instant::now() < deadline,
-            "the hidden window never applied the events"
-        );
-        eframe::App::logic(h.state_mut(), &ctx, &mut frame);
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert_eq!(world.files(), vec!["hidden.bin"]);
-    drop(h); // the saved queue writes what is pending
-
-    let saved = haul::desktop::saved_queue::SavedQueue::open(&db);
-    let statuses: Vec<Status> = saved.items.iter().map(|i| i.status).collect();
-    assert_eq!(
-        statuses,
-        [Status::Done],
-        "the saved queue knows it finished"
-    );
-}
-
 /// A list imported with a `SHA256SUMS` beside it gives checksums to its local paths too, as
 /// `haul-cli -i` does: the window carries each entry whole through the folder walk.
 #[test]
@@ -1075,29 +607,4 @@ fn local_files_from_an_imported_list_keep_their_checksums() {
         "the mismatched copy is never committed: {:?}",
         world.files()
     );
-}
-
-/// A later `haul URL` hands its sources to the running window (one window per person): they
-/// are added as if given on its command line, relative paths from where that launch started.
-#[test]
-fn sources_handed_over_by_a_later_launch_are_added() {
-    let mut world = World::new();
-    let url = world.server.url("/bytes/1500/handed.bin");
-    let elsewhere = tempfile::tempdir().expect("tempdir");
-    std::fs::write(elsewhere.path().join("local.txt"), body(40)).expect("write");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    init.handoffs = Some(rx);
-    let mut h = harness_with(move |_| HaulApp::new(None, init));
-    tx.send(haul::desktop::instance::Handoff {
-        sources: vec![url.clone(), "local.txt".to_owned()],
-        dest: None,
-        cwd: elsewhere.path().to_path_buf(),
-    })
-    .expect("window alive");
-    h.ctx.request_repaint(); // as the instance thread's waker does
-    step_until(&mut h, "both handed items done", |app| {
-        app.model().count(Status::Done) == 2
-    });
-    assert_eq!(world.files(), vec!["handed.bin", "local.txt"]);
 }

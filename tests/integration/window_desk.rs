@@ -17,7 +17,7 @@ use haul::desktop::power::{PowerAction, PowerCommand};
 use haul::desktop::saved_queue::SavedQueue;
 use haul::protocol::Status;
 
-use crate::window::{
+use crate::world::{
     MemoryStorage, World, add_via_box, harness_with, paste_and_pause, shown, status_of, step_until,
     step_until_status,
 };

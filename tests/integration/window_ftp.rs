@@ -7,7 +7,7 @@ use haul_testkit::ftp::Ftp;
 /// An `ftp://` link pasted into the window becomes a row that finishes with the file.
 #[test]
 fn the_window_adds_an_ftp_row_and_it_finishes_done() {
-    use crate::window::{World, step_until};
+    use crate::world::{World, step_until};
     use eframe::egui::{self, accesskit::Role};
     use egui_kittest::kittest::Queryable as _;
     let Some(ftp) = Ftp::start(None, 0) else {

@@ -11,7 +11,7 @@ use haul::app::HaulApp;
 use haul::protocol::Status;
 
 use crate::support::body;
-use crate::window::{World, paste_and_pause, step_until, step_until_status};
+use crate::world::{World, paste_and_pause, step_until, step_until_status};
 
 fn steps(h: &mut Harness<'_, HaulApp>, n: usize) {
     for _ in 0..n {
@@ -189,7 +189,7 @@ fn a_proxy_typed_in_settings_carries_the_next_download() {
         h.state().settings().proxy,
         haul::protocol::ProxyChoice::Manual(_)
     ));
-    crate::window::add_via_box(&mut h, &url);
+    crate::world::add_via_box(&mut h, &url);
     step_until_status(&mut h, &url, Status::Done);
     assert!(
         proxy.log().contains("127.0.0.1"),
@@ -209,7 +209,7 @@ fn with_skip_chosen_a_complete_file_is_not_fetched_again_and_reads_as_already_th
     h.get_by_label("Skip it if it is complete").click();
     steps(&mut h, 3);
     assert!(h.state().settings().skip_existing);
-    crate::window::add_via_box(&mut h, &url);
+    crate::world::add_via_box(&mut h, &url);
     step_until_status(&mut h, &url, Status::Skipped);
     assert!(!world.dest.path().join("have (1).bin").exists());
     h.get_by_label("Activity").click();
@@ -286,7 +286,7 @@ fn a_guessed_address_keeps_its_option_lines() {
     let url = world.server.url("/bytes/4000/guessed.bin");
     let bare = url.trim_start_matches("http://").to_owned();
     let mut h = world.harness();
-    crate::window::add_via_box(
+    crate::world::add_via_box(
         &mut h,
         &format!("{bare}\n  out=renamed.bin\n  referer=https://r.example/\n"),
     );

@@ -32,13 +32,13 @@ fn aria2p_adds_to_the_window_and_sees_what_was_pasted() {
     else {
         return;
     };
-    let mut world = crate::window::World::new();
+    let mut world = crate::world::World::new();
     let pasted = world.server.url("/bytes/1000/pasted.bin");
     let added = world.server.url("/bytes/200000/from-rpc.bin");
     let dest = world.dest.path().to_path_buf();
     let mut h = world.harness();
     h.event(eframe::egui::Event::Paste(pasted.clone()));
-    crate::window::step_until_status(&mut h, &pasted, haul::protocol::Status::Done);
+    crate::world::step_until_status(&mut h, &pasted, haul::protocol::Status::Done);
     let port = free_port();
     h.state_mut().settings_mut().rpc_port = port;
     h.get_by_label("Settings").click();
@@ -97,7 +97,7 @@ fn a_port_in_use_is_said_in_settings() {
     use egui_kittest::kittest::Queryable as _;
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port();
-    let mut world = crate::window::World::new();
+    let mut world = crate::world::World::new();
     let mut h = world.harness();
     h.state_mut().settings_mut().rpc_port = port;
     h.state_mut().settings_mut().rpc_enabled = true;
@@ -131,7 +131,7 @@ fn the_npm_aria2_client_drives_the_window_over_websocket() {
     ) else {
         return;
     };
-    let mut world = crate::window::World::new();
+    let mut world = crate::world::World::new();
     let slow = world
         .server
         .url("/bytes/600000/slow-ws.bin?range=1&etag=w&drip_ms=2");

@@ -14,7 +14,7 @@ use haul::desktop::saved_queue::SavedQueue;
 use haul::protocol::Status;
 
 use crate::support::body;
-use crate::window::{
+use crate::world::{
     MemoryStorage, World, add_via_box, harness_sized, harness_with, paste_and_pause, shown,
     status_of, step_until, step_until_status,
 };
@@ -672,7 +672,7 @@ fn activity_counts_every_run_of_a_resumed_item() {
         .server
         .url("/bytes/200000/twice.bin?range=1&etag=t1&drip_ms=5");
     let mut h = world.harness();
-    crate::window::paste_and_pause(&mut h, &url, 20_000);
+    crate::world::paste_and_pause(&mut h, &url, 20_000);
     let first_run = h.state().model().rows()[0]
         .elapsed(std::time::Instant::now())
         .expect("an elapsed time");
@@ -703,7 +703,7 @@ fn cancel_all_covers_paused_items_and_the_summary_counts_cancelled_ones() {
         .server
         .url("/bytes/1000000/held.bin?range=1&etag=h1&drip_ms=5");
     let mut h = world.harness();
-    crate::window::paste_and_pause(&mut h, &url, 20_000);
+    crate::world::paste_and_pause(&mut h, &url, 20_000);
     h.step();
     h.get_by_label("Cancel all…").click();
     h.step();
@@ -900,7 +900,7 @@ fn the_speed_limit_is_set_from_the_status_bar_and_a_rows_menu() {
     h.step();
     h.step();
     assert_eq!(h.state().settings().max_rate, 256 * 1024);
-    crate::window::add_via_box(&mut h, &url);
+    crate::world::add_via_box(&mut h, &url);
     step_until(&mut h, "running", |app| {
         app.model().rows().iter().any(|r| r.state.bytes() > 0)
     });

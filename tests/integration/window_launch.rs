@@ -1,0 +1,281 @@
+//! The window across launches, driven as in `window`: settings and the saved queue across a
+//! restart (after a crash, a corrupt queue moved aside), a hidden window that keeps saving,
+//! what the command line and a later launch hand over, and the About window.
+
+use std::time::{Duration, Instant};
+
+use crate::support::body;
+use eframe::egui::accesskit::Role;
+use egui_kittest::kittest::Queryable as _;
+use haul::app::HaulApp;
+use haul::app::i18n::LanguageChoice;
+use haul::protocol::Status;
+
+use crate::world::*;
+
+#[test]
+fn settings_changed_in_the_panel_survive_a_save_and_load() {
+    let mut world = World::new();
+    let mut h = world.harness();
+    h.get_by_label("Settings").click();
+    h.step();
+    h.step();
+    h.get_by_label("Downloads at once").set_value_accesskit(3.0);
+    h.step();
+    h.get_by_role_and_label(Role::RadioButton, "Overwrite")
+        .click();
+    h.step();
+    h.get_by_label("Language").click();
+    h.step();
+    h.step();
+    h.get_by_label("简体中文").click();
+    h.step();
+    h.step();
+    // The window now speaks Chinese.
+    assert!(shown(&h, "设置"));
+    assert!(shown(&h, "添加文件…"));
+
+    let before = h.state().settings().clone();
+    assert_eq!(before.jobs, 3);
+    assert!(before.overwrite);
+    assert_eq!(before.language, LanguageChoice::Chinese);
+    assert_eq!(before.dest, world.dest.path());
+
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+
+    let init = world.init(None);
+    let mut h = harness_with(|_| HaulApp::new(Some(&storage), init));
+    h.step();
+    assert_eq!(h.state().settings(), &before);
+    assert!(shown(&h, "设置"));
+    assert_eq!(h.state().settings().limits().jobs, 3);
+}
+
+#[test]
+fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    let fast = world.server.url("/bytes/2000/fast.bin");
+    let slow = world
+        .server
+        .url("/bytes/400000/slow.bin?range=1&etag=s1&drip_ms=5");
+
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
+    assert!(opened.items.is_empty() && opened.notice.is_none());
+    init.queue = opened.queue;
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    add_via_box(&mut h, &format!("{fast}\n{slow}\nnope://bad"));
+    step_until(&mut h, "fast done and slow under way", |app| {
+        status_of(app, &fast) == Some(Status::Done)
+            && app
+                .model()
+                .rows()
+                .iter()
+                .any(|r| r.text == slow && r.state.bytes() >= 20_000)
+    });
+    // The crash: the window is gone without a goodbye; the engine stops where it is, leaving
+    // the `.part` and its sidecar, as a killed process would.
+    drop(h);
+    let engine = world.engines.pop().expect("engine");
+    assert!(engine.suspend_blocking(Duration::from_secs(5)));
+    assert!(world.dest.path().join("slow.bin.part").exists());
+
+    // Start again.
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
+    assert_eq!(opened.items.len(), 3, "every item is back");
+    init.queue = opened.queue;
+    init.stored = opened.items;
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    step_until_status(&mut h, &slow, Status::Done);
+    let fast_row = h
+        .state()
+        .model()
+        .rows()
+        .iter()
+        .find(|r| r.text == fast)
+        .cloned()
+        .expect("fast row");
+    let haul::app::model::RowState::Done { files, .. } = &fast_row.state else {
+        panic!("the finished item shows as done: {:?}", fast_row.state);
+    };
+    assert_eq!(files[0].sha256.to_string(), hex_sha(&body(2000)));
+    let bad = h
+        .state()
+        .model()
+        .rows()
+        .iter()
+        .find(|r| r.text == "nope://bad")
+        .and_then(|r| r.state.error())
+        .unwrap_or_default();
+    assert!(
+        bad.contains("unsupported scheme") && bad.contains("pasted line 3"),
+        "the rejected line and its reason: {bad}"
+    );
+    assert_eq!(world.files(), vec!["fast.bin", "slow.bin"]);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("slow.bin")).ok(),
+        Some(body(400_000))
+    );
+    assert!(no_part_files(world.dest.path()));
+    let resumed = world
+        .server
+        .request_log()
+        .into_iter()
+        .filter(|r| r.target.contains("slow.bin"))
+        .filter_map(|r| r.range)
+        .filter(|r| r != "bytes=0-") // how every new download asks for the whole file
+        .collect::<Vec<_>>();
+    assert_eq!(resumed.len(), 1, "{resumed:?}");
+    assert_ne!(resumed[0], "bytes=0-");
+}
+
+#[test]
+fn a_corrupt_saved_queue_is_moved_aside_and_the_window_says_so() {
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    std::fs::write(&db, b"not a database").expect("write");
+    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.queue = opened.queue;
+    init.stored = opened.items;
+    init.queue_notice = opened.notice;
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    h.step();
+    let notice = h
+        .state()
+        .notice()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(
+        notice.starts_with("The saved queue could not be used (")
+            && notice.contains(".unreadable-")
+            && notice.ends_with("and a new one was started."),
+        "{notice}"
+    );
+    assert!(h.query_by_label(&notice).is_some(), "shown in the window");
+}
+
+#[test]
+fn the_about_window_shows_the_version_and_the_commit() {
+    let mut world = World::new();
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.data_dir = Some(world.dest.path().join("data"));
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    h.step();
+    let version = format!("Version {}", haul::version::LONG);
+    assert!(h.query_by_label(&version).is_none(), "closed at first");
+
+    h.get_by_label("About").click();
+    h.step();
+    h.step();
+    // `0.1.0 (abc1234 2026-11-26)`: the package version and the commit built.
+    assert!(h.query_by_label(&version).is_some(), "{version} is shown");
+    assert!(version.contains(env!("CARGO_PKG_VERSION")));
+    assert!(version.contains(haul::version::GIT_HASH));
+    assert!(shown(&h, "Licence: MIT OR Apache-2.0"));
+    assert!(
+        h.query_by_label_contains("Settings, queue and logs: ")
+            .is_some()
+    );
+
+    h.get_by_role_and_label(Role::Button, "Close").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label(&version).is_none(), "closed again");
+}
+
+#[test]
+fn a_file_url_on_the_command_line_adds_the_local_file() {
+    // "Open with Haul" on a Linux desktop passes local files as file:// URLs (`Exec=haul %U`),
+    // with spaces and non-ASCII characters percent-encoded.
+    let mut world = World::new();
+    let src = tempfile::tempdir().expect("tempdir");
+    let path = src.path().join("a b 报告.txt");
+    std::fs::write(&path, b"from a file URL").expect("write");
+    let url = url::Url::from_file_path(&path).expect("absolute path");
+    assert!(url.as_str().contains("a%20b%20"), "{url}");
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.sources = vec![url.to_string()];
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    step_until(&mut h, "the file copied", |app| {
+        app.model().count(Status::Done) == 1
+    });
+    assert_eq!(world.files(), vec!["a b 报告.txt"]);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("a b 报告.txt")).ok(),
+        Some(b"from a file URL".to_vec())
+    );
+}
+
+/// eframe calls only `App::logic` (no `ui`) while the window is minimised or hidden: events
+/// must still reach the rows and the saved queue, or a crash then fetches finished items again.
+#[test]
+fn a_hidden_window_keeps_applying_events_and_saving_the_queue() {
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    // Late enough that nothing has happened by the harness's first (shown) frame, even on a
+    // loaded machine (300 ms was not, once, in CI).
+    let url = world
+        .server
+        .url("/bytes/3000/hidden.bin?delay_headers_ms=3000");
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
+    init.sources = vec![url.clone()];
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    assert_ne!(status_of(h.state(), &url), Some(Status::Done));
+
+    // From here on the window is hidden: only the logic pass runs, as eframe runs it.
+    let ctx = h.ctx.clone();
+    let mut frame = eframe::Frame::_new_kittest();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status_of(h.state(), &url) != Some(Status::Done) {
+        assert!(
+            Instant::now() < deadline,
+            "the hidden window never applied the events"
+        );
+        eframe::App::logic(h.state_mut(), &ctx, &mut frame);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(world.files(), vec!["hidden.bin"]);
+    drop(h); // the saved queue writes what is pending
+
+    let saved = haul::desktop::saved_queue::SavedQueue::open(&db);
+    let statuses: Vec<Status> = saved.items.iter().map(|i| i.status).collect();
+    assert_eq!(
+        statuses,
+        [Status::Done],
+        "the saved queue knows it finished"
+    );
+}
+
+/// A later `haul URL` hands its sources to the running window (one window per person): they
+/// are added as if given on its command line, relative paths from where that launch started.
+#[test]
+fn sources_handed_over_by_a_later_launch_are_added() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/1500/handed.bin");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    std::fs::write(elsewhere.path().join("local.txt"), body(40)).expect("write");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.handoffs = Some(rx);
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    tx.send(haul::desktop::instance::Handoff {
+        sources: vec![url.clone(), "local.txt".to_owned()],
+        dest: None,
+        cwd: elsewhere.path().to_path_buf(),
+    })
+    .expect("window alive");
+    h.ctx.request_repaint(); // as the instance thread's waker does
+    step_until(&mut h, "both handed items done", |app| {
+        app.model().count(Status::Done) == 2
+    });
+    assert_eq!(world.files(), vec!["handed.bin", "local.txt"]);
+}
