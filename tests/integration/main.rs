@@ -4,24 +4,30 @@
 //!
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
 //! - `window_desk`: the desktop comforts (issue 16): the queue's order, the scheduler, the
-//!   clipboard offer, the tray.
+//!   when the queue is done.
 //! - `window_launch`: across launches: settings and the saved queue after a restart or a
 //!   crash, a hidden window, the command line and hand-offs, the About window.
+//! - `window_layout`: controls that stay put and in view, at every size.
+//! - `window_limits`: the size and speed limits as typed, "no limit" in each language.
 //! - `window_ftp`: an `ftp://` row against pyftpdlib.
 //! - `window_options`: "Add with options…" and "Edit options…" (issue 15).
 //! - `window_rpc`: the window's RPC driven by aria2p and the npm client.
 //! - `window_session`: the window's list as the one list of downloads (issue 22).
-//! - `window_trust`: what a person needs to trust it: true numbers, controls that stay put
-//!   and in view, nothing deleted without asking, errors in their language.
+//! - `window_tray`: the tray icon, the login entry and the clipboard offer.
+//! - `window_trust`: what a person needs to trust it: true numbers, nothing deleted without
+//!   asking, errors in their language.
 //! - `world`: the window's test world (engine, server, harness) and a person's steps.
 
 mod window;
 mod window_desk;
 mod window_ftp;
 mod window_launch;
+mod window_layout;
+mod window_limits;
 mod window_options;
 mod window_rpc;
 mod window_session;
+mod window_tray;
 mod window_trust;
 mod world;
 

@@ -11,6 +11,7 @@ use crate::support::Server;
 use eframe::egui::{self, accesskit::Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use haul::app::model::RowState;
 use haul::app::{AppInit, HaulApp};
 use haul::desktop::logs::RecentLogs;
 use haul::desktop::{Desktop, Reply};
@@ -238,4 +239,22 @@ pub(crate) fn paste_and_pause(h: &mut Harness<'_, HaulApp>, url: &str, bytes: u6
     });
     h.get_by_label("Pause").click();
     step_until_status(h, url, Status::Paused);
+}
+
+pub(crate) fn row_state(h: &Harness<'_, HaulApp>, text: &str) -> Option<RowState> {
+    h.state()
+        .model()
+        .rows()
+        .iter()
+        .find(|r| r.text == text)
+        .map(|r| r.state.clone())
+}
+
+/// Waits (stepping frames) for `ms`.
+pub(crate) fn wait(h: &mut Harness<'_, HaulApp>, ms: u64) {
+    let until = Instant::now() + Duration::from_millis(ms);
+    while Instant::now() < until {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -1,9 +1,12 @@
 //! `haul-cli`'s integration tests: the built binary as scripts run it, against real servers,
 //! proxies and RPC clients on 127.0.0.1 that the tests start.
 //!
-//! - `cli`: flags, exit codes, reports, Ctrl+C, kill -9 and the same command again.
+//! - `cli`: flags, exit codes, reports, checksums, retries and limits.
+//! - `interrupted`: Ctrl+C, kill -9 and the same command again; two processes on one folder;
+//!   a low open-file limit.
 //! - `ftp`: FTP and FTPS against pyftpdlib, through the engine, the CLI and the RPC.
-//! - `request`: headers, cookies, credentials, aria2 lists and real proxies.
+//! - `request`: headers, cookies, credentials, aria2 lists, skipping and re-signed links.
+//! - `proxy`: real proxies (SOCKS5, HTTP with a password) and their failures.
 //! - `wild_race`: two processes on one folder racing for one file.
 //! - `wild_rpc`: hostile RPC clients: links and files outside the destination, requests that
 //!   never finish, hoarded connections.
@@ -11,6 +14,8 @@
 
 mod cli;
 mod ftp;
+mod interrupted;
+mod proxy;
 mod request;
 mod rpc;
 mod wild_race;

@@ -1,8 +1,12 @@
 //! The engine's integration tests: one binary, a module per area, each against real servers on
 //! 127.0.0.1 that the tests start (the fixture and replays are `haul-testkit`'s).
 //!
-//! - `engine`: caps, timeouts, cancel, names, redirects, statuses, retries.
-//! - `faults`: servers that misbehave: resets, stalls, short bodies, changed files, full disks.
+//! - `engine`: caps, cancel, names, redirects, retries.
+//! - `timeouts`: each timeout its own, short bodies and resets, refused connects, statuses,
+//!   redirects.
+//! - `faults`: servers and disks that misbehave: bad chunks, hostile names, unwritable or
+//!   vanishing destinations, full disks.
+//! - `fixture`: the fixture server holds the promises the other tests lean on.
 //! - `resume`: pause, kill and restart, checksums, kept `.part` files.
 //! - `split`: one file over several connections.
 //! - `wild`: replies as real servers send them, replayed byte for byte.
@@ -18,10 +22,12 @@
 
 mod engine;
 mod faults;
+mod fixture;
 mod lifecycle;
 mod props;
 mod resume;
 mod split;
+mod timeouts;
 mod tls;
 mod wild;
 mod wild_http;
