@@ -20,7 +20,6 @@ use eframe::egui;
 use egui_kittest::Harness;
 use haul::app::{AppInit, HaulApp};
 use haul::desktop::Desktop;
-use haul::desktop::logs::RecentLogs;
 use haul::engine::{Engine, EngineConfig};
 use haul::protocol::{Command, Event, JobId};
 use tokio::sync::mpsc;
@@ -56,22 +55,14 @@ fn main() -> anyhow::Result<()> {
     engine.send(Command::SetPaused(true));
     let (events, rx) = mpsc::unbounded_channel();
     let init = AppInit {
-        engine: engine.handle(),
-        events: rx,
-        desktop: Desktop::new(rt.handle().clone(), None),
-        logs: RecentLogs::default(),
         system_locale: Some("en-US".to_owned()),
-        cwd: dest.path().to_path_buf(),
-        default_dest: dest.path().to_path_buf(),
         dest: Some(dest.path().to_path_buf()),
-        sources: Vec::new(),
-        queue: None,
-        stored: Vec::new(),
-        queue_notice: None,
-        handoffs: None,
-        launched: None,
-        data_dir: None,
-        on_exit: None,
+        ..AppInit::new(
+            engine.handle(),
+            rx,
+            Desktop::new(rt.handle().clone(), None),
+            dest.path().to_path_buf(),
+        )
     };
     let mut h = Harness::builder()
         .with_size([1180.0, 680.0])

@@ -86,6 +86,33 @@ pub struct AppInit {
     pub on_exit: Option<Box<dyn FnOnce() + Send>>,
 }
 
+impl AppInit {
+    /// The least a window needs: an engine, its events, the desktop wing and the folder
+    /// relative paths are taken from (also the default destination). Nothing else: no logs
+    /// kept, the system's locale unknown, no sources, no saved queue, no hand-offs. `main`
+    /// and the tests fill in the rest with struct update syntax.
+    pub fn new(engine: EngineHandle, events: Events, desktop: Desktop, cwd: PathBuf) -> Self {
+        AppInit {
+            engine,
+            events,
+            desktop,
+            logs: RecentLogs::default(),
+            system_locale: None,
+            default_dest: cwd.clone(),
+            cwd,
+            dest: None,
+            sources: Vec::new(),
+            queue: None,
+            stored: Vec::new(),
+            queue_notice: None,
+            handoffs: None,
+            launched: None,
+            data_dir: None,
+            on_exit: None,
+        }
+    }
+}
+
 /// A message about what just happened (an import, a dialog problem), shown over the list's
 /// bottom edge so it never pushes the list around.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,7 +19,7 @@ use haul::protocol::Status;
 
 use crate::world::{
     MemoryStorage, World, add_via_box, harness_with, paste_and_pause, shown, status_of, step_until,
-    step_until_status,
+    step_until_status, steps,
 };
 
 fn names(h: &Harness<'_, HaulApp>) -> String {
@@ -29,12 +29,6 @@ fn names(h: &Harness<'_, HaulApp>) -> String {
         .iter()
         .map(|r| r.name.chars().next().unwrap_or('?'))
         .collect()
-}
-
-fn steps(h: &mut Harness<'_, HaulApp>, n: usize) {
-    for _ in 0..n {
-        h.step();
-    }
 }
 
 /// Where a row's name is drawn, for the pointer.

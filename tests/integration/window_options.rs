@@ -11,13 +11,7 @@ use haul::app::HaulApp;
 use haul::protocol::Status;
 
 use crate::support::body;
-use crate::world::{World, paste_and_pause, step_until, step_until_status};
-
-fn steps(h: &mut Harness<'_, HaulApp>, n: usize) {
-    for _ in 0..n {
-        h.step();
-    }
-}
+use crate::world::{World, paste_and_pause, step_until, step_until_status, steps};
 
 /// The text field labelled `label` (a label of the same text may stand beside it).
 fn field<'a>(h: &'a Harness<'_, HaulApp>, label: &'a str) -> egui_kittest::Node<'a> {

@@ -13,13 +13,7 @@ use haul::desktop::saved_queue::SavedQueue;
 use haul::protocol::Status;
 use serde_json::json;
 
-use crate::world::{World, add_via_box, harness_with, step_until};
-
-fn steps(h: &mut Harness<'_, HaulApp>, n: usize) {
-    for _ in 0..n {
-        h.step();
-    }
-}
+use crate::world::{World, add_via_box, harness_with, step_until, steps};
 
 /// Opens `name`'s "Speed limit ▸" menu.
 fn open_rate_menu(h: &mut Harness<'_, HaulApp>, name: &str) {

@@ -13,10 +13,11 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::model::RowState;
 use haul::app::{AppInit, HaulApp};
-use haul::desktop::logs::RecentLogs;
 use haul::desktop::{Desktop, Reply};
 use haul::engine::{Engine, EngineConfig};
 use haul::protocol::Status;
+
+pub(crate) use crate::support::harness::hex_sha;
 
 /// A runtime, a fixture server, a destination and an engine, as `main` would wire them.
 pub(crate) struct World {
@@ -57,30 +58,21 @@ impl World {
             ..EngineConfig::default()
         };
         let (engine, events) = Engine::start(self.rt.handle(), config).expect("engine");
+        let mut desktop = Desktop::new(self.rt.handle().clone(), None);
+        // Never the person's own login entry.
+        desktop.set_autostart_entry(haul::desktop::autostart::Entry::File(
+            self.dest.path().join(".login-entry.desktop"),
+        ));
         let init = AppInit {
-            engine: engine.handle(),
-            events,
-            desktop: {
-                let mut desktop = Desktop::new(self.rt.handle().clone(), None);
-                // Never the person's own login entry.
-                desktop.set_autostart_entry(haul::desktop::autostart::Entry::File(
-                    self.dest.path().join(".login-entry.desktop"),
-                ));
-                desktop
-            },
-            logs: RecentLogs::default(),
             system_locale: Some("en-US".to_owned()),
-            cwd: self.dest.path().to_path_buf(),
             default_dest: self.dest.path().join("default"),
             dest,
-            sources: Vec::new(),
-            queue: None,
-            stored: Vec::new(),
-            queue_notice: None,
-            handoffs: None,
-            launched: None,
-            data_dir: None,
-            on_exit: None,
+            ..AppInit::new(
+                engine.handle(),
+                events,
+                desktop,
+                self.dest.path().to_path_buf(),
+            )
         };
         self.engines.push(engine);
         init
@@ -223,8 +215,11 @@ impl egui::DroppedFile for Dropped {
     }
 }
 
-pub(crate) fn hex_sha(data: &[u8]) -> String {
-    crate::support::harness::sha(data).to_string()
+/// Runs `n` frames.
+pub(crate) fn steps(h: &mut Harness<'_, HaulApp>, n: usize) {
+    for _ in 0..n {
+        h.step();
+    }
 }
 
 /// Pastes a dripping URL, waits until more than `bytes` have arrived, clicks its Pause and

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use haul_core::protocol::{Checksum, DoneFile, Event, JobId, Limits, Outcome, Output, Source};
+use haul_core::protocol::{
+    Checksum, DoneFile, Event, FetchError, JobId, Limits, Outcome, Output, Source,
+};
 use haul_engine::{Engine, EngineConfig, Events};
 use sha2::{Digest, Sha256};
 
@@ -24,8 +26,32 @@ pub fn limits() -> Limits {
     }
 }
 
+/// [`limits`] with splitting on: `split` connections (and as many per host) for files of
+/// `min_split_size` bytes and up.
+pub fn split_limits(split: usize, min_split_size: u64) -> Limits {
+    Limits {
+        split,
+        per_host: split,
+        min_split_size,
+        ..limits()
+    }
+}
+
 pub fn sha(data: &[u8]) -> Checksum {
     Checksum(Sha256::digest(data).into())
+}
+
+/// The SHA-256 of `data` in lowercase hex, as `sha256sum` prints it.
+pub fn hex_sha(data: &[u8]) -> String {
+    sha(data).to_string()
+}
+
+/// The error an item failed with; panics (failing the test) on any other outcome.
+pub fn failed(outcome: &Outcome) -> FetchError {
+    match outcome {
+        Outcome::Failed(e) => e.clone(),
+        other => panic!("expected a failure, got {other:?}"),
+    }
 }
 
 /// The item is done, its file byte-exact with the digest reported, and its path returned.

@@ -65,12 +65,7 @@ pub(crate) fn json_lines(output: &Output) -> (Vec<Value>, Value) {
     (values, summary["summary"].clone())
 }
 
-pub(crate) fn hex_sha(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub(crate) use crate::support::harness::hex_sha;
 
 /// Runs `haul-cli` with `args` until `ready` holds (at most 10 s), lets it go on for
 /// `linger`, then kills it with SIGKILL: no cleanup at all, like a crash.

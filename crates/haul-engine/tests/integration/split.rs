@@ -5,21 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::harness::{Harness, assert_done_with, limits, sha};
+use crate::support::harness::{Harness, assert_done_with, limits, sha, split_limits};
 use crate::support::{Server, body, body_gen};
 use haul_core::protocol::{Command, Event, Limits, Outcome};
 
 const MIB: usize = 1024 * 1024;
-
-/// Splitting on, small enough for tests: files of 2 MiB and up are split.
-fn split_limits(split: usize) -> Limits {
-    Limits {
-        split,
-        per_host: split,
-        min_split_size: MIB as u64,
-        ..limits()
-    }
-}
 
 /// The bounded ranges the server was asked for (a segment each), as (start, end inclusive).
 fn segments_asked(server: &Server) -> Vec<(u64, u64)> {
@@ -46,7 +36,7 @@ async fn a_split_download_is_byte_exact_and_checked() {
         8 * MIB,
         sha(&data)
     ));
-    let mut h = Harness::new(split_limits(4));
+    let mut h = Harness::new(split_limits(4, MIB as u64));
     let started = Instant::now();
     let id = h.submit(&url);
     let finished = h.finish_one(id).await;
@@ -84,7 +74,7 @@ async fn a_file_that_changes_mid_split_restarts_once_in_one_stream() {
     // The first reply is slow to start its body, so the change lands before any segment is
     // asked for.
     let url = server.url(&format!("{path}?range=1&etag=m&rate=2097152&delay_ms=300"));
-    let mut h = Harness::new(split_limits(4));
+    let mut h = Harness::new(split_limits(4, MIB as u64));
     let id = h.submit(&url);
     h.wait_for(id, |e| matches!(e, Event::Started { .. })).await;
     server.set_generation(&path, 1);
@@ -119,7 +109,7 @@ async fn a_200_to_a_segment_request_falls_back_to_one_stream() {
     let url = server.url(&format!(
         "/bytes/{n}/odd.bin?range=1&etag=o&seg200=1&rate=8388608"
     ));
-    let mut h = Harness::new(split_limits(4));
+    let mut h = Harness::new(split_limits(4, MIB as u64));
     let id = h.submit(&url);
     let finished = h.finish_one(id).await;
     assert_done_with(&finished, &body(n));
@@ -135,7 +125,7 @@ async fn a_server_that_refuses_extra_connections_gets_one() {
     let url = server.url(&format!(
         "/bytes/{n}/one.bin?range=1&etag=o&max_conns=1&rate=4194304"
     ));
-    let mut h = Harness::new(split_limits(4));
+    let mut h = Harness::new(split_limits(4, MIB as u64));
     let id = h.submit(&url);
     let finished = h.finish_one(id).await;
     assert_done_with(&finished, &body(n));
@@ -151,7 +141,7 @@ async fn a_paused_split_download_resumes_only_its_missing_ranges() {
     let url = server.url(&format!(
         "/bytes/{n}/paused.bin?range=1&etag=p&rate=2097152"
     ));
-    let mut h = Harness::new(split_limits(4));
+    let mut h = Harness::new(split_limits(4, MIB as u64));
     let id = h.submit(&url);
     h.wait_for(
         id,
@@ -207,7 +197,7 @@ async fn the_per_host_cap_counts_connections() {
     let n = 4 * MIB;
     let mut h = Harness::new(Limits {
         per_host: 3,
-        ..split_limits(4)
+        ..split_limits(4, MIB as u64)
     });
     let a = h.submit(&server.url(&format!("/bytes/{n}/a.bin?range=1&etag=a&rate=4194304")));
     let b = h.submit(&server.url(&format!("/bytes/{n}/b.bin?range=1&etag=b&rate=4194304")));

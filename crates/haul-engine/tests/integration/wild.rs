@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::support::body;
-use crate::support::harness::{Harness, assert_done_with, limits};
+use crate::support::harness::{Harness, assert_done_with, failed, limits};
 use crate::support::replay::{Replay, Request, Step, send};
 use haul_core::protocol::{Event, FetchError, Limits, Outcome};
 
@@ -27,13 +27,6 @@ fn ok(data: &[u8], extra_headers: &str) -> Vec<Step> {
 async fn outcome_of(h: &mut Harness, url: &str) -> Outcome {
     let id = h.submit(url);
     h.finish_one(id).await.outcome
-}
-
-fn failed(outcome: &Outcome) -> FetchError {
-    match outcome {
-        Outcome::Failed(e) => e.clone(),
-        other => panic!("expected a failure, got {other:?}"),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

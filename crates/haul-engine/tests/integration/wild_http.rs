@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::support::body;
-use crate::support::harness::{Harness, assert_done_with, limits};
+use crate::support::harness::{Harness, assert_done_with, failed, limits};
 use crate::support::replay::{Replay, Request, Step, send};
 use haul_core::protocol::{FetchError, Limits, Outcome};
 
@@ -33,13 +33,6 @@ fn retrying(retries: u32) -> Limits {
         retry_base: Duration::from_millis(20),
         split: 1,
         ..limits()
-    }
-}
-
-fn failed(outcome: &Outcome) -> FetchError {
-    match outcome {
-        Outcome::Failed(e) => e.clone(),
-        other => panic!("expected a failure, got {other:?}"),
     }
 }
 

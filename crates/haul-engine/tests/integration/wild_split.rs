@@ -6,23 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::harness::{Harness, assert_done_with, limits};
+use crate::support::harness::{Harness, assert_done_with, limits, split_limits};
 use crate::support::replay::{Replay, Request, Step};
 use crate::support::{body, body_gen};
 use haul_core::protocol::{FetchError, Limits, Outcome};
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * KIB;
-
-/// Splitting on for files of 256 KiB and up, `split` connections.
-fn split_limits(split: usize) -> Limits {
-    Limits {
-        split,
-        per_host: split,
-        min_split_size: 0,
-        ..limits()
-    }
-}
 
 /// The range a request asks for: (first, last inclusive), the last `None` for `N-`.
 fn asked(r: &Request) -> Option<(usize, Option<usize>)> {
@@ -177,7 +167,7 @@ async fn a_range_reply_with_a_content_coding_is_never_written_as_the_files_bytes
         })
         .await
     };
-    let mut h = Harness::new(split_limits(4));
+    let mut h = Harness::new(split_limits(4, 0));
     for path in ["/always.bin", "/unless-identity.bin", "/identity.bin"] {
         let id = h.submit(&server.url(path));
         assert_done_with(&h.finish_one(id).await, &data);
@@ -263,7 +253,7 @@ async fn a_link_that_redirects_to_another_mirror_each_time_never_mixes_them() {
         )]
     })
     .await;
-    let mut h = Harness::new(split_limits(4));
+    let mut h = Harness::new(split_limits(4, 0));
     for path in ["/plain.bin", "/tagged.bin", "/same-host.bin", "/bounce.bin"] {
         let id = h.submit(&link.url(path));
         let finished = h.finish_one(id).await;
@@ -306,7 +296,7 @@ async fn the_size_limit_holds_on_the_split_path_before_a_byte_is_written() {
     };
     let mut h = Harness::new(Limits {
         max_size: Some(MIB as u64),
-        ..split_limits(4)
+        ..split_limits(4, 0)
     });
     for path in ["/framed.bin", "/chunked.bin"] {
         let id = h.submit(&server.url(path));
@@ -362,7 +352,7 @@ async fn a_connection_much_slower_than_the_others_hands_its_range_over() {
             ranged(r, &data_for[..], "", false, pace)
         })
         .await;
-        let mut h = Harness::new(split_limits(4));
+        let mut h = Harness::new(split_limits(4, 0));
         let started = Instant::now();
         let id = h.submit(&server.url(path));
         assert_done_with(&h.finish_one(id).await, &data);
