@@ -296,50 +296,6 @@ fn keyboard_selects_clears_and_removes_and_esc_never_cancels() {
     assert!(h.query_by_label_contains("Nothing here yet").is_some());
 }
 
-#[test]
-fn a_hundred_thousand_rows_lay_out_only_the_visible_ones() {
-    let mut world = World::new();
-    let (mut h, desktop) = world.harness_and_desktop();
-    let lines: String = (0..100_000).map(|i| format!("bad://row-{i}\n")).collect();
-    // An imported list: every line becomes a row (these fail at once: no such scheme).
-    desktop
-        .send(Reply::ListRead {
-            path: PathBuf::from("rows.txt"),
-            text: lines,
-            sums: None,
-        })
-        .expect("window alive");
-    h.step();
-    h.step();
-    assert_eq!(h.state().model().len(), 100_000);
-    let built = h.state().rows_built();
-    assert!((5..=60).contains(&built), "{built} rows laid out");
-    assert_eq!(
-        h.query_all_by_label("Haul cannot download bad: addresses")
-            .count(),
-        built
-    );
-    assert!(shown(&h, "bad://row-0"));
-    assert!(!shown(&h, "bad://row-99999"));
-
-    // Scroll to the end: the last rows are built, the first are not.
-    h.hover_at(egui::pos2(500.0, 300.0));
-    for _ in 0..3 {
-        h.event(egui::Event::MouseWheel {
-            unit: egui::MouseWheelUnit::Page,
-            delta: egui::vec2(0.0, -100_000.0),
-            modifiers: egui::Modifiers::NONE,
-            phase: egui::TouchPhase::Move,
-            source: egui::MouseWheelSource::Wheel,
-        });
-        h.step();
-    }
-    h.step();
-    assert!(shown(&h, "bad://row-99999"));
-    assert!(!shown(&h, "bad://row-0"));
-    assert!(h.state().rows_built() <= 60);
-}
-
 /// The system fonts cover the scripts of our users' file names, even under `LANG=C` (no
 /// locale to guide the fallback). Needs a CJK font with Hangul (CI installs one); elsewhere
 /// it says what is missing and only fails when `HAUL_REQUIRE_FONTS` is set.
