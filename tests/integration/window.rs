@@ -2,7 +2,6 @@
 //! the loopback fixture server. Controls are found by their accessible labels, as a screen
 //! reader would.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

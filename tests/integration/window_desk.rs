@@ -12,14 +12,13 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
 use haul::app::schedule::{Clock, Hours, WhenDone};
-use haul::app::settings::{STORAGE_KEY, Settings};
 use haul::desktop::power::{PowerAction, PowerCommand};
 use haul::desktop::saved_queue::SavedQueue;
 use haul::protocol::Status;
 
 use crate::world::{
-    MemoryStorage, World, add_via_box, harness_with, paste_and_pause, shown, status_of, step_until,
-    step_until_status, steps,
+    World, add_via_box, harness_with, paste_and_pause, shown, status_of, step_until,
+    step_until_status, steps, with_settings,
 };
 
 fn names(h: &Harness<'_, HaulApp>) -> String {
@@ -141,18 +140,6 @@ fn test_clock(h: &mut Harness<'_, HaulApp>, at: (u16, u16)) -> Arc<AtomicU16> {
 
 fn set_time(clock: &AtomicU16, h: u16, m: u16) {
     clock.store(h * 60 + m, Ordering::Relaxed);
-}
-
-/// Settings saving into `world`'s folder, as `tweak` changes them, for `HaulApp::new`.
-fn with_settings(world: &World, tweak: impl FnOnce(&mut Settings)) -> MemoryStorage {
-    let mut storage = MemoryStorage::default();
-    let mut settings = Settings {
-        dest: world.dest.path().to_path_buf(),
-        ..Settings::default()
-    };
-    tweak(&mut settings);
-    eframe::set_value(&mut storage, STORAGE_KEY, &settings);
-    storage
 }
 
 /// The first row's bytes received over `tenths` tenths of a second, the window stepping.
@@ -353,38 +340,6 @@ fn when_the_queue_is_done_a_countdown_asks_first_and_shut_down_runs_the_platform
             .activity()
             .any(|a| a.text == "Asked the computer to shut down")
     );
-}
-
-/// The tray test's desktop side: a StatusNotifierWatcher that records who registered (as KDE's
-/// and the AppIndicator extension's do, it says a host is there).
-#[cfg(all(target_os = "linux", feature = "tray"))]
-struct Watcher {
-    items: Arc<Mutex<Vec<String>>>,
-}
-
-#[cfg(all(target_os = "linux", feature = "tray"))]
-#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
-impl Watcher {
-    fn register_status_notifier_item(&self, service: &str) {
-        self.items.lock().expect("lock").push(service.to_owned());
-    }
-
-    fn register_status_notifier_host(&self, _service: &str) {}
-
-    #[zbus(property)]
-    fn registered_status_notifier_items(&self) -> Vec<String> {
-        self.items.lock().expect("lock").clone()
-    }
-
-    #[zbus(property)]
-    fn is_status_notifier_host_registered(&self) -> bool {
-        true
-    }
-
-    #[zbus(property)]
-    fn protocol_version(&self) -> i32 {
-        0
-    }
 }
 
 /// A row's "…" menu stays with its download: when another client moves rows while it is

@@ -2,20 +2,17 @@
 //! the smallest window, the list following the window, the details strip, the title, menus
 //! and selection, egui's own fonts, and a hundred thousand rows laid out only as far as seen.
 
-use crate::support::body;
-use crate::world::{
-    MemoryStorage, World, add_via_box, harness_sized, harness_with, paste_and_pause, row_state,
-    shown, status_of, step_until, step_until_status, wait,
-};
+use std::path::PathBuf;
+
+use crate::world::{MemoryStorage, World, harness_sized, shown, step_until};
 use eframe::egui::{self, accesskit::Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
 use haul::app::i18n::LanguageChoice;
-use haul::app::model::RowState;
-use haul::desktop::saved_queue::SavedQueue;
+use haul::desktop::Reply;
 use haul::protocol::Status;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// 2: a paste of 2,000 lines into the add box grew it over the whole window: Add, the list and
 /// the summary were gone. The box scrolls inside a bounded height.

@@ -2,18 +2,12 @@
 //! window's language, an example when what was typed is not a limit, the speed limit of all
 //! items from the status bar and a row's own from its menu.
 
-use crate::support::body;
-use crate::world::{
-    MemoryStorage, World, add_via_box, harness_sized, harness_with, paste_and_pause, row_state,
-    shown, status_of, step_until, step_until_status, wait,
-};
+use crate::world::{MemoryStorage, World, harness_sized, shown, step_until, step_until_status};
 use eframe::egui::{self, accesskit::Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
 use haul::app::i18n::LanguageChoice;
-use haul::app::model::RowState;
-use haul::desktop::saved_queue::SavedQueue;
 use haul::protocol::Status;
 use std::time::{Duration, Instant};
 

@@ -2,19 +2,14 @@
 //! private session bus), the login entry, and the clipboard offer of a copied link.
 
 use crate::world::{
-    MemoryStorage, World, add_via_box, harness_with, paste_and_pause, shown, status_of, step_until,
-    step_until_status,
+    World, add_via_box, harness_with, shown, status_of, step_until, step_until_status, steps,
+    with_settings,
 };
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
-use haul::app::schedule::{Clock, Hours, WhenDone};
-use haul::app::settings::{STORAGE_KEY, Settings};
-use haul::desktop::power::{PowerAction, PowerCommand};
-use haul::desktop::saved_queue::SavedQueue;
 use haul::protocol::Status;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -365,5 +360,37 @@ fn start_at_login_writes_the_login_entry_and_turning_it_off_removes_it() {
         let _ = std::process::Command::new("reg")
             .args(["delete", test_key, "/f"])
             .output();
+    }
+}
+
+/// The tray test's desktop side: a StatusNotifierWatcher that records who registered (as KDE's
+/// and the AppIndicator extension's do, it says a host is there).
+#[cfg(all(target_os = "linux", feature = "tray"))]
+struct Watcher {
+    items: Arc<Mutex<Vec<String>>>,
+}
+
+#[cfg(all(target_os = "linux", feature = "tray"))]
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl Watcher {
+    fn register_status_notifier_item(&self, service: &str) {
+        self.items.lock().expect("lock").push(service.to_owned());
+    }
+
+    fn register_status_notifier_host(&self, _service: &str) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        self.items.lock().expect("lock").clone()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
     }
 }

@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, accesskit::Role};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
 use haul::app::i18n::LanguageChoice;
@@ -15,8 +14,8 @@ use haul::protocol::Status;
 
 use crate::support::body;
 use crate::world::{
-    MemoryStorage, World, add_via_box, harness_sized, harness_with, paste_and_pause, row_state,
-    shown, status_of, step_until, step_until_status, wait,
+    MemoryStorage, World, add_via_box, harness_with, paste_and_pause, row_state, shown, status_of,
+    step_until, step_until_status, wait,
 };
 
 /// 0: after a crash, an unfinished item resumed from byte 0 into the current folder while its

@@ -253,3 +253,18 @@ pub(crate) fn wait(h: &mut Harness<'_, HaulApp>, ms: u64) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Settings saving into `world`'s folder, as `tweak` changes them, for `HaulApp::new`.
+pub(crate) fn with_settings(
+    world: &World,
+    tweak: impl FnOnce(&mut haul::app::settings::Settings),
+) -> MemoryStorage {
+    let mut storage = MemoryStorage::default();
+    let mut settings = haul::app::settings::Settings {
+        dest: world.dest.path().to_path_buf(),
+        ..haul::app::settings::Settings::default()
+    };
+    tweak(&mut settings);
+    eframe::set_value(&mut storage, haul::app::settings::STORAGE_KEY, &settings);
+    storage
+}

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Server, body};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_haul-cli");
 

@@ -2,11 +2,10 @@
 //! them, kill -9 mid-batch then the same command, two processes on one folder, many items
 //! under a low open-file limit.
 
+use crate::cli::{BIN, count_parts, hex_sha, json_lines, run, run_then_kill, s};
 use crate::support::{Server, body};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[cfg(unix)]

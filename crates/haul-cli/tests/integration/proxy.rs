@@ -3,11 +3,9 @@
 //! naming the proxy.
 
 use crate::cli::{json_lines, run, s};
-use crate::support::{Logged, Server, body};
+use crate::support::{Server, body};
 use haul_testkit::tools::{free_port, have, microsocks, start_proxy, tinyproxy, tool_from_env};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socks5h_goes_through_the_proxy_and_its_failures_name_the_proxy() {

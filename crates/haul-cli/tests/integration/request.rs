@@ -9,7 +9,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::cli::{json_lines, run, s};
-use haul_testkit::tools::{free_port, have, microsocks, start_proxy, tinyproxy, tool_from_env};
 
 use crate::support::{Logged, Server, body};
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::harness::{Harness, assert_done_with, limits};
 use crate::support::{Gauge, Server, body};
-use haul_core::protocol::{Command, Event, FetchError, JobId, Limits, Outcome, TimeoutKind};
+use haul_core::protocol::{Command, Event, FetchError, JobId, Limits, Outcome};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_items_under_a_global_cap_of_four() {

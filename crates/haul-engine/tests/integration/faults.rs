@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use crate::support::harness::{Harness, assert_done_with, limits, listing};
-use crate::support::{Server, body, body_gen};
+use crate::support::{Server, body};
 use haul_core::protocol::{ConnectProblem, DiskProblem, Event, FetchError, JobId, Limits, Outcome};
-use reqwest::StatusCode;
 
 // ---------------------------------------------------------------------------------------------
 // The fixture itself, through plain reqwest.

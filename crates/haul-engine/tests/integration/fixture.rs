@@ -2,12 +2,8 @@
 //! `416`, the broken range servers, failures first then service, generations, the request
 //! log, a broken chunked body.
 
-use crate::support::harness::{Harness, assert_done_with, limits, listing};
 use crate::support::{Server, body, body_gen};
-use haul_core::protocol::{ConnectProblem, DiskProblem, Event, FetchError, JobId, Limits, Outcome};
 use reqwest::StatusCode;
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 
 fn http() -> reqwest::Client {
     // reqwest is built without a crypto provider of its own; plain HTTP still needs one set.

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::harness::{Harness, assert_done_with, limits, sha, split_limits};
+use crate::support::harness::{Harness, assert_done_with, sha, split_limits};
 use crate::support::{Server, body, body_gen};
 use haul_core::protocol::{Command, Event, Limits, Outcome};
 

@@ -3,10 +3,9 @@
 //! whose body is never saved, redirects followed within bounds.
 
 use crate::support::harness::{Harness, assert_done_with, limits};
-use crate::support::{Gauge, Server, body};
-use haul_core::protocol::{Command, Event, FetchError, JobId, Limits, Outcome, TimeoutKind};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use crate::support::{Server, body};
+use haul_core::protocol::{FetchError, JobId, Limits, Outcome, TimeoutKind};
+use std::time::Duration;
 
 /// Runs one URL that must fail in some way; checks that nothing stands under a final name.
 /// Returns the outcome and the bytes kept in a `.part` for resuming, if any (a kept `.part`

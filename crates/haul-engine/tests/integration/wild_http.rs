@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::support::body;
 use crate::support::harness::{Harness, assert_done_with, failed, limits};
 use crate::support::replay::{Replay, Request, Step, send};
-use haul_core::protocol::{FetchError, Limits, Outcome};
+use haul_core::protocol::{FetchError, Limits};
 
 /// A reply: the status line's rest, header lines (each ending in `\r\n`), then `data`.
 fn reply(status: &str, headers: &str, data: &[u8]) -> Vec<u8> {
