@@ -23,6 +23,34 @@ pub enum Step {
     Sleep(Duration),
 }
 
+/// A `Range` value `bytes=A-` or `bytes=A-B` as (A, B); `None` for any other value.
+pub fn range_asked(value: &str) -> Option<(usize, Option<usize>)> {
+    let (a, b) = value.strip_prefix("bytes=")?.split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()))
+}
+
+/// How a server that honours ranges answers `range` over `total` bytes: the status line (with
+/// its `Content-Range` on a `206`) and the slice `from..to` it sends.
+pub fn ranged_status(
+    range: Option<(usize, Option<usize>)>,
+    total: usize,
+) -> (String, usize, usize) {
+    match range {
+        Some((from, last)) => {
+            let to = last.map_or(total, |l| (l + 1).min(total));
+            (
+                format!(
+                    "206 Partial Content\r\nContent-Range: bytes {from}-{}/{total}",
+                    to - 1
+                ),
+                from,
+                to,
+            )
+        }
+        None => ("200 OK".to_owned(), 0, total),
+    }
+}
+
 /// A reply as text (`\r\n` written out), sent as it stands.
 pub fn send(text: &str) -> Step {
     Step::Send(text.as_bytes().to_vec())

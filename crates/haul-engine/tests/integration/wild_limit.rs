@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 
 use crate::support::body;
 use crate::support::harness::{Harness, limits};
+use crate::support::replay::{range_asked, ranged_status};
 use haul_core::protocol::{Command, Limits};
 
 const MIB: u64 = 1024 * 1024;
@@ -57,27 +58,11 @@ async fn serve(mut stream: TcpStream, data: Arc<Vec<u8>>, sent: Sent) {
             .lines()
             .find_map(|l| {
                 l.to_ascii_lowercase()
-                    .strip_prefix("range: bytes=")
+                    .strip_prefix("range: ")
                     .map(str::to_owned)
             })
-            .and_then(|r| {
-                let (a, b) = r.split_once('-')?;
-                Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()))
-            });
-        let (status, from, to) = match range {
-            Some((from, last)) => {
-                let to = last.map_or(total, |l| (l + 1).min(total));
-                (
-                    format!(
-                        "206 Partial Content\r\nContent-Range: bytes {from}-{}/{total}",
-                        to - 1
-                    ),
-                    from,
-                    to,
-                )
-            }
-            None => ("200 OK".to_owned(), 0, total),
-        };
+            .and_then(|r| range_asked(&r));
+        let (status, from, to) = ranged_status(range, total);
         let reply = format!(
             "HTTP/1.1 {status}\r\nContent-Length: {}\r\nETag: \"v\"\r\n\r\n",
             to - from

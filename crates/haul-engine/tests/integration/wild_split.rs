@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::harness::{Harness, assert_done_with, limits, split_limits};
-use crate::support::replay::{Replay, Request, Step};
+use crate::support::replay::{Replay, Request, Step, range_asked, ranged_status};
 use crate::support::{body, body_gen};
 use haul_core::protocol::{FetchError, Limits, Outcome};
 
@@ -16,8 +16,7 @@ const MIB: usize = 1024 * KIB;
 
 /// The range a request asks for: (first, last inclusive), the last `None` for `N-`.
 fn asked(r: &Request) -> Option<(usize, Option<usize>)> {
-    let (a, b) = r.header("range")?.strip_prefix("bytes=")?.split_once('-')?;
-    Some((a.parse().ok()?, b.parse().ok()))
+    range_asked(r.header("range")?)
 }
 
 /// How a body goes out: all at once, or `piece` bytes every `every` after the first `head`.
@@ -39,20 +38,7 @@ enum Pace {
 /// Content-Length, or by chunks when `chunked`), 200 for none; `extra` header lines added.
 fn ranged(r: &Request, data: &[u8], extra: &str, chunked: bool, pace: Pace) -> Vec<Step> {
     let total = data.len();
-    let (status, from, to) = match asked(r) {
-        Some((from, last)) => {
-            let to = last.map_or(total, |l| (l + 1).min(total));
-            (
-                format!(
-                    "206 Partial Content\r\nContent-Range: bytes {from}-{}/{total}",
-                    to - 1
-                ),
-                from,
-                to,
-            )
-        }
-        None => ("200 OK".to_owned(), 0, total),
-    };
+    let (status, from, to) = ranged_status(asked(r), total);
     let framing = if chunked {
         "Transfer-Encoding: chunked".to_owned()
     } else {
