@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use haul_testkit::body;
-use haul_testkit::tools::{aria2p, free_port, node, stdout_of, tool_from_env};
+use haul_testkit::tools::{aria2_node_modules, aria2p, aria2p_python, free_port, node, stdout_of};
 
 /// Runs a client against the window, which answers between frames: it keeps stepping while
 /// the client runs. Its stdout.
@@ -28,8 +28,7 @@ fn run_beside_window(
 #[test]
 fn aria2p_adds_to_the_window_and_sees_what_was_pasted() {
     use egui_kittest::kittest::Queryable as _;
-    let Some(python) = tool_from_env("HAUL_PYTHON", "HAUL_REQUIRE_ARIA2P", "a Python with aria2p")
-    else {
+    let Some(python) = aria2p_python() else {
         return;
     };
     let mut world = crate::world::World::new();
@@ -124,11 +123,7 @@ fn a_port_in_use_is_said_in_settings() {
 /// keeps drawing.
 #[test]
 fn the_npm_aria2_client_drives_the_window_over_websocket() {
-    let Some(node_path) = tool_from_env(
-        "HAUL_NODE_PATH",
-        "HAUL_REQUIRE_NODE",
-        "a node_modules with aria2 and ws",
-    ) else {
+    let Some(node_path) = aria2_node_modules() else {
         return;
     };
     let mut world = crate::world::World::new();

@@ -65,6 +65,21 @@ pub fn tool_from_env(var: &str, require: &str, hint: &str) -> Option<std::ffi::O
     found
 }
 
+/// A Python with aria2p (`HAUL_PYTHON`; required under `HAUL_REQUIRE_ARIA2P`).
+pub fn aria2p_python() -> Option<std::ffi::OsString> {
+    tool_from_env("HAUL_PYTHON", "HAUL_REQUIRE_ARIA2P", "a Python with aria2p")
+}
+
+/// A `node_modules` with the `aria2` npm client and `ws` (`HAUL_NODE_PATH`; required under
+/// `HAUL_REQUIRE_NODE`).
+pub fn aria2_node_modules() -> Option<std::ffi::OsString> {
+    tool_from_env(
+        "HAUL_NODE_PATH",
+        "HAUL_REQUIRE_NODE",
+        "a node_modules with aria2 and ws",
+    )
+}
+
 pub async fn wait_listening(port: u16) {
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use crate::cli::BIN;
 use crate::support::{Server, body};
-use haul_testkit::tools::{aria2p, call, free_port, node, stdout_of, tool_from_env};
+use haul_testkit::tools::{
+    aria2_node_modules, aria2p, aria2p_python, call, free_port, node, stdout_of,
+};
 
 pub(crate) const SECRET: &str = "s3cret-token";
 
@@ -194,8 +196,7 @@ async fn every_way_in_that_must_be_refused_is_refused_and_nothing_is_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aria2p_adds_polls_pauses_resumes_and_removes() {
-    let Some(python) = tool_from_env("HAUL_PYTHON", "HAUL_REQUIRE_ARIA2P", "a Python with aria2p")
-    else {
+    let Some(python) = aria2p_python() else {
         return;
     };
     let server = Server::start().await;
@@ -269,8 +270,7 @@ print("after", [x.gid for x in api.get_downloads()].count(third.gid))
 /// waiting downloads, and the engine starts them in the new order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aria2p_moves_waiting_downloads_and_they_start_in_that_order() {
-    let Some(python) = tool_from_env("HAUL_PYTHON", "HAUL_REQUIRE_ARIA2P", "a Python with aria2p")
-    else {
+    let Some(python) = aria2p_python() else {
         return;
     };
     let server = Server::start().await;
@@ -363,11 +363,7 @@ print("done", all(api.get_download(g).is_complete for g in names))
 /// `HAUL_REQUIRE_NODE=1`); without it the test says so and passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_npm_aria2_client_over_websocket_adds_and_hears_complete() {
-    let Some(node_path) = tool_from_env(
-        "HAUL_NODE_PATH",
-        "HAUL_REQUIRE_NODE",
-        "a node_modules with aria2 and ws",
-    ) else {
+    let Some(node_path) = aria2_node_modules() else {
         return;
     };
     let server = Server::start().await;
