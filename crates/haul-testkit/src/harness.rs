@@ -197,6 +197,17 @@ impl Harness {
         done
     }
 
+    /// Fetches `url` to done with `expected` as its bytes, and says the name it was saved
+    /// under.
+    pub async fn saved_name(&mut self, url: &str, expected: &[u8]) -> String {
+        let id = self.submit(url);
+        let saved = assert_done_with(&self.finish_one(id).await, expected);
+        saved
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// Waits until `id` has finished.
     pub async fn finish_one(&mut self, id: JobId) -> Finished {
         let mut done = self.finish(&[id]).await;

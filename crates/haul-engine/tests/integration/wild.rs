@@ -382,14 +382,9 @@ async fn malformed_headers_that_browsers_accept_do_not_cost_the_download() {
         "/bad-name",
         "/many",
     ] {
-        let id = h.submit(&server.url(path));
-        let finished = h.finish_one(id).await;
-        let saved = assert_done_with(&finished, b"-foo-\n");
+        let saved = h.saved_name(&server.url(path), b"-foo-\n").await;
         if path == "/folded" {
-            assert_eq!(
-                saved.file_name().and_then(|n| n.to_str()),
-                Some("folded.txt")
-            );
+            assert_eq!(saved, "folded.txt");
         }
     }
     // The bound: past it the reply fails, with the HTTP layer's reason.
@@ -432,13 +427,8 @@ async fn names_are_decoded_as_browsers_decode_them() {
         ("/percent", "报告.pdf"),
         ("/ext", "报告.zip"),
     ] {
-        let id = h.submit(&server.url(path));
-        let saved = assert_done_with(&h.finish_one(id).await, b"-foo-\n");
-        assert_eq!(
-            saved.file_name().and_then(|n| n.to_str()),
-            Some(name),
-            "{path}"
-        );
+        let saved = h.saved_name(&server.url(path), b"-foo-\n").await;
+        assert_eq!(saved, name, "{path}");
     }
 }
 
@@ -458,11 +448,9 @@ async fn raw_bytes_in_a_location_are_followed_as_curl_follows_them_and_unfollowe
     let mut h = Harness::with_output(limits(), |output| {
         output.legacy_charset = Some("GBK".to_owned());
     });
-    let id = h.submit(&server.url("/moved"));
-    let saved = assert_done_with(&h.finish_one(id).await, b"-foo-\n");
     assert_eq!(
-        saved.file_name().and_then(|n| n.to_str()),
-        Some("报告 x.txt"),
+        h.saved_name(&server.url("/moved"), b"-foo-\n").await,
+        "报告 x.txt",
         "named from the URL it came from, its bytes read as GBK"
     );
     for (path, why) in [

@@ -303,12 +303,7 @@ async fn a_filename_with_an_unbalanced_quote_is_read_as_curl_reads_it() {
         ("/c", "spaced.txt"),
         ("/d", "'balanced.txt'"),
     ] {
-        let id = h.submit(&server.url(path));
-        let saved = assert_done_with(&h.finish_one(id).await, b"-foo-\n");
-        assert_eq!(
-            saved.file_name().and_then(|n| n.to_str()),
-            Some(name),
-            "{path}"
-        );
+        let saved = h.saved_name(&server.url(path), b"-foo-\n").await;
+        assert_eq!(saved, name, "{path}");
     }
 }
