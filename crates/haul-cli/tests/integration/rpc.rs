@@ -126,33 +126,15 @@ async fn every_way_in_that_must_be_refused_is_refused_and_nothing_is_written() {
     assert_eq!(status, 200, "{reply}");
     assert!(reply["result"]["version"].is_string());
     // dir naming a system folder, out climbing out, a 10 MB body.
-    let (_, reply) = post(
-        rpc.port,
-        call("aria2.addUri", json!([token, [url], {"dir": "/etc"}])),
-        &[],
-    )
-    .await;
-    assert!(
-        error_of(&reply).contains("outside the destination"),
-        "{reply}"
-    );
-    let (_, reply) = post(
-        rpc.port,
-        call("aria2.addUri", json!([token, [url], {"out": "../../x"}])),
-        &[],
-    )
-    .await;
-    assert!(error_of(&reply).contains("only a file name"), "{reply}");
-    let (_, reply) = post(
-        rpc.port,
-        call("aria2.addUri", json!([token, [url], {"dir": "../up"}])),
-        &[],
-    )
-    .await;
-    assert!(
-        error_of(&reply).contains("leaves the destination"),
-        "{reply}"
-    );
+    for (options, says) in [
+        (json!({"dir": "/etc"}), "outside the destination"),
+        (json!({"out": "../../x"}), "only a file name"),
+        (json!({"dir": "../up"}), "leaves the destination"),
+    ] {
+        let addition = call("aria2.addUri", json!([token, [url], options]));
+        let (_, reply) = post(rpc.port, addition, &[]).await;
+        assert!(error_of(&reply).contains(says), "{options}: {reply}");
+    }
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(10 * 1024 * 1024));
     let (status, _) = post(rpc.port, big, &[]).await;
     assert_eq!(status, 413);

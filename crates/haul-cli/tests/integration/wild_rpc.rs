@@ -181,6 +181,15 @@ fn head(length: usize) -> String {
     )
 }
 
+/// A connection to the RPC on `port` that has sent `bytes`.
+async fn sent(port: u16, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    stream.write_all(bytes).await.expect("send");
+    stream
+}
+
 /// Variants: a body announced and never sent (408), a body trickled a byte at a time (408 when
 /// the time is up, though bytes keep coming), half a head and then nothing (closed), an idle
 /// keep-alive connection after a good request (closed). Each is answered or closed in time.
@@ -191,23 +200,11 @@ async fn requests_that_never_finish_are_answered_408_or_closed_in_time() {
     let port = rpc.port;
     let limit = Duration::from_secs(20);
     let silent = async {
-        let mut stream = TcpStream::connect(("127.0.0.1", port))
-            .await
-            .expect("connect");
-        stream
-            .write_all(head(100_000).as_bytes())
-            .await
-            .expect("head");
+        let mut stream = sent(port, head(100_000).as_bytes()).await;
         reply_within(&mut stream, limit).await
     };
     let trickled = async {
-        let mut stream = TcpStream::connect(("127.0.0.1", port))
-            .await
-            .expect("connect");
-        stream
-            .write_all(head(100_000).as_bytes())
-            .await
-            .expect("head");
+        let mut stream = sent(port, head(100_000).as_bytes()).await;
         let trickle = async {
             while stream.write_all(b" ").await.is_ok() {
                 tokio::time::sleep(Duration::from_millis(300)).await;
@@ -217,24 +214,12 @@ async fn requests_that_never_finish_are_answered_408_or_closed_in_time() {
         reply_within(&mut stream, Duration::from_secs(1)).await
     };
     let half_head = async {
-        let mut stream = TcpStream::connect(("127.0.0.1", port))
-            .await
-            .expect("connect");
-        stream
-            .write_all(b"POST /jsonrpc HTTP/1.1\r\nHost: 127.0")
-            .await
-            .expect("half a head");
+        let mut stream = sent(port, b"POST /jsonrpc HTTP/1.1\r\nHost: 127.0").await;
         reply_within(&mut stream, limit).await
     };
     let idle = async {
-        let mut stream = TcpStream::connect(("127.0.0.1", port))
-            .await
-            .expect("connect");
         let good = call("aria2.getVersion", json!([token()]));
-        stream
-            .write_all(format!("{}{good}", head(good.len())).as_bytes())
-            .await
-            .expect("request");
+        let mut stream = sent(port, format!("{}{good}", head(good.len())).as_bytes()).await;
         reply_within(&mut stream, limit).await
     };
     let started = Instant::now();
@@ -288,13 +273,7 @@ async fn a_client_that_hoards_connections_is_bounded_and_the_server_still_answer
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let good = call("aria2.getVersion", json!([token()]));
-        let mut stream = TcpStream::connect(("127.0.0.1", rpc.port))
-            .await
-            .expect("connect");
-        stream
-            .write_all(format!("{}{good}", head(good.len())).as_bytes())
-            .await
-            .expect("request");
+        let mut stream = sent(rpc.port, format!("{}{good}", head(good.len())).as_bytes()).await;
         let mut first = [0u8; 12];
         let n = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut first))
             .await
