@@ -5,26 +5,20 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::harness::{Finished, Harness};
+use crate::support::harness::{self, Finished, Harness, sha};
 use crate::support::{Server, body, body_gen};
 use haul_core::protocol::{
     Checksum, DoneFile, Event, FetchError, JobId, Limits, Outcome, Source, TimeoutKind,
 };
 use haul_engine::resume::{self, Sidecar};
-use sha2::{Digest, Sha256};
 
+/// The kit's limits with four at once and quick retries.
 fn limits() -> Limits {
     Limits {
         jobs: 4,
         per_host: 4,
-        connect_timeout: Duration::from_secs(5),
-        stall_timeout: Duration::from_secs(5),
-        deadline: None,
-        retries: 0,
         retry_base: Duration::from_millis(50),
-        max_size: None,
-        max_rate: None,
-        ..Limits::default()
+        ..harness::limits()
     }
 }
 
@@ -43,10 +37,6 @@ fn retries_of(h: &Harness, id: JobId) -> Vec<(u32, Duration, String)> {
             _ => None,
         })
         .collect()
-}
-
-fn sha(data: &[u8]) -> Checksum {
-    Checksum(Sha256::digest(data).into())
 }
 
 /// The outcome is Done, the file holds exactly `expected`, and nothing else is left.
