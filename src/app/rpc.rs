@@ -202,7 +202,8 @@ impl Downloads for HaulApp {
         self.settings.overwrite = output.overwrite;
         self.settings.skip_existing = output.skip_existing;
         self.summary.max_rate_text = self.settings.max_rate_text("none");
-        self.engine.send(Command::SetLimits(self.settings.limits()));
+        // With the schedule's speed limit when it is in force (the settings' alone lifted it).
+        self.engine.send(Command::SetLimits(self.limits()));
         self.engine.send(Command::SetOutput(
             self.settings.output(self.system_locale.as_deref()),
         ));

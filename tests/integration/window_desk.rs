@@ -470,3 +470,71 @@ fn what_the_schedule_paused_goes_on_first_when_the_hours_come_round() {
         .expect("next started");
     assert!(resumed + 1 < started_next, "{order:?}");
 }
+
+/// Posts `body` to the window's RPC on `port` from another thread, stepping frames meanwhile
+/// (the window answers between frames). The reply, head and body.
+fn post_beside_window(h: &mut Harness<'_, HaulApp>, port: u16, body: String) -> String {
+    use std::io::{Read as _, Write as _};
+    let client = std::thread::spawn(move || {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        let mut stream = loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(stream) => break stream,
+                Err(e) if std::time::Instant::now() > until => panic!("connect: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
+        let request = format!(
+            "POST /jsonrpc HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("reply");
+        reply
+    });
+    while !client.is_finished() {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    client.join().expect("join")
+}
+
+/// A tool's `changeGlobalOption` while the speed limit by the clock is in force keeps that
+/// limit: the window sent the settings' limits alone, which lifted the schedule's until it
+/// next changed.
+#[test]
+fn a_global_option_changed_over_the_rpc_keeps_the_speed_limit_by_the_clock() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/4194304/held.bin");
+    let port = haul_testkit::tools::free_port();
+    let storage = with_settings(&world, |s| {
+        s.schedule.limit = true;
+        s.schedule.limit_hours = hours(9, 18);
+        s.schedule.limit_rate = 256 * 1024;
+        s.rpc_enabled = true;
+        s.rpc_port = port;
+    });
+    let init = world.init(None);
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let _clock = test_clock(&mut h, (10, 0));
+    steps(&mut h, 3);
+    let token = format!("token:{}", h.state().settings().rpc_secret);
+    let change = haul_testkit::tools::call(
+        "aria2.changeGlobalOption",
+        serde_json::json!([token, {"max-concurrent-downloads": "3"}]),
+    );
+    let reply = post_beside_window(&mut h, port, change);
+    assert!(reply.contains("\"OK\""), "{reply}");
+    assert_eq!(h.state().settings().jobs, 3, "the option took");
+    add_via_box(&mut h, &url);
+    step_until(&mut h, "running", |app| {
+        app.model().rows().iter().any(|r| r.state.bytes() > 0)
+    });
+    let bytes = bytes_in(&mut h, 15);
+    assert!(
+        (200 * 1024..600 * 1024).contains(&bytes),
+        "still held to 256 KiB/s: {bytes} bytes in 1.5 s"
+    );
+}
