@@ -2,9 +2,11 @@
 //! private session bus), the login entry, and the clipboard offer of a copied link.
 
 use crate::world::{
-    World, add_via_box, harness_with, shown, status_of, step_until, step_until_status, steps,
-    with_settings,
+    World, harness_with, shown, step_until, step_until_status, steps, with_settings,
 };
+// Only the tray's tests (Linux) add through the box and read a row's status.
+#[cfg(all(target_os = "linux", feature = "tray"))]
+use crate::world::{add_via_box, status_of};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;

@@ -2,7 +2,13 @@
 //! them, kill -9 mid-batch then the same command, two processes on one folder, many items
 //! under a low open-file limit.
 
-use crate::cli::{BIN, count_parts, hex_sha, json_lines, run, run_then_kill, s};
+// Most tests here are Unix-only (signals, permissions): on Windows their helpers and imports
+// go unused.
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
+
+use crate::cli::{BIN, hex_sha, json_lines, run, s};
+#[cfg(unix)]
+use crate::cli::{count_parts, run_then_kill};
 use crate::support::{Server, body};
 use std::path::Path;
 use std::process::{Command, Stdio};

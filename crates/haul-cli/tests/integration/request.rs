@@ -4,6 +4,10 @@
 //! Without the proxies installed the proxy tests say so and pass, unless
 //! `HAUL_REQUIRE_PROXIES=1` (as `.ci/run` sets, after installing them).
 
+// Most tests here are Unix-only (signals, permissions): on Windows their helpers and imports
+// go unused.
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
