@@ -47,7 +47,7 @@ use crate::desktop::instance::Handoff;
 use crate::desktop::logs::RecentLogs;
 use crate::desktop::saved_queue::{QueueNotice, SavedItem, SavedQueue};
 use crate::engine::{EngineHandle, Events};
-use crate::protocol::{Command, JobId};
+use crate::protocol::{Command, JobId, Status};
 use crate::sources;
 pub use action::Action;
 use action::Confirm;
@@ -330,11 +330,14 @@ impl HaulApp {
             .resolve(self.system_locale.as_deref()))
     }
 
-    /// The window's title says how far the batch is: `Haul — 42% · 3 active`.
+    /// The window's title says how far the batch is: `Haul — 42% · 3 active`, counting only
+    /// what connects or runs (queued items wait: `Haul — 2 waiting` when nothing runs).
     fn update_title(&mut self, ctx: &egui::Context) {
         let tr = self.tr();
-        let active = self.model.active();
-        let title = match (active, self.model.progress()) {
+        let running = self.model.working();
+        let waiting = self.model.count(Status::Queued);
+        let title = match (running, self.model.progress()) {
+            (0, _) if waiting > 0 => tr.fill(T::TitleWaiting, &[("n", &waiting.to_string())]),
             (0, _) => tr.get(T::AppTitle).to_owned(),
             (n, Some(done)) => tr.fill(
                 T::TitleProgress,

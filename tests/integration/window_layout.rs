@@ -389,3 +389,56 @@ fn a_hundred_thousand_rows_lay_out_only_the_visible_ones() {
     assert!(!shown(&h, "bad://row-0"));
     assert!(h.state().rows_built() <= 60);
 }
+
+/// The title counts what runs, not what waits (issue 28, item 6: "Haul — 3 active" with one
+/// running and two queued behind a cap of one).
+#[test]
+fn the_title_counts_what_runs_not_what_waits() {
+    let mut world = World::new();
+    let urls: Vec<String> = ["q1", "q2", "q3"]
+        .iter()
+        .map(|n| {
+            world
+                .server
+                .url(&format!("/bytes/3000000/{n}.bin?drip_ms=5"))
+        })
+        .collect();
+    let storage = crate::world::with_settings(&world, |s| s.jobs = 1);
+    let init = world.init(None);
+    let mut h = crate::world::harness_with(move |_| HaulApp::new(Some(&storage), init));
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    h.event(egui::Event::Paste(urls.join("\n")));
+    h.step();
+    h.get_by_label("Add").click();
+    // The title is sent when it changes: every frame's is kept until one running and two
+    // queued have been on screen and the title has spoken of them.
+    let mut titles = Vec::new();
+    let mut both = false;
+    for _ in 0..300 {
+        h.step();
+        if let Some(v) = h.output().viewport_output.get(&egui::ViewportId::ROOT) {
+            for c in &v.commands {
+                if let egui::ViewportCommand::Title(t) = c {
+                    titles.push(t.clone());
+                }
+            }
+        }
+        let model = h.state().model();
+        both |= model.working() == 1 && model.count(Status::Queued) == 2;
+        if both && titles.iter().any(|t| t.contains("active")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        titles.iter().any(|t| t.ends_with(" 1 active")),
+        "the title counts the one running item: {titles:?}"
+    );
+    assert!(
+        !titles
+            .iter()
+            .any(|t| t.ends_with(" 2 active") || t.ends_with(" 3 active")),
+        "queued items are not counted as active: {titles:?}"
+    );
+}

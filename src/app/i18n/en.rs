@@ -329,6 +329,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::SelectAll, "Select all"),
     (T::TitleProgress, "Haul — {pct}% · {n} active"),
     (T::TitleActive, "Haul — {n} active"),
+    (T::TitleWaiting, "Haul — {n} waiting"),
     (T::NotifyDoneTitle, "Downloads finished"),
     (T::NotifyDoneBody, "{done} done, {failed} failed"),
     (T::NotifyFailedTitle, "Download failed: {name}"),

@@ -120,7 +120,7 @@ keys! {
     AlreadyInList, AlreadyResumed,
     LogsTitle, LogsEmpty, Ago, ActDone, ActFailed, ActCancelled, ActPaused, ActAdded,
     EmptyList, EmptyListNoDialog, AboutTagline, AboutVersion, AboutLicense, AboutDataDir, Close,
-    DropHint, ListPath, Import, SelectAll, TitleProgress, TitleActive,
+    DropHint, ListPath, Import, SelectAll, TitleProgress, TitleActive, TitleWaiting,
     NotifyDoneTitle, NotifyDoneBody, NotifyFailedTitle,
     DurMs, DurSecs, DurMinSec, DurHourMin,
     ErrProxyUnreachable, ErrProxyAuth, ErrProxyUpstream, ErrProxyProtocol, SkipExisting, StatusSkipped, Proxy, HelpProxy,

@@ -302,6 +302,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::SelectAll, "全选"),
     (T::TitleProgress, "Haul — {pct}% · {n} 项进行中"),
     (T::TitleActive, "Haul — {n} 项进行中"),
+    (T::TitleWaiting, "Haul — {n} 项等待中"),
     (T::NotifyDoneTitle, "下载已结束"),
     (T::NotifyDoneBody, "{done} 完成，{failed} 失败"),
     (T::NotifyFailedTitle, "下载失败：{name}"),

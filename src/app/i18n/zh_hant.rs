@@ -303,6 +303,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::SelectAll, "全選"),
     (T::TitleProgress, "Haul — {pct}% · {n} 項進行中"),
     (T::TitleActive, "Haul — {n} 項進行中"),
+    (T::TitleWaiting, "Haul — {n} 項等待中"),
     (T::NotifyDoneTitle, "下載已結束"),
     (T::NotifyDoneBody, "{done} 完成，{failed} 失敗"),
     (T::NotifyFailedTitle, "下載失敗：{name}"),
