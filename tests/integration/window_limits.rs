@@ -152,3 +152,37 @@ fn the_speed_limit_is_set_from_the_status_bar_and_a_rows_menu() {
 fn rate_field<'a>(h: &'a Harness<'_, HaulApp>) -> egui_kittest::Node<'a> {
     h.get_by_role_and_label(Role::TextInput, "Speed limit")
 }
+
+/// Issue 28, item 11: erasing the limit to type another, and typing something that is not a
+/// rate, keep the last valid limit: the download stays held meanwhile.
+#[test]
+fn the_last_valid_speed_limit_holds_while_the_field_is_invalid() {
+    let mut world = World::new();
+    let mut h = world.harness();
+    rate_field(&h).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    rate_field(&h).type_text("1.5M");
+    h.step();
+    h.step();
+    assert_eq!(h.state().settings().max_rate, 1536 * 1024);
+    // Erased, as a person does before typing another.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.key_press(egui::Key::Backspace);
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().settings().max_rate,
+        1536 * 1024,
+        "an emptied field while typing is not 'no limit'"
+    );
+    rate_field(&h).type_text("abc");
+    h.step();
+    h.step();
+    assert_eq!(h.state().limits().max_rate, Some(1536 * 1024));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    rate_field(&h).type_text("2M");
+    h.step();
+    h.step();
+    assert_eq!(h.state().settings().max_rate, 2 << 20);
+}

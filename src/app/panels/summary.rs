@@ -136,7 +136,13 @@ impl HaulApp {
             )
             .labelled_by(label.id)
             .on_hover_text(tr.get(T::HelpRate));
-            if field.changed()
+            // While the field is being typed in, an emptied field is not "no limit": the
+            // last valid limit holds until a new one is typed, or the field is left empty
+            // (issue 28, item 11: erasing "1.5M" to type another lifted the limit at once).
+            let emptied = self.summary.max_rate_text.trim().is_empty();
+            let typing = field.changed() && !emptied;
+            let left_empty = field.lost_focus() && emptied;
+            if (typing || left_empty)
                 && self
                     .settings
                     .set_max_rate_text(&self.summary.max_rate_text, none)
