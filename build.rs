@@ -1,7 +1,6 @@
 //! Build script of the window package: the executable's icon on Windows (the git commit for
 //! `--version` is recorded by `haul-core`'s build script).
 
-#[cfg(windows)]
 const ROOT: &str = ".";
 
 fn main() {

@@ -2,10 +2,11 @@
 // build scripts cannot share a module). `ROOT` is the workspace root, relative to the
 // including package.
 /// The executables' icon on Windows (Explorer, shortcuts, the taskbar before the window sets
-/// its own): the installer's `.ico` as a Windows resource, compiled by the Windows SDK's
-/// resource compiler (`winresource`). Built on Windows for Windows only; without a resource
-/// compiler the build goes on and says so.
-#[cfg(windows)]
+/// its own): the installer's `.ico` as a Windows resource, compiled by the resource compiler
+/// (`winresource`: the Windows SDK's `rc.exe`, or MinGW's `windres` when cross-building).
+/// Decided by the target's OS (`CARGO_CFG_TARGET_OS`), not the host's: a build script runs on
+/// the host, so `cfg(windows)` here left cross-built executables without their icon. Without
+/// a resource compiler the build goes on and says so.
 fn windows_icon() {
     println!("cargo:rerun-if-changed={ROOT}/assets/icon.ico");
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("windows") {
@@ -17,7 +18,3 @@ fn windows_icon() {
         println!("cargo:warning=the executables get no icon: {e}");
     }
 }
-
-#[cfg(not(windows))]
-fn windows_icon() {}
-

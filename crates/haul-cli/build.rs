@@ -1,6 +1,5 @@
 //! Build script of `haul-cli`: the executable's icon on Windows.
 
-#[cfg(windows)]
 const ROOT: &str = "../..";
 
 fn main() {

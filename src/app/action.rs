@@ -173,7 +173,11 @@ impl HaulApp {
             if i.consume_key(egui::Modifiers::COMMAND, egui::Key::A) {
                 self.actions.push(Action::SelectAll);
             }
-            if i.consume_key(egui::Modifiers::NONE, egui::Key::Delete) && !selected.is_empty() {
+            // Delete, and on a Mac (whose "delete" key is Backspace) ⌘⌫, as in Finder.
+            let remove = i.consume_key(egui::Modifiers::NONE, egui::Key::Delete)
+                || (cfg!(target_os = "macos")
+                    && i.consume_key(egui::Modifiers::COMMAND, egui::Key::Backspace));
+            if remove && !selected.is_empty() {
                 self.actions.push(Action::Remove(selected.clone()));
             }
             if i.consume_key(egui::Modifiers::NONE, egui::Key::Space) && !selected.is_empty() {

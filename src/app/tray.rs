@@ -66,7 +66,9 @@ impl HaulApp {
     /// what was chosen in it.
     pub(super) fn tray_pass(&mut self, ctx: &egui::Context) {
         let now = Instant::now();
-        match (self.settings.close_to_tray, &self.desk.tray) {
+        // A setting brought from a platform with a tray means nothing where there is none.
+        let wanted = self.settings.close_to_tray && crate::desktop::tray::BUILT;
+        match (wanted, &self.desk.tray) {
             (true, None) => {
                 let tray = self.desktop.tray(self.tray_state(now), icon());
                 self.desk.tray = Some(tray);

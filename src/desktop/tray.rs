@@ -15,6 +15,10 @@ use tokio::sync::watch;
 
 use crate::protocol::Waker;
 
+/// Whether this build has a tray icon at all (Linux with the `tray` feature). Elsewhere the
+/// setting is not offered: Windows and macOS get one with a tray crate of their own later.
+pub const BUILT: bool = cfg!(all(target_os = "linux", feature = "tray"));
+
 /// What the tray asks the window for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrayCommand {

@@ -285,6 +285,21 @@ fn keyboard_selects_clears_and_removes_and_esc_never_cancels() {
     h.step();
     h.step();
     assert_eq!(h.state().model().len(), 2, "Esc answers no");
+    // ⌘⌫ is Remove on a Mac (its "delete" key is Backspace), and nothing elsewhere.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Backspace);
+    h.step();
+    h.step();
+    assert_eq!(
+        h.query_by_label_contains("Remove 2 items from the list?")
+            .is_some(),
+        cfg!(target_os = "macos")
+    );
+    if cfg!(target_os = "macos") {
+        h.key_press(egui::Key::Escape);
+        h.step();
+        h.step();
+    }
+    assert_eq!(h.state().model().selected().len(), 2, "still selected");
     h.key_press(egui::Key::Delete);
     h.step();
     h.step();

@@ -313,6 +313,22 @@ fn tray_on_a_private_bus() {
     assert!(shown(&h, "Quit Haul?"), "the quit question");
 }
 
+/// "Keep Haul in the tray" is offered only where Haul has a tray icon (Linux): on Windows and
+/// macOS the box did nothing.
+#[test]
+fn the_tray_setting_is_offered_only_where_haul_has_a_tray() {
+    let mut world = World::new();
+    let init = world.init(None);
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    h.get_by_label("Settings").click();
+    steps(&mut h, 2);
+    let offered = h
+        .query_by_label("Keep Haul in the tray: closing the window hides it there")
+        .is_some();
+    assert_eq!(offered, haul::desktop::tray::BUILT);
+    assert!(h.query_by_label("Start Haul when I log in").is_some());
+}
+
 /// Each platform's own entry, in a place of the test's: the desktop entry's `Exec` line on
 /// Linux, the launch agent's program on macOS, the `Haul` value in a Run key of the test's
 /// own on Windows (through reg.exe, as the real Run key).

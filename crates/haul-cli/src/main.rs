@@ -84,8 +84,41 @@ fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
-        .with_ansi(io::stderr().is_terminal())
+        .with_ansi(colours_on_stderr())
         .init();
+}
+
+/// Colours in the log lines only where they show as colours: stderr is a terminal, `NO_COLOR`
+/// is not set (no-color.org), and on Windows the console takes escape codes (virtual terminal
+/// processing, switched on here; a console that refuses it would print them raw).
+fn colours_on_stderr() -> bool {
+    io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && console_takes_escape_codes()
+}
+
+#[cfg(windows)]
+fn console_takes_escape_codes() -> bool {
+    use windows_sys::Win32::System::Console::{
+        ENABLE_VIRTUAL_TERMINAL_PROCESSING, GetConsoleMode, GetStdHandle, STD_ERROR_HANDLE,
+        SetConsoleMode,
+    };
+    // SAFETY: the process's own stderr handle and an out-integer; a handle that is no console
+    // fails GetConsoleMode and is answered no.
+    unsafe {
+        let handle = GetStdHandle(STD_ERROR_HANDLE);
+        let mut mode = 0;
+        if GetConsoleMode(handle, &mut mode) == 0 {
+            return false;
+        }
+        mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING != 0
+            || SetConsoleMode(handle, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) != 0
+    }
+}
+
+#[cfg(not(windows))]
+fn console_takes_escape_codes() -> bool {
+    true
 }
 
 fn run(args: Args) -> Result<ExitCode, Failure> {

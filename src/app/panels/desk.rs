@@ -97,10 +97,13 @@ impl HaulApp {
                     .changed();
             });
         }
-        changed |= ui
-            .checkbox(&mut s.close_to_tray, tr.get(T::CloseToTray))
-            .on_hover_text(tr.get(T::HelpCloseToTray))
-            .changed();
+        // Offered only where Haul has a tray icon (a setting that does nothing is worse than none).
+        if crate::desktop::tray::BUILT {
+            changed |= ui
+                .checkbox(&mut s.close_to_tray, tr.get(T::CloseToTray))
+                .on_hover_text(tr.get(T::HelpCloseToTray))
+                .changed();
+        }
         if let Some(TrayStatus::Unavailable(why)) = self.tray_status() {
             let color = ui.visuals().warn_fg_color;
             ui.label(RichText::new(tr.get(T::NoTray)).color(color))
