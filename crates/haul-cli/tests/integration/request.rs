@@ -9,7 +9,9 @@
 #![cfg_attr(not(unix), allow(unused_imports, dead_code))]
 
 use std::path::Path;
+#[cfg(unix)]
 use std::process::{Command, Stdio};
+#[cfg(unix)]
 use std::time::Duration;
 
 use crate::cli::{json_lines, run, s};
