@@ -442,3 +442,37 @@ fn the_title_counts_what_runs_not_what_waits() {
         "queued items are not counted as active: {titles:?}"
     );
 }
+
+/// Issue 28, item 8: "N times as fast" is said of finished items only; while they run the
+/// summary says the time so far.
+#[test]
+fn the_summary_compares_times_only_once_items_are_done() {
+    let mut world = World::new();
+    let urls: Vec<String> = ["s1", "s2", "s3"]
+        .iter()
+        .map(|n| {
+            world
+                .server
+                .url(&format!("/bytes/400000/{n}.bin?drip_ms=5"))
+        })
+        .collect();
+    let mut h = world.harness();
+    crate::world::add_via_box(&mut h, &urls.join("\n"));
+    step_until(&mut h, "all three running a while", |app| {
+        app.model().rows().iter().all(|r| r.state.bytes() > 100_000)
+    });
+    h.step();
+    assert!(
+        h.query_by_label_contains("times as fast").is_none(),
+        "nothing finished yet: no comparison"
+    );
+    assert!(h.query_by_label_contains("so far").is_some());
+    step_until(&mut h, "all done", |app| {
+        app.model().count(Status::Done) == 3
+    });
+    h.step();
+    assert!(
+        h.query_by_label_contains("times as fast").is_some(),
+        "three at once, done: the comparison"
+    );
+}
