@@ -203,12 +203,14 @@ impl HaulApp {
             return;
         }
         let tr = self.tr();
-        let failed = self.model.count(Status::Failed) + self.model.count(Status::TimedOut);
+        // The batch that just ended, not the whole list (issue 28, item 7: "5004 done, 4
+        // failed" for one new item).
+        let batch = self.model.batch();
         let body = tr.fill(
             T::NotifyDoneBody,
             &[
-                ("done", &self.model.count(Status::Done).to_string()),
-                ("failed", &failed.to_string()),
+                ("done", &batch.done.to_string()),
+                ("failed", &batch.failed.to_string()),
             ],
         );
         self.desktop

@@ -36,6 +36,10 @@ pub struct Batch {
     pub sum_items: Duration,
     /// Bytes of finished runs.
     pub bytes: u64,
+    /// Items of this batch that ended done (or were already there), and that failed or timed
+    /// out: what the "all done" notification speaks of, not the whole list.
+    pub done: usize,
+    pub failed: usize,
 }
 
 impl Batch {
@@ -354,6 +358,11 @@ impl Model {
             } => {
                 self.batch.sum_items += elapsed;
                 self.batch.bytes += bytes;
+                match outcome.status() {
+                    Status::Done | Status::Skipped => self.batch.done += 1,
+                    Status::Failed | Status::TimedOut => self.batch.failed += 1,
+                    _ => {}
+                }
                 // What arrived after the last progress report (all of a small file).
                 if matches!(row.state, RowState::Running { .. }) {
                     self.count_received(bytes.saturating_sub(done), now);

@@ -410,3 +410,42 @@ fn rows_move_to_the_top_up_down_and_bottom_over_the_rows_in_view() {
     m.set_sort(SortKey::Name);
     assert!(m.can_reorder());
 }
+
+/// Issue 28, item 7: the batch counts what ended in it (the "all done" notification speaks
+/// of it), not every done row in the list.
+#[test]
+fn a_new_batch_counts_only_its_own_ends() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    let done = |n: u64| Outcome::Done {
+        files: vec![DoneFile {
+            path: format!("/d/{n}").into(),
+            length: 1,
+            sha256: Checksum([0; 32]),
+        }],
+    };
+    m.push(JobId(1), new_row("http://h/1"), t0);
+    m.push(JobId(2), new_row("http://h/2"), t0);
+    m.apply(finished(1, 1, done(1)), t0);
+    m.apply(
+        finished(
+            2,
+            0,
+            Outcome::Failed(FetchError::HttpStatus {
+                status: 404,
+                reason: String::new(),
+            }),
+        ),
+        t0,
+    );
+    assert_eq!((m.batch().done, m.batch().failed), (1, 1));
+    let t1 = t0 + Duration::from_secs(5);
+    m.push(JobId(3), new_row("http://h/3"), t1);
+    m.apply(finished(3, 1, done(3)), t1);
+    assert_eq!(m.count(Status::Done), 2, "the list has two done");
+    assert_eq!(
+        (m.batch().done, m.batch().failed),
+        (1, 0),
+        "this batch: one"
+    );
+}
