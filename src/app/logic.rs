@@ -19,7 +19,7 @@ use crate::desktop::instance::Handoff;
 use crate::desktop::saved_queue::{SavedItem, SavedOp};
 use crate::desktop::{DestVerdict, Dialog, LocalFile, Reply};
 use crate::human::human_bytes;
-use crate::protocol::{Event, JobId, Status};
+use crate::protocol::{Event, JobId};
 use crate::sources;
 
 /// Longest a pass spends applying engine events; the rest wait for the next pass.
