@@ -34,6 +34,9 @@ pub fn set(enabled: bool, exe: &Path, entry: &Entry) -> Result<(), String> {
         Entry::RunValue(key) => run_value(enabled, exe, key),
         Entry::File(path) => {
             let text = if cfg!(target_os = "macos") {
+                if enabled && let Some(why) = in_disk_image(exe) {
+                    return Err(why);
+                }
                 launch_agent(exe)
             } else {
                 desktop_entry(exe)
@@ -128,7 +131,21 @@ pub fn desktop_entry(exe: &Path) -> String {
     )
 }
 
-/// A launchd agent that starts `exe` at login.
+/// Why Haul cannot start at login from where it is, when it runs from a mounted disk image
+/// (`/Volumes/…`, the `.dmg` it was downloaded as): the image is gone after a restart, so the
+/// agent would point at nothing. `None` when it runs from a lasting place.
+pub fn in_disk_image(exe: &Path) -> Option<String> {
+    exe.starts_with("/Volumes").then(|| {
+        format!(
+            "Haul runs from a disk image ({}); move it to Applications, open it from there, and \
+             turn this on again",
+            exe.display()
+        )
+    })
+}
+
+/// A launchd agent that starts `exe` at login, as an app the person uses (`ProcessType`
+/// `Interactive`: launchd does not throttle it as a background job).
 pub fn launch_agent(exe: &Path) -> String {
     let escaped = exe
         .display()
@@ -143,6 +160,7 @@ pub fn launch_agent(exe: &Path) -> String {
          \t<key>Label</key>\n\t<string>{ID}</string>\n\
          \t<key>ProgramArguments</key>\n\t<array>\n\t\t<string>{escaped}</string>\n\t</array>\n\
          \t<key>RunAtLoad</key>\n\t<true/>\n\
+         \t<key>ProcessType</key>\n\t<string>Interactive</string>\n\
          </dict>\n</plist>\n"
     )
 }
@@ -212,5 +230,9 @@ mod tests {
             plist.contains("<string>/Applications/Haul &amp; Co.app/Contents/MacOS/haul</string>")
         );
         assert!(plist.contains("<key>RunAtLoad</key>\n\t<true/>"));
+        assert!(plist.contains("<key>ProcessType</key>\n\t<string>Interactive</string>"));
+        assert!(in_disk_image(Path::new("/Applications/Haul.app/Contents/MacOS/haul")).is_none());
+        let why = in_disk_image(Path::new("/Volumes/Haul/Haul.app/Contents/MacOS/haul"));
+        assert!(why.is_some_and(|w| w.contains("move it to Applications")));
     }
 }
