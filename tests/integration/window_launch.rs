@@ -279,3 +279,35 @@ fn sources_handed_over_by_a_later_launch_are_added() {
     });
     assert_eq!(world.files(), vec!["handed.bin", "local.txt"]);
 }
+
+/// Issue 28, item 25: in the Chinese window the About window's controls speak Chinese to a
+/// screen reader (egui's own title-bar button said "Close window"), and Esc closes it too.
+#[test]
+fn the_about_window_speaks_the_windows_language() {
+    let mut world = World::new();
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut storage = MemoryStorage::default();
+    let settings = haul::app::settings::Settings {
+        language: LanguageChoice::Chinese,
+        dest: world.dest.path().to_path_buf(),
+        ..Default::default()
+    };
+    eframe::set_value(&mut storage, haul::app::settings::STORAGE_KEY, &settings);
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    h.step();
+    h.get_by_label("关于").click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("Close").is_none(),
+        "no English button"
+    );
+    assert!(h.query_by_role_and_label(Role::Button, "关闭").is_some());
+    h.key_press(eframe::egui::Key::Escape);
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_role_and_label(Role::Button, "关闭").is_none(),
+        "Esc closes it"
+    );
+}

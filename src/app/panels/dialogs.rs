@@ -22,12 +22,16 @@ pub(in crate::app) struct Dialogs {
     pub(in crate::app) quit_asked: bool,
 }
 
-/// Which Haul this is: version and commit, licence, and where its files are kept.
+/// Which Haul this is: version and commit, licence, and where its files are kept. Closed by
+/// its own Close button or Esc: egui's title-bar button would tell a screen reader "Close
+/// window" in English whatever the window's language (issue 28, item 25).
 pub(super) fn about_window(ctx: &egui::Context, tr: Tr, open: &mut bool, data_dir: Option<&Path>) {
-    let mut close = false;
+    if !*open {
+        return;
+    }
+    let mut close = ctx.input(|i| i.key_pressed(egui::Key::Escape));
     egui::Window::new(tr.get(T::About))
         .id(egui::Id::unique("about"))
-        .open(open)
         .collapsible(false)
         .resizable(false)
         .pivot(egui::Align2::CENTER_CENTER)
