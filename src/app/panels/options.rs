@@ -130,10 +130,8 @@ impl OptionsForm {
         let mut form = OptionsForm::new_items();
         form.target = FormFor::Row(id);
         form.sources = text.to_owned();
-        let mut given = Given::default();
-        given.options = options.clone();
-        given.dir = dir.filter(|d| !d.as_os_str().is_empty()).map(Into::into);
-        given.checksum = checksum;
+        let dir = dir.filter(|d| !d.as_os_str().is_empty()).map(Into::into);
+        let given = Given::from_finished(options.clone(), dir, checksum);
         for (name, value) in given.values() {
             if let Some(field) = form.fields.get_mut(name) {
                 if !field.is_empty() {

@@ -216,6 +216,23 @@ impl Given {
         out
     }
 
+    /// What was given for an item whose options are already finished (`ItemOptions`, its
+    /// folder inside the destination, its checksum): the inverse of [`Given::finish`], so the
+    /// form, `getOption` and `changeOption` read a download's options back through
+    /// [`Given::values`] and change them through [`Given::set`].
+    pub fn from_finished(
+        options: ItemOptions,
+        dir: Option<PathBuf>,
+        checksum: Option<Checksum>,
+    ) -> Given {
+        Given {
+            options,
+            dir,
+            checksum,
+            ..Given::default()
+        }
+    }
+
     /// `over`'s options on top of these (flags under a list line's own): set values replace,
     /// headers add up.
     pub fn over(&mut self, over: Given) {

@@ -201,9 +201,7 @@ pub(super) fn change_global(downloads: &mut dyn Downloads, options: Option<&Valu
 /// A download's own options as `getOption` answers them (aria2's names, values as text; the
 /// password never).
 pub(super) fn item_options(view: &View) -> Value {
-    let mut given = Given::default();
-    given.options = view.options.clone();
-    given.checksum = view.checksum;
+    let given = Given::from_finished(view.options.clone(), None, view.checksum);
     let mut out = serde_json::Map::new();
     out.insert("dir".to_owned(), json!(view.dest.display().to_string()));
     for (name, value) in given.values() {
@@ -231,8 +229,7 @@ pub(super) fn change_option(downloads: &mut dyn Downloads, params: &[Value]) -> 
     let Some(Value::Object(map)) = params.get(1) else {
         return fail("changeOption takes a GID and an options object");
     };
-    let mut given = Given::default();
-    given.options = view.options.clone();
+    let mut given = Given::from_finished(view.options.clone(), None, None);
     if map.contains_key("header") {
         given.options.request.headers.clear(); // the headers given replace the old ones
     }
