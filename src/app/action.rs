@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use eframe::egui;
 
-use super::model::{Click, Move, RowEdit, SortKey};
+use super::model::{Click, Edit, Move, SortKey};
 use super::panels::options::{FormFor, OptionsForm};
 use super::{HaulApp, absolute};
 use crate::desktop::Candidate;
@@ -261,8 +261,8 @@ impl HaulApp {
             }
             Action::SetItemRate { ids, rate } => {
                 for id in ids {
-                    if self.model.set_rate_limit(id, rate) {
-                        self.engine.send(Command::SetItemRate { id, rate });
+                    if let Some(apply) = self.model.set_rate_limit(id, rate) {
+                        self.engine.send(apply);
                         self.save(id);
                     }
                 }
@@ -364,7 +364,7 @@ impl HaulApp {
                         .strip_prefix(&self.settings.dest)
                         .ok()
                         .filter(|d| !d.as_os_str().is_empty());
-                    let form = OptionsForm::for_row(id, &row.text, &row.options, dir, row.sha256);
+                    let form = OptionsForm::for_row(id, &row.uri, &row.options, dir, row.checksum);
                     self.options_form = Some(form);
                 }
             }
@@ -420,19 +420,19 @@ impl HaulApp {
                     (None, None) => row.dest.clone(),
                 };
                 let status = row.status();
-                let sha256 = row.sha256;
+                let sha256 = row.checksum;
                 // The same finish as every other way in (dir is placed above, kept when
                 // unchanged).
                 let Ok(finished) = self.finish(result.given.clone(), PathBuf::new(), sha256) else {
                     self.options_form = Some(form);
                     return;
                 };
-                let edit = RowEdit {
-                    text: text.clone(),
+                let edit = Edit {
+                    uri: text.clone(),
                     source,
                     options: finished.options,
                     dest,
-                    sha256: finished.checksum,
+                    checksum: finished.checksum,
                 };
                 self.model.edit(id, edit);
                 self.save(id);
@@ -475,9 +475,9 @@ impl HaulApp {
         let mut resumed = false;
         for &id in ids {
             let new_id = self.engine.next_id();
-            if let Some(submission) = self.model.retry(id, new_id, now) {
+            if let Some(submit) = self.model.retry(id, new_id, now) {
                 self.save(new_id);
-                self.submit(new_id, submission);
+                self.engine.send(submit);
                 resumed = true;
             }
         }

@@ -16,10 +16,10 @@ use std::time::Instant;
 
 use super::HaulApp;
 use super::i18n::T;
-use super::model::{NewRow, Submission};
+use super::model::NewEntry;
 use crate::desktop::{AddContext, Candidate, LocalFile};
 use crate::options::{Finished, Given, Place};
-use crate::protocol::{Command, FetchError, ItemOptions, Source};
+use crate::protocol::{FetchError, ItemOptions, Source};
 use crate::sources::{self, Entry};
 
 impl HaulApp {
@@ -211,7 +211,7 @@ impl HaulApp {
                 existing.id,
                 existing.name.clone(),
                 existing.status().is_retryable(),
-                existing.key,
+                existing.gid,
             );
             let tr = self.tr();
             if again {
@@ -224,40 +224,35 @@ impl HaulApp {
             return key;
         }
         let id = self.engine.next_id();
-        let index = self.model.push(
+        let (index, submit) = self.model.push(
             id,
-            NewRow {
-                text: text.to_owned(),
-                source: Ok(source.clone()),
-                sha256,
-                dest: dest.clone(),
+            NewEntry {
+                uri: text.to_owned(),
+                source: Ok(source),
+                checksum: sha256,
+                dest,
                 guessed,
                 options: Arc::new(options),
             },
             now,
         );
         self.save(id);
-        self.submit(
-            id,
-            Submission {
-                source,
-                sha256,
-                dest,
-            },
-        );
+        if let Some(submit) = submit {
+            self.engine.send(submit);
+        }
         self.list.scroll_to = Some(index);
-        self.model.row(id).map_or(0, |row| row.key)
+        self.model.row(id).map_or(0, |row| row.gid)
     }
 
     /// A row for a line that is not a source, saying why.
     fn add_failed(&mut self, text: &str, error: FetchError, origin: &str, now: Instant) {
         let id = self.engine.next_id();
-        let index = self.model.push(
+        let (index, _) = self.model.push(
             id,
-            NewRow {
-                text: text.to_owned(),
+            NewEntry {
+                uri: text.to_owned(),
                 source: Err((error, origin.to_owned())),
-                sha256: None,
+                checksum: None,
                 dest: self.settings.dest.clone(),
                 guessed: false,
                 options: Arc::default(),
@@ -266,23 +261,6 @@ impl HaulApp {
         );
         self.save(id);
         self.list.scroll_to = Some(index);
-    }
-
-    /// Sends a row's run to the engine, into its own folder, with its options (its own speed
-    /// limit among them).
-    pub(super) fn submit(&self, id: crate::protocol::JobId, submission: Submission) {
-        self.engine.send(Command::Submit {
-            id,
-            source: submission.source,
-            sha256: submission.sha256,
-            dest: Some(submission.dest),
-            options: Box::new(
-                self.model
-                    .row(id)
-                    .map(|r| (*r.options).clone())
-                    .unwrap_or_default(),
-            ),
-        });
     }
 
     /// Selects row `id` alone and scrolls it into view.

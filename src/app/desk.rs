@@ -199,7 +199,7 @@ impl HaulApp {
             .rows()
             .iter()
             .filter(|r| matches!(r.status(), Status::Connecting | Status::Running))
-            .map(|r| (r.id, r.key))
+            .map(|r| (r.id, r.gid))
             .collect();
         if working.is_empty() {
             return;
@@ -223,7 +223,7 @@ impl HaulApp {
             .model
             .rows()
             .iter()
-            .filter(|r| keys.contains(&r.key) && r.status() == Status::Paused)
+            .filter(|r| keys.contains(&r.gid) && r.status() == Status::Paused)
             .map(|r| r.id)
             .collect();
         if ids.is_empty() {

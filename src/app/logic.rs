@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use super::i18n::T;
-use super::model::RowState;
+use super::model::State;
 use super::{HaulApp, Notice, absolute, saved};
 use crate::desktop::instance::Handoff;
 use crate::desktop::saved_queue::{SavedItem, SavedOp};
@@ -60,18 +60,9 @@ impl HaulApp {
         for item in stored {
             let id = self.engine.next_id();
             let (row, again) = saved::restored(item, id, &self.cwd, &fallback);
-            let submission = again
-                .then(|| {
-                    row.source.clone().map(|source| super::model::Submission {
-                        source,
-                        sha256: row.sha256,
-                        dest: row.dest.clone(),
-                    })
-                })
-                .flatten();
             self.model.restore(row);
-            if let Some(submission) = submission {
-                self.submit(id, submission);
+            if again && let Some(submit) = self.model.submission(id) {
+                self.engine.send(submit);
             }
         }
     }
@@ -141,7 +132,7 @@ impl HaulApp {
         self.model.apply(Event::Progress { id, done, total }, now);
         if let (Some(queue), Some(row)) = (&self.queue, self.model.row(id)) {
             queue.send(SavedOp::Progress {
-                key: row.key,
+                key: row.gid,
                 bytes: done,
                 total,
             });
@@ -159,7 +150,7 @@ impl HaulApp {
         // All its runs: a paused and resumed item took the time before the pause too.
         let took = row.elapsed(Instant::now()).unwrap_or_default();
         let (text, failure) = match &row.state {
-            RowState::Done { bytes, .. } => (
+            State::Done { bytes, .. } => (
                 tr.fill(
                     T::ActDone,
                     &[
@@ -170,15 +161,15 @@ impl HaulApp {
                 ),
                 None,
             ),
-            RowState::Paused { .. } => (tr.fill(T::ActPaused, &[("name", &name)]), None),
-            RowState::Skipped { path } => (
+            State::Paused { .. } => (tr.fill(T::ActPaused, &[("name", &name)]), None),
+            State::Skipped { path } => (
                 tr.fill(
                     T::ActSkipped,
                     &[("name", &name), ("path", &path.display().to_string())],
                 ),
                 None,
             ),
-            RowState::Cancelled { .. } => (tr.fill(T::ActCancelled, &[("name", &name)]), None),
+            State::Cancelled { .. } => (tr.fill(T::ActCancelled, &[("name", &name)]), None),
             _ => {
                 let why = tr.why(&row.state);
                 (

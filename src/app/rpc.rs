@@ -15,7 +15,8 @@ use eframe::egui;
 use super::HaulApp;
 use super::model::Move;
 use crate::protocol::{Checksum, Command, ItemOptions, Limits, Output, Source};
-use crate::rpc::{self, Beside, Downloads, RpcConfig, View};
+use crate::rpc::{self, Beside, Downloads, RpcConfig};
+use crate::session::Session;
 
 /// The server while it runs, and the calls it hands over.
 pub(super) struct Serving {
@@ -102,7 +103,7 @@ impl HaulApp {
         if let (Some(serving), Some(row)) = (&self.rpc, self.model.row(id))
             && !row.removed
         {
-            serving.served.notify(name, row.key);
+            serving.served.notify(name, row.gid);
         }
     }
 
@@ -114,11 +115,7 @@ impl HaulApp {
     }
 
     fn id_of(&self, gid: u64) -> Option<crate::protocol::JobId> {
-        self.model
-            .rows()
-            .iter()
-            .find(|r| r.key == gid)
-            .map(|r| r.id)
+        self.model.by_gid(gid).map(|r| r.id)
     }
 }
 
@@ -134,13 +131,8 @@ impl Downloads for HaulApp {
         self.add_source(uri, source, checksum, false, dest, options, Instant::now())
     }
 
-    fn views(&self) -> Vec<View> {
-        let now = Instant::now();
-        self.model
-            .rows()
-            .iter()
-            .map(|row| rpc::view(row, now))
-            .collect()
+    fn session(&self) -> &Session {
+        self.model.session()
     }
 
     fn pause(&mut self, gid: u64) {
@@ -160,10 +152,9 @@ impl Downloads for HaulApp {
     /// which a person may resume) until its result is dropped.
     fn remove(&mut self, gid: u64) {
         if let Some(id) = self.id_of(gid) {
-            if self.model.row(id).is_some_and(|r| r.status().is_active()) {
-                self.engine.send(Command::Pause(id));
+            if let Some(pause) = self.model.mark_removed(id) {
+                self.engine.send(pause);
             }
-            self.model.mark_removed(id);
             if let Some(serving) = &self.rpc {
                 serving.served.notify("onDownloadStop", gid);
             }
@@ -212,10 +203,10 @@ impl Downloads for HaulApp {
     /// The RPC's `changeOption`: the row's options (saved); its speed limit applies at once.
     fn set_options(&mut self, gid: u64, options: ItemOptions) {
         let Some(id) = self.id_of(gid) else { return };
-        let rate = options.max_rate;
-        if self.model.set_options(id, options) {
-            self.save(id);
-            self.engine.send(Command::SetItemRate { id, rate });
+        let apply = self.model.set_options(id, options);
+        self.save(id);
+        if let Some(apply) = apply {
+            self.engine.send(apply);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Rows to and from the saved queue's items.
 //!
-//! Owns: the mapping between a [`Row`] and a [`SavedItem`] (what a row's state means on disk,
+//! Owns: the mapping between a [`Entry`] and a [`SavedItem`] (what a row's state means on disk,
 //! and what a saved item becomes at start: finished items come back as they were, unfinished
 //! ones come back queued, to resume in their own folder). Pure functions.
 //! Must not touch: the database (that is `desktop::saved_queue`), egui, the engine.
@@ -8,17 +8,17 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::model::{Row, RowState};
+use super::model::{Entry, State};
 use crate::desktop::saved_queue::SavedItem;
 use crate::human::millis;
 use crate::protocol::{DoneFile, FetchError, JobId, Source, Status, TimeoutKind};
 
 /// How a row is saved.
-pub fn stored(row: &Row, now: Instant) -> SavedItem {
+pub fn stored(row: &Entry, now: Instant) -> SavedItem {
     let mut item = SavedItem {
-        key: row.key,
-        text: row.text.clone(),
-        expect: row.sha256,
+        key: row.gid,
+        text: row.uri.clone(),
+        expect: row.checksum,
         name: row.name.clone(),
         status: row.status(),
         bytes: row.state.bytes(),
@@ -35,19 +35,19 @@ pub fn stored(row: &Row, now: Instant) -> SavedItem {
             .then(|| (*row.options).clone()),
     };
     match &row.state {
-        RowState::Done { files, .. } => {
+        State::Done { files, .. } => {
             if let Some(main) = files.first() {
                 item.path = Some(main.path.display().to_string());
                 item.digest = Some(main.sha256);
             }
             item.files.clone_from(files);
         }
-        RowState::Skipped { path } => item.path = Some(path.display().to_string()),
-        RowState::Failed { error, .. } => {
+        State::Skipped { path } => item.path = Some(path.display().to_string()),
+        State::Failed { error, .. } => {
             item.error = row.state.error();
             item.failure = Some(error.clone());
         }
-        RowState::TimedOut { kind, .. } => item.error = Some(timeout_word(*kind).to_owned()),
+        State::TimedOut { kind, .. } => item.error = Some(timeout_word(*kind).to_owned()),
         _ => {}
     }
     item
@@ -64,7 +64,7 @@ fn timeout_word(kind: TimeoutKind) -> &'static str {
 /// A saved item as a row with the given id. Returns the row and whether it should be
 /// submitted again (it was unfinished: it resumes from its `.part`). `fallback_dest` is the
 /// folder for items saved before each kept its own.
-pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) -> (Row, bool) {
+pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) -> (Entry, bool) {
     let source = Source::parse(&item.text, base).ok();
     // A URL typed without a scheme was saved as typed: read it as it was read then.
     let source = source.or_else(|| {
@@ -83,7 +83,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
                 .strip_suffix(')')
                 .map(str::to_owned)
         });
-        RowState::Failed {
+        State::Failed {
             error,
             origin,
             bytes,
@@ -97,7 +97,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
     };
     let (state, again, before) = match item.status {
         status if status.is_active() => match &source {
-            Some(_) => (RowState::Queued, true, elapsed),
+            Some(_) => (State::Queued, true, elapsed),
             None => (
                 failed(FetchError::Request(format!(
                     "invalid source '{}'",
@@ -108,7 +108,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
             ),
         },
         Status::Paused => (
-            RowState::Paused {
+            State::Paused {
                 bytes,
                 total: item.total,
                 elapsed,
@@ -118,7 +118,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
         ),
         Status::Done => match (&item.path, item.digest) {
             _ if !item.files.is_empty() => (
-                RowState::Done {
+                State::Done {
                     files: item.files.clone(),
                     bytes,
                     elapsed,
@@ -128,7 +128,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
             ),
             // Saved before items were many files: its one file.
             (Some(path), Some(sha256)) => (
-                RowState::Done {
+                State::Done {
                     files: vec![DoneFile {
                         path: PathBuf::from(path),
                         length: bytes,
@@ -155,7 +155,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
                 _ => TimeoutKind::Stall,
             };
             (
-                RowState::TimedOut {
+                State::TimedOut {
                     kind,
                     bytes,
                     elapsed,
@@ -164,14 +164,10 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
                 Duration::ZERO,
             )
         }
-        Status::Cancelled => (
-            RowState::Cancelled { bytes, elapsed },
-            false,
-            Duration::ZERO,
-        ),
+        Status::Cancelled => (State::Cancelled { bytes, elapsed }, false, Duration::ZERO),
         Status::Skipped => match &item.path {
             Some(path) => (
-                RowState::Skipped {
+                State::Skipped {
                     path: PathBuf::from(path),
                 },
                 false,
@@ -181,13 +177,13 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
         },
         _ => (failed(text_failure()), false, Duration::ZERO),
     };
-    let row = Row {
+    let row = Entry {
         id,
-        key: item.key,
+        gid: item.key,
         name: item.name.clone(),
-        text: item.text.clone(),
+        uri: item.text.clone(),
         source,
-        sha256: item.expect,
+        checksum: item.expect,
         dest: item
             .dest
             .clone()
@@ -197,7 +193,6 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
         parts: Vec::new(),
         options: std::sync::Arc::new(item.options.clone().unwrap_or_default()),
         state,
-        selected: false,
         removed: false,
     };
     (row, again)
@@ -208,21 +203,20 @@ mod tests {
     use super::*;
     use crate::protocol::{Checksum, ConnectProblem};
 
-    fn row(state: RowState) -> Row {
-        Row {
+    fn row(state: State) -> Entry {
+        Entry {
             id: JobId(1),
-            key: 7,
+            gid: 7,
             name: "a.bin".into(),
-            text: "http://h/a.bin".into(),
+            uri: "http://h/a.bin".into(),
             source: Source::parse("http://h/a.bin", Path::new("/")).ok(),
-            sha256: Checksum::from_hex(&"ab".repeat(32)),
+            checksum: Checksum::from_hex(&"ab".repeat(32)),
             dest: PathBuf::from("/downloads/set"),
             guessed: false,
             elapsed_before: Duration::ZERO,
             parts: Vec::new(),
             options: std::sync::Arc::default(),
             state,
-            selected: false,
             removed: false,
         }
     }
@@ -233,7 +227,7 @@ mod tests {
         let now = Instant::now();
         for state in [
             // An item of two files (a video and its subtitles): both come back.
-            RowState::Done {
+            State::Done {
                 files: vec![
                     DoneFile {
                         path: "/d/a.mp4".into(),
@@ -249,7 +243,7 @@ mod tests {
                 bytes: 10,
                 elapsed,
             },
-            RowState::Failed {
+            State::Failed {
                 error: FetchError::Connect {
                     problem: ConnectProblem::Refused,
                     detail: "Connection refused (os error 111)".into(),
@@ -258,18 +252,18 @@ mod tests {
                 bytes: 0,
                 elapsed,
             },
-            RowState::TimedOut {
+            State::TimedOut {
                 kind: TimeoutKind::Deadline,
                 bytes: 5,
                 elapsed,
             },
-            RowState::Cancelled { bytes: 1, elapsed },
-            RowState::Paused {
+            State::Cancelled { bytes: 1, elapsed },
+            State::Paused {
                 bytes: 9,
                 total: Some(90),
                 elapsed,
             },
-            RowState::Skipped {
+            State::Skipped {
                 path: "/d/a.bin".into(),
             },
         ] {
@@ -277,13 +271,13 @@ mod tests {
             let (back, again) = restored(&saved, JobId(9), Path::new("/"), Path::new("/other"));
             assert_eq!(back.state, state);
             assert!(!again);
-            assert_eq!((back.key, back.id), (7, JobId(9)));
-            assert_eq!(back.sha256, Checksum::from_hex(&"ab".repeat(32)));
+            assert_eq!((back.gid, back.id), (7, JobId(9)));
+            assert_eq!(back.checksum, Checksum::from_hex(&"ab".repeat(32)));
             assert_eq!(back.dest, PathBuf::from("/downloads/set"));
         }
-        let saved = stored(&row(RowState::Queued), now);
+        let saved = stored(&row(State::Queued), now);
         let (back, again) = restored(&saved, JobId(2), Path::new("/"), Path::new("/other"));
-        assert_eq!(back.state, RowState::Queued);
+        assert_eq!(back.state, State::Queued);
         assert!(again, "an unfinished item is submitted again");
         assert_eq!(
             back.dest,

@@ -254,7 +254,7 @@ fn keyboard_selects_clears_and_removes_and_esc_never_cancels() {
         app.model()
             .rows()
             .iter()
-            .any(|r| r.text == stuck && r.state.bytes() > 0)
+            .any(|r| r.uri == stuck && r.state.bytes() > 0)
     });
 
     // Ctrl+A, then Esc: the selection is cleared and the download goes on.
@@ -481,9 +481,10 @@ fn pause_and_resume_a_row_and_a_retry_shows_its_countdown() {
     // A 503 is retried (default: 3 retries, first after about a second): the row says so.
     h.event(egui::Event::Paste(flaky.clone()));
     step_until(&mut h, "a retry scheduled", |app| {
-        app.model().rows().iter().any(|r| {
-            r.text == flaky && matches!(r.state, haul::app::model::RowState::Retrying { .. })
-        })
+        app.model()
+            .rows()
+            .iter()
+            .any(|r| r.uri == flaky && matches!(r.state, haul::app::model::State::Retrying { .. }))
     });
     assert!(
         h.query_by_label_contains("retry 1/3 in").is_some(),
@@ -568,7 +569,7 @@ fn local_files_from_an_imported_list_keep_their_checksums() {
         .model()
         .rows()
         .iter()
-        .find(|r| r.text == bad_text)
+        .find(|r| r.uri == bad_text)
         .and_then(|r| r.state.error())
         .unwrap_or_default();
     assert!(error.starts_with("sha256 mismatch"), "{error}");

@@ -196,7 +196,7 @@ fn outside_the_run_hours_downloads_wait_and_what_runs_pauses_until_they_come_rou
         app.model()
             .rows()
             .iter()
-            .any(|r| r.text == slow && r.state.bytes() > 20_000)
+            .any(|r| r.uri == slow && r.state.bytes() > 20_000)
     });
     set_time(&clock, 7, 0);
     step_until_status(&mut h, &slow, Status::Paused);
@@ -368,7 +368,7 @@ fn a_rows_menu_acts_on_its_own_download_after_the_rows_move_under_it() {
             .rows()
             .iter()
             .find(|r| r.name == name)
-            .map(|r| r.key)
+            .map(|r| r.gid)
             .expect("row")
     };
     let (b, d) = (key(&h, "b.bin"), key(&h, "d.bin"));
@@ -445,7 +445,7 @@ fn what_the_schedule_paused_goes_on_first_when_the_hours_come_round() {
         app.model()
             .rows()
             .iter()
-            .any(|r| r.text == first && r.state.bytes() > 20_000)
+            .any(|r| r.uri == first && r.state.bytes() > 20_000)
     });
     set_time(&clock, 7, 0);
     step_until_status(&mut h, &first, Status::Paused);

@@ -75,7 +75,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
                 .model()
                 .rows()
                 .iter()
-                .any(|r| r.text == slow && r.state.bytes() >= 20_000)
+                .any(|r| r.uri == slow && r.state.bytes() >= 20_000)
     });
     // The crash: the window is gone without a goodbye; the engine stops where it is, leaving
     // the `.part` and its sidecar, as a killed process would.
@@ -97,10 +97,10 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
         .model()
         .rows()
         .iter()
-        .find(|r| r.text == fast)
+        .find(|r| r.uri == fast)
         .cloned()
         .expect("fast row");
-    let haul::app::model::RowState::Done { files, .. } = &fast_row.state else {
+    let haul::app::model::State::Done { files, .. } = &fast_row.state else {
         panic!("the finished item shows as done: {:?}", fast_row.state);
     };
     assert_eq!(files[0].sha256.to_string(), hex_sha(&body(2000)));
@@ -109,7 +109,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
         .model()
         .rows()
         .iter()
-        .find(|r| r.text == "nope://bad")
+        .find(|r| r.uri == "nope://bad")
         .and_then(|r| r.state.error())
         .unwrap_or_default();
     assert!(

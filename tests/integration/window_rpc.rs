@@ -192,9 +192,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
         body(600_000)
     );
     let rows = h.state().model().rows();
-    assert!(rows.iter().any(|r| r.text == slow), "a row in the list");
+    assert!(rows.iter().any(|r| r.uri == slow), "a row in the list");
     assert!(
-        !rows.iter().any(|r| r.text == other),
+        !rows.iter().any(|r| r.uri == other),
         "its result dropped, it left the list"
     );
     assert!(

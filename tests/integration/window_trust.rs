@@ -8,7 +8,7 @@ use eframe::egui::{self, accesskit::Role};
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
 use haul::app::i18n::LanguageChoice;
-use haul::app::model::RowState;
+use haul::app::model::State;
 use haul::desktop::saved_queue::SavedQueue;
 use haul::protocol::Status;
 
@@ -90,14 +90,14 @@ fn the_speed_after_resume_counts_only_bytes_received_since() {
     step_until(&mut h, "running again", |app| {
         matches!(
             app.model().rows().first().map(|r| &r.state),
-            Some(RowState::Running { done, .. }) if *done > 400_000
+            Some(State::Running { done, .. }) if *done > 400_000
         )
     });
     h.step();
     h.step();
     assert!(shown(&h, "calculating…"), "no speed before there is one");
     wait(&mut h, 2500);
-    let Some(RowState::Running { speed, .. }) = row_state(&h, &url) else {
+    let Some(State::Running { speed, .. }) = row_state(&h, &url) else {
         panic!("still running");
     };
     let rate = speed.bytes_per_sec(Instant::now()).expect("a speed by now");

@@ -11,7 +11,7 @@ use crate::support::Server;
 use eframe::egui::{self, accesskit::Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use haul::app::model::RowState;
+use haul::app::model::State;
 use haul::app::{AppInit, HaulApp};
 use haul::desktop::{Desktop, Reply};
 use haul::engine::{Engine, EngineConfig};
@@ -159,7 +159,7 @@ pub(crate) fn status_of(app: &HaulApp, text: &str) -> Option<Status> {
     app.model()
         .rows()
         .iter()
-        .find(|r| r.text == text)
+        .find(|r| r.uri == text)
         .map(|r| r.status())
 }
 
@@ -236,12 +236,12 @@ pub(crate) fn paste_and_pause(h: &mut Harness<'_, HaulApp>, url: &str, bytes: u6
     step_until_status(h, url, Status::Paused);
 }
 
-pub(crate) fn row_state(h: &Harness<'_, HaulApp>, text: &str) -> Option<RowState> {
+pub(crate) fn row_state(h: &Harness<'_, HaulApp>, text: &str) -> Option<State> {
     h.state()
         .model()
         .rows()
         .iter()
-        .find(|r| r.text == text)
+        .find(|r| r.uri == text)
         .map(|r| r.state.clone())
 }
 

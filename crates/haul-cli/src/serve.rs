@@ -37,7 +37,7 @@ pub async fn run(
         tokio::select! {
             event = events.recv() => match event {
                 Some(event) => {
-                    if let Some((name, gid)) = table.apply(&event, Instant::now()) {
+                    if let Some((name, gid)) = table.apply(event, Instant::now()) {
                         served.notify(name, gid);
                     }
                 }

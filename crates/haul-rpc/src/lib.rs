@@ -32,7 +32,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 pub use methods::{Beside, Downloads, RpcFailure, View, call};
-pub use table::{Table, view};
+pub use table::Table;
 
 /// aria2's default RPC port.
 pub const DEFAULT_PORT: u16 = 6800;

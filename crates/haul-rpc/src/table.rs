@@ -9,10 +9,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::methods::{Beside, Downloads, View};
+use super::methods::{Beside, Downloads};
 use crate::engine::EngineHandle;
 use crate::protocol::{Checksum, Command, Event, ItemOptions, JobId, Limits, Output, Source};
-use haul_core::session::{Item, NewEntry, Session};
+use haul_core::session::{NewEntry, Session};
 
 /// What the table sends to: the engine (a fake in tests).
 pub trait Engine {
@@ -27,27 +27,6 @@ impl Engine for EngineHandle {
 
     fn send(&self, command: Command) {
         EngineHandle::send(self, command);
-    }
-}
-
-/// A download as the methods see it at `now`, from either list's [`Item`] (the session's
-/// entry here, the window's row there): the one place they are read.
-pub fn view(item: &dyn Item, now: Instant) -> View {
-    View {
-        gid: item.gid(),
-        status: item.status(),
-        removed: item.removed(),
-        uri: item.uri().to_owned(),
-        dest: item.dest().to_path_buf(),
-        path: item.path(),
-        out: item.options().out.clone(),
-        options: item.options().clone(),
-        checksum: item.checksum(),
-        total: item.total(),
-        done: item.done(),
-        speed: item.bytes_per_sec(now),
-        error: item.error(),
-        files: item.files().to_vec(),
     }
 }
 
@@ -82,9 +61,10 @@ impl Table {
 
     /// Applies one engine event to the download it belongs to. Returns aria2's notification
     /// for it, with the gid, when it is one (see [`super::methods::notification`]).
-    pub fn apply(&mut self, event: &Event, now: Instant) -> Option<(&'static str, u64)> {
-        let gid = self.session.apply(event, now)?;
-        super::methods::notification(event).map(|name| (name, gid))
+    pub fn apply(&mut self, event: Event, now: Instant) -> Option<(&'static str, u64)> {
+        let name = super::methods::notification(&event);
+        let applied = self.session.apply(event, now)?;
+        name.map(|name| (name, applied.gid))
     }
 }
 
@@ -99,23 +79,19 @@ impl Downloads for Table {
     ) -> u64 {
         let new = NewEntry {
             uri: uri.to_owned(),
-            source,
+            source: Ok(source),
+            guessed: false,
             dest,
             checksum,
-            options,
+            options: std::sync::Arc::new(options),
         };
         let (gid, submit) = self.session.add(new, self.engine.next_id());
-        self.engine.send(submit);
+        self.send(submit);
         gid
     }
 
-    fn views(&self) -> Vec<View> {
-        let now = Instant::now();
-        self.session
-            .entries()
-            .iter()
-            .map(|e| view(e, now))
-            .collect()
+    fn session(&self) -> &Session {
+        &self.session
     }
 
     fn pause(&mut self, gid: u64) {
@@ -123,7 +99,9 @@ impl Downloads for Table {
     }
 
     fn unpause(&mut self, gid: u64) {
-        let submit = self.session.resubmit(gid, self.engine.next_id());
+        let submit = self
+            .session
+            .resubmit(gid, self.engine.next_id(), Instant::now());
         self.send(submit);
         // Submitted last, it starts where it stands in the list.
         self.send(self.session.order());
@@ -252,7 +230,7 @@ mod tests {
             ],
         };
         table.apply(
-            &Event::Finished {
+            Event::Finished {
                 id: JobId(1),
                 elapsed: std::time::Duration::ZERO,
                 bytes: 5,
@@ -282,13 +260,19 @@ mod tests {
         let Some(t0) = Instant::now().checked_sub(std::time::Duration::from_secs(10)) else {
             return; // a clock too young to look back on
         };
+        let started = Event::Started {
+            id: JobId(1),
+            name: "a".into(),
+            total: None,
+        };
+        table.apply(started, t0);
         for i in 0..=20u64 {
             let progress = Event::Progress {
                 id: JobId(1),
                 done: i * 100_000,
                 total: None,
             };
-            table.apply(&progress, t0 + std::time::Duration::from_millis(100 * i));
+            table.apply(progress, t0 + std::time::Duration::from_millis(100 * i));
         }
         // Nothing for 8 s since: stalled.
         let status = call(

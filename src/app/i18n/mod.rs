@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::RowState;
+use super::model::State;
 use crate::human::human_bytes;
 use crate::protocol::{
     ConnectProblem, DiskProblem, FetchError, Outcome, ProxyProblem, SourceError, Status,
@@ -255,11 +255,11 @@ impl Tr {
 
     /// A person's sentence for why a row failed, timed out or is retrying (nothing for a row
     /// in any other state).
-    pub fn why(self, state: &RowState) -> String {
+    pub fn why(self, state: &State) -> String {
         match state {
-            RowState::Failed { error, .. } => self.failure(error),
-            RowState::TimedOut { kind, .. } => self.timeout(*kind).to_owned(),
-            RowState::Retrying { cause, .. } => match cause {
+            State::Failed { error, .. } => self.failure(error),
+            State::TimedOut { kind, .. } => self.timeout(*kind).to_owned(),
+            State::Retrying { cause, .. } => match cause {
                 Outcome::Failed(error) => self.failure(error),
                 Outcome::TimedOut(kind) => self.timeout(*kind).to_owned(),
                 _ => String::new(),

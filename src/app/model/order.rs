@@ -9,7 +9,8 @@
 use std::collections::HashSet;
 
 use super::{Model, SortKey};
-use crate::protocol::{JobId, Status};
+use crate::protocol::JobId;
+use crate::session::Place;
 
 /// Where rows go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,17 +41,23 @@ impl Model {
         if matches!(to, Move::Up | Move::Down) && !self.can_reorder() {
             return false;
         }
-        let moving: HashSet<JobId> = ids.iter().copied().collect();
+        let moving: HashSet<u64> = ids
+            .iter()
+            .filter_map(|&id| self.session.gid_of(id))
+            .collect();
         let view = self.view().to_vec();
+        let rows = self.session.entries();
         let shown_moving: Vec<usize> = view
             .iter()
             .enumerate()
-            .filter(|&(_, &i)| moving.contains(&self.rows[i].id))
+            .filter(|&(_, &i)| moving.contains(&rows[i].gid))
             .map(|(at, _)| at)
             .collect();
+        let gid_of = |id: JobId| self.session.gid_of(id);
         // The row the moved ones land beside, and on which side.
-        let target = match to {
-            Move::Top | Move::Bottom => None,
+        let place = match to {
+            Move::Top => Place::Top,
+            Move::Bottom => Place::Bottom,
             Move::Up => {
                 let Some(&first) = shown_moving.first() else {
                     return false;
@@ -58,7 +65,7 @@ impl Model {
                 let Some(above) = first.checked_sub(1).and_then(|at| view.get(at)) else {
                     return false;
                 };
-                Some((self.rows[*above].id, false))
+                Place::Before(rows[*above].gid)
             }
             Move::Down => {
                 let Some(&last) = shown_moving.last() else {
@@ -67,33 +74,22 @@ impl Model {
                 let Some(below) = view.get(last + 1) else {
                     return false;
                 };
-                Some((self.rows[*below].id, true))
+                Place::After(rows[*below].gid)
             }
-            Move::Before(id) => Some((id, false)),
-            Move::After(id) => Some((id, true)),
-        };
-        if target.is_some_and(|(id, _)| moving.contains(&id)) {
-            return false; // dropped onto itself
-        }
-        let before: Vec<JobId> = self.rows.iter().map(|r| r.id).collect();
-        let (moved, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.rows)
-            .into_iter()
-            .partition(|row| moving.contains(&row.id));
-        let at = match (to, target) {
-            (Move::Top, _) => 0,
-            (_, Some((id, after))) => match rest.iter().position(|r| r.id == id) {
-                Some(at) => at + usize::from(after),
-                None => rest.len(),
+            Move::Before(id) => match gid_of(id) {
+                Some(gid) => Place::Before(gid),
+                None => Place::Bottom,
             },
-            _ => rest.len(),
+            Move::After(id) => match gid_of(id) {
+                Some(gid) => Place::After(gid),
+                None => Place::Bottom,
+            },
         };
-        let tail = rest.split_off(at);
-        rest.extend(moved);
-        rest.extend(tail);
-        self.rows = rest;
-        let changed = self.rows.iter().map(|r| r.id).ne(before);
-        self.reindex();
-        changed
+        let moved = self.session.move_entries(&moving, place);
+        if moved {
+            self.view.invalidate();
+        }
+        moved
     }
 
     /// Whether rows `ids` can go up (the first of them is not the list's first row) and down
@@ -101,7 +97,8 @@ impl Model {
     pub fn move_room(&self, ids: &[JobId]) -> (bool, bool) {
         let at: Vec<usize> = ids
             .iter()
-            .filter_map(|id| self.index.get(id).copied())
+            .filter_map(|&id| self.session.gid_of(id))
+            .filter_map(|gid| self.session.position(gid))
             .collect();
         let (Some(first), Some(last)) = (at.iter().min(), at.iter().max()) else {
             return (false, false);
@@ -109,21 +106,17 @@ impl Model {
         // Gathered rows at the top or bottom cannot step further that way.
         let gathered = last - first + 1 == at.len();
         let up = !(gathered && *first == 0);
-        let down = !(gathered && last + 1 == self.rows.len());
+        let down = !(gathered && last + 1 == self.len());
         (up, down)
     }
 
     /// The queued rows' ids in list order: the order the engine should start them in.
     pub fn queued_in_order(&self) -> Vec<JobId> {
-        self.rows
-            .iter()
-            .filter(|r| r.status() == Status::Queued)
-            .map(|r| r.id)
-            .collect()
+        self.session.queued_in_order()
     }
 
-    /// Every row's saved key in list order.
+    /// Every row's gid (its saved key) in list order.
     pub fn keys_in_order(&self) -> Vec<u64> {
-        self.rows.iter().map(|r| r.key).collect()
+        self.rows().iter().map(|r| r.gid).collect()
     }
 }

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::protocol::{ConnectProblem, DoneFile, SourceError};
+use crate::protocol::{Checksum, ConnectProblem, DoneFile, FetchError, Outcome, SourceError};
 
-fn new_row(text: &str) -> NewRow {
+fn new_row(text: &str) -> NewEntry {
     let source = Source::parse(text, Path::new("/")).map_err(|reason| {
         (
             FetchError::InvalidSource {
@@ -16,10 +16,10 @@ fn new_row(text: &str) -> NewRow {
             "pasted line 1".to_owned(),
         )
     });
-    NewRow {
-        text: text.to_owned(),
+    NewEntry {
+        uri: text.to_owned(),
         source,
-        sha256: None,
+        checksum: None,
         dest: PathBuf::from("/d"),
         guessed: false,
         options: std::sync::Arc::default(),
@@ -138,7 +138,10 @@ fn a_paused_row_keeps_its_size_and_elapsed_time_keeps_counting_across_resumes() 
     assert_eq!(paused.state.kept_bytes(), 100);
 
     let again = m.retry(JobId(1), JobId(2), t0).expect("resumable");
-    assert_eq!(again.dest, PathBuf::from("/d"), "resumed in its own folder");
+    let Command::Submit { dest, .. } = again else {
+        panic!("submitted");
+    };
+    assert_eq!(dest, Some(PathBuf::from("/d")), "resumed in its own folder");
     let t1 = t0 + Duration::from_secs(10);
     m.apply(Event::Connecting { id: JobId(2) }, t1);
     let row = m.row(JobId(2)).expect("row");
@@ -189,13 +192,15 @@ fn filter_search_sort_retry_and_remove() {
     m.set_sort(SortKey::Name);
     assert_eq!(m.view(), &[0, 2, 3, 1], "the same column again reverses");
 
-    let again = m.retry(JobId(2), JobId(10), t0).expect("retryable");
+    let Some(Command::Submit { source, .. }) = m.retry(JobId(2), JobId(10), t0) else {
+        panic!("retryable");
+    };
     assert_eq!(
-        again.source,
+        source,
         Source::parse("http://h2.example/Alpha.zip", Path::new("/")).expect("url")
     );
     assert!(m.row(JobId(2)).is_none());
-    assert_eq!(m.row(JobId(10)).map(Row::status), Some(Status::Queued));
+    assert_eq!(m.row(JobId(10)).map(Entry::status), Some(Status::Queued));
     assert!(
         m.retry(JobId(10), JobId(11), t0).is_none(),
         "queued: not retryable"
@@ -383,7 +388,7 @@ fn rows_move_to_the_top_up_down_and_bottom_over_the_rows_in_view() {
         "apart: they gather"
     );
     // The lookups follow the rows (keys stay: they are the rows' identities).
-    assert_eq!(m.row(JobId(6)).map(|r| r.key), Some(6));
+    assert_eq!(m.row(JobId(6)).map(|r| r.gid), Some(6));
     assert_eq!(m.position_in_view(4), Some(4));
     assert_eq!(m.keys_in_order(), [2, 4, 1, 3, 6, 5]);
 

@@ -6,7 +6,7 @@
 //! add or take away, Shift+click for a range from the last click, select all, clear.
 //! Must not touch: egui, the engine, I/O.
 
-use super::{Model, Row};
+use super::{Entry, Model};
 use crate::protocol::{JobId, Status};
 
 /// A column the list can be sorted by.
@@ -68,13 +68,13 @@ impl View {
     }
 }
 
-fn matches(row: &Row, search: &str) -> bool {
+fn matches(row: &Entry, search: &str) -> bool {
     search.is_empty()
         || row.name.to_lowercase().contains(search)
-        || row.text.to_lowercase().contains(search)
+        || row.uri.to_lowercase().contains(search)
 }
 
-fn size_of(row: &Row) -> u64 {
+fn size_of(row: &Entry) -> u64 {
     row.state.total().unwrap_or_else(|| row.state.bytes())
 }
 
@@ -127,7 +127,7 @@ impl Model {
     pub fn view(&mut self) -> &[usize] {
         if self.view.dirty {
             let (filter, search) = (self.view.filter, self.view.search.as_str());
-            let rows = &self.rows;
+            let rows = self.session.entries();
             let mut shown: Vec<usize> = rows
                 .iter()
                 .enumerate()
@@ -170,21 +170,22 @@ impl Model {
                 if !how.toggle {
                     self.clear_selection();
                 }
-                for &i in &view[a.min(b)..=a.max(b)] {
-                    self.rows[i].selected = true;
-                }
+                let rows = self.session.entries();
+                self.selected
+                    .extend(view[a.min(b)..=a.max(b)].iter().map(|&i| rows[i].gid));
                 return;
             }
         }
+        let Some(gid) = self.row_at(index).map(|r| r.gid) else {
+            return;
+        };
         if how.toggle {
-            if let Some(row) = self.rows.get_mut(index) {
-                row.selected = !row.selected;
+            if !self.selected.remove(&gid) {
+                self.selected.insert(gid);
             }
         } else {
             self.clear_selection();
-            if let Some(row) = self.rows.get_mut(index) {
-                row.selected = true;
-            }
+            self.selected.insert(gid);
         }
         self.view.anchor = Some(index);
     }
@@ -192,47 +193,51 @@ impl Model {
     /// A right-click on row `index`: a row outside the selection becomes the selection;
     /// one inside it keeps it (the menu then acts on all of them).
     pub fn context_click(&mut self, index: usize) {
-        if !self.rows.get(index).is_some_and(|r| r.selected) {
+        if !self.row_at(index).is_some_and(|r| self.is_selected(r)) {
             self.click(index, Click::default());
         }
+    }
+
+    /// Whether `row` is selected.
+    pub fn is_selected(&self, row: &Entry) -> bool {
+        self.selected.contains(&row.gid)
     }
 
     /// Selects every row in the current view.
     pub fn select_all(&mut self) {
         let view = self.view().to_vec();
-        for i in view {
-            self.rows[i].selected = true;
-        }
+        let rows = self.session.entries();
+        self.selected.extend(view.iter().map(|&i| rows[i].gid));
     }
 
     pub fn clear_selection(&mut self) {
-        for row in &mut self.rows {
-            row.selected = false;
-        }
+        self.selected.clear();
     }
 
     pub fn has_selection(&self) -> bool {
-        self.rows.iter().any(|r| r.selected)
+        !self.selected.is_empty()
     }
 
+    /// The selected rows' ids, in list order.
     pub fn selected(&self) -> Vec<JobId> {
-        self.rows
-            .iter()
-            .filter(|r| r.selected)
-            .map(|r| r.id)
-            .collect()
+        self.selected_rows().map(|r| r.id).collect()
     }
 
-    pub fn selected_rows(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| r.selected)
+    /// The selected rows, in list order.
+    pub fn selected_rows(&self) -> impl Iterator<Item = &Entry> {
+        self.rows()
+            .iter()
+            .filter(|r| self.selected.contains(&r.gid))
     }
 
     /// The one selected row, for the details view.
-    pub fn single_selected(&self) -> Option<&Row> {
-        let mut selected = self.selected_rows();
-        match (selected.next(), selected.next()) {
-            (Some(row), None) => Some(row),
-            _ => None,
+    pub fn single_selected(&self) -> Option<&Entry> {
+        if self.selected.len() != 1 {
+            return None;
         }
+        self.selected
+            .iter()
+            .next()
+            .and_then(|&gid| self.session.entry(gid))
     }
 }

@@ -6,11 +6,11 @@ use eframe::egui::{self, RichText, Ui};
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
-use super::super::model::{Model, Row, RowState};
+use super::super::model::{Entry, Model, State};
 use super::list::row_buttons;
 use crate::protocol::redact;
 
-pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, model: &Model, actions: &mut Vec<Action>) {
+pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Entry, model: &Model, actions: &mut Vec<Action>) {
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         ui.strong(tr.get(T::Details));
@@ -23,7 +23,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, model: &Model, actions: &m
         .show(ui, |ui| {
             ui.label(tr.get(T::Source));
             ui.vertical(|ui| {
-                ui.add(egui::Label::new(redact(&row.text)).selectable(true));
+                ui.add(egui::Label::new(redact(&row.uri)).selectable(true));
                 if row.guessed
                     && let Some(source) = &row.source
                 {
@@ -35,7 +35,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, model: &Model, actions: &m
             ui.label(tr.get(T::Folder));
             ui.add(egui::Label::new(row.dest.display().to_string()).selectable(true));
             ui.end_row();
-            if let Some(expect) = row.sha256 {
+            if let Some(expect) = row.checksum {
                 ui.label(tr.get(T::Expected));
                 ui.add(
                     egui::Label::new(RichText::new(expect.to_string()).monospace())
@@ -43,7 +43,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Row, model: &Model, actions: &m
                 );
                 ui.end_row();
             }
-            if let RowState::Skipped { path } = &row.state {
+            if let State::Skipped { path } = &row.state {
                 ui.label(tr.get(T::SavedAs));
                 ui.add(egui::Label::new(path.display().to_string()).selectable(true));
                 ui.end_row();

@@ -11,7 +11,7 @@ use egui_extras::TableBuilder;
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
-use super::super::model::{Click, Model, Move, Row, RowState, SortKey};
+use super::super::model::{Click, Entry, Model, Move, SortKey, State};
 use super::columns::Col;
 use crate::human::human_bytes;
 use crate::protocol::{JobId, Status, Waiting};
@@ -191,7 +191,7 @@ pub(super) fn list(
                             return;
                         };
                         built += 1;
-                        table_row.set_selected(row.selected);
+                        table_row.set_selected(model.is_selected(row));
                         row_cells(&mut table_row, columns, tr, row, now, model, actions);
                         let response = table_row.response();
                         if response.double_clicked() {
@@ -220,9 +220,9 @@ struct DraggedRows(Vec<JobId>);
 /// A row as a drag's source and target: dragging it carries it (or the selection it is in);
 /// while rows are dragged over it, a line shows where they would land (above it on its upper
 /// half, below it on its lower half), and releasing there moves them.
-fn drag_rows(response: &egui::Response, model: &Model, row: &Row, actions: &mut Vec<Action>) {
+fn drag_rows(response: &egui::Response, model: &Model, row: &Entry, actions: &mut Vec<Action>) {
     if response.drag_started() {
-        let ids = if row.selected {
+        let ids = if model.is_selected(row) {
             model.selected()
         } else {
             vec![row.id]
@@ -336,13 +336,13 @@ fn row_cells(
     table_row: &mut egui_extras::TableRow<'_, '_>,
     columns: &[Col],
     tr: Tr,
-    row: &Row,
+    row: &Entry,
     now: Instant,
     model: &Model,
     actions: &mut Vec<Action>,
 ) {
     let (speed, eta) = match &row.state {
-        RowState::Running { speed, .. } => match speed.bytes_per_sec(now) {
+        State::Running { speed, .. } => match speed.bytes_per_sec(now) {
             Some(rate) => (
                 tr.rate(rate),
                 row.eta(now).map(|d| tr.duration(d)).unwrap_or_default(),
@@ -405,9 +405,9 @@ fn actions_width(ui: &Ui) -> f32 {
 
 /// What the status column says: the status, what the row waits for, the retry countdown, or
 /// for a failure a person's sentence (the technical text is on hover and in the details).
-pub(super) fn status_text(tr: Tr, row: &Row, now: Instant) -> String {
+pub(super) fn status_text(tr: Tr, row: &Entry, now: Instant) -> String {
     match &row.state {
-        RowState::Retrying {
+        State::Retrying {
             attempt, of, at, ..
         } => {
             let wait = tr.fill(
@@ -420,7 +420,7 @@ pub(super) fn status_text(tr: Tr, row: &Row, now: Instant) -> String {
             );
             format!("{wait} — {}", tr.why(&row.state))
         }
-        RowState::Connecting {
+        State::Connecting {
             waiting: Some(Waiting::PartInUse { part }),
             ..
         } => tr.fill(
@@ -433,19 +433,19 @@ pub(super) fn status_text(tr: Tr, row: &Row, now: Instant) -> String {
                     .unwrap_or_default(),
             )],
         ),
-        RowState::Connecting { attempt, of, .. } if *attempt > 0 => tr.fill(
+        State::Connecting { attempt, of, .. } if *attempt > 0 => tr.fill(
             T::ConnectingTry,
             &[("n", &attempt.to_string()), ("of", &of.to_string())],
         ),
-        RowState::Failed { .. } | RowState::TimedOut { .. } => tr.why(&row.state),
+        State::Failed { .. } | State::TimedOut { .. } => tr.why(&row.state),
         _ => tr.status(row.status()).to_owned(),
     }
 }
 
-fn progress(ui: &mut Ui, row: &Row) {
+fn progress(ui: &mut Ui, row: &Entry) {
     let fraction = match (&row.state, row.state.total()) {
-        (RowState::Done { .. } | RowState::Skipped { .. }, _) => Some(1.0),
-        (state, Some(total)) if total > 0 && !matches!(state, RowState::Queued) => {
+        (State::Done { .. } | State::Skipped { .. }, _) => Some(1.0),
+        (state, Some(total)) if total > 0 && !matches!(state, State::Queued) => {
             Some(state.bytes() as f64 / total as f64)
         }
         _ => None,
@@ -453,7 +453,7 @@ fn progress(ui: &mut Ui, row: &Row) {
     let bar = match (&row.state, fraction) {
         (_, Some(fraction)) => egui::ProgressBar::new(fraction as f32).show_percentage(),
         // Size unknown: an animated bar that says only "working".
-        (RowState::Running { .. } | RowState::Connecting { .. }, None) => {
+        (State::Running { .. } | State::Connecting { .. }, None) => {
             egui::ProgressBar::new(0.0).animate(true)
         }
         // Waiting or ended without a file: no bar.
@@ -465,7 +465,7 @@ fn progress(ui: &mut Ui, row: &Row) {
         BAR_FILL
     };
     if let (Some(total), false) = (row.state.total(), row.parts.is_empty())
-        && matches!(row.state, RowState::Running { .. })
+        && matches!(row.state, State::Running { .. })
         && total > 0
     {
         parts_bar(ui, &row.parts, total, fraction.unwrap_or(0.0), fill);
@@ -506,13 +506,13 @@ fn parts_bar(ui: &mut Ui, parts: &[(u64, u64)], total: u64, fraction: f64, fill:
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, &text));
 }
 
-fn size_text(state: &RowState) -> String {
+fn size_text(state: &State) -> String {
     match (state, state.total()) {
         // Nothing waiting, or nothing kept (a cancelled item's bytes were deleted).
-        (RowState::Queued | RowState::Cancelled { .. }, _) => String::new(),
-        (RowState::Done { bytes, .. }, _) => human_bytes(*bytes),
+        (State::Queued | State::Cancelled { .. }, _) => String::new(),
+        (State::Done { bytes, .. }, _) => human_bytes(*bytes),
         (_, Some(total)) => format!("{} / {}", human_bytes(state.bytes()), human_bytes(total)),
-        (RowState::Connecting { done: 0, .. }, None) => String::new(),
+        (State::Connecting { done: 0, .. }, None) => String::new(),
         (other, None) => human_bytes(other.bytes()),
     }
 }
@@ -523,7 +523,7 @@ fn size_text(state: &RowState) -> String {
 pub(super) fn row_buttons(
     ui: &mut Ui,
     tr: Tr,
-    row: &Row,
+    row: &Entry,
     fixed: bool,
     model: &Model,
     actions: &mut Vec<Action>,
@@ -563,7 +563,7 @@ pub(super) fn row_buttons(
     // a row that moves while the menu is open (another client's changePosition, a download
     // that finished) takes its menu along, and no other row inherits it.
     egui::Popup::menu(&menu)
-        .id(egui::Id::unique(("row-menu", row.key, fixed)))
+        .id(egui::Id::unique(("row-menu", row.gid, fixed)))
         .show(|ui| {
             super::row_menu::menu_items(ui, tr, std::slice::from_ref(row), model, actions);
         });

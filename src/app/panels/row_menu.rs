@@ -5,12 +5,12 @@ use eframe::egui::{self, Ui};
 
 use super::super::Action;
 use super::super::i18n::{T, Tr};
-use super::super::model::{Model, Move, Row};
+use super::super::model::{Entry, Model, Move};
 use crate::protocol::{Status, redact};
 
 /// The right-click menu: acts on the selection (which the right-click made include this row).
-pub(super) fn row_menu(ui: &mut Ui, tr: Tr, model: &Model, row: &Row, actions: &mut Vec<Action>) {
-    let mut rows: Vec<Row> = model.selected_rows().cloned().collect();
+pub(super) fn row_menu(ui: &mut Ui, tr: Tr, model: &Model, row: &Entry, actions: &mut Vec<Action>) {
+    let mut rows: Vec<Entry> = model.selected_rows().cloned().collect();
     if !rows.iter().any(|r| r.id == row.id) {
         rows = vec![row.clone()];
     }
@@ -20,11 +20,11 @@ pub(super) fn row_menu(ui: &mut Ui, tr: Tr, model: &Model, row: &Row, actions: &
 pub(super) fn menu_items(
     ui: &mut Ui,
     tr: Tr,
-    rows: &[Row],
+    rows: &[Entry],
     model: &Model,
     actions: &mut Vec<Action>,
 ) {
-    let ids = |keep: &dyn Fn(&Row) -> bool| -> Vec<_> {
+    let ids = |keep: &dyn Fn(&Entry) -> bool| -> Vec<_> {
         rows.iter().filter(|r| keep(r)).map(|r| r.id).collect()
     };
     let mut item = |ui: &mut Ui, key: T, action: Action, enabled: bool| {
@@ -76,7 +76,7 @@ pub(super) fn menu_items(
         item(
             ui,
             T::CopyAddress,
-            Action::Copy(redact(&one.text).into_owned()),
+            Action::Copy(redact(&one.uri).into_owned()),
             true,
         );
         // Not while it runs: its name, folder, headers or address (a link given anew).
@@ -110,7 +110,7 @@ pub(super) fn menu_items(
 /// "Move ▸": to the top, up, down, to the bottom (the engine starts queued rows in the
 /// list's order); a step the rows cannot take (up from the top) is greyed out. All of it is
 /// greyed out, saying why, while the list is sorted by a column.
-fn move_menu(ui: &mut Ui, tr: Tr, rows: &[Row], model: &Model, actions: &mut Vec<Action>) {
+fn move_menu(ui: &mut Ui, tr: Tr, rows: &[Entry], model: &Model, actions: &mut Vec<Action>) {
     let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
     let can_move = model.can_reorder();
     let (up, down) = model.move_room(&ids);
@@ -153,7 +153,7 @@ const ITEM_RATES: [Option<u64>; 5] = [
 
 /// "Speed limit ▸" with its steps; the current one (the rows' `max-download-limit` option,
 /// however it was set) is marked when all rows share it, and listed when it is not a step.
-fn rate_menu(ui: &mut Ui, tr: Tr, rows: &[Row], actions: &mut Vec<Action>) {
+fn rate_menu(ui: &mut Ui, tr: Tr, rows: &[Entry], actions: &mut Vec<Action>) {
     let unfinished: Vec<_> = rows
         .iter()
         .filter(|r| r.status() != Status::Done)

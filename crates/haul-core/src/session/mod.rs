@@ -1,184 +1,124 @@
-//! One list of downloads, without I/O: what the headless RPC (`haul-cli --enable-rpc`) and
-//! the window's list both keep, so every per-download rule is written once.
+//! One list of downloads, without I/O: what the window's list and the headless RPC
+//! (`haul-cli --enable-rpc`) both keep, so every per-download rule is written once.
 //!
 //! Owns: each download's stable key (its gid: the engine's [`JobId`] changes with each
-//! submission, so the gid ↔ current id map lives here), the list's order, each download's
-//! address, folder, options and checksum, its status and figures from the engine's
-//! [`Event`]s, what to submit to run it again, removed downloads kept (as aria2 keeps them,
-//! `removed`) until their result is dropped, and its speed ([`Speed`], the one estimator).
+//! submission, so the gid ↔ current id map lives here), the list's order and moves, each
+//! download's address, folder, options and checksum, its state from the engine's [`Event`]s,
+//! the count of downloads per status, what to submit to run it again, removed downloads kept
+//! (as aria2 keeps them, `removed`) until their result is dropped, and its speed ([`Speed`],
+//! the one estimator). O(1) per event; O(downloads) only when some are removed or moved.
 //! Must not touch: I/O, clocks (time comes in as an argument), tokio, JSON shapes (the RPC's
-//! `methods`), drawing.
+//! `methods`), drawing, selection and views (the window's).
 //!
 //! # Layout
-//! - this file: [`Session`], [`Entry`], [`Item`] (what a download shows, whichever list
-//!   holds it).
+//! - this file: [`Session`], [`NewEntry`], [`Edit`], [`Applied`].
+//! - `entry`: [`Entry`] and its [`State`].
 //! - `speed`: [`Speed`].
 
+pub mod entry;
 pub mod speed;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+pub use entry::{Entry, State, display_name};
 pub use speed::Speed;
 
 use crate::protocol::{
-    Checksum, Command, DoneFile, Event, ItemOptions, JobId, Outcome, Source, Status,
+    Checksum, Command, Event, FetchError, ItemOptions, JobId, Outcome, Source, Status,
 };
-
-/// One download in the list.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// Its stable key (aria2's gid).
-    pub gid: u64,
-    /// The engine's id for its current (or last) run.
-    pub id: JobId,
-    /// The address as it was given.
-    pub uri: String,
-    pub source: Source,
-    /// The folder its file goes to.
-    pub dest: PathBuf,
-    /// The SHA-256 its file must have, when given.
-    pub checksum: Option<Checksum>,
-    /// Its name, connections, speed limit and request options; sent with each run.
-    pub options: ItemOptions,
-    pub status: Status,
-    /// Removed (aria2's `remove`): its bytes are kept, it runs no more, and it stays in the
-    /// list as `removed` until its result is dropped ([`Session::forget`]).
-    pub removed: bool,
-    /// Where the file is, once done; else where it will be, once named.
-    pub path: Option<PathBuf>,
-    pub total: Option<u64>,
-    /// Bytes done so far (or in the end).
-    pub done: u64,
-    /// Why its last run failed (or why it is retrying).
-    pub error: Option<String>,
-    /// Every file a done download wrote; empty until then.
-    pub files: Vec<DoneFile>,
-    /// Its recent speed.
-    pub speed: Speed,
-}
-
-impl Entry {
-    /// Bytes a second now (zero until there is enough to tell, and when it is not running).
-    pub fn bytes_per_sec(&self, now: Instant) -> u64 {
-        if self.removed || !matches!(self.status, Status::Running | Status::Connecting) {
-            return 0;
-        }
-        self.speed.bytes_per_sec(now).unwrap_or(0.0) as u64
-    }
-
-    /// What submits it to the engine as job `id`.
-    fn submission(&self, id: JobId) -> Command {
-        Command::Submit {
-            id,
-            source: self.source.clone(),
-            sha256: self.checksum,
-            dest: Some(self.dest.clone()),
-            options: Box::new(self.options.clone()),
-        }
-    }
-}
-
-/// What a download shows to those who read it (the RPC's `tellStatus`), whichever list
-/// holds it: the session's [`Entry`], or the window's row. Written once, read the same way.
-pub trait Item {
-    /// Its stable key (aria2's gid).
-    fn gid(&self) -> u64;
-    fn status(&self) -> Status;
-    /// Removed (aria2's `remove`), its result not yet dropped.
-    fn removed(&self) -> bool;
-    /// The address as it was given.
-    fn uri(&self) -> &str;
-    /// The folder its file goes to.
-    fn dest(&self) -> &Path;
-    /// Where its file is, once done; else where it will be, once named.
-    fn path(&self) -> Option<PathBuf>;
-    fn options(&self) -> &ItemOptions;
-    fn checksum(&self) -> Option<Checksum>;
-    fn total(&self) -> Option<u64>;
-    /// Bytes done so far (or in the end).
-    fn done(&self) -> u64;
-    /// Bytes a second now ([`Speed`]; zero when it is not running).
-    fn bytes_per_sec(&self, now: Instant) -> u64;
-    /// Why its last run failed (or why it is retrying).
-    fn error(&self) -> Option<String>;
-    /// Every file a done download wrote; empty until then.
-    fn files(&self) -> &[DoneFile];
-}
-
-impl Item for Entry {
-    fn gid(&self) -> u64 {
-        self.gid
-    }
-    fn status(&self) -> Status {
-        self.status
-    }
-    fn removed(&self) -> bool {
-        self.removed
-    }
-    fn uri(&self) -> &str {
-        &self.uri
-    }
-    fn dest(&self) -> &Path {
-        &self.dest
-    }
-    fn path(&self) -> Option<PathBuf> {
-        self.path.clone()
-    }
-    fn options(&self) -> &ItemOptions {
-        &self.options
-    }
-    fn checksum(&self) -> Option<Checksum> {
-        self.checksum
-    }
-    fn total(&self) -> Option<u64> {
-        self.total
-    }
-    fn done(&self) -> u64 {
-        self.done
-    }
-    fn bytes_per_sec(&self, now: Instant) -> u64 {
-        Entry::bytes_per_sec(self, now)
-    }
-    fn error(&self) -> Option<String> {
-        self.error.clone()
-    }
-    fn files(&self) -> &[DoneFile] {
-        &self.files
-    }
-}
 
 /// A download about to join the list.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
+    /// The address (or path) as it was given.
     pub uri: String,
-    pub source: Source,
+    /// The source, or why the text is not one and where the text came from (`urls.txt line
+    /// 4`): such an entry joins the list failed, to say so, and is never submitted.
+    pub source: Result<Source, (FetchError, String)>,
+    /// The text had no scheme and was read as a web address.
+    pub guessed: bool,
     pub dest: PathBuf,
     pub checksum: Option<Checksum>,
+    pub options: Arc<ItemOptions>,
+}
+
+/// New options for a download that is not running ("Edit options…"): maybe a new address
+/// (an expired link given anew) and folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    pub uri: String,
+    pub source: Source,
     pub options: ItemOptions,
+    pub dest: PathBuf,
+    pub checksum: Option<Checksum>,
+}
+
+/// Where [`Session::move_entries`] puts downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Top,
+    Bottom,
+    /// Just before the download with this gid.
+    Before(u64),
+    /// Just after it.
+    After(u64),
+}
+
+/// What one event did to the download it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub gid: u64,
+    /// Its place in the list.
+    pub index: usize,
+    /// Its status before and after.
+    pub was: Status,
+    pub is: Status,
+    /// Bytes it received since its last report (what the event added while it was running).
+    pub received: u64,
+    /// Its name changed (the engine picked one, or it landed under another).
+    pub renamed: bool,
 }
 
 /// The downloads, in the list's order (the order added, unless moved).
 #[derive(Debug, Default)]
 pub struct Session {
     entries: Vec<Entry>,
+    /// gid → place in `entries`.
+    index: HashMap<u64, usize>,
     /// The engine's current id of each download → its gid.
     by_id: HashMap<JobId, u64>,
+    counts: HashMap<Status, usize>,
     next_gid: u64,
+    /// What the next gid adds: 1 for a list whose gids are its saved keys in the order
+    /// added, an odd number that makes them look random otherwise.
+    step: u64,
 }
 
-/// Gids step by this odd number (the golden ratio's): they look random to a client and never
-/// repeat within 2^64 downloads.
+/// Random-looking gids step by this odd number (the golden ratio's): they never repeat
+/// within 2^64 downloads.
 const GID_STEP: u64 = 0x9e37_79b9_7f4a_7c15;
 
 impl Session {
-    /// An empty list whose first gid is `seed` (made odd, so never zero). A random seed, as
-    /// aria2's gids are random: a client that remembers a gid from an earlier run never acts
-    /// on another download by it.
+    /// An empty list whose first gid is `seed` (made odd, so never zero), the next ones
+    /// looking random. A random seed, as aria2's gids are random: a client that remembers a
+    /// gid from an earlier run never acts on another download by it.
     pub fn new(seed: u64) -> Session {
         Session {
             next_gid: seed | 1,
+            step: GID_STEP,
+            ..Session::default()
+        }
+    }
+
+    /// An empty list whose gids count 1, 2, 3… in the order added: for a list saved across
+    /// restarts (the window's), whose gids are its saved keys and stay the same downloads.
+    pub fn sequential() -> Session {
+        Session {
+            next_gid: 1,
+            step: 1,
             ..Session::default()
         }
     }
@@ -188,12 +128,31 @@ impl Session {
         &self.entries
     }
 
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// How many downloads have `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.counts.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Where download `gid` stands in the list.
+    pub fn position(&self, gid: u64) -> Option<usize> {
+        self.index.get(&gid).copied()
+    }
+
     pub fn entry(&self, gid: u64) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.gid == gid)
+        self.position(gid).map(|i| &self.entries[i])
     }
 
     fn entry_mut(&mut self, gid: u64) -> Option<&mut Entry> {
-        self.entries.iter_mut().find(|e| e.gid == gid)
+        let i = self.position(gid)?;
+        Some(&mut self.entries[i])
     }
 
     /// The download the engine's job `id` runs.
@@ -201,47 +160,87 @@ impl Session {
         self.by_id.get(&id).copied()
     }
 
-    /// Adds a download and submits it as job `id`: its gid, and the command to send.
-    pub fn add(&mut self, new: NewEntry, id: JobId) -> (u64, Command) {
+    /// The download the engine's job `id` runs.
+    pub fn by_job(&self, id: JobId) -> Option<&Entry> {
+        self.gid_of(id).and_then(|gid| self.entry(gid))
+    }
+
+    /// Adds a download as job `id`: its gid, and the command that submits it (none for a
+    /// text that is not a source: it joins the list failed, saying why).
+    pub fn add(&mut self, new: NewEntry, id: JobId) -> (u64, Option<Command>) {
         let gid = self.next_gid;
-        self.next_gid = self.next_gid.wrapping_add(GID_STEP) | 1;
+        let (source, state) = match new.source {
+            Ok(source) => (Some(source), State::Queued),
+            Err((error, origin)) => (
+                None,
+                State::Failed {
+                    error,
+                    origin: Some(origin),
+                    bytes: 0,
+                    elapsed: Duration::ZERO,
+                },
+            ),
+        };
         let entry = Entry {
             gid,
             id,
+            name: display_name(&new.uri, source.as_ref()),
             uri: new.uri,
-            source: new.source,
-            path: None,
+            source,
+            guessed: new.guessed,
             dest: new.dest,
             checksum: new.checksum,
             options: new.options,
-            status: Status::Queued,
+            state,
+            elapsed_before: Duration::ZERO,
             removed: false,
-            total: None,
-            done: 0,
-            error: None,
-            files: Vec::new(),
-            speed: Speed::default(),
+            parts: Vec::new(),
         };
-        let command = entry.submission(id);
-        self.by_id.insert(id, gid);
-        self.entries.push(entry);
+        let command = submission(&entry);
+        self.insert(entry);
         (gid, command)
     }
 
-    /// Runs a download again (unpause, retry) as job `id`: it is queued anew and keeps its
-    /// gid; the command to send (`None` for an unknown gid).
-    pub fn resubmit(&mut self, gid: u64, id: JobId) -> Option<Command> {
-        let entry = self.entry_mut(gid)?;
-        let old = entry.id;
-        entry.id = id;
-        entry.status = Status::Queued;
-        entry.error = None;
+    /// Puts back a download as it was (the window's saved queue), its gid kept.
+    pub fn restore(&mut self, entry: Entry) {
+        self.insert(entry);
+    }
+
+    fn insert(&mut self, entry: Entry) {
+        if self.step == 1 {
+            self.next_gid = self.next_gid.max(entry.gid.saturating_add(1));
+        } else {
+            self.next_gid = self.next_gid.wrapping_add(self.step) | 1;
+        }
+        *self.counts.entry(entry.status()).or_default() += 1;
+        self.index.insert(entry.gid, self.entries.len());
+        self.by_id.insert(entry.id, entry.gid);
+        self.entries.push(entry);
+    }
+
+    /// What submits download `gid` to the engine as its current job (none for a text that
+    /// is not a source).
+    pub fn submission(&self, gid: u64) -> Option<Command> {
+        submission(self.entry(gid)?)
+    }
+
+    /// Runs a stopped download again (unpause, retry) as job `id`: it is queued anew, keeps
+    /// its gid, its time so far and its bytes (it resumes from them). The command to send:
+    /// `None` for an unknown gid, one that is not stopped, or a text that is not a source.
+    pub fn resubmit(&mut self, gid: u64, id: JobId, now: Instant) -> Option<Command> {
+        let i = self.position(gid)?;
+        let entry = &mut self.entries[i];
+        if !entry.status().is_retryable() || entry.source.is_none() {
+            return None;
+        }
+        entry.elapsed_before += entry.state.elapsed(now).unwrap_or_default();
         entry.removed = false;
-        entry.speed.clear();
-        let command = entry.submission(id);
+        let old = std::mem::replace(&mut entry.id, id);
+        let command = submission(entry);
         self.by_id.remove(&old);
         self.by_id.insert(id, gid);
-        Some(command)
+        self.set_state(i, State::Queued);
+        command
     }
 
     /// What pauses a download (its bytes kept).
@@ -249,14 +248,59 @@ impl Session {
         self.entry(gid).map(|e| Command::Pause(e.id))
     }
 
+    /// Marks a paused download cancelled (its kept bytes are being discarded); true if it
+    /// was paused.
+    pub fn cancel_paused(&mut self, gid: u64) -> bool {
+        let Some(i) = self.position(gid) else {
+            return false;
+        };
+        let State::Paused { bytes, elapsed, .. } = self.entries[i].state else {
+            return false;
+        };
+        self.set_state(i, State::Cancelled { bytes, elapsed });
+        true
+    }
+
     /// Gives a download new options of its own (the RPC's `changeOption`): kept for its next
-    /// run; its speed limit applies at once, so the command that says so when it changed.
+    /// run, its name follows a new `out`; its speed limit applies at once, so the command
+    /// that says so when it changed.
     pub fn set_options(&mut self, gid: u64, options: ItemOptions) -> Option<Command> {
         let entry = self.entry_mut(gid)?;
         let rate = options.max_rate;
         let changed = entry.options.max_rate != rate;
-        entry.options = options;
+        if let Some(out) = &options.out {
+            entry.name.clone_from(out);
+        }
+        entry.options = Arc::new(options);
         changed.then_some(Command::SetItemRate { id: entry.id, rate })
+    }
+
+    /// Sets a download's own speed limit (bytes/s, its `max-download-limit`): the command
+    /// that applies it at once.
+    pub fn set_rate(&mut self, gid: u64, rate: Option<u64>) -> Option<Command> {
+        let entry = self.entry_mut(gid)?;
+        Arc::make_mut(&mut entry.options).max_rate = rate;
+        Some(Command::SetItemRate { id: entry.id, rate })
+    }
+
+    /// Gives a download that is not running new options, and maybe a new address and folder
+    /// (see [`Edit`]); its name follows a new address or `out`. False for an unknown gid.
+    pub fn edit(&mut self, gid: u64, edit: Edit) -> bool {
+        let Some(entry) = self.entry_mut(gid) else {
+            return false;
+        };
+        if entry.uri != edit.uri {
+            entry.name = display_name(&edit.uri, Some(&edit.source));
+        }
+        if let Some(out) = &edit.options.out {
+            entry.name.clone_from(out);
+        }
+        entry.uri = edit.uri;
+        entry.source = Some(edit.source);
+        entry.options = Arc::new(edit.options);
+        entry.dest = edit.dest;
+        entry.checksum = edit.checksum;
+        true
     }
 
     /// Removes a download as aria2 does: it stays in the list as `removed` (until
@@ -265,81 +309,266 @@ impl Session {
     pub fn remove(&mut self, gid: u64) -> Option<Command> {
         let entry = self.entry_mut(gid)?;
         entry.removed = true;
-        let running = entry.status.is_active();
+        let running = entry.status().is_active();
         running.then_some(Command::Pause(entry.id))
     }
 
     /// Drops a download from the list.
     pub fn forget(&mut self, gid: u64) {
-        self.entries.retain(|e| e.gid != gid);
-        self.by_id.retain(|_, g| *g != gid);
+        self.forget_where(|e| e.gid == gid);
+    }
+
+    /// Drops every download `doomed` picks; returns them, in the list's order.
+    pub fn forget_where(&mut self, doomed: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+        let (gone, kept): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(doomed);
+        self.entries = kept;
+        if !gone.is_empty() {
+            self.reindex();
+        }
+        gone
+    }
+
+    /// Moves the downloads `gids` (keeping their order among themselves, gathered together)
+    /// to `to`. False when nothing moved (no such downloads, already there, or dropped onto
+    /// one of themselves).
+    pub fn move_entries(&mut self, gids: &HashSet<u64>, to: Place) -> bool {
+        if let Place::Before(g) | Place::After(g) = to
+            && gids.contains(&g)
+        {
+            return false;
+        }
+        let before: Vec<u64> = self.entries.iter().map(|e| e.gid).collect();
+        let (moved, mut rest): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|e| gids.contains(&e.gid));
+        let beside = |gid: u64, after: bool, rest: &[Entry]| {
+            rest.iter()
+                .position(|e| e.gid == gid)
+                .map_or(rest.len(), |at| at + usize::from(after))
+        };
+        let at = match to {
+            Place::Top => 0,
+            Place::Bottom => rest.len(),
+            Place::Before(gid) => beside(gid, false, &rest),
+            Place::After(gid) => beside(gid, true, &rest),
+        };
+        let tail = rest.split_off(at);
+        rest.extend(moved);
+        rest.extend(tail);
+        self.entries = rest;
+        let changed = self.entries.iter().map(|e| e.gid).ne(before);
+        self.reindex();
+        changed
     }
 
     /// Moves a download to just before (or, `after`, just after) the download `other`; the
     /// order the engine starts queued ones in, if it changed what waits.
     pub fn reposition(&mut self, gid: u64, other: u64, after: bool) -> Option<Command> {
-        let from = self.entries.iter().position(|e| e.gid == gid)?;
-        let entry = self.entries.remove(from);
-        let at = self
-            .entries
-            .iter()
-            .position(|e| e.gid == other)
-            .map_or(self.entries.len(), |at| at + usize::from(after));
-        self.entries.insert(at, entry);
+        let to = if after {
+            Place::After(other)
+        } else {
+            Place::Before(other)
+        };
+        self.move_entries(&HashSet::from([gid]), to);
         self.order()
+    }
+
+    /// The queued downloads' job ids in the list's order: the order the engine should start
+    /// them in.
+    pub fn queued_in_order(&self) -> Vec<JobId> {
+        self.entries
+            .iter()
+            .filter(|e| e.status() == Status::Queued && !e.removed)
+            .map(|e| e.id)
+            .collect()
     }
 
     /// The engine's [`Command::Reorder`] for the queued downloads in the list's order, when
     /// more than one waits.
     pub fn order(&self) -> Option<Command> {
-        let queued: Vec<JobId> = self
-            .entries
-            .iter()
-            .filter(|e| e.status == Status::Queued && !e.removed)
-            .map(|e| e.id)
-            .collect();
+        let queued = self.queued_in_order();
         (queued.len() > 1).then_some(Command::Reorder(queued))
     }
 
-    /// Applies one engine event to the download it belongs to; its gid, when it is one of
-    /// the list's (events of ids no longer in the list are ignored).
-    pub fn apply(&mut self, event: &Event, now: Instant) -> Option<u64> {
+    fn reindex(&mut self) {
+        self.index.clear();
+        self.by_id.clear();
+        self.counts.clear();
+        for (i, entry) in self.entries.iter().enumerate() {
+            self.index.insert(entry.gid, i);
+            self.by_id.insert(entry.id, entry.gid);
+            *self.counts.entry(entry.status()).or_default() += 1;
+        }
+    }
+
+    fn set_state(&mut self, i: usize, state: State) {
+        let entry = &mut self.entries[i];
+        let (old, new) = (entry.status(), state.status());
+        entry.state = state;
+        if old != new {
+            if let Some(n) = self.counts.get_mut(&old) {
+                *n = n.saturating_sub(1);
+            }
+            *self.counts.entry(new).or_default() += 1;
+        }
+    }
+
+    /// Applies one engine event to the download it belongs to; what it did, when it is one
+    /// of the list's (events of ids no longer in the list are ignored).
+    pub fn apply(&mut self, event: Event, now: Instant) -> Option<Applied> {
         let gid = self.gid_of(event.id())?;
-        let entry = self.entry_mut(gid)?;
-        match event {
-            Event::Connecting { .. } => entry.status = Status::Connecting,
-            Event::Started { name, total, .. } => {
-                entry.status = Status::Running;
-                entry.path = Some(entry.dest.join(name));
-                entry.total = *total;
-                entry.speed.clear();
+        let i = self.position(gid)?;
+        let entry = &mut self.entries[i];
+        let was = entry.status();
+        let mut applied = Applied {
+            gid,
+            index: i,
+            was,
+            is: was,
+            received: 0,
+            renamed: false,
+        };
+        let (done, total) = (entry.state.bytes(), entry.state.total());
+        let (attempt, of) = match &entry.state {
+            State::Connecting { attempt, of, .. } | State::Retrying { attempt, of, .. } => {
+                (*attempt, *of)
+            }
+            State::Running { attempt, .. } => (*attempt, 0),
+            _ => (0, 0),
+        };
+        let since = entry::since_of(&entry.state, now);
+        let new_state = match event {
+            Event::Parts { done, .. } => {
+                entry.parts = done;
+                return Some(applied);
             }
             Event::Progress { done, total, .. } => {
-                entry.status = Status::Running;
-                entry.speed.update(*done, now);
-                entry.done = *done;
-                entry.total = *total;
+                if let State::Running {
+                    done: d,
+                    total: t,
+                    speed,
+                    ..
+                } = &mut entry.state
+                {
+                    applied.received = done.saturating_sub(*d);
+                    *d = done;
+                    *t = total;
+                    speed.update(done, now);
+                }
+                return Some(applied);
             }
-            Event::Finished { bytes, outcome, .. } => {
-                entry.status = outcome.status();
-                entry.speed.clear();
-                entry.done = *bytes;
-                match outcome {
-                    Outcome::Done { .. } | Outcome::Skipped { .. } => {
-                        entry.path = outcome.path().map(Path::to_path_buf);
-                        entry.files = outcome.files().to_vec();
-                        let total = entry.total.unwrap_or(*bytes).max(*bytes);
-                        entry.total = Some(total);
-                        entry.done = total;
-                    }
-                    other => entry.error = other.error_text(),
+            Event::Connecting { .. } => State::Connecting {
+                since,
+                waiting: None,
+                attempt,
+                of,
+                done,
+                total,
+            },
+            Event::Waiting { reason, .. } => State::Connecting {
+                since,
+                waiting: Some(reason),
+                attempt,
+                of,
+                done,
+                total,
+            },
+            Event::Started { name, total, .. } => {
+                entry.parts.clear();
+                if name != entry.name {
+                    entry.name = name;
+                    applied.renamed = true;
+                }
+                State::Running {
+                    since,
+                    done,
+                    total,
+                    speed: Speed::default(),
+                    attempt,
                 }
             }
-            Event::Retrying { reason, .. } => entry.error = Some(reason.clone()),
-            Event::Waiting { .. } | Event::Parts { .. } => {}
-        }
-        Some(gid)
+            Event::Retrying {
+                attempt,
+                of,
+                delay,
+                reason,
+                cause,
+                ..
+            } => State::Retrying {
+                since,
+                done,
+                total,
+                attempt,
+                of,
+                at: now + delay,
+                cause,
+                reason,
+            },
+            Event::Finished {
+                elapsed,
+                bytes,
+                outcome,
+                ..
+            } => {
+                entry.parts.clear();
+                // What arrived after the last progress report (all of a small file).
+                if matches!(entry.state, State::Running { .. }) {
+                    applied.received = bytes.saturating_sub(done);
+                }
+                // The name it landed under (another item or program may have taken the one
+                // first reported).
+                if let Some(name) = outcome.path().and_then(|p| p.file_name()) {
+                    let name = name.to_string_lossy();
+                    if name != entry.name {
+                        entry.name = name.into_owned();
+                        applied.renamed = true;
+                    }
+                }
+                match outcome {
+                    Outcome::Done { files } => State::Done {
+                        files,
+                        bytes,
+                        elapsed,
+                    },
+                    Outcome::Failed(error) => State::Failed {
+                        error,
+                        origin: None,
+                        bytes,
+                        elapsed,
+                    },
+                    Outcome::TimedOut(kind) => State::TimedOut {
+                        kind,
+                        bytes,
+                        elapsed,
+                    },
+                    Outcome::Cancelled => State::Cancelled { bytes, elapsed },
+                    Outcome::Skipped { path } => State::Skipped { path },
+                    Outcome::Paused => State::Paused {
+                        bytes,
+                        total,
+                        elapsed,
+                    },
+                }
+            }
+        };
+        self.set_state(i, new_state);
+        applied.is = self.entries[i].status();
+        Some(applied)
     }
+}
+
+/// What submits a download to the engine as its current job (none for a text that is not a
+/// source).
+fn submission(entry: &Entry) -> Option<Command> {
+    Some(Command::Submit {
+        id: entry.id,
+        source: entry.source.clone()?,
+        sha256: entry.checksum,
+        dest: Some(entry.dest.clone()),
+        options: Box::new((*entry.options).clone()),
+    })
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@ use super::*;
 fn new(uri: &str) -> NewEntry {
     NewEntry {
         uri: uri.to_owned(),
-        source: Source::parse(uri, Path::new("/")).expect("a source"),
+        source: Ok(Source::parse(uri, std::path::Path::new("/")).expect("a source")),
+        guessed: false,
         dest: PathBuf::from("/dl"),
         checksum: None,
-        options: ItemOptions::default(),
+        options: Arc::default(),
     }
 }
 
@@ -28,15 +29,15 @@ fn paused(bytes: u64) -> Event {
 fn a_gid_outlives_its_job_ids() {
     let mut s = Session::new(7);
     let mut first = new("https://h/a.bin");
-    first.options.max_rate = Some(500 * 1024);
+    Arc::make_mut(&mut first.options).max_rate = Some(500 * 1024);
     let (gid, submit) = s.add(first, JobId(1));
-    assert!(matches!(submit, Command::Submit { id: JobId(1), .. }));
+    assert!(matches!(submit, Some(Command::Submit { id: JobId(1), .. })));
     let now = Instant::now();
-    s.apply(&paused(10), now);
-    assert_eq!(s.entry(gid).map(|e| e.status), Some(Status::Paused));
+    s.apply(paused(10), now);
+    assert_eq!(s.entry(gid).map(Entry::status), Some(Status::Paused));
     let Some(Command::Submit {
         id, dest, options, ..
-    }) = s.resubmit(gid, JobId(2))
+    }) = s.resubmit(gid, JobId(2), now)
     else {
         panic!("resubmitted");
     };
@@ -44,8 +45,8 @@ fn a_gid_outlives_its_job_ids() {
     assert_eq!(options.max_rate, Some(500 * 1024));
     assert_eq!(s.gid_of(JobId(2)), Some(gid));
     assert_eq!(s.gid_of(JobId(1)), None);
-    assert_eq!(s.apply(&Event::Connecting { id: JobId(1) }, now), None);
-    assert_eq!(s.entry(gid).map(|e| e.status), Some(Status::Queued));
+    assert_eq!(s.apply(Event::Connecting { id: JobId(1) }, now), None);
+    assert_eq!(s.entry(gid).map(Entry::status), Some(Status::Queued));
 }
 
 /// aria2's remove: the download stays, removed, with its bytes (a running one is paused),
@@ -55,12 +56,12 @@ fn removed_stays_removed_until_forgotten() {
     let mut s = Session::new(1);
     let (gid, _) = s.add(new("https://h/a.bin"), JobId(1));
     let now = Instant::now();
-    s.apply(&Event::Connecting { id: JobId(1) }, now);
+    s.apply(Event::Connecting { id: JobId(1) }, now);
     assert!(matches!(s.remove(gid), Some(Command::Pause(JobId(1)))));
-    s.apply(&paused(10), now);
+    s.apply(paused(10), now);
     let entry = s.entry(gid).expect("kept");
     assert!(entry.removed);
-    assert_eq!(entry.done, 10);
+    assert_eq!(entry.done(), 10);
     s.forget(gid);
     assert!(s.entry(gid).is_none());
     assert!(s.entries().is_empty());
@@ -72,17 +73,23 @@ fn speed_from_progress() {
     let mut s = Session::new(1);
     let (gid, _) = s.add(new("https://h/a.bin"), JobId(1));
     let t0 = Instant::now();
+    let started = Event::Started {
+        id: JobId(1),
+        name: "a.bin".into(),
+        total: None,
+    };
+    s.apply(started, t0);
     for i in 0..=20u64 {
         let event = Event::Progress {
             id: JobId(1),
             done: 1_000_000 + i * 100_000,
             total: None,
         };
-        s.apply(&event, t0 + Duration::from_millis(100 * i));
+        s.apply(event, t0 + Duration::from_millis(100 * i));
     }
     let at = t0 + Duration::from_millis(2000);
     assert_eq!(s.entry(gid).map(|e| e.bytes_per_sec(at)), Some(1_000_000));
-    s.apply(&paused(3_000_000), at);
+    s.apply(paused(3_000_000), at);
     assert_eq!(s.entry(gid).map(|e| e.bytes_per_sec(at)), Some(0));
 }
 

@@ -8,11 +8,13 @@
 //! Must not touch: the network (`rpc::http`), the engine (the [`Downloads`] do).
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
 mod options;
 use crate::protocol::{Checksum, ItemOptions, Limits, Output, Source, Status};
+use haul_core::session::{Entry, Session};
 
 /// The methods served (`system.listMethods`).
 pub const METHODS: [&str; 25] = [
@@ -79,6 +81,26 @@ pub struct View {
 }
 
 impl View {
+    /// A download as the methods see it at `now`.
+    pub fn of(entry: &Entry, now: Instant) -> View {
+        View {
+            gid: entry.gid,
+            status: entry.status(),
+            removed: entry.removed,
+            uri: entry.uri.clone(),
+            dest: entry.dest.clone(),
+            path: Some(entry.path()),
+            out: entry.options.out.clone(),
+            options: (*entry.options).clone(),
+            checksum: entry.checksum,
+            total: entry.total(),
+            done: entry.done(),
+            speed: entry.bytes_per_sec(now),
+            error: entry.error(),
+            files: entry.files().to_vec(),
+        }
+    }
+
     fn active(&self) -> bool {
         !self.removed && matches!(self.status, Status::Connecting | Status::Running)
     }
@@ -111,8 +133,17 @@ pub trait Downloads {
         checksum: Option<Checksum>,
         options: ItemOptions,
     ) -> u64;
-    /// Every download, in the list's order.
-    fn views(&self) -> Vec<View>;
+    /// The list (the same [`Session`] the window and the headless server keep).
+    fn session(&self) -> &Session;
+    /// Every download, in the list's order, as the methods read it now.
+    fn views(&self) -> Vec<View> {
+        let now = Instant::now();
+        self.session()
+            .entries()
+            .iter()
+            .map(|e| View::of(e, now))
+            .collect()
+    }
     /// Pauses an active or waiting download (its bytes kept).
     fn pause(&mut self, gid: u64);
     /// Runs a paused download again (it resumes from its bytes).

@@ -1,22 +1,24 @@
-//! One row of the window's list: the item's state (each state holds only what is valid in
-//! it), its speed and ETA, where its file goes, and a first name for it.
+//! One download in the list: what it is (its address, folder, options and checksum), where
+//! it is in its life ([`State`]: each state holds only what is valid in it), and what is read
+//! from it (status, bytes, size, elapsed time, speed, ETA, error, files).
 //!
-//! Owns: [`Row`], [`RowState`]. Its speed is the session's estimator ([`Speed`]), the one the
-//! RPC and the tray read too.
-//! Must not touch: egui, the engine, I/O. Time comes in as an argument.
+//! Owns: [`Entry`], [`State`], a download's first name before the engine picks one.
+//! Must not touch: I/O, clocks (time comes in as an argument), the list's order and indices
+//! (the session's).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use crate::session::Speed;
-
+use super::Speed;
 use crate::protocol::{
-    Checksum, DoneFile, FetchError, JobId, Outcome, Source, Status, TimeoutKind, Waiting,
+    Checksum, DoneFile, FetchError, ItemOptions, JobId, Outcome, Source, Status, TimeoutKind,
+    Waiting,
 };
 
 /// Where an item is in its life, with only the data valid there.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RowState {
+pub enum State {
     Queued,
     /// Opening its source: the first try, or the next one after a failure (then the bytes
     /// kept so far still show).
@@ -83,27 +85,27 @@ pub enum RowState {
     },
 }
 
-impl RowState {
+impl State {
     pub fn status(&self) -> Status {
         match self {
-            RowState::Queued => Status::Queued,
-            RowState::Connecting { .. } => Status::Connecting,
-            RowState::Running { .. } | RowState::Retrying { .. } => Status::Running,
-            RowState::Paused { .. } => Status::Paused,
-            RowState::Done { .. } => Status::Done,
-            RowState::Skipped { .. } => Status::Skipped,
-            RowState::Failed { .. } => Status::Failed,
-            RowState::TimedOut { .. } => Status::TimedOut,
-            RowState::Cancelled { .. } => Status::Cancelled,
+            State::Queued => Status::Queued,
+            State::Connecting { .. } => Status::Connecting,
+            State::Running { .. } | State::Retrying { .. } => Status::Running,
+            State::Paused { .. } => Status::Paused,
+            State::Done { .. } => Status::Done,
+            State::Skipped { .. } => Status::Skipped,
+            State::Failed { .. } => Status::Failed,
+            State::TimedOut { .. } => Status::TimedOut,
+            State::Cancelled { .. } => Status::Cancelled,
         }
     }
 
     /// The item's main file once it is there: the first file of a done item, or the file a
     /// skipped one found.
-    pub fn path(&self) -> Option<&std::path::Path> {
+    pub fn path(&self) -> Option<&Path> {
         match self {
-            RowState::Done { files, .. } => files.first().map(|f| f.path.as_path()),
-            RowState::Skipped { path } => Some(path),
+            State::Done { files, .. } => files.first().map(|f| f.path.as_path()),
+            State::Skipped { path } => Some(path),
             _ => None,
         }
     }
@@ -111,7 +113,7 @@ impl RowState {
     /// The files a done item wrote (none otherwise).
     pub fn files(&self) -> &[DoneFile] {
         match self {
-            RowState::Done { files, .. } => files,
+            State::Done { files, .. } => files,
             _ => &[],
         }
     }
@@ -119,26 +121,26 @@ impl RowState {
     /// Bytes received so far (or in the end).
     pub fn bytes(&self) -> u64 {
         match self {
-            RowState::Queued | RowState::Skipped { .. } => 0,
-            RowState::Connecting { done, .. }
-            | RowState::Running { done, .. }
-            | RowState::Retrying { done, .. } => *done,
-            RowState::Done { bytes, .. }
-            | RowState::Failed { bytes, .. }
-            | RowState::TimedOut { bytes, .. }
-            | RowState::Cancelled { bytes, .. }
-            | RowState::Paused { bytes, .. } => *bytes,
+            State::Queued | State::Skipped { .. } => 0,
+            State::Connecting { done, .. }
+            | State::Running { done, .. }
+            | State::Retrying { done, .. } => *done,
+            State::Done { bytes, .. }
+            | State::Failed { bytes, .. }
+            | State::TimedOut { bytes, .. }
+            | State::Cancelled { bytes, .. }
+            | State::Paused { bytes, .. } => *bytes,
         }
     }
 
     /// The whole size, when known.
     pub fn total(&self) -> Option<u64> {
         match self {
-            RowState::Connecting { total, .. }
-            | RowState::Running { total, .. }
-            | RowState::Retrying { total, .. }
-            | RowState::Paused { total, .. } => *total,
-            RowState::Done { bytes, .. } => Some(*bytes),
+            State::Connecting { total, .. }
+            | State::Running { total, .. }
+            | State::Retrying { total, .. }
+            | State::Paused { total, .. } => *total,
+            State::Done { bytes, .. } => Some(*bytes),
             _ => None,
         }
     }
@@ -146,30 +148,30 @@ impl RowState {
     /// Time since the item left the queue this run, or this run's final time.
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match self {
-            RowState::Queued | RowState::Skipped { .. } => None,
-            RowState::Connecting { since, .. }
-            | RowState::Running { since, .. }
-            | RowState::Retrying { since, .. } => Some(now.saturating_duration_since(*since)),
-            RowState::Done { elapsed, .. }
-            | RowState::Failed { elapsed, .. }
-            | RowState::TimedOut { elapsed, .. }
-            | RowState::Cancelled { elapsed, .. }
-            | RowState::Paused { elapsed, .. } => Some(*elapsed),
+            State::Queued | State::Skipped { .. } => None,
+            State::Connecting { since, .. }
+            | State::Running { since, .. }
+            | State::Retrying { since, .. } => Some(now.saturating_duration_since(*since)),
+            State::Done { elapsed, .. }
+            | State::Failed { elapsed, .. }
+            | State::TimedOut { elapsed, .. }
+            | State::Cancelled { elapsed, .. }
+            | State::Paused { elapsed, .. } => Some(*elapsed),
         }
     }
 
     /// The technical reason for a failed, timed-out or retrying item (passwords redacted).
     pub fn error(&self) -> Option<String> {
         match self {
-            RowState::Failed { error, origin, .. } => {
+            State::Failed { error, origin, .. } => {
                 let text = crate::protocol::redact(&error.to_string()).into_owned();
                 Some(match origin {
                     Some(origin) => format!("{text} ({origin})"),
                     None => text,
                 })
             }
-            RowState::Retrying { reason, .. } => Some(reason.clone()),
-            RowState::TimedOut { kind, .. } => Some(kind.to_string()),
+            State::Retrying { reason, .. } => Some(reason.clone()),
+            State::TimedOut { kind, .. } => Some(kind.to_string()),
             _ => None,
         }
     }
@@ -177,58 +179,94 @@ impl RowState {
     /// Kept bytes that cancelling or removing would delete (a `.part` on disk).
     pub fn kept_bytes(&self) -> u64 {
         match self {
-            RowState::Connecting { done, .. }
-            | RowState::Running { done, .. }
-            | RowState::Retrying { done, .. } => *done,
-            RowState::Paused { bytes, .. }
-            | RowState::Failed { bytes, .. }
-            | RowState::TimedOut { bytes, .. } => *bytes,
+            State::Connecting { done, .. }
+            | State::Running { done, .. }
+            | State::Retrying { done, .. } => *done,
+            State::Paused { bytes, .. }
+            | State::Failed { bytes, .. }
+            | State::TimedOut { bytes, .. } => *bytes,
             _ => 0,
         }
     }
 }
 
-/// One item in the list.
+/// One download in the list.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub struct Entry {
+    /// Its stable key (aria2's gid; the window's saved queue keeps it across restarts).
+    pub gid: u64,
+    /// The engine's id for its current (or last) run; it changes with each submission.
     pub id: JobId,
-    /// Stable across restarts (the saved queue's key); ids change with each submission.
-    pub key: u64,
     /// The file name: from the source at first, then the one the engine picked.
     pub name: String,
-    /// The source as the person gave it.
-    pub text: String,
-    /// `None` when the text is not a valid source (the row is failed with the reason).
+    /// The address (or path) as it was given.
+    pub uri: String,
+    /// `None` when the text is not a valid source (the entry is failed with the reason).
     pub source: Option<Source>,
-    /// The SHA-256 the file must have, when given (`#sha256=`, a SHA256SUMS file).
-    pub sha256: Option<Checksum>,
-    /// The folder the file goes to (chosen when the row was added; it stays).
-    pub dest: PathBuf,
     /// The text had no scheme and was read as a web address (`example.org/x` → https).
     pub guessed: bool,
+    /// The folder its file goes to (chosen when it was added; it stays).
+    pub dest: PathBuf,
+    /// The SHA-256 its file must have, when given.
+    pub checksum: Option<Checksum>,
+    /// Its own name, connections, speed limit and request options; sent with each run.
+    pub options: Arc<ItemOptions>,
+    pub state: State,
     /// Time spent in earlier runs (before a pause, a retry or a restart), so elapsed time
     /// keeps counting across them.
     pub elapsed_before: Duration,
-    pub state: RowState,
-    pub selected: bool,
-    /// Removed over the RPC (aria2's `remove`): its run is paused, its bytes kept, and the
-    /// RPC reports it `removed` until its result is dropped; resuming it here brings it back.
+    /// Removed (aria2's `remove`): its bytes are kept, it runs no more, and it stays in the
+    /// list as `removed` until its result is dropped; running it again brings it back.
     pub removed: bool,
-    /// Its own name, connections, speed limit (`max_rate`, also set from its menu) and
-    /// request options ("Add with options…", a list's option lines); sent with each run and
-    /// saved with the queue.
-    pub options: std::sync::Arc<crate::protocol::ItemOptions>,
     /// A split download's ranges written so far (bytes, `[start, end)`), for its bar; empty
     /// for one stream.
     pub parts: Vec<(u64, u64)>,
 }
 
-impl Row {
+impl Entry {
     pub fn status(&self) -> Status {
         self.state.status()
     }
 
-    /// All the time this item has run, over every run.
+    /// Bytes done so far (or in the end).
+    pub fn done(&self) -> u64 {
+        self.state.bytes()
+    }
+
+    /// The whole size, when known.
+    pub fn total(&self) -> Option<u64> {
+        self.state.total()
+    }
+
+    /// Why its last run failed (or why it is retrying).
+    pub fn error(&self) -> Option<String> {
+        self.state.error()
+    }
+
+    /// Every file a done download wrote; empty until then.
+    pub fn files(&self) -> &[DoneFile] {
+        self.state.files()
+    }
+
+    /// Where its file is, once done; else where it will be, once named.
+    pub fn path(&self) -> PathBuf {
+        self.state
+            .path()
+            .map_or_else(|| self.dest.join(&self.name), Path::to_path_buf)
+    }
+
+    /// Bytes a second now ([`Speed`]; zero until there is enough to tell, and when it is not
+    /// running).
+    pub fn bytes_per_sec(&self, now: Instant) -> u64 {
+        match &self.state {
+            State::Running { speed, .. } if !self.removed => {
+                speed.bytes_per_sec(now).unwrap_or(0.0) as u64
+            }
+            _ => 0,
+        }
+    }
+
+    /// All the time this download has run, over every run.
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match self.state.elapsed(now) {
             Some(this_run) => Some(self.elapsed_before + this_run),
@@ -239,7 +277,7 @@ impl Row {
 
     /// Estimated time left, from the recent speed, when the size is known.
     pub fn eta(&self, now: Instant) -> Option<Duration> {
-        let RowState::Running {
+        let State::Running {
             done,
             total: Some(total),
             speed,
@@ -268,70 +306,18 @@ impl Row {
     }
 }
 
-/// The row as the RPC reads it (the same reading as the headless list's entries).
-impl crate::session::Item for Row {
-    fn gid(&self) -> u64 {
-        self.key
-    }
-    fn status(&self) -> Status {
-        self.state.status()
-    }
-    fn removed(&self) -> bool {
-        self.removed
-    }
-    fn uri(&self) -> &str {
-        &self.text
-    }
-    fn dest(&self) -> &std::path::Path {
-        &self.dest
-    }
-    fn path(&self) -> Option<PathBuf> {
-        Some(
-            self.state
-                .path()
-                .map_or_else(|| self.dest.join(&self.name), std::path::Path::to_path_buf),
-        )
-    }
-    fn options(&self) -> &crate::protocol::ItemOptions {
-        &self.options
-    }
-    fn checksum(&self) -> Option<Checksum> {
-        self.sha256
-    }
-    fn total(&self) -> Option<u64> {
-        self.state.total()
-    }
-    fn done(&self) -> u64 {
-        self.state.bytes()
-    }
-    fn bytes_per_sec(&self, now: Instant) -> u64 {
-        match &self.state {
-            RowState::Running { speed, .. } if !self.removed => {
-                speed.bytes_per_sec(now).unwrap_or(0.0) as u64
-            }
-            _ => 0,
-        }
-    }
-    fn error(&self) -> Option<String> {
-        self.state.error()
-    }
-    fn files(&self) -> &[DoneFile] {
-        self.state.files()
-    }
-}
-
 /// When an item that is already under way started (or `now` for one just leaving the queue).
-pub(super) fn since_of(state: &RowState, now: Instant) -> Instant {
+pub fn since_of(state: &State, now: Instant) -> Instant {
     match state {
-        RowState::Connecting { since, .. }
-        | RowState::Running { since, .. }
-        | RowState::Retrying { since, .. } => *since,
+        State::Connecting { since, .. }
+        | State::Running { since, .. }
+        | State::Retrying { since, .. } => *since,
         _ => now,
     }
 }
 
 /// A first name for a row, before the engine has picked one.
-pub(super) fn display_name(text: &str, source: Option<&Source>) -> String {
+pub fn display_name(text: &str, source: Option<&Source>) -> String {
     let from_source = match source {
         Some(Source::Url(url)) => url
             .path_segments()
