@@ -49,7 +49,7 @@ pub struct Args {
           value_parser = at_least_one)]
     split: usize,
     /// Split only files of at least twice SIZE (K, M, G suffixes, 1024-based).
-    #[arg(short = 'k', long = "min-split-size", value_name = "SIZE",
+    #[arg(long = "min-split-size", value_name = "SIZE",
           default_value_t = Size(Limits::default().min_split_size))]
     min_split_size: Size,
     /// Connect timeout in seconds (decimals allowed, e.g. 0.5).
@@ -195,6 +195,7 @@ impl Args {
                 limits,
                 output,
                 proxy,
+                host_pins: Vec::new(),
                 waker: None,
             },
             json: self.json,
@@ -435,7 +436,7 @@ mod tests {
             "2M",
             "-s",
             "8",
-            "-k",
+            "--min-split-size",
             "1M",
             "-o",
             "out",

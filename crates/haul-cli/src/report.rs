@@ -12,7 +12,7 @@ use std::time::Duration;
 use haul_core::human::{human_bytes, human_duration, millis};
 #[cfg(test)]
 use haul_core::protocol::DoneFile;
-use haul_core::protocol::{Checksum, Outcome, Status, redact};
+use haul_core::protocol::{Checksum, FetchError, Outcome, Status, redact};
 use haul_core::sources::Entry;
 use serde::Serialize;
 
@@ -60,7 +60,13 @@ impl ItemReport {
             sha256,
             files,
             elapsed_ms: millis(elapsed),
-            error: outcome.error_text(),
+            error: outcome.error_text().map(|text| match outcome {
+                Outcome::Failed(FetchError::Untrusted { fingerprint, .. }) => format!(
+                    "{text}. To trust this certificate: --trust-certificate {fingerprint}; its \
+                     authority: --cacert FILE; any certificate: -k"
+                ),
+                _ => text,
+            }),
         }
     }
 

@@ -54,6 +54,22 @@ pub struct RequestArgs {
     /// from the environment).
     #[arg(long = "noproxy", value_name = "LIST")]
     noproxy: Option<String>,
+    /// Accept any server certificate: the connection is encrypted, but the server unproven.
+    #[arg(short = 'k', long = "insecure")]
+    insecure: bool,
+    /// aria2's spelling of -k: --check-certificate=false accepts any certificate.
+    #[arg(long = "check-certificate", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", require_equals = true,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    check_certificate: Option<bool>,
+    /// Trust the certificate authorities in FILE (PEM) besides the system's: a private
+    /// authority, or a self-signed server's own certificate.
+    #[arg(long = "cacert", visible_alias = "ca-certificate", value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// Trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, as a refusal
+    /// names it), whoever signed it (repeatable).
+    #[arg(long = "trust-certificate", value_name = "SHA256")]
+    trust_certificate: Vec<String>,
 }
 
 fn header(text: &str) -> Result<Header, String> {
@@ -99,6 +115,24 @@ impl RequestArgs {
         request.credentials = self.user.as_deref().map(Credentials::parse);
         if let Some(out) = &self.out {
             flags.set("out", out).map_err(|e| format!("--out: {e}"))?;
+        }
+        if self.insecure || self.check_certificate == Some(false) {
+            flags
+                .set("check-certificate", "false")
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(file) = &self.cacert {
+            // Read now, so a missing file is said before the batch starts.
+            std::fs::metadata(base.join(file))
+                .map_err(|e| format!("--cacert: cannot read {}: {e}", file.display()))?;
+            flags
+                .set("ca-certificate", &file.display().to_string())
+                .map_err(|e| format!("--cacert: {e}"))?;
+        }
+        for fingerprint in &self.trust_certificate {
+            flags
+                .set("trust-certificate", fingerprint)
+                .map_err(|e| format!("--trust-certificate: {e}"))?;
         }
         let mut cookie_files: HashMap<PathBuf, Result<Arc<Cookies>, String>> = HashMap::new();
         match self.cookie.as_deref() {

@@ -69,6 +69,8 @@ pub struct EngineConfig {
     pub output: Output,
     /// The proxy (default: the system's).
     pub proxy: ProxyChoice,
+    /// Certificates trusted for their host (besides the system's authorities).
+    pub host_pins: Vec<haul_core::protocol::HostPin>,
     pub waker: Option<Waker>,
 }
 
@@ -160,8 +162,13 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<(Engine, Events), EngineError> {
         let _entered = runtime.enter();
-        let client =
-            fetch::http::client(&config.limits, &config.proxy).map_err(EngineError::Http)?;
+        let client = fetch::http::client(&fetch::http::ClientSpec {
+            limits: &config.limits,
+            proxy: &config.proxy,
+            trust: &haul_core::protocol::Trust::default(),
+            hosts: &config.host_pins,
+        })
+        .map_err(EngineError::Http)?;
         let (command_tx, command_rx) = mpsc::unbounded_channel();
         let (sink, event_rx) = EventSink::new(config.waker);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -169,8 +176,7 @@ impl Engine {
         let scheduler = scheduler::Scheduler::new(
             config.limits,
             config.output,
-            client,
-            config.proxy,
+            (client, config.proxy, config.host_pins),
             sink,
             shutdown.clone(),
             done_tx,

@@ -27,7 +27,8 @@ use super::resume::ResumeIndex;
 use super::slots::HostSlots;
 use super::stop::{StopReason, StopSignal};
 use crate::protocol::{
-    Checksum, Command, Event, ItemOptions, JobId, Limits, Outcome, Output, ProxyChoice, Source,
+    Checksum, Command, Event, FetchError, HostPin, ItemOptions, JobId, Limits, Outcome, Output,
+    ProxyChoice, Source, Trust,
 };
 
 /// `None` for local files.
@@ -57,6 +58,13 @@ pub(crate) struct Scheduler {
     client: http::HttpClient,
     /// The proxy the client was built with (rebuilt when it or the timeouts change).
     proxy: ProxyChoice,
+    /// Certificates trusted for their host; the clients are built with them.
+    host_pins: Vec<HostPin>,
+    /// Clients for items that trust more than the system's authorities (`-k`, `--cacert`, a
+    /// pinned certificate), one per trust, each with its own connections: a connection
+    /// accepted for one item's trust is never reused by an item without it. Emptied whenever
+    /// the shared client is rebuilt.
+    trusted: HashMap<Trust, http::HttpClient>,
     names: Arc<Names>,
     resume: Arc<ResumeIndex>,
     events: EventSink,
@@ -90,8 +98,8 @@ impl Scheduler {
     pub(crate) fn new(
         limits: Limits,
         output: Output,
-        client: http::HttpClient,
-        proxy: ProxyChoice,
+        // The shared client and what it was built with (besides the limits' timeouts).
+        (client, proxy, host_pins): (http::HttpClient, ProxyChoice, Vec<HostPin>),
         events: EventSink,
         shutdown: StopSignal,
         done_tx: mpsc::UnboundedSender<JobId>,
@@ -104,6 +112,8 @@ impl Scheduler {
             paused: false,
             client,
             proxy,
+            host_pins,
+            trusted: HashMap::new(),
             names: Arc::new(Names::default()),
             resume: Arc::new(ResumeIndex::default()),
             events,
@@ -193,13 +203,11 @@ impl Scheduler {
                 }
             }
             Command::SetOutput(output) => self.output = Arc::new(output),
-            Command::SetProxy(proxy) => match http::client(&self.limits, &proxy) {
-                Ok(client) => {
-                    self.client = client;
-                    self.proxy = proxy;
-                }
-                Err(e) => tracing::error!(error = %e, "keeping the old proxy"),
-            },
+            Command::SetProxy(proxy) => {
+                let limits = self.limits;
+                self.rebuild(limits, proxy, self.host_pins.clone());
+            }
+            Command::SetHostPins(pins) => self.rebuild(self.limits, self.proxy.clone(), pins),
             Command::SetPaused(paused) => self.paused = paused,
             Command::Reorder(ids) => self.reorder(&ids),
             Command::Discard { source, dest } => self.discard(source, dest),
@@ -369,10 +377,7 @@ impl Scheduler {
         let timeouts_changed = limits.connect_timeout != self.limits.connect_timeout
             || limits.stall_timeout != self.limits.stall_timeout;
         if timeouts_changed {
-            match http::client(&limits, &self.proxy) {
-                Ok(client) => self.client = client,
-                Err(e) => tracing::error!(error = %e, "keeping the old HTTP client"),
-            }
+            self.rebuild(limits, self.proxy.clone(), self.host_pins.clone());
         }
         if limits.max_rate != self.limits.max_rate {
             self.global_rate.set(limits.max_rate);
@@ -437,6 +442,49 @@ impl Scheduler {
         }
     }
 
+    /// The shared client built again with these timeouts, proxy and host pins, which it then
+    /// keeps (the clients for items' own trust are built again as items need them); on an
+    /// error the old ones stay.
+    fn rebuild(&mut self, limits: Limits, proxy: ProxyChoice, host_pins: Vec<HostPin>) {
+        let built = http::client(&http::ClientSpec {
+            limits: &limits,
+            proxy: &proxy,
+            trust: &Trust::default(),
+            hosts: &host_pins,
+        });
+        match built {
+            Ok(client) => {
+                self.client = client;
+                self.proxy = proxy;
+                self.host_pins = host_pins;
+                self.trusted.clear();
+            }
+            Err(e) => tracing::error!(error = %e, "keeping the old HTTP client"),
+        }
+    }
+
+    /// The client for an item that trusts `trust`: the shared one, or one built for it.
+    /// Errors: a `--cacert` file that cannot be read.
+    fn client_for(&mut self, trust: &Trust) -> Result<http::HttpClient, FetchError> {
+        if trust.is_default() {
+            return Ok(self.client.clone());
+        }
+        if let Some(client) = self.trusted.get(trust) {
+            return Ok(client.clone());
+        }
+        let client = http::client(&http::ClientSpec {
+            limits: &self.limits,
+            proxy: &self.proxy,
+            trust,
+            hosts: &self.host_pins,
+        })?;
+        // A file that may change is read again for each item; the rest are kept.
+        if trust.ca_file.is_none() {
+            self.trusted.insert(trust.clone(), client.clone());
+        }
+        Ok(client)
+    }
+
     fn start(&mut self, pending: Pending, key: HostKey) {
         let id = pending.id;
         let stop = self.shutdown.child();
@@ -456,6 +504,23 @@ impl Scheduler {
             .unwrap_or(limits.split)
             .min(limits.per_host)
             .max(1);
+        let events = self.events.clone();
+        let done = self.done_tx.clone();
+        let client = match self.client_for(&pending.options.trust) {
+            Ok(client) => client,
+            Err(e) => {
+                self.tracker.spawn(async move {
+                    events.send(Event::Finished {
+                        id,
+                        elapsed: Duration::ZERO,
+                        bytes: 0,
+                        outcome: Outcome::Failed(e),
+                    });
+                    let _ = done.send(id);
+                });
+                return;
+            }
+        };
         let job = Job {
             id,
             source: pending.source,
@@ -463,7 +528,8 @@ impl Scheduler {
             output: pending.output,
             options: Arc::from(pending.options),
             limits,
-            client: self.client.clone(),
+            client,
+            host_pins: self.host_pins.clone().into(),
             names: Arc::clone(&self.names),
             resume: Arc::clone(&self.resume),
             events: self.events.clone(),
@@ -478,8 +544,6 @@ impl Scheduler {
             },
             slots: Some(Arc::clone(&self.slots)),
         };
-        let events = self.events.clone();
-        let done = self.done_tx.clone();
         self.tracker.spawn(async move {
             // A panic in one job must still give that item its one outcome.
             let finished = tokio::spawn(job::run(job))

@@ -126,6 +126,7 @@ impl Harness {
             limits,
             output,
             proxy: Default::default(),
+            host_pins: Vec::new(),
             waker: None,
         };
         let (engine, events) =

@@ -3,7 +3,8 @@
 //! - [`server`]: a misbehaving-on-demand HTTP/1.1 server on 127.0.0.1 ([`Server`]);
 //! - [`harness`]: an engine with a destination and the events of each item;
 //! - [`replay`]: byte-exact replies from a raw socket server;
-//! - [`tools`]: real tools the tests start or find (proxies, aria2p, node).
+//! - [`tools`]: real tools the tests start or find (proxies, aria2p, node);
+//! - [`tls`]: an HTTPS server with a self-signed certificate ([`tls::TlsServer`]).
 //!
 //! Must not touch: Haul's front ends (the window's own test world lives with its tests).
 
@@ -11,6 +12,7 @@ pub mod ftp;
 pub mod harness;
 pub mod replay;
 pub mod server;
+pub mod tls;
 pub mod tools;
 
 pub use server::*;

@@ -287,7 +287,7 @@ impl Tr {
                     ConnectProblem::Other => T::ErrCannotConnect,
                 })
                 .to_owned(),
-            FetchError::Tls(_) => self.get(T::ErrTls).to_owned(),
+            FetchError::Tls(_) | FetchError::Untrusted { .. } => self.get(T::ErrTls).to_owned(),
             FetchError::HttpStatus { status, .. } => {
                 let key = match status {
                     404 => T::ErrNotFound404,

@@ -72,7 +72,7 @@ fn curl_on(url: &str, name: &str, flags: &[&str]) -> Tool {
     }
 }
 
-/// W5: a file from nginx with `limit_rate 4m` per connection. `haul-cli --split 8 -k 1M
+/// W5: a file from nginx with `limit_rate 4m` per connection. `haul-cli --split 8 --min-split-size 1M
 /// --per-host 8` beside `aria2c -x8 -s8 -k1M` and curl (one connection).
 pub(super) fn w5(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::Result<Workload> {
     let Some(nginx) = &servers.nginx else {
@@ -90,7 +90,7 @@ pub(super) fn w5(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
         ),
         expected: expected(&items),
         tools: vec![
-            haul_on(haul, url, &["--split", "8", "-k", "1M", "--per-host", "8"]),
+            haul_on(haul, url, &["--split", "8", "--min-split-size", "1M", "--per-host", "8"]),
             aria2c_on(url, &["-x8", "-s8", "-k1M"]),
             curl_on(url, "split.bin", &[]),
         ],
@@ -123,7 +123,7 @@ pub(super) fn w5b(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::
         ),
         expected: expected(&items),
         tools: vec![
-            haul_on(haul, url, &["--split", "8", "-k", "1M", "--per-host", "8"]),
+            haul_on(haul, url, &["--split", "8", "--min-split-size", "1M", "--per-host", "8"]),
             aria2c_on(url, &["-x8", "-s8", "-k1M"]),
         ],
         wall_target: (Versus::Tool("aria2c"), 1.0),
@@ -152,7 +152,7 @@ pub(super) fn w6(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
         ),
         expected: expected(&items),
         tools: vec![
-            haul_on(haul, url, &["--split", "4", "-k", "1M", "--per-host", "4"]),
+            haul_on(haul, url, &["--split", "4", "--min-split-size", "1M", "--per-host", "4"]),
             aria2c_on(url, &["-x4", "-s4", "-k1M"]),
         ],
         wall_target: (Versus::Seconds(limit), 1.15),

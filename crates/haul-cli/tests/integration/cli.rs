@@ -518,7 +518,7 @@ async fn retries_and_the_size_limit_from_the_command_line() {
     assert_eq!(bad_size.status.code(), Some(2));
 }
 
-/// `-s/--split` and `-k/--min-split-size`, with aria2's names: a throttled file arrives over
+/// `-s/--split` and `--min-split-size`, with aria2's names: a throttled file arrives over
 /// several connections, byte-exact; `-s 1` keeps it to one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn split_flags_fetch_one_file_over_several_connections() {
@@ -530,7 +530,7 @@ async fn split_flags_fetch_one_file_over_several_connections() {
         vec![
             s("-s"),
             s("4"),
-            s("-k"),
+            s("--min-split-size"),
             s("1M"),
             s("-o"),
             dir.path().display().to_string(),

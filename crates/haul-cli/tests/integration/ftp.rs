@@ -248,7 +248,8 @@ async fn a_file_that_changed_on_the_server_is_fetched_whole_not_appended_to() {
 
 /// FTPS (explicit, AUTH TLS): a certificate from a CA the system trusts (`SSL_CERT_FILE`, read
 /// by the same verifier as HTTPS) carries the file; the same server is refused, with a TLS
-/// error and nothing written, when its CA is not trusted.
+/// error naming the certificate's fingerprint and nothing written, when its CA is not trusted;
+/// then `--trust-certificate` with that fingerprint, or `--cacert` with its CA, lets it in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ftps_downloads_under_a_trusted_ca_and_is_refused_under_an_unknown_one() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -292,6 +293,36 @@ async fn ftps_downloads_under_a_trusted_ca_and_is_refused_under_an_unknown_one()
     let error = items[0]["error"].as_str().unwrap_or_default();
     assert!(error.starts_with("TLS error:"), "{error}");
     assert!(!out.join("refused").join("s.bin").exists());
+
+    // As for HTTPS: the refusal names the certificate's fingerprint, and --cacert or that
+    // fingerprint lets the same server in.
+    let fingerprint = error
+        .split("--trust-certificate ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("the refusal names a fingerprint: {error}"))
+        .to_owned();
+    let pinned = run_with_env(
+        [vec![s("--trust-certificate"), fingerprint], args("pinned")].concat(),
+        None,
+        vec![("SSL_CERT_FILE", other.display().to_string())],
+    )
+    .await;
+    let (items, _) = json_lines(&pinned);
+    assert_eq!(items[0]["status"], "done", "{items:?}");
+    let cacert = run_with_env(
+        [
+            vec![s("--cacert"), ca.display().to_string()],
+            args("cacert"),
+        ]
+        .concat(),
+        None,
+        vec![("SSL_CERT_FILE", other.display().to_string())],
+    )
+    .await;
+    let (items, _) = json_lines(&cacert);
+    assert_eq!(items[0]["status"], "done", "{items:?}");
+    assert!(std::fs::read(out.join("cacert/s.bin")).expect("file") == file);
 }
 
 /// A CA and a certificate for 127.0.0.1 signed by it, in `dir`: the CA's PEM, and the

@@ -2,6 +2,8 @@
 //! proxies and RPC clients on 127.0.0.1 that the tests start.
 //!
 //! - `cli`: flags, exit codes, reports, checksums, retries and limits.
+//! - `certificates`: a self-signed HTTPS server refused, then trusted (`--cacert`, `-k`,
+//!   `--trust-certificate`).
 //! - `interrupted`: Ctrl+C, kill -9 and the same command again; two processes on one folder;
 //!   a low open-file limit.
 //! - `ftp`: FTP and FTPS against pyftpdlib, through the engine, the CLI and the RPC.
@@ -12,6 +14,7 @@
 //!   never finish, hoarded connections.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
 
+mod certificates;
 mod cli;
 mod ftp;
 mod interrupted;

@@ -36,6 +36,8 @@ pub struct Given {
     pub checksum: Option<Checksum>,
     /// A cookies file to read, as given (see the rule for paths above).
     pub load_cookies: Option<PathBuf>,
+    /// Certificate authorities to trust (`ca-certificate`), as given (the same rule).
+    pub ca_certificate: Option<PathBuf>,
     user: Option<String>,
     password: Option<String>,
 }
@@ -167,6 +169,19 @@ impl Given {
                 }
                 self.load_cookies = Some(PathBuf::from(value));
             }
+            "check-certificate" => self.options.trust.insecure = !switch(value).map_err(bad)?,
+            "ca-certificate" => {
+                if value.is_empty() {
+                    return Err(bad("no file named".to_owned()));
+                }
+                self.ca_certificate = Some(PathBuf::from(value));
+            }
+            "trust-certificate" => {
+                let fingerprint = crate::protocol::Fingerprint::parse(value).map_err(bad)?;
+                if !self.options.trust.pinned.contains(&fingerprint) {
+                    self.options.trust.pinned.push(fingerprint);
+                }
+            }
             other => unreachable_row(other),
         }
         Ok(())
@@ -207,6 +222,18 @@ impl Given {
                         .or(r.cookies_file.as_ref())
                         .map(|p| p.display().to_string()),
                 ),
+                "check-certificate" => push(o.trust.insecure.then(|| "false".to_owned())),
+                "ca-certificate" => push(
+                    self.ca_certificate
+                        .as_ref()
+                        .or(o.trust.ca_file.as_ref())
+                        .map(|p| p.display().to_string()),
+                ),
+                "trust-certificate" => {
+                    for fingerprint in &o.trust.pinned {
+                        push(Some(fingerprint.to_string()));
+                    }
+                }
                 "checksum" => push(self.checksum.map(|c| format!("sha-256={c}"))),
                 "split" => push(o.split.map(|n| n.to_string())),
                 "max-download-limit" => push(o.max_rate.map(crate::human::size_for_field)),
@@ -264,6 +291,15 @@ impl Given {
         if request.cookies_file.is_some() {
             target.request.cookies_file = request.cookies_file;
         }
+        target.trust.insecure |= o.trust.insecure;
+        if o.trust.ca_file.is_some() {
+            target.trust.ca_file = o.trust.ca_file;
+        }
+        for fingerprint in o.trust.pinned {
+            if !target.trust.pinned.contains(&fingerprint) {
+                target.trust.pinned.push(fingerprint);
+            }
+        }
         if over.dir.is_some() {
             self.dir = over.dir;
         }
@@ -272,6 +308,9 @@ impl Given {
         }
         if over.load_cookies.is_some() {
             self.load_cookies = over.load_cookies;
+        }
+        if over.ca_certificate.is_some() {
+            self.ca_certificate = over.ca_certificate;
         }
         if over.user.is_some() {
             self.user = over.user;
@@ -314,6 +353,9 @@ impl Given {
         }
         if let Some(file) = self.load_cookies.take() {
             self.options.request.cookies_file = Some(place.path("load-cookies", &file)?);
+        }
+        if let Some(file) = self.ca_certificate.take() {
+            self.options.trust.ca_file = Some(place.path("ca-certificate", &file)?);
         }
         Ok(Finished {
             dest: match &self.dir {

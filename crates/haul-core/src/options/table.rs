@@ -93,6 +93,8 @@ pub enum Kind {
     Switch,
     /// A file to read (a path; see [`super`] for where a relative one is taken from).
     File,
+    /// A certificate's SHA-256 fingerprint: 64 hex digits, colons allowed (`AB:CD:…`).
+    Fingerprint,
 }
 
 /// One row of the table.
@@ -198,6 +200,37 @@ pub const OPTIONS: &[Spec] = &[
                sent. Over the RPC, only a file inside the destination.",
     },
     Spec {
+        name: "check-certificate",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Switch,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("-k, --insecure (false), --check-certificate BOOL"),
+        help: "Whether a server's certificate must be vouched for by a trusted authority \
+               (false: any certificate is accepted: encrypted, but the server unproven).",
+    },
+    Spec {
+        name: "ca-certificate",
+        aliases: &["cacert"],
+        scope: Scope::Item,
+        kind: Kind::File,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--cacert FILE, --ca-certificate FILE"),
+        help: "Certificate authorities in a PEM file, trusted besides the system's (a private \
+               authority, or a self-signed server's own certificate). Over the RPC, only a \
+               file inside the destination.",
+    },
+    Spec {
+        name: "trust-certificate",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Fingerprint,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--trust-certificate SHA256"),
+        help: "Trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, as a \
+               refusal names it), whoever signed it; any other certificate is still checked.",
+    },
+    Spec {
         name: "checksum",
         aliases: &[],
         scope: Scope::Item,
@@ -259,7 +292,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         kind: Kind::Size,
         places: CLI.and(RPC),
-        cli: Some("-k, --min-split-size SIZE"),
+        cli: Some("--min-split-size SIZE"),
         help: "A file is split only when it is at least twice this size.",
     },
     Spec {

@@ -16,6 +16,9 @@ fn sample(name: &str) -> String {
         "http-user" => "me".to_owned(),
         "http-passwd" => "pw".to_owned(),
         "load-cookies" => "c.txt".to_owned(),
+        "check-certificate" => "false".to_owned(),
+        "ca-certificate" => "ca.pem".to_owned(),
+        "trust-certificate" => "cd".repeat(32),
         other => panic!("the per-item row '{other}' has no sample here"),
     }
 }
@@ -55,6 +58,12 @@ fn every_per_item_row_is_read_and_read_back() {
         finished.options.request.cookies_file.as_deref(),
         Some(Path::new("/base/c.txt"))
     );
+    assert!(finished.options.trust.insecure);
+    assert_eq!(
+        finished.options.trust.ca_file.as_deref(),
+        Some(Path::new("/base/ca.pem"))
+    );
+    assert_eq!(finished.options.trust.pinned.len(), 1);
     let credentials = finished.options.request.credentials.expect("credentials");
     assert_eq!(
         (credentials.user.as_str(), credentials.password.as_str()),

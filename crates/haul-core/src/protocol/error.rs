@@ -106,6 +106,19 @@ pub enum FetchError {
     },
     #[error("TLS error: {0}")]
     Tls(String),
+    /// The server showed a certificate no trusted authority vouches for (self-signed, a
+    /// private authority, another host's name, expired): `fingerprint` is that certificate's
+    /// SHA-256, which a person can compare and then trust (`trust-certificate`, the window's
+    /// "trust this certificate").
+    #[error(
+        "TLS error: the certificate of {host} is not trusted ({reason}); its SHA-256 \
+         fingerprint is {fingerprint}"
+    )]
+    Untrusted {
+        host: String,
+        fingerprint: super::Fingerprint,
+        reason: String,
+    },
     #[error("server replied {status}{}", reason_suffix(.reason))]
     HttpStatus { status: u16, reason: String },
     /// An FTP server refused what was asked with this reply (RFC 959 §4.2): `code` is the

@@ -14,6 +14,7 @@
 //! - `request`: [`ItemOptions`], [`Request`] and what it carries (headers, credentials,
 //!   cookies).
 //! - `error`: [`FetchError`] and the problems it carries, [`TimeoutKind`], [`redact`].
+//! - `trust`: [`Trust`], [`HostPin`], [`Fingerprint`]: certificates trusted beyond the system's.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ mod error;
 mod request;
 mod scheme;
 mod source;
+mod trust;
 
 pub use error::{
     ConnectProblem, DiskProblem, FetchError, ProxyProblem, TimeoutKind, hex, is_sharing_violation,
@@ -37,6 +39,7 @@ pub use request::{
 };
 pub use scheme::{Protocol, SCHEMES, Scheme, scheme, scheme_names};
 pub use source::{Checksum, Source, SourceError};
+pub use trust::{Fingerprint, HostPin, Trust};
 
 /// Called after every event the engine sends (from an engine thread), and by other
 /// producers a front end listens to: a window repaints on it instead of polling.
@@ -175,6 +178,9 @@ pub enum Command {
     /// Change the proxy; items started from now on use it (running ones keep their
     /// connections).
     SetProxy(ProxyChoice),
+    /// Trust these certificates, each for its host (the window's "trust this certificate for
+    /// this host"); items started from now on are checked with them.
+    SetHostPins(Vec<HostPin>),
     /// Change where items submitted from now on are written.
     SetOutput(Output),
     /// Stop starting queued items (running ones go on) or start again.

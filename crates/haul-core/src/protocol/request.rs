@@ -27,6 +27,8 @@ pub struct ItemOptions {
     pub max_rate: Option<u64>,
     /// Headers, referer, user agent, credentials and cookies to send.
     pub request: Request,
+    /// Certificates trusted beyond the system's (`-k`, `--cacert`, a pinned fingerprint).
+    pub trust: super::Trust,
 }
 
 /// What is sent with an item's requests besides the engine's own headers.

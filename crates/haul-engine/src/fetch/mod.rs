@@ -7,13 +7,15 @@
 //! [`fetcher`] maps each [`Protocol`] of the scheme table (`protocol::SCHEMES`) to its fetcher;
 //! the match is exhaustive, so a protocol added to the table without a fetcher does not build.
 //! `http` talks to web servers (and splits over several connections through `split`), `ftp`
-//! to FTP servers (suppaftp), `file` reads local files on the blocking pool.
+//! to FTP servers (suppaftp), `file` reads local files on the blocking pool; `trust` checks
+//! HTTPS and FTPS servers' certificates.
 //! Must not touch: retries, deadlines, outcomes and events other than `Started`/`Parts`/
 //! `Waiting` (the item's life, `job`, owns them); channels; scheduling.
 
 pub mod file;
 mod ftp;
 pub mod http;
+pub(crate) mod trust;
 
 use std::future::Future;
 use std::pin::Pin;

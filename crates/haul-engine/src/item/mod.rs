@@ -35,8 +35,11 @@ pub(crate) struct Job {
     /// Its own name, connections, speed limit and request options.
     pub options: Arc<ItemOptions>,
     pub limits: Limits,
-    /// HTTP's shared connection pool (built for `proxy`); other protocols connect on their own.
+    /// HTTP's connection pool (the shared one, or one built for the item's own trust); other
+    /// protocols connect on their own.
     pub client: http::HttpClient,
+    /// Certificates trusted for their host (FTPS checks with them and the item's own trust).
+    pub host_pins: Arc<[crate::protocol::HostPin]>,
     pub names: Arc<Names>,
     pub resume: Arc<ResumeIndex>,
     pub events: EventSink,

@@ -64,7 +64,8 @@ async fn attempt(at: &Try<'_>, part: &mut Option<PartFile>) -> Result<Committed,
     let port = url.port().or(scheme.map(|s| s.default_port)).unwrap_or(21);
     let timeouts = (job.limits.connect_timeout, job.limits.stall_timeout);
     let credentials = job.options.request.credentials.as_ref();
-    let mut session = session::open(url, tls, port, credentials, timeouts, stop).await?;
+    let trust = tls.then_some((&job.options.trust, &*job.host_pins));
+    let mut session = session::open(url, trust, port, credentials, timeouts, stop).await?;
     let described = describe(&mut session, at, path).await;
     let described = match described {
         Ok(described) => described,

@@ -1,6 +1,6 @@
 //! An FTP control connection, ready to transfer: connected within the connect timeout,
-//! secured with `AUTH TLS` for `ftps` (RFC 4217; certificates verified as HTTPS verifies
-//! them), logged in, in binary mode, passive (`EPSV`, RFC 2428, then `PASV`), and the
+//! secured with `AUTH TLS` for `ftps` (RFC 4217; certificates checked by `fetch::trust`, as
+//! for HTTPS), logged in, in binary mode, passive (`EPSV`, RFC 2428, then `PASV`), and the
 //! server's failures as stop reasons.
 //!
 //! Owns: talking to the server up to the transfer. Must not touch: the disk, events.
@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::fetch::Stop;
-use crate::protocol::{ConnectProblem, Credentials, FetchError, TimeoutKind};
+use crate::fetch::trust::Verifier;
+use crate::protocol::{ConnectProblem, Credentials, FetchError, HostPin, TimeoutKind, Trust};
 
 /// The user an FTP URL with no user logs in as (RFC 1635), and its password.
 const ANONYMOUS: (&str, &str) = ("anonymous", "haul@");
@@ -60,10 +61,11 @@ pub(super) fn login_of(url: &Url, given: Option<&Credentials>) -> (String, Strin
     }
 }
 
-/// Connects to the URL's server and logs in, ready for a binary passive transfer.
+/// Connects to the URL's server and logs in, ready for a binary passive transfer; with `tls`
+/// (the item's trust and the hosts' pins), over explicit TLS.
 pub(super) async fn open(
     url: &Url,
-    tls: bool,
+    tls: Option<(&Trust, &[HostPin])>,
     port: u16,
     credentials: Option<&Credentials>,
     (connect, stall): (Duration, Duration),
@@ -102,15 +104,21 @@ pub(super) async fn open(
         Session::connect_timeout(addr, connect),
     )
     .await?;
-    if tls {
-        let connector = tls_connector()?;
+    if let Some((trust, hosts)) = tls {
+        let verifier = Verifier::new(trust, hosts).map_err(Stop::Failed)?;
+        let connector = tls_connector(&verifier)?;
         session = step(
             stall,
             TimeoutKind::Stall,
             stop,
             session.into_secure(connector, &bare),
         )
-        .await?;
+        .await
+        // suppaftp keeps only the TLS error's text: the verifier says what it refused.
+        .map_err(|reason| match (reason, verifier.refused()) {
+            (Stop::Failed(FetchError::Tls(_)), Some(untrusted)) => Stop::Failed(untrusted),
+            (reason, _) => reason,
+        })?;
     }
     let (user, password) = login_of(url, credentials);
     step(
@@ -141,12 +149,9 @@ pub(super) async fn open(
     Ok(session)
 }
 
-/// The TLS set-up FTPS uses: rustls on ring with the platform's verifier, as HTTPS.
-fn tls_connector() -> Result<AsyncRustlsConnector, Stop> {
-    use rustls_platform_verifier::ConfigVerifierExt as _;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = rustls::ClientConfig::with_platform_verifier()
-        .map_err(|e| Stop::Failed(FetchError::Tls(e.to_string())))?;
+/// The TLS set-up FTPS uses: rustls on ring with the item's verifier, as HTTPS.
+fn tls_connector(verifier: &Arc<Verifier>) -> Result<AsyncRustlsConnector, Stop> {
+    let config = verifier.config().map_err(Stop::Failed)?;
     Ok(AsyncRustlsConnector::from(
         suppaftp::tokio_rustls::TlsConnector::from(Arc::new(config)),
     ))

@@ -44,6 +44,9 @@ pub(super) fn classify(e: &reqwest::Error) -> Stop {
         };
         return Stop::TimedOut(kind);
     }
+    if let Some(untrusted) = sources(e).find_map(crate::fetch::trust::untrusted) {
+        return Stop::Failed(untrusted);
+    }
     if let Some(tls) = sources(e).find_map(tls_error) {
         return Stop::Failed(FetchError::Tls(tls));
     }

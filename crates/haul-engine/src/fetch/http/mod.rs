@@ -1,7 +1,7 @@
 //! HTTP(S) with reqwest: one client, a strict redirect policy, streaming bodies.
 //!
 //! Owns: talking to servers. [`client`] builds the shared client (connect and read timeouts,
-//! at most 10 http(s)-only redirects, certificates always verified, proxies from the
+//! at most 10 http(s)-only redirects, certificates verified by `fetch::trust`, proxies from the
 //! environment, no decompression, and the header tolerance below). [`open`] sends the request
 //! — with `Range` and `If-Range` when resuming — and checks the reply against it (`reply`):
 //! what its body is ([`Body`]), whether its transfer coding can be decoded, when to ask again
@@ -57,7 +57,9 @@ use super::Stop;
 use crate::limit::Rates;
 use crate::names;
 use crate::output::ChunkWriter;
-use crate::protocol::{FetchError, Limits, ProxyChoice, ProxyProblem, Request, TimeoutKind};
+use crate::protocol::{
+    FetchError, HostPin, Limits, ProxyChoice, ProxyProblem, Request, TimeoutKind, Trust,
+};
 use errors::{RedirectRefused, body_error, chain, classify, only_trailers_refused};
 pub(crate) use reply::content_coded;
 
@@ -83,6 +85,15 @@ pub struct HttpClient {
     proxy: ProxyChoice,
 }
 
+/// What a client is built from: the timeouts, the proxy, and the certificates trusted (the
+/// item's own [`Trust`] and the hosts' pins).
+pub struct ClientSpec<'a> {
+    pub limits: &'a Limits,
+    pub proxy: &'a ProxyChoice,
+    pub trust: &'a Trust,
+    pub hosts: &'a [HostPin],
+}
+
 impl HttpClient {
     /// The proxy a request to `url` goes through, as shown to people (a password as `***`);
     /// `None` when it goes straight to the server (or the system's proxy cannot be told).
@@ -98,12 +109,16 @@ impl HttpClient {
     }
 }
 
-/// Builds the client shared by all HTTP items, from the connect and stall timeouts and the
-/// proxy. Errors: [`FetchError::Request`] when the TLS setup or the proxy URL is refused.
-pub fn client(limits: &Limits, proxy: &ProxyChoice) -> Result<HttpClient, FetchError> {
-    // rustls' process-wide crypto provider; an error only means one is installed already.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let builder = Client::builder();
+/// Builds a client: the one shared by all HTTP items that trust only the system's authorities
+/// and the hosts' pins, or one for items that trust more. Errors: [`FetchError::Request`] when
+/// the TLS setup or the proxy URL is refused, [`FetchError::Read`] for a `--cacert` file that
+/// cannot be read.
+pub fn client(spec: &ClientSpec<'_>) -> Result<HttpClient, FetchError> {
+    let (limits, proxy) = (spec.limits, spec.proxy);
+    let verifier = super::trust::Verifier::new(spec.trust, spec.hosts)?;
+    let mut tls = verifier.config()?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let builder = Client::builder().tls_backend_preconfigured(tls);
     let builder = match proxy {
         ProxyChoice::None => builder.no_proxy(),
         ProxyChoice::System => builder,
