@@ -78,14 +78,21 @@ pub struct Args {
     /// suffixes, 1024-based, as curl reads them), e.g. 500K or 2M.
     #[arg(long = "limit-rate", value_name = "RATE", value_parser = size)]
     limit_rate: Option<u64>,
-    /// Replace existing files instead of picking a new name.
+    /// Replace existing files instead of picking a new name (and instead of skipping
+    /// complete ones).
     #[arg(long, conflicts_with = "skip_existing")]
     overwrite: bool,
     /// Skip a source whose file is already there and complete (the size the server reports,
-    /// and the checksum when one is given); a file of another size is kept and the new one
-    /// gets a new name. Re-running a batch after a crash then fetches only what is missing.
+    /// and the checksum when one is given): the default, so running the same command again
+    /// (after Ctrl+C, a crash or kill -9) resumes what is partial, skips what is done, and
+    /// makes no 'name (1).ext' copies. A file of another size is kept and the new one gets a
+    /// new name.
     #[arg(long = "skip-existing", visible_alias = "no-clobber")]
     skip_existing: bool,
+    /// Fetch a source again even when its file is already there and complete, under a new
+    /// name ('name (1).ext').
+    #[arg(long = "no-skip-existing", conflicts_with = "skip_existing")]
+    no_skip_existing: bool,
     /// Name files from the URL only.
     #[arg(long = "no-content-disposition")]
     no_content_disposition: bool,
@@ -181,7 +188,9 @@ impl Args {
                 .dest
                 .map_or_else(|| base.to_path_buf(), |dir| base.join(dir)),
             overwrite: self.overwrite,
-            skip_existing: self.skip_existing,
+            // haul-cli's default (the window's and the RPC's is Output::default's, off): a
+            // batch is made to be run again until it is done.
+            skip_existing: self.skip_existing || (!self.no_skip_existing && !self.overwrite),
             content_disposition: !self.no_content_disposition,
             // Name bytes that are not UTF-8 are read as a browser in this locale reads them.
             legacy_charset: posix_locale()

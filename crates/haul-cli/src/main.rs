@@ -260,8 +260,9 @@ async fn drive(
                     std::process::exit(i32::from(EXIT_INTERRUPTED));
                 }
                 reports.display.note(
-                    "interrupted: pausing; partial files are kept and running the same command \
-                     again resumes them (Ctrl+C again to force)",
+                    "interrupted: pausing; partial files are kept, and running the same \
+                     command again resumes them and skips the finished ones (Ctrl+C again to \
+                     force)",
                 );
                 engine.send(Command::PauseAll);
             }

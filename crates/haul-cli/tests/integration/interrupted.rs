@@ -94,6 +94,74 @@ async fn ctrl_c_pauses_keeps_the_parts_and_the_same_command_resumes_them() {
     );
 }
 
+/// Issue 28, item 15: after Ctrl+C, haul-cli says the same command resumes the batch; doing
+/// exactly that resumed the partial files but fetched the finished ones again as
+/// 'name (1).bin'. The same command, with no flag added, now finishes the batch: the finished
+/// files are skipped, the partial one resumes, and no copy is made.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_then_exactly_the_same_command_finishes_without_copies() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().to_path_buf();
+    let mut args = vec![s("--json"), s("-o"), dest.display().to_string()];
+    for i in 0..3 {
+        args.push(server.url(&format!("/bytes/5000/done{i}.bin")));
+    }
+    // 300 KiB dripping 1 KiB every 5 ms: still running when Ctrl+C comes.
+    args.push(server.url("/bytes/307200/held.bin?range=1&etag=v1&drip_ms=5"));
+    let first = args.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        let child = Command::new(BIN)
+            .args(&first)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !((0..3).all(|i| dest.join(format!("done{i}.bin")).exists())
+            && count_parts(&dest) == 1)
+        {
+            assert!(Instant::now() < deadline, "the quick ones never finished");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let pid = i32::try_from(child.id()).expect("pid");
+        // SAFETY: sending SIGINT to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        child.wait_with_output().expect("output")
+    })
+    .await
+    .expect("join");
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    let said = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(said.contains("running the same command again"), "{said}");
+    let (_, summary) = json_lines(&output);
+    assert_eq!(
+        (summary["done"].as_u64(), summary["paused"].as_u64()),
+        (Some(3), Some(1))
+    );
+
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, summary) = json_lines(&output);
+    assert_eq!(
+        (summary["skipped"].as_u64(), summary["done"].as_u64()),
+        (Some(3), Some(1)),
+        "{items:?}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dest")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["done0.bin", "done1.bin", "done2.bin", "held.bin"]);
+    assert_eq!(
+        std::fs::read(dir.path().join("held.bin")).ok(),
+        Some(body(307_200))
+    );
+}
+
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_batch_then_the_same_command_gets_every_file_byte_exact() {
@@ -151,7 +219,15 @@ async fn two_processes_on_one_folder_never_write_into_each_others_part() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().to_str().expect("utf-8 path").to_owned();
     let first = {
-        let args = vec!["--json".into(), "-o".into(), dest.clone(), url.clone()];
+        // Both fetch even a complete file again (the second's is another file of the same
+        // size: the server changes it with every full download).
+        let args = vec![
+            "--no-skip-existing".into(),
+            "--json".into(),
+            "-o".into(),
+            dest.clone(),
+            url.clone(),
+        ];
         tokio::spawn(run(args, None))
     };
     // The second starts once the first's part (with its sidecar) is on disk.
@@ -161,7 +237,13 @@ async fn two_processes_on_one_folder_never_write_into_each_others_part() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let second = run(
-        vec!["--json".into(), "-o".into(), dest.clone(), url.clone()],
+        vec![
+            "--no-skip-existing".into(),
+            "--json".into(),
+            "-o".into(),
+            dest.clone(),
+            url.clone(),
+        ],
         None,
     )
     .await;

@@ -379,9 +379,11 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         kind: Kind::Switch,
         places: CLI.and(RPC).and(SETTINGS),
-        cli: Some("--skip-existing, --no-clobber"),
+        cli: Some("--skip-existing, --no-clobber, --no-skip-existing (false)"),
         help: "Skip a source whose file is already there and complete (its size, and its \
-               checksum when one is given).",
+               checksum when one is given). On by default in haul-cli, so the same command \
+               run again finishes a batch without copies; off by default in the window and \
+               the RPC.",
     },
     Spec {
         name: "content-disposition",
