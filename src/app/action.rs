@@ -423,7 +423,8 @@ impl HaulApp {
                 let sha256 = row.checksum;
                 // The same finish as every other way in (dir is placed above, kept when
                 // unchanged).
-                let Ok(finished) = self.finish(result.given.clone(), PathBuf::new(), sha256) else {
+                let Ok(finished) = self.finish(result.given.clone(), None, PathBuf::new(), sha256)
+                else {
                     self.options_form = Some(form);
                     return;
                 };

@@ -10,7 +10,7 @@
 //! files are skipped and counted; the add box and imported lists say why each line fails.
 //! Must not touch: drawing, the disk.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,11 +32,17 @@ impl HaulApp {
     /// Adds entries whole: URLs are queued at once; local paths (which may be folders, or
     /// web addresses without a scheme) go through the desktop's folder walk first.
     pub(super) fn add_entries(&mut self, entries: Vec<Entry>, quiet: bool) {
-        let now = Instant::now();
-        let mut context = AddContext {
+        let context = AddContext {
             quiet,
             ..AddContext::default()
         };
+        self.add_batch(entries, context);
+    }
+
+    /// Like [`HaulApp::add_entries`], as `context` says: quietly or not, and into its own
+    /// folder (a later launch's `--dest`) or the Save-to folder.
+    pub(super) fn add_batch(&mut self, entries: Vec<Entry>, mut context: AddContext) {
+        let now = Instant::now();
         let mut local = Vec::new();
         for entry in entries {
             if let Some(error) = entry
@@ -60,7 +66,8 @@ impl HaulApp {
                     given: entry.given,
                 }),
                 Ok(source) => {
-                    match self.finish(entry.given, PathBuf::new(), entry.checksum) {
+                    let into = context.dest.as_deref();
+                    match self.finish(entry.given, into, PathBuf::new(), entry.checksum) {
                         Ok(f) => {
                             let (sha256, dest, options) = (f.checksum, f.dest, f.options);
                             self.add_source(&entry.text, source, sha256, false, dest, options, now);
@@ -79,7 +86,7 @@ impl HaulApp {
                     sha256: entry.checksum,
                     given: entry.given,
                 }),
-                Err(_) if quiet => context.skipped += 1,
+                Err(_) if context.quiet => context.skipped += 1,
                 Err(reason) => {
                     let error = FetchError::InvalidSource {
                         input: entry.text.clone(),
@@ -98,12 +105,14 @@ impl HaulApp {
     }
 
     /// What was given for one item, finished by the option table's one rule
-    /// ([`Given::finish`]): into `subfolder` of the destination (a folder walk's), then the
-    /// line's own `dir`; a relative cookies file from where relative sources are taken (the
-    /// folder Haul was started in). Errors: the option's sentence, for a failed row.
+    /// ([`Given::finish`]): into `subfolder` (a folder walk's) of `into` (a later launch's
+    /// `--dest`) or of the Save-to folder, then the line's own `dir`; a relative cookies file
+    /// from where relative sources are taken (the folder Haul was started in). Errors: the
+    /// option's sentence, for a failed row.
     pub(super) fn finish(
         &self,
         given: Given,
+        into: Option<&Path>,
         subfolder: PathBuf,
         checksum: Option<crate::protocol::Checksum>,
     ) -> Result<Finished, FetchError> {
@@ -111,11 +120,12 @@ impl HaulApp {
             base: &self.cwd,
             inside: None,
         };
+        let into = into.unwrap_or(&self.settings.dest);
         // (Joining an empty path would add a trailing separator to the folder shown.)
         let dest = if subfolder.as_os_str().is_empty() {
-            self.settings.dest.clone()
+            into.to_path_buf()
         } else {
-            self.settings.dest.join(subfolder)
+            into.join(subfolder)
         };
         given
             .finish(&dest, place, checksum)
@@ -124,11 +134,12 @@ impl HaulApp {
 
     /// Local files (picked, dropped, or found in a folder), with their checksums and the
     /// options their line gave.
-    pub(super) fn add_files(&mut self, files: Vec<LocalFile>) {
+    /// `into`: their own folder (a later launch's `--dest`), else the Save-to folder.
+    pub(super) fn add_files(&mut self, files: Vec<LocalFile>, into: Option<&Path>) {
         let now = Instant::now();
         for file in files {
             let text = file.path.display().to_string();
-            match self.finish(file.given, file.subfolder, file.sha256) {
+            match self.finish(file.given, into, file.subfolder, file.sha256) {
                 Ok(f) => {
                     let (sha256, dest, options) = (f.checksum, f.dest, f.options);
                     let source = Source::File(file.path);
@@ -149,9 +160,10 @@ impl HaulApp {
     ) {
         let now = Instant::now();
         context.added += files.len();
-        self.add_files(files);
+        self.add_files(files, context.dest.as_deref());
         for (line, url) in guessed {
-            match self.finish(line.given, PathBuf::new(), line.sha256) {
+            let into = context.dest.as_deref();
+            match self.finish(line.given, into, PathBuf::new(), line.sha256) {
                 Ok(f) => {
                     let (sha256, dest, options) = (f.checksum, f.dest, f.options);
                     self.add_source(&line.text, url, sha256, true, dest, options, now);

@@ -17,7 +17,7 @@ use super::model::State;
 use super::{HaulApp, Notice, absolute, saved};
 use crate::desktop::instance::Handoff;
 use crate::desktop::saved_queue::{SavedItem, SavedOp};
-use crate::desktop::{DestVerdict, Dialog, LocalFile, Reply};
+use crate::desktop::{AddContext, DestVerdict, Dialog, LocalFile, Reply};
 use crate::human::human_bytes;
 use crate::protocol::{Event, JobId};
 use crate::sources;
@@ -218,6 +218,7 @@ impl HaulApp {
                             .into_iter()
                             .map(|path| LocalFile::single(path, None))
                             .collect(),
+                        None,
                     );
                 }
                 Reply::DestPicked(dest) => self.set_dest(dest),
@@ -332,18 +333,21 @@ impl HaulApp {
     }
 
     /// Sources a later launch of `haul` handed over: added as if given on this window's
-    /// command line, and the window comes to the front.
+    /// command line (into its `--dest` folder, when it gave one, without making that the
+    /// Save-to folder), and the window comes to the front.
     fn drain_handoffs(&mut self, ctx: &egui::Context) {
         let Some(handoffs) = &self.handoffs else {
             return;
         };
         let received: Vec<Handoff> = handoffs.try_iter().collect();
         for handoff in received {
-            if let Some(dest) = handoff.dest {
-                self.set_dest(absolute(&handoff.cwd, &dest));
-            }
+            // Its --dest is for these items only: the Save-to folder stays the person's.
+            let context = AddContext {
+                dest: handoff.dest.map(|dest| absolute(&handoff.cwd, &dest)),
+                ..AddContext::default()
+            };
             let entries = sources::from_args(&handoff.sources, &handoff.cwd);
-            self.add_entries(entries, false);
+            self.add_batch(entries, context);
             self.bring_to_front(ctx);
         }
     }

@@ -99,9 +99,12 @@ impl Candidate {
 /// How an addition was made, carried through the folder walk so its result can be told as
 /// one: a paste from the clipboard onto the window adds quietly (lines that name nothing are
 /// skipped and counted), the add box and lists say why each line fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AddContext {
     pub quiet: bool,
+    /// The folder these go to instead of the Save-to folder (a later launch's `--dest`):
+    /// for these items only.
+    pub dest: Option<PathBuf>,
     /// Rows already added from the same text before the walk.
     pub added: usize,
     /// Lines already skipped (quiet only).

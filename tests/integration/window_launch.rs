@@ -280,6 +280,46 @@ fn sources_handed_over_by_a_later_launch_are_added() {
     assert_eq!(world.files(), vec!["handed.bin", "local.txt"]);
 }
 
+/// Issue 28, item 16: `haul --dest DIR URL` handed to the running window changed its Save-to
+/// folder for good. The launch's folder (relative to where it started) holds its items only:
+/// the Save-to folder and the next item stay where the person put them.
+#[test]
+fn a_later_launchs_dest_is_for_its_items_only() {
+    let mut world = World::new();
+    let handed = world.server.url("/bytes/1500/handed.bin");
+    let later = world.server.url("/bytes/700/later.bin");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.handoffs = Some(rx);
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    tx.send(haul::desktop::instance::Handoff {
+        sources: vec![handed.clone()],
+        dest: Some("there".into()),
+        cwd: elsewhere.path().to_path_buf(),
+    })
+    .expect("window alive");
+    h.ctx.request_repaint();
+    step_until(&mut h, "the handed item done", |app| {
+        app.model().count(Status::Done) == 1
+    });
+    assert_eq!(
+        std::fs::read(elsewhere.path().join("there/handed.bin")).ok(),
+        Some(body(1500)),
+        "into the launch's --dest, from where it started"
+    );
+    assert_eq!(
+        h.state().settings().dest,
+        world.dest.path(),
+        "the Save-to folder is the person's still"
+    );
+    h.event(eframe::egui::Event::Paste(later));
+    step_until(&mut h, "the next item done", |app| {
+        app.model().count(Status::Done) == 2
+    });
+    assert_eq!(world.files(), vec!["later.bin"], "the next item: Save-to");
+}
+
 /// Issue 28, item 25: in the Chinese window the About window's controls speak Chinese to a
 /// screen reader (egui's own title-bar button said "Close window"), and Esc closes it too.
 #[test]
