@@ -92,7 +92,7 @@ impl HaulApp {
             };
             if let Event::Progress { id, done, total } = event {
                 progress.insert(id, (done, total));
-            } else if matches!(event, Event::Parts { .. }) {
+            } else if matches!(event, Event::Parts { .. } | Event::Connections { .. }) {
                 self.model.apply(event, now); // for the bar only: nothing to save
             } else {
                 let id = event.id();

@@ -7,7 +7,9 @@
 //! for every job's cleanup.
 //! Queued items are picked in queue order (submission order, unless [`Command::Reorder`]
 //! moved them) among the hosts that have room, in O(log hosts) per start, so one busy host
-//! never holds up the others (per-host fairness).
+//! never holds up the others (per-host fairness). It tells the host slots how many items wait
+//! for their host alone (not for the global cap or a pause), so split downloads give their
+//! extra connections to them.
 //! Must not touch: fetching (that is `job` and `fetch`), the disk.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -88,6 +90,9 @@ pub(crate) struct Scheduler {
     slots: Arc<HostSlots>,
     /// Hosts whose extra connection ended (their queue may start an item now).
     freed: Option<mpsc::UnboundedReceiver<String>>,
+    /// Whether an item may start now as far as the global cap and a pause go: only then do
+    /// queued items wait for their host alone, and split downloads give way to them.
+    startable: bool,
     /// The speed limit of all items together.
     global_rate: Arc<Bucket>,
     /// Each queued or running item's own speed limit (unlimited unless set).
@@ -128,6 +133,7 @@ impl Scheduler {
             running: HashMap::new(),
             slots: HostSlots::new(limits.per_host, freed_tx),
             freed: Some(freed),
+            startable: true,
             global_rate,
             item_rates: HashMap::new(),
         }
@@ -406,9 +412,8 @@ impl Scheduler {
         if let Some(front) = self.ready_front.remove(key) {
             self.ready.remove(&(front, key.clone()));
         }
-        let waiting = self.queues.get(key).map_or(0, BTreeMap::len);
         if let Some(host) = key {
-            self.slots.set_waiting(host, waiting);
+            self.slots.set_waiting(host, self.waiting_for_host(key));
         }
         let Some(queue) = self.queues.get(key) else {
             return;
@@ -424,7 +429,32 @@ impl Scheduler {
         }
     }
 
+    /// Items of `key`'s queue that wait for their host alone: none while the global cap or a
+    /// pause holds every item back (a connection given back would start nothing).
+    fn waiting_for_host(&self, key: &HostKey) -> usize {
+        if self.startable {
+            self.queues.get(key).map_or(0, BTreeMap::len)
+        } else {
+            0
+        }
+    }
+
+    /// After the global cap's room or the pause changed: every host's waiting count again.
+    fn restate_waiting(&mut self) {
+        let startable = !self.paused && self.running.len() < self.limits.jobs;
+        if startable == self.startable {
+            return;
+        }
+        self.startable = startable;
+        for key in self.queues.keys() {
+            if let Some(host) = key {
+                self.slots.set_waiting(host, self.waiting_for_host(key));
+            }
+        }
+    }
+
     fn dispatch(&mut self) {
+        self.restate_waiting();
         while !self.paused && self.running.len() < self.limits.jobs {
             let Some((_, key)) = self.ready.pop_first() else {
                 break;
@@ -440,6 +470,7 @@ impl Scheduler {
             self.refresh(&key);
             self.start(pending, key);
         }
+        self.restate_waiting();
     }
 
     /// The shared client built again with these timeouts, proxy and host pins, which it then

@@ -4,7 +4,9 @@
 //! slot when it starts an item; a split download takes more for its extra connections, only
 //! while the host has room and no item waits for it (waiting items come first), and gives
 //! each back when that connection ends — the scheduler hears of it and may start the next
-//! item for that host.
+//! item for that host. When items wait for a host that has no room (or the cap was lowered
+//! under what is open), split downloads are asked, one extra connection at a time, to give
+//! one back ([`HostSlots::should_yield`]): an item's own connection is never asked.
 //! Must not touch: the queues (that is `scheduler`), the network.
 
 use std::collections::HashMap;
@@ -15,8 +17,11 @@ use tokio::sync::mpsc;
 #[derive(Debug, Default)]
 struct Counts {
     open: HashMap<String, usize>,
-    /// Items queued per host (kept up to date by the scheduler).
+    /// Items queued per host that would start if the host had room (kept up to date by the
+    /// scheduler; items held back by the global cap or a pause do not count).
     waiting: HashMap<String, usize>,
+    /// Extra connections asked to end for a host and not yet ended.
+    yielding: HashMap<String, usize>,
     cap: usize,
 }
 
@@ -70,7 +75,8 @@ impl HostSlots {
         close(&mut self.lock(), host);
     }
 
-    /// The scheduler says how many items wait for `host`.
+    /// The scheduler says how many items wait for `host` alone (they would start if it had
+    /// room).
     pub(crate) fn set_waiting(&self, host: &str, waiting: usize) {
         let mut counts = self.lock();
         if waiting == 0 {
@@ -95,6 +101,26 @@ impl HostSlots {
         })
     }
 
+    /// Whether a split download holding extra connections to `host` should end one now: items
+    /// wait for the host (more than the connections already asked to end), or more are open
+    /// than its cap allows. A `true` counts as one connection on its way out.
+    pub(crate) fn should_yield(&self, host: &str) -> bool {
+        let mut counts = self.lock();
+        let open = counts.open.get(host).copied().unwrap_or(0);
+        let waiting = counts.waiting.get(host).copied().unwrap_or(0);
+        let yielding = counts.yielding.get(host).copied().unwrap_or(0);
+        let owed = if open >= counts.cap {
+            waiting + (open - counts.cap)
+        } else {
+            0
+        };
+        if owed <= yielding {
+            return false;
+        }
+        *counts.yielding.entry(host.to_owned()).or_default() += 1;
+        true
+    }
+
     /// Connections open to `host`.
     #[cfg(test)]
     pub(crate) fn open(&self, host: &str) -> usize {
@@ -102,11 +128,19 @@ impl HostSlots {
     }
 }
 
+/// One connection to `host` ended: it may be one asked to end, or one that frees a slot for
+/// the same item that was waiting; either way one fewer is owed.
 fn close(counts: &mut Counts, host: &str) {
     if let Some(n) = counts.open.get_mut(host) {
         *n = n.saturating_sub(1);
         if *n == 0 {
             counts.open.remove(host);
+        }
+    }
+    if let Some(n) = counts.yielding.get_mut(host) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            counts.yielding.remove(host);
         }
     }
 }
@@ -143,5 +177,40 @@ mod tests {
         drop(a);
         slots.close_item("h");
         assert_eq!(slots.open("h"), 0);
+    }
+
+    #[test]
+    fn a_full_host_asks_for_one_extra_connection_per_waiting_item_and_no_more() {
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let slots = HostSlots::new(4, tx);
+        slots.open_item("h");
+        let mut extras: Vec<Slot> = (0..3).filter_map(|_| slots.try_extra("h")).collect();
+        assert_eq!(extras.len(), 3);
+        assert!(!slots.should_yield("h"), "nobody waits");
+        slots.set_waiting("h", 2);
+        assert!(slots.should_yield("h"));
+        assert!(slots.should_yield("h"));
+        assert!(!slots.should_yield("h"), "two asked for two waiting");
+        // One given back: its slot goes to a waiting item, the other is still owed.
+        extras.pop();
+        slots.open_item("h");
+        slots.set_waiting("h", 1);
+        assert!(!slots.should_yield("h"), "the second is on its way");
+        extras.pop();
+        slots.open_item("h");
+        slots.set_waiting("h", 0);
+        assert!(!slots.should_yield("h"));
+        assert!(slots.try_extra("h").is_none(), "the host is full again");
+        // A cap lowered under what is open asks for the difference.
+        slots.set_cap(2);
+        assert!(slots.should_yield("h"));
+        assert!(slots.should_yield("h"));
+        assert!(!slots.should_yield("h"));
+        // A host with room asks for nothing even with items waiting (they start).
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let roomy = HostSlots::new(4, tx);
+        roomy.open_item("h");
+        roomy.set_waiting("h", 3);
+        assert!(!roomy.should_yield("h"));
     }
 }

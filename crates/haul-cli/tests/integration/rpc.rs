@@ -380,3 +380,53 @@ const Aria2 = require("aria2");
         body(150_000)
     );
 }
+
+/// `tellStatus` says how many connections a download uses (issue 28, item 18): a 64 MiB file
+/// from a server that gives each connection 1 MiB/s is split over the defaults' 4, which the
+/// server counts too; paused, it uses none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tell_status_counts_the_connections_of_a_split_download() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rpc = start(dir.path()).await;
+    let token = format!("token:{SECRET}");
+    let url = server.url("/bytes/67108864/split.bin?range=1&etag=c&rate=1048576");
+    let (_, added) = post(rpc.port, call("aria2.addUri", json!([token, [url]])), &[]).await;
+    let gid = added["result"].as_str().expect("a gid").to_owned();
+    let status = || {
+        call(
+            "aria2.tellStatus",
+            json!([token, gid, ["connections", "status"]]),
+        )
+    };
+    let mut seen = Vec::new();
+    let mut four = false;
+    for _ in 0..100 {
+        let (_, reply) = post(rpc.port, status(), &[]).await;
+        let connections = reply["result"]["connections"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        if connections == "4" && server.in_flight() == 4 {
+            four = true;
+            break;
+        }
+        seen.push(connections);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        four,
+        "tellStatus said {seen:?}; {} at the server",
+        server.in_flight()
+    );
+    post(rpc.port, call("aria2.pause", json!([token, gid])), &[]).await;
+    for _ in 0..100 {
+        let (_, reply) = post(rpc.port, status(), &[]).await;
+        if reply["result"]["status"] == "paused" {
+            assert_eq!(reply["result"]["connections"], "0", "{reply}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never paused");
+}

@@ -216,6 +216,11 @@ pub enum Event {
     /// A split download's byte ranges written so far, `[start, end)`, sorted (about twice a
     /// second while it runs), for a progress bar that shows each connection's part.
     Parts { id: JobId, done: Vec<(u64, u64)> },
+    /// The connections a running item uses now: each one's speed in bytes a second over the
+    /// last half second, in the order they opened (about twice a second while a split download
+    /// runs; once with an empty list when it goes on in one stream). An item that never sends
+    /// it runs on one connection.
+    Connections { id: JobId, speeds: Vec<u64> },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {
         id: JobId,
@@ -249,6 +254,7 @@ impl Event {
             | Event::Retrying { id, .. }
             | Event::Waiting { id, .. }
             | Event::Parts { id, .. }
+            | Event::Connections { id, .. }
             | Event::Finished { id, .. } => *id,
         }
     }

@@ -221,6 +221,9 @@ pub struct Entry {
     /// A split download's ranges written so far (bytes, `[start, end)`), for its bar; empty
     /// for one stream.
     pub parts: Vec<(u64, u64)>,
+    /// Each connection's speed (bytes a second) while a split download runs, in the order
+    /// they opened; empty while it runs on one ([`Event::Connections`](crate::protocol::Event::Connections)).
+    pub connections: Vec<u64>,
 }
 
 impl Entry {
@@ -263,6 +266,16 @@ impl Entry {
                 speed.bytes_per_sec(now).unwrap_or(0.0) as u64
             }
             _ => 0,
+        }
+    }
+
+    /// The connections it uses now: none unless it connects or runs, else as many as its last
+    /// [`Event::Connections`](crate::protocol::Event::Connections) listed, and one when that listed none (one stream).
+    pub fn connections(&self) -> usize {
+        if self.removed || !matches!(self.status(), Status::Running | Status::Connecting) {
+            0
+        } else {
+            self.connections.len().max(1)
         }
     }
 

@@ -195,6 +195,7 @@ impl Session {
             elapsed_before: Duration::ZERO,
             removed: false,
             parts: Vec::new(),
+            connections: Vec::new(),
         };
         let command = submission(&entry);
         self.insert(entry);
@@ -444,6 +445,10 @@ impl Session {
                 entry.parts = done;
                 return Some(applied);
             }
+            Event::Connections { speeds, .. } => {
+                entry.connections = speeds;
+                return Some(applied);
+            }
             Event::Progress { done, total, .. } => {
                 if let State::Running {
                     done: d,
@@ -459,14 +464,17 @@ impl Session {
                 }
                 return Some(applied);
             }
-            Event::Connecting { .. } => State::Connecting {
-                since,
-                waiting: None,
-                attempt,
-                of,
-                done,
-                total,
-            },
+            Event::Connecting { .. } => {
+                entry.connections.clear();
+                State::Connecting {
+                    since,
+                    waiting: None,
+                    attempt,
+                    of,
+                    done,
+                    total,
+                }
+            }
             Event::Waiting { reason, .. } => State::Connecting {
                 since,
                 waiting: Some(reason),
@@ -477,6 +485,7 @@ impl Session {
             },
             Event::Started { name, total, .. } => {
                 entry.parts.clear();
+                entry.connections.clear();
                 if name != entry.name {
                     entry.name = name;
                     applied.renamed = true;
@@ -513,6 +522,7 @@ impl Session {
                 ..
             } => {
                 entry.parts.clear();
+                entry.connections.clear();
                 // What arrived after the last progress report (all of a small file).
                 if matches!(entry.state, State::Running { .. }) {
                     applied.received = bytes.saturating_sub(done);

@@ -4,9 +4,11 @@
 //! pinned with `If-Range` to the version first seen), taking half of the largest range left
 //! when one finishes (dynamic splitting, as IDM and Gopeed do), taking over the whole range
 //! of a connection much slower than itself when none is left to split (`speed`: a slow
-//! connection never decides the end time), adding connections by a slow start (1, doubling each [`TICK`] while
-//! the connections are slower than [`FAST_CONNECTION`] each) up to `split` and the host's
-//! free slots, dropping back when the server refuses, resets or answers 429/503 to an extra
+//! connection never decides the end time), adding connections by a slow start (1, doubling
+//! each [`TICK`] while the connections are slower than [`FAST_CONNECTION`] each) up to
+//! `split` and the host's free slots, growing again into slots that free up later (looked at
+//! each [`TICK`] while it runs), giving extra connections back to items waiting for the host
+//! (`conns`), dropping back when the server refuses, resets or answers 429/503 to an extra
 //! connection, and giving up on splitting (one stream from scratch) when a segment reply
 //! disagrees with the first (a 200, another total or validator, another range, a content
 //! coding, another host with no validator to show the file is the same). Every connection
@@ -15,18 +17,19 @@
 //!
 //! # Layout
 //! - this file: the connections, their requests and the slow start.
+//! - `conns`: starting connections, the host slots they hold, giving one back.
 //! - `plan`: which connection fetches which range.
 //! - `speed`: how fast each connection is, and when an idle one takes over a slow one's range.
 
+mod conns;
 mod plan;
 mod speed;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::Response;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -34,9 +37,10 @@ use super::fetch::Stop;
 use super::fetch::http::{self, Body, Naming, Opened, RangeFrom};
 use super::item::Job;
 use super::output::segments::Segments;
-use super::slots::Slot;
 use crate::protocol::FetchError;
+use conns::Conns;
 use plan::Plan;
+pub(crate) use speed::Meters;
 
 /// A range is split in two only when at least twice this is left of it.
 pub const MIN_PIECE: u64 = 128 * 1024;
@@ -104,6 +108,8 @@ enum ConnEnd {
     Mismatch,
     /// It failed; `extra` when it was not the only connection (the others may go on).
     Failed(Stop),
+    /// It was stopped alone to give its host slot to an item waiting for the host.
+    GaveWay,
 }
 
 /// What the connections share.
@@ -121,9 +127,9 @@ struct Ctx {
     total: u64,
     segments: Arc<Segments>,
     plan: Mutex<Plan>,
-    speeds: speed::Speeds,
     rates: super::limit::Rates,
-    received: Arc<AtomicU64>,
+    /// Bytes received in all (progress) and by each connection.
+    meters: Arc<Meters>,
     stop: CancellationToken,
 }
 
@@ -135,8 +141,8 @@ impl Ctx {
 
 /// Fetches the missing ranges of `segments` over several connections. `first` is the reply to
 /// the first request (`Range: bytes=0-`, a 206), which becomes the first connection; without
-/// one (a resumed split download) every connection asks for its own range. `received` counts
-/// body bytes written (for progress). Returns when every range is written, when a segment
+/// one (a resumed split download) every connection asks for its own range. `meters` count
+/// the body bytes received, in all (for progress) and by each open connection (for its speed). Returns when every range is written, when a segment
 /// reply disagrees ([`Ended::Fallback`]), or with the failure of the last connection (what
 /// was written stays in `segments`). Cancel-safe through `stop`: connections end promptly.
 pub(crate) async fn run(
@@ -145,7 +151,7 @@ pub(crate) async fn run(
     segments: Arc<Segments>,
     validator: Option<String>,
     first: Option<Response>,
-    received: Arc<AtomicU64>,
+    meters: &Arc<Meters>,
     stop: &CancellationToken,
 ) -> Result<Ended, Stop> {
     let ctx = Arc::new(Ctx {
@@ -167,27 +173,15 @@ pub(crate) async fn run(
         total: segments.total(),
         plan: Mutex::new(Plan::new(segments.missing())),
         segments,
-        speeds: speed::Speeds::default(),
         rates: job.rates.clone(),
-        received,
+        meters: Arc::clone(meters),
         stop: stop.child_token(),
     });
-    let host = url.host_str().map(|h| match url.port_or_known_default() {
-        Some(port) => format!("{h}:{port}"),
-        None => h.to_owned(),
-    });
-    let mut conns = Conns {
-        set: JoinSet::new(),
-        ctx: Arc::clone(&ctx),
-        next: 0,
-        active: 0,
-        host,
-        slots: job.slots.clone(),
-    };
+    // The host as the scheduler counts it: the item's own slot is under this name.
+    let mut conns = Conns::new(Arc::clone(&ctx), job.source.host_key(), job.slots.clone());
     let mut most = job.limits.split.min(job.limits.per_host).max(1);
     // The first connection holds the item's own slot.
     conns.spawn(first, None);
-    let mut growing = most > 1;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     ticker.tick().await; // the first tick is immediate
@@ -195,12 +189,14 @@ pub(crate) async fn run(
     let mut fallback = false;
     let mut revives = 0;
     // What arrived by the last tick, to see how fast the connections already are.
-    let (mut seen, mut seen_at) = (ctx.received.load(Ordering::Relaxed), Instant::now());
+    let (mut seen, mut seen_at) = (ctx.meters.received.load(Ordering::Relaxed), Instant::now());
     loop {
         tokio::select! {
-            ended = conns.set.join_next(), if conns.active > 0 => {
-                conns.active -= 1;
+            joined = conns.set.join_next_with_id(), if conns.active > 0 => {
+                let ended = conns.ended(joined);
+                let gave_way = matches!(ended, Some(Ok(ConnEnd::GaveWay)));
                 match ended {
+                    Some(Ok(ConnEnd::GaveWay)) => {}
                     Some(Ok(ConnEnd::Idle)) | None => {
                         // Every range is fetched or being written: a connection still out
                         // (one retired for its slowness, waiting on its server) ends now.
@@ -218,7 +214,6 @@ pub(crate) async fn run(
                         if conns.active > 0 && !ctx.stop.is_cancelled() {
                             tracing::info!(connections = conns.active, reason = ?reason, "a connection failed; going on with fewer");
                             most = most.min(conns.active).max(1);
-                            growing = false;
                         }
                         failure = Some(reason);
                     }
@@ -247,16 +242,22 @@ pub(crate) async fn run(
                 }
                 // Work left and room for it: a connection that fails leaves its range to one
                 // that starts now (when all others are busy).
-                if !ctx.stop.is_cancelled() && !fallback && conns.active < most && ctx.plan().left() > 0 {
+                if !gave_way && !ctx.stop.is_cancelled() && !fallback && conns.active < most && ctx.plan().left() > 0 {
                     conns.add(1);
                 }
             }
-            _ = ticker.tick(), if growing => {
+            _ = ticker.tick() => {
+                // Items wait for the host: an extra connection gives way first.
+                if conns.give_way() {
+                    continue;
+                }
                 // Slow start by the clock: the connections double each tick up to the most
-                // allowed. A rate-based test read bursty throttling wrong (nginx's limit_rate
-                // sends a few MiB at once, then nothing: 50 ms windows read 81 MB/s, then 0),
-                // so growth stops on the server's word instead: a refusal, a reset, 429/503.
-                let (now, at) = (ctx.received.load(Ordering::Relaxed), Instant::now());
+                // allowed, and grow again into slots that free up later (another item paused
+                // or done, a connection given back) while there is work to share. A
+                // rate-based test read bursty throttling wrong (nginx's limit_rate sends a few
+                // MiB at once, then nothing: 50 ms windows read 81 MB/s, then 0), so growth
+                // stops on the server's word instead: a refusal, a reset, 429/503.
+                let (now, at) = (ctx.meters.received.load(Ordering::Relaxed), Instant::now());
                 let rate = now.saturating_sub(seen) as f64
                     / at.duration_since(seen_at).as_secs_f64().max(1e-3);
                 (seen, seen_at) = (now, at);
@@ -267,12 +268,7 @@ pub(crate) async fn run(
                     continue;
                 }
                 if conns.active < most && !ctx.stop.is_cancelled() {
-                    let want = conns.active.min(most - conns.active);
-                    if conns.add(want) == 0 {
-                        growing = false; // no room on the host, or no work to share
-                    }
-                } else {
-                    growing = false;
+                    conns.add(conns.active.min(most - conns.active));
                 }
             }
         }
@@ -290,60 +286,22 @@ pub(crate) async fn run(
     Err(failure.unwrap_or(Stop::Stopped))
 }
 
-/// The running connections of one split download.
-struct Conns {
-    set: JoinSet<ConnEnd>,
-    ctx: Arc<Ctx>,
-    next: usize,
-    active: usize,
-    host: Option<String>,
-    slots: Option<Arc<super::slots::HostSlots>>,
-}
-
-impl Conns {
-    /// Starts a connection; `first` is a reply already open for the first range, `slot` the
-    /// host slot it holds (none for the item's own connection).
-    fn spawn(&mut self, first: Option<Response>, slot: Option<Slot>) {
-        let (ctx, conn) = (Arc::clone(&self.ctx), self.next);
-        self.next += 1;
-        self.active += 1;
-        ctx.speeds.start(conn);
-        self.set.spawn(async move {
-            let end = connection(&ctx, conn, first).await;
-            ctx.plan().release(conn);
-            drop(slot);
-            end
-        });
-    }
-
-    /// Starts up to `want` more connections while there is work for them and the host has
-    /// free slots. Returns how many started.
-    fn add(&mut self, want: usize) -> usize {
-        let mut added = 0;
-        while added < want && self.ctx.plan().has_work_for_another() {
-            let slot = match (&self.host, &self.slots) {
-                (Some(host), Some(slots)) => match slots.try_extra(host) {
-                    Some(slot) => Some(slot),
-                    None => break,
-                },
-                _ => None,
-            };
-            self.spawn(None, slot);
-            added += 1;
-        }
-        added
-    }
-}
-
 /// One connection: takes ranges from the plan until none is left, asking the server for each
 /// (the first may come with its reply already open), writing what arrives at its offset.
-async fn connection(ctx: &Ctx, conn: usize, mut first: Option<Response>) -> ConnEnd {
+/// `stop` is this connection's own (a child of the download's): it is looked at only where no
+/// byte is in hand (between pieces, before a request), so stopping it alone loses nothing.
+async fn connection(
+    ctx: &Ctx,
+    conn: usize,
+    mut first: Option<Response>,
+    stop: &CancellationToken,
+) -> ConnEnd {
     // Each request asks for at most this much of its range (as aria2 asks piece by piece):
     // a range taken over mid-request costs little, the connection stays reusable, and a
     // server that throttles per request treats each as new.
     let request = ctx.limits.min_split_size.max(MIN_REQUEST);
     loop {
-        let Some(task) = next_task(ctx, conn).await else {
+        let Some(task) = next_task(ctx, conn, stop).await else {
             return ConnEnd::Idle;
         };
         // Request after request until the range is done (or taken over).
@@ -355,13 +313,13 @@ async fn connection(ctx: &Ctx, conn: usize, mut first: Option<Response>) -> Conn
                 Some(response) => (response, ctx.total),
                 None => {
                     let asked_end = end.min(next.saturating_add(request));
-                    match open_range(ctx, next, asked_end).await {
+                    match open_range(ctx, next, asked_end, stop).await {
                         Ok(response) => (response, asked_end),
                         Err(ended) => return ended,
                     }
                 }
             };
-            if let Err(reason) = fetch_task(ctx, conn, task, response, asked_end).await {
+            if let Err(reason) = fetch_task(ctx, conn, task, response, asked_end, stop).await {
                 return ConnEnd::Failed(reason);
             }
         }
@@ -371,7 +329,7 @@ async fn connection(ctx: &Ctx, conn: usize, mut first: Option<Response>) -> Conn
 /// The next range for `conn`: one to claim, else the rest of one whose owner is much slower
 /// (looked for again every [`LOOK_AGAIN`] while other connections still fetch). `None` when
 /// nothing is left for it, or it was itself retired for its slowness.
-async fn next_task(ctx: &Ctx, conn: usize) -> Option<usize> {
+async fn next_task(ctx: &Ctx, conn: usize, stop: &CancellationToken) -> Option<usize> {
     loop {
         {
             let mut plan = ctx.plan();
@@ -382,7 +340,7 @@ async fn next_task(ctx: &Ctx, conn: usize) -> Option<usize> {
             if plan.retired(conn) || owned.is_empty() {
                 return None;
             }
-            if let Some(task) = ctx.speeds.to_take_over(conn, &owned) {
+            if let Some(task) = ctx.meters.speeds.to_take_over(conn, &owned) {
                 tracing::info!(
                     conn,
                     task,
@@ -392,14 +350,19 @@ async fn next_task(ctx: &Ctx, conn: usize) -> Option<usize> {
             }
         }
         tokio::select! {
-            () = ctx.stop.cancelled() => return None,
+            () = stop.cancelled() => return None,
             () = tokio::time::sleep(LOOK_AGAIN) => {}
         }
     }
 }
 
 /// Asks for `[start, end)`, pinned to the first reply's version.
-async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd> {
+async fn open_range(
+    ctx: &Ctx,
+    start: u64,
+    end: u64,
+    stop: &CancellationToken,
+) -> Result<Response, ConnEnd> {
     let range = RangeFrom {
         offset: start,
         end: Some(end - 1),
@@ -414,7 +377,7 @@ async fn open_range(ctx: &Ctx, start: u64, end: u64) -> Result<Response, ConnEnd
         &ctx.naming,
         &ctx.options.request,
         Some(&range),
-        &ctx.stop,
+        stop,
     )
     .await;
     match opened {
@@ -492,9 +455,10 @@ async fn fetch_task(
     task: usize,
     response: Response,
     asked_end: u64,
+    stop: &CancellationToken,
 ) -> Result<(), Stop> {
     let mut writing: Writing = None;
-    let read = read_task(ctx, conn, task, response, asked_end, &mut writing).await;
+    let read = read_task(ctx, conn, task, response, asked_end, stop, &mut writing).await;
     let written = flush(&mut writing).await;
     read.and(written)
 }
@@ -505,6 +469,7 @@ async fn read_task(
     task: usize,
     mut response: Response,
     asked_end: u64,
+    stop: &CancellationToken,
     writing: &mut Writing,
 ) -> Result<(), Stop> {
     let mut taken: u64 = 0;
@@ -513,7 +478,7 @@ async fn read_task(
     loop {
         http::fit_to_rate(&response, &ctx.rates, &mut fitted);
         let Some(mut chunk) =
-            http::next_chunk(&mut response, ctx.limits.stall_timeout, &ctx.stop, taken).await?
+            http::next_chunk(&mut response, ctx.limits.stall_timeout, stop, taken).await?
         else {
             // The body ended: fine if what was asked is done (or the range was shortened
             // before it), a short body if not.
@@ -556,8 +521,8 @@ async fn read_task(
                 segments.write_at(offset, &piece)
             }));
             taken += n;
-            ctx.received.fetch_add(n, Ordering::Relaxed);
-            ctx.speeds.add(conn, n);
+            ctx.meters.received.fetch_add(n, Ordering::Relaxed);
+            ctx.meters.speeds.add(conn, n);
         }
     }
 }

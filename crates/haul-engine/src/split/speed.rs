@@ -2,10 +2,12 @@
 //! work takes over the range of one much slower than itself: a slow connection never decides
 //! the end (one at 16 KiB/s among fast ones would otherwise hold the last piece for seconds).
 //!
-//! Owns: the connections' speeds and the rule for taking over. Must not touch: the ranges
-//! themselves (`plan` moves them), the network, the disk.
+//! Owns: the connections' speeds, what each open connection received lately (for the item's
+//! `Connections` event), and the rule for taking over. Must not touch: the ranges themselves
+//! (`plan` moves them), the network, the disk.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -18,10 +20,19 @@ const SAVED: Duration = Duration::from_millis(500);
 /// What a new request costs before its first byte, as the taker pays it.
 const NEW_REQUEST: Duration = Duration::from_millis(100);
 
-/// Bytes received by each connection since it started.
+/// What a split download's connections received: in all (the item's progress) and each.
 #[derive(Debug, Default)]
-pub(super) struct Speeds {
+pub(crate) struct Meters {
+    pub(crate) received: AtomicU64,
+    pub(crate) speeds: Speeds,
+}
+
+/// Bytes received by each open connection since it started.
+#[derive(Debug, Default)]
+pub(crate) struct Speeds {
     meters: Mutex<HashMap<usize, Meter>>,
+    /// Each open connection's bytes and time when [`Speeds::recent`] last looked.
+    looked: Mutex<BTreeMap<usize, (Instant, u64)>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +55,31 @@ impl Speeds {
                 bytes: 0,
             },
         );
+    }
+
+    /// Connection `conn` ended: it is no longer counted.
+    pub(super) fn end(&self, conn: usize) {
+        self.meters().remove(&conn);
+    }
+
+    /// Each open connection's speed in bytes a second since the last call (or since it
+    /// started), in the order they started.
+    pub(crate) fn recent(&self) -> Vec<u64> {
+        let now = Instant::now();
+        let mut meters: Vec<(usize, Meter)> = self.meters().iter().map(|(c, m)| (*c, *m)).collect();
+        meters.sort_unstable_by_key(|(conn, _)| *conn);
+        let mut looked = self.looked.lock().unwrap_or_else(PoisonError::into_inner);
+        looked.retain(|conn, _| meters.iter().any(|(c, _)| c == conn));
+        meters
+            .into_iter()
+            .map(|(conn, meter)| {
+                let last = looked.entry(conn).or_insert((meter.since, 0));
+                let secs = now.duration_since(last.0).as_secs_f64().max(1e-3);
+                let rate = meter.bytes.saturating_sub(last.1) as f64 / secs;
+                *last = (now, meter.bytes);
+                rate as u64
+            })
+            .collect()
     }
 
     /// Connection `conn` received `n` more bytes.
@@ -118,6 +154,7 @@ mod tests {
                 at(2, 40_000_000, secs(1)),           // nearly as fast
                 at(3, 0, Duration::from_millis(100)), // too new to judge
             ])),
+            looked: Mutex::default(),
         };
         let owned = [(7, 1, 200_000), (8, 2, 200_000), (9, 3, 200_000)];
         assert_eq!(speeds.to_take_over(0, &owned), Some(7));

@@ -9,6 +9,7 @@
 //! - `fixture`: the fixture server holds the promises the other tests lean on.
 //! - `resume`: pause, kill and restart, checksums, kept `.part` files.
 //! - `split`: one file over several connections.
+//! - `connections`: a host's connections shared by split downloads and the items waiting.
 //! - `wild`: replies as real servers send them, replayed byte for byte.
 //! - `wild_http`: HTTP as curl and wget2 read it: 416 replies, resuming across broken replies,
 //!   trailers, names, two processes racing for one file.
@@ -20,6 +21,7 @@
 //! - `windows`: what only Windows has (the Mark of the Web), run under Wine in CI.
 //! - `props`: property tests of the sanitiser and list parsing.
 
+mod connections;
 mod engine;
 mod faults;
 mod fixture;

@@ -74,6 +74,8 @@ pub struct View {
     pub done: u64,
     /// Bytes a second.
     pub speed: u64,
+    /// Connections in use now (aria2's `connections`).
+    pub connections: usize,
     pub error: Option<String>,
     /// Every file a done download wrote (aria2's `files`); empty until then, when `path` is
     /// the one planned.
@@ -96,6 +98,7 @@ impl View {
             total: entry.total(),
             done: entry.done(),
             speed: entry.bytes_per_sec(now),
+            connections: entry.connections(),
             error: entry.error(),
             files: entry.files().to_vec(),
         }
@@ -477,7 +480,7 @@ fn status(v: &View) -> Value {
         "uploadLength": "0",
         "downloadSpeed": v.speed.to_string(),
         "uploadSpeed": "0",
-        "connections": if v.active() { "1" } else { "0" },
+        "connections": v.connections.to_string(),
         "numPieces": "1",
         "pieceLength": total.max(1).to_string(),
         "dir": v.dest.display().to_string(),

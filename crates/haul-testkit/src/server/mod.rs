@@ -232,6 +232,11 @@ impl Server {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Requests whose reply is being sent now: the connections busy on this server.
+    pub fn in_flight(&self) -> usize {
+        self.gauge.now.load(Ordering::SeqCst)
+    }
+
     pub fn max_in_flight(&self) -> usize {
         self.gauge.max()
     }

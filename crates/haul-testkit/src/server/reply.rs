@@ -220,10 +220,14 @@ pub(super) async fn send_bytes(
     }
     if let Some(rate) = num(req, "rate").filter(|&r| r > 0) {
         let piece = 16 * 1024;
-        for part in data.chunks(piece) {
+        let last = data.len().div_ceil(piece).saturating_sub(1);
+        for (i, part) in data.chunks(piece).enumerate() {
             if write_body(stream, part, chunked).await.is_err() {
                 record_close(req, stats);
                 return Ok(false);
+            }
+            if i == last {
+                break; // the reply is whole: it is no longer in flight
             }
             let pause = Duration::from_secs_f64(part.len() as f64 / rate as f64);
             if !wait_unless_closed(stream, pause).await {

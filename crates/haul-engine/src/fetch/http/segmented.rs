@@ -3,7 +3,7 @@
 //! Must not touch: which ranges each connection asks for (that is `engine::split`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -50,16 +50,18 @@ pub(crate) async fn split_download(
         Ok(segments) => Arc::new(segments),
         Err(reason) => return Err((reason, None)),
     };
-    let received = Arc::new(AtomicU64::new(segments.done().len()));
+    let meters = Arc::new(split::Meters::default());
+    let received = &meters.received;
+    received.store(segments.done().len(), Ordering::Relaxed);
     shared
         .received
         .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
     started(job, shared, name.to_owned(), Some(total));
     tracing::info!(total, "split download");
     // Progress: the connections count into their own counter, mirrored into the item's; the
-    // ranges done go out about twice a second for the window's bar.
+    // ranges done and the connections open go out about twice a second for the window.
     let mirror = {
-        let (received, shared) = (Arc::clone(&received), Arc::clone(shared));
+        let (meters, shared) = (Arc::clone(&meters), Arc::clone(shared));
         let (segments, events, id) = (Arc::clone(&segments), job.events.clone(), job.id);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(PROGRESS_EVERY);
@@ -68,13 +70,17 @@ pub(crate) async fn split_download(
                 tick.tick().await;
                 shared
                     .received
-                    .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
+                    .store(meters.received.load(Ordering::Relaxed), Ordering::Relaxed);
                 if n % 5 == 0 {
                     let done = segments.done().as_slice().to_vec();
                     if done != sent {
                         sent.clone_from(&done);
                         events.send(Event::Parts { id, done });
                     }
+                }
+                if n % 5 == 1 {
+                    let speeds = meters.speeds.recent();
+                    events.send(Event::Connections { id, speeds });
                 }
             }
         })
@@ -85,7 +91,7 @@ pub(crate) async fn split_download(
         Arc::clone(&segments),
         validator,
         first,
-        Arc::clone(&received),
+        &meters,
         stop,
     )
     .await;
@@ -109,6 +115,10 @@ pub(crate) async fn split_download(
             .map_err(|reason| (reason, None)),
         Ok(split::Ended::Fallback) => {
             tracing::info!("a segment reply disagreed; starting over in one stream");
+            job.events.send(Event::Connections {
+                id: job.id,
+                speeds: Vec::new(),
+            });
             let restarted = blocking(move || {
                 let mut part = segments.keep()?;
                 part.restart()?;
