@@ -3,6 +3,7 @@
 //! the CLI's tests live in their crates.
 //!
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
+//! - `window_connections`: a split download's connections on its row and in its details.
 //! - `window_desk`: the desktop comforts (issue 16): the queue's order, the scheduler, the
 //!   when the queue is done.
 //! - `window_launch`: across launches: settings and the saved queue after a restart or a
@@ -19,6 +20,7 @@
 //! - `world`: the window's test world (engine, server, harness) and a person's steps.
 
 mod window;
+mod window_connections;
 mod window_desk;
 mod window_ftp;
 mod window_launch;

@@ -180,6 +180,8 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "waiting: another download is writing {name}",
     ),
     (T::Calculating, "calculating…"),
+    (T::RunningOver, "downloading over {n} connections"),
+    (T::Connections, "Connections"),
     (T::Pause, "Pause"),
     (T::Resume, "Resume"),
     (T::Cancel, "Cancel…"),

@@ -168,6 +168,8 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ConnectingTry, "连接中（第 {n}/{of} 次重试）"),
     (T::WaitingForPart, "等待中：另一个下载正在写入 {name}"),
     (T::Calculating, "计算中…"),
+    (T::RunningOver, "下载中（{n} 个连接）"),
+    (T::Connections, "连接"),
     (T::Pause, "暂停"),
     (T::Resume, "继续"),
     (T::Cancel, "取消…"),

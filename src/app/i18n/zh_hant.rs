@@ -169,6 +169,8 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ConnectingTry, "連線中（第 {n}/{of} 次重試）"),
     (T::WaitingForPart, "等待中：另一個下載正在寫入 {name}"),
     (T::Calculating, "計算中…"),
+    (T::RunningOver, "下載中（{n} 個連線）"),
+    (T::Connections, "連線"),
     (T::Pause, "暫停"),
     (T::Resume, "繼續"),
     (T::Cancel, "取消…"),

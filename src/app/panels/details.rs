@@ -59,6 +59,17 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Entry, model: &Model, actions: 
                 );
                 ui.end_row();
             }
+            if row.connections.len() > 1 && row.connections() > 0 {
+                // Each connection's speed, in the order they opened.
+                ui.label(tr.get(T::Connections));
+                let speeds: Vec<String> = row
+                    .connections
+                    .iter()
+                    .map(|&speed| tr.rate(speed as f64))
+                    .collect();
+                ui.label(format!("{} — {}", speeds.len(), speeds.join(" · ")));
+                ui.end_row();
+            }
             if let Some(technical) = row.state.error() {
                 ui.label(tr.get(T::Error));
                 ui.vertical(|ui| {

@@ -438,6 +438,9 @@ pub(super) fn status_text(tr: Tr, row: &Entry, now: Instant) -> String {
             &[("n", &attempt.to_string()), ("of", &of.to_string())],
         ),
         State::Failed { .. } | State::TimedOut { .. } => tr.why(&row.state),
+        State::Running { .. } if row.connections() > 1 => {
+            tr.fill(T::RunningOver, &[("n", &row.connections().to_string())])
+        }
         _ => tr.status(row.status()).to_owned(),
     }
 }
