@@ -93,6 +93,15 @@ pub enum Action {
     /// The "when the queue is done" countdown's Cancel, or its Now.
     CancelCountdown,
     CountdownNow,
+    /// Trust the certificate a row was refused for: for that row, or (`host`) for every
+    /// download from its host. Then try again.
+    TrustCertificate {
+        id: JobId,
+        fingerprint: crate::protocol::Fingerprint,
+        host: Option<String>,
+    },
+    /// Settings → Trusted certificates: forget one.
+    ForgetCertificate(crate::protocol::HostPin),
 }
 
 /// What a question before deleting bytes is about.
@@ -352,6 +361,12 @@ impl HaulApp {
             Action::CancelCountdown => self.cancel_countdown(),
             Action::AnswerOffer(add) => self.answer_offer(add),
             Action::CountdownNow => self.when_done_now(ctx),
+            Action::TrustCertificate {
+                id,
+                fingerprint,
+                host,
+            } => self.trust_certificate(id, fingerprint, host),
+            Action::ForgetCertificate(pin) => self.forget_certificate(&pin),
             Action::OpenOptions(None) => {
                 let mut form = OptionsForm::new_items();
                 form.sources = self.toolbar.add_text.trim().to_owned();

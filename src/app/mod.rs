@@ -21,6 +21,7 @@
 //! - [`i18n`]: every user-facing string, English, 简体中文 and 繁體中文.
 //! - [`settings`]: what is remembered across restarts.
 //! - [`saved`]: rows to and from the saved queue's items.
+//! - `trust`: trusting a refused certificate, for a row or for its host.
 
 mod action;
 mod adding;
@@ -35,6 +36,7 @@ pub mod saved;
 pub mod schedule;
 pub mod settings;
 mod tray;
+pub mod trust;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -239,6 +241,9 @@ impl HaulApp {
         app.engine.send(Command::SetOutput(
             app.settings.output(app.system_locale.as_deref()),
         ));
+        if !app.settings.trusted_certificates.is_empty() {
+            app.send_host_pins();
+        }
         if app.settings.proxy != crate::protocol::ProxyChoice::default() {
             app.engine
                 .send(Command::SetProxy(app.settings.proxy.clone()));

@@ -1,5 +1,5 @@
 //! What the window remembers across restarts: destination, caps, timeouts, overwrite,
-//! language, theme, and the list's sort.
+//! the proxy, certificates trusted per host, the bridge, language, theme, and the list's sort.
 //!
 //! Owns: the persisted [`Settings`] (every field `#[serde(default)]`, so an older or partial
 //! file still loads) and turning them into engine [`Limits`] / [`Output`].
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::i18n::{Lang, LanguageChoice};
 use crate::names::legacy_charset_for_locale;
-use crate::protocol::{Limits, Output, ProxyChoice};
+use crate::protocol::{HostPin, Limits, Output, ProxyChoice};
 
 /// The eframe storage key.
 pub const STORAGE_KEY: &str = "haul-settings";
@@ -41,6 +41,9 @@ pub struct Settings {
     pub skip_existing: bool,
     /// The proxy: none, the system's, or one the person named.
     pub proxy: ProxyChoice,
+    /// Certificates trusted for every download from their host ("trust this certificate"
+    /// on a refused row).
+    pub trusted_certificates: Vec<HostPin>,
     /// Serve aria2's JSON-RPC on 127.0.0.1 so browsers and tools can add downloads.
     pub rpc_enabled: bool,
     pub rpc_port: u16,
@@ -103,6 +106,7 @@ impl Default for Settings {
             overwrite: false,
             skip_existing: false,
             proxy: ProxyChoice::System,
+            trusted_certificates: Vec::new(),
             rpc_enabled: false,
             rpc_port: crate::rpc::DEFAULT_PORT,
             rpc_secret: String::new(),

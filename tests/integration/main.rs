@@ -3,6 +3,8 @@
 //! the CLI's tests live in their crates.
 //!
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
+//! - `window_certificates`: a self-signed server refused, then its certificate trusted for a
+//!   row or for its host (issue 28, item 19).
 //! - `window_connections`: a split download's connections on its row and in its details.
 //! - `window_desk`: the desktop comforts (issue 16): the queue's order, the scheduler, the
 //!   when the queue is done.
@@ -20,6 +22,7 @@
 //! - `world`: the window's test world (engine, server, harness) and a person's steps.
 
 mod window;
+mod window_certificates;
 mod window_connections;
 mod window_desk;
 mod window_ftp;

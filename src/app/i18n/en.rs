@@ -522,4 +522,47 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::SchedLimitNow, "Schedule: at most {rate}/s until {time}"),
     (T::ClockHour, "hour"),
     (T::ClockMinute, "minute"),
+    (
+        T::ErrUntrusted,
+        "The certificate of {host} is not trusted: compare its fingerprint in the details",
+    ),
+    (T::CertFingerprint, "SHA-256 fingerprint"),
+    (
+        T::TrustCompare,
+        "Compare it with the one the server's owner gives (its settings page, or openssl on the server). Trusting it lets in exactly this certificate, nothing else.",
+    ),
+    (T::TrustForItem, "Trust this certificate for this download"),
+    (T::TrustForHost, "Trust it for every download from {host}"),
+    (T::TrustedCerts, "Trusted certificates"),
+    (
+        T::HelpTrustedCerts,
+        "Certificates you trusted for a host: downloads from it accept exactly that certificate besides the ones the system trusts.",
+    ),
+    (T::Forget, "Forget"),
+    (T::RpcPort, "Port"),
+    (
+        T::HelpRpcPort,
+        "Where browser extensions and tools find Haul (aria2's own port is 6800); give them the same port.",
+    ),
+    (
+        T::RpcPortBusy,
+        "Port {port} is used by another program (perhaps aria2). Choose another port, or close that program.",
+    ),
+    (T::RpcUsePort, "Use port {port}"),
+    (T::RpcWebSocket, "WebSocket address"),
+    (T::RpcRenew, "New secret"),
+    (
+        T::HelpRpcRenew,
+        "Makes a new secret: every extension and tool must then be given the new one.",
+    ),
+    (T::RpcPages, "Let web pages in (AriaNg…)"),
+    (
+        T::HelpRpcPages,
+        "Browser extensions are always let in. A web page such as AriaNg may call Haul only from an address listed here, one per line: http(s)://host[:port].",
+    ),
+    (T::RpcOrigins, "Web pages let in"),
+    (
+        T::RpcOriginBad,
+        "Not a web page's address: {origin} (expected http(s)://host[:port])",
+    ),
 ];

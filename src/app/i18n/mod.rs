@@ -143,6 +143,8 @@ keys! {
     SchedFrom,
     ClipOfferMany,
     HeldByScheduleTomorrow, RunningUntil, SchedLimitNow, ClockHour, ClockMinute,
+    ErrUntrusted, CertFingerprint, TrustCompare, TrustForItem, TrustForHost, TrustedCerts, HelpTrustedCerts, Forget,
+    RpcPort, HelpRpcPort, RpcPortBusy, RpcUsePort, RpcWebSocket, RpcRenew, HelpRpcRenew, RpcPages, HelpRpcPages, RpcOrigins, RpcOriginBad,
 }
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.
@@ -288,7 +290,8 @@ impl Tr {
                     ConnectProblem::Other => T::ErrCannotConnect,
                 })
                 .to_owned(),
-            FetchError::Tls(_) | FetchError::Untrusted { .. } => self.get(T::ErrTls).to_owned(),
+            FetchError::Tls(_) => self.get(T::ErrTls).to_owned(),
+            FetchError::Untrusted { host, .. } => self.fill(T::ErrUntrusted, &[("host", host)]),
             FetchError::HttpStatus { status, .. } => {
                 let key = match status {
                     404 => T::ErrNotFound404,

@@ -429,4 +429,47 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::SchedLimitNow, "计划：{time} 前最高 {rate}/s"),
     (T::ClockHour, "时"),
     (T::ClockMinute, "分"),
+    (
+        T::ErrUntrusted,
+        "{host} 的证书不受信任：请在详情中核对其指纹",
+    ),
+    (T::CertFingerprint, "SHA-256 指纹"),
+    (
+        T::TrustCompare,
+        "请与服务器所有者提供的指纹核对（其设置页面，或在服务器上用 openssl 查看）。信任后只接受这一张证书，不接受其他证书。",
+    ),
+    (T::TrustForItem, "为此下载信任此证书"),
+    (T::TrustForHost, "为来自 {host} 的所有下载信任此证书"),
+    (T::TrustedCerts, "受信任的证书"),
+    (
+        T::HelpTrustedCerts,
+        "您为某个主机信任的证书：除系统信任的证书外，来自该主机的下载只额外接受这一张证书。",
+    ),
+    (T::Forget, "移除"),
+    (T::RpcPort, "端口"),
+    (
+        T::HelpRpcPort,
+        "浏览器扩展和工具在此端口找到 Haul（aria2 自己用 6800）；请在它们中填写相同的端口。",
+    ),
+    (
+        T::RpcPortBusy,
+        "端口 {port} 已被其他程序占用（可能是 aria2）。请换一个端口，或关闭那个程序。",
+    ),
+    (T::RpcUsePort, "改用端口 {port}"),
+    (T::RpcWebSocket, "WebSocket 地址"),
+    (T::RpcRenew, "生成新密钥"),
+    (
+        T::HelpRpcRenew,
+        "生成新的密钥：之后每个扩展和工具都必须填写新密钥。",
+    ),
+    (T::RpcPages, "允许网页访问（AriaNg 等）"),
+    (
+        T::HelpRpcPages,
+        "浏览器扩展总是可以访问。AriaNg 等网页只有在其地址列于此处时才能访问 Haul，每行一个：http(s)://主机[:端口]。",
+    ),
+    (T::RpcOrigins, "允许的网页"),
+    (
+        T::RpcOriginBad,
+        "不是网页地址：{origin}（应为 http(s)://主机[:端口]）",
+    ),
 ];

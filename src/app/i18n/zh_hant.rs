@@ -433,4 +433,47 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::SchedLimitNow, "排程：{time} 前最高 {rate}/s"),
     (T::ClockHour, "時"),
     (T::ClockMinute, "分"),
+    (
+        T::ErrUntrusted,
+        "{host} 的憑證不受信任：請在詳情中核對其指紋",
+    ),
+    (T::CertFingerprint, "SHA-256 指紋"),
+    (
+        T::TrustCompare,
+        "請與伺服器擁有者提供的指紋核對（其設定頁面，或在伺服器上用 openssl 查看）。信任後只接受這一張憑證，不接受其他憑證。",
+    ),
+    (T::TrustForItem, "為此下載信任此憑證"),
+    (T::TrustForHost, "為來自 {host} 的所有下載信任此憑證"),
+    (T::TrustedCerts, "受信任的憑證"),
+    (
+        T::HelpTrustedCerts,
+        "您為某個主機信任的憑證：除系統信任的憑證外，來自該主機的下載只額外接受這一張憑證。",
+    ),
+    (T::Forget, "移除"),
+    (T::RpcPort, "連接埠"),
+    (
+        T::HelpRpcPort,
+        "瀏覽器擴充功能和工具在此連接埠找到 Haul（aria2 自己用 6800）；請在它們中填寫相同的連接埠。",
+    ),
+    (
+        T::RpcPortBusy,
+        "連接埠 {port} 已被其他程式佔用（可能是 aria2）。請換一個連接埠，或關閉那個程式。",
+    ),
+    (T::RpcUsePort, "改用連接埠 {port}"),
+    (T::RpcWebSocket, "WebSocket 位址"),
+    (T::RpcRenew, "產生新密鑰"),
+    (
+        T::HelpRpcRenew,
+        "產生新的密鑰：之後每個擴充功能和工具都必須填寫新密鑰。",
+    ),
+    (T::RpcPages, "允許網頁存取（AriaNg 等）"),
+    (
+        T::HelpRpcPages,
+        "瀏覽器擴充功能總是可以存取。AriaNg 等網頁只有在其位址列於此處時才能存取 Haul，每行一個：http(s)://主機[:連接埠]。",
+    ),
+    (T::RpcOrigins, "允許的網頁"),
+    (
+        T::RpcOriginBad,
+        "不是網頁位址：{origin}（應為 http(s)://主機[:連接埠]）",
+    ),
 ];

@@ -1,6 +1,7 @@
 //! The details strip: the selected row in full — its address (and how a text without a
 //! scheme was read), its folder, where it was saved and its SHA-256, or why it failed (a
-//! person's sentence, then the technical text).
+//! person's sentence, then the technical text; for a certificate nothing vouches for, its
+//! fingerprint and the ways to trust it: `trust`).
 
 use eframe::egui::{self, RichText, Ui};
 
@@ -17,6 +18,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Entry, model: &Model, actions: 
         row_buttons(ui, tr, row, false, model, actions);
         ui.add(egui::Label::new(&row.name).truncate());
     });
+    super::trust::refused_row(ui, tr, row, actions);
     egui::Grid::new("details-grid")
         .num_columns(2)
         .spacing([8.0, 2.0])

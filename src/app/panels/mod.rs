@@ -10,7 +10,8 @@
 //! - `toolbar`: adding sources (the add box scrolls; Add stays in view), the destination
 //!   (checked as typed), the panel toggles.
 //! - `list`: the virtualised list, its sortable header, the rows and their menus.
-//! - `details`: the selected row in full.
+//! - `details`: the selected row in full; `trust`: a refused certificate's fingerprint and the
+//!   ways to trust it, and Settings → Trusted certificates.
 //! - `summary`: counts, the current speed, wall time against the sum of item times, the
 //!   buttons that act on every row, the filter and the search.
 //! - `settings`, `logs`: the side and bottom panels.
@@ -31,6 +32,7 @@ mod row_menu;
 pub(super) mod settings;
 pub(super) mod summary;
 pub(super) mod toolbar;
+mod trust;
 
 use std::time::Instant;
 

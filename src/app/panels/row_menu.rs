@@ -24,6 +24,10 @@ pub(super) fn menu_items(
     model: &Model,
     actions: &mut Vec<Action>,
 ) {
+    // A refused certificate: trusting it comes first (it is what the row waits for).
+    if let [one] = rows {
+        super::trust::menu_entries(ui, tr, one, actions);
+    }
     let ids = |keep: &dyn Fn(&Entry) -> bool| -> Vec<_> {
         rows.iter().filter(|r| keep(r)).map(|r| r.id).collect()
     };

@@ -260,6 +260,12 @@ impl HaulApp {
         // user and port does not fit a grid cell.
         let fields = (proxy_text, noproxy_text, proxy_manual);
         changed |= super::network::manual_proxy_fields(ui, tr, s, fields);
+        super::trust::trusted_rows(
+            ui,
+            tr,
+            &self.settings.trusted_certificates,
+            &mut self.actions,
+        );
         changed |= self.rpc_rows(ui, tr);
         changed |= self.schedule_rows(ui, tr);
         changed |= self.desktop_rows(ui, tr);

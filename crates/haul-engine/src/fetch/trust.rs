@@ -229,7 +229,12 @@ fn reason(error: &TlsError) -> String {
             "it is not valid yet".to_owned()
         }
         CertificateError::Revoked => "its authority revoked it".to_owned(),
-        other => format!("{other:?}"),
+        // webpki's CaUsedAsEndEntity: an authority's own certificate shown by the server, as
+        // `openssl req -x509` makes them.
+        CertificateError::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            "it is self-signed (an authority's own certificate, shown by the server)".to_owned()
+        }
+        other => format!("no trusted authority vouches for it ({other:?})"),
     }
 }
 
