@@ -215,7 +215,8 @@ impl Nginx {
     }
 
     /// nginx in folder `work/name`, listening on `host` (inside network namespace `netns`
-    /// when given). Files under `/w5/` are sent at 4 MiB/s per request (`limit_rate`).
+    /// when given). Files under `/w5/`, `/w9/` and `/w10/` are sent at 4 MiB/s per request
+    /// (`limit_rate`); `/nginx-status` is its `stub_status` (connections reading, writing).
     pub(super) fn start_at(
         work: &Path,
         name: &str,
@@ -237,7 +238,7 @@ impl Nginx {
              types {{ }}\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n\
              client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n\
              fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
-             server {{ listen {host}:{port}; root {};\n    location /w5/ {{ limit_rate 4m; }} }}\n}}\n",
+             server {{ listen {host}:{port}; root {};\n    location ~ ^/(w5|w9|w10)/ {{ limit_rate 4m; }}\n    location = /nginx-status {{ stub_status; }} }}\n}}\n",
             root.display()
         );
         let conf_path = dir.join("nginx.conf");

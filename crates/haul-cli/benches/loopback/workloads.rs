@@ -16,6 +16,10 @@ struct Sizes {
     limit_len: usize,
     /// W8: files over the shaped link.
     shaped_count: usize,
+    /// W9 and W10: the big files sharing a host's connections.
+    sharing_len: usize,
+    /// W10: the small files added beside the big one.
+    sharing_small: usize,
 }
 
 impl Sizes {
@@ -31,6 +35,8 @@ impl Sizes {
         split_len: 64 << 20,
         limit_len: 32 << 20,
         shaped_count: 200,
+        sharing_len: 1 << 30,
+        sharing_small: 20,
     };
     const SMOKE: Sizes = Sizes {
         small_count: 40,
@@ -44,6 +50,8 @@ impl Sizes {
         split_len: 4 << 20,
         limit_len: 2 << 20,
         shaped_count: 12,
+        sharing_len: 64 << 20,
+        sharing_small: 4,
     };
 }
 

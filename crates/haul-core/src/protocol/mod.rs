@@ -218,7 +218,8 @@ pub enum Event {
     Parts { id: JobId, done: Vec<(u64, u64)> },
     /// The connections a running item uses now: each one's speed in bytes a second over the
     /// last half second, in the order they opened (about twice a second while a split download
-    /// runs; once with an empty list when it goes on in one stream). An item that never sends
+    /// runs, and within a tenth of a second of one opening or ending; once with an empty list
+    /// when it goes on in one stream). An item that never sends
     /// it runs on one connection.
     Connections { id: JobId, speeds: Vec<u64> },
     /// An attempt failed in a way worth another try; the next starts after `delay`.

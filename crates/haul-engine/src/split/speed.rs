@@ -82,6 +82,11 @@ impl Speeds {
             .collect()
     }
 
+    /// How many connections are open.
+    pub(crate) fn open(&self) -> usize {
+        self.meters().len()
+    }
+
     /// Connection `conn` received `n` more bytes.
     pub(super) fn add(&self, conn: usize, n: u64) {
         if let Some(meter) = self.meters().get_mut(&conn) {

@@ -59,13 +59,15 @@ pub(crate) async fn split_download(
     started(job, shared, name.to_owned(), Some(total));
     tracing::info!(total, "split download");
     // Progress: the connections count into their own counter, mirrored into the item's; the
-    // ranges done and the connections open go out about twice a second for the window.
+    // ranges done and the connections open go out about twice a second for the window (the
+    // connections also as soon as their number changes).
     let mirror = {
         let (meters, shared) = (Arc::clone(&meters), Arc::clone(shared));
         let (segments, events, id) = (Arc::clone(&segments), job.events.clone(), job.id);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(PROGRESS_EVERY);
             let mut sent = Vec::new();
+            let mut open = 0;
             for n in 0u64.. {
                 tick.tick().await;
                 shared
@@ -78,8 +80,10 @@ pub(crate) async fn split_download(
                         events.send(Event::Parts { id, done });
                     }
                 }
-                if n % 5 == 1 {
+                // Twice a second, and at once when a connection opens or ends.
+                if n % 5 == 1 || meters.speeds.open() != open {
                     let speeds = meters.speeds.recent();
+                    open = speeds.len();
                     events.send(Event::Connections { id, speeds });
                 }
             }
