@@ -182,6 +182,14 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Calculating, "calculating…"),
     (T::RunningOver, "downloading over {n} connections"),
     (T::Connections, "Connections"),
+    (
+        T::QueuedForHost,
+        "queued: waiting for a connection to {host} ({n} in use)",
+    ),
+    (
+        T::QueuedForSlot,
+        "queued: waiting for one of the {n} downloads at once to end",
+    ),
     (T::Pause, "Pause"),
     (T::Resume, "Resume"),
     (T::Cancel, "Cancel…"),

@@ -106,7 +106,7 @@ keys! {
     ColStatus, ColName, ColProgress, ColSize, ColSpeed, ColEta, ColElapsed, ColSource,
     StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,
     StatusCancelled, StatusPaused, RetryIn, ConnectingTry, WaitingForPart, Calculating, RunningOver,
-    Connections,
+    Connections, QueuedForHost, QueuedForSlot,
     Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, ItemRate, GlobalRate, RowMenu,
     Details, Source, Folder, SavedAs, Digest, Expected, Error, ReadAs,
     ItemsOne, ItemsMany, SummaryLine, SummaryCounts, SummaryCancelled, SummarySkipped, ActSkipped, SummarySpeed, SummaryFaster, SummaryWall, SummaryTook,

@@ -170,6 +170,14 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Calculating, "计算中…"),
     (T::RunningOver, "下载中（{n} 个连接）"),
     (T::Connections, "连接"),
+    (
+        T::QueuedForHost,
+        "排队中：等待 {host} 的空闲连接（已用 {n} 个）",
+    ),
+    (
+        T::QueuedForSlot,
+        "排队中：等待同时进行的 {n} 个下载之一结束",
+    ),
     (T::Pause, "暂停"),
     (T::Resume, "继续"),
     (T::Cancel, "取消…"),

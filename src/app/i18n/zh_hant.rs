@@ -171,6 +171,14 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Calculating, "計算中…"),
     (T::RunningOver, "下載中（{n} 個連線）"),
     (T::Connections, "連線"),
+    (
+        T::QueuedForHost,
+        "排隊中：等待 {host} 的空閒連線（已用 {n} 個）",
+    ),
+    (
+        T::QueuedForSlot,
+        "排隊中：等待同時進行的 {n} 個下載之一結束",
+    ),
     (T::Pause, "暫停"),
     (T::Resume, "繼續"),
     (T::Cancel, "取消…"),

@@ -67,6 +67,9 @@ pub struct Model {
     /// two samples of any one row.
     received: u64,
     received_speed: Speed,
+    /// The gids of rows that connected or ran since they were last seen otherwise (read with
+    /// their status checked), so a host's connections in use are summed over a few rows.
+    working_rows: HashSet<u64>,
 }
 
 impl Default for Model {
@@ -80,6 +83,7 @@ impl Default for Model {
             batch: Batch::default(),
             received: 0,
             received_speed: Speed::default(),
+            working_rows: HashSet::new(),
         }
     }
 }
@@ -122,6 +126,16 @@ impl Model {
     /// Items connecting or running (not waiting in the queue).
     pub fn working(&self) -> usize {
         self.count(Status::Running) + self.count(Status::Connecting)
+    }
+
+    /// Connections in use to `host` (a [`Source::host_key`]) by the rows connecting or running.
+    pub fn connections_to(&self, host: &str) -> usize {
+        self.working_rows
+            .iter()
+            .filter_map(|gid| self.session.entry(*gid))
+            .filter(|row| row.source.as_ref().and_then(Source::host_key).as_deref() == Some(host))
+            .map(Entry::connections)
+            .sum()
     }
 
     pub fn batch(&self) -> &Batch {
@@ -250,6 +264,11 @@ impl Model {
         }
         if applied.was != applied.is {
             self.view.status_changed();
+        }
+        if matches!(applied.is, Status::Running | Status::Connecting) {
+            self.working_rows.insert(applied.gid);
+        } else {
+            self.working_rows.remove(&applied.gid);
         }
         if self.active() == 0 && self.batch.is_running() {
             self.batch.ended = Some(now);

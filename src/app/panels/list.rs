@@ -14,7 +14,7 @@ use super::super::i18n::{T, Tr};
 use super::super::model::{Click, Entry, Model, Move, SortKey, State};
 use super::columns::Col;
 use crate::human::human_bytes;
-use crate::protocol::{JobId, Status, Waiting};
+use crate::protocol::{JobId, Limits, Source, Status, Waiting};
 
 /// The list's own state: how many rows the last frame laid out, a row to scroll into view
 /// next frame, and whether the empty list may point at a file dialog.
@@ -100,10 +100,13 @@ fn status_icon(ui: &mut Ui, status: Status, color: Color32) {
 }
 
 /// The virtualised list: only rows in view are laid out. Returns how many were.
+/// `caps`: the limits in force, to say what a queued row waits for.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn list(
     ui: &mut Ui,
     tr: Tr,
     model: &mut Model,
+    caps: &Limits,
     now: Instant,
     scroll_to: Option<usize>,
     dialogs_unavailable: bool,
@@ -192,7 +195,8 @@ pub(super) fn list(
                         };
                         built += 1;
                         table_row.set_selected(model.is_selected(row));
-                        row_cells(&mut table_row, columns, tr, row, now, model, actions);
+                        let ctx = (model as &Model, caps);
+                        row_cells(&mut table_row, columns, tr, row, now, ctx, actions);
                         let response = table_row.response();
                         if response.double_clicked() {
                             actions.push(Action::Activate(index));
@@ -338,7 +342,7 @@ fn row_cells(
     tr: Tr,
     row: &Entry,
     now: Instant,
-    model: &Model,
+    (model, caps): (&Model, &Limits),
     actions: &mut Vec<Action>,
 ) {
     let (speed, eta) = match &row.state {
@@ -357,7 +361,7 @@ fn row_cells(
                 let status = row.status();
                 let color = status_color(status);
                 status_icon(ui, status, color);
-                let text = status_text(tr, row, now);
+                let text = status_text(tr, row, now, model, caps);
                 let label = egui::Label::new(RichText::new(&text).color(color)).truncate();
                 // The whole sentence (the column may cut it) and, for a failure, the technical
                 // text under it: one tooltip (egui's own for cut text stacked a second one).
@@ -405,7 +409,13 @@ fn actions_width(ui: &Ui) -> f32 {
 
 /// What the status column says: the status, what the row waits for, the retry countdown, or
 /// for a failure a person's sentence (the technical text is on hover and in the details).
-pub(super) fn status_text(tr: Tr, row: &Entry, now: Instant) -> String {
+pub(super) fn status_text(
+    tr: Tr,
+    row: &Entry,
+    now: Instant,
+    model: &Model,
+    caps: &Limits,
+) -> String {
     match &row.state {
         State::Retrying {
             attempt, of, at, ..
@@ -441,8 +451,32 @@ pub(super) fn status_text(tr: Tr, row: &Entry, now: Instant) -> String {
         State::Running { .. } if row.connections() > 1 => {
             tr.fill(T::RunningOver, &[("n", &row.connections().to_string())])
         }
+        State::Queued => {
+            queued_reason(tr, row, model, caps).unwrap_or_else(|| tr.status(row.status()).into())
+        }
         _ => tr.status(row.status()).to_owned(),
     }
+}
+
+/// What a queued row waits for, when a cap holds it back: all the downloads at once that are
+/// allowed, or every connection its server may have (`None`: neither, e.g. it is next).
+fn queued_reason(tr: Tr, row: &Entry, model: &Model, caps: &Limits) -> Option<String> {
+    let working = model.working();
+    if working >= caps.jobs {
+        return Some(tr.fill(T::QueuedForSlot, &[("n", &working.to_string())]));
+    }
+    let source = row.source.as_ref()?;
+    let in_use = model.connections_to(&source.host_key()?);
+    let host = match source {
+        Source::Url(url) => url.host_str().unwrap_or_default().to_owned(),
+        Source::File(_) => return None,
+    };
+    (in_use >= caps.per_host).then(|| {
+        tr.fill(
+            T::QueuedForHost,
+            &[("n", &in_use.to_string()), ("host", &host)],
+        )
+    })
 }
 
 fn progress(ui: &mut Ui, row: &Entry) {

@@ -94,10 +94,12 @@ impl HaulApp {
         }
         let central = egui::CentralPanel::default().show(ui, |ui| {
             let scroll_to = self.list.scroll_to.take();
+            let caps = self.limits();
             self.list.rows_built = list(
                 ui,
                 tr,
                 &mut self.model,
+                &caps,
                 now,
                 scroll_to,
                 self.list.dialogs_unavailable,
