@@ -11,10 +11,10 @@ use haul_core::protocol::{Command, Event, Outcome};
 
 const MIB: usize = 1024 * 1024;
 /// The promises are "within about a second" (growing) and "within 2 s" (small files), which
-/// `bench/` holds to (W9, W10); tests share two cores with each other, so they allow three
-/// times as much. Before the fix neither happened at all while the split download ran (64 MiB
-/// at 4 MiB/s: 16 s).
-const SLACK: u32 = 3;
+/// `bench/` holds to (W9, W10). Tests share two cores with each other (and a build, at times),
+/// so they allow far more: before the fix neither happened at all while the split download ran
+/// (64 MiB at 4 MiB/s: 16 s).
+const SLACK: u32 = 5;
 
 /// Waits up to `limit` until the server sends `n` replies at once; how long it took.
 async fn until_in_flight(server: &Server, n: usize, limit: Duration) -> Option<Duration> {
