@@ -75,11 +75,14 @@ pub fn body(n: usize) -> Vec<u8> {
 /// The body served for `/bytes/N` once its path is at generation `g` ([`Server::set_generation`]):
 /// generation 0 is [`body`]; any other generation differs from it at every byte.
 pub fn body_gen(n: usize, g: u64) -> Vec<u8> {
-    if g == 0 {
-        return body(n);
-    }
-    let shift = 1 + (g % 255) as u8;
-    (0..n)
+    body_part(0, n, g)
+}
+
+/// Bytes `[from, to)` of [`body_gen`]`(_, g)`, made without the rest (a range request for a
+/// few MiB of a large file costs only those).
+pub fn body_part(from: usize, to: usize, g: u64) -> Vec<u8> {
+    let shift = if g == 0 { 0 } else { 1 + (g % 255) as u8 };
+    (from..to)
         .map(|i| ((i % 251) as u8).wrapping_add(shift))
         .collect()
 }

@@ -119,7 +119,6 @@ pub(super) async fn send_bytes(
         }
         *generation
     };
-    let full = body_gen(n, generation);
     let etag = req.query.get("etag").map(|tag| match generation {
         0 => format!("\"{tag}\""),
         g => format!("\"{tag}-g{g}\""),
@@ -152,7 +151,7 @@ pub(super) async fn send_bytes(
         upto = last + 1;
         content_range = Some(format!("Content-Range: bytes {first}-{last}/{total}\r\n"));
     }
-    let data = &full[from..upto];
+    let data = &body_part(from, upto, generation)[..];
     let len = data.len();
 
     let bad_chunk = num(req, "bad_chunk") == Some(1);
