@@ -400,7 +400,7 @@ impl HaulApp {
         };
         match form.target {
             FormFor::New => {
-                let entries = result
+                let entries: Vec<_> = result
                     .sources
                     .iter()
                     .map(|text| {

@@ -25,13 +25,16 @@ use crate::sources::{self, Entry};
 impl HaulApp {
     /// Adds each line of `text` (`origin` labels them: `pasted`, `urls.txt`).
     pub(super) fn add_text(&mut self, text: &str, origin: &str, quiet: bool) {
-        let entries = sources::from_list(text, origin, &self.cwd);
-        self.add_entries(entries, quiet);
+        // One line at a time, into rows made room for at once: 100,000 pasted lines are
+        // never all held as entries besides their rows.
+        self.model.reserve(text.lines().count());
+        let cwd = self.cwd.clone();
+        self.add_entries(sources::list(text, origin, &cwd), quiet);
     }
 
     /// Adds entries whole: URLs are queued at once; local paths (which may be folders, or
     /// web addresses without a scheme) go through the desktop's folder walk first.
-    pub(super) fn add_entries(&mut self, entries: Vec<Entry>, quiet: bool) {
+    pub(super) fn add_entries(&mut self, entries: impl IntoIterator<Item = Entry>, quiet: bool) {
         let context = AddContext {
             quiet,
             ..AddContext::default()
@@ -41,9 +44,15 @@ impl HaulApp {
 
     /// Like [`HaulApp::add_entries`], as `context` says: quietly or not, and into its own
     /// folder (a later launch's `--dest`) or the Save-to folder.
-    pub(super) fn add_batch(&mut self, entries: Vec<Entry>, mut context: AddContext) {
+    pub(super) fn add_batch(
+        &mut self,
+        entries: impl IntoIterator<Item = Entry>,
+        mut context: AddContext,
+    ) {
         let now = Instant::now();
         let mut local = Vec::new();
+        let entries = entries.into_iter();
+        self.model.reserve(entries.size_hint().0);
         for entry in entries {
             if let Some(error) = entry
                 .rejection()

@@ -45,7 +45,7 @@ pub fn stored(row: &Entry, now: Instant) -> SavedItem {
         State::Skipped { path } => item.path = Some(path.display().to_string()),
         State::Failed { error, .. } => {
             item.error = row.state.error();
-            item.failure = Some(error.clone());
+            item.failure = Some((**error).clone());
         }
         State::TimedOut { kind, .. } => item.error = Some(timeout_word(*kind).to_owned()),
         _ => {}
@@ -84,7 +84,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
                 .map(str::to_owned)
         });
         State::Failed {
-            error,
+            error: Box::new(error),
             origin,
             bytes,
             elapsed,
@@ -246,10 +246,10 @@ mod tests {
                 elapsed,
             },
             State::Failed {
-                error: FetchError::Connect {
+                error: Box::new(FetchError::Connect {
                     problem: ConnectProblem::Refused,
                     detail: "Connection refused (os error 111)".into(),
-                },
+                }),
                 origin: None,
                 bytes: 0,
                 elapsed,

@@ -15,12 +15,12 @@ use crate::session::{Edit, State};
 /// The certificate a failed row was refused for: its host and fingerprint.
 pub fn refused(state: &State) -> Option<(&str, Fingerprint)> {
     match state {
-        State::Failed {
-            error: FetchError::Untrusted {
+        State::Failed { error, .. } => match &**error {
+            FetchError::Untrusted {
                 host, fingerprint, ..
-            },
-            ..
-        } => Some((host.as_str(), *fingerprint)),
+            } => Some((host.as_str(), *fingerprint)),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -171,48 +171,54 @@ pub fn from_args(args: &[String], base: &Path) -> Vec<Entry> {
 /// [`crate::options`]; a refused one is kept in [`Entry::option_errors`], naming its line),
 /// and a source line may list mirrors separated by tabs (the first is used).
 pub fn from_list(text: &str, name: &str, base: &Path) -> Vec<Entry> {
-    let mut entries: Vec<Entry> = Vec::new();
-    // Whether the last entry is a source line (options attach to it), not a refused option.
-    let mut under_source = false;
+    list(text, name, base).collect()
+}
+
+/// The sources of a list one at a time, as [`from_list`] reads them: a front end that adds
+/// 100,000 pasted lines never holds them all as entries at once.
+pub fn list<'a>(text: &'a str, name: &'a str, base: &'a Path) -> impl Iterator<Item = Entry> + 'a {
     // A byte-order mark left by a caller that read the file as UTF-8 is not part of line 1.
-    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
-        let origin = format!("{name} line {}", i + 1);
+    let mut lines = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .enumerate()
+        .map(move |(i, line)| (format!("{name} line {}", i + 1), line))
+        .filter(|(_, line)| {
+            let trimmed = line.trim();
+            !trimmed.is_empty() && !trimmed.starts_with('#')
+        })
+        .peekable();
+    let is_option =
+        |line: &str| line.starts_with([' ', '\t']) && crate::options::option_line(line).is_some();
+    std::iter::from_fn(move || {
+        let (origin, line) = lines.next()?;
         let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
+        if is_option(line) {
+            let mut entry = Entry::new(origin.clone(), trimmed, base);
+            entry.parsed = Err(SourceError::InvalidUrl(format!(
+                "an option line with no source above it ({origin})"
+            )));
+            close_options(&mut entry);
+            return Some(entry);
         }
-        let indented = line.starts_with([' ', '\t']);
-        if indented && let Some((option, value)) = crate::options::option_line(line) {
-            match entries.last_mut().filter(|_| under_source) {
-                Some(entry) => {
-                    if let Err(e) = entry.given.set(option, value) {
-                        entry.option_errors.push(format!("{e} ({origin})"));
-                    }
-                }
-                None => {
-                    let mut entry = Entry::new(origin.clone(), trimmed, base);
-                    entry.parsed = Err(SourceError::InvalidUrl(format!(
-                        "an option line with no source above it ({origin})"
-                    )));
-                    entries.push(entry);
-                    under_source = false;
-                }
-            }
-            continue;
-        }
-        close_options(entries.last_mut());
         let first = trimmed.split('\t').next().unwrap_or(trimmed);
-        entries.push(Entry::new(origin, first, base));
-        under_source = true;
-    }
-    close_options(entries.last_mut());
-    entries
+        let mut entry = Entry::new(origin, first, base);
+        // The indented option lines under it are its own.
+        while let Some((origin, line)) = lines.next_if(|(_, line)| is_option(line)) {
+            if let Some((option, value)) = crate::options::option_line(line)
+                && let Err(e) = entry.given.set(option, value)
+            {
+                entry.option_errors.push(format!("{e} ({origin})"));
+            }
+        }
+        close_options(&mut entry);
+        Some(entry)
+    })
 }
 
 /// An entry's options are complete: checked as a whole (a password needs a user), a
 /// `checksum=` option applied.
-fn close_options(entry: Option<&mut Entry>) {
-    let Some(entry) = entry else { return };
+fn close_options(entry: &mut Entry) {
     if let Err(e) = entry.given.check() {
         entry.option_errors.push(format!("{e} ({})", entry.origin));
     }

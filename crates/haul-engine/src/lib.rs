@@ -120,7 +120,7 @@ impl EngineHandle {
             source,
             sha256,
             dest,
-            options: Box::new(options),
+            options: std::sync::Arc::new(options),
         });
         id
     }

@@ -262,7 +262,7 @@ impl Tr {
         match state {
             State::Failed { error, .. } => self.failure(error),
             State::TimedOut { kind, .. } => self.timeout(*kind).to_owned(),
-            State::Retrying { cause, .. } => match cause {
+            State::Retrying { cause, .. } => match &**cause {
                 Outcome::Failed(error) => self.failure(error),
                 Outcome::TimedOut(kind) => self.timeout(*kind).to_owned(),
                 _ => String::new(),

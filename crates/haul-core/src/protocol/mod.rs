@@ -149,9 +149,9 @@ pub enum Command {
         sha256: Option<Checksum>,
         /// The folder this item's file goes to; `None` for the current [`Output::dest`].
         dest: Option<PathBuf>,
-        /// Its name, connections, speed limit and request options (boxed: most items have
-        /// none).
-        options: Box<ItemOptions>,
+        /// Its name, connections, speed limit and request options (shared with the list
+        /// that keeps them: most items share the one default).
+        options: std::sync::Arc<ItemOptions>,
     },
     /// Cancel one item, queued or running (its `.part` is removed).
     Cancel(JobId),

@@ -47,8 +47,9 @@ pub enum State {
         attempt: u32,
         of: u32,
         at: Instant,
-        /// How the failed try ended (for a person's sentence), and as text.
-        cause: Outcome,
+        /// How the failed try ended (for a person's sentence), and as text. Boxed, as is a
+        /// failure's error: a state is what every row holds, and these are the rare ones.
+        cause: Box<Outcome>,
         reason: String,
     },
     /// Every file verified and in place (the first is the item's main file).
@@ -62,7 +63,7 @@ pub enum State {
         path: PathBuf,
     },
     Failed {
-        error: FetchError,
+        error: Box<FetchError>,
         /// Where a line that is not a source came from (`urls.txt line 4`).
         origin: Option<String>,
         bytes: u64,

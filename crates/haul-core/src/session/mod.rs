@@ -174,7 +174,7 @@ impl Session {
             Err((error, origin)) => (
                 None,
                 State::Failed {
-                    error,
+                    error: Box::new(error),
                     origin: Some(origin),
                     bytes: 0,
                     elapsed: Duration::ZERO,
@@ -190,7 +190,7 @@ impl Session {
             guessed: new.guessed,
             dest: new.dest,
             checksum: new.checksum,
-            options: new.options,
+            options: shared(new.options),
             state,
             elapsed_before: Duration::ZERO,
             removed: false,
@@ -203,8 +203,17 @@ impl Session {
     }
 
     /// Puts back a download as it was (the window's saved queue), its gid kept.
-    pub fn restore(&mut self, entry: Entry) {
+    pub fn restore(&mut self, mut entry: Entry) {
+        entry.options = shared(entry.options);
         self.insert(entry);
+    }
+
+    /// Makes room for `additional` more downloads at once (a big paste), so the list does
+    /// not double past what it holds.
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        self.index.reserve(additional);
+        self.by_id.reserve(additional);
     }
 
     fn insert(&mut self, entry: Entry) {
@@ -512,7 +521,7 @@ impl Session {
                 attempt,
                 of,
                 at: now + delay,
-                cause,
+                cause: Box::new(cause),
                 reason,
             },
             Event::Finished {
@@ -543,7 +552,7 @@ impl Session {
                         elapsed,
                     },
                     Outcome::Failed(error) => State::Failed {
-                        error,
+                        error: Box::new(error),
                         origin: None,
                         bytes,
                         elapsed,
@@ -569,6 +578,17 @@ impl Session {
     }
 }
 
+/// `options`, or the one shared default when they are the default: most downloads have no
+/// options of their own, and 100,000 copies of none cost 22 MB.
+fn shared(options: Arc<ItemOptions>) -> Arc<ItemOptions> {
+    static DEFAULT: std::sync::OnceLock<Arc<ItemOptions>> = std::sync::OnceLock::new();
+    if *options == ItemOptions::default() {
+        Arc::clone(DEFAULT.get_or_init(Arc::default))
+    } else {
+        options
+    }
+}
+
 /// What submits a download to the engine as its current job (none for a text that is not a
 /// source).
 fn submission(entry: &Entry) -> Option<Command> {
@@ -577,7 +597,7 @@ fn submission(entry: &Entry) -> Option<Command> {
         source: entry.source.clone()?,
         sha256: entry.checksum,
         dest: Some(entry.dest.clone()),
-        options: Box::new((*entry.options).clone()),
+        options: Arc::clone(&entry.options),
     })
 }
 

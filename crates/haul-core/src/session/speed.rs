@@ -21,10 +21,13 @@ const SPEED_WINDOW: Duration = Duration::from_secs(4);
 const SPEED_MIN_SPAN: Duration = Duration::from_millis(1500);
 /// Nothing new for this long: the speed is zero (the item is stalled).
 const SPEED_STALE: Duration = Duration::from_secs(3);
-/// Samples kept at most.
-const SPEED_SAMPLES: usize = 64;
-/// Samples kept are at least this far apart (4 s / 100 ms: about 40 in the window).
-const SPEED_SPACING: Duration = Duration::from_millis(100);
+/// Samples kept at most: the window's worth at [`SPEED_SPACING`], a power of two so the
+/// buffer never doubles past it (every running row has one: 10,000 of them at 64 samples
+/// held 15 MB). The speed reads only the oldest and the newest, so fewer, wider-spaced
+/// samples lose nothing.
+const SPEED_SAMPLES: usize = 16;
+/// Samples kept are at least this far apart (4 s / 250 ms: 16 in the window).
+const SPEED_SPACING: Duration = Duration::from_millis(250);
 
 impl Speed {
     /// Records that `done` bytes were done at `now`.
@@ -44,8 +47,7 @@ impl Speed {
         {
             self.samples.pop_back();
         }
-        self.samples.push_back((now, done));
-        while self.samples.len() > SPEED_SAMPLES
+        while self.samples.len() >= SPEED_SAMPLES
             || (self.samples.len() > 2
                 && self
                     .samples
@@ -54,6 +56,7 @@ impl Speed {
         {
             self.samples.pop_front();
         }
+        self.samples.push_back((now, done));
     }
 
     /// Forgets every sample (a run ended: the next starts from nothing).
@@ -111,5 +114,25 @@ mod tests {
         let rate = s.bytes_per_sec(at(8000)).expect("speed");
         assert!((rate - 500_000.0).abs() < 1_000.0, "{rate}");
         assert_eq!(s.bytes_per_sec(at(12_000)), Some(0.0), "stalled");
+    }
+
+    /// A row's samples stay within one small buffer however often reports come (every
+    /// running row has one; 10,000 of them once held 15 MB), and the speed stays true.
+    #[test]
+    fn samples_stay_in_a_small_buffer() {
+        let t0 = Instant::now();
+        let mut s = Speed::default();
+        for i in 0..2_000u64 {
+            s.update(i * 10_000, t0 + Duration::from_millis(20 * i));
+        }
+        assert!(
+            s.samples.capacity() <= SPEED_SAMPLES,
+            "{}",
+            s.samples.capacity()
+        );
+        let rate = s
+            .bytes_per_sec(t0 + Duration::from_millis(20 * 1_999))
+            .expect("a speed");
+        assert!((rate - 500_000.0).abs() < 1_000.0, "{rate}");
     }
 }
