@@ -96,6 +96,7 @@ fn main() -> anyhow::Result<()> {
                 id,
                 name: format!("item-{k:06}.bin"),
                 total: Some(TOTAL),
+                done: 0,
             });
         }
         h.step();

@@ -85,11 +85,18 @@ impl Display {
                     part.display()
                 ));
             }
-            Event::Started { id, name, total } if self.items.len() < MAX_ITEM_BARS => {
-                // Attach before touching it: a detached bar draws on its own.
+            Event::Started {
+                id,
+                name,
+                total,
+                done,
+            } if self.items.len() < MAX_ITEM_BARS => {
+                // Attach before touching it: a detached bar draws on its own. A resumed
+                // download's bar starts at its kept bytes, so its speed counts only what
+                // arrives now.
                 let bar = match total {
-                    Some(len) => multi.add(ProgressBar::new(*len)),
-                    None => multi.add(ProgressBar::no_length()),
+                    Some(len) => multi.add(ProgressBar::new(*len).with_position(*done)),
+                    None => multi.add(ProgressBar::no_length().with_position(*done)),
                 };
                 bar.set_style(match total {
                     Some(_) => self.item_style.clone(),

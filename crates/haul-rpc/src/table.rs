@@ -264,6 +264,7 @@ mod tests {
             id: JobId(1),
             name: "a".into(),
             total: None,
+            done: 0,
         };
         table.apply(started, t0);
         for i in 0..=20u64 {

@@ -61,6 +61,7 @@ fn rows_follow_their_items_and_counts_follow_the_rows() {
             id: JobId(1),
             name: "a b.txt".into(),
             total: Some(1000),
+            done: 0,
         },
         t1,
     );
@@ -114,6 +115,7 @@ fn a_paused_row_keeps_its_size_and_elapsed_time_keeps_counting_across_resumes() 
             id: JobId(1),
             name: "big.bin".into(),
             total: Some(300),
+            done: 0,
         },
         t0,
     );
@@ -320,6 +322,7 @@ fn the_total_speed_counts_small_items_that_never_report_progress() {
                 id,
                 name: format!("f{i}.bin"),
                 total: Some(1000),
+                done: 0,
             },
             at,
         );
@@ -452,5 +455,46 @@ fn a_new_batch_counts_only_its_own_ends() {
         (m.batch().done, m.batch().failed),
         (1, 0),
         "this batch: one"
+    );
+}
+
+/// After a restart downloads resume from their kept bytes: those were not received now, so
+/// the total speed counts only what arrives (it read 433 MiB/s for seconds while the rows
+/// summed to 16 MiB/s).
+#[test]
+fn kept_bytes_of_a_resumed_download_are_not_speed() {
+    let t0 = Instant::now();
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    let mut m = Model::default();
+    let kept = 500 * 1024 * 1024;
+    // One fresh download, and one that resumes a second later.
+    for (id, done, from) in [(1, 0, 0), (2, kept, 1000)] {
+        m.push(JobId(id), new_row(&format!("http://h/{id}.iso")), t0);
+        let started = Event::Started {
+            id: JobId(id),
+            name: format!("{id}.iso"),
+            total: Some(2 * kept),
+            done,
+        };
+        m.apply(started, at(from));
+    }
+    for i in 1..=30u64 {
+        for (id, done, from) in [(1, 0, 0), (2, kept, 1000)] {
+            if 100 * i > from {
+                let progress = Event::Progress {
+                    id: JobId(id),
+                    done: done + (100 * i - from) * 10_000,
+                    total: Some(2 * kept),
+                };
+                m.apply(progress, at(100 * i));
+            }
+        }
+    }
+    // 10 MB/s each, the second for 2 of the last 3 s.
+    let total = m.current_speed(at(3000)).expect("a speed after 3 s");
+    assert!(total < 25_000_000.0, "{total}");
+    assert_eq!(
+        m.row(JobId(2)).map(|r| r.bytes_per_sec(at(3000))),
+        Some(10_000_000)
     );
 }

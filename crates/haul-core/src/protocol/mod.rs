@@ -204,6 +204,9 @@ pub enum Event {
         id: JobId,
         name: String,
         total: Option<u64>,
+        /// Bytes already there as this run starts: a resumed download's kept bytes (not
+        /// received now), 0 for a fresh one. Progress counts on from them.
+        done: u64,
     },
     /// At most about ten a second per item.
     Progress {

@@ -492,7 +492,9 @@ impl Session {
                 done,
                 total,
             },
-            Event::Started { name, total, .. } => {
+            Event::Started {
+                name, total, done, ..
+            } => {
                 entry.parts.clear();
                 entry.connections.clear();
                 if name != entry.name {

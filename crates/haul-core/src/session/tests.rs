@@ -77,6 +77,7 @@ fn speed_from_progress() {
         id: JobId(1),
         name: "a.bin".into(),
         total: None,
+        done: 0,
     };
     s.apply(started, t0);
     for i in 0..=20u64 {

@@ -72,10 +72,13 @@ pub(crate) struct Shared {
 pub(crate) fn started(job: &Job, shared: &Shared, name: String, total: Option<u64>) {
     let _ = shared.total.set(total);
     tracing::debug!(name, total, "started");
+    // Every fetcher stores what it resumes from before saying it started.
+    let done = shared.received.load(std::sync::atomic::Ordering::Relaxed);
     job.events.send(Event::Started {
         id: job.id,
         name,
         total,
+        done,
     });
 }
 

@@ -105,6 +105,13 @@ async fn a_paused_item_keeps_its_bytes_and_resumes_with_a_range() {
     assert_eq!(log.len(), 2);
     assert_eq!(log[1].range, Some(format!("bytes={}-", part.len())));
     assert_eq!(log[1].if_range.as_deref(), Some("\"v1\""));
+    // The run says what it resumes from: those bytes are not received now (a window's total
+    // speed read them as received).
+    let resumed = h.log.iter().find_map(|e| match e {
+        Event::Started { id, done, .. } if *id == again => Some(*done),
+        _ => None,
+    });
+    assert_eq!(resumed, Some(part.len() as u64));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
