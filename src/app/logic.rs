@@ -18,7 +18,7 @@ use super::{HaulApp, Notice, absolute, saved};
 use crate::desktop::instance::Handoff;
 use crate::desktop::saved_queue::{SavedItem, SavedOp};
 use crate::desktop::{AddContext, DestVerdict, Dialog, LocalFile, Reply};
-use crate::human::human_bytes;
+use crate::human::{human_bytes, millis};
 use crate::protocol::{Event, JobId};
 use crate::sources;
 
@@ -135,6 +135,7 @@ impl HaulApp {
                 key: row.gid,
                 bytes: done,
                 total,
+                elapsed_ms: millis(row.elapsed(now).unwrap_or_default()),
             });
         }
     }

@@ -188,9 +188,10 @@ impl Args {
                 .dest
                 .map_or_else(|| base.to_path_buf(), |dir| base.join(dir)),
             overwrite: self.overwrite,
-            // haul-cli's default (the window's and the RPC's is Output::default's, off): a
-            // batch is made to be run again until it is done.
-            skip_existing: self.skip_existing || (!self.no_skip_existing && !self.overwrite),
+            // haul-cli's default for a batch (the window's and the RPC's, `--enable-rpc`
+            // included, is aria2's, off): a batch is made to be run again until it is done.
+            skip_existing: self.skip_existing
+                || (!self.enable_rpc && !self.no_skip_existing && !self.overwrite),
             content_disposition: !self.no_content_disposition,
             // Name bytes that are not UTF-8 are read as a browser in this locale reads them.
             legacy_charset: posix_locale()

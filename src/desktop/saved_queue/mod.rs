@@ -66,10 +66,13 @@ pub struct SavedItem {
 pub enum SavedOp {
     /// Insert or replace the whole item.
     Put(Box<SavedItem>),
+    /// A running item's bytes, size and time so far (all its runs'): what a restart after a
+    /// crash or a quit brings back.
     Progress {
         key: u64,
         bytes: u64,
         total: Option<u64>,
+        elapsed_ms: u64,
     },
     Remove(Vec<u64>),
     /// The list's order: every row's key, first to last. Each listed row takes, as its
@@ -447,11 +450,7 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn apply(
-    connection: &mut Connection,
-    ops: Vec<SavedOp>,
-    progress: &mut HashMap<u64, (u64, Option<u64>)>,
-) {
+fn apply(connection: &mut Connection, ops: Vec<SavedOp>, progress: &mut HashMap<u64, Progress>) {
     // Only the last order counts.
     let last_order = ops.iter().rposition(|op| matches!(op, SavedOp::Order(_)));
     let result = (|| {
@@ -462,8 +461,13 @@ fn apply(
                     progress.remove(&item.key);
                     put(&tx, &item)?;
                 }
-                SavedOp::Progress { key, bytes, total } => {
-                    progress.insert(key, (bytes, total));
+                SavedOp::Progress {
+                    key,
+                    bytes,
+                    total,
+                    elapsed_ms,
+                } => {
+                    progress.insert(key, (bytes, total, elapsed_ms));
                 }
                 SavedOp::Remove(keys) => {
                     let mut statement = tx.prepare_cached("DELETE FROM items WHERE key = ?1")?;
@@ -491,7 +495,10 @@ fn apply(
     }
 }
 
-fn flush_progress(connection: &mut Connection, progress: &mut HashMap<u64, (u64, Option<u64>)>) {
+/// A running item's latest bytes, size and elapsed milliseconds, waiting to be written.
+type Progress = (u64, Option<u64>, u64);
+
+fn flush_progress(connection: &mut Connection, progress: &mut HashMap<u64, Progress>) {
     if progress.is_empty() {
         return;
     }
@@ -499,11 +506,16 @@ fn flush_progress(connection: &mut Connection, progress: &mut HashMap<u64, (u64,
         let tx = connection.transaction()?;
         {
             let mut statement = tx.prepare_cached(
-                "UPDATE items SET bytes = ?2, total = ?3
+                "UPDATE items SET bytes = ?2, total = ?3, elapsed_ms = ?4
                  WHERE key = ?1 AND state IN ('queued', 'connecting', 'running')",
             )?;
-            for (key, (bytes, total)) in progress.drain() {
-                statement.execute(params![to_i64(key), to_i64(bytes), total.map(to_i64)])?;
+            for (key, (bytes, total, elapsed_ms)) in progress.drain() {
+                statement.execute(params![
+                    to_i64(key),
+                    to_i64(bytes),
+                    total.map(to_i64),
+                    to_i64(elapsed_ms)
+                ])?;
             }
         }
         tx.commit()
@@ -514,7 +526,7 @@ fn flush_progress(connection: &mut Connection, progress: &mut HashMap<u64, (u64,
 }
 
 fn writer(mut connection: Connection, rx: mpsc::Receiver<SavedOp>) {
-    let mut progress: HashMap<u64, (u64, Option<u64>)> = HashMap::new();
+    let mut progress: HashMap<u64, Progress> = HashMap::new();
     let mut last_progress = Instant::now();
     loop {
         // With no progress waiting to be written, sleep until something happens (an idle

@@ -37,6 +37,7 @@ fn items_survive_a_reopen_with_their_last_state_and_progress() {
         key: 1,
         bytes: 500,
         total: Some(1000),
+        elapsed_ms: 150_000,
     });
     let mut done = item(2, Status::Done);
     done.path = Some("/d/2.bin".into());
@@ -76,6 +77,8 @@ fn items_survive_a_reopen_with_their_last_state_and_progress() {
     let mut first = item(1, Status::Queued);
     first.bytes = 500;
     first.total = Some(1000);
+    // Its time so far: elapsed keeps counting after a crash (2 min 30 s became 3.5 s).
+    first.elapsed_ms = 150_000;
     assert_eq!(reopened.items, vec![first, done]);
 }
 
