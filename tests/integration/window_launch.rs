@@ -71,18 +71,12 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     add_via_box(&mut h, &format!("{fast}\n{slow}\nnope://bad"));
     step_until(&mut h, "fast done and slow under way", |app| {
         status_of(app, &fast) == Some(Status::Done)
-            && app.model().rows().iter().any(|r| {
-                r.uri == slow
-                    && r.state.bytes() >= 20_000
+            && row_of(app, &slow).is_some_and(|r| {
+                r.state.bytes() >= 20_000
                     && r.elapsed(Instant::now()) >= Some(Duration::from_millis(300))
             })
     });
-    let ran = h
-        .state()
-        .model()
-        .rows()
-        .iter()
-        .find(|r| r.uri == slow)
+    let ran = row_of(h.state(), &slow)
         .and_then(|r| r.elapsed(Instant::now()))
         .unwrap_or_default();
     // The crash: the window is gone without a goodbye; the engine stops where it is, leaving
@@ -101,12 +95,7 @@ fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     let mut h = harness_with(move |_| HaulApp::new(None, init));
     // Its time so far came back with it: elapsed counts across a crash (2 min 30 s read 3.5 s
     // after one, and the activity line "1.0 GiB in 6.4 s" for a 4-minute download).
-    let back = h
-        .state()
-        .model()
-        .rows()
-        .iter()
-        .find(|r| r.uri == slow)
+    let back = row_of(h.state(), &slow)
         .and_then(|r| r.elapsed(Instant::now()))
         .unwrap_or_default();
     assert!(

@@ -156,11 +156,12 @@ pub(crate) fn step_until_status(h: &mut Harness<'_, HaulApp>, text: &str, status
 }
 
 pub(crate) fn status_of(app: &HaulApp, text: &str) -> Option<Status> {
-    app.model()
-        .rows()
-        .iter()
-        .find(|r| r.uri == text)
-        .map(|r| r.status())
+    row_of(app, text).map(|r| r.status())
+}
+
+/// The row for `text`.
+pub(crate) fn row_of<'a>(app: &'a HaulApp, text: &str) -> Option<&'a haul::session::Entry> {
+    app.model().rows().iter().find(|r| r.uri == text)
 }
 
 /// Some node carries this label (a text can be shown in more than one place).
