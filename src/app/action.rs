@@ -490,6 +490,9 @@ impl HaulApp {
         let now = Instant::now();
         let mut resumed = false;
         for &id in ids {
+            if let Some(row) = self.model.row(id) {
+                self.desk.resumed_by_hand(row.gid);
+            }
             let new_id = self.engine.next_id();
             if let Some(submit) = self.model.retry(id, new_id, now) {
                 self.save(new_id);

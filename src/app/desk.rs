@@ -86,6 +86,18 @@ pub struct Countdown {
     pub ends: Instant,
 }
 
+impl Desk {
+    /// The rows (by gid) the schedule paused, to go on when the run hours come round.
+    pub(super) fn paused_by_schedule(&self) -> &HashSet<u64> {
+        &self.paused_by_schedule
+    }
+
+    /// Row `gid` is run again by hand: the schedule no longer speaks for it.
+    pub(super) fn resumed_by_hand(&mut self, gid: u64) {
+        self.paused_by_schedule.remove(&gid);
+    }
+}
+
 impl Countdown {
     /// Whole seconds left, rounded up (60 … 1, then 0).
     pub fn seconds_left(&self, now: Instant) -> u64 {

@@ -187,6 +187,12 @@ fn outside_the_run_hours_downloads_wait_and_what_runs_pauses_until_they_come_rou
         &h,
         "Waiting for the schedule: downloads start tomorrow at 01:00"
     ));
+    // The row says so too, and no time counts while nothing runs ("2.9 s so far" grew).
+    assert!(shown(
+        &h,
+        "Waiting for the schedule until tomorrow at 01:00"
+    ));
+    assert!(!h.query_all_by_label_contains("so far").any(|_| true));
 
     set_time(&clock, 1, 0);
     step_until_status(&mut h, &quick, Status::Done);
@@ -207,6 +213,13 @@ fn outside_the_run_hours_downloads_wait_and_what_runs_pauses_until_they_come_rou
         "{:?}",
         h.state().activity().map(|a| &a.text).collect::<Vec<_>>()
     );
+    // A schedule pause is not a pause by hand: the row and the summary say until when.
+    steps(&mut h, 2);
+    assert!(shown(&h, "Paused by the schedule until tomorrow at 01:00"));
+    assert!(shown(
+        &h,
+        "Waiting for the schedule: downloads start tomorrow at 01:00"
+    ));
 
     // The next night it goes on from its bytes.
     set_time(&clock, 0, 59);

@@ -526,6 +526,12 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::HeldByScheduleTomorrow,
         "Waiting for the schedule: downloads start tomorrow at {time}",
     ),
+    (
+        T::QueuedForSchedule,
+        "Waiting for the schedule until {time}",
+    ),
+    (T::PausedBySchedule, "Paused by the schedule until {time}"),
+    (T::TomorrowAt, "tomorrow at {time}"),
     (T::RunningUntil, "Schedule: downloading until {time}"),
     (T::SchedLimitNow, "Schedule: at most {rate}/s until {time}"),
     (T::ClockHour, "hour"),

@@ -142,7 +142,7 @@ keys! {
     SchedTitle, SchedRun, SchedTo, HelpSchedRun, SchedLimit, HelpSchedLimit, SchedRate, WhenDone, HelpWhenDone, WhenNothing, WhenQuit, WhenSleep, WhenShutDown, CountTitle, CountQuit, CountSleep, CountShutDown, CountCancel, CountNow, HeldBySchedule, ActSchedulePaused, ActScheduleResumed, PowerFailed, ActPower, PowerSleepWord, PowerShutDownWord, ClipWatch, HelpClipWatch, ClipTypes, ClipOffer, ClipAdd, ClipIgnore, DeskTitle, CloseToTray, HelpCloseToTray, StartAtLogin, StartMinimised, HelpStartAtLogin, StartAtLoginFailed, TrayShow, TrayIdle, TrayBusy, NoTray,
     SchedFrom,
     ClipOfferMany,
-    HeldByScheduleTomorrow, RunningUntil, SchedLimitNow, ClockHour, ClockMinute,
+    HeldByScheduleTomorrow, QueuedForSchedule, PausedBySchedule, TomorrowAt, RunningUntil, SchedLimitNow, ClockHour, ClockMinute,
     ErrUntrusted, CertFingerprint, TrustCompare, TrustForItem, TrustForHost, TrustedCerts, HelpTrustedCerts, Forget,
     RpcPort, HelpRpcPort, RpcPortBusy, RpcUsePort, RpcWebSocket, RpcRenew, HelpRpcRenew, RpcPages, HelpRpcPages, RpcOrigins, RpcOriginBad,
 }

@@ -25,11 +25,16 @@ use crate::protocol::{Command, Event, ItemOptions, JobId, Source, Status};
 use crate::session::Session;
 pub use crate::session::{Edit, Entry, NewEntry, Speed, State};
 
-/// Wall time against the sum of item times, since the list last went idle.
+/// Wall time against the sum of item times, since the list last went idle. The wall time is
+/// the time something ran: while every item waits (the schedule holds the queue, a cap of
+/// none) it does not count.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
     started: Option<Instant>,
     ended: Option<Instant>,
+    /// Since when nothing runs, while nothing does; and the time nothing ran before that.
+    idle_since: Option<Instant>,
+    idle: Duration,
     /// The items' own times added up (finished runs).
     pub sum_items: Duration,
     /// Bytes of finished runs.
@@ -44,7 +49,33 @@ impl Batch {
     /// Wall time of the batch so far (or in the end).
     pub fn wall(&self, now: Instant) -> Option<Duration> {
         let started = self.started?;
-        Some(self.ended.unwrap_or(now).saturating_duration_since(started))
+        let end = self.ended.unwrap_or(now);
+        let idle = self.idle
+            + self
+                .idle_since
+                .map_or(Duration::ZERO, |since| end.saturating_duration_since(since));
+        Some(end.saturating_duration_since(started).saturating_sub(idle))
+    }
+
+    /// A batch starting at `now`, nothing running yet.
+    fn starting(now: Instant) -> Batch {
+        Batch {
+            started: Some(now),
+            idle_since: Some(now),
+            ..Batch::default()
+        }
+    }
+
+    /// Whether anything runs changed at `now`.
+    fn working(&mut self, working: bool, now: Instant) {
+        match (working, self.idle_since) {
+            (true, Some(since)) => {
+                self.idle += now.saturating_duration_since(since);
+                self.idle_since = None;
+            }
+            (false, None) => self.idle_since = Some(now),
+            _ => {}
+        }
     }
 
     pub fn is_running(&self) -> bool {
@@ -211,10 +242,7 @@ impl Model {
     /// Returns its index and what submits it.
     pub fn push(&mut self, id: JobId, new: NewEntry, now: Instant) -> (usize, Option<Command>) {
         if new.source.is_ok() && self.active() == 0 {
-            self.batch = Batch {
-                started: Some(now),
-                ..Batch::default()
-            };
+            self.batch = Batch::starting(now);
         }
         let (gid, submit) = self.session.add(new, id);
         self.added(gid);
@@ -263,9 +291,14 @@ impl Model {
                 _ => {}
             }
         }
+        let was_working = self.working() > 0;
         let Some(applied) = self.session.apply(event, now) else {
             return;
         };
+        let working = self.working() > 0;
+        if working != was_working && self.batch.is_running() {
+            self.batch.working(working, now);
+        }
         if applied.received > 0 {
             self.received += applied.received;
             self.received_speed.update(self.received, now);
@@ -293,10 +326,7 @@ impl Model {
         let active = self.active();
         let submit = self.session.resubmit(gid, new_id, now)?;
         if active == 0 {
-            self.batch = Batch {
-                started: Some(now),
-                ..Batch::default()
-            };
+            self.batch = Batch::starting(now);
         }
         self.view.status_changed();
         Some(submit)

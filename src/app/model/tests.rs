@@ -498,3 +498,27 @@ fn kept_bytes_of_a_resumed_download_are_not_speed() {
         Some(10_000_000)
     );
 }
+
+/// The batch's wall time is the time something ran: while every item waits (the schedule
+/// holds the queue) it does not count ("2.9 s so far" grew while nothing ran).
+#[test]
+fn wall_time_counts_only_while_something_runs() {
+    let t0 = Instant::now();
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    let mut m = Model::default();
+    m.push(JobId(1), new_row("http://h/a.bin"), at(0));
+    m.push(JobId(2), new_row("http://h/b.bin"), at(0));
+    assert_eq!(m.batch().wall(at(10)), Some(Duration::ZERO), "held 10 s");
+    m.apply(Event::Connecting { id: JobId(1) }, at(10));
+    assert_eq!(m.batch().wall(at(11)), Some(Duration::from_secs(1)));
+    m.apply(finished(1, 10, Outcome::Done { files: Vec::new() }), at(12));
+    // The other waits an hour for the schedule, then runs.
+    assert_eq!(m.batch().wall(at(1800)), Some(Duration::from_secs(2)));
+    m.apply(Event::Connecting { id: JobId(2) }, at(3600));
+    m.apply(
+        finished(2, 10, Outcome::Done { files: Vec::new() }),
+        at(3603),
+    );
+    assert!(!m.batch().is_running());
+    assert_eq!(m.batch().wall(at(4000)), Some(Duration::from_secs(5)));
+}

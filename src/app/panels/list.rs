@@ -99,14 +99,22 @@ fn status_icon(ui: &mut Ui, status: Status, color: Color32) {
     }
 }
 
+/// What a row's status says besides the row: the limits in force (what a queued row waits
+/// for) and the schedule (what it holds).
+pub(super) struct Around<'a> {
+    pub caps: Limits,
+    /// While the schedule holds the queue: when it lets downloads run again (`01:00`,
+    /// `tomorrow at 01:00`), and the rows (by gid) it paused.
+    pub held: Option<(String, &'a std::collections::HashSet<u64>)>,
+}
+
 /// The virtualised list: only rows in view are laid out. Returns how many were.
-/// `caps`: the limits in force, to say what a queued row waits for.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn list(
     ui: &mut Ui,
     tr: Tr,
     model: &mut Model,
-    caps: &Limits,
+    around: &Around<'_>,
     now: Instant,
     scroll_to: Option<usize>,
     dialogs_unavailable: bool,
@@ -195,7 +203,7 @@ pub(super) fn list(
                         };
                         built += 1;
                         table_row.set_selected(model.is_selected(row));
-                        let ctx = (model as &Model, caps);
+                        let ctx = (model as &Model, around);
                         row_cells(&mut table_row, columns, tr, row, now, ctx, actions);
                         let response = table_row.response();
                         if response.double_clicked() {
@@ -342,7 +350,7 @@ fn row_cells(
     tr: Tr,
     row: &Entry,
     now: Instant,
-    (model, caps): (&Model, &Limits),
+    (model, around): (&Model, &Around<'_>),
     actions: &mut Vec<Action>,
 ) {
     let (speed, eta) = match &row.state {
@@ -361,7 +369,7 @@ fn row_cells(
                 let status = row.status();
                 let color = status_color(status);
                 status_icon(ui, status, color);
-                let text = status_text(tr, row, now, model, caps);
+                let text = status_text(tr, row, now, model, around);
                 let label = egui::Label::new(RichText::new(&text).color(color)).truncate();
                 // The whole sentence (the column may cut it) and, for a failure, the technical
                 // text under it: one tooltip (egui's own for cut text stacked a second one).
@@ -414,8 +422,13 @@ pub(super) fn status_text(
     row: &Entry,
     now: Instant,
     model: &Model,
-    caps: &Limits,
+    around: &Around<'_>,
 ) -> String {
+    // The schedule holds the queue: it says until when (a schedule pause looked like one by
+    // hand).
+    if let Some((until, key)) = held_by_schedule(row, around) {
+        return tr.fill(key, &[("time", until)]);
+    }
     match &row.state {
         State::Retrying {
             attempt, of, at, ..
@@ -451,10 +464,20 @@ pub(super) fn status_text(
         State::Running { .. } if row.connections() > 1 => {
             tr.fill(T::RunningOver, &[("n", &row.connections().to_string())])
         }
-        State::Queued => {
-            queued_reason(tr, row, model, caps).unwrap_or_else(|| tr.status(row.status()).into())
-        }
+        State::Queued => queued_reason(tr, row, model, &around.caps)
+            .unwrap_or_else(|| tr.status(row.status()).into()),
         _ => tr.status(row.status()).to_owned(),
+    }
+}
+
+/// Until when the schedule holds row `row`, and the sentence that says so: a queued row while
+/// the schedule holds the queue, a paused one the schedule paused.
+fn held_by_schedule<'a>(row: &Entry, around: &'a Around<'_>) -> Option<(&'a str, T)> {
+    let (until, paused) = around.held.as_ref()?;
+    match row.state {
+        State::Queued => Some((until, T::QueuedForSchedule)),
+        State::Paused { .. } if paused.contains(&row.gid) => Some((until, T::PausedBySchedule)),
+        _ => None,
     }
 }
 

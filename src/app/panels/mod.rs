@@ -94,12 +94,22 @@ impl HaulApp {
         }
         let central = egui::CentralPanel::default().show(ui, |ui| {
             let scroll_to = self.list.scroll_to.take();
-            let caps = self.limits();
+            let around = list::Around {
+                caps: self.limits(),
+                held: self.held_until().map(|(time, tomorrow)| {
+                    let time = time.to_string();
+                    let until = match tomorrow {
+                        true => tr.fill(super::i18n::T::TomorrowAt, &[("time", &time)]),
+                        false => time,
+                    };
+                    (until, self.desk.paused_by_schedule())
+                }),
+            };
             self.list.rows_built = list(
                 ui,
                 tr,
                 &mut self.model,
-                &caps,
+                &around,
                 now,
                 scroll_to,
                 self.list.dialogs_unavailable,

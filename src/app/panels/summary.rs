@@ -46,7 +46,8 @@ impl HaulApp {
                 ui.label(text);
             }
             if let Some((time, tomorrow)) = self.held_until()
-                && self.model.count(Status::Queued) > 0
+                && (self.model.count(Status::Queued) > 0
+                    || !self.desk.paused_by_schedule().is_empty())
             {
                 ui.separator();
                 let key = if tomorrow {
@@ -207,6 +208,9 @@ fn summary_counts(tr: Tr, model: &Model) -> String {
 fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
     let batch = model.batch();
     let wall = batch.wall(now)?;
+    if batch.is_running() && wall.is_zero() {
+        return None; // nothing has run yet (the schedule holds the queue)
+    }
     let sum_items = model.batch_time(now);
     let wall_text = tr.duration(wall);
     Some(
