@@ -414,6 +414,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::ErrChecksum,
         "The checksum does not match (the bytes are kept as .part)",
     ),
+    (
+        T::ErrNoSpace,
+        "Not enough space on the disk: {needed} more needed, {free} free",
+    ),
     (T::ErrTooLarge, "Larger than the size limit ({limit})"),
     (
         T::ErrUnsupportedScheme,

@@ -136,7 +136,7 @@ keys! {
     ErrForbidden, ErrAuth, ErrGone, ErrServerError, ErrBusy, ErrHttp, ErrRedirect, ErrDropped,
     ErrReplyMismatch, ErrTransferCoding, ErrBrokeOff, ErrShortBody, ErrLongBody, ErrRequest,
     ErrNoSuchFile, ErrNotAFile, ErrCannotRead, ErrDiskFull, ErrNoPermission, ErrReadOnly,
-    ErrNotAFolder, ErrInUse, ErrCannotWrite, ErrChecksum, ErrTooLarge, ErrUnsupportedScheme,
+    ErrNotAFolder, ErrInUse, ErrCannotWrite, ErrChecksum, ErrTooLarge, ErrNoSpace, ErrUnsupportedScheme,
     ErrNotAnAddress, TimedOutConnect, TimedOutStall, TimedOutDeadline,
     MoveMenu, MoveTop, MoveUp, MoveDown, MoveBottom, MoveSorted,
     SchedTitle, SchedRun, SchedTo, HelpSchedRun, SchedLimit, HelpSchedLimit, SchedRate, WhenDone, HelpWhenDone, WhenNothing, WhenQuit, WhenSleep, WhenShutDown, CountTitle, CountQuit, CountSleep, CountShutDown, CountCancel, CountNow, HeldBySchedule, ActSchedulePaused, ActScheduleResumed, PowerFailed, ActPower, PowerSleepWord, PowerShutDownWord, ClipWatch, HelpClipWatch, ClipTypes, ClipOffer, ClipAdd, ClipIgnore, DeskTitle, CloseToTray, HelpCloseToTray, StartAtLogin, StartMinimised, HelpStartAtLogin, StartAtLoginFailed, TrayShow, TrayIdle, TrayBusy, NoTray,
@@ -334,6 +334,13 @@ impl Tr {
                 })
                 .to_owned(),
             FetchError::Checksum { .. } => self.get(T::ErrChecksum).to_owned(),
+            FetchError::NoSpace { needed, free, .. } => self.fill(
+                T::ErrNoSpace,
+                &[
+                    ("needed", &human_bytes(*needed)),
+                    ("free", &human_bytes(*free)),
+                ],
+            ),
             FetchError::TooLarge { limit } => {
                 self.fill(T::ErrTooLarge, &[("limit", &human_bytes(*limit))])
             }

@@ -142,6 +142,11 @@ fn every_failure_has_a_sentence_in_every_language() {
             reason: SourceError::UnsupportedScheme("htp".into()),
         },
         FetchError::TooLarge { limit: 1024 },
+        FetchError::NoSpace {
+            folder: PathBuf::from("/x"),
+            needed: 20 * 1024 * 1024,
+            free: 512 * 1024,
+        },
     ];
     for tr in [Tr(Lang::En), Tr(Lang::Zh), Tr(Lang::ZhHant)] {
         for error in &errors {
@@ -155,6 +160,14 @@ fn every_failure_has_a_sentence_in_every_language() {
         "The server refused the connection"
     );
     assert_eq!(Tr(Lang::Zh).failure(&errors[4]), "磁盘空间不足");
+    assert_eq!(
+        Tr(Lang::En).failure(&errors[7]),
+        "Not enough space on the disk: 20.0 MiB more needed, 512.0 KiB free"
+    );
+    assert_eq!(
+        Tr(Lang::Zh).failure(&errors[7]),
+        "磁盘空间不足：还需 20.0 MiB，可用 512.0 KiB"
+    );
     assert_eq!(
         Tr(Lang::En).failure(&errors[5]),
         "Haul cannot download htp: addresses"

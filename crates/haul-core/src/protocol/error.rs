@@ -165,6 +165,20 @@ pub enum FetchError {
         message: String,
         problem: DiskProblem,
     },
+    /// The disk holding `folder` has too little free space for the rest of a file of known
+    /// size: `needed` more bytes, `free` available. Said before a byte is written when the
+    /// size is known up front; said when a write fails for want of space once it is known
+    /// (the bytes already written are then kept for resuming).
+    #[error(
+        "not enough space in {folder}: {} more needed, {} free",
+        crate::human::human_bytes(*.needed),
+        crate::human::human_bytes(*.free)
+    )]
+    NoSpace {
+        folder: PathBuf,
+        needed: u64,
+        free: u64,
+    },
     #[error("sha256 mismatch: expected {expected}, got {actual} (the bytes stay in {part})")]
     Checksum {
         expected: String,

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::{Job, LOCK_POLL, internal};
 use crate::fetch::Stop;
 use crate::names::Names;
-use crate::output::{PartFile, ResumeError};
-use crate::protocol::{Checksum, Event, FetchError, Waiting};
+use crate::output::{PartFile, ResumeError, no_space};
+use crate::protocol::{Checksum, DiskProblem, Event, FetchError, Waiting};
 use crate::resume::Sidecar;
 
 /// Reads the item's cookies file (`Request::cookies_file`) when its cookies are not given.
@@ -185,8 +185,10 @@ pub(crate) fn resumable_part(
 }
 
 /// At the end of an item that did not complete: keeps its `.part` and sidecar if they are
-/// worth resuming (paused, timed out or failed with bytes), removes them otherwise
-/// (cancelled, too large, or nothing written). Returns `reason` for the outcome.
+/// worth resuming (paused, timed out or failed with bytes, a full disk included), removes
+/// them otherwise (cancelled, too large, any other write error, or nothing written). Returns
+/// `reason` for the outcome; a full disk's, once the file's size is known, says how much more
+/// space it needs ([`FetchError::NoSpace`]).
 pub(crate) async fn finish_part(
     job: &Job,
     key: &str,
@@ -196,10 +198,28 @@ pub(crate) async fn finish_part(
     let Some(part) = part else {
         return reason;
     };
-    let worthless = matches!(
-        reason,
-        Stop::Failed(FetchError::TooLarge { .. } | FetchError::Write { .. })
-    );
+    let full = part.sidecar().is_some()
+        && matches!(
+            reason,
+            Stop::Failed(FetchError::Write {
+                problem: DiskProblem::Full,
+                ..
+            })
+        );
+    let reason = match part.sidecar().and_then(|s| s.total).filter(|_| full) {
+        Some(total) => {
+            let (dest, have) = (job.output.dest.clone(), part.kept_bytes());
+            tokio::task::spawn_blocking(move || no_space(&dest, total, have))
+                .await
+                .map_or(reason, Stop::Failed)
+        }
+        None => reason,
+    };
+    let worthless = !full
+        && matches!(
+            reason,
+            Stop::Failed(FetchError::TooLarge { .. } | FetchError::Write { .. })
+        );
     if job.cancelled() || worthless || part.written() == 0 {
         let _ = tokio::task::spawn_blocking(move || drop(part)).await;
         return reason;

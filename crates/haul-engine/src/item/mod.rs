@@ -82,16 +82,22 @@ pub(crate) fn started(job: &Job, shared: &Shared, name: String, total: Option<u6
     });
 }
 
-/// Refuses a file whose size is known to be over the item's size limit (`--max-size`, the
-/// window's limit), before any of it is written, on every path (a split download included). A
-/// size learnt only as bytes arrive is held to the limit by the stream.
-pub(crate) fn within_size_limit(job: &Job, total: Option<u64>) -> Result<(), Stop> {
-    match (job.limits.max_size, total) {
-        (Some(limit), Some(total)) if total > limit => {
-            Err(Stop::Failed(FetchError::TooLarge { limit }))
-        }
-        _ => Ok(()),
+/// Refuses a file whose size is known, before any more of it is asked for or written, on
+/// every path (a split download included), when it is over the item's size limit
+/// (`--max-size`, the window's limit), or when the `total - have` bytes still to come do not
+/// fit on the destination's disk ([`FetchError::NoSpace`]). A size learnt only as bytes
+/// arrive is held to the limit by the stream, and a disk that fills meanwhile keeps the bytes.
+pub(crate) async fn fits(job: &Job, total: Option<u64>, have: u64) -> Result<(), Stop> {
+    let Some(total) = total else {
+        return Ok(());
+    };
+    if let Some(limit) = job.limits.max_size
+        && total > limit
+    {
+        return Err(Stop::Failed(FetchError::TooLarge { limit }));
     }
+    let dest = job.output.dest.clone();
+    blocking(move || Ok(crate::output::room_for(&dest, total, have)?)).await
 }
 
 /// What a new `.part` for this item needs: the names handed out, its folder, whether it may

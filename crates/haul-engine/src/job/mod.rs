@@ -156,6 +156,7 @@ async fn fetch(
                 {
                     return Err(Stop::Failed(FetchError::TooLarge { limit }));
                 }
+                crate::output::room_for(&dest, opened.len, 0)?;
                 let mut part = PartFile::create(&names, &dest, &opened.name, overwrite)?;
                 part.expect(expect);
                 Ok((opened, part))

@@ -14,10 +14,15 @@
 //! - this file: [`PartFile`], its life from exclusive create to commit, keep or removal.
 //! - [`writer`]: [`ChunkWriter`], which runs a `PartFile` on the blocking pool so async
 //!   fetchers never touch the disk on a runtime thread.
+//! - `naming`: the free final name for a download and the `.part` beside it.
+//! - `space`: the free space on the destination's disk, checked before a download of known
+//!   size starts and told when a write fails for want of it.
 //! - `sys`: the file-system primitives underneath: gathered `writev`, the no-clobber move
 //!   (`renameat2(RENAME_NOREPLACE)`, else link + unlink), fsync of the folder.
 
+mod naming;
 pub mod segments;
+mod space;
 mod sys;
 pub mod writer;
 
@@ -33,11 +38,11 @@ use sha2::{Digest, Sha256};
 use super::names::{self, Names};
 use super::resume::{self, Sidecar};
 use crate::protocol::{Checksum, DiskProblem, FetchError};
-use sys::{Gather, exists, move_unless_taken, sync_parent};
+use naming::{take_free, with_part_suffix};
+pub use space::{no_space, room_for};
+use sys::{Gather, move_unless_taken, sync_parent};
 pub use writer::ChunkWriter;
 
-/// How far `name (N).ext` goes before giving up on a folder.
-const MAX_VARIANTS: u32 = 10_000;
 /// A resumable part checkpoints (fsync, then the sidecar) at most once a second, once it
 /// has at least this many new bytes: a crash or `kill -9` loses at most about a second.
 const CHECKPOINT_BYTES: u64 = 256 * 1024;
@@ -291,6 +296,18 @@ impl PartFile {
         self.written
     }
 
+    /// The bytes a resume would go on from: those its last checkpoint recorded as safe (the
+    /// done ranges of a split download). Zero for a part that cannot be resumed.
+    pub fn kept_bytes(&self) -> u64 {
+        let ranges = |s: &Sidecar| s.segments.iter().map(|(start, end)| end - start).sum();
+        self.sidecar
+            .as_ref()
+            .map_or(0, |s| match s.segments.is_empty() {
+                true => s.written,
+                false => ranges(s),
+            })
+    }
+
     /// The path of the `.part` itself.
     pub fn part_path(&self) -> &Path {
         &self.part
@@ -335,10 +352,25 @@ impl PartFile {
 
     /// Leaves the `.part` (and its sidecar, recording every byte written) on disk to be
     /// resumed later, and frees its final name. Returns the `.part`'s path.
+    ///
+    /// On a full disk a resumable part is kept as its last checkpoint recorded it (what lies
+    /// beyond is cut off when resumed): what was downloaded is not thrown away for want of space.
     pub fn keep(mut self) -> Result<PathBuf, FetchError> {
-        self.checkpoint()?;
-        if let Some(file) = self.file.as_mut() {
-            file.flush().map_err(|e| write_error(&self.part, &e))?;
+        let saved = self.checkpoint().and_then(|()| match self.file.as_mut() {
+            Some(file) => file.flush().map_err(|e| write_error(&self.part, &e)),
+            None => Ok(()),
+        });
+        if let Err(e) = saved {
+            let full = matches!(
+                e,
+                FetchError::Write {
+                    problem: DiskProblem::Full,
+                    ..
+                }
+            );
+            if !full || self.sidecar.is_none() {
+                return Err(e);
+            }
         }
         self.kept = true;
         self.names.release(&self.target);
@@ -508,36 +540,6 @@ impl PartFile {
         self.target = candidate;
         Ok(())
     }
-}
-
-/// Takes the first variant of `base` (`base`, `base (1)`, …), counting from `from`, that this
-/// engine has not handed out and, unless `overwrite`, that nothing on disk stands at.
-/// Returns its number and path, now reserved in `names`.
-fn take_free(
-    names: &Names,
-    dest: &Path,
-    base: &str,
-    from: u32,
-    overwrite: bool,
-) -> Result<(u32, PathBuf), FetchError> {
-    for n in from..MAX_VARIANTS {
-        let candidate = dest.join(names::variant(base, n));
-        if (overwrite || !exists(&candidate)) && names.try_take(&candidate) {
-            return Ok((n, candidate));
-        }
-    }
-    Err(FetchError::Write {
-        path: dest.join(base),
-        message: format!("no free name after {MAX_VARIANTS} tries"),
-        problem: DiskProblem::InUse,
-    })
-}
-
-/// `dir/name.ext` → `dir/name.ext.part`.
-fn with_part_suffix(target: &Path) -> PathBuf {
-    let mut part = target.as_os_str().to_owned();
-    part.push(".part");
-    PathBuf::from(part)
 }
 
 impl Drop for PartFile {

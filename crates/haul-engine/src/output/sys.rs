@@ -48,22 +48,51 @@ impl Gather {
         self.file.write_all(buf)
     }
 
-    /// Writes everything gathered (`writev`, resumed after short writes).
+    /// Writes everything gathered (`writev`, resumed after short writes). After an error
+    /// (a full disk) what did reach the file is no longer pending: a later flush never writes
+    /// a byte twice.
     pub(super) fn flush(&mut self) -> io::Result<()> {
         let Gather { file, pending, .. } = self;
         let mut slices: Vec<IoSlice<'_>> = pending.iter().map(|c| IoSlice::new(c)).collect();
         let mut left = &mut slices[..];
+        let (mut wrote, mut result) = (0, Ok(()));
         while !left.is_empty() {
             match file.write_vectored(left) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut left, n),
+                Ok(0) => {
+                    result = Err(io::ErrorKind::WriteZero.into());
+                    break;
+                }
+                Ok(n) => {
+                    wrote += n;
+                    IoSlice::advance_slices(&mut left, n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
             }
         }
-        self.pending.clear();
-        self.pending_len = 0;
-        Ok(())
+        self.written_out(wrote);
+        result
+    }
+
+    /// Forgets the first `n` gathered bytes: they are in the file.
+    fn written_out(&mut self, mut n: usize) {
+        use bytes::Buf as _;
+        self.pending_len -= n;
+        let whole = self.pending.iter().take_while(|c| {
+            let fits = c.len() <= n;
+            if fits {
+                n -= c.len();
+            }
+            fits
+        });
+        let whole = whole.count();
+        self.pending.drain(..whole);
+        if let Some(first) = self.pending.first_mut() {
+            first.advance(n);
+        }
     }
 }
 

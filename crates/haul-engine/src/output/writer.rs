@@ -28,6 +28,9 @@ enum Ended {
     Committed(Committed),
     /// Handed back (the fetcher stopped early): the caller keeps or drops it.
     Returned(Box<PartFile>),
+    /// A write failed: the part comes back with the error, and the caller keeps it (a full
+    /// disk: the bytes so far are worth resuming) or drops it, which removes it.
+    Broken(Box<PartFile>, FetchError),
 }
 
 /// A [`PartFile`] driven from async code: chunks go over a bounded queue to a task on the
@@ -37,6 +40,8 @@ pub struct ChunkWriter {
     tx: mpsc::Sender<Message>,
     /// `None` once the writer's result has been collected.
     task: Option<JoinHandle<Result<Ended, FetchError>>>,
+    /// The part a failed write handed back, until [`ChunkWriter::into_part`] takes it.
+    broken: Option<Box<PartFile>>,
 }
 
 impl ChunkWriter {
@@ -44,14 +49,15 @@ impl ChunkWriter {
         let (tx, mut rx) = mpsc::channel(CHUNK_QUEUE);
         let task = tokio::task::spawn_blocking(move || {
             while let Some(message) = rx.blocking_recv() {
-                match message {
-                    // A write error drops `part`, removing the `.part` (a full disk gets
-                    // its space back).
-                    Message::Chunk(bytes) => part.write_chunk(bytes)?,
-                    Message::Restart => part.restart()?,
+                let written = match message {
+                    Message::Chunk(bytes) => part.write_chunk(bytes),
+                    Message::Restart => part.restart(),
                     Message::Commit(expected) => {
                         return part.commit(expected).map(Ended::Committed);
                     }
+                };
+                if let Err(e) = written {
+                    return Ok(Ended::Broken(Box::new(part), e));
                 }
             }
             Ok(Ended::Returned(Box::new(part)))
@@ -59,6 +65,7 @@ impl ChunkWriter {
         ChunkWriter {
             tx,
             task: Some(task),
+            broken: None,
         }
     }
 
@@ -79,6 +86,10 @@ impl ChunkWriter {
         // The writer only stops early on an error: collect it.
         match self.collect().await {
             Err(e) => Err(e),
+            Ok(Ended::Broken(part, e)) => {
+                self.broken = Some(part);
+                Err(e)
+            }
             Ok(_) => Err(stopped_error()),
         }
     }
@@ -89,16 +100,21 @@ impl ChunkWriter {
         let _ = self.tx.send(Message::Commit(expected)).await;
         match self.collect().await? {
             Ended::Committed(committed) => Ok(committed),
+            Ended::Broken(_, e) => Err(e),
             Ended::Returned(_) => Err(stopped_error()),
         }
     }
 
-    /// Writes what is queued and hands the part back.
+    /// Writes what is queued and hands the part back (after a failed write too: the caller
+    /// keeps it or drops it).
     pub async fn into_part(mut self) -> Result<PartFile, FetchError> {
+        if let Some(part) = self.broken.take() {
+            return Ok(*part);
+        }
         let (closed, _) = mpsc::channel(1);
         drop(std::mem::replace(&mut self.tx, closed));
         match self.collect().await? {
-            Ended::Returned(part) => Ok(*part),
+            Ended::Returned(part) | Ended::Broken(part, _) => Ok(*part),
             Ended::Committed(_) => Err(stopped_error()),
         }
     }

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use crate::support::harness::{Harness, assert_done_with, limits, listing};
+use crate::support::harness::{Harness, assert_done_with, failed, limits, listing};
 use crate::support::{Server, body};
 use haul_core::protocol::{ConnectProblem, DiskProblem, Event, FetchError, JobId, Limits, Outcome};
 
@@ -402,7 +402,7 @@ async fn the_destination_vanishing_mid_download_fails_that_item_cleanly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_disk_fails_with_a_write_error_and_leaves_no_part() {
+async fn a_file_larger_than_the_free_space_is_refused_before_a_byte_is_written() {
     let server = Server::start().await;
     let root = tempfile::tempdir().expect("tempdir");
     let mount_point = root.path().join("small");
@@ -414,19 +414,87 @@ async fn a_full_disk_fails_with_a_write_error_and_leaves_no_part() {
     let mut h = Harness::at(dest.clone(), limits());
     let big = h.submit(&server.url("/bytes/4194304/big.bin"));
     let done = h.finish(&[big]).await;
-    let outcome = &done[&big].outcome;
-    let Outcome::Failed(FetchError::Write { path, message, .. }) = outcome else {
-        panic!("expected a write failure, got {outcome:?}");
+    let FetchError::NoSpace {
+        folder,
+        needed,
+        free,
+    } = failed(&done[&big].outcome)
+    else {
+        panic!("expected no space, got {:?}", done[&big].outcome);
     };
-    assert_eq!(path, &dest.join("big.bin.part"));
-    assert!(message.contains("No space left on device"), "{message}");
+    assert_eq!((folder, needed), (dest.clone(), 4_194_304));
+    assert!(free <= 1024 * 1024, "{free}");
+    let text = done[&big].outcome.error_text().expect("text");
+    assert!(text.contains("4.0 MiB more needed"), "{text}");
+    // Refused before a byte was written: nothing on the disk, and none of it was received.
+    assert_eq!(done[&big].bytes, 0);
     assert!(listing(&dest).is_empty(), "{:?}", listing(&dest));
     assert_no_part(&mount_point);
-    // The space is free again: a small file fits afterwards.
     let small = h.submit(&server.url("/bytes/1000/small.bin"));
     let done = h.finish(&[small]).await;
     assert_done_with(&done[&small], &body(1000));
     drop(h);
+}
+
+/// Writes into `path` until the disk is full.
+fn fill(path: &Path) {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path).expect("filler");
+    let block = vec![0u8; 64 * 1024];
+    while file.write_all(&block).is_ok() {}
+    let _ = file.sync_all();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_that_fills_mid_download_keeps_the_bytes_and_says_how_much_more_is_needed() {
+    const SIZE: u64 = 3 * 1024 * 1024;
+    let server = Server::start().await;
+    let root = tempfile::tempdir().expect("tempdir");
+    let mount_point = root.path().join("small");
+    let Some(_mount) = Tmpfs::mount(&mount_point, "size=4m") else {
+        eprintln!("skipped: cannot mount a 4 MiB tmpfs here (not root?)");
+        return;
+    };
+    let dest = mount_point.join("out");
+    let url = server.url(&format!(
+        "/bytes/{SIZE}/big.bin?range=1&etag=v1&rate=1048576"
+    ));
+    let mut h = Harness::at(dest.clone(), limits());
+    let id = h.submit(&url);
+    // It fits when it starts; a checkpoint has recorded about a second of it when another
+    // program fills the disk.
+    h.wait_for(
+        id,
+        |e| matches!(e, Event::Progress { done, .. } if *done >= 1_400_000),
+    )
+    .await;
+    let filler = mount_point.join("filler");
+    fill(&filler);
+    let done = h.finish(&[id]).await;
+    let FetchError::NoSpace { folder, needed, .. } = failed(&done[&id].outcome) else {
+        panic!("expected no space, got {:?}", done[&id].outcome);
+    };
+    assert_eq!(folder, dest);
+    assert!(needed > 0 && needed <= SIZE - 512 * 1024, "{needed}");
+    // The bytes stay: the `.part` holds at least what the error counts as kept.
+    let part = dest.join("big.bin.part");
+    let on_disk = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        on_disk >= SIZE - needed,
+        "{on_disk} on disk, {needed} needed"
+    );
+    // With the space back, the same address asks only for the rest and finishes byte-exact.
+    std::fs::remove_file(&filler).expect("filler removed");
+    let again = h.submit(&url);
+    let done = h.finish(&[again]).await;
+    assert_done_with(&done[&again], &body(SIZE as usize));
+    let log = server.request_log();
+    let last = log.last().expect("a request");
+    assert_eq!(
+        last.range.as_deref(),
+        Some(format!("bytes={}-", SIZE - needed).as_str())
+    );
+    assert_eq!(listing(&dest), ["big.bin"]);
 }
 
 #[cfg(unix)]

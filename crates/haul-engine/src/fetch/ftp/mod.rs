@@ -20,7 +20,7 @@ use url::Url;
 
 use super::{Attempt, Fetcher, Stop, Try};
 use crate::item::kept::{resumable_part, same_file_kept, skip_if_there};
-use crate::item::{blocking, part_args, started};
+use crate::item::{blocking, fits, part_args, started};
 use crate::names;
 use crate::output::{ChunkWriter, Committed, PartFile};
 use crate::protocol::{FetchError, ProxyProblem, TimeoutKind};
@@ -171,11 +171,7 @@ async fn fetch(
     let Try {
         job, stop, shared, ..
     } = *at;
-    if let (Some(limit), Some(total)) = (job.limits.max_size, file.total)
-        && total > limit
-    {
-        return Err(Stop::Failed(FetchError::TooLarge { limit }));
-    }
+    fits(job, file.total, part.as_ref().map_or(0, PartFile::written)).await?;
     if part.is_none() {
         skip_if_there(job, &file.name, file.total).await?;
         // Bytes kept for another link to this very file (same name, size and date).

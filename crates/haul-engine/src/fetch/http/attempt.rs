@@ -15,7 +15,7 @@ use super::segmented::{Split, split_download, strong_validator};
 use super::{Body, RangeFrom, Sink};
 use crate::fetch::{Attempt, Fetcher, Stop, Try};
 use crate::item::kept::{resumable_part, same_file_kept, skip_if_there};
-use crate::item::{Job, Shared, blocking, part_args, started, within_size_limit};
+use crate::item::{Job, Shared, blocking, fits, part_args, started};
 use crate::output::{ChunkWriter, Committed, PartFile};
 use crate::protocol::Source;
 use crate::{fetch::http, split};
@@ -57,7 +57,12 @@ async fn try_url(
         .and_then(|s| s.total.filter(|_| !s.segments.is_empty()));
     let mut fell_back = false;
     if let Some(total) = segmented {
-        within_size_limit(job, Some(total))?;
+        fits(
+            job,
+            Some(total),
+            part.as_ref().map_or(0, PartFile::kept_bytes),
+        )
+        .await?;
     }
     if let Some(total) = segmented
         && let Some(kept) = part.take()
@@ -98,7 +103,7 @@ async fn try_url(
     });
     let mut opened = open(range.as_ref().or(probe.as_ref())).await?;
     // Before the first byte is written, on every path (a split download included).
-    within_size_limit(job, opened.total)?;
+    fits(job, opened.total, resumed_bytes(part, &opened)).await?;
     if part.is_none() {
         skip_if_there(job, &opened.name, opened.total).await?;
     }
@@ -154,7 +159,7 @@ async fn try_url(
         drop(opened);
         opened = open(None).await?;
     }
-    within_size_limit(job, opened.total)?;
+    fits(job, opened.total, resumed_bytes(part, &opened)).await?;
     if part.is_none()
         && opened.body == Body::Full
         && opened.total.is_some_and(|total| total <= SMALL_BODY)
@@ -210,6 +215,14 @@ async fn try_url(
             *part = writer.into_part().await.ok();
             Err(reason)
         }
+    }
+}
+
+/// The bytes kept in `part` that `opened` goes on from (none unless it is the rest).
+fn resumed_bytes(part: &Option<PartFile>, opened: &http::Opened) -> u64 {
+    match (part, &opened.body) {
+        (Some(part), Body::Rest | Body::Complete) => part.written(),
+        _ => 0,
     }
 }
 
