@@ -97,6 +97,7 @@ fn main() -> anyhow::Result<()> {
                 name: format!("item-{k:06}.bin"),
                 total: Some(TOTAL),
                 done: 0,
+                resumable: true,
             });
         }
         h.step();

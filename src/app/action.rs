@@ -104,11 +104,17 @@ pub enum Action {
     ForgetCertificate(crate::protocol::HostPin),
 }
 
-/// What a question before deleting bytes is about.
+/// What a question before losing bytes is about.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Deleting {
     Cancel(Vec<JobId>),
     Remove(Vec<JobId>),
+    /// Pausing rows whose server cannot resume them (all of the queue with `all`): their
+    /// bytes will be downloaded again.
+    Pause {
+        ids: Vec<JobId>,
+        all: bool,
+    },
 }
 
 /// A question waiting for its answer: what it would delete.
@@ -247,13 +253,7 @@ impl HaulApp {
                     .read_list(absolute(&self.cwd, &path), self.legacy_charset());
             }
             Action::OpenDest => self.desktop.open(self.settings.dest.clone()),
-            Action::Pause(ids) => {
-                for id in ids {
-                    if self.model.row(id).is_some_and(|r| r.status().is_active()) {
-                        self.engine.pause(id);
-                    }
-                }
-            }
+            Action::Pause(ids) => self.ask_or_pause(ids, false),
             Action::Resume(ids) => self.resume_rows(&ids),
             Action::Cancel(ids) => self.ask_or_delete(Deleting::Cancel(ids)),
             Action::Remove(ids) => self.ask_or_delete(Deleting::Remove(ids)),
@@ -277,7 +277,8 @@ impl HaulApp {
                 }
             }
             Action::PauseAll => {
-                self.engine.send(Command::PauseAll);
+                let ids = self.ids_where(|s| s.is_active());
+                self.ask_or_pause(ids, true);
             }
             Action::ResumeAll => {
                 let ids = self.ids_where(|s| s == Status::Paused);
@@ -505,11 +506,44 @@ impl HaulApp {
         }
     }
 
+    /// Pauses at once when every row can go on from its bytes; otherwise asks first, saying
+    /// how much would be downloaded again (issue 28, item 9: as IDM and FDM warn).
+    fn ask_or_pause(&mut self, ids: Vec<JobId>, all: bool) {
+        let restarting: Vec<_> = ids
+            .iter()
+            .filter_map(|id| self.model.row(*id))
+            .filter(|r| r.restarts_if_stopped())
+            .collect();
+        if restarting.is_empty() {
+            self.pause(ids, all);
+            return;
+        }
+        self.dialogs.confirm = Some(Confirm {
+            rows: ids.len(),
+            name: (ids.len() == 1).then(|| restarting[0].name.clone()),
+            parts: restarting.len(),
+            bytes: restarting.iter().map(|r| r.state.bytes()).sum(),
+            what: Deleting::Pause { ids, all },
+        });
+    }
+
+    fn pause(&mut self, ids: Vec<JobId>, all: bool) {
+        if all {
+            self.engine.send(Command::PauseAll);
+            return;
+        }
+        for id in ids {
+            if self.model.row(id).is_some_and(|r| r.status().is_active()) {
+                self.engine.pause(id);
+            }
+        }
+    }
+
     /// Cancels or removes at once when no bytes would be lost; otherwise asks first, naming
     /// what would be deleted.
     fn ask_or_delete(&mut self, what: Deleting) {
         let ids = match &what {
-            Deleting::Cancel(ids) | Deleting::Remove(ids) => ids,
+            Deleting::Cancel(ids) | Deleting::Remove(ids) | Deleting::Pause { ids, .. } => ids,
         };
         let rows: Vec<_> = ids.iter().filter_map(|id| self.model.row(*id)).collect();
         let cancelling = matches!(what, Deleting::Cancel(_));
@@ -538,6 +572,7 @@ impl HaulApp {
     /// and removing deletes the bytes kept for paused, failed or timed-out downloads.
     fn delete(&mut self, what: Deleting) {
         match what {
+            Deleting::Pause { ids, all } => self.pause(ids, all),
             Deleting::Cancel(ids) => {
                 for id in ids {
                     let Some(row) = self.model.row(id) else {

@@ -90,6 +90,7 @@ impl Display {
                 name,
                 total,
                 done,
+                ..
             } if self.items.len() < MAX_ITEM_BARS => {
                 // Attach before touching it: a detached bar draws on its own. A resumed
                 // download's bar starts at its kept bytes, so its speed counts only what

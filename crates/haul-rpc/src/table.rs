@@ -265,6 +265,7 @@ mod tests {
             name: "a".into(),
             total: None,
             done: 0,
+            resumable: true,
         };
         table.apply(started, t0);
         for i in 0..=20u64 {

@@ -274,6 +274,27 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::QuitQuestionOne,
         "1 item is still running — quit? It continues where it stopped the next time Haul starts.",
     ),
+    (T::CantResume, "can't resume"),
+    (
+        T::CantResumeHint,
+        "The server cannot resume this download: pausing or quitting restarts it from the beginning.",
+    ),
+    (T::ConfirmPause, "Pause {name}?"),
+    (T::ConfirmPauseAll, "Pause {items}?"),
+    (
+        T::PauseRestarts,
+        "Its server cannot resume it: pausing will restart it from the beginning, and the {size} downloaded so far will be downloaded again.",
+    ),
+    (
+        T::PauseRestartsMany,
+        "The server of {parts} cannot resume them: pausing will restart them from the beginning, and the {size} downloaded so far will be downloaded again.",
+    ),
+    (T::KeepDownloading, "Keep downloading"),
+    (T::PauseAnyway, "Pause anyway"),
+    (
+        T::QuitRestarts,
+        "{items} cannot be resumed by their server: quitting will restart them from the beginning.",
+    ),
     (T::Quit, "Quit"),
     (T::KeepRunning, "Keep running"),
     (

@@ -116,6 +116,8 @@ keys! {
     ConfirmPauseInstead, ConfirmFinishedKept, ConfirmCancelDelete, ConfirmRemoveDelete,
     ConfirmDontCancel, ConfirmDontRemove,
     QuitTitle, QuitQuestion, QuitQuestionOne, Quit, KeepRunning,
+    CantResume, CantResumeHint, ConfirmPause, ConfirmPauseAll, PauseRestarts, PauseRestartsMany,
+    KeepDownloading, PauseAnyway, QuitRestarts,
     DialogUnavailable, DialogFailed, ImportFailed, Imported, FolderAdded, FolderFailed,
     OpenFailed, OpenGone, QueueMovedAside, QueueUnavailable, QueueInUse, PasteNothing, PasteSkipped,
     AlreadyInList, AlreadyResumed,

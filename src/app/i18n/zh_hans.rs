@@ -250,6 +250,27 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::QuitQuestionOne,
         "还有 1 项正在进行 — 退出吗？下次启动 Haul 时会从中断处继续。",
     ),
+    (T::CantResume, "无法续传"),
+    (
+        T::CantResumeHint,
+        "服务器不支持续传此下载：暂停或退出后将从头开始。",
+    ),
+    (T::ConfirmPause, "暂停 {name}？"),
+    (T::ConfirmPauseAll, "暂停 {items}？"),
+    (
+        T::PauseRestarts,
+        "其服务器不支持续传：暂停后将从头开始，已下载的 {size} 需要重新下载。",
+    ),
+    (
+        T::PauseRestartsMany,
+        "{parts}的服务器不支持续传：暂停后将从头开始，已下载的 {size} 需要重新下载。",
+    ),
+    (T::KeepDownloading, "继续下载"),
+    (T::PauseAnyway, "仍然暂停"),
+    (
+        T::QuitRestarts,
+        "其中 {items}的服务器不支持续传：退出后将从头开始。",
+    ),
     (T::Quit, "退出"),
     (T::KeepRunning, "继续下载"),
     (

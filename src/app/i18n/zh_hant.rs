@@ -251,6 +251,27 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::QuitQuestionOne,
         "還有 1 項正在進行 — 要結束嗎？下次啟動 Haul 時會從中斷處繼續。",
     ),
+    (T::CantResume, "無法續傳"),
+    (
+        T::CantResumeHint,
+        "伺服器不支援續傳此下載：暫停或結束後將從頭開始。",
+    ),
+    (T::ConfirmPause, "暫停 {name}？"),
+    (T::ConfirmPauseAll, "暫停 {items}？"),
+    (
+        T::PauseRestarts,
+        "其伺服器不支援續傳：暫停後將從頭開始，已下載的 {size} 需要重新下載。",
+    ),
+    (
+        T::PauseRestartsMany,
+        "{parts}的伺服器不支援續傳：暫停後將從頭開始，已下載的 {size} 需要重新下載。",
+    ),
+    (T::KeepDownloading, "繼續下載"),
+    (T::PauseAnyway, "仍然暫停"),
+    (
+        T::QuitRestarts,
+        "其中 {items}的伺服器不支援續傳：結束後將從頭開始。",
+    ),
     (T::Quit, "結束"),
     (T::KeepRunning, "繼續下載"),
     (

@@ -62,6 +62,7 @@ fn rows_follow_their_items_and_counts_follow_the_rows() {
             name: "a b.txt".into(),
             total: Some(1000),
             done: 0,
+            resumable: true,
         },
         t1,
     );
@@ -116,6 +117,7 @@ fn a_paused_row_keeps_its_size_and_elapsed_time_keeps_counting_across_resumes() 
             name: "big.bin".into(),
             total: Some(300),
             done: 0,
+            resumable: true,
         },
         t0,
     );
@@ -323,6 +325,7 @@ fn the_total_speed_counts_small_items_that_never_report_progress() {
                 name: format!("f{i}.bin"),
                 total: Some(1000),
                 done: 0,
+                resumable: true,
             },
             at,
         );
@@ -475,6 +478,7 @@ fn kept_bytes_of_a_resumed_download_are_not_speed() {
             name: format!("{id}.iso"),
             total: Some(2 * kept),
             done,
+            resumable: true,
         };
         m.apply(started, at(from));
     }

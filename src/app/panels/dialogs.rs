@@ -55,7 +55,14 @@ pub(super) fn about_window(ctx: &egui::Context, tr: Tr, open: &mut bool, data_di
     }
 }
 
-pub(super) fn quit_dialog(ctx: &egui::Context, tr: Tr, running: usize, actions: &mut Vec<Action>) {
+/// The question before quitting while items run; `restarting` of them cannot be resumed by
+/// their server, and the question says so.
+pub(super) fn quit_dialog(
+    ctx: &egui::Context,
+    tr: Tr,
+    (running, restarting): (usize, usize),
+    actions: &mut Vec<Action>,
+) {
     let modal = egui::Modal::new(egui::Id::unique("quit-dialog")).show(ctx, |ui| {
         ui.heading(tr.get(T::QuitTitle));
         ui.label(if running == 1 {
@@ -63,6 +70,10 @@ pub(super) fn quit_dialog(ctx: &egui::Context, tr: Tr, running: usize, actions: 
         } else {
             tr.fill(T::QuitQuestion, &[("n", &running.to_string())])
         });
+        if restarting > 0 {
+            let warning = tr.fill(T::QuitRestarts, &[("items", &tr.items(restarting))]);
+            ui.label(RichText::new(warning).color(ui.visuals().warn_fg_color));
+        }
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             if ui.button(tr.get(T::Quit)).clicked() {
@@ -78,13 +89,17 @@ pub(super) fn quit_dialog(ctx: &egui::Context, tr: Tr, running: usize, actions: 
     }
 }
 
-/// Asks before anything deletes partial downloads, naming how many and how much.
+/// Asks before anything deletes partial downloads, or a pause throws away what a server
+/// cannot resume, naming how many and how much.
 pub(super) fn confirm_dialog(
     ctx: &egui::Context,
     tr: Tr,
     confirm: &Confirm,
     actions: &mut Vec<Action>,
 ) {
+    if matches!(confirm.what, Deleting::Pause { .. }) {
+        return pause_dialog(ctx, tr, confirm, actions);
+    }
     let modal = egui::Modal::new(egui::Id::unique("confirm-delete")).show(ctx, |ui| {
         ui.set_max_width(420.0);
         let cancelling = matches!(confirm.what, Deleting::Cancel(_));
@@ -93,7 +108,7 @@ pub(super) fn confirm_dialog(
             (Deleting::Cancel(_), None) => {
                 tr.fill(T::ConfirmCancelAll, &[("items", &tr.items(confirm.rows))])
             }
-            (Deleting::Remove(_), _) => {
+            (Deleting::Remove(_) | Deleting::Pause { .. }, _) => {
                 tr.fill(T::ConfirmRemove, &[("items", &tr.items(confirm.rows))])
             }
         };
@@ -125,6 +140,40 @@ pub(super) fn confirm_dialog(
             }
             let delete = RichText::new(tr.get(delete)).color(ui.visuals().error_fg_color);
             if ui.button(delete).clicked() {
+                actions.push(Action::ConfirmDelete);
+            }
+        });
+    });
+    if modal.should_close() && !actions.contains(&Action::ConfirmDelete) {
+        actions.push(Action::DismissConfirm);
+    }
+}
+
+/// Asks before pausing downloads whose server cannot resume them: the bytes so far would be
+/// downloaded again.
+fn pause_dialog(ctx: &egui::Context, tr: Tr, confirm: &Confirm, actions: &mut Vec<Action>) {
+    let modal = egui::Modal::new(egui::Id::unique("confirm-pause")).show(ctx, |ui| {
+        ui.set_max_width(420.0);
+        ui.heading(match &confirm.name {
+            Some(name) => tr.fill(T::ConfirmPause, &[("name", name)]),
+            None => tr.fill(T::ConfirmPauseAll, &[("items", &tr.items(confirm.rows))]),
+        });
+        let size = human_bytes(confirm.bytes);
+        ui.label(if confirm.parts == 1 {
+            tr.fill(T::PauseRestarts, &[("size", &size)])
+        } else {
+            tr.fill(
+                T::PauseRestartsMany,
+                &[("parts", &tr.items(confirm.parts)), ("size", &size)],
+            )
+        });
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui.button(tr.get(T::KeepDownloading)).clicked() {
+                actions.push(Action::DismissConfirm);
+            }
+            let pause = RichText::new(tr.get(T::PauseAnyway)).color(ui.visuals().warn_fg_color);
+            if ui.button(pause).clicked() {
                 actions.push(Action::ConfirmDelete);
             }
         });

@@ -131,7 +131,14 @@ impl HaulApp {
             );
         }
         if self.dialogs.quit_asked {
-            quit_dialog(&ctx, tr, self.model.active(), &mut self.actions);
+            let restarting = self.model.rows().iter();
+            let restarting = restarting.filter(|r| r.restarts_if_stopped()).count();
+            quit_dialog(
+                &ctx,
+                tr,
+                (self.model.active(), restarting),
+                &mut self.actions,
+            );
         }
         if let Some(confirm) = &self.dialogs.confirm {
             confirm_dialog(&ctx, tr, confirm, &mut self.actions);

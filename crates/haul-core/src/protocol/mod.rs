@@ -200,6 +200,9 @@ pub enum Event {
     /// The item left the queue and is connecting / opening its source.
     Connecting { id: JobId },
     /// The file's name and size are known and bytes are about to flow (into its `.part`).
+    /// `resumable`: a pause, a quit or a broken connection can go on from the bytes so far
+    /// (the server honours ranges: HTTP `206` or `Accept-Ranges: bytes`, FTP `REST` with a
+    /// size and date); otherwise the next run starts from the beginning.
     Started {
         id: JobId,
         name: String,
@@ -207,6 +210,7 @@ pub enum Event {
         /// Bytes already there as this run starts: a resumed download's kept bytes (not
         /// received now), 0 for a fresh one. Progress counts on from them.
         done: u64,
+        resumable: bool,
     },
     /// At most about ten a second per item.
     Progress {

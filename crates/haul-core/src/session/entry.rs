@@ -225,6 +225,9 @@ pub struct Entry {
     /// Each connection's speed (bytes a second) while a split download runs, in the order
     /// they opened; empty while it runs on one ([`Event::Connections`](crate::protocol::Event::Connections)).
     pub connections: Vec<u64>,
+    /// Its server can go on from the bytes so far (the last run's `Started` said so): when
+    /// false, a pause or a quit restarts it from the beginning, and the row says so.
+    pub resumable: bool,
 }
 
 impl Entry {
@@ -278,6 +281,11 @@ impl Entry {
         } else {
             self.connections.len().max(1)
         }
+    }
+
+    /// Running with bytes its server cannot resume from: a pause or a quit throws them away.
+    pub fn restarts_if_stopped(&self) -> bool {
+        !self.resumable && self.status().is_active() && self.state.bytes() > 0
     }
 
     /// All the time this download has run, over every run.

@@ -196,6 +196,7 @@ impl Session {
             removed: false,
             parts: Vec::new(),
             connections: Vec::new(),
+            resumable: true,
         };
         let command = submission(&entry);
         self.insert(entry);
@@ -493,10 +494,15 @@ impl Session {
                 total,
             },
             Event::Started {
-                name, total, done, ..
+                name,
+                total,
+                done,
+                resumable,
+                ..
             } => {
                 entry.parts.clear();
                 entry.connections.clear();
+                entry.resumable = resumable;
                 if name != entry.name {
                     entry.name = name;
                     applied.renamed = true;

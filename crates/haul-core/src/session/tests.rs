@@ -78,6 +78,7 @@ fn speed_from_progress() {
         name: "a.bin".into(),
         total: None,
         done: 0,
+        resumable: true,
     };
     s.apply(started, t0);
     for i in 0..=20u64 {

@@ -68,10 +68,16 @@ pub(crate) struct Shared {
     pub total: OnceLock<Option<u64>>,
 }
 
-/// The name and size are known and bytes are about to flow: says so, once.
-pub(crate) fn started(job: &Job, shared: &Shared, name: String, total: Option<u64>) {
+/// The name and size are known and bytes are about to flow: says so, once, and whether the
+/// bytes can be resumed from.
+pub(crate) fn started(
+    job: &Job,
+    shared: &Shared,
+    (name, total): (String, Option<u64>),
+    resumable: bool,
+) {
     let _ = shared.total.set(total);
-    tracing::debug!(name, total, "started");
+    tracing::debug!(name, total, resumable, "started");
     // Every fetcher stores what it resumes from before saying it started.
     let done = shared.received.load(std::sync::atomic::Ordering::Relaxed);
     job.events.send(Event::Started {
@@ -79,6 +85,7 @@ pub(crate) fn started(job: &Job, shared: &Shared, name: String, total: Option<u6
         name,
         total,
         done,
+        resumable,
     });
 }
 

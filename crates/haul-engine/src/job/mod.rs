@@ -162,7 +162,8 @@ async fn fetch(
                 Ok((opened, part))
             })
             .await?;
-            started(job, shared, part.file_name(), Some(opened.len));
+            // A local copy keeps no sidecar: a paused one starts over (it is quick to redo).
+            started(job, shared, (part.file_name(), Some(opened.len)), false);
             let (path, stop, shared) = (path.clone(), stop.clone(), Arc::clone(shared));
             blocking(move || {
                 file::copy(&mut opened.file, &path, &mut part, &stop, &shared.received)?;

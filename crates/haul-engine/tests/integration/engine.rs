@@ -575,3 +575,24 @@ async fn moving_an_item_to_the_top_starts_it_next_and_pause_all_ends_in_queue_or
     // The queued ones end in their new order (x2, x3, x1) before the running ones stop.
     assert_eq!(paused[..3], [ids[2], ids[3], ids[1]], "{paused:?}");
 }
+
+/// `Started` says whether a pause could go on from the bytes so far (issue 28, item 9): a
+/// server that answers `Range` (or advertises `Accept-Ranges: bytes`) can; one that ignores
+/// it cannot, whether the item asked `bytes=0-` (split on) or nothing (split off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn started_says_whether_the_server_can_resume() {
+    let server = Server::start().await;
+    for split in [4, 1] {
+        let mut h = Harness::new(Limits { split, ..limits() });
+        for (query, expected) in [("range=1&etag=s", true), ("range=ignore", false)] {
+            let url = server.url(&format!("/bytes/400000/s{split}.bin?{query}"));
+            let id = h.submit(&url);
+            let started = h.wait_for(id, |e| matches!(e, Event::Started { .. })).await;
+            let Event::Started { resumable, .. } = started else {
+                unreachable!("waited for Started");
+            };
+            assert_eq!(resumable, expected, "split {split}, {query}");
+            assert_done_with(&h.finish_one(id).await, &body(400_000));
+        }
+    }
+}

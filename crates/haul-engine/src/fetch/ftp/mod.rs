@@ -202,7 +202,9 @@ async fn fetch(
     current.mark_downloaded_from(at.url);
     current.set_origin(None, file.validator.clone(), file.total);
     shared.received.store(offset, Ordering::Relaxed);
-    started(job, shared, current.file_name(), file.total);
+    // Kept bytes are resumed with REST only when the file's size and date are known.
+    let resumable = file.total.is_some() && file.validator.is_some();
+    started(job, shared, (current.file_name(), file.total), resumable);
     let restart = offset == 0 && current.written() > 0;
     let mut writer = ChunkWriter::spawn(current);
     let result = async {

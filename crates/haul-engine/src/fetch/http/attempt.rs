@@ -102,6 +102,11 @@ async fn try_url(
         total: None,
     });
     let mut opened = open(range.as_ref().or(probe.as_ref())).await?;
+    // Whether a `Range` was asked and answered with the rest (else `Accept-Ranges` says).
+    let mut ranges = Ranges {
+        asked: range.is_some() || probe.is_some(),
+        answered: matches!(opened.body, Body::Rest | Body::Complete),
+    };
     // Before the first byte is written, on every path (a split download included).
     fits(job, opened.total, resumed_bytes(part, &opened)).await?;
     if part.is_none() {
@@ -143,6 +148,7 @@ async fn try_url(
             Ok(Split::Fallback(restarted)) => {
                 *part = Some(*restarted);
                 opened = open(None).await?;
+                ranges = Ranges::default();
             }
             Err((reason, kept)) => {
                 *part = kept;
@@ -158,13 +164,15 @@ async fn try_url(
         tracing::info!("range reply does not fit the kept bytes; starting over");
         drop(opened);
         opened = open(None).await?;
+        ranges = Ranges::default();
     }
     fits(job, opened.total, resumed_bytes(part, &opened)).await?;
+    let resumable = ranges.answered || (!ranges.asked && accepts_ranges(&opened));
     if part.is_none()
         && opened.body == Body::Full
         && opened.total.is_some_and(|total| total <= SMALL_BODY)
     {
-        return try_small(job, key, opened, part, stop, shared).await;
+        return try_small(job, key, (opened, resumable), part, stop, shared).await;
     }
     let mut current = match part.take() {
         Some(current) => current,
@@ -188,7 +196,7 @@ async fn try_url(
         );
     }
     shared.received.store(offset, Ordering::Relaxed);
-    started(job, shared, current.file_name(), opened.total);
+    started(job, shared, (current.file_name(), opened.total), resumable);
     let restart = offset == 0 && current.written() > 0;
     let mut writer = ChunkWriter::spawn(current);
     if opened.body == Body::Complete {
@@ -218,6 +226,25 @@ async fn try_url(
     }
 }
 
+/// Whether the server would send the rest of this file after a pause (`Started`'s
+/// `resumable`): it answered a `Range` with the rest, or, asked for the whole, it says
+/// `Accept-Ranges: bytes`. A `200` to a `Range` means it ignores them.
+#[derive(Default)]
+struct Ranges {
+    asked: bool,
+    answered: bool,
+}
+
+fn accepts_ranges(opened: &http::Opened) -> bool {
+    let values = opened
+        .response
+        .headers()
+        .get_all(reqwest::header::ACCEPT_RANGES);
+    values
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.eq_ignore_ascii_case("bytes")))
+}
+
 /// The bytes kept in `part` that `opened` goes on from (none unless it is the rest).
 fn resumed_bytes(part: &Option<PartFile>, opened: &http::Opened) -> u64 {
     match (part, &opened.body) {
@@ -234,7 +261,7 @@ fn resumed_bytes(part: &Option<PartFile>, opened: &http::Opened) -> u64 {
 async fn try_small(
     job: &Job,
     key: &str,
-    opened: http::Opened,
+    (opened, resumable): (http::Opened, bool),
     part: &mut Option<PartFile>,
     stop: &CancellationToken,
     shared: &Arc<Shared>,
@@ -250,7 +277,7 @@ async fn try_small(
     let capacity = total.and_then(|t| usize::try_from(t).ok()).unwrap_or(0);
     let mut body = Vec::with_capacity(capacity);
     shared.received.store(0, Ordering::Relaxed);
-    started(job, shared, name.clone(), total);
+    started(job, shared, (name.clone(), total), resumable);
     let streamed = http::stream(
         response,
         Sink::Memory(&mut body),

@@ -56,7 +56,7 @@ pub(crate) async fn split_download(
     shared
         .received
         .store(received.load(Ordering::Relaxed), Ordering::Relaxed);
-    started(job, shared, name.to_owned(), Some(total));
+    started(job, shared, (name.to_owned(), Some(total)), true);
     tracing::info!(total, "split download");
     // Progress: the connections count into their own counter, mirrored into the item's; the
     // ranges done and the connections open go out about twice a second for the window (the
