@@ -25,6 +25,7 @@
 
 mod action;
 mod adding;
+mod asking;
 pub mod desk;
 pub mod i18n;
 mod logic;
@@ -52,7 +53,7 @@ use crate::engine::{EngineHandle, Events};
 use crate::protocol::{Command, JobId, Status};
 use crate::sources;
 pub use action::Action;
-use action::Confirm;
+use asking::Confirm;
 use i18n::{T, Tr};
 use model::Model;
 use settings::Settings;

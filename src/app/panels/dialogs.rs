@@ -6,7 +6,7 @@ use std::path::Path;
 
 use eframe::egui::{self, Color32, RichText};
 
-use super::super::action::{Confirm, Deleting};
+use super::super::asking::{Confirm, Deleting};
 use super::super::i18n::{T, Tr};
 use super::super::{Action, Notice};
 use crate::human::human_bytes;
