@@ -205,6 +205,9 @@ impl HaulApp {
         {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.dialogs.quit_asked = true;
+            // Counted once, as it is asked: the question does not change under the pointer.
+            let rows = self.model.rows().iter();
+            self.dialogs.quit_restarting = rows.filter(|r| r.restarts_if_stopped()).count();
         }
     }
 

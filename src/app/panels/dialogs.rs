@@ -20,6 +20,9 @@ pub(in crate::app) struct Dialogs {
     /// A question before deleting partial downloads, waiting for its answer.
     pub(in crate::app) confirm: Option<Confirm>,
     pub(in crate::app) quit_asked: bool,
+    /// Of the items running when the quit question was asked, those whose server cannot
+    /// resume them (the question warns).
+    pub(in crate::app) quit_restarting: usize,
 }
 
 /// Which Haul this is: version and commit, licence, and where its files are kept. Closed by

@@ -378,7 +378,7 @@ fn row_cells(
                         ui.add(label.show_tooltip_when_elided(false))
                             .on_hover_text(format!("{text}\n{technical}"));
                     }
-                    None if cannot_resume(row) => {
+                    None if row.cannot_resume() => {
                         ui.add(label).on_hover_text(tr.get(T::CantResumeHint));
                     }
                     None => {
@@ -469,7 +469,7 @@ pub(super) fn status_text(
         }
         State::Queued => queued_reason(tr, row, model, &around.caps)
             .unwrap_or_else(|| tr.status(row.status()).into()),
-        _ if cannot_resume(row) => {
+        _ if row.cannot_resume() => {
             format!("{} · {}", tr.status(row.status()), tr.get(T::CantResume))
         }
         _ => tr.status(row.status()).to_owned(),
@@ -506,11 +506,6 @@ fn queued_reason(tr: Tr, row: &Entry, model: &Model, caps: &Limits) -> Option<St
             &[("n", &in_use.to_string()), ("host", &host)],
         )
     })
-}
-
-/// A row running or paused whose server cannot go on from its bytes (it says "can't resume").
-fn cannot_resume(row: &Entry) -> bool {
-    !row.resumable && matches!(row.state, State::Running { .. } | State::Paused { .. })
 }
 
 fn progress(ui: &mut Ui, row: &Entry) {

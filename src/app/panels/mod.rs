@@ -131,8 +131,7 @@ impl HaulApp {
             );
         }
         if self.dialogs.quit_asked {
-            let restarting = self.model.rows().iter();
-            let restarting = restarting.filter(|r| r.restarts_if_stopped()).count();
+            let restarting = self.dialogs.quit_restarting;
             quit_dialog(
                 &ctx,
                 tr,

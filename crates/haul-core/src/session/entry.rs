@@ -283,6 +283,11 @@ impl Entry {
         }
     }
 
+    /// Running or paused, and its server cannot go on from its bytes (the row says so).
+    pub fn cannot_resume(&self) -> bool {
+        !self.resumable && matches!(self.state, State::Running { .. } | State::Paused { .. })
+    }
+
     /// Running with bytes its server cannot resume from: a pause or a quit throws them away.
     pub fn restarts_if_stopped(&self) -> bool {
         !self.resumable && self.status().is_active() && self.state.bytes() > 0
