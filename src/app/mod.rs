@@ -170,8 +170,8 @@ pub struct HaulApp {
     options_form: Option<panels::options::OptionsForm>,
     /// The aria2 JSON-RPC server, while "Allow browsers and tools to add downloads" is on.
     rpc: Option<rpc::Serving>,
-    /// Why it could not start (a port in use).
-    rpc_problem: Option<String>,
+    /// Why it could not start (a port in use: with a free one to offer).
+    rpc_problem: Option<rpc::RpcProblem>,
     /// The port it could not start on (not tried again until the setting changes).
     rpc_failed: Option<u16>,
     /// Queued rows paused to take new options: they go on once the engine says they paused.

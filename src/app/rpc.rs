@@ -22,7 +22,29 @@ use crate::session::Session;
 pub(super) struct Serving {
     pub served: rpc::Served,
     calls: tokio::sync::mpsc::Receiver<rpc::Call>,
-    port: u16,
+    /// What it runs with: a new port restarts it, a new secret or list of web pages is
+    /// handed to it.
+    started: Started,
+}
+
+/// The settings a server runs with: port, secret, web pages let in.
+type Started = (u16, String, Vec<String>);
+
+/// Why the server does not run, for the settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RpcProblem {
+    /// Another program holds the port; `free` is a port after it that was free just now.
+    Busy {
+        port: u16,
+        free: Option<u16>,
+    },
+    Other(String),
+}
+
+/// The first port after `port` (within 100) that nothing listens on just now.
+fn free_port_after(port: u16) -> Option<u16> {
+    (port.saturating_add(1)..=port.saturating_add(100))
+        .find(|p| std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, *p)).is_ok())
 }
 
 impl HaulApp {
@@ -30,8 +52,22 @@ impl HaulApp {
     pub(super) fn apply_rpc(&mut self, ctx: &egui::Context) {
         let wanted = self.settings.rpc_enabled;
         let port = self.settings.rpc_port;
-        match (&self.rpc, wanted) {
-            (Some(serving), true) if serving.port == port => return,
+        let started: Started = (
+            port,
+            self.settings.rpc_secret.clone(),
+            self.settings.rpc_allowed_origins(),
+        );
+        match (&mut self.rpc, wanted) {
+            (Some(serving), true) if serving.started == started => return,
+            // A new secret or list of web pages: the running server takes them at once (open
+            // connections too); only a new port needs a new listener.
+            (Some(serving), true) if serving.started.0 == port => {
+                match serving.served.update(started.1.clone(), started.2.clone()) {
+                    Ok(()) => serving.started = started,
+                    Err(e) => self.rpc_problem = Some(RpcProblem::Other(e.to_string())),
+                }
+                return;
+            }
             (None, false) => {
                 self.rpc_failed = None;
                 return;
@@ -51,17 +87,22 @@ impl HaulApp {
             match rpc::generated_secret() {
                 Ok(secret) => self.settings.rpc_secret = secret,
                 Err(e) => {
-                    self.rpc_problem = Some(e.to_string());
+                    self.rpc_problem = Some(RpcProblem::Other(e.to_string()));
                     self.rpc_failed = Some(port);
                     return;
                 }
             }
         }
+        let started: Started = (
+            port,
+            self.settings.rpc_secret.clone(),
+            self.settings.rpc_allowed_origins(),
+        );
         let config = RpcConfig {
             port,
-            secret: self.settings.rpc_secret.clone(),
+            secret: started.1.clone(),
             listen_all: false,
-            allow_origins: Vec::new(),
+            allow_origins: started.2.clone(),
             allow_origin_all: false,
         };
         let (tx, calls) = tokio::sync::mpsc::channel(64);
@@ -73,11 +114,18 @@ impl HaulApp {
                 self.rpc = Some(Serving {
                     served,
                     calls,
-                    port,
+                    started,
                 });
             }
+            Err(rpc::RpcError::Listen { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                let free = free_port_after(port);
+                self.rpc_problem = Some(RpcProblem::Busy { port, free });
+                self.rpc_failed = Some(port);
+            }
             Err(e) => {
-                self.rpc_problem = Some(e.to_string());
+                self.rpc_problem = Some(RpcProblem::Other(e.to_string()));
                 self.rpc_failed = Some(port);
             }
         }
@@ -112,6 +160,13 @@ impl HaulApp {
         self.rpc
             .as_ref()
             .map(|s| format!("http://{}/jsonrpc", s.served.addr))
+    }
+
+    /// Where its WebSocket is (aria2's notifications), when it listens.
+    pub fn rpc_websocket(&self) -> Option<String> {
+        self.rpc
+            .as_ref()
+            .map(|s| format!("ws://{}/jsonrpc", s.served.addr))
     }
 
     fn id_of(&self, gid: u64) -> Option<crate::protocol::JobId> {

@@ -49,6 +49,11 @@ pub struct Settings {
     pub rpc_port: u16,
     /// The token RPC calls must give; made the first time the RPC is turned on.
     pub rpc_secret: String,
+    /// Let web pages (AriaNg…) call the RPC from the origins in `rpc_origins` (browser
+    /// extensions always may).
+    pub rpc_pages: bool,
+    /// The web pages let in, one origin a line (`https://ariang.example`).
+    pub rpc_origins: String,
     /// The run hours, a speed limit by the clock, and what to do when the queue is done.
     pub schedule: super::schedule::Schedule,
     /// Offer to add a copied link that looks like a download (never adds by itself).
@@ -110,6 +115,8 @@ impl Default for Settings {
             rpc_enabled: false,
             rpc_port: crate::rpc::DEFAULT_PORT,
             rpc_secret: String::new(),
+            rpc_pages: false,
+            rpc_origins: String::new(),
             schedule: super::schedule::Schedule::default(),
             clipboard_watch: false,
             clipboard_types: CLIPBOARD_TYPES.to_owned(),
@@ -229,6 +236,18 @@ impl Settings {
         }
     }
 
+    /// The web pages let in to the RPC (none unless `rpc_pages`): each line of `rpc_origins`
+    /// that is an http(s) origin, as browsers send it (`https://host[:port]`, no path).
+    pub fn rpc_allowed_origins(&self) -> Vec<String> {
+        if !self.rpc_pages {
+            return Vec::new();
+        }
+        self.rpc_origins
+            .lines()
+            .filter_map(|line| web_origin(line).ok())
+            .collect()
+    }
+
     pub fn limits(&self) -> Limits {
         let defaults = Limits::default();
         Limits {
@@ -284,6 +303,24 @@ impl Settings {
     }
 }
 
+/// A line of the RPC's web pages as the `Origin` a browser sends for them:
+/// `scheme://host[:port]` for an http(s) address with no path beyond `/`. Errors: the line as
+/// given, for the sentence that says it is not one.
+pub fn web_origin(line: &str) -> Result<String, String> {
+    let text = line.trim();
+    let url = url::Url::parse(text).map_err(|_| text.to_owned())?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && matches!(url.path(), "" | "/")
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty();
+    if !plain {
+        return Err(text.to_owned());
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +331,44 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(settings.jobs, 3);
         assert_eq!(settings.per_host, Settings::default().per_host);
+    }
+
+    #[test]
+    fn web_pages_are_origins_as_browsers_send_them() {
+        assert_eq!(
+            web_origin(" https://ariang.example/ ").as_deref(),
+            Ok("https://ariang.example")
+        );
+        assert_eq!(
+            web_origin("http://127.0.0.1:6880").as_deref(),
+            Ok("http://127.0.0.1:6880")
+        );
+        assert_eq!(
+            web_origin("HTTP://AriaNg.Example:80").as_deref(),
+            Ok("http://ariang.example")
+        );
+        for bad in [
+            "ariang.example",
+            "file:///ariang.html",
+            "https://a.example/ng/",
+            "null",
+        ] {
+            assert!(web_origin(bad).is_err(), "{bad}");
+        }
+        let settings = Settings {
+            rpc_pages: true,
+            rpc_origins: "https://a.example\nnot one\n\nhttp://b.example:8080/".to_owned(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.rpc_allowed_origins(),
+            ["https://a.example", "http://b.example:8080"]
+        );
+        let off = Settings {
+            rpc_pages: false,
+            ..settings
+        };
+        assert!(off.rpc_allowed_origins().is_empty());
     }
 
     #[test]

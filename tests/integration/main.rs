@@ -3,6 +3,8 @@
 //! the CLI's tests live in their crates.
 //!
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
+//! - `window_bridge`: the browser bridge's settings: a port in use, the WebSocket address,
+//!   web pages let in, a new secret (issue 28, item 17).
 //! - `window_certificates`: a self-signed server refused, then its certificate trusted for a
 //!   row or for its host (issue 28, item 19).
 //! - `window_connections`: a split download's connections on its row and in its details.
@@ -23,6 +25,7 @@
 //! - `world`: the window's test world (engine, server, harness) and a person's steps.
 
 mod window;
+mod window_bridge;
 mod window_certificates;
 mod window_connections;
 mod window_desk;

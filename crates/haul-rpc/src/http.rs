@@ -102,8 +102,7 @@ impl Drop for Counted {
 }
 
 /// Accepts connections for ever, one task each.
-pub(super) async fn accept(listener: tokio::net::TcpListener, config: RpcConfig, calls: Outbox) {
-    let config = std::sync::Arc::new(config);
+pub(super) async fn accept(listener: tokio::net::TcpListener, config: super::Live, calls: Outbox) {
     let held = Held::default();
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
@@ -192,9 +191,10 @@ fn origin_allowed(origin: &str, config: &RpcConfig) -> bool {
 
 async fn handle(
     request: Request<Incoming>,
-    config: &std::sync::Arc<RpcConfig>,
+    live: &super::Live,
     calls: &Outbox,
 ) -> Response<Full<Bytes>> {
+    let config = &super::now(live);
     let host = request
         .headers()
         .get(HOST)
@@ -224,7 +224,7 @@ async fn handle(
     }
     let mut response = match *request.method() {
         Method::GET if super::ws::wanted(&request) => {
-            super::ws::upgrade(request, std::sync::Arc::clone(config), calls.clone())
+            super::ws::upgrade(request, std::sync::Arc::clone(live), calls.clone())
         }
         Method::OPTIONS => plain(StatusCode::NO_CONTENT, ""),
         Method::POST => post(request, config, calls).await,

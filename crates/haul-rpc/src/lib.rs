@@ -105,11 +105,43 @@ pub struct Served {
     pub addr: SocketAddr,
     accept: tokio::task::AbortHandle,
     notes: tokio::sync::broadcast::Sender<String>,
+    config: Live,
+}
+
+/// The configuration every connection reads for each request (and each WebSocket message),
+/// so a new secret or list of web pages holds at once, on connections already open too.
+pub(crate) type Live = std::sync::Arc<std::sync::RwLock<std::sync::Arc<RpcConfig>>>;
+
+/// The configuration in force now.
+pub(crate) fn now(live: &Live) -> std::sync::Arc<RpcConfig> {
+    std::sync::Arc::clone(
+        &live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
 }
 
 impl Served {
     pub fn stop(&self) {
         self.accept.abort();
+    }
+
+    /// A new secret and list of web pages let in, from the next request on — on every
+    /// connection, WebSockets already open included (a renewed secret locks the old one out
+    /// at once). An empty secret is refused (the old one stays). Errors: [`RpcError::NoSecret`].
+    pub fn update(&self, secret: String, allow_origins: Vec<String>) -> Result<(), RpcError> {
+        if secret.is_empty() {
+            return Err(RpcError::NoSecret);
+        }
+        let mut config = self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = RpcConfig::clone(&config);
+        next.secret = secret;
+        next.allow_origins = allow_origins;
+        *config = std::sync::Arc::new(next);
+        Ok(())
     }
 
     /// Tells every open WebSocket about a download: `event` is aria2's notification name
@@ -160,10 +192,13 @@ pub async fn serve(
         waker,
         notes: notes.clone(),
     };
-    let accept = tokio::spawn(http::accept(listener, config, outbox)).abort_handle();
+    let live: Live = std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(config)));
+    let accept =
+        tokio::spawn(http::accept(listener, std::sync::Arc::clone(&live), outbox)).abort_handle();
     Ok(Served {
         addr: local,
         accept,
         notes,
+        config: live,
     })
 }

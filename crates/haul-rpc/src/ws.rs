@@ -6,8 +6,6 @@
 //!
 //! Must not touch: the downloads (calls go to their owner through the outbox).
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
 use http_body_util::Full;
@@ -21,7 +19,6 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Message, Role, WebSocketConfig};
 
 use super::MAX_BODY;
-use super::RpcConfig;
 use super::http::{Outbox, answer, plain};
 
 /// Whether the request asks for a WebSocket.
@@ -36,7 +33,7 @@ pub(super) fn wanted(request: &Request<Incoming>) -> bool {
 /// Answers the upgrade (101) and serves the socket in its own task.
 pub(super) fn upgrade(
     mut request: Request<Incoming>,
-    config: Arc<RpcConfig>,
+    config: crate::Live,
     outbox: Outbox,
 ) -> Response<Full<Bytes>> {
     let Some(key) = request.headers().get("sec-websocket-key").cloned() else {
@@ -75,7 +72,7 @@ pub(super) fn upgrade(
     response
 }
 
-async fn serve<S>(socket: WebSocketStream<S>, config: &RpcConfig, outbox: &Outbox)
+async fn serve<S>(socket: WebSocketStream<S>, config: &crate::Live, outbox: &Outbox)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -85,7 +82,8 @@ where
         tokio::select! {
             message = stream.next() => match message {
                 Some(Ok(Message::Text(text))) => {
-                    let reply = answer(text.as_bytes(), config, outbox).await;
+                    // The secret in force now, not the one the socket opened with.
+                    let reply = answer(text.as_bytes(), &crate::now(config), outbox).await;
                     if sink.send(Message::text(reply.to_string())).await.is_err() {
                         break;
                     }
@@ -103,5 +101,60 @@ where
                 Err(RecvError::Closed) => break,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+
+    use crate::{RpcConfig, serve};
+
+    /// Issue 28, item 17: a renewed secret locks the old one out at once, also on a WebSocket
+    /// that was opened (and used) with it, and a new web page is let in without a restart.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_secret_holds_at_once_on_an_open_websocket() {
+        let (tx, mut calls) = tokio::sync::mpsc::channel(8);
+        let config = RpcConfig {
+            port: 0,
+            secret: "old".to_owned(),
+            listen_all: false,
+            allow_origins: Vec::new(),
+            allow_origin_all: false,
+        };
+        let served = serve(config, tx, None).await.expect("serve");
+        tokio::spawn(async move {
+            while let Some(call) = calls.recv().await {
+                let _ = call.reply.send(Ok(serde_json::json!("answered")));
+            }
+        });
+        let stream = tokio::net::TcpStream::connect(served.addr)
+            .await
+            .expect("connect");
+        let url = format!("ws://{}/jsonrpc", served.addr);
+        let (mut socket, _) = tokio_tungstenite::client_async(url, stream)
+            .await
+            .expect("WebSocket");
+        let mut ask = async |secret: &str| {
+            let call = format!(
+                r#"{{"jsonrpc":"2.0","id":"1","method":"aria2.tellActive","params":["token:{secret}"]}}"#
+            );
+            socket.send(Message::text(call)).await.expect("send");
+            loop {
+                match socket.next().await {
+                    Some(Ok(Message::Text(text))) => return text.to_string(),
+                    Some(Ok(_)) => {}
+                    other => panic!("the socket ended: {other:?}"),
+                }
+            }
+        };
+        assert!(ask("old").await.contains("answered"));
+        served
+            .update("new".to_owned(), vec!["https://ariang.example".to_owned()])
+            .expect("update");
+        assert!(ask("old").await.contains("Unauthorized"));
+        assert!(ask("new").await.contains("answered"));
+        assert!(served.update(String::new(), Vec::new()).is_err());
     }
 }

@@ -14,12 +14,14 @@
 //!   ways to trust it, and Settings → Trusted certificates.
 //! - `summary`: counts, the current speed, wall time against the sum of item times, the
 //!   buttons that act on every row, the filter and the search.
-//! - `settings`, `logs`: the side and bottom panels.
+//! - `settings`, `logs`: the side and bottom panels; `bridge`: the browser bridge's rows of
+//!   Settings (port, addresses, secret, web pages let in).
 //! - `desk`: the Schedule and Desktop sections of Settings, the "when the queue is done"
 //!   countdown.
 //! - `dialogs`: About, the quit question, the question before deleting, the notice, the drop
 //!   overlay.
 
+mod bridge;
 mod columns;
 mod desk;
 mod details;

@@ -83,37 +83,6 @@ pub(super) fn limit_field(
     response.inner
 }
 
-impl HaulApp {
-    /// "Allow browsers and tools to add downloads", and where they find Haul when it is on.
-    fn rpc_rows(&mut self, ui: &mut Ui, tr: Tr) -> bool {
-        ui.add_space(6.0);
-        let changed = ui
-            .checkbox(&mut self.settings.rpc_enabled, tr.get(T::RpcAllow))
-            .on_hover_text(tr.get(T::HelpRpc))
-            .changed();
-        if !self.settings.rpc_enabled {
-            return changed;
-        }
-        if let Some(problem) = &self.rpc_problem {
-            let color = ui.visuals().error_fg_color;
-            ui.label(RichText::new(tr.fill(T::RpcProblem, &[("why", problem)])).color(color));
-        }
-        if let Some(address) = self.rpc_address() {
-            let secret = self.settings.rpc_secret.clone();
-            for (key, value) in [(T::RpcAddress, address), (T::RpcSecret, secret)] {
-                ui.horizontal(|ui| {
-                    ui.label(tr.get(key));
-                    if ui.small_button(tr.get(T::Copy)).clicked() {
-                        self.actions.push(Action::Copy(value.clone()));
-                    }
-                });
-                ui.add(egui::Label::new(RichText::new(value).monospace()).selectable(true));
-            }
-        }
-        changed
-    }
-}
-
 /// "No limit" in each language a limit field may hold.
 const NONE_WORDS: [&str; 3] = ["none", "无", "無"];
 
