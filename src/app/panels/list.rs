@@ -13,8 +13,9 @@ use super::super::Action;
 use super::super::i18n::{T, Tr};
 use super::super::model::{Click, Entry, Model, Move, SortKey, State};
 use super::columns::Col;
+use super::status::{Around, status_text};
 use crate::human::human_bytes;
-use crate::protocol::{JobId, Limits, Source, Status, Waiting};
+use crate::protocol::{JobId, Status};
 
 /// The list's own state: how many rows the last frame laid out, a row to scroll into view
 /// next frame, and whether the empty list may point at a file dialog.
@@ -97,15 +98,6 @@ fn status_icon(ui: &mut Ui, status: Status, color: Color32) {
             painter.line_segment([p(0.4, -0.8), p(0.4, 0.8)], stroke);
         }
     }
-}
-
-/// What a row's status says besides the row: the limits in force (what a queued row waits
-/// for) and the schedule (what it holds).
-pub(super) struct Around<'a> {
-    pub caps: Limits,
-    /// While the schedule holds the queue: when it lets downloads run again (`01:00`,
-    /// `tomorrow at 01:00`), and the rows (by gid) it paused.
-    pub held: Option<(String, &'a std::collections::HashSet<u64>)>,
 }
 
 /// The virtualised list: only rows in view are laid out. Returns how many were.
@@ -416,96 +408,6 @@ fn row_cells(
 /// The buttons column's width: three slots and the room between them.
 fn actions_width(ui: &Ui) -> f32 {
     SLOT_MAIN + SLOT_SECOND + SLOT_MENU + 2.0 * ui.spacing().item_spacing.x + 4.0
-}
-
-/// What the status column says: the status, what the row waits for, the retry countdown, or
-/// for a failure a person's sentence (the technical text is on hover and in the details).
-pub(super) fn status_text(
-    tr: Tr,
-    row: &Entry,
-    now: Instant,
-    model: &Model,
-    around: &Around<'_>,
-) -> String {
-    // The schedule holds the queue: it says until when (a schedule pause looked like one by
-    // hand).
-    if let Some((until, key)) = held_by_schedule(row, around) {
-        return tr.fill(key, &[("time", until)]);
-    }
-    match &row.state {
-        State::Retrying {
-            attempt, of, at, ..
-        } => {
-            let wait = tr.fill(
-                T::RetryIn,
-                &[
-                    ("n", &attempt.to_string()),
-                    ("of", &of.to_string()),
-                    ("wait", &tr.duration(at.saturating_duration_since(now))),
-                ],
-            );
-            format!("{wait} — {}", tr.why(&row.state))
-        }
-        State::Connecting {
-            waiting: Some(Waiting::PartInUse { part }),
-            ..
-        } => tr.fill(
-            T::WaitingForPart,
-            &[(
-                "name",
-                &part
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            )],
-        ),
-        State::Connecting { attempt, of, .. } if *attempt > 0 => tr.fill(
-            T::ConnectingTry,
-            &[("n", &attempt.to_string()), ("of", &of.to_string())],
-        ),
-        State::Failed { .. } | State::TimedOut { .. } => tr.why(&row.state),
-        State::Running { .. } if row.connections() > 1 => {
-            tr.fill(T::RunningOver, &[("n", &row.connections().to_string())])
-        }
-        State::Queued => queued_reason(tr, row, model, &around.caps)
-            .unwrap_or_else(|| tr.status(row.status()).into()),
-        _ if row.cannot_resume() => {
-            format!("{} · {}", tr.status(row.status()), tr.get(T::CantResume))
-        }
-        _ => tr.status(row.status()).to_owned(),
-    }
-}
-
-/// Until when the schedule holds row `row`, and the sentence that says so: a queued row while
-/// the schedule holds the queue, a paused one the schedule paused.
-fn held_by_schedule<'a>(row: &Entry, around: &'a Around<'_>) -> Option<(&'a str, T)> {
-    let (until, paused) = around.held.as_ref()?;
-    match row.state {
-        State::Queued => Some((until, T::QueuedForSchedule)),
-        State::Paused { .. } if paused.contains(&row.gid) => Some((until, T::PausedBySchedule)),
-        _ => None,
-    }
-}
-
-/// What a queued row waits for, when a cap holds it back: all the downloads at once that are
-/// allowed, or every connection its server may have (`None`: neither, e.g. it is next).
-fn queued_reason(tr: Tr, row: &Entry, model: &Model, caps: &Limits) -> Option<String> {
-    let working = model.working();
-    if working >= caps.jobs {
-        return Some(tr.fill(T::QueuedForSlot, &[("n", &working.to_string())]));
-    }
-    let source = row.source.as_ref()?;
-    let in_use = model.connections_to(&source.host_key()?);
-    let host = match source {
-        Source::Url(url) => url.host_str().unwrap_or_default().to_owned(),
-        Source::File(_) => return None,
-    };
-    (in_use >= caps.per_host).then(|| {
-        tr.fill(
-            T::QueuedForHost,
-            &[("n", &in_use.to_string()), ("host", &host)],
-        )
-    })
 }
 
 fn progress(ui: &mut Ui, row: &Entry) {

@@ -32,6 +32,7 @@ mod network;
 pub(super) mod options;
 mod row_menu;
 pub(super) mod settings;
+mod status;
 pub(super) mod summary;
 pub(super) mod toolbar;
 mod trust;
@@ -96,7 +97,7 @@ impl HaulApp {
         }
         let central = egui::CentralPanel::default().show(ui, |ui| {
             let scroll_to = self.list.scroll_to.take();
-            let around = list::Around {
+            let around = status::Around {
                 caps: self.limits(),
                 held: self.held_until().map(|(time, tomorrow)| {
                     let time = time.to_string();

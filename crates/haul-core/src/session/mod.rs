@@ -3,7 +3,7 @@
 //!
 //! Owns: each download's stable key (its gid: the engine's [`JobId`] changes with each
 //! submission, so the gid ↔ current id map lives here), the list's order and moves, each
-//! download's address, folder, options and checksum, its state from the engine's [`Event`]s,
+//! download's address, folder, options and checksum, its state from the engine's [`Event`](crate::protocol::Event)s,
 //! the count of downloads per status, what to submit to run it again, removed downloads kept
 //! (as aria2 keeps them, `removed`) until their result is dropped, and its speed ([`Speed`],
 //! the one estimator). O(1) per event; O(downloads) only when some are removed or moved.
@@ -12,9 +12,11 @@
 //!
 //! # Layout
 //! - this file: [`Session`], [`NewEntry`], [`Edit`], [`Applied`].
+//! - `apply`: [`Session::apply`], an engine event applied to its download.
 //! - `entry`: [`Entry`] and its [`State`].
 //! - `speed`: [`Speed`].
 
+mod apply;
 pub mod entry;
 pub mod speed;
 
@@ -26,9 +28,7 @@ use std::time::{Duration, Instant};
 pub use entry::{Entry, State, display_name};
 pub use speed::Speed;
 
-use crate::protocol::{
-    Checksum, Command, Event, FetchError, ItemOptions, JobId, Outcome, Source, Status,
-};
+use crate::protocol::{Checksum, Command, FetchError, ItemOptions, JobId, Source, Status};
 
 /// A download about to join the list.
 #[derive(Debug, Clone)]
@@ -424,165 +424,6 @@ impl Session {
             }
             *self.counts.entry(new).or_default() += 1;
         }
-    }
-
-    /// Applies one engine event to the download it belongs to; what it did, when it is one
-    /// of the list's (events of ids no longer in the list are ignored).
-    pub fn apply(&mut self, event: Event, now: Instant) -> Option<Applied> {
-        let gid = self.gid_of(event.id())?;
-        let i = self.position(gid)?;
-        let entry = &mut self.entries[i];
-        let was = entry.status();
-        let mut applied = Applied {
-            gid,
-            index: i,
-            was,
-            is: was,
-            received: 0,
-            renamed: false,
-        };
-        let (done, total) = (entry.state.bytes(), entry.state.total());
-        let (attempt, of) = match &entry.state {
-            State::Connecting { attempt, of, .. } | State::Retrying { attempt, of, .. } => {
-                (*attempt, *of)
-            }
-            State::Running { attempt, .. } => (*attempt, 0),
-            _ => (0, 0),
-        };
-        let since = entry::since_of(&entry.state, now);
-        let new_state = match event {
-            Event::Parts { done, .. } => {
-                entry.parts = done;
-                return Some(applied);
-            }
-            Event::Connections { speeds, .. } => {
-                entry.connections = speeds;
-                return Some(applied);
-            }
-            Event::Progress { done, total, .. } => {
-                if let State::Running {
-                    done: d,
-                    total: t,
-                    speed,
-                    ..
-                } = &mut entry.state
-                {
-                    applied.received = done.saturating_sub(*d);
-                    *d = done;
-                    *t = total;
-                    speed.update(done, now);
-                }
-                return Some(applied);
-            }
-            Event::Connecting { .. } => {
-                entry.connections.clear();
-                State::Connecting {
-                    since,
-                    waiting: None,
-                    attempt,
-                    of,
-                    done,
-                    total,
-                }
-            }
-            Event::Waiting { reason, .. } => State::Connecting {
-                since,
-                waiting: Some(reason),
-                attempt,
-                of,
-                done,
-                total,
-            },
-            Event::Started {
-                name,
-                total,
-                done,
-                resumable,
-                ..
-            } => {
-                entry.parts.clear();
-                entry.connections.clear();
-                entry.resumable = resumable;
-                if name != entry.name {
-                    entry.name = name;
-                    applied.renamed = true;
-                }
-                State::Running {
-                    since,
-                    done,
-                    total,
-                    speed: Speed::default(),
-                    attempt,
-                }
-            }
-            Event::Retrying {
-                attempt,
-                of,
-                delay,
-                reason,
-                cause,
-                ..
-            } => State::Retrying {
-                since,
-                done,
-                total,
-                attempt,
-                of,
-                at: now + delay,
-                cause: Box::new(cause),
-                reason,
-            },
-            Event::Finished {
-                elapsed,
-                bytes,
-                outcome,
-                ..
-            } => {
-                entry.parts.clear();
-                entry.connections.clear();
-                // What arrived after the last progress report (all of a small file).
-                if matches!(entry.state, State::Running { .. }) {
-                    applied.received = bytes.saturating_sub(done);
-                }
-                // The name it landed under (another item or program may have taken the one
-                // first reported).
-                if let Some(name) = outcome.path().and_then(|p| p.file_name()) {
-                    let name = name.to_string_lossy();
-                    if name != entry.name {
-                        entry.name = name.into_owned();
-                        applied.renamed = true;
-                    }
-                }
-                match outcome {
-                    Outcome::Done { files } => State::Done {
-                        files,
-                        bytes,
-                        elapsed,
-                    },
-                    Outcome::Failed(error) => State::Failed {
-                        error: Box::new(error),
-                        origin: None,
-                        bytes,
-                        elapsed,
-                    },
-                    Outcome::TimedOut(kind) => State::TimedOut {
-                        kind,
-                        bytes,
-                        elapsed,
-                    },
-                    Outcome::Cancelled => State::Cancelled { bytes, elapsed },
-                    Outcome::Skipped { path } => State::Skipped { path },
-                    Outcome::Paused => State::Paused {
-                        bytes,
-                        total,
-                        elapsed,
-                    },
-                }
-            }
-        };
-        self.set_state(i, new_state);
-        applied.is = self.entries[i].status();
-        Some(applied)
     }
 }
 

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::protocol::{Event, Outcome};
 
 fn new(uri: &str) -> NewEntry {
     NewEntry {
