@@ -33,6 +33,22 @@ impl Certified {
         }
     }
 
+    /// A new one marked as an authority (`CA:TRUE`), as `openssl req -x509` makes them: the
+    /// server shows an authority's own certificate.
+    pub fn authority() -> Certified {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let key = KeyPair::generate().expect("key");
+        let mut params =
+            CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("certificate params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).expect("a self-signed authority");
+        Certified {
+            pem: cert.pem(),
+            der: cert.der().to_vec(),
+            key: key.serialize_der(),
+        }
+    }
+
     /// Its SHA-256 fingerprint as browsers and openssl show it (`AB:CD:…`).
     pub fn fingerprint(&self) -> String {
         let digest = sha2::Sha256::digest(&self.der);

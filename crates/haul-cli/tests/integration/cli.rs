@@ -301,14 +301,20 @@ async fn decimal_timeouts_and_a_human_table() {
         stdout.contains("1 done, 0 failed, 1 timed out, 0 cancelled"),
         "{stdout}"
     );
-    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+    let names = names_in(dir.path());
+    // The stalled item keeps its bytes for a later run (never under its final name).
+    assert_eq!(names, ["fine.bin", "stuck.bin.part", "stuck.bin.part.haul"]);
+}
+
+/// The names in `dir`, sorted.
+pub(crate) fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("dest")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    // The stalled item keeps its bytes for a later run (never under its final name).
-    assert_eq!(names, ["fine.bin", "stuck.bin.part", "stuck.bin.part.haul"]);
+    names
 }
 
 #[cfg(unix)]

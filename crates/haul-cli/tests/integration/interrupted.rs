@@ -6,13 +6,43 @@
 // go unused.
 #![cfg_attr(not(unix), allow(unused_imports, dead_code))]
 
-use crate::cli::{BIN, hex_sha, json_lines, run, s};
+use crate::cli::{BIN, hex_sha, json_lines, names_in, run, s};
 #[cfg(unix)]
 use crate::cli::{count_parts, run_then_kill};
 use crate::support::{Server, body};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Runs `haul-cli` with `args` until `ready` holds (at most 10 s; then `linger`), and presses
+/// Ctrl+C: a real SIGINT to the process. Its output once it has ended.
+#[cfg(unix)]
+async fn ctrl_c_when(
+    args: Vec<String>,
+    ready: impl Fn() -> bool + Send + 'static,
+    linger: Duration,
+) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let child = Command::new(BIN)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ready() {
+            assert!(Instant::now() < deadline, "never ready for Ctrl+C");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(linger);
+        let pid = i32::try_from(child.id()).expect("pid");
+        // SAFETY: sending SIGINT to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        child.wait_with_output().expect("output")
+    })
+    .await
+    .expect("join")
+}
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,28 +62,13 @@ async fn ctrl_c_pauses_keeps_the_parts_and_the_same_command_resumes_them() {
         server.url(paths[0]),
         server.url(paths[1]),
     ];
-    let first = args.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        let child = Command::new(BIN)
-            .args(&first)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        // Wait until both transfers are under way (their .part files exist).
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while count_parts(&dest) < 2 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert_eq!(count_parts(&dest), 2, "transfers started");
-        std::thread::sleep(Duration::from_millis(300));
-        let pid = i32::try_from(child.id()).expect("pid");
-        // SAFETY: sending SIGINT to our own child process.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-        child.wait_with_output().expect("output")
-    })
-    .await
-    .expect("join");
+    // Once both transfers are under way (their .part files exist).
+    let output = ctrl_c_when(
+        args.clone(),
+        move || count_parts(&dest) == 2,
+        Duration::from_millis(300),
+    )
+    .await;
     assert_eq!(output.status.code(), Some(130), "{output:?}");
     let (items, summary) = json_lines(&output);
     assert_eq!(items.len(), 2);
@@ -110,28 +125,14 @@ async fn ctrl_c_then_exactly_the_same_command_finishes_without_copies() {
     }
     // 300 KiB dripping 1 KiB every 5 ms: still running when Ctrl+C comes.
     args.push(server.url("/bytes/307200/held.bin?range=1&etag=v1&drip_ms=5"));
-    let first = args.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        let child = Command::new(BIN)
-            .args(&first)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !((0..3).all(|i| dest.join(format!("done{i}.bin")).exists())
-            && count_parts(&dest) == 1)
-        {
-            assert!(Instant::now() < deadline, "the quick ones never finished");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let pid = i32::try_from(child.id()).expect("pid");
-        // SAFETY: sending SIGINT to our own child process.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-        child.wait_with_output().expect("output")
-    })
-    .await
-    .expect("join");
+    let output = ctrl_c_when(
+        args.clone(),
+        move || {
+            (0..3).all(|i| dest.join(format!("done{i}.bin")).exists()) && count_parts(&dest) == 1
+        },
+        Duration::ZERO,
+    )
+    .await;
     assert_eq!(output.status.code(), Some(130), "{output:?}");
     let said = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(said.contains("running the same command again"), "{said}");
@@ -149,12 +150,7 @@ async fn ctrl_c_then_exactly_the_same_command_finishes_without_copies() {
         (Some(3), Some(1)),
         "{items:?}"
     );
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .expect("dest")
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = names_in(dir.path());
     assert_eq!(names, ["done0.bin", "done1.bin", "done2.bin", "held.bin"]);
     assert_eq!(
         std::fs::read(dir.path().join("held.bin")).ok(),
@@ -192,12 +188,7 @@ async fn kill_9_mid_batch_then_the_same_command_gets_every_file_byte_exact() {
         assert!(file == body(*n), "k{i}.bin is not byte-exact");
     }
     assert_eq!(count_parts(dir.path()), 0);
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .expect("dest")
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = names_in(dir.path());
     assert_eq!(names, ["k0.bin", "k1.bin", "k2.bin"]);
     let resumed = server
         .request_log()

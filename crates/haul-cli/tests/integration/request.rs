@@ -383,12 +383,7 @@ async fn kill_9_then_the_same_command_with_skip_existing_fetches_only_what_was_l
         (Some(3), Some(1)),
         "{items:?}"
     );
-    let mut names: Vec<String> = std::fs::read_dir(&dest)
-        .expect("dest")
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = crate::cli::names_in(&dest);
     assert_eq!(
         names,
         ["quick0.bin", "quick1.bin", "quick2.bin", "slow.bin"]

@@ -94,6 +94,22 @@ async fn a_self_signed_certificate_is_refused_naming_its_fingerprint() {
     assert!(files.is_empty(), "{files:?}");
 }
 
+/// A certificate as `openssl req -x509` makes it (marked as an authority) read as rustls'
+/// "Other(OtherError(CaUsedAsEndEntity))"; it says self-signed, and its fingerprint lets it in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openssl_style_certificate_reads_as_self_signed() {
+    let cert = Certified::authority();
+    let server = TlsServer::start(&cert, BODY.to_vec());
+    let (outcome, _) = fetch(&server.url("/secret.bin"), Trust::default(), vec![]).await;
+    let Outcome::Failed(FetchError::Untrusted { reason, .. }) = &outcome else {
+        panic!("expected an untrusted certificate, got {outcome:?}");
+    };
+    assert!(reason.starts_with("it is self-signed"), "{reason}");
+    let (outcome, files) = fetch(&server.url("/secret.bin"), pinned(&cert), vec![]).await;
+    assert!(matches!(outcome, Outcome::Done { .. }), "{outcome:?}");
+    assert_eq!(files, ["secret.bin"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn its_authority_any_certificate_or_its_fingerprint_lets_it_in() {
     let cert = Certified::new();
