@@ -2,12 +2,14 @@
 //! server the test starts) is refused with its fingerprint in the row's details; "Trust this
 //! certificate for this download" lets in that row only, "for every download from HOST" every
 //! row of that host, now and after a restart (saved with the settings), until Settings'
-//! Forget. English and 简体中文.
+//! Forget; a row's trust and a refused row's fingerprint are saved with the queue. English
+//! and 简体中文.
 
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
 use haul::app::i18n::LanguageChoice;
-use haul::protocol::Status;
+use haul::desktop::saved_queue::SavedQueue;
+use haul::protocol::{FetchError, Status};
 use haul_testkit::tls::{Certified, TlsServer};
 
 use crate::world::{World, harness_with, shown, status_of, step_until, steps};
@@ -29,7 +31,11 @@ fn a_refused_certificate_is_trusted_for_one_download_by_its_fingerprint() {
     let (one, two) = (server.url("/one.bin"), server.url("/two.bin"));
     let mut world = World::new();
     let dest = world.dest.path().to_path_buf();
-    let mut h = world.harness();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    let mut init = world.init(Some(dest.clone()));
+    init.queue = SavedQueue::open(&db).queue;
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
     h.event(eframe::egui::Event::Paste(format!("{one}\n{two}")));
     step_until(&mut h, "both refused", |app| {
         app.model().count(Status::Failed) == 2
@@ -72,8 +78,25 @@ fn a_refused_certificate_is_trusted_for_one_download_by_its_fingerprint() {
     assert_eq!(
         row.map(|r| r.options.trust.pinned.len()),
         Some(1),
-        "the row's own option, saved with the queue"
+        "the row's own option"
     );
+
+    // Saved with the queue: the trusted row keeps its pin, the refused one its fingerprint
+    // (so the ways to trust it are offered again after a restart).
+    drop(h);
+    let saved = SavedQueue::open(&db).items;
+    let item = |url: &str| saved.iter().find(|i| i.text == url).cloned();
+    let pinned = item(&one).and_then(|i| i.options).map(|o| o.trust.pinned);
+    assert_eq!(
+        pinned.map(|p| p.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        Some(vec![fingerprint.clone()])
+    );
+    match item(&two).and_then(|i| i.failure) {
+        Some(FetchError::Untrusted { fingerprint: f, .. }) => {
+            assert_eq!(f.to_string(), fingerprint);
+        }
+        other => panic!("the refusal is kept: {other:?}"),
+    }
 }
 
 #[test]
