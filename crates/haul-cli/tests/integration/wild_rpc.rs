@@ -137,17 +137,23 @@ async fn file_valued_options_over_the_rpc_read_only_inside_the_destination() {
     let rpc = start(&dest).await;
     let url = server.url("/x.bin");
     let absolute = secret.display().to_string();
-    for file in [
-        absolute.as_str(),
-        "../secret.txt",
-        "link.txt",
-        "/nonexistent/cookies.txt",
-    ] {
-        let error = add(rpc.port, &url, json!({ "load-cookies": file }))
-            .await
-            .expect_err(file);
-        assert!(error.contains("outside the destination"), "{file}: {error}");
-        assert!(!error.contains("private"), "{error}");
+    // Both file-valued options: the cookies file, and the certificate authorities trusted.
+    for option in ["load-cookies", "ca-certificate"] {
+        for file in [
+            absolute.as_str(),
+            "../secret.txt",
+            "link.txt",
+            "/nonexistent/cookies.txt",
+        ] {
+            let error = add(rpc.port, &url, json!({ option: file }))
+                .await
+                .expect_err(file);
+            assert!(
+                error.contains("outside the destination"),
+                "{option} {file}: {error}"
+            );
+            assert!(!error.contains("private"), "{error}");
+        }
     }
     assert!(server.requests().is_empty(), "nothing refused was fetched");
     let gid = add(rpc.port, &url, json!({ "load-cookies": "mine.txt" }))

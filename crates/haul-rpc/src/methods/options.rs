@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{Downloads, Reply, RpcFailure, View, change_position, fail, find, gid_text, integer};
 use crate::options::{self, Given, OptionError, Place, Places};
-use crate::protocol::Source;
+use crate::protocol::{ItemOptions, Source};
 
 /// `getGlobalOption`: every global option of the table, as text.
 pub(super) fn global_options(downloads: &dyn Downloads) -> Value {
@@ -76,10 +76,7 @@ pub(super) fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply 
     // inside the destination cannot lead out, and a cookies file elsewhere (`/home/me/.ssh/…`)
     // is never read and sent to a server.
     let mut options = finished.options;
-    if let Some(file) = &options.request.cookies_file {
-        options.request.cookies_file =
-            Some(crate::paths::file_inside("load-cookies", &base, file)?);
-    }
+    files_inside(&mut options, &base, |_| true)?;
     let dest = match finished.dest.strip_prefix(&base) {
         Ok(dir) if !dir.as_os_str().is_empty() => crate::paths::folder_inside(&base, dir)?,
         _ => base.clone(),
@@ -266,12 +263,29 @@ pub(super) fn change_option(downloads: &mut dyn Downloads, params: &[Value]) -> 
         .finish(&view.dest, place, view.checksum)
         .map_err(|e| RpcFailure(e.to_string()))?;
     let mut options = finished.options;
-    if let Some(file) = &options.request.cookies_file
-        && map.contains_key("load-cookies")
-    {
-        options.request.cookies_file =
-            Some(crate::paths::file_inside("load-cookies", &base, file)?);
-    }
+    // Only the files this call names (the others were resolved when they were given).
+    files_inside(&mut options, &base, |name| map.contains_key(name))?;
     downloads.set_options(view.gid, options);
     Ok(json!("OK"))
+}
+
+/// The files a download's options name (`load-cookies`, `ca-certificate`), those that `named`
+/// says this call gave, resolved on disk through every link: only a file inside the
+/// destination `base` is read. Errors: one outside, or one that cannot be found.
+fn files_inside(
+    options: &mut ItemOptions,
+    base: &Path,
+    named: impl Fn(&str) -> bool,
+) -> Result<(), RpcFailure> {
+    if let Some(file) = &options.request.cookies_file
+        && named("load-cookies")
+    {
+        options.request.cookies_file = Some(crate::paths::file_inside("load-cookies", base, file)?);
+    }
+    if let Some(file) = &options.trust.ca_file
+        && named("ca-certificate")
+    {
+        options.trust.ca_file = Some(crate::paths::file_inside("ca-certificate", base, file)?);
+    }
+    Ok(())
 }
