@@ -415,6 +415,19 @@ impl HaulApp {
                 };
                 let status = row.status();
                 let sha256 = row.checksum;
+                // A new address for bytes kept in the same folder: they go on under it, so
+                // resuming asks only for what is missing (issue 28, item 27).
+                let handed = (row.source.as_ref(), row.state.kept_bytes() > 0, &row.dest);
+                let handed = match handed {
+                    (Some(old), true, old_dest) if *old != source && *old_dest == dest => {
+                        Some(Command::Adopt {
+                            from: old.clone(),
+                            to: source.clone(),
+                            dest: Some(dest.clone()),
+                        })
+                    }
+                    _ => None,
+                };
                 // The same finish as every other way in (dir is placed above, kept when
                 // unchanged).
                 let Ok(finished) = self.finish(result.given.clone(), None, PathBuf::new(), sha256)
@@ -431,6 +444,9 @@ impl HaulApp {
                 };
                 self.model.edit(id, edit);
                 self.save(id);
+                if let Some(handed) = handed {
+                    self.engine.send(handed);
+                }
                 // A queued row goes on with its new options; a paused or failed one waits for
                 // Resume or Retry, as the person left it.
                 if status == Status::Queued {

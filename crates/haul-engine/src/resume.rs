@@ -4,8 +4,9 @@
 //! bytes safely on disk), writing it atomically, and the per-folder index from a source URL
 //! to the `.part` that holds its bytes. The index is read from the folder once (one directory
 //! listing) and kept up to date as items keep or finish their parts, so a batch of thousands
-//! of items does not list the folder thousands of times.
-//! Must not touch: the network, events, the `.part` bytes themselves (that is `output`).
+//! of items does not list the folder thousands of times. Also: handing kept bytes over to a
+//! new address of the same file, and deleting them when a person discards them.
+//! Must not touch: the network, events, what the `.part` holds (that is `output`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::is_sharing_violation;
+use crate::protocol::{Source, is_sharing_violation};
 
 /// The sidecar format's version. Version 2 added `segments` (a split download's done ranges);
 /// version 1 sidecars still load (they have none). A sidecar of an unknown version is ignored
@@ -181,12 +182,42 @@ pub fn remove(part: &Path) {
 #[derive(Debug, Default)]
 pub struct ResumeIndex {
     folders: Mutex<HashMap<PathBuf, HashMap<String, PathBuf>>>,
+    /// (folder, new source) → the source whose bytes it goes on from ([`ResumeIndex::hand_over`]).
+    handed: Mutex<HashMap<(PathBuf, String), String>>,
 }
 
 impl ResumeIndex {
-    /// Takes the kept part for `source` in `dest` (so one item claims it), with its sidecar.
-    /// Blocking: lists `dest` the first time it is asked about.
+    /// The bytes kept for `from` in `dest` go on as `to`'s (the same file at a new address):
+    /// [`ResumeIndex::take`] for `to` finds them, if they have a size and a strong validator.
+    /// Local copies keep nothing to hand over.
+    pub fn hand_over(&self, dest: &Path, from: &Source, to: &Source) {
+        let (Source::Url(from), Source::Url(to)) = (from, to) else {
+            return;
+        };
+        let mut handed = self.handed.lock().unwrap_or_else(PoisonError::into_inner);
+        handed.insert((dest.to_path_buf(), to.to_string()), from.to_string());
+    }
+
+    /// Takes the kept part for `source` in `dest` (so one item claims it), with its sidecar;
+    /// or the part handed over to it ([`ResumeIndex::hand_over`]), whose sidecar still names
+    /// the source it was kept for (the caller adopts it). Blocking: lists `dest` the first
+    /// time it is asked about.
     pub fn take(&self, dest: &Path, source: &str) -> Option<(PathBuf, Sidecar)> {
+        let mut handed = self.handed.lock().unwrap_or_else(PoisonError::into_inner);
+        let from = handed.remove(&(dest.to_path_buf(), source.to_owned()));
+        drop(handed);
+        if let Some(from) = from
+            && let Some((part, sidecar)) = self.take_kept(dest, &from)
+        {
+            if sidecar.total.is_some() && sidecar.validator().is_some() {
+                return Some((part, sidecar));
+            }
+            self.put(dest, &from, &part); // no way to tell the new address serves these bytes
+        }
+        self.take_kept(dest, source)
+    }
+
+    fn take_kept(&self, dest: &Path, source: &str) -> Option<(PathBuf, Sidecar)> {
         let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
         let folder = folders
             .entry(dest.to_path_buf())
@@ -200,6 +231,11 @@ impl ResumeIndex {
     /// True when `dest` has been listed already and holds no kept part for `source`: then
     /// [`ResumeIndex::take`] would find nothing, and asking costs no trip to the disk.
     pub fn known_absent(&self, dest: &Path, source: &str) -> bool {
+        let handed = self.handed.lock().unwrap_or_else(PoisonError::into_inner);
+        if handed.contains_key(&(dest.to_path_buf(), source.to_owned())) {
+            return false;
+        }
+        drop(handed);
         let folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
         folders
             .get(dest)
@@ -245,6 +281,33 @@ impl ResumeIndex {
         })?;
         folder.remove(&source);
         Some((part, sidecar))
+    }
+
+    /// Deletes the bytes kept for `source` in `dest` (its `.part` and sidecar), unless another
+    /// process is writing them. Blocking.
+    pub fn discard(&self, dest: &Path, source: &str) {
+        if let Some((part, _)) = self.take_kept(dest, source) {
+            // Never the part another process is writing: only one whose lock is free.
+            let locked = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&part)
+                .map(|file| file.try_lock().map(|()| file));
+            let _held = match locked {
+                Ok(Ok(file)) => Some(file),
+                Ok(Err(std::fs::TryLockError::WouldBlock)) => {
+                    tracing::warn!(part = %part.display(), "in use by another download; not removed");
+                    return;
+                }
+                _ => None,
+            };
+            if let Err(e) = std::fs::remove_file(&part)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(part = %part.display(), error = %e, "could not remove .part");
+            }
+            remove(&part);
+            tracing::info!(part = %part.display(), "kept bytes discarded");
+        }
     }
 
     /// Records a part kept for `source`, so a later submission resumes it.

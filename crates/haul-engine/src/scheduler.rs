@@ -223,6 +223,10 @@ impl Scheduler {
             Command::SetPaused(paused) => self.paused = paused,
             Command::Reorder(ids) => self.reorder(&ids),
             Command::Discard { source, dest } => self.discard(source, dest),
+            Command::Adopt { from, to, dest } => {
+                let dest = dest.as_deref().unwrap_or(&self.output.dest);
+                self.resume.hand_over(dest, &from, &to);
+            }
         }
     }
 
@@ -326,30 +330,8 @@ impl Scheduler {
         };
         let resume = Arc::clone(&self.resume);
         let dest = dest.unwrap_or_else(|| self.output.dest.clone());
-        self.tracker.spawn_blocking(move || {
-            if let Some((part, _)) = resume.take(&dest, url.as_str()) {
-                // Never the part another process is writing: only one whose lock is free.
-                let locked = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&part)
-                    .map(|file| file.try_lock().map(|()| file));
-                let _held = match locked {
-                    Ok(Ok(file)) => Some(file),
-                    Ok(Err(std::fs::TryLockError::WouldBlock)) => {
-                        tracing::warn!(part = %part.display(), "in use by another download; not removed");
-                        return;
-                    }
-                    _ => None,
-                };
-                if let Err(e) = std::fs::remove_file(&part)
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!(part = %part.display(), error = %e, "could not remove .part");
-                }
-                super::resume::remove(&part);
-                tracing::info!(part = %part.display(), "kept bytes discarded");
-            }
-        });
+        self.tracker
+            .spawn_blocking(move || resume.discard(&dest, url.as_str()));
     }
 
     /// Takes a queued item out of its queue; false if it was not queued.

@@ -169,6 +169,15 @@ pub enum Command {
         source: Source,
         dest: Option<PathBuf>,
     },
+    /// The bytes kept for `from` in `dest` (or the current destination) go on as `to`'s: the
+    /// same file at a new address ("Edit options…" with a new link). Submitting `to` then
+    /// asks only for what is missing, with `If-Range`, so a different file there starts over
+    /// rather than mix. Bytes kept without a size and a strong validator are not handed over.
+    Adopt {
+        from: Source,
+        to: Source,
+        dest: Option<PathBuf>,
+    },
     /// Change caps and timeouts; running items keep their timeouts, the caps and the speed
     /// limit apply at once.
     SetLimits(Limits),

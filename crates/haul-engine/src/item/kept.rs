@@ -45,7 +45,8 @@ pub(crate) async fn load_cookies(job: &mut Job) -> Result<(), FetchError> {
     Ok(())
 }
 
-/// A `.part` an earlier run (or an earlier pause) kept for this URL, reopened.
+/// A `.part` an earlier run (or an earlier pause) kept for this URL, or handed over to it from
+/// another address of the same file (`Command::Adopt`), reopened.
 pub(crate) async fn kept_part(job: &Job, key: &str, stop: &CancellationToken) -> Option<PartFile> {
     if job.resume.known_absent(&job.output.dest, key) {
         return None; // the usual case, answered from memory
@@ -60,8 +61,18 @@ pub(crate) async fn kept_part(job: &Job, key: &str, stop: &CancellationToken) ->
     loop {
         let (names, overwrite) = (Arc::clone(&job.names), job.output.overwrite);
         let (part_path, kept) = (path.clone(), sidecar.clone());
+        let key = key.to_owned();
         let reopened = tokio::task::spawn_blocking(move || {
-            PartFile::resume(&names, &part_path, kept, overwrite)
+            let mut part = PartFile::resume(&names, &part_path, kept, overwrite)?;
+            // Handed over from another address of the same file: this item's from now on (if
+            // that cannot be written, the bytes stay as they were, for their own address).
+            if part.sidecar().is_some_and(|s| s.source != key)
+                && let Err(e) = part.adopt(&key)
+            {
+                let _ = part.keep();
+                return Err(ResumeError::Failed(e));
+            }
+            Ok(part)
         })
         .await
         .unwrap_or(Err(ResumeError::Gone));
