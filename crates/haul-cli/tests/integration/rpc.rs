@@ -220,6 +220,9 @@ third = api.add_uris(["{slow}&again=1"])
 wait(third.gid, lambda d: d.completed_length > 0, "third bytes")
 print("removed", api.remove([third]))
 print("after", [x.gid for x in api.get_downloads()].count(third.gid))
+fourth = api.add_uris(["{slow}&again=1"])
+d = wait(fourth.gid, lambda d: d.is_complete, "fourth complete", 60)
+print("fourth", d.files[0].path.name)
 "#,
         port = rpc.port,
         secret = SECRET,
@@ -246,6 +249,26 @@ print("after", [x.gid for x in api.get_downloads()].count(third.gid))
     assert!(resumed, "unpause resumed from the kept bytes");
     assert!(stdout.contains("removed [True]"), "{stdout}");
     assert!(stdout.contains("after 0"), "{stdout}");
+    // Added again after its removal, the same download goes on from the bytes the removal
+    // kept, under its own name (it became 'slow (2).bin', its '.part' left behind).
+    assert!(stdout.contains("fourth slow (1).bin"), "{stdout}");
+    let again: Vec<String> = server
+        .request_log()
+        .iter()
+        .filter(|l| l.target.contains("again"))
+        .filter_map(|l| l.range.clone())
+        .collect();
+    assert!(
+        again.iter().any(|r| r != "bytes=0-"),
+        "added again, it resumed: {again:?}"
+    );
+    let names = std::fs::read_dir(&dest)
+        .expect("dest")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect::<Vec<_>>();
+    assert!(names.is_empty(), "nothing left behind: {names:?}");
 }
 
 /// aria2p's queue moves (`changePosition` with POS_SET, POS_CUR and POS_END) reorder the

@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod queue;
+mod same;
+
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
@@ -51,6 +54,8 @@ struct Pending {
 struct Running {
     stop: StopSignal,
     key: HostKey,
+    /// The folder and source URL whose `.part` it holds (see `same`).
+    holds: Option<same::Holds>,
 }
 
 pub(crate) struct Scheduler {
@@ -100,6 +105,8 @@ pub(crate) struct Scheduler {
     /// Each running item's own speed limit (unlimited unless set), and each queued item's
     /// that has one.
     item_rates: HashMap<JobId, Arc<Bucket>>,
+    /// Items submitted while a run of the same download still held its bytes, by that run.
+    deferred: same::Deferred,
 }
 
 impl Scheduler {
@@ -139,6 +146,7 @@ impl Scheduler {
             startable: true,
             global_rate,
             item_rates: HashMap::new(),
+            deferred: same::Deferred::default(),
         }
     }
 
@@ -238,7 +246,6 @@ impl Scheduler {
         dest: Option<std::path::PathBuf>,
         options: Arc<ItemOptions>,
     ) {
-        let key = source.host_key();
         // Items for the current folder share one `Output`; an item for another folder (a
         // row that remembers its own) gets a copy with that folder.
         let output = match dest {
@@ -248,67 +255,21 @@ impl Scheduler {
             }),
             _ => Arc::clone(&self.output),
         };
-        let place = (self.next_rank, id);
-        self.next_rank += 1;
-        self.queued.insert(id, (key.clone(), place));
-        // Only an item with a limit of its own has a bucket while queued (100,000 queued
-        // items without one cost 8 MB); the others get theirs when they start.
-        if options.max_rate.is_some() {
-            self.item_rates
-                .insert(id, Arc::new(Bucket::new(options.max_rate)));
-        }
-        self.queues.entry(key.clone()).or_default().insert(
-            place,
-            Box::new(Pending {
-                id,
-                source,
-                sha256,
-                output,
-                options,
-            }),
-        );
-        self.refresh(&key);
-    }
-
-    /// Gives the queued items among `ids` the ranks they hold between them, in the order
-    /// given: they swap places with each other, and every other item keeps its own. Ids that
-    /// are not queued (running, ended, unknown) are skipped. O(n log n) in `ids`.
-    fn reorder(&mut self, ids: &[JobId]) {
-        let listed: Vec<(JobId, HostKey, Place)> = ids
-            .iter()
-            .filter_map(|id| {
-                let (key, place) = self.queued.get(id)?;
-                Some((*id, key.clone(), *place))
-            })
-            .collect();
-        let mut ranks: Vec<u64> = listed.iter().map(|(_, _, (rank, _))| *rank).collect();
-        ranks.sort_unstable();
-        ranks.dedup();
-        if ranks.len() != listed.len() {
-            return; // an id listed twice: not an order
-        }
-        let mut touched = BTreeSet::new();
-        for ((id, key, old), rank) in listed.into_iter().zip(ranks) {
-            let new = (rank, id);
-            if new == old {
-                continue;
-            }
-            if let Some(pending) = self.queues.get_mut(&key).and_then(|q| q.remove(&old)) {
-                self.queues
-                    .entry(key.clone())
-                    .or_default()
-                    .insert(new, pending);
-                self.queued.insert(id, (key.clone(), new));
-                touched.insert(key);
-            }
-        }
-        for key in touched {
-            self.refresh(&key);
+        let pending = Pending {
+            id,
+            source,
+            sha256,
+            output,
+            options,
+        };
+        match self.holder_of(&pending) {
+            Some(holder) => self.defer(holder, pending),
+            None => self.enqueue(Box::new(pending)),
         }
     }
 
     fn cancel(&mut self, id: JobId) {
-        if self.unqueue(id) {
+        if self.unqueue(id) || self.undefer(id) {
             self.events.send(ended_in_queue(id, Outcome::Cancelled));
         } else if let Some(running) = self.running.get(&id) {
             running.stop.stop(StopReason::Cancel);
@@ -316,7 +277,7 @@ impl Scheduler {
     }
 
     fn pause(&mut self, id: JobId) {
-        if self.unqueue(id) {
+        if self.unqueue(id) || self.undefer(id) {
             self.events.send(ended_in_queue(id, Outcome::Paused));
         } else if let Some(running) = self.running.get(&id) {
             running.stop.stop(StopReason::Pause);
@@ -334,40 +295,8 @@ impl Scheduler {
             .spawn_blocking(move || resume.discard(&dest, url.as_str()));
     }
 
-    /// Takes a queued item out of its queue; false if it was not queued.
-    fn unqueue(&mut self, id: JobId) -> bool {
-        let Some((key, place)) = self.queued.remove(&id) else {
-            return false;
-        };
-        self.item_rates.remove(&id);
-        if let Some(queue) = self.queues.get_mut(&key) {
-            queue.remove(&place);
-        }
-        self.refresh(&key);
-        true
-    }
-
     fn cancel_queued(&mut self) {
         self.end_queued(Outcome::Cancelled);
-    }
-
-    /// Ends every queued item with `outcome`, in queue order.
-    fn end_queued(&mut self, outcome: Outcome) {
-        let mut places: Vec<Place> = self.queued.drain().map(|(_, (_, place))| place).collect();
-        places.sort_unstable();
-        let ids: Vec<JobId> = places.into_iter().map(|(_, id)| id).collect();
-        for id in &ids {
-            self.item_rates.remove(id);
-        }
-        for host in self.queues.keys().flatten() {
-            self.slots.set_waiting(host, 0);
-        }
-        self.queues.clear();
-        self.ready.clear();
-        self.ready_front.clear();
-        for id in ids {
-            self.events.send(ended_in_queue(id, outcome.clone()));
-        }
     }
 
     fn set_limits(&mut self, limits: Limits) {
@@ -397,51 +326,10 @@ impl Scheduler {
             self.slots.close_item(host);
         }
         self.refresh(&running.key);
-    }
-
-    /// Re-files `key`'s queue in `ready` after its front or its host's load changed.
-    fn refresh(&mut self, key: &HostKey) {
-        if let Some(front) = self.ready_front.remove(key) {
-            self.ready.remove(&(front, key.clone()));
-        }
-        if let Some(host) = key {
-            self.slots.set_waiting(host, self.waiting_for_host(key));
-        }
-        let Some(queue) = self.queues.get(key) else {
-            return;
-        };
-        let Some(front) = queue.keys().next().copied() else {
-            self.queues.remove(key);
-            return;
-        };
-        let has_room = key.as_ref().is_none_or(|host| self.slots.has_room(host));
-        if has_room {
-            self.ready.insert((front, key.clone()));
-            self.ready_front.insert(key.clone(), front);
-        }
-    }
-
-    /// Items of `key`'s queue that wait for their host alone: none while the global cap or a
-    /// pause holds every item back (a connection given back would start nothing).
-    fn waiting_for_host(&self, key: &HostKey) -> usize {
-        if self.startable {
-            self.queues.get(key).map_or(0, BTreeMap::len)
-        } else {
-            0
-        }
-    }
-
-    /// After the global cap's room or the pause changed: every host's waiting count again.
-    fn restate_waiting(&mut self) {
-        let startable = !self.paused && self.running.len() < self.limits.jobs;
-        if startable == self.startable {
-            return;
-        }
-        self.startable = startable;
-        for key in self.queues.keys() {
-            if let Some(host) = key {
-                self.slots.set_waiting(host, self.waiting_for_host(key));
-            }
+        // The same download submitted again while this run stopped: now it finds the bytes
+        // this run kept.
+        for pending in self.release(id) {
+            self.enqueue(Box::new(pending));
         }
     }
 
@@ -516,6 +404,7 @@ impl Scheduler {
             Running {
                 stop: stop.clone(),
                 key,
+                holds: same::holds(&pending),
             },
         );
         // Connections for this file: its own number or the engine's, never more than a host
