@@ -33,13 +33,18 @@ type Started = (u16, String, Vec<String>);
 /// Why the server does not run, for the settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum RpcProblem {
-    /// Another program holds the port; `free` is a port after it that was free just now.
+    /// Another program holds the port; `free` is a port after it that was free just now;
+    /// tried again [`BUSY_RETRY`] after `since`.
     Busy {
         port: u16,
         free: Option<u16>,
+        since: Instant,
     },
     Other(String),
 }
+
+/// How long after finding its port held the server tries it again.
+const BUSY_RETRY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The first port after `port` (within 100) that nothing listens on just now.
 fn free_port_after(port: u16) -> Option<u16> {
@@ -57,6 +62,7 @@ impl HaulApp {
             self.settings.rpc_secret.clone(),
             self.settings.rpc_allowed_origins(),
         );
+        let retry_due = self.busy_retry_due();
         match (&mut self.rpc, wanted) {
             (Some(serving), true) if serving.started == started => return,
             // A new secret or list of web pages: the running server takes them at once (open
@@ -73,8 +79,9 @@ impl HaulApp {
                 return;
             }
             // It could not start on this port: not again every frame, only when the port
-            // or the setting changes.
-            (None, true) if self.rpc_failed == Some(port) => return,
+            // or the setting changes — or, when another program held the port, a few seconds
+            // later (the settings say "or close that program").
+            (None, true) if self.rpc_failed == Some(port) && !retry_due => return,
             _ => {}
         }
         self.rpc_failed = None;
@@ -106,8 +113,8 @@ impl HaulApp {
             allow_origin_all: false,
         };
         let (tx, calls) = tokio::sync::mpsc::channel(64);
-        let ctx = ctx.clone();
-        let waker: crate::protocol::Waker = Arc::new(move || ctx.request_repaint());
+        let window = ctx.clone();
+        let waker: crate::protocol::Waker = Arc::new(move || window.request_repaint());
         match self.desktop.block_on(rpc::serve(config, tx, Some(waker))) {
             Ok(served) => {
                 tracing::info!(addr = %served.addr, "serving aria2 JSON-RPC");
@@ -121,14 +128,27 @@ impl HaulApp {
                 if source.kind() == std::io::ErrorKind::AddrInUse =>
             {
                 let free = free_port_after(port);
-                self.rpc_problem = Some(RpcProblem::Busy { port, free });
+                self.rpc_problem = Some(RpcProblem::Busy {
+                    port,
+                    free,
+                    since: Instant::now(),
+                });
                 self.rpc_failed = Some(port);
+                ctx.request_repaint_after(BUSY_RETRY);
             }
             Err(e) => {
                 self.rpc_problem = Some(RpcProblem::Other(e.to_string()));
                 self.rpc_failed = Some(port);
             }
         }
+    }
+
+    /// Whether a port another program held is due to be tried again.
+    fn busy_retry_due(&self) -> bool {
+        matches!(
+            self.rpc_problem,
+            Some(RpcProblem::Busy { since, .. }) if since.elapsed() >= BUSY_RETRY
+        )
     }
 
     /// Answers the calls that arrived since the last frame.

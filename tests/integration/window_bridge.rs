@@ -168,3 +168,24 @@ fn web_pages_get_in_only_from_the_origins_listed_and_a_new_secret_locks_the_old_
     assert!(call(&mut h, port, &secret, None).contains("Unauthorized"));
     assert!(call(&mut h, port, &renewed, None).contains("\"version\""));
 }
+
+/// "…or close that program": once the other program lets the port go, the window takes it
+/// within a few seconds, with nothing else done.
+#[test]
+fn a_port_let_go_by_the_other_program_is_taken_soon_after() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let mut world = World::new();
+    let storage = with_settings(&world, |s| {
+        s.rpc_enabled = true;
+        s.rpc_port = port;
+    });
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    steps(&mut h, 3);
+    assert!(h.state().rpc_address().is_none());
+    drop(taken);
+    crate::world::step_until(&mut h, "the port taken once let go", |app| {
+        app.rpc_address() == Some(format!("http://127.0.0.1:{port}/jsonrpc"))
+    });
+}

@@ -85,7 +85,7 @@ impl HaulApp {
         };
         let color = ui.visuals().error_fg_color;
         match problem {
-            RpcProblem::Busy { port, free } => {
+            RpcProblem::Busy { port, free, .. } => {
                 let said = tr.fill(T::RpcPortBusy, &[("port", &port.to_string())]);
                 ui.label(RichText::new(said).color(color));
                 if let Some(free) = free
