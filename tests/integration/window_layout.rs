@@ -476,3 +476,17 @@ fn the_summary_compares_times_only_once_items_are_done() {
         "three at once, done: the comparison"
     );
 }
+
+/// The add box has a name a screen reader says (it had none: only a placeholder, gone once
+/// something is typed), in the window's language.
+#[test]
+fn the_add_box_has_an_accessible_name() {
+    let mut world = World::new();
+    let mut h = world.harness();
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    h.event(egui::Event::Text("http://example.invalid/a.bin".into()));
+    h.step();
+    let named = h.get_by_role_and_label(Role::MultilineTextInput, "Addresses to add");
+    assert_eq!(named.rect(), h.get_by_role(Role::MultilineTextInput).rect());
+}

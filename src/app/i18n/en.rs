@@ -8,6 +8,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::AddBoxHint,
         "Paste web addresses or file paths, one per line (Ctrl+Enter adds)",
     ),
+    (T::AddBoxName, "Addresses to add"),
     (T::Add, "Add"),
     (T::AddFiles, "Add files…"),
     (T::ImportList, "Import list…"),

@@ -96,7 +96,7 @@ macro_rules! keys {
 }
 
 keys! {
-    AppTitle, AddBoxHint, Add, AddFiles, ImportList, Destination, DestinationHint, ChooseFolder,
+    AppTitle, AddBoxHint, AddBoxName, Add, AddFiles, ImportList, Destination, DestinationHint, ChooseFolder,
     OpenFolder, Settings, Logs, About, More, SearchHint, RateExample, HelpRate, DestWillBeCreated, DestIsFile,
     DestNotWritable, DestUnusable, DestStillUsed,
     Jobs, PerHost, ConnectTimeout, StallTimeout, Deadline, Retries, MaxSize, WhenExists, NewName,

@@ -8,6 +8,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::AddBoxHint,
         "粘贴网址或文件路径，每行一个（Ctrl+Enter 添加）",
     ),
+    (T::AddBoxName, "要添加的网址"),
     (T::Add, "添加"),
     (T::AddFiles, "添加文件…"),
     (T::ImportList, "导入列表…"),

@@ -9,6 +9,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::AddBoxHint,
         "貼上網址或檔案路徑，每行一個（Ctrl+Enter 加入）",
     ),
+    (T::AddBoxName, "要加入的網址"),
     (T::Add, "加入"),
     (T::AddFiles, "加入檔案…"),
     (T::ImportList, "匯入清單…"),

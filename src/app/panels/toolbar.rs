@@ -106,6 +106,12 @@ impl HaulApp {
                                     .desired_rows(2)
                                     .desired_width(ui.available_width()),
                             );
+                            // Its name for a screen reader (the hint is only a placeholder,
+                            // gone once something is typed).
+                            let name = tr.get(T::AddBoxName);
+                            ui.ctx().accesskit_node_builder(response.id, |node| {
+                                node.set_label(name);
+                            });
                             submit_key = response.has_focus()
                                 && ui.input_mut(|i| {
                                     i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter)
