@@ -11,7 +11,7 @@ use haul::app::HaulApp;
 use haul::protocol::Status;
 
 use crate::support::body;
-use crate::world::{World, paste_and_pause, step_until, step_until_status, steps};
+use crate::world::{World, paste_and_pause, shown, step_until, step_until_status, steps};
 
 /// The text field labelled `label` (a label of the same text may stand beside it).
 fn field<'a>(h: &'a Harness<'_, HaulApp>, label: &'a str) -> egui_kittest::Node<'a> {
@@ -301,4 +301,46 @@ fn a_guessed_address_keeps_its_option_lines() {
         .find(|l| l.target.contains("guessed.bin"))
         .expect("asked");
     assert_eq!(seen.header("referer"), Some("https://r.example/"));
+}
+
+/// A cookies file that is not there is the form's problem, in red like the other fields,
+/// and Add waits (it was accepted and the row failed as "The file cannot be read"; issue 28,
+/// item 12). A file that is not a cookies.txt says so; a real one is sent as a `Cookie`.
+#[test]
+fn a_missing_cookies_file_is_said_in_the_form() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/3000/with-cookies.bin");
+    let missing = world.dest.path().join("no-such-cookies.txt");
+    let cookies = world.dest.path().join("cookies.txt");
+    let mut h = world.harness();
+    h.get_by_label("Add with options…").click();
+    steps(&mut h, 3);
+    fill(&mut h, "Addresses", &url);
+    fill(&mut h, "Cookies file", &missing.display().to_string());
+    assert!(shown(&h, "No file at this path"), "the field says why");
+    assert!(!confirm(&mut h, "Add"), "and Add waits until it is fixed");
+
+    std::fs::write(&cookies, "not a cookies file at all\n").expect("a file");
+    fill(&mut h, "Cookies file", &cookies.display().to_string());
+    assert!(shown(&h, "Not a cookies.txt file (Netscape format)"));
+    assert!(!confirm(&mut h, "Add"));
+
+    let host = url::Url::parse(&url).expect("url");
+    let line = format!(
+        "{}\tFALSE\t/\tFALSE\t0\tsession\tabc123\n",
+        host.host_str().expect("host")
+    );
+    std::fs::write(&cookies, line).expect("cookies");
+    fill(&mut h, "Cookies file", "");
+    fill(&mut h, "Cookies file", &cookies.display().to_string());
+    assert!(!shown(&h, "No file at this path"));
+    assert!(confirm(&mut h, "Add"));
+    step_until_status(&mut h, &url, Status::Done);
+    let seen = world
+        .server
+        .request_log()
+        .into_iter()
+        .find(|l| l.target.contains("with-cookies.bin"))
+        .expect("asked");
+    assert_eq!(seen.header("cookie"), Some("session=abc123"));
 }

@@ -92,6 +92,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (T::OptErrHeader, "One header per line, as Name: value"),
     (T::OptErrReferer, "A web address without line breaks"),
+    (T::OptErrNoFile, "No file at this path"),
+    (
+        T::OptErrNotCookies,
+        "Not a cookies.txt file (Netscape format)",
+    ),
     (T::OptErrCookies, "The path of a cookies.txt file"),
     (T::OptErrUser, "A password needs a user name"),
     (T::OptErrChecksum, "64 hexadecimal digits (a SHA-256)"),

@@ -130,7 +130,7 @@ keys! {
     AddWithOptions, EditOptions, OptAddresses, OptName, OptNameHint, OptFolder, OptFolderHint,
     OptHeaders, OptReferer, OptCookies, OptUser, OptPassword, OptChecksum, OptConnections,
     OptConnectionsDefault, Apply, FormCancel, OptErrAddress, OptErrName, OptErrFolder, OptErrHeader,
-    OptErrReferer, OptErrCookies, OptErrUser, OptErrChecksum, OptUserAgent, OptErrUserAgent,
+    OptErrReferer, OptErrCookies, OptErrNoFile, OptErrNotCookies, OptErrUser, OptErrChecksum, OptUserAgent, OptErrUserAgent,
     OptErrConnections, OptErrRate, RpcAllow, HelpRpc, RpcProblem,
     RpcAddress, RpcSecret, Copy,
     ProxyNone, ProxySystem, ProxyManual, ProxyAddress, ProxyExceptions, HelpProxyExceptions,

@@ -86,6 +86,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (T::OptErrHeader, "每行一个请求头，格式为 名称: 值"),
     (T::OptErrReferer, "不含换行的网址"),
+    (T::OptErrNoFile, "此路径下没有文件"),
+    (
+        T::OptErrNotCookies,
+        "不是 cookies.txt 文件（Netscape 格式）",
+    ),
     (T::OptErrCookies, "cookies.txt 文件的路径"),
     (T::OptErrUser, "填写密码时也要填写用户名"),
     (T::OptErrChecksum, "64 位十六进制数字（SHA-256）"),

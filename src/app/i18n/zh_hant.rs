@@ -87,6 +87,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (T::OptErrHeader, "每行一個請求標頭，格式為 名稱: 值"),
     (T::OptErrReferer, "不含換行的網址"),
+    (T::OptErrNoFile, "此路徑下沒有檔案"),
+    (
+        T::OptErrNotCookies,
+        "不是 cookies.txt 檔案（Netscape 格式）",
+    ),
     (T::OptErrCookies, "cookies.txt 檔案的路徑"),
     (T::OptErrUser, "填寫密碼時也要填寫使用者名稱"),
     (T::OptErrChecksum, "64 位十六進位數字（SHA-256）"),

@@ -34,6 +34,9 @@ pub struct OptionsForm {
     /// Each option's text, by its name in the table (every row marked for the form; empty:
     /// not set). `header` holds one header a line.
     pub fields: BTreeMap<&'static str, String>,
+    /// The cookies file as last looked at: the text typed then, and what is wrong with the
+    /// file it names (checked again only when the text changes).
+    cookies_file: Option<(String, Option<T>)>,
 }
 
 /// What a valid form gives.
@@ -116,7 +119,24 @@ impl OptionsForm {
             target: FormFor::New,
             sources: String::new(),
             fields: form_rows().map(|s| (s.name, String::new())).collect(),
+            cookies_file: None,
         }
+    }
+
+    /// Looks at the cookies file the field names (relative to `base`, as the download will)
+    /// when its text changed: a missing file, or one that is not a Netscape cookies file, is
+    /// the field's problem, in red like the others, before Add (issue 28, item 12).
+    fn look_at_cookies_file(&mut self, base: &std::path::Path) {
+        let text = self.fields.get("load-cookies").map_or("", |t| t.trim());
+        if self
+            .cookies_file
+            .as_ref()
+            .is_some_and(|(seen, _)| seen == text)
+        {
+            return;
+        }
+        let problem = (!text.is_empty()).then(|| cookies_problem(&base.join(text)));
+        self.cookies_file = Some((text.to_owned(), problem.flatten()));
     }
 
     /// The form for a row, filled with every option it has (the table reads them back).
@@ -178,6 +198,11 @@ impl OptionsForm {
         if let Err(e) = given.check() {
             problems.entry("http-user").or_insert(text(e));
         }
+        if let Some((_, Some(_))) = &self.cookies_file {
+            problems
+                .entry("load-cookies")
+                .or_insert_with(|| "no cookies file there".to_owned());
+        }
         let sources: Vec<String> = self
             .sources
             .lines()
@@ -207,6 +232,18 @@ impl OptionsForm {
     /// The valid result (what Add or Apply takes), if the form is valid.
     pub fn result(&self, base: &std::path::Path) -> Option<FormResult> {
         self.read(base).0.ok()
+    }
+}
+
+/// What is wrong with the cookies file at `path`, if anything: none there, or not a Netscape
+/// cookies file (what the download would fail with).
+fn cookies_problem(path: &std::path::Path) -> Option<T> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => crate::protocol::Cookies::parse_netscape(&text)
+            .err()
+            .map(|_| T::OptErrNotCookies),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(T::OptErrNoFile),
+        Err(_) => Some(T::OptErrNotCookies),
     }
 }
 
@@ -267,8 +304,12 @@ impl HaulApp {
         let Some(form) = &mut self.options_form else {
             return;
         };
+        form.look_at_cookies_file(&self.cwd);
         let (valid, problems) = form.read(&base);
-        let problems = in_words(problems, tr);
+        let mut problems = in_words(problems, tr);
+        if let Some((_, Some(key))) = form.cookies_file {
+            problems.insert("load-cookies", tr.get(key).to_owned());
+        }
         let mut close = false;
         let title = match form.target {
             FormFor::New => tr.get(T::AddWithOptions),
