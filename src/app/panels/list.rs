@@ -13,7 +13,7 @@ use super::super::Action;
 use super::super::i18n::{T, Tr};
 use super::super::model::{Click, Entry, Model, Move, SortKey, State};
 use super::columns::Col;
-use super::status::{Around, status_text};
+use super::status::{Around, queued_reason, status_text};
 use crate::human::human_bytes;
 use crate::protocol::{JobId, Status};
 
@@ -372,6 +372,20 @@ fn row_cells(
                     }
                     None if row.cannot_resume() => {
                         ui.add(label).on_hover_text(tr.get(T::CantResumeHint));
+                    }
+                    // What a queued row waits for, in full.
+                    None if let Some((_, long)) = (row.status() == Status::Queued)
+                        .then(|| queued_reason(tr, row, model, &around.caps))
+                        .flatten() =>
+                    {
+                        ui.add(label.show_tooltip_when_elided(false))
+                            .on_hover_text(long);
+                    }
+                    // "on 4 connections" fits the column; the sentence is on hover.
+                    None if matches!(row.state, State::Running { .. }) && row.connections() > 1 => {
+                        let n = row.connections().to_string();
+                        ui.add(label.show_tooltip_when_elided(false))
+                            .on_hover_text(tr.fill(T::RunningOverLong, &[("n", &n)]));
                     }
                     None => {
                         ui.add(label);

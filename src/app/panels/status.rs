@@ -70,7 +70,7 @@ pub(super) fn status_text(
             tr.fill(T::RunningOver, &[("n", &row.connections().to_string())])
         }
         State::Queued => queued_reason(tr, row, model, &around.caps)
-            .unwrap_or_else(|| tr.status(row.status()).into()),
+            .map_or_else(|| tr.status(row.status()).into(), |(short, _)| short),
         _ if row.cannot_resume() => {
             format!("{} · {}", tr.status(row.status()), tr.get(T::CantResume))
         }
@@ -90,11 +90,20 @@ fn held_by_schedule<'a>(row: &Entry, around: &'a Around<'_>) -> Option<(&'a str,
 }
 
 /// What a queued row waits for, when a cap holds it back: all the downloads at once that are
-/// allowed, or every connection its server may have (`None`: neither, e.g. it is next).
-fn queued_reason(tr: Tr, row: &Entry, model: &Model, caps: &Limits) -> Option<String> {
+/// allowed, or every connection its server may have (`None`: neither, e.g. it is next). The
+/// short sentence for the column, and the whole one for its tooltip.
+pub(super) fn queued_reason(
+    tr: Tr,
+    row: &Entry,
+    model: &Model,
+    caps: &Limits,
+) -> Option<(String, String)> {
+    let both =
+        |short: T, long: T, args: &[(&str, &str)]| (tr.fill(short, args), tr.fill(long, args));
     let working = model.working();
     if working >= caps.jobs {
-        return Some(tr.fill(T::QueuedForSlot, &[("n", &working.to_string())]));
+        let n = working.to_string();
+        return Some(both(T::QueuedForSlot, T::QueuedForSlotLong, &[("n", &n)]));
     }
     let source = row.source.as_ref()?;
     let in_use = model.connections_to(&source.host_key()?);
@@ -102,10 +111,12 @@ fn queued_reason(tr: Tr, row: &Entry, model: &Model, caps: &Limits) -> Option<St
         Source::Url(url) => url.host_str().unwrap_or_default().to_owned(),
         Source::File(_) => return None,
     };
+    let n = in_use.to_string();
     (in_use >= caps.per_host).then(|| {
-        tr.fill(
+        both(
             T::QueuedForHost,
-            &[("n", &in_use.to_string()), ("host", &host)],
+            T::QueuedForHostLong,
+            &[("n", &n), ("host", &host)],
         )
     })
 }

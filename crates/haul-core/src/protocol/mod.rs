@@ -232,8 +232,8 @@ pub enum Event {
     /// A split download's byte ranges written so far, `[start, end)`, sorted (about twice a
     /// second while it runs), for a progress bar that shows each connection's part.
     Parts { id: JobId, done: Vec<(u64, u64)> },
-    /// The connections a running item uses now: each one's speed in bytes a second over the
-    /// last half second, in the order they opened (about twice a second while a split download
+    /// The connections a running item uses now: each one's speed in bytes a second over about
+    /// the last two seconds, in the order they opened (about twice a second while a split download
     /// runs, and within a tenth of a second of one opening or ending; once with an empty list
     /// when it goes on in one stream). An item that never sends
     /// it runs on one connection.

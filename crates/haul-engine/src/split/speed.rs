@@ -6,7 +6,7 @@
 //! `Connections` event), and the rule for taking over. Must not touch: the ranges themselves
 //! (`plan` moves them), the network, the disk.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -17,6 +17,8 @@ const WATCHED: Duration = Duration::from_millis(500);
 /// (counting a new request's round trip), and at least [`SAVED`] more.
 const SLOWER: f64 = 2.0;
 const SAVED: Duration = Duration::from_millis(500);
+/// The window each connection's reported speed is taken over.
+const RECENT: Duration = Duration::from_secs(2);
 /// What a new request costs before its first byte, as the taker pays it.
 const NEW_REQUEST: Duration = Duration::from_millis(100);
 
@@ -31,8 +33,9 @@ pub(crate) struct Meters {
 #[derive(Debug, Default)]
 pub(crate) struct Speeds {
     meters: Mutex<HashMap<usize, Meter>>,
-    /// Each open connection's bytes and time when [`Speeds::recent`] last looked.
-    looked: Mutex<BTreeMap<usize, (Instant, u64)>>,
+    /// Each open connection's (time, bytes) when [`Speeds::recent`] looked, over the last
+    /// [`RECENT`].
+    looked: Mutex<BTreeMap<usize, VecDeque<(Instant, u64)>>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,8 +65,9 @@ impl Speeds {
         self.meters().remove(&conn);
     }
 
-    /// Each open connection's speed in bytes a second since the last call (or since it
-    /// started), in the order they started.
+    /// Each open connection's speed in bytes a second over about the last [`RECENT`] (since
+    /// it started, at first), in the order they started. A server that throttles in bursts
+    /// (nginx's `limit_rate` sends a few MiB, then nothing) reads steady over that window.
     pub(crate) fn recent(&self) -> Vec<u64> {
         let now = Instant::now();
         let mut meters: Vec<(usize, Meter)> = self.meters().iter().map(|(c, m)| (*c, *m)).collect();
@@ -73,11 +77,22 @@ impl Speeds {
         meters
             .into_iter()
             .map(|(conn, meter)| {
-                let last = looked.entry(conn).or_insert((meter.since, 0));
-                let secs = now.duration_since(last.0).as_secs_f64().max(1e-3);
-                let rate = meter.bytes.saturating_sub(last.1) as f64 / secs;
-                *last = (now, meter.bytes);
-                rate as u64
+                let seen = looked
+                    .entry(conn)
+                    .or_insert_with(|| VecDeque::from([(meter.since, 0)]));
+                seen.push_back((now, meter.bytes));
+                while seen.len() > 2
+                    && seen
+                        .get(1)
+                        .is_some_and(|(at, _)| now.duration_since(*at) >= RECENT)
+                {
+                    seen.pop_front();
+                }
+                let (Some(&(from, first)), Some(&(to, last))) = (seen.front(), seen.back()) else {
+                    return 0;
+                };
+                let secs = to.duration_since(from).as_secs_f64().max(1e-3);
+                (last.saturating_sub(first) as f64 / secs) as u64
             })
             .collect()
     }
@@ -147,6 +162,46 @@ mod tests {
     fn at(conn: usize, bytes: u64, ago: Duration) -> (usize, Meter) {
         let since = Instant::now().checked_sub(ago).expect("a past instant");
         (conn, Meter { since, bytes })
+    }
+
+    #[test]
+    fn a_connections_speed_is_taken_over_the_last_two_seconds() {
+        let ago = |ms: u64| {
+            Instant::now()
+                .checked_sub(Duration::from_millis(ms))
+                .expect("a past instant")
+        };
+        let speeds = Speeds {
+            meters: Mutex::new(HashMap::from([
+                (
+                    0,
+                    Meter {
+                        since: ago(5000),
+                        bytes: 4_000_000,
+                    },
+                ),
+                (
+                    1,
+                    Meter {
+                        since: ago(1000),
+                        bytes: 500_000,
+                    },
+                ),
+            ])),
+            looked: Mutex::new(BTreeMap::from([(
+                0,
+                VecDeque::from([
+                    (ago(5000), 0),
+                    (ago(2500), 1_000_000),
+                    (ago(1000), 2_000_000),
+                ]),
+            )])),
+        };
+        let rates = speeds.recent();
+        // Connection 0: 3 MB in the last 2.5 s (its first 2.5 s are forgotten), not 4 MB in 5 s.
+        assert!((1_150_000..1_250_000).contains(&rates[0]), "{rates:?}");
+        // Connection 1, looked at for the first time: since it started.
+        assert!((450_000..550_000).contains(&rates[1]), "{rates:?}");
     }
 
     #[test]
