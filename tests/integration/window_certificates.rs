@@ -158,3 +158,49 @@ fn trusting_for_a_host_lets_in_its_downloads_across_a_restart_until_forgotten_in
     });
     assert_eq!(status_of(h.state(), &d), Some(Status::Failed));
 }
+
+/// "Edit options…" keeps the options its form has no field for: a row given anew (its link
+/// changed) keeps the certificate it trusts, and the new address is fetched under it.
+#[test]
+fn an_edit_keeps_the_certificate_a_row_trusts() {
+    use crate::window_options::{confirm, fill};
+    use eframe::egui::accesskit::Role;
+    let cert = Certified::new();
+    let server = TlsServer::start(&cert, b"kept trust".to_vec());
+    let dead = haul_testkit::tools::free_port();
+    let old = format!("https://127.0.0.1:{dead}/kept.bin");
+    let new = server.url("/kept.bin");
+    let mut world = World::new();
+    let dest = world.dest.path().to_path_buf();
+    let mut h = world.harness();
+    let list = format!("{old}\n  trust-certificate={}\n", cert.fingerprint());
+    h.event(eframe::egui::Event::Paste(list));
+    step_until(&mut h, "the dead address failed", |app| {
+        app.model().count(Status::Failed) == 1
+    });
+    h.get_by_label("kept.bin").click_secondary();
+    steps(&mut h, 3);
+    h.get_by_role_and_label(Role::Button, "Edit options…")
+        .click();
+    steps(&mut h, 3);
+    fill(&mut h, "Addresses", &new);
+    assert!(confirm(&mut h, "Apply"));
+    let row = h.state().model().rows()[0].clone();
+    assert_eq!(row.uri, new);
+    assert_eq!(
+        row.options.trust.pinned.len(),
+        1,
+        "the trusted certificate is kept"
+    );
+    h.get_all_by_role_and_label(Role::Button, "Retry")
+        .next()
+        .expect("the row's Retry")
+        .click();
+    step_until(&mut h, "fetched under the kept trust", |app| {
+        app.model().count(Status::Done) == 1
+    });
+    assert_eq!(
+        std::fs::read(dest.join("kept.bin")).ok().as_deref(),
+        Some(&b"kept trust"[..])
+    );
+}

@@ -14,7 +14,7 @@ use crate::support::body;
 use crate::world::{World, paste_and_pause, shown, step_until, step_until_status, steps};
 
 /// The text field labelled `label` (a label of the same text may stand beside it).
-fn field<'a>(h: &'a Harness<'_, HaulApp>, label: &'a str) -> egui_kittest::Node<'a> {
+pub(crate) fn field<'a>(h: &'a Harness<'_, HaulApp>, label: &'a str) -> egui_kittest::Node<'a> {
     h.get_all_by_label(label)
         .find(|n| {
             matches!(
@@ -26,7 +26,7 @@ fn field<'a>(h: &'a Harness<'_, HaulApp>, label: &'a str) -> egui_kittest::Node<
 }
 
 /// Types `text` into the form's field labelled `label` (replacing what is there).
-fn fill(h: &mut Harness<'_, HaulApp>, label: &str, text: &str) {
+pub(crate) fn fill(h: &mut Harness<'_, HaulApp>, label: &str, text: &str) {
     field(h, label).focus();
     h.step();
     h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
@@ -37,7 +37,7 @@ fn fill(h: &mut Harness<'_, HaulApp>, label: &str, text: &str) {
 }
 
 /// The form's confirm button (the toolbar has its own "Add").
-fn confirm(h: &mut Harness<'_, HaulApp>, label: &str) -> bool {
+pub(crate) fn confirm(h: &mut Harness<'_, HaulApp>, label: &str) -> bool {
     let button = h
         .get_all_by_role_and_label(Role::Button, label)
         .last()

@@ -37,6 +37,9 @@ pub struct OptionsForm {
     /// The cookies file as last looked at: the text typed then, and what is wrong with the
     /// file it names (checked again only when the text changes).
     cookies_file: Option<(String, Option<T>)>,
+    /// A row's options the form has no field for (its trusted certificate, `-k`,
+    /// `ca-certificate`): kept as they are when the form is applied.
+    pub kept: Vec<(&'static str, String)>,
 }
 
 /// What a valid form gives.
@@ -120,6 +123,7 @@ impl OptionsForm {
             sources: String::new(),
             fields: form_rows().map(|s| (s.name, String::new())).collect(),
             cookies_file: None,
+            kept: Vec::new(),
         }
     }
 
@@ -153,11 +157,14 @@ impl OptionsForm {
         let dir = dir.filter(|d| !d.as_os_str().is_empty()).map(Into::into);
         let given = Given::from_finished(options.clone(), dir, checksum);
         for (name, value) in given.values() {
-            if let Some(field) = form.fields.get_mut(name) {
-                if !field.is_empty() {
-                    field.push('\n'); // repeatable (headers): one a line
+            match form.fields.get_mut(name) {
+                Some(field) => {
+                    if !field.is_empty() {
+                        field.push('\n'); // repeatable (headers): one a line
+                    }
+                    field.push_str(&value);
                 }
-                field.push_str(&value);
+                None => form.kept.push((name, value)),
             }
         }
         if let Some(credentials) = &options.request.credentials {
@@ -193,6 +200,11 @@ impl OptionsForm {
                 if let Err(e) = given.set(spec.name, &value) {
                     problems.entry(spec.name).or_insert(text(e));
                 }
+            }
+        }
+        for (name, value) in &self.kept {
+            if let Err(e) = given.set(name, value) {
+                problems.entry(name).or_insert(text(e));
             }
         }
         if let Err(e) = given.check() {
