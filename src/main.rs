@@ -277,6 +277,19 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         })
     };
     logs.set_waker(Arc::clone(&waker));
+    // Haul's name on Windows' notifications and taskbar: the process's id at once, its
+    // registration in the background.
+    haul::desktop::identity::set_process_id();
+    #[cfg(windows)]
+    {
+        let data_dir = data_dir.clone();
+        runtime.spawn_blocking(move || {
+            let classes = haul::desktop::identity::CLASSES_KEY;
+            if let Err(e) = haul::desktop::identity::register(classes, data_dir.as_deref()) {
+                tracing::info!(error = %e, "notifications keep Windows' own name");
+            }
+        });
+    }
     let (handoff_tx, handoffs) = std::sync::mpsc::channel();
     let _instance = instance.map(|i| i.serve(handoff_tx, Some(Arc::clone(&waker))));
     let (engine, events) = Engine::start(
@@ -338,7 +351,7 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         .with_inner_size([1180.0, 680.0])
         .with_min_inner_size([640.0, 360.0])
         .with_drag_and_drop(true);
-    match eframe::icon_data::from_png_bytes(include_bytes!("../assets/icon-256.png")) {
+    match eframe::icon_data::from_png_bytes(haul::desktop::ICON_PNG) {
         Ok(icon) => viewport = viewport.with_icon(icon),
         Err(e) => tracing::warn!("window icon unusable: {e}"),
     }

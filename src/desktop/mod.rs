@@ -16,10 +16,15 @@
 //! - `comforts`, starting the desktop comforts: [`autostart`] (Haul at login), [`clipboard`]
 //!   (copied links to offer), [`tray`] (the icon and its menu), [`power`] (sleep, shut down).
 //! - [`system`]: the system calls the window makes itself on Windows.
+//! - [`identity`]: Haul's AppUserModelID on Windows (its name on notifications).
+
+/// Haul's icon (256 px): the window's, and the one Windows shows beside its notifications.
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-256.png");
 
 pub mod autostart;
 pub mod clipboard;
 mod comforts;
+pub mod identity;
 pub mod instance;
 pub mod logs;
 mod opener;
@@ -321,11 +326,12 @@ impl Desktop {
     /// system's own on macOS and Windows). One that cannot be shown is only logged.
     pub fn notify(&self, title: String, body: String) {
         self.runtime.spawn_blocking(move || {
-            let shown = notify_rust::Notification::new()
-                .appname("Haul")
-                .summary(&title)
-                .body(&body)
-                .show();
+            let mut notification = notify_rust::Notification::new();
+            notification.appname("Haul").summary(&title).body(&body);
+            // Shown as Haul, not as "Windows PowerShell" (see `identity`).
+            #[cfg(windows)]
+            notification.app_id(identity::AUMID);
+            let shown = notification.show();
             if let Err(e) = shown {
                 tracing::info!(error = %e, "no desktop notification");
             }

@@ -412,3 +412,38 @@ impl Watcher {
         0
     }
 }
+
+/// Windows: Haul's AppUserModelID is registered with its name and icon, so its notifications
+/// say "Haul" (they said "Windows PowerShell"); run under Wine by `.ci/windows`, with the
+/// key under a test key.
+#[cfg(windows)]
+#[test]
+fn the_notification_identity_is_registered_with_its_name_and_icon() {
+    use haul::desktop::identity;
+    let state = tempfile::tempdir().expect("tempdir");
+    let classes = format!(
+        r"HKCU\Software\Haul tests\{}\AppUserModelId",
+        std::process::id()
+    );
+    identity::register(&classes, Some(state.path())).expect("registered");
+    let key = format!(r"{classes}\{}", identity::AUMID);
+    let query = std::process::Command::new("reg")
+        .args(["query", &key])
+        .output()
+        .expect("reg query");
+    let listed = String::from_utf8_lossy(&query.stdout);
+    assert!(
+        listed.contains("DisplayName") && listed.contains("Haul"),
+        "{listed}"
+    );
+    let icon = state.path().join("haul-256.png");
+    assert!(listed.contains(&icon.display().to_string()), "{listed}");
+    assert_eq!(
+        std::fs::read(&icon).ok().as_deref(),
+        Some(haul::desktop::ICON_PNG)
+    );
+    let test_key = classes.trim_end_matches(r"\AppUserModelId");
+    let _ = std::process::Command::new("reg")
+        .args(["delete", test_key, "/f"])
+        .output();
+}
