@@ -430,8 +430,12 @@ impl HaulApp {
                 };
                 // The same finish as every other way in (dir is placed above, kept when
                 // unchanged).
-                let Ok(finished) = self.finish(result.given.clone(), None, PathBuf::new(), sha256)
-                else {
+                let Ok(finished) = self.finish(
+                    result.given.clone(),
+                    &crate::desktop::AddContext::default(),
+                    PathBuf::new(),
+                    sha256,
+                ) else {
                     self.options_form = Some(form);
                     return;
                 };

@@ -10,7 +10,7 @@
 //! files are skipped and counted; the add box and imported lists say why each line fails.
 //! Must not touch: drawing, the disk.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -75,8 +75,7 @@ impl HaulApp {
                     given: entry.given,
                 }),
                 Ok(source) => {
-                    let into = context.dest.as_deref();
-                    match self.finish(entry.given, into, PathBuf::new(), entry.checksum) {
+                    match self.finish(entry.given, &context, PathBuf::new(), entry.checksum) {
                         Ok(f) => {
                             let (sha256, dest, options) = (f.checksum, f.dest, f.options);
                             self.add_source(&entry.text, source, sha256, false, dest, options, now);
@@ -114,22 +113,23 @@ impl HaulApp {
     }
 
     /// What was given for one item, finished by the option table's one rule
-    /// ([`Given::finish`]): into `subfolder` (a folder walk's) of `into` (a later launch's
-    /// `--dest`) or of the Save-to folder, then the line's own `dir`; a relative cookies file
-    /// from where relative sources are taken (the folder Haul was started in). Errors: the
-    /// option's sentence, for a failed row.
+    /// ([`Given::finish`]): into `subfolder` (a folder walk's) of the context's folder (a
+    /// later launch's `--dest`) or of the Save-to folder, then the line's own `dir`; a
+    /// relative cookies file from where the line's relative sources are taken (the context's
+    /// base: an imported list's folder, a later launch's working folder, else the window's).
+    /// Errors: the option's sentence, for a failed row.
     pub(super) fn finish(
         &self,
         given: Given,
-        into: Option<&Path>,
+        context: &AddContext,
         subfolder: PathBuf,
         checksum: Option<crate::protocol::Checksum>,
     ) -> Result<Finished, FetchError> {
         let place = Place {
-            base: &self.cwd,
+            base: context.base.as_deref().unwrap_or(&self.cwd),
             inside: None,
         };
-        let into = into.unwrap_or(&self.settings.dest);
+        let into = context.dest.as_deref().unwrap_or(&self.settings.dest);
         // (Joining an empty path would add a trailing separator to the folder shown.)
         let dest = if subfolder.as_os_str().is_empty() {
             into.to_path_buf()
@@ -142,13 +142,12 @@ impl HaulApp {
     }
 
     /// Local files (picked, dropped, or found in a folder), with their checksums and the
-    /// options their line gave.
-    /// `into`: their own folder (a later launch's `--dest`), else the Save-to folder.
-    pub(super) fn add_files(&mut self, files: Vec<LocalFile>, into: Option<&Path>) {
+    /// options their line gave, as `context` says where they go (see [`HaulApp::finish`]).
+    pub(super) fn add_files(&mut self, files: Vec<LocalFile>, context: &AddContext) {
         let now = Instant::now();
         for file in files {
             let text = file.path.display().to_string();
-            match self.finish(file.given, into, file.subfolder, file.sha256) {
+            match self.finish(file.given, context, file.subfolder, file.sha256) {
                 Ok(f) => {
                     let (sha256, dest, options) = (f.checksum, f.dest, f.options);
                     let source = Source::File(file.path);
@@ -169,10 +168,9 @@ impl HaulApp {
     ) {
         let now = Instant::now();
         context.added += files.len();
-        self.add_files(files, context.dest.as_deref());
+        self.add_files(files, &context);
         for (line, url) in guessed {
-            let into = context.dest.as_deref();
-            match self.finish(line.given, into, PathBuf::new(), line.sha256) {
+            match self.finish(line.given, &context, PathBuf::new(), line.sha256) {
                 Ok(f) => {
                     let (sha256, dest, options) = (f.checksum, f.dest, f.options);
                     self.add_source(&line.text, url, sha256, true, dest, options, now);

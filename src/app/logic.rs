@@ -219,7 +219,7 @@ impl HaulApp {
                             .into_iter()
                             .map(|path| LocalFile::single(path, None))
                             .collect(),
-                        None,
+                        &AddContext::default(),
                     );
                 }
                 Reply::DestPicked(dest) => self.set_dest(dest),
@@ -252,12 +252,21 @@ impl HaulApp {
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_else(|| path.display().to_string());
-                    let mut entries = sources::from_list(&text, &name, &self.cwd);
+                    // Its relative paths are taken from its own folder, where its
+                    // SHA256SUMS is read (a window has no working folder a person knows).
+                    let base = path
+                        .parent()
+                        .map_or_else(|| self.cwd.clone(), std::path::Path::to_path_buf);
+                    let mut entries = sources::from_list(&text, &name, &base);
                     if let Some(sums) = sums {
                         sources::apply_sums(&mut entries, &sources::parse_sums(&sums));
                     }
                     let n = entries.len();
-                    self.add_entries(entries, false);
+                    let context = AddContext {
+                        base: Some(base),
+                        ..AddContext::default()
+                    };
+                    self.add_batch(entries, context);
                     self.info_notice(tr.fill(
                         T::Imported,
                         &[
@@ -345,6 +354,7 @@ impl HaulApp {
             // Its --dest is for these items only: the Save-to folder stays the person's.
             let context = AddContext {
                 dest: handoff.dest.map(|dest| absolute(&handoff.cwd, &dest)),
+                base: Some(handoff.cwd.clone()),
                 ..AddContext::default()
             };
             let entries = sources::from_args(&handoff.sources, &handoff.cwd);

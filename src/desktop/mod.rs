@@ -110,6 +110,10 @@ pub struct AddContext {
     /// The folder these go to instead of the Save-to folder (a later launch's `--dest`):
     /// for these items only.
     pub dest: Option<PathBuf>,
+    /// The folder relative paths in these lines (sources, a cookies file) are taken from:
+    /// an imported list's own folder (where its `SHA256SUMS` is read too), a later launch's
+    /// working folder; the window's own when `None` (typed or pasted text).
+    pub base: Option<PathBuf>,
     /// Rows already added from the same text before the walk.
     pub added: usize,
     /// Lines already skipped (quiet only).

@@ -579,3 +579,43 @@ fn local_files_from_an_imported_list_keep_their_checksums() {
         world.files()
     );
 }
+
+/// An imported list's relative paths (a local source, a `load-cookies` file) are taken from
+/// the list's own folder, where its `SHA256SUMS` is read too: a window has no working folder a
+/// person knows (they were taken from the folder Haul was started in, issue 22's bug 4).
+#[test]
+fn an_imported_lists_relative_paths_are_taken_from_its_folder() {
+    let mut world = World::new();
+    let lists = tempfile::tempdir().expect("tempdir");
+    std::fs::write(lists.path().join("local.bin"), body(700)).expect("local");
+    std::fs::write(
+        lists.path().join("cookies.txt"),
+        "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tlisted\n",
+    )
+    .expect("cookies");
+    let url = world.server.url("/bytes/500/remote.bin");
+    let text = format!("local.bin\n{url}\n  load-cookies=cookies.txt\n");
+    let list = lists.path().join("urls.txt");
+    std::fs::write(&list, &text).expect("list");
+    let (mut h, desktop) = world.harness_and_desktop();
+    desktop
+        .send(Reply::ListRead {
+            path: list,
+            text,
+            sums: None,
+        })
+        .expect("window alive");
+    step_until(&mut h, "both items ended", |app| {
+        app.model().len() == 2 && app.model().active() == 0
+    });
+    assert_eq!(status_of(h.state(), &url), Some(Status::Done));
+    let local = lists.path().join("local.bin").display().to_string();
+    assert_eq!(status_of(h.state(), &local), Some(Status::Done));
+    let sent = world.server.request_log();
+    let cookie = sent.iter().find_map(|l| l.header("cookie"));
+    assert_eq!(cookie, Some("session=listed"));
+    assert_eq!(
+        std::fs::read(world.dest.path().join("local.bin")).ok(),
+        Some(body(700))
+    );
+}

@@ -14,8 +14,8 @@
 //! # Paths named in options
 //! One rule, wherever the option was given ([`Place`]): a relative path (`load-cookies`,
 //! `ca-certificate`) is taken from the same folder as a relative source on the same line — the
-//! working directory for a command line, a paste, a typed line or the form; the destination
-//! for the RPC. Over
+//! working directory for a command line, a paste, a typed line or the form; a list imported in
+//! the window, its own folder; the destination for the RPC. Over
 //! the RPC a path must also stay inside the destination (an RPC client must not make Haul read
 //! a file elsewhere and send it to a server). `dir` is always a folder inside the destination.
 
