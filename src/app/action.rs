@@ -126,6 +126,7 @@ impl HaulApp {
         if !dropped.is_empty() {
             self.actions.push(Action::AddPaths(dropped));
         }
+        self.refuse_long_pastes(ctx);
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Q)) {
             // Ctrl+Q / Cmd+Q: the same path as the window's close button, but it quits (asking
             // first while downloads run) even when the close button would hide to the tray.
@@ -146,7 +147,8 @@ impl HaulApp {
             i.events
                 .iter()
                 .filter_map(|e| match e {
-                    egui::Event::Paste(text) => Some(text.clone()),
+                    // (Empty: every line of it was refused as too long, and said so.)
+                    egui::Event::Paste(text) if !text.is_empty() => Some(text.clone()),
                     _ => None,
                 })
                 .collect()

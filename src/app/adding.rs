@@ -19,7 +19,7 @@ use super::i18n::T;
 use super::model::NewEntry;
 use crate::desktop::{AddContext, Candidate, LocalFile};
 use crate::options::{Finished, Given, Place};
-use crate::protocol::{FetchError, ItemOptions, Source};
+use crate::protocol::{FetchError, ItemOptions, Source, SourceError};
 use crate::sources::{self, Entry};
 
 impl HaulApp {
@@ -54,6 +54,11 @@ impl HaulApp {
         let entries = entries.into_iter();
         self.model.reserve(entries.size_hint().0);
         for entry in entries {
+            if matches!(entry.parsed, Err(SourceError::TooLong(_))) {
+                // Not a row: one would keep megabytes and slow every frame (issue 28, 14).
+                context.too_long += 1;
+                continue;
+            }
             if let Some(error) = entry
                 .rejection()
                 .filter(|_| !entry.option_errors.is_empty())
@@ -191,21 +196,62 @@ impl HaulApp {
         self.tell_added(context);
     }
 
+    /// A pasted line too long to be a source never enters a text field, the add box included
+    /// (laying out a 5 MB line each frame made every click take seconds; issue 28, item 14):
+    /// it is taken out of the paste, and a notice says so, as Add would.
+    pub(super) fn refuse_long_pastes(&mut self, ctx: &eframe::egui::Context) {
+        let long = |line: &str| line.len() > sources::MAX_SOURCE_LEN;
+        let refused = ctx.input_mut(|i| {
+            let mut refused = 0;
+            for event in &mut i.events {
+                if let eframe::egui::Event::Paste(text) = event
+                    && text.lines().any(long)
+                {
+                    refused += text.lines().filter(|l| long(l)).count();
+                    let kept: Vec<&str> = text.lines().filter(|l| !long(l)).collect();
+                    *text = kept.join("\n");
+                }
+            }
+            refused
+        });
+        if refused > 0 {
+            let context = AddContext {
+                too_long: refused,
+                ..AddContext::default()
+            };
+            self.tell_added(context);
+        }
+    }
+
     /// After a quiet paste: say what was added, or why nothing was (a source already in the
     /// list counts as added: its row was shown, and said so).
     fn tell_added(&mut self, context: AddContext) {
+        let tr = self.tr();
+        if context.too_long > 0 && !(context.quiet && context.added > 0) {
+            let limit = crate::human::human_bytes(sources::MAX_SOURCE_LEN as u64);
+            let said = tr.fill(
+                T::LinesTooLong,
+                &[("lines", &context.too_long.to_string()), ("limit", &limit)],
+            );
+            if context.added == 0 {
+                self.error_notice(said);
+            } else {
+                self.info_notice(said);
+            }
+            return;
+        }
         if !context.quiet {
             return;
         }
-        let tr = self.tr();
+        let skipped = context.skipped + context.too_long;
         if context.added == 0 {
             self.error_notice(tr.get(T::PasteNothing).to_owned());
-        } else if context.skipped > 0 {
+        } else if skipped > 0 {
             self.info_notice(tr.fill(
                 T::PasteSkipped,
                 &[
                     ("items", &tr.items(context.added)),
-                    ("skipped", &context.skipped.to_string()),
+                    ("skipped", &skipped.to_string()),
                 ],
             ));
         }

@@ -58,6 +58,12 @@ impl HaulApp {
     pub(super) fn restore(&mut self, stored: &[SavedItem]) {
         let fallback = self.settings.dest.clone();
         for item in stored {
+            if item.text.len() > crate::sources::MAX_SOURCE_LEN {
+                // Never a source: a line an older Haul kept as a failed row (a pasted 5 MB
+                // blob came back at every start; issue 28, item 14). Gone for good.
+                self.forget_saved(vec![item.key]);
+                continue;
+            }
             let id = self.engine.next_id();
             let (row, again) = saved::restored(item, id, &self.cwd, &fallback);
             self.model.restore(row);

@@ -118,6 +118,9 @@ pub struct AddContext {
     pub added: usize,
     /// Lines already skipped (quiet only).
     pub skipped: usize,
+    /// Lines refused as too long to be a source (a pasted document, a 5 MB blob): never a
+    /// row, said in a notice.
+    pub too_long: usize,
 }
 
 /// The answer to one request.

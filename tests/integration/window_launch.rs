@@ -362,3 +362,63 @@ fn the_about_window_speaks_the_windows_language() {
         "Esc closes it"
     );
 }
+
+/// A line too long to be a source (issue 28, item 14): pasted into the add box, it is taken
+/// out of the paste and a notice says so, as Ctrl+V on the window says why nothing was added;
+/// it never becomes a row (one kept the 5 MB, made every click take seconds, and was saved
+/// with the queue). One an older Haul saved is dropped from the queue when it is read.
+#[test]
+fn a_five_megabyte_line_never_becomes_a_row_and_an_old_one_is_dropped() {
+    use haul::desktop::saved_queue::{SavedItem, SavedOp, SavedQueue};
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    let blob = "x".repeat(5 * 1024 * 1024);
+    {
+        let old = SavedQueue::open(&db).queue.expect("a queue");
+        old.send(SavedOp::Put(Box::new(SavedItem {
+            key: 1,
+            text: blob.clone(),
+            expect: None,
+            name: blob.clone(),
+            status: Status::Failed,
+            bytes: 0,
+            total: None,
+            path: None,
+            digest: None,
+            files: Vec::new(),
+            error: Some(format!("invalid source '{blob}'")),
+            failure: None,
+            elapsed_ms: 0,
+            dest: None,
+            guessed: false,
+            options: None,
+        })));
+    }
+    let url = world.server.url("/bytes/1000/short.bin");
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    let opened = SavedQueue::open(&db);
+    assert_eq!(opened.items.len(), 1, "an older Haul saved it");
+    init.queue = opened.queue;
+    init.stored = opened.items;
+    let mut h = harness_with(move |_| HaulApp::new(None, init));
+    assert!(h.state().model().is_empty(), "not brought back");
+
+    add_via_box(&mut h, &format!("{blob}\n{url}"));
+    step_until_status(&mut h, &url, Status::Done);
+    let rows = h.state().model().rows();
+    assert_eq!(rows.len(), 1, "only the address");
+    assert!(
+        rows.iter()
+            .all(|r| r.uri.len() < 1000 && r.name.len() < 1000)
+    );
+    assert!(
+        h.query_by_label_contains("1 line(s) longer than 64.0 KiB")
+            .is_some(),
+        "a notice says why"
+    );
+    drop(h);
+    let saved = SavedQueue::open(&db);
+    let texts: Vec<&str> = saved.items.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(texts, [url.as_str()], "the old row is gone from the queue");
+}

@@ -16,6 +16,27 @@ use crate::protocol::{Checksum, FetchError, Source, SourceError};
 /// The checksum file looked for beside a source list.
 pub const SUMS_FILE: &str = "SHA256SUMS";
 
+/// The longest line read as a source: far beyond any web address a server takes (signed
+/// links run to a few KiB) or any path (4 KiB). A longer line (a pasted document, a 5 MB
+/// blob) is refused whole, and only [`SHOWN_LEN`] of it is kept to name it.
+pub const MAX_SOURCE_LEN: usize = 64 * 1024;
+
+/// How much of a line too long to be a source is kept to show it.
+pub const SHOWN_LEN: usize = 120;
+
+/// `text` as a row or a message may keep it: whole up to [`MAX_SOURCE_LEN`], else its first
+/// [`SHOWN_LEN`] bytes (on a character boundary) and "…".
+pub fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_SOURCE_LEN {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let cut = (0..=SHOWN_LEN)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    std::borrow::Cow::Owned(format!("{}…", &text[..cut]))
+}
+
 /// One source as given, with where it came from and what it parsed to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -35,13 +56,24 @@ pub struct Entry {
 impl Entry {
     /// Parses `text`; relative paths are taken from `base`.
     pub fn new(origin: String, text: &str, base: &Path) -> Entry {
+        let text = text.trim();
+        if text.len() > MAX_SOURCE_LEN {
+            return Entry {
+                origin,
+                text: bounded(text).into_owned(),
+                parsed: Err(SourceError::TooLong(text.len())),
+                checksum: None,
+                given: Given::default(),
+                option_errors: Vec::new(),
+            };
+        }
         let (parsed, checksum) = match Source::parse_with_checksum(text, base) {
             Ok((source, checksum)) => (Ok(source), checksum),
             Err(e) => (Err(e), None),
         };
         Entry {
             origin,
-            text: text.trim().to_owned(),
+            text: text.to_owned(),
             parsed,
             checksum,
             given: Given::default(),
@@ -270,6 +302,27 @@ mod tests {
 
     fn parse(s: &str) -> Result<Source, SourceError> {
         Source::parse(s, Path::new("/base"))
+    }
+
+    #[test]
+    fn a_line_too_long_to_be_a_source_is_refused_and_kept_short() {
+        let blob = format!("https://h/{}", "é".repeat(MAX_SOURCE_LEN));
+        let entries: Vec<Entry> =
+            list(&format!("{blob}\nhttps://h/ok"), "pasted", Path::new("/")).collect();
+        assert_eq!(entries[0].parsed, Err(SourceError::TooLong(blob.len())));
+        assert!(
+            entries[0].text.len() <= SHOWN_LEN + "…".len(),
+            "{}",
+            entries[0].text.len()
+        );
+        assert!(entries[0].rejection().is_some_and(|r| r.len() < 400));
+        assert!(entries[1].parsed.is_ok());
+        let longest = format!("https://h/{}", "a".repeat(MAX_SOURCE_LEN - 10));
+        assert!(
+            Entry::new("x".into(), &longest, Path::new("/"))
+                .parsed
+                .is_ok()
+        );
     }
 
     #[test]

@@ -334,6 +334,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "Nothing to add: the pasted text has no web address and names no file.",
     ),
     (
+        T::LinesTooLong,
+        "Not added: {lines} line(s) longer than {limit}, too long to be a web address or a file path.",
+    ),
+    (
         T::PasteSkipped,
         "Added {items}; {skipped} other lines were not web addresses or files.",
     ),

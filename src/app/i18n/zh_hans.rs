@@ -310,6 +310,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "没有可添加的内容：粘贴的文字中没有网址，也没有文件名。",
     ),
     (
+        T::LinesTooLong,
+        "未添加：{lines} 行超过 {limit}，太长，不可能是网址或文件路径。",
+    ),
+    (
         T::PasteSkipped,
         "已添加 {items}；另有 {skipped} 行不是网址或文件。",
     ),

@@ -311,6 +311,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "沒有可加入的內容：貼上的文字中沒有網址，也沒有檔案名稱。",
     ),
     (
+        T::LinesTooLong,
+        "未新增：{lines} 行超過 {limit}，太長，不可能是網址或檔案路徑。",
+    ),
+    (
         T::PasteSkipped,
         "已加入 {items}；另有 {skipped} 行不是網址或檔案。",
     ),

@@ -35,6 +35,10 @@ pub enum SourceError {
     BadFileUrl,
     #[error("bad checksum '{0}': expected sha-256=HEX (or sha256:HEX) with 64 hex digits")]
     BadChecksum(String),
+    /// A line of this many bytes, longer than any web address or path is
+    /// ([`MAX_SOURCE_LEN`](crate::sources::MAX_SOURCE_LEN)): not read as one.
+    #[error("{0} bytes: too long to be a web address or a path")]
+    TooLong(usize),
 }
 
 /// A SHA-256 digest: the one an item must match before it is renamed into place, and the
