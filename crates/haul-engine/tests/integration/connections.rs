@@ -1,7 +1,7 @@
 //! A host's connections shared between split downloads and the items waiting for it (issue
 //! 28, items 1–3), counted at the server: a running split download grows into connections
-//! that free up, gives its extra ones to items that wait for the host (keeping one), and says
-//! how many it uses.
+//! that free up, gives its extra ones to items that wait for the host (keeping one; items held
+//! back by the global cap do not count), and says how many it uses.
 
 use std::time::{Duration, Instant};
 
@@ -144,4 +144,32 @@ async fn items_waiting_for_a_host_get_the_connections_of_a_split_download() {
     );
     h.engine.cancel(big);
     h.finish(&[big]).await;
+}
+
+/// Items held back by the global cap (one download at once) are not waiting for the host: a
+/// split download beside them still takes the host's 4 connections (they could not start on a
+/// connection it gave them), and the next one starts when it is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_held_by_the_global_cap_do_not_keep_a_split_download_on_one_connection() {
+    let server = Server::start().await;
+    let n = 32 * MIB;
+    let mut h = Harness::new(haul_core::protocol::Limits {
+        jobs: 1,
+        ..split_limits(4, MIB as u64)
+    });
+    let big = h.submit(&server.url(&format!("/bytes/{n}/big.bin?range=1&etag=big&rate=2097152")));
+    let small = 64 * 1024;
+    let next = h.submit(&server.url(&format!("/bytes/{small}/next.bin")));
+    h.wait_for(big, |e| matches!(e, Event::Started { .. }))
+        .await;
+    let grew = until_in_flight(&server, 4, Duration::from_secs(1) * SLACK).await;
+    assert!(
+        grew.is_some(),
+        "the split download took 4 connections: {} now",
+        server.in_flight()
+    );
+    let done = h.finish(&[big, next]).await;
+    assert_done_with(&done[&big], &body(n));
+    assert_done_with(&done[&next], &body(small));
+    assert!(done[&big].at <= done[&next].at, "one at a time, in order");
 }
