@@ -10,7 +10,7 @@
 //! to FTP servers (suppaftp), `file` reads local files on the blocking pool; `trust` checks
 //! HTTPS and FTPS servers' certificates.
 //! Must not touch: retries, deadlines, outcomes and events other than `Started`/`Parts`/
-//! `Waiting` (the item's life, `job`, owns them); channels; scheduling.
+//! `Connections`/`Waiting` (the item's life, `job`, owns them); channels; scheduling.
 
 pub mod file;
 mod ftp;

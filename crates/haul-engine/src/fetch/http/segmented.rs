@@ -1,4 +1,5 @@
-//! A split download inside one item: running it over several connections (`engine::split`)
+//! A split download inside one item: running it over several connections (`engine::split`),
+//! reporting its ranges done (`Parts`) and its connections with their speeds (`Connections`),
 //! and committing or keeping what it wrote.
 //! Must not touch: which ranges each connection asks for (that is `engine::split`).
 
