@@ -312,6 +312,57 @@ fn the_details_strip_never_covers_the_row_clicked() {
     );
 }
 
+/// Issue 28, item 22: a right-click on a row in the bottom of the list opened the details
+/// strip over it and never the menu. The menu opens, over the row it was opened on.
+#[test]
+fn a_right_click_on_the_lowest_row_opens_its_menu() {
+    let mut world = World::new();
+    let src = tempfile::tempdir().expect("tempdir");
+    let lines: Vec<String> = (0..30)
+        .map(|i| {
+            let path = src.path().join(format!("low{i:02}.txt"));
+            std::fs::write(&path, format!("{i}")).expect("write");
+            path.display().to_string()
+        })
+        .collect();
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.sources = lines;
+    let mut h = harness_sized([1000.0, 420.0], move |_| HaulApp::new(None, init));
+    step_until(&mut h, "all done", |app| {
+        app.model().count(Status::Done) == 30
+    });
+    h.step();
+    let bottom_bar = h.get_by_label_contains("30 items:").rect().top();
+    let lowest = (0..30)
+        .map(|i| format!("low{i:02}.txt"))
+        .filter(|name| {
+            h.query_by_label(name)
+                .is_some_and(|n| n.rect().bottom() < bottom_bar - 4.0)
+        })
+        .last()
+        .expect("a row in view");
+    h.get_by_label(&lowest).click_secondary();
+    for _ in 0..30 {
+        h.step();
+    }
+    assert!(
+        h.query_by_label("Copy address").is_some(),
+        "the menu is open on {lowest}"
+    );
+    // Closed, the details open, with the row above them.
+    h.key_press(egui::Key::Escape);
+    for _ in 0..60 {
+        h.step();
+    }
+    let strip_top = h.get_by_label("Details").rect().top();
+    let row = h
+        .query_all_by_label(&lowest)
+        .map(|n| n.rect())
+        .min_by(|a, b| a.top().total_cmp(&b.top()))
+        .expect("the row");
+    assert!(row.bottom() <= strip_top, "{row:?} under {strip_top}");
+}
+
 /// The window's own controls need no system font: with egui's fonts alone (and kittest
 /// panicking on a missing glyph), the list, a sorted header and a row menu draw. The row
 /// menu's ⋯ and the sort's ▴ ▾ were not in egui's font: tofu on a system without them, and

@@ -27,6 +27,8 @@ pub(in crate::app) struct ListPanel {
     pub(in crate::app) scroll_to: Option<usize>,
     /// The desktop said it has no file dialog: the empty list stops pointing at one.
     pub(in crate::app) dialogs_unavailable: bool,
+    /// The details strip was shown in the last frame.
+    pub(in crate::app) details_shown: bool,
 }
 
 /// Height of one list row, in points.

@@ -71,9 +71,18 @@ impl HaulApp {
         // Only where the list keeps room for a few rows beside it: on a window at its
         // smallest, the details would squeeze the list (and the row a menu was opened on) away.
         let room = ui.available_height() > details_height + 5.0 * (line + 10.0);
-        if let Some(row) = self.model.single_selected()
-            && room
-        {
+        // Not opened while a menu is open (a right-click selects the row it opens on): the
+        // strip would take the list's bottom, with that row and its menu (issue 28, item 22).
+        // It opens once the menu closes, with the row scrolled into view.
+        let opening = !self.list.details_shown;
+        let selected = self.model.single_selected().filter(|_| room);
+        let selected = selected.filter(|_| !(opening && egui::Popup::is_any_open(ui.ctx())));
+        self.list.details_shown = selected.is_some();
+        if let Some(row) = selected {
+            if opening {
+                let index = self.model.rows().iter().position(|r| r.id == row.id);
+                self.list.scroll_to = self.list.scroll_to.or(index);
+            }
             // A fixed height, known from the first frame: the list shrinks once, and the row
             // clicked is scrolled into view in that same frame (a panel that sized itself to
             // its content grew over two frames and covered the row). Longer details scroll.
