@@ -64,6 +64,8 @@ pub struct Request {
     pub nth: usize,
     /// The request target (path and query).
     pub target: String,
+    /// The request line's HTTP version (`HTTP/1.1`).
+    pub version: String,
     /// Earlier requests for the same target (0 for the first): which try this is.
     pub tries: usize,
     /// Header lines, names lower-cased, values as sent.
@@ -181,11 +183,9 @@ async fn read_head(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Vec<u
 fn parse(head: &[u8], conn: usize, nth: usize) -> Request {
     let text = String::from_utf8_lossy(head);
     let mut lines = text.split("\r\n");
-    let target = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .unwrap_or_default()
-        .to_owned();
+    let first: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+    let target = first.get(1).copied().unwrap_or_default().to_owned();
+    let version = first.get(2).copied().unwrap_or_default().to_owned();
     let headers = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| {
@@ -199,6 +199,7 @@ fn parse(head: &[u8], conn: usize, nth: usize) -> Request {
         conn,
         nth,
         target,
+        version,
         tries: 0,
         headers,
     }

@@ -238,24 +238,27 @@ async fn a_trailer_line_without_a_colon_does_not_cost_a_whole_body() {
     assert!(matches!(error, FetchError::Body(_)), "{error:?}");
 }
 
-/// hyper refuses a chunk-size line that ends in a bare LF, with no switch to allow it (curl
-/// and wget2 accept it; nginx stopped accepting it in requests): Haul fails such a body with
-/// a reason and keeps no file as done. Variants: a bare LF after the size, after the chunk's
-/// data, after the last chunk.
+/// A chunked body whose chunk-size lines end in a bare LF (curl and wget2 read it; hyper
+/// refuses it, with no switch to allow it): Haul asks that server again in HTTP/1.0, whose
+/// reply carries no chunks (RFC 9112 §7.1), and the file arrives whole. Variants: a bare LF
+/// after the size, after the chunk's data, after the last chunk; the HTTP/1.0 reply delimited
+/// by its length or by the connection's close. A server that sends the same broken framing
+/// even to HTTP/1.0 fails with a reason, and no file is kept as done.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_chunked_body_with_bare_line_feeds_fails_with_a_reason_and_no_file() {
+async fn a_chunked_body_with_bare_line_feeds_is_fetched_again_in_http_1_0() {
     let server = Replay::start(|r| {
         let body = match r.target.as_str() {
-            "/size.bin" => "6\n-foo-\n\r\n0\r\n\r\n",
+            "/size.bin" | "/stubborn.bin" => "6\n-foo-\n\r\n0\r\n\r\n",
             "/data.bin" => "6\r\n-foo-\n\n0\r\n\r\n",
             _ => "6\r\n-foo-\n\r\n0\n\n",
         };
-        vec![
-            send(&format!(
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{body}"
-            )),
-            Step::Close,
-        ]
+        let chunked = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{body}");
+        let reply = match (r.version.as_str(), r.target.as_str()) {
+            (_, "/stubborn.bin") | ("HTTP/1.1", _) => chunked,
+            (_, "/last.bin") => "HTTP/1.0 200 OK\r\n\r\n-foo-\n".to_owned(),
+            _ => "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\n-foo-\n".to_owned(),
+        };
+        vec![send(&reply), Step::Close]
     })
     .await;
     let mut h = Harness::new(Limits {
@@ -264,17 +267,33 @@ async fn a_chunked_body_with_bare_line_feeds_fails_with_a_reason_and_no_file() {
     });
     for path in ["/size.bin", "/data.bin", "/last.bin"] {
         let id = h.submit(&server.url(path));
-        let error = failed(&h.finish_one(id).await.outcome);
-        assert!(
-            matches!(&error, FetchError::Body(text) if text.to_lowercase().contains("chunk")),
-            "{path}: {error:?}"
-        );
+        assert_done_with(&h.finish_one(id).await, b"-foo-\n");
     }
+    let asked: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.target == "/size.bin")
+        .map(|r| r.version.clone())
+        .collect();
+    assert_eq!(
+        asked.first().map(String::as_str),
+        Some("HTTP/1.1"),
+        "{asked:?}"
+    );
+    assert_eq!(
+        asked.last().map(String::as_str),
+        Some("HTTP/1.0"),
+        "{asked:?}"
+    );
+    let id = h.submit(&server.url("/stubborn.bin"));
+    let error = failed(&h.finish_one(id).await.outcome);
     assert!(
-        h.listing()
-            .iter()
-            .all(|n| n.ends_with(".part") || n.ends_with(".haul")),
-        "nothing saved as a file: {:?}",
+        matches!(&error, FetchError::Body(text) if text.to_lowercase().contains("chunk")),
+        "{error:?}"
+    );
+    assert!(
+        !h.listing().iter().any(|n| n == "stubborn.bin"),
+        "nothing saved as done: {:?}",
         h.listing()
     );
 }

@@ -17,7 +17,7 @@ use crate::fetch::{Attempt, Fetcher, Stop, Try};
 use crate::item::kept::{resumable_part, same_file_kept, skip_if_there};
 use crate::item::{Job, Shared, blocking, fits, part_args, started};
 use crate::output::{ChunkWriter, Committed, PartFile};
-use crate::protocol::Source;
+use crate::protocol::{FetchError, Source};
 use crate::{fetch::http, split};
 
 /// Bodies of known length up to this size are read into memory and written in one go (no
@@ -29,7 +29,20 @@ pub(crate) struct Http;
 
 impl Fetcher for Http {
     fn attempt<'a>(&'a self, at: &'a Try<'a>, part: &'a mut Option<PartFile>) -> Attempt<'a> {
-        Box::pin(try_url(at.job, at.url, at.key, part, at.stop, at.shared))
+        Box::pin(async move {
+            let tried = try_url(at.job, at.url, at.key, part, at.stop, at.shared).await;
+            // A chunked body hyper cannot frame (a bare LF ending a chunk-size line, which
+            // curl and wget2 accept): asked again at once in HTTP/1.0, whose reply carries no
+            // chunks, as is every later request to that host. Once: a server that frames
+            // an HTTP/1.0 reply so too fails with the reason.
+            if let Err(Stop::Failed(FetchError::Body(text))) = &tried
+                && http::is_chunk_framing(text)
+                && at.job.client.prefer_http10(at.url)
+            {
+                return try_url(at.job, at.url, at.key, part, at.stop, at.shared).await;
+            }
+            tried
+        })
     }
 }
 

@@ -20,9 +20,11 @@
 //!   allowed;
 //! - a NUL or a lone CR anywhere in the head is never tolerated (the reply fails);
 //! - a chunked body's trailer section that cannot be parsed (a line without a colon) is
-//!   ignored once every chunk has arrived, as curl and wget2 ignore trailers; chunk-size lines
-//!   must end in CRLF (hyper's decoder has no leniency for a bare LF, unlike curl's and
-//!   wget2's: such a body fails as broken rather than being guessed at);
+//!   ignored once every chunk has arrived, as curl and wget2 ignore trailers; a chunked body
+//!   hyper cannot frame (chunk-size lines ending in a bare LF, which curl and wget2 read and
+//!   hyper's decoder refuses, with no switch to allow them) is asked for again in HTTP/1.0,
+//!   whose reply carries no chunks, as is every later request to that host
+//!   ([`HttpClient::prefer_http10`]); a server that frames even that reply so fails it;
 //! - at most [`MAX_HEADERS`] header lines, and the whole head within hyper's read buffer
 //!   (about 400 KiB: 8 KiB + 100 × 4 KiB); past either the reply fails with "message head is
 //!   too large". curl's own limits are 5,000 lines and 300 KiB.
@@ -45,7 +47,9 @@ mod socket;
 
 pub(crate) use attempt::Http;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_DISPOSITION, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
@@ -83,6 +87,11 @@ fn unix_now() -> u64 {
 pub struct HttpClient {
     client: Client,
     proxy: ProxyChoice,
+    /// Hosts asked in HTTP/1.0 (`host:port`): their chunked bodies had chunk-size lines
+    /// ending in a bare LF, which curl and wget2 read and hyper refuses; an HTTP/1.0 reply has
+    /// no chunks (RFC 9112 §7.1: never sent to an HTTP/1.0 client). Shared by the client's
+    /// clones, for the engine's life.
+    http10: Arc<Mutex<HashSet<String>>>,
 }
 
 /// What a client is built from: the timeouts, the proxy, and the certificates trusted (the
@@ -95,6 +104,32 @@ pub struct ClientSpec<'a> {
 }
 
 impl HttpClient {
+    /// From now on asks `url`'s host in HTTP/1.0 (its chunked framing could not be read);
+    /// false when it already was.
+    pub fn prefer_http10(&self, url: &Url) -> bool {
+        let Some(host) = host_port(url) else {
+            return false;
+        };
+        tracing::info!(
+            host,
+            "its chunked replies cannot be read: asking it in HTTP/1.0"
+        );
+        self.http10
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(host)
+    }
+
+    /// Whether `url`'s host is asked in HTTP/1.0.
+    fn wants_http10(&self, url: &Url) -> bool {
+        host_port(url).is_some_and(|host| {
+            self.http10
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(&host)
+        })
+    }
+
     /// The proxy a request to `url` goes through, as shown to people (a password as `***`);
     /// `None` when it goes straight to the server (or the system's proxy cannot be told).
     pub fn proxy_for(&self, url: &Url) -> Option<String> {
@@ -148,8 +183,24 @@ pub fn client(spec: &ClientSpec<'_>) -> Result<HttpClient, FetchError> {
         .map(|client| HttpClient {
             client,
             proxy: proxy.clone(),
+            http10: Arc::default(),
         })
         .map_err(|e| FetchError::Request(chain(&e)))
+}
+
+/// Whether a body's failure is hyper refusing a chunked body's framing (its messages start
+/// "Invalid chunk"), not the connection or the server going away.
+pub fn is_chunk_framing(failure: &str) -> bool {
+    failure.contains("Invalid chunk")
+}
+
+/// `host:port` of `url` (the port its scheme implies when none is written).
+fn host_port(url: &Url) -> Option<String> {
+    Some(format!(
+        "{}:{}",
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
 }
 
 /// Asking for the rest of a file: the bytes from `offset` on, if it is still the same file.
@@ -276,6 +327,9 @@ async fn send(
         .client
         .get(url.clone())
         .header(ACCEPT_ENCODING, "identity");
+    if client.wants_http10(url) {
+        request = request.version(reqwest::Version::HTTP_10);
+    }
     for (name, value) in headers {
         request = request.header(name.as_str(), value.as_str());
     }
