@@ -109,4 +109,32 @@ mod tests {
             "shutdown.exe /s /t 0"
         );
     }
+
+    /// macOS shuts down through System Events (an Apple Event): the bundle cargo-packager
+    /// builds carries the hardened runtime's Apple Events entitlement and the usage
+    /// description macOS shows when it asks the person, or the shutdown is refused.
+    #[test]
+    fn the_mac_bundle_may_send_the_shutdown_apple_event() {
+        let manifest = include_str!("../../Cargo.toml");
+        let macos = manifest
+            .split("[package.metadata.packager.macos]")
+            .nth(1)
+            .and_then(|rest| rest.split("\n[").next())
+            .unwrap_or_default();
+        assert!(
+            macos.contains(r#"entitlements = "assets/macos/Haul.entitlements""#),
+            "{macos}"
+        );
+        assert!(
+            macos.contains(r#"info-plist-path = "assets/macos/Info.plist""#),
+            "{macos}"
+        );
+        let entitlements = include_str!("../../assets/macos/Haul.entitlements");
+        assert!(
+            entitlements
+                .contains("<key>com.apple.security.automation.apple-events</key>\n\t<true/>")
+        );
+        let info = include_str!("../../assets/macos/Info.plist");
+        assert!(info.contains("<key>NSAppleEventsUsageDescription</key>\n\t<string>Haul"));
+    }
 }
