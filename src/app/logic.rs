@@ -243,6 +243,7 @@ impl HaulApp {
                         self.toolbar.dest_problem = Some(Notice {
                             text: tr.get(T::DestWillBeCreated).to_owned(),
                             is_error: false,
+                            shown: std::time::Instant::now(),
                         });
                     }
                     DestVerdict::IsFile => self.dest_refused(tr.get(T::DestIsFile).to_owned()),
@@ -345,6 +346,7 @@ impl HaulApp {
         self.toolbar.dest_problem = Some(Notice {
             text: format!("{why} {still}"),
             is_error: true,
+            shown: std::time::Instant::now(),
         });
     }
 
@@ -373,6 +375,7 @@ impl HaulApp {
         self.dialogs.notice = Some(Notice {
             text,
             is_error: false,
+            shown: std::time::Instant::now(),
         });
     }
 
@@ -380,6 +383,7 @@ impl HaulApp {
         self.dialogs.notice = Some(Notice {
             text,
             is_error: true,
+            shown: std::time::Instant::now(),
         });
     }
 }

@@ -116,12 +116,21 @@ impl AppInit {
     }
 }
 
-/// A message about what just happened (an import, a dialog problem), shown over the list's
-/// bottom edge so it never pushes the list around.
+/// A message about what just happened (an import, a dialog problem), in a strip above the
+/// summary (never over the list's rows), gone after a while ([`Notice::lasts`]) or when closed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
     pub text: String,
     pub is_error: bool,
+    /// When it was said.
+    pub shown: std::time::Instant,
+}
+
+impl Notice {
+    /// How long it stays: long enough to read twice; a problem longer.
+    pub fn lasts(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(if self.is_error { 15 } else { 6 })
+    }
 }
 
 /// One line of the activity panel, written when it happened, in the window's language.

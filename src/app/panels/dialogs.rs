@@ -1,6 +1,6 @@
 //! Windows over the list: About, the quit question, the question before partial downloads
-//! are deleted, the notice (floating over the list's bottom edge, so it never pushes the list
-//! down), and the overlay while files are dragged in.
+//! are deleted, and the overlay while files are dragged in; and the notice's strip (above the
+//! summary, never over the list's rows).
 
 use std::path::Path;
 
@@ -186,36 +186,23 @@ fn pause_dialog(ctx: &egui::Context, tr: Tr, confirm: &Confirm, actions: &mut Ve
     }
 }
 
-/// The notice, floating at the bottom right of the list (`over`); true when it was closed.
-pub(super) fn notice_overlay(
-    ctx: &egui::Context,
-    tr: Tr,
-    notice: &Notice,
-    over: egui::Rect,
-) -> bool {
-    let mut close = false;
-    egui::Area::new(egui::Id::unique("notice"))
-        .order(egui::Order::Foreground)
-        .pivot(egui::Align2::RIGHT_BOTTOM)
-        .fixed_pos(over.right_bottom() - egui::vec2(12.0, 12.0))
-        .show(ctx, |ui| {
-            egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.set_max_width((over.width() - 48.0).clamp(200.0, 640.0));
-                ui.horizontal(|ui| {
-                    let color = if notice.is_error {
-                        ui.visuals().warn_fg_color
-                    } else {
-                        ui.visuals().text_color()
-                    };
-                    ui.add(egui::Label::new(RichText::new(&notice.text).color(color)).wrap());
-                    close = ui
-                        .small_button("×")
-                        .on_hover_text(tr.get(T::Close))
-                        .clicked();
-                });
-            });
-        });
-    close
+/// The notice, in its strip above the summary, its close button first (always in reach,
+/// whatever the text's length); true when it was closed.
+pub(super) fn notice_bar(ui: &mut egui::Ui, tr: Tr, notice: &Notice) -> bool {
+    ui.horizontal(|ui| {
+        let close = ui
+            .small_button("×")
+            .on_hover_text(tr.get(T::Close))
+            .clicked();
+        let color = if notice.is_error {
+            ui.visuals().warn_fg_color
+        } else {
+            ui.visuals().text_color()
+        };
+        ui.add(egui::Label::new(RichText::new(&notice.text).color(color)).wrap());
+        close
+    })
+    .inner
 }
 
 /// While files are dragged over the window, say that dropping adds them.

@@ -43,7 +43,7 @@ use eframe::egui::{self, Ui};
 
 use super::HaulApp;
 use details::details;
-use dialogs::{about_window, confirm_dialog, drop_overlay, notice_overlay, quit_dialog};
+use dialogs::{about_window, confirm_dialog, drop_overlay, notice_bar, quit_dialog};
 use list::list;
 
 /// Lines of text the details strip has room for.
@@ -60,6 +60,24 @@ impl HaulApp {
                 .show(ui, |ui| desk::offer_bar(ui, tr, &links, &mut self.actions));
         }
         egui::Panel::bottom("summary").show(ui, |ui| self.summary_bar(ui, tr, now));
+        // The notice takes a strip of its own above the summary: the list gives it room and
+        // no row's buttons are ever under it (issue 28, item 21). It goes after a while.
+        let left = self
+            .dialogs
+            .notice
+            .as_ref()
+            .map(|n| n.lasts().checked_sub(n.shown.elapsed()));
+        match left {
+            Some(None) => self.dialogs.notice = None,
+            Some(Some(left)) => ui.ctx().request_repaint_after(left),
+            None => {}
+        }
+        if let Some(notice) = &self.dialogs.notice {
+            let closed = egui::Panel::bottom("notice").show(ui, |ui| notice_bar(ui, tr, notice));
+            if closed.inner {
+                self.dialogs.notice = None;
+            }
+        }
         if self.settings.show_logs {
             egui::Panel::bottom("logs")
                 .resizable(true)
@@ -104,7 +122,7 @@ impl HaulApp {
                     egui::ScrollArea::vertical().show(ui, |ui| self.settings_panel(ui, tr));
                 });
         }
-        let central = egui::CentralPanel::default().show(ui, |ui| {
+        egui::CentralPanel::default().show(ui, |ui| {
             let scroll_to = self.list.scroll_to.take();
             let around = status::Around {
                 caps: self.limits(),
@@ -129,11 +147,6 @@ impl HaulApp {
             );
         });
         let ctx = ui.ctx().clone();
-        if let Some(notice) = &self.dialogs.notice
-            && notice_overlay(&ctx, tr, notice, central.response.rect)
-        {
-            self.dialogs.notice = None;
-        }
         if self.dialogs.about_open {
             about_window(
                 &ctx,
