@@ -1,6 +1,8 @@
-//! Who Haul is to Windows' notifications and taskbar: its AppUserModelID. Without one, a
+//! Who Haul is to the system's notifications. On Windows its AppUserModelID: without one, a
 //! desktop notification from a program that no Start-menu shortcut names is shown as
-//! "Windows PowerShell" (notify-rust's fallback), and Haul's windows group under no name.
+//! "Windows PowerShell" (notify-rust's fallback), and Haul's windows group under no name. On
+//! macOS its bundle's identifier: notify-rust otherwise sends as Finder (mac-notification-sys
+//! stands in `com.apple.Finder` for the process's bundle id).
 //!
 //! Owns: registering the id for the current user (`HKCU\Software\Classes\AppUserModelId\<id>`,
 //! its `DisplayName` and `IconUri`: how Windows 10 and 11 show an unpackaged app's
@@ -11,7 +13,8 @@
 
 use std::path::Path;
 
-/// Haul's AppUserModelID: the app id the desktop file and the login entry use too.
+/// Haul's AppUserModelID on Windows and its bundle identifier on macOS: the app id the
+/// desktop file, the login entry and the packager's `identifier` use too.
 pub const AUMID: &str = "io.github.haul.Haul";
 
 /// Where Windows looks for an unpackaged app's id, for the current user.
@@ -75,7 +78,17 @@ pub fn set_process_id() {
     }
 }
 
-#[cfg(not(windows))]
+/// Sends notifications as Haul's own bundle (`io.github.haul.Haul`, installed as Haul.app),
+/// never as another app's; outside the bundle (a build run in place) notifications go out
+/// without one, and Finder's name is never borrowed.
+#[cfg(target_os = "macos")]
+pub fn set_process_id() {
+    if let Err(e) = notify_rust::set_application(AUMID) {
+        tracing::info!(error = %e, "notifications without Haul's bundle (not run as Haul.app)");
+    }
+}
+
+#[cfg(not(any(windows, target_os = "macos")))]
 pub fn set_process_id() {}
 
 #[cfg(test)]
@@ -103,5 +116,12 @@ mod tests {
         assert_eq!(commands[1][3], "IconUri");
         assert_eq!(commands[1][7], r"C:\Users\u\haul-256.png");
         assert_eq!(reg_commands(CLASSES_KEY, None).len(), 1);
+    }
+
+    /// The id is the bundle's: macOS sends notifications as the bundle cargo-packager builds.
+    #[test]
+    fn the_id_is_the_bundles_identifier() {
+        let manifest = include_str!("../../Cargo.toml");
+        assert!(manifest.contains(&format!("identifier = \"{AUMID}\"")));
     }
 }
