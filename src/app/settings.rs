@@ -151,6 +151,20 @@ fn secs(value: f64, fallback: Duration) -> Duration {
     }
 }
 
+/// A speed limit as typed (the window's, a row's): bytes/s with K/M/G suffixes (1024-based, as
+/// curl reads `--limit-rate`), `/s` allowed; `Some(None)` for no limit (`none` in any
+/// language, `0` or nothing); `None` when it is not one.
+pub fn rate_from_text(text: &str, none_word: &str) -> Option<Option<u64>> {
+    let text = text.trim().trim_end_matches("/s").trim();
+    if text.is_empty() || text == "0" || text.eq_ignore_ascii_case("none") || text == none_word {
+        return Some(None);
+    }
+    match crate::human::parse_size(text) {
+        Ok(rate) if rate > 0 => Some(Some(rate)),
+        _ => None,
+    }
+}
+
 impl Settings {
     /// The size limit as the field shows it: `none`, or `500M`-style.
     pub fn max_size_text(&self) -> String {
@@ -177,18 +191,12 @@ impl Settings {
     /// Takes the speed limit as typed, in bytes/s with K/M/G suffixes (1024-based, as curl
     /// reads `--limit-rate`), or `none`, `0` or nothing for no limit. `false` if it is not one.
     pub fn set_max_rate_text(&mut self, text: &str, none_word: &str) -> bool {
-        let text = text.trim().trim_end_matches("/s").trim();
-        if text.is_empty() || text == "0" || text.eq_ignore_ascii_case("none") || text == none_word
-        {
-            self.max_rate = 0;
-            return true;
-        }
-        match crate::human::parse_size(text) {
-            Ok(rate) if rate > 0 => {
-                self.max_rate = rate;
+        match rate_from_text(text, none_word) {
+            Some(rate) => {
+                self.max_rate = rate.unwrap_or(0);
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 

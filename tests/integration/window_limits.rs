@@ -186,3 +186,48 @@ fn the_last_valid_speed_limit_holds_while_the_field_is_invalid() {
     h.step();
     assert_eq!(h.state().settings().max_rate, 2 << 20);
 }
+
+/// Issue 28, item 20: a row's speed limit offered only four steps. Any other is typed under
+/// them: what is not a speed changes nothing, Enter sets the typed one.
+#[test]
+fn a_rows_speed_limit_can_be_typed() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/20000000/typed.bin?drip_ms=5");
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(url.clone()));
+    step_until(&mut h, "running", |app| {
+        app.model().rows().iter().any(|r| r.state.bytes() > 0)
+    });
+    h.get_by_label("typed.bin").click_secondary();
+    for _ in 0..3 {
+        h.step();
+    }
+    h.get_by_role_and_label(Role::Button, "Speed limit").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    let other = "Other (Enter sets it):";
+    h.get_by_role_and_label(Role::TextInput, other).focus();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, other)
+        .type_text("fast");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    assert_eq!(h.state().model().rows()[0].options.max_rate, None);
+    h.get_by_role_and_label(Role::TextInput, other).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role_and_label(Role::TextInput, other)
+        .type_text("300K");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().model().rows()[0].options.max_rate,
+        Some(300 * 1024),
+        "the typed limit is the row's"
+    );
+}

@@ -206,6 +206,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Open, "Open"),
     (T::ShowInFolder, "Show in folder"),
     (T::Remove, "Remove…"),
+    (T::ItemRateOther, "Other (Enter sets it):"),
     (T::ItemRate, "Speed limit"),
     (T::GlobalRate, "Speed limit"),
     (T::CopyAddress, "Copy address"),

@@ -119,7 +119,7 @@ keys! {
     CantResume, CantResumeHint, ConfirmPause, ConfirmPauseAll, PauseRestarts, PauseRestartsMany,
     KeepDownloading, PauseAnyway, QuitRestarts,
     DialogUnavailable, DialogFailed, ImportFailed, Imported, FolderAdded, FolderFailed,
-    OpenFailed, OpenGone, QueueMovedAside, QueueUnavailable, QueueInUse, PasteNothing, PasteSkipped, LinesTooLong,
+    OpenFailed, OpenGone, QueueMovedAside, QueueUnavailable, QueueInUse, PasteNothing, PasteSkipped, LinesTooLong, ItemRateOther,
     AlreadyInList, AlreadyResumed,
     LogsTitle, LogsEmpty, Ago, ActDone, ActFailed, ActCancelled, ActPaused, ActAdded,
     EmptyList, EmptyListNoDialog, AboutTagline, AboutVersion, AboutLicense, AboutDataDir, Close,

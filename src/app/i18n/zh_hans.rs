@@ -194,6 +194,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Open, "打开"),
     (T::ShowInFolder, "打开所在位置"),
     (T::Remove, "移除…"),
+    (T::ItemRateOther, "其他（按 Enter 设定）："),
     (T::ItemRate, "限速"),
     (T::GlobalRate, "总限速"),
     (T::CopyAddress, "复制网址"),

@@ -195,6 +195,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Open, "開啟"),
     (T::ShowInFolder, "開啟所在位置"),
     (T::Remove, "移除…"),
+    (T::ItemRateOther, "其他（按 Enter 設定）："),
     (T::ItemRate, "限速"),
     (T::GlobalRate, "總限速"),
     (T::CopyAddress, "複製網址"),

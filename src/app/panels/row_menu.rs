@@ -187,6 +187,42 @@ fn rate_menu(ui: &mut Ui, tr: Tr, rows: &[Entry], actions: &mut Vec<Action>) {
                     ui.close();
                 }
             }
+            if let Some(rate) = typed_rate(ui, tr) {
+                actions.push(Action::SetItemRate {
+                    ids: unfinished.clone(),
+                    rate,
+                });
+                ui.close();
+            }
         });
     });
+}
+
+/// Any other limit, typed (issue 28, item 20): a field under the steps, red with an example
+/// while what is typed is not a speed; Enter sets it. The text lives in egui's memory while
+/// the menu is open.
+fn typed_rate(ui: &mut Ui, tr: Tr) -> Option<Option<u64>> {
+    ui.separator();
+    let id = ui.make_persistent_id("row-rate-typed");
+    let mut text: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
+    let none = tr.get(T::NoLimit);
+    let rate = crate::app::settings::rate_from_text(&text, none);
+    let valid = rate.is_some() || text.trim().is_empty();
+    let label = ui.label(tr.get(T::ItemRateOther));
+    let field = super::settings::limit_field(
+        ui,
+        "row-rate-typed",
+        &mut text,
+        valid,
+        none,
+        tr.get(T::RateExample),
+    )
+    .labelled_by(label.id);
+    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    ui.data_mut(|d| d.insert_temp(id, text.clone()));
+    if entered && !text.trim().is_empty() {
+        ui.data_mut(|d| d.remove_temp::<String>(id));
+        return rate;
+    }
+    None
 }
