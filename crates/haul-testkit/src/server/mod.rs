@@ -273,6 +273,17 @@ impl Server {
         self.stats.log.lock().expect("log").clone()
     }
 
+    /// The ranges asked for targets holding `target` that resume: any but `bytes=0-` (how
+    /// every new download asks for the whole file), in arrival order.
+    pub fn resumes(&self, target: &str) -> Vec<String> {
+        self.request_log()
+            .into_iter()
+            .filter(|l| l.target.contains(target))
+            .filter_map(|l| l.range)
+            .filter(|r| r != "bytes=0-")
+            .collect()
+    }
+
     /// When the client closed the held connection for `path` (path and query as requested),
     /// waiting up to `limit` for it to happen.
     pub async fn closed_at(&self, path: &str, limit: Duration) -> Option<Instant> {
