@@ -39,7 +39,7 @@ const SLOT_MAIN: f32 = 64.0;
 const SLOT_SECOND: f32 = 104.0;
 const SLOT_MENU: f32 = 24.0;
 /// The bar's fill: not the selection colour, so a selected row's bar stays visible.
-const BAR_FILL: Color32 = Color32::from_rgb(46, 125, 200);
+pub(super) const BAR_FILL: Color32 = Color32::from_rgb(46, 125, 200);
 
 pub(super) fn status_color(status: Status) -> Color32 {
     match status {
@@ -434,60 +434,36 @@ fn progress(ui: &mut Ui, row: &Entry) {
         }
         _ => None,
     };
-    let bar = match (&row.state, fraction) {
-        (_, Some(fraction)) => egui::ProgressBar::new(fraction as f32).show_percentage(),
-        // Size unknown: an animated bar that says only "working".
-        (State::Running { .. } | State::Connecting { .. }, None) => {
-            egui::ProgressBar::new(0.0).animate(true)
-        }
-        // Waiting or ended without a file: no bar.
-        _ => return,
-    };
+    let waiting = !matches!(row.state, State::Running { .. } | State::Connecting { .. });
+    if fraction.is_none() && waiting {
+        return; // waiting or ended without a file: no bar
+    }
     let fill = if row.status() == Status::Paused {
         status_color(Status::Paused).gamma_multiply(0.8)
     } else {
         BAR_FILL
     };
-    if let (Some(total), false) = (row.state.total(), row.parts.is_empty())
-        && matches!(row.state, State::Running { .. })
-        && total > 0
-    {
-        parts_bar(ui, &row.parts, total, fraction.unwrap_or(0.0), fill);
+    let height = ROW_HEIGHT - 8.0;
+    let Some(fraction) = fraction else {
+        // Size unknown: an animated bar that says only "working". It fills its column (egui
+        // would make it at least 96 points wide, past the window at the smallest size).
+        let working = egui::ProgressBar::new(0.0).animate(true).fill(fill);
+        ui.add(
+            working
+                .desired_width(ui.available_width())
+                .desired_height(height),
+        );
         return;
-    }
-    // The bar fills its column (egui would make it at least 96 points wide, which widened
-    // the column past the window at the smallest size).
-    ui.add(
-        bar.fill(fill)
-            .desired_width(ui.available_width())
-            .desired_height(ROW_HEIGHT - 8.0),
-    );
-}
-
-/// A split download's bar: each range written drawn where it lies in the file, as IDM and
-/// Motrix show it, with the percentage over it.
-fn parts_bar(ui: &mut Ui, parts: &[(u64, u64)], total: u64, fraction: f64, fill: Color32) {
-    let size = egui::vec2(ui.available_width(), ROW_HEIGHT - 8.0);
-    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
-    let painter = ui.painter();
-    let radius = rect.height() / 2.0;
-    painter.rect_filled(rect, radius, ui.visuals().extreme_bg_color);
-    let x = |at: u64| rect.left() + rect.width() * (at as f64 / total as f64) as f32;
-    for &(start, end) in parts {
-        let span =
-            egui::Rect::from_x_y_ranges(x(start)..=x(end).max(x(start) + 1.0), rect.y_range());
-        painter.rect_filled(span, 2.0, fill);
-    }
-    let text = format!("{:.0}%", fraction * 100.0);
-    painter.text(
-        rect.left_center() + egui::vec2(6.0, 0.0),
-        egui::Align2::LEFT_CENTER,
-        text.clone(),
-        egui::TextStyle::Button.resolve(ui.style()),
-        ui.visuals().strong_text_color(),
-    );
-    // What a screen reader says, like egui's own bar.
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, &text));
+    };
+    // A split download's ranges where they lie in the file, as IDM and Motrix show them.
+    let spans: Vec<(f32, f32)> = match row.state.total() {
+        Some(total) if !row.parts.is_empty() && matches!(row.state, State::Running { .. }) => {
+            let at = |b: u64| (b as f64 / total.max(1) as f64) as f32;
+            row.parts.iter().map(|&(s, e)| (at(s), at(e))).collect()
+        }
+        _ => vec![(0.0, fraction as f32)],
+    };
+    super::bar::bar(ui, height, &spans, fraction as f32, fill);
 }
 
 fn size_text(state: &State) -> String {

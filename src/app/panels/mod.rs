@@ -21,6 +21,7 @@
 //! - `dialogs`: About, the quit question, the question before deleting, the notice, the drop
 //!   overlay.
 
+mod bar;
 mod bridge;
 mod columns;
 mod desk;
