@@ -133,8 +133,9 @@ impl Notice {
     }
 }
 
-/// One line of the activity panel, written when it happened, in the window's language.
-#[derive(Debug, Clone, PartialEq)]
+/// One line of the activity panel, written when it happened, in the window's language; kept
+/// across restarts with the settings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Activity {
     /// Seconds since the Unix epoch.
     pub at: u64,
@@ -209,7 +210,14 @@ impl HaulApp {
             settings_panel: panels::settings::SettingsPanel::new(&settings),
             summary: panels::summary::Summary::new(&settings),
             list: panels::list::ListPanel::default(),
-            activity: panels::logs::ActivityPanel::default(),
+            // The last session's lines come back (issue 28, item 26: Activity was empty after
+            // a restart).
+            activity: panels::logs::ActivityPanel {
+                lines: storage
+                    .and_then(|s| eframe::get_value(s, panels::logs::STORAGE_KEY))
+                    .unwrap_or_default(),
+                ..panels::logs::ActivityPanel::default()
+            },
             dialogs: panels::dialogs::Dialogs::default(),
             proxy_sent: settings.proxy.clone(),
             settings,
@@ -412,6 +420,7 @@ impl eframe::App for HaulApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, settings::STORAGE_KEY, &self.settings);
+        eframe::set_value(storage, panels::logs::STORAGE_KEY, &self.activity.lines);
     }
 
     fn auto_save_interval(&self) -> Duration {

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::body;
-use eframe::egui::accesskit::Role;
+use eframe::egui::{self, accesskit::Role};
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
 use haul::app::i18n::LanguageChoice;
@@ -51,6 +51,38 @@ fn settings_changed_in_the_panel_survive_a_save_and_load() {
     assert_eq!(h.state().settings(), &before);
     assert!(shown(&h, "设置"));
     assert_eq!(h.state().settings().limits().jobs, 3);
+}
+
+/// Issue 28, item 26: the Activity panel was empty after a restart. Its lines are saved with
+/// the settings, and the last session's are there when the window opens again.
+#[test]
+fn the_last_sessions_activity_is_there_after_a_restart() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/2000/remembered.bin");
+    let mut h = world.harness();
+    h.event(egui::Event::Paste(url.clone()));
+    step_until_status(&mut h, &url, Status::Done);
+    let said: Vec<String> = h.state().activity().map(|a| a.text.clone()).collect();
+    assert!(
+        said.iter().any(|t| t.contains("remembered.bin")),
+        "{said:?}"
+    );
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+
+    let init = world.init(None);
+    let mut h = harness_with(|_| HaulApp::new(Some(&storage), init));
+    h.step();
+    let back: Vec<String> = h.state().activity().map(|a| a.text.clone()).collect();
+    assert_eq!(back, said, "the last session's lines");
+    h.get_by_label("Activity").click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("remembered.bin").is_some(),
+        "shown"
+    );
 }
 
 #[test]

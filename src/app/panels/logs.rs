@@ -1,5 +1,6 @@
 //! The activity panel: what happened to the items (done, failed and why, cancelled, paused),
-//! with Haul's own warnings and errors among them, newest last, each with how long ago.
+//! with Haul's own warnings and errors among them, newest last, each with how long ago; its
+//! lines are saved with the settings, so the last session's are there after a restart.
 
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
@@ -12,6 +13,9 @@ use crate::desktop::logs::LogLine;
 
 /// Lines the activity panel keeps.
 const ACTIVITY_KEEP: usize = 500;
+
+/// Where its lines are kept across restarts, beside the settings.
+pub(in crate::app) const STORAGE_KEY: &str = "haul-activity";
 
 /// The activity panel's own state: what happened, newest last, and the warnings last read
 /// from the logs (with the logs' generation they were read at).
