@@ -17,6 +17,8 @@
 //! - `window_loss`: what could cost the bytes downloaded: a pause its server cannot resume.
 //! - `window_ftp`: an `ftp://` row against pyftpdlib.
 //! - `window_options`: "Add with options…" and "Edit options…" (issue 15).
+//! - `window_room`: the list keeps its room: the lowest row's menu, notices, columns with
+//!   Settings open.
 //! - `window_rpc`: the window's RPC driven by aria2p and the npm client.
 //! - `window_session`: the window's list as the one list of downloads (issue 22).
 //! - `window_tray`: the tray icon, the login entry and the clipboard offer.
@@ -35,6 +37,7 @@ mod window_layout;
 mod window_limits;
 mod window_loss;
 mod window_options;
+mod window_room;
 mod window_rpc;
 mod window_session;
 mod window_tray;

@@ -1,6 +1,6 @@
 //! The list's columns: which fit a window of a given width (a narrow one drops the source,
-//! the elapsed time and the time left first, so a row's buttons stay in view), their starting
-//! widths, titles and sort keys.
+//! then the elapsed time, the time left and the size, one at a time, so a row's buttons stay
+//! in view), their starting widths, titles and sort keys.
 //!
 //! Owns: the column sets. Must not touch: the rows' contents (`list` draws the cells).
 
@@ -35,16 +35,9 @@ impl Col {
         Col::Actions,
         Col::Source,
     ];
-    /// Without the source and the elapsed time.
-    const MEDIUM: [Col; 7] = [
-        Col::Status,
-        Col::Name,
-        Col::Progress,
-        Col::Size,
-        Col::Speed,
-        Col::Eta,
-        Col::Actions,
-    ];
+    /// Dropped one at a time, in this order, while the list is too narrow for them (with
+    /// Settings open at 1366×768, four went at once; issue 28, item 24).
+    const DROP_ORDER: [Col; 4] = [Col::Source, Col::Elapsed, Col::Eta, Col::Size];
     /// What a window at its smallest size shows.
     const NARROW: [Col; 5] = [
         Col::Status,
@@ -54,23 +47,24 @@ impl Col {
         Col::Actions,
     ];
 
-    /// The widest set whose starting widths fit in `width` points, and how much wider than
-    /// its least the status column starts (a share of the room left, so a failure's sentence
-    /// is not cut at once on a wide window; the name takes the rest).
-    pub(super) fn fitting(width: f32, actions: f32) -> (&'static [Col], f32) {
+    /// The widest set whose starting widths fit in `width` points (columns dropped one at a
+    /// time, [`Col::DROP_ORDER`]), and how much wider than its least the status column starts
+    /// (a share of the room left, so a failure's sentence is not cut at once on a wide
+    /// window; the name takes the rest). A set is known by its length.
+    pub(super) fn fitting(width: f32, actions: f32) -> (Vec<Col>, f32) {
         let needs = |set: &[Col]| -> f32 {
             set.iter()
                 .map(|c| c.initial_width(actions, set.len()) + 8.0)
                 .sum::<f32>()
         };
-        let set: &'static [Col] = if needs(&Self::ALL) <= width {
-            &Self::ALL
-        } else if needs(&Self::MEDIUM) <= width {
-            &Self::MEDIUM
-        } else {
-            &Self::NARROW
-        };
-        let status_extra = ((width - needs(set)) * 0.4).clamp(0.0, 130.0);
+        let mut set = Self::ALL.to_vec();
+        for dropped in Self::DROP_ORDER {
+            if needs(&set) <= width {
+                break;
+            }
+            set.retain(|c| *c != dropped);
+        }
+        let status_extra = ((width - needs(&set)) * 0.4).clamp(0.0, 130.0);
         (set, status_extra)
     }
 

@@ -152,6 +152,7 @@ pub(super) fn list(
     // smallest set's width the list scrolls sideways.
     let buttons = actions_width(ui);
     let (columns, status_extra) = Col::fitting(ui.available_width(), buttons);
+    let columns = columns.as_slice();
     egui::ScrollArea::horizontal()
         .id_salt("rows-sideways")
         .show(ui, |ui| {
