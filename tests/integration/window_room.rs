@@ -145,3 +145,38 @@ fn with_settings_open_the_list_drops_only_the_columns_it_must() {
         assert!(shown.contains(&kept), "{kept} dropped: {shown:?}");
     }
 }
+
+/// Issue 28, item 24: at the smallest size (640×360) a failed row's reason was cut to "The
+/// server has n…" and clicking the row showed no details. The details open there too (the
+/// list keeps a couple of rows beside them), with the whole reason.
+#[test]
+fn at_the_smallest_size_a_click_shows_the_rows_details() {
+    let mut world = World::new();
+    let missing = world.server.url("/bytes/10/gone.bin?status=404");
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut h = harness_sized([640.0, 360.0], move |_| HaulApp::new(None, init));
+    h.event(egui::Event::Paste(missing));
+    step_until(&mut h, "failed", |app| {
+        app.model().count(Status::Failed) == 1
+    });
+    h.get_by_label("gone.bin").click();
+    for _ in 0..30 {
+        h.step();
+    }
+    let details = h.query_by_label("Details").map(|n| n.rect());
+    assert!(details.is_some(), "a click shows the row's details");
+    let reason = h
+        .query_all_by_label("The server has no such file (404)")
+        .map(|n| n.rect())
+        .find(|r| details.is_some_and(|d| r.top() >= d.top()));
+    assert!(reason.is_some(), "the whole reason, in the details");
+    let row = h
+        .query_all_by_label("gone.bin")
+        .map(|n| n.rect())
+        .min_by(|a, b| a.top().total_cmp(&b.top()))
+        .expect("the row");
+    assert!(
+        details.is_some_and(|d| row.bottom() <= d.top()),
+        "the row stays in view"
+    );
+}

@@ -87,9 +87,10 @@ impl HaulApp {
         }
         let line = ui.text_style_height(&egui::TextStyle::Body);
         let details_height = line * DETAILS_LINES + 24.0;
-        // Only where the list keeps room for a few rows beside it: on a window at its
-        // smallest, the details would squeeze the list (and the row a menu was opened on) away.
-        let room = ui.available_height() > details_height + 5.0 * (line + 10.0);
+        // Only where the list keeps room for two rows beside it (the row clicked is scrolled
+        // into view above them): at the smallest size too, where a click showed nothing and a
+        // failure's reason stayed cut (issue 28, item 24).
+        let room = ui.available_height() > details_height + 2.0 * (line + 10.0);
         // Not opened while a menu is open (a right-click selects the row it opens on): the
         // strip would take the list's bottom, with that row and its menu (issue 28, item 22).
         // It opens once the menu closes, with the row scrolled into view.
