@@ -180,3 +180,39 @@ fn at_the_smallest_size_a_click_shows_the_rows_details() {
         "the row stays in view"
     );
 }
+
+/// Issue 28, item 24: the speed limit's example was cut ("e.g. 2M (p…") once the field was
+/// emptied to type. Empty, the field is as wide as its example.
+#[test]
+fn an_emptied_limit_field_shows_its_whole_example() {
+    use eframe::egui::accesskit::Role;
+    let mut world = World::new();
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut h = harness_sized([1180.0, 680.0], move |_| HaulApp::new(None, init));
+    h.step();
+    let field = |h: &Harness<'_, HaulApp>| {
+        h.get_by_role_and_label(Role::TextInput, "Speed limit")
+            .rect()
+    };
+    let with_none = field(&h).width();
+    h.get_by_role_and_label(Role::TextInput, "Speed limit")
+        .focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.key_press(egui::Key::Backspace);
+    steps(&mut h, 3);
+    let example = h.ctx.fonts_mut(|f| {
+        f.layout_no_wrap(
+            "e.g. 2M (per second), none".to_owned(),
+            egui::FontId::proportional(14.0),
+            egui::Color32::GRAY,
+        )
+        .size()
+        .x
+    });
+    let empty = field(&h).width();
+    assert!(
+        empty > with_none && empty >= example,
+        "{empty} for an example of {example}"
+    );
+}

@@ -4,7 +4,7 @@
 //! hover help; counts and timeouts are framed number fields, the limits text fields that take
 //! `500M`, `2G` or `none` and say when what was typed is not one.
 
-use eframe::egui::{self, RichText, Ui};
+use eframe::egui::{self, Color32, RichText, Ui};
 
 use super::super::i18n::{LanguageChoice, T, Tr};
 use super::super::settings::{
@@ -65,10 +65,20 @@ pub(super) fn limit_field(
     if !typing && NONE_WORDS.contains(&text.trim()) && text.as_str() != none {
         none.clone_into(text);
     }
+    // Empty, it shows its example whole (it was cut to "e.g. 2M (p…"; issue 28, item 24).
+    let width = if text.is_empty() {
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let hint = ui
+            .painter()
+            .layout_no_wrap(example.to_owned(), font, Color32::GRAY);
+        (hint.size().x + 12.0).clamp(90.0, 260.0)
+    } else {
+        90.0
+    };
     let mut edit = egui::TextEdit::singleline(text)
         .id_salt(salt)
         .hint_text(example)
-        .desired_width(90.0);
+        .desired_width(width);
     if !valid {
         edit = edit.text_color(ui.visuals().error_fg_color);
     }
