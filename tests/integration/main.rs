@@ -14,6 +14,8 @@
 //!   crash, a hidden window, the command line and hand-offs, the About window.
 //! - `window_layout`: controls that stay put and in view, at every size.
 //! - `window_limits`: the size and speed limits as typed, "no limit" in each language.
+//! - `window_lists`: lists imported: from a typed path, with a `SHA256SUMS` beside them, their
+//!   relative paths from their own folder.
 //! - `window_loss`: what could cost the bytes downloaded: a pause its server cannot resume.
 //! - `window_ftp`: an `ftp://` row against pyftpdlib.
 //! - `window_options`: "Add with options…" and "Edit options…" (issue 15).
@@ -35,6 +37,7 @@ mod window_ftp;
 mod window_launch;
 mod window_layout;
 mod window_limits;
+mod window_lists;
 mod window_loss;
 mod window_options;
 mod window_room;
