@@ -86,10 +86,19 @@ pub struct Countdown {
     pub ends: Instant,
 }
 
+/// The eframe storage key of the rows the schedule paused (kept across restarts: a row the
+/// schedule paused came back as paused by hand and never went on).
+pub(super) const PAUSED_KEY: &str = "paused_by_schedule";
+
 impl Desk {
     /// The rows (by gid) the schedule paused, to go on when the run hours come round.
     pub(super) fn paused_by_schedule(&self) -> &HashSet<u64> {
         &self.paused_by_schedule
+    }
+
+    /// The rows the schedule had paused when Haul last saved (at its last start).
+    pub(super) fn restore_paused(&mut self, gids: HashSet<u64>) {
+        self.paused_by_schedule = gids;
     }
 
     /// Row `gid` is run again by hand: the schedule no longer speaks for it.
@@ -170,6 +179,11 @@ impl HaulApp {
         if rate != self.desk.rate {
             self.desk.rate = rate;
             self.engine.send(Command::SetLimits(self.limits()));
+        }
+        // Rows the schedule paused before a restart, when the hours have come round since
+        // (no change is seen: the queue was never held in this session).
+        if !held && !self.desk.paused_by_schedule.is_empty() {
+            self.resume_after_schedule();
         }
         if let Some(minutes) = schedule.next_change(now) {
             // The clock is read in whole minutes: wake a minute early, then every few seconds.

@@ -245,6 +245,9 @@ impl HaulApp {
             on_exit: init.on_exit,
         };
         app.desk.rate_text = crate::human::size_for_field(app.settings.schedule.limit_rate);
+        if let Some(paused) = storage.and_then(|s| eframe::get_value(s, desk::PAUSED_KEY)) {
+            app.desk.restore_paused(paused);
+        }
         // The limits cross to the engine once: with the schedule's speed limit if it is in
         // force now (the schedule's pass sends them again only when that changes).
         let now = (app.desk.clock)();
@@ -421,6 +424,7 @@ impl eframe::App for HaulApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, settings::STORAGE_KEY, &self.settings);
         eframe::set_value(storage, panels::logs::STORAGE_KEY, &self.activity.lines);
+        eframe::set_value(storage, desk::PAUSED_KEY, self.desk.paused_by_schedule());
     }
 
     fn auto_save_interval(&self) -> Duration {

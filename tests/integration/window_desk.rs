@@ -3,7 +3,6 @@
 //! speed limit by a clock the test moves); "when the queue is done" (a countdown first, and
 //! the power command recorded, never run).
 
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,14 +10,14 @@ use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use haul::app::HaulApp;
-use haul::app::schedule::{Clock, Hours, WhenDone};
+use haul::app::schedule::WhenDone;
 use haul::desktop::power::{PowerAction, PowerCommand};
 use haul::desktop::saved_queue::SavedQueue;
 use haul::protocol::Status;
 
 use crate::world::{
-    World, add_via_box, harness_with, paste_and_pause, shown, status_of, step_until,
-    step_until_status, steps, with_settings,
+    World, add_via_box, harness_with, hours, paste_and_pause, set_time, shown, status_of,
+    step_until, step_until_status, steps, test_clock, with_settings,
 };
 
 fn names(h: &Harness<'_, HaulApp>) -> String {
@@ -127,21 +126,6 @@ fn rows_moved_by_menu_keys_and_drag_start_in_that_order_and_keep_it_after_a_rest
     assert_eq!(saved, "adebc");
 }
 
-/// A clock the test moves (minutes after midnight).
-fn test_clock(h: &mut Harness<'_, HaulApp>, at: (u16, u16)) -> Arc<AtomicU16> {
-    let minutes = Arc::new(AtomicU16::new(at.0 * 60 + at.1));
-    let read = Arc::clone(&minutes);
-    h.state_mut().set_clock(Arc::new(move || {
-        let m = read.load(Ordering::Relaxed);
-        Clock::new(m / 60, m % 60).expect("a time")
-    }));
-    minutes
-}
-
-fn set_time(clock: &AtomicU16, h: u16, m: u16) {
-    clock.store(h * 60 + m, Ordering::Relaxed);
-}
-
 /// The first row's bytes received over `tenths` tenths of a second, the window stepping.
 fn bytes_in(h: &mut Harness<'_, HaulApp>, tenths: u32) -> u64 {
     let started = h.state().model().rows()[0].state.bytes();
@@ -150,13 +134,6 @@ fn bytes_in(h: &mut Harness<'_, HaulApp>, tenths: u32) -> u64 {
         h.step();
     }
     h.state().model().rows()[0].state.bytes() - started
-}
-
-fn hours(from: u16, to: u16) -> Hours {
-    Hours {
-        from: Clock::new(from, 0).expect("from"),
-        to: Clock::new(to, 0).expect("to"),
-    }
 }
 
 #[test]

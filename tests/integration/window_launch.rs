@@ -446,3 +446,52 @@ fn a_five_megabyte_line_never_becomes_a_row_and_an_old_one_is_dropped() {
     let texts: Vec<&str> = saved.items.iter().map(|i| i.text.as_str()).collect();
     assert_eq!(texts, [url.as_str()], "the old row is gone from the queue");
 }
+
+/// A download the schedule paused is still the schedule's after a restart: it says so, and it
+/// goes on when the hours come round, also when they already have at the start (it came back
+/// as paused by hand and never went on).
+#[test]
+fn a_download_the_schedule_paused_goes_on_after_a_restart() {
+    let mut world = World::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    let slow = world
+        .server
+        .url("/bytes/400000/night.bin?range=1&etag=n&drip_ms=5");
+    let mut storage = with_settings(&world, |s| {
+        s.schedule.run = true;
+        s.schedule.run_hours = hours(1, 7);
+    });
+    let mut init = world.init(None);
+    init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
+    let first = MemoryStorage(storage.0.clone());
+    let mut h = harness_with(move |_| HaulApp::new(Some(&first), init));
+    let clock = test_clock(&mut h, (2, 0));
+    add_via_box(&mut h, &slow);
+    step_until(&mut h, "under way", |app| {
+        row_of(app, &slow).is_some_and(|r| r.state.bytes() > 20_000)
+    });
+    set_time(&clock, 7, 0);
+    step_until_status(&mut h, &slow, Status::Paused);
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+    let engine = world.engines.pop().expect("engine");
+    assert!(engine.suspend_blocking(Duration::from_secs(5)));
+
+    // Started again at 08:00, still outside the hours.
+    let mut init = world.init(None);
+    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
+    init.queue = opened.queue;
+    init.stored = opened.items;
+    let again = MemoryStorage(storage.0.clone());
+    let mut h = harness_with(move |_| HaulApp::new(Some(&again), init));
+    let clock = test_clock(&mut h, (8, 0));
+    steps(&mut h, 3);
+    assert!(shown(&h, "Paused by the schedule until tomorrow at 01:00"));
+    set_time(&clock, 1, 0);
+    step_until_status(&mut h, &slow, Status::Done);
+    assert_eq!(
+        std::fs::read(world.dest.path().join("night.bin")).ok(),
+        Some(body(400_000))
+    );
+}

@@ -269,3 +269,29 @@ pub(crate) fn with_settings(
     eframe::set_value(&mut storage, haul::app::settings::STORAGE_KEY, &settings);
     storage
 }
+
+/// A clock the test moves (minutes after midnight).
+pub(crate) fn test_clock(
+    h: &mut Harness<'_, HaulApp>,
+    at: (u16, u16),
+) -> std::sync::Arc<std::sync::atomic::AtomicU16> {
+    let minutes = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(at.0 * 60 + at.1));
+    let read = std::sync::Arc::clone(&minutes);
+    h.state_mut().set_clock(std::sync::Arc::new(move || {
+        let m = read.load(std::sync::atomic::Ordering::Relaxed);
+        haul::app::schedule::Clock::new(m / 60, m % 60).expect("a time")
+    }));
+    minutes
+}
+
+pub(crate) fn set_time(clock: &std::sync::atomic::AtomicU16, h: u16, m: u16) {
+    clock.store(h * 60 + m, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The run hours from `from` to `to` o'clock.
+pub(crate) fn hours(from: u16, to: u16) -> haul::app::schedule::Hours {
+    haul::app::schedule::Hours {
+        from: haul::app::schedule::Clock::new(from, 0).expect("from"),
+        to: haul::app::schedule::Clock::new(to, 0).expect("to"),
+    }
+}
