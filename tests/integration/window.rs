@@ -198,7 +198,7 @@ fn closing_while_items_run_asks_and_quitting_keeps_them_for_next_time() {
     h.step();
     h.step();
     let question =
-        "1 item is still running — quit? It continues where it stopped the next time Haul starts.";
+        "1 item is not finished — quit? It continues where it stopped the next time Haul starts.";
     assert!(h.query_by_label(question).is_some());
 
     h.get_by_label("Keep running").click();

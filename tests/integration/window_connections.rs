@@ -78,19 +78,28 @@ fn a_queued_row_says_what_it_waits_for() {
     for _ in 0..3 {
         h.step();
     }
+    // The server with its port: the cap is per host and port.
+    let server = world
+        .server
+        .url("")
+        .trim_start_matches("http://")
+        .to_owned();
+    let waiting = format!("waiting for {server}");
     assert!(
-        shown(&h, "waiting for 127.0.0.1"),
+        shown(&h, &waiting),
         "the second says it waits for the server"
     );
-    h.get_by_label("waiting for 127.0.0.1").hover();
+    h.get_by_label(&waiting).hover();
     // egui shows a tooltip after a short rest of the pointer.
     for _ in 0..8 {
         h.step();
         std::thread::sleep(std::time::Duration::from_millis(60));
     }
     assert!(
-        h.query_by_label_contains("waiting for a free connection to 127.0.0.1 (1 in use")
-            .is_some(),
+        h.query_by_label_contains(&format!(
+            "waiting for a free connection to {server} (1 in use"
+        ))
+        .is_some(),
         "and in full on hover"
     );
 }

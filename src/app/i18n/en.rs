@@ -278,11 +278,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::QuitTitle, "Quit Haul?"),
     (
         T::QuitQuestion,
-        "{n} items are still running — quit? They continue where they stopped the next time Haul starts.",
+        "{n} items are not finished — quit? They continue where they stopped the next time Haul starts.",
     ),
     (
         T::QuitQuestionOne,
-        "1 item is still running — quit? It continues where it stopped the next time Haul starts.",
+        "1 item is not finished — quit? It continues where it stopped the next time Haul starts.",
     ),
     (T::CantResume, "can't resume"),
     (

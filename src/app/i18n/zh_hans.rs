@@ -254,11 +254,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::QuitTitle, "退出 Haul？"),
     (
         T::QuitQuestion,
-        "还有 {n} 项正在进行 — 退出吗？下次启动 Haul 时会从中断处继续。",
+        "还有 {n} 项未完成 — 退出吗？下次启动 Haul 时会从中断处继续。",
     ),
     (
         T::QuitQuestionOne,
-        "还有 1 项正在进行 — 退出吗？下次启动 Haul 时会从中断处继续。",
+        "还有 1 项未完成 — 退出吗？下次启动 Haul 时会从中断处继续。",
     ),
     (T::CantResume, "无法续传"),
     (

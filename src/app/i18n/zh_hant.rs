@@ -255,11 +255,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::QuitTitle, "結束 Haul？"),
     (
         T::QuitQuestion,
-        "還有 {n} 項正在進行 — 要結束嗎？下次啟動 Haul 時會從中斷處繼續。",
+        "還有 {n} 項未完成 — 要結束嗎？下次啟動 Haul 時會從中斷處繼續。",
     ),
     (
         T::QuitQuestionOne,
-        "還有 1 項正在進行 — 要結束嗎？下次啟動 Haul 時會從中斷處繼續。",
+        "還有 1 項未完成 — 要結束嗎？下次啟動 Haul 時會從中斷處繼續。",
     ),
     (T::CantResume, "無法續傳"),
     (

@@ -107,8 +107,10 @@ pub(super) fn queued_reason(
     }
     let source = row.source.as_ref()?;
     let in_use = model.connections_to(&source.host_key()?);
+    // With its port when it has one: the cap is per host and port (two servers on one
+    // machine were both "127.0.0.1").
     let host = match source {
-        Source::Url(url) => url.host_str().unwrap_or_default().to_owned(),
+        Source::Url(_) => row.origin_label(),
         Source::File(_) => return None,
     };
     let n = in_use.to_string();
