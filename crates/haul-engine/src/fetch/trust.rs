@@ -49,6 +49,10 @@ pub(crate) struct Verifier {
     insecure: bool,
     pinned: Vec<Fingerprint>,
     hosts: Vec<HostPin>,
+    /// The certificates of a `--cacert` file: one the server itself shows is trusted for its
+    /// names, as curl and aria2 trust it (the system's verifier refuses an authority's own
+    /// certificate shown as the server's: `openssl req -x509` makes them so).
+    authorities: Vec<CertificateDer<'static>>,
     /// The last certificate refused (FTPS reads it: its library keeps only the error's text).
     refused: Mutex<Option<Refused>>,
 }
@@ -68,7 +72,10 @@ impl Verifier {
         let system = if extra.is_empty() {
             rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
         } else {
-            rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))
+            rustls_platform_verifier::Verifier::new_with_extra_roots(
+                extra.clone(),
+                Arc::clone(&provider),
+            )
         }
         .map_err(|e| FetchError::Tls(format!("cannot load the trusted authorities: {e}")))?;
         Ok(Arc::new(Verifier {
@@ -77,6 +84,7 @@ impl Verifier {
             insecure: trust.insecure,
             pinned: trust.pinned.clone(),
             hosts: hosts.to_vec(),
+            authorities: extra,
             refused: Mutex::new(None),
         }))
     }
@@ -101,6 +109,16 @@ impl Verifier {
                 .with_custom_certificate_verifier(Arc::clone(self) as Arc<dyn ServerCertVerifier>)
                 .with_no_client_auth(),
         )
+    }
+
+    /// The server shows a certificate of the `--cacert` file itself, for its name.
+    fn given_as_authority(&self, end_entity: &CertificateDer<'_>, name: &ServerName<'_>) -> bool {
+        self.authorities
+            .iter()
+            .any(|ca| ca.as_ref() == end_entity.as_ref())
+            && rustls::server::ParsedCertificate::try_from(end_entity)
+                .and_then(|cert| rustls::client::verify_server_name(&cert, name))
+                .is_ok()
     }
 
     fn pinned(&self, host: &str, fingerprint: &Fingerprint) -> bool {
@@ -136,7 +154,7 @@ impl ServerCertVerifier for Verifier {
         };
         let fingerprint = Fingerprint(sha2::Sha256::digest(end_entity.as_ref()).into());
         let host = host_of(server_name);
-        if self.pinned(&host, &fingerprint) {
+        if self.pinned(&host, &fingerprint) || self.given_as_authority(end_entity, server_name) {
             return Ok(ServerCertVerified::assertion());
         }
         let refused = Refused {

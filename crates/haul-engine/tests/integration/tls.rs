@@ -117,6 +117,23 @@ async fn an_openssl_style_certificate_reads_as_self_signed() {
     assert_eq!(files, ["secret.bin"]);
 }
 
+/// The same certificate given with `--cacert` lets it in, as curl's and aria2's do (the
+/// system's verifier refused it: an authority's certificate shown as the server's own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openssl_style_certificate_given_as_its_authority_lets_it_in() {
+    let cert = Certified::authority();
+    let server = TlsServer::start(&cert, BODY.to_vec());
+    let ca = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(ca.path(), &cert.pem).expect("write the PEM");
+    let cacert = Trust {
+        ca_file: Some(ca.path().to_path_buf()),
+        ..Trust::default()
+    };
+    let (outcome, files) = fetch(&server.url("/secret.bin"), cacert, vec![]).await;
+    assert!(matches!(outcome, Outcome::Done { .. }), "{outcome:?}");
+    assert_eq!(files, ["secret.bin"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn its_authority_any_certificate_or_its_fingerprint_lets_it_in() {
     let cert = Certified::new();
