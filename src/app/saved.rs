@@ -97,7 +97,15 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
     };
     let (state, again, before) = match item.status {
         status if status.is_active() => match &source {
-            Some(_) => (State::Queued, true, elapsed),
+            // Its bytes show while it waits to resume them.
+            Some(_) => (
+                State::Queued {
+                    done: bytes,
+                    total: item.total,
+                },
+                true,
+                elapsed,
+            ),
             None => (
                 failed(FetchError::Request(format!(
                     "invalid source '{}'",
@@ -279,9 +287,13 @@ mod tests {
             assert_eq!(back.checksum, Checksum::from_hex(&"ab".repeat(32)));
             assert_eq!(back.dest, PathBuf::from("/downloads/set"));
         }
-        let saved = stored(&row(State::Queued), now);
+        let queued = State::Queued {
+            done: 0,
+            total: None,
+        };
+        let saved = stored(&row(queued.clone()), now);
         let (back, again) = restored(&saved, JobId(2), Path::new("/"), Path::new("/other"));
-        assert_eq!(back.state, State::Queued);
+        assert_eq!(back.state, queued);
         assert!(again, "an unfinished item is submitted again");
         assert_eq!(
             back.dest,

@@ -146,6 +146,10 @@ fn a_paused_row_keeps_its_size_and_elapsed_time_keeps_counting_across_resumes() 
         panic!("submitted");
     };
     assert_eq!(dest, Some(PathBuf::from("/d")), "resumed in its own folder");
+    // While it waits, its kept bytes and size still show (Resume blanked them).
+    let waiting = m.row(JobId(2)).expect("row");
+    assert_eq!(waiting.status(), Status::Queued);
+    assert_eq!((waiting.done(), waiting.total()), (100, Some(300)));
     let t1 = t0 + Duration::from_secs(10);
     m.apply(Event::Connecting { id: JobId(2) }, t1);
     let row = m.row(JobId(2)).expect("row");

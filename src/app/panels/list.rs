@@ -430,9 +430,7 @@ fn actions_width(ui: &Ui) -> f32 {
 fn progress(ui: &mut Ui, row: &Entry) {
     let fraction = match (&row.state, row.state.total()) {
         (State::Done { .. } | State::Skipped { .. }, _) => Some(1.0),
-        (state, Some(total)) if total > 0 && !matches!(state, State::Queued) => {
-            Some(state.bytes() as f64 / total as f64)
-        }
+        (state, Some(total)) if total > 0 => Some(state.bytes() as f64 / total as f64),
         _ => None,
     };
     let waiting = !matches!(row.state, State::Running { .. } | State::Connecting { .. });
@@ -470,7 +468,7 @@ fn progress(ui: &mut Ui, row: &Entry) {
 fn size_text(state: &State) -> String {
     match (state, state.total()) {
         // Nothing waiting, or nothing kept (a cancelled item's bytes were deleted).
-        (State::Queued | State::Cancelled { .. }, _) => String::new(),
+        (State::Queued { done: 0, .. } | State::Cancelled { .. }, _) => String::new(),
         (State::Done { bytes, .. }, _) => human_bytes(*bytes),
         (_, Some(total)) => format!("{} / {}", human_bytes(state.bytes()), human_bytes(total)),
         (State::Connecting { done: 0, .. }, None) => String::new(),

@@ -69,7 +69,7 @@ pub(super) fn status_text(
         State::Running { .. } if row.connections() > 1 => {
             tr.fill(T::RunningOver, &[("n", &row.connections().to_string())])
         }
-        State::Queued => queued_reason(tr, row, model, &around.caps)
+        State::Queued { .. } => queued_reason(tr, row, model, &around.caps)
             .map_or_else(|| tr.status(row.status()).into(), |(short, _)| short),
         _ if row.cannot_resume() => {
             format!("{} · {}", tr.status(row.status()), tr.get(T::CantResume))
@@ -83,7 +83,7 @@ pub(super) fn status_text(
 fn held_by_schedule<'a>(row: &Entry, around: &'a Around<'_>) -> Option<(&'a str, T)> {
     let (until, paused) = around.held.as_ref()?;
     match row.state {
-        State::Queued => Some((until, T::QueuedForSchedule)),
+        State::Queued { .. } => Some((until, T::QueuedForSchedule)),
         State::Paused { .. } if paused.contains(&row.gid) => Some((until, T::PausedBySchedule)),
         _ => None,
     }

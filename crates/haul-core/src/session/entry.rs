@@ -19,7 +19,12 @@ use crate::protocol::{
 /// Where an item is in its life, with only the data valid there.
 #[derive(Debug, Clone, PartialEq)]
 pub enum State {
-    Queued,
+    /// Waiting to run; with the bytes an earlier run kept (a paused, failed or restored
+    /// download's `.part`), shown while it waits: 0 and no size for a new one.
+    Queued {
+        done: u64,
+        total: Option<u64>,
+    },
     /// Opening its source: the first try, or the next one after a failure (then the bytes
     /// kept so far still show).
     Connecting {
@@ -89,7 +94,7 @@ pub enum State {
 impl State {
     pub fn status(&self) -> Status {
         match self {
-            State::Queued => Status::Queued,
+            State::Queued { .. } => Status::Queued,
             State::Connecting { .. } => Status::Connecting,
             State::Running { .. } | State::Retrying { .. } => Status::Running,
             State::Paused { .. } => Status::Paused,
@@ -122,8 +127,9 @@ impl State {
     /// Bytes received so far (or in the end).
     pub fn bytes(&self) -> u64 {
         match self {
-            State::Queued | State::Skipped { .. } => 0,
-            State::Connecting { done, .. }
+            State::Skipped { .. } => 0,
+            State::Queued { done, .. }
+            | State::Connecting { done, .. }
             | State::Running { done, .. }
             | State::Retrying { done, .. } => *done,
             State::Done { bytes, .. }
@@ -137,7 +143,8 @@ impl State {
     /// The whole size, when known.
     pub fn total(&self) -> Option<u64> {
         match self {
-            State::Connecting { total, .. }
+            State::Queued { total, .. }
+            | State::Connecting { total, .. }
             | State::Running { total, .. }
             | State::Retrying { total, .. }
             | State::Paused { total, .. } => *total,
@@ -149,7 +156,7 @@ impl State {
     /// Time since the item left the queue this run, or this run's final time.
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match self {
-            State::Queued | State::Skipped { .. } => None,
+            State::Queued { .. } | State::Skipped { .. } => None,
             State::Connecting { since, .. }
             | State::Running { since, .. }
             | State::Retrying { since, .. } => Some(now.saturating_duration_since(*since)),
@@ -180,7 +187,8 @@ impl State {
     /// Kept bytes that cancelling or removing would delete (a `.part` on disk).
     pub fn kept_bytes(&self) -> u64 {
         match self {
-            State::Connecting { done, .. }
+            State::Queued { done, .. }
+            | State::Connecting { done, .. }
             | State::Running { done, .. }
             | State::Retrying { done, .. } => *done,
             State::Paused { bytes, .. }

@@ -170,7 +170,13 @@ impl Session {
     pub fn add(&mut self, new: NewEntry, id: JobId) -> (u64, Option<Command>) {
         let gid = self.next_gid;
         let (source, state) = match new.source {
-            Ok(source) => (Some(source), State::Queued),
+            Ok(source) => (
+                Some(source),
+                State::Queued {
+                    done: 0,
+                    total: None,
+                },
+            ),
             Err((error, origin)) => (
                 None,
                 State::Failed {
@@ -250,7 +256,12 @@ impl Session {
         let command = submission(entry);
         self.by_id.remove(&old);
         self.by_id.insert(id, gid);
-        self.set_state(i, State::Queued);
+        // It waits with the bytes it kept (they show until it runs again).
+        let kept = State::Queued {
+            done: self.entries[i].state.kept_bytes(),
+            total: self.entries[i].state.total(),
+        };
+        self.set_state(i, kept);
         command
     }
 
