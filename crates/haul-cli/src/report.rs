@@ -127,7 +127,11 @@ impl Summary {
             _ => self.failed += 1,
         }
         self.bytes += item.bytes;
-        self.sum_item_ms += item.elapsed_ms;
+        // A file already there took only the look that found it: it is no item time (a
+        // rerun that skipped everything claimed "3.6× faster").
+        if item.status != Status::Skipped {
+            self.sum_item_ms += item.elapsed_ms;
+        }
     }
 
     pub fn total(&self) -> u64 {
@@ -270,6 +274,33 @@ mod tests {
         assert!(!summary.all_done());
         assert!(
             summary.to_text().contains("2.5× faster"),
+            "{}",
+            summary.to_text()
+        );
+    }
+
+    /// Files already there are no item time: a batch that skipped everything claims no
+    /// speed-up.
+    #[test]
+    fn skipped_files_claim_no_speed_up() {
+        let skipped = ItemReport {
+            source: "https://h/a".into(),
+            status: Status::Skipped,
+            path: None,
+            bytes: 0,
+            sha256: None,
+            files: Vec::new(),
+            elapsed_ms: 40,
+            error: None,
+        };
+        let mut summary = Summary::default();
+        for _ in 0..3 {
+            summary.add(&skipped);
+        }
+        summary.elapsed_ms = 35;
+        assert_eq!(summary.sum_item_ms, 0);
+        assert!(
+            !summary.to_text().contains("faster"),
             "{}",
             summary.to_text()
         );

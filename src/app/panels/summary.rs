@@ -208,8 +208,10 @@ fn summary_counts(tr: Tr, model: &Model) -> String {
 fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
     let batch = model.batch();
     let wall = batch.wall(now)?;
-    if batch.is_running() && wall.is_zero() {
-        return None; // nothing has run yet (the schedule holds the queue)
+    if wall.is_zero() {
+        // Nothing has run (the schedule holds the queue), or nothing had to (every file was
+        // already there): no time to speak of ("0 ms in all").
+        return None;
     }
     let sum_items = model.batch_time(now);
     let wall_text = tr.duration(wall);
@@ -230,4 +232,45 @@ fn summary_times(tr: Tr, model: &Model, now: Instant) -> Option<String> {
             tr.fill(T::SummaryTook, &[("wall", &wall_text)])
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{JobId, Outcome, Source};
+    use crate::session::NewEntry;
+
+    /// A batch whose every file was already there took no time: the summary says none
+    /// ("0 ms in all" after three items ended).
+    #[test]
+    fn a_batch_of_files_already_there_speaks_of_no_time() {
+        let t0 = Instant::now();
+        let mut model = Model::default();
+        for i in 0..3u64 {
+            let uri = format!("http://h/{i}.bin");
+            let new = NewEntry {
+                source: Ok(Source::parse(&uri, std::path::Path::new("/")).expect("a URL")),
+                uri,
+                guessed: false,
+                dest: "/d".into(),
+                checksum: None,
+                options: std::sync::Arc::default(),
+            };
+            model.push(JobId(i), new, t0);
+            let skipped = crate::protocol::Event::Finished {
+                id: JobId(i),
+                elapsed: Duration::from_millis(40),
+                bytes: 0,
+                outcome: Outcome::Skipped {
+                    path: format!("/d/{i}.bin").into(),
+                },
+            };
+            model.apply(skipped, t0 + Duration::from_millis(5));
+        }
+        assert!(!model.batch().is_running());
+        assert_eq!(
+            summary_times(Tr(crate::app::i18n::Lang::En), &model, t0),
+            None
+        );
+    }
 }
