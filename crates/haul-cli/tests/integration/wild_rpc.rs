@@ -270,15 +270,28 @@ async fn a_client_that_hoards_connections_is_bounded_and_the_server_still_answer
                 .expect("connect"),
         );
     }
-    let mut refused = 0;
-    for stream in &mut hoard[32..] {
-        let reply = reply_within(stream, Duration::from_secs(5))
-            .await
-            .expect("refused at once");
-        assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
-        refused += 1;
+    // Every hoarded connection is read at once, for 5 s: those past the bound are answered 503
+    // and closed; the others wait for a request. The start-up check's own connection may
+    // still be counted for a moment on a loaded machine, so one more may be refused (the
+    // 40th was then accepted and never answered, and this test failed under load).
+    let mut reads = tokio::task::JoinSet::new();
+    for mut stream in hoard {
+        reads.spawn(async move {
+            let reply = reply_within(&mut stream, Duration::from_secs(5)).await;
+            (reply, stream)
+        });
     }
-    assert_eq!(refused, 8);
+    let mut refused = 0;
+    let mut hoard = Vec::new();
+    while let Some(joined) = reads.join_next().await {
+        let (reply, stream) = joined.expect("a read");
+        if let Ok(reply) = reply {
+            assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+            refused += 1;
+        }
+        hoard.push(stream);
+    }
+    assert!((8..=9).contains(&refused), "{refused} refused");
     // The hoarded ones are closed for idling; then the server answers again.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
