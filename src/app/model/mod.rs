@@ -51,9 +51,9 @@ impl Batch {
         let started = self.started?;
         let end = self.ended.unwrap_or(now);
         let idle = self.idle
-            + self
-                .idle_since
-                .map_or(Duration::ZERO, |since| end.saturating_duration_since(since));
+            + self.idle_since.map_or(Duration::ZERO, |since| {
+                long_idle(end.saturating_duration_since(since))
+            });
         Some(end.saturating_duration_since(started).saturating_sub(idle))
     }
 
@@ -70,7 +70,7 @@ impl Batch {
     fn working(&mut self, working: bool, now: Instant) {
         match (working, self.idle_since) {
             (true, Some(since)) => {
-                self.idle += now.saturating_duration_since(since);
+                self.idle += long_idle(now.saturating_duration_since(since));
                 self.idle_since = None;
             }
             (false, None) => self.idle_since = Some(now),
@@ -80,6 +80,18 @@ impl Batch {
 
     pub fn is_running(&self) -> bool {
         self.started.is_some() && self.ended.is_none()
+    }
+}
+
+/// A stretch with nothing running that counts against the wall time: one of a second or more
+/// (the schedule holding the queue). Shorter ones are the gaps between one item ending and the
+/// next connecting, or a quick batch applied within one frame: they are the batch's own time
+/// (a batch of local copies read "nothing ran").
+fn long_idle(gap: Duration) -> Duration {
+    if gap >= Duration::from_secs(1) {
+        gap
+    } else {
+        Duration::ZERO
     }
 }
 
@@ -283,7 +295,10 @@ impl Model {
         } = &event
             && self.session.gid_of(*id).is_some()
         {
-            self.batch.sum_items += *elapsed;
+            // A file already there took only the look that found it: no item time.
+            if !matches!(outcome, crate::protocol::Outcome::Skipped { .. }) {
+                self.batch.sum_items += *elapsed;
+            }
             self.batch.bytes += bytes;
             match outcome.status() {
                 Status::Done | Status::Skipped => self.batch.done += 1,
