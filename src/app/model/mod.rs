@@ -35,6 +35,12 @@ pub struct Batch {
     /// Since when nothing runs, while nothing does; and the time nothing ran before that.
     idle_since: Option<Instant>,
     idle: Duration,
+    /// Something has run in this batch: before, every wait is left out of the wall time;
+    /// after, only one of a second or more ([`long_idle`]).
+    has_run: bool,
+    /// The longest finished run: the batch took at least that (a quick batch applied within
+    /// one frame has no wall time of its own).
+    longest: Duration,
     /// The items' own times added up (finished runs).
     pub sum_items: Duration,
     /// Bytes of finished runs.
@@ -52,9 +58,15 @@ impl Batch {
         let end = self.ended.unwrap_or(now);
         let idle = self.idle
             + self.idle_since.map_or(Duration::ZERO, |since| {
-                long_idle(end.saturating_duration_since(since))
+                self.counted_idle(end.saturating_duration_since(since))
             });
-        Some(end.saturating_duration_since(started).saturating_sub(idle))
+        let wall = end.saturating_duration_since(started).saturating_sub(idle);
+        Some(wall.max(self.longest))
+    }
+
+    /// How much of a stretch with nothing running is left out of the wall time.
+    fn counted_idle(&self, gap: Duration) -> Duration {
+        if self.has_run { long_idle(gap) } else { gap }
     }
 
     /// A batch starting at `now`, nothing running yet.
@@ -70,8 +82,9 @@ impl Batch {
     fn working(&mut self, working: bool, now: Instant) {
         match (working, self.idle_since) {
             (true, Some(since)) => {
-                self.idle += long_idle(now.saturating_duration_since(since));
+                self.idle += self.counted_idle(now.saturating_duration_since(since));
                 self.idle_since = None;
+                self.has_run = true;
             }
             (false, None) => self.idle_since = Some(now),
             _ => {}
@@ -298,6 +311,7 @@ impl Model {
             // A file already there took only the look that found it: no item time.
             if !matches!(outcome, crate::protocol::Outcome::Skipped { .. }) {
                 self.batch.sum_items += *elapsed;
+                self.batch.longest = self.batch.longest.max(*elapsed);
             }
             self.batch.bytes += bytes;
             match outcome.status() {

@@ -530,3 +530,26 @@ fn wall_time_counts_only_while_something_runs() {
     assert!(!m.batch().is_running());
     assert_eq!(m.batch().wall(at(4000)), Some(Duration::from_secs(5)));
 }
+
+/// A quick batch applied within one frame (local copies: started and finished between two
+/// frames) still took its items' time: at least its longest run (it showed no time at all).
+#[test]
+fn a_quick_batch_takes_at_least_its_longest_run() {
+    let t0 = Instant::now();
+    let mut m = Model::default();
+    m.push(JobId(1), new_row("http://h/a.bin"), t0);
+    let t1 = t0 + Duration::from_millis(30);
+    m.apply(
+        Event::Started {
+            id: JobId(1),
+            name: "a.bin".into(),
+            total: Some(10),
+            done: 0,
+            resumable: true,
+        },
+        t1,
+    );
+    m.apply(finished(1, 10, Outcome::Done { files: Vec::new() }), t1);
+    assert!(!m.batch().is_running());
+    assert_eq!(m.batch().wall(t1), Some(Duration::from_secs(2)));
+}
