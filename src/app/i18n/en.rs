@@ -181,6 +181,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StatusPaused, "paused"),
     (T::RetryIn, "retry {n}/{of} in {wait}"),
     (T::ConnectingTry, "connecting (retry {n} of {of})"),
+    (T::RunningTry, "downloading (retry {n} of {of})"),
     (
         T::WaitingForPart,
         "waiting: another download is writing {name}",

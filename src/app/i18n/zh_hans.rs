@@ -172,6 +172,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StatusPaused, "已暂停"),
     (T::RetryIn, "{wait}后第 {n}/{of} 次重试"),
     (T::ConnectingTry, "连接中（第 {n}/{of} 次重试）"),
+    (T::RunningTry, "下载中（第 {n}/{of} 次重试）"),
     (T::WaitingForPart, "等待中：另一个下载正在写入 {name}"),
     (T::Calculating, "计算中…"),
     (T::RunningOver, "{n} 个连接下载中"),

@@ -173,6 +173,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StatusPaused, "已暫停"),
     (T::RetryIn, "{wait}後第 {n}/{of} 次重試"),
     (T::ConnectingTry, "連線中（第 {n}/{of} 次重試）"),
+    (T::RunningTry, "下載中（第 {n}/{of} 次重試）"),
     (T::WaitingForPart, "等待中：另一個下載正在寫入 {name}"),
     (T::Calculating, "計算中…"),
     (T::RunningOver, "{n} 個連線下載中"),

@@ -69,6 +69,12 @@ pub(super) fn status_text(
         State::Running { .. } if row.connections() > 1 => {
             tr.fill(T::RunningOver, &[("n", &row.connections().to_string())])
         }
+        // A retry under way says so while it runs, not only while it waits: a server that
+        // stalls again showed plain "downloading" for each try's whole stall time.
+        State::Running { attempt, of, .. } if *attempt > 0 => tr.fill(
+            T::RunningTry,
+            &[("n", &attempt.to_string()), ("of", &of.to_string())],
+        ),
         State::Queued { .. } => queued_reason(tr, row, model, &around.caps)
             .map_or_else(|| tr.status(row.status()).into(), |(short, _)| short),
         _ if row.cannot_resume() => {
@@ -121,4 +127,63 @@ pub(super) fn queued_reason(
             &[("n", &n), ("host", &host)],
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::i18n::Lang;
+    use crate::protocol::{Event, FetchError, JobId, Outcome};
+    use crate::session::NewEntry;
+    use std::time::Duration;
+
+    /// A retry under way says so while it runs (a stalling server showed plain
+    /// "downloading" for each try's whole stall time).
+    #[test]
+    fn a_retry_says_so_while_it_runs() {
+        let t0 = Instant::now();
+        let mut model = Model::default();
+        let uri = "http://h/a.bin".to_owned();
+        let new = NewEntry {
+            source: Ok(Source::parse(&uri, std::path::Path::new("/")).expect("a URL")),
+            uri,
+            guessed: false,
+            dest: "/d".into(),
+            checksum: None,
+            options: std::sync::Arc::default(),
+        };
+        model.push(JobId(1), new, t0);
+        let started = || Event::Started {
+            id: JobId(1),
+            name: "a.bin".into(),
+            total: Some(100),
+            done: 0,
+            resumable: true,
+        };
+        model.apply(Event::Connecting { id: JobId(1) }, t0);
+        model.apply(started(), t0);
+        let stalled = FetchError::Body("no data".into());
+        model.apply(
+            Event::Retrying {
+                id: JobId(1),
+                attempt: 1,
+                of: 3,
+                delay: Duration::from_secs(1),
+                reason: "no data received".into(),
+                cause: Outcome::Failed(stalled),
+            },
+            t0,
+        );
+        model.apply(Event::Connecting { id: JobId(1) }, t0);
+        model.apply(started(), t0);
+        let around = Around {
+            caps: Limits::default(),
+            held: None,
+        };
+        let row = model.row(JobId(1)).expect("row");
+        assert_eq!(
+            status_text(Tr(Lang::En), row, t0, &model, &around),
+            "downloading (retry 1 of 3)"
+        );
+    }
 }

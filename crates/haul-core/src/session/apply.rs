@@ -29,7 +29,7 @@ impl Session {
             State::Connecting { attempt, of, .. } | State::Retrying { attempt, of, .. } => {
                 (*attempt, *of)
             }
-            State::Running { attempt, .. } => (*attempt, 0),
+            State::Running { attempt, of, .. } => (*attempt, *of),
             _ => (0, 0),
         };
         let since = entry::since_of(&entry.state, now);
@@ -96,6 +96,7 @@ impl Session {
                     total,
                     speed: Speed::default(),
                     attempt,
+                    of,
                 }
             }
             Event::Retrying {

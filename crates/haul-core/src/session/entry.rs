@@ -42,7 +42,9 @@ pub enum State {
         done: u64,
         total: Option<u64>,
         speed: Speed,
+        /// The try under way: 0 for the first, then the retry's number, of `of` allowed.
         attempt: u32,
+        of: u32,
     },
     /// A try failed; the next starts at `at`.
     Retrying {
