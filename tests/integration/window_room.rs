@@ -13,15 +13,14 @@ use haul::protocol::Status;
 
 use crate::world::{World, harness_sized, step_until, steps};
 
-/// Issue 28, item 22: a right-click on a row in the bottom of the list opened the details
-/// strip over it and never the menu. The menu opens, over the row it was opened on.
-#[test]
-fn a_right_click_on_the_lowest_row_opens_its_menu() {
+/// A 1000×420 window whose 30 rows (local files `PREFIX00.txt`…) are all done: more rows
+/// than it shows. The world and the files' folder are kept alive with it.
+fn thirty_done(prefix: &str) -> (World, tempfile::TempDir, Harness<'static, HaulApp>) {
     let mut world = World::new();
     let src = tempfile::tempdir().expect("tempdir");
     let lines: Vec<String> = (0..30)
         .map(|i| {
-            let path = src.path().join(format!("low{i:02}.txt"));
+            let path = src.path().join(format!("{prefix}{i:02}.txt"));
             std::fs::write(&path, format!("{i}")).expect("write");
             path.display().to_string()
         })
@@ -32,6 +31,14 @@ fn a_right_click_on_the_lowest_row_opens_its_menu() {
     step_until(&mut h, "all done", |app| {
         app.model().count(Status::Done) == 30
     });
+    (world, src, h)
+}
+
+/// Issue 28, item 22: a right-click on a row in the bottom of the list opened the details
+/// strip over it and never the menu. The menu opens, over the row it was opened on.
+#[test]
+fn a_right_click_on_the_lowest_row_opens_its_menu() {
+    let (_world, _src, mut h) = thirty_done("low");
     h.step();
     let bottom_bar = h.get_by_label_contains("30 items:").rect().top();
     let lowest = (0..30)
@@ -69,21 +76,7 @@ fn a_right_click_on_the_lowest_row_opens_its_menu() {
 /// summary (the list gives it room: no row lies under it), and goes by itself.
 #[test]
 fn a_notice_takes_room_of_its_own_and_goes_by_itself() {
-    let mut world = World::new();
-    let src = tempfile::tempdir().expect("tempdir");
-    let lines: Vec<String> = (0..30)
-        .map(|i| {
-            let path = src.path().join(format!("n{i:02}.txt"));
-            std::fs::write(&path, format!("{i}")).expect("write");
-            path.display().to_string()
-        })
-        .collect();
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    init.sources = lines;
-    let mut h = harness_sized([1000.0, 420.0], move |_| HaulApp::new(None, init));
-    step_until(&mut h, "all done", |app| {
-        app.model().count(Status::Done) == 30
-    });
+    let (world, _src, mut h) = thirty_done("n");
     steps(&mut h, 3);
     let url = world.server.url("/bytes/100/noticed.bin");
     h.event(egui::Event::Paste(format!("{url}\nnot an address")));
