@@ -340,6 +340,7 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         queue_notice: saved.notice,
         handoffs: Some(handoffs),
         launched: Some(launched),
+        monitors: haul::desktop::screens::monitors(),
         data_dir,
         on_exit: Some(Box::new(on_exit)),
     };
@@ -349,7 +350,7 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
         .with_title("Haul")
         .with_app_id(APP_ID)
         .with_inner_size([1180.0, 680.0])
-        .with_min_inner_size([640.0, 360.0])
+        .with_min_inner_size(haul::app::MIN_SIZE)
         .with_drag_and_drop(true);
     match eframe::icon_data::from_png_bytes(haul::desktop::ICON_PNG) {
         Ok(icon) => viewport = viewport.with_icon(icon),

@@ -58,6 +58,10 @@ use i18n::{T, Tr};
 use model::Model;
 use settings::Settings;
 
+/// The window's smallest inner size (points): 320 high, so that with a title bar it fits a
+/// 640×360 screen whole (issue 28, item 24: at 360 its bottom row fell under the edge).
+pub const MIN_SIZE: [f32; 2] = [640.0, 320.0];
+
 /// Everything the window needs from the outside world, made by `main` (or a test).
 pub struct AppInit {
     pub engine: EngineHandle,
@@ -87,6 +91,9 @@ pub struct AppInit {
     pub data_dir: Option<PathBuf>,
     /// What to do once when the window goes away (eframe's `on_exit`), however it is closed.
     pub on_exit: Option<Box<dyn FnOnce() + Send>>,
+    /// The monitors, where eframe does not keep a restored window on one (Linux): the first
+    /// frame moves the window onto them. Empty: nothing to check.
+    pub monitors: Vec<crate::desktop::screens::Area>,
 }
 
 impl AppInit {
@@ -112,6 +119,7 @@ impl AppInit {
             launched: None,
             data_dir: None,
             on_exit: None,
+            monitors: Vec::new(),
         }
     }
 }
@@ -174,6 +182,8 @@ pub struct HaulApp {
     actions: Vec<Action>,
     /// When the process started, until the first frame logs how long it took.
     launched: Option<Instant>,
+    /// The monitors, until the first frame that knows the window's place has kept it on them.
+    monitors: Option<Vec<crate::desktop::screens::Area>>,
     /// Progress waiting to be applied while events are drained (kept for its allocation).
     progress: HashMap<JobId, (u64, Option<u64>)>,
     /// "Add with options…" or "Edit options…", while open.
@@ -234,6 +244,7 @@ impl HaulApp {
             title: String::new(),
             actions: Vec::new(),
             launched: init.launched,
+            monitors: (!init.monitors.is_empty()).then_some(init.monitors),
             progress: HashMap::new(),
             options_form: None,
             rpc: None,
@@ -386,6 +397,7 @@ impl HaulApp {
         let ctx = ui.ctx().clone();
         self.window_input(&ctx);
         self.intercept_close(&ctx);
+        self.keep_on_screen(&ctx);
         if self.logs.generation() != self.activity.log_cache.0 {
             self.activity.log_cache = (self.logs.generation(), self.logs.snapshot());
         }
@@ -397,6 +409,33 @@ impl HaulApp {
         if let Some(at) = self.launched.take() {
             let ms = at.elapsed().as_secs_f64() * 1e3;
             tracing::info!(ms = format!("{ms:.1}"), "first frame");
+        }
+    }
+}
+
+impl HaulApp {
+    /// Moves a window brought back off the screens (its place on a larger or unplugged
+    /// monitor) onto the one it overlaps most, once, as soon as its place is known.
+    fn keep_on_screen(&mut self, ctx: &egui::Context) {
+        let Some(monitors) = self.monitors.take() else {
+            return;
+        };
+        let Some(outer) = ctx.input(|i| i.viewport().outer_rect) else {
+            self.monitors = Some(monitors);
+            return;
+        };
+        let ppp = ctx.pixels_per_point();
+        let px = |v: f32| (v * ppp).round() as i32;
+        let window = crate::desktop::screens::Area {
+            x: px(outer.min.x),
+            y: px(outer.min.y),
+            w: px(outer.width()),
+            h: px(outer.height()),
+        };
+        if let Some((x, y)) = crate::desktop::screens::fit(window, &monitors) {
+            tracing::info!(?window, x, y, "window moved onto a screen");
+            let to = egui::pos2(x as f32 / ppp, y as f32 / ppp);
+            ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(to));
         }
     }
 }

@@ -15,6 +15,7 @@
 //! - `opener`: opening a file, or showing it in its folder, with the platform's program.
 //! - `comforts`, starting the desktop comforts: [`autostart`] (Haul at login), [`clipboard`]
 //!   (copied links to offer), [`tray`] (the icon and its menu), [`power`] (sleep, shut down).
+//! - [`screens`]: keeping a restored window on a screen.
 //! - [`system`]: the system calls the window makes itself on Windows.
 //! - [`identity`]: Haul's AppUserModelID on Windows (its name on notifications).
 
@@ -30,6 +31,7 @@ pub mod logs;
 mod opener;
 pub mod power;
 pub mod saved_queue;
+pub mod screens;
 pub mod system;
 pub mod tray;
 

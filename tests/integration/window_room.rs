@@ -139,7 +139,7 @@ fn with_settings_open_the_list_drops_only_the_columns_it_must() {
     }
 }
 
-/// Issue 28, item 24: at the smallest size (640×360) a failed row's reason was cut to "The
+/// Issue 28, item 24: at the smallest size (640×360, now 640×320) a failed row's reason was cut to "The
 /// server has n…" and clicking the row showed no details. The details open there too (the
 /// list keeps a couple of rows beside them), with the whole reason.
 #[test]
@@ -147,7 +147,7 @@ fn at_the_smallest_size_a_click_shows_the_rows_details() {
     let mut world = World::new();
     let missing = world.server.url("/bytes/10/gone.bin?status=404");
     let init = world.init(Some(world.dest.path().to_path_buf()));
-    let mut h = harness_sized([640.0, 360.0], move |_| HaulApp::new(None, init));
+    let mut h = harness_sized(haul::app::MIN_SIZE, move |_| HaulApp::new(None, init));
     h.event(egui::Event::Paste(missing));
     step_until(&mut h, "failed", |app| {
         app.model().count(Status::Failed) == 1

@@ -3,7 +3,7 @@
 //! Must not touch: I/O, the engine, the clock beyond reading `Instant::now()` once a frame.
 //!
 //! Controls stay put: the toolbar wraps instead of overprinting at the smallest window
-//! (640×360), every row's buttons sit in fixed slots, and notices float over the list's
+//! (640×320), every row's buttons sit in fixed slots, and notices float over the list's
 //! bottom edge instead of pushing the list down.
 //!
 //! # Layout
@@ -86,11 +86,14 @@ impl HaulApp {
                 .show(ui, |ui| self.log_panel(ui, tr));
         }
         let line = ui.text_style_height(&egui::TextStyle::Body);
-        let details_height = line * DETAILS_LINES + 24.0;
-        // Only where the list keeps room for two rows beside it (the row clicked is scrolled
-        // into view above them): at the smallest size too, where a click showed nothing and a
-        // failure's reason stayed cut (issue 28, item 24).
-        let room = ui.available_height() > details_height + 2.0 * (line + 10.0);
+        // The list keeps room for two rows beside the details (the row clicked is scrolled
+        // into view above them); in a low window the details get fewer lines (and scroll), down
+        // to three: at the smallest size too a click shows them, with a failure's whole
+        // reason (issue 28, item 24).
+        // Two rows and the columns' header.
+        let beside = ui.available_height() - 3.0 * (line + 10.0);
+        let details_height = (line * DETAILS_LINES + 24.0).min(beside);
+        let room = details_height >= line * 3.0 + 24.0;
         // Not opened while a menu is open (a right-click selects the row it opens on): the
         // strip would take the list's bottom, with that row and its menu (issue 28, item 22).
         // It opens once the menu closes, with the row scrolled into view.
