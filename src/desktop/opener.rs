@@ -1,10 +1,11 @@
 //! Opening a finished file, or showing it in its folder, with the platform's own program
 //! (`open` on macOS, Explorer on Windows, `xdg-open` elsewhere, then GLib's `gio open` where
-//! xdg-utils is not installed, as on some minimal GNOME setups).
+//! xdg-utils is not installed, as on some minimal GNOME setups, then the desktop portal's
+//! `OpenURI` over D-Bus, which sandboxed and minimal desktops answer with no program at all).
 //!
-//! Owns: building those commands (Explorer's `/select,"PATH"` argument), telling a file that
-//! is gone from a program that failed, and reading their exit codes. Must not touch: the
-//! window's state (it answers with a [`Reply`]).
+//! Owns: building those commands (Explorer's `/select,"PATH"` argument), the portal call,
+//! telling a file that is gone from a program that failed, and reading their exit codes.
+//! Must not touch: the window's state (it answers with a [`Reply`]).
 
 use std::path::{Path, PathBuf};
 
@@ -14,13 +15,55 @@ pub(super) async fn run_opener(path: PathBuf, reveal: bool) -> Option<Reply> {
     run_first(openers(&path, reveal), path).await
 }
 
-/// Runs the first of `commands` that is installed (the next is tried only when a program is
-/// not there at all). `None` when it did its work; else why not, for the person.
-async fn run_first(commands: Vec<std::process::Command>, path: PathBuf) -> Option<Reply> {
-    let programs: Vec<String> = commands
-        .iter()
-        .map(|c| c.get_program().to_string_lossy().into_owned())
-        .collect();
+/// One way to open a path: a program, or the desktop portal.
+enum Opener {
+    Program(std::process::Command),
+    /// `org.freedesktop.portal.OpenURI` on the session bus (or on the bus at this address).
+    #[cfg(all(unix, not(target_os = "macos")))]
+    Portal {
+        reveal: bool,
+        bus: Option<String>,
+    },
+}
+
+impl Opener {
+    /// How the person is told of it.
+    fn name(&self) -> String {
+        match self {
+            Opener::Program(c) => format!("'{}'", c.get_program().to_string_lossy()),
+            #[cfg(all(unix, not(target_os = "macos")))]
+            Opener::Portal { .. } => "the desktop portal".to_owned(),
+        }
+    }
+
+    /// Opens `path`: `Ok(None)` when done, `Ok(Some(why))` when it ran and failed, `Err`
+    /// when it is not there at all (the next is tried).
+    fn run(self, path: &Path) -> Result<Option<String>, ()> {
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        let _ = path;
+        match self {
+            Opener::Program(mut command) => {
+                command
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null());
+                match command.status() {
+                    Ok(status) if opener_succeeded(status.code()) => Ok(None),
+                    Ok(status) => Ok(Some(format!("exited with {status}"))),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(()),
+                    Err(e) => Ok(Some(format!("cannot be run: {e}"))),
+                }
+            }
+            #[cfg(all(unix, not(target_os = "macos")))]
+            Opener::Portal { reveal, bus } => portal::open(path, reveal, bus.as_deref()),
+        }
+    }
+}
+
+/// Runs the first of `openers` that is there (the next is tried only when one is not there
+/// at all). `None` when it did its work; else why not, for the person.
+async fn run_first(openers: Vec<Opener>, path: PathBuf) -> Option<Reply> {
+    let names: Vec<String> = openers.iter().map(Opener::name).collect();
     let checked = path.clone();
     let result = tokio::task::spawn_blocking(move || {
         // Gone since it finished (moved, deleted): say so, rather than open something else
@@ -28,34 +71,25 @@ async fn run_first(commands: Vec<std::process::Command>, path: PathBuf) -> Optio
         if !checked.exists() {
             return Err(NotRun::Gone);
         }
-        for (i, mut command) in commands.into_iter().enumerate() {
-            command
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null());
-            match command.status() {
-                Ok(status) => return Ok((i, status)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(NotRun::Spawn(i, e)),
+        for (i, opener) in openers.into_iter().enumerate() {
+            match opener.run(&checked) {
+                Ok(None) => return Ok(()),
+                Ok(Some(why)) => return Err(NotRun::Failed(i, why)),
+                Err(()) => {}
             }
         }
         Err(NotRun::NoneInstalled)
     })
     .await;
-    let name = |i: usize| programs.get(i).cloned().unwrap_or_default();
+    let name = |i: usize| names.get(i).cloned().unwrap_or_default();
     let error = match result {
-        Ok(Ok((_, status))) if opener_succeeded(status.code()) => return None,
-        Ok(Ok((i, status))) => format!("'{}' exited with {status}", name(i)),
+        Ok(Ok(())) => return None,
         Ok(Err(NotRun::Gone)) => return Some(Reply::OpenGone { path }),
+        Ok(Err(NotRun::Failed(i, why))) => format!("{} {why}", name(i)),
         Ok(Err(NotRun::NoneInstalled)) => format!(
-            "no program to open files with (none of {} is installed)",
-            programs
-                .iter()
-                .map(|p| format!("'{p}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "no program to open files with (none of {} is there)",
+            names.join(", ")
         ),
-        Ok(Err(NotRun::Spawn(i, e))) => format!("cannot run '{}': {e}", name(i)),
         Err(e) => e.to_string(),
     };
     Some(Reply::OpenFailed { path, error })
@@ -65,9 +99,9 @@ async fn run_first(commands: Vec<std::process::Command>, path: PathBuf) -> Optio
 enum NotRun {
     /// The file or folder is not there any more.
     Gone,
-    /// The program (by its place in the list) could not be started.
-    Spawn(usize, std::io::Error),
-    /// None of the programs is installed.
+    /// The opener (by its place in the list) ran and failed, and why.
+    Failed(usize, String),
+    /// None of the openers is there.
     NoneInstalled,
 }
 
@@ -87,18 +121,24 @@ fn explorer_select_arg(path: &Path) -> String {
 
 /// The platform's "open this" commands, in the order to try them. Revealing selects the file
 /// where the platform can (macOS, Windows) and opens its folder elsewhere.
-fn openers(path: &Path, reveal: bool) -> Vec<std::process::Command> {
-    if cfg!(any(target_os = "macos", windows)) {
-        return vec![opener(path, reveal)];
+fn openers(path: &Path, reveal: bool) -> Vec<Opener> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let target = if reveal {
+            path.parent().unwrap_or(path)
+        } else {
+            path
+        };
+        let mut gio = std::process::Command::new("gio");
+        gio.arg("open").arg(target);
+        vec![
+            Opener::Program(opener(path, reveal)),
+            Opener::Program(gio),
+            Opener::Portal { reveal, bus: None },
+        ]
     }
-    let target = if reveal {
-        path.parent().unwrap_or(path)
-    } else {
-        path
-    };
-    let mut gio = std::process::Command::new("gio");
-    gio.arg("open").arg(target);
-    vec![opener(path, reveal), gio]
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    vec![Opener::Program(opener(path, reveal))]
 }
 
 /// The platform's own "open this" command.
@@ -140,6 +180,54 @@ fn raw_arg(command: &mut std::process::Command, arg: &str) {
 #[cfg(not(windows))]
 fn raw_arg(command: &mut std::process::Command, arg: &str) {
     command.arg(arg);
+}
+
+/// The desktop portal's `OpenURI` (xdg-desktop-portal), for desktops with neither xdg-utils
+/// nor GLib's tools: `OpenFile` opens the file (or folder) with its default program,
+/// `OpenDirectory` shows the folder a file is in. The path goes as an open file descriptor,
+/// as the portal asks of local files.
+#[cfg(all(unix, not(target_os = "macos")))]
+mod portal {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use zbus::zvariant::{Fd, Value};
+
+    const DESTINATION: &str = "org.freedesktop.portal.Desktop";
+    const OBJECT: &str = "/org/freedesktop/portal/desktop";
+    const INTERFACE: &str = "org.freedesktop.portal.OpenURI";
+
+    /// As [`super::Opener::run`]: `Err` when there is no bus or no portal on it.
+    pub(super) fn open(path: &Path, reveal: bool, bus: Option<&str>) -> Result<Option<String>, ()> {
+        let connection = match bus {
+            None => zbus::blocking::Connection::session(),
+            Some(address) => {
+                zbus::blocking::connection::Builder::address(address).and_then(|b| b.build())
+            }
+        }
+        .map_err(|_| ())?;
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) => return Ok(Some(format!("could not be given the file: {e}"))),
+        };
+        let method = if reveal { "OpenDirectory" } else { "OpenFile" };
+        let options: HashMap<&str, Value<'_>> = HashMap::new();
+        match connection.call_method(
+            Some(DESTINATION),
+            OBJECT,
+            Some(INTERFACE),
+            method,
+            &("", Fd::from(&file), options),
+        ) {
+            Ok(_) => Ok(None),
+            Err(zbus::Error::MethodError(name, _, _))
+                if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown" =>
+            {
+                Err(())
+            }
+            Err(e) => Ok(Some(format!("refused: {e}"))),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -184,13 +272,14 @@ mod tests {
         let missing = std::process::Command::new(dir.path().join("no-xdg-open"));
         let mut gio = std::process::Command::new(&fake);
         gio.arg("open").arg(&file);
-        assert!(run_first(vec![missing, gio], file.clone()).await.is_none());
+        let tried = vec![Opener::Program(missing), Opener::Program(gio)];
+        assert!(run_first(tried, file.clone()).await.is_none());
         let args = std::fs::read_to_string(&seen).expect("the second program ran");
         assert_eq!(args.trim(), format!("open {}", file.display()));
 
         let none = vec![
-            std::process::Command::new(dir.path().join("no-xdg-open")),
-            std::process::Command::new(dir.path().join("no-gio")),
+            Opener::Program(std::process::Command::new(dir.path().join("no-xdg-open"))),
+            Opener::Program(std::process::Command::new(dir.path().join("no-gio"))),
         ];
         match run_first(none, file).await {
             Some(Reply::OpenFailed { error, .. }) => {
@@ -210,6 +299,131 @@ mod tests {
         match reply {
             Some(Reply::OpenGone { path }) => assert_eq!(path, gone),
             _ => panic!("opened a file that is not there"),
+        }
+    }
+
+    /// Neither 'xdg-open' nor 'gio' there: the desktop portal opens the file (`OpenFile`) or
+    /// shows its folder (`OpenDirectory`), given as a file descriptor (issue 28, item 26). On a
+    /// bus of the test's own (dbus-daemon), with a portal that records what it was handed;
+    /// with no portal on the bus, the sentence names all three.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    #[tokio::test]
+    async fn the_desktop_portal_opens_what_no_program_can() {
+        use std::io::BufRead as _;
+        use std::sync::{Arc, Mutex};
+        let daemon = Path::new("/usr/bin/dbus-daemon");
+        if !daemon.exists() {
+            assert!(
+                std::env::var_os("HAUL_REQUIRE_DBUS").is_none(),
+                "no /usr/bin/dbus-daemon"
+            );
+            eprintln!("skipped: no /usr/bin/dbus-daemon (apt install dbus-daemon)");
+            return;
+        }
+        let mut bus = std::process::Command::new(daemon)
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start dbus-daemon");
+        let mut address = String::new();
+        if let Some(out) = bus.stdout.take() {
+            std::io::BufReader::new(out)
+                .read_line(&mut address)
+                .expect("the bus address");
+        }
+        let address = address.trim().to_owned();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("报告 1.txt");
+        std::fs::write(&file, "x").expect("file");
+        let missing =
+            |name: &str| Opener::Program(std::process::Command::new(dir.path().join(name)));
+        let tried = |reveal| {
+            vec![
+                missing("no-xdg-open"),
+                missing("no-gio"),
+                Opener::Portal {
+                    reveal,
+                    bus: Some(address.clone()),
+                },
+            ]
+        };
+
+        // No portal on the bus yet.
+        match run_first(tried(false), file.clone()).await {
+            Some(Reply::OpenFailed { error, .. }) => assert!(
+                error.contains("no-gio") && error.contains("the desktop portal"),
+                "{error}"
+            ),
+            _ => panic!("nothing could open it, and that must be said"),
+        }
+
+        let calls: Arc<Mutex<Vec<(String, PathBuf)>>> = Arc::default();
+        let portal = FakePortal {
+            calls: Arc::clone(&calls),
+        };
+        let _served = zbus::connection::Builder::address(address.as_str())
+            .and_then(|b| b.name("org.freedesktop.portal.Desktop"))
+            .and_then(|b| b.serve_at("/org/freedesktop/portal/desktop", portal))
+            .expect("the portal's connection")
+            .build()
+            .await
+            .expect("the portal on the test's bus");
+        assert!(run_first(tried(false), file.clone()).await.is_none());
+        assert!(run_first(tried(true), file.clone()).await.is_none());
+        let _ = bus.kill();
+        let _ = bus.wait();
+        assert_eq!(
+            *calls.lock().expect("lock"),
+            vec![
+                ("OpenFile".to_owned(), file.clone()),
+                ("OpenDirectory".to_owned(), file)
+            ]
+        );
+    }
+
+    /// The portal's side of `OpenURI`: records each call and the path behind its descriptor.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    struct FakePortal {
+        calls: std::sync::Arc<std::sync::Mutex<Vec<(String, PathBuf)>>>,
+    }
+
+    #[cfg(all(unix, not(target_os = "macos")))]
+    impl FakePortal {
+        fn record(&self, method: &str, fd: &zbus::zvariant::Fd<'_>) {
+            use std::os::fd::AsRawFd as _;
+            let path =
+                std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default();
+            self.calls
+                .lock()
+                .expect("lock")
+                .push((method.to_owned(), path));
+        }
+    }
+
+    #[cfg(all(unix, not(target_os = "macos")))]
+    #[zbus::interface(name = "org.freedesktop.portal.OpenURI")]
+    impl FakePortal {
+        fn open_file(
+            &self,
+            _parent_window: &str,
+            fd: zbus::zvariant::Fd<'_>,
+            _options: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+        ) -> zbus::zvariant::OwnedObjectPath {
+            self.record("OpenFile", &fd);
+            zbus::zvariant::OwnedObjectPath::try_from("/org/freedesktop/portal/desktop/request/1")
+                .unwrap_or_default()
+        }
+
+        fn open_directory(
+            &self,
+            _parent_window: &str,
+            fd: zbus::zvariant::Fd<'_>,
+            _options: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+        ) -> zbus::zvariant::OwnedObjectPath {
+            self.record("OpenDirectory", &fd);
+            zbus::zvariant::OwnedObjectPath::try_from("/org/freedesktop/portal/desktop/request/2")
+                .unwrap_or_default()
         }
     }
 }
