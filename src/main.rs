@@ -311,9 +311,12 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
             }),
         },
     };
-    let default_dest = directories::UserDirs::new()
-        .and_then(|u| u.download_dir().map(Path::to_path_buf))
-        .unwrap_or_else(|| cwd.clone());
+    let user = directories::UserDirs::new();
+    let default_dest = haul::desktop::downloads_folder(
+        user.as_ref().and_then(|u| u.download_dir()),
+        user.as_ref().map(|u| u.home_dir()),
+        &cwd,
+    );
     // When the window goes away, whatever is left is paused (its bytes and sidecars are kept,
     // and the saved queue brings it back next time). This runs from the app's `on_exit`: on
     // macOS, Quit in the app menu (Cmd+Q) ends the process inside the event loop, so

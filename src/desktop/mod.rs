@@ -364,6 +364,18 @@ impl Desktop {
 /// settings may hold a proxy's password, the queue an item's credentials and cookies-file path
 /// (eframe writes `app.ron` with the default umask, often 0644). Creates the folder when
 /// missing. Unix only; on Windows the folder is under the user's own profile.
+/// Where downloads go until a person chooses: the system's Downloads folder; where none is
+/// set (Linux without `xdg-user-dirs`' list), `Downloads` in the home folder, as browsers do
+/// (it is made with the first download); the working folder only without a home. The window
+/// opened from a desktop menu used to offer the folder it was started in (often `/` or
+/// the home folder itself).
+pub fn downloads_folder(system: Option<&Path>, home: Option<&Path>, cwd: &Path) -> PathBuf {
+    system
+        .map(Path::to_path_buf)
+        .or_else(|| home.map(|h| h.join("Downloads")))
+        .unwrap_or_else(|| cwd.to_path_buf())
+}
+
 pub fn make_private(dir: &Path) {
     if let Err(e) = std::fs::create_dir_all(dir) {
         tracing::warn!(dir = %dir.display(), error = %e, "cannot create the data folder");

@@ -89,3 +89,20 @@ fn expanding_walks_folders_in_order_and_keeps_files() -> std::io::Result<()> {
     assert_eq!(missing.len(), 1, "names nothing and looks like no address");
     Ok(())
 }
+
+/// Issue 28 (the probe): a first start with no Downloads folder in the system's list (Linux
+/// without xdg-user-dirs) offered the working folder as Save to: `~/Downloads` instead.
+#[test]
+fn the_first_save_to_is_a_downloads_folder() {
+    let cwd = Path::new("/");
+    let home = Path::new("/home/li");
+    assert_eq!(
+        downloads_folder(None, Some(home), cwd),
+        Path::new("/home/li/Downloads")
+    );
+    assert_eq!(
+        downloads_folder(Some(Path::new("/home/li/下载")), Some(home), cwd),
+        Path::new("/home/li/下载")
+    );
+    assert_eq!(downloads_folder(None, None, cwd), cwd);
+}
