@@ -124,8 +124,8 @@ impl HaulApp {
                     started,
                 });
             }
-            Err(rpc::RpcError::Listen { source, .. })
-                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            Err(rpc::RpcError::Listen { reason, .. })
+                if reason.kind() == std::io::ErrorKind::AddrInUse =>
             {
                 let free = free_port_after(port);
                 self.rpc_problem = Some(RpcProblem::Busy {

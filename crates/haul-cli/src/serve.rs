@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context as _;
 use haul_core::protocol::{Limits, Output};
 use haul_engine::{Engine, Events};
 use haul_rpc::{self as rpc, RpcConfig, Table};
@@ -22,9 +21,17 @@ pub async fn run(
 ) -> anyhow::Result<Engine> {
     let (calls_tx, mut calls) = mpsc::channel(64);
     let secret_given = config.secret.clone();
-    let served = rpc::serve(config, calls_tx, None)
-        .await
-        .context("cannot start the RPC server")?;
+    let served = match rpc::serve(config, calls_tx, None).await {
+        Ok(served) => served,
+        // A busy port (another aria2 or Haul): say how to choose another.
+        Err(e @ rpc::RpcError::Listen { .. }) if busy(&e) => {
+            return Err(anyhow::anyhow!(
+                "cannot start the RPC server: {e}; another program (aria2, or Haul) may be \
+                 serving there: choose another port with --rpc-listen-port"
+            ));
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot start the RPC server")),
+    };
     let addr = served.addr;
     eprintln!(
         "haul-cli: aria2 JSON-RPC at http://{addr}/jsonrpc, secret {secret_given}, saving into {}",
@@ -55,4 +62,9 @@ pub async fn run(
         }
     }
     Ok(engine)
+}
+
+/// Whether the server could not start because its port is taken.
+fn busy(e: &rpc::RpcError) -> bool {
+    matches!(e, rpc::RpcError::Listen { reason, .. } if reason.kind() == std::io::ErrorKind::AddrInUse)
 }

@@ -89,10 +89,11 @@ pub struct Call {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
-    #[error("cannot listen on {addr}: {source}")]
+    /// The reason is in the sentence, not also a `source` (anyhow's `{:#}` printed it twice).
+    #[error("cannot listen on {addr}: {reason}")]
     Listen {
         addr: SocketAddr,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("the RPC secret must not be empty")]
     NoSecret,
@@ -182,10 +183,10 @@ pub async fn serve(
     let addr = SocketAddr::from((ip, config.port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| RpcError::Listen { addr, source })?;
+        .map_err(|reason| RpcError::Listen { addr, reason })?;
     let local = listener
         .local_addr()
-        .map_err(|source| RpcError::Listen { addr, source })?;
+        .map_err(|reason| RpcError::Listen { addr, reason })?;
     let (notes, _) = tokio::sync::broadcast::channel(256);
     let outbox = http::Outbox {
         calls,

@@ -443,3 +443,25 @@ async fn tell_status_counts_the_connections_of_a_split_download() {
     }
     panic!("never paused");
 }
+
+/// Issue 28 (the probe): a busy port ended in "Address already in use (os error 98)" said
+/// twice, with no way out named. Once, and the flag to choose another.
+#[test]
+fn a_busy_port_is_said_once_with_the_flag_to_choose_another() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let port = taken.local_addr().expect("its address").port();
+    let dest = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(BIN)
+        .args(["--enable-rpc", "--rpc-listen-port", &port.to_string(), "-o"])
+        .arg(dest.path())
+        .output()
+        .expect("run haul-cli");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("os error").count(), 1, "{stderr}");
+    assert!(stderr.contains("--rpc-listen-port"), "{stderr}");
+}
