@@ -44,6 +44,9 @@ impl HaulApp {
             self.queue_done();
         }
         self.desk_pass(ctx);
+        if self.model.working() > 0 && self.limits().max_rate.is_some() {
+            self.model.batch_capped();
+        }
         if more_events {
             ctx.request_repaint();
         } else if self.model.working() > 0 {

@@ -147,12 +147,21 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
     let dest = engine.output.dest.clone();
+    let capped = engine.limits.max_rate.is_some();
     let (engine, events) = Engine::start(runtime.handle(), engine).context("cannot start")?;
     let display = Display::new(!quiet, entries.len() as u64);
     // The batch runs as a task on the runtime's workers (not on this thread through
     // `block_on`): events then reach it without waking a parked thread each time.
     let batch = runtime
-        .block_on(runtime.spawn(drive(engine, events, entries, (dest, base), display, json)))
+        .block_on(runtime.spawn(drive(
+            engine,
+            events,
+            entries,
+            (dest, base),
+            display,
+            json,
+            capped,
+        )))
         .context("the batch stopped unexpectedly")?;
     Ok(ExitCode::from(match batch {
         Batch::Interrupted => EXIT_INTERRUPTED,
@@ -195,15 +204,23 @@ async fn drive(
     (dest, base): (PathBuf, PathBuf),
     display: Display,
     json: bool,
+    // A total speed limit (`--limit-rate`): the items share it, so no speed-up is claimed.
+    capped: bool,
 ) -> Batch {
     let started = Instant::now();
     let mut reports = Reports {
-        summary: Summary::default(),
+        summary: Summary {
+            capped,
+            ..Summary::default()
+        },
         items: Vec::new(),
         display,
         json,
     };
     let mut pending: HashMap<JobId, String> = HashMap::new();
+    // Bytes each item found on disk (a kept `.part`): the least any of its starts reported,
+    // since a start over keeps none. Not fetched by this run, so not in its figures.
+    let mut kept: HashMap<JobId, u64> = HashMap::new();
     for entry in entries {
         if let Some(error) = entry.rejection() {
             reports.finish(ItemReport::rejected(&entry, error));
@@ -239,8 +256,14 @@ async fn drive(
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break };
+                if let Event::Started { id, done, .. } = &event {
+                    let least = kept.entry(*id).or_insert(*done);
+                    *least = (*least).min(*done);
+                }
                 if let Event::Finished { id, elapsed, bytes, outcome } = &event {
                     reports.display.forget(*id);
+                    let was_kept = kept.remove(id).unwrap_or(0).min(*bytes);
+                    reports.summary.kept += was_kept;
                     if let Some(source) = pending.remove(id) {
                         reports.finish(ItemReport::finished(source, *elapsed, *bytes, outcome));
                     }

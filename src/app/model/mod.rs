@@ -49,6 +49,10 @@ pub struct Batch {
     /// out: what the "all done" notification speaks of, not the whole list.
     pub done: usize,
     pub failed: usize,
+    /// A total speed limit held while it ran: its items shared that speed, so their times
+    /// added up say nothing of what concurrency saved (one after another each would have had
+    /// all of it), and no "N times as fast" is claimed.
+    pub capped: bool,
 }
 
 impl Batch {
@@ -201,6 +205,13 @@ impl Model {
 
     pub fn batch(&self) -> &Batch {
         &self.batch
+    }
+
+    /// A total speed limit holds while the batch runs (see [`Batch::capped`]).
+    pub fn batch_capped(&mut self) {
+        if self.batch.is_running() {
+            self.batch.capped = true;
+        }
     }
 
     /// Summed item time over the batch: finished runs plus, for items still running, their
