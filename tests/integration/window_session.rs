@@ -128,6 +128,13 @@ fn an_rpc_remove_is_removed_until_its_result_is_dropped() {
     );
     assert_eq!(rpc(&mut h, "aria2.tellActive", &[]), Ok(json!([])));
     assert!(dest.join("removed-row.bin.part").exists(), "its bytes kept");
+    // The row says so (it said "paused", as if paused here by hand).
+    h.step();
+    assert!(
+        h.query_by_label("removed by a remote client (its bytes are kept: Resume goes on)")
+            .is_some(),
+        "the row says it was removed"
+    );
     assert_eq!(
         rpc(
             &mut h,

@@ -179,6 +179,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StatusTimedOut, "timed out"),
     (T::StatusCancelled, "cancelled"),
     (T::StatusPaused, "paused"),
+    (
+        T::StatusRemoved,
+        "removed by a remote client (its bytes are kept: Resume goes on)",
+    ),
     (T::RetryIn, "retry {n}/{of} in {wait}"),
     (T::ConnectingTry, "connecting (retry {n} of {of})"),
     (T::RunningTry, "downloading (retry {n} of {of})"),

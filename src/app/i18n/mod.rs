@@ -105,7 +105,7 @@ keys! {
     HelpMaxSize, HelpWhenExists, HelpTheme, SizeExample, DeadlineExample,
     ColStatus, ColName, ColProgress, ColSize, ColSpeed, ColEta, ColElapsed, ColSource,
     StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,
-    StatusCancelled, StatusPaused, RetryIn, ConnectingTry, RunningTry, WaitingForPart, Calculating, RunningOver, RunningOverLong,
+    StatusCancelled, StatusPaused, StatusRemoved, RetryIn, ConnectingTry, RunningTry, WaitingForPart, Calculating, RunningOver, RunningOverLong,
     Connections, QueuedForHost, QueuedForHostLong, QueuedForSlot, QueuedForSlotLong,
     Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, ItemRate, GlobalRate, RowMenu,
     Details, Source, Folder, SavedAs, Digest, Expected, Error, ReadAs,

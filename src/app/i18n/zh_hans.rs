@@ -170,6 +170,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StatusTimedOut, "超时"),
     (T::StatusCancelled, "已取消"),
     (T::StatusPaused, "已暂停"),
+    (
+        T::StatusRemoved,
+        "已被远程客户端移除（已下载的部分保留：点“继续”接着下载）",
+    ),
     (T::RetryIn, "{wait}后第 {n}/{of} 次重试"),
     (T::ConnectingTry, "连接中（第 {n}/{of} 次重试）"),
     (T::RunningTry, "下载中（第 {n}/{of} 次重试）"),

@@ -171,6 +171,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StatusTimedOut, "逾時"),
     (T::StatusCancelled, "已取消"),
     (T::StatusPaused, "已暫停"),
+    (
+        T::StatusRemoved,
+        "已被遠端用戶端移除（已下載的部分保留：按「繼續」接著下載）",
+    ),
     (T::RetryIn, "{wait}後第 {n}/{of} 次重試"),
     (T::ConnectingTry, "連線中（第 {n}/{of} 次重試）"),
     (T::RunningTry, "下載中（第 {n}/{of} 次重試）"),

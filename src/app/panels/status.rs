@@ -34,6 +34,10 @@ pub(super) fn status_text(
     if let Some((until, key)) = held_by_schedule(row, around) {
         return tr.fill(key, &[("time", until)]);
     }
+    // Removed over the RPC (aria2's `remove`): it said "paused", as if by hand here.
+    if row.removed && row.status() == crate::protocol::Status::Paused {
+        return tr.get(T::StatusRemoved).to_owned();
+    }
     match &row.state {
         State::Retrying {
             attempt, of, at, ..
