@@ -239,6 +239,7 @@ fn run(args: Args, logs: logs::RecentLogs, launched: Instant) -> anyhow::Result<
                 sources: args.sources.clone(),
                 dest: args.dest.clone(),
                 cwd: cwd.clone(),
+                ..Handoff::default()
             };
             match instance::claim(dir, &handoff, HANDOFF_PATIENCE) {
                 Claim::First(instance) => Some(instance),

@@ -23,6 +23,10 @@ use crate::protocol::{Command, JobId, Status};
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
 pub enum Action {
+    /// Settings → Browser integration: install (or remove) the browser host.
+    BrowserHost {
+        install: bool,
+    },
     /// Lines of URLs or paths: the add box and imported lists (each bad line becomes a row
     /// that says why), or a paste onto the window (`quiet`: bad lines are skipped).
     AddText {
@@ -305,6 +309,7 @@ impl HaulApp {
                     self.model.clear_selection();
                 }
             }
+            Action::BrowserHost { install } => self.desktop.browser_host(install),
             Action::ApplySettings => {
                 // An idle window draws no frames, and eframe saves only on a frame: one after
                 // its save interval keeps a change from being lost if Haul is killed.

@@ -233,6 +233,7 @@ impl HaulApp {
                 }
                 Reply::DestPicked(dest) => self.set_dest(dest),
                 Reply::Copied(text) => self.copied(ctx, &text),
+                Reply::BrowserHost { install, result } => self.browser_host_done(install, result),
                 Reply::AutostartFailed { reason } => {
                     self.error_notice(tr.fill(T::StartAtLoginFailed, &[("why", &reason)]));
                 }
@@ -368,7 +369,26 @@ impl HaulApp {
                 base: Some(handoff.cwd.clone()),
                 ..AddContext::default()
             };
-            let entries = sources::from_args(&handoff.sources, &handoff.cwd);
+            if handoff.pick {
+                // The browser's "Download all links": the person picks from the add box.
+                let text = &mut self.toolbar.add_text;
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text.push_str(&handoff.sources.join("\n"));
+                self.bring_to_front(ctx);
+                continue;
+            }
+            let mut entries = sources::from_args(&handoff.sources, &handoff.cwd);
+            // The browser's request options (its cookies, Referer, User-Agent, file name),
+            // checked as a list's option lines are: one refused fails the item, saying why.
+            for entry in &mut entries {
+                for (name, value) in &handoff.options {
+                    if let Err(e) = entry.given.set(name, value) {
+                        entry.option_errors.push(format!("{e} ({})", entry.origin));
+                    }
+                }
+            }
             self.add_batch(entries, context);
             self.bring_to_front(ctx);
         }

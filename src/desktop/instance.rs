@@ -6,29 +6,22 @@
 //! Owns: the instance lock (`instance.lock` in the data folder: an OS lock the first process
 //! holds while it runs), the socket (a Unix socket file `haul.sock` in the data folder,
 //! private to its owner; on Windows a named pipe named after the data folder), and the
-//! hand-off: one JSON line each way ([`Handoff`], then `ok`).
+//! hand-off: one JSON line each way ([`Handoff`], then `ok`). The message, the socket's name
+//! and the sending side are `haul_browser::handoff`'s, shared with the browser host.
 //! Must not touch: egui, the engine, the saved queue.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::io::{Read as _, Write as _};
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub use haul_browser::handoff::Handoff;
+use haul_browser::handoff::{MAX_MESSAGE, send as hand_off, socket_name};
+use interprocess::local_socket::ListenerOptions;
 use interprocess::local_socket::prelude::*;
-use interprocess::local_socket::{ListenerOptions, Name};
-use serde::{Deserialize, Serialize};
 
 use crate::protocol::Waker;
-
-/// What a later `haul` hands to the running one: its command line, and where it was started
-/// (relative paths are taken from there).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Handoff {
-    pub sources: Vec<String>,
-    pub dest: Option<PathBuf>,
-    pub cwd: PathBuf,
-}
 
 /// How starting went.
 #[derive(Debug)]
@@ -49,9 +42,6 @@ pub struct Instance {
     _lock: File,
     listener: Option<LocalSocketListener>,
 }
-
-/// The longest a hand-off message may be (a few thousand paths fit).
-const MAX_MESSAGE: u64 = 4 * 1024 * 1024;
 
 /// Becomes the one Haul for `dir` (the data folder), or hands `handoff` to the one running,
 /// waiting at most `patience` for it to answer.
@@ -101,51 +91,6 @@ fn try_lock(dir: &Path) -> std::io::Result<Option<File>> {
         Ok(()) => Ok(Some(file)),
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => Err(e),
-    }
-}
-
-/// The socket's name for `dir`.
-fn socket_name(dir: &Path) -> std::io::Result<Name<'static>> {
-    #[cfg(unix)]
-    {
-        use interprocess::local_socket::GenericFilePath;
-        dir.join("haul.sock").to_fs_name::<GenericFilePath>()
-    }
-    #[cfg(not(unix))]
-    {
-        use interprocess::local_socket::GenericNamespaced;
-        use sha2::{Digest as _, Sha256};
-        let digest = Sha256::digest(dir.as_os_str().as_encoded_bytes());
-        let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("haul-{tag}").to_ns_name::<GenericNamespaced>()
-    }
-}
-
-/// Sends `handoff` to the running Haul and waits for its `ok`, until `deadline`.
-fn hand_off(dir: &Path, handoff: &Handoff, deadline: Instant) -> Result<(), String> {
-    let name = socket_name(dir).map_err(|e| e.to_string())?;
-    let mut line = serde_json::to_vec(handoff).map_err(|e| e.to_string())?;
-    line.push(b'\n');
-    // The exchange runs on its own thread so a Haul that accepts but never answers cannot
-    // hold this one past the deadline.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let result = (|| {
-            let mut stream = LocalSocketStream::connect(name)?;
-            stream.write_all(&line)?;
-            stream.flush()?;
-            let mut reply = String::new();
-            BufReader::new(stream).read_line(&mut reply)?;
-            Ok::<_, std::io::Error>(reply)
-        })();
-        let _ = tx.send(result);
-    });
-    let wait = deadline.saturating_duration_since(Instant::now());
-    match rx.recv_timeout(wait.max(Duration::from_millis(50))) {
-        Ok(Ok(reply)) if reply.trim() == "ok" => Ok(()),
-        Ok(Ok(reply)) => Err(format!("it answered {:?}", reply.trim())),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("it did not answer".to_owned()),
     }
 }
 
@@ -300,12 +245,24 @@ pub struct InstanceGuard {
 mod tests {
     use super::*;
 
+    use std::path::PathBuf;
+
     fn handoff(sources: &[&str]) -> Handoff {
         Handoff {
             sources: sources.iter().map(|s| (*s).to_owned()).collect(),
             dest: Some(PathBuf::from("/d")),
             cwd: PathBuf::from("/here"),
+            ..Handoff::default()
         }
+    }
+
+    /// The browser host finds the window's socket in the folder eframe gives the window.
+    #[test]
+    fn the_hand_off_client_knows_the_windows_data_folder() {
+        assert_eq!(
+            haul_browser::handoff::data_dir(),
+            eframe::storage_dir("haul")
+        );
     }
 
     #[test]

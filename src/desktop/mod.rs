@@ -16,6 +16,7 @@
 //! - `comforts`, starting the desktop comforts: [`autostart`] (Haul at login), [`clipboard`]
 //!   (copied links to offer), [`tray`] (the icon and its menu), [`power`] (sleep, shut down).
 //! - [`screens`]: keeping a restored window on a screen.
+//! - `browser`: Settings → Browser integration: installing the browser host.
 //! - [`system`]: the system calls the window makes itself on Windows.
 //! - [`identity`]: Haul's AppUserModelID on Windows (its name on notifications).
 
@@ -23,6 +24,7 @@
 pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-256.png");
 
 pub mod autostart;
+mod browser;
 pub mod clipboard;
 mod comforts;
 pub mod identity;
@@ -165,6 +167,11 @@ pub enum Reply {
     PowerFailed { reason: String },
     /// Starting at login could not be turned on or off, and why.
     AutostartFailed { reason: String },
+    /// The browser host was installed (or removed): what was written, or why not.
+    BrowserHost {
+        install: bool,
+        result: Result<Vec<String>, String>,
+    },
     /// The clipboard's text changed (while the watch is on).
     Copied(String),
 }
@@ -210,6 +217,8 @@ pub struct Desktop {
     clipboard: clipboard::ClipboardSource,
     /// The login entry's place, when a test names one (else the platform's own).
     autostart_entry: Option<autostart::Entry>,
+    /// The home folder and host program the browser host is installed with (tests).
+    browser_places: Option<(PathBuf, PathBuf)>,
 }
 
 impl Desktop {
@@ -223,6 +232,7 @@ impl Desktop {
             power: power::system_runner(),
             clipboard: clipboard::system_source(),
             autostart_entry: None,
+            browser_places: None,
         }
     }
 

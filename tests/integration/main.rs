@@ -5,6 +5,8 @@
 //! - `window`: the real window, headless (egui_kittest), with the `gui` feature.
 //! - `window_bridge`: the browser bridge's settings: a port in use, the WebSocket address,
 //!   web pages let in, a new secret (issue 28, item 17).
+//! - `window_browser`: what the browser host hands the window, and Settings → Browser
+//!   integration's install button (issue 25).
 //! - `window_certificates`: a self-signed server refused, then its certificate trusted for a
 //!   row or for its host (issue 28, item 19).
 //! - `window_connections`: a split download's connections on its row and in its details.
@@ -30,6 +32,7 @@
 
 mod window;
 mod window_bridge;
+mod window_browser;
 mod window_certificates;
 mod window_connections;
 mod window_desk;

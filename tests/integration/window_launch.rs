@@ -306,6 +306,7 @@ fn sources_handed_over_by_a_later_launch_are_added() {
         sources: vec![url.clone(), "local.txt".to_owned()],
         dest: None,
         cwd: elsewhere.path().to_path_buf(),
+        ..Default::default()
     })
     .expect("window alive");
     h.ctx.request_repaint(); // as the instance thread's waker does
@@ -332,6 +333,7 @@ fn a_later_launchs_dest_is_for_its_items_only() {
         sources: vec![handed.clone()],
         dest: Some("there".into()),
         cwd: elsewhere.path().to_path_buf(),
+        ..Default::default()
     })
     .expect("window alive");
     h.ctx.request_repaint();

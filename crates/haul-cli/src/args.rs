@@ -125,6 +125,24 @@ pub struct Args {
     /// Let this web page's origin call the RPC (repeatable), e.g. https://ariang.example.
     #[arg(long = "rpc-allow-origin", value_name = "ORIGIN")]
     rpc_allow_origin: Vec<String>,
+    /// Let the browsers found (Chrome, Chromium, Edge, Brave, Vivaldi, Firefox) start Haul's
+    /// browser host for Haul's extension, then exit: writes each one's host manifest (and on
+    /// Windows its registry key) for this user, and says what it wrote.
+    #[arg(
+        long = "install-browser-host",
+        conflicts_with = "uninstall_browser_host"
+    )]
+    install_browser_host: bool,
+    /// Remove what --install-browser-host wrote, then exit.
+    #[arg(long = "uninstall-browser-host")]
+    uninstall_browser_host: bool,
+}
+
+/// `--install-browser-host` or `--uninstall-browser-host`: instead of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserHost {
+    Install,
+    Uninstall,
 }
 
 /// Everything a batch needs, built once from the flags.
@@ -141,6 +159,17 @@ pub struct Config {
 }
 
 impl Args {
+    /// The browser host's install or removal, when asked for instead of a batch.
+    pub fn browser_host(&self) -> Option<BrowserHost> {
+        if self.install_browser_host {
+            Some(BrowserHost::Install)
+        } else if self.uninstall_browser_host {
+            Some(BrowserHost::Uninstall)
+        } else {
+            None
+        }
+    }
+
     /// The batch's configuration; relative paths (sources, lists, `-o`) are taken from
     /// `base`. Errors are usage errors, in words for the person who typed the command.
     pub fn into_config(self, base: &Path) -> Result<Config, String> {

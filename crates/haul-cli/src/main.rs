@@ -10,8 +10,10 @@
 //! - `display`: live progress on stderr.
 //! - `request`: the request flags (headers, cookies, credentials, proxy).
 //! - `serve`: `--enable-rpc`, aria2's JSON-RPC without a window.
+//! - `browser`: `--install-browser-host` and `--uninstall-browser-host`.
 
 mod args;
+mod browser;
 mod display;
 mod report;
 mod request;
@@ -122,6 +124,9 @@ fn console_takes_escape_codes() -> bool {
 }
 
 fn run(args: Args) -> Result<ExitCode, Failure> {
+    if let Some(job) = args.browser_host() {
+        return browser::run(job).map_err(Failure::Other);
+    }
     let base = std::env::current_dir().context("cannot read the current directory")?;
     let config = args.into_config(&base).map_err(Failure::Usage)?;
     let dest = &config.engine.output.dest;

@@ -623,4 +623,24 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::RpcOriginBad,
         "Not a web page's address: {origin} (expected http(s)://host[:port])",
     ),
+    (T::BrowserTitle, "Browser integration"),
+    (
+        T::HelpBrowser,
+        "Haul's extension for Chrome, Edge, Brave, Chromium, Vivaldi and Firefox hands Haul the downloads the browser starts. It needs Haul's browser host installed for you: the button below does it (the same as haul-cli --install-browser-host).",
+    ),
+    (T::BrowserInstall, "Install for my browsers"),
+    (T::BrowserRemove, "Remove from my browsers"),
+    (
+        T::BrowserInstalled,
+        "Browsers can now hand Haul their downloads:\n{list}",
+    ),
+    (T::BrowserRemoved, "Removed:\n{list}"),
+    (
+        T::BrowserNothing,
+        "Haul's browser host was not installed; nothing to remove.",
+    ),
+    (
+        T::BrowserFailed,
+        "Could not install the browser host: {why}",
+    ),
 ];

@@ -147,6 +147,7 @@ keys! {
     HeldByScheduleTomorrow, QueuedForSchedule, PausedBySchedule, TomorrowAt, RunningUntil, SchedLimitNow, ClockHour, ClockMinute,
     ErrUntrusted, CertFingerprint, TrustCompare, TrustForItem, TrustForHost, TrustedCerts, HelpTrustedCerts, Forget,
     RpcPort, HelpRpcPort, RpcPortBusy, RpcUsePort, RpcWebSocket, RpcRenew, HelpRpcRenew, RpcPages, HelpRpcPages, RpcOrigins, RpcOriginBad,
+    BrowserTitle, HelpBrowser, BrowserInstall, BrowserRemove, BrowserInstalled, BrowserRemoved, BrowserNothing, BrowserFailed,
 }
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.

@@ -524,4 +524,18 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::RpcOriginBad,
         "不是网页地址：{origin}（应为 http(s)://主机[:端口]）",
     ),
+    (T::BrowserTitle, "浏览器集成"),
+    (
+        T::HelpBrowser,
+        "Haul 的扩展（Chrome、Edge、Brave、Chromium、Vivaldi 和 Firefox）会把浏览器开始的下载交给 Haul。它需要为你安装 Haul 的浏览器主机程序：下面的按钮会完成安装（与 haul-cli --install-browser-host 相同）。",
+    ),
+    (T::BrowserInstall, "为我的浏览器安装"),
+    (T::BrowserRemove, "从我的浏览器移除"),
+    (
+        T::BrowserInstalled,
+        "浏览器现在可以把下载交给 Haul：\n{list}",
+    ),
+    (T::BrowserRemoved, "已移除：\n{list}"),
+    (T::BrowserNothing, "Haul 的浏览器主机程序未安装，无需移除。"),
+    (T::BrowserFailed, "无法安装浏览器主机程序：{why}"),
 ];

@@ -528,4 +528,18 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::RpcOriginBad,
         "不是網頁位址：{origin}（應為 http(s)://主機[:連接埠]）",
     ),
+    (T::BrowserTitle, "瀏覽器整合"),
+    (
+        T::HelpBrowser,
+        "Haul 的擴充功能（Chrome、Edge、Brave、Chromium、Vivaldi 和 Firefox）會把瀏覽器開始的下載交給 Haul。它需要為你安裝 Haul 的瀏覽器主機程式：下面的按鈕會完成安裝（與 haul-cli --install-browser-host 相同）。",
+    ),
+    (T::BrowserInstall, "為我的瀏覽器安裝"),
+    (T::BrowserRemove, "從我的瀏覽器移除"),
+    (
+        T::BrowserInstalled,
+        "瀏覽器現在可以把下載交給 Haul：\n{list}",
+    ),
+    (T::BrowserRemoved, "已移除：\n{list}"),
+    (T::BrowserNothing, "Haul 的瀏覽器主機程式未安裝，無需移除。"),
+    (T::BrowserFailed, "無法安裝瀏覽器主機程式：{why}"),
 ];

@@ -23,6 +23,7 @@
 
 mod bar;
 mod bridge;
+mod browser;
 mod columns;
 mod desk;
 mod details;

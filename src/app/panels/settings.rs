@@ -246,6 +246,7 @@ impl HaulApp {
             &mut self.actions,
         );
         changed |= self.rpc_rows(ui, tr);
+        self.browser_rows(ui, tr);
         changed |= self.schedule_rows(ui, tr);
         changed |= self.desktop_rows(ui, tr);
         if changed {

@@ -13,7 +13,9 @@
 //! - `wild_rpc`: hostile RPC clients: links and files outside the destination, requests that
 //!   never finish, hoarded connections.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
+//! - `browser_host`: `--install-browser-host` and `--uninstall-browser-host` in a fresh home.
 
+mod browser_host;
 mod certificates;
 mod cli;
 mod ftp;

@@ -1,0 +1,60 @@
+//! `haul-cli --install-browser-host` and `--uninstall-browser-host`, run as a person runs
+//! them, in a fresh home: the manifests land where each browser found looks, name the host
+//! beside `haul-cli` and only Haul's extension, and are removed again.
+
+// Linux's places (macOS's differ; Windows writes registry keys).
+#[cfg(target_os = "linux")]
+#[test]
+fn install_browser_host_writes_each_found_browsers_manifest_and_uninstall_removes_it() {
+    use super::cli::BIN;
+    use std::process::Command;
+    let work = tempfile::tempdir().expect("work");
+    let home = work.path().join("home");
+    let bin = work.path().join("bin");
+    std::fs::create_dir_all(home.join(".config/chromium")).expect("chromium's folder");
+    std::fs::create_dir_all(&bin).expect("bin");
+    // haul-cli as installed, with the host program beside it.
+    let cli = bin.join("haul-cli");
+    std::fs::copy(BIN, &cli).expect("haul-cli");
+    let run = |flag: &str| {
+        let out = Command::new(&cli)
+            .arg(flag)
+            .env("HOME", &home)
+            .output()
+            .expect("haul-cli runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = run("--install-browser-host");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("haul-browser-host is missing"), "{stderr}");
+
+    let host = bin.join("haul-browser-host");
+    std::fs::write(&host, b"").expect("the host");
+    let (code, stdout, stderr) = run("--install-browser-host");
+    assert_eq!(code, Some(0), "{stderr}");
+    let manifest = home.join(".config/chromium/NativeMessagingHosts/io.github.haul.host.json");
+    assert!(stdout.contains(&manifest.display().to_string()), "{stdout}");
+    assert!(
+        !stdout.contains("Firefox"),
+        "only the browser found: {stdout}"
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).expect("the manifest")).expect("JSON");
+    assert_eq!(written["path"], host.display().to_string());
+    assert_eq!(
+        written["allowed_origins"],
+        serde_json::json!(["chrome-extension://hfdfagpekomaeldlmgfaocgoonpgnmjf/"])
+    );
+
+    let (code, stdout, _) = run("--uninstall-browser-host");
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("removed"), "{stdout}");
+    assert!(!manifest.exists());
+    let (code, stdout, _) = run("--uninstall-browser-host");
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("nothing to remove"), "{stdout}");
+}
