@@ -522,3 +522,36 @@ fn a_global_option_changed_over_the_rpc_keeps_the_speed_limit_by_the_clock() {
         "still held to 256 KiB/s: {bytes} bytes in 1.5 s"
     );
 }
+
+/// The probe: typing "19" in a run-hours field applied "1" first (01:00) at the first key,
+/// holding or releasing the queue at once. The hour applies when the field is left (Enter).
+#[test]
+fn a_schedule_hour_applies_when_typed_whole_not_at_each_key() {
+    let mut world = World::new();
+    let storage = with_settings(&world, |s| {
+        s.schedule.run = true;
+        s.schedule.run_hours = hours(1, 18);
+        s.show_settings = true;
+    });
+    let init = world.init(None);
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let _clock = test_clock(&mut h, (10, 0));
+    steps(&mut h, 2);
+    let field = "Download only in these hours: to (hour)";
+    h.get_by_label(field).scroll_to_me();
+    steps(&mut h, 2);
+    h.get_by_label(field).focus();
+    steps(&mut h, 2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label(field).type_text("1");
+    steps(&mut h, 3);
+    assert_eq!(
+        h.state().settings().schedule.run_hours,
+        hours(1, 18),
+        "nothing applies at the first key"
+    );
+    h.get_by_label(field).type_text("9");
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    assert_eq!(h.state().settings().schedule.run_hours, hours(1, 19));
+}

@@ -20,10 +20,13 @@ fn clock_field(ui: &mut Ui, tr: Tr, name: &str, clock: &mut Clock) -> bool {
     // fits the settings panel on one line, also in Chinese.
     ui.spacing_mut().interact_size.x = 26.0;
     let two = |n: f64, _| format!("{n:02.0}");
+    // A typed time applies when it is whole (Enter, or the field left): typing "19" applied
+    // "1" first, holding or releasing the queue at 01:00 for a moment.
     let h = ui.add(
         egui::DragValue::new(&mut hour)
             .range(0..=23)
-            .custom_formatter(two),
+            .custom_formatter(two)
+            .update_while_editing(false),
     );
     ui.ctx().accesskit_node_builder(h.id, |node| {
         node.set_label(format!("{name} ({})", tr.get(T::ClockHour)));
@@ -32,7 +35,8 @@ fn clock_field(ui: &mut Ui, tr: Tr, name: &str, clock: &mut Clock) -> bool {
     let m = ui.add(
         egui::DragValue::new(&mut minute)
             .range(0..=59)
-            .custom_formatter(two),
+            .custom_formatter(two)
+            .update_while_editing(false),
     );
     ui.ctx().accesskit_node_builder(m.id, |node| {
         node.set_label(format!("{name} ({})", tr.get(T::ClockMinute)));
