@@ -24,6 +24,10 @@ pub struct ItemReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     pub bytes: u64,
+    /// The length of the file written (a video stream's merged file differs from the bytes
+    /// received).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Checksum>,
     /// Every file of an item that wrote more than one (a torrent, a video's renditions).
@@ -57,6 +61,7 @@ impl ItemReport {
             status: outcome.status(),
             path,
             bytes,
+            size: outcome.files().first().map(|f| f.length),
             sha256,
             files,
             elapsed_ms: millis(elapsed),
@@ -78,6 +83,7 @@ impl ItemReport {
             status: Status::Failed,
             path: None,
             bytes: 0,
+            size: None,
             sha256: None,
             files: Vec::new(),
             elapsed_ms: 0,
@@ -298,6 +304,7 @@ mod tests {
             status: Status::Skipped,
             path: None,
             bytes: 0,
+            size: None,
             sha256: None,
             files: Vec::new(),
             elapsed_ms: 40,

@@ -1,5 +1,5 @@
 //! `haul-cli`'s request flags, with curl's names: `-H`, `-e`, `-A`, `-b`, `-u`, `--netrc`,
-//! `--netrc-file`, `-x/--proxy`, `--noproxy`, and aria2's `--out`. They apply to every
+//! `--netrc-file`, `-x/--proxy`, `--noproxy`, aria2's `--out`, and `--quality` for video streams. They apply to every
 //! source; a list's own option lines (aria2's input-file format) go over them, item by item.
 //!
 //! Owns: these flags, reading the cookies and `.netrc` files they name, and merging them with
@@ -44,6 +44,11 @@ pub struct RequestArgs {
     /// Name the file of the (single) source NAME (-o is the destination folder).
     #[arg(long = "out", value_name = "NAME")]
     out: Option<String>,
+    /// A video stream's variant when its playlist offers several: best (the default), worst,
+    /// the tallest picture up to a height (720p), or the highest bit rate up to BANDWIDTH
+    /// bits/s.
+    #[arg(long = "quality", value_name = "best|worst|720p|BANDWIDTH")]
+    quality: Option<String>,
     /// Use this proxy: http://, https://, socks5h:// (names resolved by the proxy),
     /// socks5://, socks4:// or socks4a://, with user:password@ if it needs them; a bare
     /// HOST[:PORT] is an HTTP proxy. Default: the environment's (HTTP_PROXY, HTTPS_PROXY,
@@ -115,6 +120,11 @@ impl RequestArgs {
         request.credentials = self.user.as_deref().map(Credentials::parse);
         if let Some(out) = &self.out {
             flags.set("out", out).map_err(|e| format!("--out: {e}"))?;
+        }
+        if let Some(quality) = &self.quality {
+            flags
+                .set("quality", quality)
+                .map_err(|e| format!("--quality: {e}"))?;
         }
         if self.insecure || self.check_certificate == Some(false) {
             flags

@@ -4,12 +4,14 @@
 //! - [`harness`]: an engine with a destination and the events of each item;
 //! - [`replay`]: byte-exact replies from a raw socket server;
 //! - [`tools`]: real tools the tests start or find (proxies, aria2p, node);
+//! - [`media`]: video streams made by ffmpeg, and a file server for them ([`media::Files`]);
 //! - [`tls`]: an HTTPS server with a self-signed certificate ([`tls::TlsServer`]).
 //!
 //! Must not touch: Haul's front ends (the window's own test world lives with its tests).
 
 pub mod ftp;
 pub mod harness;
+pub mod media;
 pub mod replay;
 pub mod server;
 pub mod tls;

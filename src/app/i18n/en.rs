@@ -458,6 +458,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::ErrNoSpace,
         "Not enough space on the disk: {needed} more needed, {free} free",
     ),
+    (T::ErrStream, "The video stream could not be saved"),
+    (
+        T::ErrSegment,
+        "Segment {number} of the video stream kept failing",
+    ),
     (T::ErrTooLarge, "Larger than the size limit ({limit})"),
     (
         T::ErrUnsupportedScheme,

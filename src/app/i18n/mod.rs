@@ -138,7 +138,7 @@ keys! {
     ErrForbidden, ErrAuth, ErrGone, ErrServerError, ErrBusy, ErrHttp, ErrRedirect, ErrDropped,
     ErrReplyMismatch, ErrTransferCoding, ErrBrokeOff, ErrShortBody, ErrLongBody, ErrRequest,
     ErrNoSuchFile, ErrNotAFile, ErrCannotRead, ErrDiskFull, ErrNoPermission, ErrReadOnly,
-    ErrNotAFolder, ErrInUse, ErrCannotWrite, ErrChecksum, ErrTooLarge, ErrNoSpace, ErrUnsupportedScheme,
+    ErrNotAFolder, ErrInUse, ErrCannotWrite, ErrChecksum, ErrTooLarge, ErrNoSpace, ErrUnsupportedScheme, ErrStream, ErrSegment,
     ErrNotAnAddress, TimedOutConnect, TimedOutStall, TimedOutDeadline,
     MoveMenu, MoveTop, MoveUp, MoveDown, MoveBottom, MoveSorted,
     SchedTitle, SchedRun, SchedTo, HelpSchedRun, SchedLimit, HelpSchedLimit, SchedRate, WhenDone, HelpWhenDone, WhenNothing, WhenQuit, WhenSleep, WhenShutDown, CountTitle, CountQuit, CountSleep, CountShutDown, CountCancel, CountNow, HeldBySchedule, ActSchedulePaused, ActScheduleResumed, PowerFailed, ActPower, PowerSleepWord, PowerShutDownWord, ClipWatch, HelpClipWatch, ClipTypes, ClipOffer, ClipAdd, ClipIgnore, DeskTitle, CloseToTray, HelpCloseToTray, StartAtLogin, StartMinimised, HelpStartAtLogin, StartAtLoginFailed, TrayShow, TrayIdle, TrayBusy, NoTray,
@@ -344,6 +344,10 @@ impl Tr {
                     ("free", &human_bytes(*free)),
                 ],
             ),
+            FetchError::Stream(_) => self.get(T::ErrStream).to_owned(),
+            FetchError::Segment { number, .. } => {
+                self.fill(T::ErrSegment, &[("number", &number.to_string())])
+            }
             FetchError::TooLarge { limit } => {
                 self.fill(T::ErrTooLarge, &[("limit", &human_bytes(*limit))])
             }

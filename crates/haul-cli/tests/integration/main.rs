@@ -12,6 +12,8 @@
 //! - `wild_race`: two processes on one folder racing for one file.
 //! - `wild_rpc`: hostile RPC clients: links and files outside the destination, requests that
 //!   never finish, hoarded connections.
+//! - `stream`: video streams (HLS) made by ffmpeg: each kind of playlist, a variant chosen,
+//!   kill -9 resumed by segment, clear failures, and the RPC.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
 //! - `browser_host`: `--install-browser-host` and `--uninstall-browser-host` in a fresh home.
 
@@ -23,6 +25,7 @@ mod interrupted;
 mod proxy;
 mod request;
 mod rpc;
+mod stream;
 mod wild_race;
 mod wild_rpc;
 

@@ -24,7 +24,7 @@ pub mod table;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use crate::protocol::{Checksum, Credentials, Header, ItemOptions, Limits, Output};
+use crate::protocol::{Checksum, Credentials, Header, ItemOptions, Limits, Output, Quality};
 pub use table::{JOBS_MAX, Kind, OPTIONS, Places, RETRIES_MAX, SPLIT_MAX, Scope, Spec, spec};
 
 /// The options given for one item, before [`Given::finish`] resolves paths and credentials.
@@ -162,6 +162,7 @@ impl Given {
                 self.options.split = Some(usize::try_from(n).unwrap_or(usize::MAX));
             }
             "max-download-limit" => self.options.max_rate = rate(value).map_err(bad)?,
+            "quality" => self.options.quality = Some(Quality::parse(value).map_err(bad)?),
             "http-user" => self.user = Some(text(value)?),
             "http-passwd" => self.password = Some(text(value)?),
             "load-cookies" => {
@@ -238,6 +239,7 @@ impl Given {
                 "checksum" => push(self.checksum.map(|c| format!("sha-256={c}"))),
                 "split" => push(o.split.map(|n| n.to_string())),
                 "max-download-limit" => push(o.max_rate.map(crate::human::size_for_field)),
+                "quality" => push(o.quality.map(|q| q.to_string())),
                 other => unreachable_row(other),
             }
         }
@@ -275,6 +277,9 @@ impl Given {
         }
         if o.max_rate.is_some() {
             target.max_rate = o.max_rate;
+        }
+        if o.quality.is_some() {
+            target.quality = o.quality;
         }
         target.request.headers.extend(request.headers);
         if request.referer.is_some() {

@@ -253,6 +253,17 @@ pub const OPTIONS: &[Spec] = &[
                max-connection-per-server; 1 turns splitting off).",
     },
     Spec {
+        name: "quality",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Text,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--quality best|worst|720p|BANDWIDTH"),
+        help: "A video stream's variant when its playlist offers several: the best (the \
+               default), the worst, the tallest picture up to a height (720p), or the highest \
+               bit rate up to this many bits/s.",
+    },
+    Spec {
         name: "max-download-limit",
         aliases: &[],
         scope: Scope::Item,

@@ -13,6 +13,7 @@ fn sample(name: &str) -> String {
         "checksum" => format!("sha-256={}", "ab".repeat(32)),
         "split" => "8".to_owned(),
         "max-download-limit" => "500K".to_owned(),
+        "quality" => "720p".to_owned(),
         "http-user" => "me".to_owned(),
         "http-passwd" => "pw".to_owned(),
         "load-cookies" => "c.txt".to_owned(),

@@ -185,6 +185,18 @@ pub enum FetchError {
         actual: String,
         part: PathBuf,
     },
+    /// A video stream that cannot be saved: its playlist cannot be read, it is encrypted
+    /// with DRM or SAMPLE-AES, or its segments could not be merged.
+    #[error("stream: {0}")]
+    Stream(String),
+    /// A video stream's segment kept failing (after the item's retries): its number, its URL
+    /// (passwords redacted) and why.
+    #[error("segment {number} ({url}) failed: {reason}")]
+    Segment {
+        number: u64,
+        url: String,
+        reason: String,
+    },
     #[error("larger than the size limit of {limit} bytes")]
     TooLarge { limit: u64 },
     /// The proxy failed, not the server: `proxy` is its URL with any password as `***`.

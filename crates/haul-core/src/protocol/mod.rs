@@ -35,7 +35,7 @@ pub use error::{
 };
 pub use request::{
     Cookie, Cookies, CookiesError, Credentials, Header, HeaderError, ItemOptions, ManualProxy,
-    PROXY_SCHEMES, ProxyChoice, Request,
+    PROXY_SCHEMES, ProxyChoice, Quality, Request,
 };
 pub use scheme::{Protocol, SCHEMES, Scheme, scheme, scheme_names};
 pub use source::{Checksum, Source, SourceError};

@@ -8,13 +8,15 @@
 //! the match is exhaustive, so a protocol added to the table without a fetcher does not build.
 //! `http` talks to web servers (and splits over several connections through `split`), `ftp`
 //! to FTP servers (suppaftp), `file` reads local files on the blocking pool; `trust` checks
-//! HTTPS and FTPS servers' certificates.
+//! HTTPS and FTPS servers' certificates. A video stream (HLS, DASH) is an http(s) URL, so it
+//! has no fetcher of its own: HTTP's attempt hands a playlist it opened to `stream`.
 //! Must not touch: retries, deadlines, outcomes and events other than `Started`/`Parts`/
 //! `Connections`/`Waiting` (the item's life, `job`, owns them); channels; scheduling.
 
 pub mod file;
 mod ftp;
 pub mod http;
+mod stream;
 pub(crate) mod trust;
 
 use std::future::Future;

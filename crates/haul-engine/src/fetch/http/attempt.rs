@@ -13,7 +13,7 @@ use url::Url;
 
 use super::segmented::{Split, split_download, strong_validator};
 use super::{Body, RangeFrom, Sink};
-use crate::fetch::{Attempt, Fetcher, Stop, Try};
+use crate::fetch::{Attempt, Fetcher, Stop, Try, stream};
 use crate::item::kept::{resumable_part, same_file_kept, skip_if_there};
 use crate::item::{Job, Shared, blocking, fits, part_args, started};
 use crate::output::{ChunkWriter, Committed, PartFile};
@@ -115,6 +115,10 @@ async fn try_url(
         total: None,
     });
     let mut opened = open(range.as_ref().or(probe.as_ref())).await?;
+    if let Some(kind) = stream::is_stream(&opened) {
+        // A video stream's playlist: its segments are fetched and merged into one file.
+        return stream::run(job, key, opened, kind, stop, shared).await;
+    }
     // Whether a `Range` was asked and answered with the rest (else `Accept-Ranges` says).
     let mut ranges = Ranges {
         asked: range.is_some() || probe.is_some(),

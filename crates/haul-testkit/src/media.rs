@@ -1,0 +1,387 @@
+//! Video streams for the tests, made at test time by ffmpeg from its own test sources
+//! (`testsrc`, `sine`), and a static file server for them that counts requests.
+//!
+//! - [`ffmpeg_or_skip`]: whether ffmpeg and ffprobe are there (a skip without them, a failure
+//!   under `HAUL_REQUIRE_FFMPEG=1`).
+//! - [`source`]: a short H.264 + AAC clip; the `hls_*`/[`dash`] makers segment it with
+//!   `-c copy`, so a stream's decoded frames are the source's ([`frame_hashes`]).
+//! - [`Files`]: a loopback HTTP/1.1 server for a folder (`Range` honoured, the `Content-Type`
+//!   of `.m3u8` and `.mpd`, a 404 for a missing file, an optional rate per reply), logging
+//!   every path asked for.
+//!
+//! Must not touch: Haul itself.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Whether ffmpeg and ffprobe are on the PATH; without them the test is skipped, and fails
+/// under `HAUL_REQUIRE_FFMPEG=1` (as `.ci/run` sets it after installing ffmpeg).
+pub fn ffmpeg_or_skip() -> bool {
+    let found = ["ffmpeg", "ffprobe"].iter().all(|tool| {
+        Command::new(tool)
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !found {
+        assert!(
+            std::env::var_os("HAUL_REQUIRE_FFMPEG").is_none(),
+            "ffmpeg is not installed"
+        );
+        eprintln!("skipped: ffmpeg is not installed (apt install ffmpeg)");
+    }
+    found
+}
+
+/// Runs ffmpeg quietly with `args`; panics with what it said when it fails.
+pub fn ffmpeg(args: &[&str]) {
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        output.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A clip of `seconds` seconds: 320x240 test pattern at 25 fps (a key frame each second)
+/// with a 440 Hz tone, H.264 + AAC in MPEG-TS, as `dir/source.ts`.
+pub fn source(dir: &Path, seconds: u32) -> PathBuf {
+    let out = dir.join("source.ts");
+    let video = format!("testsrc=size=320x240:rate=25:duration={seconds}");
+    let audio = format!("sine=frequency=440:duration={seconds}");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &video,
+        "-f",
+        "lavfi",
+        "-i",
+        &audio,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "25",
+        "-keyint_min",
+        "25",
+        "-sc_threshold",
+        "0",
+        "-c:a",
+        "aac",
+        "-shortest",
+        &path_str(&out),
+    ]);
+    out
+}
+
+fn path_str(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// `source` cut into an HLS VOD stream in `dir/name/` with 1-second segments, and `extra`
+/// ffmpeg options (fMP4, a key, a single file…); returns the media playlist's path
+/// relative to `dir`.
+pub fn hls(dir: &Path, source: &Path, name: &str, extra: &[&str]) -> String {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).expect("folder");
+    let mut args: Vec<String> = ["-i", &path_str(source), "-c", "copy", "-f", "hls"]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(
+        [
+            "-hls_time",
+            "1",
+            "-hls_playlist_type",
+            "vod",
+            "-hls_list_size",
+            "0",
+        ]
+        .map(str::to_owned),
+    );
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args.push(path_str(&folder.join("index.m3u8")));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    // Relative names in the playlist: ffmpeg runs inside the stream's folder.
+    let output = Command::new("ffmpeg")
+        .current_dir(&folder)
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(&refs)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        output.status.success(),
+        "ffmpeg {refs:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    format!("{name}/index.m3u8")
+}
+
+/// An AES-128 key file and ffmpeg's key info file for it (the key's URI is `enc.key`, next
+/// to the playlist), in `dir/name/`; returns the key info file's path.
+pub fn hls_key(dir: &Path, name: &str) -> PathBuf {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).expect("folder");
+    let key: Vec<u8> = (0u8..16)
+        .map(|i| i.wrapping_mul(37).wrapping_add(11))
+        .collect();
+    std::fs::write(folder.join("enc.key"), key).expect("key");
+    let info = folder.join("key.info");
+    std::fs::write(
+        &info,
+        format!("enc.key\n{}\n", path_str(&folder.join("enc.key"))),
+    )
+    .expect("key info");
+    info
+}
+
+/// A master playlist with two video variants (320x240 at 400 kbit/s and 160x120 at 30
+/// kbit/s, each encoded again) sharing one separate audio rendition, in `dir/name/` (as
+/// `hi.m3u8`, `lo.m3u8`, `audio.m3u8`); returns the master's path relative to `dir`.
+pub fn hls_master(dir: &Path, source: &Path, name: &str) -> String {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).expect("folder");
+    let output = Command::new("ffmpeg")
+        .current_dir(&folder)
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
+        .arg(source)
+        .args([
+            "-map",
+            "0:v",
+            "-map",
+            "0:v",
+            "-map",
+            "0:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v:0",
+            "400k",
+            "-s:v:1",
+            "160x120",
+            "-b:v:1",
+            "30k",
+            "-g",
+            "25",
+            "-keyint_min",
+            "25",
+            "-sc_threshold",
+            "0",
+            "-c:a",
+            "copy",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_playlist_type",
+            "vod",
+            "-hls_list_size",
+            "0",
+            "-master_pl_name",
+            "master.m3u8",
+            "-var_stream_map",
+            "v:0,agroup:aud,name:hi v:1,agroup:aud,name:lo a:0,agroup:aud,name:audio",
+            "-hls_segment_filename",
+            "%v_%03d.ts",
+            "%v.m3u8",
+        ])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        output.status.success(),
+        "ffmpeg master: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    format!("{name}/master.m3u8")
+}
+
+/// The MD5 of each decoded frame of `path`'s stream `which` (`v` or `a`), in order
+/// (`ffmpeg -f framemd5`; timestamps left out, so a remux that shifts them compares equal).
+pub fn frame_hashes(path: &Path, which: &str) -> Vec<String> {
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-map", &format!("0:{which}"), "-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        output.status.success(),
+        "framemd5 of {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(',').next().map(|h| h.trim().to_owned()))
+        .collect()
+}
+
+/// The duration in seconds ffprobe reads from `path`'s container.
+pub fn duration(path: &Path) -> f64 {
+    let output = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no duration for {}: {output:?}", path.display()))
+}
+
+/// A static file server on 127.0.0.1 for a folder.
+pub struct Files {
+    pub port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+    rate: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Files {
+    pub async fn start(root: &Path) -> Files {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let rate = Arc::new(AtomicU64::new(0));
+        let (root, task_log, task_rate) = (root.to_path_buf(), Arc::clone(&log), Arc::clone(&rate));
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (root, log, rate) =
+                    (root.clone(), Arc::clone(&task_log), Arc::clone(&task_rate));
+                tokio::spawn(async move {
+                    let _ = serve(stream, &root, &log, &rate).await;
+                });
+            }
+        });
+        Files {
+            port,
+            log,
+            rate,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    /// Every path asked for so far, in order.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// How many requests asked for a path ending in `suffix`.
+    pub fn asked(&self, suffix: &str) -> usize {
+        self.log().iter().filter(|p| p.ends_with(suffix)).count()
+    }
+
+    /// Each reply's body at about `bytes` a second from now on (0: as fast as it goes).
+    pub fn set_rate(&self, bytes: u64) {
+        self.rate.store(bytes, Ordering::SeqCst);
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    root: &Path,
+    log: &Mutex<Vec<String>>,
+    rate: &AtomicU64,
+) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await? == 0 || head.len() > 65536 {
+            return Ok(());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let target = head.split(' ').nth(1).unwrap_or("/").to_owned();
+    let path = target.split('?').next().unwrap_or("/").to_owned();
+    log.lock().expect("log").push(path.clone());
+    let file = root.join(path.trim_start_matches('/'));
+    let Ok(bytes) = std::fs::read(&file)
+        .map_err(|_| ())
+        .and_then(|b| if path.contains("..") { Err(()) } else { Ok(b) })
+    else {
+        let page = b"<html><body>404 Not Found</body></html>";
+        let reply = format!(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            page.len()
+        );
+        stream.write_all(reply.as_bytes()).await?;
+        return stream.write_all(page).await;
+    };
+    let content_type = match file.extension().and_then(|e| e.to_str()) {
+        Some("m3u8") => "application/vnd.apple.mpegurl",
+        Some("mpd") => "application/dash+xml",
+        Some("ts") => "video/mp2t",
+        Some("mp4" | "m4s") => "video/mp4",
+        _ => "application/octet-stream",
+    };
+    let range = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("range")
+                .then(|| value.trim().to_owned())
+        })
+        .and_then(|v| {
+            let (a, b) = v.strip_prefix("bytes=")?.split_once('-')?;
+            let a: usize = a.parse().ok()?;
+            let b: usize = if b.is_empty() {
+                bytes.len().checked_sub(1)?
+            } else {
+                b.parse().ok()?
+            };
+            (a <= b && b < bytes.len()).then_some((a, b))
+        });
+    let (status, body, extra) = match range {
+        Some((a, b)) => (
+            "206 Partial Content",
+            &bytes[a..=b],
+            format!("Content-Range: bytes {a}-{b}/{}\r\n", bytes.len()),
+        ),
+        None => ("200 OK", &bytes[..], String::new()),
+    };
+    let reply = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n{extra}Connection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(reply.as_bytes()).await?;
+    let limit = rate.load(Ordering::SeqCst);
+    if limit == 0 {
+        return stream.write_all(body).await;
+    }
+    let piece = (limit / 10).max(1) as usize;
+    for chunk in body.chunks(piece) {
+        stream.write_all(chunk).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
