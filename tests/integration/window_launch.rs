@@ -85,6 +85,40 @@ fn the_last_sessions_activity_is_there_after_a_restart() {
     );
 }
 
+/// The probe: in the Chinese window, Activity showed Haul's own warnings as the log has them
+/// (English) among the translated lines, as if left untranslated. They stay as written (a bug
+/// report needs them) and are marked as the log's text.
+#[test]
+fn a_warning_from_the_log_is_marked_as_the_logs_own_text() {
+    let mut world = World::new();
+    let storage = with_settings(&world, |s| {
+        s.language = LanguageChoice::Chinese;
+        s.show_logs = true;
+    });
+    let logs = haul::desktop::logs::RecentLogs::default();
+    logs.push(haul::desktop::logs::LogLine {
+        level: tracing::Level::WARN,
+        at: 0,
+        target: "haul::desktop".into(),
+        message: "cannot make the data folder private".into(),
+    });
+    let init = haul::app::AppInit {
+        logs,
+        ..world.init(None)
+    };
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("cannot make the data folder private")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label("日志原文（英文）").is_some(),
+        "marked as the log's text"
+    );
+}
+
 #[test]
 fn after_a_crash_the_queue_comes_back_and_unfinished_items_resume() {
     let mut world = World::new();

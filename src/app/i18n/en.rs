@@ -354,6 +354,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     ),
     (T::LogsTitle, "Activity"),
     (T::LogsEmpty, "Nothing has happened yet."),
+    (
+        T::LogsFromLog,
+        "From the log (as written there, in English)",
+    ),
     (T::Ago, "{time} ago"),
     (T::ActDone, "Done: {name} ({size} in {time})"),
     (T::ActFailed, "Failed: {name} — {why}"),

@@ -121,7 +121,7 @@ keys! {
     DialogUnavailable, DialogFailed, ImportFailed, Imported, FolderAdded, FolderFailed,
     OpenFailed, OpenGone, QueueMovedAside, QueueUnavailable, QueueInUse, PasteNothing, PasteSkipped, LinesTooLong, ItemRateOther,
     AlreadyInList, AlreadyResumed,
-    LogsTitle, LogsEmpty, Ago, ActDone, ActFailed, ActCancelled, ActPaused, ActAdded,
+    LogsTitle, LogsEmpty, LogsFromLog, Ago, ActDone, ActFailed, ActCancelled, ActPaused, ActAdded,
     EmptyList, EmptyListNoDialog, AboutTagline, AboutVersion, AboutLicense, AboutDataDir, Close,
     DropHint, ListPath, Import, SelectAll, TitleProgress, TitleActive, TitleWaiting,
     NotifyDoneTitle, NotifyDoneBody, NotifyFailedTitle,

@@ -327,6 +327,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::AlreadyResumed, "{name} 已在列表中，将从中断处继续。"),
     (T::LogsTitle, "动态"),
     (T::LogsEmpty, "暂无动态。"),
+    (T::LogsFromLog, "日志原文（英文）"),
     (T::Ago, "{time}前"),
     (T::ActDone, "完成：{name}（{size}，用时 {time}）"),
     (T::ActFailed, "失败：{name} — {why}"),

@@ -328,6 +328,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::AlreadyResumed, "{name} 已在清單中，將從中斷處繼續。"),
     (T::LogsTitle, "動態"),
     (T::LogsEmpty, "目前沒有動態。"),
+    (T::LogsFromLog, "日誌原文（英文）"),
     (T::Ago, "{time}前"),
     (T::ActDone, "完成：{name}（{size}，用時 {time}）"),
     (T::ActFailed, "失敗：{name} — {why}"),

@@ -50,19 +50,20 @@ impl ActivityPanel {
 impl HaulApp {
     pub(super) fn log_panel(&mut self, ui: &mut Ui, tr: Tr) {
         ui.label(RichText::new(tr.get(T::LogsTitle)).strong());
-        // (when, text, is_error): the items' activity and the warnings, in time order.
-        let mut lines: Vec<(u64, &str, bool)> = self
+        // (when, text, is_error, from the log): the items' activity and the warnings, in time
+        // order.
+        let mut lines: Vec<(u64, &str, bool, bool)> = self
             .activity()
-            .map(|a| (a.at, a.text.as_str(), a.is_error))
+            .map(|a| (a.at, a.text.as_str(), a.is_error, false))
             .chain(
                 self.activity
                     .log_cache
                     .1
                     .iter()
-                    .map(|l| (l.at, l.message.as_str(), true)),
+                    .map(|l| (l.at, l.message.as_str(), true, true)),
             )
             .collect();
-        lines.sort_by_key(|(at, _, _)| *at);
+        lines.sort_by_key(|(at, ..)| *at);
         if lines.is_empty() {
             ui.label(tr.get(T::LogsEmpty));
             return;
@@ -75,7 +76,7 @@ impl HaulApp {
             .stick_to_bottom(true)
             .auto_shrink(false)
             .show(ui, |ui| {
-                for (at, text, is_error) in lines {
+                for (at, text, is_error, from_log) in lines {
                     let age = tr.fill(
                         T::Ago,
                         &[(
@@ -85,6 +86,12 @@ impl HaulApp {
                     );
                     ui.horizontal(|ui| {
                         ui.label(RichText::new(age).weak());
+                        // A warning is the log's own text (English, as a bug report needs
+                        // it): said so, so in Chinese it is not taken for a window left
+                        // untranslated.
+                        if from_log {
+                            ui.label(RichText::new(tr.get(T::LogsFromLog)).weak().italics());
+                        }
                         let text = RichText::new(text);
                         ui.label(if is_error {
                             text.color(ui.visuals().warn_fg_color)
