@@ -17,7 +17,14 @@ pub struct Proxy {
 }
 
 impl Drop for Proxy {
+    /// Kills its whole process group: proxy.py serves from worker processes that outlived
+    /// their parent's kill (orphans left listening after the tests).
     fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -109,10 +116,15 @@ pub async fn start_proxy(
         .unwrap_or_default();
     let stderr =
         std::fs::File::create(dir.path().join(format!("{name}.stderr"))).expect("stderr file");
-    let child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args(port, dir.path()))
         .stdout(Stdio::null())
-        .stderr(stderr)
+        .stderr(stderr);
+    // A group of its own, so that dropping it ends its workers too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let child = command
         .spawn()
         .unwrap_or_else(|e| panic!("start {name}: {e}"));
     // Killed and reaped on drop, also if it never listens.

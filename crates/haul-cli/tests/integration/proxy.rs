@@ -192,4 +192,16 @@ async fn an_http_proxy_that_refuses_the_password_is_named_and_the_right_one_carr
         std::fs::read(dir.path().join("d/via-proxy-py.bin")).expect("file"),
         body(2000)
     );
+    // Dropped, it leaves no worker behind (they outlived the kill of their parent).
+    drop(proxy);
+    #[cfg(unix)]
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let left = std::process::Command::new("pgrep")
+            .args(["-f", "--", &format!("--port {port} ")])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        assert!(left.trim().is_empty(), "proxy.py processes left: {left}");
+    }
 }
