@@ -1,0 +1,67 @@
+// The toolbar popup: whether Haul answers (and if not, why and what to do), the switch that
+// pauses catching, and the last few items handed over. Must not touch: the rules' defaults.
+"use strict";
+
+for (const el of document.querySelectorAll("[data-i18n]")) {
+  el.textContent = HAUL.t(el.dataset.i18n);
+}
+document.documentElement.lang = chrome.i18n.getUILanguage();
+
+const status = document.getElementById("status");
+const problem = document.getElementById("problem");
+
+function show(text, good) {
+  status.textContent = text;
+  status.className = "status " + (good ? "ok" : "bad");
+}
+
+async function check() {
+  try {
+    const reply = await HAUL.ask({ type: "hello" });
+    if (reply && reply.ok) {
+      show(HAUL.t(reply.window ? "haulRunning" : "haulReady"), true);
+      return;
+    }
+    show(HAUL.t("haulRefused"), false);
+    problem.textContent = (reply && reply.error) || "";
+    problem.hidden = !problem.textContent;
+  } catch (e) {
+    const why = String((e && e.message) || e);
+    // Chromium: "Specified native messaging host not found."; Firefox: "No such native application".
+    const missing = /not found|no such native application/i.test(why);
+    show(HAUL.t(missing ? "hostMissing" : "hostBroken"), false);
+    problem.textContent = why;
+    problem.hidden = false;
+  }
+}
+
+async function render() {
+  const rules = await HAUL.loadRules();
+  document.getElementById("catching").checked = !rules.paused;
+  const { recent = [], lastProblem = "" } = await chrome.storage.local.get({ recent: [], lastProblem: "" });
+  const list = document.getElementById("recent");
+  list.replaceChildren();
+  for (const r of recent) {
+    const li = document.createElement("li");
+    const name = r.pick ? HAUL.t("linksPicked", [String(r.pick)]) : r.name;
+    li.textContent = r.ok ? (r.pick ? name : HAUL.t("handed", [name])) : HAUL.t("keptByBrowser", [name, r.why]);
+    li.className = r.ok ? "" : "bad";
+    li.title = li.textContent;
+    list.appendChild(li);
+  }
+  document.getElementById("none").hidden = recent.length > 0;
+  if (lastProblem && problem.hidden) {
+    problem.textContent = lastProblem;
+  }
+}
+
+document.getElementById("catching").addEventListener("change", async (e) => {
+  await chrome.storage.local.set({ paused: !e.target.checked });
+});
+document.getElementById("options").addEventListener("click", (e) => {
+  e.preventDefault();
+  chrome.runtime.openOptionsPage();
+});
+
+render();
+check();
