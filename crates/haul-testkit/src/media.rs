@@ -206,6 +206,51 @@ pub fn hls_master(dir: &Path, source: &Path, name: &str) -> String {
     format!("{name}/master.m3u8")
 }
 
+/// `source` as a static DASH stream in `dir/name/` (ffmpeg's `-f dash`: one adaptation set for
+/// the video and one for the audio, `SegmentTemplate` with a `SegmentTimeline`, 1-second
+/// fMP4 segments); returns the manifest's path relative to `dir`.
+pub fn dash(dir: &Path, source: &Path, name: &str) -> String {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).expect("folder");
+    let output = Command::new("ffmpeg")
+        .current_dir(&folder)
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
+        .arg(source)
+        .args([
+            "-map",
+            "0:v",
+            "-map",
+            "0:a",
+            "-c",
+            "copy",
+            "-tag:v",
+            "avc1",
+            "-tag:a",
+            "mp4a",
+            "-bsf:a",
+            "aac_adtstoasc",
+            "-f",
+            "dash",
+            "-seg_duration",
+            "1",
+            "-use_template",
+            "1",
+            "-use_timeline",
+            "1",
+            "-adaptation_sets",
+            "id=0,streams=v id=1,streams=a",
+            "manifest.mpd",
+        ])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        output.status.success(),
+        "ffmpeg dash: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    format!("{name}/manifest.mpd")
+}
+
 /// The MD5 of each decoded frame of `path`'s stream `which` (`v` or `a`), in order
 /// (`ffmpeg -f framemd5`; timestamps left out, so a remux that shifts them compares equal).
 pub fn frame_hashes(path: &Path, which: &str) -> Vec<String> {

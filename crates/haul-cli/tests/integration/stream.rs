@@ -136,6 +136,86 @@ async fn hls_vod_streams_of_each_kind_become_one_mp4_with_the_sources_frames() {
     assert_eq!(files.asked("enc.key"), 1, "the key is fetched once");
 }
 
+/// A static DASH manifest ffmpeg writes (`SegmentTemplate` with a `SegmentTimeline`, video and
+/// audio in their own adaptation sets): one `.mp4` with the source's frames.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dash_manifest_becomes_one_mp4_with_the_sources_frames() {
+    if !media::ffmpeg_or_skip() {
+        return;
+    }
+    let (dir, source) = streams();
+    let mpd = media::dash(dir.path(), &source, "dash");
+    let files = Files::start(dir.path()).await;
+    let out = tempfile::tempdir().expect("out");
+    let args = vec![
+        s("--json"),
+        s("-o"),
+        out.path().display().to_string(),
+        files.url(&mpd),
+    ];
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, _) = json_lines(&output);
+    let path = done_file(&items[0]);
+    assert_eq!(path, out.path().join("manifest.mp4"));
+    same_as_source(&path, &source, true);
+    assert_eq!(only_files(out.path()), ["manifest.mp4"]);
+}
+
+/// A playlist of 100,000 segments is read and fetched in bounded memory: `haul-cli` stops at
+/// its deadline (`--timeout`) with segments held, its peak memory measured by the kernel.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_playlist_of_100000_segments_runs_in_bounded_memory() {
+    if !media::ffmpeg_or_skip() {
+        return;
+    }
+    let (dir, source) = streams();
+    let ts = media::hls(dir.path(), &source, "ts", &[]);
+    let mut playlist = String::from(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n",
+    );
+    for i in 0..100_000 {
+        playlist.push_str(&format!("#EXTINF:1.0,\nindex0.ts?n={i}\n"));
+    }
+    playlist.push_str("#EXT-X-ENDLIST\n");
+    let long = dir.path().join("ts").join("long.m3u8");
+    std::fs::write(&long, &playlist).expect("playlist");
+    assert!(playlist.len() > 2_000_000);
+    let files = Files::start(dir.path()).await;
+    let out = tempfile::tempdir().expect("out");
+    let url = files.url(&ts.replace("index.m3u8", "long.m3u8"));
+    let dest = out.path().display().to_string();
+    let (code, peak_kib) = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(crate::cli::BIN)
+            .args(["--json", "--timeout", "4", "-o", &dest, &url])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let pid = child.id() as libc::pid_t;
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value for the kernel to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for our own child, with pointers to live locals.
+        let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+        assert_eq!(waited, pid);
+        // Already reaped by wait4: this only tells the standard library so.
+        let _ = child.wait();
+        (libc::WEXITSTATUS(status), usage.ru_maxrss)
+    })
+    .await
+    .expect("join");
+    assert_eq!(code, 1, "it stops at its deadline");
+    assert!(held_lines(out.path()) > 10, "segments were fetched");
+    assert!(
+        peak_kib < 160 * 1024,
+        "peak memory {} MiB for 100,000 segments",
+        peak_kib / 1024
+    );
+    eprintln!("100,000 segments: peak memory {} MiB", peak_kib / 1024);
+}
+
 /// Without ffmpeg the MPEG-TS segments are concatenated into a `.ts` that plays (checked with
 /// the test's own ffmpeg).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

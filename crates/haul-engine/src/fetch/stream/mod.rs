@@ -29,6 +29,7 @@
 //! Must not touch: retries of the item, deadlines, outcomes (`job`); the registry (a stream is
 //! HTTP's); how a reply is checked (`http`).
 
+mod dash;
 mod held;
 mod hls;
 mod merge;
@@ -144,11 +145,7 @@ pub(crate) async fn run(
     let body = read_body(job, opened, stop).await?;
     let plan = match kind {
         Kind::Hls => hls::plan(job, &base, &body, stop).await?,
-        Kind::Dash => {
-            return Err(Stop::Failed(FetchError::Stream(
-                "DASH manifests cannot be saved yet".to_owned(),
-            )));
-        }
+        Kind::Dash => dash::plan(&base, &body, job.options.quality.unwrap_or_default())?,
     };
     drop(body);
     if let Some(quality) = &plan.quality {
