@@ -10,10 +10,12 @@ use super::super::{Action, HaulApp};
 
 impl HaulApp {
     pub(super) fn browser_rows(&mut self, ui: &mut Ui, tr: Tr) {
+        // A title as the other sections have, and the buttons wrapping: a heading and two
+        // buttons on one line widened the panel, and the list dropped four columns.
         ui.add_space(8.0);
-        ui.heading(tr.get(T::BrowserTitle));
+        ui.strong(tr.get(T::BrowserTitle));
         ui.label(tr.get(T::HelpBrowser));
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button(tr.get(T::BrowserInstall)).clicked() {
                 self.actions.push(Action::BrowserHost { install: true });
             }
