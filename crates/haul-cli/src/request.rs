@@ -49,6 +49,10 @@ pub struct RequestArgs {
     /// bits/s.
     #[arg(long = "quality", value_name = "best|worst|720p|BANDWIDTH")]
     quality: Option<String>,
+    /// Record a live stream for SECS seconds (without it: until Ctrl+C, which saves what was
+    /// recorded, or until the stream ends).
+    #[arg(long = "duration", value_name = "SECS")]
+    duration: Option<String>,
     /// Use this proxy: http://, https://, socks5h:// (names resolved by the proxy),
     /// socks5://, socks4:// or socks4a://, with user:password@ if it needs them; a bare
     /// HOST[:PORT] is an HTTP proxy. Default: the environment's (HTTP_PROXY, HTTPS_PROXY,
@@ -125,6 +129,11 @@ impl RequestArgs {
             flags
                 .set("quality", quality)
                 .map_err(|e| format!("--quality: {e}"))?;
+        }
+        if let Some(duration) = &self.duration {
+            flags
+                .set("duration", duration)
+                .map_err(|e| format!("--duration: {e}"))?;
         }
         if self.insecure || self.check_certificate == Some(false) {
             flags

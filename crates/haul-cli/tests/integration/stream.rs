@@ -216,6 +216,80 @@ async fn a_playlist_of_100000_segments_runs_in_bounded_memory() {
     eprintln!("100,000 segments: peak memory {} MiB", peak_kib / 1024);
 }
 
+/// A live playlist the test grows by a segment a second (a sliding window of five, no
+/// `#EXT-X-ENDLIST`): `--duration 3` records from the live edge for three seconds, asks for no
+/// segment twice and none from before the edge, and saves one file whose frames are those of
+/// the segments it fetched, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_playlist_is_recorded_for_its_duration_from_the_live_edge() {
+    if !media::ffmpeg_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = media::source(dir.path(), 12);
+    let vod = media::hls(dir.path(), &source, "ts", &[]);
+    let folder = dir.path().join("ts");
+    let live = folder.join("live.m3u8");
+    let write = move |newest: usize| {
+        let first = newest.saturating_sub(4);
+        let mut text = format!(
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:{first}\n"
+        );
+        for i in first..=newest {
+            text.push_str(&format!("#EXTINF:1.000000,\nindex{i}.ts\n"));
+        }
+        let tmp = live.with_extension("tmp");
+        std::fs::write(&tmp, text).expect("playlist");
+        std::fs::rename(&tmp, &live).expect("playlist in place");
+    };
+    write(3);
+    let grower = tokio::spawn(async move {
+        for newest in 4..11 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            write(newest);
+        }
+    });
+    let files = Files::start(dir.path()).await;
+    let out = tempfile::tempdir().expect("out");
+    let args = vec![
+        s("--json"),
+        s("--duration"),
+        s("3"),
+        s("-o"),
+        out.path().display().to_string(),
+        files.url(&vod.replace("index.m3u8", "live.m3u8")),
+    ];
+    let output = run(args, None).await;
+    grower.abort();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, _) = json_lines(&output);
+    let path = done_file(&items[0]);
+    let asked: Vec<String> = files
+        .log()
+        .into_iter()
+        .filter(|p| p.ends_with(".ts"))
+        .collect();
+    let mut unique = asked.clone();
+    unique.dedup();
+    assert_eq!(unique, asked, "no segment asked twice");
+    assert_eq!(
+        asked.first().map(String::as_str),
+        Some("/ts/index1.ts"),
+        "from the live edge: {asked:?}"
+    );
+    assert!(asked.len() >= 4, "three seconds of segments: {asked:?}");
+    let mut expected = Vec::new();
+    for segment in &asked {
+        expected.extend(
+            std::fs::read(dir.path().join(segment.trim_start_matches('/'))).expect("segment"),
+        );
+    }
+    let joined = dir.path().join("expected.ts");
+    std::fs::write(&joined, expected).expect("expected");
+    assert_eq!(frame_hashes(&path, "v"), frame_hashes(&joined, "v"));
+    assert!(media::duration(&path) >= 3.0);
+}
+
 /// Without ffmpeg the MPEG-TS segments are concatenated into a `.ts` that plays (checked with
 /// the test's own ffmpeg).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -163,6 +163,7 @@ impl Given {
             }
             "max-download-limit" => self.options.max_rate = rate(value).map_err(bad)?,
             "quality" => self.options.quality = Some(Quality::parse(value).map_err(bad)?),
+            "duration" => self.options.duration = seconds(value, false).map_err(bad)?,
             "http-user" => self.user = Some(text(value)?),
             "http-passwd" => self.password = Some(text(value)?),
             "load-cookies" => {
@@ -240,6 +241,7 @@ impl Given {
                 "split" => push(o.split.map(|n| n.to_string())),
                 "max-download-limit" => push(o.max_rate.map(crate::human::size_for_field)),
                 "quality" => push(o.quality.map(|q| q.to_string())),
+                "duration" => push(o.duration.map(secs_text)),
                 other => unreachable_row(other),
             }
         }
@@ -280,6 +282,9 @@ impl Given {
         }
         if o.quality.is_some() {
             target.quality = o.quality;
+        }
+        if o.duration.is_some() {
+            target.duration = o.duration;
         }
         target.request.headers.extend(request.headers);
         if request.referer.is_some() {

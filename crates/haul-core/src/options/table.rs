@@ -264,6 +264,16 @@ pub const OPTIONS: &[Spec] = &[
                bit rate up to this many bits/s.",
     },
     Spec {
+        name: "duration",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Seconds,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--duration SECS"),
+        help: "How long to record a live stream, in seconds; without it, until it is stopped \
+               (then what was recorded is saved) or the stream ends.",
+    },
+    Spec {
         name: "max-download-limit",
         aliases: &[],
         scope: Scope::Item,

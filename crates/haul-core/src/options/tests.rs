@@ -14,6 +14,7 @@ fn sample(name: &str) -> String {
         "split" => "8".to_owned(),
         "max-download-limit" => "500K".to_owned(),
         "quality" => "720p".to_owned(),
+        "duration" => "90".to_owned(),
         "http-user" => "me".to_owned(),
         "http-passwd" => "pw".to_owned(),
         "load-cookies" => "c.txt".to_owned(),

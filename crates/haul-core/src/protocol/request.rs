@@ -32,6 +32,8 @@ pub struct ItemOptions {
     /// A video stream's variant (`--quality`): `best` (`None`), `worst`, a height (`720p`)
     /// or a bit rate in bits/s; checked by [`Quality::parse`].
     pub quality: Option<Quality>,
+    /// How long to record a live stream (`--duration`); `None`: until it is stopped or ends.
+    pub duration: Option<std::time::Duration>,
 }
 
 /// Which variant of a video stream to fetch when its playlist offers several.

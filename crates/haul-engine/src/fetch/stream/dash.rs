@@ -69,6 +69,7 @@ pub(super) fn plan(base: &Url, body: &[u8], quality: Quality) -> Result<Plan, St
     Ok(Plan {
         tracks,
         quality: shown,
+        live: None,
     })
 }
 
@@ -206,6 +207,7 @@ fn add(
             range,
             key: None,
             number,
+            init: false,
         });
     };
     if let Some(media) = template.media {

@@ -42,7 +42,15 @@ impl Held {
     /// the same source (the playlist changed) are removed first.
     pub(crate) async fn open(job: &Job, key: &str, plan: &Plan) -> Result<Held, Stop> {
         let quality = job.options.quality.unwrap_or_default().to_string();
-        let hash = sha2::Sha256::digest(format!("{key}\n{quality}").as_bytes());
+        // A live recording's segments are its run's alone: never another run's to resume.
+        let run = if plan.live.is_some() {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        } else {
+            0
+        };
+        let hash = sha2::Sha256::digest(format!("{key}\n{quality}\n{run}").as_bytes());
         let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
         let folder = job.output.dest.join(format!(".haul-stream-{hex}"));
         let about = About {

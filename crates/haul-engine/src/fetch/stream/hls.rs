@@ -13,7 +13,7 @@ use m3u8_rs::{
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::{Key, Plan, Segment, Track, fetch_playlist, resolve};
+use super::{Key, Live, Plan, Segment, Track, fetch_playlist, resolve};
 use crate::fetch::Stop;
 use crate::item::Job;
 use crate::protocol::{FetchError, Quality};
@@ -24,7 +24,7 @@ fn refused(text: String) -> Stop {
 
 /// Reads a playlist's bytes: a master or a media playlist, or a clear refusal of what is not
 /// one (an HTML page served as `.m3u8`).
-fn parse(body: &[u8]) -> Result<Playlist, Stop> {
+pub(super) fn parse(body: &[u8]) -> Result<Playlist, Stop> {
     let text = String::from_utf8_lossy(body);
     if !text.trim_start_matches('\u{feff}').starts_with("#EXTM3U") {
         let start: String = text.trim_start().chars().take(40).collect();
@@ -46,10 +46,14 @@ pub(super) async fn plan(
     stop: &CancellationToken,
 ) -> Result<Plan, Stop> {
     match parse(body)? {
-        Playlist::MediaPlaylist(media) => Ok(Plan {
-            tracks: vec![track(base, &media)?],
-            quality: None,
-        }),
+        Playlist::MediaPlaylist(media) => {
+            let (track, live) = media_track_of(base, &media)?;
+            Ok(Plan {
+                tracks: vec![track],
+                quality: None,
+                live,
+            })
+        }
         Playlist::MasterPlaylist(master) => {
             let quality = job.options.quality.unwrap_or_default();
             let variant = choose(&master, quality).ok_or_else(|| {
@@ -57,28 +61,61 @@ pub(super) async fn plan(
             })?;
             let shown = describe(variant);
             let url = resolve(base, &variant.uri)?;
-            let mut tracks = vec![media_track(job, &url, stop).await?];
+            let (video, live) = media_track(job, &url, stop).await?;
+            let mut tracks = vec![video];
             if let Some(audio) = audio_of(&master, variant) {
+                if live.is_some() {
+                    return Err(refused(
+                        "this live stream has its audio in a separate rendition, which Haul \
+                         cannot record yet"
+                            .to_owned(),
+                    ));
+                }
                 let url = resolve(base, audio)?;
-                tracks.push(media_track(job, &url, stop).await?);
+                tracks.push(media_track(job, &url, stop).await?.0);
             }
             Ok(Plan {
                 tracks,
                 quality: Some(shown),
+                live,
             })
         }
     }
 }
 
 /// A media playlist named by the master: fetched and read.
-async fn media_track(job: &Job, url: &Url, stop: &CancellationToken) -> Result<Track, Stop> {
+async fn media_track(
+    job: &Job,
+    url: &Url,
+    stop: &CancellationToken,
+) -> Result<(Track, Option<Live>), Stop> {
     let (base, body) = fetch_playlist(job, url, stop).await?;
     match parse(&body)? {
-        Playlist::MediaPlaylist(media) => track(&base, &media),
+        Playlist::MediaPlaylist(media) => media_track_of(&base, &media),
         Playlist::MasterPlaylist(_) => Err(refused(
             "a variant of the master playlist is itself a master playlist".to_owned(),
         )),
     }
+}
+
+/// A media playlist's track; a live one (no `#EXT-X-ENDLIST`) from its live edge, with where
+/// to look for more.
+fn media_track_of(base: &Url, media: &MediaPlaylist) -> Result<(Track, Option<Live>), Stop> {
+    let mut track = track(base, media)?;
+    if !is_live(media) {
+        return Ok((track, None));
+    }
+    super::live::from_edge(&mut track);
+    let live = Live {
+        url: base.clone(),
+        target: std::time::Duration::from_secs(media.target_duration.clamp(1, 60)),
+    };
+    Ok((track, Some(live)))
+}
+
+/// Whether a media playlist is live: segments are still to come (no `#EXT-X-ENDLIST`).
+pub(super) fn is_live(media: &MediaPlaylist) -> bool {
+    !media.end_list && media.playlist_type != Some(m3u8_rs::MediaPlaylistType::Vod)
 }
 
 /// The variant `quality` asks for. I-frame-only variants are never chosen, nor audio-only
@@ -164,16 +201,6 @@ fn audio_of<'a>(master: &'a MasterPlaylist, variant: &VariantStream) -> Option<&
 /// A media playlist's segments, in order, with the init segments, byte ranges and keys that
 /// apply to each (a tag applies until the next of its kind).
 pub(super) fn track(base: &Url, media: &MediaPlaylist) -> Result<Track, Stop> {
-    if !media.end_list
-        && media.playlist_type != Some(m3u8_rs::MediaPlaylistType::Vod)
-        && media.playlist_type != Some(m3u8_rs::MediaPlaylistType::Event)
-    {
-        return Err(refused(
-            "this is a live stream (its playlist has no #EXT-X-ENDLIST); recording live \
-             streams is not supported yet"
-                .to_owned(),
-        ));
-    }
     let mut out = Track {
         playlist: base.to_string(),
         ..Track::default()
@@ -204,6 +231,7 @@ pub(super) fn track(base: &Url, media: &MediaPlaylist) -> Result<Track, Stop> {
                     range,
                     key: key_before,
                     number,
+                    init: true,
                 });
                 map = Some((url, range));
             }
@@ -231,6 +259,7 @@ pub(super) fn track(base: &Url, media: &MediaPlaylist) -> Result<Track, Stop> {
             range,
             key: key.clone(),
             number,
+            init: false,
         });
     }
     Ok(out)

@@ -90,7 +90,13 @@ pub(crate) async fn merge(
         .tracks
         .iter()
         .enumerate()
-        .map(|(t, track)| (0..track.segments.len()).map(|i| held.path(t, i)).collect())
+        .map(|(t, track)| {
+            // Every segment of a finished stream; those a live recording got before its stop.
+            (0..track.segments.len())
+                .filter(|&i| held.has(t, i))
+                .map(|i| held.path(t, i))
+                .collect()
+        })
         .collect();
     match ffmpeg {
         Some(ffmpeg) => {

@@ -32,6 +32,7 @@
 mod dash;
 mod held;
 mod hls;
+mod live;
 mod merge;
 mod segments;
 
@@ -101,6 +102,8 @@ pub(crate) struct Segment {
     pub range: Option<(u64, u64)>,
     pub key: Option<Arc<Key>>,
     pub number: u64,
+    /// An init segment (`EXT-X-MAP`), not media.
+    pub init: bool,
 }
 
 /// An AES-128 key: where it is, and the IV given with it (else the segment's number).
@@ -128,6 +131,16 @@ pub(crate) struct Plan {
     pub tracks: Vec<Track>,
     /// The variant chosen, for people ("1280x720, 2.1 Mbit/s"), when there was a choice.
     pub quality: Option<String>,
+    /// A live stream: where to look for the segments still to come.
+    pub live: Option<Live>,
+}
+
+/// Where a live stream's media playlist is, and how often it gains a segment.
+#[derive(Debug, Clone)]
+pub(crate) struct Live {
+    pub url: Url,
+    /// `#EXT-X-TARGETDURATION`.
+    pub target: std::time::Duration,
 }
 
 /// Fetches the stream whose playlist is the body of `opened` (the reply to `url`), and
@@ -143,7 +156,7 @@ pub(crate) async fn run(
     let base = opened.response.url().clone();
     let name = opened.name.clone();
     let body = read_body(job, opened, stop).await?;
-    let plan = match kind {
+    let mut plan = match kind {
         Kind::Hls => hls::plan(job, &base, &body, stop).await?,
         Kind::Dash => dash::plan(&base, &body, job.options.quality.unwrap_or_default())?,
     };
@@ -162,14 +175,25 @@ pub(crate) async fn run(
     let mut held = held::Held::open(job, key, &plan).await?;
     shared.received.store(held.bytes(), Ordering::Relaxed);
     started(job, shared, (name.clone(), None), true);
-    let fetched = segments::fetch_all(job, &plan, &mut held, stop, shared).await;
+    let fetched = if plan.live.is_some() {
+        live::record(job, &mut plan, &mut held, stop, shared).await
+    } else {
+        segments::fetch_all(job, &plan, &mut held, stop, shared).await
+    };
     if let Err(reason) = fetched {
         if job.cancelled() {
             held.remove().await;
         }
         return Err(reason);
     }
-    let committed = merge::merge(job, &plan, &held, &name, ffmpeg, stop).await?;
+    // A live recording is merged after its stop (Stop, Ctrl+C, its duration): the merge has
+    // a stop of its own; cancelling the item still ends it.
+    let merging = if plan.live.is_some() {
+        CancellationToken::new()
+    } else {
+        stop.clone()
+    };
+    let committed = merge::merge(job, &plan, &held, &name, ffmpeg, &merging).await?;
     held.remove().await;
     Ok(committed)
 }
