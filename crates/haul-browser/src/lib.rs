@@ -4,10 +4,13 @@
 //!
 //! Owns: the native-messaging wire ([`wire`]: 4-byte length-prefixed JSON), what the
 //! extension may ask and how each request is checked ([`message`]), the hand-off's message
-//! and its socket ([`handoff`]), and the host manifests and registry keys ([`install`]).
+//! and its socket ([`handoff`]), a headless `haul-cli --enable-rpc` as the other way in
+//! ([`headless`]), where an item goes ([`hand_to_haul`]), and the host manifests and
+//! registry keys ([`install`]).
 //! Must not touch: the engine (the host hands items over; it fetches nothing), the window.
 
 pub mod handoff;
+pub mod headless;
 pub mod install;
 pub mod message;
 pub mod wire;
@@ -35,4 +38,27 @@ pub const HOST_BINARY: &str = if cfg!(windows) {
 pub fn is_haul_extension(caller: &str) -> bool {
     caller == format!("chrome-extension://{CHROMIUM_EXTENSION_ID}/")
         || caller == FIREFOX_EXTENSION_ID
+}
+
+/// Hands one item to Haul: to the window when one runs for `dir`; else to a headless
+/// `haul-cli --enable-rpc` that left its note there and answers; else to the window started
+/// from `window` (waiting at most `patience` for it).
+pub fn hand_to_haul(
+    dir: &std::path::Path,
+    handoff: &handoff::Handoff,
+    window: &std::path::Path,
+    patience: std::time::Duration,
+) -> Result<(), String> {
+    if !handoff::window_runs(dir)
+        && !handoff.pick
+        && let Some(note) = headless::read_note(dir)
+    {
+        match headless::add_uri(&note, handoff) {
+            Ok(()) => return Ok(()),
+            // A note left by a server that is gone: the window takes it instead.
+            Err(e) if e.contains("did not answer") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    handoff::deliver(dir, handoff, window, patience)
 }

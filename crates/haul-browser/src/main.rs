@@ -3,7 +3,8 @@
 //! Firefox: the manifest's path, then the add-on's ID), and talks to it over stdin/stdout.
 //!
 //! Owns: reading who called, and wiring stdio to [`haul_browser::message::Host`], whose
-//! hand-offs go to the running window (started when none runs).
+//! hand-offs go to the running window, else a headless `haul-cli --enable-rpc`, else the
+//! window started for them ([`haul_browser::hand_to_haul`]).
 //! Must not touch: what a request means (the library's), stdout for anything but replies.
 
 use std::time::Duration;
@@ -37,7 +38,7 @@ fn main() -> std::process::ExitCode {
             let window = window
                 .as_deref()
                 .ok_or("cannot tell where Haul is installed")?;
-            handoff::deliver(dir, h, window, PATIENCE)
+            haul_browser::hand_to_haul(dir, h, window, PATIENCE)
         }),
         window: Box::new(move || dir.as_deref().is_some_and(handoff::window_runs)),
     };

@@ -1,7 +1,8 @@
 //! `haul-cli --enable-rpc`: aria2's JSON-RPC without a window (a NAS, a server), until Ctrl+C.
 //!
 //! Owns: the actor that owns the downloads table: it applies the engine's events and answers
-//! the RPC's calls, one at a time. Must not touch: HTTP (that is `haul_rpc`).
+//! the RPC's calls, one at a time; the note that tells the browser host where it serves
+//! (`haul_browser::headless`). Must not touch: HTTP (that is `haul_rpc`).
 
 use std::time::Instant;
 
@@ -33,6 +34,16 @@ pub async fn run(
         Err(e) => return Err(anyhow::Error::new(e).context("cannot start the RPC server")),
     };
     let addr = served.addr;
+    // The browser host's way to this server when no window runs (removed when it stops).
+    let _note = haul_browser::handoff::data_dir().and_then(|dir| {
+        let note = haul_browser::headless::Note {
+            port: addr.port(),
+            secret: secret_given.clone(),
+        };
+        haul_browser::headless::write_note(&dir, note)
+            .map_err(|e| tracing::warn!(error = %e, "the browser host will not find this server"))
+            .ok()
+    });
     eprintln!(
         "haul-cli: aria2 JSON-RPC at http://{addr}/jsonrpc, secret {secret_given}, saving into {}",
         output.dest.display()

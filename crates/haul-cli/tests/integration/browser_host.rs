@@ -58,3 +58,57 @@ fn install_browser_host_writes_each_found_browsers_manifest_and_uninstall_remove
     assert_eq!(code, Some(0));
     assert!(stdout.contains("nothing to remove"), "{stdout}");
 }
+
+/// For a headless setup: with no window running, what the browser hands over goes to a
+/// `haul-cli --enable-rpc` serving for the user (through the note it leaves in the data
+/// folder), with the cookie, Referer, User-Agent and name.
+#[tokio::test]
+async fn with_no_window_an_item_goes_to_a_headless_haul_cli_with_its_cookie() {
+    use std::time::Duration;
+
+    use haul_browser::message::Item;
+
+    let server = crate::support::Server::start().await;
+    let dest = tempfile::tempdir().expect("dest");
+    let rpc = super::rpc::start(dest.path()).await;
+    let dir = rpc.data.path().join("haul");
+    let note = haul_browser::headless::read_note(&dir).expect("the note for the browser host");
+    assert_eq!(note.port, rpc.port);
+    let item = Item {
+        url: server.url("/bytes/250000/dl.bin"),
+        referrer: Some(server.url("/page.html")),
+        cookie: Some("session=abc".to_owned()),
+        user_agent: Some("Mozilla/5.0 Test".to_owned()),
+        filename: Some("from-the-browser.bin".to_owned()),
+    };
+    let handoff = item.handoff().expect("a good item");
+    let no_window = dir.join("no-such-haul");
+    let handed = tokio::task::spawn_blocking(move || {
+        haul_browser::hand_to_haul(&dir, &handoff, &no_window, Duration::from_secs(5))
+    })
+    .await
+    .expect("join");
+    assert_eq!(handed, Ok(()));
+    let file = dest.path().join("from-the-browser.bin");
+    for _ in 0..200 {
+        if std::fs::read(&file).ok() == Some(crate::support::body(250_000)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        std::fs::read(&file).ok(),
+        Some(crate::support::body(250_000))
+    );
+    let log = server.request_log();
+    let seen = log
+        .iter()
+        .find(|r| r.target.contains("dl.bin"))
+        .expect("fetched");
+    assert_eq!(seen.header("cookie"), Some("session=abc"));
+    assert_eq!(
+        seen.header("referer"),
+        Some(server.url("/page.html").as_str())
+    );
+    assert_eq!(seen.header("user-agent"), Some("Mozilla/5.0 Test"));
+}

@@ -17,10 +17,12 @@ use haul_testkit::tools::{
 
 pub(crate) const SECRET: &str = "s3cret-token";
 
-/// `haul-cli --enable-rpc` on a free port, saving into `dest`; killed on drop.
+/// `haul-cli --enable-rpc` on a free port, saving into `dest`; killed on drop. Its data
+/// folder (where it leaves the browser host its note) is its own.
 pub(crate) struct Rpc {
     child: Child,
     pub(crate) port: u16,
+    pub(crate) data: tempfile::TempDir,
 }
 
 impl Drop for Rpc {
@@ -32,16 +34,18 @@ impl Drop for Rpc {
 
 pub(crate) async fn start(dest: &Path) -> Rpc {
     let port = free_port();
+    let data = tempfile::tempdir().expect("data folder");
     let child = Command::new(BIN)
         .args(["--enable-rpc", "--rpc-listen-port", &port.to_string()])
         .args(["--rpc-secret", SECRET, "-o"])
         .arg(dest)
         .env_remove("NO_PROXY")
+        .env("XDG_DATA_HOME", data.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start haul-cli --enable-rpc");
-    let rpc = Rpc { child, port }; // killed and reaped on drop, also if this panics
+    let rpc = Rpc { child, port, data }; // killed and reaped on drop, also if this panics
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
