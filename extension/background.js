@@ -3,7 +3,8 @@
 // the server needs (its cookies, the Referer, the browser's User-Agent, the final URL, the
 // name the browser chose), and cancels it in the browser only once Haul has taken it: when
 // Haul does not answer, the browser keeps the download and the popup says why.
-// Also the context menus. Must not touch: the rules' decision (rules.js).
+// Also the context menus, and the video streams seen in each tab's requests (for "Download
+// video with Haul"). Must not touch: the rules' decision (rules.js).
 "use strict";
 
 if (typeof importScripts === "function" && !globalThis.HAUL) {
@@ -115,7 +116,62 @@ chrome.runtime.onMessage.addListener((message, sender) => {
   return false;
 });
 
-// The context menus ("Download video with Haul" comes with video streams, issue 24).
+// Video streams seen in a tab's requests (HLS playlists, DASH manifests): tab id → the
+// first one since the tab loaded its page, kept in session storage (the service worker may
+// be stopped between events).
+const STREAM_TYPES = /^(application\/(vnd\.apple\.mpegurl|x-mpegurl|dash\+xml)|audio\/(x-)?mpegurl)\b/i;
+const STREAM_PATHS = /\.(m3u8|mpd)$/i;
+
+async function streams() {
+  const { streams = {} } = await chrome.storage.session.get({ streams: {} });
+  return streams;
+}
+
+async function showVideoMenu(tabId) {
+  const seen = (await streams())[tabId];
+  chrome.contextMenus.update("haul-video", { visible: !!seen }, () => void chrome.runtime.lastError);
+}
+
+chrome.webRequest.onResponseStarted.addListener(
+  (details) => {
+    if (details.tabId < 0) return;
+    const type = ((details.responseHeaders || []).find((h) => h.name.toLowerCase() === "content-type") || {}).value || "";
+    let pathname = "";
+    try {
+      pathname = new URL(details.url).pathname;
+    } catch (_) {
+      return;
+    }
+    if (!STREAM_TYPES.test(type) && !STREAM_PATHS.test(pathname)) return;
+    (async () => {
+      const all = await streams();
+      if (all[details.tabId]) return; // the first: a master playlist comes before its variants
+      all[details.tabId] = { url: details.url, page: details.initiator || details.documentUrl || "" };
+      await chrome.storage.session.set({ streams: all });
+      const [active] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+      if (active && active.id === details.tabId) await showVideoMenu(details.tabId);
+    })().catch(() => {});
+  },
+  { urls: ["<all_urls>"], types: ["xmlhttprequest", "media", "other"] },
+  ["responseHeaders"],
+);
+
+// A new page in a tab forgets the streams of the one before.
+chrome.tabs.onUpdated.addListener((tabId, change) => {
+  if (change.status !== "loading" || !change.url) return;
+  (async () => {
+    const all = await streams();
+    if (!all[tabId]) return;
+    delete all[tabId];
+    await chrome.storage.session.set({ streams: all });
+    await showVideoMenu(tabId);
+  })().catch(() => {});
+});
+chrome.tabs.onActivated.addListener(({ tabId }) => {
+  showVideoMenu(tabId).catch(() => {});
+});
+
+// The context menus; "Download video with Haul" shows where a stream was seen.
 function createMenus() {
   chrome.contextMenus.removeAll(() => {
     chrome.contextMenus.create({
@@ -127,6 +183,12 @@ function createMenus() {
       id: "haul-selection",
       title: HAUL.t("menuSelection"),
       contexts: ["selection"],
+    });
+    chrome.contextMenus.create({
+      id: "haul-video",
+      title: HAUL.t("menuVideo"),
+      contexts: ["page", "video", "audio", "frame"],
+      visible: false,
     });
   });
 }
@@ -155,6 +217,15 @@ async function menuClicked(info, tab) {
     const items = links.map((url) => ({ url }));
     const handed = await handOver(items, true);
     await HAUL.remember({ name: "", pick: links.length, ok: handed.ok, why: handed.why || "" });
+    return handed;
+  }
+  if (info.menuItemId === "haul-video" && tab && tab.id !== undefined) {
+    const seen = (await streams())[tab.id];
+    if (!seen) return { ok: false, why: "no stream seen" };
+    const item = await itemFor(seen.url, page || seen.page, "");
+    const handed = await handOver([item], false);
+    const name = HAUL.baseName(new URL(seen.url).pathname) || seen.url;
+    await HAUL.remember({ name, ok: handed.ok, why: handed.why || "" });
     return handed;
   }
   return { ok: false, why: "unknown menu" };

@@ -118,6 +118,24 @@ const server = http.createServer((req, res) => {
       <p id="sel">Pick <a href="/files/a1.bin">one</a> and <a href="/files/a2.bin">two</a>.</p>`);
     return;
   }
+  if (url.pathname === "/video.html") {
+    res.setHeader("Content-Type", "text/html; charset=utf-8");
+    res.end(`<!doctype html><title>video</title><p>a player</p>
+      <script>fetch("/media/index.m3u8").then((r) => r.text()).then((t) => { document.title = "seen"; });</script>`);
+    return;
+  }
+  if (url.pathname.startsWith("/media/")) {
+    const name = url.pathname.slice("/media/".length);
+    seen.push({ name, cookie: req.headers.cookie || "", referer: req.headers.referer || "", ua: req.headers["user-agent"] || "", status: 200 });
+    if (name === "index.m3u8") {
+      res.setHeader("Content-Type", "application/vnd.apple.mpegurl");
+      res.end("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.0,\nseg0.ts\n#EXT-X-ENDLIST\n");
+    } else {
+      res.setHeader("Content-Type", "video/mp2t");
+      res.end(Buffer.alloc(188 * 10, 0x47));
+    }
+    return;
+  }
   const name = url.pathname.replace(/^\/files\//, "");
   const body = bodies[name];
   if (!body) {
@@ -260,10 +278,32 @@ async function main() {
   assert.equal(recent[0].pick, 2, "the selection's two links");
   console.log("ok 5 - the context menus handed a link and a selection's two links to Haul");
 
+  // 6. A video stream seen in a page's requests: "Download video with Haul" hands its
+  // playlist over, with the page's cookie, the page as Referer and the browser's UA.
+  await tab.goto(page("/video.html"));
+  await waitFor("the page's player to fetch its playlist", async () => (await tab.title()) === "seen");
+  const videoTab = await sw.evaluate(async (u) => (await chrome.tabs.query({ url: u }))[0].id, page("/video.html"));
+  const stream = await waitFor("the stream noted for the tab", () =>
+    sw.evaluate(async (t) => ((await chrome.storage.session.get("streams")).streams || {})[t], videoTab),
+  );
+  assert.equal(stream.url, page("/media/index.m3u8"));
+  const before = seen.filter((s) => s.name === "index.m3u8").length;
+  const video = await sw.evaluate(
+    ([pageUrl, id]) => globalThis.haulMenuClicked({ menuItemId: "haul-video", pageUrl }, { id, url: pageUrl }),
+    [page("/video.html"), videoTab],
+  );
+  assert.ok(video.ok, JSON.stringify(video));
+  const haulsRequest = await waitFor("Haul to fetch the playlist", () => seen.filter((s) => s.name === "index.m3u8")[before]);
+  assert.ok(haulsRequest.cookie.includes(`session=${session}`), "the page's cookie");
+  assert.equal(haulsRequest.referer, page("/video.html"));
+  assert.equal(haulsRequest.ua, ua);
+  console.log("ok 6 - a stream seen in the page went to Haul with the page's cookie, Referer and UA");
+
   if (SHOTS) await shootPopup(context, id, "popup-en.png");
 
-  // 6. Haul not running: the window starts and gets the item.
+  // 7. Haul not running: the window starts and gets the item.
   await quitWindows();
+  await tab.goto(page("/page.html"));
   await tab.click("#late");
   const lateIn = await waitFor(
     "late.bin in Haul's folder",
@@ -272,16 +312,16 @@ async function main() {
   );
   assert.ok(windowsStarted().length === 1, "the host started one window");
   assert.ok(!fs.existsSync(path.join(browserDownloads, "late.bin")));
-  console.log(`ok 6 - with Haul not running, the window started and took the item (into ${lateIn})`);
+  console.log(`ok 7 - with Haul not running, the window started and took the item (into ${lateIn})`);
 
-  // 7. The host program missing: the browser keeps the download, and the popup says why.
+  // 8. The host program missing: the browser keeps the download, and the popup says why.
   fs.unlinkSync(path.join(bin, "haul-browser-host"));
   await tab.click("#kept");
   await waitFor("kept.bin in the browser's folder", () => landed(browserDownloads, "kept.bin"));
   assert.ok(!fs.existsSync(path.join(haulDest, "kept.bin")));
   const popup = await shootPopup(context, id, "popup-missing-en.png");
   assert.match(popup, /not installed for this browser/, popup);
-  console.log("ok 7 - with the host missing, the browser kept the download and the popup said so");
+  console.log("ok 8 - with the host missing, the browser kept the download and the popup said so");
   await stop({ browser, proc });
 
   // The popup and the options page in Chinese (both scripts), for the screenshots.
