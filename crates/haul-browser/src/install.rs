@@ -335,3 +335,31 @@ mod tests {
         assert!(uninstall(home.path()).expect("again").is_empty());
     }
 }
+
+/// The `.deb`'s system-wide manifests (`assets/browser/`, see the root `Cargo.toml`) are the
+/// ones `install` writes, for the host the package puts in `/usr/bin`.
+#[cfg(test)]
+mod packaged {
+    use super::*;
+
+    #[test]
+    fn the_debs_manifests_are_the_hosts_own() {
+        let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/browser");
+        let host = Path::new("/usr/bin/haul-browser-host");
+        for (file, firefox) in [
+            ("chrome.json", false),
+            ("chromium.json", false),
+            ("edge.json", false),
+            ("firefox.json", true),
+        ] {
+            let browser = BROWSERS
+                .iter()
+                .find(|b| b.firefox == firefox)
+                .expect("a browser of that kind");
+            let shipped: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(assets.join(file)).expect(file))
+                    .expect("JSON");
+            assert_eq!(shipped, manifest(browser, host), "{file}");
+        }
+    }
+}
