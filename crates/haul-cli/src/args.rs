@@ -435,6 +435,8 @@ mod tests {
             "--rpc-listen-all",
             "--rpc-allow-origin-all",
             "--rpc-allow-origin",
+            "--install-browser-host",
+            "--uninstall-browser-host",
             "--help",
             "--version",
         ];
