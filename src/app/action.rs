@@ -107,6 +107,11 @@ pub enum Action {
     },
     /// Settings → Trusted certificates: forget one.
     ForgetCertificate(crate::protocol::HostPin),
+    /// A video stream's details: fetch this variant instead (the row starts again with it).
+    ChooseQuality {
+        id: JobId,
+        quality: crate::protocol::Quality,
+    },
 }
 
 impl HaulApp {
@@ -353,6 +358,7 @@ impl HaulApp {
                 host,
             } => self.trust_certificate(id, fingerprint, host),
             Action::ForgetCertificate(pin) => self.forget_certificate(&pin),
+            Action::ChooseQuality { id, quality } => self.choose_quality(id, quality),
             Action::OpenOptions(None) => {
                 let mut form = OptionsForm::new_items();
                 form.sources = self.toolbar.add_text.trim().to_owned();
@@ -370,6 +376,37 @@ impl HaulApp {
                 }
             }
             Action::ApplyOptions => self.apply_options(),
+        }
+    }
+
+    /// A stream's variant chosen in its details: the row takes it as its `quality` option
+    /// and starts again with it (a running or queued one is paused first and goes on at once;
+    /// a paused, failed or done one waits for Resume or Retry).
+    fn choose_quality(&mut self, id: JobId, quality: crate::protocol::Quality) {
+        let Some(row) = self.model.row(id) else {
+            return;
+        };
+        let Some(source) = row.source.clone() else {
+            return;
+        };
+        let mut options = (*row.options).clone();
+        options.quality = Some(quality);
+        let edit = Edit {
+            uri: row.uri.clone(),
+            source,
+            options,
+            dest: row.dest.clone(),
+            checksum: row.checksum,
+        };
+        let status = row.status();
+        self.model.edit(id, edit);
+        self.save(id);
+        if matches!(
+            status,
+            Status::Queued | Status::Connecting | Status::Running
+        ) {
+            self.resume_after_pause.insert(id);
+            self.engine.send(Command::Pause(id));
         }
     }
 

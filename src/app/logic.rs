@@ -101,7 +101,10 @@ impl HaulApp {
             };
             if let Event::Progress { id, done, total } = event {
                 progress.insert(id, (done, total));
-            } else if matches!(event, Event::Parts { .. } | Event::Connections { .. }) {
+            } else if matches!(
+                event,
+                Event::Parts { .. } | Event::Connections { .. } | Event::Stream { .. }
+            ) {
                 self.model.apply(event, now); // for the bar only: nothing to save
             } else {
                 let id = event.id();

@@ -25,6 +25,8 @@
 //!   Settings open.
 //! - `window_rpc`: the window's RPC driven by aria2p and the npm client.
 //! - `window_session`: the window's list as the one list of downloads (issue 22).
+//! - `window_stream`: a video stream's row, its segments, its variants and choosing one
+//!   (issue 26).
 //! - `window_tray`: the tray icon, the login entry and the clipboard offer.
 //! - `window_trust`: what a person needs to trust it: true numbers, nothing deleted without
 //!   asking, errors in their language.
@@ -46,6 +48,7 @@ mod window_options;
 mod window_room;
 mod window_rpc;
 mod window_session;
+mod window_stream;
 mod window_tray;
 mod window_trust;
 mod world;

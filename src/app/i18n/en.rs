@@ -191,6 +191,13 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "waiting: another download is writing {name}",
     ),
     (T::Calculating, "calculating…"),
+    (T::StreamSegments, "{done} of {total} segments"),
+    (T::StreamRecorded, "{done} segments recorded"),
+    (T::Quality, "Quality"),
+    (
+        T::Variants,
+        "The variants its playlist offers: choose one to fetch it instead",
+    ),
     (T::RunningOver, "on {n} connections"),
     (T::RunningOverLong, "downloading over {n} connections"),
     (T::Connections, "Connections"),

@@ -37,6 +37,9 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Entry, model: &Model, actions: 
             ui.label(tr.get(T::Folder));
             ui.add(egui::Label::new(row.dest.display().to_string()).selectable(true));
             ui.end_row();
+            if let Some(stream) = &row.stream {
+                super::stream::details(ui, tr, row, stream, actions);
+            }
             if let Some(expect) = row.checksum {
                 ui.label(tr.get(T::Expected));
                 ui.add(

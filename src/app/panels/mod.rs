@@ -11,7 +11,8 @@
 //!   (checked as typed), the panel toggles.
 //! - `list`: the virtualised list, its sortable header, the rows and their menus.
 //! - `details`: the selected row in full; `trust`: a refused certificate's fingerprint and the
-//!   ways to trust it, and Settings → Trusted certificates.
+//!   ways to trust it, and Settings → Trusted certificates; `stream`: a video stream's
+//!   segments, its variant and the others offered.
 //! - `summary`: counts, the current speed, wall time against the sum of item times, the
 //!   buttons that act on every row, the filter and the search.
 //! - `settings`, `logs`: the side and bottom panels; `bridge`: the browser bridge's rows of
@@ -35,6 +36,7 @@ pub(super) mod options;
 mod row_menu;
 pub(super) mod settings;
 mod status;
+mod stream;
 pub(super) mod summary;
 pub(super) mod toolbar;
 mod trust;

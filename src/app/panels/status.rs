@@ -79,6 +79,13 @@ pub(super) fn status_text(
             T::RunningTry,
             &[("n", &attempt.to_string()), ("of", &of.to_string())],
         ),
+        State::Running { .. } | State::Paused { .. } if row.stream.is_some() => {
+            let mut text = tr.status(row.status()).to_owned();
+            if let Some(segments) = stream_text(tr, row) {
+                text = format!("{text} · {segments}");
+            }
+            text
+        }
         State::Queued { .. } => queued_reason(tr, row, model, &around.caps)
             .map_or_else(|| tr.status(row.status()).into(), |(short, _)| short),
         _ if row.cannot_resume() => {
@@ -86,6 +93,29 @@ pub(super) fn status_text(
         }
         _ => tr.status(row.status()).to_owned(),
     }
+}
+
+/// A video stream's segments ("12 of 60 segments", or for a live recording "12 segments
+/// recorded") and the variant fetched.
+pub(super) fn stream_text(tr: Tr, row: &Entry) -> Option<String> {
+    let stream = row.stream.as_ref()?;
+    let mut text = segments_text(tr, stream)?;
+    if let Some(quality) = &stream.quality {
+        text = format!("{text} · {quality}");
+    }
+    Some(text)
+}
+
+/// A video stream's segments: "12 of 60 segments", or "12 segments recorded" while live.
+pub(super) fn segments_text(tr: Tr, stream: &crate::protocol::StreamInfo) -> Option<String> {
+    let done = stream.done.to_string();
+    Some(match stream.total {
+        Some(total) => tr.fill(
+            T::StreamSegments,
+            &[("done", &done), ("total", &total.to_string())],
+        ),
+        None => tr.fill(T::StreamRecorded, &[("done", &done)]),
+    })
 }
 
 /// Until when the schedule holds row `row`, and the sentence that says so: a queued row while

@@ -238,6 +238,9 @@ pub enum Event {
     /// when it goes on in one stream). An item that never sends
     /// it runs on one connection.
     Connections { id: JobId, speeds: Vec<u64> },
+    /// A video stream's own progress (about twice a second while it runs): its segments held
+    /// of all, the variant fetched and the ones its playlist offers.
+    Stream { id: JobId, info: StreamInfo },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {
         id: JobId,
@@ -272,9 +275,31 @@ impl Event {
             | Event::Waiting { id, .. }
             | Event::Parts { id, .. }
             | Event::Connections { id, .. }
+            | Event::Stream { id, .. }
             | Event::Finished { id, .. } => *id,
         }
     }
+}
+
+/// A video stream as its row shows it ([`Event::Stream`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamInfo {
+    /// Segments held so far.
+    pub done: u64,
+    /// Segments in all; `None` while a live stream is recorded.
+    pub total: Option<u64>,
+    /// The variant fetched, for people ("1280x720, 2.1 Mbit/s, avc1.64001f").
+    pub quality: Option<String>,
+    /// The variants offered (a master playlist's, a DASH manifest's video representations),
+    /// best first.
+    pub variants: Vec<Variant>,
+}
+
+/// One variant a stream offers: how people read it, and the quality that chooses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    pub label: String,
+    pub quality: Quality,
 }
 
 /// What an item is waiting for (see [`Event::Waiting`]).

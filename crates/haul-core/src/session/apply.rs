@@ -42,6 +42,10 @@ impl Session {
                 entry.connections = speeds;
                 return Some(applied);
             }
+            Event::Stream { info, .. } => {
+                entry.stream = Some(info);
+                return Some(applied);
+            }
             Event::Progress { done, total, .. } => {
                 if let State::Running {
                     done: d,

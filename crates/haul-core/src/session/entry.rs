@@ -235,6 +235,9 @@ pub struct Entry {
     /// Each connection's speed (bytes a second) while a split download runs, in the order
     /// they opened; empty while it runs on one ([`Event::Connections`](crate::protocol::Event::Connections)).
     pub connections: Vec<u64>,
+    /// A video stream's segments, variant and variants offered (its last
+    /// [`Event::Stream`](crate::protocol::Event::Stream)); `None` for a file.
+    pub stream: Option<crate::protocol::StreamInfo>,
     /// Its server can go on from the bytes so far (the last run's `Started` said so): when
     /// false, a pause or a quit restarts it from the beginning, and the row says so.
     pub resumable: bool,

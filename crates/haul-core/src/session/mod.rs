@@ -202,6 +202,7 @@ impl Session {
             removed: false,
             parts: Vec::new(),
             connections: Vec::new(),
+            stream: None,
             resumable: true,
         };
         let command = submission(&entry);

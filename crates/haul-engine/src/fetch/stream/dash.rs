@@ -12,7 +12,7 @@ use url::Url;
 
 use super::{Plan, Segment, Track, resolve};
 use crate::fetch::Stop;
-use crate::protocol::{FetchError, Quality};
+use crate::protocol::{FetchError, Quality, Variant};
 
 fn refused(text: String) -> Stop {
     Stop::Failed(FetchError::Stream(text))
@@ -66,10 +66,30 @@ pub(super) fn plan(base: &Url, body: &[u8], quality: Quality) -> Result<Plan, St
     for track in &mut tracks {
         track.playlist = base.to_string() + "#" + &track.playlist;
     }
+    let mut reps: Vec<&Representation> = mpd
+        .periods
+        .first()
+        .into_iter()
+        .flat_map(|p| &p.adaptations)
+        .flat_map(|set| set.representations.iter().map(move |rep| (set, rep)))
+        .filter(|(set, rep)| is_kind(set, rep, "video"))
+        .map(|(_, rep)| rep)
+        .collect();
+    reps.sort_by_key(|rep| std::cmp::Reverse(rep.bandwidth));
+    let variants = reps
+        .into_iter()
+        .filter_map(|rep| {
+            Some(Variant {
+                label: describe(rep),
+                quality: Quality::Bandwidth(rep.bandwidth?),
+            })
+        })
+        .collect();
     Ok(Plan {
         tracks,
         quality: shown,
         live: None,
+        variants,
     })
 }
 

@@ -16,7 +16,7 @@ use url::Url;
 use super::{Key, Live, Plan, Segment, Track, fetch_playlist, resolve};
 use crate::fetch::Stop;
 use crate::item::Job;
-use crate::protocol::{FetchError, Quality};
+use crate::protocol::{FetchError, Quality, Variant};
 
 fn refused(text: String) -> Stop {
     Stop::Failed(FetchError::Stream(text))
@@ -52,6 +52,7 @@ pub(super) async fn plan(
                 tracks: vec![track],
                 quality: None,
                 live,
+                variants: Vec::new(),
             })
         }
         Playlist::MasterPlaylist(master) => {
@@ -78,6 +79,7 @@ pub(super) async fn plan(
                 tracks,
                 quality: Some(shown),
                 live,
+                variants: offered(&master),
             })
         }
     }
@@ -153,6 +155,24 @@ pub(super) fn choose(master: &MasterPlaylist, quality: Quality) -> Option<&Varia
                 .copied()
         }
     }
+}
+
+/// The variants a master playlist offers, best first, each with the quality that chooses it
+/// (its bit rate: [`choose`] takes the highest up to it).
+fn offered(master: &MasterPlaylist) -> Vec<Variant> {
+    let mut variants: Vec<&VariantStream> = master
+        .variants
+        .iter()
+        .filter(|v| !v.is_i_frame && !v.uri.is_empty() && !audio_only(v))
+        .collect();
+    variants.sort_by_key(|v| std::cmp::Reverse(v.bandwidth));
+    variants
+        .into_iter()
+        .map(|v| Variant {
+            label: describe(v),
+            quality: Quality::Bandwidth(v.bandwidth),
+        })
+        .collect()
 }
 
 /// Whether a variant's codecs are all audio ones (`mp4a`, `ac-3`, `ec-3`, `opus`, `flac`,

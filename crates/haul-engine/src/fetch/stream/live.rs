@@ -12,7 +12,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::held::Held;
-use super::{Live, Plan, Track, fetch_playlist, hls};
+use super::{Live, Plan, Report, Track, fetch_playlist, hls};
 use crate::fetch::Stop;
 use crate::item::{Job, Shared};
 use crate::stop::StopReason;
@@ -46,6 +46,7 @@ pub(super) async fn record(
     held: &mut Held,
     stop: &CancellationToken,
     shared: &Arc<Shared>,
+    report: &mut Report,
 ) -> Result<(), Stop> {
     let Some(live) = plan.live.clone() else {
         return Ok(());
@@ -59,7 +60,7 @@ pub(super) async fn record(
             round.cancel();
         })
     });
-    let recorded = rounds(job, plan, &live, held, &round, shared).await;
+    let recorded = rounds(job, plan, &live, held, (&round, shared), report).await;
     if let Some(timer) = timer {
         timer.abort();
     }
@@ -79,12 +80,12 @@ async fn rounds(
     plan: &mut Plan,
     live: &Live,
     held: &mut Held,
-    round: &CancellationToken,
-    shared: &Arc<Shared>,
+    (round, shared): (&CancellationToken, &Arc<Shared>),
+    report: &mut Report,
 ) -> Result<(), Stop> {
     let mut last = plan.tracks[0].segments.last().map_or(0, |s| s.number);
     loop {
-        super::segments::fetch_all(job, plan, held, round, shared).await?;
+        super::segments::fetch_all(job, plan, held, round, shared, report).await?;
         let asked = Instant::now();
         let (base, body) = fetch_playlist(job, &live.url, round).await?;
         let m3u8_rs::Playlist::MediaPlaylist(media) = hls::parse(&body)? else {
@@ -105,7 +106,7 @@ async fn rounds(
         let gained = !new.is_empty();
         plan.tracks[0].segments.extend(new);
         if ended {
-            super::segments::fetch_all(job, plan, held, round, shared).await?;
+            super::segments::fetch_all(job, plan, held, round, shared, report).await?;
             return Ok(());
         }
         // RFC 8216 §6.3.4: again after the target duration, or half of it when the playlist

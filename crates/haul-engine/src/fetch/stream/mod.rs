@@ -38,6 +38,7 @@ mod segments;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -46,7 +47,7 @@ use super::Stop;
 use super::http::{self, Opened, Sink};
 use crate::item::{Job, Shared, started};
 use crate::output::Committed;
-use crate::protocol::FetchError;
+use crate::protocol::{Event, FetchError, StreamInfo, Variant};
 
 /// The most bytes a playlist or manifest may have (a playlist of 100,000 segments is about
 /// 6 MB).
@@ -133,6 +134,47 @@ pub(crate) struct Plan {
     pub quality: Option<String>,
     /// A live stream: where to look for the segments still to come.
     pub live: Option<Live>,
+    /// The variants offered, best first (a master playlist's, a manifest's video
+    /// representations); empty when there was no choice.
+    pub variants: Vec<Variant>,
+}
+
+/// How often a stream's row hears of its segments ([`Event::Stream`]).
+const REPORT_EVERY: Duration = Duration::from_millis(500);
+
+/// Tells the item's row how many segments are held ([`Event::Stream`]), at most every
+/// [`REPORT_EVERY`].
+pub(crate) struct Report {
+    info: StreamInfo,
+    sent: Option<Instant>,
+}
+
+impl Report {
+    fn new(plan: &Plan) -> Report {
+        let total: usize = plan.tracks.iter().map(|t| t.segments.len()).sum();
+        Report {
+            info: StreamInfo {
+                done: 0,
+                total: plan.live.is_none().then_some(total as u64),
+                quality: plan.quality.clone(),
+                variants: plan.variants.clone(),
+            },
+            sent: None,
+        }
+    }
+
+    /// `held` segments are held now; said when due, or at once with `now`.
+    pub(crate) fn held(&mut self, job: &Job, held: usize, now: bool) {
+        self.info.done = held as u64;
+        if !now && self.sent.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
+            return;
+        }
+        self.sent = Some(Instant::now());
+        job.events.send(Event::Stream {
+            id: job.id,
+            info: self.info.clone(),
+        });
+    }
 }
 
 /// Where a live stream's media playlist is, and how often it gains a segment.
@@ -175,11 +217,14 @@ pub(crate) async fn run(
     let mut held = held::Held::open(job, key, &plan).await?;
     shared.received.store(held.bytes(), Ordering::Relaxed);
     started(job, shared, (name.clone(), None), true);
+    let mut report = Report::new(&plan);
+    report.held(job, held.count(), true);
     let fetched = if plan.live.is_some() {
-        live::record(job, &mut plan, &mut held, stop, shared).await
+        live::record(job, &mut plan, &mut held, stop, shared, &mut report).await
     } else {
-        segments::fetch_all(job, &plan, &mut held, stop, shared).await
+        segments::fetch_all(job, &plan, &mut held, stop, shared, &mut report).await
     };
+    report.held(job, held.count(), true);
     if let Err(reason) = fetched {
         if job.cancelled() {
             held.remove().await;

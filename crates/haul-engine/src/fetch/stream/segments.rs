@@ -47,6 +47,7 @@ pub(crate) async fn fetch_all(
     held: &mut Held,
     stop: &CancellationToken,
     shared: &Arc<Shared>,
+    report: &mut super::Report,
 ) -> Result<(), Stop> {
     let ctx = Arc::new(Ctx {
         via: Via::of(job),
@@ -99,11 +100,14 @@ pub(crate) async fn fetch_all(
         };
         match joined {
             Ok((t, i, Ok(bytes))) => {
-                if failure.is_none()
-                    && let Err(reason) = held.store(t, i, bytes).await
-                {
-                    failure = Some(reason);
-                    ctx.stop.cancel();
+                if failure.is_none() {
+                    match held.store(t, i, bytes).await {
+                        Ok(()) => report.held(job, held.count(), false),
+                        Err(reason) => {
+                            failure = Some(reason);
+                            ctx.stop.cancel();
+                        }
+                    }
                 }
             }
             Ok((_, _, Err(reason))) => {
