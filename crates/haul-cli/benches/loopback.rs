@@ -51,6 +51,11 @@ mod bench {
         include!("loopback/sharing.rs");
     }
 
+    /// W11: a video stream (HLS) against ffmpeg and yt-dlp (benches/loopback/stream.rs).
+    mod stream {
+        include!("loopback/stream.rs");
+    }
+
     /// Compare haul-cli with curl, aria2c and cp on loopback.
     #[derive(Debug, Parser)]
     #[command(name = "loopback")]
@@ -62,11 +67,12 @@ mod bench {
         /// (`--split 1`), W2 with its defaults. W5–W8 are limited by the network:
         /// W5 per-connection throttling (nginx), W6 uneven connections, W7 --limit-rate, W8 a
         /// 100 Mbit/s link (a network namespace with tc tbf: needs root, else skipped). W9 and
-        /// W10 share one host's connections between downloads (Haul alone, over its RPC).
+        /// W10 share one host's connections between downloads (Haul alone, over its RPC). W11
+        /// is a video stream (HLS) against ffmpeg and yt-dlp (skipped without them).
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "W1,W2,W2S1,W3,W4,W5,W5B,W6,W7,W8,W9,W10"
+            default_value = "W1,W2,W2S1,W3,W4,W5,W5B,W6,W7,W8,W9,W10,W11"
         )]
         only: Vec<String>,
         /// Scratch folder (a tmpfs) for sources and outputs: each run works in a folder of its
@@ -113,6 +119,8 @@ mod bench {
         what: String,
         /// Files each tool must produce, by name: (length, SHA-256).
         expected: Vec<(String, u64, [u8; 32])>,
+        /// Or one video file whose decoded frames have these MD5s (each tool muxes its own).
+        frames: Option<Vec<String>>,
         tools: Vec<Tool>,
         wall_target: (Versus, f64),
         cpu_target: Option<(Versus, f64)>,
@@ -201,6 +209,13 @@ mod bench {
                 "W7" => shaped::w7(&mut server, &haul, &sizes, &work)?,
                 "W9" => sharing::w9(&mut server, &haul, &sizes, &work)?,
                 "W10" => sharing::w10(&mut server, &haul, &sizes, &work)?,
+                "W11" => match stream::w11(&mut server, &haul, &sizes)? {
+                    Ok(workload) => workload,
+                    Err(why) => {
+                        eprintln!("W11 skipped: {why}");
+                        continue;
+                    }
+                },
                 "W8" => {
                     match shaped::ShapedLink::start(&work, 100) {
                         Ok(made) => link = Some(made),
@@ -216,7 +231,7 @@ mod bench {
                         None => continue,
                     }
                 }
-                other => bail!("unknown workload {other} (W1 … W10)"),
+                other => bail!("unknown workload {other} (W1 … W11)"),
             };
             eprintln!(
                 "{}: {} ({} rounds)",
@@ -306,8 +321,11 @@ mod bench {
                 let mut command = (tool.command)(&dest);
                 let measured = run_child(&mut command, work)
                     .with_context(|| format!("{} {}", workload.name, tool.name))?;
-                verify(&dest, &workload.expected)
-                    .with_context(|| format!("{} {}: wrong output", workload.name, tool.name))?;
+                match &workload.frames {
+                    Some(frames) => verify_frames(&dest, frames),
+                    None => verify(&dest, &workload.expected),
+                }
+                .with_context(|| format!("{} {}: wrong output", workload.name, tool.name))?;
                 fs::remove_dir_all(&dest)?;
                 eprintln!(
                     "  round {}: {:<18} {:>8.3} s wall {:>8.3} s CPU {:>7.1} MiB",
@@ -420,6 +438,27 @@ mod bench {
     }
 
     /// Every expected file, byte-exact, and nothing else.
+    /// One file in `dest`, a video whose decoded frames are `frames`.
+    fn verify_frames(dest: &Path, frames: &[String]) -> anyhow::Result<()> {
+        let files: Vec<PathBuf> = fs::read_dir(dest)
+            .with_context(|| format!("no output folder {}", dest.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        let [file] = files.as_slice() else {
+            bail!("{} entries in the output folder, one expected", files.len());
+        };
+        let got = stream::frame_hashes(file)?;
+        anyhow::ensure!(
+            got == frames,
+            "{}: {} frames, not the stream's {} (or not the same)",
+            file.display(),
+            got.len(),
+            frames.len()
+        );
+        Ok(())
+    }
+
     fn verify(dest: &Path, expected: &[(String, u64, [u8; 32])]) -> anyhow::Result<()> {
         let found = fs::read_dir(dest)
             .with_context(|| format!("no output folder {}", dest.display()))?

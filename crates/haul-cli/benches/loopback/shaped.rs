@@ -89,6 +89,7 @@ pub(super) fn w5(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
             sizes.split_len / MIB
         ),
         expected: expected(&items),
+        frames: None,
         tools: vec![
             haul_on(haul, url, &["--split", "8", "--min-split-size", "1M", "--per-host", "8"]),
             aria2c_on(url, &["-x8", "-s8", "-k1M"]),
@@ -122,6 +123,7 @@ pub(super) fn w5b(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::
             sizes.split_len / MIB
         ),
         expected: expected(&items),
+        frames: None,
         tools: vec![
             haul_on(haul, url, &["--split", "8", "--min-split-size", "1M", "--per-host", "8"]),
             aria2c_on(url, &["-x8", "-s8", "-k1M"]),
@@ -151,6 +153,7 @@ pub(super) fn w6(servers: &mut Servers, haul: &Path, sizes: &Sizes) -> anyhow::R
             sizes.split_len / MIB
         ),
         expected: expected(&items),
+        frames: None,
         tools: vec![
             haul_on(haul, url, &["--split", "4", "--min-split-size", "1M", "--per-host", "4"]),
             aria2c_on(url, &["-x4", "-s4", "-k1M"]),
@@ -178,6 +181,7 @@ pub(super) fn w7(
         name: "W7",
         what: format!("one {} MiB file, --limit-rate 4M", sizes.limit_len / MIB),
         expected: expected(&items),
+        frames: None,
         tools: vec![
             haul_on(haul, url, &["--limit-rate", "4M"]),
             curl_on(url, "limited.bin", &["--limit-rate", "4M"]),
@@ -432,6 +436,7 @@ pub(super) fn w8(
             total as f64 / 1e6
         ),
         expected: expected(&items),
+        frames: None,
         tools: http_tools(haul, &urls, jobs, work, "w8")?,
         wall_target: (Versus::Seconds(limit), 1.1),
         cpu_target: None,

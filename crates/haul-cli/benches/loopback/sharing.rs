@@ -148,6 +148,7 @@ fn checks_only(name: &'static str, what: String, after: Vec<AfterCheck>) -> Work
         name,
         what,
         expected: Vec::new(),
+        frames: None,
         tools: Vec::new(),
         wall_target: (Versus::BestPeer, 1.0),
         cpu_target: None,

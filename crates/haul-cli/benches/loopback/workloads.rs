@@ -20,6 +20,8 @@ struct Sizes {
     sharing_len: usize,
     /// W10: the small files added beside the big one.
     sharing_small: usize,
+    /// W11: the stream's 1-second segments.
+    stream_segments: usize,
 }
 
 impl Sizes {
@@ -37,6 +39,7 @@ impl Sizes {
         shaped_count: 200,
         sharing_len: 1 << 30,
         sharing_small: 20,
+        stream_segments: 60,
     };
     const SMOKE: Sizes = Sizes {
         small_count: 40,
@@ -52,6 +55,7 @@ impl Sizes {
         shaped_count: 12,
         sharing_len: 64 << 20,
         sharing_small: 4,
+        stream_segments: 4,
     };
 }
 
@@ -81,6 +85,7 @@ fn w1(
             sizes.small_len / 1024
         ),
         expected: expected(&items),
+        frames: None,
         tools: http_tools(haul, &urls, jobs, work, "w1")?,
         wall_target: (Versus::BestPeer, 0.8),
         cpu_target: None,
@@ -134,6 +139,7 @@ fn w2(
             }
         ),
         expected: expected(&items),
+        frames: None,
         tools,
         wall_target: (Versus::Tool("curl"), 1.0),
         cpu_target: Some((Versus::Tool("curl"), 1.5)),
@@ -173,6 +179,7 @@ fn w3(haul: &Path, sizes: &Sizes, work: &Path) -> anyhow::Result<Workload> {
             sizes.local_len >> 20
         ),
         expected: expected(&items),
+        frames: None,
         tools: vec![
             haul_tool(haul, list_path, jobs),
             Tool {
@@ -230,6 +237,7 @@ fn w4(
             sizes.latency.as_millis()
         ),
         expected: expected(&items),
+        frames: None,
         tools: http_tools(haul, &urls, jobs, work, "w4")?,
         wall_target: (Versus::BestPeer, 1.1),
         cpu_target: None,
