@@ -25,6 +25,7 @@ fn start(data_home: &std::path::Path, caller: &str) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_haul-browser-host"))
         .arg(caller)
         .env("XDG_DATA_HOME", data_home)
+        .env("APPDATA", data_home)
         .env("HOME", data_home)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -145,7 +146,14 @@ fn bad_oversized_foreign_and_flooding_messages_get_errors_and_the_host_stays_up(
 #[test]
 fn an_item_reaches_the_window_socket_with_its_cookie_which_is_never_logged() {
     let home = tempfile::tempdir().expect("home");
-    let dir = home.path().join("haul");
+    // The data folder the host finds from the environment `start` gives it.
+    let dir = if cfg!(windows) {
+        home.path().join("haul").join("data")
+    } else if cfg!(target_os = "macos") {
+        home.path().join("Library/Application Support/haul")
+    } else {
+        home.path().join("haul")
+    };
     std::fs::create_dir_all(&dir).expect("data folder");
     // The window holds its instance lock while it runs.
     let lock = std::fs::File::create(dir.join("instance.lock")).expect("lock file");

@@ -62,6 +62,8 @@ fn install_browser_host_writes_each_found_browsers_manifest_and_uninstall_remove
 /// For a headless setup: with no window running, what the browser hands over goes to a
 /// `haul-cli --enable-rpc` serving for the user (through the note it leaves in the data
 /// folder), with the cookie, Referer, User-Agent and name.
+// macOS's data folder is under HOME, which the test leaves alone.
+#[cfg(not(target_os = "macos"))]
 #[tokio::test]
 async fn with_no_window_an_item_goes_to_a_headless_haul_cli_with_its_cookie() {
     use std::time::Duration;
@@ -71,7 +73,12 @@ async fn with_no_window_an_item_goes_to_a_headless_haul_cli_with_its_cookie() {
     let server = crate::support::Server::start().await;
     let dest = tempfile::tempdir().expect("dest");
     let rpc = super::rpc::start(dest.path()).await;
-    let dir = rpc.data.path().join("haul");
+    // Haul's data folder under XDG_DATA_HOME (Linux) or APPDATA (Windows), both set there.
+    let dir = if cfg!(windows) {
+        rpc.data.path().join("haul").join("data")
+    } else {
+        rpc.data.path().join("haul")
+    };
     let note = haul_browser::headless::read_note(&dir).expect("the note for the browser host");
     assert_eq!(note.port, rpc.port);
     let item = Item {

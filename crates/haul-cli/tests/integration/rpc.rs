@@ -22,6 +22,9 @@ pub(crate) const SECRET: &str = "s3cret-token";
 pub(crate) struct Rpc {
     child: Child,
     pub(crate) port: u16,
+    // Read by the browser host's headless test, which macOS does not run (its data folder is
+    // under HOME); held by every test so the folder lives as long as the server.
+    #[cfg_attr(target_os = "macos", expect(dead_code))]
     pub(crate) data: tempfile::TempDir,
 }
 
@@ -41,6 +44,7 @@ pub(crate) async fn start(dest: &Path) -> Rpc {
         .arg(dest)
         .env_remove("NO_PROXY")
         .env("XDG_DATA_HOME", data.path())
+        .env("APPDATA", data.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
