@@ -301,6 +301,44 @@ async fn a_live_playlist_is_recorded_for_its_duration_from_the_live_edge() {
     assert!(media::duration(&path) >= 3.0);
 }
 
+/// `--limit-rate` holds a stream's segments, fetched several at once, to the rate together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_speed_limit_holds_for_a_streams_segments_together() {
+    if !media::ffmpeg_or_skip() {
+        return;
+    }
+    let (dir, source) = streams();
+    let ts = media::hls(dir.path(), &source, "ts", &[]);
+    let bytes: u64 = std::fs::read_dir(dir.path().join("ts"))
+        .expect("stream")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".ts"))
+        .filter_map(|e| e.metadata().ok().map(|m| m.len()))
+        .sum();
+    let files = Files::start(dir.path()).await;
+    let out = tempfile::tempdir().expect("out");
+    let rate = 200 * 1024;
+    let args = vec![
+        s("--json"),
+        s("--limit-rate"),
+        s("200K"),
+        s("-o"),
+        out.path().display().to_string(),
+        files.url(&ts),
+    ];
+    let started = Instant::now();
+    let output = run(args, None).await;
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, _) = json_lines(&output);
+    done_file(&items[0]);
+    let least = 0.8 * bytes as f64 / rate as f64;
+    assert!(
+        took >= least,
+        "{bytes} bytes at 200 KiB/s took {took:.2} s (at least {least:.2} s)"
+    );
+}
+
 /// Without ffmpeg the MPEG-TS segments are concatenated into a `.ts` that plays (checked with
 /// the test's own ffmpeg).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
