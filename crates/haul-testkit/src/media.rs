@@ -38,9 +38,11 @@ pub fn ffmpeg_or_skip() -> bool {
     found
 }
 
-/// Runs ffmpeg quietly with `args`; panics with what it said when it fails.
-pub fn ffmpeg(args: &[&str]) {
+/// Runs ffmpeg quietly with `args` in `folder` (relative names in what it writes, as a
+/// playlist's segments, are then the folder's); panics with what it said when it fails.
+pub fn ffmpeg(folder: &Path, args: &[&str]) {
     let output = Command::new("ffmpeg")
+        .current_dir(folder)
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
         .args(args)
         .output()
@@ -58,30 +60,33 @@ pub fn source(dir: &Path, seconds: u32) -> PathBuf {
     let out = dir.join("source.ts");
     let video = format!("testsrc=size=320x240:rate=25:duration={seconds}");
     let audio = format!("sine=frequency=440:duration={seconds}");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &video,
-        "-f",
-        "lavfi",
-        "-i",
-        &audio,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-g",
-        "25",
-        "-keyint_min",
-        "25",
-        "-sc_threshold",
-        "0",
-        "-c:a",
-        "aac",
-        "-shortest",
-        &path_str(&out),
-    ]);
+    ffmpeg(
+        dir,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &video,
+            "-f",
+            "lavfi",
+            "-i",
+            &audio,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "25",
+            "-keyint_min",
+            "25",
+            "-sc_threshold",
+            "0",
+            "-c:a",
+            "aac",
+            "-shortest",
+            &path_str(&out),
+        ],
+    );
     out
 }
 
@@ -95,35 +100,12 @@ fn path_str(path: &Path) -> String {
 pub fn hls(dir: &Path, source: &Path, name: &str, extra: &[&str]) -> String {
     let folder = dir.join(name);
     std::fs::create_dir_all(&folder).expect("folder");
-    let mut args: Vec<String> = ["-i", &path_str(source), "-c", "copy", "-f", "hls"]
-        .map(str::to_owned)
-        .to_vec();
-    args.extend(
-        [
-            "-hls_time",
-            "1",
-            "-hls_playlist_type",
-            "vod",
-            "-hls_list_size",
-            "0",
-        ]
-        .map(str::to_owned),
-    );
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    args.push(path_str(&folder.join("index.m3u8")));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    // Relative names in the playlist: ffmpeg runs inside the stream's folder.
-    let output = Command::new("ffmpeg")
-        .current_dir(&folder)
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(&refs)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        output.status.success(),
-        "ffmpeg {refs:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let source = path_str(source);
+    let mut args = vec!["-i", &source, "-c", "copy", "-f", "hls", "-hls_time", "1"];
+    args.extend(["-hls_playlist_type", "vod", "-hls_list_size", "0"]);
+    args.extend(extra);
+    args.push("index.m3u8");
+    ffmpeg(&folder, &args);
     format!("{name}/index.m3u8")
 }
 
@@ -151,58 +133,34 @@ pub fn hls_key(dir: &Path, name: &str) -> PathBuf {
 pub fn hls_master(dir: &Path, source: &Path, name: &str) -> String {
     let folder = dir.join(name);
     std::fs::create_dir_all(&folder).expect("folder");
-    let output = Command::new("ffmpeg")
-        .current_dir(&folder)
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
-        .arg(source)
-        .args([
-            "-map",
-            "0:v",
-            "-map",
-            "0:v",
-            "-map",
-            "0:a",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-b:v:0",
-            "400k",
-            "-s:v:1",
-            "160x120",
-            "-b:v:1",
-            "30k",
-            "-g",
-            "25",
-            "-keyint_min",
-            "25",
-            "-sc_threshold",
-            "0",
-            "-c:a",
-            "copy",
-            "-f",
-            "hls",
-            "-hls_time",
-            "1",
-            "-hls_playlist_type",
-            "vod",
-            "-hls_list_size",
-            "0",
-            "-master_pl_name",
-            "master.m3u8",
-            "-var_stream_map",
-            "v:0,agroup:aud,name:hi v:1,agroup:aud,name:lo a:0,agroup:aud,name:audio",
-            "-hls_segment_filename",
-            "%v_%03d.ts",
-            "%v.m3u8",
-        ])
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        output.status.success(),
-        "ffmpeg master: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let source = path_str(source);
+    let mut args = vec!["-i", &source, "-map", "0:v", "-map", "0:v", "-map", "0:a"];
+    args.extend(["-c:v", "libx264", "-preset", "ultrafast", "-b:v:0", "400k"]);
+    args.extend([
+        "-s:v:1",
+        "160x120",
+        "-b:v:1",
+        "30k",
+        "-g",
+        "25",
+        "-keyint_min",
+        "25",
+    ]);
+    args.extend([
+        "-sc_threshold",
+        "0",
+        "-c:a",
+        "copy",
+        "-f",
+        "hls",
+        "-hls_time",
+        "1",
+    ]);
+    args.extend(["-hls_playlist_type", "vod", "-hls_list_size", "0"]);
+    args.extend(["-master_pl_name", "master.m3u8", "-var_stream_map"]);
+    args.push("v:0,agroup:aud,name:hi v:1,agroup:aud,name:lo a:0,agroup:aud,name:audio");
+    args.extend(["-hls_segment_filename", "%v_%03d.ts", "%v.m3u8"]);
+    ffmpeg(&folder, &args);
     format!("{name}/master.m3u8")
 }
 
@@ -212,42 +170,20 @@ pub fn hls_master(dir: &Path, source: &Path, name: &str) -> String {
 pub fn dash(dir: &Path, source: &Path, name: &str) -> String {
     let folder = dir.join(name);
     std::fs::create_dir_all(&folder).expect("folder");
-    let output = Command::new("ffmpeg")
-        .current_dir(&folder)
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
-        .arg(source)
-        .args([
-            "-map",
-            "0:v",
-            "-map",
-            "0:a",
-            "-c",
-            "copy",
-            "-tag:v",
-            "avc1",
-            "-tag:a",
-            "mp4a",
-            "-bsf:a",
-            "aac_adtstoasc",
-            "-f",
-            "dash",
-            "-seg_duration",
-            "1",
-            "-use_template",
-            "1",
-            "-use_timeline",
-            "1",
-            "-adaptation_sets",
-            "id=0,streams=v id=1,streams=a",
-            "manifest.mpd",
-        ])
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        output.status.success(),
-        "ffmpeg dash: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let source = path_str(source);
+    let mut args = vec!["-i", &source, "-map", "0:v", "-map", "0:a", "-c", "copy"];
+    args.extend([
+        "-tag:v",
+        "avc1",
+        "-tag:a",
+        "mp4a",
+        "-bsf:a",
+        "aac_adtstoasc",
+    ]);
+    args.extend(["-f", "dash", "-seg_duration", "1", "-use_template", "1"]);
+    args.extend(["-use_timeline", "1", "-adaptation_sets"]);
+    args.extend(["id=0,streams=v id=1,streams=a", "manifest.mpd"]);
+    ffmpeg(&folder, &args);
     format!("{name}/manifest.mpd")
 }
 

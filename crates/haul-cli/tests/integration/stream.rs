@@ -23,6 +23,17 @@ fn streams() -> (tempfile::TempDir, PathBuf) {
     (dir, source)
 }
 
+/// The source clip cut into an MPEG-TS stream (`ts/index.m3u8`, relative to the folder);
+/// `None` (skipped) without ffmpeg.
+fn ts_stream() -> Option<(tempfile::TempDir, PathBuf, String)> {
+    if !media::ffmpeg_or_skip() {
+        return None;
+    }
+    let (dir, source) = streams();
+    let ts = media::hls(dir.path(), &source, "ts", &[]);
+    Some((dir, source, ts))
+}
+
 /// Checks an item's `--json` line: done, its file is there with the size and SHA-256 the
 /// line gives; returns the file.
 fn done_file(item: &Value) -> PathBuf {
@@ -33,6 +44,15 @@ fn done_file(item: &Value) -> PathBuf {
     let sha = format!("{:x}", sha2::Sha256::digest(&bytes));
     assert_eq!(item["sha256"], sha, "{item}");
     path
+}
+
+/// The one item of a `haul-cli --json` run that exited 0: its file, checked by
+/// [`done_file`].
+fn one_file(output: &std::process::Output) -> PathBuf {
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, _) = json_lines(output);
+    assert_eq!(items.len(), 1, "{items:?}");
+    done_file(&items[0])
 }
 
 /// Plays like the source: the same decoded video (and audio) frames, the same duration.
@@ -154,9 +174,7 @@ async fn a_dash_manifest_becomes_one_mp4_with_the_sources_frames() {
         files.url(&mpd),
     ];
     let output = run(args, None).await;
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let (items, _) = json_lines(&output);
-    let path = done_file(&items[0]);
+    let path = one_file(&output);
     assert_eq!(path, out.path().join("manifest.mp4"));
     same_as_source(&path, &source, true);
     assert_eq!(only_files(out.path()), ["manifest.mp4"]);
@@ -167,11 +185,9 @@ async fn a_dash_manifest_becomes_one_mp4_with_the_sources_frames() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_playlist_of_100000_segments_runs_in_bounded_memory() {
-    if !media::ffmpeg_or_skip() {
+    let Some((dir, _, ts)) = ts_stream() else {
         return;
-    }
-    let (dir, source) = streams();
-    let ts = media::hls(dir.path(), &source, "ts", &[]);
+    };
     let mut playlist = String::from(
         "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n",
     );
@@ -261,9 +277,7 @@ async fn a_live_playlist_is_recorded_for_its_duration_from_the_live_edge() {
     ];
     let output = run(args, None).await;
     grower.abort();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let (items, _) = json_lines(&output);
-    let path = done_file(&items[0]);
+    let path = one_file(&output);
     // Segments are fetched several at once: their numbers, in play order.
     let mut asked: Vec<usize> = files
         .log()
@@ -304,11 +318,9 @@ async fn a_live_playlist_is_recorded_for_its_duration_from_the_live_edge() {
 /// `--limit-rate` holds a stream's segments, fetched several at once, to the rate together.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_speed_limit_holds_for_a_streams_segments_together() {
-    if !media::ffmpeg_or_skip() {
+    let Some((dir, _, ts)) = ts_stream() else {
         return;
-    }
-    let (dir, source) = streams();
-    let ts = media::hls(dir.path(), &source, "ts", &[]);
+    };
     let bytes: u64 = std::fs::read_dir(dir.path().join("ts"))
         .expect("stream")
         .filter_map(Result::ok)
@@ -329,9 +341,7 @@ async fn the_speed_limit_holds_for_a_streams_segments_together() {
     let started = Instant::now();
     let output = run(args, None).await;
     let took = started.elapsed().as_secs_f64();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let (items, _) = json_lines(&output);
-    done_file(&items[0]);
+    one_file(&output);
     let least = 0.8 * bytes as f64 / rate as f64;
     assert!(
         took >= least,
@@ -343,11 +353,9 @@ async fn the_speed_limit_holds_for_a_streams_segments_together() {
 /// the test's own ffmpeg).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_ffmpeg_the_segments_make_a_ts_that_plays() {
-    if !media::ffmpeg_or_skip() {
+    let Some((dir, source, ts)) = ts_stream() else {
         return;
-    }
-    let (dir, source) = streams();
-    let ts = media::hls(dir.path(), &source, "ts", &[]);
+    };
     let files = Files::start(dir.path()).await;
     let out = tempfile::tempdir().expect("out");
     let args = vec![
@@ -357,9 +365,7 @@ async fn without_ffmpeg_the_segments_make_a_ts_that_plays() {
         files.url(&ts),
     ];
     let output = run_with_env(args, None, vec![("HAUL_FFMPEG", s("none"))]).await;
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let (items, _) = json_lines(&output);
-    let path = done_file(&items[0]);
+    let path = one_file(&output);
     assert_eq!(path, out.path().join("index.ts"));
     same_as_source(&path, &source, true);
 }
@@ -385,9 +391,7 @@ async fn a_master_playlist_gives_the_chosen_variant_with_its_separate_audio() {
         }
         args.push(files.url(&master));
         let output = run(args, None).await;
-        assert_eq!(output.status.code(), Some(0), "{output:?}");
-        let (items, _) = json_lines(&output);
-        let path = done_file(&items[0]);
+        let path = one_file(&output);
         let video = frame_hashes(if want_small { &small } else { &big }, "v");
         assert_eq!(frame_hashes(&path, "v"), video, "{quality:?}");
         assert_eq!(frame_hashes(&path, "a"), frame_hashes(&source, "a"));
@@ -402,11 +406,9 @@ async fn a_master_playlist_gives_the_chosen_variant_with_its_separate_audio() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_stream_the_same_command_fetches_only_the_missing_segments() {
-    if !media::ffmpeg_or_skip() {
+    let Some((dir, source, ts)) = ts_stream() else {
         return;
-    }
-    let (dir, source) = streams();
-    let ts = media::hls(dir.path(), &source, "ts", &[]);
+    };
     let segments = std::fs::read_to_string(dir.path().join(&ts))
         .expect("playlist")
         .lines()
@@ -436,9 +438,7 @@ async fn killed_mid_stream_the_same_command_fetches_only_the_missing_segments() 
     let before = files.asked(".ts");
     files.set_rate(0);
     let output = run(args, None).await;
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let (items, _) = json_lines(&output);
-    let path = done_file(&items[0]);
+    let path = one_file(&output);
     same_as_source(&path, &source, true);
     assert_eq!(
         files.asked(".ts") - before,
@@ -537,11 +537,9 @@ async fn a_missing_key_a_missing_segment_and_a_page_each_fail_with_a_clear_sente
 async fn the_rpc_adds_a_stream_and_reports_its_file() {
     use crate::rpc::{SECRET, post, start};
     use haul_testkit::tools::call;
-    if !media::ffmpeg_or_skip() {
+    let Some((dir, source, ts)) = ts_stream() else {
         return;
-    }
-    let (dir, source) = streams();
-    let ts = media::hls(dir.path(), &source, "ts", &[]);
+    };
     let files = Files::start(dir.path()).await;
     let out = tempfile::tempdir().expect("out");
     let rpc = start(out.path()).await;
