@@ -431,7 +431,11 @@ fn progress(ui: &mut Ui, row: &Entry) {
     let fraction = match (&row.state, row.state.total()) {
         (State::Done { .. } | State::Skipped { .. }, _) => Some(1.0),
         (state, Some(total)) if total > 0 => Some(state.bytes() as f64 / total as f64),
-        _ => None,
+        // A video stream's size is known only at its end: its segments say how far it is.
+        _ => row
+            .stream
+            .as_ref()
+            .and_then(|s| Some(s.done as f64 / s.total.filter(|&t| t > 0)? as f64)),
     };
     let waiting = !matches!(row.state, State::Running { .. } | State::Connecting { .. });
     if fraction.is_none() && waiting {

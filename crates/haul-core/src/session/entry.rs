@@ -315,17 +315,21 @@ impl Entry {
         }
     }
 
-    /// Estimated time left, from the recent speed, when the size is known.
+    /// Estimated time left, from the recent speed, when the size is known (a video stream's
+    /// from its bytes per segment so far).
     pub fn eta(&self, now: Instant) -> Option<Duration> {
         let State::Running {
-            done,
-            total: Some(total),
-            speed,
-            ..
+            done, total, speed, ..
         } = &self.state
         else {
             return None;
         };
+        // A video stream's size is known only at its end: guessed from its segments so far.
+        let total = total.or_else(|| {
+            let stream = self.stream.as_ref()?;
+            let segments = stream.total?;
+            (stream.done > 0).then(|| done.saturating_mul(segments) / stream.done)
+        })?;
         let rate = speed.bytes_per_sec(now)?;
         (rate > 0.0).then(|| Duration::from_secs_f64(total.saturating_sub(*done) as f64 / rate))
     }

@@ -111,3 +111,48 @@ fn reposition_sends_the_queue_order() {
     assert_eq!(order, vec![c, a, b]);
     assert_ne!(a, b);
 }
+
+/// A video stream's size is known only at its end: its row's ETA is guessed from its bytes per
+/// segment so far (1 of 4 segments in 2 MB: about 6 MB to go).
+#[test]
+fn a_streams_eta_comes_from_its_segments() {
+    let mut s = Session::new(1);
+    let (gid, _) = s.add(new("https://h/v/index.m3u8"), JobId(1));
+    let t0 = Instant::now();
+    s.apply(Event::Connecting { id: JobId(1) }, t0);
+    let started = Event::Started {
+        id: JobId(1),
+        name: "index.mp4".into(),
+        total: None,
+        done: 0,
+        resumable: true,
+    };
+    s.apply(started, t0);
+    // 1 MB a second for two seconds.
+    for i in 1..=8u64 {
+        let progress = Event::Progress {
+            id: JobId(1),
+            done: i * 250_000,
+            total: None,
+        };
+        s.apply(progress, t0 + Duration::from_millis(i * 250));
+    }
+    let now = t0 + Duration::from_secs(2);
+    assert_eq!(
+        s.entry(gid).and_then(|e| e.eta(now)),
+        None,
+        "no segments known yet"
+    );
+    let info = crate::protocol::StreamInfo {
+        done: 1,
+        total: Some(4),
+        ..Default::default()
+    };
+    s.apply(Event::Stream { id: JobId(1), info }, now);
+    let eta = s.entry(gid).and_then(|e| e.eta(now)).expect("an ETA");
+    // 6,000,000 bytes to go at about 1 MB/s.
+    assert!(
+        eta > Duration::from_secs(5) && eta < Duration::from_secs(8),
+        "{eta:?}"
+    );
+}
