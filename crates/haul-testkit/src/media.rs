@@ -188,12 +188,14 @@ pub fn dash(dir: &Path, source: &Path, name: &str) -> String {
 }
 
 /// The MD5 of each decoded frame of `path`'s stream `which` (`v` or `a`), in order
-/// (`ffmpeg -f framemd5`; timestamps left out, so a remux that shifts them compares equal).
+/// (`ffmpeg -f framemd5`; every frame as decoded, none dropped or doubled for its timestamp,
+/// and timestamps left out, so a remux that shifts them compares equal).
 pub fn frame_hashes(path: &Path, which: &str) -> Vec<String> {
     let output = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
         .arg(path)
-        .args(["-map", &format!("0:{which}"), "-f", "framemd5", "-"])
+        .args(["-map", &format!("0:{which}"), "-fps_mode", "passthrough"])
+        .args(["-f", "framemd5", "-"])
         .output()
         .expect("run ffmpeg");
     assert!(

@@ -349,6 +349,82 @@ async fn the_speed_limit_holds_for_a_streams_segments_together() {
     );
 }
 
+/// Two clips joined by `EXT-X-DISCONTINUITY` (their timestamps start over at the second): one
+/// file, both clips in order — the frames of the segments as they follow one another in the
+/// playlist, six seconds long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discontinuity_joins_two_clips_in_one_file() {
+    let Some((dir, source, first)) = ts_stream() else {
+        return;
+    };
+    let root = dir.path();
+    let other = root.join("other.ts");
+    media::ffmpeg(
+        root,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "smptebars=size=320x240:rate=25:duration=6",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=880:duration=6",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "25",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "other.ts",
+        ],
+    );
+    let second = media::hls(root, &other, "b", &[]);
+    let mut joined = String::from(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n",
+    );
+    let mut segments = Vec::new();
+    for (i, playlist) in [&first, &second].into_iter().enumerate() {
+        if i > 0 {
+            joined.push_str("#EXT-X-DISCONTINUITY\n");
+        }
+        let folder = playlist.trim_end_matches("index.m3u8");
+        let text = std::fs::read_to_string(root.join(playlist)).expect("playlist");
+        for line in text.lines().filter(|l| l.ends_with(".ts")) {
+            joined.push_str(&format!("#EXTINF:1.000000,\n{folder}{line}\n"));
+            segments.push(root.join(folder).join(line));
+        }
+    }
+    joined.push_str("#EXT-X-ENDLIST\n");
+    std::fs::write(root.join("joined.m3u8"), joined).expect("playlist");
+    let mut raw = Vec::new();
+    for segment in &segments {
+        raw.extend(std::fs::read(segment).expect("segment"));
+    }
+    std::fs::write(root.join("raw.ts"), raw).expect("raw");
+    let files = Files::start(root).await;
+    let out = tempfile::tempdir().expect("out");
+    let args = vec![
+        s("--json"),
+        s("-o"),
+        out.path().display().to_string(),
+        files.url("joined.m3u8"),
+    ];
+    let path = one_file(&run(args, None).await);
+    assert_eq!(
+        frame_hashes(&path, "v"),
+        frame_hashes(&root.join("raw.ts"), "v")
+    );
+    let (got, want) = (media::duration(&path), 2.0 * media::duration(&source));
+    assert!(
+        (got - want).abs() < 0.5,
+        "duration {got} s, the two clips' {want} s"
+    );
+}
+
 /// Without ffmpeg the MPEG-TS segments are concatenated into a `.ts` that plays (checked with
 /// the test's own ffmpeg).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
