@@ -271,6 +271,8 @@ impl Settings {
                 .then_some((self.max_size_mib * 1024.0 * 1024.0) as u64),
             split: self.split.clamp(1, SPLIT_MAX),
             min_split_size: defaults.min_split_size,
+            listen_port: defaults.listen_port,
+            dht: defaults.dht,
         }
     }
 

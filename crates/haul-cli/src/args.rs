@@ -21,12 +21,14 @@ use haul_core::sources::{self, Entry};
 use haul_engine::EngineConfig;
 
 use crate::request::RequestArgs;
+use crate::torrent::TorrentArgs;
 
 /// Fetch many files and URLs at once.
 #[derive(Debug, Parser)]
 #[command(name = "haul-cli", version = haul_core::version::LONG, about)]
 pub struct Args {
-    /// URLs (http, https, ftp, ftps, file) or local paths.
+    /// URLs (http, https, ftp, ftps, magnet, file) or local paths (a .torrent file is
+    /// fetched as the torrent it describes).
     #[arg(value_name = "SOURCES")]
     sources: Vec<OsString>,
     /// Read more sources from FILE, one per line ('-' = stdin); blank lines and '#' comments skipped.
@@ -104,6 +106,8 @@ pub struct Args {
     quiet: bool,
     #[command(flatten)]
     request: RequestArgs,
+    #[command(flatten)]
+    torrent: TorrentArgs,
     /// Serve aria2's JSON-RPC at http://127.0.0.1:PORT/jsonrpc until Ctrl+C, so browser
     /// extensions, AriaNg and aria2p can add downloads (into -o DIR).
     #[arg(long = "enable-rpc")]
@@ -156,6 +160,8 @@ pub struct Config {
     pub quiet: bool,
     /// `--enable-rpc`: serve aria2's JSON-RPC instead of running a batch.
     pub rpc: Option<haul_rpc::RpcConfig>,
+    /// `--show-files`: the torrents' file lists, printed instead of fetching.
+    pub listing: Option<String>,
 }
 
 impl Args {
@@ -198,8 +204,14 @@ impl Args {
             }
         }
         self.request.apply(&mut entries, base)?;
+        self.torrent.apply(&mut entries)?;
+        let listing = if self.torrent.show_files {
+            Some(crate::torrent::show_files(&entries)?)
+        } else {
+            None
+        };
         let proxy = self.request.proxy()?;
-        let limits = Limits {
+        let mut limits = Limits {
             jobs: self.jobs,
             per_host: self.per_host,
             connect_timeout: self.connect_timeout.0,
@@ -212,6 +224,7 @@ impl Args {
             min_split_size: self.min_split_size.0,
             ..Limits::default()
         };
+        self.torrent.limits(&mut limits);
         let output = Output {
             dest: self
                 .dest
@@ -240,6 +253,7 @@ impl Args {
             json: self.json,
             quiet: self.quiet || self.json,
             rpc,
+            listing,
         })
     }
 

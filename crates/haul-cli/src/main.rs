@@ -18,6 +18,7 @@ mod display;
 mod report;
 mod request;
 mod serve;
+mod torrent;
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal};
@@ -129,6 +130,10 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
     }
     let base = std::env::current_dir().context("cannot read the current directory")?;
     let config = args.into_config(&base).map_err(Failure::Usage)?;
+    if let Some(listing) = &config.listing {
+        print!("{listing}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let dest = &config.engine.output.dest;
     std::fs::create_dir_all(dest)
         .with_context(|| format!("cannot create destination {}", dest.display()))?;
@@ -143,6 +148,7 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         json,
         quiet,
         rpc,
+        ..
     } = config;
     if let Some(rpc) = rpc {
         let (limits, output) = (engine.limits, engine.output.clone());

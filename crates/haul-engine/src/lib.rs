@@ -55,6 +55,9 @@ use tokio::task::JoinHandle;
 
 pub(crate) use events::EventSink;
 pub use events::Events;
+/// A `.torrent` file's files, as `haul-cli --show-files` lists them.
+#[cfg(feature = "torrent")]
+pub use fetch::torrent::list_files;
 pub use item::PROGRESS_EVERY;
 use stop::{StopReason, StopSignal};
 

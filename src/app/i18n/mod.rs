@@ -324,6 +324,8 @@ impl Tr {
             FetchError::ShortBody { .. } => self.get(T::ErrShortBody).to_owned(),
             FetchError::LongBody { .. } => self.get(T::ErrLongBody).to_owned(),
             FetchError::Request(_) => self.get(T::ErrRequest).to_owned(),
+            // BitTorrent's sentences carry the torrent's own names and librqbit's words.
+            FetchError::Torrent(text) => text.clone(),
             FetchError::NotFound(_) => self.get(T::ErrNoSuchFile).to_owned(),
             FetchError::NotAFile { .. } => self.get(T::ErrNotAFile).to_owned(),
             FetchError::Read { .. } => self.get(T::ErrCannotRead).to_owned(),

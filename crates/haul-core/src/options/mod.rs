@@ -24,7 +24,7 @@ pub mod table;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use crate::protocol::{Checksum, Credentials, Header, ItemOptions, Limits, Output, Quality};
+use crate::protocol::{self, Checksum, Credentials, Header, ItemOptions, Limits, Output, Quality};
 pub use table::{JOBS_MAX, Kind, OPTIONS, Places, RETRIES_MAX, SPLIT_MAX, Scope, Spec, spec};
 
 /// The options given for one item, before [`Given::finish`] resolves paths and credentials.
@@ -164,6 +164,25 @@ impl Given {
             "max-download-limit" => self.options.max_rate = rate(value).map_err(bad)?,
             "quality" => self.options.quality = Some(Quality::parse(value).map_err(bad)?),
             "duration" => self.options.duration = seconds(value, false).map_err(bad)?,
+            "select-file" => {
+                self.options.torrent.select = Some(protocol::parse_select(value).map_err(bad)?);
+            }
+            "seed-ratio" => {
+                self.options.torrent.seed_ratio = Some(protocol::Ratio::parse(value).map_err(bad)?);
+            }
+            "seed-time" => {
+                self.options.torrent.seed_time =
+                    Some(protocol::parse_seed_time(value).map_err(bad)?);
+            }
+            "bt-tracker" => {
+                let trackers: Vec<String> = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(text)
+                    .collect::<Result<_, _>>()?;
+                self.options.torrent.trackers = trackers;
+            }
             "http-user" => self.user = Some(text(value)?),
             "http-passwd" => self.password = Some(text(value)?),
             "load-cookies" => {
@@ -242,6 +261,16 @@ impl Given {
                 "max-download-limit" => push(o.max_rate.map(crate::human::size_for_field)),
                 "quality" => push(o.quality.map(|q| q.to_string())),
                 "duration" => push(o.duration.map(secs_text)),
+                "select-file" => push(o.torrent.select.as_deref().map(protocol::select_text)),
+                "seed-ratio" => push(o.torrent.seed_ratio.map(|r| r.to_string())),
+                "seed-time" => push(
+                    o.torrent
+                        .seed_time
+                        .map(|t| format!("{}", t.as_secs_f64() / 60.0)),
+                ),
+                "bt-tracker" => {
+                    push((!o.torrent.trackers.is_empty()).then(|| o.torrent.trackers.join(",")));
+                }
                 other => unreachable_row(other),
             }
         }
@@ -310,6 +339,19 @@ impl Given {
             if !target.trust.pinned.contains(&fingerprint) {
                 target.trust.pinned.push(fingerprint);
             }
+        }
+        let (torrent, given) = (&mut target.torrent, o.torrent);
+        if given.select.is_some() {
+            torrent.select = given.select;
+        }
+        if given.seed_ratio.is_some() {
+            torrent.seed_ratio = given.seed_ratio;
+        }
+        if given.seed_time.is_some() {
+            torrent.seed_time = given.seed_time;
+        }
+        if !given.trackers.is_empty() {
+            torrent.trackers = given.trackers;
         }
         if over.dir.is_some() {
             self.dir = over.dir;
@@ -469,6 +511,8 @@ pub fn global_value(limits: &Limits, output: &Output, name: &str) -> Option<Stri
         "allow-overwrite" => output.overwrite.to_string(),
         "skip-existing" => output.skip_existing.to_string(),
         "content-disposition" => output.content_disposition.to_string(),
+        "listen-port" => limits.listen_port.to_string(),
+        "enable-dht" => limits.dht.to_string(),
         other => {
             unreachable_row(other);
             return None;
@@ -521,6 +565,10 @@ pub fn set_global(
         "allow-overwrite" => output.overwrite = switch(value).map_err(bad)?,
         "skip-existing" => output.skip_existing = switch(value).map_err(bad)?,
         "content-disposition" => output.content_disposition = switch(value).map_err(bad)?,
+        "listen-port" => {
+            limits.listen_port = u16::try_from(count(spec, value).map_err(bad)?).unwrap_or(0);
+        }
+        "enable-dht" => limits.dht = switch(value).map_err(bad)?,
         other => unreachable_row(other),
     }
     Ok(())

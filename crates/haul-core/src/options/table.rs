@@ -240,6 +240,45 @@ pub const OPTIONS: &[Spec] = &[
         help: "The SHA-256 the file must have; it keeps its .part name until it does.",
     },
     Spec {
+        name: "select-file",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Text,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--select-file LIST"),
+        help: "A torrent's files to fetch, numbered from 1 as --show-files lists them \
+               (1,3-5); the others are not written.",
+    },
+    Spec {
+        name: "seed-ratio",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Text,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--seed-ratio RATIO"),
+        help: "A finished torrent seeds until it has sent this many times its size (1.0 \
+               unless given; 0: no ratio).",
+    },
+    Spec {
+        name: "seed-time",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Text,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--seed-time MINUTES"),
+        help: "A finished torrent seeds for at most this many minutes (0: it ends as soon \
+               as its files are verified); with a ratio, whichever comes first.",
+    },
+    Spec {
+        name: "bt-tracker",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Text,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--bt-tracker URL,…"),
+        help: "Trackers a torrent announces to besides its own (comma-separated).",
+    },
+    Spec {
         name: "split",
         aliases: &[],
         scope: Scope::Both,
@@ -414,6 +453,24 @@ pub const OPTIONS: &[Spec] = &[
         places: CLI.and(RPC),
         cli: Some("--no-content-disposition (false)"),
         help: "Name files from the server's Content-Disposition when it gives one.",
+    },
+    Spec {
+        name: "listen-port",
+        aliases: &[],
+        scope: Scope::Global,
+        kind: Kind::Count { min: 0, max: 65535 },
+        places: CLI.and(RPC),
+        cli: Some("--listen-port PORT"),
+        help: "The port BitTorrent peers connect to (0: any free port).",
+    },
+    Spec {
+        name: "enable-dht",
+        aliases: &[],
+        scope: Scope::Global,
+        kind: Kind::Switch,
+        places: CLI.and(RPC),
+        cli: Some("--enable-dht BOOL"),
+        help: "Find BitTorrent peers through the DHT as well as trackers and peer hints.",
     },
 ];
 

@@ -21,6 +21,10 @@ fn sample(name: &str) -> String {
         "check-certificate" => "false".to_owned(),
         "ca-certificate" => "ca.pem".to_owned(),
         "trust-certificate" => "cd".repeat(32),
+        "select-file" => "1,3-5".to_owned(),
+        "seed-ratio" => "1.5".to_owned(),
+        "seed-time" => "0".to_owned(),
+        "bt-tracker" => "http://127.0.0.1:6969/announce".to_owned(),
         other => panic!("the per-item row '{other}' has no sample here"),
     }
 }
@@ -54,6 +58,8 @@ fn every_per_item_row_is_read_and_read_back() {
     assert_eq!(finished.dest, Path::new("/d/sub/dir"));
     assert_eq!(finished.options.out.as_deref(), Some("a.bin"));
     assert_eq!(finished.options.split, Some(8));
+    assert_eq!(finished.options.torrent.select, Some(vec![1, 3, 4, 5]));
+    assert_eq!(finished.options.torrent.seed_time, Some(Duration::ZERO));
     assert_eq!(finished.options.max_rate, Some(500 * 1024));
     assert_eq!(finished.options.request.headers.len(), 1);
     assert_eq!(

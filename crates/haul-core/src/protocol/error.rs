@@ -153,6 +153,10 @@ pub enum FetchError {
     LongBody { expected: u64 },
     #[error("request failed: {0}")]
     Request(String),
+    /// A torrent that cannot be read or fetched: a bad `.torrent`, a magnet link whose
+    /// metadata no peer sent, the BitTorrent engine's refusal (as a sentence).
+    #[error("{0}")]
+    Torrent(String),
     #[error("source not found: {0}")]
     NotFound(PathBuf),
     #[error("not a regular file ({kind}): {path}")]

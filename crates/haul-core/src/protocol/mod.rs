@@ -27,6 +27,7 @@ mod error;
 mod request;
 mod scheme;
 mod source;
+mod torrent;
 mod trust;
 
 pub use error::{
@@ -39,6 +40,7 @@ pub use request::{
 };
 pub use scheme::{Protocol, SCHEMES, Scheme, scheme, scheme_names};
 pub use source::{Checksum, Source, SourceError};
+pub use torrent::{Ratio, Swarm, TorrentOptions, parse_seed_time, parse_select, select_text};
 pub use trust::{Fingerprint, HostPin, Trust};
 
 /// Called after every event the engine sends (from an engine thread), and by other
@@ -85,6 +87,10 @@ pub struct Limits {
     /// A file is split only when it is at least twice this many bytes (aria2's
     /// `--min-split-size`).
     pub min_split_size: u64,
+    /// The port BitTorrent peers connect to (aria2's `--listen-port`); 0: any free one.
+    pub listen_port: u16,
+    /// Find BitTorrent peers through the DHT (aria2's `--enable-dht`).
+    pub dht: bool,
 }
 
 impl Default for Limits {
@@ -101,6 +107,8 @@ impl Default for Limits {
             max_rate: None,
             split: 4,
             min_split_size: 8 * 1024 * 1024,
+            listen_port: 0,
+            dht: true,
         }
     }
 }
@@ -241,6 +249,9 @@ pub enum Event {
     /// A video stream's own progress (about twice a second while it runs): its segments held
     /// of all, the variant fetched and the ones its playlist offers.
     Stream { id: JobId, info: StreamInfo },
+    /// A torrent's swarm: peers, seeds, what it sent, whether it still asks for the metadata
+    /// or seeds now (about twice a second while it runs).
+    Swarm { id: JobId, swarm: Swarm },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {
         id: JobId,
@@ -276,6 +287,7 @@ impl Event {
             | Event::Parts { id, .. }
             | Event::Connections { id, .. }
             | Event::Stream { id, .. }
+            | Event::Swarm { id, .. }
             | Event::Finished { id, .. } => *id,
         }
     }

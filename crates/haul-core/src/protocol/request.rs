@@ -29,6 +29,8 @@ pub struct ItemOptions {
     pub request: Request,
     /// Certificates trusted beyond the system's (`-k`, `--cacert`, a pinned fingerprint).
     pub trust: super::Trust,
+    /// A torrent's files to fetch and its seeding (ignored for other sources).
+    pub torrent: super::TorrentOptions,
     /// A video stream's variant (`--quality`): `best` (`None`), `worst`, a height (`720p`)
     /// or a bit rate in bits/s; checked by [`Quality::parse`].
     pub quality: Option<Quality>,

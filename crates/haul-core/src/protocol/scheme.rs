@@ -13,6 +13,9 @@ pub enum Protocol {
     Http,
     /// FTP (RFC 959, 3659), over explicit TLS (`AUTH TLS`, RFC 4217) for `ftps`.
     Ftp,
+    /// BitTorrent (BEP 3), from a magnet link (BEP 9: the metadata comes from the peers).
+    /// `.torrent` files are [`Source::File`](super::Source::File)s read as torrents.
+    Torrent,
 }
 
 /// One URL scheme Haul fetches.
@@ -25,6 +28,8 @@ pub struct Scheme {
     pub default_port: u16,
     /// Whether the connection is encrypted (a password may travel on it).
     pub tls: bool,
+    /// Whether its URLs name a server (a magnet link names a swarm: no host, no per-host cap).
+    pub host: bool,
 }
 
 /// Every URL scheme Haul fetches (local paths and `file://` are not URLs to fetch: they are
@@ -35,24 +40,36 @@ pub const SCHEMES: &[Scheme] = &[
         protocol: Protocol::Http,
         default_port: 80,
         tls: false,
+        host: true,
     },
     Scheme {
         name: "https",
         protocol: Protocol::Http,
         default_port: 443,
         tls: true,
+        host: true,
     },
     Scheme {
         name: "ftp",
         protocol: Protocol::Ftp,
         default_port: 21,
         tls: false,
+        host: true,
     },
     Scheme {
         name: "ftps",
         protocol: Protocol::Ftp,
         default_port: 21,
         tls: true,
+        host: true,
+    },
+    Scheme {
+        name: "magnet",
+        protocol: Protocol::Torrent,
+        // BitTorrent's customary listening port (peers may use any).
+        default_port: 6881,
+        tls: false,
+        host: false,
     },
 ];
 
@@ -61,7 +78,7 @@ pub fn scheme(name: &str) -> Option<&'static Scheme> {
     SCHEMES.iter().find(|s| s.name.eq_ignore_ascii_case(name))
 }
 
-/// The schemes for people: `http, https, ftp, ftps`.
+/// The schemes for people: `http, https, ftp, ftps, magnet`.
 pub fn scheme_names() -> String {
     SCHEMES
         .iter()
@@ -82,6 +99,7 @@ mod tests {
         }
         assert_eq!(scheme("HTTPS").map(|s| s.protocol), Some(Protocol::Http));
         assert_eq!(scheme("FTPS").map(|s| s.protocol), Some(Protocol::Ftp));
+        assert_eq!(scheme("magnet").map(|s| s.host), Some(false));
         assert_eq!(scheme("gopher"), None);
     }
 }

@@ -135,8 +135,8 @@ impl Source {
             Some(scheme) => {
                 let url = Url::parse(text).map_err(|e| SourceError::InvalidUrl(e.to_string()))?;
                 match scheme.as_str() {
-                    known if super::scheme(known).is_some() => {
-                        if url.host_str().is_none_or(str::is_empty) {
+                    known if let Some(row) = super::scheme(known) => {
+                        if row.host && url.host_str().is_none_or(str::is_empty) {
                             return Err(SourceError::NoHost);
                         }
                         let fragment = url.fragment().map(str::to_owned);
@@ -169,6 +169,7 @@ impl Source {
     /// The key that the per-host cap counts by; `None` for local files (only the global cap applies).
     pub fn host_key(&self) -> Option<String> {
         match self {
+            Source::Url(_) if self.scheme().is_some_and(|s| !s.host) => None,
             Source::Url(url) => Some(format!(
                 "{}:{}",
                 url.host_str().unwrap_or_default(),

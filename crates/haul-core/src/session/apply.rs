@@ -46,6 +46,10 @@ impl Session {
                 entry.stream = Some(info);
                 return Some(applied);
             }
+            Event::Swarm { swarm, .. } => {
+                entry.swarm = Some(swarm);
+                return Some(applied);
+            }
             Event::Progress { done, total, .. } => {
                 if let State::Running {
                     done: d,

@@ -238,6 +238,9 @@ pub struct Entry {
     /// A video stream's segments, variant and variants offered (its last
     /// [`Event::Stream`](crate::protocol::Event::Stream)); `None` for a file.
     pub stream: Option<crate::protocol::StreamInfo>,
+    /// A torrent's swarm as its last run reported it (peers, seeds, bytes sent); `None` for
+    /// other downloads.
+    pub swarm: Option<crate::protocol::Swarm>,
     /// Its server can go on from the bytes so far (the last run's `Started` said so): when
     /// false, a pause or a quit restarts it from the beginning, and the row says so.
     pub resumable: bool,

@@ -203,6 +203,7 @@ impl Session {
             parts: Vec::new(),
             connections: Vec::new(),
             stream: None,
+            swarm: None,
             resumable: true,
         };
         let command = submission(&entry);

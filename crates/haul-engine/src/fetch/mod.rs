@@ -7,9 +7,10 @@
 //! [`fetcher`] maps each [`Protocol`] of the scheme table (`protocol::SCHEMES`) to its fetcher;
 //! the match is exhaustive, so a protocol added to the table without a fetcher does not build.
 //! `http` talks to web servers (and splits over several connections through `split`), `ftp`
-//! to FTP servers (suppaftp), `file` reads local files on the blocking pool; `trust` checks
-//! HTTPS and FTPS servers' certificates. A video stream (HLS, DASH) is an http(s) URL, so it
-//! has no fetcher of its own: HTTP's attempt hands a playlist it opened to `stream`.
+//! to FTP servers (suppaftp), `torrent` to BitTorrent swarms (librqbit; many files), `file`
+//! reads local files on the blocking pool; `trust` checks HTTPS and FTPS servers' certificates.
+//! A video stream (HLS, DASH) is an http(s) URL, so it has no fetcher of its own: HTTP's
+//! attempt hands a playlist it opened to `stream`.
 //! Must not touch: retries, deadlines, outcomes and events other than `Started`/`Parts`/
 //! `Connections`/`Waiting` (the item's life, `job`, owns them); channels; scheduling.
 
@@ -17,6 +18,11 @@ pub mod file;
 mod ftp;
 pub mod http;
 mod stream;
+#[cfg(feature = "torrent")]
+pub(crate) mod torrent;
+#[cfg(not(feature = "torrent"))]
+#[path = "torrent/absent.rs"]
+pub(crate) mod torrent;
 pub(crate) mod trust;
 
 use std::future::Future;
@@ -51,7 +57,11 @@ impl From<FetchError> for Stop {
 }
 
 /// One attempt's own future (boxed: the registry hands out fetchers as trait objects).
-pub(crate) type Attempt<'a> = Pin<Box<dyn Future<Output = Result<Committed, Stop>> + Send + 'a>>;
+pub(crate) type Attempt<'a> = Pin<Box<dyn Future<Output = Result<Files, Stop>> + Send + 'a>>;
+
+/// What an attempt committed: one file for most protocols, a torrent's chosen files (the
+/// first is the main one).
+pub(crate) type Files = Vec<Committed>;
 
 /// What an attempt is about: the item, its URL, the key its kept bytes are filed under, its
 /// stop token and the progress it shares with the ticker.
@@ -67,7 +77,7 @@ pub(crate) struct Try<'a> {
 /// One protocol's way to fetch a URL (Gopeed's `Fetcher` is the model; ours is one attempt,
 /// the item's life around it is the same for every protocol).
 pub(crate) trait Fetcher: Sync {
-    /// One attempt: fetches `at.url` into a `.part` and commits it. `part` holds bytes kept
+    /// One attempt: fetches `at.url` into a `.part` and commits it (a torrent: its files). `part` holds bytes kept
     /// from an earlier attempt or run (with their sidecar); the attempt resumes them only when
     /// the source still is the same file, else starts over. On failure, what survives stays
     /// in `part` (the item's life keeps it for resuming or removes it). Calls
@@ -81,5 +91,6 @@ pub(crate) fn fetcher(protocol: Protocol) -> &'static dyn Fetcher {
     match protocol {
         Protocol::Http => &http::Http,
         Protocol::Ftp => &ftp::Ftp,
+        Protocol::Torrent => &torrent::Torrent,
     }
 }

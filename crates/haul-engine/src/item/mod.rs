@@ -42,6 +42,8 @@ pub(crate) struct Job {
     pub host_pins: Arc<[crate::protocol::HostPin]>,
     pub names: Arc<Names>,
     pub resume: Arc<ResumeIndex>,
+    /// The engine's BitTorrent client (torrents and magnet links share its port and peers).
+    pub torrents: Arc<super::fetch::torrent::Client>,
     pub events: EventSink,
     /// Whether and why to stop: cancelled or paused by the person, stopped by the item's
     /// deadline, or by the engine shutting down (cancel) or suspending (pause).

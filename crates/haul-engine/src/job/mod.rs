@@ -19,10 +19,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use url::Url;
 
-use super::fetch::{self, Stop, Try, file};
+use super::fetch::{self, Files, Stop, Try, file};
 use super::item::kept::{complete_file, finish_part, kept_part, load_cookies};
 use super::item::{Job, PROGRESS_EVERY, Shared, blocking, part_args, started};
-use super::output::{Committed, PartFile};
+use super::output::PartFile;
 use super::retry;
 use super::stop::StopReason;
 use crate::protocol::{DoneFile, Event, FetchError, Outcome, Source, TimeoutKind};
@@ -80,11 +80,14 @@ async fn run_inner(job: Job) -> Event {
     let bytes = shared.received.load(Ordering::Relaxed);
     let outcome = match (result, job.stop.reason()) {
         (Ok(committed), _) => Outcome::Done {
-            files: vec![DoneFile {
-                path: committed.path,
-                length: committed.bytes,
-                sha256: committed.sha256,
-            }],
+            files: committed
+                .into_iter()
+                .map(|c| DoneFile {
+                    path: c.path,
+                    length: c.bytes,
+                    sha256: c.sha256,
+                })
+                .collect(),
         },
         (Err(Stop::Exists(path)), _) => Outcome::Skipped { path },
         (Err(_), Some(StopReason::Deadline)) => Outcome::TimedOut(TimeoutKind::Deadline),
@@ -121,11 +124,7 @@ async fn run_inner(job: Job) -> Event {
     }
 }
 
-async fn fetch(
-    job: &Job,
-    stop: &CancellationToken,
-    shared: &Arc<Shared>,
-) -> Result<Committed, Stop> {
+async fn fetch(job: &Job, stop: &CancellationToken, shared: &Arc<Shared>) -> Result<Files, Stop> {
     match &job.source {
         Source::Url(url) => {
             let Some(scheme) = job.source.scheme() else {
@@ -136,6 +135,9 @@ async fn fetch(
                 ))));
             };
             fetch_url(job, fetch::fetcher(scheme.protocol), url, stop, shared).await
+        }
+        Source::File(path) if fetch::torrent::is_torrent_file(path) => {
+            fetch::torrent::from_file(job, path, stop, shared).await
         }
         Source::File(path) => {
             let (names, dest, overwrite) = part_args(job);
@@ -171,6 +173,7 @@ async fn fetch(
                 part.commit(None).map_err(Stop::Failed)
             })
             .await
+            .map(|c| vec![c])
         }
     }
 }
@@ -184,7 +187,7 @@ async fn fetch_url(
     url: &Url,
     stop: &CancellationToken,
     shared: &Arc<Shared>,
-) -> Result<Committed, Stop> {
+) -> Result<Files, Stop> {
     let key = url.as_str().to_owned();
     let mut part = kept_part(job, &key, stop).await;
     let at = Try {

@@ -24,6 +24,7 @@ mod naming;
 pub mod segments;
 mod space;
 mod sys;
+pub(crate) mod tree;
 pub mod writer;
 
 use std::fs::{self, File, OpenOptions, TryLockError};

@@ -74,6 +74,8 @@ pub(crate) struct Scheduler {
     trusted: HashMap<Trust, http::HttpClient>,
     names: Arc<Names>,
     resume: Arc<ResumeIndex>,
+    /// The engine's BitTorrent client, started on the first torrent.
+    torrents: Arc<crate::fetch::torrent::Client>,
     events: EventSink,
     /// The engine's stop signal: its reason says whether queued items end paused or cancelled.
     shutdown: StopSignal,
@@ -131,6 +133,7 @@ impl Scheduler {
             trusted: HashMap::new(),
             names: Arc::new(Names::default()),
             resume: Arc::new(ResumeIndex::default()),
+            torrents: Arc::default(),
             events,
             shutdown,
             tracker: TaskTracker::new(),
@@ -444,6 +447,7 @@ impl Scheduler {
             host_pins: self.host_pins.clone().into(),
             names: Arc::clone(&self.names),
             resume: Arc::clone(&self.resume),
+            torrents: Arc::clone(&self.torrents),
             events: self.events.clone(),
             stop,
             rates: Rates {

@@ -74,6 +74,8 @@ const LIMITS_DEFAULT: crate::protocol::Limits = crate::protocol::Limits {
     max_rate: None,
     split: 1,
     min_split_size: 0,
+    listen_port: 0,
+    dht: false,
 };
 
 /// Whether the first reply allows splitting: the size is known, the server sent part of the

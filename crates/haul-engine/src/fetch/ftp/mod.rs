@@ -35,7 +35,7 @@ pub(crate) struct Ftp;
 
 impl Fetcher for Ftp {
     fn attempt<'a>(&'a self, at: &'a Try<'a>, part: &'a mut Option<PartFile>) -> Attempt<'a> {
-        Box::pin(attempt(at, part))
+        Box::pin(async move { attempt(at, part).await.map(|c| vec![c]) })
     }
 }
 

@@ -39,9 +39,11 @@ impl Fetcher for Http {
                 && http::is_chunk_framing(text)
                 && at.job.client.prefer_http10(at.url)
             {
-                return try_url(at.job, at.url, at.key, part, at.stop, at.shared).await;
+                return try_url(at.job, at.url, at.key, part, at.stop, at.shared)
+                    .await
+                    .map(|c| vec![c]);
             }
-            tried
+            tried.map(|c| vec![c])
         })
     }
 }

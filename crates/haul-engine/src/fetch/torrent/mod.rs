@@ -1,0 +1,386 @@
+//! BitTorrent: magnet links (the metadata from the peers, BEP 9) and `.torrent` files, on
+//! librqbit (the engine's one session: `client`), written through Haul's own storage
+//! (`storage`): every file in a working folder of the destination until every chosen piece
+//! is verified, then moved under its final, sanitised name (a free top name: never over what
+//! is there); then seeding until the share ratio or the seed time.
+//!
+//! Owns: one torrent's run: adding it (with its chosen files, peer hints `x.pe`, extra
+//! trackers, its speed limit), waiting for the metadata under the stall timeout, progress and
+//! swarm events, publishing the files, seeding, and what a stop leaves (a pause keeps the
+//! working folder, whose verified pieces the next run finds; a cancel removes it).
+//! Must not touch: retries, outcomes (`job`), the session's set-up (`client`).
+
+mod client;
+mod storage;
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
+
+use librqbit::limits::LimitsConfig;
+use librqbit::storage::StorageFactoryExt;
+use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ManagedTorrent};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+pub(crate) use client::Client;
+
+use super::{Attempt, Fetcher, Files, PartFile, Stop, Try};
+use crate::item::{Job, Shared, blocking, fits, started};
+use crate::output::{Committed, tree};
+use crate::protocol::{Checksum, Event, FetchError, Ratio, Swarm};
+
+/// The largest `.torrent` file read (real ones are kilobytes to a few megabytes).
+const MAX_TORRENT_FILE: u64 = 64 * 1024 * 1024;
+/// How often a running torrent's figures are read.
+const TICK: Duration = Duration::from_millis(100);
+/// Swarm events at most this often.
+const SWARM_EVERY: Duration = Duration::from_millis(500);
+
+/// Magnet links.
+pub(crate) struct Torrent;
+
+impl Fetcher for Torrent {
+    fn attempt<'a>(&'a self, at: &'a Try<'a>, _part: &'a mut Option<PartFile>) -> Attempt<'a> {
+        Box::pin(async move {
+            let peers = peer_hints(at.url);
+            let add = AddTorrent::from_url(at.url.as_str().to_owned());
+            run(at.job, add, peers, at.stop, at.shared).await
+        })
+    }
+}
+
+/// Whether a local file is read as a torrent (its name ends in `.torrent`).
+pub(crate) fn is_torrent_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("torrent"))
+}
+
+/// A local `.torrent` file, fetched as the torrent it describes.
+pub(crate) async fn from_file(
+    job: &Job,
+    path: &Path,
+    stop: &CancellationToken,
+    shared: &Arc<Shared>,
+) -> Result<Files, Stop> {
+    let bytes = read_torrent_file(path).await?;
+    run(job, AddTorrent::from_bytes(bytes), Vec::new(), stop, shared).await
+}
+
+async fn read_torrent_file(path: &Path) -> Result<Vec<u8>, Stop> {
+    let path = path.to_path_buf();
+    blocking(move || {
+        let read = |e: std::io::Error| FetchError::Read {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let meta = std::fs::metadata(&path).map_err(read)?;
+        if meta.len() > MAX_TORRENT_FILE {
+            return Err(Stop::Failed(FetchError::Torrent(format!(
+                "{} is too large for a .torrent file ({} bytes)",
+                path.display(),
+                meta.len()
+            ))));
+        }
+        Ok(std::fs::read(&path).map_err(read)?)
+    })
+    .await
+}
+
+/// The files of a `.torrent` file: each one's path inside the torrent and its length, in the
+/// torrent's order (numbered from 1 by `select-file`). Errors: a file that is not a torrent.
+pub fn list_files(bytes: &[u8]) -> Result<Vec<(String, u64)>, FetchError> {
+    let torrent = librqbit::torrent_from_bytes(bytes).map_err(|e| bad_torrent(&e))?;
+    let info = torrent.info.data.validate().map_err(|e| bad_torrent(&e))?;
+    let name = info.name().map(|n| n.into_owned()).unwrap_or_default();
+    let files = info
+        .iter_file_details()
+        .map(|fd| {
+            let inner = fd.filename.iter_components().collect::<Vec<_>>().join("/");
+            (
+                if info.info().files.is_some() {
+                    format!("{name}/{inner}")
+                } else {
+                    inner
+                },
+                fd.len,
+            )
+        })
+        .collect();
+    Ok(files)
+}
+
+fn bad_torrent(e: &dyn std::fmt::Display) -> FetchError {
+    FetchError::Torrent(format!("not a valid .torrent file: {e}"))
+}
+
+/// The peers a magnet link names (`x.pe=HOST:PORT`, BEP 9), those given as addresses.
+fn peer_hints(url: &url::Url) -> Vec<SocketAddr> {
+    url.query_pairs()
+        .filter(|(k, _)| k == "x.pe")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect()
+}
+
+/// One torrent's run: added to the engine's session, fetched, published, seeded.
+async fn run(
+    job: &Job,
+    add: AddTorrent<'_>,
+    initial_peers: Vec<SocketAddr>,
+    stop: &CancellationToken,
+    shared: &Arc<Shared>,
+) -> Result<Files, Stop> {
+    let session = job.torrents.session(&job.limits, &job.output.dest).await?;
+    let slot = storage::Slot::default();
+    let torrent = &job.options.torrent;
+    let rate =
+        |r: Option<u64>| r.and_then(|r| NonZeroU32::new(u32::try_from(r).unwrap_or(u32::MAX)));
+    let options = AddTorrentOptions {
+        only_files: torrent
+            .select
+            .as_ref()
+            .map(|s| s.iter().map(|n| n.saturating_sub(1)).collect()),
+        overwrite: true,
+        output_folder: Some(job.output.dest.to_string_lossy().into_owned()),
+        initial_peers: (!initial_peers.is_empty()).then_some(initial_peers.clone()),
+        trackers: (!torrent.trackers.is_empty()).then(|| torrent.trackers.clone()),
+        ratelimits: LimitsConfig {
+            download_bps: rate(job.options.max_rate),
+            upload_bps: None,
+        },
+        storage_factory: Some(
+            storage::Factory {
+                dest: job.output.dest.clone(),
+                slot: Arc::clone(&slot),
+            }
+            .boxed(),
+        ),
+        ..AddTorrentOptions::default()
+    };
+    let metadata_wait = if job.limits.dht {
+        job.limits.stall_timeout * 4
+    } else {
+        job.limits.stall_timeout
+    };
+    job.events.send(Event::Swarm {
+        id: job.id,
+        swarm: Swarm {
+            metadata: true,
+            ..Swarm::default()
+        },
+    });
+    let added = tokio::select! {
+        () = stop.cancelled() => return Err(Stop::Stopped),
+        () = tokio::time::sleep(metadata_wait) => {
+            return Err(Stop::Failed(FetchError::Torrent(format!(
+                "no peer sent this torrent's metadata within {} s ({}; DHT {})",
+                metadata_wait.as_secs(),
+                if initial_peers.is_empty() { "no peer hints".to_owned() } else {
+                    format!("peers named: {}", initial_peers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+                },
+                if job.limits.dht { "on" } else { "off" },
+            ))));
+        }
+        added = session.add_torrent(add, Some(options)) => added,
+    };
+    let handle = match added {
+        Ok(AddTorrentResponse::Added(_, handle)) => handle,
+        Ok(AddTorrentResponse::AlreadyManaged(..)) => {
+            return Err(Stop::Failed(FetchError::Torrent(
+                "this torrent is already being fetched".to_owned(),
+            )));
+        }
+        Ok(AddTorrentResponse::ListOnly(_)) => {
+            return Err(Stop::Failed(FetchError::Torrent(
+                "nothing to fetch".to_owned(),
+            )));
+        }
+        Err(e) => return Err(Stop::Failed(add_error(&e))),
+    };
+    let result = follow(job, &handle, &slot, stop, shared).await;
+    let _ = session.delete(handle.id().into(), false).await;
+    let layout = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if let Some(layout) = layout {
+        let work = layout.work.clone();
+        // Done: only unchosen files' edges are left in it. Cancelled: the bytes are not wanted.
+        // Otherwise its verified pieces are kept for the next run.
+        if result.is_ok() || job.cancelled() {
+            let _ = blocking(move || {
+                let _ = std::fs::remove_dir_all(&work);
+                Ok(())
+            })
+            .await;
+        }
+    }
+    result
+}
+
+/// librqbit's refusal as a sentence.
+fn add_error(e: &anyhow::Error) -> FetchError {
+    let text = format!("{e:#}");
+    if text.contains("no known way to resolve peers") {
+        return FetchError::Torrent(
+            "this magnet link names no peer (x.pe) and no tracker, and DHT is off: there is \
+             nowhere to ask for its metadata"
+                .to_owned(),
+        );
+    }
+    if text.contains("decoding torrent") || text.contains("path traversal") {
+        return FetchError::Torrent(format!("not a valid .torrent file: {text}"));
+    }
+    FetchError::Torrent(text)
+}
+
+/// From the metadata to the end: progress, publishing, seeding.
+async fn follow(
+    job: &Job,
+    handle: &Arc<ManagedTorrent>,
+    slot: &storage::Slot,
+    stop: &CancellationToken,
+    shared: &Arc<Shared>,
+) -> Result<Files, Stop> {
+    let mut announced = false;
+    let mut last_swarm = Instant::now() - SWARM_EVERY;
+    let mut files: Option<Files> = None;
+    let mut seeding_since = Instant::now();
+    let mut ticker = tokio::time::interval(TICK);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => {
+                return files.ok_or(Stop::Stopped);
+            }
+            _ = ticker.tick() => {}
+        }
+        let stats = handle.stats();
+        if let Some(error) = &stats.error {
+            return Err(Stop::Failed(FetchError::Torrent(error.clone())));
+        }
+        let live = matches!(stats.state, librqbit::TorrentStatsState::Live);
+        if !live {
+            continue;
+        }
+        if !announced {
+            announced = true;
+            let name = slot
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .map(|l| l.top.clone())
+                .unwrap_or_default();
+            shared
+                .received
+                .store(stats.progress_bytes, Ordering::Relaxed);
+            fits(job, Some(stats.total_bytes), stats.progress_bytes).await?;
+            started(job, shared, (name, Some(stats.total_bytes)), true);
+        }
+        shared
+            .received
+            .store(stats.progress_bytes, Ordering::Relaxed);
+        if last_swarm.elapsed() >= SWARM_EVERY {
+            last_swarm = Instant::now();
+            let peers = stats.live.as_ref().map(|l| &l.snapshot.peer_stats);
+            job.events.send(Event::Swarm {
+                id: job.id,
+                swarm: Swarm {
+                    peers: peers.map_or(0, |p| p.live),
+                    seeds: peers.map_or(0, |p| p.live_seeders),
+                    uploaded: stats.uploaded_bytes,
+                    up_speed: stats.live.as_ref().map_or(0, |l| l.upload_speed.as_bytes()),
+                    metadata: false,
+                    seeding: files.is_some(),
+                },
+            });
+        }
+        match &files {
+            None if stats.finished => {
+                let layout = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                let Some(layout) = layout else {
+                    return Err(Stop::Failed(FetchError::Torrent(
+                        "the torrent finished without its files' layout".to_owned(),
+                    )));
+                };
+                let chosen = handle
+                    .only_files()
+                    .unwrap_or_else(|| (0..layout.entries.len()).collect());
+                files = Some(publish(job, layout, chosen).await?);
+                seeding_since = Instant::now();
+            }
+            Some(_) if seeded_enough(job, &stats, seeding_since) => {
+                return files.ok_or(Stop::Stopped);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether seeding is over: the share ratio reached (uploaded ÷ the chosen bytes), or the
+/// seed time passed; with neither (`seed-ratio=0` and no `seed-time`), at once.
+fn seeded_enough(job: &Job, stats: &librqbit::TorrentStats, since: Instant) -> bool {
+    let torrent = &job.options.torrent;
+    let ratio = torrent.seed_ratio.unwrap_or(Ratio::DEFAULT);
+    if let Some(time) = torrent.seed_time
+        && since.elapsed() >= time
+    {
+        return true;
+    }
+    if ratio.0 == 0 {
+        return torrent.seed_time.is_none();
+    }
+    let wanted = stats.total_bytes as f64 * ratio.as_f64();
+    stats.uploaded_bytes as f64 >= wanted
+}
+
+/// Moves the chosen, verified files under their final names and hashes them (SHA-256, as
+/// every done file reports).
+async fn publish(
+    job: &Job,
+    layout: Arc<storage::Layout>,
+    chosen: Vec<usize>,
+) -> Result<Files, Stop> {
+    let (names, dest) = (Arc::clone(&job.names), job.output.dest.clone());
+    blocking(move || {
+        let chosen: Vec<usize> = chosen
+            .into_iter()
+            .filter(|&i| layout.entries.get(i).is_some_and(|e| !e.padding))
+            .collect();
+        let top = tree::take_top(&names, &dest, &layout.top, layout.folder)?;
+        let moved = layout.publish(&chosen, |entry| {
+            if layout.folder {
+                let inner = entry
+                    .relative
+                    .strip_prefix(&layout.top)
+                    .unwrap_or(&entry.relative);
+                top.join(inner)
+            } else {
+                top.clone()
+            }
+        });
+        names.release(&top);
+        let moved = moved?;
+        let mut files = Vec::new();
+        for (path, i) in moved.into_iter().zip(chosen) {
+            let length = layout.entries.get(i).map_or(0, |e| e.length);
+            files.push(Committed {
+                sha256: sha256_of(&path)?,
+                path,
+                bytes: length,
+            });
+        }
+        Ok(files)
+    })
+    .await
+}
+
+fn sha256_of(path: &Path) -> Result<Checksum, FetchError> {
+    let read = |e: std::io::Error| FetchError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut file = std::fs::File::open(path).map_err(read)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(read)?;
+    Ok(Checksum(hasher.finalize().into()))
+}

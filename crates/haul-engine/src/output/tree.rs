@@ -1,0 +1,68 @@
+//! Many files under one item (a torrent's): the free name of its top file or folder in the
+//! destination (`name`, `name (1)`…, never over what is there), moving each verified file
+//! from its working folder to its final name without replacing anything, and the positioned
+//! reads and writes its storage makes.
+//!
+//! Owns: those steps on disk. Must not touch: what the names are made of (the torrent's
+//! layout sanitises them with `names`), when a file is verified (the BitTorrent engine).
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::naming::take_free;
+use super::sys;
+use crate::names::Names;
+use crate::protocol::FetchError;
+
+/// The first free variant of `base` in `dest` (`base`, `base (1)`…), taken: a folder is
+/// created there (exclusively: one that appears meanwhile is passed over); a file's name is
+/// reserved in `names` for the move that follows.
+pub(crate) fn take_top(
+    names: &Names,
+    dest: &Path,
+    base: &str,
+    folder: bool,
+) -> Result<PathBuf, FetchError> {
+    let mut from = 0;
+    loop {
+        let (n, path) = take_free(names, dest, base, from, false)?;
+        if !folder {
+            return Ok(path);
+        }
+        match std::fs::create_dir(&path) {
+            Ok(()) => {
+                names.release(&path);
+                return Ok(path);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                names.release(&path);
+                from = n + 1;
+            }
+            Err(e) => {
+                names.release(&path);
+                return Err(super::write_error(&path, &e));
+            }
+        }
+    }
+}
+
+/// Moves a verified file to `to` (its folders made first), never replacing what stands there.
+pub(crate) fn move_file(from: &Path, to: &Path) -> Result<(), FetchError> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| super::write_error(parent, &e))?;
+    }
+    sys::move_unless_taken(from, to).map_err(|e| super::write_error(to, &e))?;
+    sys::sync_parent(to);
+    Ok(())
+}
+
+/// Writes all of `buf` at `offset` (see `sys::write_all_at`).
+pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    sys::write_all_at(file, buf, offset)
+}
+
+/// Reads exactly `buf.len()` bytes at `offset` (see `sys::read_exact_at`).
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    sys::read_exact_at(file, buf, offset)
+}
