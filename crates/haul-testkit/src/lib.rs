@@ -5,6 +5,7 @@
 //! - [`replay`]: byte-exact replies from a raw socket server;
 //! - [`tools`]: real tools the tests start or find (proxies, aria2p, node);
 //! - [`media`]: video streams made by ffmpeg, and a file server for them ([`media::Files`]);
+//! - [`torrent`]: BitTorrent peers (aria2c seeding, a loopback tracker) and torrents to seed;
 //! - [`tls`]: an HTTPS server with a self-signed certificate ([`tls::TlsServer`]).
 //!
 //! Must not touch: Haul's front ends (the window's own test world lives with its tests).
@@ -16,5 +17,6 @@ pub mod replay;
 pub mod server;
 pub mod tls;
 pub mod tools;
+pub mod torrent;
 
 pub use server::*;

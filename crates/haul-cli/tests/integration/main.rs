@@ -14,6 +14,8 @@
 //!   never finish, hoarded connections.
 //! - `stream`: video streams (HLS) made by ffmpeg: each kind of playlist, a variant chosen,
 //!   kill -9 resumed by segment, clear failures, and the RPC.
+//! - `torrent`: BitTorrent against aria2c seeders and opentracker: magnets, `.torrent`
+//!   files, file selection, kill -9, seeding to the ratio, hostile names, failures.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
 //! - `browser_host`: `--install-browser-host` and `--uninstall-browser-host` in a fresh home.
 
@@ -26,6 +28,7 @@ mod proxy;
 mod request;
 mod rpc;
 mod stream;
+mod torrent;
 mod wild_race;
 mod wild_rpc;
 

@@ -43,6 +43,7 @@ pub(crate) struct Job {
     pub names: Arc<Names>,
     pub resume: Arc<ResumeIndex>,
     /// The engine's BitTorrent client (torrents and magnet links share its port and peers).
+    #[cfg_attr(not(feature = "torrent"), allow(dead_code))]
     pub torrents: Arc<super::fetch::torrent::Client>,
     pub events: EventSink,
     /// Whether and why to stop: cancelled or paused by the person, stopped by the item's

@@ -24,6 +24,7 @@ mod naming;
 pub mod segments;
 mod space;
 mod sys;
+#[cfg(feature = "torrent")]
 pub(crate) mod tree;
 pub mod writer;
 

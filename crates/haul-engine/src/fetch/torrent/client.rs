@@ -45,7 +45,7 @@ async fn start(limits: &Limits, dest: &std::path::Path) -> Result<Arc<Session>, 
         SocketAddr::from((Ipv4Addr::UNSPECIFIED, limits.listen_port)),
     ] {
         let options = SessionOptions {
-            dht: limits.dht.then(|| DhtSessionConfig {
+            dht: limits.dht.then_some(DhtSessionConfig {
                 bootstrap_addrs: None,
                 port: None,
                 persistence: None,

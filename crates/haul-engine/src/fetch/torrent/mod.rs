@@ -160,11 +160,7 @@ async fn run(
         ),
         ..AddTorrentOptions::default()
     };
-    let metadata_wait = if job.limits.dht {
-        job.limits.stall_timeout * 4
-    } else {
-        job.limits.stall_timeout
-    };
+    let metadata_wait = peer_wait(job);
     job.events.send(Event::Swarm {
         id: job.id,
         swarm: Swarm {
@@ -206,8 +202,10 @@ async fn run(
     if let Some(layout) = layout {
         let work = layout.work.clone();
         // Done: only unchosen files' edges are left in it. Cancelled: the bytes are not wanted.
-        // Otherwise its verified pieces are kept for the next run.
-        if result.is_ok() || job.cancelled() {
+        // Nothing verified: nothing to keep. Otherwise its verified pieces are kept for the
+        // next run.
+        let kept = shared.received.load(Ordering::Relaxed);
+        if result.is_ok() || job.cancelled() || kept == 0 {
             let _ = blocking(move || {
                 let _ = std::fs::remove_dir_all(&work);
                 Ok(())
@@ -216,6 +214,17 @@ async fn run(
         }
     }
     result
+}
+
+/// How long a torrent may go without a peer (for its metadata, or, not yet complete, for
+/// its pieces) before it fails: the stall timeout, four times that when the DHT has to find
+/// them.
+fn peer_wait(job: &Job) -> Duration {
+    if job.limits.dht {
+        job.limits.stall_timeout * 4
+    } else {
+        job.limits.stall_timeout
+    }
 }
 
 /// librqbit's refusal as a sentence.
@@ -227,6 +236,12 @@ fn add_error(e: &anyhow::Error) -> FetchError {
              nowhere to ask for its metadata"
                 .to_owned(),
         );
+    }
+    if text.contains("no way to discover torrent metainfo") {
+        return FetchError::Torrent(format!(
+            "no peer sent this torrent's metadata: the peers it names and its trackers did not \
+             answer ({text})"
+        ));
     }
     if text.contains("decoding torrent") || text.contains("path traversal") {
         return FetchError::Torrent(format!("not a valid .torrent file: {text}"));
@@ -247,6 +262,7 @@ async fn follow(
     let mut files: Option<Files> = None;
     let mut seeding_since = Instant::now();
     let mut ticker = tokio::time::interval(TICK);
+    let (mut last_progress, mut active) = (u64::MAX, Instant::now());
     loop {
         tokio::select! {
             () = stop.cancelled() => {
@@ -279,6 +295,24 @@ async fn follow(
         shared
             .received
             .store(stats.progress_bytes, Ordering::Relaxed);
+        let live_peers = stats
+            .live
+            .as_ref()
+            .map_or(0, |l| l.snapshot.peer_stats.live);
+        if live_peers > 0 || stats.progress_bytes != last_progress || stats.finished {
+            (last_progress, active) = (stats.progress_bytes, Instant::now());
+        } else if active.elapsed() >= peer_wait(job) {
+            return Err(Stop::Failed(FetchError::Torrent(format!(
+                "no peer found for this torrent within {} s (DHT {}{})",
+                peer_wait(job).as_secs(),
+                if job.limits.dht { "on" } else { "off" },
+                if handle.shared().trackers.is_empty() {
+                    ", no tracker"
+                } else {
+                    ""
+                },
+            ))));
+        }
         if last_swarm.elapsed() >= SWARM_EVERY {
             last_swarm = Instant::now();
             let peers = stats.live.as_ref().map(|l| &l.snapshot.peer_stats);
