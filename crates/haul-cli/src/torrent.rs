@@ -1,5 +1,5 @@
 //! aria2's BitTorrent flags: the per-item ones (`--select-file`, `--seed-ratio`,
-//! `--seed-time`, `--bt-tracker`) set through the option table under each list line's own,
+//! `--seed-time`, `--bt-tracker`, `--follow-torrent`) set through the option table under each list line's own,
 //! the engine's (`--listen-port`, `--enable-dht`), and `--show-files`, which lists a
 //! `.torrent` file's contents instead of fetching it.
 //!
@@ -22,6 +22,10 @@ pub struct TorrentArgs {
     /// Seed a finished torrent for at most MINUTES (0: end as soon as its files are verified).
     #[arg(long = "seed-time", value_name = "MINUTES")]
     seed_time: Option<String>,
+    /// A .torrent file (given, or sent by a web link) is fetched as its torrent; false keeps
+    /// the .torrent file itself.
+    #[arg(long = "follow-torrent", value_name = "BOOL")]
+    follow_torrent: Option<String>,
     /// Trackers to announce to besides the torrent's own (comma-separated).
     #[arg(long = "bt-tracker", value_name = "URL,…")]
     bt_tracker: Option<String>,
@@ -46,6 +50,7 @@ impl TorrentArgs {
             ("seed-ratio", &self.seed_ratio),
             ("seed-time", &self.seed_time),
             ("bt-tracker", &self.bt_tracker),
+            ("follow-torrent", &self.follow_torrent),
         ] {
             if let Some(value) = value {
                 flags.set(name, value).map_err(|e| format!("--{e}"))?;

@@ -406,3 +406,166 @@ async fn seeding_goes_on_until_the_ratio_then_ends() {
     assert!(leeched.status.success(), "{leeched:?}");
     assert!(std::fs::read(leech_dir.join("share.bin")).expect("leeched") == body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm() {
+    use crate::rpc::{SECRET, post, start};
+    use haul_testkit::tools::call;
+    use serde_json::json;
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("pair")).expect("data");
+    let (a, b) = (bytes(400_000, 5), bytes(90_000, 6));
+    std::fs::write(data.join("pair/a.bin"), &a).expect("a");
+    std::fs::write(data.join("pair/b.bin"), &b).expect("b");
+    let torrent = dir.path().join("pair.torrent");
+    make_torrent(&data.join("pair"), &torrent, 16, None);
+    let tracker = Tracker::start();
+    let _seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), None);
+    let encoded = std::process::Command::new("base64")
+        .arg("-w0")
+        .arg(&torrent)
+        .output()
+        .expect("base64");
+    let encoded = String::from_utf8_lossy(&encoded.stdout).into_owned();
+
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = start(&dest).await;
+    let token = format!("token:{SECRET}");
+    // No DHT in tests: set before the first torrent starts the engine's BitTorrent session.
+    let (_, reply) = post(
+        rpc.port,
+        call(
+            "aria2.changeGlobalOption",
+            json!([token, {"enable-dht": "false"}]),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(reply["result"], "OK", "{reply}");
+    let (_, reply) = post(
+        rpc.port,
+        call(
+            "aria2.addTorrent",
+            json!([token, encoded, [], {
+                "select-file": "2",
+                "seed-time": "0",
+                "bt-tracker": tracker.announce(),
+            }]),
+        ),
+        &[],
+    )
+    .await;
+    let gid = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let (_, reply) = post(rpc.port, call("aria2.tellStatus", json!([token, gid])), &[]).await;
+        let status = reply["result"].clone();
+        if status["status"] == "complete" || status["status"] == "error" {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "never finished: {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status["status"], "complete", "{status}");
+    assert_eq!(status["bittorrent"]["info"]["name"], "pair", "{status}");
+    assert!(status["numSeeders"].as_str().is_some(), "{status}");
+    assert_eq!(status["uploadLength"], "0", "{status}");
+    assert_eq!(
+        files_under(&dest)
+            .iter()
+            .filter(|f| !f.starts_with(".haul-torrents/"))
+            .collect::<Vec<_>>(),
+        ["pair/b.bin"]
+    );
+    assert!(std::fs::read(dest.join("pair/b.bin")).expect("b") == b);
+
+    // A bad file fails as its download, saying why; base64 that is not is refused at once.
+    let (_, reply) = post(
+        rpc.port,
+        call("aria2.addTorrent", json!([token, "bm90IGEgdG9ycmVudA=="])),
+        &[],
+    )
+    .await;
+    let bad = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    let (_, reply) = post(
+        rpc.port,
+        call("aria2.addTorrent", json!([token, "%%%"])),
+        &[],
+    )
+    .await;
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("base64")),
+        "{reply}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, reply) = post(rpc.port, call("aria2.tellStatus", json!([token, bad])), &[]).await;
+    assert_eq!(reply["result"]["status"], "error", "{reply}");
+    assert!(
+        reply["result"]["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("not a valid .torrent file")),
+        "{reply}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_link_to_a_torrent_fetches_the_torrent_unless_follow_torrent_is_false() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let body = bytes(300_000, 8);
+    std::fs::write(data.join("linked.bin"), &body).expect("content");
+    let web = dir.path().join("web");
+    std::fs::create_dir_all(&web).expect("web");
+    let tracker = Tracker::start();
+    // The torrent names its tracker itself, as published torrents do.
+    make_torrent(
+        &data.join("linked.bin"),
+        &web.join("linked.torrent"),
+        16,
+        Some(&tracker.announce()),
+    );
+    let _seeder = Seeder::start(
+        &web.join("linked.torrent"),
+        &data,
+        Some(&tracker.announce()),
+        None,
+    );
+    let files = crate::support::media::Files::start(&web).await;
+
+    let dest = dir.path().join("out");
+    let mut args = common(&dest);
+    args.push(files.url("/linked.torrent"));
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(std::fs::read(dest.join("linked.bin")).expect("file") == body);
+    // The .torrent itself stays, as aria2 keeps it.
+    assert_eq!(files_under(&dest), ["linked.bin", "linked.torrent"]);
+
+    let kept = dir.path().join("kept");
+    let mut args = common(&kept);
+    args.extend([
+        s("--follow-torrent"),
+        s("false"),
+        files.url("/linked.torrent"),
+    ]);
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(files_under(&kept), ["linked.torrent"]);
+}

@@ -174,6 +174,7 @@ impl Given {
                 self.options.torrent.seed_time =
                     Some(protocol::parse_seed_time(value).map_err(bad)?);
             }
+            "follow-torrent" => self.options.torrent.no_follow = !switch(value).map_err(bad)?,
             "bt-tracker" => {
                 let trackers: Vec<String> = value
                     .split(',')
@@ -268,6 +269,7 @@ impl Given {
                         .seed_time
                         .map(|t| format!("{}", t.as_secs_f64() / 60.0)),
                 ),
+                "follow-torrent" => push(o.torrent.no_follow.then(|| "false".to_owned())),
                 "bt-tracker" => {
                     push((!o.torrent.trackers.is_empty()).then(|| o.torrent.trackers.join(",")));
                 }
@@ -353,6 +355,7 @@ impl Given {
         if !given.trackers.is_empty() {
             torrent.trackers = given.trackers;
         }
+        torrent.no_follow |= given.no_follow;
         if over.dir.is_some() {
             self.dir = over.dir;
         }

@@ -279,6 +279,16 @@ pub const OPTIONS: &[Spec] = &[
         help: "Trackers a torrent announces to besides its own (comma-separated).",
     },
     Spec {
+        name: "follow-torrent",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Switch,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--follow-torrent BOOL"),
+        help: "A .torrent file (given, or sent by a web link) is fetched as its torrent; \
+               false keeps the .torrent file itself.",
+    },
+    Spec {
         name: "split",
         aliases: &[],
         scope: Scope::Both,

@@ -25,6 +25,7 @@ fn sample(name: &str) -> String {
         "seed-ratio" => "1.5".to_owned(),
         "seed-time" => "0".to_owned(),
         "bt-tracker" => "http://127.0.0.1:6969/announce".to_owned(),
+        "follow-torrent" => "false".to_owned(),
         other => panic!("the per-item row '{other}' has no sample here"),
     }
 }

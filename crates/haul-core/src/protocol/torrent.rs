@@ -55,6 +55,9 @@ pub struct TorrentOptions {
     pub seed_time: Option<Duration>,
     /// Trackers to announce to besides the torrent's own (aria2's `bt-tracker`).
     pub trackers: Vec<String>,
+    /// Keep a `.torrent` file (a local one, or one a web link sent) as a file instead of
+    /// fetching the torrent it describes (aria2's `follow-torrent=false`).
+    pub no_follow: bool,
 }
 
 /// Reads aria2's `select-file` list: `1,3-5` (numbers from 1). Errors name the bad part.

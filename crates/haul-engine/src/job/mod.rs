@@ -134,9 +134,23 @@ async fn fetch(job: &Job, stop: &CancellationToken, shared: &Arc<Shared>) -> Res
                     url.scheme()
                 ))));
             };
-            fetch_url(job, fetch::fetcher(scheme.protocol), url, stop, shared).await
+            let files = fetch_url(job, fetch::fetcher(scheme.protocol), url, stop, shared).await?;
+            // A web link whose reply is a `.torrent` (by its name, which the reply's type
+            // gave when the URL did not): kept, and the torrent it describes fetched.
+            match files.as_slice() {
+                [one]
+                    if !job.options.torrent.no_follow
+                        && fetch::torrent::is_torrent_file(&one.path) =>
+                {
+                    let path = one.path.clone();
+                    fetch::torrent::from_file(job, &path, stop, shared).await
+                }
+                _ => Ok(files),
+            }
         }
-        Source::File(path) if fetch::torrent::is_torrent_file(path) => {
+        Source::File(path)
+            if !job.options.torrent.no_follow && fetch::torrent::is_torrent_file(path) =>
+        {
             fetch::torrent::from_file(job, path, stop, shared).await
         }
         Source::File(path) => {

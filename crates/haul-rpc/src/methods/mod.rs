@@ -13,12 +13,14 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 mod options;
+mod torrent;
 use crate::protocol::{Checksum, ItemOptions, Limits, Output, Source, Status};
 use haul_core::session::{Entry, Session};
 
 /// The methods served (`system.listMethods`).
-pub const METHODS: [&str; 25] = [
+pub const METHODS: [&str; 26] = [
     "aria2.addUri",
+    "aria2.addTorrent",
     "aria2.tellStatus",
     "aria2.tellActive",
     "aria2.tellWaiting",
@@ -80,6 +82,11 @@ pub struct View {
     /// Every file a done download wrote (aria2's `files`); empty until then, when `path` is
     /// the one planned.
     pub files: Vec<crate::protocol::DoneFile>,
+    /// The name its row shows (a torrent's name once its metadata is known).
+    pub name: String,
+    /// A torrent's swarm (aria2's `bittorrent`, `numSeeders`, `uploadLength`); `None` for
+    /// other downloads.
+    pub swarm: Option<crate::protocol::Swarm>,
 }
 
 impl View {
@@ -101,6 +108,8 @@ impl View {
             connections: entry.connections(),
             error: entry.error(),
             files: entry.files().to_vec(),
+            name: entry.name.clone(),
+            swarm: entry.swarm,
         }
     }
 
@@ -189,6 +198,7 @@ pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Re
     let views = || downloads.views();
     match method {
         "aria2.addUri" => options::add_uri(downloads, params),
+        "aria2.addTorrent" => torrent::add_torrent(downloads, params),
         "aria2.tellStatus" => {
             let view = find(&views(), params.first())?;
             Ok(keep_keys(status(&view), params.get(1)))
@@ -486,6 +496,29 @@ fn status(v: &View) -> Value {
         "dir": v.dest.display().to_string(),
         "files": files(v, path, total),
     });
+    if let Some(swarm) = &v.swarm {
+        value["uploadLength"] = json!(swarm.uploaded.to_string());
+        value["uploadSpeed"] = json!(swarm.up_speed.to_string());
+        value["numSeeders"] = json!(swarm.seeds.to_string());
+        value["connections"] = json!(swarm.peers.to_string());
+        value["seeder"] = json!(swarm.seeding.to_string());
+        // aria2 leaves out `info` while a magnet link's metadata is still being fetched.
+        value["bittorrent"] = if swarm.metadata {
+            json!({})
+        } else {
+            // The torrent's top file or folder in the destination (its files' first part).
+            let top = v
+                .files
+                .first()
+                .and_then(|f| f.path.strip_prefix(&v.dest).ok())
+                .and_then(|p| p.components().next())
+                .map_or_else(
+                    || v.name.clone(),
+                    |c| c.as_os_str().to_string_lossy().into_owned(),
+                );
+            json!({ "info": { "name": top } })
+        };
+    }
     if let Some(error) = &v.error
         && word(v) == "error"
     {

@@ -43,8 +43,20 @@ pub(super) fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply 
         }
         Err(e) => return fail(format!("'{uri}': {e}")),
     };
+    add_source(downloads, source, uri, params.get(1), params.get(2))
+}
+
+/// Adds `source` (shown as `uri`) with an `addUri`-style options object and queue position
+/// (also `addTorrent`'s).
+pub(super) fn add_source(
+    downloads: &mut dyn Downloads,
+    source: Source,
+    uri: &str,
+    given_options: Option<&Value>,
+    position: Option<&Value>,
+) -> Reply {
     let base = downloads.dest();
-    let finished = given(&base, params.get(1))?
+    let finished = given(&base, given_options)?
         .finish(
             &base,
             Place {
@@ -55,7 +67,7 @@ pub(super) fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply 
         )
         .map_err(|e| RpcFailure(e.to_string()))?;
     // aria2's third parameter: where in the waiting queue the download goes.
-    let position = match params.get(2) {
+    let position = match position {
         None | Some(Value::Null) => None,
         Some(value) => match integer(value) {
             Some(n) if n >= 0 => Some(n),
@@ -67,8 +79,7 @@ pub(super) fn add_uri(downloads: &mut dyn Downloads, params: &[Value]) -> Reply 
         },
     };
     // aria2's `pause` option: added paused, to be unpaused later.
-    let paused = params
-        .get(1)
+    let paused = given_options
         .and_then(|o| o.get("pause"))
         .is_some_and(|p| p == "true" || p == &Value::Bool(true));
     // Over the RPC a client may name only paths inside the destination: the option table
