@@ -36,6 +36,10 @@ pub struct Settings {
     pub max_rate: u64,
     /// Connections per file (1: no splitting).
     pub split: usize,
+    /// BitTorrent's listening port (0: any free one) and whether it uses the DHT; set over
+    /// the RPC (`listen-port`, `enable-dht`), taken when the first torrent starts.
+    pub bt_listen_port: u16,
+    pub bt_dht: bool,
     pub overwrite: bool,
     /// Skip an item whose file is already there and complete (wins over `overwrite`).
     pub skip_existing: bool,
@@ -108,6 +112,8 @@ impl Default for Settings {
             max_size_mib: 0.0,
             max_rate: 0,
             split: limits.split,
+            bt_listen_port: limits.listen_port,
+            bt_dht: limits.dht,
             overwrite: false,
             skip_existing: false,
             proxy: ProxyChoice::System,
@@ -271,8 +277,8 @@ impl Settings {
                 .then_some((self.max_size_mib * 1024.0 * 1024.0) as u64),
             split: self.split.clamp(1, SPLIT_MAX),
             min_split_size: defaults.min_split_size,
-            listen_port: defaults.listen_port,
-            dht: defaults.dht,
+            listen_port: self.bt_listen_port,
+            dht: self.bt_dht,
         }
     }
 
@@ -291,6 +297,8 @@ impl Settings {
             .map_or(0.0, |b| b as f64 / (1024.0 * 1024.0));
         self.max_rate = limits.max_rate.unwrap_or(0);
         self.split = limits.split;
+        self.bt_listen_port = limits.listen_port;
+        self.bt_dht = limits.dht;
     }
 
     /// Where and how files are written. `system_locale` (a BCP-47 tag) picks the legacy

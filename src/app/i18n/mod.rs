@@ -106,7 +106,7 @@ keys! {
     ColStatus, ColName, ColProgress, ColSize, ColSpeed, ColEta, ColElapsed, ColSource,
     StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,
     StatusCancelled, StatusPaused, StatusRemoved, RetryIn, ConnectingTry, RunningTry, WaitingForPart, Calculating, RunningOver, RunningOverLong,
-    StreamSegments, StreamRecorded, Quality, Variants,
+    StreamSegments, StreamRecorded, Quality, Variants, TorrentMetadata, TorrentPeers, TorrentSeeding,
     Connections, QueuedForHost, QueuedForHostLong, QueuedForSlot, QueuedForSlotLong,
     Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, ItemRate, GlobalRate, RowMenu,
     Details, Source, Folder, SavedAs, Digest, Expected, Error, ReadAs,

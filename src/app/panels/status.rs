@@ -79,6 +79,9 @@ pub(super) fn status_text(
             T::RunningTry,
             &[("n", &attempt.to_string()), ("of", &of.to_string())],
         ),
+        State::Connecting { .. } | State::Running { .. } if row.swarm.is_some() => {
+            torrent_text(tr, row).unwrap_or_else(|| tr.status(row.status()).to_owned())
+        }
         State::Running { .. } | State::Paused { .. } if row.stream.is_some() => {
             let mut text = tr.status(row.status()).to_owned();
             if let Some(segments) = stream_text(tr, row) {
@@ -93,6 +96,27 @@ pub(super) fn status_text(
         }
         _ => tr.status(row.status()).to_owned(),
     }
+}
+
+/// A running torrent: "fetching metadata…" (a magnet link), its peers and seeds while it
+/// downloads, "seeding · ratio 0.4" once its files are verified and in place.
+fn torrent_text(tr: Tr, row: &Entry) -> Option<String> {
+    let swarm = row.swarm?;
+    if swarm.metadata {
+        return Some(tr.get(T::TorrentMetadata).to_owned());
+    }
+    if swarm.seeding {
+        let ratio = swarm.uploaded as f64 / row.total().unwrap_or(0).max(1) as f64;
+        return Some(tr.fill(T::TorrentSeeding, &[("ratio", &format!("{ratio:.2}"))]));
+    }
+    let peers = tr.fill(
+        T::TorrentPeers,
+        &[
+            ("peers", &swarm.peers.to_string()),
+            ("seeds", &swarm.seeds.to_string()),
+        ],
+    );
+    Some(format!("{} · {peers}", tr.status(row.status())))
 }
 
 /// A video stream's segments ("12 of 60 segments", or for a live recording "12 segments
@@ -219,5 +243,76 @@ mod tests {
             status_text(Tr(Lang::En), row, t0, &model, &around),
             "downloading (retry 1 of 3)"
         );
+    }
+
+    /// A torrent's row says it waits for its metadata, then its peers and seeds, then that it
+    /// seeds and its ratio.
+    #[test]
+    fn a_torrent_row_says_metadata_peers_and_seeding() {
+        use crate::protocol::Swarm;
+        let t0 = Instant::now();
+        let mut model = Model::default();
+        let uri = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567".to_owned();
+        let new = NewEntry {
+            source: Ok(Source::parse(&uri, std::path::Path::new("/")).expect("a magnet")),
+            uri,
+            guessed: false,
+            dest: "/d".into(),
+            checksum: None,
+            options: std::sync::Arc::default(),
+        };
+        model.push(JobId(1), new, t0);
+        let around = Around {
+            caps: Limits::default(),
+            held: None,
+        };
+        let swarm = |swarm: Swarm| Event::Swarm {
+            id: JobId(1),
+            swarm,
+        };
+        let said = |model: &Model, lang| {
+            let row = model.row(JobId(1)).expect("row");
+            status_text(Tr(lang), row, t0, model, &around)
+        };
+        model.apply(Event::Connecting { id: JobId(1) }, t0);
+        model.apply(
+            swarm(Swarm {
+                metadata: true,
+                ..Swarm::default()
+            }),
+            t0,
+        );
+        assert_eq!(said(&model, Lang::En), "fetching metadata…");
+        assert_eq!(said(&model, Lang::Zh), "正在获取元数据…");
+        model.apply(
+            Event::Started {
+                id: JobId(1),
+                name: "set".into(),
+                total: Some(1000),
+                done: 0,
+                resumable: true,
+            },
+            t0,
+        );
+        model.apply(
+            swarm(Swarm {
+                peers: 3,
+                seeds: 2,
+                ..Swarm::default()
+            }),
+            t0,
+        );
+        assert_eq!(said(&model, Lang::En), "downloading · 3 peers, 2 seeds");
+        model.apply(
+            swarm(Swarm {
+                peers: 1,
+                uploaded: 400,
+                seeding: true,
+                ..Swarm::default()
+            }),
+            t0,
+        );
+        assert_eq!(said(&model, Lang::En), "seeding · ratio 0.40");
+        assert_eq!(said(&model, Lang::Zh), "做种中 · 分享率 0.40");
     }
 }
