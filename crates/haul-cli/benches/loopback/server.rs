@@ -238,7 +238,7 @@ impl Nginx {
              types {{ }}\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n\
              client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n\
              fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
-             server {{ listen {host}:{port}; root {};\n    location ~ ^/(w5|w9|w10)/ {{ limit_rate 4m; }}\n    location ~ ^/w11/ {{ limit_rate 2m; }}\n    location = /nginx-status {{ stub_status; }} }}\n}}\n",
+             server {{ listen {host}:{port}; root {};\n    location ~ ^/(w5|w9|w10)/ {{ limit_rate 4m; }}\n    location ~ ^/w11/ {{ limit_rate 2m; sendfile_max_chunk 128k; }}\n    location = /nginx-status {{ stub_status; }} }}\n}}\n",
             root.display()
         );
         let conf_path = dir.join("nginx.conf");
