@@ -104,9 +104,26 @@ async fn a_torrent_file_of_many_files_lands_byte_exact_and_select_file_fetches_o
     assert!(std::fs::read(dest.join("set/b.txt")).expect("b") == b);
     assert!(std::fs::read(dest.join("set/sub/c.dat")).expect("c") == c);
 
-    // The same torrent again into the same folder: a new top folder, never over the first.
+    // The same command again: skipped, as haul-cli skips what is complete (no copy).
+    let mut args = common(&dest);
+    args.extend([
+        s("--bt-tracker"),
+        tracker.announce(),
+        torrent.display().to_string(),
+    ]);
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let (items, _) = json_lines(&output);
+    assert_eq!(items[0]["status"], "skipped", "{items:?}");
+    assert_eq!(
+        files_under(&dest),
+        ["set/a.bin", "set/b.txt", "set/sub/c.dat"]
+    );
+
+    // Fetched again on purpose: a new top folder, never over the first.
     let mut again = common(&dest);
     again.extend([
+        s("--no-skip-existing"),
         s("--bt-tracker"),
         tracker.announce(),
         s("--select-file"),

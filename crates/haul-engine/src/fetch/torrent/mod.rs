@@ -205,7 +205,8 @@ async fn run(
         // Nothing verified: nothing to keep. Otherwise its verified pieces are kept for the
         // next run.
         let kept = shared.received.load(Ordering::Relaxed);
-        if result.is_ok() || job.cancelled() || kept == 0 {
+        let skipped = matches!(result, Err(Stop::Exists(_)));
+        if result.is_ok() || skipped || job.cancelled() || kept == 0 {
             let _ = blocking(move || {
                 let _ = std::fs::remove_dir_all(&work);
                 Ok(())
@@ -280,12 +281,14 @@ async fn follow(
         }
         if !announced {
             announced = true;
-            let name = slot
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .as_ref()
-                .map(|l| l.top.clone())
-                .unwrap_or_default();
+            let layout = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            if job.output.skip_existing
+                && let Some(layout) = &layout
+                && let Some(there) = already_there(job, layout, handle.only_files())
+            {
+                return Err(Stop::Exists(there));
+            }
+            let name = layout.map(|l| l.top.clone()).unwrap_or_default();
             shared
                 .received
                 .store(stats.progress_bytes, Ordering::Relaxed);
@@ -348,6 +351,26 @@ async fn follow(
             _ => {}
         }
     }
+}
+
+/// With `skip_existing` (haul-cli's default): the torrent's top file or folder when every
+/// chosen file is already there under its final name, with its size (the same command run
+/// again makes no `name (1)` copy).
+fn already_there(
+    job: &Job,
+    layout: &storage::Layout,
+    chosen: Option<Vec<usize>>,
+) -> Option<std::path::PathBuf> {
+    let chosen = chosen.unwrap_or_else(|| (0..layout.entries.len()).collect());
+    let complete = chosen
+        .iter()
+        .filter_map(|&i| layout.entries.get(i))
+        .all(|e| {
+            e.padding
+                || std::fs::metadata(job.output.dest.join(&e.relative))
+                    .is_ok_and(|m| m.is_file() && m.len() == e.length)
+        });
+    complete.then(|| job.output.dest.join(&layout.top))
 }
 
 /// Whether seeding is over: the share ratio reached (uploaded ÷ the chosen bytes), or the
