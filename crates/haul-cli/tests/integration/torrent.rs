@@ -586,3 +586,93 @@ async fn a_web_link_to_a_torrent_fetches_the_torrent_unless_follow_torrent_is_fa
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert_eq!(files_under(&kept), ["linked.torrent"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_paused_over_the_rpc_resumes_without_fetching_its_verified_pieces_again() {
+    use crate::rpc::{SECRET, post, start};
+    use haul_testkit::tools::call;
+    use serde_json::json;
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let size = 3_000_000;
+    let body = bytes(size, 11);
+    std::fs::write(data.join("paused.bin"), &body).expect("content");
+    let torrent = dir.path().join("paused.torrent");
+    let hash = make_torrent(&data.join("paused.bin"), &torrent, 16, None);
+    let seeder = Seeder::start(&torrent, &data, None, Some(1_000_000));
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = start(&dest).await;
+    let token = format!("token:{SECRET}");
+    let ask = |method: &'static str, params: serde_json::Value| {
+        let port = rpc.port;
+        async move { post(port, call(method, params), &[]).await.1 }
+    };
+    let reply = ask(
+        "aria2.changeGlobalOption",
+        json!([token, {"enable-dht": "false"}]),
+    )
+    .await;
+    assert_eq!(reply["result"], "OK", "{reply}");
+    let reply = ask(
+        "aria2.addUri",
+        json!([token, [seeder.magnet(&hash)], {"seed-time": "0"}]),
+    )
+    .await;
+    let gid = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = ask("aria2.tellStatus", json!([token, gid])).await["result"].clone();
+        let done: u64 = status["completedLength"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        if done >= 1_000_000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "too slow: {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let reply = ask("aria2.pause", json!([token, gid])).await;
+    assert_eq!(reply["result"], gid, "{reply}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ask("aria2.tellStatus", json!([token, gid])).await["result"]["status"] != "paused" {
+        assert!(Instant::now() < deadline, "never paused");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = seeder.uploaded();
+    assert!(
+        dest.join(format!(".haul-torrent-{hash}")).is_dir(),
+        "the pieces are kept"
+    );
+    assert!(
+        !dest.join("paused.bin").exists(),
+        "nothing under its final name yet"
+    );
+
+    let reply = ask("aria2.unpause", json!([token, gid])).await;
+    assert_eq!(reply["result"], gid, "{reply}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = ask("aria2.tellStatus", json!([token, gid])).await["result"].clone();
+        if status["status"] == "complete" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never finished: {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(std::fs::read(dest.join("paused.bin")).expect("file") == body);
+    let again = seeder.uploaded() - before;
+    assert!(
+        again <= size as u64 - before.min(size as u64) + 1024 * 1024,
+        "after the pause it took {again} bytes of a {size}-byte file, {before} sent before"
+    );
+}
