@@ -40,6 +40,8 @@ pub struct Settings {
     /// the RPC (`listen-port`, `enable-dht`), taken when the first torrent starts.
     pub bt_listen_port: u16,
     pub bt_dht: bool,
+    /// What torrents send, all together, in bytes/s; 0: no limit (set over the RPC).
+    pub bt_upload_rate: u64,
     pub overwrite: bool,
     /// Skip an item whose file is already there and complete (wins over `overwrite`).
     pub skip_existing: bool,
@@ -114,6 +116,7 @@ impl Default for Settings {
             split: limits.split,
             bt_listen_port: limits.listen_port,
             bt_dht: limits.dht,
+            bt_upload_rate: 0,
             overwrite: false,
             skip_existing: false,
             proxy: ProxyChoice::System,
@@ -277,6 +280,7 @@ impl Settings {
                 .then_some((self.max_size_mib * 1024.0 * 1024.0) as u64),
             split: self.split.clamp(1, SPLIT_MAX),
             min_split_size: defaults.min_split_size,
+            max_upload_rate: (self.bt_upload_rate > 0).then_some(self.bt_upload_rate),
             listen_port: self.bt_listen_port,
             dht: self.bt_dht,
         }
@@ -299,6 +303,7 @@ impl Settings {
         self.split = limits.split;
         self.bt_listen_port = limits.listen_port;
         self.bt_dht = limits.dht;
+        self.bt_upload_rate = limits.max_upload_rate.unwrap_or(0);
     }
 
     /// Where and how files are written. `system_locale` (a BCP-47 tag) picks the legacy

@@ -1,6 +1,6 @@
 //! aria2's BitTorrent flags: the per-item ones (`--select-file`, `--seed-ratio`,
 //! `--seed-time`, `--bt-tracker`, `--follow-torrent`) set through the option table under each list line's own,
-//! the engine's (`--listen-port`, `--enable-dht`), and `--show-files`, which lists a
+//! the engine's (`--max-overall-upload-limit`, `--listen-port`, `--enable-dht`), and `--show-files`, which lists a
 //! `.torrent` file's contents instead of fetching it.
 //!
 //! Owns: those flags. Must not touch: the request flags (`request`), the batch (`main`).
@@ -29,6 +29,10 @@ pub struct TorrentArgs {
     /// Trackers to announce to besides the torrent's own (comma-separated).
     #[arg(long = "bt-tracker", value_name = "URL,…")]
     bt_tracker: Option<String>,
+    /// What torrents send to peers, all together, in bytes a second (K, M suffixes), e.g. 500K.
+    #[arg(long = "max-overall-upload-limit", value_name = "RATE",
+          value_parser = haul_core::human::parse_size)]
+    max_overall_upload_limit: Option<u64>,
     /// The port BitTorrent peers connect to (default: any free port).
     #[arg(long = "listen-port", value_name = "PORT")]
     listen_port: Option<u16>,
@@ -66,6 +70,9 @@ impl TorrentArgs {
 
     /// The engine's BitTorrent settings from the flags.
     pub fn limits(&self, limits: &mut Limits) {
+        if let Some(rate) = self.max_overall_upload_limit {
+            limits.max_upload_rate = (rate > 0).then_some(rate);
+        }
         if let Some(port) = self.listen_port {
             limits.listen_port = port;
         }

@@ -368,6 +368,9 @@ async fn seeding_goes_on_until_the_ratio_then_ends() {
         port.to_string(),
         s("--seed-ratio"),
         s("1.0"),
+        // 150 KiB/s: the 600 kB take the downloader about four seconds from Haul.
+        s("--max-overall-upload-limit"),
+        s("150K"),
         s("--bt-tracker"),
         tracker.announce(),
         torrent.display().to_string(),
@@ -380,6 +383,7 @@ async fn seeding_goes_on_until_the_ratio_then_ends() {
     }
     // Haul has the file and seeds it; the only other peer now is a new downloader.
     drop(seeder);
+    let seeding = Instant::now();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!haul.is_finished(), "ended before seeding to its ratio");
     let leech_dir = dir.path().join("leech");
@@ -413,6 +417,11 @@ async fn seeding_goes_on_until_the_ratio_then_ends() {
         .expect("seeding ended at the ratio")
         .expect("join");
     assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let seeded = seeding.elapsed();
+    assert!(
+        seeded >= Duration::from_millis(2500),
+        "the upload limit did not hold: {seeded:?}"
+    );
     let (items, _) = json_lines(&output);
     assert_eq!(items[0]["status"], "done", "{items:?}");
     let leeched = tokio::time::timeout(Duration::from_secs(30), leech)

@@ -514,6 +514,7 @@ pub fn global_value(limits: &Limits, output: &Output, name: &str) -> Option<Stri
         "allow-overwrite" => output.overwrite.to_string(),
         "skip-existing" => output.skip_existing.to_string(),
         "content-disposition" => output.content_disposition.to_string(),
+        "max-overall-upload-limit" => limits.max_upload_rate.unwrap_or(0).to_string(),
         "listen-port" => limits.listen_port.to_string(),
         "enable-dht" => limits.dht.to_string(),
         other => {
@@ -568,6 +569,7 @@ pub fn set_global(
         "allow-overwrite" => output.overwrite = switch(value).map_err(bad)?,
         "skip-existing" => output.skip_existing = switch(value).map_err(bad)?,
         "content-disposition" => output.content_disposition = switch(value).map_err(bad)?,
+        "max-overall-upload-limit" => limits.max_upload_rate = rate(value).map_err(bad)?,
         "listen-port" => {
             limits.listen_port = u16::try_from(count(spec, value).map_err(bad)?).unwrap_or(0);
         }

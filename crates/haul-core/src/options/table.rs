@@ -465,6 +465,15 @@ pub const OPTIONS: &[Spec] = &[
         help: "Name files from the server's Content-Disposition when it gives one.",
     },
     Spec {
+        name: "max-overall-upload-limit",
+        aliases: &[],
+        scope: Scope::Global,
+        kind: Kind::Rate,
+        places: CLI.and(RPC),
+        cli: Some("--max-overall-upload-limit RATE"),
+        help: "What torrents send to peers, all together, in bytes a second (500K; 0: none).",
+    },
+    Spec {
         name: "listen-port",
         aliases: &[],
         scope: Scope::Global,

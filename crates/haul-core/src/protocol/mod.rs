@@ -87,6 +87,9 @@ pub struct Limits {
     /// A file is split only when it is at least twice this many bytes (aria2's
     /// `--min-split-size`).
     pub min_split_size: u64,
+    /// What torrents send to peers, all together, in bytes/s (aria2's
+    /// `--max-overall-upload-limit`); `None`: no limit. Taken when the first torrent starts.
+    pub max_upload_rate: Option<u64>,
     /// The port BitTorrent peers connect to (aria2's `--listen-port`); 0: any free one.
     pub listen_port: u16,
     /// Find BitTorrent peers through the DHT (aria2's `--enable-dht`).
@@ -107,6 +110,7 @@ impl Default for Limits {
             max_rate: None,
             split: 4,
             min_split_size: 8 * 1024 * 1024,
+            max_upload_rate: None,
             listen_port: 0,
             dht: true,
         }

@@ -74,6 +74,7 @@ const LIMITS_DEFAULT: crate::protocol::Limits = crate::protocol::Limits {
     max_rate: None,
     split: 1,
     min_split_size: 0,
+    max_upload_rate: None,
     listen_port: 0,
     dht: false,
 };

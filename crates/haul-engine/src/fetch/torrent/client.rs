@@ -65,7 +65,9 @@ async fn start(limits: &Limits, dest: &std::path::Path) -> Result<Arc<Session>, 
                 download_bps: limits
                     .max_rate
                     .and_then(|r| NonZeroU32::new(u32::try_from(r).unwrap_or(u32::MAX))),
-                upload_bps: None,
+                upload_bps: limits
+                    .max_upload_rate
+                    .and_then(|r| NonZeroU32::new(u32::try_from(r).unwrap_or(u32::MAX))),
             },
             client_name_and_version: Some(format!("Haul {}", env!("CARGO_PKG_VERSION"))),
             ..SessionOptions::default()
