@@ -451,6 +451,7 @@ mod tests {
             "--rpc-allow-origin",
             "--install-browser-host",
             "--uninstall-browser-host",
+            "--show-files",
             "--help",
             "--version",
         ];
