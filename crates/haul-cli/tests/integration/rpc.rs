@@ -147,7 +147,12 @@ async fn every_way_in_that_must_be_refused_is_refused_and_nothing_is_written() {
     let (status, _) = post(rpc.port, big, &[]).await;
     assert_eq!(status, 413);
     // An unknown method says so, in aria2's error shape.
-    let (_, reply) = post(rpc.port, call("aria2.addTorrent", json!([token, "x"])), &[]).await;
+    let (_, reply) = post(
+        rpc.port,
+        call("aria2.addMetalink", json!([token, "x"])),
+        &[],
+    )
+    .await;
     assert_eq!(reply["error"]["code"], 1);
     assert!(error_of(&reply).contains("No such method"), "{reply}");
     // system.multicall: each call carries its own token; a bad one fails alone.
