@@ -195,22 +195,27 @@ mod tests {
     use crate::session::NewEntry;
     use std::time::Duration;
 
-    /// A retry under way says so while it runs (a stalling server showed plain
-    /// "downloading" for each try's whole stall time).
-    #[test]
-    fn a_retry_says_so_while_it_runs() {
-        let t0 = Instant::now();
+    /// A list with one row, for `uri`, as job 1.
+    fn one_row(uri: &str, t0: Instant) -> Model {
         let mut model = Model::default();
-        let uri = "http://h/a.bin".to_owned();
         let new = NewEntry {
-            source: Ok(Source::parse(&uri, std::path::Path::new("/")).expect("a URL")),
-            uri,
+            source: Ok(Source::parse(uri, std::path::Path::new("/")).expect("a source")),
+            uri: uri.to_owned(),
             guessed: false,
             dest: "/d".into(),
             checksum: None,
             options: std::sync::Arc::default(),
         };
         model.push(JobId(1), new, t0);
+        model
+    }
+
+    /// A retry under way says so while it runs (a stalling server showed plain
+    /// "downloading" for each try's whole stall time).
+    #[test]
+    fn a_retry_says_so_while_it_runs() {
+        let t0 = Instant::now();
+        let mut model = one_row("http://h/a.bin", t0);
         let started = || Event::Started {
             id: JobId(1),
             name: "a.bin".into(),
@@ -251,17 +256,10 @@ mod tests {
     fn a_torrent_row_says_metadata_peers_and_seeding() {
         use crate::protocol::Swarm;
         let t0 = Instant::now();
-        let mut model = Model::default();
-        let uri = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567".to_owned();
-        let new = NewEntry {
-            source: Ok(Source::parse(&uri, std::path::Path::new("/")).expect("a magnet")),
-            uri,
-            guessed: false,
-            dest: "/d".into(),
-            checksum: None,
-            options: std::sync::Arc::default(),
-        };
-        model.push(JobId(1), new, t0);
+        let mut model = one_row(
+            "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567",
+            t0,
+        );
         let around = Around {
             caps: Limits::default(),
             held: None,

@@ -31,19 +31,84 @@ fn common(dest: &Path) -> Vec<String> {
     ]
 }
 
+/// One file of `size` bytes (pattern `seed`) made into a torrent and seeded by aria2c (at most
+/// `upload_limit` bytes a second), in `dir`: the file's bytes, the torrent's info hash, the
+/// seeder.
+fn seeded_file(
+    dir: &Path,
+    name: &str,
+    size: usize,
+    seed: u8,
+    upload_limit: Option<u64>,
+) -> (Vec<u8>, String, Seeder) {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let body = bytes(size, seed);
+    std::fs::write(data.join(name), &body).expect("content");
+    let torrent = dir.join(format!("{name}.torrent"));
+    let hash = make_torrent(&data.join(name), &torrent, 16, None);
+    let seeder = Seeder::start(&torrent, &data, None, upload_limit);
+    (body, hash, seeder)
+}
+
+/// `haul-cli --enable-rpc` saving into `dest`, with the DHT turned off over the RPC before
+/// the first torrent starts the engine's BitTorrent session.
+struct Rpc {
+    server: crate::rpc::Rpc,
+    token: String,
+}
+
+impl Rpc {
+    async fn start(dest: &Path) -> Rpc {
+        let rpc = Rpc {
+            server: crate::rpc::start(dest).await,
+            token: format!("token:{}", crate::rpc::SECRET),
+        };
+        let reply = rpc
+            .ask(
+                "aria2.changeGlobalOption",
+                serde_json::json!([{"enable-dht": "false"}]),
+            )
+            .await;
+        assert_eq!(reply["result"], "OK", "{reply}");
+        rpc
+    }
+
+    /// Calls `method` with the token before `params`; the whole reply.
+    async fn ask(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let mut all = vec![serde_json::json!(self.token)];
+        all.extend(params.as_array().cloned().unwrap_or_default());
+        let body = haul_testkit::tools::call(method, serde_json::Value::Array(all));
+        crate::rpc::post(self.server.port, body, &[]).await.1
+    }
+
+    /// `gid`'s status once `done` holds for it (at most `within`).
+    async fn until(
+        &self,
+        gid: &str,
+        within: Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let status =
+                self.ask("aria2.tellStatus", serde_json::json!([gid])).await["result"].clone();
+            if done(&status) {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "not yet: {status}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_magnet_with_a_peer_hint_gets_its_metadata_and_file_from_the_peer() {
     if !have_peers() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data");
-    let body = bytes(1_500_000, 7);
-    std::fs::write(data.join("single.bin"), &body).expect("content");
-    let torrent = dir.path().join("single.torrent");
-    let hash = make_torrent(&data.join("single.bin"), &torrent, 32, None);
-    let seeder = Seeder::start(&torrent, &data, None, None);
+    let (body, hash, seeder) = seeded_file(dir.path(), "single.bin", 1_500_000, 7, None);
     let dest = dir.path().join("out");
     let mut args = common(&dest);
     args.push(seeder.magnet(&hash));
@@ -290,15 +355,9 @@ async fn kill_9_then_the_same_command_fetches_no_verified_piece_twice() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data");
     let size = 4_000_000;
-    let body = bytes(size, 9);
-    std::fs::write(data.join("big.bin"), &body).expect("content");
-    let torrent = dir.path().join("big.torrent");
-    let hash = make_torrent(&data.join("big.bin"), &torrent, 16, None);
     // The seeder sends at most 1 MB/s: the kill lands mid-way.
-    let seeder = Seeder::start(&torrent, &data, None, Some(1_000_000));
+    let (body, hash, seeder) = seeded_file(dir.path(), "big.bin", size, 9, Some(1_000_000));
     let dest = dir.path().join("out");
     let mut args = common(&dest);
     args.push(seeder.magnet(&hash));
@@ -435,8 +494,6 @@ async fn seeding_goes_on_until_the_ratio_then_ends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm() {
-    use crate::rpc::{SECRET, post, start};
-    use haul_testkit::tools::call;
     use serde_json::json;
     if !have_peers() {
         return;
@@ -460,91 +517,47 @@ async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm
 
     let dest = dir.path().join("dest");
     std::fs::create_dir_all(&dest).expect("dest");
-    let rpc = start(&dest).await;
-    let token = format!("token:{SECRET}");
-    // No DHT in tests: set before the first torrent starts the engine's BitTorrent session.
-    let (_, reply) = post(
-        rpc.port,
-        call(
-            "aria2.changeGlobalOption",
-            json!([token, {"enable-dht": "false"}]),
-        ),
-        &[],
-    )
-    .await;
-    assert_eq!(reply["result"], "OK", "{reply}");
-    let (_, reply) = post(
-        rpc.port,
-        call(
-            "aria2.addTorrent",
-            json!([token, encoded, [], {
-                "select-file": "2",
-                "seed-time": "0",
-                "bt-tracker": tracker.announce(),
-            }]),
-        ),
-        &[],
-    )
-    .await;
+    let rpc = Rpc::start(&dest).await;
+    let options = json!({"select-file": "2", "seed-time": "0", "bt-tracker": tracker.announce()});
+    let reply = rpc
+        .ask("aria2.addTorrent", json!([encoded, [], options]))
+        .await;
     let gid = reply["result"]
         .as_str()
         .unwrap_or_else(|| panic!("{reply}"))
         .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        let (_, reply) = post(rpc.port, call("aria2.tellStatus", json!([token, gid])), &[]).await;
-        let status = reply["result"].clone();
-        if status["status"] == "complete" || status["status"] == "error" {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "never finished: {status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let status = rpc
+        .until(&gid, Duration::from_secs(30), |s| {
+            s["status"] == "complete" || s["status"] == "error"
+        })
+        .await;
     assert_eq!(status["status"], "complete", "{status}");
     assert_eq!(status["bittorrent"]["info"]["name"], "pair", "{status}");
     assert!(status["numSeeders"].as_str().is_some(), "{status}");
     assert_eq!(status["uploadLength"], "0", "{status}");
-    assert_eq!(
-        files_under(&dest)
-            .iter()
-            .filter(|f| !f.starts_with(".haul-torrents/"))
-            .collect::<Vec<_>>(),
-        ["pair/b.bin"]
-    );
+    let landed: Vec<String> = files_under(&dest)
+        .into_iter()
+        .filter(|f| !f.starts_with(".haul-torrents/"))
+        .collect();
+    assert_eq!(landed, ["pair/b.bin"]);
     assert!(std::fs::read(dest.join("pair/b.bin")).expect("b") == b);
 
     // A bad file fails as its download, saying why; base64 that is not is refused at once.
-    let (_, reply) = post(
-        rpc.port,
-        call("aria2.addTorrent", json!([token, "bm90IGEgdG9ycmVudA=="])),
-        &[],
-    )
-    .await;
+    let reply = rpc
+        .ask("aria2.addTorrent", json!(["bm90IGEgdG9ycmVudA=="]))
+        .await;
     let bad = reply["result"]
         .as_str()
         .unwrap_or_else(|| panic!("{reply}"))
         .to_owned();
-    let (_, reply) = post(
-        rpc.port,
-        call("aria2.addTorrent", json!([token, "%%%"])),
-        &[],
-    )
-    .await;
-    assert!(
-        reply["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("base64")),
-        "{reply}"
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_, reply) = post(rpc.port, call("aria2.tellStatus", json!([token, bad])), &[]).await;
-    assert_eq!(reply["result"]["status"], "error", "{reply}");
-    assert!(
-        reply["result"]["errorMessage"]
-            .as_str()
-            .is_some_and(|m| m.contains("not a valid .torrent file")),
-        "{reply}"
-    );
+    let reply = rpc.ask("aria2.addTorrent", json!(["%%%"])).await;
+    let refused = reply["error"]["message"].as_str().unwrap_or_default();
+    assert!(refused.contains("base64"), "{reply}");
+    let status = rpc
+        .until(&bad, Duration::from_secs(10), |s| s["status"] == "error")
+        .await;
+    let said = status["errorMessage"].as_str().unwrap_or_default();
+    assert!(said.contains("not a valid .torrent file"), "{status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -598,64 +611,36 @@ async fn a_web_link_to_a_torrent_fetches_the_torrent_unless_follow_torrent_is_fa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_torrent_paused_over_the_rpc_resumes_without_fetching_its_verified_pieces_again() {
-    use crate::rpc::{SECRET, post, start};
-    use haul_testkit::tools::call;
     use serde_json::json;
     if !have_peers() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data");
     let size = 3_000_000;
-    let body = bytes(size, 11);
-    std::fs::write(data.join("paused.bin"), &body).expect("content");
-    let torrent = dir.path().join("paused.torrent");
-    let hash = make_torrent(&data.join("paused.bin"), &torrent, 16, None);
-    let seeder = Seeder::start(&torrent, &data, None, Some(1_000_000));
+    let (body, hash, seeder) = seeded_file(dir.path(), "paused.bin", size, 11, Some(1_000_000));
     let dest = dir.path().join("dest");
     std::fs::create_dir_all(&dest).expect("dest");
-    let rpc = start(&dest).await;
-    let token = format!("token:{SECRET}");
-    let ask = |method: &'static str, params: serde_json::Value| {
-        let port = rpc.port;
-        async move { post(port, call(method, params), &[]).await.1 }
-    };
-    let reply = ask(
-        "aria2.changeGlobalOption",
-        json!([token, {"enable-dht": "false"}]),
-    )
-    .await;
-    assert_eq!(reply["result"], "OK", "{reply}");
-    let reply = ask(
-        "aria2.addUri",
-        json!([token, [seeder.magnet(&hash)], {"seed-time": "0"}]),
-    )
-    .await;
+    let rpc = Rpc::start(&dest).await;
+    let options = json!({"seed-time": "0"});
+    let reply = rpc
+        .ask("aria2.addUri", json!([[seeder.magnet(&hash)], options]))
+        .await;
     let gid = reply["result"]
         .as_str()
         .unwrap_or_else(|| panic!("{reply}"))
         .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status = ask("aria2.tellStatus", json!([token, gid])).await["result"].clone();
-        let done: u64 = status["completedLength"]
+    let done = |s: &serde_json::Value| -> u64 {
+        s["completedLength"]
             .as_str()
             .and_then(|d| d.parse().ok())
-            .unwrap_or(0);
-        if done >= 1_000_000 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "too slow: {status}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let reply = ask("aria2.pause", json!([token, gid])).await;
+            .unwrap_or(0)
+    };
+    rpc.until(&gid, Duration::from_secs(20), |s| done(s) >= 1_000_000)
+        .await;
+    let reply = rpc.ask("aria2.pause", json!([gid])).await;
     assert_eq!(reply["result"], gid, "{reply}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while ask("aria2.tellStatus", json!([token, gid])).await["result"]["status"] != "paused" {
-        assert!(Instant::now() < deadline, "never paused");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    rpc.until(&gid, Duration::from_secs(10), |s| s["status"] == "paused")
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = seeder.uploaded();
     assert!(
@@ -667,17 +652,10 @@ async fn a_torrent_paused_over_the_rpc_resumes_without_fetching_its_verified_pie
         "nothing under its final name yet"
     );
 
-    let reply = ask("aria2.unpause", json!([token, gid])).await;
+    let reply = rpc.ask("aria2.unpause", json!([gid])).await;
     assert_eq!(reply["result"], gid, "{reply}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status = ask("aria2.tellStatus", json!([token, gid])).await["result"].clone();
-        if status["status"] == "complete" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never finished: {status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    rpc.until(&gid, Duration::from_secs(30), |s| s["status"] == "complete")
+        .await;
     assert!(std::fs::read(dest.join("paused.bin")).expect("file") == body);
     let again = seeder.uploaded() - before;
     assert!(
