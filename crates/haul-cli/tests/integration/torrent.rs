@@ -663,3 +663,64 @@ async fn a_torrent_paused_over_the_rpc_resumes_without_fetching_its_verified_pie
         "after the pause it took {again} bytes of a {size}-byte file, {before} sent before"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overall_download_limit_changed_over_the_rpc_holds_torrents_already_under_way() {
+    use serde_json::json;
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let size = 1_200_000;
+    let (body, hash, seeder) = seeded_file(dir.path(), "slow.bin", size, 12, None);
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = Rpc::start(&dest).await;
+    // Under way at 20 KiB/s first (so it is still running when the limit changes)…
+    let reply = rpc
+        .ask(
+            "aria2.changeGlobalOption",
+            json!([{"max-overall-download-limit": "20K"}]),
+        )
+        .await;
+    assert_eq!(reply["result"], "OK", "{reply}");
+    let options = json!({"seed-time": "0"});
+    let reply = rpc
+        .ask("aria2.addUri", json!([[seeder.magnet(&hash)], options]))
+        .await;
+    let gid = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    rpc.until(&gid, Duration::from_secs(20), |s| {
+        s["status"] == "active" && s["totalLength"] != "0"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let early = rpc.until(&gid, Duration::from_secs(1), |_| true).await;
+    let done: u64 = early["completedLength"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        done < size as u64 / 2,
+        "the first limit did not hold: {early}"
+    );
+    // …then the limit is lifted while it runs: it finishes at once.
+    let started = Instant::now();
+    let reply = rpc
+        .ask(
+            "aria2.changeGlobalOption",
+            json!([{"max-overall-download-limit": "0"}]),
+        )
+        .await;
+    assert_eq!(reply["result"], "OK", "{reply}");
+    rpc.until(&gid, Duration::from_secs(20), |s| s["status"] == "complete")
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(std::fs::read(dest.join("slow.bin")).expect("file") == body);
+}

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use librqbit::limits::LimitsConfig;
 use librqbit::storage::StorageFactoryExt;
-use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ManagedTorrent};
+use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ManagedTorrent, Session};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
@@ -196,7 +196,7 @@ async fn run(
         }
         Err(e) => return Err(Stop::Failed(add_error(&e))),
     };
-    let result = follow(job, &handle, &slot, stop, shared).await;
+    let result = follow(job, &session, &handle, &slot, stop, shared).await;
     let _ = session.delete(handle.id().into(), false).await;
     let layout = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
     if let Some(layout) = layout {
@@ -253,6 +253,7 @@ fn add_error(e: &anyhow::Error) -> FetchError {
 /// From the metadata to the end: progress, publishing, seeding.
 async fn follow(
     job: &Job,
+    session: &Session,
     handle: &Arc<ManagedTorrent>,
     slot: &storage::Slot,
     stop: &CancellationToken,
@@ -264,12 +265,22 @@ async fn follow(
     let mut seeding_since = Instant::now();
     let mut ticker = tokio::time::interval(TICK);
     let (mut last_progress, mut active) = (u64::MAX, Instant::now());
+    let mut overall = None;
     loop {
         tokio::select! {
             () = stop.cancelled() => {
                 return files.ok_or(Stop::Stopped);
             }
             _ = ticker.tick() => {}
+        }
+        // The overall download limit, also when it changes while torrents run (the session's
+        // is shared by every torrent; an item's own limit is set when it is added).
+        let now = job.rates.global.rate();
+        if overall != Some(now) {
+            overall = Some(now);
+            session.ratelimits.set_download_bps(
+                now.and_then(|r| NonZeroU32::new(u32::try_from(r).unwrap_or(u32::MAX))),
+            );
         }
         let stats = handle.stats();
         if let Some(error) = &stats.error {
