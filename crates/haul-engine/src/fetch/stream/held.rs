@@ -14,10 +14,12 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::Digest as _;
 
 use super::Plan;
+use super::follow::Ready;
 use crate::fetch::Stop;
 use crate::item::{Job, blocking};
 use crate::output::write_error;
@@ -28,6 +30,8 @@ pub(crate) struct Held {
     folder: PathBuf,
     /// Length of each held segment, by (track, index).
     lengths: HashMap<(usize, usize), u64>,
+    /// The first track's segments held, for ffmpeg following the download (`follow`).
+    ready: Option<Arc<Ready>>,
 }
 
 /// What `stream.json` says.
@@ -98,7 +102,11 @@ impl Held {
         if !lengths.is_empty() {
             tracing::info!(held = lengths.len(), "going on from the segments held");
         }
-        Ok(Held { folder, lengths })
+        Ok(Held {
+            folder,
+            lengths,
+            ready: None,
+        })
     }
 
     /// The stream's folder.
@@ -119,6 +127,14 @@ impl Held {
     /// The bytes held.
     pub(crate) fn bytes(&self) -> u64 {
         self.lengths.values().sum()
+    }
+
+    /// Which of the first track's `count` segments are held, told as more are.
+    pub(crate) fn ready(&mut self, count: usize) -> Arc<Ready> {
+        let held = (0..count).map(|i| self.has(0, i)).collect();
+        let ready = Ready::new(held);
+        self.ready = Some(Arc::clone(&ready));
+        ready
     }
 
     /// Where segment `index` of `track` is kept.
@@ -149,6 +165,9 @@ impl Held {
         })
         .await?;
         self.lengths.insert((track, index), length);
+        if let (0, Some(ready)) = (track, &self.ready) {
+            ready.set(index);
+        }
         Ok(())
     }
 

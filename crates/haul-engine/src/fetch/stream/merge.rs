@@ -62,12 +62,13 @@ pub(crate) fn file_name(job: &Job, playlist_name: &str, plan: &Plan, remux: bool
     format!("{stem}.{ext}")
 }
 
-/// Merges the held segments of `plan` into the file `name` and commits it.
+/// Merges the held segments of `plan` into the file `name` and commits it (`merged`: the file
+/// ffmpeg already remuxed them into as they came).
 pub(crate) async fn merge(
     job: &Job,
     plan: &Plan,
     held: &Held,
-    name: &str,
+    (name, merged): (&str, Option<PathBuf>),
     ffmpeg: Option<PathBuf>,
     stop: &CancellationToken,
 ) -> Result<Committed, Stop> {
@@ -100,7 +101,11 @@ pub(crate) async fn merge(
         .collect();
     match ffmpeg {
         Some(ffmpeg) => {
-            let merged = remux(&ffmpeg, held.folder(), &tracks, stop).await?;
+            // Remuxed already as the segments came (`follow`), else now.
+            let merged = match merged {
+                Some(merged) => merged,
+                None => remux(&ffmpeg, held.folder(), &tracks, stop).await?,
+            };
             let stop = stop.clone();
             blocking(move || {
                 let mut part = create()?;

@@ -22,6 +22,8 @@
 //!   held), so a pause, a failure or `kill -9` goes on with only the missing segments.
 //! - `segments`: fetching segments concurrently under the host's slots and the speed limits,
 //!   each with the item's timeouts and retries, AES-128 decrypted as they arrive.
+//! - `follow`: ffmpeg remuxing a one-track stream as its segments arrive (the merge then
+//!   only takes its file).
 //! - `merge`: the segments in order into one file: remuxed by `ffmpeg -c copy` into `.mp4`
 //!   when ffmpeg is there, else concatenated (`.ts`, or fMP4 with its init segment);
 //!   committed under the final name only once the merge succeeded.
@@ -30,6 +32,7 @@
 //! HTTP's); how a reply is checked (`http`).
 
 mod dash;
+mod follow;
 mod held;
 mod hls;
 mod live;
@@ -219,6 +222,20 @@ pub(crate) async fn run(
     started(job, shared, (name.clone(), None), true);
     let mut report = Report::new(&plan);
     report.held(job, held.count(), true);
+    // One track of a finished stream: ffmpeg remuxes it as its segments arrive.
+    let follow = match (&ffmpeg, plan.tracks.as_slice(), &plan.live) {
+        (Some(ffmpeg), [track], None) => {
+            let segments = (0..track.segments.len()).map(|i| held.path(0, i)).collect();
+            let ready = held.ready(track.segments.len());
+            Some(follow::Follow::start(
+                ffmpeg,
+                held.folder(),
+                segments,
+                ready,
+            ))
+        }
+        _ => None,
+    };
     let fetched = if plan.live.is_some() {
         live::record(job, &mut plan, &mut held, stop, shared, &mut report).await
     } else {
@@ -238,7 +255,17 @@ pub(crate) async fn run(
     } else {
         stop.clone()
     };
-    let committed = merge::merge(job, &plan, &held, &name, ffmpeg, &merging).await?;
+    let merged = match follow {
+        Some(follow) => follow.finish().await.map_or_else(
+            |e| {
+                tracing::info!(error = ?e, "remuxing as the segments came failed; merging them now");
+                None
+            },
+            Some,
+        ),
+        None => None,
+    };
+    let committed = merge::merge(job, &plan, &held, (&name, merged), ffmpeg, &merging).await?;
     held.remove().await;
     Ok(committed)
 }
