@@ -27,12 +27,23 @@ async function check() {
     problem.hidden = !problem.textContent;
   } catch (e) {
     const why = String((e && e.message) || e);
-    // Chromium: "Specified native messaging host not found."; Firefox: "No such native application".
-    const missing = /not found|no such native application/i.test(why);
+    const missing = hostMissing(why);
     show(HAUL.t(missing ? "hostMissing" : "hostBroken"), false);
-    problem.textContent = why;
-    problem.hidden = false;
+    // The browser's own words only where the sentence above cannot say what happened (they
+    // are in English whatever the browser's language).
+    problem.textContent = missing ? "" : why;
+    problem.hidden = missing;
   }
+}
+
+// Chromium: "Specified native messaging host not found."; Firefox: "No such native application".
+function hostMissing(why) {
+  return /not found|no such native application/i.test(why || "");
+}
+
+// Why an item stayed with the browser, in the person's language where it is known.
+function reason(why) {
+  return hostMissing(why) ? HAUL.t("notInstalledShort") : why;
 }
 
 async function render() {
@@ -44,13 +55,13 @@ async function render() {
   for (const r of recent) {
     const li = document.createElement("li");
     const name = r.pick ? HAUL.t("linksPicked", [String(r.pick)]) : r.name;
-    li.textContent = r.ok ? (r.pick ? name : HAUL.t("handed", [name])) : HAUL.t("keptByBrowser", [name, r.why]);
+    li.textContent = r.ok ? (r.pick ? name : HAUL.t("handed", [name])) : HAUL.t("keptByBrowser", [name, reason(r.why)]);
     li.className = r.ok ? "" : "bad";
     li.title = li.textContent;
     list.appendChild(li);
   }
   document.getElementById("none").hidden = recent.length > 0;
-  if (lastProblem && problem.hidden) {
+  if (lastProblem && problem.hidden && !hostMissing(lastProblem)) {
     problem.textContent = lastProblem;
   }
 }

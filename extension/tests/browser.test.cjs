@@ -321,6 +321,8 @@ async function main() {
   assert.ok(!fs.existsSync(path.join(haulDest, "kept.bin")));
   const popup = await shootPopup(context, id, "popup-missing-en.png");
   assert.match(popup, /not installed for this browser/, popup);
+  // Said once, in the person's language: not again in the browser's own (English) words.
+  assert.doesNotMatch(popup, /Specified native messaging host/, popup);
   console.log("ok 8 - with the host missing, the browser kept the download and the popup said so");
   await stop({ browser, proc });
 
