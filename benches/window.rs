@@ -156,7 +156,7 @@ fn main() -> anyhow::Result<()> {
             // for at most its time budget, and a build slower than that (the dev profile on a
             // busy machine) let a backlog of millions of events pile up in the channel, so the
             // peak heap measured the machine's load, not the window (98 to 204 MiB, run to run).
-            let last = ids.iter().take(updating).last();
+            let last = updating.checked_sub(1).and_then(|i| ids.get(i));
             let taken = last.is_none_or(|&id| {
                 h.state()
                     .model()
