@@ -17,7 +17,7 @@ use super::panels::options::{FormFor, OptionsForm};
 use super::{HaulApp, absolute};
 use crate::desktop::Candidate;
 use crate::desktop::saved_queue::SavedOp;
-use crate::protocol::{Command, JobId, Status};
+use crate::protocol::{Command, ItemOptions, JobId, Status};
 
 /// What drawing asks for; applied once per frame, after drawing.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +111,12 @@ pub enum Action {
     ChooseQuality {
         id: JobId,
         quality: crate::protocol::Quality,
+    },
+    /// A torrent's details: fetch these files (`select-file`, from 1; `None`: all) instead
+    /// (the row starts again with them; its verified pieces are kept).
+    ChooseFiles {
+        id: JobId,
+        select: Option<Vec<usize>>,
     },
 }
 
@@ -358,7 +364,12 @@ impl HaulApp {
                 host,
             } => self.trust_certificate(id, fingerprint, host),
             Action::ForgetCertificate(pin) => self.forget_certificate(&pin),
-            Action::ChooseQuality { id, quality } => self.choose_quality(id, quality),
+            Action::ChooseQuality { id, quality } => {
+                self.rerun_with(id, |o| o.quality = Some(quality));
+            }
+            Action::ChooseFiles { id, select } => {
+                self.rerun_with(id, |o| o.torrent.select = select)
+            }
             Action::OpenOptions(None) => {
                 let mut form = OptionsForm::new_items();
                 form.sources = self.toolbar.add_text.trim().to_owned();
@@ -379,10 +390,11 @@ impl HaulApp {
         }
     }
 
-    /// A stream's variant chosen in its details: the row takes it as its `quality` option
-    /// and starts again with it (a running or queued one is paused first and goes on at once;
-    /// a paused, failed or done one waits for Resume or Retry).
-    fn choose_quality(&mut self, id: JobId, quality: crate::protocol::Quality) {
+    /// A choice made in a row's details (a stream's variant: its `quality` option; a torrent's
+    /// files: its `select-file`): the row takes the changed options and starts again with them
+    /// (a running or queued one is paused first and goes on at once; a paused, failed or done
+    /// one waits for Resume or Retry).
+    fn rerun_with(&mut self, id: JobId, change: impl FnOnce(&mut ItemOptions)) {
         let Some(row) = self.model.row(id) else {
             return;
         };
@@ -390,7 +402,7 @@ impl HaulApp {
             return;
         };
         let mut options = (*row.options).clone();
-        options.quality = Some(quality);
+        change(&mut options);
         let edit = Edit {
             uri: row.uri.clone(),
             source,

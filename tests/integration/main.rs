@@ -25,7 +25,7 @@
 //!   Settings open.
 //! - `window_rpc`: the window's RPC driven by aria2p and the npm client.
 //! - `window_session`: the window's list as the one list of downloads (issue 22).
-//! - `window_torrent`: a magnet link's row against an aria2c seeder.
+//! - `window_torrent`: a magnet link's row against an aria2c seeder; choosing its files.
 //! - `window_stream`: a video stream's row, its segments, its variants and choosing one
 //!   (issue 26).
 //! - `window_tray`: the tray icon, the login entry and the clipboard offer.

@@ -195,6 +195,13 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentMetadata, "fetching metadata…"),
     (T::TorrentPeers, "{peers} peers, {seeds} seeds"),
     (T::TorrentSeeding, "seeding · ratio {ratio}"),
+    (T::TorrentFiles, "Files"),
+    (
+        T::TorrentFilesHint,
+        "Untick the files you do not want, then Apply: the download goes on with the ticked ones only (pieces already verified are kept)",
+    ),
+    (T::TorrentFilesChosen, "{n} of {of} files · {size}"),
+    (T::TorrentFilesNone, "At least one file must stay ticked"),
     (T::StreamRecorded, "{done} segments recorded"),
     (T::Quality, "Quality"),
     (

@@ -107,6 +107,7 @@ keys! {
     StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,
     StatusCancelled, StatusPaused, StatusRemoved, RetryIn, ConnectingTry, RunningTry, WaitingForPart, Calculating, RunningOver, RunningOverLong,
     StreamSegments, StreamRecorded, Quality, Variants, TorrentMetadata, TorrentPeers, TorrentSeeding,
+    TorrentFiles, TorrentFilesHint, TorrentFilesChosen, TorrentFilesNone,
     Connections, QueuedForHost, QueuedForHostLong, QueuedForSlot, QueuedForSlotLong,
     Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, ItemRate, GlobalRate, RowMenu,
     Details, Source, Folder, SavedAs, Digest, Expected, Error, ReadAs,

@@ -183,6 +183,13 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentMetadata, "正在获取元数据…"),
     (T::TorrentPeers, "{peers} 个节点，{seeds} 个做种"),
     (T::TorrentSeeding, "做种中 · 分享率 {ratio}"),
+    (T::TorrentFiles, "文件"),
+    (
+        T::TorrentFilesHint,
+        "取消勾选不需要的文件，然后点“应用”：下载只继续勾选的文件（已校验的分块会保留）",
+    ),
+    (T::TorrentFilesChosen, "已选 {n} / {of} 个文件 · {size}"),
+    (T::TorrentFilesNone, "至少要勾选一个文件"),
     (T::StreamRecorded, "已录制 {done} 个分段"),
     (T::Quality, "画质"),
     (T::Variants, "播放列表提供的画质：选择一个改为下载它"),

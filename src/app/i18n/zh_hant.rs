@@ -184,6 +184,13 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentMetadata, "正在取得中繼資料…"),
     (T::TorrentPeers, "{peers} 個節點，{seeds} 個做種"),
     (T::TorrentSeeding, "做種中 · 分享率 {ratio}"),
+    (T::TorrentFiles, "檔案"),
+    (
+        T::TorrentFilesHint,
+        "取消勾選不需要的檔案，然後按「套用」：下載只繼續勾選的檔案（已驗證的區塊會保留）",
+    ),
+    (T::TorrentFilesChosen, "已選 {n} / {of} 個檔案 · {size}"),
+    (T::TorrentFilesNone, "至少要勾選一個檔案"),
     (T::StreamRecorded, "已錄製 {done} 個分段"),
     (T::Quality, "畫質"),
     (T::Variants, "播放清單提供的畫質：選擇一個改為下載它"),

@@ -1,7 +1,8 @@
 //! The details strip: the selected row in full — its address (and how a text without a
 //! scheme was read), its folder, where it was saved and its SHA-256, or why it failed (a
 //! person's sentence, then the technical text; for a certificate nothing vouches for, its
-//! fingerprint and the ways to trust it: `trust`).
+//! fingerprint and the ways to trust it: `trust`); a stream's variant (`stream`), a torrent's
+//! files to choose from (`torrent_files`).
 
 use eframe::egui::{self, RichText, Ui};
 
@@ -40,6 +41,7 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Entry, model: &Model, actions: 
             if let Some(stream) = &row.stream {
                 super::stream::details(ui, tr, row, stream, actions);
             }
+            super::torrent_files::details(ui, tr, row, actions);
             if let Some(expect) = row.checksum {
                 ui.label(tr.get(T::Expected));
                 ui.add(

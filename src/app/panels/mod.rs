@@ -39,6 +39,7 @@ mod status;
 mod stream;
 pub(super) mod summary;
 pub(super) mod toolbar;
+mod torrent_files;
 mod trust;
 
 use std::time::Instant;

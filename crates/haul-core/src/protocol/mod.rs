@@ -40,7 +40,9 @@ pub use request::{
 };
 pub use scheme::{Protocol, SCHEMES, Scheme, scheme, scheme_names};
 pub use source::{Checksum, Source, SourceError};
-pub use torrent::{Ratio, Swarm, TorrentOptions, parse_seed_time, parse_select, select_text};
+pub use torrent::{
+    Ratio, Swarm, TorrentFile, TorrentOptions, parse_seed_time, parse_select, select_text,
+};
 pub use trust::{Fingerprint, HostPin, Trust};
 
 /// Called after every event the engine sends (from an engine thread), and by other
@@ -256,6 +258,9 @@ pub enum Event {
     /// A torrent's swarm: peers, seeds, what it sent, whether it still asks for the metadata
     /// or seeds now (about twice a second while it runs).
     Swarm { id: JobId, swarm: Swarm },
+    /// A torrent's files, once its metadata is known (once a run): what its row offers to
+    /// choose from (padding files left out).
+    TorrentFiles { id: JobId, files: Vec<TorrentFile> },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {
         id: JobId,
@@ -292,6 +297,7 @@ impl Event {
             | Event::Connections { id, .. }
             | Event::Stream { id, .. }
             | Event::Swarm { id, .. }
+            | Event::TorrentFiles { id, .. }
             | Event::Finished { id, .. } => *id,
         }
     }

@@ -1,6 +1,7 @@
 //! A torrent's own options as the engine takes them ([`TorrentOptions`]: which files, how long
 //! to seed, extra trackers) and what a running torrent reports ([`Swarm`]), in aria2's terms
-//! (`select-file`, `seed-ratio`, `seed-time`, `bt-tracker`; `numSeeders`, `uploadLength`).
+//! (`select-file`, `seed-ratio`, `seed-time`, `bt-tracker`; `numSeeders`, `uploadLength`), and
+//! its files as its row lists them ([`TorrentFile`]).
 //!
 //! Owns: these types and reading their values as aria2 writes them (`1,3-5`, `1.0`, minutes).
 //! Must not touch: I/O, the BitTorrent engine (the engine's `fetch::torrent` uses these).
@@ -133,6 +134,18 @@ pub struct Swarm {
     pub metadata: bool,
     /// Every chosen piece is verified: it is seeding now.
     pub seeding: bool,
+}
+
+/// One file of a torrent, as its row lists it for choosing
+/// ([`Event::TorrentFiles`](super::Event::TorrentFiles)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TorrentFile {
+    /// Its number in `select-file` (from 1, in the torrent's order, as aria2 numbers them).
+    pub index: usize,
+    /// Its path inside the destination as it is saved (every component sanitised), `/` between
+    /// folders: `top/sub/name.ext`, or `name.ext` for a one-file torrent.
+    pub path: String,
+    pub length: u64,
 }
 
 #[cfg(test)]

@@ -50,6 +50,10 @@ impl Session {
                 entry.swarm = Some(swarm);
                 return Some(applied);
             }
+            Event::TorrentFiles { files, .. } => {
+                entry.torrent_files = files;
+                return Some(applied);
+            }
             Event::Progress { done, total, .. } => {
                 if let State::Running {
                     done: d,

@@ -241,6 +241,9 @@ pub struct Entry {
     /// A torrent's swarm as its last run reported it (peers, seeds, bytes sent); `None` for
     /// other downloads.
     pub swarm: Option<crate::protocol::Swarm>,
+    /// A torrent's files, once its metadata arrived ([`Event::TorrentFiles`](crate::protocol::Event::TorrentFiles));
+    /// empty for other downloads and before then.
+    pub torrent_files: Vec<crate::protocol::TorrentFile>,
     /// Its server can go on from the bytes so far (the last run's `Started` said so): when
     /// false, a pause or a quit restarts it from the beginning, and the row says so.
     pub resumable: bool,

@@ -204,6 +204,7 @@ impl Session {
             connections: Vec::new(),
             stream: None,
             swarm: None,
+            torrent_files: Vec::new(),
             resumable: true,
         };
         let command = submission(&entry);

@@ -5,7 +5,8 @@
 //! is there); then seeding until the share ratio or the seed time.
 //!
 //! Owns: one torrent's run: adding it (with its chosen files, peer hints `x.pe`, extra
-//! trackers, its speed limit), waiting for the metadata under the stall timeout, progress and
+//! trackers, its speed limit), waiting for the metadata under the stall timeout, its files' list
+//! for the row to choose from once the metadata is known, progress and
 //! swarm events, publishing the files, seeding, and what a stop leaves (a pause keeps the
 //! working folder, whose verified pieces the next run finds; a cancel removes it).
 //! Must not touch: retries, outcomes (`job`), the session's set-up (`client`).
@@ -259,7 +260,7 @@ async fn follow(
     stop: &CancellationToken,
     shared: &Arc<Shared>,
 ) -> Result<Files, Stop> {
-    let mut announced = false;
+    let (mut announced, mut listed) = (false, false);
     let mut last_swarm = Instant::now() - SWARM_EVERY;
     let mut files: Option<Files> = None;
     let mut seeding_since = Instant::now();
@@ -285,6 +286,15 @@ async fn follow(
         let stats = handle.stats();
         if let Some(error) = &stats.error {
             return Err(Stop::Failed(FetchError::Torrent(error.clone())));
+        }
+        if !listed
+            && let Some(layout) = slot.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
+        {
+            listed = true;
+            job.events.send(Event::TorrentFiles {
+                id: job.id,
+                files: layout.files(),
+            });
         }
         let live = matches!(stats.state, librqbit::TorrentStatsState::Live);
         if !live {

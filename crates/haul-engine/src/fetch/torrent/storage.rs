@@ -105,6 +105,26 @@ impl Layout {
         }
     }
 
+    /// The files as a row lists them for choosing: numbered from 1 in the torrent's order,
+    /// padding files left out.
+    pub(crate) fn files(&self) -> Vec<crate::protocol::TorrentFile> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.padding)
+            .map(|(i, e)| crate::protocol::TorrentFile {
+                index: i + 1,
+                path: e
+                    .relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                length: e.length,
+            })
+            .collect()
+    }
+
     /// Where file `i` is now.
     pub(crate) fn path(&self, i: usize) -> Option<PathBuf> {
         self.paths
