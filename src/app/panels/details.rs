@@ -41,7 +41,6 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Entry, model: &Model, actions: 
             if let Some(stream) = &row.stream {
                 super::stream::details(ui, tr, row, stream, actions);
             }
-            super::torrent_files::details(ui, tr, row, actions);
             if let Some(expect) = row.checksum {
                 ui.label(tr.get(T::Expected));
                 ui.add(
@@ -87,5 +86,6 @@ pub(super) fn details(ui: &mut Ui, tr: Tr, row: &Entry, model: &Model, actions: 
                 ui.end_row();
             }
         });
+    super::torrent_files::details(ui, tr, row, actions);
     ui.add_space(2.0);
 }

@@ -96,7 +96,19 @@ impl HaulApp {
         // reason (issue 28, item 24).
         // Two rows and the columns' header.
         let beside = ui.available_height() - 3.0 * (line + 10.0);
-        let details_height = (line * DETAILS_LINES + 24.0).min(beside);
+        // A torrent's files take lines of their own (a tick's line is half as tall again; up to
+        // ten of them, more scroll).
+        let files = self
+            .model
+            .single_selected()
+            .map_or(0, |r| torrent_files::lines(&r.torrent_files).min(10));
+        let extra = if files > 0 {
+            1.5 * (files as f32 + 1.0)
+        } else {
+            0.0
+        };
+        let lines = DETAILS_LINES + extra;
+        let details_height = (line * lines + 24.0).min(beside);
         let room = details_height >= line * 3.0 + 24.0;
         // Not opened while a menu is open (a right-click selects the row it opens on): the
         // strip would take the list's bottom, with that row and its menu (issue 28, item 22).
