@@ -79,7 +79,17 @@ async fn with_no_window_an_item_goes_to_a_headless_haul_cli_with_its_cookie() {
     } else {
         rpc.data.path().join("haul")
     };
-    let note = haul_browser::headless::read_note(&dir).expect("the note for the browser host");
+    // Written once the server listens: `start` returns as soon as the port answers, which
+    // on a busy machine is before the note is there.
+    let mut note = None;
+    for _ in 0..100 {
+        note = haul_browser::headless::read_note(&dir);
+        if note.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let note = note.expect("the note for the browser host");
     assert_eq!(note.port, rpc.port);
     let item = Item {
         url: server.url("/bytes/250000/dl.bin"),
