@@ -193,7 +193,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::Calculating, "calculating…"),
     (T::StreamSegments, "{done} of {total} segments"),
     (T::TorrentMetadata, "fetching metadata…"),
-    (T::TorrentPeers, "{peers} peers, {seeds} seeds"),
+    (T::TorrentPeers, "peers: {peers}, seeds: {seeds}"),
     (T::TorrentSeeding, "seeding · ratio {ratio}"),
     (T::TorrentFiles, "Files"),
     (

@@ -300,7 +300,8 @@ mod tests {
             }),
             t0,
         );
-        assert_eq!(said(&model, Lang::En), "downloading · 3 peers, 2 seeds");
+        // Read the same for one as for many ("1 peers, 1 seeds" before).
+        assert_eq!(said(&model, Lang::En), "downloading · peers: 3, seeds: 2");
         model.apply(
             swarm(Swarm {
                 peers: 1,
