@@ -56,6 +56,12 @@ mod bench {
         include!("loopback/stream.rs");
     }
 
+    /// W12: a torrent from three seeders against aria2c and transmission-cli
+    /// (benches/loopback/torrent.rs).
+    mod torrent {
+        include!("loopback/torrent.rs");
+    }
+
     /// Compare haul-cli with curl, aria2c and cp on loopback.
     #[derive(Debug, Parser)]
     #[command(name = "loopback")]
@@ -63,16 +69,18 @@ mod bench {
         /// Rounds per workload (tools alternate within each round); medians are reported.
         #[arg(long, default_value_t = 5)]
         rounds: usize,
-        /// Workloads to run (W1 … W10), comma-separated; W2S1 is W2 with Haul on one stream
+        /// Workloads to run (W1 … W12), comma-separated; W2S1 is W2 with Haul on one stream
         /// (`--split 1`), W2 with its defaults. W5–W8 are limited by the network:
         /// W5 per-connection throttling (nginx), W6 uneven connections, W7 --limit-rate, W8 a
         /// 100 Mbit/s link (a network namespace with tc tbf: needs root, else skipped). W9 and
         /// W10 share one host's connections between downloads (Haul alone, over its RPC). W11
-        /// is a video stream (HLS) against ffmpeg and yt-dlp (skipped without them).
+        /// is a video stream (HLS) against ffmpeg and yt-dlp (skipped without them). W12 is a
+        /// torrent from three seeders against aria2c and transmission-cli (skipped without them
+        /// unless HAUL_REQUIRE_TORRENT_PEERS is set).
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "W1,W2,W2S1,W3,W4,W5,W5B,W6,W7,W8,W9,W10,W11"
+            default_value = "W1,W2,W2S1,W3,W4,W5,W5B,W6,W7,W8,W9,W10,W11,W12"
         )]
         only: Vec<String>,
         /// Scratch folder (a tmpfs) for sources and outputs: each run works in a folder of its
@@ -196,6 +204,7 @@ mod bench {
         };
         let mut results = Vec::new();
         let mut link = None;
+        let mut swarm = None;
         for name in &args.only {
             let workload = match name.to_ascii_uppercase().as_str() {
                 "W1" => w1(&mut server, &haul, &sizes, &work)?,
@@ -216,6 +225,16 @@ mod bench {
                         continue;
                     }
                 },
+                "W12" => match torrent::w12(&haul, &sizes, &work)? {
+                    Ok((workload, made)) => {
+                        swarm = Some(made);
+                        workload
+                    }
+                    Err(why) => {
+                        eprintln!("W12 skipped: {why}");
+                        continue;
+                    }
+                },
                 "W8" => {
                     match shaped::ShapedLink::start(&work, 100) {
                         Ok(made) => link = Some(made),
@@ -231,7 +250,7 @@ mod bench {
                         None => continue,
                     }
                 }
-                other => bail!("unknown workload {other} (W1 … W11)"),
+                other => bail!("unknown workload {other} (W1 … W12)"),
             };
             eprintln!(
                 "{}: {} ({} rounds)",
@@ -255,6 +274,7 @@ mod bench {
         server.own.stop();
         drop(server.nginx.take());
         drop(link);
+        drop(swarm);
         let _ = fs::remove_dir_all(&work);
 
         print!("{}", table(&results));

@@ -22,6 +22,8 @@ struct Sizes {
     sharing_small: usize,
     /// W11: the stream's 1-second segments.
     stream_segments: usize,
+    /// W12: the torrent's one file.
+    torrent_len: usize,
 }
 
 impl Sizes {
@@ -40,6 +42,7 @@ impl Sizes {
         sharing_len: 1 << 30,
         sharing_small: 20,
         stream_segments: 60,
+        torrent_len: 256 << 20,
     };
     const SMOKE: Sizes = Sizes {
         small_count: 40,
@@ -56,6 +59,7 @@ impl Sizes {
         sharing_len: 64 << 20,
         sharing_small: 4,
         stream_segments: 4,
+        torrent_len: 4 << 20,
     };
 }
 
