@@ -56,8 +56,7 @@ mod bench {
         include!("loopback/stream.rs");
     }
 
-    /// W12: a torrent from three seeders against aria2c and transmission-cli
-    /// (benches/loopback/torrent.rs).
+    /// W12: a torrent from three seeders against aria2c (benches/loopback/torrent.rs).
     mod torrent {
         include!("loopback/torrent.rs");
     }
@@ -75,8 +74,8 @@ mod bench {
         /// 100 Mbit/s link (a network namespace with tc tbf: needs root, else skipped). W9 and
         /// W10 share one host's connections between downloads (Haul alone, over its RPC). W11
         /// is a video stream (HLS) against ffmpeg and yt-dlp (skipped without them). W12 is a
-        /// torrent from three seeders against aria2c and transmission-cli (skipped without them
-        /// unless HAUL_REQUIRE_TORRENT_PEERS is set).
+        /// torrent from three seeders against aria2c (skipped without aria2c or
+        /// transmission-create unless HAUL_REQUIRE_TORRENT_PEERS is set).
         #[arg(
             long,
             value_delimiter = ',',
