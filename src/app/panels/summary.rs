@@ -242,6 +242,20 @@ mod tests {
     use crate::protocol::{JobId, Outcome, Source};
     use crate::session::NewEntry;
 
+    /// Row `i` of a test batch, `http://h/{i}.bin` into `/d`, added at `t0`.
+    fn push_row(model: &mut Model, i: u64, t0: Instant) {
+        let uri = format!("http://h/{i}.bin");
+        let new = NewEntry {
+            source: Ok(Source::parse(&uri, std::path::Path::new("/")).expect("a URL")),
+            uri,
+            guessed: false,
+            dest: "/d".into(),
+            checksum: None,
+            options: std::sync::Arc::default(),
+        };
+        model.push(JobId(i), new, t0);
+    }
+
     /// A batch whose every file was already there ran nothing: the summary claims no time
     /// and no speed-up ("0 ms in all" after three items ended).
     #[test]
@@ -249,16 +263,7 @@ mod tests {
         let t0 = Instant::now();
         let mut model = Model::default();
         for i in 0..3u64 {
-            let uri = format!("http://h/{i}.bin");
-            let new = NewEntry {
-                source: Ok(Source::parse(&uri, std::path::Path::new("/")).expect("a URL")),
-                uri,
-                guessed: false,
-                dest: "/d".into(),
-                checksum: None,
-                options: std::sync::Arc::default(),
-            };
-            model.push(JobId(i), new, t0);
+            push_row(&mut model, i, t0);
             let skipped = crate::protocol::Event::Finished {
                 id: JobId(i),
                 elapsed: Duration::from_millis(40),
@@ -285,16 +290,7 @@ mod tests {
             let t0 = Instant::now();
             let mut model = Model::default();
             for i in 0..2u64 {
-                let uri = format!("http://h/{i}.bin");
-                let new = NewEntry {
-                    source: Ok(Source::parse(&uri, std::path::Path::new("/")).expect("a URL")),
-                    uri,
-                    guessed: false,
-                    dest: "/d".into(),
-                    checksum: None,
-                    options: std::sync::Arc::default(),
-                };
-                model.push(JobId(i), new, t0);
+                push_row(&mut model, i, t0);
                 let started = crate::protocol::Event::Started {
                     id: JobId(i),
                     name: format!("{i}.bin"),
