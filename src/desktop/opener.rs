@@ -309,30 +309,11 @@ mod tests {
     #[cfg(all(unix, not(target_os = "macos")))]
     #[tokio::test]
     async fn the_desktop_portal_opens_what_no_program_can() {
-        use std::io::BufRead as _;
         use std::sync::{Arc, Mutex};
-        let daemon = Path::new("/usr/bin/dbus-daemon");
-        if !daemon.exists() {
-            assert!(
-                std::env::var_os("HAUL_REQUIRE_DBUS").is_none(),
-                "no /usr/bin/dbus-daemon"
-            );
-            eprintln!("skipped: no /usr/bin/dbus-daemon (apt install dbus-daemon)");
+        let Some(bus) = haul_testkit::tools::SessionBus::start() else {
             return;
-        }
-        let mut bus = std::process::Command::new(daemon)
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start dbus-daemon");
-        let mut address = String::new();
-        if let Some(out) = bus.stdout.take() {
-            std::io::BufReader::new(out)
-                .read_line(&mut address)
-                .expect("the bus address");
-        }
-        let address = address.trim().to_owned();
+        };
+        let address = bus.address.clone();
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("报告 1.txt");
         std::fs::write(&file, "x").expect("file");
@@ -371,8 +352,7 @@ mod tests {
             .expect("the portal on the test's bus");
         assert!(run_first(tried(false), file.clone()).await.is_none());
         assert!(run_first(tried(true), file.clone()).await.is_none());
-        let _ = bus.kill();
-        let _ = bus.wait();
+        drop(bus);
         assert_eq!(
             *calls.lock().expect("lock"),
             vec![

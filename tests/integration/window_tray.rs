@@ -114,29 +114,10 @@ fn a_copied_download_link_is_offered_never_added_until_the_person_says_so() {
 #[cfg(all(target_os = "linux", feature = "tray"))]
 #[test]
 fn the_tray_icon_registers_with_the_watcher_and_its_menu_drives_the_window() {
-    use std::io::BufRead as _;
-    use std::process::{Command, Stdio};
-    let daemon = std::path::Path::new("/usr/bin/dbus-daemon");
-    if !daemon.exists() {
-        assert!(
-            std::env::var_os("HAUL_REQUIRE_DBUS").is_none(),
-            "no /usr/bin/dbus-daemon"
-        );
-        eprintln!("skipped: no /usr/bin/dbus-daemon (apt install dbus-daemon)");
+    use std::process::Command;
+    let Some(bus) = haul_testkit::tools::SessionBus::start() else {
         return;
-    }
-    let mut bus = Command::new(daemon)
-        .args(["--session", "--nofork", "--print-address=1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start dbus-daemon");
-    let mut address = String::new();
-    if let Some(out) = bus.stdout.take() {
-        std::io::BufReader::new(out)
-            .read_line(&mut address)
-            .expect("the bus address");
-    }
+    };
     let output = Command::new(std::env::current_exe().expect("this test binary"))
         .args([
             "window_tray::tray_on_a_private_bus",
@@ -144,12 +125,11 @@ fn the_tray_icon_registers_with_the_watcher_and_its_menu_drives_the_window() {
             "--ignored",
             "--nocapture",
         ])
-        .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
         .env("HAUL_TRAY_TEST", "1")
         .output()
         .expect("run the child");
-    let _ = bus.kill();
-    let _ = bus.wait();
+    drop(bus);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && stdout.contains("1 passed"),

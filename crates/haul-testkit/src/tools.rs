@@ -206,3 +206,48 @@ pub fn call(method: &str, params: serde_json::Value) -> String {
     serde_json::json!({ "jsonrpc": "2.0", "id": "t", "method": method, "params": params })
         .to_string()
 }
+
+/// A D-Bus session bus of a test's own (`dbus-daemon`), killed and reaped on drop; `None`
+/// (after saying "skipped: …") where dbus-daemon is not installed, unless `HAUL_REQUIRE_DBUS`
+/// is set, as `.ci/run` sets it.
+pub struct SessionBus {
+    child: Child,
+    /// Its address, for a client or a child process (`DBUS_SESSION_BUS_ADDRESS`).
+    pub address: String,
+}
+
+impl SessionBus {
+    pub fn start() -> Option<SessionBus> {
+        use std::io::BufRead as _;
+        let daemon = Path::new("/usr/bin/dbus-daemon");
+        if !daemon.exists() {
+            assert!(
+                std::env::var_os("HAUL_REQUIRE_DBUS").is_none(),
+                "no /usr/bin/dbus-daemon"
+            );
+            eprintln!("skipped: no /usr/bin/dbus-daemon (apt install dbus-daemon)");
+            return None;
+        }
+        let mut child = Command::new(daemon)
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-daemon");
+        let mut address = String::new();
+        if let Some(out) = child.stdout.take() {
+            std::io::BufReader::new(out)
+                .read_line(&mut address)
+                .expect("the bus address");
+        }
+        let address = address.trim().to_owned();
+        Some(SessionBus { child, address })
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
