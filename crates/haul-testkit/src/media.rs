@@ -6,8 +6,8 @@
 //! - [`source`]: a short H.264 + AAC clip; the `hls_*`/[`dash`] makers segment it with
 //!   `-c copy`, so a stream's decoded frames are the source's ([`frame_hashes`]).
 //! - [`Files`]: a loopback HTTP/1.1 server for a folder (`Range` honoured, the `Content-Type`
-//!   of `.m3u8` and `.mpd`, a 404 for a missing file, an optional rate per reply), logging
-//!   every path asked for.
+//!   of `.m3u8`, `.mpd` and `.vtt`, a 404 for a missing file, an optional rate per reply, a
+//!   503 for the next requests of a path when told), logging every path asked for.
 //!
 //! Must not touch: Haul itself.
 
@@ -236,6 +236,8 @@ pub struct Files {
     pub port: u16,
     log: Arc<Mutex<Vec<String>>>,
     rate: Arc<AtomicU64>,
+    /// Paths (by their ending) answered `503` for as many more requests as counted.
+    failing: Failing,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -251,13 +253,16 @@ impl Files {
         let port = listener.local_addr().expect("address").port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let rate = Arc::new(AtomicU64::new(0));
+        let failing = Failing::default();
         let (root, task_log, task_rate) = (root.to_path_buf(), Arc::clone(&log), Arc::clone(&rate));
+        let task_failing = Arc::clone(&failing);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (root, log, rate) =
                     (root.clone(), Arc::clone(&task_log), Arc::clone(&task_rate));
+                let failing = Arc::clone(&task_failing);
                 tokio::spawn(async move {
-                    let _ = serve(stream, &root, &log, &rate).await;
+                    let _ = serve(stream, &root, &log, &rate, &failing).await;
                 });
             }
         });
@@ -265,6 +270,7 @@ impl Files {
             port,
             log,
             rate,
+            failing,
             task,
         }
     }
@@ -283,17 +289,30 @@ impl Files {
         self.log().iter().filter(|p| p.ends_with(suffix)).count()
     }
 
+    /// Answers the next `times` requests for a path ending in `suffix` with
+    /// `503 Service Unavailable` (a server busy for a moment).
+    pub fn fail(&self, suffix: &str, times: usize) {
+        self.failing
+            .lock()
+            .expect("failing")
+            .push((suffix.to_owned(), times));
+    }
+
     /// Each reply's body at about `bytes` a second from now on (0: as fast as it goes).
     pub fn set_rate(&self, bytes: u64) {
         self.rate.store(bytes, Ordering::SeqCst);
     }
 }
 
+/// Paths answered 503, by their ending, with how many more times.
+type Failing = Arc<Mutex<Vec<(String, usize)>>>;
+
 async fn serve(
     mut stream: TcpStream,
     root: &Path,
     log: &Mutex<Vec<String>>,
     rate: &AtomicU64,
+    failing: &Mutex<Vec<(String, usize)>>,
 ) -> std::io::Result<()> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -307,6 +326,18 @@ async fn serve(
     let target = head.split(' ').nth(1).unwrap_or("/").to_owned();
     let path = target.split('?').next().unwrap_or("/").to_owned();
     log.lock().expect("log").push(path.clone());
+    let busy = failing
+        .lock()
+        .expect("failing")
+        .iter_mut()
+        .find(|(suffix, left)| *left > 0 && path.ends_with(suffix.as_str()))
+        .map(|(_, left)| *left -= 1)
+        .is_some();
+    if busy {
+        let reply =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        return stream.write_all(reply.as_bytes()).await;
+    }
     let file = root.join(path.trim_start_matches('/'));
     let Ok(bytes) = std::fs::read(&file)
         .map_err(|_| ())
@@ -325,6 +356,7 @@ async fn serve(
         Some("mpd") => "application/dash+xml",
         Some("ts") => "video/mp2t",
         Some("mp4" | "m4s") => "video/mp4",
+        Some("vtt") => "text/vtt",
         _ => "application/octet-stream",
     };
     let range = head

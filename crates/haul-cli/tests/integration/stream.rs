@@ -17,7 +17,7 @@ use crate::cli::{json_lines, run, run_with_env, s};
 const SECONDS: u32 = 6;
 
 /// The streams' folder with the source clip in it.
-fn streams() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn streams() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let source = media::source(dir.path(), SECONDS);
     (dir, source)
@@ -25,7 +25,7 @@ fn streams() -> (tempfile::TempDir, PathBuf) {
 
 /// The source clip cut into an MPEG-TS stream (`ts/index.m3u8`, relative to the folder);
 /// `None` (skipped) without ffmpeg.
-fn ts_stream() -> Option<(tempfile::TempDir, PathBuf, String)> {
+pub(crate) fn ts_stream() -> Option<(tempfile::TempDir, PathBuf, String)> {
     if !media::ffmpeg_or_skip() {
         return None;
     }
@@ -36,7 +36,7 @@ fn ts_stream() -> Option<(tempfile::TempDir, PathBuf, String)> {
 
 /// Checks an item's `--json` line: done, its file is there with the size and SHA-256 the
 /// line gives; returns the file.
-fn done_file(item: &Value) -> PathBuf {
+pub(crate) fn done_file(item: &Value) -> PathBuf {
     assert_eq!(item["status"], "done", "{item}");
     let path = PathBuf::from(item["path"].as_str().expect("a path"));
     let bytes = std::fs::read(&path).expect("the file");
@@ -48,7 +48,7 @@ fn done_file(item: &Value) -> PathBuf {
 
 /// The one item of a `haul-cli --json` run that exited 0: its file, checked by
 /// [`done_file`].
-fn one_file(output: &std::process::Output) -> PathBuf {
+pub(crate) fn one_file(output: &std::process::Output) -> PathBuf {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let (items, _) = json_lines(output);
     assert_eq!(items.len(), 1, "{items:?}");
@@ -56,7 +56,7 @@ fn one_file(output: &std::process::Output) -> PathBuf {
 }
 
 /// Plays like the source: the same decoded video (and audio) frames, the same duration.
-fn same_as_source(path: &Path, source: &Path, audio: bool) {
+pub(crate) fn same_as_source(path: &Path, source: &Path, audio: bool) {
     assert_eq!(
         frame_hashes(path, "v"),
         frame_hashes(source, "v"),
@@ -78,11 +78,23 @@ fn same_as_source(path: &Path, source: &Path, audio: bool) {
     );
 }
 
-/// Only the merged files are left in the destination (no segments, no `.part`).
-fn only_files(dest: &Path) -> Vec<String> {
+/// The files left in the destination: only the merged files (no segments, no `.part`),
+/// beside each finished stream's record (its folder holding `stream.json` alone).
+pub(crate) fn only_files(dest: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dest)
         .expect("dest")
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|name| {
+            if !name.starts_with(".haul-stream-") {
+                return true;
+            }
+            let record: Vec<_> = std::fs::read_dir(dest.join(name))
+                .expect("a stream's folder")
+                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                .collect();
+            assert_eq!(record, ["stream.json"], "{name} holds only the record");
+            false
+        })
         .collect();
     names.sort();
     names
@@ -606,8 +618,9 @@ async fn a_missing_key_a_missing_segment_and_a_page_each_fail_with_a_clear_sente
         1,
         "a 404 is not asked again, as for a file"
     );
-    let finals: Vec<String> = only_files(out.path())
-        .into_iter()
+    let finals: Vec<String> = std::fs::read_dir(out.path())
+        .expect("dest")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .filter(|n| !n.starts_with(".haul-stream-"))
         .collect();
     assert!(finals.is_empty(), "{finals:?}");

@@ -81,14 +81,47 @@ pub(crate) fn started(
 ) {
     let _ = shared.total.set(total);
     tracing::debug!(name, total, resumable, "started");
+    going_on(&job.events, job.id, shared, (name, total), resumable);
+}
+
+/// Bytes flow (again, after a retry of one of the item's parts): the row runs, from the
+/// bytes received so far.
+pub(crate) fn going_on(
+    events: &EventSink,
+    id: JobId,
+    shared: &Shared,
+    (name, total): (String, Option<u64>),
+    resumable: bool,
+) {
     // Every fetcher stores what it resumes from before saying it started.
     let done = shared.received.load(std::sync::atomic::Ordering::Relaxed);
-    job.events.send(Event::Started {
-        id: job.id,
+    events.send(Event::Started {
+        id,
         name,
         total,
         done,
         resumable,
+    });
+}
+
+/// A try failed (the item's, or one of its parts' — a stream's segment) and another follows
+/// after `delay`: says so, as the row and the CLI show it ("retry 1/5 in 2s (why)").
+pub(crate) fn retrying(
+    events: &EventSink,
+    id: JobId,
+    (attempt, of): (u32, u32),
+    delay: Duration,
+    reason: &Stop,
+) {
+    let (why, cause) = crate::retry::describe(reason);
+    tracing::info!(attempt, ?delay, reason = why, "retrying");
+    events.send(Event::Retrying {
+        id,
+        attempt,
+        of,
+        delay,
+        reason: why,
+        cause,
     });
 }
 

@@ -21,7 +21,7 @@ use url::Url;
 
 use super::fetch::{self, Files, Stop, Try, file};
 use super::item::kept::{complete_file, finish_part, kept_part, load_cookies};
-use super::item::{Job, PROGRESS_EVERY, Shared, blocking, part_args, started};
+use super::item::{Job, PROGRESS_EVERY, Shared, blocking, part_args, retrying, started};
 use super::output::PartFile;
 use super::retry;
 use super::stop::StopReason;
@@ -222,16 +222,13 @@ async fn fetch_url(
             _ => return Err(finish_part(job, &key, part, reason).await),
         };
         attempt += 1;
-        let (why, cause) = retry::describe(&reason);
-        tracing::info!(attempt, ?delay, reason = why, "retrying");
-        job.events.send(Event::Retrying {
-            id: job.id,
-            attempt,
-            of: job.limits.retries,
+        retrying(
+            &job.events,
+            job.id,
+            (attempt, job.limits.retries),
             delay,
-            reason: why,
-            cause,
-        });
+            &reason,
+        );
         tokio::select! {
             () = stop.cancelled() => {
                 return Err(finish_part(job, &key, part, Stop::Stopped).await);

@@ -17,6 +17,8 @@
 //! - `naming`: the free final name for a download and the `.part` beside it.
 //! - `space`: the free space on the destination's disk, checked before a download of known
 //!   size starts and told when a write fails for want of it.
+//! - `taken`: a whole file another program wrote (ffmpeg's remux of a stream) taken as a
+//!   part's bytes, moved over it and hashed; hashing a file's first bytes.
 //! - `sys`: the file-system primitives underneath: gathered `writev`, the no-clobber move
 //!   (`renameat2(RENAME_NOREPLACE)`, else link + unlink), fsync of the folder.
 
@@ -24,12 +26,13 @@ mod naming;
 pub mod segments;
 mod space;
 mod sys;
+mod taken;
 #[cfg(feature = "torrent")]
 pub(crate) mod tree;
 pub mod writer;
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -234,20 +237,9 @@ impl PartFile {
             if sidecar.segments.is_empty() {
                 file.set_len(keep)?;
             }
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 1024 * 1024];
-            let mut left = keep;
-            while left > 0 {
-                let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-                let n = file.read(&mut buf[..want])?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                left -= n as u64;
-            }
-            file.seek(SeekFrom::Start(keep - left))?;
-            Ok::<_, io::Error>((hasher, keep - left))
+            let (hasher, read) = taken::hash_prefix(&mut file, keep)?;
+            file.seek(SeekFrom::Start(read))?;
+            Ok::<_, io::Error>((hasher, read))
         })();
         let (hasher, written) = opened.map_err(failed)?;
         sidecar.written = written;

@@ -197,3 +197,32 @@ fn a_part_in_use_is_locked_and_free_again_once_kept() -> Result<(), FetchError> 
     );
     Ok(())
 }
+
+/// A file another program wrote (ffmpeg's remux) is moved over an empty part, hashed where it
+/// lies and committed: no copy is left where it was, the digest is of its bytes, and a part
+/// that has bytes already takes none.
+#[test]
+fn a_part_takes_a_whole_file_another_program_wrote() -> Result<(), FetchError> {
+    let dir = tempfile::tempdir().map_err(|e| write_error(Path::new("tmp"), &e))?;
+    let names = Arc::new(Names::default());
+    let made = dir.path().join("merged.mp4");
+    fs::write(&made, b"abc").map_err(|e| write_error(&made, &e))?;
+    let mut part = PartFile::create(&names, dir.path(), "v.mp4", false)?;
+    part.take_file(&made)?;
+    assert!(!made.exists(), "moved, not copied");
+    assert_eq!(part.written(), 3);
+    let done = part.commit(Some(3))?;
+    assert_eq!(done.path, dir.path().join("v.mp4"));
+    assert_eq!(
+        done.sha256.to_string(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert!(!dir.path().join("v.mp4.part").exists());
+
+    fs::write(&made, b"abc").map_err(|e| write_error(&made, &e))?;
+    let mut part = PartFile::create(&names, dir.path(), "w.mp4", false)?;
+    part.write(b"x")?;
+    assert!(part.take_file(&made).is_err());
+    assert!(made.exists(), "left as it was");
+    Ok(())
+}

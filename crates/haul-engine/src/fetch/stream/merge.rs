@@ -4,8 +4,9 @@
 //! extension, and the merge. With ffmpeg, each track's segments are read in order as one
 //! input (ffmpeg's `concatf:` protocol over a list of the segment files, so nothing is copied
 //! first) and remuxed losslessly (`-c copy`) into an `.mp4` in the stream's folder, with a
-//! separate audio rendition as its audio; that file is then written into the item's `.part`
-//! and committed. Without ffmpeg the video track's segments are concatenated straight into
+//! separate audio rendition as its audio; that file is then moved over the item's `.part`
+//! (created exclusively first: `PartFile::take_file`), hashed where it lies, and committed —
+//! not copied. Without ffmpeg the video track's segments are concatenated straight into
 //! the `.part`: MPEG-TS segments make a playable `.ts`, fMP4 segments after their init
 //! segment a playable `.mp4` (a separate audio rendition cannot be merged then, and is left
 //! out with a warning). Nothing is under the final name until the merge succeeded: a merge
@@ -108,8 +109,11 @@ pub(crate) async fn merge(
             };
             let stop = stop.clone();
             blocking(move || {
+                if stop.is_cancelled() {
+                    return Err(Stop::Stopped);
+                }
                 let mut part = create()?;
-                append(&mut part, &merged, &stop)?;
+                part.take_file(&merged)?;
                 part.commit(None).map_err(Stop::Failed)
             })
             .await

@@ -19,7 +19,8 @@
 //! - `dash`: DASH manifests (dash-mpd's parser): the same plan from `SegmentTemplate`,
 //!   `SegmentList` and `SegmentBase`.
 //! - `held`: the folder that holds the segments fetched so far and its sidecar (which are
-//!   held), so a pause, a failure or `kill -9` goes on with only the missing segments.
+//!   held), so a pause, a failure or `kill -9` goes on with only the missing segments; once
+//!   the stream is committed, its record of the file (a rerun skips a finished stream).
 //! - `segments`: fetching segments concurrently under the host's slots and the speed limits,
 //!   each with the item's timeouts and retries, AES-128 decrypted as they arrive.
 //! - `follow`: ffmpeg remuxing a one-track stream as its segments arrive (the merge then
@@ -48,6 +49,7 @@ use url::Url;
 
 use super::Stop;
 use super::http::{self, Opened, Sink};
+use crate::item::kept::skip_if_there;
 use crate::item::{Job, Shared, started};
 use crate::output::Committed;
 use crate::protocol::{Event, FetchError, StreamInfo, Variant};
@@ -150,10 +152,12 @@ const REPORT_EVERY: Duration = Duration::from_millis(500);
 pub(crate) struct Report {
     info: StreamInfo,
     sent: Option<Instant>,
+    /// The file's name, as the row shows it.
+    pub(crate) name: String,
 }
 
 impl Report {
-    fn new(plan: &Plan) -> Report {
+    fn new(plan: &Plan, name: &str) -> Report {
         let total: usize = plan.tracks.iter().map(|t| t.segments.len()).sum();
         Report {
             info: StreamInfo {
@@ -163,6 +167,7 @@ impl Report {
                 variants: plan.variants.clone(),
             },
             sent: None,
+            name: name.to_owned(),
         }
     }
 
@@ -218,9 +223,13 @@ pub(crate) async fn run(
     let ffmpeg = merge::ffmpeg();
     let name = merge::file_name(job, &name, &plan, ffmpeg.is_some());
     let mut held = held::Held::open(job, key, &plan).await?;
+    // Finished by an earlier run and still there, whole: skipped, as a file would be.
+    if let Some((done, length)) = held.done() {
+        skip_if_there(job, done, Some(length)).await?;
+    }
     shared.received.store(held.bytes(), Ordering::Relaxed);
     started(job, shared, (name.clone(), None), true);
-    let mut report = Report::new(&plan);
+    let mut report = Report::new(&plan, &name);
     report.held(job, held.count(), true);
     // One track of a finished stream: ffmpeg remuxes it as its segments arrive.
     let follow = match (&ffmpeg, plan.tracks.as_slice(), &plan.live) {
@@ -266,7 +275,7 @@ pub(crate) async fn run(
         None => None,
     };
     let committed = merge::merge(job, &plan, &held, (&name, merged), ffmpeg, &merging).await?;
-    held.remove().await;
+    held.finish(&committed.path, committed.bytes).await;
     Ok(committed)
 }
 

@@ -3,9 +3,10 @@
 //! [`HostSlots`](crate::slots::HostSlots) only while the host has room and no item waits for
 //! it (a slot goes back as its segment ends). Each segment is read into memory (segments are
 //! small) under the stall timeout and the speed limits, tried again as a file would be
-//! (`retry::delay`), decrypted (AES-128-CBC, the key fetched once with the item's
-//! credentials) and handed to `held`. A segment that keeps failing fails the item with its
-//! number, URL and reason.
+//! (`retry::delay`, each retry told as a file's is, `Event::Retrying`; the row runs
+//! again once the segment's next try has its bytes), decrypted (AES-128-CBC, the key fetched
+//! once with the item's credentials) and handed to `held`. A segment that keeps failing fails
+//! the item with its number, URL and reason.
 //! Must not touch: the order of the merged file (`merge`), the playlists.
 
 use std::collections::HashMap;
@@ -20,10 +21,11 @@ use url::Url;
 
 use super::held::Held;
 use super::{Key, Plan, Segment, Via};
+use crate::events::EventSink;
 use crate::fetch::Stop;
 use crate::fetch::http::{self, Body, Sink};
-use crate::item::{Job, Shared, internal};
-use crate::protocol::{FetchError, TimeoutKind};
+use crate::item::{Job, Shared, going_on, internal, retrying};
+use crate::protocol::{FetchError, JobId, TimeoutKind};
 use crate::retry;
 
 /// Keys fetched so far, by URL.
@@ -38,6 +40,10 @@ struct Ctx {
     keys: Keys,
     shared: Arc<Shared>,
     stop: CancellationToken,
+    /// Where a segment's retries are told, and the name the row runs under again after.
+    events: EventSink,
+    id: JobId,
+    name: String,
 }
 
 /// Fetches every segment of `plan` not held yet, into `held`.
@@ -54,6 +60,9 @@ pub(crate) async fn fetch_all(
         keys: Mutex::default(),
         shared: Arc::clone(shared),
         stop: stop.child_token(),
+        events: job.events.clone(),
+        id: job.id,
+        name: report.name.clone(),
     });
     let todo: Vec<(usize, usize)> = plan
         .tracks
@@ -138,13 +147,27 @@ async fn fetch(ctx: &Ctx, segment: &Segment) -> Result<Vec<u8>, Stop> {
     let mut attempt = 0;
     loop {
         let reason = match once(ctx, segment).await {
-            Ok(bytes) => return Ok(bytes),
+            Ok(bytes) => {
+                if attempt > 0 {
+                    // No longer retrying: the row runs again.
+                    going_on(
+                        &ctx.events,
+                        ctx.id,
+                        &ctx.shared,
+                        (ctx.name.clone(), None),
+                        true,
+                    );
+                }
+                return Ok(bytes);
+            }
             Err(reason) => reason,
         };
         match retry::delay(&ctx.via.limits, attempt, &reason) {
             Some(delay) if !ctx.stop.is_cancelled() => {
                 attempt += 1;
-                tracing::info!(segment = segment.number, attempt, ?delay, reason = ?reason, "retrying a segment");
+                let told = named(segment, reason);
+                let of = ctx.via.limits.retries;
+                retrying(&ctx.events, ctx.id, (attempt, of), delay, &told);
                 tokio::select! {
                     () = ctx.stop.cancelled() => return Err(Stop::Stopped),
                     () = tokio::time::sleep(delay) => {}
