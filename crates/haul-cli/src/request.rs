@@ -1,6 +1,7 @@
 //! `haul-cli`'s request flags, with curl's names: `-H`, `-e`, `-A`, `-b`, `-u`, `--netrc`,
-//! `--netrc-file`, `-x/--proxy`, `--noproxy`, aria2's `--out`, and `--quality` for video streams. They apply to every
-//! source; a list's own option lines (aria2's input-file format) go over them, item by item.
+//! `--netrc-file`, `-x/--proxy`, `--noproxy`, aria2's `--out`, and `--quality` and
+//! `--sub-langs` (yt-dlp's name) for video streams. They apply to every source; a list's own
+//! option lines (aria2's input-file format) go over them, item by item.
 //!
 //! Owns: these flags, reading the cookies and `.netrc` files they name, and merging them with
 //! each entry's options. Must not touch: the engine's run.
@@ -49,6 +50,10 @@ pub struct RequestArgs {
     /// bits/s.
     #[arg(long = "quality", value_name = "best|worst|720p|BANDWIDTH")]
     quality: Option<String>,
+    /// A video stream's subtitles to fetch beside it, as NAME.LANG.vtt: these languages,
+    /// comma-separated (en also takes en-US), or all; none by default.
+    #[arg(long = "sub-langs", value_name = "LANG,…|all")]
+    sub_langs: Option<String>,
     /// Record a live stream for SECS seconds (without it: until Ctrl+C, which saves what was
     /// recorded, or until the stream ends).
     #[arg(long = "duration", value_name = "SECS")]
@@ -129,6 +134,11 @@ impl RequestArgs {
             flags
                 .set("quality", quality)
                 .map_err(|e| format!("--quality: {e}"))?;
+        }
+        if let Some(langs) = &self.sub_langs {
+            flags
+                .set("sub-langs", langs)
+                .map_err(|e| format!("--sub-langs: {e}"))?;
         }
         if let Some(duration) = &self.duration {
             flags

@@ -15,7 +15,7 @@
 //! - `stream`: video streams (HLS) made by ffmpeg: each kind of playlist, a variant chosen,
 //!   kill -9 resumed by segment, clear failures, and the RPC.
 //! - `stream_again`: a finished stream skipped when the same command runs again; a segment
-//!   retried and told as a file's retry is.
+//!   retried and told as a file's retry is; subtitles renditions saved when asked.
 //! - `torrent`: BitTorrent against aria2c seeders and opentracker: magnets, `.torrent`
 //!   files, file selection, kill -9, seeding to the ratio, hostile names, failures.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.

@@ -1,6 +1,6 @@
-//! Video streams run again and tried again: the same command for a stream already saved
-//! skips it (as a file is skipped), and a segment that fails for a moment is retried and told
-//! as a file's retry is. Against streams ffmpeg makes at test time and the testkit's file
+//! Video streams run again, tried again and with their subtitles: the same command for a
+//! stream already saved skips it (as a file is skipped), a segment that fails for a moment is
+//! retried and told as a file's retry is, and subtitles renditions are saved when asked. Against streams ffmpeg makes at test time and the testkit's file
 //! server (`haul_testkit::media`); skipped without ffmpeg, failing under
 //! `HAUL_REQUIRE_FFMPEG=1`.
 
@@ -132,4 +132,114 @@ async fn a_segment_that_fails_is_retried_and_told_as_a_files_retry_is() {
         .filter(|e| matches!(e, Event::Retrying { .. }))
         .count();
     assert_eq!(retries, 1, "{:?}", h.log);
+}
+
+/// A master playlist (written here) whose subtitles group has an English and a French WebVTT
+/// rendition of three segments each: none is fetched unless asked; `--sub-langs fr` saves the
+/// French (`fr-FR`) one beside the video as `master.fr-FR.vtt` — its segments' cues in order
+/// under one header, a file ffmpeg reads — and `all` saves both, listed with the video.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subtitles_renditions_are_saved_beside_the_video_when_asked() {
+    let Some((dir, source, ts)) = ts_stream() else {
+        return;
+    };
+    let root = dir.path();
+    let subs = root.join("subs");
+    std::fs::create_dir(&subs).expect("subs");
+    let cue = |lang: &str, i: usize| {
+        format!(
+            "00:00:{:02}.000 --> 00:00:{:02}.500\n{lang} line {i}\n",
+            2 * i,
+            2 * i + 1
+        )
+    };
+    let header = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n\n";
+    for (lang, file) in [("English", "en"), ("French", "fr")] {
+        let mut playlist = String::from(
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n",
+        );
+        for i in 0..3 {
+            let segment = format!("{header}{}", cue(lang, i));
+            std::fs::write(subs.join(format!("{file}{i}.vtt")), segment).expect("segment");
+            playlist.push_str(&format!("#EXTINF:2.0,\n{file}{i}.vtt\n"));
+        }
+        playlist.push_str("#EXT-X-ENDLIST\n");
+        std::fs::write(subs.join(format!("{file}.m3u8")), playlist).expect("playlist");
+    }
+    let master = format!(
+        "#EXTM3U\n\
+         #EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,URI=\"subs/en.m3u8\"\n\
+         #EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"Français\",LANGUAGE=\"fr-FR\",URI=\"subs/fr.m3u8\"\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=320x240,SUBTITLES=\"subs\"\n{ts}\n"
+    );
+    std::fs::write(root.join("master.m3u8"), master).expect("master");
+    let files = Files::start(root).await;
+    let fetch = |langs: Option<&str>| {
+        let out = tempfile::tempdir().expect("out");
+        let mut args = vec![s("--json"), s("-o"), out.path().display().to_string()];
+        if let Some(langs) = langs {
+            args.extend([s("--sub-langs"), s(langs)]);
+        }
+        args.push(files.url("master.m3u8"));
+        (out, args)
+    };
+    let joined = |lang: &str| {
+        format!(
+            "{header}{}\n{}\n{}",
+            cue(lang, 0),
+            cue(lang, 1),
+            cue(lang, 2)
+        )
+    };
+
+    let (out, args) = fetch(None);
+    let video = one_file(&run(args, None).await);
+    same_as_source(&video, &source, true);
+    assert_eq!(only_files(out.path()), ["master.mp4"]);
+    assert_eq!(files.asked(".vtt"), 0, "no subtitles unless asked");
+
+    let (out, args) = fetch(Some("fr"));
+    let output = run(args, None).await;
+    let video = one_file(&output);
+    same_as_source(&video, &source, true);
+    assert_eq!(only_files(out.path()), ["master.fr-FR.vtt", "master.mp4"]);
+    let vtt = out.path().join("master.fr-FR.vtt");
+    assert_eq!(
+        std::fs::read_to_string(&vtt).expect("vtt"),
+        joined("French")
+    );
+    assert_eq!(files.asked("en0.vtt"), 0, "only the language asked");
+    let (items, _) = json_lines(&output);
+    let listed: Vec<&str> = items[0]["files"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["path"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(listed.len(), 2, "{items:?}");
+    assert!(listed[1].ends_with("master.fr-FR.vtt"), "{listed:?}");
+    // ffmpeg reads it as the three cues.
+    haul_testkit::media::ffmpeg(out.path(), &["-i", "master.fr-FR.vtt", "fr.srt"]);
+    let srt = std::fs::read_to_string(out.path().join("fr.srt")).expect("srt");
+    for i in 0..3 {
+        assert!(srt.contains(&format!("French line {i}")), "{srt}");
+    }
+    assert!(srt.contains("00:00:04,000 --> 00:00:05,500"), "{srt}");
+
+    let (out, args) = fetch(Some("all"));
+    one_file(&run(args, None).await);
+    assert_eq!(
+        only_files(out.path()),
+        ["master.en.vtt", "master.fr-FR.vtt", "master.mp4"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("master.en.vtt")).expect("vtt"),
+        joined("English")
+    );
+
+    let bad = run(
+        vec![s("--sub-langs"), s("en;fr"), files.url("master.m3u8")],
+        None,
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a language"));
 }

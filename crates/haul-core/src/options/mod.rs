@@ -24,7 +24,9 @@ pub mod table;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use crate::protocol::{self, Checksum, Credentials, Header, ItemOptions, Limits, Output, Quality};
+use crate::protocol::{
+    self, Checksum, Credentials, Header, ItemOptions, Limits, Output, Quality, SubLangs,
+};
 pub use table::{JOBS_MAX, Kind, OPTIONS, Places, RETRIES_MAX, SPLIT_MAX, Scope, Spec, spec};
 
 /// The options given for one item, before [`Given::finish`] resolves paths and credentials.
@@ -164,6 +166,7 @@ impl Given {
             "max-download-limit" => self.options.max_rate = rate(value).map_err(bad)?,
             "quality" => self.options.quality = Some(Quality::parse(value).map_err(bad)?),
             "duration" => self.options.duration = seconds(value, false).map_err(bad)?,
+            "sub-langs" => self.options.sub_langs = SubLangs::parse(value).map_err(bad)?,
             "select-file" => {
                 self.options.torrent.select = Some(protocol::parse_select(value).map_err(bad)?);
             }
@@ -262,6 +265,9 @@ impl Given {
                 "max-download-limit" => push(o.max_rate.map(crate::human::size_for_field)),
                 "quality" => push(o.quality.map(|q| q.to_string())),
                 "duration" => push(o.duration.map(secs_text)),
+                "sub-langs" => {
+                    push((o.sub_langs != SubLangs::None).then(|| o.sub_langs.to_string()))
+                }
                 "select-file" => push(o.torrent.select.as_deref().map(protocol::select_text)),
                 "seed-ratio" => push(o.torrent.seed_ratio.map(|r| r.to_string())),
                 "seed-time" => push(
@@ -316,6 +322,9 @@ impl Given {
         }
         if o.duration.is_some() {
             target.duration = o.duration;
+        }
+        if o.sub_langs != SubLangs::None {
+            target.sub_langs = o.sub_langs;
         }
         target.request.headers.extend(request.headers);
         if request.referer.is_some() {

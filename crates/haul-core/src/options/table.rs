@@ -313,6 +313,17 @@ pub const OPTIONS: &[Spec] = &[
                bit rate up to this many bits/s.",
     },
     Spec {
+        name: "sub-langs",
+        aliases: &[],
+        scope: Scope::Item,
+        kind: Kind::Text,
+        places: LIST.and(CLI).and(RPC),
+        cli: Some("--sub-langs LANG,…|all"),
+        help: "A video stream's subtitles to fetch beside it, as NAME.LANG.vtt: these \
+               languages (en also takes en-US), or all; none by default. HLS WebVTT \
+               renditions.",
+    },
+    Spec {
         name: "duration",
         aliases: &[],
         scope: Scope::Item,

@@ -15,6 +15,7 @@ fn sample(name: &str) -> String {
         "max-download-limit" => "500K".to_owned(),
         "quality" => "720p".to_owned(),
         "duration" => "90".to_owned(),
+        "sub-langs" => "en,pt-BR".to_owned(),
         "http-user" => "me".to_owned(),
         "http-passwd" => "pw".to_owned(),
         "load-cookies" => "c.txt".to_owned(),

@@ -27,6 +27,7 @@ mod error;
 mod request;
 mod scheme;
 mod source;
+mod stream;
 mod torrent;
 mod trust;
 
@@ -36,10 +37,11 @@ pub use error::{
 };
 pub use request::{
     Cookie, Cookies, CookiesError, Credentials, Header, HeaderError, ItemOptions, ManualProxy,
-    PROXY_SCHEMES, ProxyChoice, Quality, Request,
+    PROXY_SCHEMES, ProxyChoice, Request,
 };
 pub use scheme::{Protocol, SCHEMES, Scheme, scheme, scheme_names};
 pub use source::{Checksum, Source, SourceError};
+pub use stream::{Quality, SubLangs};
 pub use torrent::{
     Ratio, Swarm, TorrentFile, TorrentOptions, parse_seed_time, parse_select, select_text,
 };

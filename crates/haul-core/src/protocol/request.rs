@@ -32,60 +32,12 @@ pub struct ItemOptions {
     /// A torrent's files to fetch and its seeding (ignored for other sources).
     pub torrent: super::TorrentOptions,
     /// A video stream's variant (`--quality`): `best` (`None`), `worst`, a height (`720p`)
-    /// or a bit rate in bits/s; checked by [`Quality::parse`].
-    pub quality: Option<Quality>,
+    /// or a bit rate in bits/s; checked by [`Quality::parse`](super::Quality::parse).
+    pub quality: Option<super::Quality>,
     /// How long to record a live stream (`--duration`); `None`: until it is stopped or ends.
     pub duration: Option<std::time::Duration>,
-}
-
-/// Which variant of a video stream to fetch when its playlist offers several.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Quality {
-    /// The highest bit rate.
-    #[default]
-    Best,
-    /// The lowest bit rate.
-    Worst,
-    /// The tallest picture at most this many lines (`720p`); else the shortest.
-    Height(u64),
-    /// The highest bit rate at most this many bits/s; else the lowest.
-    Bandwidth(u64),
-}
-
-impl Quality {
-    /// Reads `best`, `worst`, `720p` or a bit rate in bits/s (`2500000`).
-    pub fn parse(text: &str) -> Result<Quality, String> {
-        let text = text.trim().to_ascii_lowercase();
-        let number = |digits: &str| digits.parse::<u64>().ok().filter(|n| *n > 0);
-        match text.as_str() {
-            "best" => Ok(Quality::Best),
-            "worst" => Ok(Quality::Worst),
-            _ => {
-                if let Some(height) = text.strip_suffix('p').and_then(number) {
-                    Ok(Quality::Height(height))
-                } else if let Some(bits) = number(&text) {
-                    Ok(Quality::Bandwidth(bits))
-                } else {
-                    Err(format!(
-                        "'{text}' is not a quality: give best, worst, a height such as 720p, \
-                         or a bit rate in bits/s"
-                    ))
-                }
-            }
-        }
-    }
-}
-
-impl fmt::Display for Quality {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Quality::Best => f.write_str("best"),
-            Quality::Worst => f.write_str("worst"),
-            Quality::Height(h) => write!(f, "{h}p"),
-            Quality::Bandwidth(b) => write!(f, "{b}"),
-        }
-    }
+    /// A video stream's subtitles to fetch beside it (`--sub-langs`); none by default.
+    pub sub_langs: super::SubLangs,
 }
 
 /// What is sent with an item's requests besides the engine's own headers.

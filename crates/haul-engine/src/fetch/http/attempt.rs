@@ -13,7 +13,7 @@ use url::Url;
 
 use super::segmented::{Split, split_download, strong_validator};
 use super::{Body, RangeFrom, Sink};
-use crate::fetch::{Attempt, Fetcher, Stop, Try, stream};
+use crate::fetch::{Attempt, Fetcher, Files, Stop, Try, stream};
 use crate::item::kept::{resumable_part, same_file_kept, skip_if_there};
 use crate::item::{Job, Shared, blocking, fits, part_args, started};
 use crate::output::{ChunkWriter, Committed, PartFile};
@@ -39,11 +39,9 @@ impl Fetcher for Http {
                 && http::is_chunk_framing(text)
                 && at.job.client.prefer_http10(at.url)
             {
-                return try_url(at.job, at.url, at.key, part, at.stop, at.shared)
-                    .await
-                    .map(|c| vec![c]);
+                return try_url(at.job, at.url, at.key, part, at.stop, at.shared).await;
             }
-            tried.map(|c| vec![c])
+            tried
         })
     }
 }
@@ -57,7 +55,7 @@ async fn try_url(
     part: &mut Option<PartFile>,
     stop: &CancellationToken,
     shared: &Arc<Shared>,
-) -> Result<Committed, Stop> {
+) -> Result<Files, Stop> {
     let naming = http::Naming {
         use_disposition: job.output.content_disposition,
         legacy_charset: job.output.legacy_charset.clone(),
@@ -87,7 +85,7 @@ async fn try_url(
             .and_then(|s| s.validator().map(str::to_owned));
         let name = kept.file_name();
         match split_download(job, url, kept, total, validator, None, stop, shared, &name).await {
-            Ok(Split::Done(committed)) => return Ok(committed),
+            Ok(Split::Done(committed)) => return Ok(vec![committed]),
             Ok(Split::Fallback(restarted)) => {
                 *part = Some(*restarted);
                 fell_back = true;
@@ -163,7 +161,7 @@ async fn try_url(
         )
         .await
         {
-            Ok(Split::Done(committed)) => return Ok(committed),
+            Ok(Split::Done(committed)) => return Ok(vec![committed]),
             Ok(Split::Fallback(restarted)) => {
                 *part = Some(*restarted);
                 opened = open(None).await?;
@@ -191,7 +189,9 @@ async fn try_url(
         && opened.body == Body::Full
         && opened.total.is_some_and(|total| total <= SMALL_BODY)
     {
-        return try_small(job, key, (opened, resumable), part, stop, shared).await;
+        return try_small(job, key, (opened, resumable), part, stop, shared)
+            .await
+            .map(|c| vec![c]);
     }
     let mut current = match part.take() {
         Some(current) => current,
@@ -220,7 +220,11 @@ async fn try_url(
     let mut writer = ChunkWriter::spawn(current);
     if opened.body == Body::Complete {
         // 416 with our exact length: every byte is already here.
-        return writer.commit(opened.total).await.map_err(Stop::Failed);
+        return writer
+            .commit(opened.total)
+            .await
+            .map(|c| vec![c])
+            .map_err(Stop::Failed);
     }
     if restart {
         writer.restart().await.map_err(Stop::Failed)?;
@@ -236,7 +240,11 @@ async fn try_url(
     )
     .await;
     match streamed {
-        Ok(_) => writer.commit(opened.total).await.map_err(Stop::Failed),
+        Ok(_) => writer
+            .commit(opened.total)
+            .await
+            .map(|c| vec![c])
+            .map_err(Stop::Failed),
         Err(reason) => {
             // The writer hands the part back (or, after a write error, has removed it).
             *part = writer.into_part().await.ok();

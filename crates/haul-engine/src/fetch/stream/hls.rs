@@ -1,5 +1,6 @@
 //! HLS playlists (RFC 8216) read with m3u8-rs into a [`Plan`]: from a master playlist the
-//! variant the item's quality asks for and the audio rendition it names; from a media
+//! variant the item's quality asks for, the audio rendition it names and the subtitles
+//! renditions the item asks for (`--sub-langs`; after the media tracks); from a media
 //! playlist its segments with their byte ranges, init segments (`EXT-X-MAP`, again where it
 //! changes) and AES-128 keys (the IV from the tag, else the media sequence number).
 //! SAMPLE-AES and any other method (DRM) are refused with a sentence saying so.
@@ -16,7 +17,7 @@ use url::Url;
 use super::{Key, Live, Plan, Segment, Track, fetch_playlist, resolve};
 use crate::fetch::Stop;
 use crate::item::Job;
-use crate::protocol::{FetchError, Quality, Variant};
+use crate::protocol::{FetchError, Quality, SubLangs, Variant};
 
 fn refused(text: String) -> Stop {
     Stop::Failed(FetchError::Stream(text))
@@ -74,6 +75,15 @@ pub(super) async fn plan(
                 }
                 let url = resolve(base, audio)?;
                 tracks.push(media_track(job, &url, stop).await?.0);
+            }
+            for (lang, uri) in subtitles_of(&master, variant, &job.options.sub_langs) {
+                if live.is_some() {
+                    tracing::warn!(lang, "a live stream's subtitles are not recorded");
+                    break;
+                }
+                let mut track = media_track(job, &resolve(base, uri)?, stop).await?.0;
+                track.subtitles = Some(lang.to_owned());
+                tracks.push(track);
             }
             Ok(Plan {
                 tracks,
@@ -216,6 +226,27 @@ fn audio_of<'a>(master: &'a MasterPlaylist, variant: &VariantStream) -> Option<&
         .find(|m| m.default)
         .or(renditions.first())
         .and_then(|m| m.uri.as_deref())
+}
+
+/// The subtitles renditions `asked` for among those the variant plays with (its `SUBTITLES`
+/// group; every group when it names none): each one's language (else its name) and URI.
+fn subtitles_of<'a>(
+    master: &'a MasterPlaylist,
+    variant: &VariantStream,
+    asked: &SubLangs,
+) -> Vec<(&'a str, &'a str)> {
+    let group = variant.subtitles.as_deref();
+    master
+        .alternatives
+        .iter()
+        .filter(|m| m.media_type == AlternativeMediaType::Subtitles)
+        .filter(|m| group.is_none_or(|g| m.group_id == g))
+        .filter(|m| asked.wants(m.language.as_deref()))
+        .filter_map(|m| {
+            let lang = m.language.as_deref().unwrap_or(&m.name);
+            Some((lang, m.uri.as_deref()?))
+        })
+        .collect()
 }
 
 /// A media playlist's segments, in order, with the init segments, byte ranges and keys that

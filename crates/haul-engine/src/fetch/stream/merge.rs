@@ -89,7 +89,7 @@ pub(crate) async fn merge(
         Ok(part)
     };
     let tracks: Vec<Vec<PathBuf>> = plan
-        .tracks
+        .media()
         .iter()
         .enumerate()
         .map(|(t, track)| {

@@ -25,6 +25,8 @@
 //!   each with the item's timeouts and retries, AES-128 decrypted as they arrive.
 //! - `follow`: ffmpeg remuxing a one-track stream as its segments arrive (the merge then
 //!   only takes its file).
+//! - `subtitles`: the WebVTT subtitles renditions asked for, each joined into one
+//!   `NAME.LANG.vtt` beside the file.
 //! - `merge`: the segments in order into one file: remuxed by `ffmpeg -c copy` into `.mp4`
 //!   when ffmpeg is there, else concatenated (`.ts`, or fMP4 with its init segment);
 //!   committed under the final name only once the merge succeeded.
@@ -39,6 +41,7 @@ mod hls;
 mod live;
 mod merge;
 mod segments;
+mod subtitles;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -47,11 +50,10 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::Stop;
 use super::http::{self, Opened, Sink};
+use super::{Files, Stop};
 use crate::item::kept::skip_if_there;
 use crate::item::{Job, Shared, started};
-use crate::output::Committed;
 use crate::protocol::{Event, FetchError, StreamInfo, Variant};
 
 /// The most bytes a playlist or manifest may have (a playlist of 100,000 segments is about
@@ -129,6 +131,8 @@ pub(crate) struct Track {
     pub segments: Vec<Segment>,
     /// Fragmented MP4 (an init segment), not MPEG-TS.
     pub fmp4: bool,
+    /// A subtitles rendition (WebVTT) in this language, saved beside the file, not merged.
+    pub subtitles: Option<String>,
 }
 
 /// What a stream comes to: its tracks (the first is the video) and the variant chosen.
@@ -142,6 +146,19 @@ pub(crate) struct Plan {
     /// The variants offered, best first (a master playlist's, a manifest's video
     /// representations); empty when there was no choice.
     pub variants: Vec<Variant>,
+}
+
+impl Plan {
+    /// The tracks merged into the file (the video, then a separate audio rendition): those
+    /// before the subtitles.
+    pub(crate) fn media(&self) -> &[Track] {
+        let n = self
+            .tracks
+            .iter()
+            .position(|t| t.subtitles.is_some())
+            .unwrap_or(self.tracks.len());
+        &self.tracks[..n]
+    }
 }
 
 /// How often a stream's row hears of its segments ([`Event::Stream`]).
@@ -202,7 +219,7 @@ pub(crate) async fn run(
     kind: Kind,
     stop: &CancellationToken,
     shared: &Arc<Shared>,
-) -> Result<Committed, Stop> {
+) -> Result<Files, Stop> {
     let base = opened.response.url().clone();
     let name = opened.name.clone();
     let body = read_body(job, opened, stop).await?;
@@ -232,7 +249,7 @@ pub(crate) async fn run(
     let mut report = Report::new(&plan, &name);
     report.held(job, held.count(), true);
     // One track of a finished stream: ffmpeg remuxes it as its segments arrive.
-    let follow = match (&ffmpeg, plan.tracks.as_slice(), &plan.live) {
+    let follow = match (&ffmpeg, plan.media(), &plan.live) {
         (Some(ffmpeg), [track], None) => {
             let segments = (0..track.segments.len()).map(|i| held.path(0, i)).collect();
             let ready = held.ready(track.segments.len());
@@ -275,8 +292,10 @@ pub(crate) async fn run(
         None => None,
     };
     let committed = merge::merge(job, &plan, &held, (&name, merged), ffmpeg, &merging).await?;
-    held.finish(&committed.path, committed.bytes).await;
-    Ok(committed)
+    let mut files = vec![committed];
+    files.extend(subtitles::save(job, &plan, &held, &files[0].path).await?);
+    held.finish(&files[0].path, files[0].bytes).await;
+    Ok(files)
 }
 
 /// Reads a playlist's body into memory (at most [`PLAYLIST_MAX`] bytes).
