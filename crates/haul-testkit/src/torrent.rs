@@ -87,7 +87,7 @@ impl Tracker {
         let port = listener.local_addr().expect("address").port();
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
-        let swarms: Arc<Mutex<HashMap<String, Vec<u16>>>> = Arc::default();
+        let swarms: Arc<Mutex<HashMap<Vec<u8>, Vec<u16>>>> = Arc::default();
         let stopped = Arc::clone(&stop);
         std::thread::spawn(move || {
             while !stopped.load(Ordering::Relaxed) {
@@ -116,10 +116,12 @@ impl Tracker {
                         .unwrap_or_default()
                         .to_owned()
                 };
-                let (hash, peer) = (
-                    param("info_hash"),
-                    param("port").parse::<u16>().unwrap_or(0),
-                );
+                // The info-hash as bytes: clients percent-encode it differently (aria2
+                // escapes every byte, Transmission leaves unreserved ones as they are), and
+                // they must meet in one swarm.
+                let hash: Vec<u8> =
+                    percent_encoding::percent_decode_str(&param("info_hash")).collect();
+                let (hash, peer) = (hash, param("port").parse::<u16>().unwrap_or(0));
                 let mut swarms = swarms
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -1,12 +1,11 @@
 // W12 (issue 27): one single-file torrent (256 MiB, 256 KiB pieces, made by
 // transmission-create) served by three aria2c seeders on 127.0.0.1, introduced by the testkit's
-// loopback tracker. haul-cli against aria2c as the downloader, each on a listening port of its
-// own, with no DHT, no local peer discovery and no peer exchange; both end as soon as the file
-// is verified (`--seed-time 0`). Every tool's file is checked by length and SHA-256.
-// transmission-cli as a third downloader is not here yet: in this setup it got no peer from the
-// loopback tracker in 5 minutes (BENCHMARKS.md, W12). Skipped, saying why, without aria2c or
-// transmission-create (an error instead under `HAUL_REQUIRE_TORRENT_PEERS=1`, as `.ci/run` sets
-// it).
+// loopback tracker. haul-cli against aria2c and transmission-cli as the downloader, each on a
+// listening port of its own, with no DHT, no local peer discovery and no peer exchange; each
+// ends as soon as the file is verified (`--seed-time 0`; transmission-cli's torrent-done
+// script interrupts it, which it takes as a clean exit). Every tool's file is checked by length
+// and SHA-256. Skipped, saying why, without aria2c, transmission-create or transmission-cli (an
+// error instead under `HAUL_REQUIRE_TORRENT_PEERS=1`, as `.ci/run` sets it).
 
 use std::path::Path;
 use std::process::Command;
@@ -36,7 +35,7 @@ pub(super) fn w12(
     sizes: &Sizes,
     work: &Path,
 ) -> anyhow::Result<Result<(Workload, Swarm), String>> {
-    let missing: Vec<&str> = ["aria2c", "transmission-create"]
+    let missing: Vec<&str> = ["aria2c", "transmission-create", "transmission-cli"]
         .into_iter()
         .filter(|p| !installed(p))
         .collect();
@@ -65,7 +64,17 @@ pub(super) fn w12(
         .map(|_| Seeder::start(&torrent, &data, Some(&tracker.announce()), None))
         .collect();
 
-    let (haul, t1, t2) = (haul.to_path_buf(), torrent.clone(), torrent);
+    // transmission-cli seeds until stopped: its torrent-done script (run as its child)
+    // interrupts it, and it exits 0 on SIGINT.
+    let done = work.join("w12-done.sh");
+    std::fs::write(&done, "#!/bin/sh\nkill -INT \"$PPID\"\n")?;
+    std::fs::set_permissions(&done, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let (haul, t1, t2, t3) = (
+        haul.to_path_buf(),
+        torrent.clone(),
+        torrent.clone(),
+        torrent,
+    );
     let tools = vec![
         Tool {
             name: "haul",
@@ -95,6 +104,29 @@ pub(super) fn w12(
                 c
             }),
         },
+        Tool {
+            name: "transmission-cli",
+            command: Box::new(move |dest| {
+                // A settings folder of its own per run, beside DEST (not in it): no DHT, LPD,
+                // PEX, uTP or port mapping, on 127.0.0.1, as the others run.
+                let conf = dest.with_extension("transmission");
+                let settings = r#"{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false, "port-forwarding-enabled": false, "bind-address-ipv4": "127.0.0.1"}"#;
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(
+                        "mkdir -p \"$1\" \"$2\" && printf '%s' \"$3\" > \"$1/settings.json\" && \
+                         exec transmission-cli -g \"$1\" -w \"$2\" -p \"$4\" -f \"$5\" -M -D -U \"$6\" > /dev/null",
+                    )
+                    .arg("w12")
+                    .arg(&conf)
+                    .arg(dest)
+                    .arg(settings)
+                    .arg(free_port().to_string())
+                    .arg(&done)
+                    .arg(&t3);
+                c
+            }),
+        },
     ];
     let workload = Workload {
         name: "W12",
@@ -108,7 +140,7 @@ pub(super) fn w12(
         tools,
         wall_target: (Versus::Tool("aria2c"), 1.0),
         cpu_target: None,
-        more_targets: Vec::new(),
+        more_targets: vec![(Versus::Tool("transmission-cli"), 1.1)],
         after: Vec::new(),
     };
     Ok(Ok((
