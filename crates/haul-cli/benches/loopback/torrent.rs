@@ -107,14 +107,15 @@ pub(super) fn w12(
         Tool {
             name: "transmission-cli",
             command: Box::new(move |dest| {
-                // A settings folder of its own per run, beside DEST (not in it): no DHT, LPD,
-                // PEX, uTP or port mapping, on 127.0.0.1, as the others run.
+                // A fresh settings folder per run (its resume data would skip the next round's
+                // download), beside DEST (not in it): no DHT, LPD, PEX, uTP or port mapping,
+                // on 127.0.0.1, as the others run.
                 let conf = dest.with_extension("transmission");
                 let settings = r#"{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false, "port-forwarding-enabled": false, "bind-address-ipv4": "127.0.0.1"}"#;
                 let mut c = Command::new("sh");
                 c.arg("-c")
                     .arg(
-                        "mkdir -p \"$1\" \"$2\" && printf '%s' \"$3\" > \"$1/settings.json\" && \
+                        "rm -rf \"$1\" && mkdir -p \"$1\" \"$2\" && printf '%s' \"$3\" > \"$1/settings.json\" && \
                          exec transmission-cli -g \"$1\" -w \"$2\" -p \"$4\" -f \"$5\" -M -D -U \"$6\" > /dev/null",
                     )
                     .arg("w12")
