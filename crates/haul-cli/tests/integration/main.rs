@@ -16,6 +16,8 @@
 //!   kill -9 resumed by segment, clear failures, and the RPC.
 //! - `stream_again`: a finished stream skipped when the same command runs again; a segment
 //!   retried and told as a file's retry is; subtitles renditions saved when asked.
+//! - `stream_live`: live HLS recorded from the live edge, also with its audio in a separate
+//!   rendition.
 //! - `torrent`: BitTorrent against aria2c seeders and opentracker: magnets, `.torrent`
 //!   files, file selection, kill -9, seeding to the ratio, hostile names, failures.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
@@ -31,6 +33,7 @@ mod request;
 mod rpc;
 mod stream;
 mod stream_again;
+mod stream_live;
 mod torrent;
 mod wild_race;
 mod wild_rpc;

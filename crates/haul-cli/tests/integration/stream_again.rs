@@ -1,8 +1,8 @@
 //! Video streams run again, tried again and with their subtitles: the same command for a
 //! stream already saved skips it (as a file is skipped), a segment that fails for a moment is
-//! retried and told as a file's retry is, and subtitles renditions are saved when asked. Against streams ffmpeg makes at test time and the testkit's file
-//! server (`haul_testkit::media`); skipped without ffmpeg, failing under
-//! `HAUL_REQUIRE_FFMPEG=1`.
+//! retried and told as a file's retry is, and subtitles renditions are saved when asked.
+//! Against streams ffmpeg makes at test time and the testkit's file server
+//! (`haul_testkit::media`); skipped without ffmpeg, failing under `HAUL_REQUIRE_FFMPEG=1`.
 
 use std::time::Duration;
 

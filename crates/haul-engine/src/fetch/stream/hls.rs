@@ -65,16 +65,27 @@ pub(super) async fn plan(
             let url = resolve(base, &variant.uri)?;
             let (video, live) = media_track(job, &url, stop).await?;
             let mut tracks = vec![video];
+            let mut live = live;
             if let Some(audio) = audio_of(&master, variant) {
-                if live.is_some() {
-                    return Err(refused(
-                        "this live stream has its audio in a separate rendition, which Haul \
-                         cannot record yet"
-                            .to_owned(),
-                    ));
-                }
                 let url = resolve(base, audio)?;
-                tracks.push(media_track(job, &url, stop).await?.0);
+                let (track, audio_live) = media_track(job, &url, stop).await?;
+                tracks.push(track);
+                // A live stream's audio rendition is followed with its video.
+                live = match (live, audio_live) {
+                    (None, None) => None,
+                    (Some(mut video), Some(audio)) => {
+                        video.urls.extend(audio.urls);
+                        video.target = video.target.min(audio.target);
+                        Some(video)
+                    }
+                    _ => {
+                        return Err(refused(
+                            "the stream's video and its audio rendition are not both live or \
+                             both finished"
+                                .to_owned(),
+                        ));
+                    }
+                };
             }
             for (lang, uri) in subtitles_of(&master, variant, &job.options.sub_langs) {
                 if live.is_some() {
@@ -119,7 +130,7 @@ fn media_track_of(base: &Url, media: &MediaPlaylist) -> Result<(Track, Option<Li
     }
     super::live::from_edge(&mut track);
     let live = Live {
-        url: base.clone(),
+        urls: vec![base.clone()],
         target: std::time::Duration::from_secs(media.target_duration.clamp(1, 60)),
     };
     Ok((track, Some(live)))

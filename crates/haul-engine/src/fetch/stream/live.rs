@@ -1,5 +1,6 @@
 //! Live HLS streams recorded from now on: from the live edge (the last three segments, as
-//! RFC 8216 §6.3.3 asks a client to start no nearer the end), the media playlist asked again
+//! RFC 8216 §6.3.3 asks a client to start no nearer the end), the media playlist (and a
+//! separate audio rendition's, followed alike: each track from its own edge) asked again
 //! every target duration (half of it when nothing new came), each new segment (by media
 //! sequence number) fetched once, never one twice; until the item is stopped (Stop, pause,
 //! Ctrl+C: what was recorded is then merged and saved), its `--duration` has passed, or the
@@ -12,7 +13,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::held::Held;
-use super::{Live, Plan, Report, Track, fetch_playlist, hls};
+use super::{Live, Plan, Report, Segment, Track, fetch_playlist, hls};
 use crate::fetch::Stop;
 use crate::item::{Job, Shared};
 use crate::stop::StopReason;
@@ -83,28 +84,23 @@ async fn rounds(
     (round, shared): (&CancellationToken, &Arc<Shared>),
     report: &mut Report,
 ) -> Result<(), Stop> {
-    let mut last = plan.tracks[0].segments.last().map_or(0, |s| s.number);
+    // The newest segment of each followed track so far.
+    let mut last: Vec<u64> = (0..live.urls.len())
+        .map(|t| plan.tracks[t].segments.last().map_or(0, |s| s.number))
+        .collect();
     loop {
         super::segments::fetch_all(job, plan, held, round, shared, report).await?;
         let asked = Instant::now();
-        let (base, body) = fetch_playlist(job, &live.url, round).await?;
-        let m3u8_rs::Playlist::MediaPlaylist(media) = hls::parse(&body)? else {
-            return Err(Stop::Failed(crate::protocol::FetchError::Stream(
-                "the live playlist turned into a master playlist".to_owned(),
-            )));
-        };
-        let fresh = hls::track(&base, &media)?;
-        let new: Vec<_> = fresh
-            .segments
-            .into_iter()
-            .filter(|s| s.number > last)
-            .collect();
-        let ended = !hls::is_live(&media);
-        if let Some(newest) = new.last() {
-            last = newest.number;
+        let (mut gained, mut ended) = (false, true);
+        for (t, url) in live.urls.iter().enumerate() {
+            let (new, over) = newer(job, url, last[t], round).await?;
+            if let Some(newest) = new.last() {
+                last[t] = newest.number;
+            }
+            gained |= !new.is_empty();
+            ended &= over;
+            plan.tracks[t].segments.extend(new);
         }
-        let gained = !new.is_empty();
-        plan.tracks[0].segments.extend(new);
         if ended {
             super::segments::fetch_all(job, plan, held, round, shared, report).await?;
             return Ok(());
@@ -118,4 +114,27 @@ async fn rounds(
             () = tokio::time::sleep(left) => {}
         }
     }
+}
+
+/// The media playlist at `url` asked again: its segments after number `last`, and whether it
+/// has ended (`#EXT-X-ENDLIST`).
+async fn newer(
+    job: &Job,
+    url: &url::Url,
+    last: u64,
+    round: &CancellationToken,
+) -> Result<(Vec<Segment>, bool), Stop> {
+    let (base, body) = fetch_playlist(job, url, round).await?;
+    let m3u8_rs::Playlist::MediaPlaylist(media) = hls::parse(&body)? else {
+        return Err(Stop::Failed(crate::protocol::FetchError::Stream(
+            "the live playlist turned into a master playlist".to_owned(),
+        )));
+    };
+    let fresh = hls::track(&base, &media)?;
+    let new = fresh
+        .segments
+        .into_iter()
+        .filter(|s| s.number > last)
+        .collect();
+    Ok((new, !hls::is_live(&media)))
 }

@@ -202,10 +202,11 @@ impl Report {
     }
 }
 
-/// Where a live stream's media playlist is, and how often it gains a segment.
+/// Where a live stream's media playlists are (one for each media track, in the plan's
+/// order: the video, then a separate audio rendition), and how often they gain a segment.
 #[derive(Debug, Clone)]
 pub(crate) struct Live {
-    pub url: Url,
+    pub urls: Vec<Url>,
     /// `#EXT-X-TARGETDURATION`.
     pub target: std::time::Duration,
 }
