@@ -1,5 +1,5 @@
 //! What the window remembers across restarts: destination, caps, timeouts, overwrite,
-//! the proxy, certificates trusted per host, the bridge, language, theme, and the list's sort.
+//! BitTorrent's port and switches, the proxy, certificates trusted per host, the bridge, language, theme, and the list's sort.
 //!
 //! Owns: the persisted [`Settings`] (every field `#[serde(default)]`, so an older or partial
 //! file still loads) and turning them into engine [`Limits`] / [`Output`].
@@ -36,10 +36,12 @@ pub struct Settings {
     pub max_rate: u64,
     /// Connections per file (1: no splitting).
     pub split: usize,
-    /// BitTorrent's listening port (0: any free one) and whether it uses the DHT; set over
-    /// the RPC (`listen-port`, `enable-dht`), taken when the first torrent starts.
+    /// BitTorrent's listening port (0: any free one), whether it uses the DHT and trackers;
+    /// set in the BitTorrent section or over the RPC (`listen-port`, `enable-dht`,
+    /// `bt-enable-trackers`), taken when the first torrent starts.
     pub bt_listen_port: u16,
     pub bt_dht: bool,
+    pub bt_trackers: bool,
     /// What torrents send, all together, in bytes/s; 0: no limit (set over the RPC).
     pub bt_upload_rate: u64,
     pub overwrite: bool,
@@ -116,6 +118,7 @@ impl Default for Settings {
             split: limits.split,
             bt_listen_port: limits.listen_port,
             bt_dht: limits.dht,
+            bt_trackers: limits.trackers,
             bt_upload_rate: 0,
             overwrite: false,
             skip_existing: false,
@@ -283,6 +286,7 @@ impl Settings {
             max_upload_rate: (self.bt_upload_rate > 0).then_some(self.bt_upload_rate),
             listen_port: self.bt_listen_port,
             dht: self.bt_dht,
+            trackers: self.bt_trackers,
         }
     }
 
@@ -303,6 +307,7 @@ impl Settings {
         self.split = limits.split;
         self.bt_listen_port = limits.listen_port;
         self.bt_dht = limits.dht;
+        self.bt_trackers = limits.trackers;
         self.bt_upload_rate = limits.max_upload_rate.unwrap_or(0);
     }
 

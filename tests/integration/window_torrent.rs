@@ -1,7 +1,7 @@
 //! The window with real BitTorrent peers (aria2c seeding, see `haul_testkit::torrent`): a
 //! magnet link pasted becomes one row that finishes with the file, its swarm on the row; a
 //! torrent of many files lists them in the row's details, and the files unticked there are
-//! not fetched.
+//! not fetched; cancelling a row asks before its pieces are deleted.
 
 /// A magnet link with a peer hint, pasted, becomes a row that fetches the metadata and the
 /// file from the peer and finishes done, byte-exact.
@@ -151,4 +151,176 @@ fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
         let got = std::fs::read(dest.join("set").join(name)).expect("file");
         assert!(got == *body, "{name} byte-exact");
     }
+}
+
+/// Cancelling a torrent row deletes its verified pieces, so it asks first, as for any partial
+/// download: "Don't cancel" keeps it running; paused, then cancelled and confirmed, its working
+/// folder is gone.
+#[test]
+fn cancelling_a_torrent_row_asks_before_deleting_its_pieces() {
+    use crate::world::{World, harness_with, step_until, steps, with_settings};
+    use eframe::egui::{self, accesskit::Role};
+    use egui_kittest::kittest::Queryable as _;
+    use haul::app::HaulApp;
+    use haul::protocol::Status;
+    use haul_testkit::torrent::{Seeder, have_peers, make_torrent};
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    std::fs::write(data.join("slow.bin"), haul_testkit::body_gen(3_000_000, 4)).expect("content");
+    let torrent = dir.path().join("slow.torrent");
+    let hash = make_torrent(&data.join("slow.bin"), &torrent, 16, None);
+    // Slow: the row is still running when it is cancelled.
+    let seeder = Seeder::start(&torrent, &data, None, Some(150_000));
+    let mut world = World::new();
+    let storage = with_settings(&world, |s| s.bt_dht = false);
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let _ = world.window.set(h.ctx.clone());
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    h.event(egui::Event::Paste(format!(
+        "{}\n  seed-time=0\n",
+        seeder.magnet(&hash)
+    )));
+    h.step();
+    h.get_by_label("Add").click();
+    step_until(&mut h, "verified pieces", |app| {
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.status() == Status::Running && r.state.kept_bytes() > 0)
+    });
+    let work = world.dest.path().join(format!(".haul-torrent-{hash}"));
+    assert!(work.is_dir());
+    let asked = |h: &mut egui_kittest::Harness<'_, HaulApp>| {
+        h.get_by_label("Cancel…").click();
+        steps(h, 3);
+        assert!(
+            h.query_by_label_contains("Cancel slow.bin?").is_some(),
+            "it asks before deleting"
+        );
+    };
+    asked(&mut h);
+    h.get_by_label("Don't cancel").click();
+    steps(&mut h, 3);
+    assert_eq!(h.state().model().rows()[0].status(), Status::Running);
+
+    h.get_by_label("Pause").click();
+    step_until(&mut h, "paused", |app| {
+        app.model().rows()[0].status() == Status::Paused
+    });
+    assert!(work.is_dir(), "a pause keeps the pieces");
+    asked(&mut h);
+    h.get_by_label("Cancel and delete").click();
+    step_until(&mut h, "cancelled", |app| {
+        app.model().rows()[0].status() == Status::Cancelled
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while work.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the paused torrent's pieces are deleted once confirmed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(world.files().is_empty());
+}
+
+/// Settings' BitTorrent section: the listening port typed, the DHT and trackers switched off;
+/// they are saved, come back on the next start, and the engine takes them: the port is
+/// Haul's once a torrent starts, and a magnet whose only peer source is a tracker fails
+/// saying there is nowhere to ask.
+#[test]
+fn the_bittorrent_settings_are_saved_and_the_engine_takes_them() {
+    use crate::world::{MemoryStorage, World, harness_with, step_until, steps};
+    use eframe::egui::{self, accesskit::Role};
+    use egui_kittest::kittest::Queryable as _;
+    use haul::app::HaulApp;
+    use haul::protocol::Status;
+    use haul_testkit::torrent::{Seeder, Tracker, have_peers, make_torrent};
+    if !have_peers() {
+        return;
+    }
+    let mut world = World::new();
+    let mut h = world.harness();
+    h.get_by_label("Settings").click();
+    steps(&mut h, 2);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    h.get_by_label("Listen port").scroll_to_me();
+    steps(&mut h, 10);
+    h.get_by_label("Listen port").focus();
+    h.step();
+    h.get_by_label("Listen port").type_text("70000");
+    steps(&mut h, 2);
+    assert!(
+        h.query_all_by_label("any free port").count() > 0,
+        "a port out of range says what it takes"
+    );
+    assert_eq!(h.state().settings().bt_listen_port, 0);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Listen port").type_text(&port.to_string());
+    h.step();
+    for switch in ["Find peers through the DHT", "Ask trackers for peers"] {
+        h.get_by_label(switch).scroll_to_me();
+        steps(&mut h, 10);
+        h.get_by_label(switch).click();
+        steps(&mut h, 2);
+    }
+    let limits = h.state().settings().limits();
+    assert_eq!(
+        (limits.listen_port, limits.dht, limits.trackers),
+        (port, false, false)
+    );
+
+    // Saved, and there on the next start.
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let _ = world.window.set(h.ctx.clone());
+    let s = h.state().settings();
+    assert_eq!(
+        (s.bt_listen_port, s.bt_dht, s.bt_trackers),
+        (port, false, false)
+    );
+
+    // A magnet whose peers only its tracker knows: nowhere to ask with trackers off.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("t.bin"), haul_testkit::body_gen(100_000, 7)).expect("data");
+    let torrent = dir.path().join("t.torrent");
+    let hash = make_torrent(&dir.path().join("t.bin"), &torrent, 16, None);
+    let tracker = Tracker::start();
+    let seeder = Seeder::start(&torrent, dir.path(), Some(&tracker.announce()), None);
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    h.event(egui::Event::Paste(format!(
+        "magnet:?xt=urn:btih:{hash}&tr={}",
+        tracker.announce()
+    )));
+    h.step();
+    h.get_by_label("Add").click();
+    step_until(&mut h, "the magnet row failed", |app| {
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.status() == Status::Failed)
+    });
+    let error = h.state().model().rows()[0]
+        .state
+        .error()
+        .unwrap_or_default();
+    assert!(error.contains("no tracker"), "{error}");
+    assert_eq!(seeder.uploaded(), 0);
+    assert!(
+        std::net::TcpListener::bind(("0.0.0.0", port)).is_err(),
+        "Haul listens on the port typed"
+    );
 }

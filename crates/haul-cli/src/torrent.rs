@@ -1,6 +1,6 @@
 //! aria2's BitTorrent flags: the per-item ones (`--select-file`, `--seed-ratio`,
 //! `--seed-time`, `--bt-tracker`, `--follow-torrent`) set through the option table under each list line's own,
-//! the engine's (`--max-overall-upload-limit`, `--listen-port`, `--enable-dht`), and `--show-files`, which lists a
+//! the engine's (`--max-overall-upload-limit`, `--listen-port`, `--enable-dht`, `--bt-enable-trackers`), and `--show-files`, which lists a
 //! `.torrent` file's contents instead of fetching it.
 //!
 //! Owns: those flags. Must not touch: the request flags (`request`), the batch (`main`).
@@ -40,6 +40,11 @@ pub struct TorrentArgs {
     #[arg(long = "enable-dht", value_name = "BOOL", num_args = 0..=1,
           default_missing_value = "true", value_parser = clap::value_parser!(bool))]
     enable_dht: Option<bool>,
+    /// Ask trackers for BitTorrent peers (true or false; default true); false: peers only
+    /// from the DHT and a magnet's peer hints.
+    #[arg(long = "bt-enable-trackers", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    bt_enable_trackers: Option<bool>,
     /// List the files of each .torrent source (numbered for --select-file) and exit.
     #[arg(long = "show-files")]
     pub show_files: bool,
@@ -78,6 +83,9 @@ impl TorrentArgs {
         }
         if let Some(dht) = self.enable_dht {
             limits.dht = dht;
+        }
+        if let Some(trackers) = self.bt_enable_trackers {
+            limits.trackers = trackers;
         }
     }
 }

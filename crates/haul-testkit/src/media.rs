@@ -6,8 +6,9 @@
 //! - [`source`]: a short H.264 + AAC clip; the `hls_*`/[`dash`] makers segment it with
 //!   `-c copy`, so a stream's decoded frames are the source's ([`frame_hashes`]).
 //! - [`Files`]: a loopback HTTP/1.1 server for a folder (`Range` honoured, the `Content-Type`
-//!   of `.m3u8`, `.mpd` and `.vtt`, a 404 for a missing file, an optional rate per reply, a
-//!   503 for the next requests of a path when told), logging every path asked for.
+//!   of `.m3u8`, `.mpd` and `.vtt`, or one set for a path, a 404 for a missing file, an
+//!   optional rate per reply, a 503 for the next requests of a path when told), logging every
+//!   path asked for.
 //!
 //! Must not touch: Haul itself.
 
@@ -238,8 +239,12 @@ pub struct Files {
     rate: Arc<AtomicU64>,
     /// Paths (by their ending) answered `503` for as many more requests as counted.
     failing: Failing,
+    types: Types,
     task: tokio::task::JoinHandle<()>,
 }
+
+/// `Content-Type`s set for paths, over the one their extension gives.
+type Types = Arc<Mutex<Vec<(String, String)>>>;
 
 impl Drop for Files {
     fn drop(&mut self) {
@@ -254,15 +259,16 @@ impl Files {
         let log = Arc::new(Mutex::new(Vec::new()));
         let rate = Arc::new(AtomicU64::new(0));
         let failing = Failing::default();
+        let types = Types::default();
         let (root, task_log, task_rate) = (root.to_path_buf(), Arc::clone(&log), Arc::clone(&rate));
-        let task_failing = Arc::clone(&failing);
+        let (task_failing, task_types) = (Arc::clone(&failing), Arc::clone(&types));
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (root, log, rate) =
                     (root.clone(), Arc::clone(&task_log), Arc::clone(&task_rate));
-                let failing = Arc::clone(&task_failing);
+                let (failing, types) = (Arc::clone(&task_failing), Arc::clone(&task_types));
                 tokio::spawn(async move {
-                    let _ = serve(stream, &root, &log, &rate, &failing).await;
+                    let _ = serve(stream, &root, &log, &rate, (&failing, &types)).await;
                 });
             }
         });
@@ -271,8 +277,18 @@ impl Files {
             log,
             rate,
             failing,
+            types,
             task,
         }
+    }
+
+    /// Each later reply for `path` (`/get`, its query aside) says `content_type`, as a web
+    /// app that serves downloads by id names their type but not their file.
+    pub fn set_type(&self, path: &str, content_type: &str) {
+        self.types
+            .lock()
+            .expect("types")
+            .push((path.to_owned(), content_type.to_owned()));
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -312,7 +328,7 @@ async fn serve(
     root: &Path,
     log: &Mutex<Vec<String>>,
     rate: &AtomicU64,
-    failing: &Mutex<Vec<(String, usize)>>,
+    (failing, types): (&Failing, &Types),
 ) -> std::io::Result<()> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -351,14 +367,24 @@ async fn serve(
         stream.write_all(reply.as_bytes()).await?;
         return stream.write_all(page).await;
     };
-    let content_type = match file.extension().and_then(|e| e.to_str()) {
-        Some("m3u8") => "application/vnd.apple.mpegurl",
-        Some("mpd") => "application/dash+xml",
-        Some("ts") => "video/mp2t",
-        Some("mp4" | "m4s") => "video/mp4",
-        Some("vtt") => "text/vtt",
-        _ => "application/octet-stream",
-    };
+    let set = types
+        .lock()
+        .expect("types")
+        .iter()
+        .rev()
+        .find(|(p, _)| *p == path)
+        .map(|(_, t)| t.clone());
+    let content_type = set.unwrap_or_else(|| {
+        match file.extension().and_then(|e| e.to_str()) {
+            Some("m3u8") => "application/vnd.apple.mpegurl",
+            Some("mpd") => "application/dash+xml",
+            Some("ts") => "video/mp2t",
+            Some("mp4" | "m4s") => "video/mp4",
+            Some("vtt") => "text/vtt",
+            _ => "application/octet-stream",
+        }
+        .to_owned()
+    });
     let range = head
         .lines()
         .find_map(|l| {

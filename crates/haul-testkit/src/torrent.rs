@@ -182,13 +182,29 @@ impl Seeder {
         tracker: Option<&str>,
         upload_limit: Option<u64>,
     ) -> Seeder {
+        Seeder::spawn(torrent, data, tracker, upload_limit, "-V")
+    }
+
+    /// Starts seeding the data as it is, its pieces not checked (`--bt-seed-unverified`):
+    /// with bytes changed, a peer that sends corrupt pieces of the torrent.
+    pub fn start_unverified(torrent: &Path, data: &Path, tracker: Option<&str>) -> Seeder {
+        Seeder::spawn(torrent, data, tracker, None, "--bt-seed-unverified=true")
+    }
+
+    fn spawn(
+        torrent: &Path,
+        data: &Path,
+        tracker: Option<&str>,
+        upload_limit: Option<u64>,
+        check: &str,
+    ) -> Seeder {
         let (port, rpc) = (free_port(), free_port());
         let mut command = Command::new("aria2c");
         command
             .args([
                 "--seed-ratio=0",
                 "--seed-time=60",
-                "-V",
+                check,
                 "--enable-dht=false",
                 "--enable-dht6=false",
                 "--bt-enable-lpd=false",

@@ -669,4 +669,21 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::BrowserFailed,
         "Could not install the browser host: {why}",
     ),
+    (T::BtTitle, "BitTorrent"),
+    (T::BtPort, "Listen port"),
+    (T::BtPortAny, "any free port"),
+    (
+        T::HelpBtPort,
+        "The port other BitTorrent peers connect to. Empty or 0: any free port. Taken when the first torrent starts; once a torrent has run, a change applies the next time Haul starts.",
+    ),
+    (T::BtDht, "Find peers through the DHT"),
+    (
+        T::HelpBtDht,
+        "Ask the DHT network for a torrent's peers as well as its trackers and a magnet's peer hints (x.pe). Taken when the first torrent starts; once a torrent has run, a change applies the next time Haul starts.",
+    ),
+    (T::BtTrackers, "Ask trackers for peers"),
+    (
+        T::HelpBtTrackers,
+        "Announce to a torrent's trackers (and those added with bt-tracker) to find its peers. Off: peers come only from the DHT and a magnet's peer hints. Taken when the first torrent starts; once a torrent has run, a change applies the next time Haul starts.",
+    ),
 ];

@@ -150,6 +150,7 @@ keys! {
     ErrUntrusted, CertFingerprint, TrustCompare, TrustForItem, TrustForHost, TrustedCerts, HelpTrustedCerts, Forget,
     RpcPort, HelpRpcPort, RpcPortBusy, RpcUsePort, RpcWebSocket, RpcRenew, HelpRpcRenew, RpcPages, HelpRpcPages, RpcOrigins, RpcOriginBad,
     BrowserTitle, HelpBrowser, BrowserInstall, BrowserRemove, BrowserInstalled, BrowserRemoved, BrowserNothing, BrowserFailed,
+    BtTitle, BtPort, BtPortAny, HelpBtPort, BtDht, HelpBtDht, BtTrackers, HelpBtTrackers,
 }
 
 /// A catalog as a table indexed by key; a key missing from a catalog falls back to English.

@@ -555,4 +555,21 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::BrowserRemoved, "已移除：\n{list}"),
     (T::BrowserNothing, "Haul 的浏览器主机程序未安装，无需移除。"),
     (T::BrowserFailed, "无法安装浏览器主机程序：{why}"),
+    (T::BtTitle, "BT 下载"),
+    (T::BtPort, "监听端口"),
+    (T::BtPortAny, "任意空闲端口"),
+    (
+        T::HelpBtPort,
+        "其他 BitTorrent 节点连接到的端口。留空或填 0：任意空闲端口。第一个种子开始时生效；已有种子运行过时，改动在下次启动 Haul 时生效。",
+    ),
+    (T::BtDht, "通过 DHT 查找节点"),
+    (
+        T::HelpBtDht,
+        "除了种子的 Tracker 和磁力链接中的节点提示（x.pe），也向 DHT 网络查找节点。第一个种子开始时生效；已有种子运行过时，改动在下次启动 Haul 时生效。",
+    ),
+    (T::BtTrackers, "向 Tracker 请求节点"),
+    (
+        T::HelpBtTrackers,
+        "向种子的 Tracker（以及用 bt-tracker 添加的）通告以查找节点。关闭时，节点只来自 DHT 和磁力链接中的节点提示。第一个种子开始时生效；已有种子运行过时，改动在下次启动 Haul 时生效。",
+    ),
 ];

@@ -559,4 +559,21 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::BrowserRemoved, "已移除：\n{list}"),
     (T::BrowserNothing, "Haul 的瀏覽器主機程式未安裝，無需移除。"),
     (T::BrowserFailed, "無法安裝瀏覽器主機程式：{why}"),
+    (T::BtTitle, "BT 下載"),
+    (T::BtPort, "監聽連接埠"),
+    (T::BtPortAny, "任意可用連接埠"),
+    (
+        T::HelpBtPort,
+        "其他 BitTorrent 節點連線到的連接埠。留空或填 0：任意可用連接埠。第一個種子開始時生效；已有種子執行過時，變更在下次啟動 Haul 時生效。",
+    ),
+    (T::BtDht, "透過 DHT 尋找節點"),
+    (
+        T::HelpBtDht,
+        "除了種子的 Tracker 和磁力連結中的節點提示（x.pe），也向 DHT 網路尋找節點。第一個種子開始時生效；已有種子執行過時，變更在下次啟動 Haul 時生效。",
+    ),
+    (T::BtTrackers, "向 Tracker 請求節點"),
+    (
+        T::HelpBtTrackers,
+        "向種子的 Tracker（以及用 bt-tracker 加入的）通告以尋找節點。關閉時，節點只來自 DHT 和磁力連結中的節點提示。第一個種子開始時生效；已有種子執行過時，變更在下次啟動 Haul 時生效。",
+    ),
 ];

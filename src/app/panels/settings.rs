@@ -1,6 +1,7 @@
 //! The settings panel: downloads at once, connections per server, timeouts, retries, a time
 //! and a size limit, what to do when a file exists (keep both, overwrite, skip), the proxy
-//! (`network`), language and appearance. Every label has
+//! (`network`), language and appearance, and BitTorrent's listening port and DHT and trackers
+//! switches (librqbit has no peer exchange switch, so none is shown). Every label has
 //! hover help; counts and timeouts are framed number fields, the limits text fields that take
 //! `500M`, `2G` or `none` and say when what was typed is not one.
 
@@ -24,6 +25,8 @@ pub(in crate::app) struct SettingsPanel {
     pub(in crate::app) noproxy_text: String,
     /// A manual proxy chosen whose address is not typed yet (or not valid).
     pub(in crate::app) proxy_manual: bool,
+    /// BitTorrent's listening port as typed (empty: any free port).
+    pub(in crate::app) listen_port_text: String,
 }
 
 impl SettingsPanel {
@@ -39,6 +42,10 @@ impl SettingsPanel {
             noproxy_text: manual
                 .map_or_else(|| "localhost, 127.0.0.1".to_owned(), |m| m.no_proxy.clone()),
             proxy_manual: manual.is_some(),
+            listen_port_text: match settings.bt_listen_port {
+                0 => String::new(),
+                port => port.to_string(),
+            },
         }
     }
 }
@@ -245,6 +252,7 @@ impl HaulApp {
             &self.settings.trusted_certificates,
             &mut self.actions,
         );
+        changed |= self.torrent_rows(ui, tr);
         changed |= self.rpc_rows(ui, tr);
         self.browser_rows(ui, tr);
         changed |= self.schedule_rows(ui, tr);
@@ -252,5 +260,51 @@ impl HaulApp {
         if changed {
             self.actions.push(Action::ApplySettings);
         }
+    }
+}
+
+/// A listening port as typed: empty or 0 for any free port; `None` when it is not a port.
+fn port_from_text(text: &str) -> Option<u16> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Some(0);
+    }
+    text.parse().ok()
+}
+
+impl HaulApp {
+    /// The BitTorrent section: the listening port, the DHT and trackers switches (each the
+    /// option table's `listen-port`, `enable-dht`, `bt-enable-trackers`); true when a
+    /// setting changed.
+    fn torrent_rows(&mut self, ui: &mut Ui, tr: Tr) -> bool {
+        ui.add_space(8.0);
+        ui.strong(tr.get(T::BtTitle));
+        let s = &mut self.settings;
+        let text = &mut self.settings_panel.listen_port_text;
+        let mut changed = false;
+        ui.horizontal(|ui| {
+            let l = label(ui, tr, T::BtPort, T::HelpBtPort);
+            let parsed = port_from_text(text);
+            let any = tr.get(T::BtPortAny);
+            let field = limit_field(ui, "listen-port", text, parsed.is_some(), "", any)
+                .labelled_by(l.id)
+                .on_hover_text(tr.get(T::HelpBtPort));
+            if field.changed()
+                && let Some(port) = port_from_text(text)
+                && port != s.bt_listen_port
+            {
+                s.bt_listen_port = port;
+                changed = true;
+            }
+        });
+        changed |= ui
+            .checkbox(&mut s.bt_dht, tr.get(T::BtDht))
+            .on_hover_text(tr.get(T::HelpBtDht))
+            .changed();
+        changed |= ui
+            .checkbox(&mut s.bt_trackers, tr.get(T::BtTrackers))
+            .on_hover_text(tr.get(T::HelpBtTrackers))
+            .changed();
+        changed
     }
 }

@@ -401,6 +401,78 @@ async fn kill_9_then_the_same_command_fetches_no_verified_piece_twice() {
     assert!(!work.exists(), "the working folder is gone once done");
 }
 
+/// A file fetched in part, then left out (`--select-file` naming the other): once the chosen
+/// one is done, the verified bytes of the one left out stay in the working folder (as
+/// qBittorrent keeps them), and choosing it later fetches only the rest of it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bytes_of_a_file_left_out_are_kept_when_the_torrent_completes() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("pair")).expect("data");
+    let size = 4_000_000;
+    let (big, small) = (bytes(size, 13), bytes(100_000, 14));
+    std::fs::write(data.join("pair/big.bin"), &big).expect("big");
+    std::fs::write(data.join("pair/small.bin"), &small).expect("small");
+    let torrent = dir.path().join("pair.torrent");
+    let hash = make_torrent(&data.join("pair"), &torrent, 16, None);
+    // At most 1 MB/s: the kill lands mid-way through big.bin.
+    let seeder = Seeder::start(&torrent, &data, None, Some(1_000_000));
+    let dest = dir.path().join("out");
+    let work = dest.join(format!(".haul-torrent-{hash}"));
+    let with = |select: Option<&str>| {
+        let mut args = common(&dest);
+        if let Some(select) = select {
+            args.extend([s("--select-file"), s(select)]);
+        }
+        args.push(seeder.magnet(&hash));
+        args
+    };
+    let mut child = std::process::Command::new(BIN)
+        .args(with(None))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seeder.uploaded() < 2_000_000 {
+        assert!(Instant::now() < deadline, "the seeder sent too little");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    let at_kill = seeder.uploaded();
+
+    // Only small.bin now (big.bin is file 1): done, and big.bin's bytes are still there.
+    let output = run(with(Some("2")), None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(std::fs::read(dest.join("pair/small.bin")).expect("small") == small);
+    assert!(!dest.join("pair/big.bin").exists());
+    let before = seeder.uploaded();
+    assert!(before < size as u64, "killed mid-way: {before}");
+    assert!(
+        work.is_dir(),
+        "big.bin's verified bytes are kept: {:?}",
+        files_under(&dest)
+    );
+
+    // big.bin chosen again: only the rest of it comes (plus what was in flight at the kill).
+    let output = run(with(Some("1")), None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(std::fs::read(dest.join("pair (1)/big.bin")).expect("big") == big);
+    let again = seeder.uploaded() - before;
+    // What was in flight at the kill (at most 1 MiB) and small.bin aside, what the seeder had
+    // sent then is verified and kept.
+    assert!(
+        again <= size as u64 - at_kill + 1024 * 1024 + 200_000,
+        "big.bin was fetched again from the start: {again} bytes, {at_kill} sent before the kill"
+    );
+    assert!(!work.exists(), "nothing left out holds bytes now");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeding_goes_on_until_the_ratio_then_ends() {
     if !have_peers() {
@@ -535,6 +607,9 @@ async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm
     assert_eq!(status["bittorrent"]["info"]["name"], "pair", "{status}");
     assert!(status["numSeeders"].as_str().is_some(), "{status}");
     assert_eq!(status["uploadLength"], "0", "{status}");
+    // The chosen file's length, as aria2 reports it (not the pieces it shares with a.bin).
+    assert_eq!(status["totalLength"], "90000", "{status}");
+    assert_eq!(status["completedLength"], "90000", "{status}");
     let landed: Vec<String> = files_under(&dest)
         .into_iter()
         .filter(|f| !f.starts_with(".haul-torrents/"))
@@ -607,6 +682,109 @@ async fn a_web_link_to_a_torrent_fetches_the_torrent_unless_follow_torrent_is_fa
     let output = run(args, None).await;
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert_eq!(files_under(&kept), ["linked.torrent"]);
+}
+
+/// A web app that serves a torrent by id (`/get?id=3`, `application/x-bittorrent`, no
+/// `.torrent` in the name): its reply is known by its type, kept as `get.torrent` and followed;
+/// with `--follow-torrent false` it is only kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_link_whose_reply_is_typed_as_a_torrent_is_followed_as_one() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let body = bytes(200_000, 11);
+    std::fs::write(data.join("by-id.bin"), &body).expect("content");
+    let web = dir.path().join("web");
+    std::fs::create_dir_all(&web).expect("web");
+    let tracker = Tracker::start();
+    let made = dir.path().join("by-id.torrent");
+    make_torrent(
+        &data.join("by-id.bin"),
+        &made,
+        16,
+        Some(&tracker.announce()),
+    );
+    let torrent = std::fs::read(&made).expect("torrent");
+    std::fs::write(web.join("get"), &torrent).expect("served");
+    let _seeder = Seeder::start(&made, &data, Some(&tracker.announce()), None);
+    let files = crate::support::media::Files::start(&web).await;
+    files.set_type("/get", "application/x-bittorrent");
+
+    let dest = dir.path().join("out");
+    let mut args = common(&dest);
+    args.push(files.url("get?id=3"));
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(files_under(&dest), ["by-id.bin", "get.torrent"]);
+    assert!(std::fs::read(dest.join("by-id.bin")).expect("file") == body);
+
+    let kept = dir.path().join("kept");
+    let mut args = common(&kept);
+    args.extend([s("--follow-torrent"), s("false"), files.url("get?id=3")]);
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(files_under(&kept), ["get.torrent"]);
+    assert!(std::fs::read(kept.join("get.torrent")).expect("kept") == torrent);
+}
+
+/// A peer that sends corrupt pieces (aria2c seeding, unchecked, a copy of the file with a byte
+/// changed in every fourth piece) beside a good one: every piece is checked against the
+/// torrent's SHA-1, the bad ones fetched again, and the file lands byte-exact. With only the
+/// corrupt peer, the torrent never reports done and leaves no file under its name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_pieces_from_a_peer_never_reach_the_file() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (good, bad) = (dir.path().join("good"), dir.path().join("bad"));
+    std::fs::create_dir_all(&good).expect("good");
+    std::fs::create_dir_all(&bad).expect("bad");
+    let body = bytes(640_000, 12);
+    std::fs::write(good.join("c.bin"), &body).expect("content");
+    let mut corrupt = body.clone();
+    for piece in (0..corrupt.len()).step_by(4 * 16 * 1024) {
+        corrupt[piece + 100] ^= 0xff;
+    }
+    std::fs::write(bad.join("c.bin"), &corrupt).expect("corrupt");
+    let torrent = dir.path().join("c.torrent");
+    make_torrent(&good.join("c.bin"), &torrent, 16, None);
+    let tracker = Tracker::start();
+    let announce = tracker.announce();
+    let liar = Seeder::start_unverified(&torrent, &bad, Some(&announce));
+
+    // The corrupt peer alone: never done, no c.bin.
+    let alone = dir.path().join("alone");
+    let mut args = common(&alone);
+    args.extend([
+        s("--bt-tracker"),
+        announce.clone(),
+        s("--timeout"),
+        s("8"),
+        torrent.display().to_string(),
+    ]);
+    let output = run(args, None).await;
+    assert_ne!(output.status.code(), Some(0), "{output:?}");
+    let (items, _) = json_lines(&output);
+    assert_ne!(
+        items[0]["status"], "done",
+        "done from corrupt pieces: {items:?}"
+    );
+    assert!(!alone.join("c.bin").exists(), "{:?}", files_under(&alone));
+    assert!(liar.uploaded() > 0, "the corrupt peer sent pieces");
+
+    // With a good peer beside it: byte-exact.
+    let _honest = Seeder::start(&torrent, &good, Some(&announce), None);
+    let dest = dir.path().join("dest");
+    let mut args = common(&dest);
+    args.extend([s("--bt-tracker"), announce, torrent.display().to_string()]);
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(std::fs::read(dest.join("c.bin")).expect("file") == body);
+    drop(liar);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

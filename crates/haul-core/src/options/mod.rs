@@ -526,6 +526,7 @@ pub fn global_value(limits: &Limits, output: &Output, name: &str) -> Option<Stri
         "max-overall-upload-limit" => limits.max_upload_rate.unwrap_or(0).to_string(),
         "listen-port" => limits.listen_port.to_string(),
         "enable-dht" => limits.dht.to_string(),
+        "bt-enable-trackers" => limits.trackers.to_string(),
         other => {
             unreachable_row(other);
             return None;
@@ -583,6 +584,7 @@ pub fn set_global(
             limits.listen_port = u16::try_from(count(spec, value).map_err(bad)?).unwrap_or(0);
         }
         "enable-dht" => limits.dht = switch(value).map_err(bad)?,
+        "bt-enable-trackers" => limits.trackers = switch(value).map_err(bad)?,
         other => unreachable_row(other),
     }
     Ok(())

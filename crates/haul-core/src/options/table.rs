@@ -489,18 +489,32 @@ pub const OPTIONS: &[Spec] = &[
         aliases: &[],
         scope: Scope::Global,
         kind: Kind::Count { min: 0, max: 65535 },
-        places: CLI.and(RPC),
+        places: CLI.and(RPC).and(SETTINGS),
         cli: Some("--listen-port PORT"),
-        help: "The port BitTorrent peers connect to (0: any free port).",
+        help: "The port BitTorrent peers connect to (0: any free port). Taken when the first \
+               torrent starts.",
     },
     Spec {
         name: "enable-dht",
         aliases: &[],
         scope: Scope::Global,
         kind: Kind::Switch,
-        places: CLI.and(RPC),
+        places: CLI.and(RPC).and(SETTINGS),
         cli: Some("--enable-dht BOOL"),
-        help: "Find BitTorrent peers through the DHT as well as trackers and peer hints.",
+        help: "Find BitTorrent peers through the DHT as well as trackers and peer hints. Taken \
+               when the first torrent starts.",
+    },
+    Spec {
+        name: "bt-enable-trackers",
+        aliases: &[],
+        scope: Scope::Global,
+        kind: Kind::Switch,
+        places: CLI.and(RPC).and(SETTINGS),
+        cli: Some("--bt-enable-trackers BOOL"),
+        help: "Ask trackers (a torrent's own and --bt-tracker's) for BitTorrent peers; false: \
+               peers only from the DHT and a magnet's peer hints. Taken when the first \
+               torrent starts. (aria2 has no such switch; there is no switch for peer \
+               exchange, which is always on.)",
     },
 ];
 

@@ -98,6 +98,9 @@ pub struct Limits {
     pub listen_port: u16,
     /// Find BitTorrent peers through the DHT (aria2's `--enable-dht`).
     pub dht: bool,
+    /// Ask trackers for BitTorrent peers (a torrent's own and `bt-tracker`'s); off, peers come
+    /// only from the DHT and a magnet's peer hints. Taken when the first torrent starts.
+    pub trackers: bool,
 }
 
 impl Default for Limits {
@@ -117,6 +120,7 @@ impl Default for Limits {
             max_upload_rate: None,
             listen_port: 0,
             dht: true,
+            trackers: true,
         }
     }
 }

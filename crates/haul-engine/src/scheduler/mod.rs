@@ -289,13 +289,17 @@ impl Scheduler {
 
     /// Deletes the kept `.part` and sidecar of a URL source in `dest` (or the current folder).
     fn discard(&self, source: Source, dest: Option<std::path::PathBuf>) {
-        let Source::Url(url) = source else {
-            return; // local copies keep nothing
-        };
         let resume = Arc::clone(&self.resume);
         let dest = dest.unwrap_or_else(|| self.output.dest.clone());
-        self.tracker
-            .spawn_blocking(move || resume.discard(&dest, url.as_str()));
+        self.tracker.spawn_blocking(move || {
+            // A torrent's verified pieces are in its working folder.
+            if crate::fetch::torrent::discard(&dest, &source) {
+                return;
+            }
+            if let Source::Url(url) = source {
+                resume.discard(&dest, url.as_str()); // local copies keep nothing
+            }
+        });
     }
 
     fn cancel_queued(&mut self) {

@@ -77,6 +77,7 @@ const LIMITS_DEFAULT: crate::protocol::Limits = crate::protocol::Limits {
     max_upload_rate: None,
     listen_port: 0,
     dht: false,
+    trackers: true,
 };
 
 /// Whether the first reply allows splitting: the size is known, the server sent part of the

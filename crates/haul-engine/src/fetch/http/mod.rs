@@ -386,13 +386,16 @@ fn accept(
         .map(|value| value.as_bytes());
     let name = match &naming.out {
         Some(out) => out.clone(),
-        None => names::from_reply(
-            disposition,
-            response.url(),
-            url,
-            naming.legacy_charset.as_deref(),
-        )
-        .unwrap_or_else(|| reply::fallback_name(headers)),
+        None => reply::torrent_name(
+            names::from_reply(
+                disposition,
+                response.url(),
+                url,
+                naming.legacy_charset.as_deref(),
+            )
+            .unwrap_or_else(|| reply::fallback_name(headers)),
+            headers,
+        ),
     };
     let header = |name| {
         headers

@@ -15,8 +15,9 @@
 //!   (its exit 61), instead of saving encoded bytes as the file.
 //!
 //! Also `Retry-After` (seconds or an HTTP date), where an unfollowed redirect leads (raw
-//! non-ASCII bytes in `Location` are percent-encoded byte by byte, as curl and Chrome do), and
-//! the name for a reply with nothing better.
+//! non-ASCII bytes in `Location` are percent-encoded byte by byte, as curl and Chrome do),
+//! the name for a reply with nothing better, and a torrent's name (a reply of type
+//! `application/x-bittorrent` is named `….torrent`, so it is followed as one).
 //! Must not touch: the network, the disk.
 
 use std::time::{Duration, SystemTime};
@@ -237,10 +238,37 @@ pub(super) fn fallback_name(headers: &HeaderMap) -> String {
     }
 }
 
+/// The name of a reply whose type says it is a torrent (`application/x-bittorrent`) ends in
+/// `.torrent` (`get` from `/get?id=3` becomes `get.torrent`), as browsers give a typed reply
+/// its extension: the job then follows it as a torrent (unless `follow-torrent=false`), and
+/// the file kept is one the system opens as a torrent. Any other reply's name is as it was.
+pub(super) fn torrent_name(name: String, headers: &HeaderMap) -> String {
+    let torrent = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-bittorrent"));
+    if torrent && !name.to_ascii_lowercase().ends_with(".torrent") {
+        names::sanitize(&format!("{name}.torrent"))
+    } else {
+        name
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn a_reply_typed_as_a_torrent_is_named_as_one() {
+        let typed = headers(&[("content-type", b"Application/X-BitTorrent; charset=binary")]);
+        assert_eq!(torrent_name("get".to_owned(), &typed), "get.torrent");
+        assert_eq!(torrent_name("a.TORRENT".to_owned(), &typed), "a.TORRENT");
+        let other = headers(&[("content-type", b"application/octet-stream")]);
+        assert_eq!(torrent_name("get".to_owned(), &other), "get");
+        assert_eq!(torrent_name("get".to_owned(), &HeaderMap::new()), "get");
+    }
 
     fn headers(pairs: &[(&'static str, &[u8])]) -> HeaderMap {
         let mut map = HeaderMap::new();

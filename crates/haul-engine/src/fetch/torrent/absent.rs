@@ -30,6 +30,11 @@ pub(crate) fn is_torrent_file(_path: &Path) -> bool {
     false
 }
 
+/// Nothing kept: every source's bytes are the resume store's.
+pub(crate) fn discard(_dest: &Path, _source: &crate::protocol::Source) -> bool {
+    false
+}
+
 /// Never called (see [`is_torrent_file`]).
 pub(crate) async fn from_file(
     _job: &Job,

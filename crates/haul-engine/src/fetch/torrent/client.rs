@@ -1,5 +1,6 @@
 //! The engine's one BitTorrent client: a librqbit session started on the first torrent, with
-//! the engine's listening port and DHT switch, no local peer discovery, no UPnP, no session
+//! the engine's listening port and DHT and trackers switches (librqbit honours trackers off
+//! only for the whole session, and has no peer exchange switch), no local peer discovery, no UPnP, no session
 //! files of its own (Haul keeps its list; a torrent's verified pieces are found again by
 //! checking its working folder).
 //!
@@ -60,6 +61,7 @@ async fn start(limits: &Limits, dest: &std::path::Path) -> Result<Arc<Session>, 
                 ..ListenerOptions::default()
             }),
             disable_local_service_discovery: true,
+            disable_trackers: !limits.trackers,
             ipv4_only: ip.is_ipv4(),
             ratelimits: LimitsConfig {
                 download_bps: limits

@@ -32,7 +32,7 @@ pub(crate) use client::Client;
 use super::{Attempt, Fetcher, Files, PartFile, Stop, Try};
 use crate::item::{Job, Shared, blocking, fits, started};
 use crate::output::{Committed, tree};
-use crate::protocol::{Checksum, Event, FetchError, Ratio, Swarm};
+use crate::protocol::{Checksum, Event, FetchError, Ratio, Source, Swarm};
 
 /// The largest `.torrent` file read (real ones are kilobytes to a few megabytes).
 const MAX_TORRENT_FILE: u64 = 64 * 1024 * 1024;
@@ -89,6 +89,32 @@ async fn read_torrent_file(path: &Path) -> Result<Vec<u8>, Stop> {
         Ok(std::fs::read(&path).map_err(read)?)
     })
     .await
+}
+
+/// Removes the working folder (and so the verified pieces) of a torrent that is not running:
+/// a paused row cancelled. The magnet's or the `.torrent` file's info hash names the folder.
+/// `false` when `source` is not a torrent, whose kept bytes are then the resume store's.
+pub(crate) fn discard(dest: &Path, source: &Source) -> bool {
+    let hash = match source {
+        Source::Url(url) if url.scheme() == "magnet" => librqbit::Magnet::parse(url.as_str())
+            .ok()
+            .and_then(|m| m.as_id20()),
+        Source::File(path) if is_torrent_file(path) => std::fs::read(path).ok().and_then(|bytes| {
+            librqbit::torrent_from_bytes(&bytes)
+                .ok()
+                .map(|t| t.info_hash)
+        }),
+        _ => return false,
+    };
+    if let Some(hash) = hash {
+        let work = storage::work_folder(dest, &hash.as_string());
+        match std::fs::remove_dir_all(&work) {
+            Ok(()) => tracing::info!(folder = %work.display(), "kept pieces discarded"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(folder = %work.display(), error = %e, "could not remove"),
+        }
+    }
+    true
 }
 
 /// The files of a `.torrent` file: each one's path inside the torrent and its length, in the
@@ -198,16 +224,24 @@ async fn run(
         Err(e) => return Err(Stop::Failed(add_error(&e))),
     };
     let result = follow(job, &session, &handle, &slot, stop, shared).await;
-    let _ = session.delete(handle.id().into(), false).await;
     let layout = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let unchosen = layout
+        .as_deref()
+        .is_some_and(|l| holds_unchosen(&handle.stats(), l, handle.only_files()));
+    let _ = session.delete(handle.id().into(), false).await;
     if let Some(layout) = layout {
         let work = layout.work.clone();
-        // Done: only unchosen files' edges are left in it. Cancelled: the bytes are not wanted.
-        // Nothing verified: nothing to keep. Otherwise its verified pieces are kept for the
-        // next run.
+        // Done: it holds the unchosen files' bytes, kept when they are more than the ends of
+        // pieces shared with chosen files (a file unticked after it had started, as
+        // qBittorrent keeps them: ticked again, it goes on from them). Cancelled: the bytes
+        // are not wanted. Nothing verified: nothing to keep. Otherwise its verified pieces
+        // are kept for the next run.
         let kept = shared.received.load(Ordering::Relaxed);
         let skipped = matches!(result, Err(Stop::Exists(_)));
-        if result.is_ok() || skipped || job.cancelled() || kept == 0 {
+        if result.is_ok() && unchosen {
+            tracing::info!(folder = %work.display(), "kept the verified bytes of unchosen files");
+        }
+        if (result.is_ok() && !unchosen) || skipped || job.cancelled() || kept == 0 {
             let _ = blocking(move || {
                 let _ = std::fs::remove_dir_all(&work);
                 Ok(())
@@ -309,16 +343,15 @@ async fn follow(
             {
                 return Err(Stop::Exists(there));
             }
+            let (done, total) = chosen_bytes(&stats, layout.as_deref(), handle.only_files());
             let name = layout.map(|l| l.top.clone()).unwrap_or_default();
-            shared
-                .received
-                .store(stats.progress_bytes, Ordering::Relaxed);
-            fits(job, Some(stats.total_bytes), stats.progress_bytes).await?;
-            started(job, shared, (name, Some(stats.total_bytes)), true);
+            shared.received.store(done, Ordering::Relaxed);
+            fits(job, Some(total), done).await?;
+            started(job, shared, (name, Some(total)), true);
         }
-        shared
-            .received
-            .store(stats.progress_bytes, Ordering::Relaxed);
+        let layout = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let (done, _) = chosen_bytes(&stats, layout.as_deref(), handle.only_files());
+        shared.received.store(done, Ordering::Relaxed);
         let live_peers = stats
             .live
             .as_ref()
@@ -372,6 +405,46 @@ async fn follow(
             _ => {}
         }
     }
+}
+
+/// The chosen files' verified bytes and their total, as aria2 counts `completedLength` and
+/// `totalLength` with `select-file` (librqbit's own figures count whole pieces, which reach
+/// into the files beside the chosen ones); padding files are not counted.
+fn chosen_bytes(
+    stats: &librqbit::TorrentStats,
+    layout: Option<&storage::Layout>,
+    chosen: Option<Vec<usize>>,
+) -> (u64, u64) {
+    let Some(layout) = layout else {
+        return (stats.progress_bytes, stats.total_bytes);
+    };
+    let picked = |i: usize| chosen.as_ref().is_none_or(|c| c.contains(&i));
+    layout
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|&(i, e)| !e.padding && picked(i))
+        .fold((0, 0), |(done, total), (i, e)| {
+            let have = stats.file_progress.get(i).copied().unwrap_or(0);
+            (done + have.min(e.length), total + e.length)
+        })
+}
+
+/// Whether a file not chosen holds verified bytes beyond the ends of the pieces it shares
+/// with its neighbours (at most a piece at each end): bytes fetched while it was chosen.
+fn holds_unchosen(
+    stats: &librqbit::TorrentStats,
+    layout: &storage::Layout,
+    chosen: Option<Vec<usize>>,
+) -> bool {
+    let Some(chosen) = chosen else {
+        return false;
+    };
+    layout.entries.iter().enumerate().any(|(i, e)| {
+        !e.padding
+            && !chosen.contains(&i)
+            && stats.file_progress.get(i).copied().unwrap_or(0) > 2 * layout.piece_length
+    })
 }
 
 /// With `skip_existing` (haul-cli's default): the torrent's top file or folder when every

@@ -37,6 +37,8 @@ pub(crate) struct Layout {
     pub folder: bool,
     /// The working folder the files are written in until verified.
     pub work: PathBuf,
+    /// The torrent's piece length (a piece may hold the ends of several files).
+    pub piece_length: u64,
     /// Where each file is now (in `work`, or under its final name once published).
     paths: RwLock<Vec<PathBuf>>,
     handles: Vec<Mutex<Option<File>>>,
@@ -100,6 +102,7 @@ impl Layout {
             top,
             folder,
             work,
+            piece_length: u64::from(info.piece_length),
             paths: RwLock::new(paths),
             handles,
         }
