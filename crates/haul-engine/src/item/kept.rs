@@ -156,6 +156,11 @@ pub(crate) fn complete_file(
     if !meta.is_file() || Some(meta.len()) != total {
         return None;
     }
+    has_checksum(path, expect)
+}
+
+/// `path` when it has the `expect`ed SHA-256 (or none is expected). Blocking.
+fn has_checksum(path: std::path::PathBuf, expect: Option<Checksum>) -> Option<std::path::PathBuf> {
     if let Some(expect) = expect {
         use sha2::Digest as _;
         let mut file = std::fs::File::open(&path).ok()?;
@@ -176,6 +181,38 @@ pub(crate) async fn skip_if_there(job: &Job, name: &str, total: Option<u64>) -> 
     }
     let (dest, name, expect) = (job.output.dest.clone(), name.to_owned(), job.sha256);
     match super::blocking(move || Ok(complete_file(&dest, &name, total, expect))).await? {
+        Some(path) => Err(Stop::Exists(path)),
+        None => Ok(()),
+    }
+}
+
+/// With `skip_existing`, the file `name` in the destination that is marked as downloaded
+/// from `url` ([`PartFile::mark_downloaded_from`]) ends the item as skipped: [`Stop::Exists`].
+/// For what has no length to compare before it is fetched (a stream's file is whatever its
+/// merge wrote): the file's own mark says which source it came from, so another source's
+/// file of the same name is never taken for it. Where the platform's mark names no URL
+/// (macOS) or the file system keeps none, nothing is skipped.
+pub(crate) async fn skip_if_from(job: &Job, name: &str, url: &url::Url) -> Result<(), Stop> {
+    if !job.output.skip_existing {
+        return Ok(());
+    }
+    let (dest, name, expect, url) = (
+        job.output.dest.clone(),
+        name.to_owned(),
+        job.sha256,
+        url.clone(),
+    );
+    let found = super::blocking(move || {
+        let path = dest.join(&name);
+        let from = path.is_file() && crate::output::downloaded_from(&path, &url);
+        Ok(if from {
+            has_checksum(path, expect)
+        } else {
+            None
+        })
+    })
+    .await?;
+    match found {
         Some(path) => Err(Stop::Exists(path)),
         None => Ok(()),
     }

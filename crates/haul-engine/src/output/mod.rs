@@ -375,14 +375,9 @@ impl PartFile {
     /// browsers do, so the system still warns before a downloaded program runs (see
     /// [`sys::mark_downloaded`]). The URL's user name and password are not written.
     pub fn mark_downloaded_from(&mut self, url: &url::Url) {
-        let mut url = url.clone();
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
-        self.origin = Some(url.into());
+        self.origin = Some(origin(url));
     }
 
-    /// The name the file will have once committed (it may still change if another program
-    /// takes it first).
     /// Makes a part kept for another URL this one's (a re-signed link of the same file): its
     /// sidecar names `source` from now on, written at once so a crash resumes under it.
     /// Errors: the sidecar cannot be written.
@@ -552,6 +547,21 @@ impl Drop for PartFile {
         }
         self.names.release(&self.target);
     }
+}
+
+/// The URL as a downloaded-from mark names it: without user name or password.
+fn origin(url: &url::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.into()
+}
+
+/// Whether the file at `path` is marked as downloaded from `url`
+/// ([`PartFile::mark_downloaded_from`]). False without a mark, and where the platform's mark
+/// names no URL (macOS) or the file system keeps none (FAT, Wine's folders). Blocking.
+pub(crate) fn downloaded_from(path: &Path, url: &url::Url) -> bool {
+    sys::downloaded_from(path).is_some_and(|marked| marked == origin(url))
 }
 
 pub(crate) fn write_error(path: &Path, e: &io::Error) -> FetchError {

@@ -318,6 +318,41 @@ fn write_mark(_path: &Path, _url: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// The URL `path` is marked as downloaded from ([`mark_downloaded`]), where the platform's
+/// mark names one: `HostUrl` in the Mark of the Web on Windows, `user.xdg.origin.url` on Linux
+/// and other Unix. None on macOS (its quarantine names no URL), without a mark, or where the
+/// file system keeps none.
+pub(super) fn downloaded_from(path: &Path) -> Option<String> {
+    read_mark(path)
+}
+
+#[cfg(windows)]
+fn read_mark(path: &Path) -> Option<String> {
+    let mut stream = path.as_os_str().to_owned();
+    stream.push(":Zone.Identifier");
+    let text = fs::read_to_string(stream).ok()?;
+    host_url(&text)
+}
+
+/// `HostUrl` from a `Zone.Identifier` stream's text.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn host_url(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|line| line.trim_end().strip_prefix("HostUrl="))
+        .map(str::to_owned)
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn read_mark(path: &Path) -> Option<String> {
+    let bytes = xattr::get(path, "user.xdg.origin.url").ok()??;
+    String::from_utf8(bytes).ok()
+}
+
+#[cfg(not(any(windows, all(unix, not(target_os = "macos")))))]
+fn read_mark(_path: &Path) -> Option<String> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +362,10 @@ mod tests {
         assert_eq!(
             zone_identifier("https://example.org/a.exe"),
             "[ZoneTransfer]\r\nZoneId=3\r\nHostUrl=https://example.org/a.exe\r\n"
+        );
+        assert_eq!(
+            host_url(&zone_identifier("https://example.org/a.exe")).as_deref(),
+            Some("https://example.org/a.exe")
         );
         assert_eq!(quarantine(0x5991_b778), "0081;5991b778;Haul;");
     }

@@ -6,13 +6,8 @@
 //! are the same) and its `held` log: one line `TRACK INDEX LENGTH` appended for each segment
 //! once its file is complete under its own name (written as `.tmp`, then renamed). A `kill -9`
 //! loses at most the segments in flight; a line whose file is missing or of another length is
-//! not trusted. Once the merged file is committed the segments go and `stream.json` stays,
-//! saying which file the stream was committed as and its length: the record of completion a
-//! rerun with `skip_existing` checks (as HTTP checks the server's length) through the same
-//! [`skip_if_there`](crate::item::kept::skip_if_there), so the same command run again skips a
-//! finished stream instead of saving it again as `NAME (1).mp4`. The folder is removed when
-//! the item is cancelled, and after a live recording (its run's alone); a pause or a failure
-//! keeps it.
+//! not trusted. The folder is removed once the merged file is committed, or when the item is
+//! cancelled; a pause or a failure keeps it.
 //! Must not touch: the network, the merged file (`merge`).
 
 use std::collections::HashMap;
@@ -37,26 +32,13 @@ pub(crate) struct Held {
     lengths: HashMap<(usize, usize), u64>,
     /// The first track's segments held, for ffmpeg following the download (`follow`).
     ready: Option<Arc<Ready>>,
-    about: About,
-    /// A live recording's folder: removed once committed, no record kept.
-    live: bool,
 }
 
 /// What `stream.json` says.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct About {
     source: String,
     tracks: Vec<(String, usize)>,
-    /// The stream was committed as this file (its name in the destination, its length).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    done: Option<(String, u64)>,
-}
-
-impl About {
-    /// The same stream: the same source with the same playlists and segment counts.
-    fn same(&self, other: &About) -> bool {
-        self.source == other.source && self.tracks == other.tracks
-    }
 }
 
 impl Held {
@@ -82,27 +64,23 @@ impl Held {
                 .iter()
                 .map(|t| (t.playlist.clone(), t.segments.len()))
                 .collect(),
-            done: None,
         };
-        let live = plan.live.is_some();
-        blocking(move || Held::open_blocking(folder, about, live).map_err(Stop::Failed)).await
+        blocking(move || Held::open_blocking(folder, &about).map_err(Stop::Failed)).await
     }
 
-    fn open_blocking(folder: PathBuf, mut about: About, live: bool) -> Result<Held, FetchError> {
+    fn open_blocking(folder: PathBuf, about: &About) -> Result<Held, FetchError> {
         let about_path = folder.join("stream.json");
-        let kept = fs::read(&about_path)
+        let same = fs::read(&about_path)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<About>(&bytes).ok())
-            .filter(|kept| kept.same(&about));
-        let same = kept.is_some();
-        about.done = kept.and_then(|kept| kept.done);
+            .is_some_and(|kept| kept == *about);
         if !same && folder.exists() {
             tracing::info!(folder = %folder.display(), "the stream changed: its segments start over");
             fs::remove_dir_all(&folder).map_err(|e| write_error(&folder, &e))?;
         }
         fs::create_dir_all(&folder).map_err(|e| write_error(&folder, &e))?;
         if !same {
-            let text = serde_json::to_vec(&about).unwrap_or_default();
+            let text = serde_json::to_vec(about).unwrap_or_default();
             fs::write(&about_path, text).map_err(|e| write_error(&about_path, &e))?;
         }
         let mut lengths = HashMap::new();
@@ -128,18 +106,7 @@ impl Held {
             folder,
             lengths,
             ready: None,
-            about,
-            live,
         })
-    }
-
-    /// The file a finished run of this stream was committed as (its name in the destination
-    /// and its length), when one was.
-    pub(crate) fn done(&self) -> Option<(&str, u64)> {
-        self.about
-            .done
-            .as_ref()
-            .map(|(name, length)| (name.as_str(), *length))
     }
 
     /// The stream's folder.
@@ -204,31 +171,7 @@ impl Held {
         Ok(())
     }
 
-    /// The stream is committed as `path` (`length` bytes): its segments go, and
-    /// `stream.json` records the file for a rerun; a live recording's folder goes whole.
-    pub(crate) async fn finish(&self, path: &Path, length: u64) {
-        if self.live {
-            return self.remove().await;
-        }
-        let mut about = self.about.clone();
-        about.done = path
-            .file_name()
-            .map(|name| (name.to_string_lossy().into_owned(), length));
-        let folder = self.folder.clone();
-        let recorded = blocking(move || {
-            let failed = |e: &std::io::Error| Stop::Failed(write_error(&folder, e));
-            fs::remove_dir_all(&folder).map_err(|e| failed(&e))?;
-            fs::create_dir(&folder).map_err(|e| failed(&e))?;
-            let text = serde_json::to_vec(&about).unwrap_or_default();
-            fs::write(folder.join("stream.json"), text).map_err(|e| failed(&e))
-        })
-        .await;
-        if let Err(e) = recorded {
-            tracing::warn!(error = ?e, "could not record the finished stream");
-        }
-    }
-
-    /// Removes the folder and everything in it (the stream is cancelled).
+    /// Removes the folder and everything in it (the stream is committed, or cancelled).
     pub(crate) async fn remove(&self) {
         let folder = self.folder.clone();
         let removed = blocking(move || {

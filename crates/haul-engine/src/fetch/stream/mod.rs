@@ -52,7 +52,7 @@ use url::Url;
 
 use super::http::{self, Opened, Sink};
 use super::{Files, Stop};
-use crate::item::kept::skip_if_there;
+use crate::item::kept::skip_if_from;
 use crate::item::{Job, Shared, started};
 use crate::protocol::{Event, FetchError, StreamInfo, Variant};
 
@@ -240,11 +240,12 @@ pub(crate) async fn run(
     }
     let ffmpeg = merge::ffmpeg();
     let name = merge::file_name(job, &name, &plan, ffmpeg.is_some());
-    let mut held = held::Held::open(job, key, &plan).await?;
-    // Finished by an earlier run and still there, whole: skipped, as a file would be.
-    if let Some((done, length)) = held.done() {
-        skip_if_there(job, done, Some(length)).await?;
+    // Saved by an earlier run and still there (the file's downloaded-from mark names this
+    // stream's URL): skipped, as a file would be.
+    if let crate::protocol::Source::Url(url) = &job.source {
+        skip_if_from(job, &name, url).await?;
     }
+    let mut held = held::Held::open(job, key, &plan).await?;
     shared.received.store(held.bytes(), Ordering::Relaxed);
     started(job, shared, (name.clone(), None), true);
     let mut report = Report::new(&plan, &name);
@@ -295,7 +296,7 @@ pub(crate) async fn run(
     let committed = merge::merge(job, &plan, &held, (&name, merged), ffmpeg, &merging).await?;
     let mut files = vec![committed];
     files.extend(subtitles::save(job, &plan, &held, &files[0].path).await?);
-    held.finish(&files[0].path, files[0].bytes).await;
+    held.remove().await;
     Ok(files)
 }
 
