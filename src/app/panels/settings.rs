@@ -78,7 +78,7 @@ pub(super) fn limit_field(
         let hint = ui
             .painter()
             .layout_no_wrap(example.to_owned(), font, Color32::GRAY);
-        (hint.size().x + 12.0).clamp(90.0, 260.0)
+        (hint.size().x + 24.0).clamp(90.0, 260.0)
     } else {
         90.0
     };

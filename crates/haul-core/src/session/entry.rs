@@ -369,6 +369,13 @@ pub fn since_of(state: &State, now: Instant) -> Instant {
 /// A first name for a row, before the engine has picked one.
 pub fn display_name(text: &str, source: Option<&Source>) -> String {
     let from_source = match source {
+        // A magnet link's display name (BEP 9's `dn`), as torrent clients show it while the
+        // metadata is fetched; without one, the link itself.
+        Some(Source::Url(url)) if url.scheme() == "magnet" => url
+            .query_pairs()
+            .find(|(key, _)| key == "dn")
+            .map(|(_, name)| name.trim().to_owned())
+            .filter(|name| !name.is_empty()),
         Some(Source::Url(url)) => url
             .path_segments()
             .and_then(|mut s| s.next_back().map(str::to_owned))

@@ -156,3 +156,20 @@ fn a_streams_eta_comes_from_its_segments() {
         "{eta:?}"
     );
 }
+
+/// A magnet row is named by its `dn` (display name) until the metadata names the torrent, as
+/// torrent clients show it; one without a `dn` shows the link.
+#[test]
+fn a_magnet_row_is_named_by_its_display_name() {
+    let mut s = Session::new(1);
+    let named =
+        "magnet:?xt=urn:btih:3b245504cf5f11bbdbe1201cea6a6bf45aee1bc0&dn=ubuntu%2024.04.iso";
+    let (gid, _) = s.add(new(named), JobId(1));
+    assert_eq!(
+        s.entry(gid).map(|e| e.name.as_str()),
+        Some("ubuntu 24.04.iso")
+    );
+    let bare = "magnet:?xt=urn:btih:3b245504cf5f11bbdbe1201cea6a6bf45aee1bc0";
+    let (gid, _) = s.add(new(bare), JobId(2));
+    assert_eq!(s.entry(gid).map(|e| e.name.as_str()), Some(bare));
+}
