@@ -432,15 +432,21 @@ async fn killed_mid_stream_the_same_command_fetches_only_the_missing_segments() 
         kept >= 2 && kept < segments,
         "{kept} of {segments} held at the kill"
     );
-    let before = files.asked(".ts");
+    let before = files.log().len();
     files.set_rate(0);
     let output = run(args, None).await;
     let path = one_file(&output);
     same_as_source(&path, &source, true);
+    // The segments asked for in the second run (the last may come in two halves).
+    let again: std::collections::BTreeSet<String> = files.log()[before..]
+        .iter()
+        .filter(|p| p.ends_with(".ts"))
+        .cloned()
+        .collect();
     assert_eq!(
-        files.asked(".ts") - before,
+        again.len(),
         segments - kept,
-        "only the missing segments are fetched again"
+        "only the missing segments are fetched again: {again:?}"
     );
     assert_eq!(only_files(out.path()), ["index.mp4"]);
 }

@@ -63,6 +63,46 @@ async fn the_same_command_again_skips_a_stream_already_saved() {
     assert_eq!(only_files(out.path()), ["index (1).mp4", "index.mp4"]);
 }
 
+/// The stream's tail in halves: 6 segments on 4 connections start 4 whole; the last 2, fewer
+/// than the connections, are each asked for as two byte ranges (their length estimated from
+/// the segments held), so no connection sits idle at the end. A half answered 503 gives way
+/// to its whole segment. Both files decode to the source's frames.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_segments_are_fetched_in_halves_on_the_idle_connections() {
+    let Some((dir, source, ts)) = ts_stream() else {
+        return;
+    };
+    let files = Files::start(dir.path()).await;
+    let out = tempfile::tempdir().expect("out");
+    let args = |dest: &std::path::Path| {
+        vec![
+            s("--json"),
+            s("-s"),
+            s("4"),
+            s("--per-host"),
+            s("4"),
+            s("-o"),
+            dest.display().to_string(),
+            files.url(&ts),
+        ]
+    };
+    let path = one_file(&run(args(&out.path().join("a")), None).await);
+    same_as_source(&path, &source, true);
+    let asked: Vec<usize> = (0..6)
+        .map(|i| files.asked(&format!("ts/index{i}.ts")))
+        .collect();
+    assert_eq!(asked, [1, 1, 1, 1, 2, 2], "requests per segment");
+
+    files.fail("ts/index5.ts", 1);
+    let path = one_file(&run(args(&out.path().join("b")), None).await);
+    same_as_source(&path, &source, true);
+    let again = files.asked("ts/index5.ts") - 2;
+    assert!(
+        (2..=3).contains(&again),
+        "{again} requests for the failed half's segment"
+    );
+}
+
 /// A segment answered 503 once is tried again: the item says `Retrying` (naming the segment
 /// and why) as a file would, runs again, and ends with the whole stream; a segment answered
 /// 503 every time fails its item with its number and the reason once the retries are spent.

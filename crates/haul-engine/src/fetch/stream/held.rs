@@ -124,6 +124,16 @@ impl Held {
         self.lengths.len()
     }
 
+    /// The average length of `track`'s segments held so far (none held: None).
+    pub(crate) fn average(&self, track: usize) -> Option<u64> {
+        let (count, sum) = self
+            .lengths
+            .iter()
+            .filter(|((t, _), _)| *t == track)
+            .fold((0u64, 0u64), |(c, s), (_, l)| (c + 1, s + l));
+        sum.checked_div(count)
+    }
+
     /// The bytes held.
     pub(crate) fn bytes(&self) -> u64 {
         self.lengths.values().sum()

@@ -348,7 +348,7 @@ impl Via {
     pub(crate) async fn open(
         &self,
         url: &Url,
-        range: Option<(u64, u64)>,
+        range: Option<(u64, Option<u64>)>,
         stop: &CancellationToken,
     ) -> Result<Opened, Stop> {
         let naming = http::Naming {
@@ -356,9 +356,10 @@ impl Via {
             legacy_charset: None,
             out: Some(String::new()),
         };
+        // `(offset, length)`; no length: to the end.
         let range = range.map(|(offset, length)| http::RangeFrom {
             offset,
-            end: Some(offset + length.saturating_sub(1)),
+            end: length.map(|length| offset + length.saturating_sub(1)),
             validator: None,
             total: None,
         });
