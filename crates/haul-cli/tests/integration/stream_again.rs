@@ -1,6 +1,7 @@
 //! Video streams run again, tried again and with their subtitles: the same command for a
 //! stream already saved skips it (as a file is skipped), a segment that fails for a moment is
-//! retried and told as a file's retry is, and subtitles renditions are saved when asked.
+//! retried and told as a file's retry is, and subtitles (HLS renditions, DASH text
+//! adaptation sets) are saved when asked.
 //! Against streams ffmpeg makes at test time and the testkit's file server
 //! (`haul_testkit::media`); skipped without ffmpeg, failing under `HAUL_REQUIRE_FFMPEG=1`.
 
@@ -291,4 +292,128 @@ async fn subtitles_renditions_are_saved_beside_the_video_when_asked() {
     .await;
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a language"));
+}
+
+/// A DASH manifest ffmpeg writes, with the text adaptation sets real manifests carry added
+/// here: French as one WebVTT file by its `BaseURL`, English as WebVTT segments by a
+/// `SegmentTemplate`, German as TTML in MP4 (`stpp`) and Spanish as WebVTT in MP4 (`wvtt`).
+/// None is fetched unless asked; `--sub-langs fr` saves `manifest.fr-FR.vtt` as the file is;
+/// `all` saves the English segments' cues under one header too, and refuses the German and
+/// Spanish with a sentence each, without fetching them, and the Italian set of no type once
+/// its bytes show TTML, the video done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dash_text_adaptation_sets_are_saved_beside_the_video_when_asked() {
+    if !haul_testkit::media::ffmpeg_or_skip() {
+        return;
+    }
+    let (dir, source) = crate::stream::streams();
+    let root = dir.path();
+    let mpd = haul_testkit::media::dash(root, &source, "dash");
+    let subs = root.join("dash").join("subs");
+    std::fs::create_dir(&subs).expect("subs");
+    let cue = |lang: &str, i: usize| {
+        format!(
+            "00:00:{:02}.000 --> 00:00:{:02}.500\n{lang} line {i}\n",
+            2 * i,
+            2 * i + 1
+        )
+    };
+    let french = format!(
+        "WEBVTT\n\n{}\n{}\n{}",
+        cue("French", 0),
+        cue("French", 1),
+        cue("French", 2)
+    );
+    std::fs::write(subs.join("fr.vtt"), &french).expect("fr");
+    let ttml = "<?xml version=\"1.0\"?><tt xmlns=\"http://www.w3.org/ns/ttml\"><body/></tt>";
+    std::fs::write(subs.join("it.ttml"), ttml).expect("it");
+    for i in 0..3 {
+        let segment = format!("WEBVTT\n\n{}", cue("English", i));
+        std::fs::write(subs.join(format!("en-{}.vtt", i + 1)), segment).expect("en");
+    }
+    let sets = "<AdaptationSet contentType=\"text\" mimeType=\"text/vtt\" lang=\"fr-FR\">\
+          <Representation id=\"fr\" bandwidth=\"256\"><BaseURL>subs/fr.vtt</BaseURL></Representation>\
+        </AdaptationSet>\
+        <AdaptationSet contentType=\"text\" mimeType=\"text/vtt\" lang=\"en\">\
+          <SegmentTemplate timescale=\"1\" media=\"subs/en-$Number$.vtt\" startNumber=\"1\">\
+            <SegmentTimeline><S t=\"0\" d=\"2\" r=\"2\"/></SegmentTimeline>\
+          </SegmentTemplate>\
+          <Representation id=\"en\" bandwidth=\"256\"/>\
+        </AdaptationSet>\
+        <AdaptationSet contentType=\"text\" mimeType=\"application/mp4\" codecs=\"stpp\" lang=\"de\">\
+          <Representation id=\"de\" bandwidth=\"256\"><BaseURL>subs/de.mp4</BaseURL></Representation>\
+        </AdaptationSet>\
+        <AdaptationSet contentType=\"text\" mimeType=\"application/mp4\" codecs=\"wvtt\" lang=\"es\">\
+          <Representation id=\"es\" bandwidth=\"256\"><BaseURL>subs/es.mp4</BaseURL></Representation>\
+        </AdaptationSet>\
+        <AdaptationSet contentType=\"text\" lang=\"it\">\
+          <Representation id=\"it\" bandwidth=\"256\"><BaseURL>subs/it.ttml</BaseURL></Representation>\
+        </AdaptationSet></Period>";
+    let manifest = root.join(&mpd);
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    assert_eq!(text.matches("</Period>").count(), 1, "{text}");
+    std::fs::write(&manifest, text.replace("</Period>", sets)).expect("manifest");
+    let files = Files::start(root).await;
+    let fetch = |langs: Option<&str>| {
+        let out = tempfile::tempdir().expect("out");
+        let mut args = vec![s("--json"), s("-o"), out.path().display().to_string()];
+        if let Some(langs) = langs {
+            args.extend([s("--sub-langs"), s(langs)]);
+        }
+        args.push(files.url(&mpd));
+        (out, args)
+    };
+
+    let (out, args) = fetch(None);
+    let video = one_file(&run(args, None).await);
+    same_as_source(&video, &source, true);
+    assert_eq!(only_files(out.path()), ["manifest.mp4"]);
+    assert_eq!(files.asked(".vtt"), 0, "no subtitles unless asked");
+
+    let (out, args) = fetch(Some("fr"));
+    let output = run(args, None).await;
+    one_file(&output);
+    assert_eq!(
+        only_files(out.path()),
+        ["manifest.fr-FR.vtt", "manifest.mp4"]
+    );
+    let read = |out: &tempfile::TempDir, name: &str| {
+        std::fs::read_to_string(out.path().join(name)).expect("vtt")
+    };
+    assert_eq!(read(&out, "manifest.fr-FR.vtt"), french);
+    assert_eq!(files.asked(".vtt"), 1, "only the language asked");
+    let (items, _) = json_lines(&output);
+    assert_eq!(
+        items[0]["files"].as_array().map(Vec::len),
+        Some(2),
+        "{items:?}"
+    );
+
+    let (out, args) = fetch(Some("all"));
+    let output = run(args, None).await;
+    one_file(&output);
+    assert_eq!(
+        only_files(out.path()),
+        ["manifest.en.vtt", "manifest.fr-FR.vtt", "manifest.mp4"]
+    );
+    assert_eq!(
+        read(&out, "manifest.en.vtt"),
+        format!(
+            "WEBVTT\n\n{}\n{}\n{}",
+            cue("English", 0),
+            cue("English", 1),
+            cue("English", 2)
+        )
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for sentence in [
+        "the 'de' subtitles are TTML in MP4 (stpp), which Haul does not save (only WebVTT): \
+         the video is saved without them",
+        "the 'es' subtitles are WebVTT in MP4 (wvtt), which Haul does not save",
+        "the 'it' subtitles are not WebVTT, which Haul does not save",
+    ] {
+        assert!(stderr.contains(sentence), "{stderr}");
+    }
+    assert_eq!(files.asked("de.mp4") + files.asked("es.mp4"), 0);
+    assert_eq!(files.asked("it.ttml"), 1);
 }

@@ -320,8 +320,8 @@ pub const OPTIONS: &[Spec] = &[
         places: LIST.and(CLI).and(RPC),
         cli: Some("--sub-langs LANG,…|all"),
         help: "A video stream's subtitles to fetch beside it, as NAME.LANG.vtt: these \
-               languages (en also takes en-US), or all; none by default. HLS WebVTT \
-               renditions.",
+               languages (en also takes en-US), or all; none by default. WebVTT: HLS \
+               renditions, DASH text adaptation sets.",
     },
     Spec {
         name: "duration",

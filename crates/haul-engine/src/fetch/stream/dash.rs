@@ -3,23 +3,32 @@
 //! each as its segments in play order (its init segment first): `SegmentTemplate` with
 //! `$Number$` or `$Time$` (with or without a `SegmentTimeline`), `SegmentList`, and
 //! `SegmentBase` (the whole file as one segment). `BaseURL`s are followed from the manifest
-//! down to the representation. A manifest with `ContentProtection` on what would be fetched
-//! is refused (DRM), and so is a live one (`type="dynamic"`).
+//! down to the representation. The text adaptation sets asked for (`--sub-langs`, by their
+//! `lang`) become subtitles tracks, after the media: a WebVTT file (`text/vtt`) by its
+//! `BaseURL`, or WebVTT segments by `SegmentTemplate`/`SegmentList`; TTML (`stpp`) and WebVTT
+//! in fMP4 (`wvtt`) are refused with a sentence and not fetched. A manifest with
+//! `ContentProtection` on what would be fetched is refused (DRM), and so is a live one
+//! (`type="dynamic"`).
 //! Must not touch: fetching (`segments`), the disk.
 
 use dash_mpd_core::{AdaptationSet, Period, Representation, SegmentTemplate};
 use url::Url;
 
-use super::{Plan, Segment, Track, resolve};
+use super::{Plan, Segment, Track, resolve, subtitles};
 use crate::fetch::Stop;
-use crate::protocol::{FetchError, Quality, Variant};
+use crate::protocol::{FetchError, Quality, SubLangs, Variant};
 
 fn refused(text: String) -> Stop {
     Stop::Failed(FetchError::Stream(text))
 }
 
-/// The plan for the manifest `body` fetched from `base`.
-pub(super) fn plan(base: &Url, body: &[u8], quality: Quality) -> Result<Plan, Stop> {
+/// The plan for the manifest `body` fetched from `base`, with the subtitles `asked` for.
+pub(super) fn plan(
+    base: &Url,
+    body: &[u8],
+    quality: Quality,
+    asked: &SubLangs,
+) -> Result<Plan, Stop> {
     let text = String::from_utf8_lossy(body);
     let mpd = dash_mpd_core::parse(&text)
         .map_err(|e| refused(format!("this is not a DASH manifest that can be read: {e}")))?;
@@ -36,6 +45,8 @@ pub(super) fn plan(base: &Url, body: &[u8], quality: Quality) -> Result<Plan, St
     let root = join_bases(base, mpd.base_url.iter().map(|b| b.base.as_str()))?;
     let mut video = Track::default();
     let mut audio = Track::default();
+    let mut texts: Vec<Track> = Vec::new();
+    let mut refused_langs: Vec<String> = Vec::new();
     let mut shown = None;
     for period in &mpd.periods {
         let duration = period.duration.or(mpd.mediaPresentationDuration);
@@ -53,6 +64,30 @@ pub(super) fn plan(base: &Url, body: &[u8], quality: Quality) -> Result<Plan, St
         if let Some((set, rep)) = pick("audio", audio_quality) {
             add(&mut audio, &base, period, set, rep, duration)?;
         }
+        for (lang, set, rep) in texts_of(period, asked) {
+            if let Some(form) = not_webvtt(set, rep) {
+                if !refused_langs.contains(&lang) {
+                    subtitles::refuse(&lang, &form);
+                    refused_langs.push(lang);
+                }
+                continue;
+            }
+            let at = match texts
+                .iter()
+                .position(|t| t.subtitles.as_ref() == Some(&lang))
+            {
+                Some(at) => at,
+                None => {
+                    texts.push(Track {
+                        subtitles: Some(lang),
+                        ..Track::default()
+                    });
+                    texts.len() - 1
+                }
+            };
+            add(&mut texts[at], &base, period, set, rep, duration)?;
+            texts[at].fmp4 = false;
+        }
     }
     let mut tracks: Vec<Track> = [video, audio]
         .into_iter()
@@ -63,6 +98,7 @@ pub(super) fn plan(base: &Url, body: &[u8], quality: Quality) -> Result<Plan, St
             "the DASH manifest offers no video or audio to fetch".to_owned(),
         ));
     }
+    tracks.extend(texts.into_iter().filter(|t| !t.segments.is_empty()));
     for track in &mut tracks {
         track.playlist = base.to_string() + "#" + &track.playlist;
     }
@@ -108,6 +144,65 @@ fn is_kind(set: &AdaptationSet, rep: &Representation, kind: &str) -> bool {
         || named(set.mimeType.as_ref())
         || named(rep.contentType.as_ref())
         || named(rep.mimeType.as_ref())
+}
+
+/// The text adaptation sets of a period (`contentType="text"`, a `text/…` or TTML type, or
+/// `stpp`/`wvtt` in MP4) that `asked` wants, by their `lang` (`und` when they name none):
+/// each one's language and its first representation; one set for each language.
+fn texts_of<'a>(
+    period: &'a Period,
+    asked: &SubLangs,
+) -> Vec<(String, &'a AdaptationSet, &'a Representation)> {
+    let mut found: Vec<(String, &AdaptationSet, &Representation)> = Vec::new();
+    for set in &period.adaptations {
+        let Some(rep) = set.representations.first() else {
+            continue;
+        };
+        let (mime, codecs) = form_of(set, rep);
+        let text = is_kind(set, rep, "text")
+            || mime.contains("ttml")
+            || ["stpp", "wvtt"].iter().any(|c| codecs.starts_with(c));
+        if !text || !asked.wants(set.lang.as_deref()) {
+            continue;
+        }
+        let lang = set.lang.clone().unwrap_or_else(|| "und".to_owned());
+        if !found.iter().any(|(l, _, _)| *l == lang) {
+            found.push((lang, set, rep));
+        }
+    }
+    found
+}
+
+/// A representation's MIME type and codecs (its own, else its set's), lower case.
+fn form_of(set: &AdaptationSet, rep: &Representation) -> (String, String) {
+    let lower = |a: &Option<String>, b: &Option<String>| {
+        a.as_ref()
+            .or(b.as_ref())
+            .map(|t| t.trim().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    (
+        lower(&rep.mimeType, &set.mimeType),
+        lower(&rep.codecs, &set.codecs),
+    )
+}
+
+/// What a text representation is, for people, when it is not WebVTT in its own files
+/// (`text/vtt`, or no type at all: the fetched text is checked for its `WEBVTT` signature).
+fn not_webvtt(set: &AdaptationSet, rep: &Representation) -> Option<String> {
+    let (mime, codecs) = form_of(set, rep);
+    if mime == "text/vtt" || (mime.is_empty() && codecs.is_empty()) {
+        return None;
+    }
+    Some(if codecs.starts_with("stpp") {
+        "TTML in MP4 (stpp)".to_owned()
+    } else if mime.contains("ttml") {
+        "TTML".to_owned()
+    } else if codecs.starts_with("wvtt") {
+        "WebVTT in MP4 (wvtt)".to_owned()
+    } else {
+        format!("'{mime}'")
+    })
 }
 
 /// The representation of `kind` that `quality` asks for.
@@ -384,14 +479,29 @@ mod tests {
         <SegmentTemplate timescale="48000" duration="96000" initialization="a-init.m4s" media="a-$Time$.m4s"/>
       </Representation>
     </AdaptationSet>
+    <AdaptationSet contentType="text" mimeType="text/vtt" lang="en-GB">
+      <Representation id="en" bandwidth="256"><BaseURL>subs/en.vtt</BaseURL></Representation>
+    </AdaptationSet>
+    <AdaptationSet contentType="text" mimeType="application/mp4" codecs="stpp" lang="de">
+      <Representation id="de" bandwidth="256"><BaseURL>de.mp4</BaseURL></Representation>
+    </AdaptationSet>
   </Period>
 </MPD>"#;
+
+    fn langs(text: &str) -> SubLangs {
+        SubLangs::parse(text).unwrap_or_default()
+    }
 
     #[test]
     fn a_manifest_gives_the_chosen_video_and_the_audio() -> Result<(), String> {
         let base = Url::parse("http://h/d/manifest.mpd").map_err(|e| e.to_string())?;
-        let plan =
-            plan(&base, MPD_TEXT.as_bytes(), Quality::Height(200)).map_err(|e| format!("{e:?}"))?;
+        let plan = plan(
+            &base,
+            MPD_TEXT.as_bytes(),
+            Quality::Height(200),
+            &langs("en,de"),
+        )
+        .map_err(|e| format!("{e:?}"))?;
         let paths = |t: usize| -> Vec<String> {
             plan.tracks[t]
                 .segments
@@ -410,8 +520,14 @@ mod tests {
             ]
         );
         assert_eq!(paths(1), ["/d/a-init.m4s", "/d/a-0.m4s", "/d/a-96000.m4s"]);
-        let best =
-            super::plan(&base, MPD_TEXT.as_bytes(), Quality::Best).map_err(|e| format!("{e:?}"))?;
+        // The WebVTT file asked for (`en` takes `en-GB`), after the media; TTML is not.
+        assert_eq!(plan.tracks.len(), 3);
+        assert_eq!(paths(2), ["/d/subs/en.vtt"]);
+        assert_eq!(plan.tracks[2].subtitles.as_deref(), Some("en-GB"));
+        assert_eq!(plan.media().len(), 2);
+        let best = super::plan(&base, MPD_TEXT.as_bytes(), Quality::Best, &SubLangs::None)
+            .map_err(|e| format!("{e:?}"))?;
+        assert_eq!(best.tracks.len(), 2, "no subtitles unless asked");
         assert!(best.tracks[0].segments[1].url.path().contains("hi"));
         let protected = MPD_TEXT.replace(
             "<Representation id=\"hi\"",
@@ -419,7 +535,7 @@ mod tests {
         );
         let refused = format!(
             "{:?}",
-            super::plan(&base, protected.as_bytes(), Quality::Best).err()
+            super::plan(&base, protected.as_bytes(), Quality::Best, &SubLangs::None).err()
         );
         assert!(refused.contains("DRM"), "{refused}");
         Ok(())

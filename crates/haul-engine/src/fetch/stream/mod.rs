@@ -17,7 +17,7 @@
 //!   audio rendition, `EXT-X-BYTERANGE`, `EXT-X-MAP`, `EXT-X-KEY` (AES-128; SAMPLE-AES and
 //!   DRM refused), media sequence numbers.
 //! - `dash`: DASH manifests (dash-mpd's parser): the same plan from `SegmentTemplate`,
-//!   `SegmentList` and `SegmentBase`.
+//!   `SegmentList` and `SegmentBase`, with its WebVTT text adaptation sets when asked.
 //! - `held`: the folder that holds the segments fetched so far and its sidecar (which are
 //!   held), so a pause, a failure or `kill -9` goes on with only the missing segments; once
 //!   the stream is committed, its record of the file (a rerun skips a finished stream).
@@ -25,8 +25,8 @@
 //!   each with the item's timeouts and retries, AES-128 decrypted as they arrive.
 //! - `follow`: ffmpeg remuxing a one-track stream as its segments arrive (the merge then
 //!   only takes its file).
-//! - `subtitles`: the WebVTT subtitles renditions asked for, each joined into one
-//!   `NAME.LANG.vtt` beside the file.
+//! - `subtitles`: the WebVTT subtitles renditions asked for (HLS's and DASH's), each joined
+//!   into one `NAME.LANG.vtt` beside the file; the sentence that refuses another form.
 //! - `merge`: the segments in order into one file: remuxed by `ffmpeg -c copy` into `.mp4`
 //!   when ffmpeg is there, else concatenated (`.ts`, or fMP4 with its init segment);
 //!   committed under the final name only once the merge succeeded.
@@ -226,7 +226,12 @@ pub(crate) async fn run(
     let body = read_body(job, opened, stop).await?;
     let mut plan = match kind {
         Kind::Hls => hls::plan(job, &base, &body, stop).await?,
-        Kind::Dash => dash::plan(&base, &body, job.options.quality.unwrap_or_default())?,
+        Kind::Dash => dash::plan(
+            &base,
+            &body,
+            job.options.quality.unwrap_or_default(),
+            &job.options.sub_langs,
+        )?,
     };
     drop(body);
     if let Some(quality) = &plan.quality {

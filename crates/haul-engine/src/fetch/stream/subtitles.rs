@@ -2,9 +2,11 @@
 //! `NAME.LANG.vtt`: the rendition's WebVTT segments, held like any other (`held`), joined in
 //! order into one WebVTT file — the first segment's header (`WEBVTT`, with its
 //! `X-TIMESTAMP-MAP` when given) once, then every segment's cues — through a `.part` created
-//! exclusively and committed as every file is. A rendition that is not WebVTT (its first
-//! segment does not start with `WEBVTT`: IMSC in fMP4, say) is refused with a sentence; the
-//! video is committed already and stays.
+//! exclusively and committed as every file is. HLS's renditions and DASH's text adaptation
+//! sets come here alike. A rendition that is not WebVTT — known so from its manifest (TTML,
+//! WebVTT in MP4: not fetched), or found so in its bytes (a segment that does not start with
+//! `WEBVTT`: not saved) — is refused with one sentence ([`refuse`]); the video is saved
+//! without it and the item completes.
 //! Must not touch: the network, the merged file (`merge`).
 
 use std::path::Path;
@@ -48,20 +50,26 @@ pub(crate) async fn save(
                 })?;
                 texts.push(String::from_utf8_lossy(&bytes).into_owned());
             }
-            let joined = join(&texts).ok_or_else(|| {
-                FetchError::Stream(format!(
-                    "the '{lang}' subtitles are not WebVTT, so they are not saved (the video \
-                     is)"
-                ))
-            })?;
+            let Some(joined) = join(&texts) else {
+                refuse(&lang, "not WebVTT");
+                return Ok(None);
+            };
             let mut part = PartFile::create(&names, &dest, &name, overwrite)?;
             part.write(joined.as_bytes())?;
-            Ok(part.commit(None)?)
+            Ok(Some(part.commit(None)?))
         })
         .await?;
-        saved.push(committed);
+        saved.extend(committed);
     }
     Ok(saved)
+}
+
+/// Says that the subtitles in `lang` are `form` (not WebVTT), so they are not saved.
+pub(super) fn refuse(lang: &str, form: &str) {
+    tracing::warn!(
+        "the '{lang}' subtitles are {form}, which Haul does not save (only WebVTT): the video \
+         is saved without them"
+    );
 }
 
 /// WebVTT segments joined into one file: the first one whole, the cues of the others (their
