@@ -407,10 +407,10 @@ async fn dash_text_adaptation_sets_are_saved_beside_the_video_when_asked() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     for sentence in [
-        "the 'de' subtitles are TTML in MP4 (stpp), which Haul does not save (only WebVTT): \
-         the video is saved without them",
-        "the 'es' subtitles are WebVTT in MP4 (wvtt), which Haul does not save",
-        "the 'it' subtitles are not WebVTT, which Haul does not save",
+        "the 'de' subtitles are not saved: they are TTML in MP4 (stpp), and Haul saves \
+         WebVTT text only; the video is saved without them",
+        "the 'es' subtitles are not saved: they are WebVTT in MP4 (wvtt), and Haul saves",
+        "the 'it' subtitles are not saved: they are not WebVTT",
     ] {
         assert!(stderr.contains(sentence), "{stderr}");
     }

@@ -67,7 +67,10 @@ pub(super) fn plan(
         for (lang, set, rep) in texts_of(period, asked) {
             if let Some(form) = not_webvtt(set, rep) {
                 if !refused_langs.contains(&lang) {
-                    subtitles::refuse(&lang, &form);
+                    subtitles::refuse(
+                        &lang,
+                        &format!("they are {form}, and Haul saves WebVTT text only"),
+                    );
                     refused_langs.push(lang);
                 }
                 continue;

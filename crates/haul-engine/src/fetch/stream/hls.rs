@@ -1,6 +1,7 @@
 //! HLS playlists (RFC 8216) read with m3u8-rs into a [`Plan`]: from a master playlist the
 //! variant the item's quality asks for, the audio rendition it names and the subtitles
-//! renditions the item asks for (`--sub-langs`; after the media tracks); from a media
+//! renditions the item asks for (`--sub-langs`; after the media tracks, a live stream's
+//! followed with it); from a media
 //! playlist its segments with their byte ranges, init segments (`EXT-X-MAP`, again where it
 //! changes) and AES-128 keys (the IV from the tag, else the media sequence number).
 //! SAMPLE-AES and any other method (DRM) are refused with a sentence saying so.
@@ -88,11 +89,23 @@ pub(super) async fn plan(
                 };
             }
             for (lang, uri) in subtitles_of(&master, variant, &job.options.sub_langs) {
-                if live.is_some() {
-                    tracing::warn!(lang, "a live stream's subtitles are not recorded");
-                    break;
+                let (mut track, sub_live) = media_track(job, &resolve(base, uri)?, stop).await?;
+                // A live stream's subtitles are followed with it, after its media tracks.
+                match (live.as_mut(), sub_live) {
+                    (None, None) => {}
+                    (Some(live), Some(sub)) => {
+                        live.urls.extend(sub.urls);
+                        live.target = live.target.min(sub.target);
+                    }
+                    _ => {
+                        super::subtitles::refuse(
+                            lang,
+                            "they are finished while the video is live, or live while it is \
+                             finished",
+                        );
+                        continue;
+                    }
                 }
-                let mut track = media_track(job, &resolve(base, uri)?, stop).await?.0;
                 track.subtitles = Some(lang.to_owned());
                 tracks.push(track);
             }

@@ -1,6 +1,7 @@
 //! Live HLS streams recorded from now on: from the live edge (the last three segments, as
 //! RFC 8216 §6.3.3 asks a client to start no nearer the end), the media playlist (and a
-//! separate audio rendition's, followed alike: each track from its own edge) asked again
+//! separate audio rendition's and the subtitles renditions asked for, followed alike: each
+//! track from its own edge) asked again
 //! every target duration (half of it when nothing new came), each new segment (by media
 //! sequence number) fetched once, never one twice; until the item is stopped (Stop, pause,
 //! Ctrl+C: what was recorded is then merged and saved), its `--duration` has passed, or the

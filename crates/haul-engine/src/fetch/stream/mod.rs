@@ -202,8 +202,9 @@ impl Report {
     }
 }
 
-/// Where a live stream's media playlists are (one for each media track, in the plan's
-/// order: the video, then a separate audio rendition), and how often they gain a segment.
+/// Where a live stream's media playlists are (one for each track, in the plan's order: the
+/// video, a separate audio rendition, the subtitles renditions), and how often they gain a
+/// segment.
 #[derive(Debug, Clone)]
 pub(crate) struct Live {
     pub urls: Vec<Url>,
