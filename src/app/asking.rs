@@ -112,6 +112,7 @@ impl HaulApp {
                         self.engine.send(Command::Discard {
                             source: source.clone(),
                             dest: Some(row.dest.clone()),
+                            torrent: row.swarm.and_then(|s| s.info_hash),
                         });
                         self.model.cancel_paused(id);
                         self.save(id);
@@ -128,12 +129,16 @@ impl HaulApp {
                             Status::Paused | Status::Failed | Status::TimedOut
                         )
                     })
-                    .filter_map(|row| row.source.clone().map(|s| (s, row.dest.clone())))
+                    .filter_map(|row| {
+                        let torrent = row.swarm.and_then(|s| s.info_hash);
+                        row.source.clone().map(|s| (s, row.dest.clone(), torrent))
+                    })
                     .collect();
-                for (source, dest) in kept {
+                for (source, dest, torrent) in kept {
                     self.engine.send(Command::Discard {
                         source,
                         dest: Some(dest),
+                        torrent,
                     });
                 }
                 let (active, keys) = self.model.remove(&ids);

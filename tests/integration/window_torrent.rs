@@ -1,7 +1,8 @@
 //! The window with real BitTorrent peers (aria2c seeding, see `haul_testkit::torrent`): a
 //! magnet link pasted becomes one row that finishes with the file, its swarm on the row; a
 //! torrent of many files lists them in the row's details, and the files unticked there are
-//! not fetched; cancelling a row asks before its pieces are deleted.
+//! not fetched; cancelling a row asks before its pieces are deleted (also a web link's whose
+//! reply was a `.torrent`).
 
 /// A magnet link with a peer hint, pasted, becomes a row that fetches the metadata and the
 /// file from the peer and finishes done, byte-exact.
@@ -158,12 +159,43 @@ fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
 /// folder is gone.
 #[test]
 fn cancelling_a_torrent_row_asks_before_deleting_its_pieces() {
+    cancel_a_paused_torrent(|seeder, hash, _| seeder.magnet(hash), &[]);
+}
+
+/// The same for a web link whose reply is a `.torrent`: its info hash, known only once the
+/// `.torrent` is fetched, is kept with the row, so the cancel finds the working folder too
+/// (the `.torrent` itself stays, as aria2 keeps it).
+#[test]
+fn a_paused_torrent_from_a_web_link_cancelled_loses_its_pieces_too() {
+    let mut served = None;
+    cancel_a_paused_torrent(
+        |_, _, torrent| {
+            let web = torrent.parent().expect("dir").join("web");
+            std::fs::create_dir_all(&web).expect("web");
+            std::fs::copy(torrent, web.join("slow.torrent")).expect("served");
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            let files = runtime.block_on(haul_testkit::media::Files::start(&web));
+            let url = files.url("slow.torrent");
+            served = Some((runtime, files));
+            url
+        },
+        &["slow.torrent"],
+    );
+}
+
+/// A slow torrent added by the line `add` makes (from its seeder, info hash and `.torrent`),
+/// running, asked about and kept; paused, cancelled and confirmed: its working folder goes and
+/// only `left` stays in the destination.
+fn cancel_a_paused_torrent(
+    add: impl FnOnce(&haul_testkit::torrent::Seeder, &str, &std::path::Path) -> String,
+    left: &[&str],
+) {
     use crate::world::{World, harness_with, step_until, steps, with_settings};
     use eframe::egui::{self, accesskit::Role};
     use egui_kittest::kittest::Queryable as _;
     use haul::app::HaulApp;
     use haul::protocol::Status;
-    use haul_testkit::torrent::{Seeder, have_peers, make_torrent};
+    use haul_testkit::torrent::{Seeder, Tracker, have_peers, make_torrent};
     if !have_peers() {
         return;
     }
@@ -172,9 +204,17 @@ fn cancelling_a_torrent_row_asks_before_deleting_its_pieces() {
     std::fs::create_dir_all(&data).expect("data");
     std::fs::write(data.join("slow.bin"), haul_testkit::body_gen(3_000_000, 4)).expect("content");
     let torrent = dir.path().join("slow.torrent");
-    let hash = make_torrent(&data.join("slow.bin"), &torrent, 16, None);
+    // The torrent names its tracker, as published torrents do (a web link has no peer hint).
+    let tracker = Tracker::start();
+    let hash = make_torrent(
+        &data.join("slow.bin"),
+        &torrent,
+        16,
+        Some(&tracker.announce()),
+    );
     // Slow: the row is still running when it is cancelled.
-    let seeder = Seeder::start(&torrent, &data, None, Some(150_000));
+    let seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), Some(150_000));
+    let line = add(&seeder, &hash, &torrent);
     let mut world = World::new();
     let storage = with_settings(&world, |s| s.bt_dht = false);
     let init = world.init(Some(world.dest.path().to_path_buf()));
@@ -182,26 +222,30 @@ fn cancelling_a_torrent_row_asks_before_deleting_its_pieces() {
     let _ = world.window.set(h.ctx.clone());
     h.get_by_role(Role::MultilineTextInput).focus();
     h.step();
-    h.event(egui::Event::Paste(format!(
-        "{}\n  seed-time=0\n",
-        seeder.magnet(&hash)
-    )));
+    h.event(egui::Event::Paste(format!("{line}\n  seed-time=0\n")));
     h.step();
     h.get_by_label("Add").click();
-    step_until(&mut h, "verified pieces", |app| {
-        app.model()
-            .rows()
-            .first()
-            .is_some_and(|r| r.status() == Status::Running && r.state.kept_bytes() > 0)
-    });
+    // The torrent's own pieces (a web link's `.torrent` arrives first, under its own name).
     let work = world.dest.path().join(format!(".haul-torrent-{hash}"));
-    assert!(work.is_dir());
+    step_until(&mut h, "verified pieces", |app| {
+        app.model().rows().first().is_some_and(|r| {
+            r.status() == Status::Running
+                && r.name == "slow.bin"
+                && r.state.kept_bytes() > 0
+                && work.is_dir()
+        })
+    });
     let asked = |h: &mut egui_kittest::Harness<'_, HaulApp>| {
         h.get_by_label("Cancel…").click();
         steps(h, 3);
         assert!(
             h.query_by_label_contains("Cancel slow.bin?").is_some(),
-            "it asks before deleting"
+            "it asks before deleting: {:?}",
+            h.state()
+                .model()
+                .rows()
+                .first()
+                .map(|r| (&r.name, r.status()))
         );
     };
     asked(&mut h);
@@ -227,7 +271,7 @@ fn cancelling_a_torrent_row_asks_before_deleting_its_pieces() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(world.files().is_empty());
+    assert_eq!(world.files(), left);
 }
 
 /// Settings' BitTorrent section: the listening port typed, the DHT and trackers switched off;

@@ -20,6 +20,8 @@
 //!   rendition.
 //! - `torrent`: BitTorrent against aria2c seeders and opentracker: magnets, `.torrent`
 //!   files, file selection, kill -9, seeding to the ratio, hostile names, failures.
+//! - `torrent_rpc`: a torrent as the RPC tells it: every file with its index, progress and
+//!   choice, its pieces.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
 //! - `browser_host`: `--install-browser-host` and `--uninstall-browser-host` in a fresh home.
 
@@ -35,6 +37,7 @@ mod stream;
 mod stream_again;
 mod stream_live;
 mod torrent;
+mod torrent_rpc;
 mod wild_race;
 mod wild_rpc;
 

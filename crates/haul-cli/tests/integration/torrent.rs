@@ -13,7 +13,7 @@ use crate::cli::{json_lines, run, s};
 use crate::support::torrent::{Seeder, Tracker, files_under, have_peers, make_torrent};
 
 /// Bytes that differ from file to file (a wrong offset shows).
-fn bytes(n: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn bytes(n: usize, seed: u8) -> Vec<u8> {
     (0..n)
         .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
         .collect()
@@ -53,13 +53,13 @@ fn seeded_file(
 
 /// `haul-cli --enable-rpc` saving into `dest`, with the DHT turned off over the RPC before
 /// the first torrent starts the engine's BitTorrent session.
-struct Rpc {
+pub(crate) struct Rpc {
     server: crate::rpc::Rpc,
     token: String,
 }
 
 impl Rpc {
-    async fn start(dest: &Path) -> Rpc {
+    pub(crate) async fn start(dest: &Path) -> Rpc {
         let rpc = Rpc {
             server: crate::rpc::start(dest).await,
             token: format!("token:{}", crate::rpc::SECRET),
@@ -75,7 +75,7 @@ impl Rpc {
     }
 
     /// Calls `method` with the token before `params`; the whole reply.
-    async fn ask(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+    pub(crate) async fn ask(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
         let mut all = vec![serde_json::json!(self.token)];
         all.extend(params.as_array().cloned().unwrap_or_default());
         let body = haul_testkit::tools::call(method, serde_json::Value::Array(all));
@@ -83,7 +83,7 @@ impl Rpc {
     }
 
     /// `gid`'s status once `done` holds for it (at most `within`).
-    async fn until(
+    pub(crate) async fn until(
         &self,
         gid: &str,
         within: Duration,

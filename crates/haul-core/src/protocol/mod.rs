@@ -188,6 +188,9 @@ pub enum Command {
     Discard {
         source: Source,
         dest: Option<PathBuf>,
+        /// A torrent's info hash, when its download learned it ([`Swarm::info_hash`]): its
+        /// working folder goes too, also for a web link whose reply was a `.torrent`.
+        torrent: Option<[u8; 20]>,
     },
     /// The bytes kept for `from` in `dest` (or the current destination) go on as `to`'s: the
     /// same file at a new address ("Edit options…" with a new link). Submitting `to` then
@@ -264,8 +267,9 @@ pub enum Event {
     /// A torrent's swarm: peers, seeds, what it sent, whether it still asks for the metadata
     /// or seeds now (about twice a second while it runs).
     Swarm { id: JobId, swarm: Swarm },
-    /// A torrent's files, once its metadata is known (once a run): what its row offers to
-    /// choose from (padding files left out).
+    /// A torrent's files, once its metadata is known, then again as their verified bytes
+    /// grow (at most about twice a second): what its row offers to choose from (padding files
+    /// left out).
     TorrentFiles { id: JobId, files: Vec<TorrentFile> },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {

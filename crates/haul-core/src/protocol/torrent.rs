@@ -134,6 +134,13 @@ pub struct Swarm {
     pub metadata: bool,
     /// Every chosen piece is verified: it is seeding now.
     pub seeding: bool,
+    /// The torrent's pieces (aria2's `numPieces`) and their length in bytes (`pieceLength`);
+    /// 0 while its metadata is not known.
+    pub pieces: u32,
+    pub piece_length: u32,
+    /// Its info hash once known (a web link's torrent is known only once its `.torrent` is
+    /// fetched): it names the working folder a cancel deletes.
+    pub info_hash: Option<[u8; 20]>,
 }
 
 /// One file of a torrent, as its row lists it for choosing
@@ -146,6 +153,9 @@ pub struct TorrentFile {
     /// folders: `top/sub/name.ext`, or `name.ext` for a one-file torrent.
     pub path: String,
     pub length: u64,
+    /// Its bytes verified so far (aria2's `completedLength` for a file), as the engine last
+    /// reported them.
+    pub done: u64,
 }
 
 #[cfg(test)]

@@ -46,7 +46,9 @@ impl Session {
                 entry.stream = Some(info);
                 return Some(applied);
             }
-            Event::Swarm { swarm, .. } => {
+            Event::Swarm { mut swarm, .. } => {
+                // The info hash, once learned, stays (a new run learns it again only later).
+                swarm.info_hash = swarm.info_hash.or(entry.swarm.and_then(|s| s.info_hash));
                 entry.swarm = Some(swarm);
                 return Some(applied);
             }

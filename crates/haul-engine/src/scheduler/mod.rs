@@ -233,7 +233,11 @@ impl Scheduler {
             Command::SetHostPins(pins) => self.rebuild(self.limits, self.proxy.clone(), pins),
             Command::SetPaused(paused) => self.paused = paused,
             Command::Reorder(ids) => self.reorder(&ids),
-            Command::Discard { source, dest } => self.discard(source, dest),
+            Command::Discard {
+                source,
+                dest,
+                torrent,
+            } => self.discard(source, dest, torrent),
             Command::Adopt { from, to, dest } => {
                 let dest = dest.as_deref().unwrap_or(&self.output.dest);
                 self.resume.hand_over(dest, &from, &to);
@@ -288,12 +292,12 @@ impl Scheduler {
     }
 
     /// Deletes the kept `.part` and sidecar of a URL source in `dest` (or the current folder).
-    fn discard(&self, source: Source, dest: Option<std::path::PathBuf>) {
+    fn discard(&self, source: Source, dest: Option<std::path::PathBuf>, torrent: Option<[u8; 20]>) {
         let resume = Arc::clone(&self.resume);
         let dest = dest.unwrap_or_else(|| self.output.dest.clone());
         self.tracker.spawn_blocking(move || {
             // A torrent's verified pieces are in its working folder.
-            if crate::fetch::torrent::discard(&dest, &source) {
+            if crate::fetch::torrent::discard(&dest, &source, torrent) {
                 return;
             }
             if let Source::Url(url) = source {

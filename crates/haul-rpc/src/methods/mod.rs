@@ -18,10 +18,11 @@ use crate::protocol::{Checksum, ItemOptions, Limits, Output, Source, Status};
 use haul_core::session::{Entry, Session};
 
 /// The methods served (`system.listMethods`).
-pub const METHODS: [&str; 26] = [
+pub const METHODS: [&str; 27] = [
     "aria2.addUri",
     "aria2.addTorrent",
     "aria2.tellStatus",
+    "aria2.getFiles",
     "aria2.tellActive",
     "aria2.tellWaiting",
     "aria2.tellStopped",
@@ -84,9 +85,12 @@ pub struct View {
     pub files: Vec<crate::protocol::DoneFile>,
     /// The name its row shows (a torrent's name once its metadata is known).
     pub name: String,
-    /// A torrent's swarm (aria2's `bittorrent`, `numSeeders`, `uploadLength`); `None` for
-    /// other downloads.
+    /// A torrent's swarm (aria2's `bittorrent`, `numSeeders`, `uploadLength`, `numPieces`);
+    /// `None` for other downloads.
     pub swarm: Option<crate::protocol::Swarm>,
+    /// A torrent's files once its metadata is known, each with its verified bytes (aria2's
+    /// `files` for a torrent); empty for other downloads.
+    pub torrent_files: Vec<crate::protocol::TorrentFile>,
 }
 
 impl View {
@@ -110,6 +114,7 @@ impl View {
             files: entry.files().to_vec(),
             name: entry.name.clone(),
             swarm: entry.swarm,
+            torrent_files: entry.torrent_files.clone(),
         }
     }
 
@@ -202,6 +207,10 @@ pub fn call(downloads: &mut dyn Downloads, method: &str, params: &[Value]) -> Re
         "aria2.tellStatus" => {
             let view = find(&views(), params.first())?;
             Ok(keep_keys(status(&view), params.get(1)))
+        }
+        "aria2.getFiles" => {
+            let view = find(&views(), params.first())?;
+            Ok(status(&view)["files"].take())
         }
         "aria2.tellActive" => Ok(list(&views(), View::active, params.first(), 0, usize::MAX)),
         "aria2.tellWaiting" => {
@@ -445,8 +454,12 @@ fn word(v: &View) -> &'static str {
     }
 }
 
-/// aria2's `files`: every file a done download wrote, else the one it is writing.
+/// aria2's `files`: a torrent's every file, else every file a done download wrote, else the
+/// one it is writing.
 fn files(v: &View, path: String, total: u64) -> Value {
+    if !v.torrent_files.is_empty() {
+        return torrent::files(v);
+    }
     let uris = json!([{ "uri": crate::protocol::redact(&v.uri), "status": "used" }]);
     if v.files.is_empty() {
         return json!([{
@@ -491,8 +504,8 @@ fn status(v: &View) -> Value {
         "downloadSpeed": v.speed.to_string(),
         "uploadSpeed": "0",
         "connections": v.connections.to_string(),
-        "numPieces": "1",
-        "pieceLength": total.max(1).to_string(),
+        "numPieces": torrent::pieces(v).0.to_string(),
+        "pieceLength": torrent::pieces(v).1.to_string(),
         "dir": v.dest.display().to_string(),
         "files": files(v, path, total),
     });

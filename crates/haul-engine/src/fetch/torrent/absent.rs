@@ -31,7 +31,11 @@ pub(crate) fn is_torrent_file(_path: &Path) -> bool {
 }
 
 /// Nothing kept: every source's bytes are the resume store's.
-pub(crate) fn discard(_dest: &Path, _source: &crate::protocol::Source) -> bool {
+pub(crate) fn discard(
+    _dest: &Path,
+    _source: &crate::protocol::Source,
+    _known: Option<[u8; 20]>,
+) -> bool {
     false
 }
 

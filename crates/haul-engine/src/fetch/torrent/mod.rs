@@ -92,10 +92,12 @@ async fn read_torrent_file(path: &Path) -> Result<Vec<u8>, Stop> {
 }
 
 /// Removes the working folder (and so the verified pieces) of a torrent that is not running:
-/// a paused row cancelled. The magnet's or the `.torrent` file's info hash names the folder.
+/// a paused row cancelled. The info hash its run reported (`known`; a web link's, whose reply
+/// was a `.torrent`), else the magnet's or the `.torrent` file's, names the folder.
 /// `false` when `source` is not a torrent, whose kept bytes are then the resume store's.
-pub(crate) fn discard(dest: &Path, source: &Source) -> bool {
+pub(crate) fn discard(dest: &Path, source: &Source, known: Option<[u8; 20]>) -> bool {
     let hash = match source {
+        _ if known.is_some() => known.map(librqbit::dht::Id20::new),
         Source::Url(url) if url.scheme() == "magnet" => librqbit::Magnet::parse(url.as_str())
             .ok()
             .and_then(|m| m.as_id20()),
@@ -294,7 +296,19 @@ async fn follow(
     stop: &CancellationToken,
     shared: &Arc<Shared>,
 ) -> Result<Files, Stop> {
-    let (mut announced, mut listed) = (false, false);
+    let mut announced = false;
+    // The files as last listed to the row (with their verified bytes).
+    let mut listed: Option<Vec<crate::protocol::TorrentFile>> = None;
+    let info_hash = Some(handle.info_hash().0);
+    // The metadata is known from here on, and the info hash with it (a web link's torrent
+    // is known only now): the row keeps it, so a cancel can find the working folder.
+    job.events.send(Event::Swarm {
+        id: job.id,
+        swarm: Swarm {
+            info_hash,
+            ..Swarm::default()
+        },
+    });
     let mut last_swarm = Instant::now() - SWARM_EVERY;
     let mut files: Option<Files> = None;
     let mut seeding_since = Instant::now();
@@ -321,14 +335,19 @@ async fn follow(
         if let Some(error) = &stats.error {
             return Err(Stop::Failed(FetchError::Torrent(error.clone())));
         }
-        if !listed
+        // The files once the layout is known, then as their verified bytes grow.
+        let due = last_swarm.elapsed() >= SWARM_EVERY || (stats.finished && files.is_none());
+        if (listed.is_none() || due)
             && let Some(layout) = slot.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
         {
-            listed = true;
-            job.events.send(Event::TorrentFiles {
-                id: job.id,
-                files: layout.files(),
-            });
+            let now = layout.files(&stats.file_progress);
+            if listed.as_ref() != Some(&now) {
+                job.events.send(Event::TorrentFiles {
+                    id: job.id,
+                    files: now.clone(),
+                });
+                listed = Some(now);
+            }
         }
         let live = matches!(stats.state, librqbit::TorrentStatsState::Live);
         if !live {
@@ -373,6 +392,7 @@ async fn follow(
         if last_swarm.elapsed() >= SWARM_EVERY {
             last_swarm = Instant::now();
             let peers = stats.live.as_ref().map(|l| &l.snapshot.peer_stats);
+            let (pieces, piece_length) = layout.as_deref().map_or((0, 0), storage::Layout::pieces);
             job.events.send(Event::Swarm {
                 id: job.id,
                 swarm: Swarm {
@@ -382,6 +402,9 @@ async fn follow(
                     up_speed: stats.live.as_ref().map_or(0, |l| l.upload_speed.as_bytes()),
                     metadata: false,
                     seeding: files.is_some(),
+                    pieces,
+                    piece_length,
+                    info_hash,
                 },
             });
         }

@@ -109,8 +109,9 @@ impl Layout {
     }
 
     /// The files as a row lists them for choosing: numbered from 1 in the torrent's order,
-    /// padding files left out.
-    pub(crate) fn files(&self) -> Vec<crate::protocol::TorrentFile> {
+    /// padding files left out, each with its verified bytes (librqbit's per-file `progress`,
+    /// in the torrent's order).
+    pub(crate) fn files(&self, progress: &[u64]) -> Vec<crate::protocol::TorrentFile> {
         self.entries
             .iter()
             .enumerate()
@@ -124,8 +125,19 @@ impl Layout {
                     .collect::<Vec<_>>()
                     .join("/"),
                 length: e.length,
+                done: progress.get(i).copied().unwrap_or(0).min(e.length),
             })
             .collect()
+    }
+
+    /// The torrent's piece count and length (aria2's `numPieces`, `pieceLength`).
+    pub(crate) fn pieces(&self) -> (u32, u32) {
+        let total: u64 = self.entries.iter().map(|e| e.length).sum();
+        let count = total.div_ceil(self.piece_length.max(1));
+        (
+            u32::try_from(count).unwrap_or(u32::MAX),
+            u32::try_from(self.piece_length).unwrap_or(u32::MAX),
+        )
     }
 
     /// Where file `i` is now.
