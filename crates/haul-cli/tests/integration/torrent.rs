@@ -54,7 +54,7 @@ fn seeded_file(
 /// `haul-cli --enable-rpc` saving into `dest`, with the DHT turned off over the RPC before
 /// the first torrent starts the engine's BitTorrent session.
 pub(crate) struct Rpc {
-    server: crate::rpc::Rpc,
+    pub(crate) server: crate::rpc::Rpc,
     token: String,
 }
 

@@ -1,7 +1,7 @@
 //! A torrent as `haul-cli --enable-rpc` tells it, against an aria2c seeder on 127.0.0.1: as
 //! aria2 gives them, `files` (in `tellStatus` and `getFiles`) lists every file of the torrent
 //! with its own index, its progress and whether `select-file` chose it, and `numPieces` and
-//! `pieceLength` are the torrent's.
+//! `pieceLength` are the torrent's; aria2p (a real client) reads them so.
 
 use std::time::Duration;
 
@@ -120,4 +120,84 @@ async fn a_web_download_has_pieces_of_one_mebibyte_as_aria2_gives_them() {
     assert_eq!(status["numPieces"], "3", "{status}");
     let files = rpc.ask("aria2.getFiles", json!([gid])).await;
     assert_eq!(files["result"], status["files"], "{files}");
+}
+
+/// aria2p, as a real client: a torrent of three files added with `select-file 1,3` (a.bin and
+/// sub/b.bin) comes back complete with all three files, each its own index, path, length and
+/// choice, the chosen ones whole; `getFiles` the same; the torrent's name and pieces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aria2p_lists_a_torrents_files_and_pieces() {
+    use haul_testkit::tools::{aria2p, aria2p_python, stdout_of};
+    if !have_peers() {
+        return;
+    }
+    let Some(python) = aria2p_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("set/sub")).expect("data");
+    let contents = [
+        ("a.bin", bytes(100_000, 1)),
+        ("sub/b.bin", bytes(120_000, 2)),
+        ("c.bin", bytes(90_000, 3)),
+    ];
+    for (name, body) in &contents {
+        std::fs::write(data.join("set").join(name), body).expect("content");
+    }
+    let torrent = dir.path().join("set.torrent");
+    make_torrent(&data.join("set"), &torrent, 32, None);
+    let tracker = Tracker::start();
+    let _seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), None);
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = Rpc::start(&dest).await;
+    let script = format!(
+        r#"
+import sys, time, aria2p
+api = aria2p.API(aria2p.Client(host="http://127.0.0.1", port={port}, secret="{secret}"))
+d = api.add_torrent("{torrent}", options={{"select-file": "1,3", "seed-time": "0", "bt-tracker": "{tracker}"}})
+end = time.time() + 60
+while not (d.is_complete or d.has_failed) and time.time() < end:
+    time.sleep(0.1)
+    d = api.get_download(d.gid)
+print("status", d.status, d.name, d.num_pieces, d.piece_length)
+for f in d.files:
+    print("file", f.index, f.path.relative_to("{dest}"), f.length, f.completed_length, f.selected, len(f.uris))
+print("getFiles", [x["index"] for x in api.client.get_files(d.gid)])
+"#,
+        port = rpc.server.port,
+        secret = crate::rpc::SECRET,
+        torrent = torrent.display(),
+        tracker = tracker.announce(),
+        dest = dest.display(),
+    );
+    let command = aria2p(python, &script);
+    let output = tokio::task::spawn_blocking(move || {
+        let mut command = command;
+        command.output().expect("run aria2p")
+    })
+    .await
+    .expect("join");
+    let stdout = stdout_of(output);
+    let pieces = (100_000u64 + 120_000 + 90_000).div_ceil(32_768);
+    assert!(
+        stdout.contains(&format!("status complete set {pieces} 32768")),
+        "{stdout}"
+    );
+    for line in [
+        "file 1 set/a.bin 100000 100000 True 0",
+        "file 3 set/sub/b.bin 120000 120000 True 0",
+        "getFiles ['1', '2', '3']",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    // c.bin (the torrent's second: its files are in name order), not chosen: listed, not
+    // selected, with what it holds of the pieces it shares with its neighbours.
+    let c = stdout
+        .lines()
+        .find(|l| l.starts_with("file 2 set/c.bin 90000 "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(c.ends_with(" False 0"), "{c}");
+    assert!(!dest.join("set/c.bin").exists());
 }
