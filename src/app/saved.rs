@@ -33,6 +33,7 @@ pub fn stored(row: &Entry, now: Instant) -> SavedItem {
         guessed: row.guessed,
         options: (*row.options != crate::protocol::ItemOptions::default())
             .then(|| (*row.options).clone()),
+        torrent: row.swarm.and_then(|s| s.info_hash),
     };
     match &row.state {
         State::Done { files, .. } => {
@@ -201,7 +202,11 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
         parts: Vec::new(),
         connections: Vec::new(),
         stream: None,
-        swarm: None,
+        // A torrent's info hash, so a cancel finds its working folder.
+        swarm: item.torrent.map(|hash| crate::protocol::Swarm {
+            info_hash: Some(hash),
+            ..crate::protocol::Swarm::default()
+        }),
         torrent_files: Vec::new(),
         resumable: true,
         options: std::sync::Arc::new(item.options.clone().unwrap_or_default()),

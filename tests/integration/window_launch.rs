@@ -453,6 +453,7 @@ fn a_five_megabyte_line_never_becomes_a_row_and_an_old_one_is_dropped() {
             dest: None,
             guessed: false,
             options: None,
+            torrent: None,
         })));
     }
     let url = world.server.url("/bytes/1000/short.bin");

@@ -159,7 +159,7 @@ fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
 /// folder is gone.
 #[test]
 fn cancelling_a_torrent_row_asks_before_deleting_its_pieces() {
-    cancel_a_paused_torrent(|seeder, hash, _| seeder.magnet(hash), &[]);
+    cancel_a_paused_torrent(|seeder, hash, _| seeder.magnet(hash), false, &[]);
 }
 
 /// The same for a web link whose reply is a `.torrent`: its info hash, known only once the
@@ -167,6 +167,16 @@ fn cancelling_a_torrent_row_asks_before_deleting_its_pieces() {
 /// (the `.torrent` itself stays, as aria2 keeps it).
 #[test]
 fn a_paused_torrent_from_a_web_link_cancelled_loses_its_pieces_too() {
+    cancel_a_paused_web_link(false);
+}
+
+/// The same after a restart: the info hash was saved with the paused row.
+#[test]
+fn a_paused_torrent_from_a_web_link_cancelled_after_a_restart_loses_its_pieces_too() {
+    cancel_a_paused_web_link(true);
+}
+
+fn cancel_a_paused_web_link(restart: bool) {
     let mut served = None;
     cancel_a_paused_torrent(
         |_, _, torrent| {
@@ -179,15 +189,18 @@ fn a_paused_torrent_from_a_web_link_cancelled_loses_its_pieces_too() {
             served = Some((runtime, files));
             url
         },
+        restart,
         &["slow.torrent"],
     );
 }
 
 /// A slow torrent added by the line `add` makes (from its seeder, info hash and `.torrent`),
-/// running, asked about and kept; paused, cancelled and confirmed: its working folder goes and
-/// only `left` stays in the destination.
+/// running, asked about and kept; paused (and, with `restart`, the window quit and started
+/// again on its saved queue), cancelled and confirmed: its working folder goes and only `left`
+/// stays in the destination.
 fn cancel_a_paused_torrent(
     add: impl FnOnce(&haul_testkit::torrent::Seeder, &str, &std::path::Path) -> String,
+    restart: bool,
     left: &[&str],
 ) {
     use crate::world::{World, harness_with, step_until, steps, with_settings};
@@ -217,7 +230,10 @@ fn cancel_a_paused_torrent(
     let line = add(&seeder, &hash, &torrent);
     let mut world = World::new();
     let storage = with_settings(&world, |s| s.bt_dht = false);
-    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
     let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
     let _ = world.window.set(h.ctx.clone());
     h.get_by_role(Role::MultilineTextInput).focus();
@@ -258,6 +274,25 @@ fn cancel_a_paused_torrent(
         app.model().rows()[0].status() == Status::Paused
     });
     assert!(work.is_dir(), "a pause keeps the pieces");
+    if restart {
+        drop(h);
+        let engine = world.engines.pop().expect("engine");
+        assert!(engine.suspend_blocking(std::time::Duration::from_secs(5)));
+        let storage = with_settings(&world, |s| s.bt_dht = false);
+        let mut init = world.init(Some(world.dest.path().to_path_buf()));
+        let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
+        init.queue = opened.queue;
+        init.stored = opened.items;
+        h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+        let _ = world.window.set(h.ctx.clone());
+        step_until(&mut h, "paused again", |app| {
+            app.model()
+                .rows()
+                .first()
+                .is_some_and(|r| r.status() == Status::Paused && r.name == "slow.bin")
+        });
+        steps(&mut h, 2);
+    }
     asked(&mut h);
     h.get_by_label("Cancel and delete").click();
     step_until(&mut h, "cancelled", |app| {

@@ -20,8 +20,9 @@ use crate::protocol::{Checksum, DoneFile, FetchError, ItemOptions, Status};
 /// The schema this build writes; a database with a higher `user_version` is from a newer Haul.
 /// 1: states were `unfinished` for every active item; 2: the [`Status`] words; 3: each item's
 /// own folder, its failure as data, and whether its scheme was guessed; 4: its options;
-/// 5: its place in the list (`position`; `NULL`: its key's place).
-pub const SCHEMA_VERSION: i32 = 6;
+/// 5: its place in the list (`position`; `NULL`: its key's place); 6: every file it wrote;
+/// 7: a torrent's info hash (`torrent`), which names its working folder.
+pub const SCHEMA_VERSION: i32 = 7;
 /// Progress is written at most this often.
 const SAVE_PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
@@ -59,6 +60,9 @@ pub struct SavedItem {
     pub guessed: bool,
     /// Its own options (name, connections, headers, credentials, cookies file), when any.
     pub options: Option<ItemOptions>,
+    /// A torrent's info hash once its run learned it (a web link's only once its `.torrent`
+    /// came): a cancel after a restart finds the working folder by it.
+    pub torrent: Option<[u8; 20]>,
 }
 
 /// A change for the writer thread.
@@ -286,7 +290,8 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
             guessed INTEGER NOT NULL DEFAULT 0,
             options TEXT,
             position INTEGER,
-            files TEXT
+            files TEXT,
+            torrent TEXT
         );",
     )?;
     if version == 1 {
@@ -312,6 +317,9 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
     if (1..6).contains(&version) {
         connection.execute_batch("ALTER TABLE items ADD COLUMN files TEXT;")?;
     }
+    if (1..7).contains(&version) {
+        connection.execute_batch("ALTER TABLE items ADD COLUMN torrent TEXT;")?;
+    }
     connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     let items = load(&connection)?;
     Ok((connection, items))
@@ -320,7 +328,7 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
 fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     let mut statement = connection.prepare(
         "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
-                dest, failure, guessed, options, files
+                dest, failure, guessed, options, files, torrent
          FROM items ORDER BY COALESCE(position, key), key",
     )?;
     let rows = statement.query_map([], |r| {
@@ -342,6 +350,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
                 r.get::<_, i64>(13)?,
                 r.get::<_, Option<String>>(14)?,
                 r.get::<_, Option<String>>(15)?,
+                r.get::<_, Option<String>>(16)?,
             ),
         ))
     })?;
@@ -349,7 +358,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     for row in rows {
         let (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms, more) =
             row?;
-        let (dest, failure, guessed, options, files) = more;
+        let (dest, failure, guessed, options, files, torrent) = more;
         let status = serde_json::from_value(serde_json::Value::String(state.clone()))
             .map_err(|_| Problem::BadState(state))?;
         let checksum = |hex: Option<String>| match hex {
@@ -378,9 +387,22 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
             dest: dest.map(PathBuf::from),
             guessed: guessed != 0,
             options: options.and_then(|json| serde_json::from_str(&json).ok()),
+            torrent: torrent.as_deref().and_then(info_hash),
         });
     }
     Ok(items)
+}
+
+/// An info hash from its 40 hex digits (as it is saved).
+fn info_hash(hex: &str) -> Option<[u8; 20]> {
+    let mut hash = [0u8; 20];
+    if hex.len() != 40 {
+        return None;
+    }
+    for (i, byte) in hash.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(hash)
 }
 
 /// `queue.sqlite3` → `queue.sqlite3.unreadable-<unix time>` (with its `-wal` and `-shm`).
@@ -413,15 +435,16 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
             // An upsert, not a replace: the row keeps its `position`.
             "INSERT INTO items
              (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
-              dest, failure, guessed, options, files)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+              dest, failure, guessed, options, files, torrent)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT(key) DO UPDATE SET
               text = excluded.text, expect = excluded.expect, name = excluded.name,
               state = excluded.state, bytes = excluded.bytes, total = excluded.total,
               path = excluded.path, digest = excluded.digest, error = excluded.error,
               elapsed_ms = excluded.elapsed_ms, dest = excluded.dest,
               failure = excluded.failure, guessed = excluded.guessed,
-              options = excluded.options, files = excluded.files",
+              options = excluded.options, files = excluded.files,
+              torrent = excluded.torrent",
         )?
         .execute(params![
             to_i64(item.key),
@@ -446,6 +469,8 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
             (!item.files.is_empty())
                 .then(|| serde_json::to_string(&item.files).ok())
                 .flatten(),
+            item.torrent
+                .map(|h| h.iter().map(|b| format!("{b:02x}")).collect::<String>()),
         ])?;
     Ok(())
 }

@@ -20,6 +20,7 @@ fn item(key: u64, status: Status) -> SavedItem {
         dest: Some(PathBuf::from("/d")),
         guessed: false,
         options: None,
+        torrent: None,
     }
 }
 
@@ -68,6 +69,8 @@ fn items_survive_a_reopen_with_their_last_state_and_progress() {
         .push(crate::protocol::Header::parse("X-Token: t").expect("header"));
     options.request.cookies_file = Some(PathBuf::from("/home/u/cookies.txt"));
     done.options = Some(options);
+    // A torrent's info hash (which names its working folder).
+    done.torrent = Some(std::array::from_fn(|i| (i as u8).wrapping_mul(13)));
     queue.send(SavedOp::Put(Box::new(done.clone())));
     queue.send(SavedOp::Remove(vec![3]));
     drop(queue); // flushes
