@@ -469,8 +469,7 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
             (!item.files.is_empty())
                 .then(|| serde_json::to_string(&item.files).ok())
                 .flatten(),
-            item.torrent
-                .map(|h| h.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            item.torrent.map(|h| crate::protocol::hex(&h)),
         ])?;
     Ok(())
 }

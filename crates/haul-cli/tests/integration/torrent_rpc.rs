@@ -1,7 +1,8 @@
 //! A torrent as `haul-cli --enable-rpc` tells it, against an aria2c seeder on 127.0.0.1: as
 //! aria2 gives them, `files` (in `tellStatus` and `getFiles`) lists every file of the torrent
 //! with its own index, its progress and whether `select-file` chose it, and `numPieces` and
-//! `pieceLength` are the torrent's; aria2p (a real client) reads them so.
+//! `pieceLength` are the torrent's, and a magnet link waiting for its metadata has aria2's one
+//! `[METADATA]<info hash>` file; aria2p (a real client) reads them so.
 
 use std::time::Duration;
 
@@ -200,4 +201,43 @@ print("getFiles", [x["index"] for x in api.client.get_files(d.gid)])
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(c.ends_with(" False 0"), "{c}");
     assert!(!dest.join("set/c.bin").exists());
+}
+
+/// A magnet link waiting for its metadata (its one peer hint takes the connection and says
+/// nothing):
+/// its `files` is aria2's `[METADATA]<info hash>`, of no length and no uris.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_magnet_waiting_for_its_metadata_has_aria2s_metadata_file() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rpc = Rpc::start(dir.path()).await;
+    let hash = "2123456789abcdef0123456789abcdef01234567";
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let magnet = format!(
+        "magnet:?xt=urn:btih:{hash}&dn=waiting.bin&x.pe={}",
+        silent.local_addr().expect("address")
+    );
+    let reply = rpc.ask("aria2.addUri", json!([[magnet]])).await;
+    let gid = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    let status = rpc
+        .until(&gid, Duration::from_secs(10), |s| {
+            s["bittorrent"].is_object() && s["status"] == "active"
+        })
+        .await;
+    let metadata = json!([{
+        "index": "1",
+        "path": format!("[METADATA]{hash}"),
+        "length": "0",
+        "completedLength": "0",
+        "selected": "true",
+        "uris": [],
+    }]);
+    assert_eq!(status["files"], metadata, "{status}");
+    let files = rpc.ask("aria2.getFiles", json!([gid])).await;
+    assert_eq!(files["result"], metadata, "{files}");
 }

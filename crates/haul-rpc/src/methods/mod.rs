@@ -457,8 +457,8 @@ fn word(v: &View) -> &'static str {
 /// aria2's `files`: a torrent's every file, else every file a done download wrote, else the
 /// one it is writing.
 fn files(v: &View, path: String, total: u64) -> Value {
-    if !v.torrent_files.is_empty() {
-        return torrent::files(v);
+    if let Some(files) = torrent::files(v) {
+        return files;
     }
     let uris = json!([{ "uri": crate::protocol::redact(&v.uri), "status": "used" }]);
     if v.files.is_empty() {

@@ -76,13 +76,31 @@ pub(super) fn pieces(v: &View) -> (u64, u64) {
 /// A torrent's `files` as aria2 gives them: every file in the torrent's order, numbered from
 /// 1, each with its verified bytes and whether `select-file` chose it; no `uris` (its peers are
 /// the swarm's). A chosen file's path is where it was put once done (a free top name may
-/// differ from the torrent's), else where it will be.
-pub(super) fn files(v: &View) -> Value {
+/// differ from the torrent's), else where it will be. While a magnet link's metadata is
+/// fetched, one file `[METADATA]<info hash>` of no length, as aria2 shows it. `None` when its
+/// files are not known (not a torrent, or one from an earlier run of the window).
+pub(super) fn files(v: &View) -> Option<Value> {
+    if v.torrent_files.is_empty() {
+        let swarm = v.swarm.filter(|s| s.metadata)?;
+        let hash = swarm
+            .info_hash
+            .map(|h| crate::protocol::hex(&h))
+            .unwrap_or_default();
+        return Some(json!([{
+            "index": "1",
+            "path": format!("[METADATA]{hash}"),
+            "length": "0",
+            "completedLength": "0",
+            "selected": "true",
+            "uris": [],
+        }]));
+    }
     let select = v.options.torrent.select.as_deref();
     let chosen = |index: usize| select.is_none_or(|s| s.contains(&index));
     let mut done = v.files.iter();
     let all_done = v.files.len() == v.torrent_files.iter().filter(|f| chosen(f.index)).count();
-    v.torrent_files
+    let listed: Vec<Value> = v
+        .torrent_files
         .iter()
         .map(|file| {
             let picked = chosen(file.index);
@@ -101,5 +119,6 @@ pub(super) fn files(v: &View) -> Value {
                 "uris": [],
             })
         })
-        .collect()
+        .collect();
+    Some(listed.into())
 }

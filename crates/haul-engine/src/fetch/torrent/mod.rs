@@ -98,9 +98,7 @@ async fn read_torrent_file(path: &Path) -> Result<Vec<u8>, Stop> {
 pub(crate) fn discard(dest: &Path, source: &Source, known: Option<[u8; 20]>) -> bool {
     let hash = match source {
         _ if known.is_some() => known.map(librqbit::dht::Id20::new),
-        Source::Url(url) if url.scheme() == "magnet" => librqbit::Magnet::parse(url.as_str())
-            .ok()
-            .and_then(|m| m.as_id20()),
+        Source::Url(url) if url.scheme() == "magnet" => magnet_hash(url),
         Source::File(path) if is_torrent_file(path) => std::fs::read(path).ok().and_then(|bytes| {
             librqbit::torrent_from_bytes(&bytes)
                 .ok()
@@ -117,6 +115,13 @@ pub(crate) fn discard(dest: &Path, source: &Source, known: Option<[u8; 20]>) -> 
         }
     }
     true
+}
+
+/// A magnet link's info hash (`xt=urn:btih:`).
+fn magnet_hash(url: &url::Url) -> Option<librqbit::dht::Id20> {
+    librqbit::Magnet::parse(url.as_str())
+        .ok()
+        .and_then(|m| m.as_id20())
 }
 
 /// The files of a `.torrent` file: each one's path inside the torrent and its length, in the
@@ -190,10 +195,17 @@ async fn run(
         ..AddTorrentOptions::default()
     };
     let metadata_wait = peer_wait(job);
+    // A magnet link's info hash is known before its metadata (aria2 names its files
+    // `[METADATA]<hash>` until then).
+    let magnet = match &job.source {
+        Source::Url(url) if url.scheme() == "magnet" => magnet_hash(url),
+        _ => None,
+    };
     job.events.send(Event::Swarm {
         id: job.id,
         swarm: Swarm {
             metadata: true,
+            info_hash: magnet.map(|h| h.0),
             ..Swarm::default()
         },
     });
