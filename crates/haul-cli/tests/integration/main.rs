@@ -18,10 +18,12 @@
 //!   retried and told as a file's retry is; subtitles renditions saved when asked.
 //! - `stream_live`: live HLS recorded from the live edge, also with its audio in a separate
 //!   rendition.
-//! - `torrent`: BitTorrent against aria2c seeders and opentracker: magnets, `.torrent`
-//!   files, file selection, kill -9, seeding to the ratio, hostile names, failures.
-//! - `torrent_rpc`: a torrent as the RPC tells it: every file with its index, progress and
-//!   choice, its pieces.
+//! - `torrent`: BitTorrent against aria2c seeders and the testkit's tracker: magnets,
+//!   `.torrent` files, file selection, kill -9, files left out, seeding to the ratio, hostile
+//!   names, failures.
+//! - `torrent_rpc`: a torrent over the RPC: added in base64 with `select-file`, every file
+//!   with its index, progress and choice, its pieces, paused and resumed, the overall limit.
+//! - `torrent_web`: web links to torrents (by name, by type) and a peer sending corrupt pieces.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
 //! - `browser_host`: `--install-browser-host` and `--uninstall-browser-host` in a fresh home.
 
@@ -38,6 +40,7 @@ mod stream_again;
 mod stream_live;
 mod torrent;
 mod torrent_rpc;
+mod torrent_web;
 mod wild_race;
 mod wild_rpc;
 

@@ -2,14 +2,17 @@
 //! aria2 gives them, `files` (in `tellStatus` and `getFiles`) lists every file of the torrent
 //! with its own index, its progress and whether `select-file` chose it, and `numPieces` and
 //! `pieceLength` are the torrent's, and a magnet link waiting for its metadata has aria2's one
-//! `[METADATA]<info hash>` file; aria2p (a real client) reads them so.
+//! `[METADATA]<info hash>` file; aria2p (a real client) reads them so. Also `addTorrent` in
+//! base64 with `select-file`, pause and unpause without fetching verified pieces again, and
+//! the overall download limit changed while torrents run.
 
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::torrent::{Seeder, Tracker, have_peers, make_torrent};
-use crate::torrent::{Rpc, bytes};
+use crate::support::torrent::{Seeder, Tracker, files_under, have_peers, make_torrent};
+use crate::torrent::{bytes, seeded_file};
 
 /// A torrent of two files with `select-file 2`, slowed: while it runs and once complete,
 /// `files` has both, numbered 1 and 2 in the torrent's order, b.bin chosen and a.bin not, b.bin's
@@ -240,4 +243,242 @@ async fn a_magnet_waiting_for_its_metadata_has_aria2s_metadata_file() {
     assert_eq!(status["files"], metadata, "{status}");
     let files = rpc.ask("aria2.getFiles", json!([gid])).await;
     assert_eq!(files["result"], metadata, "{files}");
+}
+
+/// `haul-cli --enable-rpc` saving into `dest`, with the DHT turned off over the RPC before
+/// the first torrent starts the engine's BitTorrent session.
+pub(crate) struct Rpc {
+    pub(crate) server: crate::rpc::Rpc,
+    token: String,
+}
+
+impl Rpc {
+    pub(crate) async fn start(dest: &Path) -> Rpc {
+        let rpc = Rpc {
+            server: crate::rpc::start(dest).await,
+            token: format!("token:{}", crate::rpc::SECRET),
+        };
+        let reply = rpc
+            .ask(
+                "aria2.changeGlobalOption",
+                serde_json::json!([{"enable-dht": "false"}]),
+            )
+            .await;
+        assert_eq!(reply["result"], "OK", "{reply}");
+        rpc
+    }
+
+    /// Calls `method` with the token before `params`; the whole reply.
+    pub(crate) async fn ask(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let mut all = vec![serde_json::json!(self.token)];
+        all.extend(params.as_array().cloned().unwrap_or_default());
+        let body = haul_testkit::tools::call(method, serde_json::Value::Array(all));
+        crate::rpc::post(self.server.port, body, &[]).await.1
+    }
+
+    /// `gid`'s status once `done` holds for it (at most `within`).
+    pub(crate) async fn until(
+        &self,
+        gid: &str,
+        within: Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let status =
+                self.ask("aria2.tellStatus", serde_json::json!([gid])).await["result"].clone();
+            if done(&status) {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "not yet: {status}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm() {
+    use serde_json::json;
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("pair")).expect("data");
+    let (a, b) = (bytes(400_000, 5), bytes(90_000, 6));
+    std::fs::write(data.join("pair/a.bin"), &a).expect("a");
+    std::fs::write(data.join("pair/b.bin"), &b).expect("b");
+    let torrent = dir.path().join("pair.torrent");
+    make_torrent(&data.join("pair"), &torrent, 16, None);
+    let tracker = Tracker::start();
+    let _seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), None);
+    let encoded = std::process::Command::new("base64")
+        .arg("-w0")
+        .arg(&torrent)
+        .output()
+        .expect("base64");
+    let encoded = String::from_utf8_lossy(&encoded.stdout).into_owned();
+
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = Rpc::start(&dest).await;
+    let options = json!({"select-file": "2", "seed-time": "0", "bt-tracker": tracker.announce()});
+    let reply = rpc
+        .ask("aria2.addTorrent", json!([encoded, [], options]))
+        .await;
+    let gid = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    let status = rpc
+        .until(&gid, Duration::from_secs(30), |s| {
+            s["status"] == "complete" || s["status"] == "error"
+        })
+        .await;
+    assert_eq!(status["status"], "complete", "{status}");
+    assert_eq!(status["bittorrent"]["info"]["name"], "pair", "{status}");
+    assert!(status["numSeeders"].as_str().is_some(), "{status}");
+    assert_eq!(status["uploadLength"], "0", "{status}");
+    // The chosen file's length, as aria2 reports it (not the pieces it shares with a.bin).
+    assert_eq!(status["totalLength"], "90000", "{status}");
+    assert_eq!(status["completedLength"], "90000", "{status}");
+    let landed: Vec<String> = files_under(&dest)
+        .into_iter()
+        .filter(|f| !f.starts_with(".haul-torrents/"))
+        .collect();
+    assert_eq!(landed, ["pair/b.bin"]);
+    assert!(std::fs::read(dest.join("pair/b.bin")).expect("b") == b);
+
+    // A bad file fails as its download, saying why; base64 that is not is refused at once.
+    let reply = rpc
+        .ask("aria2.addTorrent", json!(["bm90IGEgdG9ycmVudA=="]))
+        .await;
+    let bad = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    let reply = rpc.ask("aria2.addTorrent", json!(["%%%"])).await;
+    let refused = reply["error"]["message"].as_str().unwrap_or_default();
+    assert!(refused.contains("base64"), "{reply}");
+    let status = rpc
+        .until(&bad, Duration::from_secs(10), |s| s["status"] == "error")
+        .await;
+    let said = status["errorMessage"].as_str().unwrap_or_default();
+    assert!(said.contains("not a valid .torrent file"), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_paused_over_the_rpc_resumes_without_fetching_its_verified_pieces_again() {
+    use serde_json::json;
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let size = 3_000_000;
+    let (body, hash, seeder) = seeded_file(dir.path(), "paused.bin", size, 11, Some(1_000_000));
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = Rpc::start(&dest).await;
+    let options = json!({"seed-time": "0"});
+    let reply = rpc
+        .ask("aria2.addUri", json!([[seeder.magnet(&hash)], options]))
+        .await;
+    let gid = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    let done = |s: &serde_json::Value| -> u64 {
+        s["completedLength"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0)
+    };
+    rpc.until(&gid, Duration::from_secs(20), |s| done(s) >= 1_000_000)
+        .await;
+    let reply = rpc.ask("aria2.pause", json!([gid])).await;
+    assert_eq!(reply["result"], gid, "{reply}");
+    rpc.until(&gid, Duration::from_secs(10), |s| s["status"] == "paused")
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = seeder.uploaded();
+    assert!(
+        dest.join(format!(".haul-torrent-{hash}")).is_dir(),
+        "the pieces are kept"
+    );
+    assert!(
+        !dest.join("paused.bin").exists(),
+        "nothing under its final name yet"
+    );
+
+    let reply = rpc.ask("aria2.unpause", json!([gid])).await;
+    assert_eq!(reply["result"], gid, "{reply}");
+    rpc.until(&gid, Duration::from_secs(30), |s| s["status"] == "complete")
+        .await;
+    assert!(std::fs::read(dest.join("paused.bin")).expect("file") == body);
+    let again = seeder.uploaded() - before;
+    assert!(
+        again <= size as u64 - before.min(size as u64) + 1024 * 1024,
+        "after the pause it took {again} bytes of a {size}-byte file, {before} sent before"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overall_download_limit_changed_over_the_rpc_holds_torrents_already_under_way() {
+    use serde_json::json;
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let size = 1_200_000;
+    let (body, hash, seeder) = seeded_file(dir.path(), "slow.bin", size, 12, None);
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let rpc = Rpc::start(&dest).await;
+    // Under way at 20 KiB/s first (so it is still running when the limit changes)…
+    let reply = rpc
+        .ask(
+            "aria2.changeGlobalOption",
+            json!([{"max-overall-download-limit": "20K"}]),
+        )
+        .await;
+    assert_eq!(reply["result"], "OK", "{reply}");
+    let options = json!({"seed-time": "0"});
+    let reply = rpc
+        .ask("aria2.addUri", json!([[seeder.magnet(&hash)], options]))
+        .await;
+    let gid = reply["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned();
+    rpc.until(&gid, Duration::from_secs(20), |s| {
+        s["status"] == "active" && s["totalLength"] != "0"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let early = rpc.until(&gid, Duration::from_secs(1), |_| true).await;
+    let done: u64 = early["completedLength"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        done < size as u64 / 2,
+        "the first limit did not hold: {early}"
+    );
+    // …then the limit is lifted while it runs: it finishes at once.
+    let started = Instant::now();
+    let reply = rpc
+        .ask(
+            "aria2.changeGlobalOption",
+            json!([{"max-overall-download-limit": "0"}]),
+        )
+        .await;
+    assert_eq!(reply["result"], "OK", "{reply}");
+    rpc.until(&gid, Duration::from_secs(20), |s| s["status"] == "complete")
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(std::fs::read(dest.join("slow.bin")).expect("file") == body);
 }
