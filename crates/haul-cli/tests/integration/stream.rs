@@ -454,7 +454,7 @@ async fn killed_mid_stream_the_same_command_fetches_only_the_missing_segments() 
 /// Lines in the held log of the one stream folder in `dest` (for the tests that kill or
 /// measure a process, Unix only).
 #[cfg(unix)]
-fn held_lines(dest: &Path) -> usize {
+pub(crate) fn held_lines(dest: &Path) -> usize {
     std::fs::read_dir(dest)
         .into_iter()
         .flatten()

@@ -11,7 +11,7 @@ use haul_core::protocol::{Event, FetchError, Limits, Outcome};
 use haul_testkit::media::Files;
 
 use crate::cli::{json_lines, run, s};
-use crate::stream::{one_file, only_files, same_as_source, ts_stream};
+use crate::stream::{one_file, only_files, same_as_source, streams, ts_stream};
 use crate::support::harness::{Harness, limits};
 
 /// The same command again for a finished stream: skipped, no segment asked again, no
@@ -62,6 +62,47 @@ async fn the_same_command_again_skips_a_stream_already_saved() {
     assert_eq!(path, first);
     same_as_source(&path, &source, true);
     assert_eq!(only_files(out.path()), ["index (1).mp4", "index.mp4"]);
+}
+
+/// Another quality for a stream stopped midway (the window's Details → Quality, here a
+/// killed run then `--quality` again): the first variant's segments held are removed (the
+/// stream's folder is the source's, whatever the quality), so the destination holds only the
+/// final file, hidden names included.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_quality_midway_leaves_only_the_final_file() {
+    if !haul_testkit::media::ffmpeg_or_skip() {
+        return;
+    }
+    let (dir, source) = streams();
+    let master = haul_testkit::media::hls_master(dir.path(), &source, "m");
+    let files = Files::start(dir.path()).await;
+    files.set_rate(20_000);
+    let out = tempfile::tempdir().expect("out");
+    let args = |quality: &str| {
+        vec![
+            s("--json"),
+            s("--quality"),
+            s(quality),
+            s("-o"),
+            out.path().display().to_string(),
+            files.url(&master),
+        ]
+    };
+    let dest = out.path().to_path_buf();
+    let ready = move || crate::stream::held_lines(&dest) >= 2;
+    crate::cli::run_then_kill(args("worst"), ready, Duration::ZERO).await;
+    assert!(
+        crate::stream::held_lines(out.path()) >= 2,
+        "segments held at the kill"
+    );
+    files.set_rate(0);
+    let path = one_file(&run(args("best"), None).await);
+    let hashes = haul_testkit::media::frame_hashes;
+    let big = dir.path().join("m").join("hi.m3u8");
+    assert_eq!(hashes(&path, "v"), hashes(&big, "v"), "the best variant");
+    assert_eq!(hashes(&path, "a"), hashes(&source, "a"));
+    assert_eq!(only_files(out.path()), ["master.mp4"]);
 }
 
 /// The stream's tail in halves: 6 segments on 4 connections start 4 whole; the last 2, fewer

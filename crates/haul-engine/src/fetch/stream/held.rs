@@ -1,9 +1,10 @@
 //! The segments of a stream held on disk, and the sidecar that says which.
 //!
 //! Owns: a stream's own folder in the destination (`.haul-stream-HASH`, the hash of the
-//! item's source and quality, so the same stream given again finds it), its `stream.json`
-//! (the source and each track's playlist and segment count: a resume goes on only when they
-//! are the same) and its `held` log: one line `TRACK INDEX LENGTH` appended for each segment
+//! item's source alone, so the same stream given again finds it — also in another quality,
+//! whose other playlists then clear the first one's segments), its `stream.json` (the source
+//! and each track's playlist and segment count: a resume goes on only when they are the
+//! same) and its `held` log: one line `TRACK INDEX LENGTH` appended for each segment
 //! once its file is complete under its own name (written as `.tmp`, then renamed). A `kill -9`
 //! loses at most the segments in flight; a line whose file is missing or of another length is
 //! not trusted. The folder is removed once the merged file is committed, or when the item is
@@ -45,7 +46,8 @@ impl Held {
     /// Opens (or creates) the stream's folder for `plan`; segments held for another plan of
     /// the same source (the playlist changed) are removed first.
     pub(crate) async fn open(job: &Job, key: &str, plan: &Plan) -> Result<Held, Stop> {
-        let quality = job.options.quality.unwrap_or_default().to_string();
+        // The folder is the source's whatever the quality: another quality's playlists differ
+        // from those in `stream.json`, so the first quality's segments are removed, not left.
         // A live recording's segments are its run's alone: never another run's to resume.
         let run = if plan.live.is_some() {
             std::time::SystemTime::now()
@@ -54,7 +56,7 @@ impl Held {
         } else {
             0
         };
-        let hash = sha2::Sha256::digest(format!("{key}\n{quality}\n{run}").as_bytes());
+        let hash = sha2::Sha256::digest(format!("{key}\n{run}").as_bytes());
         let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
         let folder = job.output.dest.join(format!(".haul-stream-{hex}"));
         let about = About {
