@@ -35,14 +35,20 @@ pub fn stored(row: &Entry, now: Instant) -> SavedItem {
             .then(|| (*row.options).clone()),
         torrent: row.swarm.and_then(|s| s.info_hash),
     };
+    // A torrent seeding from its files in place is saved as done with them: a quit while it
+    // seeds must not fetch it again as a copy at the next start.
+    let seeding = (row.status().is_active() && !row.published.is_empty()).then(|| {
+        item.status = Status::Done;
+        item.bytes = row.published.iter().map(|f| f.length).sum();
+        item.total = Some(item.bytes);
+        &row.published
+    });
+    if let Some(files) = seeding {
+        done_files(&mut item, files);
+        return item;
+    }
     match &row.state {
-        State::Done { files, .. } => {
-            if let Some(main) = files.first() {
-                item.path = Some(main.path.display().to_string());
-                item.digest = Some(main.sha256);
-            }
-            item.files.clone_from(files);
-        }
+        State::Done { files, .. } => done_files(&mut item, files),
         State::Skipped { path } => item.path = Some(path.display().to_string()),
         State::Failed { error, .. } => {
             item.error = row.state.error();
@@ -52,6 +58,14 @@ pub fn stored(row: &Entry, now: Instant) -> SavedItem {
         _ => {}
     }
     item
+}
+
+fn done_files(item: &mut SavedItem, files: &[DoneFile]) {
+    if let Some(main) = files.first() {
+        item.path = Some(main.path.display().to_string());
+        item.digest = Some(main.sha256);
+    }
+    item.files = files.to_vec();
 }
 
 fn timeout_word(kind: TimeoutKind) -> &'static str {
@@ -208,6 +222,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
             ..crate::protocol::Swarm::default()
         }),
         torrent_files: Vec::new(),
+        published: Vec::new(),
         resumable: true,
         options: std::sync::Arc::new(item.options.clone().unwrap_or_default()),
         state,
@@ -237,6 +252,7 @@ mod tests {
             stream: None,
             swarm: None,
             torrent_files: Vec::new(),
+            published: Vec::new(),
             resumable: true,
             options: std::sync::Arc::default(),
             state,

@@ -2,7 +2,7 @@
 //! magnet link pasted becomes one row that finishes with the file, its swarm on the row; a
 //! torrent of many files lists them in the row's details, and the files unticked there are
 //! not fetched; cancelling a row asks before its pieces are deleted (also a web link's whose
-//! reply was a `.torrent`).
+//! reply was a `.torrent`); a row quit while it seeds comes back done, never fetched again.
 
 /// A magnet link with a peer hint, pasted, becomes a row that fetches the metadata and the
 /// file from the peer and finishes done, byte-exact.
@@ -402,4 +402,75 @@ fn the_bittorrent_settings_are_saved_and_the_engine_takes_them() {
         std::net::TcpListener::bind(("0.0.0.0", port)).is_err(),
         "Haul listens on the port typed"
     );
+}
+
+/// A torrent seeding from its files in place when the window quits comes back done at the
+/// next start, its file in place: never fetched again as a copy (`single (1).bin`).
+#[test]
+fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
+    use crate::world::{World, harness_with, step_until, steps, with_settings};
+    use eframe::egui::{self, accesskit::Role};
+    use egui_kittest::kittest::Queryable as _;
+    use haul::app::HaulApp;
+    use haul::protocol::Status;
+    use haul_testkit::torrent::{Seeder, have_peers, make_torrent};
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let file = haul_testkit::body_gen(400_000, 5);
+    std::fs::write(data.join("single.bin"), &file).expect("content");
+    let torrent = dir.path().join("single.torrent");
+    let hash = make_torrent(&data.join("single.bin"), &torrent, 16, None);
+    let seeder = Seeder::start(&torrent, &data, None, None);
+    let mut world = World::new();
+    let storage = with_settings(&world, |s| s.bt_dht = false);
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let _ = world.window.set(h.ctx.clone());
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    // It seeds for an hour: still seeding when the window quits.
+    h.event(egui::Event::Paste(format!(
+        "{}\n  seed-time=60\n",
+        seeder.magnet(&hash)
+    )));
+    h.step();
+    h.get_by_label("Add").click();
+    step_until(&mut h, "seeding", |app| {
+        app.model()
+            .rows()
+            .first()
+            .is_some_and(|r| r.status() == Status::Running && r.swarm.is_some_and(|s| s.seeding))
+    });
+    steps(&mut h, 3);
+    assert_eq!(world.files(), ["single.bin"]);
+    drop(h);
+    let engine = world.engines.pop().expect("engine");
+    assert!(engine.suspend_blocking(std::time::Duration::from_secs(5)));
+    let storage = with_settings(&world, |s| s.bt_dht = false);
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
+    init.queue = opened.queue;
+    init.stored = opened.items;
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let _ = world.window.set(h.ctx.clone());
+    steps(&mut h, 3);
+    let row = &h.state().model().rows()[0];
+    assert_eq!(
+        (row.status(), row.name.as_str()),
+        (Status::Done, "single.bin"),
+        "{:?}",
+        row.state
+    );
+    // Given time, nothing fetches it again.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    steps(&mut h, 3);
+    assert_eq!(world.files(), ["single.bin"]);
+    assert!(std::fs::read(world.dest.path().join("single.bin")).expect("file") == file);
 }

@@ -271,6 +271,10 @@ pub enum Event {
     /// grow (at most about twice a second): what its row offers to choose from (padding files
     /// left out).
     TorrentFiles { id: JobId, files: Vec<TorrentFile> },
+    /// A torrent's chosen files verified and moved under their final names, before it seeds:
+    /// the item's files from now on (a quit while it seeds leaves them done, not to be
+    /// fetched again). Its `Finished` follows once seeding ends.
+    Published { id: JobId, files: Vec<DoneFile> },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {
         id: JobId,
@@ -308,6 +312,7 @@ impl Event {
             | Event::Stream { id, .. }
             | Event::Swarm { id, .. }
             | Event::TorrentFiles { id, .. }
+            | Event::Published { id, .. }
             | Event::Finished { id, .. } => *id,
         }
     }

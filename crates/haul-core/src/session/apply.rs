@@ -56,6 +56,10 @@ impl Session {
                 entry.torrent_files = files;
                 return Some(applied);
             }
+            Event::Published { files, .. } => {
+                entry.published = files;
+                return Some(applied);
+            }
             Event::Progress { done, total, .. } => {
                 if let State::Running {
                     done: d,
@@ -73,6 +77,7 @@ impl Session {
             }
             Event::Connecting { .. } => {
                 entry.connections.clear();
+                entry.published.clear();
                 State::Connecting {
                     since,
                     waiting: None,

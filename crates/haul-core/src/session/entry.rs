@@ -244,6 +244,9 @@ pub struct Entry {
     /// A torrent's files, once its metadata arrived ([`Event::TorrentFiles`](crate::protocol::Event::TorrentFiles));
     /// empty for other downloads and before then.
     pub torrent_files: Vec<crate::protocol::TorrentFile>,
+    /// A seeding torrent's files, already in place ([`Event::Published`](crate::protocol::Event::Published)):
+    /// what it is saved as while it seeds. Empty for other downloads and before then.
+    pub published: Vec<crate::protocol::DoneFile>,
     /// Its server can go on from the bytes so far (the last run's `Started` said so): when
     /// false, a pause or a quit restarts it from the beginning, and the row says so.
     pub resumable: bool,

@@ -205,6 +205,7 @@ impl Session {
             stream: None,
             swarm: None,
             torrent_files: Vec::new(),
+            published: Vec::new(),
             resumable: true,
         };
         let command = submission(&entry);

@@ -80,14 +80,7 @@ async fn run_inner(job: Job) -> Event {
     let bytes = shared.received.load(Ordering::Relaxed);
     let outcome = match (result, job.stop.reason()) {
         (Ok(committed), _) => Outcome::Done {
-            files: committed
-                .into_iter()
-                .map(|c| DoneFile {
-                    path: c.path,
-                    length: c.bytes,
-                    sha256: c.sha256,
-                })
-                .collect(),
+            files: committed.into_iter().map(DoneFile::from).collect(),
         },
         (Err(Stop::Exists(path)), _) => Outcome::Skipped { path },
         (Err(_), Some(StopReason::Deadline)) => Outcome::TimedOut(TimeoutKind::Deadline),

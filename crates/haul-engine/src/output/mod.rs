@@ -61,6 +61,16 @@ pub struct Committed {
     pub sha256: Checksum,
 }
 
+impl From<Committed> for crate::protocol::DoneFile {
+    fn from(c: Committed) -> Self {
+        Self {
+            path: c.path,
+            length: c.bytes,
+            sha256: c.sha256,
+        }
+    }
+}
+
 /// Why a kept part could not be resumed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResumeError {

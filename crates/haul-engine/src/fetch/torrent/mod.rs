@@ -431,7 +431,12 @@ async fn follow(
                 let chosen = handle
                     .only_files()
                     .unwrap_or_else(|| (0..layout.entries.len()).collect());
-                files = Some(publish(job, layout, chosen).await?);
+                let published = publish(job, layout, chosen).await?;
+                job.events.send(Event::Published {
+                    id: job.id,
+                    files: published.iter().cloned().map(Into::into).collect(),
+                });
+                files = Some(published);
                 seeding_since = Instant::now();
             }
             Some(_) if seeded_enough(job, &stats, seeding_since) => {
