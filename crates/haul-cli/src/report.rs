@@ -91,6 +91,15 @@ impl ItemReport {
         }
     }
 
+    /// The size of what it wrote (its files together; a video stream's merged file is not
+    /// the bytes received), when it wrote something.
+    pub fn written(&self) -> Option<u64> {
+        match &self.files[..] {
+            [] => self.size,
+            files => Some(files.iter().map(|f| f.bytes).sum()),
+        }
+    }
+
     /// Done, or skipped because it was already there: nothing is missing.
     pub fn is_done(&self) -> bool {
         matches!(self.status, Status::Done | Status::Skipped)
@@ -215,7 +224,9 @@ pub fn print_end(summary: &Summary, reports: &[ItemReport], json: bool) {
         return;
     }
     for r in reports {
-        let size = if r.bytes > 0 || r.is_done() {
+        let size = if let Some(written) = r.written() {
+            human_bytes(written)
+        } else if r.bytes > 0 || r.is_done() {
             human_bytes(r.bytes)
         } else {
             "-".to_owned()

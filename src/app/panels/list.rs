@@ -473,7 +473,7 @@ fn size_text(state: &State) -> String {
     match (state, state.total()) {
         // Nothing waiting, or nothing kept (a cancelled item's bytes were deleted).
         (State::Queued { done: 0, .. } | State::Cancelled { .. }, _) => String::new(),
-        (State::Done { bytes, .. }, _) => human_bytes(*bytes),
+        (State::Done { bytes, .. }, total) => human_bytes(total.unwrap_or(*bytes)),
         (_, Some(total)) => format!("{} / {}", human_bytes(state.bytes()), human_bytes(total)),
         (State::Connecting { done: 0, .. }, None) => String::new(),
         (other, None) => human_bytes(other.bytes()),

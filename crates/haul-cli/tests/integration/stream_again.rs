@@ -105,6 +105,33 @@ async fn another_quality_midway_leaves_only_the_final_file() {
     assert_eq!(only_files(out.path()), ["master.mp4"]);
 }
 
+/// Without `--json`, the table's size for a finished stream is its file's (the segments
+/// remuxed), not the bytes received.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_gives_a_finished_streams_file_size() {
+    let Some((dir, _, ts)) = ts_stream() else {
+        return;
+    };
+    let files = Files::start(dir.path()).await;
+    let out = tempfile::tempdir().expect("out");
+    let args = vec![s("-o"), out.path().display().to_string(), files.url(&ts)];
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let length = std::fs::metadata(out.path().join("index.mp4"))
+        .expect("the file")
+        .len();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.ends_with("index.mp4"))
+        .unwrap_or_else(|| panic!("no line for the file: {stdout}"));
+    let size = haul_core::human::human_bytes(length);
+    assert!(
+        line.contains(&format!(" {size} ")),
+        "{line}: the file is {size}"
+    );
+}
+
 /// The stream's tail in halves: 6 segments on 4 connections start 4 whole; the last 2, fewer
 /// than the connections, are each asked for as two byte ranges (their length estimated from
 /// the segments held), so no connection sits idle at the end. A half answered 503 gives way

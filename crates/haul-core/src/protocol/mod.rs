@@ -419,6 +419,12 @@ pub struct DoneFile {
     pub sha256: Checksum,
 }
 
+/// The size of what an item wrote: its files' lengths together (`None` for no file). Not the
+/// bytes received: a video stream's merged file is smaller or larger than its segments.
+pub fn written(files: &[DoneFile]) -> Option<u64> {
+    (!files.is_empty()).then(|| files.iter().map(|f| f.length).sum())
+}
+
 /// How an item ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {

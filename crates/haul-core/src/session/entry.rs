@@ -142,7 +142,7 @@ impl State {
         }
     }
 
-    /// The whole size, when known.
+    /// The whole size, when known: a done item's is what it wrote (its files' lengths).
     pub fn total(&self) -> Option<u64> {
         match self {
             State::Queued { total, .. }
@@ -150,7 +150,9 @@ impl State {
             | State::Running { total, .. }
             | State::Retrying { total, .. }
             | State::Paused { total, .. } => *total,
-            State::Done { bytes, .. } => Some(*bytes),
+            State::Done { files, bytes, .. } => {
+                Some(crate::protocol::written(files).unwrap_or(*bytes))
+            }
             _ => None,
         }
     }

@@ -173,3 +173,41 @@ fn a_magnet_row_is_named_by_its_display_name() {
     let (gid, _) = s.add(new(bare), JobId(2));
     assert_eq!(s.entry(gid).map(|e| e.name.as_str()), Some(bare));
 }
+
+/// A done row's size is what it wrote, its files together (a video stream's merged file is
+/// not the bytes received): 700 written of 1000 received shows 700; 900 + 300, 1200.
+#[test]
+fn a_done_rows_size_is_its_files_not_the_bytes_received() {
+    let file = |name: &str, length| crate::protocol::DoneFile {
+        path: PathBuf::from(name),
+        length,
+        sha256: crate::protocol::Checksum([0; 32]),
+    };
+    for (files, want) in [
+        (vec![file("/dl/a.mp4", 700)], 700),
+        (
+            vec![file("/dl/a.mp4", 900), file("/dl/a.en.vtt", 300)],
+            1200,
+        ),
+    ] {
+        let mut s = Session::new(7);
+        let (gid, _) = s.add(new("https://h/a.m3u8"), JobId(1));
+        s.apply(
+            Event::Finished {
+                id: JobId(1),
+                elapsed: Duration::ZERO,
+                bytes: 1000,
+                outcome: Outcome::Done { files },
+            },
+            Instant::now(),
+        );
+        let entry = s.entry(gid).expect("the row");
+        assert_eq!(entry.status(), Status::Done);
+        assert_eq!(entry.total(), Some(want));
+        assert_eq!(
+            entry.state.bytes(),
+            1000,
+            "the bytes received stay as they were"
+        );
+    }
+}
