@@ -81,9 +81,14 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Haul's warnings by default; librqbit's own (`librqbit`, `librqbit_dht`…: a target
+/// directive matches by prefix) only when they are errors: its DHT warns every few seconds
+/// offline, between the progress bars. `RUST_LOG` replaces all of it.
+const DEFAULT_LOG: &str = "warn,librqbit=error";
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)

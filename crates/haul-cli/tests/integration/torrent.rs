@@ -512,3 +512,29 @@ async fn seeding_goes_on_until_the_ratio_then_ends() {
     assert!(leeched.status.success(), "{leeched:?}");
     assert!(std::fs::read(leech_dir.join("share.bin")).expect("leeched") == body);
 }
+
+/// With the DHT on and no way out (the tests' machine), librqbit's own warnings (its DHT
+/// bootstrap names it cannot resolve) stay off stderr at the default verbosity: they broke
+/// the progress bars every few seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn librqbit_warnings_stay_off_stderr_by_default() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // About three seconds at the seeder's 500 kB/s: time for the DHT to complain.
+    let (body, hash, seeder) = seeded_file(dir.path(), "quiet.bin", 1_500_000, 3, Some(500_000));
+    let dest = dir.path().join("haul");
+    let args = vec![
+        s("-o"),
+        dest.display().to_string(),
+        s("--seed-time"),
+        s("0"),
+        seeder.magnet(&hash),
+    ];
+    let out = run(args, None).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(std::fs::read(dest.join("quiet.bin")).expect("file") == body);
+    assert!(!stderr.contains("librqbit"), "{stderr}");
+}
