@@ -480,6 +480,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         "Not enough space on the disk: {needed} more needed, {free} free",
     ),
     (T::ErrStream, "The video stream could not be saved"),
+    (T::ErrTorrent, "The torrent could not be fetched"),
     (
         T::ErrSegment,
         "Segment {number} of the video stream kept failing",

@@ -140,7 +140,7 @@ keys! {
     ErrForbidden, ErrAuth, ErrGone, ErrServerError, ErrBusy, ErrHttp, ErrRedirect, ErrDropped,
     ErrReplyMismatch, ErrTransferCoding, ErrBrokeOff, ErrShortBody, ErrLongBody, ErrRequest,
     ErrNoSuchFile, ErrNotAFile, ErrCannotRead, ErrDiskFull, ErrNoPermission, ErrReadOnly,
-    ErrNotAFolder, ErrInUse, ErrCannotWrite, ErrChecksum, ErrTooLarge, ErrNoSpace, ErrUnsupportedScheme, ErrStream, ErrSegment,
+    ErrNotAFolder, ErrInUse, ErrCannotWrite, ErrChecksum, ErrTooLarge, ErrNoSpace, ErrUnsupportedScheme, ErrStream, ErrTorrent, ErrSegment,
     ErrNotAnAddress, TimedOutConnect, TimedOutStall, TimedOutDeadline,
     MoveMenu, MoveTop, MoveUp, MoveDown, MoveBottom, MoveSorted,
     SchedTitle, SchedRun, SchedTo, HelpSchedRun, SchedLimit, HelpSchedLimit, SchedRate, WhenDone, HelpWhenDone, WhenNothing, WhenQuit, WhenSleep, WhenShutDown, CountTitle, CountQuit, CountSleep, CountShutDown, CountCancel, CountNow, HeldBySchedule, ActSchedulePaused, ActScheduleResumed, PowerFailed, ActPower, PowerSleepWord, PowerShutDownWord, ClipWatch, HelpClipWatch, ClipTypes, ClipOffer, ClipAdd, ClipIgnore, DeskTitle, CloseToTray, HelpCloseToTray, StartAtLogin, StartMinimised, HelpStartAtLogin, StartAtLoginFailed, TrayShow, TrayIdle, TrayBusy, NoTray,
@@ -326,8 +326,8 @@ impl Tr {
             FetchError::ShortBody { .. } => self.get(T::ErrShortBody).to_owned(),
             FetchError::LongBody { .. } => self.get(T::ErrLongBody).to_owned(),
             FetchError::Request(_) => self.get(T::ErrRequest).to_owned(),
-            // BitTorrent's sentences carry the torrent's own names and librqbit's words.
-            FetchError::Torrent(text) => text.clone(),
+            // Its own sentence (the torrent's names, librqbit's words) is the technical text.
+            FetchError::Torrent(_) => self.get(T::ErrTorrent).to_owned(),
             FetchError::NotFound(_) => self.get(T::ErrNoSuchFile).to_owned(),
             FetchError::NotAFile { .. } => self.get(T::ErrNotAFile).to_owned(),
             FetchError::Read { .. } => self.get(T::ErrCannotRead).to_owned(),

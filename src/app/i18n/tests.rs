@@ -147,6 +147,9 @@ fn every_failure_has_a_sentence_in_every_language() {
             needed: 20 * 1024 * 1024,
             free: 512 * 1024,
         },
+        FetchError::Torrent(
+            "no peer sent this torrent's metadata within 120 s (no peer hints; DHT on)".into(),
+        ),
     ];
     for tr in [Tr(Lang::En), Tr(Lang::Zh), Tr(Lang::ZhHant)] {
         for error in &errors {
@@ -172,6 +175,9 @@ fn every_failure_has_a_sentence_in_every_language() {
         Tr(Lang::En).failure(&errors[5]),
         "Haul cannot download htp: addresses"
     );
+    // A torrent's own English sentence is its technical text, under the person's sentence.
+    assert_eq!(Tr(Lang::Zh).failure(&errors[8]), "无法获取该种子");
+    assert_eq!(Tr(Lang::ZhHant).failure(&errors[8]), "無法取得該種子");
 }
 
 /// The add box and the empty list said "Ctrl+Enter" and "Ctrl+V" on a Mac, where the keys

@@ -411,6 +411,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ErrChecksum, "校验值不符（已下载的数据保留为 .part）"),
     (T::ErrNoSpace, "磁盘空间不足：还需 {needed}，可用 {free}"),
     (T::ErrStream, "无法保存该视频流"),
+    (T::ErrTorrent, "无法获取该种子"),
     (T::ErrSegment, "视频流的第 {number} 个分段一再失败"),
     (T::ErrTooLarge, "超过大小上限（{limit}）"),
     (T::ErrUnsupportedScheme, "Haul 不能下载 {scheme}: 网址"),

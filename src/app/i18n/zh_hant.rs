@@ -412,6 +412,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::ErrChecksum, "檢查碼不符（已下載的資料保留為 .part）"),
     (T::ErrNoSpace, "磁碟空間不足：還需 {needed}，可用 {free}"),
     (T::ErrStream, "無法儲存該影片串流"),
+    (T::ErrTorrent, "無法取得該種子"),
     (T::ErrSegment, "影片串流的第 {number} 個分段一再失敗"),
     (T::ErrTooLarge, "超過大小上限（{limit}）"),
     (T::ErrUnsupportedScheme, "Haul 不能下載 {scheme}: 網址"),
