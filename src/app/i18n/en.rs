@@ -208,6 +208,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
         T::Variants,
         "The variants its playlist offers: choose one to fetch it instead",
     ),
+    (
+        T::QualityDone,
+        "Saved in this quality: to fetch another, add the stream again",
+    ),
+    (T::Segments, "Segments"),
     (T::RunningOver, "on {n} connections"),
     (T::RunningOverLong, "downloading over {n} connections"),
     (T::Connections, "Connections"),

@@ -193,6 +193,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StreamRecorded, "已录制 {done} 个分段"),
     (T::Quality, "画质"),
     (T::Variants, "播放列表提供的画质：选择一个改为下载它"),
+    (
+        T::QualityDone,
+        "已按此画质保存：要下载其他画质，请再次添加该视频流",
+    ),
+    (T::Segments, "分段"),
     (T::RunningOver, "{n} 个连接下载中"),
     (T::RunningOverLong, "下载中，使用 {n} 个连接"),
     (T::Connections, "连接"),

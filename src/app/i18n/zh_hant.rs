@@ -194,6 +194,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::StreamRecorded, "已錄製 {done} 個分段"),
     (T::Quality, "畫質"),
     (T::Variants, "播放清單提供的畫質：選擇一個改為下載它"),
+    (
+        T::QualityDone,
+        "已按此畫質儲存：要下載其他畫質，請再次加入該串流",
+    ),
+    (T::Segments, "分段"),
     (T::RunningOver, "{n} 個連線下載中"),
     (T::RunningOverLong, "下載中，使用 {n} 個連線"),
     (T::Connections, "連線"),
