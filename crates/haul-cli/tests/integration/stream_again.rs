@@ -132,6 +132,55 @@ async fn the_table_gives_a_finished_streams_file_size() {
     );
 }
 
+/// `--out film.mkv` (and `.mov`, `.ts`): ffmpeg remuxes into the container the name says, as
+/// ffprobe reads it; `--out film.avi`, which `-c copy` cannot write: MP4, named `film.mp4`, and
+/// stderr says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_files_extension_chooses_its_container() {
+    let Some((dir, source, ts)) = ts_stream() else {
+        return;
+    };
+    let files = Files::start(dir.path()).await;
+    let out = tempfile::tempdir().expect("out");
+    let format = |path: &std::path::Path| {
+        let output = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "format=format_name"])
+            .args(["-of", "default=nw=1:nk=1"])
+            .arg(path)
+            .output()
+            .expect("run ffprobe");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    for (name, want, container) in [
+        ("film.mkv", "film.mkv", "matroska"),
+        ("film.mov", "film.mov", "mov,mp4"),
+        ("film.ts", "film.ts", "mpegts"),
+        ("film.avi", "film.mp4", "mov,mp4"),
+    ] {
+        let args = vec![
+            s("--json"),
+            s("-o"),
+            out.path().display().to_string(),
+            s("--out"),
+            s(name),
+            files.url(&ts),
+        ];
+        let output = run(args, None).await;
+        let path = one_file(&output);
+        assert_eq!(path, out.path().join(want));
+        assert!(
+            format(&path).starts_with(container),
+            "{name}: {}",
+            format(&path)
+        );
+        same_as_source(&path, &source, true);
+        if name != want {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains("film.mp4"), "{stderr}");
+        }
+    }
+}
+
 /// The stream's tail in halves: 6 segments on 4 connections start 4 whole; the last 2, fewer
 /// than the connections, are each asked for as two byte ranges (their length estimated from
 /// the segments held), so no connection sits idle at the end. A half answered 503 gives way

@@ -73,12 +73,14 @@ impl Drop for Follow {
 }
 
 impl Follow {
-    /// Starts ffmpeg on `segments` (in play order), fed as `ready` says they are held.
+    /// Starts ffmpeg on `segments` (in play order), fed as `ready` says they are held,
+    /// writing the container `format` (ffmpeg's `-f`: the file name's, `merge::container`).
     pub(crate) fn start(
         ffmpeg: &Path,
         folder: &Path,
         segments: Vec<PathBuf>,
         ready: Arc<Ready>,
+        format: &'static str,
     ) -> Follow {
         let (ffmpeg, merged) = (ffmpeg.to_path_buf(), folder.join("merged.mp4"));
         let task = tokio::spawn(async move {
@@ -86,7 +88,7 @@ impl Follow {
             let mut child = tokio::process::Command::new(&ffmpeg)
                 .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
                 .args(["-i", "pipe:0", "-map", "0:v?", "-map", "0:a?"])
-                .args(["-c", "copy", "-f", "mp4"])
+                .args(["-c", "copy", "-f", format])
                 .arg(&merged)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())

@@ -3,7 +3,9 @@
 //! Owns: finding ffmpeg (`HAUL_FFMPEG`, else `ffmpeg` on the PATH), the file's name and
 //! extension, and the merge. With ffmpeg, each track's segments are read in order as one
 //! input (ffmpeg's `concatf:` protocol over a list of the segment files, so nothing is copied
-//! first) and remuxed losslessly (`-c copy`) into an `.mp4` in the stream's folder, with a
+//! first) and remuxed losslessly (`-c copy`) into the container the file's name says
+//! (`.mkv`, `.mov`, `.ts`; else MP4, an `out` of another extension then renamed `.mp4`, with
+//! a warning) in the stream's folder, with a
 //! separate audio rendition as its audio; that file is then moved over the item's `.part`
 //! (created exclusively first: `PartFile::take_file`), hashed where it lies, and committed —
 //! not copied. Without ffmpeg the video track's segments are concatenated straight into
@@ -47,11 +49,47 @@ pub(crate) fn ffmpeg() -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// The file's name: the item's `out`, else the playlist's name with the extension of what
-/// will be written (`.mp4` when remuxed or fMP4, `.ts` for concatenated MPEG-TS).
+/// The extensions ffmpeg remuxes into with `-c copy`, and its format for each.
+const CONTAINERS: [(&str, &str); 5] = [
+    ("mp4", "mp4"),
+    ("m4v", "mp4"),
+    ("mkv", "matroska"),
+    ("mov", "mov"),
+    ("ts", "mpegts"),
+];
+
+/// The container (ffmpeg's `-f`) a remux into the file `name` writes: its extension's, else
+/// MP4.
+pub(crate) fn container(name: &str) -> &'static str {
+    let ext = Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    CONTAINERS
+        .iter()
+        .find(|(e, _)| ext.as_deref() == Some(*e))
+        .map_or("mp4", |(_, format)| *format)
+}
+
+/// The file's name: the item's `out` (when ffmpeg remuxes and cannot write its extension's
+/// container, the same name as `.mp4`, said in a warning), else the playlist's name with the
+/// extension of what will be written (`.mp4` when remuxed or fMP4, `.ts` for concatenated
+/// MPEG-TS).
 pub(crate) fn file_name(job: &Job, playlist_name: &str, plan: &Plan, remux: bool) -> String {
     if let Some(out) = &job.options.out {
-        return out.clone();
+        let path = Path::new(out);
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        return match ext {
+            Some(ext) if remux && !CONTAINERS.iter().any(|(e, _)| *e == ext) => {
+                let mp4 = path.with_extension("mp4").to_string_lossy().into_owned();
+                tracing::warn!(
+                    "ffmpeg cannot copy a stream into a .{ext} file: it is saved as MP4, {mp4}"
+                );
+                mp4
+            }
+            _ => out.clone(),
+        };
     }
     let stem = Path::new(playlist_name)
         .file_stem()
@@ -74,6 +112,7 @@ pub(crate) async fn merge(
     stop: &CancellationToken,
 ) -> Result<Committed, Stop> {
     let (names, dest, overwrite) = part_args(job);
+    let format = container(name);
     let name = name.to_owned();
     let url = match &job.source {
         crate::protocol::Source::Url(url) => Some(url.clone()),
@@ -105,7 +144,7 @@ pub(crate) async fn merge(
             // Remuxed already as the segments came (`follow`), else now.
             let merged = match merged {
                 Some(merged) => merged,
-                None => remux(&ffmpeg, held.folder(), &tracks, stop).await?,
+                None => remux(&ffmpeg, held.folder(), &tracks, format, stop).await?,
             };
             let stop = stop.clone();
             blocking(move || {
@@ -165,11 +204,13 @@ fn append(part: &mut PartFile, path: &Path, stop: &CancellationToken) -> Result<
     }
 }
 
-/// Runs `ffmpeg -c copy` over the tracks' segments into `merged.mp4` in `folder`.
+/// Runs `ffmpeg -c copy` over the tracks' segments into `merged.mp4` in `folder`, in the
+/// container `format` (ffmpeg's `-f`).
 async fn remux(
     ffmpeg: &Path,
     folder: &Path,
     tracks: &[Vec<PathBuf>],
+    format: &str,
     stop: &CancellationToken,
 ) -> Result<PathBuf, Stop> {
     let merged = folder.join("merged.mp4");
@@ -199,7 +240,7 @@ async fn remux(
         args.push("-map".into());
         args.push(map.into());
     }
-    for more in ["-c", "copy", "-f", "mp4"] {
+    for more in ["-c", "copy", "-f", format] {
         args.push(more.into());
     }
     args.push(merged.clone().into_os_string());

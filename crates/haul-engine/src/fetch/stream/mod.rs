@@ -266,6 +266,7 @@ pub(crate) async fn run(
                 held.folder(),
                 segments,
                 ready,
+                merge::container(&name),
             ))
         }
         _ => None,
