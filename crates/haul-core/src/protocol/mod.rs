@@ -325,6 +325,9 @@ pub struct StreamInfo {
     pub done: u64,
     /// Segments in all; `None` while a live stream is recorded.
     pub total: Option<u64>,
+    /// The bytes of the segments held (`done`): their average length guesses the stream's
+    /// size (the bytes received also count the segments still in flight).
+    pub held_bytes: u64,
     /// The variant fetched, for people ("1280x720, 2.1 Mbit/s, avc1.64001f").
     pub quality: Option<String>,
     /// The variants offered (a master playlist's, a DASH manifest's video representations),

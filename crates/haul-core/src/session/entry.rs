@@ -335,11 +335,15 @@ impl Entry {
         else {
             return None;
         };
-        // A video stream's size is known only at its end: guessed from its segments so far.
+        // A video stream's size is known only at its end: guessed from the segments held, by
+        // their average length (not from the bytes received, which also count the segments
+        // in flight on every connection: at 1 of 60 held, that guessed several times too
+        // much).
         let total = total.or_else(|| {
             let stream = self.stream.as_ref()?;
             let segments = stream.total?;
-            (stream.done > 0).then(|| done.saturating_mul(segments) / stream.done)
+            let average = stream.held_bytes.checked_div(stream.done)?;
+            Some(stream.held_bytes + average * segments.saturating_sub(stream.done))
         })?;
         let rate = speed.bytes_per_sec(now)?;
         (rate > 0.0).then(|| Duration::from_secs_f64(total.saturating_sub(*done) as f64 / rate))

@@ -146,6 +146,7 @@ fn a_streams_eta_comes_from_its_segments() {
     let info = crate::protocol::StreamInfo {
         done: 1,
         total: Some(4),
+        held_bytes: 2_000_000,
         ..Default::default()
     };
     s.apply(Event::Stream { id: JobId(1), info }, now);
@@ -153,6 +154,20 @@ fn a_streams_eta_comes_from_its_segments() {
     // 6,000,000 bytes to go at about 1 MB/s.
     assert!(
         eta > Duration::from_secs(5) && eta < Duration::from_secs(8),
+        "{eta:?}"
+    );
+    // 1 of 60 segments held (400,000 bytes), the rest of the 2,000,000 received in flight:
+    // about 24,000,000 in all, 22 s to go (by the bytes received: 120,000,000, 118 s).
+    let info = crate::protocol::StreamInfo {
+        done: 1,
+        total: Some(60),
+        held_bytes: 400_000,
+        ..Default::default()
+    };
+    s.apply(Event::Stream { id: JobId(1), info }, now);
+    let eta = s.entry(gid).and_then(|e| e.eta(now)).expect("an ETA");
+    assert!(
+        eta > Duration::from_secs(20) && eta < Duration::from_secs(25),
         "{eta:?}"
     );
 }

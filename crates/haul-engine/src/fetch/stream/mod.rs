@@ -180,6 +180,7 @@ impl Report {
             info: StreamInfo {
                 done: 0,
                 total: plan.live.is_none().then_some(total as u64),
+                held_bytes: 0,
                 quality: plan.quality.clone(),
                 variants: plan.variants.clone(),
             },
@@ -188,12 +189,13 @@ impl Report {
         }
     }
 
-    /// `held` segments are held now; said when due, or at once with `now`.
-    pub(crate) fn held(&mut self, job: &Job, held: usize, now: bool) {
-        self.info.done = held as u64;
+    /// The segments `held` (how many, their bytes); said when due, or at once with `now`.
+    pub(crate) fn held(&mut self, job: &Job, held: &held::Held, now: bool) {
         if !now && self.sent.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
             return;
         }
+        self.info.done = held.count() as u64;
+        self.info.held_bytes = held.bytes();
         self.sent = Some(Instant::now());
         job.events.send(Event::Stream {
             id: job.id,
@@ -255,7 +257,7 @@ pub(crate) async fn run(
     shared.received.store(held.bytes(), Ordering::Relaxed);
     started(job, shared, (name.clone(), None), true);
     let mut report = Report::new(&plan, &name);
-    report.held(job, held.count(), true);
+    report.held(job, &held, true);
     // One track of a finished stream: ffmpeg remuxes it as its segments arrive.
     let follow = match (&ffmpeg, plan.media(), &plan.live) {
         (Some(ffmpeg), [track], None) => {
@@ -276,7 +278,7 @@ pub(crate) async fn run(
     } else {
         segments::fetch_all(job, &plan, &mut held, stop, shared, &mut report).await
     };
-    report.held(job, held.count(), true);
+    report.held(job, &held, true);
     if let Err(reason) = fetched {
         if job.cancelled() {
             held.remove().await;

@@ -232,7 +232,7 @@ pub(crate) async fn fetch_all(
         };
         if failure.is_none() {
             match held.store(t, i, bytes).await {
-                Ok(()) => report.held(job, held.count(), false),
+                Ok(()) => report.held(job, held, false),
                 Err(reason) => {
                     failure = Some(reason);
                     ctx.stop.cancel();
