@@ -11,7 +11,7 @@ use haul_core::protocol::{Event, FetchError, Limits, Outcome};
 use haul_testkit::media::Files;
 
 use crate::cli::{json_lines, run, s};
-use crate::stream::{one_file, only_files, same_as_source, streams, ts_stream};
+use crate::stream::{one_file, only_files, same_as_source, ts_stream};
 use crate::support::harness::{Harness, limits};
 
 /// The same command again for a finished stream: skipped, no segment asked again, no
@@ -74,7 +74,7 @@ async fn another_quality_midway_leaves_only_the_final_file() {
     if !haul_testkit::media::ffmpeg_or_skip() {
         return;
     }
-    let (dir, source) = streams();
+    let (dir, source) = crate::stream::streams();
     let master = haul_testkit::media::hls_master(dir.path(), &source, "m");
     let files = Files::start(dir.path()).await;
     files.set_rate(20_000);
