@@ -1,7 +1,8 @@
 //! `--limit-rate` measured where a person's link is spared: at the server (issue 24). A server
 //! that counts what leaves it, 16 KiB at a time (its socket's send buffer kept small, so what
 //! it hands over is what crosses the link), and the most it sent over any 8 s: within 10 % of
-//! the limit, for a split download and for four items at once.
+//! the limit, for a split download and for four items at once. And a limit lifted while a
+//! download runs frees its socket's receive buffer (read with `ss`).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,9 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::body;
 use crate::support::harness::{Harness, limits};
 use crate::support::replay::{range_asked, ranged_status};
+use crate::support::{Server, body};
 use haul_core::protocol::{Command, Limits};
 
 const MIB: u64 = 1024 * 1024;
@@ -138,4 +139,63 @@ async fn the_limit_holds_on_the_wire_as_the_server_counts_it() {
     );
     assert!((split as f64) < most, "split: {split} bytes in 8 s");
     assert!((four as f64) < most, "four items: {four} bytes in 8 s");
+}
+
+/// A limit lifted while a download runs frees its socket too: the receive buffer shrunk to
+/// the limit's share (16 KiB at 256 KiB/s, which also ends Linux's growing it) is made as
+/// large as it may be, or the connection would stay at a small window per round trip (fast on
+/// loopback, slow on a real link). Read from the socket itself with `ss` (iproute2).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifting_the_limit_frees_the_running_connections_receive_buffer() {
+    let server = Server::start().await;
+    // 64 MiB the server sends at 2 MB/s: still running after the limit lifts.
+    let url = server.url("/bytes/67108864/big.bin?rate=2000000");
+    let port = url::Url::parse(&url)
+        .ok()
+        .and_then(|u| u.port())
+        .expect("a port");
+    // The receive buffer (`rb` in `ss -m`) of the connection to the server's port.
+    let buffer = || -> Option<u64> {
+        let out = std::process::Command::new("ss")
+            .args([
+                "-tmnH",
+                "state",
+                "established",
+                "dport",
+                &format!("= :{port}"),
+            ])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let at = text.find(",rb")? + 3;
+        let digits: String = text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    if buffer().is_none() && std::process::Command::new("ss").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("HAUL_REQUIRE_SS").is_none(),
+            "ss (iproute2) is not installed"
+        );
+        return;
+    }
+    let h = Harness::new(Limits {
+        max_rate: Some(256 * 1024),
+        ..limits()
+    });
+    let id = h.submit(&url);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let held = buffer().expect("the download's connection");
+    assert!(held <= 64 * 1024, "held to the limit: rb {held}");
+    h.engine.send(Command::SetLimits(limits()));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let freed = buffer().expect("the download's connection, still running");
+    h.engine.send(Command::Cancel(id));
+    assert!(
+        freed > 4 * held,
+        "the limit lifted, the buffer is still {freed} (was {held})"
+    );
 }

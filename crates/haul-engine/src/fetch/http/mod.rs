@@ -446,14 +446,25 @@ pub async fn next_chunk(
 /// Under a speed limit, keeps the reply's socket receive buffer at what this connection's
 /// share of the limit needs (`socket`), so the server is held to the rate on the wire, not only
 /// at the reader: fitted when the body starts and again each second (as other connections
-/// start and end, the share changes). `fitted` is when it last was.
+/// start and end, the share changes), and made as large as it may be when the limit lifts.
+/// `fitted` is when it last was.
 pub(crate) fn fit_to_rate(response: &Response, rates: &Rates, fitted: &mut Option<Instant>) {
     if fitted.is_some_and(|at| at.elapsed() < REFIT) {
         return;
     }
-    if let Some(share) = rates.share() {
-        socket::fit_receive_buffer(response, share);
-        *fitted = Some(Instant::now());
+    match rates.share() {
+        Some(share) => {
+            socket::fit_receive_buffer(response, share);
+            *fitted = Some(Instant::now());
+        }
+        // The limit lifted: a buffer fitted to it would hold the connection to a few tens of
+        // KiB per round trip (setting it also ended the kernel's own growing of it), so it
+        // gets the largest one instead.
+        None if fitted.is_some() => {
+            socket::fit_receive_buffer(response, u64::MAX);
+            *fitted = None;
+        }
+        None => {}
     }
 }
 
