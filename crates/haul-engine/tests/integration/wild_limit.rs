@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::support::body;
 use crate::support::harness::{Harness, limits};
 use crate::support::replay::{range_asked, ranged_status};
-use crate::support::{Server, body};
 use haul_core::protocol::{Command, Limits};
 
 const MIB: u64 = 1024 * 1024;
@@ -148,6 +148,7 @@ async fn the_limit_holds_on_the_wire_as_the_server_counts_it() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifting_the_limit_frees_the_running_connections_receive_buffer() {
+    use crate::support::Server;
     let server = Server::start().await;
     // 64 MiB the server sends at 2 MB/s: still running after the limit lifts.
     let url = server.url("/bytes/67108864/big.bin?rate=2000000");
