@@ -392,8 +392,9 @@ impl HaulApp {
 
     /// A choice made in a row's details (a stream's variant: its `quality` option; a torrent's
     /// files: its `select-file`): the row takes the changed options and starts again with them
-    /// (a running or queued one is paused first and goes on at once; a paused, failed or done
-    /// one waits for Resume or Retry).
+    /// (a running or queued one — a torrent seeding too — is paused first and goes on at once;
+    /// a done torrent with a file ticked that it does not have starts at once, its files taken
+    /// where they are; a paused or failed one waits for Resume or Retry).
     fn rerun_with(&mut self, id: JobId, change: impl FnOnce(&mut ItemOptions)) {
         let Some(row) = self.model.row(id) else {
             return;
@@ -411,14 +412,21 @@ impl HaulApp {
             checksum: row.checksum,
         };
         let status = row.status();
+        let seeding = row.swarm.is_some_and(|s| s.seeding);
         self.model.edit(id, edit);
         self.save(id);
-        if matches!(
+        let more = self.model.row(id).is_some_and(wants_more_files);
+        if seeding && !more {
+            // Fewer files of a seeding torrent: it goes on seeding; the choice is its next
+            // run's.
+        } else if matches!(
             status,
             Status::Queued | Status::Connecting | Status::Running
         ) {
             self.resume_after_pause.insert(id);
             self.engine.send(Command::Pause(id));
+        } else if status == Status::Done && more {
+            self.rerun_rows(&[id]);
         }
     }
 
@@ -542,6 +550,16 @@ impl HaulApp {
     /// Resumes paused rows and retries failed, timed-out or cancelled ones, each in its own
     /// folder and from the bytes it kept.
     pub(super) fn resume_rows(&mut self, ids: &[JobId]) {
+        self.run_rows_again(ids, false);
+    }
+
+    /// As [`resume_rows`](Self::resume_rows), done rows too: rows whose new options ask for
+    /// more than they have (a torrent with more files ticked).
+    pub(super) fn rerun_rows(&mut self, ids: &[JobId]) {
+        self.run_rows_again(ids, true);
+    }
+
+    fn run_rows_again(&mut self, ids: &[JobId], done: bool) {
         let now = Instant::now();
         let mut resumed = false;
         for &id in ids {
@@ -549,7 +567,12 @@ impl HaulApp {
                 self.desk.resumed_by_hand(row.gid);
             }
             let new_id = self.engine.next_id();
-            if let Some(submit) = self.model.retry(id, new_id, now) {
+            let submit = if done {
+                self.model.rerun(id, new_id, now)
+            } else {
+                self.model.retry(id, new_id, now)
+            };
+            if let Some(submit) = submit {
                 self.save(new_id);
                 self.engine.send(submit);
                 resumed = true;
@@ -567,4 +590,14 @@ impl HaulApp {
             queue.send(SavedOp::Remove(keys));
         }
     }
+}
+
+/// Whether a torrent row's chosen files (its `select-file`, or all) include one it does not
+/// have whole.
+fn wants_more_files(row: &crate::app::model::Entry) -> bool {
+    let select = row.options.torrent.select.as_ref();
+    row.torrent_files
+        .iter()
+        .filter(|f| select.is_none_or(|s| s.contains(&f.index)))
+        .any(|f| f.done < f.length)
 }

@@ -121,7 +121,8 @@ impl HaulApp {
                 if finished {
                     self.item_finished(ctx, id);
                     if self.resume_after_pause.remove(&id) {
-                        self.resume_rows(&[id]); // it paused to take new options
+                        // It paused to take new options (a seeding torrent ends done).
+                        self.rerun_rows(&[id]);
                     }
                 }
             }

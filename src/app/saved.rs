@@ -44,11 +44,11 @@ pub fn stored(row: &Entry, now: Instant) -> SavedItem {
         &row.published
     });
     if let Some(files) = seeding {
-        done_files(&mut item, files);
+        done_files(&mut item, files, row.published_folder.as_deref());
         return item;
     }
     match &row.state {
-        State::Done { files, .. } => done_files(&mut item, files),
+        State::Done { files, folder, .. } => done_files(&mut item, files, folder.as_deref()),
         State::Skipped { path } => item.path = Some(path.display().to_string()),
         State::Failed { error, .. } => {
             item.error = row.state.error();
@@ -60,9 +60,11 @@ pub fn stored(row: &Entry, now: Instant) -> SavedItem {
     item
 }
 
-fn done_files(item: &mut SavedItem, files: &[DoneFile]) {
+/// A done item's files; its `path` is where the item is (a torrent's folder, else its main
+/// file), its digest the main file's.
+fn done_files(item: &mut SavedItem, files: &[DoneFile], folder: Option<&Path>) {
     if let Some(main) = files.first() {
-        item.path = Some(main.path.display().to_string());
+        item.path = Some(folder.unwrap_or(&main.path).display().to_string());
         item.digest = Some(main.sha256);
     }
     item.files = files.to_vec();
@@ -143,6 +145,12 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
             _ if !item.files.is_empty() => (
                 State::Done {
                     files: item.files.clone(),
+                    // Saved as its path when it is not its main file: a torrent's folder.
+                    folder: item
+                        .path
+                        .as_ref()
+                        .map(PathBuf::from)
+                        .filter(|p| item.files.first().is_some_and(|f| f.path != *p)),
                     bytes,
                     elapsed,
                 },
@@ -157,6 +165,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
                         length: bytes,
                         sha256,
                     }],
+                    folder: None,
                     bytes,
                     elapsed,
                 },
@@ -223,6 +232,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
         }),
         torrent_files: Vec::new(),
         published: Vec::new(),
+        published_folder: None,
         resumable: true,
         options: std::sync::Arc::new(item.options.clone().unwrap_or_default()),
         state,
@@ -253,6 +263,7 @@ mod tests {
             swarm: None,
             torrent_files: Vec::new(),
             published: Vec::new(),
+            published_folder: None,
             resumable: true,
             options: std::sync::Arc::default(),
             state,
@@ -279,6 +290,25 @@ mod tests {
                         sha256: Checksum([4; 32]),
                     },
                 ],
+                folder: None,
+                bytes: 10,
+                elapsed,
+            },
+            // A torrent of many files: its folder comes back as its path (and name).
+            State::Done {
+                files: vec![
+                    DoneFile {
+                        path: "/d/set/a.bin".into(),
+                        length: 7,
+                        sha256: Checksum([5; 32]),
+                    },
+                    DoneFile {
+                        path: "/d/set/sub/c.bin".into(),
+                        length: 3,
+                        sha256: Checksum([6; 32]),
+                    },
+                ],
+                folder: Some("/d/set".into()),
                 bytes: 10,
                 elapsed,
             },

@@ -58,7 +58,7 @@ fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
     use egui_kittest::kittest::{NodeT as _, Queryable as _};
     use haul::app::HaulApp;
     use haul::human::human_bytes;
-    use haul_testkit::torrent::{Seeder, files_under, have_peers, make_torrent};
+    use haul_testkit::torrent::{Seeder, have_peers, landed, make_torrent};
     if !have_peers() {
         return;
     }
@@ -147,7 +147,10 @@ fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
         })
     });
     let dest = world.dest.path();
-    assert_eq!(files_under(dest), ["set/a.bin", "set/sub/c.bin"]);
+    assert_eq!(landed(dest), ["set/a.bin", "set/sub/c.bin"]);
+    // The row is the folder, not its first file.
+    let row = &h.state().model().rows()[0];
+    assert_eq!((row.name.as_str(), row.path()), ("set", dest.join("set")));
     for (name, body) in [&contents[0], &contents[2]] {
         let got = std::fs::read(dest.join("set").join(name)).expect("file");
         assert!(got == *body, "{name} byte-exact");
@@ -473,4 +476,87 @@ fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
     steps(&mut h, 3);
     assert_eq!(world.files(), ["single.bin"]);
     assert!(std::fs::read(world.dest.path().join("single.bin")).expect("file") == file);
+}
+
+/// A torrent seeding two of its three files: the third ticked in the details and applied is
+/// fetched into the same folder, beside the two, which are taken where they are — not fetched
+/// again, not copied into `set (1)` — and the row goes on with all three.
+#[test]
+fn ticking_a_left_out_file_of_a_seeding_torrent_fetches_it_beside_the_others() {
+    use crate::world::{World, harness_with, step_until, steps, with_settings};
+    use eframe::egui::{self, accesskit::Role};
+    use egui_kittest::kittest::Queryable as _;
+    use haul::app::HaulApp;
+    use haul::protocol::Status;
+    use haul_testkit::torrent::{Seeder, have_peers, landed, make_torrent};
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let set = dir.path().join("data/set");
+    std::fs::create_dir_all(set.join("sub")).expect("data");
+    let contents = [
+        ("a.bin", haul_testkit::body_gen(300_000, 1)),
+        ("sub/b.bin", haul_testkit::body_gen(310_000, 2)),
+        ("sub/c.bin", haul_testkit::body_gen(200_000, 3)),
+    ];
+    for (name, body) in &contents {
+        std::fs::write(set.join(name), body).expect("content");
+    }
+    let torrent = dir.path().join("set.torrent");
+    let hash = make_torrent(&set, &torrent, 16, None);
+    let seeder = Seeder::start(&torrent, &dir.path().join("data"), None, None);
+    let mut world = World::new();
+    let storage = with_settings(&world, |s| s.bt_dht = false);
+    let init = world.init(Some(world.dest.path().to_path_buf()));
+    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
+    let _ = world.window.set(h.ctx.clone());
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.step();
+    h.event(egui::Event::Paste(format!(
+        "{}\n  select-file=1,3\n  seed-time=60\n",
+        seeder.magnet(&hash)
+    )));
+    h.step();
+    h.get_by_label("Add").click();
+    let seeding = |files: usize| {
+        move |app: &HaulApp| {
+            app.model().rows().first().is_some_and(|r| {
+                r.status() == Status::Running
+                    && r.swarm.is_some_and(|s| s.seeding)
+                    && r.published.len() == files
+            })
+        }
+    };
+    step_until(&mut h, "seeding two files", seeding(2));
+    let dest = world.dest.path();
+    assert_eq!(landed(dest), ["set/a.bin", "set/sub/c.bin"]);
+    let before = seeder.uploaded();
+    h.get_by_label("set").click();
+    steps(&mut h, 2);
+    h.get_by_label("b.bin").scroll_to_me();
+    steps(&mut h, 20);
+    h.get_by_label("b.bin").click();
+    steps(&mut h, 2);
+    h.get_by_label("Apply").scroll_to_me();
+    steps(&mut h, 20);
+    h.get_by_label("Apply").click();
+    h.step();
+    step_until(&mut h, "seeding three files", seeding(3));
+    assert_eq!(
+        landed(dest),
+        ["set/a.bin", "set/sub/b.bin", "set/sub/c.bin"]
+    );
+    for (name, body) in &contents {
+        let got = std::fs::read(dest.join("set").join(name)).expect("file");
+        assert!(got == *body, "{name} byte-exact");
+    }
+    // b.bin and the two pieces it shares with its neighbours; a.bin and c.bin stayed put.
+    let again = seeder.uploaded() - before;
+    assert!(
+        again <= 310_000 + 2 * 16 * 1024,
+        "the files already there were fetched again: {again} bytes"
+    );
+    let row = &h.state().model().rows()[0];
+    assert_eq!(row.options.torrent.select, None, "all three chosen");
 }

@@ -42,10 +42,23 @@ impl ItemReport {
     /// The report of an item the engine ran.
     pub fn finished(source: String, elapsed: Duration, bytes: u64, outcome: &Outcome) -> Self {
         let path = outcome.path().map(|p| p.display().to_string());
-        let sha256 = outcome.files().first().map(|f| f.sha256);
+        // A torrent of many files: `path` is its folder, without a `sha256`; each file is
+        // listed, also when only one was chosen.
+        let folder = matches!(
+            outcome,
+            Outcome::Done {
+                folder: Some(_),
+                ..
+            }
+        );
+        let sha256 = outcome
+            .files()
+            .first()
+            .filter(|_| !folder)
+            .map(|f| f.sha256);
         // An item of many files lists each; `path` and `sha256` are its main file's.
-        let files = match outcome.files() {
-            [_, _, ..] => outcome
+        let files = if folder || outcome.files().len() > 1 {
+            outcome
                 .files()
                 .iter()
                 .map(|f| FileReport {
@@ -53,8 +66,9 @@ impl ItemReport {
                     bytes: f.length,
                     sha256: f.sha256,
                 })
-                .collect(),
-            _ => Vec::new(),
+                .collect()
+        } else {
+            Vec::new()
         };
         ItemReport {
             source,
@@ -266,6 +280,7 @@ mod tests {
                     length: 3,
                     sha256: Checksum([0xab; 32]),
                 }],
+                folder: None,
             },
         );
         let value = serde_json::to_value(&done).expect("serialise");

@@ -228,6 +228,7 @@ mod tests {
                     sha256: Checksum([1; 32]),
                 },
             ],
+            folder: None,
         };
         table.apply(
             Event::Finished {

@@ -56,7 +56,7 @@ pub fn failed(outcome: &Outcome) -> FetchError {
 
 /// The item is done, its file byte-exact with the digest reported, and its path returned.
 pub fn assert_done_with(finished: &Finished, expected: &[u8]) -> PathBuf {
-    let Outcome::Done { files } = &finished.outcome else {
+    let Outcome::Done { files, .. } = &finished.outcome else {
         panic!("expected done, got {:?}", finished.outcome);
     };
     let [

@@ -293,6 +293,16 @@ fn wait_for_port(port: u16) {
     }
 }
 
+/// The files under `dir` a person sees as fetched: [`files_under`] without Haul's own hidden
+/// folders (a torrent's working folder `.haul-torrent-<hash>`, kept while files are left out,
+/// and the RPC's `.haul-torrents`).
+pub fn landed(dir: &Path) -> Vec<String> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| !f.starts_with(".haul-torrent"))
+        .collect()
+}
+
 /// Every file under `dir`, as paths relative to it with `/`, sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {

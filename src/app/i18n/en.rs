@@ -195,6 +195,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentMetadata, "fetching metadata…"),
     (T::TorrentPeers, "peers: {peers}, seeds: {seeds}"),
     (T::TorrentSeeding, "seeding · ratio {ratio}"),
+    (T::StopSeeding, "Stop seeding"),
     (T::TorrentFiles, "Files"),
     (
         T::TorrentFilesHint,

@@ -184,6 +184,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentMetadata, "正在取得中繼資料…"),
     (T::TorrentPeers, "{peers} 個節點，{seeds} 個做種"),
     (T::TorrentSeeding, "做種中 · 分享率 {ratio}"),
+    (T::StopSeeding, "停止做種"),
     (T::TorrentFiles, "檔案"),
     (
         T::TorrentFilesHint,

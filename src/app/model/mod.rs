@@ -362,9 +362,23 @@ impl Model {
     /// Puts a retryable (or paused) row back in the queue under a new id; returns what to
     /// submit. Its elapsed time so far is kept.
     pub fn retry(&mut self, id: JobId, new_id: JobId, now: Instant) -> Option<Command> {
+        self.run_again(id, new_id, now, false)
+    }
+
+    /// As [`retry`](Self::retry), a done row too: one whose options now ask for more (a
+    /// torrent with more files ticked).
+    pub fn rerun(&mut self, id: JobId, new_id: JobId, now: Instant) -> Option<Command> {
+        self.run_again(id, new_id, now, true)
+    }
+
+    fn run_again(&mut self, id: JobId, new_id: JobId, now: Instant, done: bool) -> Option<Command> {
         let gid = self.session.gid_of(id)?;
         let active = self.active();
-        let submit = self.session.resubmit(gid, new_id, now)?;
+        let submit = if done {
+            self.session.rerun(gid, new_id, now)?
+        } else {
+            self.session.resubmit(gid, new_id, now)?
+        };
         if active == 0 {
             self.batch = Batch::starting(now);
         }

@@ -96,6 +96,7 @@ fn rows_follow_their_items_and_counts_follow_the_rows() {
                     length: 1000,
                     sha256: Checksum([0; 32]),
                 }],
+                folder: None,
             },
         ),
         t3,
@@ -285,6 +286,7 @@ fn a_source_already_in_the_list_is_found_and_clear_done_keeps_failures() {
                     length: 1000,
                     sha256: Checksum([1; 32]),
                 }],
+                folder: None,
             },
         ),
         t0,
@@ -343,6 +345,7 @@ fn the_total_speed_counts_small_items_that_never_report_progress() {
                         length: 1000,
                         sha256: Checksum([0; 32]),
                     }],
+                    folder: None,
                 },
             ),
             at,
@@ -438,6 +441,7 @@ fn a_new_batch_counts_only_its_own_ends() {
             length: 1,
             sha256: Checksum([0; 32]),
         }],
+        folder: None,
     };
     m.push(JobId(1), new_row("http://h/1"), t0);
     m.push(JobId(2), new_row("http://h/2"), t0);
@@ -519,12 +523,29 @@ fn wall_time_counts_only_while_something_runs() {
     assert_eq!(m.batch().wall(at(10)), Some(Duration::ZERO), "held 10 s");
     m.apply(Event::Connecting { id: JobId(1) }, at(10));
     assert_eq!(m.batch().wall(at(11)), Some(Duration::from_secs(1)));
-    m.apply(finished(1, 10, Outcome::Done { files: Vec::new() }), at(12));
+    m.apply(
+        finished(
+            1,
+            10,
+            Outcome::Done {
+                files: Vec::new(),
+                folder: None,
+            },
+        ),
+        at(12),
+    );
     // The other waits an hour for the schedule, then runs.
     assert_eq!(m.batch().wall(at(1800)), Some(Duration::from_secs(2)));
     m.apply(Event::Connecting { id: JobId(2) }, at(3600));
     m.apply(
-        finished(2, 10, Outcome::Done { files: Vec::new() }),
+        finished(
+            2,
+            10,
+            Outcome::Done {
+                files: Vec::new(),
+                folder: None,
+            },
+        ),
         at(3603),
     );
     assert!(!m.batch().is_running());
@@ -549,7 +570,17 @@ fn a_quick_batch_takes_at_least_its_longest_run() {
         },
         t1,
     );
-    m.apply(finished(1, 10, Outcome::Done { files: Vec::new() }), t1);
+    m.apply(
+        finished(
+            1,
+            10,
+            Outcome::Done {
+                files: Vec::new(),
+                folder: None,
+            },
+        ),
+        t1,
+    );
     assert!(!m.batch().is_running());
     assert_eq!(m.batch().wall(t1), Some(Duration::from_secs(2)));
 }

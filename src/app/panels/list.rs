@@ -493,8 +493,19 @@ pub(super) fn row_buttons(
 ) {
     let status = row.status();
     let ids = vec![row.id];
+    // A torrent seeding from its files in place: they are complete, so its buttons are
+    // "Stop seeding" (it ends done; a pause would say it can go on) and "Show in folder"
+    // (Cancel would offer to delete what stays).
+    let seeding = (status.is_active() && row.swarm.is_some_and(|s| s.seeding))
+        .then(|| {
+            row.published_folder
+                .as_deref()
+                .or_else(|| row.published.first().map(|f| f.path.as_path()))
+        })
+        .flatten();
     let main = match (row.state.path(), status) {
         (Some(path), _) => Some((T::Open, Action::Open(path.to_path_buf()))),
+        _ if seeding.is_some() => Some((T::StopSeeding, Action::Pause(ids.clone()))),
         (_, s) if s.is_active() => Some((T::Pause, Action::Pause(ids.clone()))),
         (_, Status::Paused) => Some((T::Resume, Action::Resume(ids.clone()))),
         (_, s) if s.is_retryable() && row.source.is_some() => {
@@ -502,7 +513,7 @@ pub(super) fn row_buttons(
         }
         _ => None,
     };
-    let second = match (row.state.path(), status) {
+    let second = match (row.state.path().or(seeding), status) {
         (Some(path), _) => Some((T::ShowInFolder, Action::Reveal(path.to_path_buf()))),
         (_, s) if s.is_active() || s == Status::Paused => {
             Some((T::Cancel, Action::Cancel(ids.clone())))

@@ -315,6 +315,7 @@ mod tests {
                             length: 1000,
                             sha256: crate::protocol::Checksum([0; 32]),
                         }],
+                        folder: None,
                     },
                 };
                 model.apply(done, t1);

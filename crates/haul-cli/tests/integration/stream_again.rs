@@ -238,7 +238,7 @@ async fn a_segment_that_fails_is_retried_and_told_as_a_files_retry_is() {
     });
     let id = h.submit(&files.url(&ts));
     let done = h.finish(&[id]).await.remove(&id).expect("finished");
-    let Outcome::Done { files: saved } = &done.outcome else {
+    let Outcome::Done { files: saved, .. } = &done.outcome else {
         panic!("{:?}", done.outcome);
     };
     same_as_source(&saved[0].path, &source, true);

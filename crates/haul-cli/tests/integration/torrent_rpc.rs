@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::torrent::{Seeder, Tracker, files_under, have_peers, make_torrent};
+use crate::support::torrent::{Seeder, Tracker, have_peers, landed, make_torrent};
 use crate::torrent::{bytes, seeded_file};
 
 /// A torrent of two files with `select-file 2`, slowed: while it runs and once complete,
@@ -342,11 +342,7 @@ async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm
     // The chosen file's length, as aria2 reports it (not the pieces it shares with a.bin).
     assert_eq!(status["totalLength"], "90000", "{status}");
     assert_eq!(status["completedLength"], "90000", "{status}");
-    let landed: Vec<String> = files_under(&dest)
-        .into_iter()
-        .filter(|f| !f.starts_with(".haul-torrents/"))
-        .collect();
-    assert_eq!(landed, ["pair/b.bin"]);
+    assert_eq!(landed(&dest), ["pair/b.bin"]);
     assert!(std::fs::read(dest.join("pair/b.bin")).expect("b") == b);
 
     // A bad file fails as its download, saying why; base64 that is not is refused at once.

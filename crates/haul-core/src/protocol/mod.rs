@@ -274,7 +274,12 @@ pub enum Event {
     /// A torrent's chosen files verified and moved under their final names, before it seeds:
     /// the item's files from now on (a quit while it seeds leaves them done, not to be
     /// fetched again). Its `Finished` follows once seeding ends.
-    Published { id: JobId, files: Vec<DoneFile> },
+    Published {
+        id: JobId,
+        files: Vec<DoneFile>,
+        /// The folder they are in, for a torrent of many files ([`Outcome::Done`]'s).
+        folder: Option<PathBuf>,
+    },
     /// An attempt failed in a way worth another try; the next starts after `delay`.
     Retrying {
         id: JobId,
@@ -433,9 +438,13 @@ pub fn written(files: &[DoneFile]) -> Option<u64> {
 pub enum Outcome {
     /// Every file verified and renamed into place. An item is one or more files: one for a
     /// URL or a local copy; many for a torrent or a video's renditions. Never empty; the
-    /// first is the item's main file (its row's name, aria2's first `files` entry).
+    /// first is the item's main file (aria2's first `files` entry).
     Done {
         files: Vec<DoneFile>,
+        /// The folder a torrent of many files made in the destination (`set`, `set (1)`):
+        /// the item's path and its row's name. `None`: the item is its first file (a video's
+        /// renditions lie beside it).
+        folder: Option<PathBuf>,
     },
     Failed(FetchError),
     TimedOut(TimeoutKind),
@@ -464,16 +473,18 @@ impl Outcome {
     /// The files a `Done` item wrote (none for any other outcome).
     pub fn files(&self) -> &[DoneFile] {
         match self {
-            Outcome::Done { files } => files,
+            Outcome::Done { files, .. } => files,
             _ => &[],
         }
     }
 
-    /// Where the item's main file is: the first file of a `Done` item, or the file a
-    /// `Skipped` one found already there.
+    /// Where the item is: a `Done` item's folder (a torrent of many files) or first file, or
+    /// what a `Skipped` one found already there.
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
-            Outcome::Done { files } => files.first().map(|f| f.path.as_path()),
+            Outcome::Done { files, folder } => folder
+                .as_deref()
+                .or_else(|| files.first().map(|f| f.path.as_path())),
             Outcome::Skipped { path } => Some(path),
             _ => None,
         }

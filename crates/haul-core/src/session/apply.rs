@@ -56,8 +56,9 @@ impl Session {
                 entry.torrent_files = files;
                 return Some(applied);
             }
-            Event::Published { files, .. } => {
+            Event::Published { files, folder, .. } => {
                 entry.published = files;
+                entry.published_folder = folder;
                 return Some(applied);
             }
             Event::Progress { done, total, .. } => {
@@ -78,6 +79,7 @@ impl Session {
             Event::Connecting { .. } => {
                 entry.connections.clear();
                 entry.published.clear();
+                entry.published_folder = None;
                 State::Connecting {
                     since,
                     waiting: None,
@@ -157,8 +159,9 @@ impl Session {
                     }
                 }
                 match outcome {
-                    Outcome::Done { files } => State::Done {
+                    Outcome::Done { files, folder } => State::Done {
                         files,
+                        folder,
                         bytes,
                         elapsed,
                     },

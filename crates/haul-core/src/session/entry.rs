@@ -62,6 +62,8 @@ pub enum State {
     /// Every file verified and in place (the first is the item's main file).
     Done {
         files: Vec<DoneFile>,
+        /// A torrent of many files: the folder it made, the item's path ([`crate::protocol::Outcome::Done`]).
+        folder: Option<PathBuf>,
         bytes: u64,
         elapsed: Duration,
     },
@@ -108,11 +110,13 @@ impl State {
         }
     }
 
-    /// The item's main file once it is there: the first file of a done item, or the file a
-    /// skipped one found.
+    /// Where the item is once it is there: a done item's folder (a torrent of many files) or
+    /// first file, or the file a skipped one found.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            State::Done { files, .. } => files.first().map(|f| f.path.as_path()),
+            State::Done { files, folder, .. } => folder
+                .as_deref()
+                .or_else(|| files.first().map(|f| f.path.as_path())),
             State::Skipped { path } => Some(path),
             _ => None,
         }
@@ -249,6 +253,8 @@ pub struct Entry {
     /// A seeding torrent's files, already in place ([`Event::Published`](crate::protocol::Event::Published)):
     /// what it is saved as while it seeds. Empty for other downloads and before then.
     pub published: Vec<crate::protocol::DoneFile>,
+    /// The folder those files are in, for a torrent of many files.
+    pub published_folder: Option<PathBuf>,
     /// Its server can go on from the bytes so far (the last run's `Started` said so): when
     /// false, a pause or a quit restarts it from the beginning, and the row says so.
     pub resumable: bool,

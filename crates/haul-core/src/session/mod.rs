@@ -206,6 +206,7 @@ impl Session {
             swarm: None,
             torrent_files: Vec::new(),
             published: Vec::new(),
+            published_folder: None,
             resumable: true,
         };
         let command = submission(&entry);
@@ -249,9 +250,20 @@ impl Session {
     /// its gid, its time so far and its bytes (it resumes from them). The command to send:
     /// `None` for an unknown gid, one that is not stopped, or a text that is not a source.
     pub fn resubmit(&mut self, gid: u64, id: JobId, now: Instant) -> Option<Command> {
+        self.run_again(gid, id, now, false)
+    }
+
+    /// As [`resubmit`](Self::resubmit), a done download too: one whose options now ask for
+    /// more (a torrent with more files chosen; what it published is taken where it is).
+    pub fn rerun(&mut self, gid: u64, id: JobId, now: Instant) -> Option<Command> {
+        self.run_again(gid, id, now, true)
+    }
+
+    fn run_again(&mut self, gid: u64, id: JobId, now: Instant, done: bool) -> Option<Command> {
         let i = self.position(gid)?;
         let entry = &mut self.entries[i];
-        if !entry.status().is_retryable() || entry.source.is_none() {
+        let again = entry.status().is_retryable() || (done && entry.status() == Status::Done);
+        if !again || entry.source.is_none() {
             return None;
         }
         entry.elapsed_before += entry.state.elapsed(now).unwrap_or_default();

@@ -212,7 +212,10 @@ fn a_done_rows_size_is_its_files_not_the_bytes_received() {
                 id: JobId(1),
                 elapsed: Duration::ZERO,
                 bytes: 1000,
-                outcome: Outcome::Done { files },
+                outcome: Outcome::Done {
+                    files,
+                    folder: None,
+                },
             },
             Instant::now(),
         );

@@ -69,6 +69,9 @@ pub(crate) struct Shared {
     pub received: AtomicU64,
     /// Set once the name and size are known; progress is only reported after that.
     pub total: OnceLock<Option<u64>>,
+    /// The folder the item made, set once its files are in it (a torrent of many files):
+    /// its path in [`crate::protocol::Outcome::Done`].
+    pub folder: OnceLock<std::path::PathBuf>,
 }
 
 /// The name and size are known and bytes are about to flow: says so, once, and whether the

@@ -81,6 +81,7 @@ async fn run_inner(job: Job) -> Event {
     let outcome = match (result, job.stop.reason()) {
         (Ok(committed), _) => Outcome::Done {
             files: committed.into_iter().map(DoneFile::from).collect(),
+            folder: shared.folder.get().cloned(),
         },
         (Err(Stop::Exists(path)), _) => Outcome::Skipped { path },
         (Err(_), Some(StopReason::Deadline)) => Outcome::TimedOut(TimeoutKind::Deadline),
@@ -92,7 +93,7 @@ async fn run_inner(job: Job) -> Event {
     };
     let elapsed = started.elapsed();
     match &outcome {
-        Outcome::Done { files } => {
+        Outcome::Done { files, .. } => {
             for file in files {
                 tracing::info!(bytes = file.length, ms = elapsed.as_millis() as u64, path = %file.path.display(), "done");
             }

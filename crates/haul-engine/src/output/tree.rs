@@ -57,6 +57,32 @@ pub(crate) fn move_file(from: &Path, to: &Path) -> Result<(), FetchError> {
     Ok(())
 }
 
+/// Moves a verified file to `to`, or, when something stands there, to the first free
+/// `name (1)`… beside it (never replacing what is there); where it went.
+pub(crate) fn move_file_free(from: &Path, to: &Path) -> Result<PathBuf, FetchError> {
+    let (Some(parent), Some(name)) = (to.parent(), to.file_name()) else {
+        move_file(from, to)?;
+        return Ok(to.to_path_buf());
+    };
+    std::fs::create_dir_all(parent).map_err(|e| super::write_error(parent, &e))?;
+    let name = name.to_string_lossy();
+    for n in 0..10_000 {
+        let candidate = parent.join(crate::names::variant(&name, n));
+        match sys::move_unless_taken(from, &candidate) {
+            Ok(()) => {
+                sys::sync_parent(&candidate);
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(super::write_error(&candidate, &e)),
+        }
+    }
+    Err(super::write_error(
+        to,
+        &io::Error::from(io::ErrorKind::AlreadyExists),
+    ))
+}
+
 /// Writes all of `buf` at `offset` (see `sys::write_all_at`).
 pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     sys::write_all_at(file, buf, offset)

@@ -41,7 +41,7 @@ fn retries_of(h: &Harness, id: JobId) -> Vec<(u32, Duration, String)> {
 
 /// The outcome is Done, the file holds exactly `expected`, and nothing else is left.
 fn assert_done(h: &Harness, outcome: &Outcome, name: &str, expected: &[u8]) {
-    let Outcome::Done { files } = outcome else {
+    let Outcome::Done { files, .. } = outcome else {
         panic!("expected done, got {outcome:?}");
     };
     let [DoneFile { path, sha256, .. }] = files.as_slice() else {

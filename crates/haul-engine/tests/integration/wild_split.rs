@@ -244,7 +244,7 @@ async fn a_link_that_redirects_to_another_mirror_each_time_never_mixes_them() {
         let id = h.submit(&link.url(path));
         let finished = h.finish_one(id).await;
         let saved = match &finished.outcome {
-            Outcome::Done { files } if files.len() == 1 => &files[0].path,
+            Outcome::Done { files, .. } if files.len() == 1 => &files[0].path,
             other => panic!("{path}: {other:?}"),
         };
         let got = std::fs::read(saved).expect("saved");

@@ -16,7 +16,7 @@ mod storage;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
@@ -239,23 +239,22 @@ async fn run(
     };
     let result = follow(job, &session, &handle, &slot, stop, shared).await;
     let layout = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    let unchosen = layout
-        .as_deref()
-        .is_some_and(|l| holds_unchosen(&handle.stats(), l, handle.only_files()));
     let _ = session.delete(handle.id().into(), false).await;
     if let Some(layout) = layout {
-        let work = layout.work.clone();
-        // Done: it holds the unchosen files' bytes, kept when they are more than the ends of
-        // pieces shared with chosen files (a file unticked after it had started, as
-        // qBittorrent keeps them: ticked again, it goes on from them). Cancelled: the bytes
-        // are not wanted. Nothing verified: nothing to keep. Otherwise its verified pieces
-        // are kept for the next run.
+        // Done with every file published: nothing is left to add. Done with files left out:
+        // it keeps the record of what was published (a later run with more files chosen puts
+        // them beside those) and the verified bytes of those left out (a file unticked after
+        // it had started, as qBittorrent keeps them: ticked again, it goes on from them).
+        // Cancelled or skipped: the bytes are not wanted. Nothing verified and nothing
+        // published: nothing to keep. Otherwise its verified pieces are kept for the next run.
         let kept = shared.received.load(Ordering::Relaxed);
         let skipped = matches!(result, Err(Stop::Exists(_)));
-        if result.is_ok() && unchosen {
-            tracing::info!(folder = %work.display(), "kept the verified bytes of unchosen files");
-        }
-        if (result.is_ok() && !unchosen) || skipped || job.cancelled() || kept == 0 {
+        let remove = (result.is_ok() && layout.all_published())
+            || skipped
+            || job.cancelled()
+            || (kept == 0 && !layout.has_record());
+        if remove {
+            let work = layout.work.clone();
             let _ = blocking(move || {
                 let _ = std::fs::remove_dir_all(&work);
                 Ok(())
@@ -375,7 +374,12 @@ async fn follow(
                 return Err(Stop::Exists(there));
             }
             let (done, total) = chosen_bytes(&stats, layout.as_deref(), handle.only_files());
-            let name = layout.map(|l| l.top.clone()).unwrap_or_default();
+            // The top it publishes into: an earlier run's (`name (1)`), else its own name.
+            let name = layout.map_or_else(String::new, |l| {
+                l.placed()
+                    .and_then(Path::file_name)
+                    .map_or_else(|| l.top.clone(), |n| n.to_string_lossy().into_owned())
+            });
             shared.received.store(done, Ordering::Relaxed);
             fits(job, Some(total), done).await?;
             started(job, shared, (name, Some(total)), true);
@@ -431,11 +435,15 @@ async fn follow(
                 let chosen = handle
                     .only_files()
                     .unwrap_or_else(|| (0..layout.entries.len()).collect());
-                let published = publish(job, layout, chosen).await?;
+                let (published, folder) = publish(job, layout, chosen).await?;
                 job.events.send(Event::Published {
                     id: job.id,
                     files: published.iter().cloned().map(Into::into).collect(),
+                    folder: folder.clone(),
                 });
+                if let Some(folder) = folder {
+                    let _ = shared.folder.set(folder);
+                }
                 files = Some(published);
                 seeding_since = Instant::now();
             }
@@ -470,23 +478,6 @@ fn chosen_bytes(
         })
 }
 
-/// Whether a file not chosen holds verified bytes beyond the ends of the pieces it shares
-/// with its neighbours (at most a piece at each end): bytes fetched while it was chosen.
-fn holds_unchosen(
-    stats: &librqbit::TorrentStats,
-    layout: &storage::Layout,
-    chosen: Option<Vec<usize>>,
-) -> bool {
-    let Some(chosen) = chosen else {
-        return false;
-    };
-    layout.entries.iter().enumerate().any(|(i, e)| {
-        !e.padding
-            && !chosen.contains(&i)
-            && stats.file_progress.get(i).copied().unwrap_or(0) > 2 * layout.piece_length
-    })
-}
-
 /// With `skip_existing` (haul-cli's default): the torrent's top file or folder when every
 /// chosen file is already there under its final name, with its size (the same command run
 /// again makes no `name (1)` copy).
@@ -496,15 +487,19 @@ fn already_there(
     chosen: Option<Vec<usize>>,
 ) -> Option<std::path::PathBuf> {
     let chosen = chosen.unwrap_or_else(|| (0..layout.entries.len()).collect());
-    let complete = chosen
-        .iter()
-        .filter_map(|&i| layout.entries.get(i))
-        .all(|e| {
-            e.padding
-                || std::fs::metadata(job.output.dest.join(&e.relative))
-                    .is_ok_and(|m| m.is_file() && m.len() == e.length)
-        });
-    complete.then(|| job.output.dest.join(&layout.top))
+    let complete = chosen.iter().all(|&i| {
+        layout.published(i)
+            || layout.entries.get(i).is_none_or(|e| {
+                e.padding
+                    || std::fs::metadata(job.output.dest.join(&e.relative))
+                        .is_ok_and(|m| m.is_file() && m.len() == e.length)
+            })
+    });
+    complete.then(|| {
+        layout
+            .placed()
+            .map_or_else(|| job.output.dest.join(&layout.top), Path::to_path_buf)
+    })
 }
 
 /// Whether seeding is over: the share ratio reached (uploaded ÷ the chosen bytes), or the
@@ -525,32 +520,28 @@ fn seeded_enough(job: &Job, stats: &librqbit::TorrentStats, since: Instant) -> b
 }
 
 /// Moves the chosen, verified files under their final names and hashes them (SHA-256, as
-/// every done file reports).
+/// every done file reports); the top folder they are in, for a torrent of many files.
 async fn publish(
     job: &Job,
     layout: Arc<storage::Layout>,
     chosen: Vec<usize>,
-) -> Result<Files, Stop> {
+) -> Result<(Files, Option<PathBuf>), Stop> {
     let (names, dest) = (Arc::clone(&job.names), job.output.dest.clone());
     blocking(move || {
         let chosen: Vec<usize> = chosen
             .into_iter()
             .filter(|&i| layout.entries.get(i).is_some_and(|e| !e.padding))
             .collect();
-        let top = tree::take_top(&names, &dest, &layout.top, layout.folder)?;
-        let moved = layout.publish(&chosen, |entry| {
-            if layout.folder {
-                let inner = entry
-                    .relative
-                    .strip_prefix(&layout.top)
-                    .unwrap_or(&entry.relative);
-                top.join(inner)
-            } else {
-                top.clone()
+        // Beside what an earlier run published, else in a free top of its own.
+        let (moved, top) = match layout.placed() {
+            Some(top) => (layout.publish(&chosen, top)?, top.to_path_buf()),
+            None => {
+                let top = tree::take_top(&names, &dest, &layout.top, layout.folder)?;
+                let moved = layout.publish(&chosen, &top);
+                names.release(&top);
+                (moved?, top)
             }
-        });
-        names.release(&top);
-        let moved = moved?;
+        };
         let mut files = Vec::new();
         for (path, i) in moved.into_iter().zip(chosen) {
             let length = layout.entries.get(i).map_or(0, |e| e.length);
@@ -560,7 +551,7 @@ async fn publish(
                 bytes: length,
             });
         }
-        Ok(files)
+        Ok((files, layout.folder.then_some(top)))
     })
     .await
 }

@@ -1,6 +1,9 @@
 //! Where a torrent's bytes live: its [`Layout`] (each file's sanitised path, first in a
 //! working folder of the destination, then under its final name) and the librqbit storage
-//! that reads and writes those paths.
+//! that reads and writes those paths. The working folder keeps a record of what earlier runs
+//! published ([`PUBLISHED`]): a run with more files chosen takes those files where they are
+//! (librqbit verifies their pieces as it does the working folder's) and puts the new ones
+//! beside them, in the same top folder, rather than fetching everything into `name (1)`.
 //!
 //! Owns: turning the torrent's own (server-chosen) names into paths that stay inside the
 //! item's folder — every component through `names::sanitize`, names that differ only by case
@@ -15,6 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use anyhow::Context as _;
 use librqbit::storage::{BoxStorageFactory, StorageFactory, StorageFactoryExt, TorrentStorage};
 use librqbit::{ManagedTorrentShared, TorrentMetadata};
+use serde::{Deserialize, Serialize};
 
 use crate::names;
 use crate::output::tree;
@@ -39,9 +43,42 @@ pub(crate) struct Layout {
     pub work: PathBuf,
     /// The torrent's piece length (a piece may hold the ends of several files).
     pub piece_length: u64,
+    /// The destination the top is in.
+    dest: PathBuf,
+    /// The top file or folder an earlier run published into (from the record), while it is
+    /// there: new files go beside the ones it holds.
+    placed: Option<PathBuf>,
     /// Where each file is now (in `work`, or under its final name once published).
     paths: RwLock<Vec<PathBuf>>,
     handles: Vec<Mutex<Option<File>>>,
+}
+
+/// The working folder's record of what has been published: [`Record`] as JSON.
+pub(crate) const PUBLISHED: &str = "published.json";
+
+/// What earlier runs published, relative to the destination (so a moved destination keeps
+/// it): the top they took and each file's index in the torrent and final path.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Record {
+    top: PathBuf,
+    files: Vec<(usize, PathBuf)>,
+}
+
+impl Record {
+    /// The record in `work`, when there is one (a damaged one is no record).
+    fn read(work: &Path) -> Option<Record> {
+        let text = std::fs::read(work.join(PUBLISHED)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+}
+
+/// Whether a recorded path is a plain relative one (no `..`, no root): it stays inside the
+/// destination whatever the record says.
+fn plain(path: &Path) -> bool {
+    !path.as_os_str().is_empty()
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// A folder's name for a torrent's working folder: hidden, and the same for the same torrent
@@ -53,7 +90,9 @@ pub(crate) fn work_folder(dest: &Path, info_hash: &str) -> PathBuf {
 impl Layout {
     /// The torrent's files laid out under `work`: every component of every name sanitised,
     /// and names that would clash (also only by case, as on Windows and macOS) numbered.
-    pub(crate) fn new(metadata: &TorrentMetadata, work: PathBuf) -> Layout {
+    /// Files an earlier run published (see [`PUBLISHED`]) and still there at their length
+    /// are taken where they are.
+    pub(crate) fn new(metadata: &TorrentMetadata, dest: &Path, work: PathBuf) -> Layout {
         let info = metadata.info.info();
         let folder = info.files.is_some();
         let top = names::sanitize(
@@ -95,7 +134,25 @@ impl Layout {
                 }
             })
             .collect();
-        let paths = entries.iter().map(|e| work.join(&e.relative)).collect();
+        let mut paths: Vec<PathBuf> = entries.iter().map(|e| work.join(&e.relative)).collect();
+        let record = Record::read(&work).filter(|r| plain(&r.top));
+        let placed = record.as_ref().map(|r| dest.join(&r.top)).filter(|top| {
+            std::fs::symlink_metadata(top)
+                .is_ok_and(|m| if folder { m.is_dir() } else { m.is_file() })
+        });
+        if let (Some(record), Some(_)) = (&record, &placed) {
+            for (i, path) in &record.files {
+                let (Some(entry), Some(slot)) = (entries.get(*i), paths.get_mut(*i)) else {
+                    continue;
+                };
+                let there = dest.join(path);
+                let fits = std::fs::symlink_metadata(&there)
+                    .is_ok_and(|m| m.is_file() && m.len() == entry.length);
+                if !entry.padding && plain(path) && fits {
+                    *slot = there;
+                }
+            }
+        }
         let handles = entries.iter().map(|_| Mutex::new(None)).collect();
         Layout {
             entries,
@@ -103,9 +160,31 @@ impl Layout {
             folder,
             work,
             piece_length: u64::from(info.piece_length),
+            dest: dest.to_path_buf(),
+            placed,
             paths: RwLock::new(paths),
             handles,
         }
+    }
+
+    /// The top an earlier run published into, while it is there (see [`PUBLISHED`]).
+    pub(crate) fn placed(&self) -> Option<&Path> {
+        self.placed.as_deref()
+    }
+
+    /// Whether file `i` is under its final name (published by this run or an earlier one).
+    pub(crate) fn published(&self, i: usize) -> bool {
+        self.path(i).is_some_and(|p| !p.starts_with(&self.work))
+    }
+
+    /// Whether every file (padding aside) is under its final name: nothing is left to add.
+    pub(crate) fn all_published(&self) -> bool {
+        (0..self.entries.len()).all(|i| self.padding(i) || self.published(i))
+    }
+
+    /// Whether the working folder holds a record of published files.
+    pub(crate) fn has_record(&self) -> bool {
+        self.work.join(PUBLISHED).is_file()
     }
 
     /// The files as a row lists them for choosing: numbered from 1 in the torrent's order,
@@ -149,14 +228,29 @@ impl Layout {
             .cloned()
     }
 
-    /// Moves the files in `chosen` from the working folder to `root` (the item's top, taken
-    /// free in the destination), each under its own name, never over anything. The handles
-    /// are closed meanwhile (Windows cannot move an open file) and reopen on the next use.
+    /// Moves the files in `chosen` from the working folder into `top` (the item's top, taken
+    /// free in the destination, or the one an earlier run took), each under its
+    /// own name, never over anything (beside a file that stands there, as `name (1)`); files
+    /// already there stay. The handles are closed meanwhile (Windows cannot move an open
+    /// file) and reopen on the next use. Then records where every published file is, for a
+    /// later run with more files chosen. Where the chosen files are, in `chosen`'s order.
     pub(crate) fn publish(
         &self,
         chosen: &[usize],
-        final_path: impl Fn(&Entry) -> PathBuf,
+        top: &Path,
     ) -> Result<Vec<PathBuf>, crate::protocol::FetchError> {
+        let final_path = |entry: &Entry| {
+            if self.folder {
+                top.join(
+                    entry
+                        .relative
+                        .strip_prefix(&self.top)
+                        .unwrap_or(&entry.relative),
+                )
+            } else {
+                top.to_path_buf()
+            }
+        };
         let mut held: Vec<MutexGuard<'_, Option<File>>> = self
             .handles
             .iter()
@@ -167,12 +261,15 @@ impl Layout {
             let (Some(entry), Some(handle)) = (self.entries.get(i), held.get_mut(i)) else {
                 continue;
             };
+            let from = self.path(i).unwrap_or_default();
+            if !from.starts_with(&self.work) {
+                moved.push(from);
+                continue;
+            }
             if let Some(file) = handle.take() {
                 let _ = file.sync_all();
             }
-            let from = self.path(i).unwrap_or_default();
-            let to = final_path(entry);
-            tree::move_file(&from, &to)?;
+            let to = tree::move_file_free(&from, &final_path(entry))?;
             if let Some(slot) = self
                 .paths
                 .write()
@@ -183,7 +280,36 @@ impl Layout {
             }
             moved.push(to);
         }
+        drop(held);
+        self.record(top);
         Ok(moved)
+    }
+
+    /// Writes the record of the published files into the working folder (made again if it
+    /// is gone). Best effort: without it a later run fetches into a new top.
+    fn record(&self, top: &Path) {
+        let Ok(top) = top.strip_prefix(&self.dest) else {
+            return;
+        };
+        let files = (0..self.entries.len())
+            .filter(|&i| self.published(i))
+            .filter_map(|i| {
+                let path = self.path(i)?;
+                Some((i, path.strip_prefix(&self.dest).ok()?.to_path_buf()))
+            })
+            .collect();
+        let record = Record {
+            top: top.to_path_buf(),
+            files,
+        };
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.work)?;
+            let text = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+            std::fs::write(self.work.join(PUBLISHED), text)
+        };
+        if let Err(e) = write() {
+            tracing::warn!(folder = %self.work.display(), error = %e, "could not record the published files");
+        }
     }
 
     /// File `i`'s handle, opened (and, to write, created with its folders) on first use.
@@ -256,7 +382,7 @@ impl StorageFactory for Factory {
         metadata: &TorrentMetadata,
     ) -> anyhow::Result<Storage> {
         let work = work_folder(&self.dest, &shared.info_hash.as_string());
-        let layout = Arc::new(Layout::new(metadata, work));
+        let layout = Arc::new(Layout::new(metadata, &self.dest, work));
         *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&layout));
         Ok(Storage(layout))
     }
@@ -314,5 +440,21 @@ impl TorrentStorage for Storage {
 
     fn take(&self) -> anyhow::Result<Box<dyn TorrentStorage>> {
         Ok(Box::new(Storage(Arc::clone(&self.0))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// A record's paths are taken only when plain and relative: one edited to point out of
+    /// the destination is no record.
+    #[test]
+    fn a_recorded_path_out_of_the_destination_is_not_taken() {
+        assert!(super::plain(Path::new("set/sub/c.bin")));
+        assert!(super::plain(Path::new("single.bin")));
+        for path in ["../x.bin", "set/../../x.bin", "/etc/passwd", "", "./set"] {
+            assert!(!super::plain(Path::new(path)), "{path}");
+        }
     }
 }
