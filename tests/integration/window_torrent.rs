@@ -480,9 +480,20 @@ fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
 
 /// A torrent seeding two of its three files: the third ticked in the details and applied is
 /// fetched into the same folder, beside the two, which are taken where they are — not fetched
-/// again, not copied into `set (1)` — and the row goes on with all three.
+/// again, not copied into `set (1)` — and the row goes on seeding all three; "Stop seeding"
+/// ends it done, the folder its path.
 #[test]
 fn ticking_a_left_out_file_of_a_seeding_torrent_fetches_it_beside_the_others() {
+    tick_a_left_out_file(true);
+}
+
+/// The same for a torrent done with two of its three files: Apply starts it again at once.
+#[test]
+fn ticking_a_left_out_file_of_a_done_torrent_fetches_it_beside_the_others() {
+    tick_a_left_out_file(false);
+}
+
+fn tick_a_left_out_file(seeding: bool) {
     use crate::world::{World, harness_with, step_until, steps, with_settings};
     use eframe::egui::{self, accesskit::Role};
     use egui_kittest::kittest::Queryable as _;
@@ -514,21 +525,27 @@ fn ticking_a_left_out_file_of_a_seeding_torrent_fetches_it_beside_the_others() {
     h.get_by_role(Role::MultilineTextInput).focus();
     h.step();
     h.event(egui::Event::Paste(format!(
-        "{}\n  select-file=1,3\n  seed-time=60\n",
-        seeder.magnet(&hash)
+        "{}\n  select-file=1,3\n  seed-time={}\n",
+        seeder.magnet(&hash),
+        if seeding { 60 } else { 0 }
     )));
     h.step();
     h.get_by_label("Add").click();
-    let seeding = |files: usize| {
+    // Seeding (its files published) or done, with this many files.
+    let with = |files: usize| {
         move |app: &HaulApp| {
             app.model().rows().first().is_some_and(|r| {
-                r.status() == Status::Running
-                    && r.swarm.is_some_and(|s| s.seeding)
-                    && r.published.len() == files
+                if seeding {
+                    r.status() == Status::Running
+                        && r.swarm.is_some_and(|s| s.seeding)
+                        && r.published.len() == files
+                } else {
+                    r.status() == Status::Done && r.files().len() == files
+                }
             })
         }
     };
-    step_until(&mut h, "seeding two files", seeding(2));
+    step_until(&mut h, "two files", with(2));
     let dest = world.dest.path();
     assert_eq!(landed(dest), ["set/a.bin", "set/sub/c.bin"]);
     let before = seeder.uploaded();
@@ -542,7 +559,7 @@ fn ticking_a_left_out_file_of_a_seeding_torrent_fetches_it_beside_the_others() {
     steps(&mut h, 20);
     h.get_by_label("Apply").click();
     h.step();
-    step_until(&mut h, "seeding three files", seeding(3));
+    step_until(&mut h, "three files", with(3));
     assert_eq!(
         landed(dest),
         ["set/a.bin", "set/sub/b.bin", "set/sub/c.bin"]
@@ -557,6 +574,22 @@ fn ticking_a_left_out_file_of_a_seeding_torrent_fetches_it_beside_the_others() {
         again <= 310_000 + 2 * 16 * 1024,
         "the files already there were fetched again: {again} bytes"
     );
+    assert_eq!(h.state().model().rows()[0].options.torrent.select, None);
+    if seeding {
+        // Its files complete: it offers to stop seeding and to show them, not Pause/Cancel.
+        assert!(h.query_by_label("Pause").is_none());
+        assert!(h.query_by_label("Cancel…").is_none());
+        // (In the row and in its details.)
+        assert!(h.query_all_by_label("Show in folder").count() > 0);
+        h.query_all_by_label("Stop seeding")
+            .next()
+            .expect("Stop seeding")
+            .click();
+        step_until(&mut h, "done", |app| {
+            app.model().rows()[0].status() == Status::Done
+        });
+    }
     let row = &h.state().model().rows()[0];
-    assert_eq!(row.options.torrent.select, None, "all three chosen");
+    assert_eq!((row.name.as_str(), row.path()), ("set", dest.join("set")));
+    assert_eq!(row.files().len(), 3);
 }
