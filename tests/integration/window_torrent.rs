@@ -8,10 +8,7 @@
 /// file from the peer and finishes done, byte-exact.
 #[test]
 fn the_window_adds_a_magnet_row_and_it_finishes_done() {
-    use crate::world::{World, harness_with, step_until, with_settings};
-    use eframe::egui::{self, accesskit::Role};
-    use egui_kittest::kittest::Queryable as _;
-    use haul::app::HaulApp;
+    use crate::world::{World, add_via_box, step_until};
     use haul_testkit::torrent::{Seeder, have_peers, make_torrent};
     if !have_peers() {
         return;
@@ -26,18 +23,11 @@ fn the_window_adds_a_magnet_row_and_it_finishes_done() {
     let seeder = Seeder::start(&torrent, &data, None, None);
     let mut world = World::new();
     // No DHT in tests; the row's torrent seeds for no time once verified.
-    let storage = with_settings(&world, |s| s.bt_dht = false);
-    let init = world.init(Some(world.dest.path().to_path_buf()));
-    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
-    let _ = world.window.set(h.ctx.clone());
-    h.get_by_role(Role::MultilineTextInput).focus();
-    h.step();
-    h.event(egui::Event::Paste(format!(
-        "{}\n  seed-time=0\n",
-        seeder.magnet(&hash)
-    )));
-    h.step();
-    h.get_by_label("Add").click();
+    let mut h = torrent_window(&mut world, None);
+    add_via_box(
+        &mut h,
+        &format!("{}\n  seed-time=0\n", seeder.magnet(&hash)),
+    );
     step_until(&mut h, "the magnet row done", |app| {
         app.model().count(haul::protocol::Status::Done) == 1
     });
@@ -53,8 +43,7 @@ fn the_window_adds_a_magnet_row_and_it_finishes_done() {
 /// again with `select-file` naming the others, and only they land, byte-exact.
 #[test]
 fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
-    use crate::world::{World, harness_with, step_until, steps, with_settings};
-    use eframe::egui::{self, accesskit::Role};
+    use crate::world::{World, add_via_box, step_until, steps};
     use egui_kittest::kittest::{NodeT as _, Queryable as _};
     use haul::app::HaulApp;
     use haul::human::human_bytes;
@@ -79,18 +68,11 @@ fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
     // Slow enough that the choice is made while it runs.
     let seeder = Seeder::start(&torrent, &data, None, Some(100_000));
     let mut world = World::new();
-    let storage = with_settings(&world, |s| s.bt_dht = false);
-    let init = world.init(Some(world.dest.path().to_path_buf()));
-    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
-    let _ = world.window.set(h.ctx.clone());
-    h.get_by_role(Role::MultilineTextInput).focus();
-    h.step();
-    h.event(egui::Event::Paste(format!(
-        "{}\n  seed-time=0\n",
-        seeder.magnet(&hash)
-    )));
-    h.step();
-    h.get_by_label("Add").click();
+    let mut h = torrent_window(&mut world, None);
+    add_via_box(
+        &mut h,
+        &format!("{}\n  seed-time=0\n", seeder.magnet(&hash)),
+    );
     step_until(&mut h, "the torrent's files known", |app| {
         app.model()
             .rows()
@@ -206,8 +188,7 @@ fn cancel_a_paused_torrent(
     restart: bool,
     left: &[&str],
 ) {
-    use crate::world::{World, harness_with, step_until, steps, with_settings};
-    use eframe::egui::{self, accesskit::Role};
+    use crate::world::{World, add_via_box, step_until, steps};
     use egui_kittest::kittest::Queryable as _;
     use haul::app::HaulApp;
     use haul::protocol::Status;
@@ -232,18 +213,10 @@ fn cancel_a_paused_torrent(
     let seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), Some(150_000));
     let line = add(&seeder, &hash, &torrent);
     let mut world = World::new();
-    let storage = with_settings(&world, |s| s.bt_dht = false);
     let state = tempfile::tempdir().expect("tempdir");
     let db = state.path().join("queue.sqlite3");
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
-    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
-    let _ = world.window.set(h.ctx.clone());
-    h.get_by_role(Role::MultilineTextInput).focus();
-    h.step();
-    h.event(egui::Event::Paste(format!("{line}\n  seed-time=0\n")));
-    h.step();
-    h.get_by_label("Add").click();
+    let mut h = torrent_window(&mut world, Some(&db));
+    add_via_box(&mut h, &format!("{line}\n  seed-time=0\n"));
     // The torrent's own pieces (a web link's `.torrent` arrives first, under its own name).
     let work = world.dest.path().join(format!(".haul-torrent-{hash}"));
     step_until(&mut h, "verified pieces", |app| {
@@ -281,13 +254,7 @@ fn cancel_a_paused_torrent(
         drop(h);
         let engine = world.engines.pop().expect("engine");
         assert!(engine.suspend_blocking(std::time::Duration::from_secs(5)));
-        let storage = with_settings(&world, |s| s.bt_dht = false);
-        let mut init = world.init(Some(world.dest.path().to_path_buf()));
-        let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
-        init.queue = opened.queue;
-        init.stored = opened.items;
-        h = harness_with(move |_| HaulApp::new(Some(&storage), init));
-        let _ = world.window.set(h.ctx.clone());
+        h = torrent_window(&mut world, Some(&db));
         step_until(&mut h, "paused again", |app| {
             app.model()
                 .rows()
@@ -318,8 +285,8 @@ fn cancel_a_paused_torrent(
 /// saying there is nowhere to ask.
 #[test]
 fn the_bittorrent_settings_are_saved_and_the_engine_takes_them() {
-    use crate::world::{MemoryStorage, World, harness_with, step_until, steps};
-    use eframe::egui::{self, accesskit::Role};
+    use crate::world::{MemoryStorage, World, add_via_box, harness_with, step_until, steps};
+    use eframe::egui;
     use egui_kittest::kittest::Queryable as _;
     use haul::app::HaulApp;
     use haul::protocol::Status;
@@ -381,14 +348,10 @@ fn the_bittorrent_settings_are_saved_and_the_engine_takes_them() {
     let hash = make_torrent(&dir.path().join("t.bin"), &torrent, 16, None);
     let tracker = Tracker::start();
     let seeder = Seeder::start(&torrent, dir.path(), Some(&tracker.announce()), None);
-    h.get_by_role(Role::MultilineTextInput).focus();
-    h.step();
-    h.event(egui::Event::Paste(format!(
-        "magnet:?xt=urn:btih:{hash}&tr={}",
-        tracker.announce()
-    )));
-    h.step();
-    h.get_by_label("Add").click();
+    add_via_box(
+        &mut h,
+        &format!("magnet:?xt=urn:btih:{hash}&tr={}", tracker.announce()),
+    );
     step_until(&mut h, "the magnet row failed", |app| {
         app.model()
             .rows()
@@ -411,10 +374,7 @@ fn the_bittorrent_settings_are_saved_and_the_engine_takes_them() {
 /// next start, its file in place: never fetched again as a copy (`single (1).bin`).
 #[test]
 fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
-    use crate::world::{World, harness_with, step_until, steps, with_settings};
-    use eframe::egui::{self, accesskit::Role};
-    use egui_kittest::kittest::Queryable as _;
-    use haul::app::HaulApp;
+    use crate::world::{World, add_via_box, step_until, steps};
     use haul::protocol::Status;
     use haul_testkit::torrent::{Seeder, have_peers, make_torrent};
     if !have_peers() {
@@ -429,22 +389,14 @@ fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
     let hash = make_torrent(&data.join("single.bin"), &torrent, 16, None);
     let seeder = Seeder::start(&torrent, &data, None, None);
     let mut world = World::new();
-    let storage = with_settings(&world, |s| s.bt_dht = false);
     let state = tempfile::tempdir().expect("tempdir");
     let db = state.path().join("queue.sqlite3");
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    init.queue = haul::desktop::saved_queue::SavedQueue::open(&db).queue;
-    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
-    let _ = world.window.set(h.ctx.clone());
-    h.get_by_role(Role::MultilineTextInput).focus();
-    h.step();
+    let mut h = torrent_window(&mut world, Some(&db));
     // It seeds for an hour: still seeding when the window quits.
-    h.event(egui::Event::Paste(format!(
-        "{}\n  seed-time=60\n",
-        seeder.magnet(&hash)
-    )));
-    h.step();
-    h.get_by_label("Add").click();
+    add_via_box(
+        &mut h,
+        &format!("{}\n  seed-time=60\n", seeder.magnet(&hash)),
+    );
     step_until(&mut h, "seeding", |app| {
         app.model()
             .rows()
@@ -456,13 +408,7 @@ fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
     drop(h);
     let engine = world.engines.pop().expect("engine");
     assert!(engine.suspend_blocking(std::time::Duration::from_secs(5)));
-    let storage = with_settings(&world, |s| s.bt_dht = false);
-    let mut init = world.init(Some(world.dest.path().to_path_buf()));
-    let opened = haul::desktop::saved_queue::SavedQueue::open(&db);
-    init.queue = opened.queue;
-    init.stored = opened.items;
-    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
-    let _ = world.window.set(h.ctx.clone());
+    let mut h = torrent_window(&mut world, Some(&db));
     steps(&mut h, 3);
     let row = &h.state().model().rows()[0];
     assert_eq!(
@@ -494,8 +440,7 @@ fn ticking_a_left_out_file_of_a_done_torrent_fetches_it_beside_the_others() {
 }
 
 fn tick_a_left_out_file(seeding: bool) {
-    use crate::world::{World, harness_with, step_until, steps, with_settings};
-    use eframe::egui::{self, accesskit::Role};
+    use crate::world::{World, add_via_box, step_until, steps};
     use egui_kittest::kittest::Queryable as _;
     use haul::app::HaulApp;
     use haul::protocol::Status;
@@ -518,19 +463,15 @@ fn tick_a_left_out_file(seeding: bool) {
     let hash = make_torrent(&set, &torrent, 16, None);
     let seeder = Seeder::start(&torrent, &dir.path().join("data"), None, None);
     let mut world = World::new();
-    let storage = with_settings(&world, |s| s.bt_dht = false);
-    let init = world.init(Some(world.dest.path().to_path_buf()));
-    let mut h = harness_with(move |_| HaulApp::new(Some(&storage), init));
-    let _ = world.window.set(h.ctx.clone());
-    h.get_by_role(Role::MultilineTextInput).focus();
-    h.step();
-    h.event(egui::Event::Paste(format!(
-        "{}\n  select-file=1,3\n  seed-time={}\n",
-        seeder.magnet(&hash),
-        if seeding { 60 } else { 0 }
-    )));
-    h.step();
-    h.get_by_label("Add").click();
+    let mut h = torrent_window(&mut world, None);
+    add_via_box(
+        &mut h,
+        &format!(
+            "{}\n  select-file=1,3\n  seed-time={}\n",
+            seeder.magnet(&hash),
+            if seeding { 60 } else { 0 }
+        ),
+    );
     // Seeding (its files published) or done, with this many files.
     let with = |files: usize| {
         move |app: &HaulApp| {
@@ -592,4 +533,22 @@ fn tick_a_left_out_file(seeding: bool) {
     let row = &h.state().model().rows()[0];
     assert_eq!((row.name.as_str(), row.path()), ("set", dest.join("set")));
     assert_eq!(row.files().len(), 3);
+}
+
+/// The window on `world`'s destination with the DHT off (none in tests), its saved queue in
+/// `db` when given (what a start finds there comes back).
+fn torrent_window(
+    world: &mut crate::world::World,
+    db: Option<&std::path::Path>,
+) -> egui_kittest::Harness<'static, haul::app::HaulApp> {
+    let storage = crate::world::with_settings(world, |s| s.bt_dht = false);
+    let mut init = world.init(Some(world.dest.path().to_path_buf()));
+    if let Some(db) = db {
+        let opened = haul::desktop::saved_queue::SavedQueue::open(db);
+        init.queue = opened.queue;
+        init.stored = opened.items;
+    }
+    let h = crate::world::harness_with(move |_| haul::app::HaulApp::new(Some(&storage), init));
+    let _ = world.window.set(h.ctx.clone());
+    h
 }
