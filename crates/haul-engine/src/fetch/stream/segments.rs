@@ -173,7 +173,7 @@ pub(crate) async fn fetch_all(
             Ok((t, i, Part::Whole, Ok(piece))) => (t, i, piece.bytes),
             Ok((t, i, half, Ok(piece))) => {
                 if settled.contains(&(t, i)) {
-                    uncount(&ctx, &piece);
+                    uncount(&ctx, piece.bytes.len());
                     continue;
                 }
                 let segment = &plan.tracks[t].segments[i];
@@ -210,7 +210,7 @@ pub(crate) async fn fetch_all(
                 }
                 if settled.insert((t, i)) {
                     if let Some((_, other)) = halves.remove(&(t, i)) {
-                        uncount(&ctx, &other);
+                        uncount(&ctx, other.bytes.len());
                     }
                     queue.retain(|&(qt, qi, _)| (qt, qi) != (t, i));
                     queue.push_front((t, i, Part::Whole));
@@ -324,18 +324,19 @@ fn split_at(segment: &Segment, average: Option<u64>) -> Option<u64> {
     (!segment.init && length >= SPLIT_FROM).then_some(length / 2)
 }
 
-/// One try at half a segment (no retries: a failed half gives way to the whole segment): its
-/// bytes as received. The server sending the whole segment instead is said in the piece.
+/// One try at a part of a segment (no retries: a failed half gives way to the whole
+/// segment, fetched with its retries): its bytes as received. The server sending the whole
+/// segment instead is said in the piece.
 async fn get_part(ctx: &Ctx, segment: &Segment, part: Part) -> Result<Piece, Stop> {
     let (offset, length) = segment.range.map_or((0, None), |(o, l)| (o, Some(l)));
     let want = match part {
-        Part::Whole => return once(ctx, segment).await,
-        Part::Head(at) => (offset, Some(at)),
-        Part::Tail(at) => (offset + at, length.map(|l| l - at)),
+        Part::Whole => segment.range.map(|(o, l)| (o, Some(l))),
+        Part::Head(at) => Some((offset, Some(at))),
+        Part::Tail(at) => Some((offset + at, length.map(|l| l - at))),
     };
     // Another range than asked for: nothing of it is kept, so the halves do not make the
     // segment and it is asked for again whole.
-    let piece = get(ctx, &segment.url, Some(want)).await?.unwrap_or(Piece {
+    let piece = get(ctx, &segment.url, want).await?.unwrap_or(Piece {
         bytes: Vec::new(),
         whole: false,
         total: None,
@@ -356,8 +357,7 @@ fn own_bytes(ctx: &Ctx, segment: &Segment, mut piece: Piece) -> Result<Piece, St
                 received: piece.bytes.len() as u64,
             }));
         };
-        let received = &ctx.shared.received;
-        received.fetch_sub((piece.bytes.len() - slice.len()) as u64, Ordering::Relaxed);
+        uncount(ctx, piece.bytes.len() - slice.len());
         piece.bytes = slice.to_vec();
     }
     Ok(piece)
@@ -402,8 +402,7 @@ async fn get(
     )
     .await;
     if let Err(reason) = streamed {
-        // Progress counts only segments that will be kept.
-        received.fetch_sub(body.len() as u64, Ordering::Relaxed);
+        uncount(ctx, body.len());
         return Err(reason);
     }
     Ok(Some(Piece {
@@ -413,10 +412,11 @@ async fn get(
     }))
 }
 
-/// Bytes received that will not be kept: out of the item's progress.
-fn uncount(ctx: &Ctx, piece: &Piece) {
+/// `n` bytes received that will not be kept: out of the item's progress (it counts only
+/// segments that will be kept).
+fn uncount(ctx: &Ctx, n: usize) {
     let received = &ctx.shared.received;
-    received.fetch_sub(piece.bytes.len() as u64, Ordering::Relaxed);
+    received.fetch_sub(n as u64, Ordering::Relaxed);
 }
 
 /// What a half back makes of its segment.
@@ -450,7 +450,7 @@ fn join_halves(
     if piece.whole || head_is_all {
         settled.insert(at);
         if let Some((_, other)) = halves.remove(&at) {
-            uncount(ctx, &other);
+            uncount(ctx, other.bytes.len());
         }
         return Joined::Whole(piece.bytes);
     }
@@ -467,8 +467,8 @@ fn join_halves(
     let expected = segment.range.map(|(_, length)| length).or(head.total);
     let length = (head.bytes.len() + tail.bytes.len()) as u64;
     if head.bytes.len() as u64 != split || expected != Some(length) {
-        uncount(ctx, &head);
-        uncount(ctx, &tail);
+        uncount(ctx, head.bytes.len());
+        uncount(ctx, tail.bytes.len());
         return Joined::Again;
     }
     let mut bytes = head.bytes;
