@@ -9,18 +9,14 @@
 #[test]
 fn the_window_adds_a_magnet_row_and_it_finishes_done() {
     use crate::world::{World, add_via_box, step_until};
-    use haul_testkit::torrent::{Seeder, have_peers, make_torrent};
+    use haul_testkit::torrent::{content, have_peers};
     if !have_peers() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data");
     let file = haul_testkit::body_gen(700_000, 9);
-    std::fs::write(data.join("w.bin"), &file).expect("content");
-    let torrent = dir.path().join("w.torrent");
-    let hash = make_torrent(&data.join("w.bin"), &torrent, 16, None);
-    let seeder = Seeder::start(&torrent, &data, None, None);
+    let made = content(dir.path(), &[("w.bin", &file)], None);
+    let (hash, seeder) = (&made.hash, made.seed(None, None));
     let mut world = World::new();
     // No DHT in tests; the row's torrent seeds for no time once verified.
     let mut h = torrent_window(&mut world, None);
@@ -47,26 +43,14 @@ fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
     use egui_kittest::kittest::{NodeT as _, Queryable as _};
     use haul::app::HaulApp;
     use haul::human::human_bytes;
-    use haul_testkit::torrent::{Seeder, have_peers, landed, make_torrent};
+    use haul_testkit::torrent::{have_peers, landed};
     if !have_peers() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let set = data.join("set");
-    std::fs::create_dir_all(set.join("sub")).expect("data");
-    let contents = [
-        ("a.bin", haul_testkit::body_gen(300_000, 1)),
-        ("sub/b.bin", haul_testkit::body_gen(310_000, 2)),
-        ("sub/c.bin", haul_testkit::body_gen(200_000, 3)),
-    ];
-    for (name, body) in &contents {
-        std::fs::write(set.join(name), body).expect("content");
-    }
-    let torrent = dir.path().join("set.torrent");
-    let hash = make_torrent(&set, &torrent, 16, None);
+    let (contents, made) = three_files(dir.path());
     // Slow enough that the choice is made while it runs.
-    let seeder = Seeder::start(&torrent, &data, None, Some(100_000));
+    let (hash, seeder) = (&made.hash, made.seed(None, Some(100_000)));
     let mut world = World::new();
     let mut h = torrent_window(&mut world, None);
     add_via_box(
@@ -192,26 +176,23 @@ fn cancel_a_paused_torrent(
     use egui_kittest::kittest::Queryable as _;
     use haul::app::HaulApp;
     use haul::protocol::Status;
-    use haul_testkit::torrent::{Seeder, Tracker, have_peers, make_torrent};
+    use haul_testkit::torrent::{Tracker, content, have_peers};
     if !have_peers() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data");
-    std::fs::write(data.join("slow.bin"), haul_testkit::body_gen(3_000_000, 4)).expect("content");
-    let torrent = dir.path().join("slow.torrent");
     // The torrent names its tracker, as published torrents do (a web link has no peer hint).
     let tracker = Tracker::start();
-    let hash = make_torrent(
-        &data.join("slow.bin"),
-        &torrent,
-        16,
+    let body = haul_testkit::body_gen(3_000_000, 4);
+    let made = content(
+        dir.path(),
+        &[("slow.bin", &body)],
         Some(&tracker.announce()),
     );
+    let hash = &made.hash;
     // Slow: the row is still running when it is cancelled.
-    let seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), Some(150_000));
-    let line = add(&seeder, &hash, &torrent);
+    let seeder = made.seed(Some(&tracker.announce()), Some(150_000));
+    let line = add(&seeder, hash, &made.torrent);
     let mut world = World::new();
     let state = tempfile::tempdir().expect("tempdir");
     let db = state.path().join("queue.sqlite3");
@@ -376,18 +357,14 @@ fn the_bittorrent_settings_are_saved_and_the_engine_takes_them() {
 fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
     use crate::world::{World, add_via_box, step_until, steps};
     use haul::protocol::Status;
-    use haul_testkit::torrent::{Seeder, have_peers, make_torrent};
+    use haul_testkit::torrent::{content, have_peers};
     if !have_peers() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data");
     let file = haul_testkit::body_gen(400_000, 5);
-    std::fs::write(data.join("single.bin"), &file).expect("content");
-    let torrent = dir.path().join("single.torrent");
-    let hash = make_torrent(&data.join("single.bin"), &torrent, 16, None);
-    let seeder = Seeder::start(&torrent, &data, None, None);
+    let made = content(dir.path(), &[("single.bin", &file)], None);
+    let (hash, seeder) = (&made.hash, made.seed(None, None));
     let mut world = World::new();
     let state = tempfile::tempdir().expect("tempdir");
     let db = state.path().join("queue.sqlite3");
@@ -426,7 +403,7 @@ fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
 
 /// A torrent seeding two of its three files: the third ticked in the details and applied is
 /// fetched into the same folder, beside the two, which are taken where they are — not fetched
-/// again, not copied into `set (1)` — and the row goes on seeding all three; "Stop seeding"
+/// again, not copied into `set (1)` — and the row goes on seeding all three; Stop (seeding)
 /// ends it done, the folder its path.
 #[test]
 fn ticking_a_left_out_file_of_a_seeding_torrent_fetches_it_beside_the_others() {
@@ -444,24 +421,13 @@ fn tick_a_left_out_file(seeding: bool) {
     use egui_kittest::kittest::Queryable as _;
     use haul::app::HaulApp;
     use haul::protocol::Status;
-    use haul_testkit::torrent::{Seeder, have_peers, landed, make_torrent};
+    use haul_testkit::torrent::{have_peers, landed};
     if !have_peers() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let set = dir.path().join("data/set");
-    std::fs::create_dir_all(set.join("sub")).expect("data");
-    let contents = [
-        ("a.bin", haul_testkit::body_gen(300_000, 1)),
-        ("sub/b.bin", haul_testkit::body_gen(310_000, 2)),
-        ("sub/c.bin", haul_testkit::body_gen(200_000, 3)),
-    ];
-    for (name, body) in &contents {
-        std::fs::write(set.join(name), body).expect("content");
-    }
-    let torrent = dir.path().join("set.torrent");
-    let hash = make_torrent(&set, &torrent, 16, None);
-    let seeder = Seeder::start(&torrent, &dir.path().join("data"), None, None);
+    let (contents, made) = three_files(dir.path());
+    let (hash, seeder) = (&made.hash, made.seed(None, None));
     let mut world = World::new();
     let mut h = torrent_window(&mut world, None);
     add_via_box(
@@ -520,11 +486,15 @@ fn tick_a_left_out_file(seeding: bool) {
         // Its files complete: it offers to stop seeding and to show them, not Pause/Cancel.
         assert!(h.query_by_label("Pause").is_none());
         assert!(h.query_by_label("Cancel…").is_none());
-        // (In the row and in its details.)
+        // (In the row and in its details.) Its speed is what it sends; no time is left.
         assert!(h.query_all_by_label("Show in folder").count() > 0);
-        h.query_all_by_label("Stop seeding")
+        assert!(
+            h.query_by_label_contains("↑ ").is_some(),
+            "the upload speed"
+        );
+        h.query_all_by_label("Stop")
             .next()
-            .expect("Stop seeding")
+            .expect("Stop (seeding)")
             .click();
         step_until(&mut h, "done", |app| {
             app.model().rows()[0].status() == Status::Done
@@ -551,4 +521,23 @@ fn torrent_window(
     let h = crate::world::harness_with(move |_| haul::app::HaulApp::new(Some(&storage), init));
     let _ = world.window.set(h.ctx.clone());
     h
+}
+
+/// A torrent of three files in a folder `set` (one in a sub-folder), made in `dir`: each
+/// file's path inside `set` and bytes, and the torrent.
+fn three_files(
+    dir: &std::path::Path,
+) -> ([(&'static str, Vec<u8>); 3], haul_testkit::torrent::Content) {
+    let contents = [
+        ("a.bin", haul_testkit::body_gen(300_000, 1)),
+        ("sub/b.bin", haul_testkit::body_gen(310_000, 2)),
+        ("sub/c.bin", haul_testkit::body_gen(200_000, 3)),
+    ];
+    let files: Vec<(String, &[u8])> = contents
+        .iter()
+        .map(|(name, body)| (format!("set/{name}"), body.as_slice()))
+        .collect();
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let made = haul_testkit::torrent::content(dir, &files, None);
+    (contents, made)
 }

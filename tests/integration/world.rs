@@ -141,7 +141,16 @@ pub(crate) fn step_until(
 ) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; the rows: {:?}",
+            h.state()
+                .model()
+                .rows()
+                .iter()
+                .map(|r| (&r.name, &r.state))
+                .collect::<Vec<_>>()
+        );
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -38,6 +38,49 @@ pub fn have_peers() -> bool {
     false
 }
 
+/// Test content made into a torrent ([`content`]).
+pub struct Content {
+    /// The folder the content is in (what a seeder serves).
+    pub data: PathBuf,
+    /// The `.torrent` file.
+    pub torrent: PathBuf,
+    /// Its info hash (hex).
+    pub hash: String,
+}
+
+impl Content {
+    /// aria2c seeding it (see [`Seeder::start`]).
+    pub fn seed(&self, tracker: Option<&str>, upload_limit: Option<u64>) -> Seeder {
+        Seeder::start(&self.torrent, &self.data, tracker, upload_limit)
+    }
+}
+
+/// Writes `files` (each a path inside the content, `/`-separated, and its bytes) under
+/// `dir/data` and makes the torrent of their top (the first path's first component: one
+/// file, or a folder of many) as `dir/<top>.torrent`, with 16 KiB pieces, announcing to
+/// `tracker` when given.
+pub fn content(dir: &Path, files: &[(&str, &[u8])], tracker: Option<&str>) -> Content {
+    let data = dir.join("data");
+    for (path, bytes) in files {
+        let file = data.join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).expect("content folder");
+        }
+        std::fs::write(&file, bytes).expect("content");
+    }
+    let top = files
+        .first()
+        .and_then(|(path, _)| path.split('/').next())
+        .expect("at least one file");
+    let torrent = dir.join(format!("{top}.torrent"));
+    let hash = make_torrent(&data.join(top), &torrent, 16, tracker);
+    Content {
+        data,
+        torrent,
+        hash,
+    }
+}
+
 /// A `.torrent` made of `content` (a file or a folder), with 16 KiB pieces unless
 /// `piece_kib` says, announcing to `tracker` when given. Returns its info hash (hex).
 pub fn make_torrent(content: &Path, out: &Path, piece_kib: u32, tracker: Option<&str>) -> String {

@@ -195,7 +195,11 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentMetadata, "fetching metadata…"),
     (T::TorrentPeers, "peers: {peers}, seeds: {seeds}"),
     (T::TorrentSeeding, "seeding · ratio {ratio}"),
-    (T::StopSeeding, "Stop seeding"),
+    (T::StopSeeding, "Stop"),
+    (
+        T::StopSeedingHint,
+        "Stop seeding: its files are complete and stay where they are; it ends done",
+    ),
     (T::TorrentFiles, "Files"),
     (
         T::TorrentFilesHint,

@@ -106,7 +106,7 @@ keys! {
     ColStatus, ColName, ColProgress, ColSize, ColSpeed, ColEta, ColElapsed, ColSource,
     StatusQueued, StatusConnecting, StatusRunning, StatusDone, StatusFailed, StatusTimedOut,
     StatusCancelled, StatusPaused, StatusRemoved, RetryIn, ConnectingTry, RunningTry, WaitingForPart, Calculating, RunningOver, RunningOverLong,
-    StreamSegments, StreamRecorded, Quality, Variants, QualityDone, Segments, TorrentMetadata, TorrentPeers, TorrentSeeding, StopSeeding,
+    StreamSegments, StreamRecorded, Quality, Variants, QualityDone, Segments, TorrentMetadata, TorrentPeers, TorrentSeeding, StopSeeding, StopSeedingHint,
     TorrentFiles, TorrentFilesHint, TorrentFilesChosen, TorrentFilesNone,
     Connections, QueuedForHost, QueuedForHostLong, QueuedForSlot, QueuedForSlotLong,
     Pause, Resume, Cancel, Retry, Open, ShowInFolder, Remove, CopyAddress, ItemRate, GlobalRate, RowMenu,

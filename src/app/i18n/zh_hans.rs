@@ -184,6 +184,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentPeers, "{peers} 个节点，{seeds} 个做种"),
     (T::TorrentSeeding, "做种中 · 分享率 {ratio}"),
     (T::StopSeeding, "停止做种"),
+    (
+        T::StopSeedingHint,
+        "停止做种：文件已完整，留在原处；任务标记为完成",
+    ),
     (T::TorrentFiles, "文件"),
     (
         T::TorrentFilesHint,

@@ -185,6 +185,10 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentPeers, "{peers} 個節點，{seeds} 個做種"),
     (T::TorrentSeeding, "做種中 · 分享率 {ratio}"),
     (T::StopSeeding, "停止做種"),
+    (
+        T::StopSeedingHint,
+        "停止做種：檔案已完整，留在原處；任務標記為完成",
+    ),
     (T::TorrentFiles, "檔案"),
     (
         T::TorrentFilesHint,

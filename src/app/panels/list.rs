@@ -349,6 +349,11 @@ fn row_cells(
     actions: &mut Vec<Action>,
 ) {
     let (speed, eta) = match &row.state {
+        // Seeding: what it sends (nothing is left to fetch).
+        State::Running { .. } if row.swarm.is_some_and(|s| s.seeding) => (
+            format!("↑ {}", tr.rate(row.swarm.map_or(0, |s| s.up_speed) as f64)),
+            String::new(),
+        ),
         State::Running { speed, .. } => match speed.bytes_per_sec(now) {
             Some(rate) => (
                 tr.rate(rate),
@@ -547,10 +552,12 @@ fn slot(ui: &mut Ui, tr: Tr, width: f32, button: Option<(T, Action)>, actions: &
     let size = [width, ROW_HEIGHT - 6.0];
     match button {
         Some((key, action)) => {
-            if ui
-                .add_sized(size, egui::Button::new(tr.get(key)).small().truncate())
-                .clicked()
-            {
+            let mut button = ui.add_sized(size, egui::Button::new(tr.get(key)).small().truncate());
+            // A short word that needs its sentence.
+            if key == T::StopSeeding {
+                button = button.on_hover_text(tr.get(T::StopSeedingHint));
+            }
+            if button.clicked() {
                 actions.push(action);
             }
         }

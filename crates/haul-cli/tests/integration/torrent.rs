@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 #[cfg(unix)]
 use crate::cli::BIN;
 use crate::cli::{json_lines, run, s};
-use crate::support::torrent::{Seeder, Tracker, files_under, have_peers, landed, make_torrent};
+use crate::support::torrent::{
+    Seeder, Tracker, content, files_under, have_peers, landed, make_torrent,
+};
 
 /// Bytes that differ from file to file (a wrong offset shows).
 pub(crate) fn bytes(n: usize, seed: u8) -> Vec<u8> {
@@ -41,14 +43,10 @@ pub(crate) fn seeded_file(
     seed: u8,
     upload_limit: Option<u64>,
 ) -> (Vec<u8>, String, Seeder) {
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).expect("data");
     let body = bytes(size, seed);
-    std::fs::write(data.join(name), &body).expect("content");
-    let torrent = dir.join(format!("{name}.torrent"));
-    let hash = make_torrent(&data.join(name), &torrent, 16, None);
-    let seeder = Seeder::start(&torrent, &data, None, upload_limit);
-    (body, hash, seeder)
+    let made = content(dir, &[(name, &body)], None);
+    let seeder = made.seed(None, upload_limit);
+    (body, made.hash, seeder)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -440,14 +438,11 @@ async fn seeding_goes_on_until_the_ratio_then_ends() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data");
     let body = bytes(600_000, 4);
-    std::fs::write(data.join("share.bin"), &body).expect("content");
-    let torrent = dir.path().join("share.torrent");
-    make_torrent(&data.join("share.bin"), &torrent, 16, None);
+    let made = content(dir.path(), &[("share.bin", &body)], None);
+    let torrent = &made.torrent;
     let tracker = Tracker::start();
-    let seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), None);
+    let seeder = made.seed(Some(&tracker.announce()), None);
     let dest = dir.path().join("haul");
     let port = crate::support::tools::free_port();
     let args = vec![

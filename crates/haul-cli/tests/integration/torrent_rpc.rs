@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::torrent::{Seeder, Tracker, have_peers, landed, make_torrent};
+use crate::support::torrent::{Seeder, Tracker, content, have_peers, landed, make_torrent};
 use crate::torrent::{bytes, seeded_file};
 
 /// A torrent of two files with `select-file 2`, slowed: while it runs and once complete,
@@ -23,16 +23,12 @@ async fn the_rpc_lists_every_file_of_a_torrent_with_its_index_progress_and_choic
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(data.join("pair")).expect("data");
     let (a, b) = (bytes(400_000, 5), bytes(300_000, 6));
-    std::fs::write(data.join("pair/a.bin"), &a).expect("a");
-    std::fs::write(data.join("pair/b.bin"), &b).expect("b");
-    let torrent = dir.path().join("pair.torrent");
-    make_torrent(&data.join("pair"), &torrent, 16, None);
+    let made = content(dir.path(), &[("pair/a.bin", &a), ("pair/b.bin", &b)], None);
+    let torrent = &made.torrent;
     let tracker = Tracker::start();
     // Slow enough to be seen under way.
-    let _seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), Some(100_000));
+    let _seeder = made.seed(Some(&tracker.announce()), Some(100_000));
     let dest = dir.path().join("dest");
     std::fs::create_dir_all(&dest).expect("dest");
     let rpc = Rpc::start(&dest).await;
@@ -303,15 +299,11 @@ async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(data.join("pair")).expect("data");
     let (a, b) = (bytes(400_000, 5), bytes(90_000, 6));
-    std::fs::write(data.join("pair/a.bin"), &a).expect("a");
-    std::fs::write(data.join("pair/b.bin"), &b).expect("b");
-    let torrent = dir.path().join("pair.torrent");
-    make_torrent(&data.join("pair"), &torrent, 16, None);
+    let made = content(dir.path(), &[("pair/a.bin", &a), ("pair/b.bin", &b)], None);
+    let torrent = &made.torrent;
     let tracker = Tracker::start();
-    let _seeder = Seeder::start(&torrent, &data, Some(&tracker.announce()), None);
+    let _seeder = made.seed(Some(&tracker.announce()), None);
     let encoded = std::process::Command::new("base64")
         .arg("-w0")
         .arg(&torrent)

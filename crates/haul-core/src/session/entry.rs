@@ -352,7 +352,9 @@ impl Entry {
             Some(stream.held_bytes + average * segments.saturating_sub(stream.done))
         })?;
         let rate = speed.bytes_per_sec(now)?;
-        (rate > 0.0).then(|| Duration::from_secs_f64(total.saturating_sub(*done) as f64 / rate))
+        let left = total.saturating_sub(*done);
+        // Nothing left (a torrent seeding, an item being verified): no time to tell.
+        (rate > 0.0 && left > 0).then(|| Duration::from_secs_f64(left as f64 / rate))
     }
 
     /// The host a URL source is fetched from (`example.org`), or the folder of a local one.

@@ -172,6 +172,39 @@ fn a_streams_eta_comes_from_its_segments() {
     );
 }
 
+/// With nothing left to fetch (a torrent seeding, its bytes all there) there is no time left
+/// to tell: not "0 ms" while the recent speed is still above zero.
+#[test]
+fn nothing_left_has_no_eta() {
+    let mut s = Session::new(1);
+    let (gid, _) = s.add(
+        new("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567"),
+        JobId(1),
+    );
+    let t0 = Instant::now();
+    s.apply(Event::Connecting { id: JobId(1) }, t0);
+    let started = Event::Started {
+        id: JobId(1),
+        name: "set".into(),
+        total: Some(2_000_000),
+        done: 0,
+        resumable: true,
+    };
+    s.apply(started, t0);
+    for i in 1..=8u64 {
+        let progress = Event::Progress {
+            id: JobId(1),
+            done: i * 250_000,
+            total: Some(2_000_000),
+        };
+        s.apply(progress, t0 + Duration::from_millis(i * 250));
+    }
+    let now = t0 + Duration::from_secs(2);
+    let entry = s.entry(gid).expect("the row");
+    assert!(entry.bytes_per_sec(now) > 0, "still a recent speed");
+    assert_eq!(entry.eta(now), None);
+}
+
 /// A magnet row is named by its `dn` (display name) until the metadata names the torrent, as
 /// torrent clients show it; one without a `dn` shows the link.
 #[test]
