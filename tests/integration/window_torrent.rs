@@ -20,10 +20,7 @@ fn the_window_adds_a_magnet_row_and_it_finishes_done() {
     let mut world = World::new();
     // No DHT in tests; the row's torrent seeds for no time once verified.
     let mut h = torrent_window(&mut world, None);
-    add_via_box(
-        &mut h,
-        &format!("{}\n  seed-time=0\n", seeder.magnet(&hash)),
-    );
+    add_via_box(&mut h, &format!("{}\n  seed-time=0\n", seeder.magnet(hash)));
     step_until(&mut h, "the magnet row done", |app| {
         app.model().count(haul::protocol::Status::Done) == 1
     });
@@ -53,10 +50,7 @@ fn the_details_list_a_torrents_files_and_fetch_only_the_ticked_ones() {
     let (hash, seeder) = (&made.hash, made.seed(None, Some(100_000)));
     let mut world = World::new();
     let mut h = torrent_window(&mut world, None);
-    add_via_box(
-        &mut h,
-        &format!("{}\n  seed-time=0\n", seeder.magnet(&hash)),
-    );
+    add_via_box(&mut h, &format!("{}\n  seed-time=0\n", seeder.magnet(hash)));
     step_until(&mut h, "the torrent's files known", |app| {
         app.model()
             .rows()
@@ -372,7 +366,7 @@ fn a_torrent_quit_while_seeding_comes_back_done_not_fetched_again() {
     // It seeds for an hour: still seeding when the window quits.
     add_via_box(
         &mut h,
-        &format!("{}\n  seed-time=60\n", seeder.magnet(&hash)),
+        &format!("{}\n  seed-time=60\n", seeder.magnet(hash)),
     );
     step_until(&mut h, "seeding", |app| {
         app.model()
@@ -434,7 +428,7 @@ fn tick_a_left_out_file(seeding: bool) {
         &mut h,
         &format!(
             "{}\n  select-file=1,3\n  seed-time={}\n",
-            seeder.magnet(&hash),
+            seeder.magnet(hash),
             if seeding { 60 } else { 0 }
         ),
     );

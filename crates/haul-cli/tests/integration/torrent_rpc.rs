@@ -35,7 +35,7 @@ async fn the_rpc_lists_every_file_of_a_torrent_with_its_index_progress_and_choic
     let options = json!({"select-file": "2", "seed-time": "0", "bt-tracker": tracker.announce()});
     let encoded = std::process::Command::new("base64")
         .arg("-w0")
-        .arg(&torrent)
+        .arg(torrent)
         .output()
         .expect("base64");
     let encoded = String::from_utf8_lossy(&encoded.stdout).into_owned();
@@ -306,7 +306,7 @@ async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm
     let _seeder = made.seed(Some(&tracker.announce()), None);
     let encoded = std::process::Command::new("base64")
         .arg("-w0")
-        .arg(&torrent)
+        .arg(torrent)
         .output()
         .expect("base64");
     let encoded = String::from_utf8_lossy(&encoded.stdout).into_owned();
