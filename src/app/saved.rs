@@ -34,6 +34,7 @@ pub fn stored(row: &Entry, now: Instant) -> SavedItem {
         options: (*row.options != crate::protocol::ItemOptions::default())
             .then(|| (*row.options).clone()),
         torrent: row.swarm.and_then(|s| s.info_hash),
+        torrent_files: row.torrent_files.clone(),
     };
     // A torrent seeding from its files in place is saved as done with them: a quit while it
     // seeds must not fetch it again as a copy at the next start.
@@ -230,7 +231,7 @@ pub fn restored(item: &SavedItem, id: JobId, base: &Path, fallback_dest: &Path) 
             info_hash: Some(hash),
             ..crate::protocol::Swarm::default()
         }),
-        torrent_files: Vec::new(),
+        torrent_files: item.torrent_files.clone(),
         published: Vec::new(),
         published_folder: None,
         resumable: true,

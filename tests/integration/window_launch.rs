@@ -454,6 +454,7 @@ fn a_five_megabyte_line_never_becomes_a_row_and_an_old_one_is_dropped() {
             guessed: false,
             options: None,
             torrent: None,
+            torrent_files: Vec::new(),
         })));
     }
     let url = world.server.url("/bytes/1000/short.bin");

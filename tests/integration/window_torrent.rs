@@ -404,9 +404,10 @@ fn ticking_a_left_out_file_of_a_seeding_torrent_fetches_it_beside_the_others() {
     tick_a_left_out_file(true);
 }
 
-/// The same for a torrent done with two of its three files: Apply starts it again at once.
+/// The same for a torrent done with two of its three files, after a restart (its files'
+/// list was saved with it): Apply starts it again at once.
 #[test]
-fn ticking_a_left_out_file_of_a_done_torrent_fetches_it_beside_the_others() {
+fn ticking_a_left_out_file_of_a_done_torrent_after_a_restart_fetches_it_beside_the_others() {
     tick_a_left_out_file(false);
 }
 
@@ -423,7 +424,9 @@ fn tick_a_left_out_file(seeding: bool) {
     let (contents, made) = three_files(dir.path());
     let (hash, seeder) = (&made.hash, made.seed(None, None));
     let mut world = World::new();
-    let mut h = torrent_window(&mut world, None);
+    let state = tempfile::tempdir().expect("tempdir");
+    let db = state.path().join("queue.sqlite3");
+    let mut h = torrent_window(&mut world, Some(&db));
     add_via_box(
         &mut h,
         &format!(
@@ -447,6 +450,13 @@ fn tick_a_left_out_file(seeding: bool) {
         }
     };
     step_until(&mut h, "two files", with(2));
+    if !seeding {
+        drop(h);
+        let engine = world.engines.pop().expect("engine");
+        assert!(engine.suspend_blocking(std::time::Duration::from_secs(5)));
+        h = torrent_window(&mut world, Some(&db));
+        step_until(&mut h, "two files, restored", with(2));
+    }
     let dest = world.dest.path();
     assert_eq!(landed(dest), ["set/a.bin", "set/sub/c.bin"]);
     let before = seeder.uploaded();

@@ -22,7 +22,7 @@ use crate::protocol::{Checksum, DoneFile, FetchError, ItemOptions, Status};
 /// own folder, its failure as data, and whether its scheme was guessed; 4: its options;
 /// 5: its place in the list (`position`; `NULL`: its key's place); 6: every file it wrote;
 /// 7: a torrent's info hash (`torrent`), which names its working folder.
-pub const SCHEMA_VERSION: i32 = 7;
+pub const SCHEMA_VERSION: i32 = 8;
 /// Progress is written at most this often.
 const SAVE_PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
@@ -63,6 +63,10 @@ pub struct SavedItem {
     /// A torrent's info hash once its run learned it (a web link's only once its `.torrent`
     /// came): a cancel after a restart finds the working folder by it.
     pub torrent: Option<[u8; 20]>,
+    /// A torrent's files as its row lists them (their ticks are its `select-file`): a done
+    /// torrent's left-out files can be ticked after a restart (empty in queues saved before
+    /// schema 8).
+    pub torrent_files: Vec<crate::protocol::TorrentFile>,
 }
 
 /// A change for the writer thread.
@@ -291,7 +295,8 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
             options TEXT,
             position INTEGER,
             files TEXT,
-            torrent TEXT
+            torrent TEXT,
+            torrent_files TEXT
         );",
     )?;
     if version == 1 {
@@ -320,6 +325,9 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
     if (1..7).contains(&version) {
         connection.execute_batch("ALTER TABLE items ADD COLUMN torrent TEXT;")?;
     }
+    if (1..8).contains(&version) {
+        connection.execute_batch("ALTER TABLE items ADD COLUMN torrent_files TEXT;")?;
+    }
     connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     let items = load(&connection)?;
     Ok((connection, items))
@@ -328,7 +336,7 @@ fn open_and_load(path: &Path) -> Result<(Connection, Vec<SavedItem>), Problem> {
 fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     let mut statement = connection.prepare(
         "SELECT key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
-                dest, failure, guessed, options, files, torrent
+                dest, failure, guessed, options, files, torrent, torrent_files
          FROM items ORDER BY COALESCE(position, key), key",
     )?;
     let rows = statement.query_map([], |r| {
@@ -351,6 +359,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
                 r.get::<_, Option<String>>(14)?,
                 r.get::<_, Option<String>>(15)?,
                 r.get::<_, Option<String>>(16)?,
+                r.get::<_, Option<String>>(17)?,
             ),
         ))
     })?;
@@ -358,7 +367,7 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
     for row in rows {
         let (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms, more) =
             row?;
-        let (dest, failure, guessed, options, files, torrent) = more;
+        let (dest, failure, guessed, options, files, torrent, torrent_files) = more;
         let status = serde_json::from_value(serde_json::Value::String(state.clone()))
             .map_err(|_| Problem::BadState(state))?;
         let checksum = |hex: Option<String>| match hex {
@@ -388,6 +397,9 @@ fn load(connection: &Connection) -> Result<Vec<SavedItem>, Problem> {
             guessed: guessed != 0,
             options: options.and_then(|json| serde_json::from_str(&json).ok()),
             torrent: torrent.as_deref().and_then(info_hash),
+            torrent_files: torrent_files
+                .and_then(|json| serde_json::from_str(&json).ok())
+                .unwrap_or_default(),
         });
     }
     Ok(items)
@@ -435,8 +447,9 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
             // An upsert, not a replace: the row keeps its `position`.
             "INSERT INTO items
              (key, text, expect, name, state, bytes, total, path, digest, error, elapsed_ms,
-              dest, failure, guessed, options, files, torrent)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+              dest, failure, guessed, options, files, torrent, torrent_files)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18)
              ON CONFLICT(key) DO UPDATE SET
               text = excluded.text, expect = excluded.expect, name = excluded.name,
               state = excluded.state, bytes = excluded.bytes, total = excluded.total,
@@ -444,7 +457,7 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
               elapsed_ms = excluded.elapsed_ms, dest = excluded.dest,
               failure = excluded.failure, guessed = excluded.guessed,
               options = excluded.options, files = excluded.files,
-              torrent = excluded.torrent",
+              torrent = excluded.torrent, torrent_files = excluded.torrent_files",
         )?
         .execute(params![
             to_i64(item.key),
@@ -470,6 +483,9 @@ fn put(connection: &Connection, item: &SavedItem) -> rusqlite::Result<()> {
                 .then(|| serde_json::to_string(&item.files).ok())
                 .flatten(),
             item.torrent.map(|h| crate::protocol::hex(&h)),
+            (!item.torrent_files.is_empty())
+                .then(|| serde_json::to_string(&item.torrent_files).ok())
+                .flatten(),
         ])?;
     Ok(())
 }

@@ -21,6 +21,7 @@ fn item(key: u64, status: Status) -> SavedItem {
         guessed: false,
         options: None,
         torrent: None,
+        torrent_files: Vec::new(),
     }
 }
 
@@ -71,6 +72,13 @@ fn items_survive_a_reopen_with_their_last_state_and_progress() {
     done.options = Some(options);
     // A torrent's info hash (which names its working folder).
     done.torrent = Some(std::array::from_fn(|i| (i as u8).wrapping_mul(13)));
+    // And its files as its row lists them, for ticking one left out after a restart.
+    done.torrent_files = vec![crate::protocol::TorrentFile {
+        index: 2,
+        path: "set/sub/b.bin".into(),
+        length: 310_000,
+        done: 0,
+    }];
     queue.send(SavedOp::Put(Box::new(done.clone())));
     queue.send(SavedOp::Remove(vec![3]));
     drop(queue); // flushes

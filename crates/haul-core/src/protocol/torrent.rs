@@ -145,7 +145,7 @@ pub struct Swarm {
 
 /// One file of a torrent, as its row lists it for choosing
 /// ([`Event::TorrentFiles`](super::Event::TorrentFiles)).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TorrentFile {
     /// Its number in `select-file` (from 1, in the torrent's order, as aria2 numbers them).
     pub index: usize,
