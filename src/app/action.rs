@@ -412,7 +412,7 @@ impl HaulApp {
             checksum: row.checksum,
         };
         let status = row.status();
-        let seeding = row.swarm.is_some_and(|s| s.seeding);
+        let seeding = row.is_seeding();
         self.model.edit(id, edit);
         self.save(id);
         let more = self.model.row(id).is_some_and(wants_more_files);

@@ -74,9 +74,10 @@ impl HaulApp {
         };
         let rows: Vec<_> = ids.iter().filter_map(|id| self.model.row(*id)).collect();
         let cancelling = matches!(what, Deleting::Cancel(_));
+        // (A seeding torrent's files are done and stay: it loses nothing.)
         let doomed = rows.iter().filter(|r| {
             let cancels = r.status().is_active() || r.status() == Status::Paused;
-            r.state.kept_bytes() > 0 && (!cancelling || cancels)
+            r.state.kept_bytes() > 0 && (!cancelling || cancels) && !r.is_seeding()
         });
         let (parts, bytes) = doomed.fold((0, 0), |(n, b), r| (n + 1, b + r.state.kept_bytes()));
         if rows.is_empty() {

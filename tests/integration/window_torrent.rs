@@ -413,7 +413,7 @@ fn ticking_a_left_out_file_of_a_done_torrent_after_a_restart_fetches_it_beside_t
 
 fn tick_a_left_out_file(seeding: bool) {
     use crate::world::{World, add_via_box, step_until, steps};
-    use egui_kittest::kittest::Queryable as _;
+    use egui_kittest::kittest::{NodeT as _, Queryable as _};
     use haul::app::HaulApp;
     use haul::protocol::Status;
     use haul_testkit::torrent::{have_peers, landed};
@@ -496,6 +496,13 @@ fn tick_a_left_out_file(seeding: bool) {
             h.query_by_label_contains("↑ ").is_some(),
             "the upload speed"
         );
+        // Its menu cannot cancel it (nothing to delete; Stop ends it).
+        h.query_all_by_label("…").next().expect("its menu").click();
+        steps(&mut h, 3);
+        let cancel = h.get_by_label("Cancel…");
+        assert!(cancel.accesskit_node().is_disabled(), "Cancel… in the menu");
+        h.key_press(eframe::egui::Key::Escape);
+        steps(&mut h, 3);
         h.query_all_by_label("Stop")
             .next()
             .expect("Stop (seeding)")

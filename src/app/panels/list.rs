@@ -350,7 +350,7 @@ fn row_cells(
 ) {
     let (speed, eta) = match &row.state {
         // Seeding: what it sends (nothing is left to fetch).
-        State::Running { .. } if row.swarm.is_some_and(|s| s.seeding) => (
+        State::Running { .. } if row.is_seeding() => (
             format!("↑ {}", tr.rate(row.swarm.map_or(0, |s| s.up_speed) as f64)),
             String::new(),
         ),
@@ -501,7 +501,8 @@ pub(super) fn row_buttons(
     // A torrent seeding from its files in place: they are complete, so its buttons are
     // "Stop seeding" (it ends done; a pause would say it can go on) and "Show in folder"
     // (Cancel would offer to delete what stays).
-    let seeding = (status.is_active() && row.swarm.is_some_and(|s| s.seeding))
+    let seeding = row
+        .is_seeding()
         .then(|| {
             row.published_folder
                 .as_deref()

@@ -100,7 +100,9 @@ pub(super) fn menu_items(
     move_menu(ui, tr, rows, model, &mut picked);
     rate_menu(ui, tr, rows, &mut picked);
     ui.separator();
-    let cancellable = ids(&|r| r.status().is_active() || r.status() == Status::Paused);
+    // (Not a seeding torrent: its files are done; Stop ends it.)
+    let cancellable =
+        ids(&|r| (r.status().is_active() && !r.is_seeding()) || r.status() == Status::Paused);
     item(
         ui,
         T::Cancel,

@@ -280,6 +280,12 @@ impl Entry {
         self.state.error()
     }
 
+    /// A torrent seeding from its published files: nothing is left to fetch, and stopping it
+    /// (or cancelling it) deletes nothing a person has; it ends done.
+    pub fn is_seeding(&self) -> bool {
+        self.status().is_active() && self.swarm.is_some_and(|s| s.seeding)
+    }
+
     /// Every file a done download wrote; empty until then.
     pub fn files(&self) -> &[DoneFile] {
         self.state.files()
