@@ -183,7 +183,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentMetadata, "正在获取元数据…"),
     (T::TorrentPeers, "{peers} 个节点，{seeds} 个做种"),
     (T::TorrentSeeding, "做种中 · 分享率 {ratio}"),
-    (T::StopSeeding, "停止做种"),
+    (T::StopSeeding, "停止"),
     (
         T::StopSeedingHint,
         "停止做种：文件已完整，留在原处；任务标记为完成",

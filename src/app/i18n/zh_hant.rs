@@ -184,7 +184,7 @@ pub(super) const CATALOG: &[(T, &str)] = &[
     (T::TorrentMetadata, "正在取得中繼資料…"),
     (T::TorrentPeers, "{peers} 個節點，{seeds} 個做種"),
     (T::TorrentSeeding, "做種中 · 分享率 {ratio}"),
-    (T::StopSeeding, "停止做種"),
+    (T::StopSeeding, "停止"),
     (
         T::StopSeedingHint,
         "停止做種：檔案已完整，留在原處；任務標記為完成",
