@@ -496,6 +496,9 @@ fn tick_a_left_out_file(seeding: bool) {
             h.query_by_label_contains("↑ ").is_some(),
             "the upload speed"
         );
+        // Nor does the summary count the seconds before it began seeding as its speed now.
+        let now = std::time::Instant::now();
+        assert_eq!(h.state().model().current_speed(now), Some(0.0));
         // Its menu cannot cancel it (nothing to delete; Stop ends it).
         h.query_all_by_label("…").next().expect("its menu").click();
         steps(&mut h, 3);

@@ -229,7 +229,14 @@ impl Model {
     /// The download speed right now (bytes/s): bytes received by all items over the last few
     /// seconds; `None` until there is enough to tell, zero when nothing is working.
     pub fn current_speed(&self, now: Instant) -> Option<f64> {
-        if self.working() == 0 {
+        // Nothing working, or only torrents seeding (they fetch nothing: the last seconds'
+        // figure is not "now").
+        let fetching = self
+            .working_rows
+            .iter()
+            .filter_map(|gid| self.session.entry(*gid))
+            .any(|row| !row.is_seeding());
+        if self.working() == 0 || !fetching {
             return Some(0.0);
         }
         self.received_speed.bytes_per_sec(now)

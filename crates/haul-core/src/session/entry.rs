@@ -302,7 +302,8 @@ impl Entry {
     /// running).
     pub fn bytes_per_sec(&self, now: Instant) -> u64 {
         match &self.state {
-            State::Running { speed, .. } if !self.removed => {
+            // (Seeding: nothing is fetched; what arrived last is not "now".)
+            State::Running { speed, .. } if !self.removed && !self.is_seeding() => {
                 speed.bytes_per_sec(now).unwrap_or(0.0) as u64
             }
             _ => 0,

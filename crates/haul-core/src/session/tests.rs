@@ -173,9 +173,9 @@ fn a_streams_eta_comes_from_its_segments() {
 }
 
 /// With nothing left to fetch (a torrent seeding, its bytes all there) there is no time left
-/// to tell: not "0 ms" while the recent speed is still above zero.
+/// to tell: not "0 ms" while the recent speed is still above zero; seeding, no speed either.
 #[test]
-fn nothing_left_has_no_eta() {
+fn nothing_left_has_no_eta_and_seeding_no_speed() {
     let mut s = Session::new(1);
     let (gid, _) = s.add(
         new("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567"),
@@ -203,6 +203,19 @@ fn nothing_left_has_no_eta() {
     let entry = s.entry(gid).expect("the row");
     assert!(entry.bytes_per_sec(now) > 0, "still a recent speed");
     assert_eq!(entry.eta(now), None);
+    // Seeding: it fetches nothing now (the summary's speed said the last seconds' 255 KiB/s).
+    let swarm = crate::protocol::Swarm {
+        seeding: true,
+        ..Default::default()
+    };
+    s.apply(
+        Event::Swarm {
+            id: JobId(1),
+            swarm,
+        },
+        now,
+    );
+    assert_eq!(s.entry(gid).map(|e| e.bytes_per_sec(now)), Some(0));
 }
 
 /// A magnet row is named by its `dn` (display name) until the metadata names the torrent, as
