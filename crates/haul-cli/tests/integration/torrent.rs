@@ -49,6 +49,26 @@ pub(crate) fn seeded_file(
     (body, made.hash, seeder)
 }
 
+/// haul-cli run with `args`, killed (SIGKILL) once `seeder` has sent it `bytes`: what the
+/// seeder had sent by then.
+#[cfg(unix)]
+fn killed_once_sent(args: &[String], seeder: &Seeder, bytes: u64) -> u64 {
+    let mut child = std::process::Command::new(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seeder.uploaded() < bytes {
+        assert!(Instant::now() < deadline, "the seeder sent too little");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    seeder.uploaded()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_magnet_with_a_peer_hint_gets_its_metadata_and_file_from_the_peer() {
     if !have_peers() {
@@ -316,20 +336,7 @@ async fn kill_9_then_the_same_command_fetches_no_verified_piece_twice() {
     let mut args = common(&dest);
     args.push(seeder.magnet(&hash));
     let work = dest.join(format!(".haul-torrent-{hash}"));
-    let mut child = std::process::Command::new(BIN)
-        .args(&args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while seeder.uploaded() < 2_000_000 {
-        assert!(Instant::now() < deadline, "the seeder sent too little");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().expect("kill -9");
-    child.wait().expect("reaped");
-    let before = seeder.uploaded();
+    let before = killed_once_sent(&args, &seeder, 2_000_000);
     assert!(before < size as u64, "killed mid-way: {before}");
     assert!(
         work.is_dir(),
@@ -385,20 +392,7 @@ async fn the_bytes_of_a_file_left_out_are_kept_when_the_torrent_completes() {
         args.push(seeder.magnet(&hash));
         args
     };
-    let mut child = std::process::Command::new(BIN)
-        .args(with(None))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while seeder.uploaded() < 2_000_000 {
-        assert!(Instant::now() < deadline, "the seeder sent too little");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().expect("kill -9");
-    child.wait().expect("reaped");
-    let at_kill = seeder.uploaded();
+    let at_kill = killed_once_sent(&with(None), &seeder, 2_000_000);
 
     // Only small.bin now (big.bin is file 1): done, and big.bin's bytes are still there.
     let output = run(with(Some("2")), None).await;
