@@ -214,22 +214,23 @@ pub fn frame_hashes(path: &Path, which: &str) -> Vec<String> {
 
 /// The duration in seconds ffprobe reads from `path`'s container.
 pub fn duration(path: &Path) -> f64 {
+    format_seconds(path, "duration")
+}
+
+/// A time in seconds of `path`'s container as ffprobe reads it: its `format=ENTRY`
+/// (`duration`, `start_time`: when its first frame is shown).
+pub fn format_seconds(path: &Path, entry: &str) -> f64 {
     let output = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration",
-            "-of",
-            "csv=p=0",
-        ])
+        .args(["-v", "error", "-show_entries"])
+        .arg(format!("format={entry}"))
+        .args(["-of", "csv=p=0"])
         .arg(path)
         .output()
         .expect("run ffprobe");
     String::from_utf8_lossy(&output.stdout)
         .trim()
         .parse()
-        .unwrap_or_else(|_| panic!("no duration for {}: {output:?}", path.display()))
+        .unwrap_or_else(|_| panic!("no {entry} for {}: {output:?}", path.display()))
 }
 
 /// A static file server on 127.0.0.1 for a folder.

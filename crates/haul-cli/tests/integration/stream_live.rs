@@ -152,7 +152,10 @@ async fn a_live_stream_with_separate_audio_is_recorded_with_its_audio_and_subtit
         assert!(folder.join(name).exists(), "{name}");
     }
     // Each video segment's first PTS (90 kHz), as ffprobe reads it.
-    let pts = |i: usize| (start_time(&folder.join(format!("hi_{i:03}.ts"))) * 90_000.0).round();
+    let pts = |i: usize| {
+        (media::format_seconds(&folder.join(format!("hi_{i:03}.ts")), "start_time") * 90_000.0)
+            .round()
+    };
     let pts: Vec<i64> = (0..11).map(|i| pts(i) as i64).collect();
     for (i, at) in pts.iter().enumerate() {
         let segment = format!(
@@ -209,24 +212,4 @@ async fn a_live_stream_with_separate_audio_is_recorded_with_its_audio_and_subtit
         recorded_from(&path, which, &asked, &root);
     }
     assert!(media::duration(&path) >= 3.0);
-}
-
-/// When the first frame of `path` is shown, in seconds (ffprobe's `start_time`).
-fn start_time(path: &Path) -> f64 {
-    let output = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=start_time",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
-        .output()
-        .expect("run ffprobe");
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .expect("a start time")
 }
