@@ -112,32 +112,37 @@ fn reposition_sends_the_queue_order() {
     assert_ne!(a, b);
 }
 
+/// A row for `text` running at 1 MB a second for two seconds (its size `total`): its gid, and
+/// the time then.
+fn a_megabyte_a_second(s: &mut Session, text: &str, total: Option<u64>) -> (u64, Instant) {
+    let (gid, _) = s.add(new(text), JobId(1));
+    let t0 = Instant::now();
+    s.apply(Event::Connecting { id: JobId(1) }, t0);
+    let started = Event::Started {
+        id: JobId(1),
+        name: "a".into(),
+        total,
+        done: 0,
+        resumable: true,
+    };
+    s.apply(started, t0);
+    for i in 1..=8u64 {
+        let progress = Event::Progress {
+            id: JobId(1),
+            done: i * 250_000,
+            total,
+        };
+        s.apply(progress, t0 + Duration::from_millis(i * 250));
+    }
+    (gid, t0 + Duration::from_secs(2))
+}
+
 /// A video stream's size is known only at its end: its row's ETA is guessed from its bytes per
 /// segment so far (1 of 4 segments in 2 MB: about 6 MB to go).
 #[test]
 fn a_streams_eta_comes_from_its_segments() {
     let mut s = Session::new(1);
-    let (gid, _) = s.add(new("https://h/v/index.m3u8"), JobId(1));
-    let t0 = Instant::now();
-    s.apply(Event::Connecting { id: JobId(1) }, t0);
-    let started = Event::Started {
-        id: JobId(1),
-        name: "index.mp4".into(),
-        total: None,
-        done: 0,
-        resumable: true,
-    };
-    s.apply(started, t0);
-    // 1 MB a second for two seconds.
-    for i in 1..=8u64 {
-        let progress = Event::Progress {
-            id: JobId(1),
-            done: i * 250_000,
-            total: None,
-        };
-        s.apply(progress, t0 + Duration::from_millis(i * 250));
-    }
-    let now = t0 + Duration::from_secs(2);
+    let (gid, now) = a_megabyte_a_second(&mut s, "https://h/v/index.m3u8", None);
     assert_eq!(
         s.entry(gid).and_then(|e| e.eta(now)),
         None,
@@ -177,29 +182,8 @@ fn a_streams_eta_comes_from_its_segments() {
 #[test]
 fn nothing_left_has_no_eta_and_seeding_no_speed() {
     let mut s = Session::new(1);
-    let (gid, _) = s.add(
-        new("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567"),
-        JobId(1),
-    );
-    let t0 = Instant::now();
-    s.apply(Event::Connecting { id: JobId(1) }, t0);
-    let started = Event::Started {
-        id: JobId(1),
-        name: "set".into(),
-        total: Some(2_000_000),
-        done: 0,
-        resumable: true,
-    };
-    s.apply(started, t0);
-    for i in 1..=8u64 {
-        let progress = Event::Progress {
-            id: JobId(1),
-            done: i * 250_000,
-            total: Some(2_000_000),
-        };
-        s.apply(progress, t0 + Duration::from_millis(i * 250));
-    }
-    let now = t0 + Duration::from_secs(2);
+    let magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567";
+    let (gid, now) = a_megabyte_a_second(&mut s, magnet, Some(2_000_000));
     let entry = s.entry(gid).expect("the row");
     assert!(entry.bytes_per_sec(now) > 0, "still a recent speed");
     assert_eq!(entry.eta(now), None);
