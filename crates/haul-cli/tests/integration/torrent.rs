@@ -407,6 +407,17 @@ async fn the_bytes_of_a_file_left_out_are_kept_when_the_torrent_completes() {
         files_under(&dest)
     );
 
+    // The same command again: skipped, and what was kept stays (a skip is no reason to
+    // forget where small.bin went, or big.bin's bytes).
+    let output = run(with(Some("2")), None).await;
+    let (items, _) = json_lines(&output);
+    assert_eq!(items[0]["status"], "skipped", "{items:?}");
+    assert!(
+        work.join("published.json").is_file(),
+        "{:?}",
+        files_under(&dest)
+    );
+
     // big.bin chosen again: only the rest of it comes (plus what was in flight at the kill),
     // into the same folder, beside small.bin, which is taken where it is (not fetched again,
     // no `pair (1)`).

@@ -245,12 +245,12 @@ async fn run(
         // it keeps the record of what was published (a later run with more files chosen puts
         // them beside those) and the verified bytes of those left out (a file unticked after
         // it had started, as qBittorrent keeps them: ticked again, it goes on from them).
-        // Cancelled or skipped: the bytes are not wanted. Nothing verified and nothing
-        // published: nothing to keep. Otherwise its verified pieces are kept for the next run.
+        // Cancelled: the bytes are not wanted. Nothing verified and nothing published:
+        // nothing to keep. Otherwise its verified pieces are kept for the next run.
+        // Skipped (every chosen file already there): as done.
         let kept = shared.received.load(Ordering::Relaxed);
-        let skipped = matches!(result, Err(Stop::Exists(_)));
-        let remove = (result.is_ok() && layout.all_published())
-            || skipped
+        let ended = matches!(result, Ok(_) | Err(Stop::Exists(_)));
+        let remove = (ended && layout.all_published())
             || job.cancelled()
             || (kept == 0 && !layout.has_record());
         if remove {
