@@ -3,11 +3,11 @@
 //! Owns: [`Action`] (a `#[must_use]` command collected while drawing and applied once at the
 //! end of the frame, as egui_demo_app does), what acts on rows — pause, resume, retry, cancel
 //! and remove, each on one row or the selection (the questions asked before a person's bytes
-//! are lost are `asking`'s), keys that belong to the whole window, and the quit question.
+//! are lost are `asking`'s; running rows again is `rerun`'s), keys that belong to the whole
+//! window, and the quit question.
 //! Must not touch: drawing, the disk (folder walks and dialogs go to the desktop wing).
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use eframe::egui;
 
@@ -17,7 +17,7 @@ use super::panels::options::{FormFor, OptionsForm};
 use super::{HaulApp, absolute};
 use crate::desktop::Candidate;
 use crate::desktop::saved_queue::SavedOp;
-use crate::protocol::{Command, ItemOptions, JobId, Status};
+use crate::protocol::{Command, JobId, Status};
 
 /// What drawing asks for; applied once per frame, after drawing.
 #[derive(Debug, Clone, PartialEq)]
@@ -390,46 +390,6 @@ impl HaulApp {
         }
     }
 
-    /// A choice made in a row's details (a stream's variant: its `quality` option; a torrent's
-    /// files: its `select-file`): the row takes the changed options and starts again with them
-    /// (a running or queued one — a torrent seeding too — is paused first and goes on at once;
-    /// a done torrent with a file ticked that it does not have starts at once, its files taken
-    /// where they are; a paused or failed one waits for Resume or Retry).
-    fn rerun_with(&mut self, id: JobId, change: impl FnOnce(&mut ItemOptions)) {
-        let Some(row) = self.model.row(id) else {
-            return;
-        };
-        let Some(source) = row.source.clone() else {
-            return;
-        };
-        let mut options = (*row.options).clone();
-        change(&mut options);
-        let edit = Edit {
-            uri: row.uri.clone(),
-            source,
-            options,
-            dest: row.dest.clone(),
-            checksum: row.checksum,
-        };
-        let status = row.status();
-        let seeding = row.is_seeding();
-        self.model.edit(id, edit);
-        self.save(id);
-        let more = self.model.row(id).is_some_and(wants_more_files);
-        if seeding && !more {
-            // Fewer files of a seeding torrent: it goes on seeding; the choice is its next
-            // run's.
-        } else if matches!(
-            status,
-            Status::Queued | Status::Connecting | Status::Running
-        ) {
-            self.resume_after_pause.insert(id);
-            self.engine.send(Command::Pause(id));
-        } else if status == Status::Done && more {
-            self.rerun_rows(&[id]);
-        }
-    }
-
     /// The options form's Add (new rows, one per address) or Apply (the row takes them for its
     /// next run: a queued one is paused first and goes on at once; a paused or failed one
     /// waits for Resume or Retry).
@@ -547,42 +507,6 @@ impl HaulApp {
             .collect()
     }
 
-    /// Resumes paused rows and retries failed, timed-out or cancelled ones, each in its own
-    /// folder and from the bytes it kept.
-    pub(super) fn resume_rows(&mut self, ids: &[JobId]) {
-        self.run_rows_again(ids, false);
-    }
-
-    /// As [`resume_rows`](Self::resume_rows), done rows too: rows whose new options ask for
-    /// more than they have (a torrent with more files ticked).
-    pub(super) fn rerun_rows(&mut self, ids: &[JobId]) {
-        self.run_rows_again(ids, true);
-    }
-
-    fn run_rows_again(&mut self, ids: &[JobId], done: bool) {
-        let now = Instant::now();
-        let mut resumed = false;
-        for &id in ids {
-            if let Some(row) = self.model.row(id) {
-                self.desk.resumed_by_hand(row.gid);
-            }
-            let new_id = self.engine.next_id();
-            let submit = if done {
-                self.model.rerun(id, new_id, now)
-            } else {
-                self.model.retry(id, new_id, now)
-            };
-            if let Some(submit) = submit {
-                self.save(new_id);
-                self.engine.send(submit);
-                resumed = true;
-            }
-        }
-        if resumed {
-            self.send_queue_order();
-        }
-    }
-
     pub(super) fn forget_saved(&self, keys: Vec<u64>) {
         if let Some(queue) = &self.queue
             && !keys.is_empty()
@@ -590,14 +514,4 @@ impl HaulApp {
             queue.send(SavedOp::Remove(keys));
         }
     }
-}
-
-/// Whether a torrent row's chosen files (its `select-file`, or all) include one it does not
-/// have whole.
-fn wants_more_files(row: &crate::app::model::Entry) -> bool {
-    let select = row.options.torrent.select.as_ref();
-    row.torrent_files
-        .iter()
-        .filter(|f| select.is_none_or(|s| s.contains(&f.index)))
-        .any(|f| f.done < f.length)
 }

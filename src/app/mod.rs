@@ -32,6 +32,7 @@ mod logic;
 pub mod model;
 mod order;
 mod panels;
+mod rerun;
 mod rpc;
 pub mod saved;
 pub mod schedule;

@@ -25,7 +25,7 @@ pub struct ItemReport {
     pub path: Option<String>,
     pub bytes: u64,
     /// The length of the file written (a video stream's merged file differs from the bytes
-    /// received).
+    /// received); a torrent folder's files together.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,7 +75,12 @@ impl ItemReport {
             status: outcome.status(),
             path,
             bytes,
-            size: outcome.files().first().map(|f| f.length),
+            // The file at `path`: a torrent's folder holds all its files.
+            size: if folder {
+                haul_core::protocol::written(outcome.files())
+            } else {
+                outcome.files().first().map(|f| f.length)
+            },
             sha256,
             files,
             elapsed_ms: millis(elapsed),

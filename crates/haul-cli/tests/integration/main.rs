@@ -23,7 +23,10 @@
 //!   names, failures.
 //! - `torrent_rpc`: a torrent over the RPC: added in base64 with `select-file`, every file
 //!   with its index, progress and choice, its pieces, paused and resumed, the overall limit.
-//! - `torrent_web`: web links to torrents (by name, by type) and a peer sending corrupt pieces.
+//! - `torrent_again`: a torrent run again into its folder: files a killed run moved taken
+//!   where they are; a link in its folder leads no write out of the destination.
+//! - `torrent_web`: web links to torrents (by name, by type), a peer sending corrupt pieces,
+//!   and Haul itself as the seeder.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.
 //! - `browser_host`: `--install-browser-host` and `--uninstall-browser-host` in a fresh home.
 
@@ -39,6 +42,7 @@ mod stream;
 mod stream_again;
 mod stream_live;
 mod torrent;
+mod torrent_again;
 mod torrent_rpc;
 mod torrent_web;
 mod wild_race;

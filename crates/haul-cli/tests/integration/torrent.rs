@@ -130,6 +130,8 @@ async fn a_torrent_file_of_many_files_lands_byte_exact_and_select_file_fetches_o
     );
     // The item is the folder it made, not its first file.
     assert_eq!(items[0]["path"], dest.join("set").display().to_string());
+    let size = (a.len() + b.len() + c.len()) as u64;
+    assert_eq!(items[0]["size"], size, "the folder's files together");
     assert!(items[0].get("sha256").is_none(), "{items:?}");
     assert_eq!(
         files_under(&dest),
@@ -252,6 +254,27 @@ async fn hostile_names_in_a_torrent_land_sanitised_inside_its_folder() {
         .collect();
     sizes.sort_unstable();
     assert_eq!(sizes, (1..=7).map(|s| 20_000 + s).collect::<Vec<u64>>());
+}
+
+/// `--select-file` naming a file the torrent does not have fails saying so in the person's
+/// numbers (librqbit's own words numbered files from 0: "file id 1 is out of range").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn select_file_beyond_the_torrents_files_says_so_in_its_numbers() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, hash, seeder) = seeded_file(dir.path(), "one.bin", 50_000, 3, None);
+    let mut args = common(&dir.path().join("out"));
+    args.extend([s("--select-file"), s("2"), seeder.magnet(&hash)]);
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let (items, _) = json_lines(&output);
+    let error = items[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("select-file names file 2") && error.contains("numbered from 1"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

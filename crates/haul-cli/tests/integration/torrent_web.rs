@@ -1,7 +1,8 @@
 //! Torrents reached through web links, and a peer that lies, against real peers on 127.0.0.1
 //! (aria2c seeders, the testkit's tracker): a web link to a `.torrent`, by its name or by its
 //! reply's type, is followed as a torrent unless `--follow-torrent false`; pieces a peer sends
-//! corrupt never reach the file, and alone it never makes a torrent done.
+//! corrupt never reach the file, and alone it never makes a torrent done. And Haul itself as
+//! the seeder (librqbit sends at once): what a download from it reports as already on disk.
 
 use crate::cli::{json_lines, run, s};
 use crate::support::torrent::{Seeder, Tracker, files_under, have_peers, make_torrent};
@@ -157,4 +158,64 @@ async fn corrupt_pieces_from_a_peer_never_reach_the_file() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(std::fs::read(dest.join("c.bin")).expect("file") == body);
     drop(liar);
+}
+
+/// Fetched from a Haul that seeds (its pieces come at once), nothing counts as already on
+/// disk in a new folder: pieces that arrived before the torrent's first look at its figures
+/// were counted as kept ("880.9 KiB were already on disk" for an empty folder).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_counts_as_already_on_disk_in_a_new_folder() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, hash, seeder) =
+        crate::torrent::seeded_file(dir.path(), "fast.bin", 12_000_000, 5, None);
+    // A first haul-cli fetches it from aria2c and seeds it for a minute on its own port.
+    let port = crate::support::tools::free_port();
+    let first = [
+        s("-o"),
+        dir.path().join("first").display().to_string(),
+        s("--enable-dht"),
+        s("false"),
+        s("--seed-time"),
+        s("1"),
+        s("--seed-ratio"),
+        s("0"),
+        s("--listen-port"),
+        port.to_string(),
+        seeder.magnet(&hash),
+    ];
+    let mut haul = std::process::Command::new(crate::cli::BIN)
+        .args(&first)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !dir.path().join("first/fast.bin").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    drop(seeder);
+    // The second, as a person reads it (no --json), from the first alone.
+    let mut again: Vec<String> = common(&dir.path().join("again"))
+        .into_iter()
+        .skip(1)
+        .collect();
+    again.push(format!("magnet:?xt=urn:btih:{hash}&x.pe=127.0.0.1:{port}"));
+    let output = run(again, None).await;
+    let _ = haul.kill();
+    let _ = haul.wait();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.contains("1 done"), "{said}");
+    assert!(!said.contains("already on disk"), "{said}");
 }

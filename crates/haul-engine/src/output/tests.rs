@@ -226,3 +226,33 @@ fn a_part_takes_a_whole_file_another_program_wrote() -> Result<(), FetchError> {
     assert!(made.exists(), "left as it was");
     Ok(())
 }
+
+/// A path stays inside the destination only through real folders: a link a person or
+/// program put there (to a folder, or as the file itself) leads out, and is refused; the
+/// destination itself may be a link.
+#[cfg(all(unix, feature = "torrent"))]
+#[test]
+fn a_link_inside_the_destination_leads_out_of_it() {
+    use std::os::unix::fs::symlink;
+    let root = tempfile::tempdir().expect("tempdir");
+    let outside = root.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    let real = root.path().join("real");
+    std::fs::create_dir_all(real.join("set/sub")).expect("dest");
+    let dest = root.path().join("dest");
+    symlink(&real, &dest).expect("the destination a link");
+    let inside = |p: &str| super::tree::inside(&dest, &dest.join(p));
+    assert!(inside("set/sub/c.bin"), "real folders, nothing there yet");
+    assert!(inside("new/deeper/c.bin"), "folders to be made");
+    symlink(&outside, real.join("set/linked")).expect("a folder link");
+    assert!(!inside("set/linked/c.bin"));
+    symlink(outside.join("x.bin"), real.join("set/sub/x.bin")).expect("a file link");
+    assert!(!inside("set/sub/x.bin"));
+    std::fs::write(real.join("set/file"), b"x").expect("a file");
+    assert!(!inside("set/file/c.bin"), "a file where a folder must be");
+    assert!(
+        !super::tree::inside(&dest, &root.path().join("x")),
+        "not below"
+    );
+    assert!(!inside("set/../../x"), "no climbing");
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::naming::take_free;
 use super::sys;
 use crate::names::Names;
-use crate::protocol::FetchError;
+use crate::protocol::{DiskProblem, FetchError};
 
 /// The first free variant of `base` in `dest` (`base`, `base (1)`…), taken: a folder is
 /// created there (exclusively: one that appears meanwhile is passed over); a file's name is
@@ -44,6 +44,41 @@ pub(crate) fn take_top(
                 return Err(super::write_error(&path, &e));
             }
         }
+    }
+}
+
+/// Whether `path` stays inside `dest` on disk: below it by name, and every folder on the way
+/// that is there a real folder, not a link (one a person or program put in the destination
+/// would lead out of it); `path` itself, when there, not a link either. `dest` itself may be
+/// a link (a Downloads folder on another disk).
+pub(crate) fn inside(dest: &Path, path: &Path) -> bool {
+    let Ok(below) = path.strip_prefix(dest) else {
+        return false;
+    };
+    let mut at = dest.to_path_buf();
+    let mut parts = below.components().peekable();
+    while let Some(part) = parts.next() {
+        if !matches!(part, std::path::Component::Normal(_)) {
+            return false;
+        }
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Err(_) => return true, // nothing there yet: nothing below it either
+            Ok(m) if m.file_type().is_symlink() => return false,
+            Ok(m) if parts.peek().is_some() && !m.is_dir() => return false,
+            Ok(_) => {}
+        }
+    }
+    true
+}
+
+/// The error for a path that would lead out of the destination ([`inside`]).
+pub(crate) fn outside(path: &Path) -> FetchError {
+    FetchError::Write {
+        path: path.to_path_buf(),
+        message: "a link on the way leads out of the destination; nothing is written there"
+            .to_owned(),
+        problem: DiskProblem::NotAFolder,
     }
 }
 

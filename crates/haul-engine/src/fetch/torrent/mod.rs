@@ -292,6 +292,20 @@ fn add_error(e: &anyhow::Error) -> FetchError {
              answer ({text})"
         ));
     }
+    // librqbit numbers files from 0; select-file from 1.
+    if let Some(id) = text
+        .split("file id ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        && text.contains("out of range")
+    {
+        return FetchError::Torrent(format!(
+            "select-file names file {}, which this torrent does not have (--show-files lists \
+             its files, numbered from 1)",
+            id + 1
+        ));
+    }
     if text.contains("decoding torrent") || text.contains("path traversal") {
         return FetchError::Torrent(format!("not a valid .torrent file: {text}"));
     }
@@ -374,14 +388,21 @@ async fn follow(
                 return Err(Stop::Exists(there));
             }
             let (done, total) = chosen_bytes(&stats, layout.as_deref(), handle.only_files());
+            // What was there before this run (kept pieces, files in place), not what peers
+            // sent since it went live (on loopback, much of a small torrent by now).
+            let fetched = stats
+                .live
+                .as_ref()
+                .map_or(0, |l| l.snapshot.downloaded_and_checked_bytes);
+            let kept = done.saturating_sub(fetched);
             // The top it publishes into: an earlier run's (`name (1)`), else its own name.
             let name = layout.map_or_else(String::new, |l| {
                 l.placed()
                     .and_then(Path::file_name)
                     .map_or_else(|| l.top.clone(), |n| n.to_string_lossy().into_owned())
             });
-            shared.received.store(done, Ordering::Relaxed);
-            fits(job, Some(total), done).await?;
+            shared.received.store(kept, Ordering::Relaxed);
+            fits(job, Some(total), kept).await?;
             started(job, shared, (name, Some(total)), true);
         }
         let layout = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();

@@ -65,10 +65,31 @@ struct Record {
 }
 
 impl Record {
-    /// The record in `work`, when there is one (a damaged one is no record).
-    fn read(work: &Path) -> Option<Record> {
-        let text = std::fs::read(work.join(PUBLISHED)).ok()?;
+    /// The record in `work`, when there is one: a file, not a link, in a real folder of the
+    /// destination (a damaged one is no record).
+    fn read(dest: &Path, work: &Path) -> Option<Record> {
+        let path = work.join(PUBLISHED);
+        let file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        if !file || !tree::inside(dest, &path) {
+            return None;
+        }
+        let text = std::fs::read(&path).ok()?;
         serde_json::from_slice(&text).ok()
+    }
+}
+
+/// Where `entry` goes in the item's `top` (the folder a torrent of many files made, or a
+/// single file's own path).
+fn final_path(folder: bool, top_name: &str, top: &Path, entry: &Entry) -> PathBuf {
+    if folder {
+        top.join(
+            entry
+                .relative
+                .strip_prefix(top_name)
+                .unwrap_or(&entry.relative),
+        )
+    } else {
+        top.to_path_buf()
     }
 }
 
@@ -135,20 +156,33 @@ impl Layout {
             })
             .collect();
         let mut paths: Vec<PathBuf> = entries.iter().map(|e| work.join(&e.relative)).collect();
-        let record = Record::read(&work).filter(|r| plain(&r.top));
+        let record = Record::read(dest, &work).filter(|r| plain(&r.top));
         let placed = record.as_ref().map(|r| dest.join(&r.top)).filter(|top| {
-            std::fs::symlink_metadata(top)
-                .is_ok_and(|m| if folder { m.is_dir() } else { m.is_file() })
+            tree::inside(dest, top)
+                && std::fs::symlink_metadata(top)
+                    .is_ok_and(|m| if folder { m.is_dir() } else { m.is_file() })
         });
-        if let (Some(record), Some(_)) = (&record, &placed) {
-            for (i, path) in &record.files {
-                let (Some(entry), Some(slot)) = (entries.get(*i), paths.get_mut(*i)) else {
-                    continue;
+        if let (Some(record), Some(placed)) = (&record, &placed) {
+            // Each file where the record says (a `name (1)` beside someone's file), else where
+            // it goes in the top (a run killed while it moved files had not recorded them):
+            // there, inside the top, at its length (librqbit then checks its pieces).
+            for (i, (entry, slot)) in entries.iter().zip(paths.iter_mut()).enumerate() {
+                let recorded = record
+                    .files
+                    .iter()
+                    .find(|(at, path)| *at == i && plain(path))
+                    .map(|(_, path)| dest.join(path));
+                let fits = |there: &Path| {
+                    there.starts_with(placed)
+                        && tree::inside(dest, there)
+                        && std::fs::symlink_metadata(there)
+                            .is_ok_and(|m| m.is_file() && m.len() == entry.length)
                 };
-                let there = dest.join(path);
-                let fits = std::fs::symlink_metadata(&there)
-                    .is_ok_and(|m| m.is_file() && m.len() == entry.length);
-                if !entry.padding && plain(path) && fits {
+                let there = recorded
+                    .into_iter()
+                    .chain([final_path(folder, &top, placed, entry)])
+                    .find(|there| fits(there));
+                if let (false, Some(there)) = (entry.padding, there) {
                     *slot = there;
                 }
             }
@@ -239,18 +273,9 @@ impl Layout {
         chosen: &[usize],
         top: &Path,
     ) -> Result<Vec<PathBuf>, crate::protocol::FetchError> {
-        let final_path = |entry: &Entry| {
-            if self.folder {
-                top.join(
-                    entry
-                        .relative
-                        .strip_prefix(&self.top)
-                        .unwrap_or(&entry.relative),
-                )
-            } else {
-                top.to_path_buf()
-            }
-        };
+        // Where the files go is known before any moves (a run killed among them finds the
+        // moved ones by it).
+        self.record(top);
         let mut held: Vec<MutexGuard<'_, Option<File>>> = self
             .handles
             .iter()
@@ -269,7 +294,11 @@ impl Layout {
             if let Some(file) = handle.take() {
                 let _ = file.sync_all();
             }
-            let to = tree::move_file_free(&from, &final_path(entry))?;
+            let to = final_path(self.folder, &self.top, top, entry);
+            if !tree::inside(&self.dest, &to) {
+                return Err(tree::outside(&to));
+            }
+            let to = tree::move_file_free(&from, &to)?;
             if let Some(slot) = self
                 .paths
                 .write()
@@ -302,10 +331,22 @@ impl Layout {
             top: top.to_path_buf(),
             files,
         };
+        // Written aside and renamed over (a link standing there is replaced, never followed).
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(&self.work)?;
+            if !tree::inside(&self.dest, &self.work.join(PUBLISHED)) {
+                return Err(std::io::Error::other("the working folder is a link"));
+            }
             let text = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
-            std::fs::write(self.work.join(PUBLISHED), text)
+            let aside = self.work.join(format!("{PUBLISHED}.new"));
+            let _ = std::fs::remove_file(&aside);
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&aside)?;
+            std::io::Write::write_all(&mut file, &text)?;
+            drop(file);
+            std::fs::rename(&aside, self.work.join(PUBLISHED))
         };
         if let Err(e) = write() {
             tracing::warn!(folder = %self.work.display(), error = %e, "could not record the published files");
@@ -323,6 +364,10 @@ impl Layout {
         let mut handle = handle.lock().unwrap_or_else(PoisonError::into_inner);
         if handle.is_none() {
             let path = self.path(i).context("no such file")?;
+            // Every folder on the way a real one of the destination, not a link out of it.
+            if !tree::inside(&self.dest, &path) {
+                anyhow::bail!("{} is not inside the destination (a link)", path.display());
+            }
             if create && let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
