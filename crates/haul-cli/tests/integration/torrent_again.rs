@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::cli::{json_lines, run, s};
+use crate::cli::{run, s};
 use crate::support::torrent::{content, have_peers, landed};
 use crate::torrent::{bytes, common};
 
@@ -96,7 +96,7 @@ async fn a_link_in_the_torrents_folder_leads_no_write_out_of_the_destination() {
     args.push(magnet);
     let output = run(args, None).await;
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let (items, _) = json_lines(&output);
+    let (items, _) = crate::cli::json_lines(&output);
     let error = items[0]["error"].as_str().unwrap_or_default();
     assert!(error.contains("leads out of the destination"), "{error}");
     assert!(std::fs::read(victim.join("c.bin")).expect("victim") == zeros);
