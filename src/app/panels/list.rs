@@ -55,7 +55,8 @@ pub(super) fn status_color(status: Status) -> Color32 {
 
 /// A small status icon, drawn rather than taken from a font: no font has to carry the
 /// glyphs (the emoji fonts would add 0.7 MB to the binary) and it looks the same everywhere.
-fn status_icon(ui: &mut Ui, status: Status, color: Color32) {
+/// A torrent seeding (`up`) runs with the arrow pointing up: it sends, it fetches nothing.
+fn status_icon(ui: &mut Ui, status: Status, up: bool, color: Color32) {
     let size = ui.text_style_height(&egui::TextStyle::Body);
     let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
     let painter = ui.painter();
@@ -74,9 +75,10 @@ fn status_icon(ui: &mut Ui, status: Status, color: Color32) {
             painter.circle_filled(c, r * 0.35, color);
         }
         Status::Running => {
-            painter.line_segment([p(0.0, -1.0), p(0.0, 0.9)], stroke);
-            painter.line_segment([p(-0.7, 0.2), p(0.0, 0.9)], stroke);
-            painter.line_segment([p(0.7, 0.2), p(0.0, 0.9)], stroke);
+            let y = if up { -1.0 } else { 1.0 };
+            painter.line_segment([p(0.0, -y), p(0.0, 0.9 * y)], stroke);
+            painter.line_segment([p(-0.7, 0.2 * y), p(0.0, 0.9 * y)], stroke);
+            painter.line_segment([p(0.7, 0.2 * y), p(0.0, 0.9 * y)], stroke);
         }
         Status::Done | Status::Skipped => {
             painter.line_segment([p(-0.9, 0.0), p(-0.3, 0.7)], stroke);
@@ -368,7 +370,7 @@ fn row_cells(
             Col::Status => {
                 let status = row.status();
                 let color = status_color(status);
-                status_icon(ui, status, color);
+                status_icon(ui, status, row.is_seeding(), color);
                 let text = status_text(tr, row, now, model, around);
                 let label = egui::Label::new(RichText::new(&text).color(color)).truncate();
                 // The whole sentence (the column may cut it) and, for a failure, the technical
