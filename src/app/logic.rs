@@ -160,6 +160,17 @@ impl HaulApp {
         let Some(row) = self.model.row(id) else {
             return;
         };
+        // "This folder does not exist yet": once a download made it, it is no longer true.
+        if self
+            .toolbar
+            .dest_problem
+            .as_ref()
+            .is_some_and(|n| !n.is_error)
+            && row.dest == self.settings.dest
+            && self.settings.dest.is_dir()
+        {
+            self.toolbar.dest_problem = None;
+        }
         let name = row.name.clone();
         // All its runs: a paused and resumed item took the time before the pause too.
         let took = row.elapsed(Instant::now()).unwrap_or_default();

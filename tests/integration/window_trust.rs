@@ -304,6 +304,36 @@ fn a_destination_that_cannot_take_files_is_refused_when_typed() {
     let _ = file;
 }
 
+/// A folder typed that does not exist yet is taken, saying it will be created; once a
+/// download has made it, that is no longer said (it stayed for good).
+#[test]
+fn the_folder_will_be_created_note_goes_once_a_download_made_it() {
+    let mut world = World::new();
+    let url = world.server.url("/bytes/1000/made.bin");
+    let new = world.dest.path().join("new folder");
+    let mut h = world.harness();
+    h.get_by_label("Save to").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Save to")
+        .type_text(&new.display().to_string());
+    h.step();
+    h.key_press(egui::Key::Tab);
+    step_until(&mut h, "the folder checked", |app| {
+        app.dest_problem().is_some()
+    });
+    assert_eq!(
+        h.state().dest_problem().map(|n| n.text.as_str()),
+        Some("This folder does not exist yet; it will be created.")
+    );
+    crate::world::add_via_box(&mut h, &url);
+    step_until(&mut h, "the download done", |app| {
+        app.model().count(haul::protocol::Status::Done) == 1
+    });
+    assert!(new.join("made.bin").is_file());
+    assert!(h.state().dest_problem().is_none(), "no longer said");
+}
+
 /// 11: the Logs panel said "No warnings or errors." beside failed rows.
 #[test]
 fn the_activity_panel_tells_what_happened_to_each_item() {
