@@ -24,7 +24,8 @@
 //! - `torrent_rpc`: a torrent over the RPC: added in base64 with `select-file`, every file
 //!   with its index, progress and choice, its pieces, paused and resumed, the overall limit.
 //! - `torrent_again`: a torrent run again into its folder: files a killed run moved taken
-//!   where they are; a link in its folder leads no write out of the destination.
+//!   where they are; a link in its folder leads no write out of the destination; two runs at
+//!   once.
 //! - `torrent_web`: web links to torrents (by name, by type), a peer sending corrupt pieces,
 //!   and Haul itself as the seeder.
 //! - `rpc`: `haul-cli --enable-rpc` with aria2p, the npm client, and every refused way in.

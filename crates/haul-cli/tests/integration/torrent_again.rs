@@ -1,7 +1,8 @@
 //! A torrent run again into a folder it already published into, against aria2c seeding on
 //! 127.0.0.1: files a killed run had moved into place but not recorded are taken where they
-//! are (not fetched again, no `name (1)` beside them), and a link someone put inside the
-//! torrent's folder never leads a write out of the destination.
+//! are (not fetched again, no `name (1)` beside them); a link someone put inside the
+//! torrent's folder never leads a write out of the destination; a second run on the same
+//! torrent and folder at once is told it is taken.
 
 use std::path::Path;
 
@@ -106,4 +107,49 @@ async fn a_link_in_the_torrents_folder_leads_no_write_out_of_the_destination() {
         .map(|e| e.file_name())
         .collect();
     assert_eq!(names, ["c.bin"], "nothing new written outside");
+}
+
+/// Two haul-cli fetching the same torrent into one folder at once: the second says the
+/// torrent is already being fetched there, and the first lands it whole (both used to fetch
+/// it all; one then failed half-way, leaving `set (1)/`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_haul_cli_on_the_same_torrent_and_folder_says_it_is_taken() {
+    if !have_peers() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = bytes(3_000_000, 9);
+    let made = content(dir.path(), &[("slow.bin", &body)], None);
+    // Slow: the first is still at it when the second starts.
+    let seeder = made.seed(None, Some(1_000_000));
+    let dest = dir.path().join("out");
+    let mut args = common(&dest);
+    args.push(seeder.magnet(&made.hash));
+    let mut first = std::process::Command::new(crate::cli::BIN)
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let lock = dest.join(format!(".haul-torrent-{}/.lock", made.hash));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !lock.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first never began"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = run(args, None).await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let (items, _) = crate::cli::json_lines(&output);
+    let error = items[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("already being fetched into"), "{error}");
+    assert!(first.wait().expect("the first").success());
+    assert_eq!(landed(&dest), ["slow.bin"]);
+    assert!(std::fs::read(dest.join("slow.bin")).expect("file") == body);
+    assert!(
+        !lock.parent().expect("work").exists(),
+        "nothing left behind"
+    );
 }

@@ -49,7 +49,8 @@ impl Fetcher for Torrent {
         Box::pin(async move {
             let peers = peer_hints(at.url);
             let add = AddTorrent::from_url(at.url.as_str().to_owned());
-            run(at.job, add, peers, at.stop, at.shared).await
+            let hash = magnet_hash(at.url);
+            run(at.job, (add, hash), peers, at.stop, at.shared).await
         })
     }
 }
@@ -68,7 +69,17 @@ pub(crate) async fn from_file(
     shared: &Arc<Shared>,
 ) -> Result<Files, Stop> {
     let bytes = read_torrent_file(path).await?;
-    run(job, AddTorrent::from_bytes(bytes), Vec::new(), stop, shared).await
+    let hash = librqbit::torrent_from_bytes(&bytes)
+        .ok()
+        .map(|t| t.info_hash);
+    run(
+        job,
+        (AddTorrent::from_bytes(bytes), hash),
+        Vec::new(),
+        stop,
+        shared,
+    )
+    .await
 }
 
 async fn read_torrent_file(path: &Path) -> Result<Vec<u8>, Stop> {
@@ -159,8 +170,30 @@ fn peer_hints(url: &url::Url) -> Vec<SocketAddr> {
         .collect()
 }
 
-/// One torrent's run: added to the engine's session, fetched, published, seeded.
+/// One torrent's run, its working folder held (`hash`: its info hash when known before the
+/// metadata): one run at a time, in this process or another, writes a torrent's working
+/// folder and publishes from it (two at once both fetched it all; one failed half-way, or the
+/// last record won). What the hold leaves, an otherwise empty working folder, goes after it.
 async fn run(
+    job: &Job,
+    (add, hash): (AddTorrent<'_>, Option<librqbit::dht::Id20>),
+    initial_peers: Vec<SocketAddr>,
+    stop: &CancellationToken,
+    shared: &Arc<Shared>,
+) -> Result<Files, Stop> {
+    let held = match hash {
+        Some(hash) => Some(storage::Hold::take(&job.output.dest, &hash.as_string()).await?),
+        None => None,
+    };
+    let result = run_held(job, add, initial_peers, stop, shared).await;
+    if let Some(held) = held {
+        held.release().await;
+    }
+    result
+}
+
+/// One torrent's run: added to the engine's session, fetched, published, seeded.
+async fn run_held(
     job: &Job,
     add: AddTorrent<'_>,
     initial_peers: Vec<SocketAddr>,

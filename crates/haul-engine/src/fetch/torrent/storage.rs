@@ -102,6 +102,64 @@ fn plain(path: &Path) -> bool {
             .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
+/// A torrent's working folder held by one run ([`Hold::take`]): an OS lock (`flock` /
+/// `LockFileEx`) on `.lock` inside it, for as long as the run lasts (seeding too).
+pub(crate) struct Hold {
+    work: PathBuf,
+    lock: File,
+}
+
+/// The lock file's name inside the working folder.
+const LOCK: &str = ".lock";
+
+impl Hold {
+    /// Holds the working folder of the torrent `info_hash` in `dest` (made if missing).
+    /// Errors: another run holds it (this process or another Haul), or it is not a real
+    /// folder of the destination.
+    pub(crate) async fn take(dest: &Path, info_hash: &str) -> Result<Hold, super::Stop> {
+        let (dest, work) = (dest.to_path_buf(), work_folder(dest, info_hash));
+        crate::item::blocking(move || {
+            let failed = |e: &std::io::Error| crate::output::write_error(&work, e);
+            if !tree::inside(&dest, &work.join(LOCK)) {
+                return Err(tree::outside(&work).into());
+            }
+            std::fs::create_dir_all(&work).map_err(|e| failed(&e))?;
+            let lock = open(&work.join(LOCK), true).map_err(|e| failed(&e))?;
+            match lock.try_lock() {
+                Ok(()) => Ok(Hold { work, lock }),
+                Err(std::fs::TryLockError::WouldBlock) => Err(super::Stop::Failed(
+                    crate::protocol::FetchError::Torrent(format!(
+                        "this torrent is already being fetched into {} (by this or another \
+                         Haul); try again once that ends",
+                        dest.display()
+                    )),
+                )),
+                Err(std::fs::TryLockError::Error(e)) => Err(failed(&e).into()),
+            }
+        })
+        .await
+    }
+
+    /// Lets the working folder go; removes it when nothing but the lock is left in it.
+    pub(crate) async fn release(self) {
+        let Hold { work, lock } = self;
+        drop(lock); // (Windows removes no folder with a file open in it.)
+        let _ = crate::item::blocking(move || {
+            let only_lock = std::fs::read_dir(&work).is_ok_and(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .all(|e| e.file_name() == LOCK)
+            });
+            if only_lock {
+                let _ = std::fs::remove_file(work.join(LOCK));
+                let _ = std::fs::remove_dir(&work);
+            }
+            Ok(())
+        })
+        .await;
+    }
+}
+
 /// A folder's name for a torrent's working folder: hidden, and the same for the same torrent
 /// (so a run after a quit or kill -9 finds its verified pieces).
 pub(crate) fn work_folder(dest: &Path, info_hash: &str) -> PathBuf {
