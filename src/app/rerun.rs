@@ -9,7 +9,6 @@
 use std::time::Instant;
 
 use super::HaulApp;
-use super::model::Edit;
 use crate::protocol::{Command, ItemOptions, JobId, Status};
 
 impl HaulApp {
@@ -22,21 +21,14 @@ impl HaulApp {
         let Some(row) = self.model.row(id) else {
             return;
         };
-        let Some(source) = row.source.clone() else {
-            return;
-        };
         let mut options = (*row.options).clone();
         change(&mut options);
         let more = more_files(
             row.options.torrent.select.as_deref(),
             options.torrent.select.as_deref(),
         );
-        let edit = Edit {
-            uri: row.uri.clone(),
-            source,
-            options,
-            dest: row.dest.clone(),
-            checksum: row.checksum,
+        let Some(edit) = row.edited(options) else {
+            return;
         };
         let status = row.status();
         let seeding = row.is_seeding();

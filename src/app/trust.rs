@@ -10,7 +10,7 @@
 
 use super::HaulApp;
 use crate::protocol::{Command, FetchError, Fingerprint, HostPin, JobId};
-use crate::session::{Edit, State};
+use crate::session::State;
 
 /// The certificate a failed row was refused for: its host and fingerprint.
 pub fn refused(state: &State) -> Option<(&str, Fingerprint)> {
@@ -56,19 +56,12 @@ impl HaulApp {
                 let Some(row) = self.model.row(id) else {
                     return;
                 };
-                let Some(source) = row.source.clone() else {
-                    return;
-                };
                 let mut options = (*row.options).clone();
                 if !options.trust.pinned.contains(&fingerprint) {
                     options.trust.pinned.push(fingerprint);
                 }
-                let edit = Edit {
-                    uri: row.uri.clone(),
-                    source,
-                    options,
-                    dest: row.dest.clone(),
-                    checksum: row.checksum,
+                let Some(edit) = row.edited(options) else {
+                    return;
                 };
                 self.model.edit(id, edit);
                 self.save(id);

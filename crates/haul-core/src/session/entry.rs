@@ -280,6 +280,18 @@ impl Entry {
         self.state.error()
     }
 
+    /// The same download with other `options` ([`super::Edit`]): its address, source, folder
+    /// and checksum kept. `None` for a row without a source (a line that was not one).
+    pub fn edited(&self, options: ItemOptions) -> Option<super::Edit> {
+        Some(super::Edit {
+            uri: self.uri.clone(),
+            source: self.source.clone()?,
+            options,
+            dest: self.dest.clone(),
+            checksum: self.checksum,
+        })
+    }
+
     /// A torrent seeding from its published files: nothing is left to fetch, and stopping it
     /// (or cancelling it) deletes nothing a person has; it ends done.
     pub fn is_seeding(&self) -> bool {
