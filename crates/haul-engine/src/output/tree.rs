@@ -82,27 +82,20 @@ pub(crate) fn outside(path: &Path) -> FetchError {
     }
 }
 
-/// Moves a verified file to `to` (its folders made first), never replacing what stands there.
-pub(crate) fn move_file(from: &Path, to: &Path) -> Result<(), FetchError> {
+/// Moves a verified file to `to` (its folders made first), or, when something stands there,
+/// to the first free `name (1)`… beside it (never replacing what is there); where it went.
+pub(crate) fn move_file_free(from: &Path, to: &Path) -> Result<PathBuf, FetchError> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(|e| super::write_error(parent, &e))?;
     }
-    sys::move_unless_taken(from, to).map_err(|e| super::write_error(to, &e))?;
-    sys::sync_parent(to);
-    Ok(())
-}
-
-/// Moves a verified file to `to`, or, when something stands there, to the first free
-/// `name (1)`… beside it (never replacing what is there); where it went.
-pub(crate) fn move_file_free(from: &Path, to: &Path) -> Result<PathBuf, FetchError> {
-    let (Some(parent), Some(name)) = (to.parent(), to.file_name()) else {
-        move_file(from, to)?;
-        return Ok(to.to_path_buf());
-    };
-    std::fs::create_dir_all(parent).map_err(|e| super::write_error(parent, &e))?;
-    let name = name.to_string_lossy();
+    // (A path without a file name has no variants: it alone is tried.)
+    let name = to.file_name().map(|n| n.to_string_lossy().into_owned());
     for n in 0..10_000 {
-        let candidate = parent.join(crate::names::variant(&name, n));
+        let candidate = match &name {
+            Some(name) => to.with_file_name(crate::names::variant(name, n)),
+            None if n == 0 => to.to_path_buf(),
+            None => break,
+        };
         match sys::move_unless_taken(from, &candidate) {
             Ok(()) => {
                 sys::sync_parent(&candidate);

@@ -266,7 +266,12 @@ impl Layout {
 
     /// Whether file `i` is under its final name (published by this run or an earlier one).
     pub(crate) fn published(&self, i: usize) -> bool {
-        self.path(i).is_some_and(|p| !p.starts_with(&self.work))
+        self.path(i).is_some_and(|p| self.is_final(&p))
+    }
+
+    /// Whether a file's `path` is its final name (not in the working folder).
+    fn is_final(&self, path: &Path) -> bool {
+        !path.starts_with(&self.work)
     }
 
     /// Whether every file (padding aside) is under its final name: nothing is left to add.
@@ -345,7 +350,7 @@ impl Layout {
                 continue;
             };
             let from = self.path(i).unwrap_or_default();
-            if !from.starts_with(&self.work) {
+            if self.is_final(&from) {
                 moved.push(from);
                 continue;
             }
@@ -378,12 +383,14 @@ impl Layout {
         let Ok(top) = top.strip_prefix(&self.dest) else {
             return;
         };
-        let files = (0..self.entries.len())
-            .filter(|&i| self.published(i))
-            .filter_map(|i| {
-                let path = self.path(i)?;
-                Some((i, path.strip_prefix(&self.dest).ok()?.to_path_buf()))
-            })
+        let files = self
+            .paths
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .enumerate()
+            .filter(|(_, path)| self.is_final(path))
+            .filter_map(|(i, path)| Some((i, path.strip_prefix(&self.dest).ok()?.to_path_buf())))
             .collect();
         let record = Record {
             top: top.to_path_buf(),
