@@ -14,6 +14,26 @@ use serde_json::{Value, json};
 use crate::support::torrent::{Seeder, Tracker, content, have_peers, landed, make_torrent};
 use crate::torrent::{bytes, seeded_file};
 
+/// A torrent of `pair/a.bin` and `pair/b.bin` (these bytes) made in `dir`, seeded by aria2c
+/// (at most `upload_limit` bytes a second) that a tracker introduces, and the `.torrent` in
+/// base64 as `aria2.addTorrent` takes it.
+fn pair_in_base64(
+    dir: &Path,
+    (a, b): (&[u8], &[u8]),
+    upload_limit: Option<u64>,
+) -> (Tracker, Seeder, String) {
+    let made = content(dir, &[("pair/a.bin", a), ("pair/b.bin", b)], None);
+    let tracker = Tracker::start();
+    let seeder = made.seed(Some(&tracker.announce()), upload_limit);
+    let encoded = std::process::Command::new("base64")
+        .arg("-w0")
+        .arg(&made.torrent)
+        .output()
+        .expect("base64");
+    let encoded = String::from_utf8_lossy(&encoded.stdout).into_owned();
+    (tracker, seeder, encoded)
+}
+
 /// A torrent of two files with `select-file 2`, slowed: while it runs and once complete,
 /// `files` has both, numbered 1 and 2 in the torrent's order, b.bin chosen and a.bin not, b.bin's
 /// progress growing to its length; the pieces are the torrent's 16 KiB ones.
@@ -24,21 +44,12 @@ async fn the_rpc_lists_every_file_of_a_torrent_with_its_index_progress_and_choic
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let (a, b) = (bytes(400_000, 5), bytes(300_000, 6));
-    let made = content(dir.path(), &[("pair/a.bin", &a), ("pair/b.bin", &b)], None);
-    let torrent = &made.torrent;
-    let tracker = Tracker::start();
     // Slow enough to be seen under way.
-    let _seeder = made.seed(Some(&tracker.announce()), Some(100_000));
+    let (tracker, _seeder, encoded) = pair_in_base64(dir.path(), (&a, &b), Some(100_000));
     let dest = dir.path().join("dest");
     std::fs::create_dir_all(&dest).expect("dest");
     let rpc = Rpc::start(&dest).await;
     let options = json!({"select-file": "2", "seed-time": "0", "bt-tracker": tracker.announce()});
-    let encoded = std::process::Command::new("base64")
-        .arg("-w0")
-        .arg(torrent)
-        .output()
-        .expect("base64");
-    let encoded = String::from_utf8_lossy(&encoded.stdout).into_owned();
     let reply = rpc
         .ask("aria2.addTorrent", json!([encoded, [], options]))
         .await;
@@ -300,16 +311,7 @@ async fn the_rpc_adds_a_torrent_in_base64_with_select_file_and_reports_its_swarm
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let (a, b) = (bytes(400_000, 5), bytes(90_000, 6));
-    let made = content(dir.path(), &[("pair/a.bin", &a), ("pair/b.bin", &b)], None);
-    let torrent = &made.torrent;
-    let tracker = Tracker::start();
-    let _seeder = made.seed(Some(&tracker.announce()), None);
-    let encoded = std::process::Command::new("base64")
-        .arg("-w0")
-        .arg(torrent)
-        .output()
-        .expect("base64");
-    let encoded = String::from_utf8_lossy(&encoded.stdout).into_owned();
+    let (tracker, _seeder, encoded) = pair_in_base64(dir.path(), (&a, &b), None);
 
     let dest = dir.path().join("dest");
     std::fs::create_dir_all(&dest).expect("dest");
