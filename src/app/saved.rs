@@ -65,7 +65,7 @@ pub fn stored(row: &Entry, now: Instant) -> SavedItem {
 /// file), its digest the main file's.
 fn done_files(item: &mut SavedItem, files: &[DoneFile], folder: Option<&Path>) {
     if let Some(main) = files.first() {
-        item.path = Some(folder.unwrap_or(&main.path).display().to_string());
+        item.path = crate::protocol::item_path(files, folder).map(|p| p.display().to_string());
         item.digest = Some(main.sha256);
     }
     item.files = files.to_vec();

@@ -505,11 +505,7 @@ pub(super) fn row_buttons(
     // (Cancel would offer to delete what stays).
     let seeding = row
         .is_seeding()
-        .then(|| {
-            row.published_folder
-                .as_deref()
-                .or_else(|| row.published.first().map(|f| f.path.as_path()))
-        })
+        .then(|| crate::protocol::item_path(&row.published, row.published_folder.as_deref()))
         .flatten();
     let main = match (row.state.path(), status) {
         (Some(path), _) => Some((T::Open, Action::Open(path.to_path_buf()))),

@@ -17,7 +17,7 @@
 //! - `trust`: [`Trust`], [`HostPin`], [`Fingerprint`]: certificates trusted beyond the system's.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -433,6 +433,12 @@ pub fn written(files: &[DoneFile]) -> Option<u64> {
     (!files.is_empty()).then(|| files.iter().map(|f| f.length).sum())
 }
 
+/// Where an item of these `files` is: the `folder` it made (a torrent of many files), else
+/// its first, main file (`None` for no file).
+pub fn item_path<'a>(files: &'a [DoneFile], folder: Option<&'a Path>) -> Option<&'a Path> {
+    folder.or_else(|| files.first().map(|f| f.path.as_path()))
+}
+
 /// How an item ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -480,11 +486,9 @@ impl Outcome {
 
     /// Where the item is: a `Done` item's folder (a torrent of many files) or first file, or
     /// what a `Skipped` one found already there.
-    pub fn path(&self) -> Option<&std::path::Path> {
+    pub fn path(&self) -> Option<&Path> {
         match self {
-            Outcome::Done { files, folder } => folder
-                .as_deref()
-                .or_else(|| files.first().map(|f| f.path.as_path())),
+            Outcome::Done { files, folder } => item_path(files, folder.as_deref()),
             Outcome::Skipped { path } => Some(path),
             _ => None,
         }

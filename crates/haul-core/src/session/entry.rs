@@ -114,9 +114,9 @@ impl State {
     /// first file, or the file a skipped one found.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            State::Done { files, folder, .. } => folder
-                .as_deref()
-                .or_else(|| files.first().map(|f| f.path.as_path())),
+            State::Done { files, folder, .. } => {
+                crate::protocol::item_path(files, folder.as_deref())
+            }
             State::Skipped { path } => Some(path),
             _ => None,
         }
